@@ -1,0 +1,116 @@
+# Makefile: the one, non-recursive build of xfed. ./configure only finds the
+# compiler and libraries (config.mk, config.h); this file lists the work.
+#
+#   make / make all   build/xfed and build/xfedctl
+#   make run          build, then run xfed in the foreground on ./var/
+#   make check        everything under ASan+UBSan, then tests/run
+#   make fuzz         each libFuzzer target for FUZZ_SECS (default 60)
+#   make bench        throughput and memory figures
+#   make install      PREFIX (/usr/local), DESTDIR
+
+include config.mk
+
+B       ?= build
+PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
+FUZZ_SECS ?= 60
+
+WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+	   -Wmissing-prototypes -Wstrict-prototypes -Wformat=2
+ifeq ($(SAN),1)
+OPT      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=undefined
+else
+OPT      = -O2 -g
+endif
+CPPFLAGS = -I. -Iserver -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS   = -std=gnu11 $(OPT) $(WARN) $(DEPS_CFLAGS)
+LDFLAGS  = $(filter -fsanitize=%,$(OPT))
+LIBS     = $(DEPS_LIBS) -lm
+
+# Every .c in a layer folder is part of the server library, except mains.
+MAINS    = server/xfed.c tools/xfedctl.c
+LIB_SRC  = $(filter-out $(MAINS),$(wildcard server/*.c s2s/*.c dialback/*.c \
+	   sasl/*.c store/*.c))
+CTL_SRC  = $(filter-out $(MAINS),$(wildcard tools/*.c))
+UNIT_SRC = $(wildcard tests/unit/*_test.c)
+FUZZ_SRC = $(wildcard tests/fuzz/*_fuzz.c)
+
+LIB_OBJ  = $(patsubst %.c,$(B)/%.o,$(LIB_SRC))
+CTL_OBJ  = $(patsubst %.c,$(B)/%.o,$(CTL_SRC))
+UNIT_BIN = $(patsubst %.c,$(B)/%,$(UNIT_SRC))
+
+all: $(B)/xfed $(if $(wildcard tools/xfedctl.c),$(B)/xfedctl)
+
+$(B)/libxfed.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/xfed: $(B)/server/xfed.o $(B)/libxfed.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/xfedctl: $(B)/tools/xfedctl.o $(CTL_OBJ) $(B)/libxfed.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/t.o: tests/t.c tests/t.h
+$(B)/tests/unit/%_test: $(B)/tests/unit/%_test.o $(B)/tests/t.o $(B)/libxfed.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/%.o: %.c config.mk config.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)
+
+tests: all $(UNIT_BIN)
+
+# Fuzz targets: clang, libFuzzer, the library sources compiled in.
+FB       = build/fuzz
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	   $(CPPFLAGS) $(DEPS_CFLAGS) -Wall -Wextra -Wno-unused-parameter
+FUZZ_BIN = $(patsubst tests/fuzz/%_fuzz.c,$(FB)/%_fuzz,$(FUZZ_SRC))
+$(FB)/%_fuzz: tests/fuzz/%_fuzz.c $(LIB_SRC) config.mk config.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz: fuzz-bins
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f _fuzz); \
+	    mkdir -p tests/fuzz/$$n-crashes build/fuzz/$$n-corpus; \
+	    echo "fuzz: $$n for $(FUZZ_SECS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECS) -artifact_prefix=tests/fuzz/$$n-crashes/ \
+	        build/fuzz/$$n-corpus tests/fuzz/$$n || exit 1; done
+
+check: config.mk
+	@tools/deps check
+	$(MAKE) B=build/san SAN=1 tests
+	$(MAKE) fuzz-bins
+	@tests/run build/san
+
+run: all
+	@tools/run-default $(B)
+
+bench: all
+	@tools/bench $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/xfed \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 755 $(B)/xfed $(B)/xfedctl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 server/xfed.8 tools/xfedctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 server/xfed.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(B)/xfed -p > $(DESTDIR)$(SYSCONFDIR)/xfed/xfed.conf.sample
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    server/xfed.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/xfed.service
+
+clean:
+	rm -rf build
+
+config.mk: configure.ac config.mk.in
+	@tools/deps build
+	autoreconf -fi
+	./configure
+
+.PHONY: all tests fuzz-bins fuzz check run bench install clean
+.DELETE_ON_ERROR:

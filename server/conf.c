@@ -1,0 +1,563 @@
+/*
+ * server/conf.c: the config file. One table (conf_keys) declares each key;
+ * parsing reports every error as FILE:LINE and keeps going, and a file with
+ * any error is refused whole (so SIGHUP keeps the old config). Relative
+ * paths are taken from the config file's directory.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "conf.h"
+#include "jid.h"
+#include "log.h"
+#include "xmalloc.h"
+
+enum conf_kind {
+	CK_STRING,	/* char * */
+	CK_PATH,	/* char *, relative to the config file */
+	CK_BOOL,	/* int, yes|no */
+	CK_SIZE,	/* long long bytes, optional k/m suffix */
+	CK_SECONDS,	/* long long seconds, optional s/m/h/d suffix */
+	CK_LEVEL,	/* int, enum log_level */
+	CK_DOMAIN,	/* char *, prepared domain */
+	CK_LISTEN,	/* struct conf_addr, port required */
+	CK_RESOLVER,	/* struct conf_addr, port 53 by default */
+	CK_ROUTE,	/* struct conf_route: DOMAIN HOST:PORT */
+};
+
+#define CK_REPEAT	0x1
+
+struct conf_key {
+	const char	*name;
+	enum conf_kind	 kind;
+	int		 flags;
+	size_t		 off;
+	const char	*def;		/* parsed like a value; NULL: none */
+	long long	 min, max;	/* for sizes and durations */
+	const char	*help;
+};
+
+#define OFF(f)	offsetof(struct conf, f)
+static const struct conf_key conf_keys[] = {
+	{ "domain", CK_DOMAIN, CK_REPEAT, OFF(domains), NULL, 0, 0,
+	    "A domain this server hosts (repeat for several); at least one." },
+	{ "listen", CK_LISTEN, CK_REPEAT, OFF(listens), "0.0.0.0:5269", 0, 0,
+	    "Address and port to accept S2S streams on (repeatable; IPv6 as [::]:5269)." },
+	{ "store", CK_PATH, 0, OFF(store), "/var/lib/xfed/xfed.db", 0, 0,
+	    "SQLite database file: users, presence, subscriptions, inbox, outbox." },
+	{ "tls_certificate", CK_PATH, 0, OFF(tls_certificate), NULL, 0, 0,
+	    "PEM certificate chain for the hosted domains." },
+	{ "tls_key", CK_PATH, 0, OFF(tls_key), NULL, 0, 0,
+	    "PEM private key for tls_certificate." },
+	{ "require_encryption", CK_BOOL, 0, OFF(require_encryption), "yes", 0, 0,
+	    "Refuse to exchange stanzas over S2S streams without TLS." },
+	{ "dialback_secret", CK_STRING, 0, OFF(dialback_secret), NULL, 0, 0,
+	    "Secret for dialback keys; instances serving one domain share it. "
+	    "Default: one generated once and kept in the store." },
+	{ "control_socket", CK_PATH, 0, OFF(control_socket), "/run/xfed/xfed.sock",
+	    0, 0, "Unix socket xfedctl uses to talk to the running daemon." },
+	{ "log_level", CK_LEVEL, 0, OFF(log_level), "info", 0, 0,
+	    "error, warn, info or debug." },
+	{ "route", CK_ROUTE, CK_REPEAT, OFF(routes), NULL, 0, 0,
+	    "DOMAIN HOST:PORT: reach DOMAIN there, without DNS (repeatable)." },
+	{ "resolver", CK_RESOLVER, CK_REPEAT, OFF(resolvers), NULL, 0, 0,
+	    "IP[:PORT] of a DNS server to use instead of /etc/resolv.conf (repeatable)." },
+	{ "max_stanza_size", CK_SIZE, 0, OFF(max_stanza_size), "524288",
+	    CONF_MIN_STANZA_SIZE, 64 << 20,
+	    "Largest stanza accepted, in bytes (k and m suffixes; at least 10000)." },
+	{ "outbound_retry_for", CK_SECONDS, 0, OFF(outbound_retry_for), "2d",
+	    1, 365LL * 86400,
+	    "How long outgoing messages are retried before they fail (s, m, h, d)." },
+};
+#define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+struct conf_ctx {
+	const char	*file;
+	char		 dir[PATH_MAX];
+	int		 line;
+	int		 errors;
+	void		(*report)(const char *);
+};
+
+static void
+conf_error(struct conf_ctx *cx, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+conf_error(struct conf_ctx *cx, const char *key, const char *fmt, ...)
+{
+	char	 msg[512], line[700];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cx->line > 0)
+		snprintf(line, sizeof(line), "%s:%d: %s%s%s", cx->file, cx->line,
+		    key ? key : "", key ? ": " : "", msg);
+	else
+		snprintf(line, sizeof(line), "%s: %s%s%s", cx->file,
+		    key ? key : "", key ? ": " : "", msg);
+	if (cx->report != NULL)
+		cx->report(line);
+	else
+		fprintf(stderr, "%s\n", line);
+	cx->errors++;
+}
+
+int
+conf_addr_parse(const char *s, int defport, struct conf_addr *a,
+    const char **errstr)
+{
+	char			 host[48];
+	const char		*p, *port = NULL;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&a->ss;
+	long			 n;
+	char			*end;
+	int			 v6 = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (*s == '[') {
+		if ((p = strchr(s, ']')) == NULL) {
+			*errstr = "missing ] after IPv6 address";
+			return -1;
+		}
+		if ((size_t)(p - s - 1) >= sizeof(host)) {
+			*errstr = "address too long";
+			return -1;
+		}
+		memcpy(host, s + 1, p - s - 1);
+		host[p - s - 1] = '\0';
+		if (p[1] == ':')
+			port = p + 2;
+		else if (p[1] != '\0') {
+			*errstr = "expected :PORT after ]";
+			return -1;
+		}
+		v6 = 1;
+	} else {
+		p = strrchr(s, ':');
+		if (p != NULL && strchr(s, ':') != p) {
+			*errstr = "IPv6 addresses must be written in brackets: [ADDR]:PORT";
+			return -1;
+		}
+		n = p ? p - s : (long)strlen(s);
+		if ((size_t)n >= sizeof(host)) {
+			*errstr = "address too long";
+			return -1;
+		}
+		memcpy(host, s, n);
+		host[n] = '\0';
+		if (p != NULL)
+			port = p + 1;
+	}
+	if (port == NULL) {
+		if (defport == 0) {
+			*errstr = "a port is required (ADDR:PORT)";
+			return -1;
+		}
+		n = defport;
+	} else {
+		errno = 0;
+		n = strtol(port, &end, 10);
+		if (*port == '\0' || *end != '\0' || errno != 0 || n < 1 ||
+		    n > 65535) {
+			*errstr = "port must be a number between 1 and 65535";
+			return -1;
+		}
+	}
+	if (v6) {
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+			*errstr = "not an IPv6 address";
+			return -1;
+		}
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(n);
+		a->len = sizeof(*sin6);
+		snprintf(a->text, sizeof(a->text), "[%s]:%ld", host, n);
+	} else {
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+			*errstr = "not an IPv4 address (IPv6 goes in brackets)";
+			return -1;
+		}
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(n);
+		a->len = sizeof(*sin);
+		snprintf(a->text, sizeof(a->text), "%s:%ld", host, n);
+	}
+	return 0;
+}
+
+static void *
+conf_arr_add(struct conf_arr *arr, size_t size)
+{
+	char	*p;
+
+	arr->v = xreallocarray(arr->v, arr->n + 1, size);
+	p = (char *)arr->v + arr->n * size;
+	memset(p, 0, size);
+	arr->n++;
+	return p;
+}
+
+static int
+conf_number(const char *v, const char *units, const long long *mult,
+    long long *out)
+{
+	char		*end;
+	long long	 n;
+	const char	*u;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0') {
+		if (end[1] != '\0' || (u = strchr(units, tolower((unsigned char)*end))) == NULL)
+			return -1;
+		if (n > LLONG_MAX / mult[u - units])
+			return -1;
+		n *= mult[u - units];
+	}
+	*out = n;
+	return 0;
+}
+
+static char *
+conf_path(struct conf_ctx *cx, const char *v)
+{
+	char	*p;
+
+	if (v[0] == '/' || cx->dir[0] == '\0')
+		return xstrdup(v);
+	xasprintf(&p, "%s/%s", cx->dir, v);
+	return p;
+}
+
+static int
+conf_domain(struct conf_ctx *cx, const char *key, const char *v, char **out)
+{
+	char		 buf[JID_PART_MAX + 1];
+	const char	*errstr;
+
+	if (jid_prep_domain(v, buf, sizeof(buf), &errstr) == -1) {
+		conf_error(cx, key, "invalid domain \"%s\": %s", v, errstr);
+		return -1;
+	}
+	*out = xstrdup(buf);
+	return 0;
+}
+
+/* Parses one value of key k into c. */
+static void
+conf_set(struct conf_ctx *cx, struct conf *c, const struct conf_key *k,
+    char *v)
+{
+	static const long long	 bytes[] = { 1024, 1024 * 1024 };
+	static const long long	 secs[] = { 1, 60, 3600, 86400 };
+	void			*field = (char *)c + k->off;
+	const char		*errstr;
+	struct conf_addr	 a;
+	struct conf_route	*r;
+	long long		 n;
+	char			*sp, *d;
+	enum log_level		 lvl;
+
+	switch (k->kind) {
+	case CK_STRING:
+	case CK_PATH:
+		if (*(char **)field != NULL) {
+			conf_error(cx, k->name, "set more than once");
+			return;
+		}
+		*(char **)field = k->kind == CK_PATH ? conf_path(cx, v) :
+		    xstrdup(v);
+		return;
+	case CK_BOOL:
+		if (strcmp(v, "yes") == 0)
+			*(int *)field = 1;
+		else if (strcmp(v, "no") == 0)
+			*(int *)field = 0;
+		else
+			conf_error(cx, k->name, "expected yes or no, not \"%s\"", v);
+		return;
+	case CK_SIZE:
+	case CK_SECONDS:
+		if (k->kind == CK_SIZE ? conf_number(v, "km", bytes, &n) :
+		    conf_number(v, "smhd", secs, &n)) {
+			conf_error(cx, k->name, "\"%s\" is not a %s", v,
+			    k->kind == CK_SIZE ? "size (bytes, or with k or m)" :
+			    "duration (seconds, or with s, m, h or d)");
+			return;
+		}
+		if (n < k->min || n > k->max) {
+			conf_error(cx, k->name, "must be between %lld and %lld%s",
+			    k->min, k->max, k->kind == CK_SIZE ? " bytes" : " seconds");
+			return;
+		}
+		*(long long *)field = n;
+		return;
+	case CK_LEVEL:
+		if (log_level_parse(v, &lvl) == -1)
+			conf_error(cx, k->name,
+			    "expected error, warn, info or debug, not \"%s\"", v);
+		else
+			*(int *)field = lvl;
+		return;
+	case CK_DOMAIN:
+		if (conf_domain(cx, k->name, v, &d) == -1)
+			return;
+		if (conf_is_hosted(c, d)) {
+			conf_error(cx, k->name, "%s is listed twice", d);
+			free(d);
+			return;
+		}
+		*(char **)conf_arr_add(field, sizeof(char *)) = d;
+		return;
+	case CK_LISTEN:
+	case CK_RESOLVER:
+		if (conf_addr_parse(v, k->kind == CK_RESOLVER ? 53 : 0, &a,
+		    &errstr) == -1) {
+			conf_error(cx, k->name, "\"%s\": %s", v, errstr);
+			return;
+		}
+		*(struct conf_addr *)conf_arr_add(field, sizeof(a)) = a;
+		return;
+	case CK_ROUTE:
+		if ((sp = strpbrk(v, " \t")) == NULL) {
+			conf_error(cx, k->name, "expected DOMAIN HOST:PORT");
+			return;
+		}
+		*sp++ = '\0';
+		sp += strspn(sp, " \t");
+		if (conf_domain(cx, k->name, v, &d) == -1)
+			return;
+		{
+			char	*colon = strrchr(sp, ':'), *end;
+			long	 port;
+
+			if (colon == NULL || colon == sp) {
+				conf_error(cx, k->name, "expected HOST:PORT, not \"%s\"", sp);
+				free(d);
+				return;
+			}
+			errno = 0;
+			port = strtol(colon + 1, &end, 10);
+			if (colon[1] == '\0' || *end != '\0' || errno || port < 1 ||
+			    port > 65535) {
+				conf_error(cx, k->name,
+				    "port must be a number between 1 and 65535");
+				free(d);
+				return;
+			}
+			*colon = '\0';
+			if (*sp == '[' && colon[-1] == ']') {
+				colon[-1] = '\0';
+				sp++;
+			}
+			r = conf_arr_add(field, sizeof(*r));
+			r->domain = d;
+			r->host = xstrdup(sp);
+			r->port = (int)port;
+		}
+		return;
+	}
+}
+
+static const struct conf_key *
+conf_key_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+struct conf *
+conf_parse(const char *path, const char *buf, size_t len,
+    void (*report)(const char *))
+{
+	struct conf_ctx		 cx;
+	struct conf		*c = xcalloc(1, sizeof(*c));
+	const struct conf_key	*k;
+	unsigned char		 seen[NKEYS];
+	const char		*p = buf, *end = buf + len, *nl, *sl;
+	char			 line[4096], *key, *val, *e;
+	size_t			 n, i;
+
+	memset(&cx, 0, sizeof(cx));
+	memset(seen, 0, sizeof(seen));
+	cx.file = path;
+	cx.report = report;
+	if ((sl = strrchr(path, '/')) != NULL && (size_t)(sl - path) < sizeof(cx.dir))
+		memcpy(cx.dir, path, sl - path ? (size_t)(sl - path) : 1);
+	c->path = xstrdup(path);
+
+	for (cx.line = 1; p < end; cx.line++, p = nl + 1) {
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			nl = end;
+		n = nl - p;
+		if (n >= sizeof(line)) {
+			conf_error(&cx, NULL, "line longer than %zu bytes",
+			    sizeof(line) - 1);
+			continue;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (memchr(line, '\0', n) != NULL) {
+			conf_error(&cx, NULL, "NUL byte in line");
+			continue;
+		}
+		if ((e = strchr(line, '#')) != NULL)
+			*e = '\0';
+		key = line + strspn(line, " \t\r");
+		for (e = key + strlen(key); e > key && isspace((unsigned char)e[-1]); e--)
+			*--e = '\0';
+		if (*key == '\0')
+			continue;
+		val = key + strcspn(key, " \t");
+		if (*val != '\0') {
+			*val++ = '\0';
+			val += strspn(val, " \t");
+		}
+		if ((k = conf_key_find(key)) == NULL) {
+			conf_error(&cx, NULL, "unknown key \"%s\"", key);
+			continue;
+		}
+		if (*val == '\0') {
+			conf_error(&cx, k->name, "missing value");
+			continue;
+		}
+		i = k - conf_keys;
+		if (seen[i] && !(k->flags & CK_REPEAT) && k->kind != CK_STRING &&
+		    k->kind != CK_PATH) {
+			conf_error(&cx, k->name, "set more than once");
+			continue;
+		}
+		seen[i] = 1;
+		conf_set(&cx, c, k, val);
+	}
+
+	/* Defaults for what the file left unset, parsed like values. */
+	cx.line = 0;
+	cx.dir[0] = '\0';
+	for (i = 0; i < NKEYS; i++) {
+		if (seen[i] || conf_keys[i].def == NULL)
+			continue;
+		snprintf(line, sizeof(line), "%s", conf_keys[i].def);
+		conf_set(&cx, c, &conf_keys[i], line);
+	}
+	if (c->domains.n == 0)
+		conf_error(&cx, NULL, "no domain configured (add a \"domain\" line)");
+	if ((c->tls_certificate == NULL) != (c->tls_key == NULL))
+		conf_error(&cx, NULL, "tls_certificate and tls_key go together");
+	if (cx.errors) {
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct conf *
+conf_load(const char *path, void (*report)(const char *))
+{
+	FILE		*f;
+	char		*buf = NULL, msg[PATH_MAX + 128];
+	size_t		 len = 0, cap = 0, n;
+	struct conf	*c;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+		if (report)
+			report(msg);
+		else
+			fprintf(stderr, "%s\n", msg);
+		return NULL;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap >= (1 << 20)) {
+				snprintf(msg, sizeof(msg), "%s: file larger than 1 MiB", path);
+				report ? report(msg) : (void)fprintf(stderr, "%s\n", msg);
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			cap = cap ? cap * 2 : 4096;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		if ((n = fread(buf + len, 1, cap - len, f)) == 0)
+			break;
+		len += n;
+	}
+	fclose(f);
+	c = conf_parse(path, buf ? buf : "", len, report);
+	free(buf);
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->domains.n; i++)
+		free(CONF_DOMAIN(c, i));
+	for (i = 0; i < c->routes.n; i++) {
+		free(CONF_ROUTE(c, i)->domain);
+		free(CONF_ROUTE(c, i)->host);
+	}
+	free(c->domains.v);
+	free(c->routes.v);
+	free(c->listens.v);
+	free(c->resolvers.v);
+	free(c->path);
+	free(c->store);
+	free(c->tls_certificate);
+	free(c->tls_key);
+	free(c->dialback_secret);
+	free(c->control_socket);
+	free(c);
+}
+
+int
+conf_is_hosted(const struct conf *c, const char *domain)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->domains.n; i++)
+		if (strcmp(CONF_DOMAIN(c, i), domain) == 0)
+			return 1;
+	return 0;
+}
+
+void
+conf_print_sample(FILE *f)
+{
+	size_t	 i;
+
+	fprintf(f, "# xfed.conf: one \"key value\" per line; # starts a comment.\n"
+	    "# Relative paths are taken from this file's directory.\n");
+	for (i = 0; i < NKEYS; i++) {
+		fprintf(f, "\n# %s%s\n", conf_keys[i].help,
+		    conf_keys[i].flags & CK_REPEAT ? " [repeatable]" : "");
+		if (conf_keys[i].def != NULL)
+			fprintf(f, "#%s %s\n", conf_keys[i].name, conf_keys[i].def);
+		else
+			fprintf(f, "#%s\n", conf_keys[i].name);
+	}
+}

@@ -1,0 +1,78 @@
+/*
+ * server/conf.h: the configuration, parsed from "key value" lines into a
+ * struct conf. One table in conf.c declares every key; the parser, xfed -t,
+ * xfed -p (the sample config) and the README's key list follow from it.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#define CONF_DEFAULT_PATH	SYSCONFDIR "/xfed/xfed.conf"
+#define CONF_MIN_STANZA_SIZE	10000	/* RFC 6120 13.12 */
+
+struct conf_addr {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	char			 text[80];	/* as written: [::1]:5269 */
+};
+
+struct conf_route {
+	char		*domain;	/* remote domain, prepared */
+	char		*host;		/* host name or address to connect to */
+	int		 port;
+};
+
+struct conf_arr {
+	void		*v;
+	size_t		 n;
+};
+
+struct conf {
+	char		*path;			/* the file this came from */
+	struct conf_arr	 domains;		/* char *, prepared */
+	struct conf_arr	 listens;		/* struct conf_addr */
+	char		*store;
+	char		*tls_certificate;
+	char		*tls_key;
+	int		 require_encryption;
+	char		*dialback_secret;
+	char		*control_socket;
+	int		 log_level;		/* enum log_level */
+	struct conf_arr	 routes;		/* struct conf_route */
+	struct conf_arr	 resolvers;		/* struct conf_addr */
+	long long	 max_stanza_size;	/* bytes */
+	long long	 outbound_retry_for;	/* seconds */
+};
+
+#define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])
+#define CONF_LISTEN(c, i)	(&((struct conf_addr *)(c)->listens.v)[i])
+#define CONF_ROUTE(c, i)	(&((struct conf_route *)(c)->routes.v)[i])
+#define CONF_RESOLVER(c, i)	(&((struct conf_addr *)(c)->resolvers.v)[i])
+
+/*
+ * Parses path into a new conf. Every error is reported as "FILE:LINE: msg"
+ * through report (stderr when NULL); on any error the result is NULL.
+ */
+struct conf	*conf_load(const char *path, void (*report)(const char *));
+/* The same, from a buffer; path only names it in messages and sets the
+ * directory relative paths are taken from. */
+struct conf	*conf_parse(const char *path, const char *buf, size_t len,
+		    void (*report)(const char *));
+void		 conf_free(struct conf *);
+/* Writes a commented sample config with every key and its default. */
+void		 conf_print_sample(FILE *);
+/* 1 when domain (prepared) is one of ours. */
+int		 conf_is_hosted(const struct conf *, const char *domain);
+/* Parses "ADDR[:PORT]" or "[ADDR6][:PORT]"; port defaults to defport. */
+int		 conf_addr_parse(const char *, int defport, struct conf_addr *,
+		    const char **errstr);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * server/log.c: the log sink. Callers format their own prefixes (a stream's
+ * id, peer and address come from s2s_log()); this file only decides where a
+ * line goes and whether its level is on.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <sys/time.h>
+
+#include "log.h"
+
+static int		 log_foreground = 1;
+static enum log_level	 log_level = LOG_L_INFO;
+
+static const char *const log_names[] = { "error", "warn", "info", "debug" };
+
+void
+log_init(int foreground, enum log_level level)
+{
+	log_foreground = foreground;
+	log_level = level;
+	if (!foreground)
+		openlog("xfed", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_setlevel(enum log_level level)
+{
+	log_level = level;
+}
+
+int
+log_getlevel(void)
+{
+	return log_level;
+}
+
+const char *
+log_level_name(enum log_level l)
+{
+	return log_names[l];
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++)
+		if (strcmp(s, log_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	return -1;
+}
+
+void
+log_msg(enum log_level level, const char *fmt, va_list ap)
+{
+	static const int	 prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char			 ts[32];
+	struct timeval		 tv;
+	struct tm		 tm;
+	int			 saved = errno;
+
+	if (level > log_level) {
+		errno = saved;
+		return;
+	}
+	if (log_foreground) {
+		gettimeofday(&tv, NULL);
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ldZ %s ", ts, (long)tv.tv_usec / 1000,
+		    log_names[level]);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		fflush(stderr);
+	} else
+		vsyslog(prio[level], fmt, ap);
+	errno = saved;
+}
+
+static void
+log_fmt(enum log_level level, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_msg(level, fmt, ap);
+	va_end(ap);
+}
+
+#define LOG_WRAP(name, level)					\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list	 ap;						\
+								\
+	va_start(ap, fmt);					\
+	log_msg(level, fmt, ap);				\
+	va_end(ap);						\
+}
+LOG_WRAP(log_warnx, LOG_L_WARN)
+LOG_WRAP(log_info, LOG_L_INFO)
+LOG_WRAP(log_debug, LOG_L_DEBUG)
+
+static void
+log_msg_str(enum log_level level, const char *msg, const char *err)
+{
+	log_fmt(level, "%s: %s", msg, err);
+}
+
+static void
+log_errno(enum log_level level, const char *fmt, va_list ap)
+{
+	char	 buf[1024];
+	int	 saved = errno;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	errno = saved;
+	log_msg_str(level, buf, strerror(saved));
+	errno = saved;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_errno(LOG_L_WARN, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_errno(LOG_L_ERROR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_msg(LOG_L_ERROR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+char *
+log_vis(char *dst, size_t n, const char *src, size_t srclen)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i, o = 0;
+	unsigned char		 c;
+
+	if (n == 0)
+		return dst;
+	for (i = 0; i < srclen && src[i] != '\0'; i++) {
+		c = (unsigned char)src[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= n)
+				break;
+			dst[o++] = c;
+		} else {
+			if (o + 4 >= n)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return dst;
+}

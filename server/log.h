@@ -1,0 +1,34 @@
+/*
+ * server/log.h: logging to stderr (foreground) or syslog, with levels.
+ * log_warn() appends strerror(errno); errno is preserved by every call.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdarg.h>
+
+enum log_level {
+	LOG_L_ERROR = 0,
+	LOG_L_WARN,
+	LOG_L_INFO,
+	LOG_L_DEBUG,
+};
+
+void	 log_init(int foreground, enum log_level);
+void	 log_setlevel(enum log_level);
+int	 log_getlevel(void);
+int	 log_level_parse(const char *, enum log_level *);
+const char *log_level_name(enum log_level);
+void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_msg(enum log_level, const char *, va_list);
+void	 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Copies src into dst (size n) with control and non-ASCII bytes as \xNN. */
+char	*log_vis(char *dst, size_t n, const char *src, size_t srclen);
+
+#define log_is_debug()	(log_getlevel() >= LOG_L_DEBUG)
+
+#endif

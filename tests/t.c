@@ -1,0 +1,92 @@
+/*
+ * tests/t.c: runs the cases of one unit-test binary, all or those named on
+ * the command line, and prints "ok NAME" or "FAIL NAME" for each.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "t.h"
+
+static int	 t_failed;
+
+void
+t_fail(const char *file, int line, const char *what)
+{
+	fprintf(stdout, "  %s:%d: check failed: %s\n", file, line, what);
+	t_failed = 1;
+}
+
+void
+t_fail_str(const char *file, int line, const char *what, const char *got,
+    const char *want)
+{
+	fprintf(stdout, "  %s:%d: %s\n    got:  %s\n    want: %s\n", file,
+	    line, what, got ? got : "(null)", want ? want : "(null)");
+	t_failed = 1;
+}
+
+const char *
+t_tmpdir(void)
+{
+	static char	 path[256];
+	const char	*base = getenv("TMPDIR");
+
+	snprintf(path, sizeof(path), "%s/xfed-t.XXXXXX", base ? base : "/tmp");
+	if (mkdtemp(path) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	return path;
+}
+
+char *
+t_readfile(const char *path, size_t *lenp)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*buf;
+	long	 n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n + 1);
+	if (buf == NULL || fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	buf[n] = '\0';
+	fclose(f);
+	if (lenp != NULL)
+		*lenp = n;
+	return buf;
+}
+
+int
+t_main(const struct t_case *cases, size_t n, int argc, char **argv)
+{
+	size_t	 i;
+	int	 j, pass = 0, fail = 0, want;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < n; i++) {
+		want = argc < 2;
+		for (j = 1; j < argc; j++)
+			if (strcmp(argv[j], cases[i].name) == 0)
+				want = 1;
+		if (!want)
+			continue;
+		t_failed = 0;
+		cases[i].fn();
+		printf("%s %s\n", t_failed ? "FAIL" : "ok", cases[i].name);
+		if (t_failed)
+			fail++;
+		else
+			pass++;
+	}
+	return fail ? 1 : 0;
+}
