@@ -402,7 +402,7 @@ conf_parse(const char *path, const char *buf, size_t len,
 	cx.file = path;
 	cx.report = report;
 	if ((sl = strrchr(path, '/')) != NULL && (size_t)(sl - path) < sizeof(cx.dir))
-		memcpy(cx.dir, path, sl - path ? (size_t)(sl - path) : 1);
+		memcpy(cx.dir, path, sl != path ? (size_t)(sl - path) : 1);
 	c->path = xstrdup(path);
 
 	for (cx.line = 1; p < end; cx.line++, p = nl + 1) {

@@ -1,0 +1,186 @@
+/*
+ * tests/unit/conf_test.c: the config parser. Bad configs are compared
+ * against tests/conf/NAME.expected, one FILE:LINE message per line; an
+ * expected line ending in '*' matches by prefix.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "conf.h"
+#include "t.h"
+
+static char	 got[8192];
+
+static void
+collect(const char *line)
+{
+	const char	*p = strrchr(line, '/');
+
+	/* drop the directory so expected files stay short */
+	if (p != NULL && strncmp(line, "tests/conf/", 11) == 0)
+		line = p + 1;
+	strncat(got, line, sizeof(got) - strlen(got) - 2);
+	strcat(got, "\n");
+}
+
+static void
+test_good(void)
+{
+	struct conf		*c = conf_load("tests/conf/good.conf", NULL);
+	struct sockaddr_in6	*s6;
+
+	REQUIRE(c != NULL);
+	CHECK(c->domains.n == 1);
+	CHECK_STR(CONF_DOMAIN(c, 0), "example.org");
+	CHECK(c->listens.n == 2);
+	CHECK_STR(CONF_LISTEN(c, 0)->text, "127.0.0.1:5269");
+	CHECK_STR(CONF_LISTEN(c, 1)->text, "[::1]:5269");
+	s6 = (struct sockaddr_in6 *)&CONF_LISTEN(c, 1)->ss;
+	CHECK(s6->sin6_family == AF_INET6 && ntohs(s6->sin6_port) == 5269);
+	CHECK_STR(c->store, "tests/conf/db.sqlite");
+	CHECK(c->log_level == LOG_L_DEBUG);
+	CHECK(c->routes.n == 2);
+	CHECK_STR(CONF_ROUTE(c, 0)->domain, "b.localhost");
+	CHECK_STR(CONF_ROUTE(c, 0)->host, "127.0.0.1");
+	CHECK(CONF_ROUTE(c, 0)->port == 5270);
+	CHECK_STR(CONF_ROUTE(c, 1)->host, "::1");
+	CHECK(c->resolvers.n == 2);
+	CHECK_STR(CONF_RESOLVER(c, 0)->text, "127.0.0.53:53");
+	CHECK_STR(CONF_RESOLVER(c, 1)->text, "[::1]:5353");
+	CHECK(c->max_stanza_size == 65536);
+	CHECK(c->outbound_retry_for == 3 * 3600);
+	CHECK(c->require_encryption == 0);
+	CHECK(conf_is_hosted(c, "example.org"));
+	CHECK(!conf_is_hosted(c, "other.org"));
+	conf_free(c);
+}
+
+static void
+test_defaults(void)
+{
+	const char	*txt = "domain Example.ORG.\n";
+	struct conf	*c = conf_parse("/etc/xfed/xfed.conf", txt, strlen(txt), NULL);
+
+	REQUIRE(c != NULL);
+	CHECK_STR(CONF_DOMAIN(c, 0), "example.org");
+	CHECK(c->listens.n == 1);
+	CHECK_STR(CONF_LISTEN(c, 0)->text, "0.0.0.0:5269");
+	CHECK_STR(c->store, "/var/lib/xfed/xfed.db");
+	CHECK_STR(c->control_socket, "/run/xfed/xfed.sock");
+	CHECK(c->require_encryption == 1);
+	CHECK(c->max_stanza_size == 524288);
+	CHECK(c->log_level == LOG_L_INFO);
+	CHECK(c->dialback_secret == NULL);
+	conf_free(c);
+}
+
+static void
+test_bad(void)
+{
+	char		*want = t_readfile("tests/conf/bad.expected", NULL);
+	char		*w, *g, *wl, *gl, *ws = NULL, *gs = NULL;
+	size_t		 n;
+
+	REQUIRE(want != NULL);
+	got[0] = '\0';
+	CHECK(conf_load("tests/conf/bad.conf", collect) == NULL);
+	/* compare line by line; '*' at the end of an expected line is a prefix */
+	for (w = strtok_r(want, "\n", &ws), g = strtok_r(got, "\n", &gs);
+	    w != NULL || g != NULL;
+	    w = strtok_r(NULL, "\n", &ws), g = strtok_r(NULL, "\n", &gs)) {
+		wl = w ? w : "(none)";
+		gl = g ? g : "(none)";
+		n = strlen(wl);
+		if (n > 0 && wl[n - 1] == '*' ? strncmp(wl, gl, n - 1) != 0 :
+		    strcmp(wl, gl) != 0)
+			t_fail_str(__FILE__, __LINE__, "error line", gl, wl);
+	}
+	free(want);
+}
+
+static void
+test_no_domain(void)
+{
+	const char	*txt = "listen 127.0.0.1:5269\n";
+
+	got[0] = '\0';
+	CHECK(conf_parse("x.conf", txt, strlen(txt), collect) == NULL);
+	CHECK_STR(got, "x.conf: no domain configured (add a \"domain\" line)\n");
+}
+
+static void
+test_tls_pair(void)
+{
+	const char	*txt = "domain a.example\ntls_certificate c.pem\n";
+
+	got[0] = '\0';
+	CHECK(conf_parse("x.conf", txt, strlen(txt), collect) == NULL);
+	CHECK_STR(got, "x.conf: tls_certificate and tls_key go together\n");
+}
+
+static void
+test_missing_file(void)
+{
+	got[0] = '\0';
+	CHECK(conf_load("tests/conf/does-not-exist.conf", collect) == NULL);
+	CHECK_STR(got, "does-not-exist.conf: No such file or directory\n");
+}
+
+static void
+test_long_line_nul(void)
+{
+	char		 buf[5000];
+
+	memset(buf, 'a', sizeof(buf));
+	memcpy(buf, "domain a.example\n", 17);
+	got[0] = '\0';
+	CHECK(conf_parse("x.conf", buf, sizeof(buf), collect) == NULL);
+	CHECK_STR(got, "x.conf:2: line longer than 4095 bytes\n");
+	got[0] = '\0';
+	CHECK(conf_parse("x.conf", "domain a.example\nlog_level \0x\n", 30,
+	    collect) == NULL);
+	CHECK_STR(got, "x.conf:2: NUL byte in line\n");
+}
+
+static void
+test_sample_parses(void)
+{
+	char		*buf = NULL, *p;
+	size_t		 len = 0;
+	FILE		*f = open_memstream(&buf, &len);
+	struct conf	*c;
+
+	conf_print_sample(f);
+	fclose(f);
+	/* the sample is all comments: uncomment the defaults and add a domain */
+	for (p = buf; (p = strstr(p, "\n#")) != NULL; p++) {
+		size_t	 n = strcspn(p + 1, "\n");
+
+		if (p[2] != ' ' && memchr(p + 1, ' ', n) != NULL)
+			p[1] = ' ';
+	}
+	got[0] = '\0';
+	c = conf_parse("s.conf", buf, len, collect);
+	CHECK(c == NULL);	/* no domain in the sample */
+	CHECK_STR(got, "s.conf: no domain configured (add a \"domain\" line)\n");
+	free(buf);
+}
+
+static const struct t_case cases[] = {
+	{ "conf_good", test_good },
+	{ "conf_defaults", test_defaults },
+	{ "conf_bad_lines", test_bad },
+	{ "conf_no_domain", test_no_domain },
+	{ "conf_tls_pair", test_tls_pair },
+	{ "conf_missing_file", test_missing_file },
+	{ "conf_long_line_nul", test_long_line_nul },
+	{ "conf_sample_parses", test_sample_parses },
+};
+
+int
+main(int argc, char **argv)
+{
+	return T_RUN(cases, argc, argv);
+}
