@@ -329,7 +329,7 @@ jid_domain_n(const char *in, size_t n, char *out, size_t outsz,
     const char **errstr)
 {
 	char	 tmp[JID_PART_MAX + 1];
-	char	*a = NULL, *u = NULL;
+	char	*a = NULL, *a2 = NULL, *u = NULL;
 	size_t	 i, len;
 	int	 ascii, rc, ret = -1;
 
@@ -382,6 +382,17 @@ jid_domain_n(const char *in, size_t n, char *out, size_t outsz,
 		jid_err(errstr, idn2_strerror(rc));
 		goto out;
 	}
+	/*
+	 * libidn2 lets by some A-labels whose U-label is not valid (xn--msh
+	 * is U+2481, which UTS #46 maps to "(14)"): the U-labels must look
+	 * up to the same A-labels.
+	 */
+	rc = idn2_lookup_u8((const uint8_t *)u, (uint8_t **)&a2,
+	    IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK || strcmp(a, a2) != 0) {
+		jid_err(errstr, "domain has an A-label that is not valid");
+		goto out;
+	}
 	len = strlen(u);
 	if (len > JID_PART_MAX) {
 		jid_err(errstr, "domain longer than 1023 bytes");
@@ -395,6 +406,7 @@ jid_domain_n(const char *in, size_t n, char *out, size_t outsz,
 	ret = (int)len;
  out:
 	idn2_free(a);
+	idn2_free(a2);
 	idn2_free(u);
 	return ret;
 }

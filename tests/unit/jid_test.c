@@ -114,6 +114,8 @@ static const struct invalid invalid[] = {
 	{ "xn--ab-.example", "punycode" },
 	{ "xn--wca.example", "" },			/* encodes 'Ü' */
 	{ "xn--a.example", "" },
+	{ "xn--msh.example", "A-label" },			/* U+2481 */
+	{ "XN--MSH", "A-label" },
 	{ "\xd9\xa1" "a.example", "bi-directional" },
 	{ "a@[::1", "IPv6" },
 	{ "a@[]", "IPv6" },
