@@ -100,9 +100,10 @@ jid_lower(unsigned char c)
  */
 static int
 jid_stringprep(const char *in, size_t n, char *out, size_t outsz,
-    const Stringprep_profile *profile, const char *what[4],
+    const Stringprep_profile *profile, const char *what[5],
     const char **errstr)
 {
+	char	 again[JID_PART_MAX + 1];
 	size_t	 maxlen = outsz < JID_PART_MAX + 1 ? outsz : JID_PART_MAX + 1;
 	size_t	 len;
 	int	 rc;
@@ -134,21 +135,35 @@ jid_stringprep(const char *in, size_t n, char *out, size_t outsz,
 		jid_err(errstr, what[3]);
 		return -1;
 	}
+	/*
+	 * libidn's NFKC composes Hangul jamo across combining marks and then
+	 * leaves the marks out of canonical order, so a second pass can still
+	 * change the result: refuse what does not prepare to itself.
+	 */
+	memcpy(again, out, len + 1);
+	if (stringprep(again, sizeof(again), 0, profile) != STRINGPREP_OK ||
+	    strcmp(again, out) != 0) {
+		jid_err(errstr, what[4]);
+		return -1;
+	}
 	return (int)len;
 }
 
-static const char *jid_local_errors[4] = {
+/* Messages by failure: prohibited, bidi, length, empty, unstable. */
+static const char *jid_local_errors[5] = {
 	"localpart contains a prohibited character",
 	"localpart mixes text directions",
 	"localpart longer than 1023 bytes",
 	"empty localpart",
+	"localpart does not prepare to a stable form",
 };
 
-static const char *jid_resource_errors[4] = {
+static const char *jid_resource_errors[5] = {
 	"resource contains a prohibited character",
 	"resource mixes text directions",
 	"resource longer than 1023 bytes",
 	"empty resource",
+	"resource does not prepare to a stable form",
 };
 
 /* Prepares the localpart in[0..n) into out; the prepared length or -1. */

@@ -98,6 +98,9 @@ static const struct invalid invalid[] = {
 	{ "x/\x7f", "prohibited" },
 	{ "x/a\xe2\x80\xa8" "b", "prohibited" },		/* line separator */
 	{ "x/\xc2\xad", "empty resource" },
+	/* Jamo L, U+036A, jamo V, U+0E4A: libidn's NFKC is not stable. */
+	{ "x/\xe1\x84\x86\xcd\xaa\xe1\x85\xae\xe0\xb9\x8a", "stable" },
+	{ "\xea\xb0\x9c\xe3\x80\xae\xe1\x86\xb6\xcc\x9e@x", "stable" },
 	{ "exa mple.com", "domain" },
 	{ "a@exa_mple.com", "domain" },
 	{ "a@exa@mple.com", "domain" },
