@@ -65,8 +65,9 @@ int	 jid_prep_resource(const char *resource, char *out, size_t outsz,
 
 /*
  * The A-label (ASCII) form of a prepared domain, for DNS, SNI and
- * certificates: prepared_domain itself when it is ASCII, else written into
- * buf (n bytes; 254 is enough). NULL when it does not convert or fit.
+ * certificates: prepared_domain itself when it is ASCII (IP literals
+ * included), else written into buf (n bytes; 254 is enough). NULL when it
+ * does not convert or fit.
  */
 const char *jid_domain_alabel(const char *prepared_domain, char *buf,
 	    size_t n);
