@@ -257,6 +257,7 @@ schema_check(struct store *st, char *err, size_t errsz)
 {
 	sqlite3_stmt	*q;
 	const char	*r;
+	char		*p;
 	int		 rc;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q,
@@ -266,14 +267,22 @@ schema_check(struct store *st, char *err, size_t errsz)
 		return -1;
 	}
 	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW && (r = STORE_COL_TEXT(q, 0)) != NULL &&
-	    strcmp(r, "ok") == 0)
+	r = rc == SQLITE_ROW ? STORE_COL_TEXT(q, 0) : NULL;
+	if (r != NULL && strcmp(r, "ok") == 0)
 		rc = 0;
 	else {
+		if (r == NULL)
+			r = sqlite3_errmsg(st->db);
+		else if (strncmp(r, "*** in database main ***", 24) == 0)
+			r += 24;
+		r += strspn(r, " \n");
 		snprintf(err, errsz, "%s: integrity check failed: %s; "
 		    "restore a backup (sqlite3 .recover may save data)",
-		    st->path, rc == SQLITE_ROW && r != NULL ? r :
-		    sqlite3_errmsg(st->db));
+		    st->path, r);
+		/* One line: the report may span several. */
+		for (p = err; *p != '\0'; p++)
+			if (*p == '\n')
+				*p = ' ';
 		rc = -1;
 	}
 	sqlite3_finalize(q);
