@@ -91,6 +91,50 @@ ctl_name_part(const char *in, size_t len, int local, char *out,
 	return 0;
 }
 
+/* 1 when the ASCII bytes of s are letters, digits, '-' and '.'. */
+static int
+ctl_name_ldh(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x80 && !(*s >= 'a' && *s <= 'z') &&
+		    !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
+		    *s != '-' && *s != '.')
+			return 0;
+	return 1;
+}
+
+/*
+ * A domain: a bracketed IPv6 literal as it is, else labels checked here
+ * (jid_prep_domain() in this build drops spaces rather than refusing
+ * them, and mangles IP literals) and then prepared.
+ */
+static int
+ctl_name_domain(const char *in, char *out, size_t outsz, const char **errstr)
+{
+	size_t	 n = strlen(in), i;
+
+	if (in[0] == '[') {
+		if (n < 4 || in[n - 1] != ']' || n >= outsz ||
+		    strspn(in + 1, "0123456789abcdefABCDEF:.") != n - 2) {
+			*errstr = "invalid IPv6 address literal";
+			return -1;
+		}
+		for (i = 0; i <= n; i++)
+			out[i] = in[i] >= 'A' && in[i] <= 'F' ?
+			    in[i] - 'A' + 'a' : in[i];
+		return 0;
+	}
+	if (!ctl_name_ldh(in)) {
+		*errstr = "domain has a character domains do not allow";
+		return -1;
+	}
+	if (in[0] == '.' || strstr(in, "..") != NULL) {
+		*errstr = "domain has an empty label";
+		return -1;
+	}
+	return jid_prep_domain(in, out, outsz, errstr);
+}
+
 int
 ctl_user_parse(struct ctl *ctl, const char *arg, struct ctl_user *u,
     const char **errstr)
@@ -115,7 +159,7 @@ ctl_user_parse(struct ctl *ctl, const char *arg, struct ctl_user *u,
 		*errstr = "a user name has no /resource";
 		return -1;
 	}
-	if (jid_prep_domain(at + 1, dom, sizeof(dom), errstr) == -1)
+	if (ctl_name_domain(at + 1, dom, sizeof(dom), errstr) == -1)
 		return -1;
 	if (!conf_is_hosted(ctl->conf, dom)) {
 		*errstr = "domain is not hosted by this server";
@@ -153,7 +197,7 @@ ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
 		*errstr = "JID has more than one @";
 		return -1;
 	}
-	if (jid_prep_domain(tmp, dom, sizeof(dom), errstr) == -1)
+	if (ctl_name_domain(tmp, dom, sizeof(dom), errstr) == -1)
 		return -1;
 	if (slash != NULL) {
 		if (flags & CTL_JID_BARE) {

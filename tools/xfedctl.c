@@ -204,17 +204,29 @@ ctl_find(int argc, char **argv, int *nwords, int *noun)
 	return NULL;
 }
 
+/* --help of a noun: every verb's; without: one line naming them. */
 static void
-ctl_noun_help(FILE *f, const char *noun)
+ctl_noun_help(FILE *f, const char *noun, int full)
 {
 	const struct ctl_cmd	*cmd;
 	size_t			 i, len = strlen(noun);
+	int			 n = 0;
 
+	if (!full)
+		fprintf(f, "xfedctl: %s: missing command (", noun);
 	for (i = 0; i < NTABLES; i++)
-		for (cmd = ctl_tables[i]; cmd->name != NULL; cmd++)
-			if (strncmp(cmd->name, noun, len) == 0 &&
-			    cmd->name[len] == ' ')
+		for (cmd = ctl_tables[i]; cmd->name != NULL; cmd++) {
+			if (strncmp(cmd->name, noun, len) != 0 ||
+			    cmd->name[len] != ' ')
+				continue;
+			if (full)
 				ctl_cmd_help(f, cmd);
+			else
+				fprintf(f, "%s%s", n++ ? ", " : "",
+				    cmd->name + len + 1);
+		}
+	if (!full)
+		fprintf(f, "); try xfedctl %s --help\n", noun);
 }
 
 static void
@@ -270,7 +282,8 @@ main(int argc, char **argv)
 	}
 	if ((cmd = ctl_find(argc, argv, &nwords, &noun)) == NULL) {
 		if (noun && (argc == 1 || strcmp(argv[1], "--help") == 0)) {
-			ctl_noun_help(argc == 1 ? stderr : stdout, argv[0]);
+			ctl_noun_help(argc == 1 ? stderr : stdout, argv[0],
+			    argc > 1);
 			return argc == 1 ? CTL_USAGE : CTL_OK;
 		}
 		fprintf(stderr, "xfedctl: unknown command \"%s%s%s\"; "
