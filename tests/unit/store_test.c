@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <sqlite3.h>
 
@@ -956,6 +957,80 @@ test_changes_from_other_connection(void)
 	store_close(a);
 }
 
+static double
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Another process queues a message and changes a presence while this one
+ * polls every 50 ms, as the daemon's timer does; prints how long it took
+ * to notice (no timing assert).
+ */
+static void
+test_changes_latency(void)
+{
+	const char		*err = NULL;
+	struct store		*a = open_new(), *b;
+	struct store_outbox	 m;
+	struct changes_seen	 cs;
+	struct timespec		 ts = { 0, 50 * 1000000L };
+	double			 committed = 0, seen = 0, deadline;
+	int			 fd[2], status, i;
+	pid_t			 pid;
+
+	REQUIRE(a != NULL);
+	REQUIRE(store_user_add(a, "romeo", "example.test", NULL, NULL) == 0);
+	REQUIRE(store_flush(a) == 0);
+	store_changes_poll(a, change_cb, &cs);
+	REQUIRE(pipe(fd) == 0);
+	if ((pid = fork()) == 0) {
+		close(fd[0]);
+		if ((b = store_open(db_path, 0, &err)) == NULL)
+			_exit(1);
+		memset(&m, 0, sizeof(m));
+		m.local = "romeo";
+		m.domain = "example.test";
+		m.to = "juliet@example.org";
+		m.body = "from another process";
+		nanosleep(&ts, NULL);
+		if (store_begin(b) == -1 || store_outbox_add(b, &m, NULL) == -1 ||
+		    store_presence_set(b, "romeo", "example.test",
+		    STORE_SHOW_AWAY, NULL, 0) == -1 || store_commit(b) == -1)
+			_exit(1);
+		committed = now_ms();
+		if (write(fd[1], &committed, sizeof(committed)) !=
+		    sizeof(committed))
+			_exit(1);
+		store_close(b);
+		_exit(0);
+	}
+	REQUIRE(pid > 0);
+	close(fd[1]);
+	memset(&cs, 0, sizeof(cs));
+	deadline = now_ms() + 10000;
+	for (i = 0; now_ms() < deadline; i++) {
+		if (store_changes_poll(a, change_cb, &cs) > 0) {
+			seen = now_ms();
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	CHECK(read(fd[0], &committed, sizeof(committed)) == sizeof(committed));
+	close(fd[0]);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	CHECK(cs.outbox == 1 && cs.presence == 1);
+	if (seen > 0)
+		printf("  changes: another process's commit seen after %.1f ms "
+		    "(50 ms poll, %d polls)\n", seen - committed, i + 1);
+	store_close(a);
+}
+
 static void
 test_names(void)
 {
@@ -992,6 +1067,7 @@ static const struct t_case cases[] = {
 	{ "explicit_transaction", test_explicit_transaction },
 	{ "inbox_throughput", test_inbox_throughput },
 	{ "changes_from_other_connection", test_changes_from_other_connection },
+	{ "changes_latency", test_changes_latency },
 	{ "names", test_names },
 };
 
