@@ -1,0 +1,127 @@
+/*
+ * store/notify.c: noticing changes other processes commit (xfedctl, the
+ * native system, the sqlite3 shell). Triggers (schema.c) journal them in
+ * the changes table; PRAGMA data_version tells, without I/O, whether any
+ * other connection committed since the last look, so a timer can ask
+ * often and the journal is read only when something happened. Acting on
+ * a change (and the timer) is the daemon's.
+ */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "sqlite_int.h"
+#include "store.h"
+
+int
+store_changed(struct store *st)
+{
+	sqlite3_stmt	*q;
+	int64_t		 v;
+	int		 rc;
+
+	if ((q = store_q(st, Q_DATA_VERSION, "PRAGMA data_version")) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	else
+		store_dberr(st, "data_version");
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (v == st->data_version)
+		return 0;
+	st->data_version = v;
+	return 1;
+}
+
+/* At open: later polls report what happens from now on. */
+int
+store_notify_init(struct store *st)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	if (store_changed(st) == -1 || (q = store_q(st, Q_CHANGES_MAX,
+	    "SELECT coalesce(max(seq), 0) FROM changes")) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		st->last_seq = sqlite3_column_int64(q, 0);
+	else
+		store_dberr(st, "changes");
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+struct store_change_ctx {
+	struct store	*st;
+	store_change_cb	 cb;
+	void		*arg;
+};
+
+static int
+store_change_one(sqlite3_stmt *q, void *arg)
+{
+	struct store_change_ctx	*cx = arg;
+	struct store_change	 c;
+	const char		*tbl = STORE_COL_TEXT(q, 1);
+	const char		*op = STORE_COL_TEXT(q, 3);
+
+	memset(&c, 0, sizeof(c));
+	c.seq = sqlite3_column_int64(q, 0);
+	cx->st->last_seq = c.seq;
+	if (tbl == NULL || op == NULL)
+		return 0;
+	if (strcmp(tbl, "users") == 0)
+		c.table = STORE_T_USERS;
+	else if (strcmp(tbl, "presence") == 0)
+		c.table = STORE_T_PRESENCE;
+	else if (strcmp(tbl, "outbox") == 0)
+		c.table = STORE_T_OUTBOX;
+	else
+		return 0;
+	c.row_id = sqlite3_column_int64(q, 2);
+	c.deleted = strcmp(op, "delete") == 0;
+	c.at = sqlite3_column_int64(q, 4);
+	cx->cb(cx->arg, &c);
+	return 0;
+}
+
+int
+store_changes_poll(struct store *st, store_change_cb cb, void *arg)
+{
+	struct store_change_ctx	 cx = { st, cb, arg };
+	sqlite3_stmt		*q;
+	int			 rc, n;
+
+	if ((rc = store_changed(st)) <= 0)
+		return rc;
+	if ((q = store_q(st, Q_CHANGES_AFTER, "SELECT seq, tbl, row_id, op, "
+	    "at FROM changes WHERE seq > ?1 ORDER BY seq")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, st->last_seq);
+	if (store_rows(st, q, store_change_one, &cx, &n, "changes") == -1)
+		return -1;
+	return n;
+}
+
+int
+store_changes_prune(struct store *st, int64_t before)
+{
+	sqlite3_stmt	*q;
+	int		 rc = -1;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_CHANGES_PRUNE,
+	    "DELETE FROM changes WHERE seq <= ?1 AND at < ?2")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, st->last_seq);
+	sqlite3_bind_int64(q, 2, before);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		store_dberr(st, "changes prune");
+	else {
+		store_ok(st);
+		rc = 0;
+	}
+	sqlite3_reset(q);
+	return rc;
+}

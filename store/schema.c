@@ -1,0 +1,369 @@
+/*
+ * store/schema.c: the SQLite schema, its versions and migrations, and the
+ * checks made at open: is it a database, is it ours, is it intact, is it
+ * from this version of xfed or an older one. store/CONTRACT.md documents
+ * every table and column below; change both together.
+ *
+ * A version is PRAGMA user_version; PRAGMA application_id marks the file
+ * as an xfed store. schema_steps[i] takes a file from version i to i + 1,
+ * each in its own transaction, so a file at any earlier version (0 is an
+ * empty file) reaches STORE_SCHEMA_VERSION. Never edit a released step:
+ * add one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "sqlite_int.h"
+#include "store.h"
+
+#define STORE_APPLICATION_ID	0x78666564	/* "xfed" */
+
+#define NOW	"(CAST(strftime('%s', 'now') AS INTEGER))"
+#define SHOWS	"('available', 'chat', 'away', 'xa', 'dnd', 'unavailable')"
+#define BOOL(c)	c " INTEGER NOT NULL DEFAULT 0 CHECK (" c " IN (0, 1))"
+/* Where a subscription row of the outbox row NEW lives. */
+#define SUB_ROW	"user_id = NEW.user_id AND jid = NEW.to_jid"
+/* A row back at none with nothing pending says nothing: drop it. */
+#define SUB_DROP_EMPTY \
+	"DELETE FROM subscriptions WHERE " SUB_ROW " AND state = 'none' " \
+	"AND pending_in = 0 AND pending_out = 0 AND preapproved = 0;"
+#define SUB_ENSURE \
+	"INSERT INTO subscriptions (user_id, jid, updated) " \
+	"SELECT NEW.user_id, NEW.to_jid, NEW.created WHERE NOT EXISTS " \
+	"(SELECT 1 FROM subscriptions WHERE " SUB_ROW ");"
+#define OUT_DONE_UNLESS(cond) \
+	"UPDATE outbox SET state = 'done', updated = NEW.created " \
+	"WHERE id = NEW.id AND NOT EXISTS (SELECT 1 FROM subscriptions " \
+	"WHERE " SUB_ROW " AND (" cond "));"
+
+static const char *const schema_steps[] = {
+	/* 0 -> 1: the first schema. */
+	"CREATE TABLE users ("
+	" id INTEGER PRIMARY KEY,"
+	" localpart TEXT NOT NULL CHECK (length(localpart) BETWEEN 1 AND 1023"
+	"  AND instr(localpart, '@') = 0 AND instr(localpart, '/') = 0),"
+	" domain TEXT NOT NULL CHECK (length(domain) BETWEEN 1 AND 1023),"
+	" name TEXT,"
+	" nickname TEXT,"
+	" email TEXT,"
+	" url TEXT,"
+	" note TEXT,"
+	" avatar BLOB,"
+	" avatar_type TEXT CHECK (avatar IS NULL OR avatar_type IS NOT NULL),"
+	" created INTEGER NOT NULL DEFAULT " NOW ","
+	" " BOOL("disabled") ","
+	" UNIQUE (domain, localpart));"
+
+	"CREATE TABLE presence ("
+	" user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,"
+	" show TEXT NOT NULL DEFAULT 'available' CHECK (show IN " SHOWS "),"
+	" status TEXT,"
+	" priority INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (priority BETWEEN -128 AND 127),"
+	" updated INTEGER NOT NULL DEFAULT " NOW ");"
+
+	"CREATE TABLE subscriptions ("
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" jid TEXT NOT NULL CHECK (length(jid) BETWEEN 1 AND 2047"
+	"  AND instr(jid, '/') = 0),"
+	" state TEXT NOT NULL DEFAULT 'none'"
+	"  CHECK (state IN ('none', 'to', 'from', 'both')),"
+	" " BOOL("pending_out") ","
+	" " BOOL("pending_in") ","
+	" " BOOL("preapproved") ","
+	" request TEXT,"
+	" updated INTEGER NOT NULL DEFAULT " NOW ","
+	" PRIMARY KEY (user_id, jid));"
+
+	"CREATE TABLE remote_presence ("
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" jid TEXT NOT NULL,"
+	" bare TEXT NOT NULL,"
+	" show TEXT NOT NULL CHECK (show IN " SHOWS "),"
+	" status TEXT,"
+	" priority INTEGER NOT NULL DEFAULT 0,"
+	" xml TEXT,"
+	" updated INTEGER NOT NULL DEFAULT " NOW ","
+	" PRIMARY KEY (user_id, jid));"
+	"CREATE INDEX remote_presence_bare ON remote_presence (user_id, bare);"
+
+	"CREATE TABLE inbox ("
+	" id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL CHECK (kind IN ('message', 'subscribe',"
+	"  'subscribed', 'unsubscribe', 'unsubscribed', 'error')),"
+	" from_jid TEXT NOT NULL,"
+	" to_jid TEXT NOT NULL,"
+	" type TEXT,"
+	" stanza_id TEXT,"
+	" body TEXT,"
+	" subject TEXT,"
+	" thread TEXT,"
+	" xml TEXT NOT NULL DEFAULT '',"
+	" received INTEGER NOT NULL DEFAULT " NOW ","
+	" consumed INTEGER);"
+	"CREATE INDEX inbox_user ON inbox (user_id, id);"
+
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL DEFAULT 'message' CHECK (kind IN ('message',"
+	"  'subscribe', 'subscribed', 'unsubscribe', 'unsubscribed',"
+	"  'presence')),"
+	" to_jid TEXT NOT NULL CHECK (length(to_jid) BETWEEN 3 AND 3071),"
+	" type TEXT,"
+	" stanza_id TEXT,"
+	" body TEXT,"
+	" subject TEXT,"
+	" thread TEXT,"
+	" state TEXT NOT NULL DEFAULT 'queued'"
+	"  CHECK (state IN ('queued', 'sent', 'failed', 'done')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT,"
+	" error_stage TEXT,"
+	" error_xml TEXT,"
+	" created INTEGER NOT NULL DEFAULT " NOW ","
+	" updated INTEGER NOT NULL DEFAULT " NOW ","
+	" CHECK (kind IN ('message', 'presence') OR instr(to_jid, '/') = 0));"
+	"CREATE INDEX outbox_queue ON outbox (next_attempt, id)"
+	" WHERE state = 'queued';"
+	"CREATE INDEX outbox_user ON outbox (user_id, id);"
+
+	"CREATE TABLE s2s_state ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL,"
+	" updated INTEGER NOT NULL DEFAULT " NOW ");"
+
+	"CREATE TABLE changes ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" tbl TEXT NOT NULL CHECK (tbl IN ('users', 'presence', 'outbox')),"
+	" row_id INTEGER NOT NULL,"
+	" op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),"
+	" at INTEGER NOT NULL DEFAULT " NOW ");"
+
+	/* The change journal: what the running daemon must notice. */
+	"CREATE TRIGGER users_ins AFTER INSERT ON users BEGIN"
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('users', NEW.id,"
+	" 'insert'); END;"
+	"CREATE TRIGGER users_upd AFTER UPDATE ON users BEGIN"
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('users', NEW.id,"
+	" 'update'); END;"
+	"CREATE TRIGGER users_del AFTER DELETE ON users BEGIN"
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('users', OLD.id,"
+	" 'delete'); END;"
+	"CREATE TRIGGER presence_ins AFTER INSERT ON presence BEGIN"
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('presence',"
+	" NEW.user_id, 'insert'); END;"
+	"CREATE TRIGGER presence_upd AFTER UPDATE ON presence BEGIN"
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('presence',"
+	" NEW.user_id, 'update'); END;"
+	"CREATE TRIGGER presence_del AFTER DELETE ON presence BEGIN"
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('presence',"
+	" OLD.user_id, 'delete'); END;"
+	"CREATE TRIGGER outbox_ins AFTER INSERT ON outbox"
+	" WHEN NEW.state = 'queued' BEGIN"
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('outbox', NEW.id,"
+	" 'insert'); END;"
+	"CREATE TRIGGER outbox_requeue AFTER UPDATE OF state ON outbox"
+	" WHEN NEW.state = 'queued' AND OLD.state <> 'queued' BEGIN"
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('outbox', NEW.id,"
+	" 'update'); END;"
+
+	/*
+	 * Outbound subscription actions (RFC 6121): inserting the outbox
+	 * row is the action; these apply it to the subscription row, and
+	 * mark the row 'done' when nothing is to be sent.
+	 */
+	/* 3.1.2: always routed; pending out unless already subscribed. */
+	"CREATE TRIGGER outbox_subscribe AFTER INSERT ON outbox"
+	" WHEN NEW.kind = 'subscribe' BEGIN " SUB_ENSURE
+	" UPDATE subscriptions SET pending_out = CASE WHEN state IN"
+	" ('none', 'from') THEN 1 ELSE pending_out END,"
+	" updated = NEW.created WHERE " SUB_ROW "; END;"
+	/* 3.1.5 approve a pending request; 3.4 else pre-approve. */
+	"CREATE TRIGGER outbox_subscribed AFTER INSERT ON outbox"
+	" WHEN NEW.kind = 'subscribed' BEGIN " SUB_ENSURE
+	OUT_DONE_UNLESS("pending_in = 1")
+	" UPDATE subscriptions SET"
+	" preapproved = CASE WHEN pending_in = 0 AND state IN ('none', 'to')"
+	" THEN 1 ELSE 0 END,"
+	" state = CASE WHEN pending_in = 0 THEN state WHEN state = 'none'"
+	" THEN 'from' WHEN state = 'to' THEN 'both' ELSE state END,"
+	" pending_in = 0, request = NULL, updated = NEW.created"
+	" WHERE " SUB_ROW "; END;"
+	/* 3.2: deny a request or cancel their subscription. */
+	"CREATE TRIGGER outbox_unsubscribed AFTER INSERT ON outbox"
+	" WHEN NEW.kind = 'unsubscribed' BEGIN "
+	OUT_DONE_UNLESS("pending_in = 1 OR state IN ('from', 'both')")
+	" UPDATE subscriptions SET state = CASE state WHEN 'from' THEN 'none'"
+	" WHEN 'both' THEN 'to' ELSE state END, pending_in = 0,"
+	" preapproved = 0, request = NULL, updated = NEW.created"
+	" WHERE " SUB_ROW "; " SUB_DROP_EMPTY " END;"
+	/* 3.3.2: always routed; ends our subscription or our request. */
+	"CREATE TRIGGER outbox_unsubscribe AFTER INSERT ON outbox"
+	" WHEN NEW.kind = 'unsubscribe' BEGIN"
+	" UPDATE subscriptions SET state = CASE state WHEN 'to' THEN 'none'"
+	" WHEN 'both' THEN 'from' ELSE state END, pending_out = 0,"
+	" updated = NEW.created WHERE " SUB_ROW "; " SUB_DROP_EMPTY " END;",
+};
+#define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
+_Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
+    STORE_SCHEMA_VERSION, "one migration step per schema version");
+
+/* Reads one integer; -1 with err set on failure. */
+static int
+schema_int(struct store *st, const char *sql, long long *v, char *err,
+    size_t errsz)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", st->path,
+		    sqlite3_errmsg(st->db));
+		return -1;
+	}
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(q, 0);
+	else
+		snprintf(err, errsz, "%s: %s", st->path,
+		    sqlite3_errmsg(st->db));
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+schema_exec(struct store *st, const char *sql, const char *what, char *err,
+    size_t errsz)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s: %s", st->path, what,
+		    msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* PRAGMA quick_check: the first problem it names, or 0. */
+static int
+schema_check(struct store *st, char *err, size_t errsz)
+{
+	sqlite3_stmt	*q;
+	const char	*r;
+	char		*p;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: integrity check failed: %s",
+		    st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	rc = sqlite3_step(q);
+	r = rc == SQLITE_ROW ? STORE_COL_TEXT(q, 0) : NULL;
+	if (r != NULL && strcmp(r, "ok") == 0)
+		rc = 0;
+	else {
+		if (r == NULL)
+			r = sqlite3_errmsg(st->db);
+		else if (strncmp(r, "*** in database main ***", 24) == 0)
+			r += 24;
+		r += strspn(r, " \n");
+		snprintf(err, errsz, "%s: integrity check failed: %s; "
+		    "restore a backup (sqlite3 .recover may save data)",
+		    st->path, r);
+		/* One line: the report may span several. */
+		for (p = err; *p != '\0'; p++)
+			if (*p == '\n')
+				*p = ' ';
+		rc = -1;
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int
+schema_migrate(struct store *st, char *err, size_t errsz)
+{
+	long long	 v;
+	char		 sql[128];
+	int		 i;
+
+	for (;;) {
+		if (schema_exec(st, "BEGIN IMMEDIATE", "migrate", err,
+		    errsz) == -1)
+			return -1;
+		/* Read again under the lock: another process may have
+		 * migrated the file meanwhile. */
+		if (schema_int(st, "PRAGMA user_version", &v, err,
+		    errsz) == -1)
+			goto fail;
+		if (v >= NSTEPS)
+			break;
+		i = (int)v;
+		if (schema_exec(st, schema_steps[i], "migrate", err,
+		    errsz) == -1)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d;"
+		    "PRAGMA application_id = %d", i + 1,
+		    STORE_APPLICATION_ID);
+		if (schema_exec(st, sql, "migrate", err, errsz) == -1 ||
+		    schema_exec(st, "COMMIT", "migrate", err, errsz) == -1)
+			goto fail;
+	}
+	return schema_exec(st, "COMMIT", "migrate", err, errsz);
+ fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int
+store_schema_open(struct store *st, int flags, char *err, size_t errsz)
+{
+	long long	 app, ver, nobj;
+
+	/* The first read: a file that is not a database fails here. */
+	if (schema_int(st, "PRAGMA application_id", &app, err, errsz) == -1)
+		return -1;
+	if (!(flags & STORE_OPEN_NOCHECK) && schema_check(st, err, errsz) == -1)
+		return -1;
+	if (schema_int(st, "PRAGMA user_version", &ver, err, errsz) == -1 ||
+	    schema_int(st, "SELECT count(*) FROM sqlite_master", &nobj, err,
+	    errsz) == -1)
+		return -1;
+	if (app != STORE_APPLICATION_ID && (app != 0 || ver != 0 || nobj)) {
+		snprintf(err, errsz, "%s: not an xfed store (a database of "
+		    "another program)", st->path);
+		return -1;
+	}
+	if (ver > NSTEPS) {
+		snprintf(err, errsz, "%s: schema version %lld is newer than "
+		    "this xfed's (%d); use a newer xfed", st->path, ver,
+		    STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (schema_exec(st, "PRAGMA journal_mode = WAL", "journal mode", err,
+	    errsz) == -1 ||
+	    schema_exec(st, "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA foreign_keys = ON", "pragmas", err, errsz) == -1)
+		return -1;
+	return schema_migrate(st, err, errsz);
+}
+
+int
+store_version(struct store *st)
+{
+	char		 err[256];
+	long long	 v;
+
+	if (schema_int(st, "PRAGMA user_version", &v, err, sizeof(err)) == -1)
+		return store_fail(st, STORE_E_DB, "%s", err);
+	return (int)v;
+}

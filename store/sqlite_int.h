@@ -1,0 +1,106 @@
+/*
+ * store/sqlite_int.h: what the SQLite backend's files share and nobody
+ * else sees: struct store, the statement cache, the write-transaction
+ * helpers and error reporting. Declared here, defined in sqlite.c.
+ */
+#ifndef STORE_SQLITE_INT_H
+#define STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* One slot per statement; each is prepared on first use and reused. */
+enum store_q {
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_USER_ADD,
+	Q_USER_DEL,
+	Q_USER_GET,
+	Q_USER_FIND,
+	Q_USER_LIST,
+	Q_USER_LIST_DOMAIN,
+	Q_USER_UPDATE,
+	Q_PRES_SET,
+	Q_PRES_GET,
+	Q_SUB_GET,
+	Q_SUB_LIST,
+	Q_SUB_PUT,
+	Q_SUB_DROP,
+	Q_RPRES_PUT,
+	Q_RPRES_DEL,
+	Q_RPRES_DEL_ALL,
+	Q_RPRES_LIST,
+	Q_INBOX_PUT,
+	Q_INBOX_LIST,
+	Q_INBOX_LIST_USER,
+	Q_INBOX_CONSUME,
+	Q_INBOX_LAST,
+	Q_OUTBOX_ADD,
+	Q_OUTBOX_GET,
+	Q_OUTBOX_LIST,
+	Q_OUTBOX_LIST_USER,
+	Q_OUTBOX_DUE,
+	Q_OUTBOX_SENT,
+	Q_OUTBOX_RETRY,
+	Q_OUTBOX_FAILED,
+	Q_STATE_GET,
+	Q_STATE_SET,
+	Q_DATA_VERSION,
+	Q_CHANGES_MAX,
+	Q_CHANGES_AFTER,
+	Q_CHANGES_PRUNE,
+	Q_COUNT
+};
+
+enum store_txn {
+	STORE_TXN_NONE = 0,
+	STORE_TXN_BATCH,	/* opened by a write, closed by store_flush() */
+	STORE_TXN_EXPLICIT,	/* store_begin() .. store_commit() */
+};
+
+struct store {
+	sqlite3		*db;
+	char		*path;
+	sqlite3_stmt	*q[Q_COUNT];
+	enum store_txn	 txn;
+	void		(*batch_cb)(void *);
+	void		*batch_arg;
+	enum store_err	 errcode;
+	char		 err[512];
+	int64_t		 data_version;	/* last PRAGMA data_version seen */
+	int64_t		 last_seq;	/* last journal row reported */
+	char		*scratch;	/* a string lent until the next call */
+};
+
+/* The statement for slot id, prepared from sql on first use; NULL (with
+ * the error set) when it does not prepare. */
+sqlite3_stmt	*store_q(struct store *, enum store_q id, const char *sql);
+/* Before a write: opens a batch when no transaction is open. */
+int		 store_wbegin(struct store *);
+/* Sets the error and returns -1. */
+int		 store_fail(struct store *, enum store_err, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* Sets the error from the connection's last SQLite error, classifying
+ * constraint failures; notices a transaction SQLite rolled back itself.
+ * Returns -1. */
+int		 store_dberr(struct store *, const char *what);
+void		 store_ok(struct store *);
+/* Steps q to the end, calling row(q, arg) for each row until it returns
+ * non-zero; resets q. Counts rows in *nrows when not NULL. */
+int		 store_rows(struct store *, sqlite3_stmt *q,
+		    int (*row)(sqlite3_stmt *, void *), void *arg, int *nrows,
+		    const char *what);
+int64_t		 store_now(void);
+
+/* notify.c: where the first store_changes_poll() starts. */
+int		 store_notify_init(struct store *);
+
+/* schema.c */
+int		 store_schema_open(struct store *, int flags, char *err,
+		    size_t errsz);
+
+#define STORE_COL_TEXT(q, i)	((const char *)sqlite3_column_text((q), (i)))
+
+#endif

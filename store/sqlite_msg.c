@@ -1,0 +1,361 @@
+/*
+ * store/sqlite_msg.c: the inbox (stanzas delivered to native users) and
+ * the outbox (what they send), on SQLite. store_inbox_put() is the hot
+ * path of inbound traffic: one cached INSERT .. SELECT that finds the
+ * user and writes the row in one step, no allocation.
+ */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "sqlite_int.h"
+#include "store.h"
+
+int
+store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
+{
+	sqlite3_stmt	*q;
+	int		 rc = -1;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_PUT,
+	    "INSERT INTO inbox (user_id, kind, from_jid, to_jid, type, "
+	    "stanza_id, body, subject, thread, xml, received) "
+	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, ''), "
+	    "?12 FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, m->local, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, m->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, m->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, m->to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, m->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, m->stanza_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, m->body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, m->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 10, m->thread, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 11, m->xml, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 12, m->received ? m->received : store_now());
+	if (sqlite3_step(q) != SQLITE_DONE)
+		store_dberr(st, "inbox put");
+	else if (sqlite3_changes(st->db) == 0)
+		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", m->local,
+		    m->domain);
+	else {
+		if (idp != NULL)
+			*idp = sqlite3_last_insert_rowid(st->db);
+		st->errcode = STORE_E_NONE;
+		rc = 0;
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+struct store_inbox_ctx {
+	store_inbox_cb	 cb;
+	void		*arg;
+};
+
+static int
+store_inbox_one(sqlite3_stmt *q, void *arg)
+{
+	struct store_inbox_ctx	*cx = arg;
+	struct store_inbox	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = sqlite3_column_int64(q, 0);
+	m.local = STORE_COL_TEXT(q, 1);
+	m.domain = STORE_COL_TEXT(q, 2);
+	store_kind_parse(STORE_COL_TEXT(q, 3), &m.kind);
+	m.from = STORE_COL_TEXT(q, 4);
+	m.to = STORE_COL_TEXT(q, 5);
+	m.type = STORE_COL_TEXT(q, 6);
+	m.stanza_id = STORE_COL_TEXT(q, 7);
+	m.body = STORE_COL_TEXT(q, 8);
+	m.subject = STORE_COL_TEXT(q, 9);
+	m.thread = STORE_COL_TEXT(q, 10);
+	m.xml = STORE_COL_TEXT(q, 11);
+	m.received = sqlite3_column_int64(q, 12);
+	m.consumed = sqlite3_column_int64(q, 13);
+	return cx->cb(cx->arg, &m);
+}
+
+#define INBOX_SELECT \
+	"SELECT i.id, u.localpart, u.domain, i.kind, i.from_jid, i.to_jid, " \
+	"i.type, i.stanza_id, i.body, i.subject, i.thread, i.xml, " \
+	"i.received, i.consumed FROM inbox i JOIN users u ON u.id = i.user_id " \
+	"WHERE i.id > ?3 AND (?4 OR i.consumed IS NULL) "
+
+int
+store_inbox_list(struct store *st, const char *local, const char *domain,
+    int64_t after, int flags, size_t limit, store_inbox_cb cb, void *arg)
+{
+	struct store_inbox_ctx	 cx = { cb, arg };
+	sqlite3_stmt		*q;
+
+	if (local != NULL)
+		q = store_q(st, Q_INBOX_LIST_USER, INBOX_SELECT
+		    "AND u.domain = ?2 AND u.localpart = ?1 "
+		    "ORDER BY i.id LIMIT ?5");
+	else
+		q = store_q(st, Q_INBOX_LIST, INBOX_SELECT
+		    "ORDER BY i.id LIMIT ?5");
+	if (q == NULL)
+		return -1;
+	if (local != NULL) {
+		sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(q, 3, after);
+	sqlite3_bind_int(q, 4, (flags & STORE_INBOX_ALL) != 0);
+	sqlite3_bind_int64(q, 5, limit ? (sqlite3_int64)limit : -1);
+	return store_rows(st, q, store_inbox_one, &cx, NULL, "inbox");
+}
+
+int
+store_inbox_consume(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*q;
+	int		 rc = -1;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_CONSUME,
+	    "UPDATE inbox SET consumed = coalesce(consumed, ?2) "
+	    "WHERE id = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, store_now());
+	if (sqlite3_step(q) != SQLITE_DONE)
+		store_dberr(st, "inbox consume");
+	else if (sqlite3_changes(st->db) == 0)
+		store_fail(st, STORE_E_NOTFOUND, "no inbox entry %lld",
+		    (long long)id);
+	else {
+		store_ok(st);
+		rc = 0;
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+int
+store_inbox_last(struct store *st, int64_t *idp)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	if ((q = store_q(st, Q_INBOX_LAST,
+	    "SELECT coalesce(max(id), 0) FROM inbox")) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*idp = sqlite3_column_int64(q, 0);
+	else
+		store_dberr(st, "inbox last");
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_outbox_add(struct store *st, const struct store_outbox *m,
+    int64_t *idp)
+{
+	sqlite3_stmt	*q;
+	const char	*type = m->type;
+	int		 rc = -1;
+
+	if (type == NULL && m->kind == STORE_KIND_MESSAGE)
+		type = "chat";
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_ADD,
+	    "INSERT INTO outbox (user_id, kind, to_jid, type, stanza_id, "
+	    "body, subject, thread, created, updated) "
+	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10 FROM users "
+	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, m->local, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, m->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, m->to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, m->stanza_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, m->body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, m->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, m->thread, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 10, store_now());
+	if (sqlite3_step(q) != SQLITE_DONE)
+		store_dberr(st, "outbox add");
+	else if (sqlite3_changes(st->db) == 0)
+		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", m->local,
+		    m->domain);
+	else {
+		if (idp != NULL)
+			*idp = sqlite3_last_insert_rowid(st->db);
+		store_ok(st);
+		rc = 0;
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+struct store_outbox_ctx {
+	store_outbox_cb	 cb;
+	void		*arg;
+};
+
+static int
+store_outbox_one(sqlite3_stmt *q, void *arg)
+{
+	struct store_outbox_ctx	*cx = arg;
+	struct store_outbox	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = sqlite3_column_int64(q, 0);
+	m.local = STORE_COL_TEXT(q, 1);
+	m.domain = STORE_COL_TEXT(q, 2);
+	store_kind_parse(STORE_COL_TEXT(q, 3), &m.kind);
+	m.to = STORE_COL_TEXT(q, 4);
+	m.type = STORE_COL_TEXT(q, 5);
+	m.stanza_id = STORE_COL_TEXT(q, 6);
+	m.body = STORE_COL_TEXT(q, 7);
+	m.subject = STORE_COL_TEXT(q, 8);
+	m.thread = STORE_COL_TEXT(q, 9);
+	store_out_state_parse(STORE_COL_TEXT(q, 10), &m.state);
+	m.attempts = sqlite3_column_int(q, 11);
+	m.next_attempt = sqlite3_column_int64(q, 12);
+	m.last_error = STORE_COL_TEXT(q, 13);
+	m.error_stage = STORE_COL_TEXT(q, 14);
+	m.error_xml = STORE_COL_TEXT(q, 15);
+	m.created = sqlite3_column_int64(q, 16);
+	m.updated = sqlite3_column_int64(q, 17);
+	return cx->cb(cx->arg, &m);
+}
+
+#define OUTBOX_SELECT \
+	"SELECT o.id, u.localpart, u.domain, o.kind, o.to_jid, o.type, " \
+	"o.stanza_id, o.body, o.subject, o.thread, o.state, o.attempts, " \
+	"o.next_attempt, o.last_error, o.error_stage, o.error_xml, " \
+	"o.created, o.updated FROM outbox o JOIN users u ON u.id = o.user_id "
+
+int
+store_outbox_get(struct store *st, int64_t id, store_outbox_cb cb, void *arg)
+{
+	struct store_outbox_ctx	 cx = { cb, arg };
+	sqlite3_stmt		*q;
+	int			 n;
+
+	if ((q = store_q(st, Q_OUTBOX_GET, OUTBOX_SELECT
+	    "WHERE o.id = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	if (store_rows(st, q, store_outbox_one, &cx, &n, "outbox") == -1)
+		return -1;
+	if (n == 0)
+		return store_fail(st, STORE_E_NOTFOUND, "no outbox entry %lld",
+		    (long long)id);
+	return 0;
+}
+
+int
+store_outbox_list(struct store *st, const char *local, const char *domain,
+    size_t limit, store_outbox_cb cb, void *arg)
+{
+	struct store_outbox_ctx	 cx = { cb, arg };
+	sqlite3_stmt		*q;
+
+	if (local != NULL)
+		q = store_q(st, Q_OUTBOX_LIST_USER, OUTBOX_SELECT
+		    "WHERE u.domain = ?2 AND u.localpart = ?1 "
+		    "ORDER BY o.id DESC LIMIT ?3");
+	else
+		q = store_q(st, Q_OUTBOX_LIST, OUTBOX_SELECT
+		    "ORDER BY o.id DESC LIMIT ?3");
+	if (q == NULL)
+		return -1;
+	if (local != NULL) {
+		sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(q, 3, limit ? (sqlite3_int64)limit : -1);
+	return store_rows(st, q, store_outbox_one, &cx, NULL, "outbox");
+}
+
+int
+store_outbox_due(struct store *st, int64_t now, size_t limit,
+    store_outbox_cb cb, void *arg)
+{
+	struct store_outbox_ctx	 cx = { cb, arg };
+	sqlite3_stmt		*q;
+
+	if ((q = store_q(st, Q_OUTBOX_DUE, OUTBOX_SELECT
+	    "WHERE o.state = 'queued' AND o.next_attempt <= ?1 "
+	    "ORDER BY o.id LIMIT ?2")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, limit ? (sqlite3_int64)limit : -1);
+	return store_rows(st, q, store_outbox_one, &cx, NULL, "outbox");
+}
+
+/* One UPDATE of row id; NOTFOUND when there is no such row. */
+static int
+store_outbox_update(struct store *st, sqlite3_stmt *q, int64_t id,
+    const char *what)
+{
+	int	 rc = -1;
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, store_now());
+	if (sqlite3_step(q) != SQLITE_DONE)
+		store_dberr(st, what);
+	else if (sqlite3_changes(st->db) == 0)
+		store_fail(st, STORE_E_NOTFOUND, "no outbox entry %lld",
+		    (long long)id);
+	else {
+		store_ok(st);
+		rc = 0;
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+int
+store_outbox_sent(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*q;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_SENT,
+	    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, "
+	    "updated = ?2 WHERE id = ?1")) == NULL)
+		return -1;
+	return store_outbox_update(st, q, id, "outbox sent");
+}
+
+int
+store_outbox_retry(struct store *st, int64_t id, int64_t next_attempt,
+    const char *stage, const char *error)
+{
+	sqlite3_stmt	*q;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_RETRY,
+	    "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?3, "
+	    "error_stage = ?4, last_error = ?5, updated = ?2 "
+	    "WHERE id = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 3, next_attempt);
+	sqlite3_bind_text(q, 4, stage, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, error, -1, SQLITE_STATIC);
+	return store_outbox_update(st, q, id, "outbox retry");
+}
+
+int
+store_outbox_failed(struct store *st, int64_t id, const char *stage,
+    const char *error, const char *error_xml)
+{
+	sqlite3_stmt	*q;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_FAILED,
+	    "UPDATE outbox SET state = 'failed', attempts = attempts + 1, "
+	    "error_stage = ?3, last_error = ?4, error_xml = ?5, updated = ?2 "
+	    "WHERE id = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_text(q, 3, stage, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, error, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, error_xml, -1, SQLITE_STATIC);
+	return store_outbox_update(st, q, id, "outbox failed");
+}

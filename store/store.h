@@ -1,0 +1,347 @@
+/*
+ * store/store.h: the store, the only interface the rest of xfed (and
+ * xfedctl) uses to reach persistent data: native users, their presence,
+ * subscriptions, remote presence, inbox, outbox, S2S state and the change
+ * journal. No SQL and no backend types leave store/; SQLite (sqlite.c and
+ * its neighbours) is the embedded backend. The schema itself is a public
+ * contract for native systems, described in store/CONTRACT.md.
+ *
+ * Conventions: work returns 0 or -1; on -1, store_errstr() says why in one
+ * line and store_errcode() classifies it. Reads hand rows to a callback;
+ * the strings in a row are borrowed and live only during the call. Times
+ * are Unix seconds.
+ *
+ * Writes and transactions: a write made outside store_begin() opens a
+ * batch transaction that stays open until store_flush() (the daemon calls
+ * it once per event-loop pass, so thousands of writes share one commit).
+ * store_begin()/store_commit()/store_rollback() make one explicit
+ * transaction instead (xfedctl: one command, all or nothing).
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION	1	/* PRAGMA user_version of a current file */
+
+struct store;
+
+enum store_err {
+	STORE_E_NONE = 0,
+	STORE_E_DB,		/* the database failed: I/O, corrupt, busy */
+	STORE_E_NOTFOUND,	/* no such user, row or key */
+	STORE_E_EXISTS,		/* duplicate (user add) */
+	STORE_E_INVALID,	/* a value the schema refuses */
+};
+
+enum store_show {
+	STORE_SHOW_AVAILABLE = 0,
+	STORE_SHOW_CHAT,
+	STORE_SHOW_AWAY,
+	STORE_SHOW_XA,
+	STORE_SHOW_DND,
+	STORE_SHOW_UNAVAILABLE,
+};
+
+/* RFC 6121 subscription state, seen from the native user. */
+enum store_sub_state {
+	STORE_SUB_NONE = 0,
+	STORE_SUB_TO,		/* the user receives the contact's presence */
+	STORE_SUB_FROM,		/* the contact receives the user's presence */
+	STORE_SUB_BOTH,
+};
+
+/* Stanza kinds in the inbox and the outbox. */
+enum store_kind {
+	STORE_KIND_MESSAGE = 0,
+	STORE_KIND_SUBSCRIBE,
+	STORE_KIND_SUBSCRIBED,
+	STORE_KIND_UNSUBSCRIBE,
+	STORE_KIND_UNSUBSCRIBED,
+	STORE_KIND_PRESENCE,	/* outbox: directed presence */
+	STORE_KIND_ERROR,	/* inbox: an error stanza for the user */
+};
+
+enum store_out_state {
+	STORE_OUT_QUEUED = 0,	/* waiting for the daemon */
+	STORE_OUT_SENT,		/* handed to the remote server */
+	STORE_OUT_FAILED,	/* given up: last_error, error_xml */
+	STORE_OUT_DONE,		/* handled with nothing to send (pre-approval) */
+};
+
+const char	*store_show_name(enum store_show);
+int		 store_show_parse(const char *, enum store_show *);
+const char	*store_sub_state_name(enum store_sub_state);
+int		 store_sub_state_parse(const char *, enum store_sub_state *);
+const char	*store_kind_name(enum store_kind);
+int		 store_kind_parse(const char *, enum store_kind *);
+const char	*store_out_state_name(enum store_out_state);
+int		 store_out_state_parse(const char *, enum store_out_state *);
+
+/* Connection. */
+
+#define STORE_OPEN_CREATE	0x1	/* create the file when missing */
+#define STORE_OPEN_NOCHECK	0x2	/* skip PRAGMA quick_check */
+
+/*
+ * Opens path, refuses a file that is not a database, not an xfed store,
+ * corrupt, or from a newer schema, and migrates an older one. On NULL,
+ * *errstr is one line naming the file and the problem; it points at a
+ * static buffer valid until the next store_open().
+ */
+struct store	*store_open(const char *path, int flags, const char **errstr);
+/* Commits an open batch, rolls back an explicit transaction, closes. */
+void		 store_close(struct store *);
+const char	*store_errstr(const struct store *);
+enum store_err	 store_errcode(const struct store *);
+/* The schema version of the open file (STORE_SCHEMA_VERSION). */
+int		 store_version(struct store *);
+
+/* Transactions and batching. */
+
+int	 store_begin(struct store *);	/* commits an open batch first */
+int	 store_commit(struct store *);
+int	 store_rollback(struct store *);
+/* Commits the open batch, if any; 0 when there was nothing to do. */
+int	 store_flush(struct store *);
+/* 1 while a batch is open (a write since the last flush). */
+int	 store_pending(const struct store *);
+/*
+ * cb runs when a write opens a batch, so the daemon can schedule its
+ * flush for the end of the current loop pass (event_active()).
+ */
+void	 store_set_batch_cb(struct store *, void (*cb)(void *), void *arg);
+
+/* Users. */
+
+struct store_user {
+	int64_t		 id;
+	const char	*local;		/* localpart, as prepared */
+	const char	*domain;	/* hosted domain, prepared */
+	const char	*name;		/* display name (vCard FN) or NULL */
+	const char	*nickname;	/* vCard NICKNAME or NULL */
+	const char	*email;		/* vCard EMAIL or NULL */
+	const char	*url;		/* vCard URL or NULL */
+	const char	*note;		/* vCard DESC or NULL */
+	const void	*avatar;	/* image bytes or NULL */
+	size_t		 avatar_len;
+	const char	*avatar_type;	/* MIME type, with avatar */
+	int64_t		 created;
+	int		 disabled;
+};
+
+typedef int	(*store_user_cb)(void *, const struct store_user *);
+
+int	 store_user_add(struct store *, const char *local, const char *domain,
+	    const char *name, int64_t *idp);
+int	 store_user_del(struct store *, const char *local, const char *domain);
+/* Calls cb once with the user; STORE_E_NOTFOUND when there is none. */
+int	 store_user_get(struct store *, const char *local, const char *domain,
+	    store_user_cb cb, void *arg);
+/* Looks the user up; 1 found (*idp set), 0 not found, -1 error. */
+int	 store_user_find(struct store *, const char *local,
+	    const char *domain, int64_t *idp);
+/* Every user (of domain, when not NULL) in name order; cb != 0 stops. */
+int	 store_user_list(struct store *, const char *domain, store_user_cb,
+	    void *arg);
+/* Writes name, vCard fields, avatar and disabled of the user u->id. */
+int	 store_user_update(struct store *, const struct store_user *u);
+
+/* A native user's own presence. */
+
+struct store_presence {
+	enum store_show	 show;
+	const char	*status;	/* NULL when none */
+	int		 priority;	/* -128..127 */
+	int64_t		 updated;	/* 0: never set (unavailable) */
+};
+
+int	 store_presence_set(struct store *, const char *local,
+	    const char *domain, enum store_show, const char *status,
+	    int priority);
+/* Fills *p; an unset presence reads as unavailable. p->status is borrowed
+ * until the next store call. */
+int	 store_presence_get(struct store *, const char *local,
+	    const char *domain, struct store_presence *p);
+
+/* Subscriptions, per (native user, remote bare JID). */
+
+struct store_sub {
+	const char		*local;		/* the native user */
+	const char		*domain;
+	const char		*jid;		/* the contact's bare JID */
+	enum store_sub_state	 state;
+	int			 pending_out;	/* we asked, no answer yet */
+	int			 pending_in;	/* they asked, no answer yet */
+	int			 preapproved;	/* RFC 6121 3.4 */
+	const char		*request;	/* status text of their request */
+	int64_t			 updated;
+};
+
+typedef int	(*store_sub_cb)(void *, const struct store_sub *);
+
+/* cb once with the row, or STORE_E_NOTFOUND. */
+int	 store_sub_get(struct store *, const char *local, const char *domain,
+	    const char *jid, store_sub_cb, void *arg);
+int	 store_sub_list(struct store *, const char *local, const char *domain,
+	    store_sub_cb, void *arg);
+/* Writes the row s (inserted or replaced); a row back at none with no
+ * flag set is deleted. */
+int	 store_sub_put(struct store *, const struct store_sub *s);
+
+/*
+ * RFC 6121 transitions of an inbound subscription stanza (3.1.3, 3.1.6,
+ * 3.2.3, 3.3.3), applied to *s (pure; the caller stores the result). The
+ * returned flags say what the daemon does next. Outbound transitions are
+ * done by the schema itself when an outbox row is inserted (CONTRACT.md).
+ */
+#define STORE_SUB_CHANGED	0x1	/* *s changed: store_sub_put() it */
+#define STORE_SUB_DELIVER	0x2	/* put the stanza in the user's inbox */
+#define STORE_SUB_AUTOREPLY	0x4	/* answer <subscribed/> (approved) */
+int	 store_sub_inbound(struct store_sub *s, enum store_kind kind);
+
+/* The last presence of each remote full JID, per native user. */
+
+struct store_rpres {
+	const char	*local;		/* the native user it was sent to */
+	const char	*domain;
+	const char	*jid;		/* the contact's full JID */
+	enum store_show	 show;
+	const char	*status;
+	int		 priority;
+	const char	*xml;		/* the whole stanza */
+	int64_t		 updated;
+};
+
+typedef int	(*store_rpres_cb)(void *, const struct store_rpres *);
+
+int	 store_rpres_put(struct store *, const struct store_rpres *);
+/* Deletes every resource of bare (all of them when bare is NULL). */
+int	 store_rpres_del(struct store *, const char *local, const char *domain,
+	    const char *bare);
+int	 store_rpres_list(struct store *, const char *local,
+	    const char *domain, store_rpres_cb, void *arg);
+
+/* Inbox: stanzas delivered to native users. */
+
+struct store_inbox {
+	int64_t		 id;
+	const char	*local;		/* the recipient */
+	const char	*domain;
+	enum store_kind	 kind;
+	const char	*from;		/* full JID */
+	const char	*to;		/* full JID as addressed */
+	const char	*type;		/* stanza type attribute or NULL */
+	const char	*stanza_id;	/* id attribute or NULL */
+	const char	*body;
+	const char	*subject;
+	const char	*thread;
+	const char	*xml;		/* the whole stanza */
+	int64_t		 received;	/* 0 on put: now */
+	int64_t		 consumed;	/* 0: not yet */
+};
+
+typedef int	(*store_inbox_cb)(void *, const struct store_inbox *);
+
+/*
+ * The hot path of inbound traffic: one prepared INSERT, no allocation.
+ * m->id, m->consumed are ignored; *idp gets the new id when not NULL.
+ * STORE_E_NOTFOUND when the recipient is not a user.
+ */
+int	 store_inbox_put(struct store *, const struct store_inbox *m,
+	    int64_t *idp);
+#define STORE_INBOX_ALL		0x1	/* include consumed entries */
+/* Entries with id > after (of one user when local is not NULL), oldest
+ * first, at most limit (0: no limit). */
+int	 store_inbox_list(struct store *, const char *local,
+	    const char *domain, int64_t after, int flags, size_t limit,
+	    store_inbox_cb, void *arg);
+int	 store_inbox_consume(struct store *, int64_t id);
+/* The highest inbox id, 0 when empty. */
+int	 store_inbox_last(struct store *, int64_t *idp);
+
+/* Outbox: what native users send. */
+
+struct store_outbox {
+	int64_t			 id;
+	const char		*local;		/* the sender */
+	const char		*domain;
+	enum store_kind		 kind;
+	const char		*to;		/* JID */
+	const char		*type;		/* message type; NULL: chat */
+	const char		*stanza_id;	/* NULL: the daemon makes one */
+	const char		*body;
+	const char		*subject;
+	const char		*thread;
+	enum store_out_state	 state;
+	int			 attempts;
+	int64_t			 next_attempt;
+	const char		*last_error;
+	const char		*error_stage;	/* dns, connect, tls, auth, remote */
+	const char		*error_xml;
+	int64_t			 created;
+	int64_t			 updated;
+};
+
+typedef int	(*store_outbox_cb)(void *, const struct store_outbox *);
+
+/* Queues m (kind, to, type, stanza_id, body, subject, thread are read);
+ * subscription kinds update the subscription row in the same step. */
+int	 store_outbox_add(struct store *, const struct store_outbox *m,
+	    int64_t *idp);
+/* Calls cb once with row id, or STORE_E_NOTFOUND. */
+int	 store_outbox_get(struct store *, int64_t id, store_outbox_cb,
+	    void *arg);
+/* Rows of one user (local not NULL) or all, newest first, at most limit. */
+int	 store_outbox_list(struct store *, const char *local,
+	    const char *domain, size_t limit, store_outbox_cb, void *arg);
+/* Queued rows due at or before now, oldest first, at most limit. */
+int	 store_outbox_due(struct store *, int64_t now, size_t limit,
+	    store_outbox_cb, void *arg);
+int	 store_outbox_sent(struct store *, int64_t id);
+/* One more attempt failed; try again at next_attempt. */
+int	 store_outbox_retry(struct store *, int64_t id, int64_t next_attempt,
+	    const char *stage, const char *error);
+/* Given up; error_xml is the error stanza, when there was one. */
+int	 store_outbox_failed(struct store *, int64_t id, const char *stage,
+	    const char *error, const char *error_xml);
+
+/* S2S state that must survive restarts (key/value). */
+
+/* *valuep is allocated (caller frees); STORE_E_NOTFOUND when unset. */
+int	 store_state_get(struct store *, const char *key, char **valuep);
+int	 store_state_set(struct store *, const char *key, const char *value);
+
+/*
+ * Changes made by other processes. Triggers journal inserts and updates
+ * of users, presence and queued outbox rows; store_changes_poll() first
+ * asks SQLite whether another connection committed since the last call
+ * (PRAGMA data_version, no I/O), and only then reads the journal rows
+ * after the last one it reported. The first poll reports changes after
+ * store_open(). Rows this connection wrote are reported too.
+ */
+enum store_table {
+	STORE_T_USERS = 0,
+	STORE_T_PRESENCE,
+	STORE_T_OUTBOX,
+};
+
+struct store_change {
+	int64_t		 seq;
+	enum store_table table;
+	int64_t		 row_id;	/* users.id, presence.user_id, outbox.id */
+	int		 deleted;	/* the row is gone */
+	int64_t		 at;
+};
+
+typedef void	(*store_change_cb)(void *, const struct store_change *);
+
+/* Number of changes reported, 0 when nothing changed, -1 on error. */
+int	 store_changes_poll(struct store *, store_change_cb, void *arg);
+/* 1 when another connection committed since the last check, else 0. */
+int	 store_changed(struct store *);
+/* Deletes reported journal rows older than before (Unix seconds). */
+int	 store_changes_prune(struct store *, int64_t before);
+
+#endif

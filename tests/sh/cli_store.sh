@@ -1,0 +1,77 @@
+# tests/sh/cli_store.sh: xfedctl against databases it must refuse: not a
+# database, unreadable, corrupt, from a newer xfed, another program's;
+# each gets one line naming the file and the problem, exit 1, and the file
+# is left as it was. Also: a fresh store is created at the current version.
+. "$(dirname "$0")/lib.sh"
+t_init
+cli_init
+
+ctl user list
+expect store_created 0
+[ "$(sql 'PRAGMA user_version')" = 1 ] && [ "$(sql 'PRAGMA journal_mode')" = wal ] &&
+    ok store_version_wal || fail store_version_wal "$(sql 'PRAGMA user_version')"
+ctl user add romeo
+
+refused() {	# NAME ERR-REGEX: every kind of command refuses the file
+	local name=$1 err=$2 sum
+	sum=$(md5sum < "$DB")
+	ctl user add juliet
+	expect "${name}_write" 1 '' "$err"
+	ctl inbox --json
+	expect "${name}_read" 1 '' "$err"
+	[ "$(md5sum < "$DB")" = "$sum" ] && ok "${name}_untouched" ||
+	    fail "${name}_untouched" "the file changed"
+}
+
+cp "$DB" "$T/good.db"
+rm -f "$DB-wal" "$DB-shm"
+
+printf 'not a database, just some text that is long enough\n%.0s' $(seq 100) > "$DB"
+refused not_a_database "x.db: file is not a database$"
+
+cp "$T/good.db" "$DB"
+sql "PRAGMA user_version = 7"
+refused newer_schema "x.db: schema version 7 is newer than this xfed's \(1\)"
+
+rm -f "$DB"
+sqlite3 "$DB" "CREATE TABLE accounts (id INTEGER)"
+refused foreign_database "x.db: not an xfed store"
+
+# A corrupt file: enough rows for several pages, then garbage over some.
+rm -f "$DB"
+ctl user list
+for i in $(seq 300); do echo "INSERT INTO users (localpart, domain, name) VALUES ('u$i', 'example.test', 'a name long enough to need pages $i');"; done | sql
+sql "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+$PY -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(4096 * 3)
+    f.write(b"\x5a" * 4096 * 3)' "$DB"
+refused corrupt "x.db: integrity check failed: .*restore a backup"
+
+cp "$T/good.db" "$DB"
+chmod 000 "$DB"
+if [ "$(id -u)" != 0 ]; then
+	ctl user list
+	expect unreadable 1 '' "x.db: cannot open: Permission denied"
+elif command -v setpriv > /dev/null; then
+	# root reads anything: run it as nobody.
+	chmod 755 "$T"
+	chmod 644 "$CONF"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$XFED_BUILD/xfedctl" -c "$CONF" user list > "$OUT" 2> "$ERR"
+	RC=$?
+	expect unreadable 1 '' "x.db: cannot open: Permission denied"
+	chmod 700 "$T"
+else
+	ok unreadable_skipped_as_root
+fi
+chmod 600 "$DB"
+
+mkdir "$T/dir.db"
+sed -i 's|^store .*|store ./dir.db|' "$CONF"
+ctl user list
+expect store_is_directory 1 '' 'dir.db: '
+sed -i 's|^store .*|store ./missing/x.db|' "$CONF"
+ctl user list
+expect store_dir_missing 1 '' 'missing/x.db: cannot open'
+t_exit

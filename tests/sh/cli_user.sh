@@ -1,0 +1,79 @@
+# tests/sh/cli_user.sh: xfedctl user add, del, list, show, and what every
+# command shares (help, usage, the config, one-line errors).
+. "$(dirname "$0")/lib.sh"
+t_init
+cli_init example.test other.test
+
+ctl user add romeo --name "Romeo Montague"
+expect user_add 0 '^added romeo@example.test$'
+[ "$(sql "SELECT name FROM users WHERE localpart = 'romeo'")" = "Romeo Montague" ] &&
+    ok user_add_stored || fail user_add_stored "row not as added"
+ctl user add Juliet@Other.Test
+expect user_add_other_domain_folded 0 '^added juliet@other.test$'
+unchanged user_add_duplicate 1 'user romeo@example.test already exists' \
+    user add romeo
+unchanged user_add_duplicate_case 1 'already exists' user add ROMEO
+unchanged user_add_invalid 1 'invalid user name "ro meo"' user add "ro meo"
+unchanged user_add_bad_char 1 'invalid user name' user add "a<b"
+unchanged user_add_not_hosted 1 'not hosted' user add x@elsewhere.test
+unchanged user_add_resource 1 'no /resource' user add x@example.test/r
+unchanged user_add_missing 2 'missing NAME; usage: xfedctl user add' user add
+unchanged user_add_extra 2 'unexpected argument' user add a b
+unchanged user_add_bad_option 2 'unknown option --nmae' user add a --nmae x
+unchanged user_add_option_value 2 '--name needs a value' user add a --name
+
+ctl user list
+expect user_list 0 '^juliet@other.test$'
+grep -q $'^romeo@example.test\tRomeo Montague$' "$OUT" &&
+    ok user_list_name || fail user_list_name "$(cat "$OUT")"
+ctl user list --json
+expect user_list_json 0
+json_ok user_list_json_valid
+[ "$(json_get 1 user)" = romeo@example.test ] &&
+    [ "$(json_get 1 name)" = "Romeo Montague" ] &&
+    [ "$(json_get 1 disabled)" = False ] &&
+    ok user_list_json_fields || fail user_list_json_fields "$(cat "$OUT")"
+unchanged user_list_extra 2 'unexpected argument' user list x
+
+ctl user show romeo
+expect user_show 0 '^name: +Romeo Montague$'
+grep -Eq '^presence: +unavailable' "$OUT" && ok user_show_presence ||
+    fail user_show_presence "$(cat "$OUT")"
+ctl user show romeo --json
+expect user_show_json 0
+json_ok user_show_json_valid
+[ "$(json_get 1 presence show)" = unavailable ] && ok user_show_json_fields ||
+    fail user_show_json_fields "$(cat "$OUT")"
+# Names the JSON escaper must carry: quotes, backslash, control, UTF-8.
+sql "UPDATE users SET name = 'Q\"B\\' || char(1) || 'é' WHERE localpart = 'romeo'"
+ctl user show romeo --json
+json_ok user_show_json_escaped
+[ "$(json_get 1 name)" = "$(printf 'Q"B\\\001é')" ] && ok user_json_roundtrip ||
+    fail user_json_roundtrip "$(cat "$OUT")"
+sql "UPDATE users SET name = CAST(x'41ff42' AS TEXT) WHERE localpart = 'romeo'"
+ctl user list --json
+json_ok user_json_invalid_utf8
+unchanged user_show_unknown 1 'no user nobody@example.test' user show nobody
+
+ctl user del romeo
+expect user_del 0 '^deleted romeo@example.test'
+unchanged user_del_again 1 'no user romeo@example.test' user del romeo
+unchanged user_del_missing 2 'missing NAME' user del
+
+# Help, usage and configuration.
+ctl user add --help
+expect help_command 0 '^usage: xfedctl \[-c file\] user add NAME'
+ctl --help
+expect help_global 0 '^  inbox'
+ctl user
+expect noun_without_verb 2 '' 'user: missing command \(add, del, list, show\)'
+ctl user --help
+expect noun_help 0 'user del NAME'
+"$XFED_BUILD/xfedctl" -c "$CONF" frob > "$OUT" 2> "$ERR"; RC=$?
+expect unknown_command 2 '' 'unknown command "frob"'
+"$XFED_BUILD/xfedctl" -c "$T/nope.conf" user list > "$OUT" 2> "$ERR"; RC=$?
+[ "$RC" = 1 ] && grep -q 'nope.conf' "$ERR" && ok missing_config ||
+    fail missing_config "exit $RC: $(cat "$ERR")"
+"$XFED_BUILD/xfedctl" -c "$T/nope.conf" user list --help > "$OUT" 2> "$ERR"; RC=$?
+expect help_without_config 0 '^usage:'
+t_exit

@@ -1,0 +1,158 @@
+# tests/sh/lib.sh: helpers for scenario tests, sourced by tests/sh/*.sh,
+# which tests/run starts from the repo root with XFED_BUILD (the binaries)
+# and XFED_SRC set. Each case prints "ok NAME" or "FAIL NAME: why".
+#   t_init             a private temp dir $T, removed (and children killed)
+#                      at exit
+#   ok NAME, fail NAME WHY
+#   wait_for SECS CMD  runs CMD every 50 ms until it succeeds; 1 when the
+#                      deadline passes
+#   t_bg CMD...        starts CMD in the background, remembered for cleanup
+# For xfedctl (cli_*.sh):
+#   cli_init [DOMAIN...] a config in $T (store ./x.db, control_socket
+#                      ./x.sock), $CONF
+#   ctl ARGS...        runs xfedctl -c $CONF; sets $RC, $OUT, $ERR (files)
+#   expect NAME RC [OUT-REGEX [ERR-REGEX]]
+#                      checks the last ctl: exit status, a stdout match,
+#                      and for failures exactly one stderr line matching
+#   unchanged NAME RC ERR-REGEX ARGS...
+#                      runs ctl ARGS and also checks the database dump is
+#                      the same before and after
+#   json_ok NAME       every stdout line of the last ctl parses as JSON
+#   sql SQL            runs SQL on the store with the sqlite3 shell
+
+set -u
+: "${XFED_BUILD:?XFED_BUILD is the build directory}"
+PY=/usr/bin/python3
+T_PIDS=""
+t_fails=0
+
+t_cleanup() {
+	local p
+	for p in $T_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -n "${T:-}" ] && rm -rf "$T"
+}
+
+t_init() {
+	T=$(mktemp -d /tmp/xfed-sh.XXXXXX) || exit 1
+	trap t_cleanup EXIT
+}
+
+ok() {
+	echo "ok $1"
+}
+
+fail() {
+	echo "FAIL $1: $2"
+	t_fails=$((t_fails + 1))
+}
+
+wait_for() {
+	local secs=$1 end
+	shift
+	end=$(($(date +%s%N) + secs * 1000000000))
+	until "$@"; do
+		[ "$(date +%s%N)" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+t_bg() {
+	"$@" &
+	T_PIDS="$T_PIDS $!"
+	T_LASTPID=$!
+}
+
+cli_init() {
+	local d
+	CONF=$T/x.conf
+	: > "$CONF"
+	for d in "${@:-example.test}"; do
+		echo "domain $d" >> "$CONF"
+	done
+	printf 'store ./x.db\ncontrol_socket ./x.sock\n' >> "$CONF"
+	DB=$T/x.db
+	OUT=$T/out
+	ERR=$T/err
+}
+
+ctl() {
+	"$XFED_BUILD/xfedctl" -c "$CONF" "$@" > "$OUT" 2> "$ERR"
+	RC=$?
+}
+
+expect() {
+	local name=$1 rc=$2 out=${3:-} err=${4:-} n
+	if [ "$RC" != "$rc" ]; then
+		fail "$name" "exit $RC, want $rc; stderr: $(head -3 "$ERR")"
+		return 1
+	fi
+	if [ -n "$out" ] && ! grep -Eq -- "$out" "$OUT"; then
+		fail "$name" "stdout does not match /$out/: $(head -5 "$OUT")"
+		return 1
+	fi
+	if [ "$rc" != 0 ]; then
+		n=$(wc -l < "$ERR")
+		if [ "$n" != 1 ]; then
+			fail "$name" "$n lines on stderr, want 1: $(head -3 "$ERR")"
+			return 1
+		fi
+		if [ -n "$err" ] && ! grep -Eq -- "$err" "$ERR"; then
+			fail "$name" "stderr does not match /$err/: $(cat "$ERR")"
+			return 1
+		fi
+	elif [ -s "$ERR" ]; then
+		fail "$name" "unexpected stderr: $(head -3 "$ERR")"
+		return 1
+	fi
+	ok "$name"
+}
+
+sql() {
+	sqlite3 -batch "$DB" "$@"
+}
+
+unchanged() {
+	local name=$1 rc=$2 err=$3
+	shift 3
+	sqlite3 "$DB" .dump > "$T/before.sql" 2>&1
+	ctl "$@"
+	sqlite3 "$DB" .dump > "$T/after.sql" 2>&1
+	if ! cmp -s "$T/before.sql" "$T/after.sql"; then
+		fail "$name" "the database changed: $(diff "$T/before.sql" \
+		    "$T/after.sql" | head -5)"
+		return 1
+	fi
+	expect "$name" "$rc" "" "$err"
+}
+
+json_ok() {
+	if [ ! -s "$OUT" ]; then
+		fail "$1" "no output"
+		return 1
+	fi
+	if ! $PY -c 'import json, sys
+for l in sys.stdin:
+    json.loads(l)' < "$OUT" 2> "$T/json.err"; then
+		fail "$1" "invalid JSON: $(tail -1 "$T/json.err")"
+		return 1
+	fi
+	ok "$1"
+}
+
+# The value of a JSON field on stdout line N (1-based) of the last ctl.
+json_get() {
+	$PY -c 'import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+v = json.loads(lines[int(sys.argv[2]) - 1])
+for k in sys.argv[3:]:
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print("null" if v is None else v)' "$OUT" "$@"
+}
+
+t_exit() {
+	[ "$t_fails" = 0 ]
+}

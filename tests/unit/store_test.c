@@ -1,0 +1,1078 @@
+/*
+ * tests/unit/store_test.c: the store on real SQLite files in a temporary
+ * directory: opening and refusing files, migrations, every operation and
+ * its errors, the outbox subscription triggers, batching across close and
+ * reopen, and the change journal seen from a second connection.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "tests/t.h"
+
+static char	 db_path[512];
+
+static const char *
+tmp_db(void)
+{
+	snprintf(db_path, sizeof(db_path), "%s/x.db", t_tmpdir());
+	return db_path;
+}
+
+static struct store *
+open_new(void)
+{
+	const char	*err = NULL;
+	struct store	*st;
+
+	st = store_open(tmp_db(), STORE_OPEN_CREATE, &err);
+	if (st == NULL)
+		printf("  open: %s\n", err);
+	return st;
+}
+
+/* Runs SQL on the file through a plain connection, as another program. */
+static int
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3	*db;
+	int	 rc;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static long long
+raw_int(const char *path, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*q;
+	long long	 v = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+test_open_creates_current(void)
+{
+	struct store	*st = open_new();
+
+	REQUIRE(st != NULL);
+	CHECK(store_version(st) == STORE_SCHEMA_VERSION);
+	store_close(st);
+	CHECK(raw_int(db_path, "PRAGMA user_version") == STORE_SCHEMA_VERSION);
+	CHECK(raw_int(db_path, "PRAGMA application_id") == 0x78666564);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name = 'outbox'") == 1);
+}
+
+static void
+test_open_migrates_v0(void)
+{
+	const char	*err = NULL;
+	struct store	*st;
+
+	/* An empty database (version 0) made by another connection. */
+	REQUIRE(raw_exec(tmp_db(), "PRAGMA user_version = 0; VACUUM") == 0);
+	st = store_open(db_path, 0, &err);
+	REQUIRE(st != NULL);
+	CHECK(store_version(st) == STORE_SCHEMA_VERSION);
+	CHECK(store_user_add(st, "a", "example.test", NULL, NULL) == 0);
+	store_close(st);
+	/* Reopening a current file changes nothing and keeps the data. */
+	st = store_open(db_path, 0, &err);
+	REQUIRE(st != NULL);
+	CHECK(store_user_find(st, "a", "example.test", NULL) == 1);
+	store_close(st);
+}
+
+static void
+test_open_refuses_newer(void)
+{
+	const char	*err = NULL;
+	struct store	*st = open_new();
+
+	REQUIRE(st != NULL);
+	store_close(st);
+	REQUIRE(raw_exec(db_path, "PRAGMA user_version = 99") == 0);
+	CHECK(store_open(db_path, 0, &err) == NULL);
+	REQUIRE(err != NULL);
+	CHECK(strstr(err, "schema version 99 is newer") != NULL);
+	CHECK(strstr(err, db_path) != NULL);
+}
+
+static void
+test_open_refuses_foreign(void)
+{
+	const char	*err = NULL;
+
+	REQUIRE(raw_exec(tmp_db(), "CREATE TABLE t (a)") == 0);
+	CHECK(store_open(db_path, 0, &err) == NULL);
+	REQUIRE(err != NULL);
+	CHECK(strstr(err, "not an xfed store") != NULL);
+	/* Nothing was added to it. */
+	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master") == 1);
+}
+
+static void
+test_open_refuses_not_db(void)
+{
+	const char	*err = NULL;
+	FILE		*f;
+
+	REQUIRE((f = fopen(tmp_db(), "w")) != NULL);
+	fprintf(f, "this is a text file, not a database, and it is long "
+	    "enough to have something where the header would be.\n");
+	fclose(f);
+	CHECK(store_open(db_path, 0, &err) == NULL);
+	REQUIRE(err != NULL);
+	CHECK(strstr(err, "not a database") != NULL);
+	CHECK(strchr(err, '\n') == NULL);
+}
+
+static void
+test_open_missing(void)
+{
+	const char	*err = NULL;
+
+	tmp_db();
+	CHECK(store_open(db_path, 0, &err) == NULL);
+	REQUIRE(err != NULL);
+	CHECK(strstr(err, "cannot open") != NULL);
+	CHECK(access(db_path, F_OK) == -1);
+}
+
+static void
+test_open_refuses_corrupt(void)
+{
+	const char	*err = NULL;
+	struct store	*st = open_new();
+	char		 name[32], junk[4096];
+	FILE		*f;
+	int		 i;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_begin(st) == 0);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "user%03d", i);
+		REQUIRE(store_user_add(st, name, "example.test",
+		    "A display name long enough to fill pages", NULL) == 0);
+	}
+	REQUIRE(store_commit(st) == 0);
+	store_close(st);
+	/* Garbage over a few pages in the middle of the file. */
+	memset(junk, 0x5a, sizeof(junk));
+	REQUIRE((f = fopen(db_path, "r+b")) != NULL);
+	for (i = 3; i < 6; i++) {
+		fseek(f, 4096L * i, SEEK_SET);
+		fwrite(junk, 1, sizeof(junk), f);
+	}
+	fclose(f);
+	CHECK(store_open(db_path, 0, &err) == NULL);
+	REQUIRE(err != NULL);
+	printf("  refused: %s\n", err);
+	CHECK(strstr(err, db_path) != NULL);
+	CHECK(strstr(err, "integrity check failed") != NULL ||
+	    strstr(err, "malformed") != NULL);
+}
+
+struct users {
+	int	 n;
+	char	 names[8][32];
+	char	 name[64];
+	size_t	 avatar_len;
+};
+
+static int
+user_cb(void *arg, const struct store_user *u)
+{
+	struct users	*us = arg;
+
+	if (us->n < 8)
+		snprintf(us->names[us->n], sizeof(us->names[0]), "%s@%s",
+		    u->local, u->domain);
+	snprintf(us->name, sizeof(us->name), "%s", u->name ? u->name : "-");
+	us->avatar_len = u->avatar_len;
+	us->n++;
+	return 0;
+}
+
+static void
+test_users(void)
+{
+	struct store		*st = open_new();
+	struct users		 us;
+	struct store_user	 u;
+	int64_t			 id = 0, id2 = 0;
+
+	REQUIRE(st != NULL);
+	CHECK(store_user_add(st, "bob", "example.test", "Bob", &id) == 0);
+	CHECK(id > 0);
+	CHECK(store_user_add(st, "alice", "example.test", NULL, NULL) == 0);
+	CHECK(store_user_add(st, "carol", "other.test", NULL, NULL) == 0);
+	CHECK(store_user_add(st, "bob", "example.test", NULL, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_EXISTS);
+	CHECK_STR(store_errstr(st), "user bob@example.test already exists");
+	CHECK(store_user_add(st, "a@b", "example.test", NULL, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_INVALID);
+	CHECK(store_user_add(st, "", "example.test", NULL, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_INVALID);
+
+	memset(&us, 0, sizeof(us));
+	CHECK(store_user_list(st, NULL, user_cb, &us) == 0);
+	CHECK(us.n == 3);
+	CHECK_STR(us.names[0], "alice@example.test");
+	CHECK_STR(us.names[1], "bob@example.test");
+	CHECK_STR(us.names[2], "carol@other.test");
+	memset(&us, 0, sizeof(us));
+	CHECK(store_user_list(st, "other.test", user_cb, &us) == 0);
+	CHECK(us.n == 1);
+
+	memset(&us, 0, sizeof(us));
+	CHECK(store_user_get(st, "bob", "example.test", user_cb, &us) == 0);
+	CHECK(us.n == 1);
+	CHECK_STR(us.name, "Bob");
+	CHECK(store_user_get(st, "nobody", "example.test", user_cb, &us) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_user_find(st, "bob", "example.test", &id2) == 1);
+	CHECK(id2 == id);
+	CHECK(store_user_find(st, "bob", "other.test", &id2) == 0);
+
+	memset(&u, 0, sizeof(u));
+	u.id = id;
+	u.name = "Robert";
+	u.email = "bob@mail.example";
+	u.avatar = "\x89PNG\r\n";
+	u.avatar_len = 6;
+	u.avatar_type = "image/png";
+	CHECK(store_user_update(st, &u) == 0);
+	memset(&us, 0, sizeof(us));
+	CHECK(store_user_get(st, "bob", "example.test", user_cb, &us) == 0);
+	CHECK_STR(us.name, "Robert");
+	CHECK(us.avatar_len == 6);
+	u.avatar_type = NULL;		/* an avatar needs its type */
+	CHECK(store_user_update(st, &u) == -1);
+	CHECK(store_errcode(st) == STORE_E_INVALID);
+	u.id = 9999;
+	u.avatar = NULL;
+	CHECK(store_user_update(st, &u) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+
+	CHECK(store_user_del(st, "bob", "example.test") == 0);
+	CHECK(store_user_del(st, "bob", "example.test") == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK_STR(store_errstr(st), "no user bob@example.test");
+	store_close(st);
+}
+
+static void
+test_presence(void)
+{
+	struct store		*st = open_new();
+	struct store_presence	 p;
+	enum store_show		 show;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "bob", "example.test", NULL, NULL) == 0);
+	CHECK(store_presence_get(st, "bob", "example.test", &p) == 0);
+	CHECK(p.show == STORE_SHOW_UNAVAILABLE);
+	CHECK(p.status == NULL);
+	CHECK(p.updated == 0);
+	CHECK(store_presence_set(st, "bob", "example.test", STORE_SHOW_AWAY,
+	    "at lunch", 5) == 0);
+	CHECK(store_presence_set(st, "bob", "example.test", STORE_SHOW_DND,
+	    "busy", -3) == 0);
+	CHECK(store_presence_get(st, "bob", "example.test", &p) == 0);
+	CHECK(p.show == STORE_SHOW_DND);
+	CHECK_STR(p.status, "busy");
+	CHECK(p.priority == -3);
+	CHECK(p.updated > 0);
+	CHECK(store_presence_set(st, "bob", "example.test", STORE_SHOW_XA,
+	    NULL, 200) == -1);
+	CHECK(store_errcode(st) == STORE_E_INVALID);
+	CHECK(store_presence_set(st, "eve", "example.test", STORE_SHOW_XA,
+	    NULL, 0) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_presence_get(st, "eve", "example.test", &p) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+
+	CHECK(store_show_parse("chat", &show) == 0 && show == STORE_SHOW_CHAT);
+	CHECK(store_show_parse("busy", &show) == -1);
+	CHECK_STR(store_show_name(STORE_SHOW_XA), "xa");
+	store_close(st);
+}
+
+struct sub_seen {
+	int			 n;
+	enum store_sub_state	 state;
+	int			 out, in, pre;
+	char			 request[64];
+};
+
+static int
+sub_cb(void *arg, const struct store_sub *s)
+{
+	struct sub_seen	*ss = arg;
+
+	ss->n++;
+	ss->state = s->state;
+	ss->out = s->pending_out;
+	ss->in = s->pending_in;
+	ss->pre = s->preapproved;
+	snprintf(ss->request, sizeof(ss->request), "%s",
+	    s->request ? s->request : "");
+	return 0;
+}
+
+/* The subscription with juliet as seen now; n == 0 when there is none. */
+static struct sub_seen
+sub_now(struct store *st)
+{
+	struct sub_seen	 ss;
+
+	memset(&ss, 0, sizeof(ss));
+	store_sub_get(st, "romeo", "example.test", "juliet@example.org",
+	    sub_cb, &ss);
+	return ss;
+}
+
+static enum store_out_state	 out_state;
+
+static int
+out_state_cb(void *arg, const struct store_outbox *m)
+{
+	out_state = m->state;
+	return 0;
+}
+
+/* Queues an outbox row of kind to juliet; returns its state. */
+static enum store_out_state
+act(struct store *st, enum store_kind kind)
+{
+	struct store_outbox	 m;
+	int64_t			 id = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.local = "romeo";
+	m.domain = "example.test";
+	m.kind = kind;
+	m.to = "juliet@example.org";
+	if (store_outbox_add(st, &m, &id) == -1)
+		return (enum store_out_state)-1;
+	out_state = (enum store_out_state)-1;
+	store_outbox_get(st, id, out_state_cb, NULL);
+	return out_state;
+}
+
+/* Applies an inbound stanza the way the daemon would. */
+static int
+inbound(struct store *st, enum store_kind kind, const char *text)
+{
+	struct store_sub	 s;
+	struct sub_seen		 ss = sub_now(st);
+	int			 fx;
+
+	memset(&s, 0, sizeof(s));
+	s.local = "romeo";
+	s.domain = "example.test";
+	s.jid = "juliet@example.org";
+	s.state = ss.state;
+	s.pending_out = ss.out;
+	s.pending_in = ss.in;
+	s.preapproved = ss.pre;
+	s.request = ss.request[0] ? ss.request : NULL;
+	fx = store_sub_inbound(&s, kind);
+	if (fx & STORE_SUB_DELIVER && kind == STORE_KIND_SUBSCRIBE)
+		s.request = text;
+	if (fx & STORE_SUB_CHANGED && store_sub_put(st, &s) == -1)
+		return -1;
+	return fx;
+}
+
+static void
+test_subscriptions(void)
+{
+	struct store	*st = open_new();
+	struct sub_seen	 ss;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+
+	/* We ask; they approve: to. */
+	CHECK(act(st, STORE_KIND_SUBSCRIBE) == STORE_OUT_QUEUED);
+	ss = sub_now(st);
+	CHECK(ss.n == 1 && ss.state == STORE_SUB_NONE && ss.out == 1);
+	CHECK(inbound(st, STORE_KIND_SUBSCRIBED, NULL) ==
+	    (STORE_SUB_CHANGED | STORE_SUB_DELIVER));
+	ss = sub_now(st);
+	CHECK(ss.state == STORE_SUB_TO && ss.out == 0);
+	/* A second subscribed without a request is ignored. */
+	CHECK(inbound(st, STORE_KIND_SUBSCRIBED, NULL) == 0);
+
+	/* They ask; we approve: both. */
+	CHECK(inbound(st, STORE_KIND_SUBSCRIBE, "let me in") ==
+	    (STORE_SUB_CHANGED | STORE_SUB_DELIVER));
+	ss = sub_now(st);
+	CHECK(ss.in == 1);
+	CHECK_STR(ss.request, "let me in");
+	CHECK(act(st, STORE_KIND_SUBSCRIBED) == STORE_OUT_QUEUED);
+	ss = sub_now(st);
+	CHECK(ss.state == STORE_SUB_BOTH && ss.in == 0 && ss.pre == 0);
+	CHECK(ss.request[0] == '\0');
+	/* Asking again once approved: answered, not delivered. */
+	CHECK(inbound(st, STORE_KIND_SUBSCRIBE, NULL) == STORE_SUB_AUTOREPLY);
+	/* Approving again sends nothing. */
+	CHECK(act(st, STORE_KIND_SUBSCRIBED) == STORE_OUT_DONE);
+
+	/* We unsubscribe: from; we cancel theirs: none, row gone. */
+	CHECK(act(st, STORE_KIND_UNSUBSCRIBE) == STORE_OUT_QUEUED);
+	ss = sub_now(st);
+	CHECK(ss.state == STORE_SUB_FROM);
+	CHECK(act(st, STORE_KIND_UNSUBSCRIBED) == STORE_OUT_QUEUED);
+	CHECK(sub_now(st).n == 0);
+	/* Denying with nothing pending sends nothing. */
+	CHECK(act(st, STORE_KIND_UNSUBSCRIBED) == STORE_OUT_DONE);
+	CHECK(sub_now(st).n == 0);
+
+	/* Pre-approval: nothing sent, their request approved at once. */
+	CHECK(act(st, STORE_KIND_SUBSCRIBED) == STORE_OUT_DONE);
+	ss = sub_now(st);
+	CHECK(ss.n == 1 && ss.pre == 1 && ss.state == STORE_SUB_NONE);
+	CHECK(inbound(st, STORE_KIND_SUBSCRIBE, NULL) ==
+	    (STORE_SUB_CHANGED | STORE_SUB_AUTOREPLY));
+	ss = sub_now(st);
+	CHECK(ss.state == STORE_SUB_FROM && ss.pre == 0);
+	/* They unsubscribe: none. */
+	CHECK(inbound(st, STORE_KIND_UNSUBSCRIBE, NULL) ==
+	    (STORE_SUB_CHANGED | STORE_SUB_DELIVER));
+	CHECK(sub_now(st).n == 0);
+	/* Deny a pending request. */
+	CHECK(inbound(st, STORE_KIND_SUBSCRIBE, "hi") & STORE_SUB_DELIVER);
+	CHECK(act(st, STORE_KIND_UNSUBSCRIBED) == STORE_OUT_QUEUED);
+	CHECK(sub_now(st).n == 0);
+	/* Unsubscribed from them after our request: back to none. */
+	CHECK(act(st, STORE_KIND_SUBSCRIBE) == STORE_OUT_QUEUED);
+	CHECK(inbound(st, STORE_KIND_UNSUBSCRIBED, NULL) ==
+	    (STORE_SUB_CHANGED | STORE_SUB_DELIVER));
+	CHECK(sub_now(st).n == 0);
+	CHECK(inbound(st, STORE_KIND_UNSUBSCRIBED, NULL) == 0);
+
+	/* Errors: no such user; a full JID where a bare one is needed. */
+	CHECK(store_sub_get(st, "eve", "example.test", "juliet@example.org",
+	    sub_cb, &ss) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	{
+		struct store_outbox	 m;
+
+		memset(&m, 0, sizeof(m));
+		m.local = "romeo";
+		m.domain = "example.test";
+		m.kind = STORE_KIND_SUBSCRIBE;
+		m.to = "juliet@example.org/balcony";
+		CHECK(store_outbox_add(st, &m, NULL) == -1);
+		CHECK(store_errcode(st) == STORE_E_INVALID);
+	}
+	store_close(st);
+}
+
+static int
+rpres_cb(void *arg, const struct store_rpres *r)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_remote_presence(void)
+{
+	struct store		*st = open_new();
+	struct store_rpres	 r;
+	int			 n = 0;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	memset(&r, 0, sizeof(r));
+	r.local = "romeo";
+	r.domain = "example.test";
+	r.jid = "juliet@example.org/balcony";
+	r.show = STORE_SHOW_AWAY;
+	r.xml = "<presence/>";
+	CHECK(store_rpres_put(st, &r) == 0);
+	r.show = STORE_SHOW_CHAT;
+	CHECK(store_rpres_put(st, &r) == 0);	/* replaces */
+	r.jid = "juliet@example.org/garden";
+	CHECK(store_rpres_put(st, &r) == 0);
+	r.jid = "nurse@example.org/x";
+	CHECK(store_rpres_put(st, &r) == 0);
+	CHECK(store_rpres_list(st, "romeo", "example.test", rpres_cb, &n) == 0);
+	CHECK(n == 3);
+	CHECK(store_rpres_del(st, "romeo", "example.test",
+	    "juliet@example.org") == 0);
+	n = 0;
+	CHECK(store_rpres_list(st, "romeo", "example.test", rpres_cb, &n) == 0);
+	CHECK(n == 1);
+	CHECK(store_rpres_del(st, "romeo", "example.test", NULL) == 0);
+	n = 0;
+	CHECK(store_rpres_list(st, "romeo", "example.test", rpres_cb, &n) == 0);
+	CHECK(n == 0);
+	r.local = "eve";
+	CHECK(store_rpres_put(st, &r) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	store_close(st);
+}
+
+struct inbox_seen {
+	int	 n;
+	int64_t	 last;
+	char	 body[64];
+};
+
+static int
+inbox_cb(void *arg, const struct store_inbox *m)
+{
+	struct inbox_seen	*is = arg;
+
+	is->n++;
+	is->last = m->id;
+	snprintf(is->body, sizeof(is->body), "%s", m->body ? m->body : "");
+	return 0;
+}
+
+static void
+fill_inbox(struct store_inbox *m, const char *local, const char *body)
+{
+	memset(m, 0, sizeof(*m));
+	m->local = local;
+	m->domain = "example.test";
+	m->kind = STORE_KIND_MESSAGE;
+	m->from = "juliet@example.org/balcony";
+	m->to = "romeo@example.test";
+	m->type = "chat";
+	m->body = body;
+	m->xml = "<message/>";
+}
+
+static void
+test_inbox(void)
+{
+	struct store		*st = open_new();
+	struct store_inbox	 m;
+	struct inbox_seen	 is;
+	int64_t			 id1 = 0, id2 = 0, last = 0;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	REQUIRE(store_user_add(st, "mercutio", "example.test", NULL, NULL) == 0);
+	fill_inbox(&m, "romeo", "one");
+	CHECK(store_inbox_put(st, &m, &id1) == 0);
+	fill_inbox(&m, "romeo", "two");
+	CHECK(store_inbox_put(st, &m, &id2) == 0);
+	CHECK(id2 > id1);
+	fill_inbox(&m, "mercutio", "three");
+	CHECK(store_inbox_put(st, &m, NULL) == 0);
+	fill_inbox(&m, "tybalt", "lost");
+	CHECK(store_inbox_put(st, &m, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+
+	memset(&is, 0, sizeof(is));
+	CHECK(store_inbox_list(st, NULL, NULL, 0, 0, 0, inbox_cb, &is) == 0);
+	CHECK(is.n == 3);
+	memset(&is, 0, sizeof(is));
+	CHECK(store_inbox_list(st, "romeo", "example.test", 0, 0, 0, inbox_cb,
+	    &is) == 0);
+	CHECK(is.n == 2);
+	CHECK_STR(is.body, "two");
+	memset(&is, 0, sizeof(is));
+	CHECK(store_inbox_list(st, "romeo", "example.test", id1, 0, 0,
+	    inbox_cb, &is) == 0);
+	CHECK(is.n == 1);
+	memset(&is, 0, sizeof(is));
+	CHECK(store_inbox_list(st, NULL, NULL, 0, 0, 1, inbox_cb, &is) == 0);
+	CHECK(is.n == 1);
+
+	CHECK(store_inbox_consume(st, id1) == 0);
+	CHECK(store_inbox_consume(st, 999) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	memset(&is, 0, sizeof(is));
+	CHECK(store_inbox_list(st, "romeo", "example.test", 0, 0, 0, inbox_cb,
+	    &is) == 0);
+	CHECK(is.n == 1);
+	memset(&is, 0, sizeof(is));
+	CHECK(store_inbox_list(st, "romeo", "example.test", 0,
+	    STORE_INBOX_ALL, 0, inbox_cb, &is) == 0);
+	CHECK(is.n == 2);
+	CHECK(store_inbox_last(st, &last) == 0);
+	CHECK(last == id2 + 1);
+
+	/* Deleting a user deletes their inbox. */
+	CHECK(store_user_del(st, "romeo", "example.test") == 0);
+	memset(&is, 0, sizeof(is));
+	CHECK(store_inbox_list(st, NULL, NULL, 0, STORE_INBOX_ALL, 0,
+	    inbox_cb, &is) == 0);
+	CHECK(is.n == 1);
+	store_close(st);
+}
+
+struct out_seen {
+	int			 n;
+	int64_t			 id;
+	enum store_out_state	 state;
+	int			 attempts;
+	int64_t			 next;
+	char			 err[64], stage[16], xml[64], type[16];
+};
+
+static int
+out_cb(void *arg, const struct store_outbox *m)
+{
+	struct out_seen	*os = arg;
+
+	os->n++;
+	os->id = m->id;
+	os->state = m->state;
+	os->attempts = m->attempts;
+	os->next = m->next_attempt;
+	snprintf(os->err, sizeof(os->err), "%s", m->last_error ?
+	    m->last_error : "");
+	snprintf(os->stage, sizeof(os->stage), "%s", m->error_stage ?
+	    m->error_stage : "");
+	snprintf(os->xml, sizeof(os->xml), "%s", m->error_xml ?
+	    m->error_xml : "");
+	snprintf(os->type, sizeof(os->type), "%s", m->type ? m->type : "");
+	return 0;
+}
+
+static void
+test_outbox(void)
+{
+	struct store		*st = open_new();
+	struct store_outbox	 m;
+	struct out_seen		 os;
+	int64_t			 id1 = 0, id2 = 0, now = time(NULL);
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	memset(&m, 0, sizeof(m));
+	m.local = "romeo";
+	m.domain = "example.test";
+	m.kind = STORE_KIND_MESSAGE;
+	m.to = "juliet@example.org";
+	m.body = "hello";
+	CHECK(store_outbox_add(st, &m, &id1) == 0);
+	CHECK(store_outbox_add(st, &m, &id2) == 0);
+	m.local = "eve";
+	CHECK(store_outbox_add(st, &m, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_get(st, id1, out_cb, &os) == 0);
+	CHECK(os.state == STORE_OUT_QUEUED && os.attempts == 0);
+	CHECK_STR(os.type, "chat");
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_due(st, now, 0, out_cb, &os) == 0);
+	CHECK(os.n == 2);
+
+	CHECK(store_outbox_retry(st, id1, now + 60, "connect",
+	    "connection refused") == 0);
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_due(st, now, 0, out_cb, &os) == 0);
+	CHECK(os.n == 1 && os.id == id2);
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_due(st, now + 60, 0, out_cb, &os) == 0);
+	CHECK(os.n == 2);
+	CHECK(store_outbox_failed(st, id1, "remote", "service-unavailable",
+	    "<message type='error'/>") == 0);
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_get(st, id1, out_cb, &os) == 0);
+	CHECK(os.state == STORE_OUT_FAILED && os.attempts == 2);
+	CHECK_STR(os.err, "service-unavailable");
+	CHECK_STR(os.stage, "remote");
+	CHECK_STR(os.xml, "<message type='error'/>");
+	CHECK(store_outbox_sent(st, id2) == 0);
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_due(st, now + 60, 0, out_cb, &os) == 0);
+	CHECK(os.n == 0);
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_list(st, "romeo", "example.test", 0, out_cb,
+	    &os) == 0);
+	CHECK(os.n == 2 && os.id == id1);	/* newest first */
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_list(st, NULL, NULL, 1, out_cb, &os) == 0);
+	CHECK(os.n == 1);
+	CHECK(store_outbox_sent(st, 999) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_outbox_get(st, 999, out_cb, &os) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	store_close(st);
+}
+
+static void
+test_state(void)
+{
+	const char	*err = NULL;
+	struct store	*st = open_new();
+	char		*v = NULL;
+
+	REQUIRE(st != NULL);
+	CHECK(store_state_get(st, "dialback_secret", &v) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_state_set(st, "dialback_secret", "s1") == 0);
+	CHECK(store_state_set(st, "dialback_secret", "s2") == 0);
+	store_close(st);
+	st = store_open(db_path, 0, &err);
+	REQUIRE(st != NULL);
+	CHECK(store_state_get(st, "dialback_secret", &v) == 0);
+	CHECK_STR(v, "s2");
+	free(v);
+	store_close(st);
+}
+
+static int	 batch_calls;
+
+static void
+batch_cb(void *arg)
+{
+	batch_calls++;
+}
+
+static void
+test_batch_survives_reopen(void)
+{
+	const char		*err = NULL;
+	struct store		*st = open_new();
+	struct store_inbox	 m;
+	int			 i;
+
+	REQUIRE(st != NULL);
+	store_set_batch_cb(st, batch_cb, NULL);
+	batch_calls = 0;
+	CHECK(!store_pending(st));
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	CHECK(store_pending(st));
+	CHECK(batch_calls == 1);
+	fill_inbox(&m, "romeo", "batched");
+	for (i = 0; i < 50; i++)
+		CHECK(store_inbox_put(st, &m, NULL) == 0);
+	CHECK(batch_calls == 1);
+	/* Another connection does not see the open batch. */
+	CHECK(raw_int(db_path, "SELECT count(*) FROM inbox") == 0);
+	CHECK(store_flush(st) == 0);
+	CHECK(!store_pending(st));
+	CHECK(raw_int(db_path, "SELECT count(*) FROM inbox") == 50);
+	/* A second batch, committed by the clean close. */
+	for (i = 0; i < 25; i++)
+		CHECK(store_inbox_put(st, &m, NULL) == 0);
+	CHECK(batch_calls == 2);
+	store_close(st);
+	st = store_open(db_path, 0, &err);
+	REQUIRE(st != NULL);
+	store_close(st);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM inbox") == 75);
+}
+
+static void
+test_explicit_transaction(void)
+{
+	struct store	*st = open_new();
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "a", "example.test", NULL, NULL) == 0);
+	CHECK(store_begin(st) == 0);	/* commits the open batch first */
+	CHECK(!store_pending(st));
+	CHECK(store_begin(st) == -1);
+	CHECK(store_user_add(st, "b", "example.test", NULL, NULL) == 0);
+	CHECK(store_rollback(st) == 0);
+	CHECK(store_user_find(st, "b", "example.test", NULL) == 0);
+	CHECK(store_user_find(st, "a", "example.test", NULL) == 1);
+	CHECK(store_commit(st) == -1);
+	CHECK(store_begin(st) == 0);
+	CHECK(store_user_add(st, "c", "example.test", NULL, NULL) == 0);
+	CHECK(store_commit(st) == 0);
+	/* An explicit transaction left open is rolled back by close. */
+	CHECK(store_begin(st) == 0);
+	CHECK(store_user_add(st, "d", "example.test", NULL, NULL) == 0);
+	store_close(st);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM users") == 2);
+}
+
+static void
+test_inbox_throughput(void)
+{
+	struct store		*st = open_new();
+	struct store_inbox	 m;
+	struct timespec		 t0, t1;
+	double			 secs;
+	int			 i, n = 100000, batch = 1000;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	REQUIRE(store_flush(st) == 0);
+	fill_inbox(&m, "romeo", "Wherefore art thou?");
+	m.xml = "<message from='juliet@example.org/balcony' "
+	    "to='romeo@example.test' type='chat' id='a1'><body>Wherefore "
+	    "art thou?</body></message>";
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		if (store_inbox_put(st, &m, NULL) == -1) {
+			CHECK(0);
+			break;
+		}
+		if ((i + 1) % batch == 0 && store_flush(st) == -1) {
+			CHECK(0);
+			break;
+		}
+	}
+	CHECK(store_flush(st) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("  inbox: %d rows in batches of %d: %.2f s, %.0f rows/s\n",
+	    n, batch, secs, n / secs);
+	store_close(st);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM inbox") == n);
+}
+
+struct changes_seen {
+	int	 n, users, presence, outbox, deleted;
+	int64_t	 outbox_id;
+};
+
+static void
+change_cb(void *arg, const struct store_change *c)
+{
+	struct changes_seen	*cs = arg;
+
+	cs->n++;
+	if (c->deleted)
+		cs->deleted++;
+	switch (c->table) {
+	case STORE_T_USERS:
+		cs->users++;
+		break;
+	case STORE_T_PRESENCE:
+		cs->presence++;
+		break;
+	case STORE_T_OUTBOX:
+		cs->outbox++;
+		cs->outbox_id = c->row_id;
+		break;
+	}
+}
+
+static void
+test_changes_from_other_connection(void)
+{
+	const char		*err = NULL;
+	struct store		*a = open_new(), *b;
+	struct store_outbox	 m;
+	struct changes_seen	 cs;
+	int64_t			 id = 0;
+	char			 sql[256];
+
+	REQUIRE(a != NULL);
+	REQUIRE(store_user_add(a, "romeo", "example.test", NULL, NULL) == 0);
+	REQUIRE(store_flush(a) == 0);
+	b = store_open(db_path, 0, &err);
+	REQUIRE(b != NULL);
+	memset(&cs, 0, sizeof(cs));
+	/* The journal rows written before open are not news. */
+	CHECK(store_changes_poll(b, change_cb, &cs) == 0);
+	CHECK(store_changes_poll(a, change_cb, &cs) == 0);
+
+	memset(&m, 0, sizeof(m));
+	m.local = "romeo";
+	m.domain = "example.test";
+	m.to = "juliet@example.org";
+	m.body = "queued by another process";
+	REQUIRE(store_outbox_add(b, &m, &id) == 0);
+	/* Not committed yet: a sees nothing. */
+	CHECK(store_changes_poll(a, change_cb, &cs) == 0);
+	REQUIRE(store_flush(b) == 0);
+	/* b's row, and a's own user row, journaled after a opened. */
+	CHECK(store_changes_poll(a, change_cb, &cs) == 2);
+	CHECK(cs.users == 1);
+	CHECK(cs.outbox == 1 && cs.outbox_id == id);
+	/* Nothing new: data_version did not move. */
+	CHECK(store_changes_poll(a, change_cb, &cs) == 0);
+
+	REQUIRE(store_presence_set(b, "romeo", "example.test",
+	    STORE_SHOW_AWAY, NULL, 0) == 0);
+	REQUIRE(store_presence_set(b, "romeo", "example.test",
+	    STORE_SHOW_CHAT, NULL, 0) == 0);
+	REQUIRE(store_flush(b) == 0);
+	memset(&cs, 0, sizeof(cs));
+	CHECK(store_changes_poll(a, change_cb, &cs) == 2);
+	CHECK(cs.presence == 2);
+	store_close(b);
+
+	/* A plain sqlite3 connection (the native system) queues a row. */
+	snprintf(sql, sizeof(sql), "INSERT INTO outbox (user_id, to_jid, "
+	    "body) SELECT id, 'juliet@example.org', 'raw' FROM users "
+	    "WHERE localpart = 'romeo'");
+	REQUIRE(raw_exec(db_path, sql) == 0);
+	memset(&cs, 0, sizeof(cs));
+	CHECK(store_changes_poll(a, change_cb, &cs) == 1);
+	CHECK(cs.outbox == 1);
+	/* Requeueing a failed row is a change too; marking sent is not. */
+	REQUIRE(store_outbox_failed(a, cs.outbox_id, "remote", "x", NULL) == 0);
+	REQUIRE(store_flush(a) == 0);
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET state = 'queued' "
+	    "WHERE id = %lld", (long long)cs.outbox_id);
+	REQUIRE(raw_exec(db_path, sql) == 0);
+	memset(&cs, 0, sizeof(cs));
+	CHECK(store_changes_poll(a, change_cb, &cs) == 1);
+	CHECK(cs.outbox == 1);
+
+	/* Deleting the user: a users delete (and the cascade's rows). */
+	REQUIRE(raw_exec(db_path, "PRAGMA foreign_keys = ON; "
+	    "DELETE FROM users") == 0);
+	memset(&cs, 0, sizeof(cs));
+	CHECK(store_changes_poll(a, change_cb, &cs) >= 1);
+	CHECK(cs.users == 1 && cs.deleted >= 1);
+
+	/* Pruning keeps nothing that was not reported. */
+	CHECK(store_changes_prune(a, time(NULL) + 1) == 0);
+	CHECK(store_flush(a) == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM changes") == 0);
+	REQUIRE(raw_exec(db_path, "INSERT INTO users (localpart, domain) "
+	    "VALUES ('new', 'example.test')") == 0);
+	memset(&cs, 0, sizeof(cs));
+	CHECK(store_changes_poll(a, change_cb, &cs) == 1);
+	CHECK(cs.users == 1);
+	store_close(a);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Another process queues a message and changes a presence while this one
+ * polls every 50 ms, as the daemon's timer does; prints how long it took
+ * to notice (no timing assert).
+ */
+static void
+test_changes_latency(void)
+{
+	const char		*err = NULL;
+	struct store		*a = open_new(), *b;
+	struct store_outbox	 m;
+	struct changes_seen	 cs;
+	struct timespec		 ts = { 0, 50 * 1000000L };
+	double			 committed = 0, seen = 0, deadline;
+	int			 fd[2], status, i;
+	pid_t			 pid;
+
+	REQUIRE(a != NULL);
+	REQUIRE(store_user_add(a, "romeo", "example.test", NULL, NULL) == 0);
+	REQUIRE(store_flush(a) == 0);
+	store_changes_poll(a, change_cb, &cs);
+	REQUIRE(pipe(fd) == 0);
+	if ((pid = fork()) == 0) {
+		close(fd[0]);
+		if ((b = store_open(db_path, 0, &err)) == NULL)
+			_exit(1);
+		memset(&m, 0, sizeof(m));
+		m.local = "romeo";
+		m.domain = "example.test";
+		m.to = "juliet@example.org";
+		m.body = "from another process";
+		nanosleep(&ts, NULL);
+		if (store_begin(b) == -1 || store_outbox_add(b, &m, NULL) == -1 ||
+		    store_presence_set(b, "romeo", "example.test",
+		    STORE_SHOW_AWAY, NULL, 0) == -1 || store_commit(b) == -1)
+			_exit(1);
+		committed = now_ms();
+		if (write(fd[1], &committed, sizeof(committed)) !=
+		    sizeof(committed))
+			_exit(1);
+		store_close(b);
+		_exit(0);
+	}
+	REQUIRE(pid > 0);
+	close(fd[1]);
+	memset(&cs, 0, sizeof(cs));
+	deadline = now_ms() + 10000;
+	for (i = 0; now_ms() < deadline; i++) {
+		if (store_changes_poll(a, change_cb, &cs) > 0) {
+			seen = now_ms();
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	CHECK(read(fd[0], &committed, sizeof(committed)) == sizeof(committed));
+	close(fd[0]);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	CHECK(cs.outbox == 1 && cs.presence == 1);
+	if (seen > 0)
+		printf("  changes: another process's commit seen after %.1f ms "
+		    "(50 ms poll, %d polls)\n", seen - committed, i + 1);
+	store_close(a);
+}
+
+static void
+test_names(void)
+{
+	enum store_kind		 k;
+	enum store_out_state	 s;
+	enum store_sub_state	 ss;
+
+	CHECK(store_kind_parse("unsubscribed", &k) == 0 &&
+	    k == STORE_KIND_UNSUBSCRIBED);
+	CHECK(store_kind_parse("chat", &k) == -1);
+	CHECK(store_out_state_parse("done", &s) == 0 && s == STORE_OUT_DONE);
+	CHECK(store_sub_state_parse("both", &ss) == 0 && ss == STORE_SUB_BOTH);
+	CHECK(store_sub_state_parse(NULL, &ss) == -1);
+	CHECK_STR(store_kind_name(STORE_KIND_ERROR), "error");
+	CHECK_STR(store_show_name((enum store_show)42), "?");
+}
+
+static const struct t_case cases[] = {
+	{ "open_creates_current", test_open_creates_current },
+	{ "open_migrates_v0", test_open_migrates_v0 },
+	{ "open_refuses_newer", test_open_refuses_newer },
+	{ "open_refuses_foreign", test_open_refuses_foreign },
+	{ "open_refuses_not_db", test_open_refuses_not_db },
+	{ "open_missing", test_open_missing },
+	{ "open_refuses_corrupt", test_open_refuses_corrupt },
+	{ "users", test_users },
+	{ "presence", test_presence },
+	{ "subscriptions", test_subscriptions },
+	{ "remote_presence", test_remote_presence },
+	{ "inbox", test_inbox },
+	{ "outbox", test_outbox },
+	{ "state", test_state },
+	{ "batch_survives_reopen", test_batch_survives_reopen },
+	{ "explicit_transaction", test_explicit_transaction },
+	{ "inbox_throughput", test_inbox_throughput },
+	{ "changes_from_other_connection", test_changes_from_other_connection },
+	{ "changes_latency", test_changes_latency },
+	{ "names", test_names },
+};
+
+int
+main(int argc, char **argv)
+{
+	return T_RUN(cases, argc, argv);
+}

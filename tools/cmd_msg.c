@@ -1,0 +1,429 @@
+/*
+ * tools/cmd_msg.c: xfedctl send, inbox and outbox: messages queued by
+ * native users, stanzas delivered to them, and how delivery went.
+ * inbox --follow streams new entries as xfed stores them: it asks SQLite
+ * every 50 ms whether another connection committed (PRAGMA data_version,
+ * no I/O) and reads the inbox only then. It ends cleanly on SIGINT,
+ * SIGTERM and a closed pipe.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xfedctl.h"
+#include "xmalloc.h"
+
+#define CMD_MSG_FOLLOW_MS	50
+#define CMD_MSG_MAX_BODY	(256 * 1024)
+
+struct cmd_send_opts {
+	const char	*type;
+	const char	*subject;
+};
+
+static int
+cmd_send_opt(struct ctl *ctl, int ch, const char *arg, void *p)
+{
+	struct cmd_send_opts	*o = p;
+
+	if (ch == 't') {
+		if (strcmp(arg, "chat") != 0 && strcmp(arg, "normal") != 0 &&
+		    strcmp(arg, "headline") != 0)
+			return ctl_fail("invalid message type \"%s\": use "
+			    "chat, normal or headline", arg);
+		o->type = arg;
+	} else
+		o->subject = arg;
+	return CTL_OK;
+}
+
+/* The body from stdin ("-"), at most CMD_MSG_MAX_BODY bytes. */
+static char *
+cmd_send_stdin(void)
+{
+	char	*buf = xmalloc(CMD_MSG_MAX_BODY + 1);
+	size_t	 n;
+
+	n = fread(buf, 1, CMD_MSG_MAX_BODY + 1, stdin);
+	if (ferror(stdin) || n > CMD_MSG_MAX_BODY) {
+		free(buf);
+		return NULL;
+	}
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+cmd_send(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "subject", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_send_opts	 o = { NULL, NULL };
+	struct store_outbox	 m;
+	struct ctl_user		 u;
+	const char		*err;
+	char			 jid[JID_MAX + 1];
+	char			*body;
+	int64_t			 id = 0;
+	int			 i, rc;
+
+	if ((i = ctl_getopt(ctl, argc, argv, "t:s:", opts, 0, cmd_send_opt,
+	    &o, &rc)) == -1)
+		return rc;
+	if (argc - i < 3)
+		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
+		    argc - i < 2 ? "missing JID" : "missing TEXT");
+	if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
+		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
+	if (ctl_jid_parse(argv[i + 1], 0, jid, sizeof(jid), &err) == -1)
+		return ctl_fail("invalid JID \"%s\": %s", argv[i + 1], err);
+	if (argc - i == 3 && strcmp(argv[i + 2], "-") == 0) {
+		if ((body = cmd_send_stdin()) == NULL)
+			return ctl_fail("stdin: unreadable or longer than %d "
+			    "bytes", CMD_MSG_MAX_BODY);
+	} else
+		body = ctl_join(argc - i - 2, argv + i + 2);
+	if (body[0] == '\0' && o.subject == NULL) {
+		free(body);
+		return ctl_fail("empty message");
+	}
+	if (ctl_open(ctl) == -1) {
+		free(body);
+		return CTL_FAIL;
+	}
+	memset(&m, 0, sizeof(m));
+	m.local = u.local;
+	m.domain = u.domain;
+	m.kind = STORE_KIND_MESSAGE;
+	m.to = jid;
+	m.type = o.type ? o.type : "chat";
+	m.subject = o.subject;
+	m.body = body;
+	if (ctl_begin(ctl) == -1)
+		rc = ctl_store_fail(ctl);
+	else if ((rc = ctl_user_usable(ctl, &u)) == CTL_OK &&
+	    (store_outbox_add(ctl->st, &m, &id) == -1 ||
+	    ctl_commit(ctl) == -1))
+		rc = ctl_store_fail(ctl);
+	free(body);
+	if (rc == CTL_OK)
+		printf("%lld\n", (long long)id);
+	return rc;
+}
+
+/* inbox */
+
+static volatile sig_atomic_t	 cmd_msg_stop;
+
+static void
+cmd_msg_signal(int sig)
+{
+	cmd_msg_stop = 1;
+}
+
+struct cmd_inbox {
+	struct ctl	*ctl;
+	int64_t		 last;		/* highest id printed */
+	int		 consume;
+	int64_t		*ids;		/* printed, to mark consumed */
+	size_t		 nids;
+};
+
+static int
+cmd_inbox_cb(void *arg, const struct store_inbox *m)
+{
+	struct cmd_inbox	*ib = arg;
+	struct out_json		 j;
+	char			 user[2 * JID_PART_MAX + 2], t[32];
+
+	snprintf(user, sizeof(user), "%s@%s", m->local, m->domain);
+	if (ib->ctl->json) {
+		out_json_begin(&j, stdout);
+		out_json_int(&j, "id", m->id);
+		out_json_str(&j, "user", user);
+		out_json_str(&j, "kind", store_kind_name(m->kind));
+		out_json_str(&j, "from", m->from);
+		out_json_str(&j, "to", m->to);
+		out_json_str(&j, "type", m->type);
+		out_json_str(&j, "stanza_id", m->stanza_id);
+		out_json_str(&j, "body", m->body);
+		out_json_str(&j, "subject", m->subject);
+		out_json_str(&j, "thread", m->thread);
+		out_json_time(&j, "received", m->received);
+		out_json_time(&j, "consumed", m->consumed);
+		out_json_str(&j, "xml", m->xml);
+		out_json_end(&j);
+	} else {
+		printf("#%lld %s %s <- ", (long long)m->id,
+		    out_time(m->received, t, sizeof(t)), user);
+		out_text(stdout, m->from);
+		printf(" %s", store_kind_name(m->kind));
+		if (m->type != NULL) {
+			putchar('/');
+			out_text(stdout, m->type);
+		}
+		if (m->subject != NULL) {
+			fputs(" [", stdout);
+			out_text(stdout, m->subject);
+			putchar(']');
+		}
+		if (m->body != NULL) {
+			fputs(": ", stdout);
+			out_text(stdout, m->body);
+		}
+		if (m->consumed)
+			fputs(" (consumed)", stdout);
+		putchar('\n');
+	}
+	if (m->id > ib->last)
+		ib->last = m->id;
+	if (ib->consume && !m->consumed) {
+		ib->ids = xreallocarray(ib->ids, ib->nids + 1,
+		    sizeof(*ib->ids));
+		ib->ids[ib->nids++] = m->id;
+	}
+	return 0;
+}
+
+/*
+ * Prints the entries after ib->last; with --consume, marks them consumed
+ * once they are out (so a reader that dies loses nothing). -1 on a store
+ * error (said), -2 when stdout is gone.
+ */
+static int
+cmd_inbox_batch(struct cmd_inbox *ib, const struct ctl_user *u, int flags)
+{
+	struct ctl	*ctl = ib->ctl;
+	size_t		 i;
+
+	ib->nids = 0;
+	if (store_inbox_list(ctl->st, u ? u->local : NULL,
+	    u ? u->domain : NULL, ib->last, flags, 0, cmd_inbox_cb,
+	    ib) == -1) {
+		ctl_store_fail(ctl);
+		return -1;
+	}
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return -2;
+	if (ib->nids == 0)
+		return 0;
+	if (ctl_begin(ctl) == -1)
+		goto fail;
+	for (i = 0; i < ib->nids; i++)
+		if (store_inbox_consume(ctl->st, ib->ids[i]) == -1)
+			goto fail;
+	if (ctl_commit(ctl) == -1)
+		goto fail;
+	return 0;
+ fail:
+	ctl_store_fail(ctl);
+	store_rollback(ctl->st);
+	return -1;
+}
+
+static int
+cmd_inbox_opt(struct ctl *ctl, int ch, const char *arg, void *p)
+{
+	int	*flags = p;
+
+	*flags |= ch == 'f' ? 0x100 : ch == 'a' ? STORE_INBOX_ALL : 0x200;
+	return CTL_OK;
+}
+
+static int
+cmd_inbox(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "consume", no_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_inbox	 ib;
+	struct ctl_user		 u, *up = NULL;
+	struct sigaction	 sa;
+	struct timespec		 ts;
+	const char		*err;
+	int			 i, rc, r, opt = 0, follow;
+
+	if ((i = ctl_getopt(ctl, argc, argv, "", opts, 1, cmd_inbox_opt,
+	    &opt, &rc)) == -1)
+		return rc;
+	follow = (opt & 0x100) != 0;
+	if (argc - i > 1)
+		return ctl_usage(ctl, "too many arguments");
+	if (argc - i == 1) {
+		if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
+			return ctl_fail("invalid user name \"%s\": %s",
+			    argv[i], err);
+		up = &u;
+	}
+	if (ctl_open(ctl) == -1)
+		return CTL_FAIL;
+	if (up != NULL && store_user_find(ctl->st, u.local, u.domain,
+	    NULL) != 1)
+		return store_errcode(ctl->st) != STORE_E_NONE ?
+		    ctl_store_fail(ctl) :
+		    ctl_fail("no user %s@%s", u.local, u.domain);
+
+	memset(&ib, 0, sizeof(ib));
+	ib.ctl = ctl;
+	ib.consume = (opt & 0x200) != 0;
+	if (follow) {
+		/* Interrupt the sleep, end the loop, exit 0. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = cmd_msg_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		store_changed(ctl->st);		/* the baseline */
+	}
+	rc = CTL_OK;
+	r = cmd_inbox_batch(&ib, up, opt & STORE_INBOX_ALL);
+	while (follow && r == 0 && !cmd_msg_stop) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = CMD_MSG_FOLLOW_MS * 1000000L;
+		nanosleep(&ts, NULL);
+		if (cmd_msg_stop)
+			break;
+		if ((r = store_changed(ctl->st)) == 1)
+			r = cmd_inbox_batch(&ib, up, opt & STORE_INBOX_ALL);
+		else if (r == -1)
+			ctl_store_fail(ctl);
+	}
+	if (r == -1)
+		rc = CTL_FAIL;
+	free(ib.ids);
+	return rc;
+}
+
+/* outbox */
+
+static int
+cmd_outbox_limit(struct ctl *ctl, int ch, const char *arg, void *p)
+{
+	char	*end;
+	long	 v;
+
+	v = strtol(arg, &end, 10);
+	if (arg[0] == '\0' || *end != '\0' || v < 1 || v > 1000000)
+		return ctl_fail("invalid limit \"%s\"", arg);
+	*(size_t *)p = (size_t)v;
+	return CTL_OK;
+}
+
+static int
+cmd_outbox_cb(void *arg, const struct store_outbox *m)
+{
+	struct ctl	*ctl = arg;
+	struct out_json	 j;
+	char		 user[2 * JID_PART_MAX + 2], t[32];
+
+	snprintf(user, sizeof(user), "%s@%s", m->local, m->domain);
+	if (ctl->json) {
+		out_json_begin(&j, stdout);
+		out_json_int(&j, "id", m->id);
+		out_json_str(&j, "user", user);
+		out_json_str(&j, "kind", store_kind_name(m->kind));
+		out_json_str(&j, "to", m->to);
+		out_json_str(&j, "type", m->type);
+		out_json_str(&j, "stanza_id", m->stanza_id);
+		out_json_str(&j, "body", m->body);
+		out_json_str(&j, "subject", m->subject);
+		out_json_str(&j, "state", store_out_state_name(m->state));
+		out_json_int(&j, "attempts", m->attempts);
+		out_json_time(&j, "next_attempt", m->next_attempt);
+		out_json_str(&j, "last_error", m->last_error);
+		out_json_str(&j, "error_stage", m->error_stage);
+		out_json_str(&j, "error_xml", m->error_xml);
+		out_json_time(&j, "created", m->created);
+		out_json_time(&j, "updated", m->updated);
+		out_json_end(&j);
+		return 0;
+	}
+	printf("#%lld %s %s -> ", (long long)m->id,
+	    out_time(m->created, t, sizeof(t)), user);
+	out_text(stdout, m->to);
+	printf(" %s %s", store_kind_name(m->kind),
+	    store_out_state_name(m->state));
+	if (m->attempts > 0)
+		printf(" attempts=%d", m->attempts);
+	if (m->last_error != NULL) {
+		fputs(" error=", stdout);
+		if (m->error_stage != NULL) {
+			out_text(stdout, m->error_stage);
+			putchar(':');
+		}
+		out_text(stdout, m->last_error);
+	}
+	if (m->body != NULL) {
+		fputs(": ", stdout);
+		out_text(stdout, m->body);
+	}
+	putchar('\n');
+	return 0;
+}
+
+static int
+cmd_outbox(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_user	 u, *up = NULL;
+	const char	*err;
+	size_t		 limit = 0;
+	int		 i, rc;
+
+	if ((i = ctl_getopt(ctl, argc, argv, "", opts, 1, cmd_outbox_limit,
+	    &limit, &rc)) == -1)
+		return rc;
+	if (argc - i > 1)
+		return ctl_usage(ctl, "too many arguments");
+	if (argc - i == 1) {
+		if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
+			return ctl_fail("invalid user name \"%s\": %s",
+			    argv[i], err);
+		up = &u;
+	}
+	if (ctl_open(ctl) == -1)
+		return CTL_FAIL;
+	if (up != NULL && store_user_find(ctl->st, u.local, u.domain,
+	    NULL) != 1)
+		return store_errcode(ctl->st) != STORE_E_NONE ?
+		    ctl_store_fail(ctl) :
+		    ctl_fail("no user %s@%s", u.local, u.domain);
+	if (store_outbox_list(ctl->st, up ? u.local : NULL,
+	    up ? u.domain : NULL, limit, cmd_outbox_cb, ctl) == -1)
+		return ctl_store_fail(ctl);
+	return CTL_OK;
+}
+
+const struct ctl_cmd cmd_msg_table[] = {
+	{ "send", "NAME JID TEXT... [--type chat|normal|headline] "
+	    "[--subject S]",
+	    "Queues a message from NAME to JID and prints its outbox id; "
+	    "TEXT \"-\"\nreads the body from stdin.", cmd_send },
+	{ "inbox", "[NAME] [--follow] [--json] [--all] [--consume]",
+	    "Lists what was delivered to NAME (or to every user) and not yet "
+	    "consumed;\n--all includes consumed entries, --consume marks the "
+	    "ones printed,\n--follow keeps printing new entries as they "
+	    "arrive (one JSON object\nper line with --json) until SIGINT, "
+	    "SIGTERM or a closed pipe.", cmd_inbox },
+	{ "outbox", "[NAME] [--json] [--limit N]",
+	    "Lists queued and past outgoing stanzas, newest first, with "
+	    "their state\n(queued, sent, failed, done), attempts and last "
+	    "error.", cmd_outbox },
+	{ NULL, NULL, NULL, NULL },
+};

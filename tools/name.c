@@ -1,0 +1,238 @@
+/*
+ * tools/name.c: user names and JIDs as typed on xfedctl's command line,
+ * checked and prepared before anything reaches the store. This is the
+ * one place that validates them: localparts and resources here follow
+ * RFC 7622's rules for ASCII (case folded) and refuse control characters
+ * and broken UTF-8; domains go through jid_prep_domain(). When
+ * jid_parse() lands in server/jid.c, ctl_name_local() and ctl_jid_parse()
+ * become calls to it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "jid.h"
+#include "xfedctl.h"
+
+/* Length of the valid UTF-8 sequence at s (not ASCII), or 0. */
+static size_t
+ctl_name_utf8(const unsigned char *s)
+{
+	unsigned int	 c = s[0], cp;
+	size_t		 n, i;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+	    (cp >= 0x80 && cp < 0xa0))
+		return 0;
+	return n;
+}
+
+/*
+ * Checks and prepares one part (len bytes at in) into out: local parts
+ * refuse spaces and "&'/:<>@ (RFC 7622 3.3.1) and fold ASCII case;
+ * resources keep both. Both refuse controls and invalid UTF-8.
+ */
+static int
+ctl_name_part(const char *in, size_t len, int local, char *out,
+    size_t outsz, const char **errstr)
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	size_t			 i, n;
+
+	if (len == 0) {
+		*errstr = local ? "empty name" : "empty resource";
+		return -1;
+	}
+	if (len > JID_PART_MAX || len >= outsz) {
+		*errstr = local ? "name longer than 1023 bytes" :
+		    "resource longer than 1023 bytes";
+		return -1;
+	}
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (s[i] < 0x20 || s[i] == 0x7f) {
+			*errstr = "control character in name";
+			return -1;
+		}
+		if (s[i] >= 0x80) {
+			if ((n = ctl_name_utf8(s + i)) == 0 || i + n > len) {
+				*errstr = "invalid UTF-8 in name";
+				return -1;
+			}
+			memcpy(out + i, s + i, n);
+			continue;
+		}
+		if (local && strchr(" \"&'/:<>@", s[i]) != NULL) {
+			*errstr = "name has a character JIDs do not allow "
+			    "(space \" & ' / : < > @)";
+			return -1;
+		}
+		out[i] = local && s[i] >= 'A' && s[i] <= 'Z' ?
+		    s[i] - 'A' + 'a' : s[i];
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+/* 1 when the ASCII bytes of s are letters, digits, '-' and '.'. */
+static int
+ctl_name_ldh(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x80 && !(*s >= 'a' && *s <= 'z') &&
+		    !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
+		    *s != '-' && *s != '.')
+			return 0;
+	return 1;
+}
+
+/*
+ * A domain: a bracketed IPv6 literal as it is, else labels checked here
+ * (jid_prep_domain() in this build drops spaces rather than refusing
+ * them, and mangles IP literals) and then prepared.
+ */
+static int
+ctl_name_domain(const char *in, char *out, size_t outsz, const char **errstr)
+{
+	size_t	 n = strlen(in), i;
+
+	if (in[0] == '[') {
+		if (n < 4 || in[n - 1] != ']' || n >= outsz ||
+		    strspn(in + 1, "0123456789abcdefABCDEF:.") != n - 2) {
+			*errstr = "invalid IPv6 address literal";
+			return -1;
+		}
+		for (i = 0; i <= n; i++)
+			out[i] = in[i] >= 'A' && in[i] <= 'F' ?
+			    in[i] - 'A' + 'a' : in[i];
+		return 0;
+	}
+	if (!ctl_name_ldh(in)) {
+		*errstr = "domain has a character domains do not allow";
+		return -1;
+	}
+	if (in[0] == '.' || strstr(in, "..") != NULL) {
+		*errstr = "domain has an empty label";
+		return -1;
+	}
+	return jid_prep_domain(in, out, outsz, errstr);
+}
+
+int
+ctl_user_parse(struct ctl *ctl, const char *arg, struct ctl_user *u,
+    const char **errstr)
+{
+	const char	*at = strchr(arg, '@');
+	char		 dom[JID_PART_MAX + 1];
+	size_t		 len = at ? (size_t)(at - arg) : strlen(arg);
+
+	if (ctl_name_part(arg, len, 1, u->local, sizeof(u->local),
+	    errstr) == -1)
+		return -1;
+	if (at == NULL) {
+		if (ctl->conf->domains.n == 0) {
+			*errstr = "the config has no domain";
+			return -1;
+		}
+		snprintf(u->domain, sizeof(u->domain), "%s",
+		    CONF_DOMAIN(ctl->conf, 0));
+		return 0;
+	}
+	if (strchr(at + 1, '/') != NULL) {
+		*errstr = "a user name has no /resource";
+		return -1;
+	}
+	if (ctl_name_domain(at + 1, dom, sizeof(dom), errstr) == -1)
+		return -1;
+	if (!conf_is_hosted(ctl->conf, dom)) {
+		*errstr = "domain is not hosted by this server";
+		return -1;
+	}
+	snprintf(u->domain, sizeof(u->domain), "%s", dom);
+	return 0;
+}
+
+int
+ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
+    const char **errstr)
+{
+	const char	*slash = strchr(arg, '/'), *at, *dstart;
+	char		 local[JID_PART_MAX + 1], dom[JID_PART_MAX + 1];
+	char		 res[JID_PART_MAX + 1], tmp[JID_PART_MAX + 1];
+	size_t		 dlen, hlen = slash ? (size_t)(slash - arg) : strlen(arg);
+	int		 n;
+
+	local[0] = res[0] = '\0';
+	at = memchr(arg, '@', hlen);
+	dstart = at ? at + 1 : arg;
+	if (at != NULL && ctl_name_part(arg, at - arg, 1, local,
+	    sizeof(local), errstr) == -1)
+		return -1;
+	dlen = hlen - (dstart - arg);
+	if (dlen == 0 || dlen > JID_PART_MAX) {
+		*errstr = dlen ? "domain longer than 1023 bytes" :
+		    "JID has no domain";
+		return -1;
+	}
+	memcpy(tmp, dstart, dlen);
+	tmp[dlen] = '\0';
+	if (strchr(tmp, '@') != NULL) {
+		*errstr = "JID has more than one @";
+		return -1;
+	}
+	if (ctl_name_domain(tmp, dom, sizeof(dom), errstr) == -1)
+		return -1;
+	if (slash != NULL) {
+		if (flags & CTL_JID_BARE) {
+			*errstr = "JID must be bare (no /resource)";
+			return -1;
+		}
+		if (ctl_name_part(slash + 1, strlen(slash + 1), 0, res,
+		    sizeof(res), errstr) == -1)
+			return -1;
+	}
+	n = snprintf(out, outsz, "%s%s%s%s%s", local, local[0] ? "@" : "",
+	    dom, res[0] ? "/" : "", res);
+	if (n < 0 || (size_t)n >= outsz) {
+		*errstr = "JID too long";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ctl_user_usable_cb(void *arg, const struct store_user *u)
+{
+	*(int *)arg = u->disabled;
+	return 0;
+}
+
+int
+ctl_user_usable(struct ctl *ctl, const struct ctl_user *u)
+{
+	int	 disabled = 0;
+
+	if (store_user_get(ctl->st, u->local, u->domain, ctl_user_usable_cb,
+	    &disabled) == -1)
+		return ctl_store_fail(ctl);
+	if (disabled)
+		return ctl_fail("user %s@%s is disabled", u->local, u->domain);
+	return CTL_OK;
+}

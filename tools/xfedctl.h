@@ -1,0 +1,107 @@
+/*
+ * tools/xfedctl.h: what xfedctl's files share: the command table entry,
+ * the context a command runs in, argument helpers (xfedctl.c), names and
+ * JIDs (name.c), and text and JSON output (out.c).
+ */
+#ifndef XFEDCTL_H
+#define XFEDCTL_H
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "jid.h"
+#include "store/store.h"
+
+/* Exit status: done, failed, usage. */
+#define CTL_OK		0
+#define CTL_FAIL	1
+#define CTL_USAGE	2
+
+struct ctl {
+	const char	*conf_path;
+	struct conf	*conf;
+	struct store	*st;
+	const struct ctl_cmd *cmd;	/* the command running */
+	int		 json;		/* --json */
+};
+
+struct ctl_cmd {
+	const char	*name;		/* "user add", "roster" */
+	const char	*args;		/* after the name, for usage lines */
+	const char	*help;		/* printed by --help */
+	/* argv[0] is the last word of the name; the config is loaded. */
+	int		(*fn)(struct ctl *, int argc, char **argv);
+};
+
+/* The tables each noun's file exports, ending with a NULL name. */
+extern const struct ctl_cmd	cmd_user_table[];
+extern const struct ctl_cmd	cmd_presence_table[];
+extern const struct ctl_cmd	cmd_roster_table[];
+extern const struct ctl_cmd	cmd_msg_table[];
+
+/* xfedctl.c */
+/* Prints "xfedctl: msg" on stderr; returns CTL_FAIL. */
+int	 ctl_fail(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the problem and the usage line of the running command;
+ * returns CTL_USAGE. */
+int	 ctl_usage(struct ctl *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* The store's last error as a failure. */
+int	 ctl_store_fail(struct ctl *);
+/* Options common to every command: --help, and --json when json_ok.
+ * Returns -1 when the command is done (exit status in *rc), else the
+ * index of the first operand. */
+int	 ctl_getopt(struct ctl *, int argc, char **argv, const char *shortopts,
+	    const struct option *longopts, int json_ok,
+	    int (*opt)(struct ctl *, int ch, const char *arg, void *), void *,
+	    int *rc);
+/* Joins argv[0..argc) with spaces (caller frees). */
+char	*ctl_join(int argc, char **argv);
+/* Opens the store (after the arguments are checked); -1 said why. */
+int	 ctl_open(struct ctl *);
+/* One write command, all or nothing. */
+int	 ctl_begin(struct ctl *);
+int	 ctl_commit(struct ctl *);
+
+/* name.c: the one place that checks names and JIDs typed by a user. */
+struct ctl_user {
+	char		 local[JID_PART_MAX + 1];
+	char		 domain[JID_PART_MAX + 1];
+};
+/* NAME or NAME@domain; the domain must be hosted, the first by default. */
+int	 ctl_user_parse(struct ctl *, const char *arg, struct ctl_user *,
+	    const char **errstr);
+#define CTL_JID_BARE	0x1	/* refuse a resource */
+/* A remote JID, prepared into out. */
+int	 ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
+	    const char **errstr);
+/* An existing, enabled user, or a message and CTL_FAIL. */
+int	 ctl_user_usable(struct ctl *, const struct ctl_user *);
+
+/* out.c */
+struct out_json {
+	FILE	*f;
+	int	 depth;
+	int	 first[8];	/* nothing written yet at this depth */
+};
+void	 out_json_begin(struct out_json *, FILE *);	/* "{" */
+void	 out_json_end(struct out_json *);		/* "}\n" */
+void	 out_json_str(struct out_json *, const char *key, const char *);
+void	 out_json_int(struct out_json *, const char *key, int64_t);
+/* 0 is written as null: times and ids that are not set. */
+void	 out_json_time(struct out_json *, const char *key, int64_t);
+void	 out_json_bool(struct out_json *, const char *key, int);
+void	 out_json_array(struct out_json *, const char *key);	/* "key": [ */
+void	 out_json_array_end(struct out_json *);
+void	 out_json_obj(struct out_json *, const char *key);	/* "key": { */
+void	 out_json_obj_end(struct out_json *);
+/* A JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD. */
+void	 out_json_string(FILE *, const char *);
+/* Text for a terminal: control characters shown as \n, \t or \xNN. */
+void	 out_text(FILE *, const char *);
+/* "2024-05-01T10:00:00Z", or "-" for 0. */
+const char *out_time(int64_t, char *buf, size_t bufsz);
+
+#endif
