@@ -761,6 +761,23 @@ tls_peer_verified(SSL *ssl, const char *domain, const char **why)
 	return ok;
 }
 
+int
+tls_peer_expiry(SSL *ssl, time_t *when)
+{
+	X509		*cert;
+	struct tm	 tm;
+	int		 rc = -1;
+
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return -1;
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
+		*when = timegm(&tm);
+		rc = 0;
+	}
+	X509_free(cert);
+	return rc;
+}
+
 char *
 tls_info(SSL *ssl, char *buf, size_t bufsz)
 {

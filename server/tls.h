@@ -12,6 +12,7 @@
 #define TLS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -92,6 +93,12 @@ SSL	*tls_client_new(struct tls_ctx *, const char *local_domain,
  * as public CAs issue them now.
  */
 int	 tls_peer_verified(SSL *, const char *domain, const char **why);
+
+/*
+ * The notAfter of the peer's certificate into *when, so a long-lived
+ * stream can be closed when it passes (S2S 2.22). -1 when none.
+ */
+int	 tls_peer_expiry(SSL *, time_t *when);
 
 /* 1 when the certificate cert names domain as tls_peer_verified() does. */
 int	 tls_cert_names(X509 *cert, const char *domain);

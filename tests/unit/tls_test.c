@@ -219,11 +219,14 @@ test_expired(void)
 {
 	struct pair	 p;
 	const char	*why;
+	time_t		 t = 0;
 
 	/* The handshake goes through: dialback may still follow. */
 	REQUIRE(pair_run(&p, "expired", "expired", "x.test", "x.test"));
 	CHECK(client_sees(&p, "x.test", &why) == 0);
 	CHECK_STR(why, "certificate has expired");
+	CHECK(tls_peer_expiry(p.c, &t) == 0);
+	CHECK(t == 1580515200);		/* 2020-02-01T00:00:00Z */
 	CHECK(server_sees(&p, "x.test", &why) == 0);
 	CHECK_STR(why, "certificate has expired");
 	pair_free(&p);
@@ -432,6 +435,7 @@ test_tls12_no_client_cert(void)
 	SSL		*s, *c;
 	const char	*why;
 	char		 info[128];
+	time_t		 t;
 
 	REQUIRE(sctx != NULL);
 	s = tls_server_new(sctx, NULL, &why);
@@ -444,6 +448,7 @@ test_tls12_no_client_cert(void)
 	CHECK(strstr(info, "GCM") != NULL || strstr(info, "CHACHA") != NULL);
 	CHECK(tls_peer_verified(s, "x.test", &why) == 0);
 	CHECK_STR(why, "no certificate presented");
+	CHECK(tls_peer_expiry(s, &t) == -1);
 	CHECK(tls_alpn_is_xmpp(s) == 0);
 	SSL_free(s);
 	SSL_free(c);
