@@ -876,12 +876,15 @@ xml_lex(struct xml_parser *p, unsigned char c)
 		}
 		break;
 	case XML_LX_SQ:
-		if (c == '\'')
-			p->lex = XML_LX_STAG;
-		break;
 	case XML_LX_DQ:
-		if (c == '"')
+		if (c == (p->lex == XML_LX_SQ ? '\'' : '"'))
 			p->lex = XML_LX_STAG;
+		else if (c == '<') {
+			/* not XML, and it would make libxml2 wait */
+			xml_lex_fail(p, XML_E_NOT_WELL_FORMED,
+			    "'<' in an attribute value");
+			return XML_LR_ERR;
+		}
 		break;
 	case XML_LX_ETAG:
 		if (c == '>')
