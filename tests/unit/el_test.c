@@ -286,8 +286,9 @@ test_arena(void)
 		c = el_add(m, i % 2 ? "urn:odd" : NULL, name);
 		el_set_attr(c, "n", name);
 	}
-	big = malloc(1 << 20);
+	big = malloc((1 << 20) + 1);
 	memset(big, 'x', 1 << 20);
+	big[1 << 20] = '\0';
 	c = el_add(m, NULL, "big");
 	for (i = 0; i < (1 << 20); i += 100)
 		el_add_text(c, big, (1 << 20) - i < 100 ? (1 << 20) - i : 100);
