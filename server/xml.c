@@ -865,7 +865,11 @@ xml_lex(struct xml_parser *p, unsigned char c)
 			break;
 		}
 		p->slash = c == '/';
-		if (c == '\'')
+		if (c == '<') {
+			/* a tag left open: libxml2 would wait for a '>' */
+			xml_lex_fail(p, XML_E_NOT_WELL_FORMED, "'<' in a tag");
+			return XML_LR_ERR;
+		} else if (c == '\'')
 			p->lex = XML_LX_SQ;
 		else if (c == '"')
 			p->lex = XML_LX_DQ;
@@ -889,6 +893,12 @@ xml_lex(struct xml_parser *p, unsigned char c)
 	case XML_LX_ETAG:
 		if (c == '>')
 			r = xml_lex_tag_end(p, XML_TAG_CLOSE);
+		else if (c == '<' || c == '\'' || c == '"') {
+			/* libxml2 would take a quote as opening a value */
+			xml_lex_fail(p, XML_E_NOT_WELL_FORMED,
+			    "bad character in an end tag");
+			return XML_LR_ERR;
+		}
 		break;
 	case XML_LX_BANG:
 		if (c == "[CDATA["[p->lexn]) {
