@@ -388,6 +388,10 @@ xml_header(struct xml_parser *p, const xmlChar *localname,
 		    (const char *)attrs[5 * i + 3],
 		    attrs[5 * i + 4] - attrs[5 * i + 3]);
 	p->level = 1;
+	if (p->cb.open == NULL) {
+		el_free(h);
+		return;
+	}
 	if (p->cb.open(p->arg, h) != 0) {
 		p->stop = 1;
 		xmlStopParser(p->ctxt);
@@ -469,7 +473,7 @@ xml_sax_end(void *arg, const xmlChar *localname, const xmlChar *prefix,
 		return;
 	if (p->level == 1) {
 		p->level = 0;
-		if (p->cb.close(p->arg) != 0) {
+		if (p->cb.close != NULL && p->cb.close(p->arg) != 0) {
 			p->stop = 1;
 			xmlStopParser(p->ctxt);
 		}
@@ -487,7 +491,9 @@ xml_sax_end(void *arg, const xmlChar *localname, const xmlChar *prefix,
 	p->stanza = p->cur = NULL;
 	if (xmlDictSize(p->ctxt->dict) > XML_DICT_MAX)
 		p->compact_wanted = 1;
-	if (p->cb.elem(p->arg, el) != 0) {
+	if (p->cb.elem == NULL)
+		el_free(el);
+	else if (p->cb.elem(p->arg, el) != 0) {
 		p->stop = 1;
 		xmlStopParser(p->ctxt);
 	}

@@ -51,6 +51,7 @@ struct xml_limits {
 	unsigned int	 max_attrs;		/* per element, xmlns ones too */
 };
 
+/* A NULL callback ignores (and frees) what it would have been given. */
 struct xml_cb {
 	/*
 	 * The <stream:stream> header, takes header. Its namespace
