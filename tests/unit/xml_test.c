@@ -23,7 +23,7 @@
 size_t	 __sanitizer_get_current_allocated_bytes(void);
 #endif
 
-/* Bytes in use on the heap now (mallinfo2 means nothing under ASan). */
+/* Bytes in use on the heap now (mallinfo2 is blind under ASan). */
 static ssize_t
 heap_now(void)
 {
