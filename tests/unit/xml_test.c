@@ -40,7 +40,7 @@ struct dump {
 	size_t			 len, cap;
 	struct xml_parser	*p;
 	int			 nelem;
-	int			 action;	/* what elem() does, see below */
+	int			 action;	/* ACT_*, below */
 };
 
 enum { ACT_NONE, ACT_STOP, ACT_RESET, ACT_FREE };
