@@ -342,7 +342,7 @@ http_ports = { }
 https_ports = { }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "dialback"; "disco"; "posix";
-	"version"; "ping"; "stanza_debug";
+	"version"; "ping"; "offline"; "stanza_debug";
 }
 authentication = "internal_hashed"
 storage = "internal"
@@ -429,6 +429,7 @@ api_permissions:
     what: "*"
 modules:
   mod_disco: {}
+  mod_offline: {}
   mod_ping: {}
   mod_roster: {}
   mod_s2s_dialback: {}
@@ -571,6 +572,30 @@ lab_case() {
 		sed 's/^/    | /' "$f"
 	fi
 	return $rc
+}
+
+# lab_steps PREFIX FILE RC: turns client.py's per-step lines in FILE into
+# case results (`ok PREFIX: STEP` / `FAIL PREFIX: STEP`); a failed run
+# (RC not 0) without any FAIL line counts as one failure.
+lab_steps() {
+	local prefix=$1 file=$2 rc=$3 l nfail=0 text
+	while IFS= read -r l; do
+		case "$l" in
+		"  PASS "*|"  FAIL "*)
+			# "  PASS   123 ms  who  step  -> info": keep step and info
+			text=$(printf '%s\n' "$l" | sed -E 's/^  (PASS|FAIL) +[0-9]+ ms  [^ ]+  //')
+			if [ "${l:2:4}" = PASS ]; then
+				lab_ok "$prefix: ${text%%  -> *}"
+			else
+				lab_fail "$prefix: $text"
+				nfail=$((nfail + 1))
+			fi ;;
+		*)	printf '    | %s\n' "$l" ;;
+		esac
+	done < "$file"
+	if [ "$rc" != 0 ] && [ $nfail = 0 ]; then
+		lab_fail "$prefix" "exit $rc"
+	fi
 }
 
 # ------------------------------------------------------------ tear down
