@@ -49,6 +49,23 @@ federation() {
 	rc_a=$?
 	lab_steps "$m alice@p.test" "$LAB_DIR/out/$m-alice" $rc_a
 	lab_steps "$m bob@e.test" "$LAB_DIR/out/$m-bob" $rc_b
+	# How the peers authenticated each other: proves the mode is real.
+	local how=dialback
+	[ "$m" = tls ] && how=EXTERNAL
+	lab_case "$m: ejabberd accepted p.test by $how" lab_wait_log \
+	    "$LAB_DIR/ejabberd/log/ejabberd.log" \
+	    "Accepted inbound s2s $how authentication p.test -> e.test" 5
+	lab_case "$m: ejabberd authenticated to p.test by $how" lab_wait_log \
+	    "$LAB_DIR/ejabberd/log/ejabberd.log" \
+	    "Accepted outbound s2s $how authentication e.test -> p.test" 5
+	if [ "$m" = plain ]; then
+		lab_case "plain: no TLS on S2S at Prosody" eval \
+		    "! grep -E 's2s(in|out).*Stream encrypted' '$LAB_DIR/prosody/prosody.log'"
+	else
+		lab_case "tls: Prosody checked e.test's certificate" lab_wait_log \
+		    "$LAB_DIR/prosody/prosody.log" \
+		    "s2s(in|out).*certificate identity validation result: valid" 5
+	fi
 }
 
 # rawpeer NAME PEER-IP PEER-DOMAIN SCENARIO EXPECT [ARGS...]
