@@ -382,8 +382,8 @@ def scenario(a, auth):
             return stream_error(feats) or observe(st, a.wait)
         if a.tls:
             feats = starttls(st, to, a.frm, a.ca, a.cert, a.key, **hdr)
-            if feats is None:
-                return observe(st, a.wait)
+            if feats is None or stream_error(feats):
+                return stream_error(feats) or observe(st, a.wait)
         if a.scenario == "features":
             return "features"
         msg = ("<message from='%s@%s' to='%s' type='chat' id='rp%s'><body>%s</body></message>")

@@ -138,6 +138,10 @@ if lab_init; then
 		    features --tls --ca "$LAB_DIR/pki/ca.pem" \
 		    --cert "$LAB_DIR/pki/x.test.crt" --key "$LAB_DIR/pki/x.test.key"
 	done
+	rawpeer "tls: p.test refuses a certificate from an untrusted CA" \
+	    $LAB_P_IP p.test features stream-error:not-authorized --tls \
+	    --ca "$LAB_DIR/pki/ca.pem" --cert "$LAB_DIR/pki/bad/untrusted.crt" \
+	    --key "$LAB_DIR/pki/bad/untrusted.key"
 	down tls
 else
 	lab_fail "tls: lab init"
