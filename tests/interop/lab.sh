@@ -34,6 +34,8 @@ LAB_PASSED=0
 LAB_FAILED=0
 LAB_KEEP=${LAB_KEEP:-0}	# 1: keep the run directory even if all passed
 LAB_DNS_EXTRA=()	# dnsmasq lines added by lab_dns before lab_up
+LAB_STDOUT=1		# the script's own stdout and stderr, saved by lab_init
+LAB_STDERR=2
 
 lab_log() { printf 'lab: %s\n' "$*" >&2; }
 lab_now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -93,7 +95,10 @@ lab_exec() {
 lab_spawn() {
 	local name=$1
 	shift
-	lab_exec "$@" </dev/null >"$LAB_DIR/log/$name.log" 2>&1 &
+	# exec: the recorded pid must be the command itself, not a subshell.
+	(exec ip netns exec "$LAB_NS" env LAB_NS="$LAB_NS" LAB_DIR="$LAB_DIR" \
+	    LAB_CA="$LAB_DIR/pki/ca.pem" "$@") </dev/null \
+	    >"$LAB_DIR/log/$name.log" 2>&1 &
 	lab_record "$name" $!
 }
 
@@ -170,6 +175,9 @@ lab_init() {
 	LAB_DIR=$(mktemp -d /tmp/xfedt.XXXXXX) || return 1
 	chmod 755 "$LAB_DIR"
 	mkdir -p "$LAB_DIR/pids" "$LAB_DIR/log" "$LAB_DIR/out"
+	# The traps may fire while a case's output is redirected to a file;
+	# keep the script's own stdout/stderr for what teardown has to say.
+	exec {LAB_STDOUT}>&1 {LAB_STDERR}>&2
 	trap _lab_exit EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -643,6 +651,10 @@ lab_teardown() {
 _lab_exit() {
 	local rc=$?
 	trap - EXIT INT TERM
+	exec 1>&"$LAB_STDOUT" 2>&"$LAB_STDERR"
+	case $rc in
+	130|143) lab_fail "interop lab" "interrupted by a signal" ;;
+	esac
 	lab_teardown "$rc"
 	[ "$rc" = 0 ] && [ "$LAB_FAILED" != 0 ] && rc=1
 	exit "$rc"

@@ -5,7 +5,7 @@
 # dialback and sees their answers to bad input.  Needs root and the packages
 # of `tools/deps check`; without them it fails, it does not skip.
 
-. tests/interop/lab.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../interop/lab.sh"
 
 LAB_TIMEOUT=15
 if ! lab_init; then
