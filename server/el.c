@@ -597,7 +597,7 @@ el_w_attrs(struct el_w *w, const struct el *el)
 		if (a->ns != NULL && (colon = strchr(a->name, ':')) != NULL &&
 		    (plen = colon - a->name) < sizeof(decl) - 7 &&
 		    strncmp(a->name, "xml:", 4) != 0) {
-			/* a prefix declared on an earlier attribute is in scope */
+			/* declared already for an earlier attribute? */
 			for (b = el->attrs; b != a; b = b->next)
 				if (b->ns != NULL &&
 				    strncmp(b->name, a->name, plen + 1) == 0)

@@ -66,44 +66,45 @@ enum xml_lexr {
 };
 
 struct xml_parser {
-	struct xml_limits	 lim;
-	struct xml_cb		 cb;
-	void			*arg;
-	xmlParserCtxtPtr	 ctxt;	/* NULL when not needed */
+	struct xml_limits lim;
+	struct xml_cb	 cb;
+	void		*arg;
+	xmlParserCtxtPtr ctxt;		/* NULL when not needed */
 
-	enum xml_err		 err;
-	enum xml_err		 lex_err;	/* the scanner's, not yet told */
-	const char		*lex_errstr;
-	const char		*errstr;	/* static text, or errmsg */
-	char			*errmsg;	/* libxml2's words, allocated */
+	enum xml_err	 err;
+	const char	*errstr;	/* static text, or errmsg */
+	char		*errmsg;	/* libxml2's words, allocated */
+	enum xml_err	 lex_err;	/* the scanner's, not yet told */
+	const char	*lex_errstr;
 
 	/* The scanner: byte positions count from the document's start. */
-	enum xml_lex		 lex;
-	unsigned int		 lexn;		/* progress in "[CDATA[", "]]>" ... */
-	unsigned int		 depth;		/* open elements, stream = 1 */
-	unsigned int		 nattrs;	/* '=' seen in this start tag */
-	uint64_t		 pos;		/* bytes scanned */
-	uint64_t		 start;		/* where this stanza's '<' was */
-	uint32_t		 utf8_need;	/* continuation bytes to come */
-	unsigned char		 utf8_lo, utf8_hi;	/* range of the next */
-	unsigned int		 slash:1;	/* last tag byte was '/' */
-	unsigned int		 header_done:1;	/* header's '>' scanned */
-	unsigned int		 closed:1;	/* </stream:stream> scanned */
+	enum xml_lex	 lex;
+	unsigned int	 lexn;		/* progress in "[CDATA[", "]]>" */
+	unsigned int	 depth;		/* open elements, stream = 1 */
+	unsigned int	 nattrs;	/* '=' seen in this start tag */
+	uint64_t	 pos;		/* bytes scanned */
+	uint64_t	 start;		/* where this stanza's '<' was */
+	uint32_t	 utf8_need;	/* continuation bytes to come */
+	unsigned char	 utf8_lo;	/* range of the next one */
+	unsigned char	 utf8_hi;
+	unsigned int	 slash:1;	/* last tag byte was '/' */
+	unsigned int	 header_done:1;	/* header's '>' scanned */
+	unsigned int	 closed:1;	/* </stream:stream> scanned */
 
 	/* The SAX side. */
-	unsigned int		 level;		/* libxml2's open elements */
-	struct el		*stanza;	/* being built; NULL at level 1 */
-	struct el		*cur;
-	char			*replay;	/* header that rebuilds libxml2 */
-	size_t			 replaylen;
+	unsigned int	 level;		/* libxml2's open elements */
+	struct el	*stanza;	/* being built; NULL at level 1 */
+	struct el	*cur;
+	char		*replay;	/* header that rebuilds libxml2 */
+	size_t		 replaylen;
 
-	unsigned int		 in_feed:1;
-	unsigned int		 stop:1;	/* a callback said stop */
-	unsigned int		 reset_pending:1;
-	unsigned int		 dead:1;	/* xml_free() inside a callback */
-	unsigned int		 replaying:1;
-	unsigned int		 compact_wanted:1;
-	unsigned int		 ns_bad:1;	/* a namespace error seen */
+	unsigned int	 in_feed:1;
+	unsigned int	 stop:1;	/* a callback said stop */
+	unsigned int	 reset_pending:1;
+	unsigned int	 dead:1;	/* xml_free() inside a callback */
+	unsigned int	 replaying:1;
+	unsigned int	 compact_wanted:1;
+	unsigned int	 ns_bad:1;	/* a namespace error seen */
 };
 
 static const char *const xml_conditions[] = {
@@ -257,7 +258,8 @@ xml_unamp(const char *s, size_t len, size_t *outlen, char **tofree)
 	d = xmalloc(len + 1);
 	for (i = 0; i < len; i++) {
 		d[n++] = s[i];
-		if (s[i] == '&' && len - i >= 5 && memcmp(s + i, "&#38;", 5) == 0)
+		if (s[i] == '&' && len - i >= 5 &&
+		    memcmp(s + i, "&#38;", 5) == 0)
 			i += 4;
 	}
 	d[n] = '\0';
@@ -388,6 +390,10 @@ xml_header(struct xml_parser *p, const xmlChar *localname,
 		    (const char *)attrs[5 * i + 3],
 		    attrs[5 * i + 4] - attrs[5 * i + 3]);
 	p->level = 1;
+	if (p->cb.open == NULL) {
+		el_free(h);
+		return;
+	}
 	if (p->cb.open(p->arg, h) != 0) {
 		p->stop = 1;
 		xmlStopParser(p->ctxt);
@@ -445,7 +451,8 @@ xml_sax_start(void *arg, const xmlChar *localname, const xmlChar *prefix,
 		/* the serializer owns these two prefixes (S2S 1.1) */
 		if (ap != NULL && ((strcmp(ap, "stream") == 0 &&
 		    strcmp(au, EL_NS_STREAMS) != 0) ||
-		    (strcmp(ap, "db") == 0 && strcmp(au, EL_NS_DIALBACK) != 0))) {
+		    (strcmp(ap, "db") == 0 &&
+		    strcmp(au, EL_NS_DIALBACK) != 0))) {
 			xml_fail(p, XML_E_BAD_NAMESPACE_PREFIX,
 			    "stream: or db: prefix bound to another namespace");
 			return;
@@ -469,7 +476,7 @@ xml_sax_end(void *arg, const xmlChar *localname, const xmlChar *prefix,
 		return;
 	if (p->level == 1) {
 		p->level = 0;
-		if (p->cb.close(p->arg) != 0) {
+		if (p->cb.close != NULL && p->cb.close(p->arg) != 0) {
 			p->stop = 1;
 			xmlStopParser(p->ctxt);
 		}
@@ -487,7 +494,9 @@ xml_sax_end(void *arg, const xmlChar *localname, const xmlChar *prefix,
 	p->stanza = p->cur = NULL;
 	if (xmlDictSize(p->ctxt->dict) > XML_DICT_MAX)
 		p->compact_wanted = 1;
-	if (p->cb.elem(p->arg, el) != 0) {
+	if (p->cb.elem == NULL)
+		el_free(el);
+	else if (p->cb.elem(p->arg, el) != 0) {
 		p->stop = 1;
 		xmlStopParser(p->ctxt);
 	}
@@ -717,8 +726,9 @@ xml_push(struct xml_parser *p, const char *s, size_t n)
 int
 xml_compact(struct xml_parser *p)
 {
-	if (p->in_feed || !p->header_done || p->closed || p->depth != 1 ||
-	    p->lex != XML_LX_TEXT || p->level != 1 || p->err != XML_E_NONE)
+	if (p->in_feed || p->stop || !p->header_done || p->closed ||
+	    p->depth != 1 || p->lex != XML_LX_TEXT || p->level != 1 ||
+	    p->stanza != NULL || p->err != XML_E_NONE)
 		return -1;
 	if (p->ctxt != NULL && p->ctxt->input != NULL &&
 	    p->ctxt->input->cur != p->ctxt->input->end)
@@ -865,7 +875,11 @@ xml_lex(struct xml_parser *p, unsigned char c)
 			break;
 		}
 		p->slash = c == '/';
-		if (c == '\'')
+		if (c == '<') {
+			/* a tag left open: libxml2 would wait for a '>' */
+			xml_lex_fail(p, XML_E_NOT_WELL_FORMED, "'<' in a tag");
+			return XML_LR_ERR;
+		} else if (c == '\'')
 			p->lex = XML_LX_SQ;
 		else if (c == '"')
 			p->lex = XML_LX_DQ;
@@ -889,6 +903,12 @@ xml_lex(struct xml_parser *p, unsigned char c)
 	case XML_LX_ETAG:
 		if (c == '>')
 			r = xml_lex_tag_end(p, XML_TAG_CLOSE);
+		else if (c == '<' || c == '\'' || c == '"') {
+			/* libxml2 would take a quote as opening a value */
+			xml_lex_fail(p, XML_E_NOT_WELL_FORMED,
+			    "bad character in an end tag");
+			return XML_LR_ERR;
+		}
 		break;
 	case XML_LX_BANG:
 		if (c == "[CDATA["[p->lexn]) {

@@ -45,12 +45,13 @@ enum xml_err {
 
 /* Zero fields take the defaults above. */
 struct xml_limits {
-	size_t		 max_stanza_size;	/* bytes, first '<' to last '>' */
-	size_t		 max_header_size;	/* bytes before the header's '>' */
-	unsigned int	 max_depth;		/* stanza = 1, its children 2 ... */
-	unsigned int	 max_attrs;		/* per element, xmlns ones too */
+	size_t		 max_stanza_size;	/* first '<' to last '>' */
+	size_t		 max_header_size;	/* bytes up to its '>' */
+	unsigned int	 max_depth;		/* stanza 1, children 2 ... */
+	unsigned int	 max_attrs;		/* per element, xmlns too */
 };
 
+/* A NULL callback ignores (and frees) what it would have been given. */
 struct xml_cb {
 	/*
 	 * The <stream:stream> header, takes header. Its namespace

@@ -23,7 +23,7 @@
 size_t	 __sanitizer_get_current_allocated_bytes(void);
 #endif
 
-/* Bytes in use on the heap now (mallinfo2 means nothing under ASan). */
+/* Bytes in use on the heap now (mallinfo2 is blind under ASan). */
 static ssize_t
 heap_now(void)
 {
@@ -40,7 +40,7 @@ struct dump {
 	size_t			 len, cap;
 	struct xml_parser	*p;
 	int			 nelem;
-	int			 action;	/* what elem() does, see below */
+	int			 action;	/* ACT_*, below */
 };
 
 enum { ACT_NONE, ACT_STOP, ACT_RESET, ACT_FREE };
@@ -633,6 +633,30 @@ test_bench(void)
 	free(buf);
 }
 
+/* More than libxml2's 10 MB lookup limit through one stream. */
+static void
+test_long_stream(void)
+{
+	const struct xml_cb cb = { bench_open, bench_elem, NULL };
+	char		 st[256];
+	struct xml_parser *p;
+	size_t		 total = 0;
+	int		 i, count = 0;
+
+	p = xml_new(NULL, &cb, &count);
+	REQUIRE(xml_feed(p, hdr, strlen(hdr)) == 0);
+	for (i = 0; i < 150000; i++) {
+		snprintf(st, sizeof(st), "<message to='u@a' from='v@b' "
+		    "id='%d'><body>%0100d</body></message>\n", i, i);
+		REQUIRE(xml_feed(p, st, strlen(st)) == 0);
+		total += strlen(st);
+	}
+	REQUIRE(xml_feed(p, "</stream:stream>", 16) == 0);
+	CHECK(count == 150000);
+	CHECK(total > 20 * 1000 * 1000);
+	xml_free(p);
+}
+
 static const struct t_case cases[] = {
 	{ "golden", test_golden },
 	{ "prompt_delivery", test_prompt_delivery },
@@ -646,6 +670,7 @@ static const struct t_case cases[] = {
 	{ "error_sticky", test_error_sticky },
 	{ "conditions", test_conditions },
 	{ "idle_size", test_idle_size },
+	{ "long_stream", test_long_stream },
 	{ "bench", test_bench },
 };
 
