@@ -23,7 +23,7 @@ OPT      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 else
 OPT      = -O2 -g
 endif
-CPPFLAGS = -I. -Iserver -Itests -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"'
+CPPFLAGS = -I. -Iserver -Is2s -Idialback -Isasl -Istore -Itests -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS   = -std=gnu11 $(OPT) $(WARN) $(DEPS_CFLAGS)
 LDFLAGS  = $(filter -fsanitize=%,$(OPT))
 LIBS     = $(DEPS_LIBS) -lm

@@ -75,6 +75,8 @@ static const struct conf_key conf_keys[] = {
 	{ "outbound_retry_for", CK_SECONDS, 0, OFF(outbound_retry_for), "2d",
 	    1, 365LL * 86400,
 	    "How long outgoing messages are retried before they fail (s, m, h, d)." },
+	{ "idle_timeout", CK_SECONDS, 0, OFF(idle_timeout), "10m", 1, 7 * 86400,
+	    "Close an outbound stream that carried nothing for this long." },
 };
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 

@@ -50,6 +50,7 @@ struct conf {
 	struct conf_arr	 resolvers;		/* struct conf_addr */
 	long long	 max_stanza_size;	/* bytes */
 	long long	 outbound_retry_for;	/* seconds */
+	long long	 idle_timeout;		/* seconds */
 };
 
 #define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])

@@ -401,7 +401,7 @@ el_next(const struct el *el)
 int
 el_is(const struct el *el, const char *ns, const char *name)
 {
-	return el->name != NULL && strcmp(el->name, name) == 0 &&
+	return el->name != NULL && (name == NULL || strcmp(el->name, name) == 0) &&
 	    (ns == NULL || strcmp(el->ns, ns) == 0);
 }
 

@@ -82,7 +82,7 @@ struct el	*el_next(const struct el *);
 	for ((c) = el_first(parent); (c) != NULL; (c) = el_next(c))
 /* The direct text children concatenated ("" when none). */
 const char	*el_text(const struct el *);
-/* 1 if el is an element named name in ns (ns NULL: any), else 0. */
+/* 1 if el is an element named name (NULL: any) in ns (NULL: any). */
 int		 el_is(const struct el *, const char *ns, const char *name);
 int		 el_is_text(const struct el *);
 

@@ -8,17 +8,190 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 #include <event2/event.h>
+#include <event2/listener.h>
 
 #include "config.h"
 #include "conf.h"
+#include "control.h"
+#include "dialback.h"
+#include "dns.h"
+#include "in.h"
 #include "log.h"
+#include "mgr.h"
+#include "out.h"
+#include "outbox.h"
+#include "server.h"
+#include "store.h"
+#include "stream.h"
 #include "xmalloc.h"
 
+#define XFED_POLL_MS	50	/* outside changes: PRAGMA data_version */
+#define XFED_DUE_SECS	1	/* outbox rows whose retry time came */
+
+static struct server		 xfed_server;
 static struct event_base	*xfed_base;
 static struct conf		*xfed_conf;
 static const char		*xfed_conf_path = CONF_DEFAULT_PATH;
+static struct evconnlistener	**xfed_listeners;
+static size_t			 xfed_nlisteners;
+static struct event		*xfed_flush_ev, *xfed_poll_ev, *xfed_due_ev;
+static struct dns		*xfed_dns;
+
+/* STYLE 3: persist once per loop pass, after the pass's callbacks. */
+static void
+xfed_flush(evutil_socket_t fd, short what, void *arg)
+{
+	if (store_flush(server->store) == -1)
+		log_warnx("store: commit failed: %s", store_errstr(server->store));
+}
+
+static void
+xfed_batch_opened(void *arg)
+{
+	event_active(xfed_flush_ev, EV_TIMEOUT, 0);
+}
+
+static void
+xfed_change(void *arg, const struct store_change *c)
+{
+	int	*kick = arg;
+
+	switch (c->table) {
+	case STORE_T_OUTBOX:
+		if (!c->deleted) {
+			log_info("store: outbox row %lld queued", (long long)c->row_id);
+			*kick = 1;
+		}
+		break;
+	case STORE_T_PRESENCE:
+		log_info("store: presence of user %lld changed",
+		    (long long)c->row_id);
+		break;
+	case STORE_T_USERS:
+		log_debug("store: user %lld %s", (long long)c->row_id,
+		    c->deleted ? "deleted" : "changed");
+		break;
+	}
+}
+
+/* Changes from other processes (xfedctl, the native system). */
+static void
+xfed_poll(evutil_socket_t fd, short what, void *arg)
+{
+	int	 kick = 0;
+
+	if (store_changes_poll(server->store, xfed_change, &kick) == -1)
+		log_warnx("store: %s", store_errstr(server->store));
+	if (kick)
+		outbox_kick();
+}
+
+static void
+xfed_due(evutil_socket_t fd, short what, void *arg)
+{
+	outbox_kick();
+}
+
+/* The dialback secret: configured, else made once and kept (S2S 4.5). */
+static void
+xfed_secret(void)
+{
+	char	*v = NULL, gen[DB_SECRET_LEN + 1];
+
+	if (xfed_conf->dialback_secret != NULL) {
+		db_set_secret(xfed_conf->dialback_secret);
+		return;
+	}
+	if (store_state_get(server->store, "dialback_secret", &v) == 0) {
+		db_set_secret(v);
+		free(v);
+		return;
+	}
+	if (db_secret_generate(gen, sizeof(gen)) == -1)
+		fatalx("cannot generate a dialback secret");
+	if (store_state_set(server->store, "dialback_secret", gen) == -1 ||
+	    store_flush(server->store) == -1)
+		fatalx("store: cannot keep the dialback secret: %s",
+		    store_errstr(server->store));
+	db_set_secret(gen);
+	log_info("generated a dialback secret and kept it in the store");
+}
+
+static void
+xfed_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	if (server->stopping) {
+		close(fd);
+		return;
+	}
+	s2s_in_accept(fd, sa, salen);
+}
+
+static void
+xfed_accept_error(struct evconnlistener *lev, void *arg)
+{
+	/* EMFILE and friends: keep the listener, say so */
+	log_warn("accept on %s", (const char *)arg);
+}
+
+/* Binds every listen address; an address in use is fatal at start. */
+static void
+xfed_listen(void)
+{
+	struct conf_addr	*a;
+	struct evconnlistener	*lev;
+	size_t			 i;
+	int			 fd, on = 1;
+
+	xfed_listeners = xcalloc(xfed_conf->listens.n, sizeof(*xfed_listeners));
+	for (i = 0; i < xfed_conf->listens.n; i++) {
+		a = CONF_LISTEN(xfed_conf, i);
+		fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			fatal("listen %s: socket", a->text);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (a->ss.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+		if (bind(fd, (struct sockaddr *)&a->ss, a->len) == -1)
+			fatal("listen %s: bind", a->text);
+		lev = evconnlistener_new(xfed_base, xfed_accept, NULL,
+		    LEV_OPT_CLOSE_ON_FREE, 128, fd);
+		if (lev == NULL)
+			fatal("listen %s", a->text);
+		evconnlistener_set_error_cb(lev, xfed_accept_error);
+		xfed_listeners[xfed_nlisteners++] = lev;
+		log_info("listening on %s", a->text);
+	}
+}
+
+static void
+xfed_status(void *arg, struct evbuffer *out)
+{
+	struct ctl_msg		 m;
+	struct s2s_stream	*st;
+	uint64_t		 n = 0;
+	size_t			 i;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (!s2s_stream_dead(st))
+			n++;
+	ctl_msg_begin(&m, CTL_T_INFO);
+	ctl_put_str(&m, CTL_F_VERSION, XFED_VERSION);
+	ctl_put_u64(&m, CTL_F_PID, (uint64_t)getpid());
+	ctl_put_u64(&m, CTL_F_UPTIME, (uint64_t)(time(NULL) - server->started));
+	for (i = 0; i < xfed_conf->domains.n; i++)
+		ctl_put_str(&m, CTL_F_DOMAIN, CONF_DOMAIN(xfed_conf, i));
+	ctl_put_u64(&m, CTL_F_STREAMS, n);
+	ctl_put_u64(&m, CTL_F_OUTBOX_QUEUED, outbox_inflight());
+	control_emit(out, &m);
+	s2s_stream_status(out);
+	s2s_mgr_status(out);
+}
 
 static void
 xfed_usage(void)
@@ -42,6 +215,8 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGINT:
 	case SIGTERM:
 		log_info("received %s, shutting down", strsignal(sig));
+		server->stopping = 1;
+		s2s_stream_shutdown_all();
 		event_base_loopexit(xfed_base, NULL);
 		break;
 	case SIGHUP:
@@ -50,8 +225,11 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 			log_warnx("config not reloaded: errors above");
 			break;
 		}
+		if (c->dialback_secret != NULL)
+			db_set_secret(c->dialback_secret);
+		/* listeners, store and control socket stay as they were */
 		conf_free(xfed_conf);
-		xfed_conf = c;
+		xfed_conf = server->conf = c;
 		log_setlevel(c->log_level);
 		log_info("config reloaded");
 		break;
@@ -61,8 +239,13 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct event	*ev_int, *ev_term, *ev_hup;
-	int		 ch, foreground = 0, debug = 0, test = 0;
+	struct event		*ev_int, *ev_term, *ev_hup;
+	struct control_hooks	 hooks = { xfed_status, NULL };
+	struct timeval		 poll_tv = { 0, XFED_POLL_MS * 1000 };
+	struct timeval		 due_tv = { XFED_DUE_SECS, 0 };
+	const char		*errstr;
+	size_t			 i;
+	int			 ch, foreground = 0, debug = 0, test = 0;
 
 	while ((ch = getopt(argc, argv, "c:dfptV")) != -1) {
 		switch (ch) {
@@ -112,9 +295,55 @@ main(int argc, char **argv)
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_hup, NULL);
 
-	log_info("xfed %s starting", XFED_VERSION);
+	server = &xfed_server;
+	server->base = xfed_base;
+	server->conf = xfed_conf;
+	server->started = time(NULL);
+	log_info("xfed %s starting for %s%s", XFED_VERSION,
+	    CONF_DOMAIN(xfed_conf, 0), xfed_conf->domains.n > 1 ? " and more" : "");
+	if ((server->store = store_open(xfed_conf->store, STORE_OPEN_CREATE,
+	    &errstr)) == NULL)
+		fatalx("%s", errstr);
+	xfed_flush_ev = event_new(xfed_base, -1, 0, xfed_flush, NULL);
+	store_set_batch_cb(server->store, xfed_batch_opened, NULL);
+	xfed_secret();
+	if ((xfed_dns = dns_new(xfed_base, xfed_conf->resolvers.v,
+	    xfed_conf->resolvers.n, &errstr)) == NULL)
+		fatalx("resolver: %s", errstr);
+	s2s_out_set_dns(xfed_dns);
+	outbox_init();
+	xfed_listen();
+	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
+		fatalx("cannot open the control socket");
+	xfed_poll_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_poll, NULL);
+	xfed_due_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_due, NULL);
+	evtimer_add(xfed_poll_ev, &poll_tv);
+	evtimer_add(xfed_due_ev, &due_tv);
+	xfed_poll(-1, 0, NULL);
+	outbox_kick();
 	event_base_dispatch(xfed_base);
 
+	/* let the streams' goodbyes out, bounded, then stop */
+	event_free(xfed_poll_ev);
+	event_free(xfed_due_ev);
+	s2s_mgr_shutdown();
+	control_close();
+	for (i = 0; i < xfed_nlisteners; i++)
+		evconnlistener_free(xfed_listeners[i]);
+	free(xfed_listeners);
+	if (!TAILQ_EMPTY(&s2s_streams)) {
+		struct timeval	 tv = { 1, 0 };
+
+		event_base_loopexit(xfed_base, &tv);
+		event_base_dispatch(xfed_base);
+	}
+
+	s2s_stream_free_all();
+	dns_free(xfed_dns);
+	outbox_free();
+	/* nothing accepted is lost on a clean stop: the last batch commits */
+	store_close(server->store);
+	event_free(xfed_flush_ev);
 	event_free(ev_int);
 	event_free(ev_term);
 	event_free(ev_hup);

@@ -156,3 +156,44 @@ print("null" if v is None else v)' "$OUT" "$@"
 t_exit() {
 	[ "$t_fails" = 0 ]
 }
+
+# For the daemon (daemon.sh, s2s_*.sh):
+#   check NAME CMD...  ok when CMD succeeds, else fail
+#   free_port          a TCP port nothing listens on now
+#   start_xfed DIR     xfed -d -c DIR/xfed.conf in the background, log in
+#                      DIR/xfed.log; waits until it listens; sets XFED_PID
+#   stop_xfed          SIGTERM, then its exit status (bounded wait)
+#   probe ARGS...      tests/sh/probe.py: raw bytes to a port, answer out
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name" "failed: $*"; fi
+}
+
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_xfed() {
+	local d=$1
+	t_bg "$XFED_BUILD/xfed" -d -c "$d/xfed.conf" 2> "$d/xfed.log"
+	XFED_PID=$T_LASTPID
+	if ! wait_for 20 grep -q "listening on" "$d/xfed.log"; then
+		sed 's/^/# /' "$d/xfed.log"
+		return 1
+	fi
+}
+
+stop_xfed() {
+	local i
+	kill -TERM "$XFED_PID" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$XFED_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$XFED_PID"
+}
+
+probe() {
+	$PY "$XFED_SRC/tests/sh/probe.py" "$@"
+}

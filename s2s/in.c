@@ -1,0 +1,446 @@
+/*
+ * s2s/in.c: one inbound S2S stream, from accept to close. I/O, errors and
+ * closing are stream.c's.
+ *   HEADER  header checked: namespace jabber:server (else invalid-namespace),
+ *           version major 1 (else unsupported-version), 'to' a hosted domain
+ *           (else host-unknown); response header with a new id, then
+ *           features -> OPEN (RFC 6120 4.7, 4.3.2; S2S 1.5, 1.13, 1.29)
+ *   OPEN    db:result -> pair PENDING, key checked with the sender's
+ *           authoritative server through mgr.c (XEP-0220 2.1.2), verdict ->
+ *           db:result valid/invalid (S2S 4.18-4.26); db:verify -> answered
+ *           here as authoritative server, whatever the stream's state (S2S
+ *           4.27); stanzas: no verified pair yet -> not-authorized (S2S
+ *           1.18), from a domain not verified -> invalid-from, to a domain
+ *           not ours or not paired -> host-unknown, bad addresses ->
+ *           improper-addressing (S2S 4.36, 5.1-5.3); else to the router.
+ *           Unknown first-level elements -> unsupported-stanza-type (S2S
+ *           1.25); their </stream> -> ours, close (S2S 1.24)
+ *   any     no pair verified within S2S_HANDSHAKE_SECS -> connection-timeout
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "dialback.h"
+#include "el.h"
+#include "jid.h"
+#include "key.h"
+#include "mgr.h"
+#include "router.h"
+#include "log.h"
+#include "server.h"
+#include "in.h"
+#include "stream.h"
+#include "xml.h"
+#include "xmalloc.h"
+
+enum s2s_in_state {
+	S2S_IN_HEADER,		/* waiting for the peer's stream header */
+	S2S_IN_OPEN,		/* features sent: auth and stanzas */
+};
+
+static const char *const s2s_in_state_names[] = { "header", "open" };
+
+#define S2S_IN_MAX_PAIRS	16	/* S2S 4.38: pairs per stream */
+
+enum s2s_pair_state {
+	S2S_PAIR_PENDING,
+	S2S_PAIR_VALID,
+};
+
+/* A (remote, local) pair claimed on this stream with db:result. */
+struct s2s_pair {
+	char			*remote;
+	char			*local;
+	enum s2s_pair_state	 state;
+};
+
+struct s2s_in {
+	enum s2s_in_state	 state;
+	int			 legacy;	/* no version: pre-1.0 peer */
+	struct s2s_pair		 pairs[S2S_IN_MAX_PAIRS];
+	int			 npairs;
+	int			 nvalid;
+};
+
+static void
+s2s_in_enter(struct s2s_stream *st, enum s2s_in_state state)
+{
+	struct s2s_in	*in = st->dir_state;
+
+	in->state = state;
+	s2s_stream_set_state(st, s2s_in_state_names[state]);
+}
+
+/* RFC 6120 4.7.5: "major.minor", integers, leading zeros ignored. */
+static int
+s2s_in_version(const char *v, int *major, int *minor)
+{
+	char	*end;
+	long	 a, b;
+
+	a = strtol(v, &end, 10);
+	if (end == v || *end != '.' || a < 0)
+		return -1;
+	v = end + 1;
+	b = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || b < 0)
+		return -1;
+	*major = a > 1000 ? 1000 : (int)a;
+	*minor = b > 1000 ? 1000 : (int)b;
+	return 0;
+}
+
+static void
+s2s_in_open(struct s2s_stream *st, struct el *hdr)
+{
+	struct s2s_in	*in = st->dir_state;
+	const char	*to, *from, *ver, *errstr;
+	char		 dom[JID_PART_MAX + 1];
+	int		 major = 0, minor = 0;
+
+	if (in->state != S2S_IN_HEADER) {
+		el_free(hdr);
+		s2s_stream_error(st, "not-well-formed", "second stream header");
+		return;
+	}
+	if (db_stream_id(st->sid, sizeof(st->sid)) == -1) {
+		el_free(hdr);
+		s2s_stream_error(st, "internal-server-error", NULL);
+		return;
+	}
+	to = el_attr(hdr, "to");
+	from = el_attr(hdr, "from");
+	ver = el_attr(hdr, "version");
+	if (to != NULL && jid_prep_domain(to, dom, sizeof(dom), &errstr) == 0 &&
+	    conf_is_hosted(server->conf, dom))
+		st->local = xstrdup(dom);
+	if (from != NULL && jid_prep_domain(from, dom, sizeof(dom), &errstr) == 0)
+		st->remote = xstrdup(dom);
+	s2s_log(st, LOG_L_INFO, "stream header to=%s from=%s version=%s",
+	    to ? to : "-", from ? from : "-", ver ? ver : "-");
+
+	if (!s2s_stream_header_ns_ok(hdr)) {
+		el_free(hdr);
+		s2s_stream_error(st, "invalid-namespace",
+		    "the default namespace must be jabber:server");
+		return;
+	}
+	if (ver != NULL && (s2s_in_version(ver, &major, &minor) == -1 ||
+	    major != 1)) {
+		el_free(hdr);
+		s2s_stream_error(st, "unsupported-version", NULL);
+		return;
+	}
+	if (to == NULL) {
+		el_free(hdr);
+		s2s_stream_error(st, "improper-addressing", "no 'to' in the header");
+		return;
+	}
+	if (st->local == NULL) {
+		el_free(hdr);
+		s2s_stream_error(st, "host-unknown", NULL);
+		return;
+	}
+	in->legacy = ver == NULL;
+	el_free(hdr);
+	/* S2S 1.5: to = the initiator's from; version = the lower of both */
+	s2s_stream_send_header(st, st->local, st->remote, st->sid, !in->legacy);
+	/* S2S 1.15, 4.26: dialback, with errors; TLS once it is available */
+	if (!in->legacy)
+		s2s_stream_send_raw(st, "<stream:features><dialback xmlns='"
+		    NS_DIALBACK_FEATURE "'><errors/></dialback></stream:features>",
+		    sizeof("<stream:features><dialback xmlns='"
+		    NS_DIALBACK_FEATURE "'><errors/></dialback></stream:features>")
+		    - 1);
+	s2s_in_enter(st, S2S_IN_OPEN);
+}
+
+static struct s2s_pair *
+s2s_in_pair(struct s2s_in *in, const char *remote, const char *local)
+{
+	int	 i;
+
+	for (i = 0; i < in->npairs; i++)
+		if (strcmp(in->pairs[i].remote, remote) == 0 &&
+		    strcmp(in->pairs[i].local, local) == 0)
+			return &in->pairs[i];
+	return NULL;
+}
+
+static void
+s2s_in_pair_drop(struct s2s_in *in, struct s2s_pair *p)
+{
+	free(p->remote);
+	free(p->local);
+	*p = in->pairs[--in->npairs];
+}
+
+/* db:result request: the receiving role (XEP-0220 2.1.2, S2S 4.18-4.26). */
+static void
+s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
+{
+	struct s2s_in	*in = st->dir_state;
+	struct s2s_pair	*p;
+	char		 remote[JID_PART_MAX + 1], local[JID_PART_MAX + 1];
+	const char	*errstr;
+
+	if (jid_prep_domain(m->to, local, sizeof(local), &errstr) == -1 ||
+	    !conf_is_hosted(server->conf, local)) {
+		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
+		    NULL, NULL, "item-not-found"));
+		return;
+	}
+	if (jid_prep_domain(m->from, remote, sizeof(remote), &errstr) == -1) {
+		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
+		    NULL, NULL, "not-acceptable"));
+		return;
+	}
+	if (conf_is_hosted(server->conf, remote)) {
+		s2s_log(st, LOG_L_WARN, "dialback refused: peer claims to be %s, "
+		    "a domain hosted here", remote);
+		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
+		    NULL, NULL, "not-acceptable"));
+		return;
+	}
+	if (server->conf->require_encryption && !(st->flags & S2S_F_TLS)) {
+		/* S2S 11.7, 4.25: dialback before TLS */
+		s2s_stream_error(st, "policy-violation",
+		    "TLS is required before dialback");
+		return;
+	}
+	if ((p = s2s_in_pair(in, remote, local)) != NULL) {
+		if (p->state == S2S_PAIR_VALID)
+			s2s_stream_send_el_free(st, db_build(0, DB_VALID, local,
+			    remote, NULL, NULL, NULL));
+		return;		/* pending: one verification per pair */
+	}
+	if (in->npairs == S2S_IN_MAX_PAIRS) {
+		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
+		    NULL, NULL, "resource-constraint"));
+		return;
+	}
+	p = &in->pairs[in->npairs++];
+	p->remote = xstrdup(remote);
+	p->local = xstrdup(local);
+	p->state = S2S_PAIR_PENDING;
+	if (st->remote == NULL)
+		st->remote = xstrdup(remote);
+	s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local, remote);
+	s2s_mgr_verify(local, remote, st->sid, m->key, st->id);
+}
+
+void
+s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
+    int valid, const char *cond)
+{
+	struct s2s_stream	*st;
+	struct s2s_in		*in;
+	struct s2s_pair		*p;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (st->id == in_id && st->dir == S2S_DIR_IN)
+			break;
+	if (st == NULL || s2s_stream_dead(st) || (in = st->dir_state) == NULL ||
+	    (p = s2s_in_pair(in, remote, local)) == NULL ||
+	    p->state != S2S_PAIR_PENDING)
+		return;		/* S2S 4.21: gone, drop it */
+	if (valid == 1) {
+		p->state = S2S_PAIR_VALID;
+		in->nvalid++;
+		st->flags |= S2S_F_AUTHED;
+		evtimer_del(st->timer);
+		s2s_log(st, LOG_L_INFO, "dialback verified pair=%s/%s", local,
+		    remote);
+		s2s_stream_send_el_free(st, db_build(0, DB_VALID, local, remote,
+		    NULL, NULL, NULL));
+		s2s_mgr_remote_alive(local, remote);
+		return;
+	}
+	if (valid == 0) {
+		s2s_log(st, LOG_L_WARN, "dialback key refused by the "
+		    "authoritative server pair=%s/%s", local, remote);
+		s2s_stream_send_el_free(st, db_build(0, DB_INVALID, local, remote,
+		    NULL, NULL, NULL));
+		s2s_in_pair_drop(in, p);
+		/* S2S 4.22: without another valid pair the stream ends */
+		if (in->nvalid == 0)
+			s2s_stream_close(st, "dialback key invalid");
+		return;
+	}
+	s2s_log(st, LOG_L_INFO, "dialback could not be checked pair=%s/%s: %s",
+	    local, remote, cond);
+	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
+	    NULL, cond));
+	s2s_in_pair_drop(in, p);
+}
+
+static void
+s2s_in_dialback(struct s2s_stream *st, const struct el *el)
+{
+	struct db_msg	 m;
+	const char	*errstr;
+
+	if (db_parse(el, &m, &errstr) == -1) {
+		s2s_stream_error(st, "bad-format", errstr);
+		return;
+	}
+	if (m.type != DB_REQUEST) {
+		/* S2S 4.29: typed dialback elements inbound are unsolicited */
+		s2s_log(st, LOG_L_INFO, "unsolicited typed db:%s ignored",
+		    m.verify ? "verify" : "result");
+		return;
+	}
+	if (m.verify) {
+		/* S2S 4.27: the authoritative answer, on this connection */
+		s2s_stream_send_el_free(st, db_authoritative(&m,
+		    conf_is_hosted(server->conf, m.to)));
+		return;
+	}
+	s2s_in_db_result(st, &m);
+}
+
+/* The prepared domain of a JID attribute; -1 when it is not a JID. */
+static int
+s2s_in_domain_of(const char *s, char *out, size_t n)
+{
+	struct jid	 j;
+	char		 buf[JID_BUFSZ];
+	const char	*errstr;
+
+	if (jid_parse_buf(s, &j, buf, sizeof(buf), &errstr) == -1 ||
+	    strlen(j.domain) >= n)
+		return -1;
+	strcpy(out, j.domain);
+	return 0;
+}
+
+/* S2S 4.36, 5.1-5.3: may this stanza come over this stream? */
+static const char *
+s2s_in_check_stanza(struct s2s_stream *st, const struct el *el,
+    const char **text)
+{
+	struct s2s_in	*in = st->dir_state;
+	const char	*to = el_attr(el, "to"), *from = el_attr(el, "from");
+	char		 tod[JID_PART_MAX + 1], fromd[JID_PART_MAX + 1];
+	struct s2s_pair	*p;
+	int		 i, known = 0;
+
+	if (in->nvalid == 0) {
+		*text = "stanza before the sending domain was verified";
+		return "not-authorized";
+	}
+	if (to == NULL || from == NULL || s2s_in_domain_of(to, tod, sizeof(tod)) ||
+	    s2s_in_domain_of(from, fromd, sizeof(fromd))) {
+		*text = "stanza without valid 'to' and 'from'";
+		return "improper-addressing";
+	}
+	if ((p = s2s_in_pair(in, fromd, tod)) != NULL &&
+	    p->state == S2S_PAIR_VALID)
+		return NULL;
+	for (i = 0; i < in->npairs; i++)
+		if (in->pairs[i].state == S2S_PAIR_VALID &&
+		    strcmp(in->pairs[i].remote, fromd) == 0)
+			known = 1;
+	if (!known) {
+		*text = "the 'from' domain is not verified on this stream";
+		return "invalid-from";
+	}
+	*text = "the 'to' domain is not hosted here or not verified for "
+	    "this sender";
+	return "host-unknown";
+}
+
+
+static int
+s2s_in_is_stanza(const struct el *el)
+{
+	return el_is(el, EL_NS_SERVER, "message") ||
+	    el_is(el, EL_NS_SERVER, "presence") || el_is(el, EL_NS_SERVER, "iq");
+}
+
+static void
+s2s_in_elem(struct s2s_stream *st, struct el *el)
+{
+	const char	*cond, *text;
+
+	if (s2s_in_is_stanza(el)) {
+		if ((cond = s2s_in_check_stanza(st, el, &text)) != NULL) {
+			el_free(el);
+			s2s_stream_error(st, cond, text);
+			return;
+		}
+		st->nin++;
+		router_route_in(el);	/* takes el */
+		return;
+	}
+	if (el_is(el, EL_NS_DIALBACK, NULL))
+		s2s_in_dialback(st, el);
+	else
+		s2s_stream_error(st, "unsupported-stanza-type", NULL);
+	el_free(el);
+}
+
+static void
+s2s_in_close(struct s2s_stream *st)
+{
+	s2s_stream_close(st, "peer closed the stream");
+}
+
+static void
+s2s_in_timeout(struct s2s_stream *st)
+{
+	s2s_stream_error(st, "connection-timeout",
+	    "authentication not completed in time");
+}
+
+static void
+s2s_in_gone(struct s2s_stream *st)
+{
+	struct s2s_in	*in = st->dir_state;
+
+	while (in->npairs > 0)
+		s2s_in_pair_drop(in, &in->pairs[0]);
+	free(st->dir_state);
+	st->dir_state = NULL;
+}
+
+static const struct s2s_ops s2s_in_ops = {
+	"in", s2s_in_open, s2s_in_elem, s2s_in_close, s2s_in_gone,
+	s2s_in_timeout, NULL, NULL,
+};
+
+void
+s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	char			 host[INET6_ADDRSTRLEN], addr[64];
+	struct s2s_stream	*st;
+	int			 port = 0;
+
+	host[0] = '\0';
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+		snprintf(addr, sizeof(addr), "%s:%d", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+		snprintf(addr, sizeof(addr), "[%s]:%d", host, port);
+	} else
+		snprintf(addr, sizeof(addr), "unix");
+	if ((st = s2s_stream_new(fd, S2S_DIR_IN, &s2s_in_ops, addr)) == NULL)
+		return;
+	st->dir_state = xcalloc(1, sizeof(struct s2s_in));
+	s2s_in_enter(st, S2S_IN_HEADER);
+	s2s_log(st, LOG_L_INFO, "connected");
+	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+}

@@ -1,0 +1,19 @@
+/* s2s/in.h: inbound S2S streams (in.c). */
+#ifndef S2S_IN_H
+#define S2S_IN_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Takes fd: a connection accepted on a listen address. */
+void	 s2s_in_accept(int fd, const struct sockaddr *, socklen_t);
+
+/*
+ * The authoritative server's verdict on a db:result received on inbound
+ * stream in_id for (local, remote): valid 1, invalid 0, or -1 for a
+ * dialback error with cond. A stream that is gone is ignored (S2S 4.21).
+ */
+void	 s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
+	    int valid, const char *cond);
+
+#endif

@@ -1,0 +1,24 @@
+/* s2s/out.h: outbound S2S streams (out.c), driven by mgr.c. */
+#ifndef S2S_OUT_H
+#define S2S_OUT_H
+
+struct dns;
+struct el;
+struct s2s_route;
+struct s2s_stream;
+
+/* The resolver outbound streams use; set once at start. */
+void	 s2s_out_set_dns(struct dns *);
+/* Starts a stream for the route: route or DNS, connect, header, dialback. */
+struct s2s_stream *s2s_out_start(struct s2s_route *);
+/* Writes a stanza on a ready stream (borrows el). */
+void	 s2s_out_write(struct s2s_stream *, const struct el *);
+/* 1 once the peer's header is in, so a db:verify may be sent. */
+int	 s2s_out_can_verify(const struct s2s_stream *);
+/* Sends a db:verify for a key a peer gave us (authoritative check). */
+void	 s2s_out_send_verify(struct s2s_stream *, const char *local,
+	    const char *remote, const char *sid, const char *key);
+/* Closes a ready stream politely (idle, shutdown). */
+void	 s2s_out_close(struct s2s_stream *, const char *reason);
+
+#endif

@@ -1,0 +1,415 @@
+/*
+ * s2s/stream.c: one S2S connection's plumbing, whichever side opened it:
+ * bytes in through the XML parser to the direction's ops, elements out
+ * through the serializer, stream errors, the close handshake (RFC 6120 4.4)
+ * and the free that happens later, from the loop (STYLE 5). What the
+ * elements mean is decided in in.c and out.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "control.h"
+#include "el.h"
+#include "log.h"
+#include "server.h"
+#include "stream.h"
+#include "xml.h"
+#include "xmalloc.h"
+
+struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
+static uint64_t		 s2s_next_id = 1;
+
+static void	s2s_stream_free(struct s2s_stream *);
+
+void
+s2s_log(const struct s2s_stream *st, int level, const char *fmt, ...)
+{
+	char	 msg[1024], vis[1100];
+	va_list	 ap;
+
+	if (level > log_getlevel())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_vis(vis, sizeof(vis), msg, sizeof(msg));
+	switch (level) {
+	case LOG_L_ERROR:
+	case LOG_L_WARN:
+		log_warnx("%s#%llu %s [%s]: %s", st->ops->name,
+		    (unsigned long long)st->id, st->remote ? st->remote : "-",
+		    st->addr, vis);
+		break;
+	case LOG_L_INFO:
+		log_info("%s#%llu %s [%s]: %s", st->ops->name,
+		    (unsigned long long)st->id, st->remote ? st->remote : "-",
+		    st->addr, vis);
+		break;
+	default:
+		log_debug("%s#%llu %s [%s]: %s", st->ops->name,
+		    (unsigned long long)st->id, st->remote ? st->remote : "-",
+		    st->addr, vis);
+		break;
+	}
+}
+
+void
+s2s_stream_set_state(struct s2s_stream *st, const char *name)
+{
+	s2s_log(st, LOG_L_DEBUG, "state %s -> %s", st->state_name, name);
+	st->state_name = name;
+}
+
+int
+s2s_stream_header_ns_ok(const struct el *hdr)
+{
+	const char	*ns = el_attr(hdr, "xmlns");
+
+	return ns != NULL && strcmp(ns, NS_SERVER) == 0;
+}
+
+int
+s2s_stream_dead(const struct s2s_stream *st)
+{
+	return (st->flags & S2S_F_DEAD) != 0;
+}
+
+/* XML parser callbacks: hand over to the direction, stop once dead. */
+static int
+s2s_stream_xml_open(void *arg, struct el *hdr)
+{
+	struct s2s_stream	*st = arg;
+
+	st->ops->open(st, hdr);
+	return s2s_stream_dead(st) ? -1 : 0;
+}
+
+static int
+s2s_stream_xml_elem(void *arg, struct el *el)
+{
+	struct s2s_stream	*st = arg;
+
+	st->ops->elem(st, el);
+	return s2s_stream_dead(st) ? -1 : 0;
+}
+
+static int
+s2s_stream_xml_close(void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	st->ops->close(st);
+	return s2s_stream_dead(st) ? -1 : 0;
+}
+
+static const struct xml_cb s2s_stream_xml_cb = {
+	s2s_stream_xml_open, s2s_stream_xml_elem, s2s_stream_xml_close,
+};
+
+static void
+s2s_stream_read(struct bufferevent *bev, void *arg)
+{
+	struct s2s_stream	*st = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 v[8];
+	int			 i, n, rc;
+	size_t			 used;
+
+	while (!s2s_stream_dead(st) && evbuffer_get_length(in) > 0) {
+		n = evbuffer_peek(in, -1, NULL, v, 8);
+		if (n > 8)
+			n = 8;
+		for (i = 0, used = 0, rc = 0; i < n && rc == 0; i++) {
+			rc = xml_feed(st->xml, v[i].iov_base, v[i].iov_len);
+			used += v[i].iov_len;
+			if (s2s_stream_dead(st))
+				return;
+		}
+		/* XML_STOPPED: a restart; the bytes after it are for the new
+		 * document, which this layer does not have yet (TLS) */
+		evbuffer_drain(in, used);
+		if (rc == -1) {
+			s2s_stream_error(st, xml_err_condition(xml_error(st->xml)),
+			    xml_errstr(st->xml));
+			return;
+		}
+	}
+}
+
+static void
+s2s_stream_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	if (s2s_stream_dead(st))
+		return;
+	if (st->ops->io_event != NULL && st->ops->io_event(st, what))
+		return;
+	if (what & BEV_EVENT_EOF)
+		s2s_stream_close(st, "connection closed by peer");
+	else if (what & BEV_EVENT_ERROR)
+		s2s_stream_close(st, strerror(EVUTIL_SOCKET_ERROR()));
+}
+
+static void
+s2s_stream_write(struct bufferevent *bev, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	if (!s2s_stream_dead(st) && st->ops->drained != NULL)
+		st->ops->drained(st);
+}
+
+static void
+s2s_stream_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	if (s2s_stream_dead(st)) {
+		s2s_stream_free(st);	/* the close wait ran out */
+		return;
+	}
+	st->ops->timeout(st);
+}
+
+void
+s2s_stream_timer(struct s2s_stream *st, int secs)
+{
+	struct timeval	 tv = { secs, 0 };
+
+	evtimer_add(st->timer, &tv);
+}
+
+struct s2s_stream *
+s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
+    const char *addr)
+{
+	struct s2s_stream	*st;
+	struct xml_limits	 lim;
+
+	st = xcalloc(1, sizeof(*st));
+	st->ops = ops;
+	st->dir = dir;
+	st->id = s2s_next_id++;
+	st->opened = time(NULL);
+	st->state_name = "new";
+	snprintf(st->addr, sizeof(st->addr), "%s", addr);
+	st->bev = bufferevent_socket_new(server->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (st->bev == NULL) {
+		if (fd != -1)
+			close(fd);
+		free(st);
+		return NULL;
+	}
+	memset(&lim, 0, sizeof(lim));
+	lim.max_stanza_size = (size_t)server->conf->max_stanza_size;
+	st->xml = xml_new(&lim, &s2s_stream_xml_cb, st);
+	st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
+	bufferevent_setcb(st->bev, s2s_stream_read, s2s_stream_write,
+	    s2s_stream_event, st);
+	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&s2s_streams, st, entry);
+	return st;
+}
+
+void
+s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
+{
+	if (s2s_stream_dead(st) || (st->flags & S2S_F_CLOSE_SENT))
+		return;
+	if (log_is_debug())
+		s2s_log(st, LOG_L_DEBUG, "send %.*s", (int)len, buf);
+	bufferevent_write(st->bev, buf, len);
+}
+
+void
+s2s_stream_send(struct s2s_stream *st, const struct el *el)
+{
+	char	*s;
+	size_t	 len;
+
+	if (s2s_stream_dead(st) || (st->flags & S2S_F_CLOSE_SENT))
+		return;
+	s = el_to_string(el, NS_SERVER, &len);
+	s2s_stream_send_raw(st, s, len);
+	free(s);
+}
+
+void
+s2s_stream_send_el_free(struct s2s_stream *st, struct el *el)
+{
+	s2s_stream_send(st, el);
+	el_free(el);
+}
+
+void
+s2s_stream_send_header(struct s2s_stream *st, const char *from,
+    const char *to, const char *id, int version)
+{
+	struct evbuffer	*out = evbuffer_new();
+	size_t		 len;
+
+	el_write_stream_header(out, from, to, id, version ? "1.0" : NULL, "en",
+	    1);
+	len = evbuffer_get_length(out);
+	s2s_stream_send_raw(st, (const char *)evbuffer_pullup(out, -1), len);
+	evbuffer_free(out);
+	st->flags |= S2S_F_HDR_SENT;
+}
+
+static void
+s2s_stream_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	s2s_stream_free(arg);
+}
+
+/* Called once the output is flushed after our close: free from the loop. */
+static void
+s2s_stream_flushed(struct bufferevent *bev, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	evtimer_del(st->timer);
+	event_base_once(server->base, -1, EV_TIMEOUT, s2s_stream_free_cb, st,
+	    NULL);
+}
+
+void
+s2s_stream_close(struct s2s_stream *st, const char *reason)
+{
+	if (s2s_stream_dead(st))
+		return;
+	st->flags |= S2S_F_DEAD;
+	s2s_log(st, LOG_L_INFO, "closed reason=\"%s\" in=%llu out=%llu secs=%lld",
+	    reason ? reason : "done", (unsigned long long)st->nin,
+	    (unsigned long long)st->nout, (long long)(time(NULL) - st->opened));
+	if (st->ops->gone != NULL)
+		st->ops->gone(st);
+	if ((st->flags & S2S_F_HDR_SENT) && !(st->flags & S2S_F_CLOSE_SENT)) {
+		bufferevent_write(st->bev, "</stream:stream>", 16);
+		st->flags |= S2S_F_CLOSE_SENT;
+	}
+	/* no more reading: flush what we wrote, bounded, then free */
+	evtimer_del(st->timer);
+	bufferevent_disable(st->bev, EV_READ);
+	bufferevent_setwatermark(st->bev, EV_WRITE, 0, 0);
+	bufferevent_setcb(st->bev, NULL, s2s_stream_flushed, NULL, st);
+	if (evbuffer_get_length(bufferevent_get_output(st->bev)) == 0)
+		s2s_stream_flushed(st->bev, st);
+	else
+		s2s_stream_timer(st, S2S_CLOSE_SECS);
+}
+
+void
+s2s_stream_error(struct s2s_stream *st, const char *cond, const char *text)
+{
+	struct evbuffer	*out;
+	struct el	*err, *t;
+	const char	*dom;
+	size_t		 len;
+
+	if (s2s_stream_dead(st))
+		return;
+	s2s_log(st, LOG_L_INFO, "stream error %s%s%s", cond,
+	    text ? ": " : "", text ? text : "");
+	out = evbuffer_new();
+	if (!(st->flags & S2S_F_HDR_SENT)) {
+		/* S2S 1.29: a full response header first */
+		dom = st->local;
+		if (dom == NULL && server->conf->domains.n > 0)
+			dom = CONF_DOMAIN(server->conf, 0);
+		el_write_stream_header(out, dom, NULL,
+		    st->sid[0] ? st->sid : NULL, "1.0", "en", 1);
+		st->flags |= S2S_F_HDR_SENT;
+	}
+	err = el_new(EL_NS_STREAMS, "error");
+	el_add(err, NS_XMPP_STREAMS, cond);
+	if (text != NULL) {
+		t = el_add(err, NS_XMPP_STREAMS, "text");
+		el_set_attr(t, "xml:lang", "en");
+		el_add_text(t, text, strlen(text));
+	}
+	el_write(out, err, EL_NS_SERVER);
+	el_free(err);
+	evbuffer_add(out, "</stream:stream>", 16);
+	len = evbuffer_get_length(out);
+	s2s_stream_send_raw(st, (const char *)evbuffer_pullup(out, -1), len);
+	st->flags |= S2S_F_CLOSE_SENT;
+	evbuffer_free(out);
+	s2s_stream_close(st, cond);
+}
+
+static void
+s2s_stream_free(struct s2s_stream *st)
+{
+	TAILQ_REMOVE(&s2s_streams, st, entry);
+	event_free(st->timer);
+	bufferevent_free(st->bev);
+	xml_free(st->xml);
+	free(st->local);
+	free(st->remote);
+	free(st);
+}
+
+void
+s2s_stream_shutdown_all(void)
+{
+	struct s2s_stream	*st, *next;
+
+	for (st = TAILQ_FIRST(&s2s_streams); st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (!s2s_stream_dead(st))
+			s2s_stream_error(st, "system-shutdown", NULL);
+	}
+}
+
+void
+s2s_stream_free_all(void)
+{
+	struct s2s_stream	*st;
+
+	while ((st = TAILQ_FIRST(&s2s_streams)) != NULL) {
+		if (!s2s_stream_dead(st))
+			s2s_stream_close(st, "shutdown");
+		s2s_stream_free(st);
+	}
+}
+
+void
+s2s_stream_status(struct evbuffer *out)
+{
+	struct s2s_stream	*st;
+	struct ctl_msg		 m;
+	time_t			 now = time(NULL);
+
+	TAILQ_FOREACH(st, &s2s_streams, entry) {
+		if (s2s_stream_dead(st))
+			continue;
+		ctl_msg_begin(&m, CTL_T_STREAM);
+		ctl_put_u64(&m, CTL_F_ID, st->id);
+		ctl_put_str(&m, CTL_F_DIR, st->dir == S2S_DIR_IN ? "in" : "out");
+		ctl_put_str(&m, CTL_F_LOCAL, st->local ? st->local : "-");
+		ctl_put_str(&m, CTL_F_REMOTE, st->remote ? st->remote : "-");
+		ctl_put_str(&m, CTL_F_ADDR, st->addr);
+		ctl_put_str(&m, CTL_F_STATE, st->state_name);
+		ctl_put_str(&m, CTL_F_AUTH, (st->flags & S2S_F_AUTHED) ?
+		    "dialback" : "none");
+		ctl_put_str(&m, CTL_F_TLS, "");
+		ctl_put_u64(&m, CTL_F_AGE, (uint64_t)(now - st->opened));
+		ctl_put_u64(&m, CTL_F_STANZAS_IN, st->nin);
+		ctl_put_u64(&m, CTL_F_STANZAS_OUT, st->nout);
+		control_emit(out, &m);
+	}
+}

@@ -1,0 +1,124 @@
+/*
+ * s2s/stream.h: what inbound and outbound S2S streams share: the socket
+ * (a bufferevent), the XML parser, stream errors, the close handshake and
+ * the deferred free. The direction's own logic (in.c, out.c) is reached
+ * through struct s2s_ops.
+ *
+ * Ownership: a stream is freed only by the loop, after s2s_stream_close()
+ * marked it dead; code holding a stream pointer across a callback checks
+ * s2s_stream_dead(). Elements handed to ops->elem belong to the callee.
+ */
+#ifndef S2S_STREAM_H
+#define S2S_STREAM_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <time.h>
+
+struct bufferevent;
+struct el;
+struct event;
+struct evbuffer;
+struct s2s_stream;
+struct xml_parser;
+
+#define NS_STREAMS	"http://etherx.jabber.org/streams"
+#define NS_SERVER	"jabber:server"
+#define NS_DIALBACK	"jabber:server:dialback"
+#define NS_XMPP_STREAMS	"urn:ietf:params:xml:ns:xmpp-streams"
+#define NS_XMPP_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
+
+#define S2S_SID_LEN	24	/* stream id characters, [A-Za-z0-9] */
+#define S2S_HANDSHAKE_SECS	30	/* S2S 10.11: TLS + auth within 30 s */
+#define S2S_CLOSE_SECS		5	/* waiting for the peer's </stream> */
+
+enum s2s_dir {
+	S2S_DIR_IN,
+	S2S_DIR_OUT,
+};
+
+struct s2s_ops {
+	const char	*name;		/* "in" or "out", for logs */
+	/* Header received (takes hdr). */
+	void		(*open)(struct s2s_stream *, struct el *hdr);
+	/* A depth-1 element received (takes el). */
+	void		(*elem)(struct s2s_stream *, struct el *);
+	/* The peer's </stream:stream>. */
+	void		(*close)(struct s2s_stream *);
+	/* About to be freed: drop references to the stream. */
+	void		(*gone)(struct s2s_stream *);
+	/* The stream's timer ran out. */
+	void		(*timeout)(struct s2s_stream *);
+	/* Optional: socket events (connected, EOF, error); 1 = handled. */
+	int		(*io_event)(struct s2s_stream *, short what);
+	/* Optional: everything written has left our buffers. */
+	void		(*drained)(struct s2s_stream *);
+};
+
+#define S2S_F_DEAD	0x01	/* closed: freed by the loop, ignore it */
+#define S2S_F_HDR_SENT	0x02	/* our stream header is out */
+#define S2S_F_CLOSE_SENT 0x04	/* our </stream:stream> is out */
+#define S2S_F_TLS	0x08	/* TLS is up */
+#define S2S_F_AUTHED	0x10	/* at least one pair verified */
+
+struct s2s_stream {
+	TAILQ_ENTRY(s2s_stream)	 entry;
+	const struct s2s_ops	*ops;
+	void			*dir_state;	/* in.c's or out.c's */
+	uint64_t		 id;
+	enum s2s_dir		 dir;
+	unsigned int		 flags;
+	struct bufferevent	*bev;
+	struct xml_parser	*xml;
+	struct event		*timer;
+	char			*local;		/* our domain, NULL until known */
+	char			*remote;	/* peer domain, NULL until known */
+	char			 sid[S2S_SID_LEN + 1];
+	char			 addr[64];	/* peer address, [v6]:port */
+	time_t			 opened;
+	uint64_t		 nin, nout;	/* stanzas */
+	const char		*state_name;	/* for logs and status */
+};
+
+TAILQ_HEAD(s2s_streams, s2s_stream);
+extern struct s2s_streams	 s2s_streams;
+
+/*
+ * Takes fd: wraps it in a stream of direction dir; fd -1 for an outbound
+ * stream that connects later. NULL on failure.
+ */
+struct s2s_stream *s2s_stream_new(int fd, enum s2s_dir,
+		    const struct s2s_ops *, const char *addr);
+/* Writes a stream header; from/to/id may be NULL. */
+void		 s2s_stream_send_header(struct s2s_stream *, const char *from,
+		    const char *to, const char *id, int version);
+void		 s2s_stream_send_raw(struct s2s_stream *, const char *, size_t);
+/* Serializes el onto the stream (borrows el). */
+void		 s2s_stream_send(struct s2s_stream *, const struct el *);
+/* The same, then frees el (takes el). */
+void		 s2s_stream_send_el_free(struct s2s_stream *, struct el *);
+/*
+ * Sends <stream:error><cond/></stream:error></stream:stream> (after a response
+ * header when none was sent, S2S 1.29) and closes. text may be NULL.
+ */
+void		 s2s_stream_error(struct s2s_stream *, const char *cond,
+		    const char *text);
+/* Ends the stream: our close tag if not sent, then free once flushed. */
+void		 s2s_stream_close(struct s2s_stream *, const char *reason);
+int		 s2s_stream_dead(const struct s2s_stream *);
+/* (Re)arms the stream's timer; ops->timeout runs when it fires. */
+void		 s2s_stream_timer(struct s2s_stream *, int secs);
+void		 s2s_stream_set_state(struct s2s_stream *, const char *);
+/* 1 when the header declares jabber:server as default namespace. */
+int		 s2s_stream_header_ns_ok(const struct el *hdr);
+/* Logs a line prefixed with the stream's id, peer and address. */
+void		 s2s_log(const struct s2s_stream *, int level, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* Closes every stream with <system-shutdown/>. */
+void		 s2s_stream_shutdown_all(void);
+/* At exit, after the loop: frees every stream left. */
+void		 s2s_stream_free_all(void);
+/* Appends CTL_STREAM messages for xfedctl status. */
+void		 s2s_stream_status(struct evbuffer *);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * server/control.c: accepts xfedctl connections on the Unix control socket,
+ * reads one request at a time and answers it. Admin commands live here and
+ * never on the S2S port. The connection count is capped; callers are checked
+ * with SO_PEERCRED.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "control.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CONTROL_MAX_CLIENTS	16
+
+static struct evconnlistener	*control_lev;
+static struct control_hooks	 control_hooks;
+static char			 control_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static int			 control_nclients;
+
+void
+control_emit(struct evbuffer *out, struct ctl_msg *m)
+{
+	const uint8_t	*b;
+	size_t		 n;
+
+	b = ctl_msg_end(m, &n);
+	evbuffer_add(out, b, n);
+	ctl_msg_free(m);
+}
+
+static void
+control_reply_text(struct evbuffer *out, enum ctl_type type, const char *text)
+{
+	struct ctl_msg	 m;
+
+	ctl_msg_begin(&m, type);
+	if (text != NULL)
+		ctl_put_str(&m, CTL_F_TEXT, text);
+	control_emit(out, &m);
+}
+
+static void
+control_drop(struct bufferevent *bev)
+{
+	bufferevent_free(bev);
+	control_nclients--;
+}
+
+static void
+control_write_done(struct bufferevent *bev, void *arg)
+{
+	/* every request is answered whole; the client reads until CTL_T_OK */
+}
+
+static void
+control_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer	*out = bufferevent_get_output(bev);
+	struct ctl_hdr	 h;
+	const char	*errstr;
+	uint8_t		*p;
+	long		 n;
+
+	for (;;) {
+		p = evbuffer_pullup(in, -1);
+		n = ctl_hdr_read(p, evbuffer_get_length(in), &h, &errstr);
+		if (n == 0)
+			return;
+		if (n < 0) {
+			control_reply_text(out, CTL_T_ERR, errstr);
+			bufferevent_disable(bev, EV_READ);
+			evbuffer_drain(in, evbuffer_get_length(in));
+			return;
+		}
+		switch (h.type) {
+		case CTL_T_STATUS:
+			if (control_hooks.status != NULL)
+				control_hooks.status(control_hooks.arg, out);
+			control_reply_text(out, CTL_T_OK, NULL);
+			break;
+		default:
+			control_reply_text(out, CTL_T_ERR, "unknown request");
+			break;
+		}
+		evbuffer_drain(in, n);
+	}
+}
+
+static void
+control_event(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		control_drop(bev);
+}
+
+static void
+control_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct event_base	*base = evconnlistener_get_base(lev);
+	struct bufferevent	*bev;
+	struct ucred		 cred;
+	socklen_t		 len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		log_warnx("control: refused connection from uid %ld",
+		    len == sizeof(cred) ? (long)cred.uid : -1L);
+		close(fd);
+		return;
+	}
+	if (control_nclients >= CONTROL_MAX_CLIENTS) {
+		log_warnx("control: too many connections");
+		close(fd);
+		return;
+	}
+	bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		return;
+	}
+	control_nclients++;
+	bufferevent_setcb(bev, control_read, control_write_done, control_event,
+	    NULL);
+	bufferevent_setwatermark(bev, EV_READ, 0, CTL_MAX_MSG + 64);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+int
+control_listen(struct event_base *base, const char *path,
+    const struct control_hooks *hooks)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+	mode_t			 old;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("control_socket %s: path too long", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	/* A daemon that answers there owns it; a dead one left a stale file. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
+		log_warn("control: socket");
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(fd);
+		log_warnx("control_socket %s: another xfed is running", path);
+		return -1;
+	}
+	close(fd);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("control_socket %s: unlink", path);
+		return -1;
+	}
+	old = umask(0117);
+	control_lev = evconnlistener_new_bind(base, control_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+	    (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (control_lev == NULL) {
+		log_warn("control_socket %s: bind", path);
+		return -1;
+	}
+	strcpy(control_path, path);
+	control_hooks = *hooks;
+	log_debug("control socket %s", path);
+	return 0;
+}
+
+void
+control_close(void)
+{
+	if (control_lev == NULL)
+		return;
+	evconnlistener_free(control_lev);
+	control_lev = NULL;
+	unlink(control_path);
+}

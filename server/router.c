@@ -1,0 +1,214 @@
+/*
+ * server/router.c: where each stanza goes. Inbound, for a hosted domain:
+ * messages for native users into the inbox, XEP-0199 pings to the domain
+ * answered, error stanzas for rows we sent recorded on the outbox row,
+ * everything else for an unknown user or an unhandled payload answered
+ * with service-unavailable (never an error for an error, RFC 6120 8.3.1;
+ * the same error for unknown and unauthorised, S2S 10.12). Outbound: to
+ * the outbound manager, or back in here when the target is hosted too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "el.h"
+#include "jid.h"
+#include "log.h"
+#include "mgr.h"
+#include "outbox.h"
+#include "router.h"
+#include "server.h"
+#include "store.h"
+
+#define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_PING		"urn:xmpp:ping"
+
+/* Text of the first child named name in the stanza's own namespace. */
+static const char *
+router_child_text(const struct el *st, const char *name)
+{
+	struct el	*c = el_child(st, EL_NS_SERVER, name);
+
+	return c != NULL ? el_text(c) : NULL;
+}
+
+void
+router_bounce(const struct el *stanza, const char *etype, const char *cond,
+    const char *text)
+{
+	const char	*type = el_attr(stanza, "type");
+	const char	*from = el_attr(stanza, "from"), *to = el_attr(stanza, "to");
+	const char	*id = el_attr(stanza, "id");
+	struct el	*e, *err, *t;
+
+	if ((type != NULL && strcmp(type, "error") == 0) || from == NULL ||
+	    to == NULL)
+		return;
+	if (el_is(stanza, EL_NS_SERVER, "iq") && type != NULL &&
+	    strcmp(type, "result") == 0)
+		return;
+	e = el_new(EL_NS_SERVER, stanza->name);
+	el_set_attr(e, "from", to);
+	el_set_attr(e, "to", from);
+	el_set_attr(e, "type", "error");
+	el_set_attr(e, "id", id != NULL ? id : "");
+	err = el_add(e, EL_NS_SERVER, "error");
+	el_set_attr(err, "type", etype);
+	el_add(err, NS_STANZAS, cond);
+	if (text != NULL) {
+		t = el_add(err, NS_STANZAS, "text");
+		el_add_text(t, text, strlen(text));
+	}
+	router_send(e, 0);
+}
+
+/* An error stanza about a row of our outbox: record it on the row. */
+static void
+router_error_in(const struct el *stanza, const struct jid *from)
+{
+	const char	*id = el_attr(stanza, "id");
+	char		*xml, cond[64] = "undefined-condition";
+	struct el	*err, *c;
+
+	if ((err = el_child(stanza, EL_NS_SERVER, "error")) != NULL)
+		EL_FOREACH(c, err)
+			if (strcmp(c->ns, NS_STANZAS) == 0 &&
+			    strcmp(c->name, "text") != 0) {
+				snprintf(cond, sizeof(cond), "%s", c->name);
+				break;
+			}
+	xml = el_to_string(stanza, NULL, NULL);
+	outbox_peer_error(id, from->domain, cond, xml);
+	free(xml);
+}
+
+static void
+router_message_in(struct el *stanza, const struct jid *to,
+    const struct jid *from)
+{
+	struct store_inbox	 m;
+	const char		*type = el_attr(stanza, "type");
+	char			*xml;
+	size_t			 len;
+	int			 iserr = type != NULL && strcmp(type, "error") == 0;
+
+	if (iserr)
+		router_error_in(stanza, from);
+	if (to->local == NULL) {
+		router_bounce(stanza, "cancel", "service-unavailable", NULL);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.local = to->local;
+	m.domain = to->domain;
+	m.kind = iserr ? STORE_KIND_ERROR : STORE_KIND_MESSAGE;
+	m.from = el_attr(stanza, "from");
+	m.to = el_attr(stanza, "to");
+	m.type = type;
+	m.stanza_id = el_attr(stanza, "id");
+	m.body = router_child_text(stanza, "body");
+	m.subject = router_child_text(stanza, "subject");
+	m.thread = router_child_text(stanza, "thread");
+	xml = el_to_string(stanza, NULL, &len);
+	m.xml = xml;
+	if (store_inbox_put(server->store, &m, NULL) == -1) {
+		if (store_errcode(server->store) == STORE_E_NOTFOUND)
+			router_bounce(stanza, "cancel", "service-unavailable",
+			    NULL);
+		else {
+			log_warnx("inbox: %s", store_errstr(server->store));
+			router_bounce(stanza, "wait", "internal-server-error",
+			    NULL);
+		}
+	}
+	free(xml);
+}
+
+static void
+router_iq_in(struct el *stanza, const struct jid *to)
+{
+	const char	*type = el_attr(stanza, "type");
+	struct el	*r;
+
+	if (type == NULL || (strcmp(type, "get") != 0 &&
+	    strcmp(type, "set") != 0))
+		return;		/* results and errors are never answered */
+	if (el_first(stanza) == NULL || el_next(el_first(stanza)) != NULL) {
+		/* S2S 5.10: exactly one child */
+		router_bounce(stanza, "modify", "bad-request", NULL);
+		return;
+	}
+	if (to->local == NULL && to->resource == NULL &&
+	    strcmp(type, "get") == 0 &&
+	    el_is(el_first(stanza), NS_PING, "ping")) {
+		r = el_new(EL_NS_SERVER, "iq");
+		el_set_attr(r, "from", el_attr(stanza, "to"));
+		el_set_attr(r, "to", el_attr(stanza, "from"));
+		el_set_attr(r, "type", "result");
+		el_set_attr(r, "id", el_attr(stanza, "id") ?
+		    el_attr(stanza, "id") : "");
+		router_send(r, 0);
+		return;
+	}
+	router_bounce(stanza, "cancel", "service-unavailable", NULL);
+}
+
+void
+router_route_in(struct el *stanza)
+{
+	struct jid	*to, *from;
+	const char	*errstr;
+
+	to = jid_parse(el_attr(stanza, "to"), &errstr);
+	from = jid_parse(el_attr(stanza, "from"), &errstr);
+	if (to == NULL || from == NULL)
+		/* in.c checked the domains; a bad localpart or resource */
+		router_bounce(stanza, "modify", "jid-malformed", NULL);
+	else if (!conf_is_hosted(server->conf, to->domain))
+		/* S2S 5.4: never relay */
+		router_bounce(stanza, "cancel", "not-allowed", NULL);
+	else if (el_is(stanza, EL_NS_SERVER, "message"))
+		router_message_in(stanza, to, from);
+	else if (el_is(stanza, EL_NS_SERVER, "iq"))
+		router_iq_in(stanza, to);
+	else
+		log_debug("presence from %s to %s: not handled",
+		    el_attr(stanza, "from"), el_attr(stanza, "to"));
+	jid_free(to);
+	jid_free(from);
+	el_free(stanza);
+}
+
+void
+router_send(struct el *stanza, int64_t outbox_id)
+{
+	char		 tod[JID_PART_MAX + 1], fromd[JID_PART_MAX + 1];
+	struct jid	 j;
+	char		 buf[JID_BUFSZ];
+	const char	*errstr, *to = el_attr(stanza, "to");
+	const char	*from = el_attr(stanza, "from");
+
+	if (to == NULL || from == NULL ||
+	    jid_parse_buf(from, &j, buf, sizeof(buf), &errstr) == -1) {
+		log_warnx("router: dropped a stanza without valid from/to");
+		el_free(stanza);
+		return;
+	}
+	snprintf(fromd, sizeof(fromd), "%s", j.domain);
+	if (jid_parse_buf(to, &j, buf, sizeof(buf), &errstr) == -1) {
+		if (outbox_id != 0)
+			outbox_invalid(outbox_id, "jid-malformed", errstr);
+		el_free(stanza);
+		return;
+	}
+	snprintf(tod, sizeof(tod), "%s", j.domain);
+	if (conf_is_hosted(server->conf, tod)) {
+		/* between two hosted domains: no S2S hop */
+		if (outbox_id != 0)
+			outbox_delivered(outbox_id);
+		router_route_in(stanza);
+		return;
+	}
+	s2s_mgr_send(fromd, tod, stanza, outbox_id);
+}

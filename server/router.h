@@ -1,0 +1,27 @@
+/*
+ * server/router.h: one stanza in, one decision out. A stanza for a hosted
+ * domain is handled here (store, answers); anything else goes to the
+ * outbound manager. The only module that knows both store/ and s2s/.
+ */
+#ifndef ROUTER_H
+#define ROUTER_H
+
+#include <stdint.h>
+
+struct el;
+
+/* Takes stanza: received on an inbound stream whose checks it passed. */
+void	 router_route_in(struct el *stanza);
+/*
+ * Takes stanza: made here, from a hosted domain (an outbox row when
+ * outbox_id is not 0, else an answer or error of ours).
+ */
+void	 router_send(struct el *stanza, int64_t outbox_id);
+/*
+ * Takes nothing: answers stanza (borrowed) with an error of condition cond
+ * and type etype, unless it is an error itself (RFC 6120 8.3.1).
+ */
+void	 router_bounce(const struct el *stanza, const char *etype,
+	    const char *cond, const char *text);
+
+#endif
