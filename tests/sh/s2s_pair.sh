@@ -1,0 +1,82 @@
+# tests/sh/s2s_pair.sh: two xfed processes federate over plain TCP with
+# dialback (XEP-0220), each finding the other through a configured route:
+# a message queued with xfedctl on A reaches B's inbox and back, and both
+# logs show dialback verified both ways (S2S 4.1, 4.13-4.27).
+. "$XFED_SRC/tests/sh/lib.sh"
+t_init
+
+PA=$(free_port)
+PB=$(free_port)
+mkdir -p "$T/a" "$T/b"
+conf() {	# DIR DOMAIN PORT PEER PEERPORT
+	cat > "$1/xfed.conf" <<CONF
+domain $2
+listen 127.0.0.1:$3
+store xfed.db
+control_socket xfed.sock
+require_encryption no
+route $4 127.0.0.1:$5
+CONF
+}
+conf "$T/a" a.localhost "$PA" b.localhost "$PB"
+conf "$T/b" b.localhost "$PB" a.localhost "$PA"
+actl() { "$XFED_BUILD/xfedctl" -c "$T/a/xfed.conf" "$@"; }
+bctl() { "$XFED_BUILD/xfedctl" -c "$T/b/xfed.conf" "$@"; }
+actl user add alice >/dev/null && bctl user add bob >/dev/null
+check users_added [ $? = 0 ]
+
+start_xfed "$T/a" || { fail start_a "xfed A did not start"; exit 1; }
+PIDA=$XFED_PID
+start_xfed "$T/b" || { fail start_b "xfed B did not start"; exit 1; }
+PIDB=$XFED_PID
+
+id=$(actl send alice bob@b.localhost 'hello from A <&> "quoted"')
+check send_queued [ -n "$id" ]
+inbox_has() {	# CONF TEXT
+	"$XFED_BUILD/xfedctl" -c "$1" inbox --json | grep -qF "$2"
+}
+if wait_for 20 inbox_has "$T/b/xfed.conf" 'hello from A <&> \"quoted\"'; then
+	ok a_to_b_delivered
+else
+	fail a_to_b_delivered "not in B's inbox: $(bctl inbox --json) $(actl outbox)"
+fi
+row_is() { actl outbox --json | $PY -c 'import json,sys
+sys.exit(0 if any(str(r["id"]) == sys.argv[1] and r["state"] == sys.argv[2]
+    for r in map(json.loads, sys.stdin)) else 1)' "$1" "$2"; }
+check a_outbox_sent wait_for 10 row_is "$id" sent
+
+bctl send bob alice@a.localhost 'and back from B' >/dev/null
+if wait_for 20 inbox_has "$T/a/xfed.conf" 'and back from B'; then
+	ok b_to_a_delivered
+else
+	fail b_to_a_delivered "not in A's inbox: $(actl inbox --json) $(bctl outbox)"
+fi
+
+# both directions were authenticated by dialback, on each side
+check a_out_verified grep -q "out#.* b.localhost .*dialback verified pair=a.localhost/b.localhost" "$T/a/xfed.log"
+check b_in_verified grep -q "in#.* a.localhost .*dialback verified pair=b.localhost/a.localhost" "$T/b/xfed.log"
+check b_out_verified grep -q "out#.* a.localhost .*dialback verified pair=b.localhost/a.localhost" "$T/b/xfed.log"
+check a_in_verified grep -q "in#.* b.localhost .*dialback verified pair=a.localhost/b.localhost" "$T/a/xfed.log"
+
+# status shows the streams
+st=$(actl status)
+echo "$st" | grep -q "out .*a.localhost <-> b.localhost" && echo "$st" | grep -q "auth=dialback"
+check status_streams [ $? = 0 ]
+actl status --json | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["streams"]'
+check status_json [ $? = 0 ]
+
+# a message to an unknown user on B comes back as an error on A's row
+id=$(actl send alice nobody@b.localhost 'to nobody')
+failed_with() {
+	actl outbox --json | $PY -c 'import json,sys
+for l in sys.stdin:
+    r = json.loads(l)
+    if str(r["id"]) == sys.argv[1] and r["state"] == "failed" and sys.argv[2] in (r.get("last_error") or ""): sys.exit(0)
+sys.exit(1)' "$1" "$2"
+}
+if wait_for 20 failed_with "$id" service-unavailable; then ok unknown_user_error
+else fail unknown_user_error "$(actl outbox --json | head -3)"; fi
+
+XFED_PID=$PIDA; stop_xfed; check a_stopped [ $? = 0 ]
+XFED_PID=$PIDB; stop_xfed; check b_stopped [ $? = 0 ]
+t_exit
