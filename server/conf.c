@@ -50,14 +50,21 @@ static const struct conf_key conf_keys[] = {
 	    "A domain this server hosts (repeat for several); at least one." },
 	{ "listen", CK_LISTEN, CK_REPEAT, OFF(listens), "0.0.0.0:5269", 0, 0,
 	    "Address and port to accept S2S streams on (repeatable; IPv6 as [::]:5269)." },
+	{ "listen_tls", CK_LISTEN, CK_REPEAT, OFF(listens_tls), NULL, 0, 0,
+	    "Address and port for direct TLS (XEP-0368), e.g. 0.0.0.0:5270 (repeatable)." },
 	{ "store", CK_PATH, 0, OFF(store), "/var/lib/xfed/xfed.db", 0, 0,
 	    "SQLite database file: users, presence, subscriptions, inbox, outbox." },
 	{ "tls_certificate", CK_PATH, 0, OFF(tls_certificate), NULL, 0, 0,
 	    "PEM certificate chain for the hosted domains." },
 	{ "tls_key", CK_PATH, 0, OFF(tls_key), NULL, 0, 0,
 	    "PEM private key for tls_certificate." },
+	{ "tls_ca_file", CK_PATH, 0, OFF(tls_ca_file), NULL, 0, 0,
+	    "PEM CA certificates to verify peers with. Default: the system's store." },
 	{ "require_encryption", CK_BOOL, 0, OFF(require_encryption), "yes", 0, 0,
 	    "Refuse to exchange stanzas over S2S streams without TLS." },
+	{ "secure_auth", CK_BOOL, 0, OFF(secure_auth), "no", 0, 0,
+	    "Require a peer certificate that verifies for its domain; no dialback "
+	    "without one." },
 	{ "dialback_secret", CK_STRING, 0, OFF(dialback_secret), NULL, 0, 0,
 	    "Secret for dialback keys; instances serving one domain share it. "
 	    "Default: one generated once and kept in the store." },
@@ -465,6 +472,12 @@ conf_parse(const char *path, const char *buf, size_t len,
 		conf_error(&cx, NULL, "no domain configured (add a \"domain\" line)");
 	if ((c->tls_certificate == NULL) != (c->tls_key == NULL))
 		conf_error(&cx, NULL, "tls_certificate and tls_key go together");
+	else if (c->tls_certificate == NULL && c->require_encryption)
+		conf_error(&cx, NULL, "require_encryption is yes (the default): "
+		    "set tls_certificate and tls_key, or require_encryption no");
+	if (c->tls_certificate == NULL && (c->secure_auth || c->listens_tls.n))
+		conf_error(&cx, NULL, "secure_auth and listen_tls need "
+		    "tls_certificate and tls_key");
 	if (cx.errors) {
 		conf_free(c);
 		return NULL;
@@ -526,6 +539,8 @@ conf_free(struct conf *c)
 	free(c->domains.v);
 	free(c->routes.v);
 	free(c->listens.v);
+	free(c->listens_tls.v);
+	free(c->tls_ca_file);
 	free(c->resolvers.v);
 	free(c->path);
 	free(c->store);

@@ -42,7 +42,10 @@ struct conf {
 	char		*store;
 	char		*tls_certificate;
 	char		*tls_key;
+	char		*tls_ca_file;
+	struct conf_arr	 listens_tls;		/* struct conf_addr */
 	int		 require_encryption;
+	int		 secure_auth;
 	char		*dialback_secret;
 	char		*control_socket;
 	int		 log_level;		/* enum log_level */
@@ -55,6 +58,7 @@ struct conf {
 
 #define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])
 #define CONF_LISTEN(c, i)	(&((struct conf_addr *)(c)->listens.v)[i])
+#define CONF_LISTEN_TLS(c, i)	(&((struct conf_addr *)(c)->listens_tls.v)[i])
 #define CONF_ROUTE(c, i)	(&((struct conf_route *)(c)->routes.v)[i])
 #define CONF_RESOLVER(c, i)	(&((struct conf_addr *)(c)->resolvers.v)[i])
 

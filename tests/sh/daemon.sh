@@ -14,12 +14,13 @@ listen 127.0.0.1:$PORT
 store xfed.db
 control_socket xfed.sock
 max_stanza_size 20000
+require_encryption no
 CONF
 
 # -t and -V
 out=$("$XFED_BUILD/xfed" -t -c "$D/xfed.conf" 2>&1)
 check xfed_t_ok [ $? = 0 ]
-printf 'domain localhost\nlisten 127.0.0.1\nfoo bar\n' > "$D/bad.conf"
+printf 'domain localhost\nlisten 127.0.0.1\nfoo bar\nrequire_encryption no\n' > "$D/bad.conf"
 out=$("$XFED_BUILD/xfed" -t -c "$D/bad.conf" 2>&1); rc=$?
 check xfed_t_bad_exit [ $rc = 1 ]
 check xfed_t_bad_lines [ "$out" = "$D/bad.conf:2: listen: \"127.0.0.1\": a port is required (ADDR:PORT)

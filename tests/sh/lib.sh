@@ -73,7 +73,7 @@ cli_init() {
 	for d in "${@:-example.test}"; do
 		echo "domain $d" >> "$CONF"
 	done
-	printf 'store ./x.db\ncontrol_socket ./x.sock\n' >> "$CONF"
+	printf 'store ./x.db\ncontrol_socket ./x.sock\nrequire_encryption no\n' >> "$CONF"
 	DB=$T/x.db
 	OUT=$T/out
 	ERR=$T/err
