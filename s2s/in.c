@@ -4,8 +4,15 @@
  *   HEADER  header checked: namespace jabber:server (else invalid-namespace),
  *           version major 1 (else unsupported-version), 'to' a hosted domain
  *           (else host-unknown); response header with a new id, then
- *           features -> OPEN (RFC 6120 4.7, 4.3.2; S2S 1.5, 1.13, 1.29)
- *   OPEN    db:result -> pair PENDING, key checked with the sender's
+ *           features -> OPEN (RFC 6120 4.7, 4.3.2; S2S 1.5, 1.13, 1.29):
+ *           before TLS only STARTTLS (required unless require_encryption
+ *           is off); after TLS SASL EXTERNAL when the peer's certificate
+ *           verifies for its 'from', and dialback (S2S 1.15)
+ *   OPEN    <starttls/> -> <proceed/>, TLS handshake -> HEADER (RFC 6120
+ *           5.4); <auth mechanism='EXTERNAL'/> -> <success/> and the pair
+ *           (from, to) verified, restart -> HEADER, or <failure/> (XEP-0178,
+ *           S2S 3.x); at most S2S_IN_MAX_SASL tries
+ *           db:result -> pair PENDING, key checked with the sender's
  *           authoritative server through mgr.c (XEP-0220 2.1.2), verdict ->
  *           db:result valid/invalid (S2S 4.18-4.26); db:verify -> answered
  *           here as authoritative server, whatever the stream's state (S2S
@@ -20,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -27,6 +35,7 @@
 
 #include "conf.h"
 #include "dialback.h"
+#include "external.h"
 #include "el.h"
 #include "jid.h"
 #include "key.h"
@@ -36,8 +45,11 @@
 #include "server.h"
 #include "in.h"
 #include "stream.h"
+#include "tls.h"
 #include "xml.h"
 #include "xmalloc.h"
+
+#define S2S_IN_MAX_SASL		3	/* S2S 3.8: EXTERNAL attempts */
 
 enum s2s_in_state {
 	S2S_IN_HEADER,		/* waiting for the peer's stream header */
@@ -66,7 +78,12 @@ struct s2s_in {
 	struct s2s_pair		 pairs[S2S_IN_MAX_PAIRS];
 	int			 npairs;
 	int			 nvalid;
+	int			 sasl_tries;
+	const char		*cert_why;	/* why the certificate failed */
 };
+
+static struct s2s_pair	*s2s_in_pair_add(struct s2s_in *, const char *,
+			    const char *, enum s2s_pair_state);
 
 static void
 s2s_in_enter(struct s2s_stream *st, enum s2s_in_state state)
@@ -96,6 +113,32 @@ s2s_in_version(const char *v, int *major, int *minor)
 	return 0;
 }
 
+/* S2S 1.15: what we offer depends on TLS, the certificate and SASL. */
+static void
+s2s_in_features(struct s2s_stream *st)
+{
+	struct el	*f, *c;
+
+	f = el_new(EL_NS_STREAMS, "features");
+	if (!(st->flags & S2S_F_TLS) && server->tls != NULL) {
+		c = el_add(f, NS_TLS, "starttls");
+		if (server->conf->require_encryption)
+			el_add(c, NS_TLS, "required");
+	}
+	if ((st->flags & S2S_F_TLS) && (st->flags & S2S_F_CERT_OK) &&
+	    !(st->flags & S2S_F_SASL)) {
+		c = el_add(f, NS_SASL, "mechanisms");
+		c = el_add(c, NS_SASL, "mechanism");
+		el_add_text(c, "EXTERNAL", 8);
+	}
+	/* S2S 4.26; dialback only where it may run (S2S 11.7) */
+	if ((st->flags & S2S_F_TLS) || !server->conf->require_encryption) {
+		c = el_add(f, NS_DIALBACK_FEATURE, "dialback");
+		el_add(c, NS_DIALBACK_FEATURE, "errors");
+	}
+	s2s_stream_send_el_free(st, f);
+}
+
 static void
 s2s_in_open(struct s2s_stream *st, struct el *hdr)
 {
@@ -117,6 +160,10 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 	to = el_attr(hdr, "to");
 	from = el_attr(hdr, "from");
 	ver = el_attr(hdr, "version");
+	/* a restart (after TLS or SASL) learns everything again, S2S 1.16 */
+	free(st->local);
+	free(st->remote);
+	st->local = st->remote = NULL;
 	if (to != NULL && jid_prep_domain(to, dom, sizeof(dom), &errstr) == 0 &&
 	    conf_is_hosted(server->conf, dom))
 		st->local = xstrdup(dom);
@@ -149,15 +196,19 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 	}
 	in->legacy = ver == NULL;
 	el_free(hdr);
+	if ((st->flags & S2S_F_TLS) && st->remote != NULL) {
+		if (tls_peer_verified(st->ssl, st->remote, &in->cert_why))
+			st->flags |= S2S_F_CERT_OK;
+		else
+			st->flags &= ~S2S_F_CERT_OK;
+		s2s_log(st, LOG_L_INFO, "peer certificate %s%s",
+		    (st->flags & S2S_F_CERT_OK) ? "verified" : "not verified: ",
+		    (st->flags & S2S_F_CERT_OK) ? "" : in->cert_why);
+	}
 	/* S2S 1.5: to = the initiator's from; version = the lower of both */
 	s2s_stream_send_header(st, st->local, st->remote, st->sid, !in->legacy);
-	/* S2S 1.15, 4.26: dialback, with errors; TLS once it is available */
 	if (!in->legacy)
-		s2s_stream_send_raw(st, "<stream:features><dialback xmlns='"
-		    NS_DIALBACK_FEATURE "'><errors/></dialback></stream:features>",
-		    sizeof("<stream:features><dialback xmlns='"
-		    NS_DIALBACK_FEATURE "'><errors/></dialback></stream:features>")
-		    - 1);
+		s2s_in_features(st);
 	s2s_in_enter(st, S2S_IN_OPEN);
 }
 
@@ -171,6 +222,20 @@ s2s_in_pair(struct s2s_in *in, const char *remote, const char *local)
 		    strcmp(in->pairs[i].local, local) == 0)
 			return &in->pairs[i];
 	return NULL;
+}
+
+static struct s2s_pair *
+s2s_in_pair_add(struct s2s_in *in, const char *remote, const char *local,
+    enum s2s_pair_state state)
+{
+	struct s2s_pair	*p = &in->pairs[in->npairs++];
+
+	p->remote = xstrdup(remote);
+	p->local = xstrdup(local);
+	p->state = state;
+	if (state == S2S_PAIR_VALID)
+		in->nvalid++;
+	return p;
 }
 
 static void
@@ -214,6 +279,16 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		    "TLS is required before dialback");
 		return;
 	}
+	if (server->conf->secure_auth && !((st->flags & S2S_F_CERT_OK) &&
+	    st->remote != NULL && strcmp(st->remote, remote) == 0)) {
+		/* S2S 4.25: a verified certificate is required here */
+		s2s_log(st, LOG_L_INFO, "dialback refused for %s: secure_auth "
+		    "needs a valid certificate (%s)", remote, in->cert_why ?
+		    in->cert_why : "none for that domain");
+		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
+		    NULL, NULL, "not-authorized"));
+		return;
+	}
 	if ((p = s2s_in_pair(in, remote, local)) != NULL) {
 		if (p->state == S2S_PAIR_VALID)
 			s2s_stream_send_el_free(st, db_build(0, DB_VALID, local,
@@ -225,10 +300,7 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		    NULL, NULL, "resource-constraint"));
 		return;
 	}
-	p = &in->pairs[in->npairs++];
-	p->remote = xstrdup(remote);
-	p->local = xstrdup(local);
-	p->state = S2S_PAIR_PENDING;
+	s2s_in_pair_add(in, remote, local, S2S_PAIR_PENDING);
 	if (st->remote == NULL)
 		st->remote = xstrdup(remote);
 	s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local, remote);
@@ -364,6 +436,92 @@ s2s_in_is_stanza(const struct el *el)
 	    el_is(el, EL_NS_SERVER, "presence") || el_is(el, EL_NS_SERVER, "iq");
 }
 
+/* RFC 6120 5.4.2.3: <proceed/>, then TLS; the stream restarts after it. */
+static void
+s2s_in_starttls(struct s2s_stream *st)
+{
+	SSL		*ssl;
+	const char	*errstr;
+
+	if ((st->flags & S2S_F_TLS) || server->tls == NULL) {
+		s2s_stream_send_raw(st, "<failure xmlns='" NS_TLS "'/>",
+		    sizeof("<failure xmlns='" NS_TLS "'/>") - 1);
+		s2s_stream_close(st, "STARTTLS not offered");
+		return;
+	}
+	if ((ssl = tls_server_new(server->tls, st->local, &errstr)) == NULL) {
+		s2s_log(st, LOG_L_WARN, "TLS: %s", errstr);
+		s2s_stream_send_raw(st, "<failure xmlns='" NS_TLS "'/>",
+		    sizeof("<failure xmlns='" NS_TLS "'/>") - 1);
+		s2s_stream_close(st, "TLS failed");
+		return;
+	}
+	s2s_stream_send_raw(st, "<proceed xmlns='" NS_TLS "'/>",
+	    sizeof("<proceed xmlns='" NS_TLS "'/>") - 1);
+	s2s_stream_starttls(st, ssl, 1);
+	s2s_in_enter(st, S2S_IN_HEADER);
+}
+
+static void
+s2s_in_sasl_failure(struct s2s_stream *st, enum sasl_cond cond,
+    const char *text)
+{
+	struct el	*f, *t;
+
+	f = el_new(NS_SASL, "failure");
+	el_add(f, NS_SASL, sasl_cond_name(cond));
+	if (text != NULL) {
+		t = el_add(f, NS_SASL, "text");
+		el_add_text(t, text, strlen(text));
+	}
+	s2s_stream_send_el_free(st, f);
+}
+
+/* XEP-0178 as receiving server; S2S 3.x. */
+static void
+s2s_in_sasl(struct s2s_stream *st, const struct el *el)
+{
+	struct s2s_in	*in = st->dir_state;
+	enum sasl_cond	 cond;
+	const char	*reason = NULL;
+
+	if (el_is(el, NS_SASL, "abort")) {
+		s2s_in_sasl_failure(st, SASL_C_ABORTED, NULL);
+		return;
+	}
+	if (!el_is(el, NS_SASL, "auth") || (st->flags & S2S_F_SASL)) {
+		s2s_stream_error(st, "policy-violation", "unexpected SASL element");
+		return;
+	}
+	if (++in->sasl_tries > S2S_IN_MAX_SASL) {
+		s2s_stream_error(st, "policy-violation", "too many SASL attempts");
+		return;
+	}
+	cond = sasl_ext_receive(el_attr(el, "mechanism"), el_text(el),
+	    st->remote, (st->flags & S2S_F_TLS) != 0,
+	    (st->flags & S2S_F_CERT_OK) != 0, &reason);
+	if (cond != SASL_C_NONE) {
+		s2s_log(st, LOG_L_INFO, "SASL EXTERNAL refused: %s: %s",
+		    sasl_cond_name(cond), reason ? reason : "-");
+		s2s_in_sasl_failure(st, cond, reason);
+		return;
+	}
+	s2s_log(st, LOG_L_INFO, "SASL EXTERNAL verified pair=%s/%s", st->local,
+	    st->remote);
+	s2s_stream_send_raw(st, "<success xmlns='" NS_SASL "'/>",
+	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
+	st->flags |= S2S_F_SASL | S2S_F_AUTHED;
+	evtimer_del(st->timer);
+	if (s2s_in_pair(in, st->remote, st->local) == NULL &&
+	    in->npairs < S2S_IN_MAX_PAIRS)
+		s2s_in_pair_add(in, st->remote, st->local, S2S_PAIR_VALID);
+	s2s_mgr_remote_alive(st->local, st->remote);
+	/* RFC 6120 6.4.6: the stream restarts; no features learned survive */
+	st->flags &= ~S2S_F_HDR_SENT;
+	xml_reset(st->xml);
+	s2s_in_enter(st, S2S_IN_HEADER);
+}
+
 static void
 s2s_in_elem(struct s2s_stream *st, struct el *el)
 {
@@ -381,6 +539,10 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 	}
 	if (el_is(el, EL_NS_DIALBACK, NULL))
 		s2s_in_dialback(st, el);
+	else if (el_is(el, NS_TLS, "starttls"))
+		s2s_in_starttls(st);
+	else if (el_is(el, NS_SASL, NULL))
+		s2s_in_sasl(st, el);
 	else
 		s2s_stream_error(st, "unsupported-stanza-type", NULL);
 	el_free(el);
@@ -410,14 +572,24 @@ s2s_in_gone(struct s2s_stream *st)
 	st->dir_state = NULL;
 }
 
+static void
+s2s_in_tls_up(struct s2s_stream *st)
+{
+	/* RFC 6120 5.4.3.3: the peer opens a new stream over TLS */
+	st->flags &= ~S2S_F_HDR_SENT;
+	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+}
+
 static const struct s2s_ops s2s_in_ops = {
 	"in", s2s_in_open, s2s_in_elem, s2s_in_close, s2s_in_gone,
-	s2s_in_timeout, NULL, NULL,
+	s2s_in_timeout, NULL, NULL, s2s_in_tls_up,
 };
 
 void
-s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen)
+s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen, int direct)
 {
+	SSL			*ssl = NULL;
+	const char		*errstr;
 	char			 host[INET6_ADDRSTRLEN], addr[64];
 	struct s2s_stream	*st;
 	int			 port = 0;
@@ -437,7 +609,15 @@ s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		snprintf(addr, sizeof(addr), "[%s]:%d", host, port);
 	} else
 		snprintf(addr, sizeof(addr), "unix");
-	if ((st = s2s_stream_new(fd, S2S_DIR_IN, &s2s_in_ops, addr)) == NULL)
+	/* XEP-0368: TLS from the first byte; the certificate by SNI */
+	if (direct && (ssl = tls_server_new(server->tls, NULL, &errstr)) ==
+	    NULL) {
+		log_warnx("direct TLS from %s: %s", addr, errstr);
+		close(fd);
+		return;
+	}
+	if ((st = s2s_stream_new(fd, S2S_DIR_IN, &s2s_in_ops, addr, ssl, 1)) ==
+	    NULL)
 		return;
 	st->dir_state = xcalloc(1, sizeof(struct s2s_in));
 	s2s_in_enter(st, S2S_IN_HEADER);

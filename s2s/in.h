@@ -5,8 +5,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Takes fd: a connection accepted on a listen address. */
-void	 s2s_in_accept(int fd, const struct sockaddr *, socklen_t);
+/* Takes fd: a connection accepted on a listen (direct 0) or listen_tls
+ * (direct 1, XEP-0368) address. */
+void	 s2s_in_accept(int fd, const struct sockaddr *, socklen_t, int direct);
 
 /*
  * The authoritative server's verdict on a db:result received on inbound

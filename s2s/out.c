@@ -5,8 +5,14 @@
  *   CONNECT   each target in turn, 10 s each; all failed -> route failed
  *   HEADER    our header sent (S2S 1.4); theirs -> FEATURES (pre-1.0 peer:
  *             straight to dialback, S2S 1.8)
- *   FEATURES  <stream:features/>: TLS required by them or by us and not
- *             available -> failed; else db:result -> AUTH (XEP-0220 2.1.1)
+ *   FEATURES  <stream:features/>: STARTTLS offered and we have TLS ->
+ *             <starttls/> -> STARTTLS -> <proceed/> -> TLS handshake ->
+ *             HEADER again (RFC 6120 5.4); TLS required by us and not had ->
+ *             failed. Over TLS: EXTERNAL offered and not yet refused ->
+ *             <auth/> -> SASL (XEP-0178); else db:result -> AUTH (XEP-0220
+ *             2.1.1). After SASL success and the restart: READY
+ *   SASL      <success/> -> restart -> HEADER; <failure/> -> its reason
+ *             logged, dialback on the same stream (S2S 11.5)
  *   AUTH      db:result valid -> READY; invalid -> failed, permanent;
  *             error -> failed (S2S 4.16)
  *   READY     stanzas flow; idle for idle_secs -> our close
@@ -30,29 +36,33 @@
 #include "dialback.h"
 #include "dns.h"
 #include "el.h"
+#include "external.h"
 #include "jid.h"
 #include "log.h"
 #include "mgr.h"
 #include "out.h"
 #include "server.h"
 #include "stream.h"
+#include "tls.h"
 #include "xml.h"
 #include "xmalloc.h"
 
 #define S2S_OUT_CONNECT_SECS	10
-#define NS_TLS			"urn:ietf:params:xml:ns:xmpp-tls"
 
 enum s2s_out_state {
 	S2S_OUT_RESOLVE,
 	S2S_OUT_CONNECT,
 	S2S_OUT_HEADER,
 	S2S_OUT_FEATURES,
+	S2S_OUT_STARTTLS,
+	S2S_OUT_SASL,
 	S2S_OUT_AUTH,
 	S2S_OUT_READY,
 };
 
 static const char *const s2s_out_state_names[] = {
-	"resolve", "connect", "header", "features", "auth", "ready",
+	"resolve", "connect", "header", "features", "starttls", "sasl", "auth",
+	"ready",
 };
 
 struct s2s_out {
@@ -63,12 +73,16 @@ struct s2s_out {
 	size_t			 next;		/* next target to try */
 	char			 target_err[256];
 	int			 failed;	/* reported to the route */
+	int			 direct_tls;	/* this target: TLS first */
+	int			 sasl_refused;	/* EXTERNAL failed: dialback */
+	char			 peer_why[400];	/* peer's refusal, for errors */
 };
 
 static struct dns	*s2s_out_dns;
 
 static void	s2s_out_try_next(struct s2s_stream *);
 static void	s2s_out_elem(struct s2s_stream *, struct el *);
+static void	s2s_out_ready(struct s2s_stream *, const char *);
 
 void
 s2s_out_set_dns(struct dns *d)
@@ -142,25 +156,32 @@ s2s_out_try_next(struct s2s_stream *st)
 	struct s2s_out		*out = s2s_out(st);
 	struct dns_target	*t;
 	char			 addr[64];
-	int			 fd;
 
-	if ((fd = bufferevent_getfd(st->bev)) != -1) {
-		bufferevent_setfd(st->bev, -1);
-		close(fd);
-	}
 	if (out->targets == NULL || out->next >= out->targets->n) {
 		s2s_out_fail(st, "connect", "remote-server-timeout", 0, "%s",
 		    out->target_err[0] ? out->target_err : "no address to try");
 		return;
 	}
 	t = &out->targets->v[out->next++];
+	out->direct_tls = 0;
 	if (t->direct_tls) {
-		/* XEP-0368 targets need TLS from the first byte */
-		snprintf(out->target_err, sizeof(out->target_err),
-		    "%s: direct TLS target skipped", t->host);
-		s2s_out_try_next(st);
-		return;
-	}
+		/* XEP-0368: TLS from the first byte */
+		SSL		*ssl;
+		const char	*errstr;
+
+		if (server->tls == NULL || (ssl = tls_client_new(server->tls,
+		    st->local, st->remote, &errstr)) == NULL) {
+			snprintf(out->target_err, sizeof(out->target_err),
+			    "%s: direct TLS target skipped: no TLS here", t->host);
+			s2s_out_try_next(st);
+			return;
+		}
+		out->direct_tls = 1;
+		s2s_stream_new_socket(st, ssl);
+	} else if (st->ssl != NULL || out->next > 1)
+		s2s_stream_new_socket(st, NULL);
+	st->flags &= ~(S2S_F_TLS | S2S_F_CERT_OK | S2S_F_HDR_SENT);
+	st->tls_desc[0] = '\0';
 	dns_target_addr(t, addr, sizeof(addr));
 	s2s_out_connect(st, (struct sockaddr *)&t->ss, t->sslen, addr);
 }
@@ -263,28 +284,83 @@ s2s_out_open(struct s2s_stream *st, struct el *hdr)
 	}
 }
 
-static void
-s2s_out_features(struct s2s_stream *st, struct el *features)
+/* 1 when the features list mechanism name (SASL). */
+static int
+s2s_out_has_mech(const struct el *features, const char *name)
 {
-	struct el	*tls = el_child(features, NS_TLS, "starttls");
-	struct el	*req;
+	struct el	*m = el_child(features, NS_SASL, "mechanisms"), *c;
+
+	if (m == NULL)
+		return 0;
+	EL_FOREACH(c, m)
+		if (el_is(c, NS_SASL, "mechanism") && strcmp(el_text(c), name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+s2s_out_dialback_start(struct s2s_stream *st)
+{
 	char		 key[DB_KEY_LEN + 1];
 
-	if (tls != NULL && (req = el_child(tls, NS_TLS, "required")) != NULL) {
-		s2s_out_fail(st, "tls", "remote-server-timeout", 0,
-		    "peer requires STARTTLS, which is not available here");
-		return;
-	}
-	if (server->conf->require_encryption && !(st->flags & S2S_F_TLS)) {
-		s2s_out_fail(st, "tls", "remote-server-timeout", 0,
-		    "require_encryption is on and this stream is not encrypted");
-		return;
-	}
 	db_make_key(st->remote, st->local, st->sid, key);
 	s2s_stream_send_el_free(st, db_build(0, DB_REQUEST, st->local,
 	    st->remote, NULL, key, NULL));
 	s2s_out_enter(st, S2S_OUT_AUTH);
 	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+}
+
+static void
+s2s_out_features(struct s2s_stream *st, struct el *features)
+{
+	struct s2s_out	*out = s2s_out(st);
+	struct el	*tls = el_child(features, NS_TLS, "starttls");
+	char		 text[SASL_EXT_TEXT_MAX];
+	struct el	*auth;
+
+	if (st->flags & S2S_F_SASL) {
+		/* RFC 6120 6.4.6: features after the SASL restart */
+		s2s_out_ready(st, "SASL EXTERNAL");
+		return;
+	}
+	if (!(st->flags & S2S_F_TLS)) {
+		if (tls != NULL && server->tls != NULL) {
+			s2s_stream_send_raw(st, "<starttls xmlns='" NS_TLS "'/>",
+			    sizeof("<starttls xmlns='" NS_TLS "'/>") - 1);
+			s2s_out_enter(st, S2S_OUT_STARTTLS);
+			return;
+		}
+		if (server->conf->require_encryption) {
+			s2s_out_fail(st, "tls", "remote-server-timeout", 0,
+			    "%s offers no STARTTLS and require_encryption is on",
+			    st->remote);
+			return;
+		}
+		if (tls != NULL && el_child(tls, NS_TLS, "required") != NULL) {
+			s2s_out_fail(st, "tls", "remote-server-timeout", 0,
+			    "%s requires STARTTLS and no tls_certificate is set "
+			    "here", st->remote);
+			return;
+		}
+		s2s_out_dialback_start(st);
+		return;
+	}
+	if (server->conf->secure_auth && !(st->flags & S2S_F_CERT_OK)) {
+		s2s_out_fail(st, "tls", "remote-server-timeout", 0,
+		    "secure_auth: %s", out->peer_why);
+		return;
+	}
+	if (!out->sasl_refused && s2s_out_has_mech(features, "EXTERNAL") &&
+	    sasl_ext_auth_text(st->local, text, sizeof(text)) == 0) {
+		/* S2S 11.13: base64 of our domain, never empty */
+		auth = el_new(NS_SASL, "auth");
+		el_set_attr(auth, "mechanism", "EXTERNAL");
+		el_add_text(auth, text, strlen(text));
+		s2s_stream_send_el_free(st, auth);
+		s2s_out_enter(st, S2S_OUT_SASL);
+		return;
+	}
+	s2s_out_dialback_start(st);
 }
 
 static void
@@ -323,13 +399,7 @@ s2s_out_dialback(struct s2s_stream *st, const struct el *el)
 	}
 	switch (m.type) {
 	case DB_VALID:
-		st->flags |= S2S_F_AUTHED;
-		evtimer_del(st->timer);
-		s2s_log(st, LOG_L_INFO, "dialback verified pair=%s/%s", st->local,
-		    st->remote);
-		s2s_out_enter(st, S2S_OUT_READY);
-		s2s_stream_timer(st, (int)server->conf->idle_timeout);
-		s2s_mgr_stream_ready(out->route);
+		s2s_out_ready(st, "dialback");
 		break;
 	case DB_INVALID:
 		s2s_out_fail(st, "dialback", "remote-server-not-found", 1,
@@ -340,6 +410,86 @@ s2s_out_dialback(struct s2s_stream *st, const struct el *el)
 		    "%s answered dialback with error %s", st->remote, m.cond);
 		break;
 	}
+}
+
+static void
+s2s_out_ready(struct s2s_stream *st, const char *how)
+{
+	st->flags |= S2S_F_AUTHED;
+	evtimer_del(st->timer);
+	s2s_log(st, LOG_L_INFO, "%s verified pair=%s/%s%s%s", how, st->local,
+	    st->remote, st->tls_desc[0] ? " tls=" : "", st->tls_desc);
+	s2s_out_enter(st, S2S_OUT_READY);
+	s2s_stream_timer(st, (int)server->conf->idle_timeout);
+	s2s_mgr_stream_ready(s2s_out(st)->route);
+}
+
+/* <proceed/> or <failure/> for our <starttls/> (RFC 6120 5.4.2). */
+static void
+s2s_out_tls_answer(struct s2s_stream *st, const struct el *el)
+{
+	SSL		*ssl;
+	const char	*errstr;
+
+	if (s2s_out(st)->state != S2S_OUT_STARTTLS ||
+	    !el_is(el, NS_TLS, "proceed")) {
+		s2s_out_fail(st, "tls", "remote-server-timeout", 0,
+		    "%s refused STARTTLS", st->remote);
+		return;
+	}
+	if ((ssl = tls_client_new(server->tls, st->local, st->remote,
+	    &errstr)) == NULL) {
+		s2s_out_fail(st, "tls", "remote-server-timeout", 0, "TLS: %s",
+		    errstr);
+		return;
+	}
+	s2s_stream_starttls(st, ssl, 0);
+	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+}
+
+/* <success/> or <failure/> for our EXTERNAL (XEP-0178, S2S 11.5). */
+static void
+s2s_out_sasl_answer(struct s2s_stream *st, const struct el *el)
+{
+	struct s2s_out		*out = s2s_out(st);
+	const struct el		*c, *t = NULL;
+	const char		*condname = NULL;
+	enum sasl_cond		 cond;
+	enum sasl_ext_res	 res;
+	char			 why[256];
+
+	if (out->state != S2S_OUT_SASL) {
+		s2s_log(st, LOG_L_INFO, "unexpected SASL <%s/> ignored",
+		    el->name);
+		return;
+	}
+	EL_FOREACH(c, el) {
+		if (el_is(c, NS_SASL, "text"))
+			t = c;
+		else if (condname == NULL)
+			condname = c->name;
+	}
+	res = sasl_ext_answer(el->name, condname, t ? el_text(t) : NULL, &cond,
+	    why, sizeof(why));
+	if (res == SASL_EXT_OK) {
+		st->flags |= S2S_F_SASL;
+		/* RFC 6120 6.4.6: restart: a new header, new features */
+		xml_reset(st->xml);
+		st->flags &= ~S2S_F_HDR_SENT;
+		s2s_stream_send_header(st, st->local, st->remote, NULL, 1);
+		s2s_out_enter(st, S2S_OUT_HEADER);
+		return;
+	}
+	if (res == SASL_EXT_ABORT)
+		s2s_stream_send_raw(st, "<abort xmlns='" NS_SASL "'/>",
+		    sizeof("<abort xmlns='" NS_SASL "'/>") - 1);
+	/* S2S 11.5: the peer refused our certificate: dialback here */
+	s2s_log(st, LOG_L_INFO, "SASL EXTERNAL refused by %s: %s; trying "
+	    "dialback", st->remote, why);
+	snprintf(out->peer_why, sizeof(out->peer_why), "SASL EXTERNAL "
+	    "refused: %s", why);
+	out->sasl_refused = 1;
+	s2s_out_dialback_start(st);
 }
 
 static void
@@ -367,6 +517,10 @@ s2s_out_elem(struct s2s_stream *st, struct el *el)
 
 	if (el_is(el, EL_NS_STREAMS, "error"))
 		s2s_out_stream_error(st, el);
+	else if (el_is(el, NS_TLS, NULL))
+		s2s_out_tls_answer(st, el);
+	else if (el_is(el, NS_SASL, NULL))
+		s2s_out_sasl_answer(st, el);
 	else if (el_is(el, EL_NS_STREAMS, "features")) {
 		if (out->state == S2S_OUT_FEATURES)
 			s2s_out_features(st, el);
@@ -422,6 +576,8 @@ s2s_out_io_event(struct s2s_stream *st, short what)
 	struct s2s_out	*out = s2s_out(st);
 
 	if (out->state == S2S_OUT_CONNECT) {
+		if ((what & BEV_EVENT_CONNECTED) && out->direct_tls)
+			return 0;	/* stream.c: TLS up, then tls_up() */
 		if (what & BEV_EVENT_CONNECTED) {
 			s2s_log(st, LOG_L_INFO, "connected");
 			bufferevent_enable(st->bev, EV_READ | EV_WRITE);
@@ -478,9 +634,32 @@ s2s_out_open_cb(struct s2s_stream *st, struct el *hdr)
 	s2s_out_open(st, hdr);
 }
 
+/* TLS is up (STARTTLS or direct): check the peer, open the stream anew. */
+static void
+s2s_out_tls_up(struct s2s_stream *st)
+{
+	struct s2s_out	*out = s2s_out(st);
+	const char	*why = NULL;
+
+	if (tls_peer_verified(st->ssl, st->remote, &why))
+		st->flags |= S2S_F_CERT_OK;
+	else
+		snprintf(out->peer_why, sizeof(out->peer_why), "certificate of "
+		    "%s not verified: %s", st->remote, why);
+	s2s_log(st, LOG_L_INFO, "peer certificate %s%s", (st->flags &
+	    S2S_F_CERT_OK) ? "verified" : "not verified: ", (st->flags &
+	    S2S_F_CERT_OK) ? "" : why);
+	if (out->direct_tls)
+		s2s_log(st, LOG_L_INFO, "connected (direct TLS)");
+	st->flags &= ~S2S_F_HDR_SENT;
+	s2s_stream_send_header(st, st->local, st->remote, NULL, 1);
+	s2s_out_enter(st, S2S_OUT_HEADER);
+	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+}
+
 static const struct s2s_ops s2s_out_ops = {
 	"out", s2s_out_open_cb, s2s_out_elem, s2s_out_close_cb, s2s_out_gone,
-	s2s_out_timeout, s2s_out_io_event, s2s_out_drained,
+	s2s_out_timeout, s2s_out_io_event, s2s_out_drained, s2s_out_tls_up,
 };
 
 struct s2s_stream *
@@ -490,7 +669,8 @@ s2s_out_start(struct s2s_route *route)
 	struct s2s_out		*out;
 	char			 alabel[JID_PART_MAX + 1];
 
-	if ((st = s2s_stream_new(-1, S2S_DIR_OUT, &s2s_out_ops, "-")) == NULL)
+	if ((st = s2s_stream_new(-1, S2S_DIR_OUT, &s2s_out_ops, "-", NULL, 0)) ==
+	    NULL)
 		return NULL;
 	st->dir_state = out = xcalloc(1, sizeof(*out));
 	out->route = route;

@@ -14,7 +14,11 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "conf.h"
 #include "ctl.h"
@@ -23,6 +27,7 @@
 #include "log.h"
 #include "server.h"
 #include "stream.h"
+#include "tls.h"
 #include "xml.h"
 #include "xmalloc.h"
 
@@ -30,6 +35,11 @@ struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
 static uint64_t		 s2s_next_id = 1;
 
 static void	s2s_stream_free(struct s2s_stream *);
+static void	s2s_stream_read(struct bufferevent *, void *);
+static void	s2s_stream_write(struct bufferevent *, void *);
+static void	s2s_stream_event(struct bufferevent *, short, void *);
+static void	s2s_stream_tls_switch(struct s2s_stream *);
+static void	s2s_stream_tls_done(struct s2s_stream *);
 
 void
 s2s_log(const struct s2s_stream *st, int level, const char *fmt, ...)
@@ -125,6 +135,14 @@ s2s_stream_read(struct bufferevent *bev, void *arg)
 	int			 i, n, rc;
 	size_t			 used;
 
+	/* libevent may hand over the first decrypted bytes before it
+	 * reports the handshake as done */
+	if (st->ssl != NULL && !(st->flags & S2S_F_TLS) &&
+	    !s2s_stream_dead(st)) {
+		evtimer_del(st->timer);
+		s2s_stream_tls_done(st);
+	}
+
 	while (!s2s_stream_dead(st) && evbuffer_get_length(in) > 0) {
 		n = evbuffer_peek(in, -1, NULL, v, 8);
 		if (n > 8)
@@ -143,7 +161,97 @@ s2s_stream_read(struct bufferevent *bev, void *arg)
 			    xml_errstr(st->xml));
 			return;
 		}
+		if (st->tls_next != NULL) {
+			/* what followed <starttls/> or <proceed/> is void */
+			evbuffer_drain(in, evbuffer_get_length(in));
+			s2s_stream_tls_switch(st);
+			return;
+		}
 	}
+}
+
+/* Logs OpenSSL's reasons for a failed TLS stream. */
+static void
+s2s_stream_tls_errors(struct s2s_stream *st)
+{
+	unsigned long	 e;
+	char		 buf[256];
+	int		 n = 0;
+
+	while ((e = bufferevent_get_openssl_error(st->bev)) != 0 && n++ < 4) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		s2s_log(st, LOG_L_INFO, "TLS: %s", buf);
+	}
+}
+
+static void
+s2s_stream_tls_done(struct s2s_stream *st)
+{
+	if (st->flags & S2S_F_TLS)
+		return;
+	st->flags |= S2S_F_TLS;
+	tls_info(st->ssl, st->tls_desc, sizeof(st->tls_desc));
+	s2s_log(st, LOG_L_INFO, "TLS up: %s", st->tls_desc);
+	if (st->ops->tls_up != NULL)
+		st->ops->tls_up(st);
+}
+
+static void
+s2s_stream_setcb(struct s2s_stream *st)
+{
+	bufferevent_setcb(st->bev, s2s_stream_read, s2s_stream_write,
+	    s2s_stream_event, st);
+	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
+}
+
+/* Wraps the plain socket in a TLS filter, now that the read is done. */
+static void
+s2s_stream_tls_switch(struct s2s_stream *st)
+{
+	struct bufferevent	*f;
+	SSL			*ssl = st->tls_next;
+
+	st->tls_next = NULL;
+	f = bufferevent_openssl_filter_new(server->base, st->bev, ssl,
+	    st->tls_next_accept ? BUFFEREVENT_SSL_ACCEPTING :
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (f == NULL) {
+		SSL_free(ssl);
+		s2s_stream_close(st, "cannot start TLS");
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+	st->bev = f;
+	st->ssl = ssl;
+	s2s_stream_setcb(st);
+	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+}
+
+void
+s2s_stream_starttls(struct s2s_stream *st, struct ssl_st *ssl, int accepting)
+{
+	st->tls_next = ssl;
+	st->tls_next_accept = accepting;
+	xml_reset(st->xml);
+}
+
+void
+s2s_stream_new_socket(struct s2s_stream *st, struct ssl_st *ssl)
+{
+	bufferevent_free(st->bev);
+	st->ssl = ssl;
+	if (ssl != NULL) {
+		st->bev = bufferevent_openssl_socket_new(server->base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		if (st->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(st->bev, 1);
+	} else
+		st->bev = bufferevent_socket_new(server->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (st->bev == NULL)
+		fatalx("bufferevent: out of memory");
+	xml_reset(st->xml);
+	s2s_stream_setcb(st);
 }
 
 static void
@@ -153,6 +261,22 @@ s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 
 	if (s2s_stream_dead(st))
 		return;
+	if (st->ssl != NULL && !(st->flags & S2S_F_TLS)) {
+		/* a TLS handshake: done, or failed (no stream error, S2S 2.4) */
+		if (what & BEV_EVENT_CONNECTED) {
+			evtimer_del(st->timer);
+			s2s_stream_tls_done(st);
+			return;
+		}
+		if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+			s2s_stream_tls_errors(st);
+			if (st->ops->io_event != NULL &&
+			    st->ops->io_event(st, what))
+				return;
+			s2s_stream_close(st, "TLS handshake failed");
+			return;
+		}
+	}
 	if (st->ops->io_event != NULL && st->ops->io_event(st, what))
 		return;
 	if (what & BEV_EVENT_EOF)
@@ -192,7 +316,7 @@ s2s_stream_timer(struct s2s_stream *st, int secs)
 
 struct s2s_stream *
 s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
-    const char *addr)
+    const char *addr, struct ssl_st *ssl, int accepting)
 {
 	struct s2s_stream	*st;
 	struct xml_limits	 lim;
@@ -204,11 +328,21 @@ s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
 	st->opened = time(NULL);
 	st->state_name = "new";
 	snprintf(st->addr, sizeof(st->addr), "%s", addr);
-	st->bev = bufferevent_socket_new(server->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	if (ssl != NULL) {
+		st->bev = bufferevent_openssl_socket_new(server->base, fd, ssl,
+		    accepting ? BUFFEREVENT_SSL_ACCEPTING :
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		if (st->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(st->bev, 1);
+		st->ssl = ssl;
+	} else
+		st->bev = bufferevent_socket_new(server->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	if (st->bev == NULL) {
 		if (fd != -1)
 			close(fd);
+		if (ssl != NULL)
+			SSL_free(ssl);
 		free(st);
 		return NULL;
 	}
@@ -216,9 +350,7 @@ s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
 	lim.max_stanza_size = (size_t)server->conf->max_stanza_size;
 	st->xml = xml_new(&lim, &s2s_stream_xml_cb, st);
 	st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
-	bufferevent_setcb(st->bev, s2s_stream_read, s2s_stream_write,
-	    s2s_stream_event, st);
-	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
+	s2s_stream_setcb(st);
 	TAILQ_INSERT_TAIL(&s2s_streams, st, entry);
 	return st;
 }
@@ -357,6 +489,8 @@ s2s_stream_free(struct s2s_stream *st)
 	TAILQ_REMOVE(&s2s_streams, st, entry);
 	event_free(st->timer);
 	bufferevent_free(st->bev);
+	if (st->tls_next != NULL)
+		SSL_free(st->tls_next);
 	xml_free(st->xml);
 	free(st->local);
 	free(st->remote);
@@ -404,9 +538,10 @@ s2s_stream_status(struct evbuffer *out)
 		ctl_put_str(&m, CTL_F_REMOTE, st->remote ? st->remote : "-");
 		ctl_put_str(&m, CTL_F_ADDR, st->addr);
 		ctl_put_str(&m, CTL_F_STATE, st->state_name);
-		ctl_put_str(&m, CTL_F_AUTH, (st->flags & S2S_F_AUTHED) ?
-		    "dialback" : "none");
-		ctl_put_str(&m, CTL_F_TLS, "");
+		ctl_put_str(&m, CTL_F_AUTH, (st->flags & S2S_F_SASL) ?
+		    "sasl-external" : (st->flags & S2S_F_AUTHED) ? "dialback" :
+		    "none");
+		ctl_put_str(&m, CTL_F_TLS, st->tls_desc);
 		ctl_put_u64(&m, CTL_F_AGE, (uint64_t)(now - st->opened));
 		ctl_put_u64(&m, CTL_F_STANZAS_IN, st->nin);
 		ctl_put_u64(&m, CTL_F_STANZAS_OUT, st->nout);

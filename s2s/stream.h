@@ -17,6 +17,7 @@
 
 struct bufferevent;
 struct el;
+struct ssl_st;
 struct event;
 struct evbuffer;
 struct s2s_stream;
@@ -27,6 +28,8 @@ struct xml_parser;
 #define NS_DIALBACK	"jabber:server:dialback"
 #define NS_XMPP_STREAMS	"urn:ietf:params:xml:ns:xmpp-streams"
 #define NS_XMPP_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_TLS		"urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_SASL		"urn:ietf:params:xml:ns:xmpp-sasl"
 
 #define S2S_SID_LEN	24	/* stream id characters, [A-Za-z0-9] */
 #define S2S_HANDSHAKE_SECS	30	/* S2S 10.11: TLS + auth within 30 s */
@@ -53,6 +56,8 @@ struct s2s_ops {
 	int		(*io_event)(struct s2s_stream *, short what);
 	/* Optional: everything written has left our buffers. */
 	void		(*drained)(struct s2s_stream *);
+	/* TLS is up (after STARTTLS or a direct TLS handshake). */
+	void		(*tls_up)(struct s2s_stream *);
 };
 
 #define S2S_F_DEAD	0x01	/* closed: freed by the loop, ignore it */
@@ -60,6 +65,8 @@ struct s2s_ops {
 #define S2S_F_CLOSE_SENT 0x04	/* our </stream:stream> is out */
 #define S2S_F_TLS	0x08	/* TLS is up */
 #define S2S_F_AUTHED	0x10	/* at least one pair verified */
+#define S2S_F_CERT_OK	0x20	/* peer certificate verified for remote */
+#define S2S_F_SASL	0x40	/* authenticated by SASL EXTERNAL */
 
 struct s2s_stream {
 	TAILQ_ENTRY(s2s_stream)	 entry;
@@ -78,6 +85,10 @@ struct s2s_stream {
 	time_t			 opened;
 	uint64_t		 nin, nout;	/* stanzas */
 	const char		*state_name;	/* for logs and status */
+	struct ssl_st		*ssl;		/* owned by bev once TLS is on */
+	struct ssl_st		*tls_next;	/* STARTTLS after this read */
+	int			 tls_next_accept;
+	char			 tls_desc[64];	/* "TLSv1.3 TLS_AES_..." */
 };
 
 TAILQ_HEAD(s2s_streams, s2s_stream);
@@ -85,10 +96,24 @@ extern struct s2s_streams	 s2s_streams;
 
 /*
  * Takes fd: wraps it in a stream of direction dir; fd -1 for an outbound
- * stream that connects later. NULL on failure.
+ * stream that connects later. With ssl (taken), TLS starts at once
+ * (direct TLS, XEP-0368). NULL on failure.
  */
 struct s2s_stream *s2s_stream_new(int fd, enum s2s_dir,
-		    const struct s2s_ops *, const char *addr);
+		    const struct s2s_ops *, const char *addr,
+		    struct ssl_st *ssl, int accepting);
+/*
+ * Outbound, before connecting: a fresh unconnected socket, with TLS from
+ * the first byte when ssl (taken) is not NULL.
+ */
+void		 s2s_stream_new_socket(struct s2s_stream *, struct ssl_st *ssl);
+/*
+ * STARTTLS (RFC 6120 5.4.3.3): takes ssl; the handshake starts once the
+ * current read is done, and the parser starts a new document. ops->tls_up
+ * runs when it completes.
+ */
+void		 s2s_stream_starttls(struct s2s_stream *, struct ssl_st *ssl,
+		    int accepting);
 /* Writes a stream header; from/to/id may be NULL. */
 void		 s2s_stream_send_header(struct s2s_stream *, const char *from,
 		    const char *to, const char *id, int version);

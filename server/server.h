@@ -11,11 +11,13 @@
 struct conf;
 struct event_base;
 struct store;
+struct tls_ctx;
 
 struct server {
 	struct event_base	*base;
 	struct conf		*conf;		/* replaced on SIGHUP */
 	struct store		*store;
+	struct tls_ctx		*tls;		/* NULL without certificates */
 	time_t			 started;
 	int			 stopping;	/* shutdown under way */
 };

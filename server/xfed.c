@@ -26,6 +26,7 @@
 #include "server.h"
 #include "store.h"
 #include "stream.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define XFED_POLL_MS	50	/* outside changes: PRAGMA data_version */
@@ -128,7 +129,36 @@ xfed_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	s2s_in_accept(fd, sa, salen);
+	s2s_in_accept(fd, sa, salen, arg != NULL);
+}
+
+static void
+xfed_tls_warn(const char *domain, const char *msg, void *arg)
+{
+	log_warnx("tls_certificate: %s: %s", domain, msg);
+}
+
+/* The TLS contexts from tls_certificate/tls_key; NULL without them. */
+static struct tls_ctx *
+xfed_tls(const struct conf *c)
+{
+	struct tls_ctx	*t;
+	const char	*errstr;
+
+	if (c->tls_certificate == NULL)
+		return NULL;
+	if ((t = tls_ctx_new(c->tls_ca_file)) == NULL)
+		fatalx("TLS: cannot create a context (tls_ca_file %s?)",
+		    c->tls_ca_file ? c->tls_ca_file : "-");
+	if (tls_ctx_add_cert(t, NULL, c->tls_certificate, c->tls_key,
+	    &errstr) == -1) {
+		log_warnx("%s", errstr);
+		tls_ctx_free(t);
+		return NULL;
+	}
+	tls_ctx_check_names(t, (const char *const *)c->domains.v, c->domains.n,
+	    xfed_tls_warn, NULL);
+	return t;
 }
 
 static void
@@ -144,12 +174,15 @@ xfed_listen(void)
 {
 	struct conf_addr	*a;
 	struct evconnlistener	*lev;
-	size_t			 i;
-	int			 fd, on = 1;
+	size_t			 i, n = xfed_conf->listens.n;
+	int			 fd, on = 1, direct;
 
-	xfed_listeners = xcalloc(xfed_conf->listens.n, sizeof(*xfed_listeners));
-	for (i = 0; i < xfed_conf->listens.n; i++) {
-		a = CONF_LISTEN(xfed_conf, i);
+	xfed_listeners = xcalloc(n + xfed_conf->listens_tls.n,
+	    sizeof(*xfed_listeners));
+	for (i = 0; i < n + xfed_conf->listens_tls.n; i++) {
+		direct = i >= n;
+		a = direct ? CONF_LISTEN_TLS(xfed_conf, i - n) :
+		    CONF_LISTEN(xfed_conf, i);
 		fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1)
@@ -159,13 +192,14 @@ xfed_listen(void)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 		if (bind(fd, (struct sockaddr *)&a->ss, a->len) == -1)
 			fatal("listen %s: bind", a->text);
-		lev = evconnlistener_new(xfed_base, xfed_accept, NULL,
-		    LEV_OPT_CLOSE_ON_FREE, 128, fd);
+		lev = evconnlistener_new(xfed_base, xfed_accept,
+		    direct ? (void *)1 : NULL, LEV_OPT_CLOSE_ON_FREE, 128, fd);
 		if (lev == NULL)
 			fatal("listen %s", a->text);
 		evconnlistener_set_error_cb(lev, xfed_accept_error);
 		xfed_listeners[xfed_nlisteners++] = lev;
-		log_info("listening on %s", a->text);
+		log_info("listening on %s%s", a->text, direct ?
+		    " (direct TLS)" : "");
 	}
 }
 
@@ -227,6 +261,16 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		}
 		if (c->dialback_secret != NULL)
 			db_set_secret(c->dialback_secret);
+		/* S2S issue: new certificates, established streams untouched */
+		if (server->tls != NULL && c->tls_certificate != NULL) {
+			struct tls_ctx	*t = xfed_tls(c);
+
+			if (t != NULL) {
+				tls_ctx_replace(server->tls, t);
+				log_info("TLS certificates reloaded");
+			} else
+				log_warnx("TLS certificates not reloaded");
+		}
 		/* listeners, store and control socket stay as they were */
 		conf_free(xfed_conf);
 		xfed_conf = server->conf = c;
@@ -307,6 +351,9 @@ main(int argc, char **argv)
 	xfed_flush_ev = event_new(xfed_base, -1, 0, xfed_flush, NULL);
 	store_set_batch_cb(server->store, xfed_batch_opened, NULL);
 	xfed_secret();
+	server->tls = xfed_tls(xfed_conf);
+	if (xfed_conf->tls_certificate != NULL && server->tls == NULL)
+		fatalx("cannot load tls_certificate/tls_key");
 	if ((xfed_dns = dns_new(xfed_base, xfed_conf->resolvers.v,
 	    xfed_conf->resolvers.n, &errstr)) == NULL)
 		fatalx("resolver: %s", errstr);
@@ -341,6 +388,8 @@ main(int argc, char **argv)
 	s2s_stream_free_all();
 	dns_free(xfed_dns);
 	outbox_free();
+	if (server->tls != NULL)
+		tls_ctx_free(server->tls);
 	/* nothing accepted is lost on a clean stop: the last batch commits */
 	store_close(server->store);
 	event_free(xfed_flush_ev);

@@ -32,7 +32,11 @@ t_cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	[ -n "${T:-}" ] && rm -rf "$T"
+	if [ "$t_fails" != 0 ] && [ -n "${T:-}" ]; then
+		echo "# kept $T"
+	elif [ -n "${T:-}" ]; then
+		rm -rf "$T"
+	fi
 }
 
 t_init() {
