@@ -141,6 +141,33 @@ outbox_text(struct el *parent, const char *name, const char *text)
 	el_add_text(c, text, strlen(text));
 }
 
+/* Directed presence (RFC 6121 4.6): the user's own presence, now. */
+static struct el *
+outbox_presence(const struct store_outbox *o)
+{
+	static const char *const show[] = {
+		[STORE_SHOW_CHAT] = "chat", [STORE_SHOW_AWAY] = "away",
+		[STORE_SHOW_XA] = "xa", [STORE_SHOW_DND] = "dnd",
+	};
+	struct store_presence	 p;
+	struct el		*el;
+	char			 prio[8];
+
+	if (store_presence_get(server->store, o->local, o->domain, &p) == -1)
+		return NULL;
+	el = el_new(EL_NS_SERVER, "presence");
+	if (p.show == STORE_SHOW_UNAVAILABLE)
+		el_set_attr(el, "type", "unavailable");
+	else if (p.show != STORE_SHOW_AVAILABLE)
+		outbox_text(el, "show", show[p.show]);
+	outbox_text(el, "status", p.status);
+	if (p.show != STORE_SHOW_UNAVAILABLE && p.priority != 0) {
+		snprintf(prio, sizeof(prio), "%d", p.priority);
+		outbox_text(el, "priority", prio);
+	}
+	return el;
+}
+
 /* The stanza for a row; NULL when the row cannot become one. */
 static struct el *
 outbox_stanza(const struct store_outbox *o)
@@ -168,6 +195,10 @@ outbox_stanza(const struct store_outbox *o)
 		el = el_new(EL_NS_SERVER, "presence");
 		el_set_attr(el, "type", ptype[o->kind]);
 		break;
+	case STORE_KIND_PRESENCE:
+		if ((el = outbox_presence(o)) == NULL)
+			return NULL;
+		break;
 	default:
 		return NULL;
 	}
@@ -191,9 +222,8 @@ outbox_row(void *arg, const struct store_outbox *o)
 	if (outbox_find(o->id) != NULL)
 		return 0;
 	if ((el = outbox_stanza(o)) == NULL) {
-		/* directed presence and the like: nothing to send yet */
 		if (store_outbox_failed(server->store, o->id, "xfed",
-		    "this kind of row is not sent by this version", NULL) == -1)
+		    "this row cannot be turned into a stanza", NULL) == -1)
 			log_warnx("outbox: %s", store_errstr(server->store));
 		return 0;
 	}
