@@ -40,6 +40,8 @@ TAILQ_HEAD(s2s_qitems, s2s_qitem);
 
 struct s2s_verify {
 	TAILQ_ENTRY(s2s_verify)	 entry;
+	struct s2s_route	*route;
+	struct event		*timer;		/* the answer is overdue */
 	uint64_t		 in_id;		/* inbound stream waiting */
 	char			 sid[64];
 	char			 key[DB_KEY_LEN + 1];
@@ -187,17 +189,43 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	s2s_mgr_connect(r);
 }
 
+static void
+s2s_mgr_verify_free(struct s2s_route *r, struct s2s_verify *v)
+{
+	TAILQ_REMOVE(&r->verifies, v, entry);
+	event_free(v->timer);
+	free(v);
+}
+
+/* XEP-0220 2.5: a verification the authoritative server never answers. */
+static void
+s2s_mgr_verify_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct s2s_verify	*v = arg;
+	struct s2s_route	*r = v->route;
+	uint64_t		 in_id = v->in_id;
+
+	log_info("route %s -> %s: no answer to db:verify in %d s", r->local,
+	    r->remote, S2S_HANDSHAKE_SECS);
+	s2s_mgr_verify_free(r, v);
+	s2s_in_verified(in_id, r->local, r->remote, -1, "remote-server-timeout");
+}
+
 void
 s2s_mgr_verify(const char *local, const char *remote, const char *sid,
     const char *key, uint64_t in_id)
 {
 	struct s2s_route	*r = s2s_mgr_find(local, remote, 1);
 	struct s2s_verify	*v;
+	struct timeval		 tv = { S2S_HANDSHAKE_SECS, 0 };
 
 	TAILQ_FOREACH(v, &r->verifies, entry)
 		if (v->in_id == in_id && strcmp(v->sid, sid) == 0)
 			return;		/* S2S 4.38: one per stream id */
 	v = xcalloc(1, sizeof(*v));
+	v->route = r;
+	v->timer = evtimer_new(server->base, s2s_mgr_verify_timeout, v);
+	evtimer_add(v->timer, &tv);
 	v->in_id = in_id;
 	snprintf(v->sid, sizeof(v->sid), "%s", sid);
 	snprintf(v->key, sizeof(v->key), "%s", key);
@@ -334,12 +362,13 @@ s2s_mgr_stream_failed(struct s2s_route *r, const struct s2s_failure *f)
 	s2s_mgr_give_back(r, f, next);
 	/* S2S 4.24: the inbound streams waiting hear it as a dialback error */
 	while ((v = TAILQ_FIRST(&r->verifies)) != NULL) {
-		TAILQ_REMOVE(&r->verifies, v, entry);
-		s2s_in_verified(v->in_id, r->local, r->remote, -1,
+		uint64_t	 in_id = v->in_id;
+
+		s2s_mgr_verify_free(r, v);
+		s2s_in_verified(in_id, r->local, r->remote, -1,
 		    strcmp(f->stage, "dns") == 0 ? "remote-server-not-found" :
 		    strcmp(f->stage, "connect") == 0 ? "remote-connection-failed" :
 		    "remote-server-timeout");
-		free(v);
 	}
 }
 
@@ -368,6 +397,7 @@ s2s_mgr_verify_answer(struct s2s_route *r, const char *id, int valid,
     const char *cond)
 {
 	struct s2s_verify	*v;
+	uint64_t		 in_id;
 
 	TAILQ_FOREACH(v, &r->verifies, entry)
 		if (v->sent && strcmp(v->sid, id) == 0)
@@ -378,9 +408,9 @@ s2s_mgr_verify_answer(struct s2s_route *r, const char *id, int valid,
 		    r->local, r->remote, id);
 		return;
 	}
-	TAILQ_REMOVE(&r->verifies, v, entry);
-	s2s_in_verified(v->in_id, r->local, r->remote, valid, cond);
-	free(v);
+	in_id = v->in_id;
+	s2s_mgr_verify_free(r, v);
+	s2s_in_verified(in_id, r->local, r->remote, valid, cond);
 }
 
 void
@@ -416,10 +446,8 @@ s2s_mgr_shutdown(void)
 	while ((r = TAILQ_FIRST(&s2s_routes)) != NULL) {
 		TAILQ_REMOVE(&s2s_routes, r, entry);
 		s2s_mgr_give_back(r, &f, (int64_t)time(NULL));
-		while ((v = TAILQ_FIRST(&r->verifies)) != NULL) {
-			TAILQ_REMOVE(&r->verifies, v, entry);
-			free(v);
-		}
+		while ((v = TAILQ_FIRST(&r->verifies)) != NULL)
+			s2s_mgr_verify_free(r, v);
 		free(r->local);
 		free(r->remote);
 		free(r);

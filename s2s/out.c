@@ -48,6 +48,7 @@
 #include "xmalloc.h"
 
 #define S2S_OUT_CONNECT_SECS	10
+#define S2S_OUT_KEEPALIVE_SECS	300	/* S2S 1.20: not more often */
 
 enum s2s_out_state {
 	S2S_OUT_RESOLVE,
@@ -75,6 +76,7 @@ struct s2s_out {
 	int			 failed;	/* reported to the route */
 	int			 direct_tls;	/* this target: TLS first */
 	int			 sasl_refused;	/* EXTERNAL failed: dialback */
+	time_t			 last_used;	/* last stanza written */
 	char			 peer_why[400];	/* peer's refusal, for errors */
 };
 
@@ -412,6 +414,16 @@ s2s_out_dialback(struct s2s_stream *st, const struct el *el)
 	}
 }
 
+/* READY: wake for the next keepalive or the idle close, whichever first. */
+static void
+s2s_out_ready_timer(struct s2s_stream *st)
+{
+	long long	 idle = server->conf->idle_timeout;
+
+	s2s_stream_timer(st, idle < S2S_OUT_KEEPALIVE_SECS ? (int)idle :
+	    S2S_OUT_KEEPALIVE_SECS);
+}
+
 static void
 s2s_out_ready(struct s2s_stream *st, const char *how)
 {
@@ -420,7 +432,8 @@ s2s_out_ready(struct s2s_stream *st, const char *how)
 	s2s_log(st, LOG_L_INFO, "%s verified pair=%s/%s%s%s", how, st->local,
 	    st->remote, st->tls_desc[0] ? " tls=" : "", st->tls_desc);
 	s2s_out_enter(st, S2S_OUT_READY);
-	s2s_stream_timer(st, (int)server->conf->idle_timeout);
+	s2s_out(st)->last_used = time(NULL);
+	s2s_out_ready_timer(st);
 	s2s_mgr_stream_ready(s2s_out(st)->route);
 }
 
@@ -560,7 +573,14 @@ s2s_out_timeout(struct s2s_stream *st)
 		s2s_out_try_next(st);
 		break;
 	case S2S_OUT_READY:
-		s2s_out_close(st, "idle");
+		if (time(NULL) - out->last_used >= server->conf->idle_timeout) {
+			s2s_out_close(st, "idle");
+			break;
+		}
+		/* S2S 1.20: one space between elements keeps NATs and peers
+		 * from dropping a quiet stream */
+		s2s_stream_send_raw(st, " ", 1);
+		s2s_out_ready_timer(st);
 		break;
 	default:
 		s2s_out_fail(st, "timeout", "remote-server-timeout", 0,
@@ -668,6 +688,7 @@ s2s_out_start(struct s2s_route *route)
 	struct s2s_stream	*st;
 	struct s2s_out		*out;
 	char			 alabel[JID_PART_MAX + 1];
+	const char		*name;
 
 	if ((st = s2s_stream_new(-1, S2S_DIR_OUT, &s2s_out_ops, "-", NULL, 0)) ==
 	    NULL)
@@ -679,12 +700,13 @@ s2s_out_start(struct s2s_route *route)
 	s2s_out_enter(st, S2S_OUT_RESOLVE);
 	if (s2s_out_static(st, st->remote))
 		return st;
-	if (jid_domain_alabel(st->remote, alabel, sizeof(alabel)) == NULL) {
+	if ((name = jid_domain_alabel(st->remote, alabel, sizeof(alabel))) ==
+	    NULL) {
 		s2s_out_fail(st, "dns", "remote-server-not-found", 1,
 		    "%s has no DNS form", st->remote);
 		return st;
 	}
-	out->dns = dns_resolve_peer(s2s_out_dns, alabel, s2s_out_resolved, st);
+	out->dns = dns_resolve_peer(s2s_out_dns, name, s2s_out_resolved, st);
 	return st;
 }
 
@@ -693,8 +715,7 @@ s2s_out_write(struct s2s_stream *st, const struct el *el)
 {
 	s2s_stream_send(st, el);
 	st->nout++;
-	/* idle means nothing sent for a while */
-	s2s_stream_timer(st, (int)server->conf->idle_timeout);
+	s2s_out(st)->last_used = time(NULL);
 }
 
 int

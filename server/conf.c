@@ -30,6 +30,7 @@ enum conf_kind {
 	CK_LISTEN,	/* struct conf_addr, port required */
 	CK_RESOLVER,	/* struct conf_addr, port 53 by default */
 	CK_ROUTE,	/* struct conf_route: DOMAIN HOST:PORT */
+	CK_TLSDOM,	/* struct conf_tlsdom: DOMAIN CERT KEY */
 };
 
 #define CK_REPEAT	0x1
@@ -58,6 +59,9 @@ static const struct conf_key conf_keys[] = {
 	    "PEM certificate chain for the hosted domains." },
 	{ "tls_key", CK_PATH, 0, OFF(tls_key), NULL, 0, 0,
 	    "PEM private key for tls_certificate." },
+	{ "tls_domain", CK_TLSDOM, CK_REPEAT, OFF(tls_domains), NULL, 0, 0,
+	    "DOMAIN CERT KEY: a certificate for one hosted domain, chosen by SNI "
+	    "and the stream's to (repeatable)." },
 	{ "tls_ca_file", CK_PATH, 0, OFF(tls_ca_file), NULL, 0, 0,
 	    "PEM CA certificates to verify peers with. Default: the system's store." },
 	{ "require_encryption", CK_BOOL, 0, OFF(require_encryption), "yes", 0, 0,
@@ -342,6 +346,27 @@ conf_set(struct conf_ctx *cx, struct conf *c, const struct conf_key *k,
 		}
 		*(struct conf_addr *)conf_arr_add(field, sizeof(a)) = a;
 		return;
+	case CK_TLSDOM:
+		{
+			char			*f[3], *save = NULL;
+			struct conf_tlsdom	*t;
+			int			 nf = 0;
+
+			for (sp = strtok_r(v, " \t", &save); sp != NULL && nf < 3;
+			    sp = strtok_r(NULL, " \t", &save))
+				f[nf++] = sp;
+			if (nf != 3 || sp != NULL) {
+				conf_error(cx, k->name, "expected DOMAIN CERT KEY");
+				return;
+			}
+			if (conf_domain(cx, k->name, f[0], &d) == -1)
+				return;
+			t = conf_arr_add(field, sizeof(*t));
+			t->domain = d;
+			t->cert = conf_path(cx, f[1]);
+			t->key = conf_path(cx, f[2]);
+		}
+		return;
 	case CK_ROUTE:
 		if ((sp = strpbrk(v, " \t")) == NULL) {
 			conf_error(cx, k->name, "expected DOMAIN HOST:PORT");
@@ -472,10 +497,12 @@ conf_parse(const char *path, const char *buf, size_t len,
 		conf_error(&cx, NULL, "no domain configured (add a \"domain\" line)");
 	if ((c->tls_certificate == NULL) != (c->tls_key == NULL))
 		conf_error(&cx, NULL, "tls_certificate and tls_key go together");
-	else if (c->tls_certificate == NULL && c->require_encryption)
+	else if (c->tls_certificate == NULL && c->tls_domains.n == 0 &&
+	    c->require_encryption)
 		conf_error(&cx, NULL, "require_encryption is yes (the default): "
 		    "set tls_certificate and tls_key, or require_encryption no");
-	if (c->tls_certificate == NULL && (c->secure_auth || c->listens_tls.n))
+	if (c->tls_certificate == NULL && c->tls_domains.n == 0 &&
+	    (c->secure_auth || c->listens_tls.n))
 		conf_error(&cx, NULL, "secure_auth and listen_tls need "
 		    "tls_certificate and tls_key");
 	if (cx.errors) {
@@ -532,6 +559,12 @@ conf_free(struct conf *c)
 		return;
 	for (i = 0; i < c->domains.n; i++)
 		free(CONF_DOMAIN(c, i));
+	for (i = 0; i < c->tls_domains.n; i++) {
+		free(CONF_TLSDOM(c, i)->domain);
+		free(CONF_TLSDOM(c, i)->cert);
+		free(CONF_TLSDOM(c, i)->key);
+	}
+	free(c->tls_domains.v);
 	for (i = 0; i < c->routes.n; i++) {
 		free(CONF_ROUTE(c, i)->domain);
 		free(CONF_ROUTE(c, i)->host);

@@ -30,6 +30,11 @@ struct conf_route {
 	int		 port;
 };
 
+struct conf_tlsdom {
+	char		*domain;	/* a hosted domain, prepared */
+	char		*cert, *key;	/* paths */
+};
+
 struct conf_arr {
 	void		*v;
 	size_t		 n;
@@ -43,6 +48,7 @@ struct conf {
 	char		*tls_certificate;
 	char		*tls_key;
 	char		*tls_ca_file;
+	struct conf_arr	 tls_domains;		/* struct conf_tlsdom */
 	struct conf_arr	 listens_tls;		/* struct conf_addr */
 	int		 require_encryption;
 	int		 secure_auth;
@@ -59,6 +65,7 @@ struct conf {
 #define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])
 #define CONF_LISTEN(c, i)	(&((struct conf_addr *)(c)->listens.v)[i])
 #define CONF_LISTEN_TLS(c, i)	(&((struct conf_addr *)(c)->listens_tls.v)[i])
+#define CONF_TLSDOM(c, i)	(&((struct conf_tlsdom *)(c)->tls_domains.v)[i])
 #define CONF_ROUTE(c, i)	(&((struct conf_route *)(c)->routes.v)[i])
 #define CONF_RESOLVER(c, i)	(&((struct conf_addr *)(c)->resolvers.v)[i])
 

@@ -142,19 +142,30 @@ xfed_tls_warn(const char *domain, const char *msg, void *arg)
 static struct tls_ctx *
 xfed_tls(const struct conf *c)
 {
-	struct tls_ctx	*t;
-	const char	*errstr;
+	struct tls_ctx		*t;
+	struct conf_tlsdom	*d;
+	const char		*errstr;
+	size_t			 i;
 
-	if (c->tls_certificate == NULL)
+	if (c->tls_certificate == NULL && c->tls_domains.n == 0)
 		return NULL;
 	if ((t = tls_ctx_new(c->tls_ca_file)) == NULL)
 		fatalx("TLS: cannot create a context (tls_ca_file %s?)",
 		    c->tls_ca_file ? c->tls_ca_file : "-");
-	if (tls_ctx_add_cert(t, NULL, c->tls_certificate, c->tls_key,
-	    &errstr) == -1) {
+	if (c->tls_certificate != NULL && tls_ctx_add_cert(t, NULL,
+	    c->tls_certificate, c->tls_key, &errstr) == -1) {
 		log_warnx("%s", errstr);
 		tls_ctx_free(t);
 		return NULL;
+	}
+	for (i = 0; i < c->tls_domains.n; i++) {
+		d = CONF_TLSDOM(c, i);
+		if (tls_ctx_add_cert(t, d->domain, d->cert, d->key,
+		    &errstr) == -1) {
+			log_warnx("%s", errstr);
+			tls_ctx_free(t);
+			return NULL;
+		}
 	}
 	tls_ctx_check_names(t, (const char *const *)c->domains.v, c->domains.n,
 	    xfed_tls_warn, NULL);
@@ -262,7 +273,8 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		if (c->dialback_secret != NULL)
 			db_set_secret(c->dialback_secret);
 		/* S2S issue: new certificates, established streams untouched */
-		if (server->tls != NULL && c->tls_certificate != NULL) {
+		if (server->tls != NULL && (c->tls_certificate != NULL ||
+		    c->tls_domains.n > 0)) {
 			struct tls_ctx	*t = xfed_tls(c);
 
 			if (t != NULL) {
@@ -352,8 +364,9 @@ main(int argc, char **argv)
 	store_set_batch_cb(server->store, xfed_batch_opened, NULL);
 	xfed_secret();
 	server->tls = xfed_tls(xfed_conf);
-	if (xfed_conf->tls_certificate != NULL && server->tls == NULL)
-		fatalx("cannot load tls_certificate/tls_key");
+	if ((xfed_conf->tls_certificate != NULL || xfed_conf->tls_domains.n) &&
+	    server->tls == NULL)
+		fatalx("cannot load the TLS certificates");
 	if ((xfed_dns = dns_new(xfed_base, xfed_conf->resolvers.v,
 	    xfed_conf->resolvers.n, &errstr)) == NULL)
 		fatalx("resolver: %s", errstr);

@@ -72,14 +72,17 @@ echo "$r" | grep -q "Verify return code: 0 (ok)"
 check s_client_verifies [ $? = 0 ]
 down
 
-# 2. certificates nobody here trusts: dialback over TLS (S2S 11.5)
-conf "$T/x" x.test "$PX" y.test "$PY_" x "tls_ca_file $T/pki/other.pem"
-conf "$T/y" y.test "$PY_" x.test "$PX" y "tls_ca_file $T/pki/other.pem"
+# 2. self-signed certificates: dialback over TLS (S2S 11.5)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days 2 -subj /CN=y.test -addext subjectAltName=DNS:y.test \
+    -keyout "$T/pki/yself.key" -out "$T/pki/yself.pem" 2>/dev/null
+conf "$T/x" x.test "$PX" y.test "$PY_" self "tls_ca_file $T/pki/ca.pem"
+conf "$T/y" y.test "$PY_" x.test "$PX" yself "tls_ca_file $T/pki/ca.pem"
 up || { fail tls_start2 "xfed did not start"; exit 1; }
 xctl send xu yu@y.test 'dialback over TLS' > /dev/null
 check dialback_tls_delivered wait_for 20 inbox_has "$T/y/xfed.conf" 'dialback over TLS'
 check dialback_tls_logged grep -q "out#.*dialback verified pair=x.test/y.test tls=TLSv1" "$T/x/xfed.log"
-check cert_not_verified_logged grep -q "peer certificate not verified" "$T/y/xfed.log"
+check cert_not_verified_logged grep -q "peer certificate not verified: self-signed" "$T/y/xfed.log"
 down
 
 # 3. require_encryption on x, no TLS at all on y: nothing is exchanged
@@ -107,5 +110,48 @@ check secure_auth_name_logged grep -q "name mismatch" "$T/y/xfed.log"
 ! inbox_has "$T/y/xfed.conf" 'wrong name'
 check secure_auth_nothing_stored [ $? = 0 ]
 echo "# x outbox: $(row_error xctl)"
+down
+
+# 5. direct TLS (XEP-0368): x finds y through _xmpps-server._tcp only; y
+# serves y.test from a tls_domain certificate; then y's certificate is
+# replaced and SIGHUP makes new connections use it.
+PT=$(free_port)
+PD=$(free_port)
+dnsmasq -k --port="$PD" --listen-address=127.0.0.1 --bind-interfaces \
+    --no-resolv --no-hosts --conf-file=/dev/null --user=root \
+    --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-queries \
+    --local=/test/ \
+    --srv-host=_xmpps-server._tcp.y.test,ytls.test,$PT,0,5 \
+    --host-record=ytls.test,127.0.0.1 2> "$T/dnsmasq.err" &
+T_PIDS="$T_PIDS $!"
+check dnsmasq_up wait_for 10 test -s "$T/dnsmasq.pid"
+conf "$T/x" x.test "$PX" other.test 1 x "tls_ca_file $T/pki/ca.pem" \
+    "resolver 127.0.0.1:$PD"
+conf "$T/y" y.test "$PY_" x.test "$PX" wrong "tls_ca_file $T/pki/ca.pem" \
+    "tls_domain y.test $T/pki/y.pem $T/pki/y.key" "listen_tls 127.0.0.1:$PT"
+up || { fail tls_start5 "xfed did not start"; exit 1; }
+check listen_tls_logged grep -q "listening on 127.0.0.1:$PT (direct TLS)" "$T/y/xfed.log"
+xctl send xu yu@y.test 'direct TLS' > /dev/null
+check direct_tls_delivered wait_for 20 inbox_has "$T/y/xfed.conf" 'direct TLS'
+check direct_tls_connected grep -q "connected (direct TLS)" "$T/x/xfed.log"
+check direct_tls_external grep -q "SASL EXTERNAL verified pair=x.test/y.test" "$T/x/xfed.log"
+check srv_xmpps_queried grep -q "_xmpps-server._tcp.y.test" "$T/dnsmasq.log"
+serial() {
+	echo | timeout 10 openssl s_client -connect 127.0.0.1:$PT -servername y.test \
+	    -alpn xmpp-server 2>/dev/null | openssl x509 -noout -serial 2>/dev/null
+}
+s1=$(serial)
+cp "$T/pki/x.pem" "$T/pki/y.pem.new"	# any other CA-signed certificate
+cp "$T/pki/y.pem" "$T/pki/y.pem.old"
+openssl req -new -key "$T/pki/y.key" -subj /CN=y.test -out "$T/pki/y2.csr" 2>/dev/null
+printf 'subjectAltName=DNS:y.test\nextendedKeyUsage=serverAuth,clientAuth\n' > "$T/pki/y2.ext"
+openssl x509 -req -in "$T/pki/y2.csr" -CA "$T/pki/ca.pem" -CAkey "$T/pki/ca.key" \
+    -set_serial 4242 -days 2 -extfile "$T/pki/y2.ext" -out "$T/pki/y.pem" 2>/dev/null
+kill -HUP "$PIDY"
+check sighup_tls_reloaded wait_for 10 grep -q "TLS certificates reloaded" "$T/y/xfed.log"
+s2=$(serial)
+echo "# serial before $s1, after $s2"
+check sighup_new_certificate [ -n "$s1" ] && [ "$s2" = "serial=1092" ]
+check sighup_streams_kept kill -0 "$PIDY"
 down
 t_exit
