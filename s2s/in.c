@@ -381,6 +381,9 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 	}
 	if (el_is(el, EL_NS_DIALBACK, NULL))
 		s2s_in_dialback(st, el);
+	else if (el_is(el, EL_NS_STREAMS, "error"))
+		/* S2S 1.28: the receiver of a stream error closes, silently */
+		s2s_stream_close(st, "peer sent a stream error");
 	else
 		s2s_stream_error(st, "unsupported-stanza-type", NULL);
 	el_free(el);
