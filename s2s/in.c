@@ -109,7 +109,7 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 		s2s_stream_error(st, "not-well-formed", "second stream header");
 		return;
 	}
-	if (db_stream_id(st->sid, sizeof(st->sid)) == -1) {
+	if (db_stream_id(st->sid, S2S_SID_LEN + 1) == -1) {
 		el_free(hdr);
 		s2s_stream_error(st, "internal-server-error", NULL);
 		return;
