@@ -31,8 +31,9 @@ lab_case "lab up (plain)" lab_up plain || exit 1
 lab_case "user alice@p.test" lab_user p.test alice alice-pw || exit 1
 lab_case "user bob@e.test" lab_user e.test bob bob-pw || exit 1
 
-# xfed as x.test: peers through DNS only (the lab's dnsmasq, asked directly
-# by c-ares), dialback without TLS.
+# xfed as x.test: peers through DNS only, dialback without TLS.  c-ares
+# would also find the lab's dnsmasq through the namespace's resolv.conf
+# (`ip netns exec` mounts it); `resolver` says so explicitly.
 XD=$LAB_DIR/xfed
 mkdir -p "$XD"
 cat > "$XD/xfed.conf" <<CONF
@@ -107,8 +108,8 @@ print("intact:", row["xml"])' "$1" "$2" "$EXT"
 # peer DOMAIN IP USER PASSWORD: the whole exchange with one peer.
 peer() {
 	local d=$1 ip=$2 u=$3 pw=$4 jid=$3@$1 pid rc id row mark t0
-	local body="a < b & c > d \"q\" é ü 日本 ✓ from $u"
-	local xbody="a &lt; b &amp; c &gt; d \"q\" é ü 日本 ✓ from $u"
+	local body="a < b & c > d \"q\" é ü 日本 ✓ 🎉 from $u"
+	local xbody="a &lt; b &amp; c &gt; d \"q\" é ü 日本 ✓ 🎉 from $u"
 	local reply="hello $u from nat: <&> \"ok\" é 日本"
 	local dq=${d//./\\.}
 	t0=$(lab_now_ms)
@@ -126,7 +127,7 @@ peer() {
 	pid=$!
 
 	# 1. the message lands in the inbox with its payload intact
-	if row=$(wait_row "$jid"); then
+	if row=$(bounded $LAB_TIMEOUT inbox_from "$jid"); then
 		lab_case "$d: message from $jid in nat's inbox, payload intact" \
 		    payload_intact "$row" "$body"
 	else
@@ -204,14 +205,6 @@ bounded() {
 	done
 }
 
-# wait_row JID: inbox_from JID, waiting for it (bounded).
-wait_row() {
-	local end=$(( $(lab_now_ms) + LAB_TIMEOUT * 1000 ))
-	until inbox_from "$1"; do
-		[ "$(lab_now_ms)" -ge "$end" ] && return 1
-		sleep 0.05
-	done
-}
 
 peer $LAB_P $LAB_P_IP alice alice-pw
 peer $LAB_E $LAB_E_IP bob bob-pw
