@@ -152,7 +152,7 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 		s2s_stream_error(st, "not-well-formed", "second stream header");
 		return;
 	}
-	if (db_stream_id(st->sid, sizeof(st->sid)) == -1) {
+	if (db_stream_id(st->sid, S2S_SID_LEN + 1) == -1) {
 		el_free(hdr);
 		s2s_stream_error(st, "internal-server-error", NULL);
 		return;
@@ -543,6 +543,9 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 		s2s_in_starttls(st);
 	else if (el_is(el, NS_SASL, NULL))
 		s2s_in_sasl(st, el);
+	else if (el_is(el, EL_NS_STREAMS, "error"))
+		/* S2S 1.28: the receiver of a stream error closes, silently */
+		s2s_stream_close(st, "peer sent a stream error");
 	else
 		s2s_stream_error(st, "unsupported-stanza-type", NULL);
 	el_free(el);

@@ -700,6 +700,7 @@ s2s_out_start(struct s2s_route *route)
 	s2s_out_enter(st, S2S_OUT_RESOLVE);
 	if (s2s_out_static(st, st->remote))
 		return st;
+	/* an ASCII domain comes back as is, without touching alabel */
 	if ((name = jid_domain_alabel(st->remote, alabel, sizeof(alabel))) ==
 	    NULL) {
 		s2s_out_fail(st, "dns", "remote-server-not-found", 1,

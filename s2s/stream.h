@@ -32,6 +32,7 @@ struct xml_parser;
 #define NS_SASL		"urn:ietf:params:xml:ns:xmpp-sasl"
 
 #define S2S_SID_LEN	24	/* stream id characters, [A-Za-z0-9] */
+#define S2S_SID_MAX	128	/* longest peer stream id kept (Prosody: UUIDs) */
 #define S2S_HANDSHAKE_SECS	30	/* S2S 10.11: TLS + auth within 30 s */
 #define S2S_CLOSE_SECS		5	/* waiting for the peer's </stream> */
 
@@ -80,7 +81,7 @@ struct s2s_stream {
 	struct event		*timer;
 	char			*local;		/* our domain, NULL until known */
 	char			*remote;	/* peer domain, NULL until known */
-	char			 sid[S2S_SID_LEN + 1];
+	char			 sid[S2S_SID_MAX + 1];	/* ours or the peer's */
 	char			 addr[64];	/* peer address, [v6]:port */
 	time_t			 opened;
 	uint64_t		 nin, nout;	/* stanzas */

@@ -15,6 +15,8 @@ Each STEP is one argument: a verb and its words, split like a shell line.
   send JID TEXT...            chat message
   wait-message JID [TEXT...]  wait for (and consume) a message from JID, with
                               that body if given; earlier arrivals count
+                              (an error message reads "[error COND] BODY",
+                              BODY only if the error echoed one)
   subscribe JID               presence type=subscribe
   approve JID                 presence type=subscribed
   approve-all                 approve every request, pending and future
@@ -89,6 +91,9 @@ class Client(slixmpp.ClientXMPP):
         on("session_start", self._session_start)
         on("presence", self._presence)
         on("message", self._message)
+        # slixmpp raises "message" only for a message with a body, and
+        # "message_error" for every error, with or without one.
+        on("message_error", self._message_error)
         on("roster_update", lambda _: self._changed())
         on("failed_auth", lambda _: self._no_session(
             "authentication failed (password? account?)"))
@@ -138,13 +143,15 @@ class Client(slixmpp.ClientXMPP):
         self._changed()
 
     def _message(self, msg):
-        if msg["type"] == "error":
-            self.inbox.append([msg["from"].bare, "[error %s] %s" % (
-                msg["error"]["condition"], msg["body"])])
-        elif msg["body"]:
-            self.inbox.append([msg["from"].bare, msg["body"]])
-        else:
+        if msg["type"] == "error" or not msg["body"]:
             return
+        self.inbox.append([msg["from"].bare, msg["body"]])
+        self._changed()
+
+    def _message_error(self, msg):
+        # "[error COND]", then the body if the error echoed one
+        self.inbox.append([msg["from"].bare, " ".join(filter(None, (
+            "[error %s]" % msg["error"]["condition"], msg["body"])))])
         self._changed()
 
     async def until(self, test, what):
