@@ -489,6 +489,7 @@ s2s_out_start(struct s2s_route *route)
 	struct s2s_stream	*st;
 	struct s2s_out		*out;
 	char			 alabel[JID_PART_MAX + 1];
+	const char		*dname;
 
 	if ((st = s2s_stream_new(-1, S2S_DIR_OUT, &s2s_out_ops, "-")) == NULL)
 		return NULL;
@@ -499,12 +500,13 @@ s2s_out_start(struct s2s_route *route)
 	s2s_out_enter(st, S2S_OUT_RESOLVE);
 	if (s2s_out_static(st, st->remote))
 		return st;
-	if (jid_domain_alabel(st->remote, alabel, sizeof(alabel)) == NULL) {
+	if ((dname = jid_domain_alabel(st->remote, alabel,
+	    sizeof(alabel))) == NULL) {
 		s2s_out_fail(st, "dns", "remote-server-not-found", 1,
 		    "%s has no DNS form", st->remote);
 		return st;
 	}
-	out->dns = dns_resolve_peer(s2s_out_dns, alabel, s2s_out_resolved, st);
+	out->dns = dns_resolve_peer(s2s_out_dns, dname, s2s_out_resolved, st);
 	return st;
 }
 
