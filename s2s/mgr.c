@@ -58,6 +58,10 @@ struct s2s_route {
 	int			 failures;
 	int64_t			 backoff_until;
 	char			 last_error[256];
+	/* the failure that started the backoff, for rows deferred by it */
+	char			 last_stage[16];
+	char			 last_cond[48];
+	char			 last_text[256];
 };
 
 static TAILQ_HEAD(, s2s_route)	 s2s_routes = TAILQ_HEAD_INITIALIZER(s2s_routes);
@@ -157,10 +161,11 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 		/* S2S issue: no DNS and connect per stanza while backing off */
 		el_free(stanza);
 		if (outbox_id != 0) {
+			/* the row shows the failure that holds it back */
 			memset(&f, 0, sizeof(f));
-			f.stage = "backoff";
-			f.text = r->last_error;
-			f.cond = "remote-server-timeout";
+			f.stage = r->last_stage;
+			f.text = r->last_text;
+			f.cond = r->last_cond;
 			s2s_mgr.done(outbox_id, S2S_RETRY, r->backoff_until, &f);
 		} else
 			log_info("route %s -> %s: dropped a stanza while backing "
@@ -328,6 +333,9 @@ s2s_mgr_stream_failed(struct s2s_route *r, const struct s2s_failure *f)
 	r->backoff_until = next;
 	snprintf(r->last_error, sizeof(r->last_error), "%s: %s", f->stage,
 	    f->text);
+	snprintf(r->last_stage, sizeof(r->last_stage), "%s", f->stage);
+	snprintf(r->last_cond, sizeof(r->last_cond), "%s", f->cond);
+	snprintf(r->last_text, sizeof(r->last_text), "%s", f->text);
 	log_info("route %s -> %s: %s (failure %d, retry in %llds)", r->local,
 	    r->remote, r->last_error, r->failures,
 	    (long long)(next - time(NULL)));
