@@ -117,7 +117,7 @@ outbox_init(void)
 
 	memset(&mc, 0, sizeof(mc));
 	mc.done = outbox_done;
-	mc.backoff_min_secs = 5;
+	mc.backoff_min_secs = (int)server->conf->outbound_backoff_min;
 	mc.backoff_max_secs = 3600;
 	s2s_mgr_init(&mc);
 }
