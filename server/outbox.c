@@ -2,9 +2,10 @@
  * server/outbox.c: outbox rows in and out of the daemon. A row is read
  * when due (state queued, next_attempt passed), turned into a stanza and
  * routed; the outbound manager later says sent, retry at a time, or
- * failed. A retry that would fall after created + outbound_retry_for fails
- * the row instead, with the stanza error of its last failure; so does a
- * permanent failure at once. Stanza ids we make are "xfed-ROWID", which is
+ * failed. A retry that would fall after created + outbound_retry_for is
+ * moved to that deadline, and a failure at or after it fails the row, with
+ * the stanza error of its last failure; so does a permanent failure at
+ * once. Stanza ids we make are "xfed-ROWID", which is
  * how a peer's error stanza finds its row again.
  */
 #include <stdio.h>
@@ -258,7 +259,7 @@ void
 outbox_done(int64_t id, enum s2s_result res, int64_t next,
     const struct s2s_failure *f)
 {
-	int64_t	 created = outbox_remove(id);
+	int64_t	 created = outbox_remove(id), deadline;
 
 	if (created == -1)
 		log_warnx("outbox: verdict for row %lld, which is not in flight",
@@ -271,10 +272,14 @@ outbox_done(int64_t id, enum s2s_result res, int64_t next,
 			    store_errstr(server->store));
 		return;
 	case S2S_RETRY:
-		if (created != -1 &&
-		    next > created + server->conf->outbound_retry_for) {
-			outbox_fail(id, f->stage, f->cond, f->text);
-			return;
+		deadline = created + server->conf->outbound_retry_for;
+		if (created != -1 && next > deadline) {
+			/* the last try is at the deadline, not a backoff early */
+			if ((int64_t)time(NULL) >= deadline) {
+				outbox_fail(id, f->stage, f->cond, f->text);
+				return;
+			}
+			next = deadline;
 		}
 		if (store_outbox_retry(server->store, id, next, f->stage,
 		    f->text) == -1)
