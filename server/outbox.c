@@ -5,8 +5,9 @@
  * failed. A retry that would fall after created + outbound_retry_for is
  * moved to that deadline, and a failure at or after it fails the row, with
  * the stanza error of its last failure; so does a permanent failure at
- * once. Stanza ids we make are "xfed-ROWID", which is
- * how a peer's error stanza finds its row again.
+ * once. A row waiting for its retry time goes at once when the outbound
+ * manager wakes it (its domain is reachable again). Stanza ids we make are
+ * "xfed-ROWID", which is how a peer's error stanza finds its row again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,7 @@ outbox_init(void)
 
 	memset(&mc, 0, sizeof(mc));
 	mc.done = outbox_done;
+	mc.wake = outbox_wake;
 	mc.backoff_min_secs = (int)server->conf->outbound_backoff_min;
 	mc.backoff_max_secs = 3600;
 	s2s_mgr_init(&mc);
@@ -204,6 +206,28 @@ outbox_row(void *arg, const struct store_outbox *o)
 	(*n)++;
 	router_send(el, o->id);
 	return 0;
+}
+
+static int
+outbox_wake_row(void *arg, const struct store_outbox *o)
+{
+	/* sent, failed or changed meanwhile: nothing to do */
+	if (o->state != STORE_OUT_QUEUED)
+		return 0;
+	return outbox_row(arg, o);
+}
+
+void
+outbox_wake(int64_t id)
+{
+	int	 n = 0;
+
+	if (server->stopping || outbox_find(id) != NULL)
+		return;
+	if (store_outbox_get(server->store, id, outbox_wake_row, &n) == -1 &&
+	    store_errcode(server->store) != STORE_E_NOTFOUND)
+		log_warnx("outbox: row %lld: %s", (long long)id,
+		    store_errstr(server->store));
 }
 
 void
