@@ -134,38 +134,6 @@ check nxdomain_looked_up_again [ "$(dns_queries nx.test)" -ge 3 ]
 check outbox_cli_shows_failed sh -c "'$XFED_BUILD/xfedctl' -c '$D/xfed.conf' outbox |
     grep -q failed"
 
-# a stanza xfed makes itself (here a service-unavailable answer) for a
-# peer that went away is dropped with a log line; the outbox never sees it
-nrows=$(q "$D" "SELECT count(*) FROM outbox")
-cat > "$T/gone.py" <<'PY'
-import sys, time
-sys.path.insert(0, sys.argv[1] + "/tests/interop")
-import rawpeer
-pa, px = int(sys.argv[2]), int(sys.argv[3])
-auth = rawpeer.Authoritative("x.test", "127.0.0.1", px, "keys").start()
-st = rawpeer.open_stream("127.0.0.1", pa, to="a.localhost", frm="x.test")
-st.header()
-st.expect("features")
-print("outcome: %s" % rawpeer.dialback(st, "x.test", "a.localhost", auth))
-time.sleep(0.5)
-auth.stop()			# x.test's server goes away, with our stream to it
-time.sleep(1.0)
-msg = "<message from='eve@x.test' to='nobody@a.localhost' id='%s'><body>?</body></message>"
-st.send(msg % "g1")		# its error cannot be delivered: dropped
-time.sleep(0.3)
-st.send(msg % "g2")		# the same while x.test backs off
-time.sleep(0.5)
-st.close()
-PY
-$PY "$T/gone.py" "$XFED_SRC" "$PA" "$PX" > "$T/gone.out" 2>&1
-check generated_peer_verified grep -q "outcome: valid" "$T/gone.out"
-if wait_for 3 grep -q "route a.localhost -> x.test: dropped 1 stanza xfed made" "$D/xfed.log"
-then ok generated_dropped_logged
-else fail generated_dropped_logged "$(grep x.test "$D/xfed.log" | grep -v debug | tail -5)"; fi
-if wait_for 3 grep -q "route a.localhost -> x.test: dropped a stanza while backing off" "$D/xfed.log"
-then ok generated_dropped_in_backoff
-else fail generated_dropped_in_backoff "$(grep x.test "$D/xfed.log" | grep -v debug | tail -5)"; fi
-check generated_not_stored [ "$(q "$D" "SELECT count(*) FROM outbox")" = "$nrows" ]
 stop_xfed
 check deadline_xfed_stopped [ $? = 0 ]
 
@@ -199,6 +167,39 @@ check backoff_no_connect_per_row [ "$(grep -c "out#[0-9]* refused.test .*connect
 check backoff_no_lookup_per_row [ "$(dns_queries nx.test)" = "$dns0" ]
 check backoff_status sh -c "'$XFED_BUILD/xfedctl' -c '$D/xfed.conf' status |
     grep -q refused.test"
+
+# a stanza xfed makes itself (here a service-unavailable answer) for a
+# peer that went away is dropped with a log line; the outbox never sees it
+nrows=$(q "$D" "SELECT count(*) FROM outbox")
+cat > "$T/gone.py" <<'PY'
+import sys, time
+sys.path.insert(0, sys.argv[1] + "/tests/interop")
+import rawpeer
+pa, px = int(sys.argv[2]), int(sys.argv[3])
+auth = rawpeer.Authoritative("x.test", "127.0.0.1", px, "keys").start()
+st = rawpeer.open_stream("127.0.0.1", pa, to="a.localhost", frm="x.test")
+st.header()
+st.expect("features")
+print("outcome: %s" % rawpeer.dialback(st, "x.test", "a.localhost", auth))
+time.sleep(0.5)
+auth.stop()			# x.test's server goes away, with our stream to it
+time.sleep(1.0)
+msg = "<message from='eve@x.test' to='nobody@a.localhost' id='%s'><body>?</body></message>"
+st.send(msg % "g1")		# its error cannot be delivered: dropped
+time.sleep(0.3)
+st.send(msg % "g2")		# the same while x.test backs off
+time.sleep(0.5)
+st.close()
+PY
+$PY "$T/gone.py" "$XFED_SRC" "$PA" "$PX" > "$T/gone.out" 2>&1
+check generated_peer_verified grep -q "outcome: valid" "$T/gone.out"
+if wait_for 3 grep -q "route a.localhost -> x.test: dropped 1 stanza xfed made" "$D/xfed.log"
+then ok generated_dropped_logged
+else fail generated_dropped_logged "$(grep x.test "$D/xfed.log" | grep -v debug | tail -5)"; fi
+if wait_for 3 grep -q "route a.localhost -> x.test: dropped a stanza while backing off" "$D/xfed.log"
+then ok generated_dropped_in_backoff
+else fail generated_dropped_in_backoff "$(grep x.test "$D/xfed.log" | grep -v debug | tail -5)"; fi
+check generated_not_stored [ "$(q "$D" "SELECT count(*) FROM outbox")" = "$nrows" ]
 
 # b.localhost is down: its row backs off for 30 s; then B comes up and
 # talks to us first: the verified inbound stream ends the backoff and the
