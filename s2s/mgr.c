@@ -30,6 +30,7 @@
 #include "xmalloc.h"
 
 #define S2S_MGR_MEM_QUEUE_MAX	256	/* stanzas xfed made, per route */
+#define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
 
 struct s2s_qitem {
 	TAILQ_ENTRY(s2s_qitem)	 entry;
@@ -60,6 +61,13 @@ struct s2s_route {
 	int			 failures;
 	int64_t			 backoff_until;
 	char			 last_error[256];
+	/* the failure that started the backoff, for rows deferred by it */
+	char			 last_stage[16];
+	char			 last_cond[48];
+	char			 last_text[256];
+	/* rows given back to retry later; woken when the remote is back */
+	int64_t			*deferred;
+	size_t			 ndeferred;
 };
 
 static TAILQ_HEAD(, s2s_route)	 s2s_routes = TAILQ_HEAD_INITIALIZER(s2s_routes);
@@ -123,6 +131,38 @@ s2s_mgr_write(struct s2s_route *r, struct s2s_qitem *q)
 		free(q);
 }
 
+/* Remembers a row given back, so that it can go before its retry time. */
+static void
+s2s_mgr_defer(struct s2s_route *r, int64_t outbox_id)
+{
+	/* beyond the cap, rows simply wait for their retry time */
+	if (s2s_mgr.wake == NULL || r->ndeferred >= S2S_MGR_DEFERRED_MAX)
+		return;
+	if (r->deferred == NULL)
+		r->deferred = xreallocarray(NULL, S2S_MGR_DEFERRED_MAX,
+		    sizeof(*r->deferred));
+	r->deferred[r->ndeferred++] = outbox_id;
+}
+
+/* The remote is reachable again: rows waiting for a retry may go now. */
+static void
+s2s_mgr_wake(struct s2s_route *r)
+{
+	int64_t		*ids = r->deferred;
+	size_t		 i, n = r->ndeferred;
+
+	if (n == 0)
+		return;
+	/* waking may defer rows again: they go to a fresh list */
+	r->deferred = NULL;
+	r->ndeferred = 0;
+	log_info("route %s -> %s: retrying %zu deferred row%s now",
+	    r->local, r->remote, n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		s2s_mgr.wake(ids[i]);
+	free(ids);
+}
+
 static void
 s2s_mgr_connect(struct s2s_route *r)
 {
@@ -159,11 +199,13 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 		/* S2S issue: no DNS and connect per stanza while backing off */
 		el_free(stanza);
 		if (outbox_id != 0) {
+			/* the row shows the failure that holds it back */
 			memset(&f, 0, sizeof(f));
-			f.stage = "backoff";
-			f.text = r->last_error;
-			f.cond = "remote-server-timeout";
+			f.stage = r->last_stage;
+			f.text = r->last_text;
+			f.cond = r->last_cond;
 			s2s_mgr.done(outbox_id, S2S_RETRY, r->backoff_until, &f);
+			s2s_mgr_defer(r, outbox_id);
 		} else
 			log_info("route %s -> %s: dropped a stanza while backing "
 			    "off: %s", local, remote, r->last_error);
@@ -247,6 +289,8 @@ s2s_mgr_remote_alive(const char *local, const char *remote)
 		r->backoff_until = 0;
 		r->failures = 0;
 	}
+	if (r != NULL)
+		s2s_mgr_wake(r);
 }
 
 int
@@ -302,6 +346,7 @@ s2s_mgr_stream_ready(struct s2s_route *r)
 			r->nmem--;
 		s2s_mgr_write(r, q);
 	}
+	s2s_mgr_wake(r);
 }
 
 void
@@ -331,10 +376,12 @@ s2s_mgr_give_back(struct s2s_route *r, const struct s2s_failure *f,
 	}
 	while ((q = TAILQ_FIRST(&r->queue)) != NULL) {
 		TAILQ_REMOVE(&r->queue, q, entry);
-		if (q->outbox_id != 0)
+		if (q->outbox_id != 0) {
 			s2s_mgr.done(q->outbox_id, f->permanent ? S2S_FAILED :
 			    S2S_RETRY, next, f);
-		else
+			if (!f->permanent)
+				s2s_mgr_defer(r, q->outbox_id);
+		} else
 			dropped++;
 		s2s_mgr_item_free(r, q);
 	}
@@ -356,6 +403,9 @@ s2s_mgr_stream_failed(struct s2s_route *r, const struct s2s_failure *f)
 	r->backoff_until = next;
 	snprintf(r->last_error, sizeof(r->last_error), "%s: %s", f->stage,
 	    f->text);
+	snprintf(r->last_stage, sizeof(r->last_stage), "%s", f->stage);
+	snprintf(r->last_cond, sizeof(r->last_cond), "%s", f->cond);
+	snprintf(r->last_text, sizeof(r->last_text), "%s", f->text);
 	log_info("route %s -> %s: %s (failure %d, retry in %llds)", r->local,
 	    r->remote, r->last_error, r->failures,
 	    (long long)(next - time(NULL)));
@@ -448,6 +498,7 @@ s2s_mgr_shutdown(void)
 		s2s_mgr_give_back(r, &f, (int64_t)time(NULL));
 		while ((v = TAILQ_FIRST(&r->verifies)) != NULL)
 			s2s_mgr_verify_free(r, v);
+		free(r->deferred);
 		free(r->local);
 		free(r->remote);
 		free(r);

@@ -38,8 +38,16 @@ struct s2s_failure {
 typedef void	 s2s_done_cb(int64_t outbox_id, enum s2s_result, int64_t next,
 		    const struct s2s_failure *f);
 
+/*
+ * Called for an outbox row a route gave back with S2S_RETRY once the
+ * remote is reachable again before the row's retry time: the caller may
+ * hand it over again now.
+ */
+typedef void	 s2s_wake_cb(int64_t outbox_id);
+
 struct s2s_mgr_conf {
 	s2s_done_cb	*done;
+	s2s_wake_cb	*wake;		/* may be NULL */
 	int		 idle_secs;	/* close an unused outbound stream */
 	int		 backoff_min_secs;
 	int		 backoff_max_secs;

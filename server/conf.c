@@ -86,6 +86,9 @@ static const struct conf_key conf_keys[] = {
 	{ "outbound_retry_for", CK_SECONDS, 0, OFF(outbound_retry_for), "2d",
 	    1, 365LL * 86400,
 	    "How long outgoing messages are retried before they fail (s, m, h, d)." },
+	{ "outbound_backoff_min", CK_SECONDS, 0, OFF(outbound_backoff_min), "5s",
+	    1, 3600,
+	    "First wait before retrying an unreachable domain; doubles up to 1h." },
 	{ "idle_timeout", CK_SECONDS, 0, OFF(idle_timeout), "10m", 1, 7 * 86400,
 	    "Close an outbound stream that carried nothing for this long." },
 };

@@ -59,6 +59,7 @@ struct conf {
 	struct conf_arr	 resolvers;		/* struct conf_addr */
 	long long	 max_stanza_size;	/* bytes */
 	long long	 outbound_retry_for;	/* seconds */
+	long long	 outbound_backoff_min;	/* seconds */
 	long long	 idle_timeout;		/* seconds */
 };
 

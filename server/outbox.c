@@ -2,10 +2,12 @@
  * server/outbox.c: outbox rows in and out of the daemon. A row is read
  * when due (state queued, next_attempt passed), turned into a stanza and
  * routed; the outbound manager later says sent, retry at a time, or
- * failed. A retry that would fall after created + outbound_retry_for fails
- * the row instead, with the stanza error of its last failure; so does a
- * permanent failure at once. Stanza ids we make are "xfed-ROWID", which is
- * how a peer's error stanza finds its row again.
+ * failed. A retry that would fall after created + outbound_retry_for is
+ * moved to that deadline, and a failure at or after it fails the row, with
+ * the stanza error of its last failure; so does a permanent failure at
+ * once. A row waiting for its retry time goes at once when the outbound
+ * manager wakes it (its domain is reachable again). Stanza ids we make are
+ * "xfed-ROWID", which is how a peer's error stanza finds its row again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +119,8 @@ outbox_init(void)
 
 	memset(&mc, 0, sizeof(mc));
 	mc.done = outbox_done;
-	mc.backoff_min_secs = 5;
+	mc.wake = outbox_wake;
+	mc.backoff_min_secs = (int)server->conf->outbound_backoff_min;
 	mc.backoff_max_secs = 3600;
 	s2s_mgr_init(&mc);
 }
@@ -235,6 +238,28 @@ outbox_row(void *arg, const struct store_outbox *o)
 	return 0;
 }
 
+static int
+outbox_wake_row(void *arg, const struct store_outbox *o)
+{
+	/* sent, failed or changed meanwhile: nothing to do */
+	if (o->state != STORE_OUT_QUEUED)
+		return 0;
+	return outbox_row(arg, o);
+}
+
+void
+outbox_wake(int64_t id)
+{
+	int	 n = 0;
+
+	if (server->stopping || outbox_find(id) != NULL)
+		return;
+	if (store_outbox_get(server->store, id, outbox_wake_row, &n) == -1 &&
+	    store_errcode(server->store) != STORE_E_NOTFOUND)
+		log_warnx("outbox: row %lld: %s", (long long)id,
+		    store_errstr(server->store));
+}
+
 void
 outbox_kick(void)
 {
@@ -288,7 +313,7 @@ void
 outbox_done(int64_t id, enum s2s_result res, int64_t next,
     const struct s2s_failure *f)
 {
-	int64_t	 created = outbox_remove(id);
+	int64_t	 created = outbox_remove(id), deadline;
 
 	if (created == -1)
 		log_warnx("outbox: verdict for row %lld, which is not in flight",
@@ -301,10 +326,14 @@ outbox_done(int64_t id, enum s2s_result res, int64_t next,
 			    store_errstr(server->store));
 		return;
 	case S2S_RETRY:
-		if (created != -1 &&
-		    next > created + server->conf->outbound_retry_for) {
-			outbox_fail(id, f->stage, f->cond, f->text);
-			return;
+		deadline = created + server->conf->outbound_retry_for;
+		if (created != -1 && next > deadline) {
+			/* the last try is at the deadline, not a backoff early */
+			if ((int64_t)time(NULL) >= deadline) {
+				outbox_fail(id, f->stage, f->cond, f->text);
+				return;
+			}
+			next = deadline;
 		}
 		if (store_outbox_retry(server->store, id, next, f->stage,
 		    f->text) == -1)

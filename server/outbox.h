@@ -18,6 +18,8 @@ void	 outbox_kick(void);
 /* The outbound manager's verdict on a row (s2s_done_cb). */
 void	 outbox_done(int64_t id, enum s2s_result, int64_t next,
 	    const struct s2s_failure *);
+/* The row's domain is reachable again: send it now if still queued. */
+void	 outbox_wake(int64_t id);
 /* Delivered without S2S (the target is hosted here). */
 void	 outbox_delivered(int64_t id);
 /* The row's stanza cannot be sent at all (a bad address). */

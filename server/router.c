@@ -4,12 +4,14 @@
  * answered, error stanzas for rows we sent recorded on the outbox row,
  * everything else for an unknown user or an unhandled payload answered
  * with service-unavailable (never an error for an error, RFC 6120 8.3.1;
- * the same error for unknown and unauthorised, S2S 10.12). Outbound: to
- * the outbound manager, or back in here when the target is hosted too.
+ * the same error for unknown and unauthorised, S2S 10.12); a message whose
+ * batch fails to commit is answered with internal-server-error. Outbound:
+ * to the outbound manager, or back in here when the target is hosted too.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "conf.h"
 #include "el.h"
@@ -20,9 +22,59 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "xmalloc.h"
 
 #define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
 #define NS_PING		"urn:xmpp:ping"
+
+/*
+ * Messages put in the inbox in the open batch. Until the batch commits
+ * they are not kept: when the commit fails (a full disk), their senders
+ * get internal-server-error, type wait (RFC 6120 8.3.3.8), instead of
+ * nothing. Only what an answer needs is kept.
+ */
+struct router_unsaved {
+	TAILQ_ENTRY(router_unsaved)	 entry;
+	struct el			*stub;
+};
+static TAILQ_HEAD(, router_unsaved)	 router_unsaved =
+    TAILQ_HEAD_INITIALIZER(router_unsaved);
+
+static void
+router_unsaved_add(const struct el *stanza)
+{
+	static const char *const attrs[] = { "from", "to", "id", "type" };
+	struct router_unsaved	*u;
+	size_t			 i;
+
+	u = xcalloc(1, sizeof(*u));
+	u->stub = el_new(EL_NS_SERVER, stanza->name);
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (el_attr(stanza, attrs[i]) != NULL)
+			el_set_attr(u->stub, attrs[i], el_attr(stanza, attrs[i]));
+	TAILQ_INSERT_TAIL(&router_unsaved, u, entry);
+}
+
+void
+router_batch_done(int committed)
+{
+	struct router_unsaved	*u;
+	size_t			 n = 0;
+
+	while ((u = TAILQ_FIRST(&router_unsaved)) != NULL) {
+		TAILQ_REMOVE(&router_unsaved, u, entry);
+		if (!committed) {
+			router_bounce(u->stub, "wait", "internal-server-error",
+			    NULL);
+			n++;
+		}
+		el_free(u->stub);
+		free(u);
+	}
+	if (n > 0)
+		log_warnx("inbox: %zu message%s not stored, answered with "
+		    "internal-server-error", n, n == 1 ? "" : "s");
+}
 
 /* Text of the first child named name in the stanza's own namespace. */
 static const char *
@@ -121,7 +173,8 @@ router_message_in(struct el *stanza, const struct jid *to,
 			router_bounce(stanza, "wait", "internal-server-error",
 			    NULL);
 		}
-	}
+	} else if (!iserr)
+		router_unsaved_add(stanza);
 	free(xml);
 }
 

@@ -24,4 +24,11 @@ void	 router_send(struct el *stanza, int64_t outbox_id);
 void	 router_bounce(const struct el *stanza, const char *etype,
 	    const char *cond, const char *text);
 
+/*
+ * The store's open batch was committed (1) or could not be (0): messages
+ * put in the inbox since the last call are kept, or answered with
+ * internal-server-error, type wait.
+ */
+void	 router_batch_done(int committed);
+
 #endif

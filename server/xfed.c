@@ -23,6 +23,7 @@
 #include "mgr.h"
 #include "out.h"
 #include "outbox.h"
+#include "router.h"
 #include "server.h"
 #include "store.h"
 #include "stream.h"
@@ -45,8 +46,11 @@ static struct dns		*xfed_dns;
 static void
 xfed_flush(evutil_socket_t fd, short what, void *arg)
 {
-	if (store_flush(server->store) == -1)
+	if (store_flush(server->store) == -1) {
 		log_warnx("store: commit failed: %s", store_errstr(server->store));
+		router_batch_done(0);
+	} else
+		router_batch_done(1);
 }
 
 static void
@@ -405,6 +409,7 @@ main(int argc, char **argv)
 		tls_ctx_free(server->tls);
 	/* nothing accepted is lost on a clean stop: the last batch commits */
 	store_close(server->store);
+	router_batch_done(1);		/* nobody left to answer */
 	event_free(xfed_flush_ev);
 	event_free(ev_int);
 	event_free(ev_term);
