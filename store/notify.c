@@ -109,19 +109,11 @@ int
 store_changes_prune(struct store *st, int64_t before)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_CHANGES_PRUNE,
 	    "DELETE FROM changes WHERE seq <= ?1 AND at < ?2")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, st->last_seq);
 	sqlite3_bind_int64(q, 2, before);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "changes prune");
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wstep(st, q, "changes prune");
 }

@@ -92,6 +92,15 @@ void		 store_ok(struct store *);
 int		 store_rows(struct store *, sqlite3_stmt *q,
 		    int (*row)(sqlite3_stmt *, void *), void *arg, int *nrows,
 		    const char *what);
+/* Steps the write q to its end and resets it; sets the error and
+ * returns -1 when it fails. */
+int		 store_wstep(struct store *, sqlite3_stmt *q, const char *what);
+/* The same for a write that must change a row: when it changes none, it
+ * fails with STORE_E_NOTFOUND and the message fmt. On success *idp, when
+ * not NULL, is the id of the row inserted. */
+int		 store_wchange(struct store *, sqlite3_stmt *q, int64_t *idp,
+		    const char *what, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
 int64_t		 store_now(void);
 
 /* notify.c: where the first store_changes_poll() starts. */

@@ -15,7 +15,6 @@ int
 store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_PUT,
 	    "INSERT INTO inbox (user_id, kind, from_jid, to_jid, type, "
@@ -35,19 +34,8 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 	sqlite3_bind_text(q, 10, m->thread, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 11, m->xml, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 12, m->received ? m->received : store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "inbox put");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", m->local,
-		    m->domain);
-	else {
-		if (idp != NULL)
-			*idp = sqlite3_last_insert_rowid(st->db);
-		st->errcode = STORE_E_NONE;
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, idp, "inbox put",
+	    "no user %s@%s", m->local, m->domain);
 }
 
 struct store_inbox_ctx {
@@ -115,7 +103,6 @@ int
 store_inbox_consume(struct store *st, int64_t id)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_CONSUME,
 	    "UPDATE inbox SET consumed = coalesce(consumed, ?2) "
@@ -123,17 +110,8 @@ store_inbox_consume(struct store *st, int64_t id)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int64(q, 2, store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "inbox consume");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no inbox entry %lld",
-		    (long long)id);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, "inbox consume",
+	    "no inbox entry %lld", (long long)id);
 }
 
 int
@@ -159,7 +137,6 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 {
 	sqlite3_stmt	*q;
 	const char	*type = m->type;
-	int		 rc = -1;
 
 	if (type == NULL && m->kind == STORE_KIND_MESSAGE)
 		type = "chat";
@@ -179,19 +156,8 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 	sqlite3_bind_text(q, 8, m->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 9, m->thread, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 10, store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "outbox add");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", m->local,
-		    m->domain);
-	else {
-		if (idp != NULL)
-			*idp = sqlite3_last_insert_rowid(st->db);
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, idp, "outbox add",
+	    "no user %s@%s", m->local, m->domain);
 }
 
 struct store_outbox_ctx {
@@ -297,21 +263,10 @@ static int
 store_outbox_update(struct store *st, sqlite3_stmt *q, int64_t id,
     const char *what)
 {
-	int	 rc = -1;
-
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int64(q, 2, store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, what);
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no outbox entry %lld",
-		    (long long)id);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, what,
+	    "no outbox entry %lld", (long long)id);
 }
 
 int

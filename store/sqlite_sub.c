@@ -82,7 +82,7 @@ int
 store_sub_put(struct store *st, const struct store_sub *s)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1, empty;
+	int		 empty;
 
 	empty = s->state == STORE_SUB_NONE && !s->pending_in &&
 	    !s->pending_out && !s->preapproved;
@@ -116,24 +116,16 @@ store_sub_put(struct store *st, const struct store_sub *s)
 		    SQLITE_STATIC);
 		sqlite3_bind_int64(q, 9, store_now());
 	}
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "subscription put");
-	else if (!empty && sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", s->local,
-		    s->domain);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	if (empty)
+		return store_wstep(st, q, "subscription put");
+	return store_wchange(st, q, NULL, "subscription put",
+	    "no user %s@%s", s->local, s->domain);
 }
 
 int
 store_rpres_put(struct store *st, const struct store_rpres *r)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_RPRES_PUT,
 	    "INSERT INTO remote_presence "
@@ -154,17 +146,8 @@ store_rpres_put(struct store *st, const struct store_rpres *r)
 	sqlite3_bind_int(q, 6, r->priority);
 	sqlite3_bind_text(q, 7, r->xml, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 8, r->updated ? r->updated : store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "remote presence put");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", r->local,
-		    r->domain);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, "remote presence put",
+	    "no user %s@%s", r->local, r->domain);
 }
 
 int
@@ -172,7 +155,6 @@ store_rpres_del(struct store *st, const char *local, const char *domain,
     const char *bare)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1)
 		return -1;
@@ -188,14 +170,7 @@ store_rpres_del(struct store *st, const char *local, const char *domain,
 	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
 	if (bare != NULL)
 		sqlite3_bind_text(q, 3, bare, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "remote presence del");
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wstep(st, q, "remote presence del");
 }
 
 struct store_rpres_ctx {

@@ -90,24 +90,14 @@ int
 store_user_del(struct store *st, const char *local, const char *domain)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_USER_DEL,
 	    "DELETE FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "user del");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", local,
-		    domain);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, "user del",
+	    "no user %s@%s", local, domain);
 }
 
 int
@@ -183,7 +173,6 @@ int
 store_user_update(struct store *st, const struct store_user *u)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_USER_UPDATE,
 	    "UPDATE users SET name = ?2, nickname = ?3, email = ?4, url = ?5, "
@@ -203,17 +192,8 @@ store_user_update(struct store *st, const struct store_user *u)
 		sqlite3_bind_null(q, 7);
 	sqlite3_bind_text(q, 8, u->avatar_type, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 9, u->disabled != 0);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "user update");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user with id %lld",
-		    (long long)u->id);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, "user update",
+	    "no user with id %lld", (long long)u->id);
 }
 
 int
@@ -221,7 +201,6 @@ store_presence_set(struct store *st, const char *local, const char *domain,
     enum store_show show, const char *status, int priority)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (priority < -128 || priority > 127)
 		return store_fail(st, STORE_E_INVALID, "priority %d is not "
@@ -240,17 +219,8 @@ store_presence_set(struct store *st, const char *local, const char *domain,
 	sqlite3_bind_text(q, 4, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 5, priority);
 	sqlite3_bind_int64(q, 6, store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "presence set");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", local,
-		    domain);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, "presence set",
+	    "no user %s@%s", local, domain);
 }
 
 int
