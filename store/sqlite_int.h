@@ -112,4 +112,13 @@ int		 store_schema_open(struct store *, int flags, char *err,
 
 #define STORE_COL_TEXT(q, i)	((const char *)sqlite3_column_text((q), (i)))
 
+/* Binds the user a per-user statement names: ?1 the localpart, ?2 the
+ * domain. */
+static inline void
+store_bind_user(sqlite3_stmt *q, const char *local, const char *domain)
+{
+	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+}
+
 #endif

@@ -22,8 +22,7 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, ''), "
 	    "?12 FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, m->local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, m->domain, -1, SQLITE_STATIC);
+	store_bind_user(q, m->local, m->domain);
 	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, m->from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, m->to, -1, SQLITE_STATIC);
@@ -89,10 +88,8 @@ store_inbox_list(struct store *st, const char *local, const char *domain,
 		    "ORDER BY i.id LIMIT ?5");
 	if (q == NULL)
 		return -1;
-	if (local != NULL) {
-		sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
-	}
+	if (local != NULL)
+		store_bind_user(q, local, domain);
 	sqlite3_bind_int64(q, 3, after);
 	sqlite3_bind_int(q, 4, (flags & STORE_INBOX_ALL) != 0);
 	sqlite3_bind_int64(q, 5, limit ? (sqlite3_int64)limit : -1);
@@ -146,8 +143,7 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10 FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, m->local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, m->domain, -1, SQLITE_STATIC);
+	store_bind_user(q, m->local, m->domain);
 	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, m->to, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, type, -1, SQLITE_STATIC);
@@ -234,10 +230,8 @@ store_outbox_list(struct store *st, const char *local, const char *domain,
 		    "ORDER BY o.id DESC LIMIT ?3");
 	if (q == NULL)
 		return -1;
-	if (local != NULL) {
-		sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
-	}
+	if (local != NULL)
+		store_bind_user(q, local, domain);
 	sqlite3_bind_int64(q, 3, limit ? (sqlite3_int64)limit : -1);
 	return store_rows(st, q, store_outbox_one, &cx, NULL, "outbox");
 }

@@ -53,8 +53,7 @@ store_sub_get(struct store *st, const char *local, const char *domain,
 
 	if ((q = store_q(st, Q_SUB_GET, SUB_SELECT " AND s.jid = ?3")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, jid, -1, SQLITE_STATIC);
 	if (store_rows(st, q, store_sub_one, &cx, &n, "subscription") == -1)
 		return -1;
@@ -73,8 +72,7 @@ store_sub_list(struct store *st, const char *local, const char *domain,
 
 	if ((q = store_q(st, Q_SUB_LIST, SUB_SELECT " ORDER BY s.jid")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	return store_rows(st, q, store_sub_one, &cx, NULL, "subscriptions");
 }
 
@@ -103,8 +101,7 @@ store_sub_put(struct store *st, const struct store_sub *s)
 		    "request = excluded.request, updated = excluded.updated");
 	if (q == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, s->local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, s->domain, -1, SQLITE_STATIC);
+	store_bind_user(q, s->local, s->domain);
 	sqlite3_bind_text(q, 3, s->jid, -1, SQLITE_STATIC);
 	if (!empty) {
 		sqlite3_bind_text(q, 4, store_sub_state_name(s->state), -1,
@@ -138,8 +135,7 @@ store_rpres_put(struct store *st, const struct store_rpres *r)
 	    "status = excluded.status, priority = excluded.priority, "
 	    "xml = excluded.xml, updated = excluded.updated")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, r->local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, r->domain, -1, SQLITE_STATIC);
+	store_bind_user(q, r->local, r->domain);
 	sqlite3_bind_text(q, 3, r->jid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, store_show_name(r->show), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, r->status, -1, SQLITE_STATIC);
@@ -166,8 +162,7 @@ store_rpres_del(struct store *st, const char *local, const char *domain,
 		    "WHERE user_id = " USER_WHERE);
 	if (q == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	if (bare != NULL)
 		sqlite3_bind_text(q, 3, bare, -1, SQLITE_STATIC);
 	return store_wstep(st, q, "remote presence del");
@@ -208,8 +203,7 @@ store_rpres_list(struct store *st, const char *local, const char *domain,
 	    "FROM remote_presence r JOIN users u ON u.id = r.user_id "
 	    "WHERE u.domain = ?2 AND u.localpart = ?1 ORDER BY r.jid")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	return store_rows(st, q, store_rpres_one, &cx, NULL,
 	    "remote presence");
 }

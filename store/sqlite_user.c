@@ -69,8 +69,7 @@ store_user_add(struct store *st, const char *local, const char *domain,
 	    "INSERT INTO users (localpart, domain, name, created) "
 	    "VALUES (?1, ?2, ?3, ?4)")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, store_now());
 	if (sqlite3_step(q) == SQLITE_DONE) {
@@ -94,8 +93,7 @@ store_user_del(struct store *st, const char *local, const char *domain)
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_USER_DEL,
 	    "DELETE FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	return store_wchange(st, q, NULL, "user del",
 	    "no user %s@%s", local, domain);
 }
@@ -110,8 +108,7 @@ store_user_get(struct store *st, const char *local, const char *domain,
 	if ((q = store_q(st, Q_USER_GET, "SELECT " USER_COLS " FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	if (store_user_rows(st, q, cb, arg, &n) == -1)
 		return -1;
 	if (n == 0)
@@ -131,8 +128,7 @@ store_user_find(struct store *st, const char *local, const char *domain,
 	if ((q = store_q(st, Q_USER_FIND, "SELECT id FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		if (idp != NULL)
@@ -213,8 +209,7 @@ store_presence_set(struct store *st, const char *local, const char *domain,
 	    "status = excluded.status, priority = excluded.priority, "
 	    "updated = excluded.updated")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, store_show_name(show), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 5, priority);
@@ -236,8 +231,7 @@ store_presence_get(struct store *st, const char *local, const char *domain,
 	    "LEFT JOIN presence p ON p.user_id = u.id "
 	    "WHERE u.domain = ?2 AND u.localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		memset(p, 0, sizeof(*p));
