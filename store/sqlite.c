@@ -131,6 +131,19 @@ store_rows(struct store *st, sqlite3_stmt *q,
 }
 
 int
+store_value(struct store *st, sqlite3_stmt *q, int64_t *vp, const char *what)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*vp = sqlite3_column_int64(q, 0);
+	else
+		store_dberr(st, what);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
 store_wstep(struct store *st, sqlite3_stmt *q, const char *what)
 {
 	int	 rc = -1;

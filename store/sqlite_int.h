@@ -92,6 +92,10 @@ void		 store_ok(struct store *);
 int		 store_rows(struct store *, sqlite3_stmt *q,
 		    int (*row)(sqlite3_stmt *, void *), void *arg, int *nrows,
 		    const char *what);
+/* Steps q, which yields one row, and reads its first column into *vp;
+ * resets q. */
+int		 store_value(struct store *, sqlite3_stmt *q, int64_t *vp,
+		    const char *what);
 /* Steps the write q to its end and resets it; sets the error and
  * returns -1 when it fails. */
 int		 store_wstep(struct store *, sqlite3_stmt *q, const char *what);

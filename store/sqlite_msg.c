@@ -115,17 +115,11 @@ int
 store_inbox_last(struct store *st, int64_t *idp)
 {
 	sqlite3_stmt	*q;
-	int		 rc;
 
 	if ((q = store_q(st, Q_INBOX_LAST,
 	    "SELECT coalesce(max(id), 0) FROM inbox")) == NULL)
 		return -1;
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		*idp = sqlite3_column_int64(q, 0);
-	else
-		store_dberr(st, "inbox last");
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return store_value(st, q, idp, "inbox last");
 }
 
 int
