@@ -14,32 +14,15 @@
 #include "jid.h"
 #include "xfedctl.h"
 
-/* Length of the valid UTF-8 sequence at s (not ASCII), or 0. */
+/* Length of the valid UTF-8 sequence at s (not ASCII), or 0. Names
+ * also refuse the C1 controls, U+0080 to U+009F (0xc2 0x80 to 0x9f). */
 static size_t
 ctl_name_utf8(const unsigned char *s)
 {
-	unsigned int	 c = s[0], cp;
-	size_t		 n, i;
+	size_t	 n;
 
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-	    (cp >= 0x80 && cp < 0xa0))
+	if (s[0] < 0x80 || (n = out_utf8_len(s)) == 0 ||
+	    (s[0] == 0xc2 && s[1] < 0xa0))
 		return 0;
 	return n;
 }
