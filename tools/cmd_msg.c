@@ -82,8 +82,8 @@ cmd_send(struct ctl *ctl, int argc, char **argv)
 	if (argc - i < 3)
 		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
 		    argc - i < 2 ? "missing JID" : "missing TEXT");
-	if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
+	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
+		return CTL_FAIL;
 	if (ctl_jid_parse(argv[i + 1], 0, jid, sizeof(jid), &err) == -1)
 		return ctl_fail("invalid JID \"%s\": %s", argv[i + 1], err);
 	if (argc - i == 3 && strcmp(argv[i + 2], "-") == 0) {
@@ -252,7 +252,6 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 	struct ctl_user		 u, *up = NULL;
 	struct sigaction	 sa;
 	struct timespec		 ts;
-	const char		*err;
 	int			 i, rc, r, opt = 0, follow;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", opts, 1, cmd_inbox_opt,
@@ -262,9 +261,8 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 	if (argc - i > 1)
 		return ctl_usage(ctl, "too many arguments");
 	if (argc - i == 1) {
-		if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-			return ctl_fail("invalid user name \"%s\": %s",
-			    argv[i], err);
+		if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
+			return CTL_FAIL;
 		up = &u;
 	}
 	if (ctl_open(ctl) == -1)
@@ -382,7 +380,6 @@ cmd_outbox(struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_user	 u, *up = NULL;
-	const char	*err;
 	size_t		 limit = 0;
 	int		 i, rc;
 
@@ -392,9 +389,8 @@ cmd_outbox(struct ctl *ctl, int argc, char **argv)
 	if (argc - i > 1)
 		return ctl_usage(ctl, "too many arguments");
 	if (argc - i == 1) {
-		if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-			return ctl_fail("invalid user name \"%s\": %s",
-			    argv[i], err);
+		if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
+			return CTL_FAIL;
 		up = &u;
 	}
 	if (ctl_open(ctl) == -1)

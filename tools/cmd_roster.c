@@ -182,7 +182,6 @@ cmd_roster(struct ctl *ctl, int argc, char **argv)
 {
 	struct cmd_roster	 r;
 	struct ctl_user		 u;
-	const char		*err;
 	int			 i, rc;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", NULL, 1, NULL, NULL,
@@ -191,8 +190,8 @@ cmd_roster(struct ctl *ctl, int argc, char **argv)
 	if (argc - i != 1)
 		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
 		    "too many arguments");
-	if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
+	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
+		return CTL_FAIL;
 	if (ctl_open(ctl) == -1)
 		return CTL_FAIL;
 	if (store_user_find(ctl->st, u.local, u.domain, NULL) != 1)
@@ -258,8 +257,8 @@ cmd_roster_act(struct ctl *ctl, int argc, char **argv, enum store_kind kind)
 	if (argc - i < 2 || argc - i > maxargs)
 		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
 		    argc - i < 2 ? "missing JID" : "too many arguments");
-	if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
+	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
+		return CTL_FAIL;
 	if (ctl_jid_parse(argv[i + 1], CTL_JID_BARE, jid, sizeof(jid),
 	    &err) == -1)
 		return ctl_fail("invalid JID \"%s\": %s", argv[i + 1], err);

@@ -21,16 +21,12 @@ static int
 cmd_user_operand(struct ctl *ctl, int argc, char **argv, int i,
     struct ctl_user *u)
 {
-	const char	*err;
-
 	if (argc - i < 1)
 		return ctl_usage(ctl, "missing NAME");
 	if (argc - i > 1)
 		return ctl_usage(ctl, "unexpected argument \"%s\"",
 		    argv[i + 1]);
-	if (ctl_user_parse(ctl, argv[i], u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
-	return CTL_OK;
+	return ctl_user_arg(ctl, argv[i], u);
 }
 
 static int

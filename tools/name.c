@@ -118,7 +118,8 @@ ctl_name_domain(const char *in, char *out, size_t outsz, const char **errstr)
 	return jid_prep_domain(in, out, outsz, errstr);
 }
 
-int
+/* NAME or NAME@domain; the domain must be hosted, the first by default. */
+static int
 ctl_user_parse(struct ctl *ctl, const char *arg, struct ctl_user *u,
     const char **errstr)
 {
@@ -150,6 +151,16 @@ ctl_user_parse(struct ctl *ctl, const char *arg, struct ctl_user *u,
 	}
 	snprintf(u->domain, sizeof(u->domain), "%s", dom);
 	return 0;
+}
+
+int
+ctl_user_arg(struct ctl *ctl, const char *arg, struct ctl_user *u)
+{
+	const char	*err;
+
+	if (ctl_user_parse(ctl, arg, u, &err) == -1)
+		return ctl_fail("invalid user name \"%s\": %s", arg, err);
+	return CTL_OK;
 }
 
 int

@@ -71,9 +71,9 @@ struct ctl_user {
 	char		 local[JID_PART_MAX + 1];
 	char		 domain[JID_PART_MAX + 1];
 };
-/* NAME or NAME@domain; the domain must be hosted, the first by default. */
-int	 ctl_user_parse(struct ctl *, const char *arg, struct ctl_user *,
-	    const char **errstr);
+/* NAME or NAME@domain; the domain must be hosted, the first by default.
+ * CTL_OK, or a message and CTL_FAIL. */
+int	 ctl_user_arg(struct ctl *, const char *arg, struct ctl_user *);
 #define CTL_JID_BARE	0x1	/* refuse a resource */
 /* A remote JID, prepared into out. */
 int	 ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
