@@ -265,13 +265,8 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 			return CTL_FAIL;
 		up = &u;
 	}
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
-	if (up != NULL && store_user_find(ctl->st, u.local, u.domain,
-	    NULL) != 1)
-		return store_errcode(ctl->st) != STORE_E_NONE ?
-		    ctl_store_fail(ctl) :
-		    ctl_fail("no user %s@%s", u.local, u.domain);
+	if ((rc = ctl_open_user(ctl, up)) != CTL_OK)
+		return rc;
 
 	memset(&ib, 0, sizeof(ib));
 	ib.ctl = ctl;
@@ -393,13 +388,8 @@ cmd_outbox(struct ctl *ctl, int argc, char **argv)
 			return CTL_FAIL;
 		up = &u;
 	}
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
-	if (up != NULL && store_user_find(ctl->st, u.local, u.domain,
-	    NULL) != 1)
-		return store_errcode(ctl->st) != STORE_E_NONE ?
-		    ctl_store_fail(ctl) :
-		    ctl_fail("no user %s@%s", u.local, u.domain);
+	if ((rc = ctl_open_user(ctl, up)) != CTL_OK)
+		return rc;
 	if (store_outbox_list(ctl->st, up ? u.local : NULL,
 	    up ? u.domain : NULL, limit, cmd_outbox_cb, ctl) == -1)
 		return ctl_store_fail(ctl);

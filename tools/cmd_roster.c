@@ -192,12 +192,8 @@ cmd_roster(struct ctl *ctl, int argc, char **argv)
 		    "too many arguments");
 	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
 		return CTL_FAIL;
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
-	if (store_user_find(ctl->st, u.local, u.domain, NULL) != 1)
-		return store_errcode(ctl->st) != STORE_E_NONE ?
-		    ctl_store_fail(ctl) :
-		    ctl_fail("no user %s@%s", u.local, u.domain);
+	if ((rc = ctl_open_user(ctl, &u)) != CTL_OK)
+		return rc;
 	memset(&r, 0, sizeof(r));
 	rc = CTL_OK;
 	if (store_sub_list(ctl->st, u.local, u.domain, cmd_roster_sub_cb,

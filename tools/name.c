@@ -211,6 +211,19 @@ ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
 	return 0;
 }
 
+int
+ctl_open_user(struct ctl *ctl, const struct ctl_user *u)
+{
+	if (ctl_open(ctl) == -1)
+		return CTL_FAIL;
+	if (u != NULL && store_user_find(ctl->st, u->local, u->domain,
+	    NULL) != 1)
+		return store_errcode(ctl->st) != STORE_E_NONE ?
+		    ctl_store_fail(ctl) :
+		    ctl_fail("no user %s@%s", u->local, u->domain);
+	return CTL_OK;
+}
+
 static int
 ctl_user_usable_cb(void *arg, const struct store_user *u)
 {

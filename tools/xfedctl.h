@@ -78,6 +78,9 @@ int	 ctl_user_arg(struct ctl *, const char *arg, struct ctl_user *);
 /* A remote JID, prepared into out. */
 int	 ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
 	    const char **errstr);
+/* Opens the store and, when u is not NULL, checks that the user exists:
+ * CTL_OK, or a message and CTL_FAIL. */
+int	 ctl_open_user(struct ctl *, const struct ctl_user *);
 /* An existing, enabled user, or a message and CTL_FAIL. */
 int	 ctl_user_usable(struct ctl *, const struct ctl_user *);
 
