@@ -120,6 +120,25 @@ cmd_send(struct ctl *ctl, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * The optional NAME operand of inbox and outbox: *upp is u, or NULL for
+ * every user. Opens the store; CTL_OK or the exit status.
+ */
+static int
+cmd_msg_user(struct ctl *ctl, int argc, char **argv, int i,
+    struct ctl_user *u, struct ctl_user **upp)
+{
+	*upp = NULL;
+	if (argc - i > 1)
+		return ctl_usage(ctl, "too many arguments");
+	if (argc - i == 1) {
+		if (ctl_user_arg(ctl, argv[i], u) != CTL_OK)
+			return CTL_FAIL;
+		*upp = u;
+	}
+	return ctl_open_user(ctl, *upp);
+}
+
 /* inbox */
 
 static volatile sig_atomic_t	 cmd_msg_stop;
@@ -249,7 +268,7 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_inbox	 ib;
-	struct ctl_user		 u, *up = NULL;
+	struct ctl_user		 u, *up;
 	struct sigaction	 sa;
 	struct timespec		 ts;
 	int			 i, rc, r, opt = 0, follow;
@@ -258,14 +277,7 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 	    &opt, &rc)) == -1)
 		return rc;
 	follow = (opt & 0x100) != 0;
-	if (argc - i > 1)
-		return ctl_usage(ctl, "too many arguments");
-	if (argc - i == 1) {
-		if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
-			return CTL_FAIL;
-		up = &u;
-	}
-	if ((rc = ctl_open_user(ctl, up)) != CTL_OK)
+	if ((rc = cmd_msg_user(ctl, argc, argv, i, &u, &up)) != CTL_OK)
 		return rc;
 
 	memset(&ib, 0, sizeof(ib));
@@ -374,21 +386,14 @@ cmd_outbox(struct ctl *ctl, int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl_user	 u, *up = NULL;
+	struct ctl_user	 u, *up;
 	size_t		 limit = 0;
 	int		 i, rc;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", opts, 1, cmd_outbox_limit,
 	    &limit, &rc)) == -1)
 		return rc;
-	if (argc - i > 1)
-		return ctl_usage(ctl, "too many arguments");
-	if (argc - i == 1) {
-		if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
-			return CTL_FAIL;
-		up = &u;
-	}
-	if ((rc = ctl_open_user(ctl, up)) != CTL_OK)
+	if ((rc = cmd_msg_user(ctl, argc, argv, i, &u, &up)) != CTL_OK)
 		return rc;
 	if (store_outbox_list(ctl->st, up ? u.local : NULL,
 	    up ? u.domain : NULL, limit, cmd_outbox_cb, ctl) == -1)
