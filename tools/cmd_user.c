@@ -16,7 +16,8 @@ cmd_user_name_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 	return CTL_OK;
 }
 
-/* Checks the one NAME operand; CTL_OK or the exit status. */
+/* Checks the one NAME operand and opens the store; CTL_OK or the exit
+ * status. */
 static int
 cmd_user_operand(struct ctl *ctl, int argc, char **argv, int i,
     struct ctl_user *u)
@@ -26,7 +27,9 @@ cmd_user_operand(struct ctl *ctl, int argc, char **argv, int i,
 	if (argc - i > 1)
 		return ctl_usage(ctl, "unexpected argument \"%s\"",
 		    argv[i + 1]);
-	return ctl_user_arg(ctl, argv[i], u);
+	if (ctl_user_arg(ctl, argv[i], u) != CTL_OK || ctl_open(ctl) == -1)
+		return CTL_FAIL;
+	return CTL_OK;
 }
 
 static int
@@ -45,8 +48,6 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if ((rc = cmd_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
 		return rc;
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
 	if (ctl_begin(ctl) == -1 ||
 	    store_user_add(ctl->st, u.local, u.domain, name, NULL) == -1 ||
 	    ctl_commit(ctl) == -1)
@@ -66,8 +67,6 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if ((rc = cmd_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
 		return rc;
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
 	if (ctl_begin(ctl) == -1 ||
 	    store_user_del(ctl->st, u.local, u.domain) == -1 ||
 	    ctl_commit(ctl) == -1)
@@ -205,8 +204,6 @@ cmd_user_show(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if ((rc = cmd_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
 		return rc;
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
 	memset(&us, 0, sizeof(us));
 	us.ctl = ctl;
 	if (store_presence_get(ctl->st, u.local, u.domain, &us.p) == -1 ||
