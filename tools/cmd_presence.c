@@ -81,11 +81,8 @@ cmd_presence_show(struct ctl *ctl, int argc, char **argv)
 	if ((i = ctl_getopt(ctl, argc, argv, "", NULL, 1, NULL, NULL,
 	    &rc)) == -1)
 		return rc;
-	if (argc - i != 1)
-		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
-		    "too many arguments");
-	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
-		return CTL_FAIL;
+	if ((rc = ctl_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
+		return rc;
 	if (ctl_open(ctl) == -1)
 		return CTL_FAIL;
 	if (store_presence_get(ctl->st, u.local, u.domain, &p) == -1)

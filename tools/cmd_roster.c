@@ -187,11 +187,8 @@ cmd_roster(struct ctl *ctl, int argc, char **argv)
 	if ((i = ctl_getopt(ctl, argc, argv, "", NULL, 1, NULL, NULL,
 	    &rc)) == -1)
 		return rc;
-	if (argc - i != 1)
-		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
-		    "too many arguments");
-	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
-		return CTL_FAIL;
+	if ((rc = ctl_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
+		return rc;
 	if ((rc = ctl_open_user(ctl, &u)) != CTL_OK)
 		return rc;
 	memset(&r, 0, sizeof(r));

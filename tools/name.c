@@ -212,6 +212,16 @@ ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
 }
 
 int
+ctl_user_operand(struct ctl *ctl, int argc, char **argv, int i,
+    struct ctl_user *u)
+{
+	if (argc - i != 1)
+		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
+		    "too many arguments");
+	return ctl_user_arg(ctl, argv[i], u);
+}
+
+int
 ctl_open_user(struct ctl *ctl, const struct ctl_user *u)
 {
 	if (ctl_open(ctl) == -1)

@@ -78,6 +78,10 @@ int	 ctl_user_arg(struct ctl *, const char *arg, struct ctl_user *);
 /* A remote JID, prepared into out. */
 int	 ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
 	    const char **errstr);
+/* argv[i] is the only operand, a NAME: CTL_OK, or a message and the
+ * exit status. */
+int	 ctl_user_operand(struct ctl *, int argc, char **argv, int i,
+	    struct ctl_user *);
 /* Opens the store and, when u is not NULL, checks that the user exists:
  * CTL_OK, or a message and CTL_FAIL. */
 int	 ctl_open_user(struct ctl *, const struct ctl_user *);
