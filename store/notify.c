@@ -18,16 +18,9 @@ store_changed(struct store *st)
 {
 	sqlite3_stmt	*q;
 	int64_t		 v;
-	int		 rc;
 
-	if ((q = store_q(st, Q_DATA_VERSION, "PRAGMA data_version")) == NULL)
-		return -1;
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	else
-		store_dberr(st, "data_version");
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW)
+	if ((q = store_q(st, Q_DATA_VERSION, "PRAGMA data_version")) == NULL ||
+	    store_value(st, q, &v, "data_version") == -1)
 		return -1;
 	if (v == st->data_version)
 		return 0;
@@ -40,17 +33,11 @@ int
 store_notify_init(struct store *st)
 {
 	sqlite3_stmt	*q;
-	int		 rc;
 
 	if (store_changed(st) == -1 || (q = store_q(st, Q_CHANGES_MAX,
 	    "SELECT coalesce(max(seq), 0) FROM changes")) == NULL)
 		return -1;
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		st->last_seq = sqlite3_column_int64(q, 0);
-	else
-		store_dberr(st, "changes");
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return store_value(st, q, &st->last_seq, "changes");
 }
 
 struct store_change_ctx {
@@ -109,19 +96,11 @@ int
 store_changes_prune(struct store *st, int64_t before)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_CHANGES_PRUNE,
 	    "DELETE FROM changes WHERE seq <= ?1 AND at < ?2")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, st->last_seq);
 	sqlite3_bind_int64(q, 2, before);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "changes prune");
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wstep(st, q, "changes prune");
 }

@@ -43,14 +43,22 @@ store_ok(struct store *st)
 	st->err[0] = '\0';
 }
 
+static int
+store_vfail(struct store *st, enum store_err code, const char *fmt,
+    va_list ap)
+{
+	st->errcode = code;
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	return -1;
+}
+
 int
 store_fail(struct store *st, enum store_err code, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	st->errcode = code;
 	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	store_vfail(st, code, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -120,6 +128,57 @@ store_rows(struct store *st, sqlite3_stmt *q,
 	if (nrows != NULL)
 		*nrows = n;
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_value(struct store *st, sqlite3_stmt *q, int64_t *vp, const char *what)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*vp = sqlite3_column_int64(q, 0);
+	else
+		store_dberr(st, what);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_wstep(struct store *st, sqlite3_stmt *q, const char *what)
+{
+	int	 rc = -1;
+
+	if (sqlite3_step(q) != SQLITE_DONE)
+		store_dberr(st, what);
+	else {
+		store_ok(st);
+		rc = 0;
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+int
+store_wchange(struct store *st, sqlite3_stmt *q, int64_t *idp,
+    const char *what, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 rc = -1;
+
+	if (sqlite3_step(q) != SQLITE_DONE)
+		store_dberr(st, what);
+	else if (sqlite3_changes(st->db) == 0) {
+		va_start(ap, fmt);
+		store_vfail(st, STORE_E_NOTFOUND, fmt, ap);
+		va_end(ap);
+	} else {
+		if (idp != NULL)
+			*idp = sqlite3_last_insert_rowid(st->db);
+		store_ok(st);
+		rc = 0;
+	}
+	sqlite3_reset(q);
+	return rc;
 }
 
 /* Runs a cached statement that returns no rows. */
@@ -334,7 +393,6 @@ int
 store_state_set(struct store *st, const char *key, const char *value)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_STATE_SET,
 	    "INSERT INTO s2s_state (key, value, updated) VALUES (?1, ?2, ?3) "
@@ -344,12 +402,5 @@ store_state_set(struct store *st, const char *key, const char *value)
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "state set");
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wstep(st, q, "state set");
 }

@@ -92,6 +92,19 @@ void		 store_ok(struct store *);
 int		 store_rows(struct store *, sqlite3_stmt *q,
 		    int (*row)(sqlite3_stmt *, void *), void *arg, int *nrows,
 		    const char *what);
+/* Steps q, which yields one row, and reads its first column into *vp;
+ * resets q. */
+int		 store_value(struct store *, sqlite3_stmt *q, int64_t *vp,
+		    const char *what);
+/* Steps the write q to its end and resets it; sets the error and
+ * returns -1 when it fails. */
+int		 store_wstep(struct store *, sqlite3_stmt *q, const char *what);
+/* The same for a write that must change a row: when it changes none, it
+ * fails with STORE_E_NOTFOUND and the message fmt. On success *idp, when
+ * not NULL, is the id of the row inserted. */
+int		 store_wchange(struct store *, sqlite3_stmt *q, int64_t *idp,
+		    const char *what, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
 int64_t		 store_now(void);
 
 /* notify.c: where the first store_changes_poll() starts. */
@@ -102,5 +115,14 @@ int		 store_schema_open(struct store *, int flags, char *err,
 		    size_t errsz);
 
 #define STORE_COL_TEXT(q, i)	((const char *)sqlite3_column_text((q), (i)))
+
+/* Binds the user a per-user statement names: ?1 the localpart, ?2 the
+ * domain. */
+static inline void
+store_bind_user(sqlite3_stmt *q, const char *local, const char *domain)
+{
+	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+}
 
 #endif

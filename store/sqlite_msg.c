@@ -15,7 +15,6 @@ int
 store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_PUT,
 	    "INSERT INTO inbox (user_id, kind, from_jid, to_jid, type, "
@@ -23,8 +22,7 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, ''), "
 	    "?12 FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, m->local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, m->domain, -1, SQLITE_STATIC);
+	store_bind_user(q, m->local, m->domain);
 	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, m->from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, m->to, -1, SQLITE_STATIC);
@@ -35,19 +33,8 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 	sqlite3_bind_text(q, 10, m->thread, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 11, m->xml, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 12, m->received ? m->received : store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "inbox put");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", m->local,
-		    m->domain);
-	else {
-		if (idp != NULL)
-			*idp = sqlite3_last_insert_rowid(st->db);
-		st->errcode = STORE_E_NONE;
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, idp, "inbox put",
+	    "no user %s@%s", m->local, m->domain);
 }
 
 struct store_inbox_ctx {
@@ -101,10 +88,8 @@ store_inbox_list(struct store *st, const char *local, const char *domain,
 		    "ORDER BY i.id LIMIT ?5");
 	if (q == NULL)
 		return -1;
-	if (local != NULL) {
-		sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
-	}
+	if (local != NULL)
+		store_bind_user(q, local, domain);
 	sqlite3_bind_int64(q, 3, after);
 	sqlite3_bind_int(q, 4, (flags & STORE_INBOX_ALL) != 0);
 	sqlite3_bind_int64(q, 5, limit ? (sqlite3_int64)limit : -1);
@@ -115,7 +100,6 @@ int
 store_inbox_consume(struct store *st, int64_t id)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_CONSUME,
 	    "UPDATE inbox SET consumed = coalesce(consumed, ?2) "
@@ -123,34 +107,19 @@ store_inbox_consume(struct store *st, int64_t id)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int64(q, 2, store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "inbox consume");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no inbox entry %lld",
-		    (long long)id);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, "inbox consume",
+	    "no inbox entry %lld", (long long)id);
 }
 
 int
 store_inbox_last(struct store *st, int64_t *idp)
 {
 	sqlite3_stmt	*q;
-	int		 rc;
 
 	if ((q = store_q(st, Q_INBOX_LAST,
 	    "SELECT coalesce(max(id), 0) FROM inbox")) == NULL)
 		return -1;
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		*idp = sqlite3_column_int64(q, 0);
-	else
-		store_dberr(st, "inbox last");
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return store_value(st, q, idp, "inbox last");
 }
 
 int
@@ -159,7 +128,6 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 {
 	sqlite3_stmt	*q;
 	const char	*type = m->type;
-	int		 rc = -1;
 
 	if (type == NULL && m->kind == STORE_KIND_MESSAGE)
 		type = "chat";
@@ -169,8 +137,7 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10 FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, m->local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, m->domain, -1, SQLITE_STATIC);
+	store_bind_user(q, m->local, m->domain);
 	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, m->to, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, type, -1, SQLITE_STATIC);
@@ -179,19 +146,8 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 	sqlite3_bind_text(q, 8, m->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 9, m->thread, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 10, store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "outbox add");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", m->local,
-		    m->domain);
-	else {
-		if (idp != NULL)
-			*idp = sqlite3_last_insert_rowid(st->db);
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, idp, "outbox add",
+	    "no user %s@%s", m->local, m->domain);
 }
 
 struct store_outbox_ctx {
@@ -268,10 +224,8 @@ store_outbox_list(struct store *st, const char *local, const char *domain,
 		    "ORDER BY o.id DESC LIMIT ?3");
 	if (q == NULL)
 		return -1;
-	if (local != NULL) {
-		sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
-	}
+	if (local != NULL)
+		store_bind_user(q, local, domain);
 	sqlite3_bind_int64(q, 3, limit ? (sqlite3_int64)limit : -1);
 	return store_rows(st, q, store_outbox_one, &cx, NULL, "outbox");
 }
@@ -297,21 +251,10 @@ static int
 store_outbox_update(struct store *st, sqlite3_stmt *q, int64_t id,
     const char *what)
 {
-	int	 rc = -1;
-
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int64(q, 2, store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, what);
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no outbox entry %lld",
-		    (long long)id);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, what,
+	    "no outbox entry %lld", (long long)id);
 }
 
 int

@@ -53,8 +53,7 @@ store_sub_get(struct store *st, const char *local, const char *domain,
 
 	if ((q = store_q(st, Q_SUB_GET, SUB_SELECT " AND s.jid = ?3")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, jid, -1, SQLITE_STATIC);
 	if (store_rows(st, q, store_sub_one, &cx, &n, "subscription") == -1)
 		return -1;
@@ -73,8 +72,7 @@ store_sub_list(struct store *st, const char *local, const char *domain,
 
 	if ((q = store_q(st, Q_SUB_LIST, SUB_SELECT " ORDER BY s.jid")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	return store_rows(st, q, store_sub_one, &cx, NULL, "subscriptions");
 }
 
@@ -82,7 +80,7 @@ int
 store_sub_put(struct store *st, const struct store_sub *s)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1, empty;
+	int		 empty;
 
 	empty = s->state == STORE_SUB_NONE && !s->pending_in &&
 	    !s->pending_out && !s->preapproved;
@@ -103,8 +101,7 @@ store_sub_put(struct store *st, const struct store_sub *s)
 		    "request = excluded.request, updated = excluded.updated");
 	if (q == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, s->local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, s->domain, -1, SQLITE_STATIC);
+	store_bind_user(q, s->local, s->domain);
 	sqlite3_bind_text(q, 3, s->jid, -1, SQLITE_STATIC);
 	if (!empty) {
 		sqlite3_bind_text(q, 4, store_sub_state_name(s->state), -1,
@@ -116,24 +113,16 @@ store_sub_put(struct store *st, const struct store_sub *s)
 		    SQLITE_STATIC);
 		sqlite3_bind_int64(q, 9, store_now());
 	}
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "subscription put");
-	else if (!empty && sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", s->local,
-		    s->domain);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	if (empty)
+		return store_wstep(st, q, "subscription put");
+	return store_wchange(st, q, NULL, "subscription put",
+	    "no user %s@%s", s->local, s->domain);
 }
 
 int
 store_rpres_put(struct store *st, const struct store_rpres *r)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_RPRES_PUT,
 	    "INSERT INTO remote_presence "
@@ -146,25 +135,15 @@ store_rpres_put(struct store *st, const struct store_rpres *r)
 	    "status = excluded.status, priority = excluded.priority, "
 	    "xml = excluded.xml, updated = excluded.updated")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, r->local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, r->domain, -1, SQLITE_STATIC);
+	store_bind_user(q, r->local, r->domain);
 	sqlite3_bind_text(q, 3, r->jid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, store_show_name(r->show), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, r->status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 6, r->priority);
 	sqlite3_bind_text(q, 7, r->xml, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 8, r->updated ? r->updated : store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "remote presence put");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", r->local,
-		    r->domain);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, "remote presence put",
+	    "no user %s@%s", r->local, r->domain);
 }
 
 int
@@ -172,7 +151,6 @@ store_rpres_del(struct store *st, const char *local, const char *domain,
     const char *bare)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1)
 		return -1;
@@ -184,18 +162,10 @@ store_rpres_del(struct store *st, const char *local, const char *domain,
 		    "WHERE user_id = " USER_WHERE);
 	if (q == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	if (bare != NULL)
 		sqlite3_bind_text(q, 3, bare, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "remote presence del");
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wstep(st, q, "remote presence del");
 }
 
 struct store_rpres_ctx {
@@ -233,8 +203,7 @@ store_rpres_list(struct store *st, const char *local, const char *domain,
 	    "FROM remote_presence r JOIN users u ON u.id = r.user_id "
 	    "WHERE u.domain = ?2 AND u.localpart = ?1 ORDER BY r.jid")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	return store_rows(st, q, store_rpres_one, &cx, NULL,
 	    "remote presence");
 }

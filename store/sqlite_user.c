@@ -69,8 +69,7 @@ store_user_add(struct store *st, const char *local, const char *domain,
 	    "INSERT INTO users (localpart, domain, name, created) "
 	    "VALUES (?1, ?2, ?3, ?4)")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, store_now());
 	if (sqlite3_step(q) == SQLITE_DONE) {
@@ -90,24 +89,13 @@ int
 store_user_del(struct store *st, const char *local, const char *domain)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_USER_DEL,
 	    "DELETE FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "user del");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", local,
-		    domain);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	store_bind_user(q, local, domain);
+	return store_wchange(st, q, NULL, "user del",
+	    "no user %s@%s", local, domain);
 }
 
 int
@@ -120,8 +108,7 @@ store_user_get(struct store *st, const char *local, const char *domain,
 	if ((q = store_q(st, Q_USER_GET, "SELECT " USER_COLS " FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	if (store_user_rows(st, q, cb, arg, &n) == -1)
 		return -1;
 	if (n == 0)
@@ -141,8 +128,7 @@ store_user_find(struct store *st, const char *local, const char *domain,
 	if ((q = store_q(st, Q_USER_FIND, "SELECT id FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		if (idp != NULL)
@@ -183,7 +169,6 @@ int
 store_user_update(struct store *st, const struct store_user *u)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_USER_UPDATE,
 	    "UPDATE users SET name = ?2, nickname = ?3, email = ?4, url = ?5, "
@@ -203,17 +188,8 @@ store_user_update(struct store *st, const struct store_user *u)
 		sqlite3_bind_null(q, 7);
 	sqlite3_bind_text(q, 8, u->avatar_type, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 9, u->disabled != 0);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "user update");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user with id %lld",
-		    (long long)u->id);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, "user update",
+	    "no user with id %lld", (long long)u->id);
 }
 
 int
@@ -221,7 +197,6 @@ store_presence_set(struct store *st, const char *local, const char *domain,
     enum store_show show, const char *status, int priority)
 {
 	sqlite3_stmt	*q;
-	int		 rc = -1;
 
 	if (priority < -128 || priority > 127)
 		return store_fail(st, STORE_E_INVALID, "priority %d is not "
@@ -234,23 +209,13 @@ store_presence_set(struct store *st, const char *local, const char *domain,
 	    "status = excluded.status, priority = excluded.priority, "
 	    "updated = excluded.updated")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, store_show_name(show), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 5, priority);
 	sqlite3_bind_int64(q, 6, store_now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, "presence set");
-	else if (sqlite3_changes(st->db) == 0)
-		store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", local,
-		    domain);
-	else {
-		store_ok(st);
-		rc = 0;
-	}
-	sqlite3_reset(q);
-	return rc;
+	return store_wchange(st, q, NULL, "presence set",
+	    "no user %s@%s", local, domain);
 }
 
 int
@@ -266,8 +231,7 @@ store_presence_get(struct store *st, const char *local, const char *domain,
 	    "LEFT JOIN presence p ON p.user_id = u.id "
 	    "WHERE u.domain = ?2 AND u.localpart = ?1")) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	store_bind_user(q, local, domain);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		memset(p, 0, sizeof(*p));

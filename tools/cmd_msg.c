@@ -82,8 +82,8 @@ cmd_send(struct ctl *ctl, int argc, char **argv)
 	if (argc - i < 3)
 		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
 		    argc - i < 2 ? "missing JID" : "missing TEXT");
-	if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
+	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
+		return CTL_FAIL;
 	if (ctl_jid_parse(argv[i + 1], 0, jid, sizeof(jid), &err) == -1)
 		return ctl_fail("invalid JID \"%s\": %s", argv[i + 1], err);
 	if (argc - i == 3 && strcmp(argv[i + 2], "-") == 0) {
@@ -118,6 +118,25 @@ cmd_send(struct ctl *ctl, int argc, char **argv)
 	if (rc == CTL_OK)
 		printf("%lld\n", (long long)id);
 	return rc;
+}
+
+/*
+ * The optional NAME operand of inbox and outbox: *upp is u, or NULL for
+ * every user. Opens the store; CTL_OK or the exit status.
+ */
+static int
+cmd_msg_user(struct ctl *ctl, int argc, char **argv, int i,
+    struct ctl_user *u, struct ctl_user **upp)
+{
+	*upp = NULL;
+	if (argc - i > 1)
+		return ctl_usage(ctl, "too many arguments");
+	if (argc - i == 1) {
+		if (ctl_user_arg(ctl, argv[i], u) != CTL_OK)
+			return CTL_FAIL;
+		*upp = u;
+	}
+	return ctl_open_user(ctl, *upp);
 }
 
 /* inbox */
@@ -249,31 +268,17 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_inbox	 ib;
-	struct ctl_user		 u, *up = NULL;
+	struct ctl_user		 u, *up;
 	struct sigaction	 sa;
 	struct timespec		 ts;
-	const char		*err;
 	int			 i, rc, r, opt = 0, follow;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", opts, 1, cmd_inbox_opt,
 	    &opt, &rc)) == -1)
 		return rc;
 	follow = (opt & 0x100) != 0;
-	if (argc - i > 1)
-		return ctl_usage(ctl, "too many arguments");
-	if (argc - i == 1) {
-		if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-			return ctl_fail("invalid user name \"%s\": %s",
-			    argv[i], err);
-		up = &u;
-	}
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
-	if (up != NULL && store_user_find(ctl->st, u.local, u.domain,
-	    NULL) != 1)
-		return store_errcode(ctl->st) != STORE_E_NONE ?
-		    ctl_store_fail(ctl) :
-		    ctl_fail("no user %s@%s", u.local, u.domain);
+	if ((rc = cmd_msg_user(ctl, argc, argv, i, &u, &up)) != CTL_OK)
+		return rc;
 
 	memset(&ib, 0, sizeof(ib));
 	ib.ctl = ctl;
@@ -381,29 +386,15 @@ cmd_outbox(struct ctl *ctl, int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl_user	 u, *up = NULL;
-	const char	*err;
+	struct ctl_user	 u, *up;
 	size_t		 limit = 0;
 	int		 i, rc;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", opts, 1, cmd_outbox_limit,
 	    &limit, &rc)) == -1)
 		return rc;
-	if (argc - i > 1)
-		return ctl_usage(ctl, "too many arguments");
-	if (argc - i == 1) {
-		if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-			return ctl_fail("invalid user name \"%s\": %s",
-			    argv[i], err);
-		up = &u;
-	}
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
-	if (up != NULL && store_user_find(ctl->st, u.local, u.domain,
-	    NULL) != 1)
-		return store_errcode(ctl->st) != STORE_E_NONE ?
-		    ctl_store_fail(ctl) :
-		    ctl_fail("no user %s@%s", u.local, u.domain);
+	if ((rc = cmd_msg_user(ctl, argc, argv, i, &u, &up)) != CTL_OK)
+		return rc;
 	if (store_outbox_list(ctl->st, up ? u.local : NULL,
 	    up ? u.domain : NULL, limit, cmd_outbox_cb, ctl) == -1)
 		return ctl_store_fail(ctl);

@@ -37,7 +37,6 @@ cmd_presence_set(struct ctl *ctl, int argc, char **argv)
 	};
 	struct ctl_user	 u;
 	enum store_show	 show;
-	const char	*err;
 	char		*status = NULL;
 	int		 i, rc, prio = 0;
 
@@ -47,8 +46,8 @@ cmd_presence_set(struct ctl *ctl, int argc, char **argv)
 	if (argc - i < 2)
 		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
 		    "missing SHOW");
-	if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
+	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
+		return CTL_FAIL;
 	if (store_show_parse(argv[i + 1], &show) == -1)
 		return ctl_fail("invalid presence \"%s\": use available, chat, "
 		    "away, xa, dnd or unavailable", argv[i + 1]);
@@ -76,18 +75,14 @@ cmd_presence_show(struct ctl *ctl, int argc, char **argv)
 	struct store_presence	 p;
 	struct ctl_user		 u;
 	struct out_json		 j;
-	const char		*err;
 	char			 t[32];
 	int			 i, rc;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", NULL, 1, NULL, NULL,
 	    &rc)) == -1)
 		return rc;
-	if (argc - i != 1)
-		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
-		    "too many arguments");
-	if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
+	if ((rc = ctl_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
+		return rc;
 	if (ctl_open(ctl) == -1)
 		return CTL_FAIL;
 	if (store_presence_get(ctl->st, u.local, u.domain, &p) == -1)

@@ -182,23 +182,15 @@ cmd_roster(struct ctl *ctl, int argc, char **argv)
 {
 	struct cmd_roster	 r;
 	struct ctl_user		 u;
-	const char		*err;
 	int			 i, rc;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", NULL, 1, NULL, NULL,
 	    &rc)) == -1)
 		return rc;
-	if (argc - i != 1)
-		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
-		    "too many arguments");
-	if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
-	if (store_user_find(ctl->st, u.local, u.domain, NULL) != 1)
-		return store_errcode(ctl->st) != STORE_E_NONE ?
-		    ctl_store_fail(ctl) :
-		    ctl_fail("no user %s@%s", u.local, u.domain);
+	if ((rc = ctl_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
+		return rc;
+	if ((rc = ctl_open_user(ctl, &u)) != CTL_OK)
+		return rc;
 	memset(&r, 0, sizeof(r));
 	rc = CTL_OK;
 	if (store_sub_list(ctl->st, u.local, u.domain, cmd_roster_sub_cb,
@@ -258,8 +250,8 @@ cmd_roster_act(struct ctl *ctl, int argc, char **argv, enum store_kind kind)
 	if (argc - i < 2 || argc - i > maxargs)
 		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
 		    argc - i < 2 ? "missing JID" : "too many arguments");
-	if (ctl_user_parse(ctl, argv[i], &u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
+	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
+		return CTL_FAIL;
 	if (ctl_jid_parse(argv[i + 1], CTL_JID_BARE, jid, sizeof(jid),
 	    &err) == -1)
 		return ctl_fail("invalid JID \"%s\": %s", argv[i + 1], err);

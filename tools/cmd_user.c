@@ -16,20 +16,19 @@ cmd_user_name_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 	return CTL_OK;
 }
 
-/* Checks the one NAME operand; CTL_OK or the exit status. */
+/* Checks the one NAME operand and opens the store; CTL_OK or the exit
+ * status. */
 static int
 cmd_user_operand(struct ctl *ctl, int argc, char **argv, int i,
     struct ctl_user *u)
 {
-	const char	*err;
-
 	if (argc - i < 1)
 		return ctl_usage(ctl, "missing NAME");
 	if (argc - i > 1)
 		return ctl_usage(ctl, "unexpected argument \"%s\"",
 		    argv[i + 1]);
-	if (ctl_user_parse(ctl, argv[i], u, &err) == -1)
-		return ctl_fail("invalid user name \"%s\": %s", argv[i], err);
+	if (ctl_user_arg(ctl, argv[i], u) != CTL_OK || ctl_open(ctl) == -1)
+		return CTL_FAIL;
 	return CTL_OK;
 }
 
@@ -49,8 +48,6 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if ((rc = cmd_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
 		return rc;
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
 	if (ctl_begin(ctl) == -1 ||
 	    store_user_add(ctl->st, u.local, u.domain, name, NULL) == -1 ||
 	    ctl_commit(ctl) == -1)
@@ -70,8 +67,6 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if ((rc = cmd_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
 		return rc;
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
 	if (ctl_begin(ctl) == -1 ||
 	    store_user_del(ctl->st, u.local, u.domain) == -1 ||
 	    ctl_commit(ctl) == -1)
@@ -209,8 +204,6 @@ cmd_user_show(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if ((rc = cmd_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
 		return rc;
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
 	memset(&us, 0, sizeof(us));
 	us.ctl = ctl;
 	if (store_presence_get(ctl->st, u.local, u.domain, &us.p) == -1 ||

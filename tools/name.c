@@ -14,32 +14,15 @@
 #include "jid.h"
 #include "xfedctl.h"
 
-/* Length of the valid UTF-8 sequence at s (not ASCII), or 0. */
+/* Length of the valid UTF-8 sequence at s (not ASCII), or 0. Names
+ * also refuse the C1 controls, U+0080 to U+009F (0xc2 0x80 to 0x9f). */
 static size_t
 ctl_name_utf8(const unsigned char *s)
 {
-	unsigned int	 c = s[0], cp;
-	size_t		 n, i;
+	size_t	 n;
 
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-	    (cp >= 0x80 && cp < 0xa0))
+	if (s[0] < 0x80 || (n = out_utf8_len(s)) == 0 ||
+	    (s[0] == 0xc2 && s[1] < 0xa0))
 		return 0;
 	return n;
 }
@@ -135,7 +118,8 @@ ctl_name_domain(const char *in, char *out, size_t outsz, const char **errstr)
 	return jid_prep_domain(in, out, outsz, errstr);
 }
 
-int
+/* NAME or NAME@domain; the domain must be hosted, the first by default. */
+static int
 ctl_user_parse(struct ctl *ctl, const char *arg, struct ctl_user *u,
     const char **errstr)
 {
@@ -167,6 +151,16 @@ ctl_user_parse(struct ctl *ctl, const char *arg, struct ctl_user *u,
 	}
 	snprintf(u->domain, sizeof(u->domain), "%s", dom);
 	return 0;
+}
+
+int
+ctl_user_arg(struct ctl *ctl, const char *arg, struct ctl_user *u)
+{
+	const char	*err;
+
+	if (ctl_user_parse(ctl, arg, u, &err) == -1)
+		return ctl_fail("invalid user name \"%s\": %s", arg, err);
+	return CTL_OK;
 }
 
 int
@@ -215,6 +209,29 @@ ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
 		return -1;
 	}
 	return 0;
+}
+
+int
+ctl_user_operand(struct ctl *ctl, int argc, char **argv, int i,
+    struct ctl_user *u)
+{
+	if (argc - i != 1)
+		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
+		    "too many arguments");
+	return ctl_user_arg(ctl, argv[i], u);
+}
+
+int
+ctl_open_user(struct ctl *ctl, const struct ctl_user *u)
+{
+	if (ctl_open(ctl) == -1)
+		return CTL_FAIL;
+	if (u != NULL && store_user_find(ctl->st, u->local, u->domain,
+	    NULL) != 1)
+		return store_errcode(ctl->st) != STORE_E_NONE ?
+		    ctl_store_fail(ctl) :
+		    ctl_fail("no user %s@%s", u->local, u->domain);
+	return CTL_OK;
 }
 
 static int

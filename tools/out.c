@@ -11,8 +11,7 @@
 
 #include "xfedctl.h"
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t
+size_t
 out_utf8_len(const unsigned char *s)
 {
 	unsigned int	 c = s[0], cp;

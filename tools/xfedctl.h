@@ -71,13 +71,20 @@ struct ctl_user {
 	char		 local[JID_PART_MAX + 1];
 	char		 domain[JID_PART_MAX + 1];
 };
-/* NAME or NAME@domain; the domain must be hosted, the first by default. */
-int	 ctl_user_parse(struct ctl *, const char *arg, struct ctl_user *,
-	    const char **errstr);
+/* NAME or NAME@domain; the domain must be hosted, the first by default.
+ * CTL_OK, or a message and CTL_FAIL. */
+int	 ctl_user_arg(struct ctl *, const char *arg, struct ctl_user *);
 #define CTL_JID_BARE	0x1	/* refuse a resource */
 /* A remote JID, prepared into out. */
 int	 ctl_jid_parse(const char *arg, int flags, char *out, size_t outsz,
 	    const char **errstr);
+/* argv[i] is the only operand, a NAME: CTL_OK, or a message and the
+ * exit status. */
+int	 ctl_user_operand(struct ctl *, int argc, char **argv, int i,
+	    struct ctl_user *);
+/* Opens the store and, when u is not NULL, checks that the user exists:
+ * CTL_OK, or a message and CTL_FAIL. */
+int	 ctl_open_user(struct ctl *, const struct ctl_user *);
 /* An existing, enabled user, or a message and CTL_FAIL. */
 int	 ctl_user_usable(struct ctl *, const struct ctl_user *);
 
@@ -100,6 +107,8 @@ void	 out_json_obj(struct out_json *, const char *key);	/* "key": { */
 void	 out_json_obj_end(struct out_json *);
 /* A JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD. */
 void	 out_json_string(FILE *, const char *);
+/* Length of the valid UTF-8 sequence at s (1 for ASCII), or 0. */
+size_t	 out_utf8_len(const unsigned char *);
 /* Text for a terminal: control characters shown as \n, \t or \xNN. */
 void	 out_text(FILE *, const char *);
 /* "2024-05-01T10:00:00Z", or "-" for 0. */
