@@ -31,6 +31,14 @@
 #include "xml.h"
 #include "xmalloc.h"
 
+/*
+ * TLS bufferevents defer their callbacks: when the peer's last records and
+ * its close arrive together (a stream error, then close_notify), libevent
+ * reports the close before it hands over the decrypted bytes; deferred,
+ * the read callback runs first and the peer's reason is not lost.
+ */
+#define S2S_TLS_BEV_OPTS	(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
+
 struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
 static uint64_t		 s2s_next_id = 1;
 
@@ -214,7 +222,7 @@ s2s_stream_tls_switch(struct s2s_stream *st)
 	st->tls_next = NULL;
 	f = bufferevent_openssl_filter_new(server->base, st->bev, ssl,
 	    st->tls_next_accept ? BUFFEREVENT_SSL_ACCEPTING :
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	    BUFFEREVENT_SSL_CONNECTING, S2S_TLS_BEV_OPTS);
 	if (f == NULL) {
 		SSL_free(ssl);
 		s2s_stream_close(st, "cannot start TLS");
@@ -242,7 +250,7 @@ s2s_stream_new_socket(struct s2s_stream *st, struct ssl_st *ssl)
 	st->ssl = ssl;
 	if (ssl != NULL) {
 		st->bev = bufferevent_openssl_socket_new(server->base, -1, ssl,
-		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		    BUFFEREVENT_SSL_CONNECTING, S2S_TLS_BEV_OPTS);
 		if (st->bev != NULL)
 			bufferevent_openssl_set_allow_dirty_shutdown(st->bev, 1);
 	} else
@@ -331,7 +339,7 @@ s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
 	if (ssl != NULL) {
 		st->bev = bufferevent_openssl_socket_new(server->base, fd, ssl,
 		    accepting ? BUFFEREVENT_SSL_ACCEPTING :
-		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		    BUFFEREVENT_SSL_CONNECTING, S2S_TLS_BEV_OPTS);
 		if (st->bev != NULL)
 			bufferevent_openssl_set_allow_dirty_shutdown(st->bev, 1);
 		st->ssl = ssl;
