@@ -414,16 +414,57 @@ s2s_stream_free_cb(evutil_socket_t fd, short what, void *arg)
 	s2s_stream_free(arg);
 }
 
+static void
+s2s_stream_free_later(struct s2s_stream *st)
+{
+	st->flags |= S2S_F_FREEING;
+	evtimer_del(st->timer);
+	event_base_once(server->base, -1, EV_TIMEOUT, s2s_stream_free_cb, st,
+	    NULL);
+}
+
+/* The socket under a STARTTLS filter wrote our last bytes. */
+static void
+s2s_stream_sock_drained(struct evbuffer *buf,
+    const struct evbuffer_cb_info *info, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	if (evbuffer_get_length(buf) == 0 && !(st->flags & S2S_F_FREEING))
+		s2s_stream_free_later(st);
+}
+
 /* Called once the output is flushed after our close: free from the loop. */
 static void
 s2s_stream_flushed(struct bufferevent *bev, void *arg)
 {
 	struct s2s_stream	*st = arg;
+	struct bufferevent	*sock;
+	struct evbuffer		*out;
 
+	/* a write callback deferred from before the close */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-	evtimer_del(st->timer);
-	event_base_once(server->base, -1, EV_TIMEOUT, s2s_stream_free_cb, st,
-	    NULL);
+	/* TLS close_notify after our </stream:stream> (S2S 1.23) */
+	if ((st->flags & S2S_F_TLS) &&
+	    !(SSL_get_shutdown(st->ssl) & SSL_SENT_SHUTDOWN)) {
+		SSL_shutdown(st->ssl);
+		ERR_clear_error();
+	}
+	/*
+	 * Over STARTTLS the records are still in the socket's bufferevent
+	 * under the filter: freeing now would drop them, and with them our
+	 * stream error (S2S 1.28). Wait for them, bounded by the close timer.
+	 */
+	if ((sock = bufferevent_get_underlying(bev)) != NULL &&
+	    evbuffer_get_length(out = bufferevent_get_output(sock)) > 0) {
+		if (!evtimer_pending(st->timer, NULL))
+			s2s_stream_timer(st, S2S_CLOSE_SECS);
+		evbuffer_add_cb(out, s2s_stream_sock_drained, st);
+		return;
+	}
+	s2s_stream_free_later(st);
 }
 
 void
