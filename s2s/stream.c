@@ -31,6 +31,14 @@
 #include "xml.h"
 #include "xmalloc.h"
 
+/*
+ * TLS bufferevents defer their callbacks: when the peer's last records and
+ * its close arrive together (a stream error, then close_notify), libevent
+ * reports the close before it hands over the decrypted bytes; deferred,
+ * the read callback runs first and the peer's reason is not lost.
+ */
+#define S2S_TLS_BEV_OPTS	(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
+
 struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
 static uint64_t		 s2s_next_id = 1;
 
@@ -214,7 +222,7 @@ s2s_stream_tls_switch(struct s2s_stream *st)
 	st->tls_next = NULL;
 	f = bufferevent_openssl_filter_new(server->base, st->bev, ssl,
 	    st->tls_next_accept ? BUFFEREVENT_SSL_ACCEPTING :
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	    BUFFEREVENT_SSL_CONNECTING, S2S_TLS_BEV_OPTS);
 	if (f == NULL) {
 		SSL_free(ssl);
 		s2s_stream_close(st, "cannot start TLS");
@@ -242,7 +250,7 @@ s2s_stream_new_socket(struct s2s_stream *st, struct ssl_st *ssl)
 	st->ssl = ssl;
 	if (ssl != NULL) {
 		st->bev = bufferevent_openssl_socket_new(server->base, -1, ssl,
-		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		    BUFFEREVENT_SSL_CONNECTING, S2S_TLS_BEV_OPTS);
 		if (st->bev != NULL)
 			bufferevent_openssl_set_allow_dirty_shutdown(st->bev, 1);
 	} else
@@ -331,7 +339,7 @@ s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
 	if (ssl != NULL) {
 		st->bev = bufferevent_openssl_socket_new(server->base, fd, ssl,
 		    accepting ? BUFFEREVENT_SSL_ACCEPTING :
-		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		    BUFFEREVENT_SSL_CONNECTING, S2S_TLS_BEV_OPTS);
 		if (st->bev != NULL)
 			bufferevent_openssl_set_allow_dirty_shutdown(st->bev, 1);
 		st->ssl = ssl;
@@ -406,16 +414,57 @@ s2s_stream_free_cb(evutil_socket_t fd, short what, void *arg)
 	s2s_stream_free(arg);
 }
 
+static void
+s2s_stream_free_later(struct s2s_stream *st)
+{
+	st->flags |= S2S_F_FREEING;
+	evtimer_del(st->timer);
+	event_base_once(server->base, -1, EV_TIMEOUT, s2s_stream_free_cb, st,
+	    NULL);
+}
+
+/* The socket under a STARTTLS filter wrote our last bytes. */
+static void
+s2s_stream_sock_drained(struct evbuffer *buf,
+    const struct evbuffer_cb_info *info, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	if (evbuffer_get_length(buf) == 0 && !(st->flags & S2S_F_FREEING))
+		s2s_stream_free_later(st);
+}
+
 /* Called once the output is flushed after our close: free from the loop. */
 static void
 s2s_stream_flushed(struct bufferevent *bev, void *arg)
 {
 	struct s2s_stream	*st = arg;
+	struct bufferevent	*sock;
+	struct evbuffer		*out;
 
+	/* a write callback deferred from before the close */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-	evtimer_del(st->timer);
-	event_base_once(server->base, -1, EV_TIMEOUT, s2s_stream_free_cb, st,
-	    NULL);
+	/* TLS close_notify after our </stream:stream> (S2S 1.23) */
+	if ((st->flags & S2S_F_TLS) &&
+	    !(SSL_get_shutdown(st->ssl) & SSL_SENT_SHUTDOWN)) {
+		SSL_shutdown(st->ssl);
+		ERR_clear_error();
+	}
+	/*
+	 * Over STARTTLS the records are still in the socket's bufferevent
+	 * under the filter: freeing now would drop them, and with them our
+	 * stream error (S2S 1.28). Wait for them, bounded by the close timer.
+	 */
+	if ((sock = bufferevent_get_underlying(bev)) != NULL &&
+	    evbuffer_get_length(out = bufferevent_get_output(sock)) > 0) {
+		if (!evtimer_pending(st->timer, NULL))
+			s2s_stream_timer(st, S2S_CLOSE_SECS);
+		evbuffer_add_cb(out, s2s_stream_sock_drained, st);
+		return;
+	}
+	s2s_stream_free_later(st);
 }
 
 void

@@ -68,6 +68,7 @@ struct s2s_ops {
 #define S2S_F_AUTHED	0x10	/* at least one pair verified */
 #define S2S_F_CERT_OK	0x20	/* peer certificate verified for remote */
 #define S2S_F_SASL	0x40	/* authenticated by SASL EXTERNAL */
+#define S2S_F_FREEING	0x80	/* closed and flushed: the free is scheduled */
 
 struct s2s_stream {
 	TAILQ_ENTRY(s2s_stream)	 entry;
