@@ -20,6 +20,7 @@ CONF
 }
 conf "$T/a" a.localhost "$PA" b.localhost "$PB"
 conf "$T/b" b.localhost "$PB" a.localhost "$PA"
+echo "dialback_secret 0123456789abcdef0123456789abcdef" >> "$T/a/xfed.conf"
 actl() { "$XFED_BUILD/xfedctl" -c "$T/a/xfed.conf" "$@"; }
 bctl() { "$XFED_BUILD/xfedctl" -c "$T/b/xfed.conf" "$@"; }
 actl user add alice >/dev/null && bctl user add bob >/dev/null
@@ -76,6 +77,23 @@ sys.exit(1)' "$1" "$2"
 }
 if wait_for 20 failed_with "$id" service-unavailable; then ok unknown_user_error
 else fail unknown_user_error "$(actl outbox --json | head -3)"; fi
+
+# a second instance for a.localhost with the same dialback_secret: B
+# checks its key with the first one (its route for a.localhost), which can
+# answer for keys it did not issue (XEP-0185, S2S 4.5)
+PA2=$(free_port)
+mkdir -p "$T/a2"
+conf "$T/a2" a.localhost "$PA2" b.localhost "$PB"
+echo "dialback_secret 0123456789abcdef0123456789abcdef" >> "$T/a2/xfed.conf"
+a2ctl() { "$XFED_BUILD/xfedctl" -c "$T/a2/xfed.conf" "$@"; }
+a2ctl user add carol > /dev/null
+start_xfed "$T/a2" || { fail start_a2 "second A did not start"; exit 1; }
+PIDA2=$XFED_PID
+a2ctl send carol bob@b.localhost 'from the second instance' > /dev/null
+check shared_secret_delivered wait_for 20 inbox_has "$T/b/xfed.conf" 'from the second instance'
+n=$(grep -c "in#.* a.localhost .*dialback verified pair=b.localhost/a.localhost" "$T/b/xfed.log")
+check shared_secret_second_stream_verified [ "$n" -ge 2 ]
+XFED_PID=$PIDA2; stop_xfed; check a2_stopped [ $? = 0 ]
 
 XFED_PID=$PIDA; stop_xfed; check a_stopped [ $? = 0 ]
 XFED_PID=$PIDB; stop_xfed; check b_stopped [ $? = 0 ]
