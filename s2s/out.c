@@ -15,7 +15,10 @@
  *             logged, dialback on the same stream (S2S 11.5)
  *   AUTH      db:result valid -> READY; invalid -> failed, permanent;
  *             error -> failed (S2S 4.16)
- *   READY     stanzas flow; idle for idle_secs -> our close
+ *   READY     stanzas flow; quiet for 5 min -> a whitespace keepalive;
+ *             unused for idle_timeout -> our </stream> -> CLOSING
+ *   CLOSING   the route has let go; their </stream>, EOF or 5 s -> closed
+ *             (RFC 6120 4.4, S2S 1.23)
  *   any       db:verify requests answered as authoritative server (S2S
  *             4.27); db:verify answers -> mgr; stream error -> failed with
  *             the peer's condition and text
@@ -59,11 +62,12 @@ enum s2s_out_state {
 	S2S_OUT_SASL,
 	S2S_OUT_AUTH,
 	S2S_OUT_READY,
+	S2S_OUT_CLOSING,
 };
 
 static const char *const s2s_out_state_names[] = {
 	"resolve", "connect", "header", "features", "starttls", "sasl", "auth",
-	"ready",
+	"ready", "closing",
 };
 
 struct s2s_out {
@@ -553,7 +557,9 @@ s2s_out_close_cb(struct s2s_stream *st)
 {
 	struct s2s_out	*out = s2s_out(st);
 
-	if (out->state != S2S_OUT_READY)
+	if (out->state == S2S_OUT_CLOSING)
+		s2s_stream_close(st, "closed at both ends");
+	else if (out->state != S2S_OUT_READY)
 		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
 		    "peer closed the stream during %s",
 		    s2s_out_state_names[out->state]);
@@ -581,6 +587,9 @@ s2s_out_timeout(struct s2s_stream *st)
 		 * from dropping a quiet stream */
 		s2s_stream_send_raw(st, " ", 1);
 		s2s_out_ready_timer(st);
+		break;
+	case S2S_OUT_CLOSING:
+		s2s_stream_close(st, "no closing tag from the peer");
 		break;
 	default:
 		s2s_out_fail(st, "timeout", "remote-server-timeout", 0,
@@ -613,7 +622,7 @@ s2s_out_io_event(struct s2s_stream *st, short what)
 		return 1;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		if (out->state == S2S_OUT_READY)
+		if (out->state == S2S_OUT_READY || out->state == S2S_OUT_CLOSING)
 			return 0;	/* stream.c closes; gone() requeues */
 		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
 		    "connection lost during %s: %s",
@@ -736,5 +745,20 @@ s2s_out_send_verify(struct s2s_stream *st, const char *local,
 void
 s2s_out_close(struct s2s_stream *st, const char *reason)
 {
-	s2s_stream_close(st, reason);
+	struct s2s_out	*out = s2s_out(st);
+	struct s2s_route *r = out->route;
+
+	if (out->state != S2S_OUT_READY) {
+		s2s_stream_close(st, reason);
+		return;
+	}
+	/* RFC 6120 4.4: our close tag, then theirs before the socket goes;
+	 * new stanzas for the route meanwhile go to a new stream */
+	s2s_log(st, LOG_L_INFO, "closing: %s", reason);
+	s2s_stream_send_raw(st, "</stream:stream>", 16);
+	st->flags |= S2S_F_CLOSE_SENT;
+	out->route = NULL;
+	s2s_mgr_stream_gone(r);
+	s2s_out_enter(st, S2S_OUT_CLOSING);
+	s2s_stream_timer(st, S2S_CLOSE_SECS);
 }

@@ -85,6 +85,7 @@ PA2=$(free_port)
 mkdir -p "$T/a2"
 conf "$T/a2" a.localhost "$PA2" b.localhost "$PB"
 echo "dialback_secret 0123456789abcdef0123456789abcdef" >> "$T/a2/xfed.conf"
+echo "idle_timeout 2s" >> "$T/a2/xfed.conf"
 a2ctl() { "$XFED_BUILD/xfedctl" -c "$T/a2/xfed.conf" "$@"; }
 a2ctl user add carol > /dev/null
 start_xfed "$T/a2" || { fail start_a2 "second A did not start"; exit 1; }
@@ -93,6 +94,12 @@ a2ctl send carol bob@b.localhost 'from the second instance' > /dev/null
 check shared_secret_delivered wait_for 20 inbox_has "$T/b/xfed.conf" 'from the second instance'
 n=$(grep -c "in#.* a.localhost .*dialback verified pair=b.localhost/a.localhost" "$T/b/xfed.log")
 check shared_secret_second_stream_verified [ "$n" -ge 2 ]
+# an unused outbound stream is closed with the closing handshake (RFC 6120
+# 4.4, S2S 1.23), and the next message opens a new one
+check idle_close_sent wait_for 10 grep -q "out#.*closing: idle" "$T/a2/xfed.log"
+check idle_close_answered wait_for 10 grep -q "out#.*closed reason=\"closed at both ends\"" "$T/a2/xfed.log"
+a2ctl send carol bob@b.localhost 'after the idle close' > /dev/null
+check reconnect_on_demand wait_for 20 inbox_has "$T/b/xfed.conf" 'after the idle close'
 XFED_PID=$PIDA2; stop_xfed; check a2_stopped [ $? = 0 ]
 
 XFED_PID=$PIDA; stop_xfed; check a_stopped [ $? = 0 ]
