@@ -14,6 +14,9 @@ One remote XMPP server, on loopback, plain TCP, standard library only:
                  as the socket takes them; the time from the first stanza
                  byte until xfed's inbox holds all N rows (polled read-only
                  in xfed's SQLite file) is the throughput
+  trickle N      the same, one stanza per write with a pause after each,
+                 so that xfed reads them one at a time: xfed's CPU time per
+                 stanza on a stream that is idle between stanzas
   idle K         K streams that authenticate and then stay silent; xfed's
                  memory (/proc/PID) before and after is the cost per stream
   fanout N       N rows inserted into the sending xfed's outbox in one
@@ -314,6 +317,19 @@ def mode_inbound(a):
         except OSError as e:
             err.append(str(e))
 
+    def trickle():
+        try:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for one in pieces:
+                s.sendall(one)
+                time.sleep(a.pace)
+        except OSError as e:
+            err.append(str(e))
+
+    if a.mode == "trickle":
+        pieces = [stanzas(a, 1, first=i) for i in range(1, a.n + 1)]
+        send = trickle  # noqa: F811
+
     ut0, st0 = proc_cpu(a.pid)
     t0 = time.monotonic()
     th = threading.Thread(target=send, daemon=True)
@@ -336,6 +352,11 @@ def mode_inbound(a):
     if back:
         die("xfed answered the stanzas: %r" % back[:300])
     wall = t1 - t0
+    if a.mode == "trickle":
+        report(trickle_n=a.n, trickle_secs="%.3f" % wall,
+               trickle_cpu_us="%.1f" % ((ut1 - ut0 + st1 - st0) * 1e6 / a.n))
+        s.close()
+        return
     report(inbound_n=a.n, inbound_bytes=len(data), inbound_secs="%.3f" % wall,
            inbound_rate="%.0f" % (a.n / wall),
            inbound_cpu_user="%.2f" % (ut1 - ut0),
@@ -414,7 +435,7 @@ def mode_fanout(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("inbound", "idle", "fanout"))
+    ap.add_argument("mode", choices=("inbound", "trickle", "idle", "fanout"))
     ap.add_argument("n", type=int)
     ap.add_argument("--port", type=int, help="xfed's S2S port")
     ap.add_argument("--auth-port", type=int,
@@ -429,11 +450,13 @@ def main():
     ap.add_argument("--pid", type=int, help="xfed's process id")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--settle", type=float, default=1.0)
+    ap.add_argument("--pace", type=float, default=0.0002,
+                    help="trickle: seconds between stanzas")
     ap.add_argument("--compact-wait", type=float, default=0)
     a = ap.parse_args()
     if a.mode != "fanout":
         Authoritative(a.frm, a.auth_port, a.secret).start()
-    {"inbound": mode_inbound, "idle": mode_idle,
+    {"inbound": mode_inbound, "trickle": mode_inbound, "idle": mode_idle,
      "fanout": mode_fanout}[a.mode](a)
 
 
