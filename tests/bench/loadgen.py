@@ -258,6 +258,12 @@ def proc_cpu(pid):
     return int(f[11]) / hz, int(f[12]) / hz
 
 
+def proc_runq(pid):
+    """Seconds pid spent runnable but waiting for a CPU."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[1]) / 1e9
+
+
 def db_open(path):
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
     return db
@@ -331,6 +337,7 @@ def mode_inbound(a):
         send = trickle  # noqa: F811
 
     ut0, st0 = proc_cpu(a.pid)
+    rq0 = proc_runq(a.pid)
     t0 = time.monotonic()
     th = threading.Thread(target=send, daemon=True)
     th.start()
@@ -338,6 +345,7 @@ def mode_inbound(a):
         db, "SELECT max(id) FROM inbox") >= base + a.n, a.timeout, 0.005)
     t1 = time.monotonic()
     ut1, st1 = proc_cpu(a.pid)
+    rq1 = proc_runq(a.pid)
     th.join(5)
     if err:
         die("send: %s" % err[0])
@@ -360,7 +368,8 @@ def mode_inbound(a):
     report(inbound_n=a.n, inbound_bytes=len(data), inbound_secs="%.3f" % wall,
            inbound_rate="%.0f" % (a.n / wall),
            inbound_cpu_user="%.2f" % (ut1 - ut0),
-           inbound_cpu_sys="%.2f" % (st1 - st0))
+           inbound_cpu_sys="%.2f" % (st1 - st0),
+           inbound_runq="%.2f" % (rq1 - rq0))
     s.sendall(b"</stream:stream>")
     s.close()
 
