@@ -176,6 +176,9 @@ s2s_stream_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 	}
+	/* nothing buffered: libxml2's state goes until the next byte */
+	if (!s2s_stream_dead(st))
+		xml_compact(st->xml);
 }
 
 /* Logs OpenSSL's reasons for a failed TLS stream. */

@@ -2,17 +2,31 @@
  * server/outbox.c: outbox rows in and out of the daemon. A row is read
  * when due (state queued, next_attempt passed), turned into a stanza and
  * routed; the outbound manager later says sent, retry at a time, or
+<<<<<<< HEAD
  * failed. A retry that would fall after created + outbound_retry_for is
  * moved to that deadline, and a failure at or after it fails the row, with
  * the stanza error of its last failure; so does a permanent failure at
  * once. A row waiting for its retry time goes at once when the outbound
  * manager wakes it (its domain is reachable again). Stanza ids we make are
  * "xfed-ROWID", which is how a peer's error stanza finds its row again.
+=======
+ * failed. A retry that would fall after created + outbound_retry_for fails
+ * the row instead, with the stanza error of its last failure; so does a
+ * permanent failure at once. Stanza ids we make are "xfed-ROWID", which is
+ * how a peer's error stanza finds its row again.
+ *
+ * Rows are read OUTBOX_BATCH at a time. When a read came back full, more
+ * are due: once half of those in flight are settled, the next batch is
+ * read from the loop, so a long queue drains at the speed of the stream
+ * rather than one batch per due-poll tick.
+>>>>>>> bench
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <event2/event.h>
 
 #include "conf.h"
 #include "el.h"
@@ -35,6 +49,11 @@ struct outbox_slot {
 
 static struct outbox_slot	*outbox_tab;
 static size_t			 outbox_cap, outbox_n;
+static struct event		*outbox_more_ev;	/* the next batch */
+static int			 outbox_more;	/* last read was full */
+
+static void	outbox_more_cb(evutil_socket_t, short, void *);
+static void	outbox_settled(int);
 
 static size_t
 outbox_hash(int64_t id, size_t cap)
@@ -123,11 +142,16 @@ outbox_init(void)
 	mc.backoff_min_secs = (int)server->conf->outbound_backoff_min;
 	mc.backoff_max_secs = 3600;
 	s2s_mgr_init(&mc);
+	outbox_more_ev = event_new(server->base, -1, 0, outbox_more_cb, NULL);
 }
 
 void
 outbox_free(void)
 {
+	if (outbox_more_ev != NULL)
+		event_free(outbox_more_ev);
+	outbox_more_ev = NULL;
+	outbox_more = 0;
 	free(outbox_tab);
 	outbox_tab = NULL;
 	outbox_cap = outbox_n = 0;
@@ -216,12 +240,18 @@ outbox_stanza(const struct store_outbox *o)
 	return el;
 }
 
+struct outbox_read {
+	int	 rows;		/* due rows read */
+	int	 routed;	/* of which handed to the router */
+};
+
 static int
 outbox_row(void *arg, const struct store_outbox *o)
 {
-	struct el	*el;
-	int		*n = arg;
+	struct outbox_read	*r = arg;
+	struct el		*el;
 
+	r->rows++;
 	if (outbox_find(o->id) != NULL)
 		return 0;
 	if ((el = outbox_stanza(o)) == NULL) {
@@ -233,7 +263,7 @@ outbox_row(void *arg, const struct store_outbox *o)
 	outbox_insert(o->id, o->created);
 	log_debug("outbox: row %lld to %s, attempt %d", (long long)o->id, o->to,
 	    o->attempts + 1);
-	(*n)++;
+	r->routed++;
 	router_send(el, o->id);
 	return 0;
 }
@@ -250,11 +280,11 @@ outbox_wake_row(void *arg, const struct store_outbox *o)
 void
 outbox_wake(int64_t id)
 {
-	int	 n = 0;
+	struct outbox_read	 r = { 0, 0 };
 
 	if (server->stopping || outbox_find(id) != NULL)
 		return;
-	if (store_outbox_get(server->store, id, outbox_wake_row, &n) == -1 &&
+	if (store_outbox_get(server->store, id, outbox_wake_row, &r) == -1 &&
 	    store_errcode(server->store) != STORE_E_NOTFOUND)
 		log_warnx("outbox: row %lld: %s", (long long)id,
 		    store_errstr(server->store));
@@ -263,13 +293,38 @@ outbox_wake(int64_t id)
 void
 outbox_kick(void)
 {
-	int	 n = 0;
+	struct outbox_read	 r = { 0, 0 };
 
+	outbox_more = 0;
 	if (server->stopping)
 		return;
 	if (store_outbox_due(server->store, (int64_t)time(NULL), OUTBOX_BATCH,
-	    outbox_row, &n) == -1)
+	    outbox_row, &r) == -1) {
 		log_warnx("outbox: %s", store_errstr(server->store));
+		return;
+	}
+	/* rows all in flight already: their verdicts come first */
+	outbox_more = r.rows == OUTBOX_BATCH && r.routed > 0;
+	/* verdicts given during the read (hosted targets, bad addresses,
+	 * a route backing off) settled rows already */
+	outbox_settled(1);
+}
+
+static void
+outbox_more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	outbox_kick();
+}
+
+/* A row left the flight: read the next batch when half of it is back. */
+static void
+outbox_settled(int stored)
+{
+	if (!stored)
+		outbox_more = 0;	/* no busy loop on a failing store */
+	else if (outbox_more && outbox_n <= OUTBOX_BATCH / 2 &&
+	    outbox_more_ev != NULL)
+		event_active(outbox_more_ev, EV_TIMEOUT, 0);
 }
 
 /* Builds the error stanza a failed row keeps (RFC 6120 8.3). */
@@ -296,17 +351,20 @@ outbox_error_xml(int64_t id, const char *cond, const char *text)
 	return xml;
 }
 
-static void
+static int
 outbox_fail(int64_t id, const char *stage, const char *cond, const char *text)
 {
 	char	*xml = outbox_error_xml(id, cond, text);
+	int	 rc;
 
 	log_info("outbox: row %lld failed: %s: %s (%s)", (long long)id, stage,
 	    text, cond);
-	if (store_outbox_failed(server->store, id, stage, text, xml) == -1)
+	if ((rc = store_outbox_failed(server->store, id, stage, text,
+	    xml)) == -1)
 		log_warnx("outbox: row %lld: %s", (long long)id,
 		    store_errstr(server->store));
 	free(xml);
+	return rc;
 }
 
 void
@@ -314,6 +372,7 @@ outbox_done(int64_t id, enum s2s_result res, int64_t next,
     const struct s2s_failure *f)
 {
 	int64_t	 created = outbox_remove(id), deadline;
+	int	 rc = 0;
 
 	if (created == -1)
 		log_warnx("outbox: verdict for row %lld, which is not in flight",
@@ -321,29 +380,30 @@ outbox_done(int64_t id, enum s2s_result res, int64_t next,
 	switch (res) {
 	case S2S_SENT:
 		log_debug("outbox: row %lld sent", (long long)id);
-		if (store_outbox_sent(server->store, id) == -1)
+		if ((rc = store_outbox_sent(server->store, id)) == -1)
 			log_warnx("outbox: row %lld: %s", (long long)id,
 			    store_errstr(server->store));
-		return;
+		break;
 	case S2S_RETRY:
 		deadline = created + server->conf->outbound_retry_for;
 		if (created != -1 && next > deadline) {
 			/* the last try is at the deadline, not a backoff early */
 			if ((int64_t)time(NULL) >= deadline) {
-				outbox_fail(id, f->stage, f->cond, f->text);
-				return;
+				rc = outbox_fail(id, f->stage, f->cond, f->text);
+				break;
 			}
 			next = deadline;
 		}
-		if (store_outbox_retry(server->store, id, next, f->stage,
-		    f->text) == -1)
+		if ((rc = store_outbox_retry(server->store, id, next, f->stage,
+		    f->text)) == -1)
 			log_warnx("outbox: row %lld: %s", (long long)id,
 			    store_errstr(server->store));
-		return;
+		break;
 	case S2S_FAILED:
-		outbox_fail(id, f->stage, f->cond, f->text);
-		return;
+		rc = outbox_fail(id, f->stage, f->cond, f->text);
+		break;
 	}
+	outbox_settled(rc == 0);
 }
 
 void

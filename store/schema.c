@@ -21,7 +21,20 @@
 #define STORE_APPLICATION_ID	0x78666564	/* "xfed" */
 
 #define NOW	"(CAST(strftime('%s', 'now') AS INTEGER))"
-#define SHOWS	"('available', 'chat', 'away', 'xa', 'dnd', 'unavailable')"
+/*
+ * Allowed values are checked as c = 'a' OR c = 'b' ..., never c IN ('a',
+ * 'b', 'c' ...): in a CHECK, SQLite (3.40) builds a temporary index from
+ * an IN list of more than two constants for every row it writes, which
+ * halved the inbox's insert rate (make bench). Both forms accept the same
+ * values.
+ */
+#define EQ(c, v)	c " = '" v "'"
+#define ONE_OF3(c, a, b, d)	EQ(c, a) " OR " EQ(c, b) " OR " EQ(c, d)
+#define ONE_OF4(c, a, b, d, e)	ONE_OF3(c, a, b, d) " OR " EQ(c, e)
+#define ONE_OF6(c, a, b, d, e, f, g) \
+	ONE_OF4(c, a, b, d, e) " OR " EQ(c, f) " OR " EQ(c, g)
+#define SHOWS(c) \
+	ONE_OF6(c, "available", "chat", "away", "xa", "dnd", "unavailable")
 #define BOOL(c)	c " INTEGER NOT NULL DEFAULT 0 CHECK (" c " IN (0, 1))"
 /* Where a subscription row of the outbox row NEW lives. */
 #define SUB_ROW	"user_id = NEW.user_id AND jid = NEW.to_jid"
@@ -58,7 +71,7 @@ static const char *const schema_steps[] = {
 
 	"CREATE TABLE presence ("
 	" user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,"
-	" show TEXT NOT NULL DEFAULT 'available' CHECK (show IN " SHOWS "),"
+	" show TEXT NOT NULL DEFAULT 'available' CHECK (" SHOWS("show") "),"
 	" status TEXT,"
 	" priority INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (priority BETWEEN -128 AND 127),"
@@ -69,7 +82,7 @@ static const char *const schema_steps[] = {
 	" jid TEXT NOT NULL CHECK (length(jid) BETWEEN 1 AND 2047"
 	"  AND instr(jid, '/') = 0),"
 	" state TEXT NOT NULL DEFAULT 'none'"
-	"  CHECK (state IN ('none', 'to', 'from', 'both')),"
+	"  CHECK (" ONE_OF4("state", "none", "to", "from", "both") "),"
 	" " BOOL("pending_out") ","
 	" " BOOL("pending_in") ","
 	" " BOOL("preapproved") ","
@@ -81,7 +94,7 @@ static const char *const schema_steps[] = {
 	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
 	" jid TEXT NOT NULL,"
 	" bare TEXT NOT NULL,"
-	" show TEXT NOT NULL CHECK (show IN " SHOWS "),"
+	" show TEXT NOT NULL CHECK (" SHOWS("show") "),"
 	" status TEXT,"
 	" priority INTEGER NOT NULL DEFAULT 0,"
 	" xml TEXT,"
@@ -92,8 +105,8 @@ static const char *const schema_steps[] = {
 	"CREATE TABLE inbox ("
 	" id INTEGER PRIMARY KEY,"
 	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
-	" kind TEXT NOT NULL CHECK (kind IN ('message', 'subscribe',"
-	"  'subscribed', 'unsubscribe', 'unsubscribed', 'error')),"
+	" kind TEXT NOT NULL CHECK (" ONE_OF6("kind", "message", "subscribe",
+	"subscribed", "unsubscribe", "unsubscribed", "error") "),"
 	" from_jid TEXT NOT NULL,"
 	" to_jid TEXT NOT NULL,"
 	" type TEXT,"
@@ -109,9 +122,9 @@ static const char *const schema_steps[] = {
 	"CREATE TABLE outbox ("
 	" id INTEGER PRIMARY KEY,"
 	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
-	" kind TEXT NOT NULL DEFAULT 'message' CHECK (kind IN ('message',"
-	"  'subscribe', 'subscribed', 'unsubscribe', 'unsubscribed',"
-	"  'presence')),"
+	" kind TEXT NOT NULL DEFAULT 'message' CHECK (" ONE_OF6("kind",
+	"message", "subscribe", "subscribed", "unsubscribe", "unsubscribed",
+	"presence") "),"
 	" to_jid TEXT NOT NULL CHECK (length(to_jid) BETWEEN 3 AND 3071),"
 	" type TEXT,"
 	" stanza_id TEXT,"
@@ -119,7 +132,7 @@ static const char *const schema_steps[] = {
 	" subject TEXT,"
 	" thread TEXT,"
 	" state TEXT NOT NULL DEFAULT 'queued'"
-	"  CHECK (state IN ('queued', 'sent', 'failed', 'done')),"
+	"  CHECK (" ONE_OF4("state", "queued", "sent", "failed", "done") "),"
 	" attempts INTEGER NOT NULL DEFAULT 0,"
 	" next_attempt INTEGER NOT NULL DEFAULT 0,"
 	" last_error TEXT,"
@@ -139,9 +152,11 @@ static const char *const schema_steps[] = {
 
 	"CREATE TABLE changes ("
 	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" tbl TEXT NOT NULL CHECK (tbl IN ('users', 'presence', 'outbox')),"
+	" tbl TEXT NOT NULL CHECK (" ONE_OF3("tbl", "users", "presence",
+	"outbox") "),"
 	" row_id INTEGER NOT NULL,"
-	" op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),"
+	" op TEXT NOT NULL CHECK (" ONE_OF3("op", "insert", "update",
+	"delete") "),"
 	" at INTEGER NOT NULL DEFAULT " NOW ");"
 
 	/* The change journal: what the running daemon must notice. */

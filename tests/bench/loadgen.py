@@ -1,0 +1,473 @@
+#!/usr/bin/env python3
+"""loadgen.py: the peer side of `make bench` (tools/bench runs it).
+
+One remote XMPP server, on loopback, plain TCP, standard library only:
+
+  - the authoritative server of its own domain (XEP-0220): it listens on
+    the address xfed's `route` for that domain points to, and answers the
+    db:verify xfed sends with the key checked the XEP-0185 way against the
+    shared secret; xfed's own db:result there is answered valid;
+  - the initiating server: it opens inbound streams to xfed, authenticates
+    them by dialback and then, depending on the mode:
+
+  inbound N      one stream; N pre-built <message/> stanzas written as fast
+                 as the socket takes them; the time from the first stanza
+                 byte until xfed's inbox holds all N rows (polled read-only
+                 in xfed's SQLite file) is the throughput
+  trickle N      the same, one stanza per write with a pause after each,
+                 so that xfed reads them one at a time: xfed's CPU time per
+                 stanza on a stream that is idle between stanzas
+  idle K         K streams that authenticate and then stay silent; xfed's
+                 memory (/proc/PID) before and after is the cost per stream
+  fanout N       N rows inserted into the sending xfed's outbox in one
+                 transaction; the time until all of them are 'sent' there
+                 and in the receiving xfed's inbox
+
+Every mode prints "key value" lines on stdout; tools/bench reads them.
+"""
+
+import argparse
+import hashlib
+import hmac
+import os
+import secrets
+import selectors
+import socket
+import sqlite3
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+NS_STREAM = "http://etherx.jabber.org/streams"
+NS_DB = "jabber:server:dialback"
+DB_RESULT = "{%s}result" % NS_DB
+DB_VERIFY = "{%s}verify" % NS_DB
+
+
+def die(msg):
+    print("loadgen: " + msg, file=sys.stderr, flush=True)
+    os._exit(1)
+
+
+def db_key(secret, receiving, originating, stream_id):
+    """XEP-0185: HEX(HMAC-SHA256(HEX(SHA256(secret)), 'recv orig id'))."""
+    k = hashlib.sha256(secret.encode()).hexdigest().encode()
+    msg = ("%s %s %s" % (receiving, originating, stream_id)).encode()
+    return hmac.new(k, msg, hashlib.sha256).hexdigest()
+
+
+def header(frm, to, stream_id=None):
+    return ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+            "xmlns:stream='%s' xmlns:db='%s' from='%s' to='%s'%s "
+            "version='1.0'>" % (NS_STREAM, NS_DB, frm, to,
+                                " id='%s'" % stream_id if stream_id else ""))
+
+
+class Peer:
+    """One XML stream: feed() bytes, get ("header", attrs) and
+    ("element", Element) events for depth-1 elements."""
+
+    def __init__(self):
+        self.parser = ET.XMLPullParser(events=("start", "end"))
+        self.depth = 0
+
+    def feed(self, data):
+        self.parser.feed(data)
+        out = []
+        for ev, el in self.parser.read_events():
+            if ev == "start":
+                self.depth += 1
+                if self.depth == 1:
+                    out.append(("header", dict(el.attrib)))
+            else:
+                self.depth -= 1
+                if self.depth == 1:
+                    out.append(("element", el))
+        return out
+
+
+class Authoritative(threading.Thread):
+    """Answers xfed's outbound streams to our domain (XEP-0220 2.3)."""
+
+    def __init__(self, domain, port, secret):
+        super().__init__(daemon=True)
+        self.domain, self.secret = domain, secret
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", port))
+        self.ls.listen(16)
+        self.verified = 0
+        self.refused = 0
+
+    def run(self):
+        while True:
+            c, _ = self.ls.accept()
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        p = Peer()
+        try:
+            while True:
+                data = c.recv(65536)
+                if not data:
+                    return
+                out = []
+                for kind, v in p.feed(data):
+                    if kind == "header":
+                        out.append(header(self.domain, v.get("from", ""),
+                                          secrets.token_hex(8)))
+                        out.append("<stream:features><dialback xmlns='urn:"
+                                   "xmpp:features:dialback'><errors/>"
+                                   "</dialback></stream:features>")
+                    elif v.tag == DB_VERIFY and v.get("type") is None:
+                        good = hmac.compare_digest(
+                            (v.text or "").strip(),
+                            db_key(self.secret, v.get("from"), v.get("to"),
+                                   v.get("id")))
+                        if good:
+                            self.verified += 1
+                        else:
+                            self.refused += 1
+                        out.append("<db:verify from='%s' to='%s' id='%s' "
+                                   "type='%s'/>" % (v.get("to"), v.get("from"),
+                                                    v.get("id"), "valid" if good
+                                                    else "invalid"))
+                    elif v.tag == DB_RESULT and v.get("type") is None:
+                        out.append("<db:result from='%s' to='%s' "
+                                   "type='valid'/>" % (v.get("to"),
+                                                       v.get("from")))
+                if out:
+                    c.sendall("".join(out).encode())
+        except OSError:
+            return
+        finally:
+            c.close()
+
+
+class Conn:
+    """An inbound stream being opened and authenticated by dialback."""
+
+    def __init__(self, a):
+        self.a = a
+        self.sock = socket.socket()
+        self.sock.setblocking(False)
+        self.peer = Peer()
+        self.state = "connect"
+        self.sid = None
+        self.err = None
+
+    def start(self):
+        try:
+            self.sock.connect(("127.0.0.1", self.a.port))
+        except BlockingIOError:
+            pass
+
+    def sendall(self, text):
+        # small writes on a fresh socket: the kernel takes them whole
+        self.sock.setblocking(True)
+        self.sock.sendall(text.encode())
+        self.sock.setblocking(False)
+
+    def on_writable(self):
+        e = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if e:
+            self.err = "connect: %s" % os.strerror(e)
+            self.state = "failed"
+            return
+        self.sendall(header(self.a.frm, self.a.to))
+        self.state = "header"
+
+    def on_readable(self):
+        try:
+            data = self.sock.recv(65536)
+        except BlockingIOError:
+            return
+        if not data:
+            self.err = "closed by xfed in state %s" % self.state
+            self.state = "failed"
+            return
+        for kind, v in self.peer.feed(data):
+            if kind == "header":
+                self.sid = v.get("id")
+            elif v.tag == "{%s}features" % NS_STREAM and self.state == "header":
+                key = db_key(self.a.secret, self.a.to, self.a.frm, self.sid)
+                self.sendall("<db:result from='%s' to='%s'>%s</db:result>" %
+                             (self.a.frm, self.a.to, key))
+                self.state = "dialback"
+            elif v.tag == DB_RESULT and self.state == "dialback":
+                if v.get("type") == "valid":
+                    self.state = "ready"
+                else:
+                    self.err = "dialback %s" % v.get("type")
+                    self.state = "failed"
+            elif v.tag == "{%s}error" % NS_STREAM:
+                self.err = "stream error %s" % ET.tostring(v).decode()
+                self.state = "failed"
+
+
+def open_streams(a, k, timeout, batch=100):
+    """Opens k authenticated streams, at most `batch` handshakes at once."""
+    sel = selectors.DefaultSelector()
+    conns, pending, started = [], [], 0
+    deadline = time.monotonic() + timeout
+    while started < k or pending:
+        while started < k and len(pending) < batch:
+            c = Conn(a)
+            c.start()
+            sel.register(c.sock, selectors.EVENT_WRITE, c)
+            pending.append(c)
+            started += 1
+        if time.monotonic() > deadline:
+            die("only %d of %d streams authenticated in %d s" %
+                (len(conns), k, timeout))
+        for key, ev in sel.select(1.0):
+            c = key.data
+            if c.state == "connect":
+                c.on_writable()
+                if c.state == "header":
+                    sel.modify(c.sock, selectors.EVENT_READ, c)
+            else:
+                c.on_readable()
+            if c.state in ("ready", "failed"):
+                sel.unregister(c.sock)
+                pending.remove(c)
+                if c.state == "failed":
+                    die("stream %d: %s" % (len(conns), c.err))
+                conns.append(c)
+    sel.close()
+    return conns
+
+
+def proc_mem(pid):
+    """xfed's memory in bytes: RSS, and the private (anonymous) part."""
+    m = {}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3 and parts[0].endswith(":"):
+                m[parts[0][:-1]] = int(parts[1]) * 1024
+    return m.get("Rss", 0), m.get("Private_Dirty", 0) + m.get("Private_Clean", 0)
+
+
+def proc_cpu(pid):
+    """User and system CPU seconds of pid."""
+    with open("/proc/%d/stat" % pid) as f:
+        f = f.read().rsplit(")", 1)[1].split()
+    hz = os.sysconf("SC_CLK_TCK")
+    return int(f[11]) / hz, int(f[12]) / hz
+
+
+def proc_runq(pid):
+    """Seconds pid spent runnable but waiting for a CPU."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[1]) / 1e9
+
+
+def db_open(path):
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    return db
+
+
+def scalar(db, sql):
+    for _ in range(50):
+        try:
+            return db.execute(sql).fetchone()[0] or 0
+        except sqlite3.OperationalError:
+            time.sleep(0.02)
+    die("cannot read the store: %s" % sql)
+
+
+def wait_until(what, cond, timeout, step=0.01):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            die("timed out waiting for %s" % what)
+        time.sleep(step)
+
+
+def stanzas(a, n, first=1):
+    """n messages as one byte string, no whitespace between them."""
+    to = "%s@%s" % (a.user, a.to)
+    frm = "sender@%s/bench" % a.frm
+    return "".join(
+        "<message from='%s' to='%s' type='chat' id='b%d'><body>benchmark "
+        "message number %d, a sentence of ordinary length</body></message>"
+        % (frm, to, i, i) for i in range(first, first + n)).encode()
+
+
+def report(**kv):
+    for k, v in kv.items():
+        print("%s %s" % (k, v), flush=True)
+
+
+def mode_inbound(a):
+    c = open_streams(a, 1, 30)[0]
+    s = c.sock
+    s.setblocking(True)
+    db = db_open(a.store)
+    base = scalar(db, "SELECT count(*) FROM inbox")
+    warm = stanzas(a, 1000, first=10 ** 8)
+    s.sendall(warm)
+    wait_until("the warm-up rows", lambda: scalar(
+        db, "SELECT count(*) FROM inbox") >= base + 1000, 30)
+    base = scalar(db, "SELECT max(id) FROM inbox")
+    data = stanzas(a, a.n)
+    err = []
+
+    def send():
+        try:
+            view = memoryview(data)
+            for i in range(0, len(view), 1 << 18):
+                s.sendall(view[i:i + (1 << 18)])
+        except OSError as e:
+            err.append(str(e))
+
+    def trickle():
+        try:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for one in pieces:
+                s.sendall(one)
+                time.sleep(a.pace)
+        except OSError as e:
+            err.append(str(e))
+
+    if a.mode == "trickle":
+        pieces = [stanzas(a, 1, first=i) for i in range(1, a.n + 1)]
+        send = trickle  # noqa: F811
+
+    ut0, st0 = proc_cpu(a.pid)
+    rq0 = proc_runq(a.pid)
+    t0 = time.monotonic()
+    th = threading.Thread(target=send, daemon=True)
+    th.start()
+    wait_until("%d rows in the inbox" % a.n, lambda: scalar(
+        db, "SELECT max(id) FROM inbox") >= base + a.n, a.timeout, 0.005)
+    t1 = time.monotonic()
+    ut1, st1 = proc_cpu(a.pid)
+    rq1 = proc_runq(a.pid)
+    th.join(5)
+    if err:
+        die("send: %s" % err[0])
+    got = scalar(db, "SELECT count(*) FROM inbox WHERE id > %d" % base)
+    if got != a.n:
+        die("%d rows arrived, %d sent" % (got, a.n))
+    s.setblocking(False)
+    try:
+        back = s.recv(65536)
+    except BlockingIOError:
+        back = b""
+    if back:
+        die("xfed answered the stanzas: %r" % back[:300])
+    wall = t1 - t0
+    if a.mode == "trickle":
+        report(trickle_n=a.n, trickle_secs="%.3f" % wall,
+               trickle_cpu_us="%.1f" % ((ut1 - ut0 + st1 - st0) * 1e6 / a.n))
+        s.close()
+        return
+    report(inbound_n=a.n, inbound_bytes=len(data), inbound_secs="%.3f" % wall,
+           inbound_rate="%.0f" % (a.n / wall),
+           inbound_cpu_user="%.2f" % (ut1 - ut0),
+           inbound_cpu_sys="%.2f" % (st1 - st0),
+           inbound_runq="%.2f" % (rq1 - rq0))
+    s.sendall(b"</stream:stream>")
+    s.close()
+
+
+def mode_idle(a):
+    # one stream first: xfed's outbound stream to our authoritative side
+    # and its first-use allocations are not what is measured
+    keep = open_streams(a, 1, 30)
+    time.sleep(0.5)
+    rss0, priv0 = proc_mem(a.pid)
+    t0 = time.monotonic()
+    keep += open_streams(a, a.n, a.timeout)
+    t1 = time.monotonic()
+    time.sleep(a.settle)
+    rss1, priv1 = proc_mem(a.pid)
+    report(idle_k=a.n, idle_open_secs="%.2f" % (t1 - t0),
+           idle_rss_before=rss0, idle_rss_after=rss1,
+           idle_priv_before=priv0, idle_priv_after=priv1,
+           idle_rss_per_stream="%.0f" % ((rss1 - rss0) / a.n),
+           idle_priv_per_stream="%.0f" % ((priv1 - priv0) / a.n))
+    if a.compact_wait > 0:
+        time.sleep(a.compact_wait)
+        rss2, priv2 = proc_mem(a.pid)
+        report(idle_rss_later=rss2, idle_priv_later=priv2,
+               idle_rss_per_stream_later="%.0f" % ((rss2 - rss0) / a.n),
+               idle_priv_per_stream_later="%.0f" % ((priv2 - priv0) / a.n))
+    # every stream is still there, not closed by xfed
+    for c in keep:
+        c.sock.setblocking(False)
+        try:
+            d = c.sock.recv(4096)
+            if d == b"" or b"error" in d:
+                die("an idle stream was closed: %r" % d[:200])
+        except BlockingIOError:
+            pass
+    for c in keep:
+        c.sock.close()
+
+
+def mode_fanout(a):
+    """a.store is the sender's store, a.store2 the receiver's."""
+    w = sqlite3.connect(a.store, timeout=10)
+    uid = w.execute("SELECT id FROM users WHERE localpart = ?",
+                    (a.user,)).fetchone()[0]
+    to = "%s@%s" % (a.user2, a.to)
+    rx = db_open(a.store2)
+    base = scalar(rx, "SELECT count(*) FROM inbox")
+    now = int(time.time())
+    rows = [(uid, to, "fan-out message number %d, a sentence of ordinary "
+             "length" % i, now) for i in range(a.n)]
+    t0 = time.monotonic()
+    with w:
+        w.executemany("INSERT INTO outbox (user_id, kind, to_jid, type, body, "
+                      "created, updated) VALUES (?, 'message', ?, 'chat', ?, "
+                      "?, ?4)", rows)
+    t1 = time.monotonic()
+    first = w.execute("SELECT min(id) FROM outbox WHERE created = ?",
+                      (now,)).fetchone()[0]
+    tx = db_open(a.store)
+    wait_until("%d rows in the receiver's inbox" % a.n, lambda: scalar(
+        rx, "SELECT count(*) FROM inbox") >= base + a.n, a.timeout, 0.05)
+    t2 = time.monotonic()
+    wait_until("%d rows sent" % a.n, lambda: scalar(
+        tx, "SELECT count(*) FROM outbox WHERE state = 'sent' AND id >= %d" %
+        first) >= a.n, 30, 0.05)
+    t3 = time.monotonic()
+    report(fanout_n=a.n, fanout_insert_secs="%.3f" % (t1 - t0),
+           fanout_secs="%.3f" % (t2 - t1),
+           fanout_rate="%.0f" % (a.n / (t2 - t1)),
+           fanout_sent_secs="%.3f" % (t3 - t1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=("inbound", "trickle", "idle", "fanout"))
+    ap.add_argument("n", type=int)
+    ap.add_argument("--port", type=int, help="xfed's S2S port")
+    ap.add_argument("--auth-port", type=int,
+                    help="where our authoritative side listens")
+    ap.add_argument("--to", help="xfed's domain")
+    ap.add_argument("--frm", default="gen.bench", help="our domain")
+    ap.add_argument("--secret", default="loadgen-" + "0" * 32)
+    ap.add_argument("--user", default="alice")
+    ap.add_argument("--user2", default="bob")
+    ap.add_argument("--store", help="xfed's SQLite file")
+    ap.add_argument("--store2", help="fanout: the receiver's SQLite file")
+    ap.add_argument("--pid", type=int, help="xfed's process id")
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--settle", type=float, default=1.0)
+    ap.add_argument("--pace", type=float, default=0.0002,
+                    help="trickle: seconds between stanzas")
+    ap.add_argument("--compact-wait", type=float, default=0)
+    a = ap.parse_args()
+    if a.mode != "fanout":
+        Authoritative(a.frm, a.auth_port, a.secret).start()
+    {"inbound": mode_inbound, "trickle": mode_inbound, "idle": mode_idle,
+     "fanout": mode_fanout}[a.mode](a)
+
+
+if __name__ == "__main__":
+    main()
