@@ -26,7 +26,7 @@ endif
 CPPFLAGS = -I. -Iserver -Is2s -Idialback -Isasl -Istore -Itests -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS   = -std=gnu11 $(OPT) $(WARN) $(DEPS_CFLAGS)
 LDFLAGS  = $(filter -fsanitize=%,$(OPT))
-LIBS     = $(DEPS_LIBS) -lm
+LIBS     = $(DEPS_LIBS) -lm -pthread
 
 # Every .c in a layer folder is part of the server library, except mains.
 MAINS    = server/xfed.c tools/xfedctl.c

@@ -26,7 +26,6 @@
 #include "store.h"
 #include "xmalloc.h"
 
-#define STORE_BUSY_TIMEOUT_MS	5000
 
 static char	 store_open_err[700];
 
@@ -256,6 +255,7 @@ store_close(struct store *st)
 		log_warnx("store: %s", st->err);
 	else if (st->txn == STORE_TXN_EXPLICIT)
 		store_rollback(st);
+	store_checkpoint_stop(st);
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(st->q[i]);
 	if (sqlite3_close(st->db) != SQLITE_OK)

@@ -60,6 +60,10 @@ enum store_txn {
 	STORE_TXN_EXPLICIT,	/* store_begin() .. store_commit() */
 };
 
+#define STORE_BUSY_TIMEOUT_MS	5000
+
+struct store_ckpt;
+
 struct store {
 	sqlite3		*db;
 	char		*path;
@@ -72,6 +76,7 @@ struct store {
 	int64_t		 data_version;	/* last PRAGMA data_version seen */
 	int64_t		 last_seq;	/* last journal row reported */
 	char		*scratch;	/* a string lent until the next call */
+	struct store_ckpt *ckpt;	/* checkpoint.c, the daemon's only */
 };
 
 /* The statement for slot id, prepared from sql on first use; NULL (with

@@ -98,6 +98,14 @@ enum store_err	 store_errcode(const struct store *);
 /* The schema version of the open file (STORE_SCHEMA_VERSION). */
 int		 store_version(struct store *);
 
+/*
+ * The daemon's connection: WAL checkpoints move to a thread of their own so
+ * that their fsyncs never stall the caller (checkpoint.c). Stopped by
+ * store_close().
+ */
+int	 store_checkpoint_start(struct store *);
+void	 store_checkpoint_stop(struct store *);
+
 /* Transactions and batching. */
 
 int	 store_begin(struct store *);	/* commits an open batch first */
