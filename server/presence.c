@@ -488,7 +488,7 @@ presence_in(const struct el *st, const struct jid *to, const struct jid *from)
 	if (!ok) {
 		/* RFC 6121 8.5.1: as for a user who has not approved */
 		log_debug("presence: %s from %s to %s: no such user",
-		    presence_types[t], bare, user);
+		    presence_types[t], el_attr(st, "from"), user);
 		if (t == PRESENCE_PROBE)
 			presence_send("unsubscribed", user,
 			    el_attr(st, "from"), el_attr(st, "id"));
@@ -579,7 +579,7 @@ presence_broadcast(int64_t id)
 {
 	struct presence_find	 f = { id, NULL, NULL };
 	struct presence_list	 l = { NULL, 0 };
-	struct el		*tmpl, *el;
+	struct el		*tmpl, *el, *show;
 	size_t			 i;
 
 	if (store_user_list(server->store, NULL, presence_find_cb, &f) == -1) {
@@ -595,9 +595,11 @@ presence_broadcast(int64_t id)
 		log_warnx("presence: %s", store_errstr(server->store));
 	else if (l.n > 0 && (tmpl = presence_stanza(f.local, f.domain,
 	    NULL)) != NULL) {
+		show = el_child(tmpl, EL_NS_SERVER, "show");
 		log_info("presence: %s@%s is %s: sent to %zu contact%s",
 		    f.local, f.domain, el_attr(tmpl, "type") ? "unavailable" :
-		    "available", l.n, l.n == 1 ? "" : "s");
+		    show ? el_text(show) : "available", l.n,
+		    l.n == 1 ? "" : "s");
 		for (i = 0; i < l.n; i++) {
 			el = el_copy(tmpl);
 			el_set_attr(el, "to", l.v[i]);
