@@ -188,7 +188,8 @@ outbox_stanza(const struct store_outbox *o)
 		outbox_text(el, "subject", o->subject);
 		outbox_text(el, "body", o->body);
 		outbox_text(el, "thread", o->thread);
-	}
+	} else if (o->kind == STORE_KIND_SUBSCRIBE)
+		outbox_text(el, "status", o->body);	/* the request text */
 	return el;
 }
 
