@@ -21,12 +21,14 @@
  *                 (3.3.3)
  *   unsubscribed  N stops seeing R: inbox event, R's presence forgotten
  *                 (3.2.3)
- *   probe         R has from/both: N's presence now; otherwise, and for an
- *                 unknown N, `unsubscribed` (4.3.2)
+ *   probe         R has from/both: N's presence now (unavailable when N
+ *                 is disabled); otherwise, and for an unknown N,
+ *                 `unsubscribed` (4.3.2)
  *   (none), unavailable   from R with to/both: kept in remote_presence per
  *                 full JID; from anyone else: ignored (4.4.3)
  *   error         never answered (RFC 6120 8.3.1); R's presence forgotten
  *   other type    <bad-request/> (4.7.1)
+ * A disabled N is an unknown N for all but probes.
  * Outbound: a change of N's presence goes to every R with from/both (4.4.2,
  * 4.5.2), one stanza per contact's bare JID, from N/PRESENCE_RESOURCE.
  * At start, contacts N has to/both with are probed, at most
@@ -140,31 +142,31 @@ presence_child_text(const struct el *st, const char *name)
 	return c != NULL ? el_text(c) : NULL;
 }
 
+#define PRESENCE_USER_NONE	0
+#define PRESENCE_USER_OK	1
+#define PRESENCE_USER_DISABLED	2
+
 static int
 presence_user_cb(void *arg, const struct store_user *u)
 {
-	*(int *)arg = u->disabled ? 0 : 1;
+	*(int *)arg = u->disabled ? PRESENCE_USER_DISABLED : PRESENCE_USER_OK;
 	return 0;
 }
 
-/*
- * 1 when the user exists and is not disabled, 0 when it is absent or
- * disabled (both look the same from outside, S2S 10.12), -1 on a store
- * error.
- */
+/* PRESENCE_USER_NONE, _OK or _DISABLED; -1 on a store error. */
 static int
-presence_user_ok(const char *local, const char *domain)
+presence_user(const char *local, const char *domain)
 {
-	int	 ok = 0;
+	int	 state = PRESENCE_USER_NONE;
 
 	if (store_user_get(server->store, local, domain, presence_user_cb,
-	    &ok) == -1) {
+	    &state) == -1) {
 		if (store_errcode(server->store) == STORE_E_NOTFOUND)
-			return 0;
+			return PRESENCE_USER_NONE;
 		log_warnx("presence: %s", store_errstr(server->store));
 		return -1;
 	}
-	return ok;
+	return state;
 }
 
 static int
@@ -247,11 +249,11 @@ presence_stanza(const char *local, const char *domain, const char *to)
 	char			 from[JID_MAX + 1], prio[8];
 	int			 ok;
 
-	if ((ok = presence_user_ok(local, domain)) == -1)
+	if ((ok = presence_user(local, domain)) == -1)
 		return NULL;
 	memset(&p, 0, sizeof(p));
 	p.show = STORE_SHOW_UNAVAILABLE;
-	if (ok && store_presence_get(server->store, local, domain, &p) == -1) {
+	if (ok == PRESENCE_USER_OK && store_presence_get(server->store, local, domain, &p) == -1) {
 		log_warnx("presence: %s", store_errstr(server->store));
 		return NULL;
 	}
@@ -483,9 +485,14 @@ presence_in(const struct el *st, const struct jid *to, const struct jid *from)
 	snprintf(user, sizeof(user), "%s@%s", to->local, to->domain);
 	if (jid_bare_str(from, bare, sizeof(bare)) == NULL)
 		return;
-	if ((ok = presence_user_ok(to->local, to->domain)) == -1)
+	if ((ok = presence_user(to->local, to->domain)) == -1)
 		return;
-	if (!ok) {
+	if (ok == PRESENCE_USER_DISABLED && t == PRESENCE_PROBE) {
+		/* its subscribers see it unavailable, not unsubscribed */
+		presence_probe_in(st, to, user, bare);
+		return;
+	}
+	if (ok != PRESENCE_USER_OK) {
 		/* RFC 6121 8.5.1: as for a user who has not approved */
 		log_debug("presence: %s from %s to %s: no such user",
 		    presence_types[t], el_attr(st, "from"), user);
