@@ -33,6 +33,7 @@
 #include "jid.h"
 #include "log.h"
 #include "outbox.h"
+#include "presence.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -168,33 +169,6 @@ outbox_text(struct el *parent, const char *name, const char *text)
 	el_add_text(c, text, strlen(text));
 }
 
-/* Directed presence (RFC 6121 4.6): the user's own presence, now. */
-static struct el *
-outbox_presence(const struct store_outbox *o)
-{
-	static const char *const show[] = {
-		[STORE_SHOW_CHAT] = "chat", [STORE_SHOW_AWAY] = "away",
-		[STORE_SHOW_XA] = "xa", [STORE_SHOW_DND] = "dnd",
-	};
-	struct store_presence	 p;
-	struct el		*el;
-	char			 prio[8];
-
-	if (store_presence_get(server->store, o->local, o->domain, &p) == -1)
-		return NULL;
-	el = el_new(EL_NS_SERVER, "presence");
-	if (p.show == STORE_SHOW_UNAVAILABLE)
-		el_set_attr(el, "type", "unavailable");
-	else if (p.show != STORE_SHOW_AVAILABLE)
-		outbox_text(el, "show", show[p.show]);
-	outbox_text(el, "status", p.status);
-	if (p.show != STORE_SHOW_UNAVAILABLE && p.priority != 0) {
-		snprintf(prio, sizeof(prio), "%d", p.priority);
-		outbox_text(el, "priority", prio);
-	}
-	return el;
-}
-
 /* The stanza for a row; NULL when the row cannot become one. */
 static struct el *
 outbox_stanza(const struct store_outbox *o)
@@ -223,9 +197,11 @@ outbox_stanza(const struct store_outbox *o)
 		el_set_attr(el, "type", ptype[o->kind]);
 		break;
 	case STORE_KIND_PRESENCE:
-		if ((el = outbox_presence(o)) == NULL)
+		/* directed presence (RFC 6121 4.6), from the broadcasts' JID */
+		if ((el = presence_stanza(o->local, o->domain, o->to)) == NULL)
 			return NULL;
-		break;
+		el_set_attr(el, "id", o->stanza_id ? o->stanza_id : id);
+		return el;
 	default:
 		return NULL;
 	}
@@ -236,7 +212,8 @@ outbox_stanza(const struct store_outbox *o)
 		outbox_text(el, "subject", o->subject);
 		outbox_text(el, "body", o->body);
 		outbox_text(el, "thread", o->thread);
-	}
+	} else if (o->kind == STORE_KIND_SUBSCRIBE)
+		outbox_text(el, "status", o->body);	/* the request text */
 	return el;
 }
 
@@ -264,7 +241,9 @@ outbox_row(void *arg, const struct store_outbox *o)
 	log_debug("outbox: row %lld to %s, attempt %d", (long long)o->id, o->to,
 	    o->attempts + 1);
 	r->routed++;
+	presence_outbox_before(o->local, o->domain, o->to, o->kind);
 	router_send(el, o->id);
+	presence_outbox_after(o->local, o->domain, o->to, o->kind);
 	return 0;
 }
 

@@ -1,11 +1,12 @@
 /*
  * server/router.c: where each stanza goes. Inbound, for a hosted domain:
- * messages for native users into the inbox, XEP-0199 pings to the domain
- * answered, error stanzas for rows we sent recorded on the outbox row,
- * everything else for an unknown user or an unhandled payload answered
- * with service-unavailable (never an error for an error, RFC 6120 8.3.1;
- * the same error for unknown and unauthorised, S2S 10.12); a message whose
- * batch fails to commit is answered with internal-server-error. Outbound:
+ * messages for native users into the inbox, presence to presence.c,
+ * XEP-0199 pings to the domain answered, error stanzas for rows we sent
+ * recorded on the outbox row, everything else for an unknown user or an
+ * unhandled payload answered with service-unavailable (never an error for
+ * an error, RFC 6120 8.3.1; the same error for unknown and unauthorised,
+ * S2S 10.12); a message whose batch fails to commit is answered with
+ * internal-server-error. Outbound:
  * to the outbound manager, or back in here when the target is hosted too.
  */
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "mgr.h"
 #include "outbox.h"
+#include "presence.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -211,7 +213,7 @@ void
 router_route_in(struct el *stanza)
 {
 	struct jid	*to, *from;
-	const char	*errstr;
+	const char	*errstr, *type;
 
 	to = jid_parse(el_attr(stanza, "to"), &errstr);
 	from = jid_parse(el_attr(stanza, "from"), &errstr);
@@ -225,9 +227,12 @@ router_route_in(struct el *stanza)
 		router_message_in(stanza, to, from);
 	else if (el_is(stanza, EL_NS_SERVER, "iq"))
 		router_iq_in(stanza, to);
-	else
-		log_debug("presence from %s to %s: not handled",
-		    el_attr(stanza, "from"), el_attr(stanza, "to"));
+	else if (el_is(stanza, EL_NS_SERVER, "presence")) {
+		type = el_attr(stanza, "type");
+		if (type != NULL && strcmp(type, "error") == 0)
+			router_error_in(stanza, from);	/* a subscribe row */
+		presence_in(stanza, to, from);
+	}
 	jid_free(to);
 	jid_free(from);
 	el_free(stanza);

@@ -23,6 +23,7 @@
 #include "mgr.h"
 #include "out.h"
 #include "outbox.h"
+#include "presence.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -81,6 +82,7 @@ xfed_change(void *arg, const struct store_change *c)
 	case STORE_T_PRESENCE:
 		log_info("store: presence of user %lld changed",
 		    (long long)c->row_id);
+		presence_changed(c->row_id);
 		break;
 	case STORE_T_USERS:
 		log_debug("store: user %lld %s", (long long)c->row_id,
@@ -386,6 +388,7 @@ main(int argc, char **argv)
 		fatalx("resolver: %s", errstr);
 	s2s_out_set_dns(xfed_dns);
 	outbox_init();
+	presence_init();
 	xfed_listen();
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
@@ -415,6 +418,7 @@ main(int argc, char **argv)
 	s2s_stream_free_all();
 	dns_free(xfed_dns);
 	outbox_free();
+	presence_free();
 	if (server->tls != NULL)
 		tls_ctx_free(server->tls);
 	/* nothing accepted is lost on a clean stop: the last batch commits */

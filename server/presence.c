@@ -1,0 +1,741 @@
+/*
+ * server/presence.c: RFC 6121 presence and subscriptions for native users,
+ * on behalf of the native system. The subscription state machine itself
+ * is the store's (store_sub_inbound() for inbound stanzas, the outbox
+ * triggers for the user's own actions); this file applies it, tells the
+ * native system through the inbox, keeps the contacts' presence in
+ * remote_presence and sends what the user's server owes its contacts.
+ * Stanzas made here go out through router_send() without an outbox row:
+ * when the peer is down they are dropped (logged), and the contact's
+ * server gets the presence again by probing when its user logs in.
+ *
+ * Inbound, to a native user N from a contact R (resource stripped for the
+ * subscription checks, S2S 11.10; to N's full JID = to N's bare JID):
+ *   subscribe     new: pending_in with the request text, inbox event;
+ *                 pre-approved or already approved: `subscribed` and N's
+ *                 presence back (3.1.3, 3.4); N unknown or disabled:
+ *                 ignored, as a request waiting for N looks (8.5.1)
+ *   subscribed    answer to N's request: to/both, inbox event, probe R so
+ *                 its presence arrives (3.1.6); unasked: ignored
+ *   unsubscribe   R stops seeing N: inbox event, R gets N unavailable
+ *                 (3.3.3)
+ *   unsubscribed  N stops seeing R: inbox event, R's presence forgotten
+ *                 (3.2.3)
+ *   probe         R has from/both: N's presence now (unavailable when N
+ *                 is disabled); otherwise, and for an unknown N,
+ *                 `unsubscribed` (4.3.2)
+ *   (none), unavailable   from R with to/both: kept in remote_presence per
+ *                 full JID; from anyone else: ignored (4.4.3)
+ *   error         never answered (RFC 6120 8.3.1); R's presence forgotten
+ *   other type    <bad-request/> (4.7.1)
+ * A disabled N is an unknown N for all but probes.
+ * Outbound: a change of N's presence goes to every R with from/both (4.4.2,
+ * 4.5.2), one stanza per contact's bare JID, from N/PRESENCE_RESOURCE.
+ * At start, contacts N has to/both with are probed, at most
+ * PRESENCE_START_PROBES of them (4.3.1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "el.h"
+#include "jid.h"
+#include "log.h"
+#include "presence.h"
+#include "router.h"
+#include "server.h"
+#include "store.h"
+#include "xmalloc.h"
+
+enum presence_type {
+	PRESENCE_AVAILABLE = 0,	/* no type attribute */
+	PRESENCE_UNAVAILABLE,
+	PRESENCE_SUBSCRIBE,
+	PRESENCE_SUBSCRIBED,
+	PRESENCE_UNSUBSCRIBE,
+	PRESENCE_UNSUBSCRIBED,
+	PRESENCE_PROBE,
+	PRESENCE_ERROR,
+};
+
+static const char *const presence_types[] = {
+	[PRESENCE_AVAILABLE] = "available",
+	[PRESENCE_UNAVAILABLE] = "unavailable",
+	[PRESENCE_SUBSCRIBE] = "subscribe",
+	[PRESENCE_SUBSCRIBED] = "subscribed",
+	[PRESENCE_UNSUBSCRIBE] = "unsubscribe",
+	[PRESENCE_UNSUBSCRIBED] = "unsubscribed",
+	[PRESENCE_PROBE] = "probe",
+	[PRESENCE_ERROR] = "error",
+};
+#define PRESENCE_NTYPES	(sizeof(presence_types) / sizeof(presence_types[0]))
+
+/* A list of owned strings. */
+struct presence_list {
+	char	**v;
+	size_t	  n;
+};
+
+/* A subscription row, with the strings it owns. */
+struct presence_sub {
+	struct store_sub	 s;
+	char			*request;
+};
+
+static struct event		*presence_ev;
+static int64_t			*presence_pending;	/* users.id to do */
+static size_t			 presence_npending, presence_cappending;
+static int			 presence_started;
+
+static void
+presence_list_add(struct presence_list *l, const char *s)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = xstrdup(s);
+}
+
+static void
+presence_list_free(struct presence_list *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* The type attribute; -1 for one RFC 6121 does not define. */
+static int
+presence_type(const char *type)
+{
+	size_t	 i;
+
+	if (type == NULL)
+		return PRESENCE_AVAILABLE;
+	for (i = 1; i < PRESENCE_NTYPES; i++)
+		if (strcmp(type, presence_types[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+presence_has_from(enum store_sub_state s)
+{
+	return s == STORE_SUB_FROM || s == STORE_SUB_BOTH;
+}
+
+static int
+presence_has_to(enum store_sub_state s)
+{
+	return s == STORE_SUB_TO || s == STORE_SUB_BOTH;
+}
+
+static const char *
+presence_child_text(const struct el *st, const char *name)
+{
+	struct el	*c = el_child(st, EL_NS_SERVER, name);
+
+	return c != NULL ? el_text(c) : NULL;
+}
+
+#define PRESENCE_USER_NONE	0
+#define PRESENCE_USER_OK	1
+#define PRESENCE_USER_DISABLED	2
+
+static int
+presence_user_cb(void *arg, const struct store_user *u)
+{
+	*(int *)arg = u->disabled ? PRESENCE_USER_DISABLED : PRESENCE_USER_OK;
+	return 0;
+}
+
+/* PRESENCE_USER_NONE, _OK or _DISABLED; -1 on a store error. */
+static int
+presence_user(const char *local, const char *domain)
+{
+	int	 state = PRESENCE_USER_NONE;
+
+	if (store_user_get(server->store, local, domain, presence_user_cb,
+	    &state) == -1) {
+		if (store_errcode(server->store) == STORE_E_NOTFOUND)
+			return PRESENCE_USER_NONE;
+		log_warnx("presence: %s", store_errstr(server->store));
+		return -1;
+	}
+	return state;
+}
+
+static int
+presence_sub_cb(void *arg, const struct store_sub *s)
+{
+	struct presence_sub	*ps = arg;
+
+	ps->s.state = s->state;
+	ps->s.pending_out = s->pending_out;
+	ps->s.pending_in = s->pending_in;
+	ps->s.preapproved = s->preapproved;
+	ps->s.updated = s->updated;
+	free(ps->request);
+	ps->request = s->request != NULL ? xstrdup(s->request) : NULL;
+	return 0;
+}
+
+/*
+ * The subscription of (local, domain) with the bare JID jid, which all
+ * stay borrowed; state none when there is no row. -1 on a store error.
+ * Free with presence_sub_free().
+ */
+static int
+presence_sub_load(struct presence_sub *ps, const char *local,
+    const char *domain, const char *jid)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->s.local = local;
+	ps->s.domain = domain;
+	ps->s.jid = jid;
+	ps->s.state = STORE_SUB_NONE;
+	if (store_sub_get(server->store, local, domain, jid, presence_sub_cb,
+	    ps) == -1 && store_errcode(server->store) != STORE_E_NOTFOUND) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return -1;
+	}
+	ps->s.request = ps->request;
+	return 0;
+}
+
+static void
+presence_sub_free(struct presence_sub *ps)
+{
+	free(ps->request);
+	ps->request = NULL;
+}
+
+/* A presence of type type (NULL: available) with no payload. */
+static void
+presence_send(const char *type, const char *from, const char *to,
+    const char *id)
+{
+	struct el	*e = el_new(EL_NS_SERVER, "presence");
+
+	if (type != NULL)
+		el_set_attr(e, "type", type);
+	el_set_attr(e, "from", from);
+	el_set_attr(e, "to", to);
+	if (id != NULL)
+		el_set_attr(e, "id", id);
+	router_send(e, 0);
+}
+
+static void
+presence_text(struct el *parent, const char *name, const char *text)
+{
+	struct el	*c;
+
+	if (text == NULL)
+		return;
+	c = el_add(parent, EL_NS_SERVER, name);
+	el_add_text(c, text, strlen(text));
+}
+
+struct el *
+presence_stanza(const char *local, const char *domain, const char *to)
+{
+	struct store_presence	 p;
+	struct el		*el;
+	char			 from[JID_MAX + 1], prio[8];
+	int			 ok;
+
+	if ((ok = presence_user(local, domain)) == -1)
+		return NULL;
+	memset(&p, 0, sizeof(p));
+	p.show = STORE_SHOW_UNAVAILABLE;
+	if (ok == PRESENCE_USER_OK && store_presence_get(server->store, local, domain, &p) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return NULL;
+	}
+	snprintf(from, sizeof(from), "%s@%s/%s", local, domain,
+	    PRESENCE_RESOURCE);
+	el = el_new(EL_NS_SERVER, "presence");
+	el_set_attr(el, "from", from);
+	if (to != NULL)
+		el_set_attr(el, "to", to);
+	/* RFC 6121 4.7.2: unavailable carries neither show nor priority */
+	if (p.show == STORE_SHOW_UNAVAILABLE)
+		el_set_attr(el, "type", "unavailable");
+	else if (p.show != STORE_SHOW_AVAILABLE)
+		presence_text(el, "show", store_show_name(p.show));
+	presence_text(el, "status", p.status);
+	if (p.show != STORE_SHOW_UNAVAILABLE && p.priority != 0) {
+		snprintf(prio, sizeof(prio), "%d", p.priority);
+		presence_text(el, "priority", prio);
+	}
+	return el;
+}
+
+/* The user's presence to jid, unless the user is unavailable. */
+static void
+presence_send_available(const char *local, const char *domain,
+    const char *jid)
+{
+	struct el	*el;
+
+	if ((el = presence_stanza(local, domain, jid)) == NULL)
+		return;
+	if (el_attr(el, "type") != NULL) {
+		el_free(el);
+		return;
+	}
+	router_send(el, 0);
+}
+
+/* A subscription stanza for the native system (kind = the stanza's). */
+static void
+presence_inbox(const struct el *st, const struct jid *to,
+    enum store_kind kind)
+{
+	struct store_inbox	 m;
+	char			*xml;
+
+	memset(&m, 0, sizeof(m));
+	m.local = to->local;
+	m.domain = to->domain;
+	m.kind = kind;
+	m.from = el_attr(st, "from");
+	m.to = el_attr(st, "to");
+	m.type = el_attr(st, "type");
+	m.stanza_id = el_attr(st, "id");
+	m.body = presence_child_text(st, "status");
+	xml = el_to_string(st, NULL, NULL);
+	m.xml = xml;
+	if (store_inbox_put(server->store, &m, NULL) == -1)
+		log_warnx("presence: inbox: %s", store_errstr(server->store));
+	free(xml);
+}
+
+static void
+presence_sub_in(const struct el *st, const struct jid *to, const char *user,
+    const char *bare, enum store_kind kind)
+{
+	struct presence_sub	 ps;
+	enum store_sub_state	 was;
+	int			 flags, pin;
+
+	if (presence_sub_load(&ps, to->local, to->domain, bare) == -1)
+		return;
+	was = ps.s.state;
+	pin = ps.s.pending_in;
+	flags = store_sub_inbound(&ps.s, kind);
+	if (kind == STORE_KIND_SUBSCRIBE && (flags & STORE_SUB_DELIVER))
+		ps.s.request = presence_child_text(st, "status");
+	if ((flags & STORE_SUB_CHANGED) &&
+	    store_sub_put(server->store, &ps.s) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		goto out;
+	}
+	if (flags & STORE_SUB_DELIVER)
+		presence_inbox(st, to, kind);
+	if (flags == 0)
+		log_debug("presence: %s from %s to %s: %s, nothing to do",
+		    store_kind_name(kind), bare, user,
+		    store_sub_state_name(was));
+	else
+		log_info("presence: %s from %s to %s: %s%s -> %s%s%s%s",
+		    store_kind_name(kind), bare, user,
+		    store_sub_state_name(was), pin ? "+pending-in" : "",
+		    store_sub_state_name(ps.s.state),
+		    ps.s.pending_in ? "+pending-in" : "",
+		    flags & STORE_SUB_DELIVER ? ", to the inbox" : "",
+		    flags & STORE_SUB_AUTOREPLY ? ", approved" : "");
+	if (flags & STORE_SUB_AUTOREPLY) {
+		/* approved earlier (3.1.3) or in advance (3.4) */
+		presence_send("subscribed", user, bare, NULL);
+		presence_send_available(to->local, to->domain, bare);
+	}
+	if (!(flags & STORE_SUB_CHANGED))
+		goto out;
+	switch (kind) {
+	case STORE_KIND_SUBSCRIBED:
+		/* the contact's server sends it too; a probe is cheap */
+		presence_send("probe", user, bare, NULL);
+		break;
+	case STORE_KIND_UNSUBSCRIBE:
+		if (presence_has_from(was))
+			presence_send("unavailable", user, bare, NULL);
+		break;
+	case STORE_KIND_UNSUBSCRIBED:
+		if (store_rpres_del(server->store, to->local, to->domain,
+		    bare) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
+		break;
+	default:
+		break;
+	}
+ out:
+	presence_sub_free(&ps);
+}
+
+/* RFC 6121 4.3.2; answers go to the JID that asked (S2S 8.19). */
+static void
+presence_probe_in(const struct el *st, const struct jid *to,
+    const char *user, const char *bare)
+{
+	struct presence_sub	 ps;
+	struct el		*el;
+	const char		*from = el_attr(st, "from");
+	const char		*id = el_attr(st, "id");
+
+	if (presence_sub_load(&ps, to->local, to->domain, bare) == -1)
+		return;
+	if (!presence_has_from(ps.s.state)) {
+		log_debug("presence: probe from %s to %s: not subscribed",
+		    from, user);
+		presence_send("unsubscribed", user, from, id);
+	} else if ((el = presence_stanza(to->local, to->domain,
+	    from)) != NULL) {
+		/* 4.3.2.1: an unavailable answer mirrors the probe's id */
+		if (el_attr(el, "type") != NULL && id != NULL)
+			el_set_attr(el, "id", id);
+		log_debug("presence: probe from %s to %s: answered %s", from,
+		    user, el_attr(el, "type") ? "unavailable" : "available");
+		router_send(el, 0);
+	}
+	presence_sub_free(&ps);
+}
+
+/* A contact's own presence: kept for the native system when it may be. */
+static void
+presence_avail_in(const struct el *st, const struct jid *to,
+    const char *bare, const struct jid *from, int unavailable)
+{
+	struct presence_sub	 ps;
+	struct store_rpres	 r;
+	const char		*show, *prio;
+	char			 full[JID_MAX + 1], *xml, *end;
+	long			 p;
+
+	if (presence_sub_load(&ps, to->local, to->domain, bare) == -1)
+		return;
+	if (!presence_has_to(ps.s.state)) {
+		log_debug("presence: from %s to %s@%s, not subscribed to: "
+		    "ignored", el_attr(st, "from"), to->local, to->domain);
+		goto out;
+	}
+	if (jid_full_str(from, full, sizeof(full)) == NULL)
+		goto out;
+	memset(&r, 0, sizeof(r));
+	r.local = to->local;
+	r.domain = to->domain;
+	r.jid = full;
+	r.status = presence_child_text(st, "status");
+	r.show = STORE_SHOW_AVAILABLE;
+	if (unavailable) {
+		r.show = STORE_SHOW_UNAVAILABLE;
+		/* from the bare JID: every resource went (4.5.4) */
+		if (from->resource == NULL && store_rpres_del(server->store,
+		    to->local, to->domain, bare) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
+	} else {
+		if ((show = presence_child_text(st, "show")) != NULL &&
+		    (store_show_parse(show, &r.show) == -1 ||
+		    r.show == STORE_SHOW_AVAILABLE ||
+		    r.show == STORE_SHOW_UNAVAILABLE))
+			r.show = STORE_SHOW_AVAILABLE;	/* 4.7.2.1 */
+		if ((prio = presence_child_text(st, "priority")) != NULL) {
+			p = strtol(prio, &end, 10);
+			if (*prio != '\0' && *end == '\0' && p >= -128 &&
+			    p <= 127)
+				r.priority = (int)p;
+		}
+	}
+	xml = el_to_string(st, NULL, NULL);
+	r.xml = xml;
+	if (store_rpres_put(server->store, &r) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	else
+		log_debug("presence: %s is %s for %s@%s", full,
+		    store_show_name(r.show), to->local, to->domain);
+	free(xml);
+ out:
+	presence_sub_free(&ps);
+}
+
+void
+presence_in(const struct el *st, const struct jid *to, const struct jid *from)
+{
+	char		 user[JID_MAX + 1], bare[JID_MAX + 1];
+	const char	*type = el_attr(st, "type");
+	int		 t, ok;
+
+	if ((t = presence_type(type)) == -1) {
+		log_info("presence: from %s: unknown type: bad-request",
+		    el_attr(st, "from"));
+		router_bounce(st, "modify", "bad-request", NULL);
+		return;
+	}
+	if (to->local == NULL) {
+		/* the domain itself has no presence (S2S 8.44) */
+		log_debug("presence: %s from %s to %s: ignored",
+		    presence_types[t], el_attr(st, "from"), to->domain);
+		return;
+	}
+	snprintf(user, sizeof(user), "%s@%s", to->local, to->domain);
+	if (jid_bare_str(from, bare, sizeof(bare)) == NULL)
+		return;
+	if ((ok = presence_user(to->local, to->domain)) == -1)
+		return;
+	if (ok == PRESENCE_USER_DISABLED && t == PRESENCE_PROBE) {
+		/* its subscribers see it unavailable, not unsubscribed */
+		presence_probe_in(st, to, user, bare);
+		return;
+	}
+	if (ok != PRESENCE_USER_OK) {
+		/* RFC 6121 8.5.1: as for a user who has not approved */
+		log_debug("presence: %s from %s to %s: no such user",
+		    presence_types[t], el_attr(st, "from"), user);
+		if (t == PRESENCE_PROBE)
+			presence_send("unsubscribed", user,
+			    el_attr(st, "from"), el_attr(st, "id"));
+		return;
+	}
+	switch (t) {
+	case PRESENCE_AVAILABLE:
+	case PRESENCE_UNAVAILABLE:
+		presence_avail_in(st, to, bare, from,
+		    t == PRESENCE_UNAVAILABLE);
+		break;
+	case PRESENCE_SUBSCRIBE:
+		presence_sub_in(st, to, user, bare, STORE_KIND_SUBSCRIBE);
+		break;
+	case PRESENCE_SUBSCRIBED:
+		presence_sub_in(st, to, user, bare, STORE_KIND_SUBSCRIBED);
+		break;
+	case PRESENCE_UNSUBSCRIBE:
+		presence_sub_in(st, to, user, bare, STORE_KIND_UNSUBSCRIBE);
+		break;
+	case PRESENCE_UNSUBSCRIBED:
+		presence_sub_in(st, to, user, bare, STORE_KIND_UNSUBSCRIBED);
+		break;
+	case PRESENCE_PROBE:
+		presence_probe_in(st, to, user, bare);
+		break;
+	case PRESENCE_ERROR:
+		/* never answered; what we knew of the contact is stale */
+		log_debug("presence: error from %s to %s", el_attr(st, "from"),
+		    user);
+		if (store_rpres_del(server->store, to->local, to->domain,
+		    bare) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
+		break;
+	}
+}
+
+void
+presence_outbox_before(const char *local, const char *domain,
+    const char *jid, enum store_kind kind)
+{
+	char	 from[JID_MAX + 1];
+
+	if (kind != STORE_KIND_UNSUBSCRIBED)
+		return;
+	snprintf(from, sizeof(from), "%s@%s/%s", local, domain,
+	    PRESENCE_RESOURCE);
+	presence_send("unavailable", from, jid, NULL);
+}
+
+void
+presence_outbox_after(const char *local, const char *domain,
+    const char *jid, enum store_kind kind)
+{
+	if (kind == STORE_KIND_SUBSCRIBED)
+		presence_send_available(local, domain, jid);
+}
+
+/* Finding a user by id: the store looks users up by name only. */
+struct presence_find {
+	int64_t		 id;
+	char		*local, *domain;
+};
+
+static int
+presence_find_cb(void *arg, const struct store_user *u)
+{
+	struct presence_find	*f = arg;
+
+	if (u->id != f->id)
+		return 0;
+	f->local = xstrdup(u->local);
+	f->domain = xstrdup(u->domain);
+	return 1;
+}
+
+static int
+presence_from_cb(void *arg, const struct store_sub *s)
+{
+	if (presence_has_from(s->state))
+		presence_list_add(arg, s->jid);
+	return 0;
+}
+
+/* RFC 6121 4.4.2, 4.5.2: the user's presence to whoever may see it. */
+static void
+presence_broadcast(int64_t id)
+{
+	struct presence_find	 f = { id, NULL, NULL };
+	struct presence_list	 l = { NULL, 0 };
+	struct el		*tmpl, *el, *show;
+	size_t			 i;
+
+	if (store_user_list(server->store, NULL, presence_find_cb, &f) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return;
+	}
+	if (f.local == NULL) {
+		log_debug("presence: user %lld is gone", (long long)id);
+		return;
+	}
+	if (store_sub_list(server->store, f.local, f.domain, presence_from_cb,
+	    &l) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	else if (l.n > 0 && (tmpl = presence_stanza(f.local, f.domain,
+	    NULL)) != NULL) {
+		show = el_child(tmpl, EL_NS_SERVER, "show");
+		log_info("presence: %s@%s is %s: sent to %zu contact%s",
+		    f.local, f.domain, el_attr(tmpl, "type") ? "unavailable" :
+		    show ? el_text(show) : "available", l.n,
+		    l.n == 1 ? "" : "s");
+		for (i = 0; i < l.n; i++) {
+			el = el_copy(tmpl);
+			el_set_attr(el, "to", l.v[i]);
+			router_send(el, 0);
+		}
+		el_free(tmpl);
+	}
+	presence_list_free(&l);
+	free(f.local);
+	free(f.domain);
+}
+
+/* Start probes: pairs (user's bare JID, contact), bounded. */
+struct presence_probes {
+	struct presence_list	 from, to;
+	const char		*user;
+};
+
+static int
+presence_probe_sub_cb(void *arg, const struct store_sub *s)
+{
+	struct presence_probes	*p = arg;
+
+	if (p->to.n >= PRESENCE_START_PROBES)
+		return 1;
+	if (presence_has_to(s->state)) {
+		presence_list_add(&p->from, p->user);
+		presence_list_add(&p->to, s->jid);
+	}
+	return 0;
+}
+
+static int
+presence_probe_user_cb(void *arg, const struct store_user *u)
+{
+	struct presence_probes	*p = arg;
+	char			 user[JID_MAX + 1];
+
+	if (p->to.n >= PRESENCE_START_PROBES)
+		return 1;
+	if (u->disabled)
+		return 0;
+	snprintf(user, sizeof(user), "%s@%s", u->local, u->domain);
+	p->user = user;
+	if (store_sub_list(server->store, u->local, u->domain,
+	    presence_probe_sub_cb, p) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * RFC 6121 4.3.1: what the contacts did while xfed was stopped is
+ * unknown; ask them. Contacts answer only when online, so rows of
+ * contacts who went offline meanwhile stay until they send something.
+ */
+static void
+presence_start_probes(void)
+{
+	struct presence_probes	 p;
+	size_t			 i;
+
+	memset(&p, 0, sizeof(p));
+	if (store_user_list(server->store, NULL, presence_probe_user_cb,
+	    &p) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	for (i = 0; i < p.to.n; i++)
+		presence_send("probe", p.from.v[i], p.to.v[i], NULL);
+	if (p.to.n > 0)
+		log_info("presence: probed %zu contact%s%s", p.to.n,
+		    p.to.n == 1 ? "" : "s", p.to.n >= PRESENCE_START_PROBES ?
+		    " (the most at start)" : "");
+	presence_list_free(&p.from);
+	presence_list_free(&p.to);
+}
+
+static void
+presence_run(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	 i;
+
+	if (server->stopping)
+		return;
+	if (!presence_started) {
+		presence_started = 1;
+		presence_start_probes();
+	}
+	for (i = 0; i < presence_npending; i++)
+		presence_broadcast(presence_pending[i]);
+	presence_npending = 0;
+}
+
+void
+presence_changed(int64_t user_id)
+{
+	size_t	 i;
+
+	for (i = 0; i < presence_npending; i++)
+		if (presence_pending[i] == user_id)
+			return;
+	if (presence_npending == presence_cappending) {
+		presence_cappending = presence_cappending ?
+		    presence_cappending * 2 : 16;
+		presence_pending = xreallocarray(presence_pending,
+		    presence_cappending, sizeof(*presence_pending));
+	}
+	presence_pending[presence_npending++] = user_id;
+	if (presence_ev != NULL)
+		event_active(presence_ev, EV_TIMEOUT, 0);
+}
+
+void
+presence_init(void)
+{
+	if ((presence_ev = event_new(server->base, -1, 0, presence_run,
+	    NULL)) == NULL)
+		fatalx("presence: event_new failed");
+	event_active(presence_ev, EV_TIMEOUT, 0);
+}
+
+void
+presence_free(void)
+{
+	if (presence_ev != NULL)
+		event_free(presence_ev);
+	presence_ev = NULL;
+	free(presence_pending);
+	presence_pending = NULL;
+	presence_npending = presence_cappending = 0;
+	presence_started = 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * server/presence.h: RFC 6121 presence and subscriptions for native users.
+ * Inbound presence stanzas (subscriptions, probes, contacts' presence) are
+ * applied to the store and answered; a native user's presence, when it
+ * changes, goes to every contact allowed to see it. Stanzas made here go
+ * through router_send() without an outbox row: they are not retried.
+ */
+#ifndef PRESENCE_H
+#define PRESENCE_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+struct el;
+struct jid;
+
+/*
+ * The resource a native user's available presence comes from (RFC 6121
+ * 4.2.2 wants a full JID; S2S 8.24: one stable resource per user). Its
+ * unavailable presence comes from the same full JID, so that a remote
+ * client that saw it online sees the same resource go offline.
+ */
+#define PRESENCE_RESOURCE	"xfed"
+/* Contacts probed at start, at most (to/both subscriptions). */
+#define PRESENCE_START_PROBES	1000
+
+/* Schedules the start probes; needs server->base and server->store. */
+void	 presence_init(void);
+void	 presence_free(void);
+
+/*
+ * Takes nothing: an inbound presence stanza (borrowed) for a hosted
+ * domain, with its parsed to and from.
+ */
+void	 presence_in(const struct el *stanza, const struct jid *to,
+	    const struct jid *from);
+
+/*
+ * The presence row of users.id changed (or went): its subscribers get the
+ * new presence, later in this loop pass.
+ */
+void	 presence_changed(int64_t user_id);
+
+/*
+ * The user's current presence as a stanza from its full JID to to, or
+ * NULL on a store error. A disabled user reads as unavailable.
+ */
+struct el *presence_stanza(const char *local, const char *domain,
+	    const char *to);
+
+/*
+ * An outbox row of the user to jid is being routed: before an
+ * `unsubscribed` the contact gets unavailable (RFC 6121 3.2.2); after a
+ * `subscribed` the user's current presence (3.1.5). Other kinds: nothing.
+ */
+void	 presence_outbox_before(const char *local, const char *domain,
+	    const char *jid, enum store_kind);
+void	 presence_outbox_after(const char *local, const char *domain,
+	    const char *jid, enum store_kind);
+
+#endif
