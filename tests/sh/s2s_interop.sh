@@ -21,7 +21,7 @@ fi
 
 # Domains rawpeer speaks for, one per case so that no case inherits
 # another's outbound stream or backoff in xfed: rN.test at 127.0.0.1N.
-RP_N=8
+RP_N=9
 for i in $(seq 1 $RP_N); do
 	lab_dns "host-record=r$i.test,127.0.0.1$i" \
 	    "srv-host=_xmpp-server._tcp.r$i.test,r$i.test,5269,0,0"
@@ -38,6 +38,7 @@ XD=$LAB_DIR/xfed
 mkdir -p "$XD"
 cat > "$XD/xfed.conf" <<CONF
 domain $LAB_X
+domain x2.test
 listen $LAB_X_IP:5269
 store xfed.db
 control_socket xfed.sock
@@ -49,6 +50,7 @@ XLOG=$LAB_DIR/log/xfed.log
 DNSLOG=$LAB_DIR/dns/dnsmasq.log
 xctl() { "$XB/xfedctl" -c "$XD/xfed.conf" "$@"; }
 lab_case "native user nat@x.test" xctl user add nat || exit 1
+lab_case "native user nat2@x2.test" xctl user add nat2@x2.test || exit 1
 lab_spawn xfed "$XB/xfed" -d -c "$XD/xfed.conf"
 XPID=$(cat "$LAB_DIR/pids/xfed.pid")
 lab_case "xfed listens on $LAB_X_IP:5269" \
@@ -266,6 +268,31 @@ rp "dialback valid, message delivered" 8 valid dialback --rcpt nat@x.test \
     --body "rawpeer r8 after the bad cases"
 lab_case "rawpeer r8.test: message in nat's inbox" \
     bounded 5 inbox_from eve@r8.test
+
+# One stream, two pairs: r9.test verified for x.test, then for x2.test on
+# the same stream (XEP-0220 2.6 piggybacking); a stanza for the second pair
+# is accepted there (S2S 4.32-4.36).
+piggyback() {
+	lab_exec env PYTHONPATH="$LAB_HERE" timeout -k 2 30 "$LAB_PY" -c '
+import sys, rawpeer
+auth = rawpeer.Authoritative("r9.test", "127.0.0.19").start()
+st = rawpeer.open_stream(sys.argv[1], 5269, to="x.test", frm="r9.test")
+if st.header() is None or st.expect("features") is None:
+    sys.exit("no stream")
+v1 = rawpeer.dialback(st, "r9.test", "x.test", auth)
+v2 = rawpeer.dialback(st, "r9.test", "x2.test", auth)
+st.send("<message from=\"eve@r9.test\" to=\"nat2@x2.test\" id=\"pb1\">"
+        "<body>piggybacked</body></message>")
+after = rawpeer.observe(st, 2)
+print("x.test: %s, x2.test: %s, then %s" % (v1, v2, after))
+sys.exit(0 if (v1, v2, after) == ("valid", "valid", "open") else 1)' $LAB_X_IP
+}
+lab_case "rawpeer r9.test: two pairs on one stream, both valid" piggyback
+inbox_nat2() {
+	"$XB/xfedctl" -c "$XD/xfed.conf" inbox nat2@x2.test --json | grep -q piggybacked
+}
+lab_case "rawpeer r9.test: the second pair's message in nat2's inbox" \
+    bounded 5 inbox_nat2
 echo "# rawpeer: $(( $(lab_now_ms) - t0 )) ms"
 
 # SIGTERM: xfed exits 0, and the sanitizers (in the test build) found
