@@ -42,6 +42,8 @@
 struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
 static uint64_t		 s2s_next_id = 1;
 
+#define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
+
 static void	s2s_stream_free(struct s2s_stream *);
 static void	s2s_stream_read(struct bufferevent *, void *);
 static void	s2s_stream_write(struct bufferevent *, void *);
@@ -212,6 +214,9 @@ s2s_stream_setcb(struct s2s_stream *st)
 {
 	bufferevent_setcb(st->bev, s2s_stream_read, s2s_stream_write,
 	    s2s_stream_event, st);
+	/* a busy peer is read in large gulps: fewer syscalls and loop passes
+	 * per stanza; an idle stream's buffers stay empty whatever this is */
+	bufferevent_set_max_single_read(st->bev, S2S_READ_MAX);
 	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
 }
 
