@@ -253,7 +253,7 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	struct s2s_in	*in = st->dir_state;
 	struct s2s_pair	*p;
 	char		 remote[JID_PART_MAX + 1], local[JID_PART_MAX + 1];
-	const char	*errstr;
+	const char	*errstr, *cond;
 
 	if (jid_prep_domain(m->to, local, sizeof(local), &errstr) == -1 ||
 	    !conf_is_hosted(server->conf, local)) {
@@ -304,7 +304,13 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	if (st->remote == NULL)
 		st->remote = xstrdup(remote);
 	s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local, remote);
-	s2s_mgr_verify(local, remote, st->sid, m->key, st->id);
+	if (s2s_mgr_verify(local, remote, st->sid, m->key, st->id, &cond) == -1) {
+		s2s_log(st, LOG_L_INFO, "dialback not checked pair=%s/%s: %s",
+		    local, remote, cond);
+		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote,
+		    NULL, NULL, cond));
+		s2s_in_pair_drop(in, s2s_in_pair(in, remote, local));
+	}
 }
 
 void
@@ -482,6 +488,7 @@ static void
 s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 {
 	struct s2s_in	*in = st->dir_state;
+	struct s2s_pair	*p;
 	enum sasl_cond	 cond;
 	const char	*reason = NULL;
 
@@ -512,8 +519,12 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
 	st->flags |= S2S_F_SASL | S2S_F_AUTHED;
 	evtimer_del(st->timer);
-	if (s2s_in_pair(in, st->remote, st->local) == NULL &&
-	    in->npairs < S2S_IN_MAX_PAIRS)
+	if ((p = s2s_in_pair(in, st->remote, st->local)) != NULL) {
+		if (p->state != S2S_PAIR_VALID) {
+			p->state = S2S_PAIR_VALID;	/* a pending dialback */
+			in->nvalid++;
+		}
+	} else if (in->npairs < S2S_IN_MAX_PAIRS)
 		s2s_in_pair_add(in, st->remote, st->local, S2S_PAIR_VALID);
 	s2s_mgr_remote_alive(st->local, st->remote);
 	/* RFC 6120 6.4.6: the stream restarts; no features learned survive */
@@ -580,7 +591,8 @@ s2s_in_tls_up(struct s2s_stream *st)
 {
 	/* RFC 6120 5.4.3.3: the peer opens a new stream over TLS */
 	st->flags &= ~S2S_F_HDR_SENT;
-	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+	if (!(st->flags & S2S_F_AUTHED))
+		s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
 }
 
 static const struct s2s_ops s2s_in_ops = {

@@ -30,6 +30,7 @@
 #include "xmalloc.h"
 
 #define S2S_MGR_MEM_QUEUE_MAX	256	/* stanzas xfed made, per route */
+#define S2S_MGR_MAX_VERIFIES	1024	/* db:verify waiting, all routes */
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
 
 struct s2s_qitem {
@@ -72,6 +73,7 @@ struct s2s_route {
 
 static TAILQ_HEAD(, s2s_route)	 s2s_routes = TAILQ_HEAD_INITIALIZER(s2s_routes);
 static struct s2s_mgr_conf	 s2s_mgr;
+static size_t			 s2s_mgr_nverifies;	/* all routes */
 
 void
 s2s_mgr_init(const struct s2s_mgr_conf *c)
@@ -170,6 +172,9 @@ s2s_mgr_connect(struct s2s_route *r)
 		return;
 	r->ready = 0;
 	r->out = s2s_out_start(r);
+	/* it may have failed at once (an unroutable address): gone then */
+	if (r->out != NULL && s2s_stream_dead(r->out))
+		r->out = NULL;
 }
 
 static int64_t
@@ -234,6 +239,7 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 static void
 s2s_mgr_verify_free(struct s2s_route *r, struct s2s_verify *v)
 {
+	s2s_mgr_nverifies--;
 	TAILQ_REMOVE(&r->verifies, v, entry);
 	event_free(v->timer);
 	free(v);
@@ -253,17 +259,26 @@ s2s_mgr_verify_timeout(evutil_socket_t fd, short what, void *arg)
 	s2s_in_verified(in_id, r->local, r->remote, -1, "remote-server-timeout");
 }
 
-void
+int
 s2s_mgr_verify(const char *local, const char *remote, const char *sid,
-    const char *key, uint64_t in_id)
+    const char *key, uint64_t in_id, const char **cond)
 {
-	struct s2s_route	*r = s2s_mgr_find(local, remote, 1);
+	struct s2s_route	*r;
 	struct s2s_verify	*v;
 	struct timeval		 tv = { S2S_HANDSHAKE_SECS, 0 };
 
+	/* S2S 4.38: each verification costs a connection we did not choose */
+	if (s2s_mgr_nverifies >= S2S_MGR_MAX_VERIFIES) {
+		*cond = "resource-constraint";
+		return -1;
+	}
+	/* even while backing off: a stream from remote says it may be back,
+	 * and it is what ends the backoff early (s2s_mgr_remote_alive) */
+	r = s2s_mgr_find(local, remote, 1);
+
 	TAILQ_FOREACH(v, &r->verifies, entry)
 		if (v->in_id == in_id && strcmp(v->sid, sid) == 0)
-			return;		/* S2S 4.38: one per stream id */
+			return 0;	/* S2S 4.38: one per stream id */
 	v = xcalloc(1, sizeof(*v));
 	v->route = r;
 	v->timer = evtimer_new(server->base, s2s_mgr_verify_timeout, v);
@@ -272,10 +287,19 @@ s2s_mgr_verify(const char *local, const char *remote, const char *sid,
 	snprintf(v->sid, sizeof(v->sid), "%s", sid);
 	snprintf(v->key, sizeof(v->key), "%s", key);
 	TAILQ_INSERT_TAIL(&r->verifies, v, entry);
+	s2s_mgr_nverifies++;
 	if (r->out != NULL)
 		s2s_mgr_stream_open(r);	/* sends it if the stream can */
 	else
 		s2s_mgr_connect(r);
+	return 0;
+}
+
+int
+s2s_mgr_busy(const struct s2s_route *r)
+{
+	return r != NULL && (!TAILQ_EMPTY(&r->verifies) ||
+	    !TAILQ_EMPTY(&r->inflight) || !TAILQ_EMPTY(&r->queue));
 }
 
 void
@@ -426,9 +450,13 @@ void
 s2s_mgr_stream_gone(struct s2s_route *r)
 {
 	struct s2s_failure	 f;
+	struct s2s_verify	*v;
 
 	r->out = NULL;
 	r->ready = 0;
+	/* asked on a stream that is gone: ask again on the next one */
+	TAILQ_FOREACH(v, &r->verifies, entry)
+		v->sent = 0;
 	/* closed without a failure report (idle, peer's close): what was
 	 * written but not flushed goes back; anything new reconnects */
 	memset(&f, 0, sizeof(f));

@@ -66,10 +66,13 @@ void	 s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 /*
  * Asks remote's authoritative server whether key is valid for a stream of
  * ours with id sid on which remote claimed to be remote, for local. The
- * verdict goes to s2s_in_verified(in_id, ...).
+ * verdict goes to s2s_in_verified(in_id, ...). -1 with *cond (a dialback
+ * error condition) when too many verifications are under way.
  */
-void	 s2s_mgr_verify(const char *local, const char *remote, const char *sid,
-	    const char *key, uint64_t in_id);
+int	 s2s_mgr_verify(const char *local, const char *remote, const char *sid,
+	    const char *key, uint64_t in_id, const char **cond);
+/* 1 while the route has stanzas or verifications under way. */
+int	 s2s_mgr_busy(const struct s2s_route *);
 /* The remote just proved itself inbound: retry it now, not at backoff end. */
 void	 s2s_mgr_remote_alive(const char *local, const char *remote);
 /* 1 when remote is backing off (stanzas for it wait without connecting). */

@@ -89,6 +89,8 @@ static struct dns	*s2s_out_dns;
 static void	s2s_out_try_next(struct s2s_stream *);
 static void	s2s_out_elem(struct s2s_stream *, struct el *);
 static void	s2s_out_ready(struct s2s_stream *, const char *);
+static void	s2s_out_report(struct s2s_stream *, const char *, const char *,
+		    int, const char *, ...) __attribute__((format(printf, 5, 6)));
 
 void
 s2s_out_set_dns(struct dns *d)
@@ -118,25 +120,39 @@ static void
 s2s_out_fail(struct s2s_stream *st, const char *stage, const char *cond,
     int permanent, const char *fmt, ...)
 {
-	struct s2s_out		*out = s2s_out(st);
-	struct s2s_failure	 f;
 	char			 text[512];
 	va_list			 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (!out->failed && out->route != NULL) {
-		out->failed = 1;
-		memset(&f, 0, sizeof(f));
-		f.stage = stage;
-		f.text = text;
-		f.cond = cond;
-		f.permanent = permanent;
-		s2s_log(st, LOG_L_INFO, "failed stage=%s: %s", stage, text);
-		s2s_mgr_stream_failed(out->route, &f);
-	}
+	s2s_out_report(st, stage, cond, permanent, "%s", text);
 	s2s_stream_close(st, text);
+}
+
+/* Tells the route once why this attempt failed (backoff, outbox). */
+static void
+s2s_out_report(struct s2s_stream *st, const char *stage, const char *cond,
+    int permanent, const char *fmt, ...)
+{
+	struct s2s_out		*out = s2s_out(st);
+	struct s2s_failure	 f;
+	char			 text[512];
+	va_list			 ap;
+
+	if (out == NULL || out->failed || out->route == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	out->failed = 1;
+	memset(&f, 0, sizeof(f));
+	f.stage = stage;
+	f.text = text;
+	f.cond = cond;
+	f.permanent = permanent;
+	s2s_log(st, LOG_L_INFO, "failed stage=%s: %s", stage, text);
+	s2s_mgr_stream_failed(out->route, &f);
 }
 
 static void
@@ -265,9 +281,10 @@ s2s_out_open(struct s2s_stream *st, struct el *hdr)
 	}
 	if (!s2s_stream_header_ns_ok(hdr)) {
 		el_free(hdr);
-		s2s_stream_error(st, "invalid-namespace", NULL);
-		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
+		/* the route hears of it before the stream is gone */
+		s2s_out_report(st, "stream", "remote-server-timeout", 0,
 		    "peer's stream is not in jabber:server");
+		s2s_stream_error(st, "invalid-namespace", NULL);
 		return;
 	}
 	if (id == NULL || *id == '\0' || strlen(id) >= sizeof(st->sid)) {
@@ -314,6 +331,7 @@ s2s_out_dialback_start(struct s2s_stream *st)
 	    st->remote, NULL, key, NULL));
 	s2s_out_enter(st, S2S_OUT_AUTH);
 	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+	s2s_mgr_stream_open(s2s_out(st)->route);	/* db:verify may go now */
 }
 
 static void
@@ -393,6 +411,8 @@ s2s_out_dialback(struct s2s_stream *st, const struct el *el)
 			    "pair ignored");
 			return;
 		}
+		if (out->route == NULL)
+			return;		/* closing: the route let go */
 		s2s_mgr_verify_answer(out->route, m.id, m.type == DB_VALID ? 1 :
 		    m.type == DB_INVALID ? 0 : -1, m.cond);
 		return;
@@ -438,6 +458,7 @@ s2s_out_ready(struct s2s_stream *st, const char *how)
 	s2s_out_enter(st, S2S_OUT_READY);
 	s2s_out(st)->last_used = time(NULL);
 	s2s_out_ready_timer(st);
+	s2s_mgr_stream_open(s2s_out(st)->route);
 	s2s_mgr_stream_ready(s2s_out(st)->route);
 }
 
@@ -579,7 +600,8 @@ s2s_out_timeout(struct s2s_stream *st)
 		s2s_out_try_next(st);
 		break;
 	case S2S_OUT_READY:
-		if (time(NULL) - out->last_used >= server->conf->idle_timeout) {
+		if (time(NULL) - out->last_used >= server->conf->idle_timeout &&
+		    !s2s_mgr_busy(out->route)) {
 			s2s_out_close(st, "idle");
 			break;
 		}
@@ -647,6 +669,11 @@ s2s_out_gone(struct s2s_stream *st)
 {
 	struct s2s_out	*out = s2s_out(st);
 
+	/* closed before it was usable, for any reason not yet reported (a
+	 * parser error, our stream error): backoff applies all the same */
+	if (out->state != S2S_OUT_READY && out->state != S2S_OUT_CLOSING)
+		s2s_out_report(st, "stream", "remote-server-timeout", 0,
+		    "stream closed during %s", s2s_out_state_names[out->state]);
 	if (out->dns != NULL)
 		dns_cancel(out->dns);
 	if (out->targets != NULL)
@@ -731,7 +758,10 @@ s2s_out_write(struct s2s_stream *st, const struct el *el)
 int
 s2s_out_can_verify(const struct s2s_stream *st)
 {
-	return s2s_out(st)->state >= S2S_OUT_FEATURES;
+	/* S2S 4.31: after TLS and our own db:result or SASL, never in the
+	 * middle of STARTTLS or SASL, never a key in the clear before TLS */
+	return s2s_out(st)->state == S2S_OUT_AUTH ||
+	    s2s_out(st)->state == S2S_OUT_READY;
 }
 
 void

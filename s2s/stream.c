@@ -43,6 +43,7 @@ struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
 static uint64_t		 s2s_next_id = 1;
 
 #define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
+#define S2S_OUT_MAX	(4 * 1024 * 1024) /* bytes queued for a slow peer */
 
 static void	s2s_stream_free(struct s2s_stream *);
 static void	s2s_stream_read(struct bufferevent *, void *);
@@ -50,6 +51,8 @@ static void	s2s_stream_write(struct bufferevent *, void *);
 static void	s2s_stream_event(struct bufferevent *, short, void *);
 static void	s2s_stream_tls_switch(struct s2s_stream *);
 static void	s2s_stream_tls_done(struct s2s_stream *);
+static void	s2s_stream_sock_drained(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
 
 void
 s2s_log(const struct s2s_stream *st, int level, const char *fmt, ...)
@@ -237,10 +240,13 @@ s2s_stream_tls_switch(struct s2s_stream *st)
 		return;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+	st->sock_cb = evbuffer_add_cb(bufferevent_get_output(st->bev),
+	    s2s_stream_sock_drained, st);
 	st->bev = f;
 	st->ssl = ssl;
 	s2s_stream_setcb(st);
-	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+	if (!(st->flags & S2S_F_AUTHED))
+		s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
 }
 
 void
@@ -305,9 +311,16 @@ static void
 s2s_stream_write(struct bufferevent *bev, void *arg)
 {
 	struct s2s_stream	*st = arg;
+	struct bufferevent	*sock = bufferevent_get_underlying(bev);
 
-	if (!s2s_stream_dead(st) && st->ops->drained != NULL)
-		st->ops->drained(st);
+	/* a deferred callback may come after more was written; under a
+	 * filter, the socket's own buffer must be empty too */
+	if (s2s_stream_dead(st) || st->ops->drained == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) != 0 ||
+	    (sock != NULL && evbuffer_get_length(bufferevent_get_output(sock))
+	    != 0))
+		return;
+	st->ops->drained(st);
 }
 
 static void
@@ -374,8 +387,19 @@ s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
 void
 s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
 {
+	struct bufferevent	*sock;
+	size_t			 queued;
+
 	if (s2s_stream_dead(st) || (st->flags & S2S_F_CLOSE_SENT))
 		return;
+	queued = evbuffer_get_length(bufferevent_get_output(st->bev));
+	if ((sock = bufferevent_get_underlying(st->bev)) != NULL)
+		queued += evbuffer_get_length(bufferevent_get_output(sock));
+	if (queued > S2S_OUT_MAX) {
+		/* a peer that does not read costs us no more than this */
+		s2s_stream_close(st, "peer does not read: output buffer full");
+		return;
+	}
 	if (log_is_debug())
 		s2s_log(st, LOG_L_DEBUG, "send %.*s", (int)len, buf);
 	bufferevent_write(st->bev, buf, len);
@@ -431,15 +455,25 @@ s2s_stream_free_later(struct s2s_stream *st)
 	    NULL);
 }
 
-/* The socket under a STARTTLS filter wrote our last bytes. */
+/*
+ * The socket under a STARTTLS filter wrote our last bytes: a closed stream
+ * may go now; an open one has really flushed (the filter's own write
+ * callback fires once data is encrypted, not once it left).
+ */
 static void
 s2s_stream_sock_drained(struct evbuffer *buf,
     const struct evbuffer_cb_info *info, void *arg)
 {
 	struct s2s_stream	*st = arg;
 
-	if (evbuffer_get_length(buf) == 0 && !(st->flags & S2S_F_FREEING))
-		s2s_stream_free_later(st);
+	if (evbuffer_get_length(buf) != 0 || info->n_deleted == 0)
+		return;
+	if (s2s_stream_dead(st)) {
+		if (!(st->flags & S2S_F_FREEING))
+			s2s_stream_free_later(st);
+	} else if (st->ops->drained != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(st->bev)) == 0)
+		st->ops->drained(st);
 }
 
 /* Called once the output is flushed after our close: free from the loop. */
@@ -469,8 +503,7 @@ s2s_stream_flushed(struct bufferevent *bev, void *arg)
 	    evbuffer_get_length(out = bufferevent_get_output(sock)) > 0) {
 		if (!evtimer_pending(st->timer, NULL))
 			s2s_stream_timer(st, S2S_CLOSE_SECS);
-		evbuffer_add_cb(out, s2s_stream_sock_drained, st);
-		return;
+		return;		/* s2s_stream_sock_drained() frees it */
 	}
 	s2s_stream_free_later(st);
 }
@@ -543,8 +576,14 @@ s2s_stream_error(struct s2s_stream *st, const char *cond, const char *text)
 static void
 s2s_stream_free(struct s2s_stream *st)
 {
+	struct bufferevent	*sock;
+
 	TAILQ_REMOVE(&s2s_streams, st, entry);
 	event_free(st->timer);
+	if (st->sock_cb != NULL &&
+	    (sock = bufferevent_get_underlying(st->bev)) != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_output(sock),
+		    st->sock_cb);
 	bufferevent_free(st->bev);
 	if (st->tls_next != NULL)
 		SSL_free(st->tls_next);

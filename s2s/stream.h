@@ -20,6 +20,7 @@ struct el;
 struct ssl_st;
 struct event;
 struct evbuffer;
+struct evbuffer_cb_entry;
 struct s2s_stream;
 struct xml_parser;
 
@@ -91,6 +92,7 @@ struct s2s_stream {
 	struct ssl_st		*tls_next;	/* STARTTLS after this read */
 	int			 tls_next_accept;
 	char			 tls_desc[64];	/* "TLSv1.3 TLS_AES_..." */
+	struct evbuffer_cb_entry *sock_cb;	/* on the socket under TLS */
 };
 
 TAILQ_HEAD(s2s_streams, s2s_stream);

@@ -72,13 +72,19 @@ log_msg(enum log_level level, const char *fmt, va_list ap)
 		return;
 	}
 	if (log_foreground) {
+		char	 line[2048];
+		int	 n;
+
+		/* one write per line: the checkpoint thread logs too */
 		gettimeofday(&tv, NULL);
 		gmtime_r(&tv.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ldZ %s ", ts, (long)tv.tv_usec / 1000,
-		    log_names[level]);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		n = snprintf(line, sizeof(line), "%s.%03ldZ %s ", ts,
+		    (long)tv.tv_usec / 1000, log_names[level]);
+		vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+		n = strlen(line);
+		line[n++] = '\n';
+		fwrite(line, 1, n, stderr);
 		fflush(stderr);
 	} else
 		vsyslog(prio[level], fmt, ap);

@@ -2,24 +2,17 @@
  * server/outbox.c: outbox rows in and out of the daemon. A row is read
  * when due (state queued, next_attempt passed), turned into a stanza and
  * routed; the outbound manager later says sent, retry at a time, or
-<<<<<<< HEAD
  * failed. A retry that would fall after created + outbound_retry_for is
  * moved to that deadline, and a failure at or after it fails the row, with
  * the stanza error of its last failure; so does a permanent failure at
  * once. A row waiting for its retry time goes at once when the outbound
  * manager wakes it (its domain is reachable again). Stanza ids we make are
  * "xfed-ROWID", which is how a peer's error stanza finds its row again.
-=======
- * failed. A retry that would fall after created + outbound_retry_for fails
- * the row instead, with the stanza error of its last failure; so does a
- * permanent failure at once. Stanza ids we make are "xfed-ROWID", which is
- * how a peer's error stanza finds its row again.
  *
  * Rows are read OUTBOX_BATCH at a time. When a read came back full, more
  * are due: once half of those in flight are settled, the next batch is
  * read from the loop, so a long queue drains at the speed of the stream
  * rather than one batch per due-poll tick.
->>>>>>> bench
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -212,11 +212,17 @@ router_iq_in(struct el *stanza, const struct jid *to)
 void
 router_route_in(struct el *stanza)
 {
-	struct jid	*to, *from;
+	struct jid	 tj, fj, *to = &tj, *from = &fj;
+	char		 tbuf[JID_BUFSZ], fbuf[JID_BUFSZ];
 	const char	*errstr, *type;
 
-	to = jid_parse(el_attr(stanza, "to"), &errstr);
-	from = jid_parse(el_attr(stanza, "from"), &errstr);
+	/* on the stack: this runs for every inbound stanza */
+	if (el_attr(stanza, "to") == NULL || jid_parse_buf(el_attr(stanza,
+	    "to"), &tj, tbuf, sizeof(tbuf), &errstr) == -1)
+		to = NULL;
+	if (el_attr(stanza, "from") == NULL || jid_parse_buf(el_attr(stanza,
+	    "from"), &fj, fbuf, sizeof(fbuf), &errstr) == -1)
+		from = NULL;
 	if (to == NULL || from == NULL)
 		/* in.c checked the domains; a bad localpart or resource */
 		router_bounce(stanza, "modify", "jid-malformed", NULL);
@@ -233,8 +239,6 @@ router_route_in(struct el *stanza)
 			router_error_in(stanza, from);	/* a subscribe row */
 		presence_in(stanza, to, from);
 	}
-	jid_free(to);
-	jid_free(from);
 	el_free(stanza);
 }
 
