@@ -13,7 +13,7 @@
  *
  * Writes and transactions: a write made outside store_begin() opens a
  * batch transaction that stays open until store_flush() (the daemon calls
- * it once per event-loop pass, so thousands of writes share one commit).
+ * it on a short timer, so hundreds of writes share one commit).
  * store_begin()/store_commit()/store_rollback() make one explicit
  * transaction instead (xfedctl: one command, all or nothing).
  */
@@ -117,7 +117,7 @@ int	 store_flush(struct store *);
 int	 store_pending(const struct store *);
 /*
  * cb runs when a write opens a batch, so the daemon can schedule its
- * flush for the end of the current loop pass (event_active()).
+ * flush (xfed: 5 ms later).
  */
 void	 store_set_batch_cb(struct store *, void (*cb)(void *), void *arg);
 
