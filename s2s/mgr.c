@@ -31,6 +31,7 @@
 
 #define S2S_MGR_MEM_QUEUE_MAX	256	/* stanzas xfed made, per route */
 #define S2S_MGR_MAX_VERIFIES	1024	/* db:verify waiting, all routes */
+#define S2S_MGR_REAP_SECS	3600	/* an idle route's backoff is kept */
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
 
 struct s2s_qitem {
@@ -507,6 +508,32 @@ s2s_mgr_status(struct evbuffer *out)
 		    (uint64_t)(r->backoff_until - now) : 0);
 		ctl_put_str(&m, CTL_F_TEXT, r->last_error);
 		control_emit(out, &m);
+	}
+}
+
+/*
+ * Forgets routes with nothing to do: no stream, stanza, verification or
+ * deferred row, and no backoff for the last S2S_MGR_REAP_SECS. Peers choose
+ * the domains we verify, so routes must not pile up (S2S 4.38).
+ */
+void
+s2s_mgr_reap(void)
+{
+	struct s2s_route	*r, *next;
+	int64_t			 now = time(NULL);
+
+	for (r = TAILQ_FIRST(&s2s_routes); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (r->out != NULL || s2s_mgr_busy(r) || r->ndeferred > 0 ||
+		    r->backoff_until + S2S_MGR_REAP_SECS > now)
+			continue;
+		log_debug("route %s -> %s: idle, forgotten", r->local,
+		    r->remote);
+		TAILQ_REMOVE(&s2s_routes, r, entry);
+		free(r->deferred);
+		free(r->local);
+		free(r->remote);
+		free(r);
 	}
 }
 

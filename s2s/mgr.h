@@ -78,6 +78,8 @@ void	 s2s_mgr_remote_alive(const char *local, const char *remote);
 /* 1 when remote is backing off (stanzas for it wait without connecting). */
 int	 s2s_mgr_backing_off(const char *local, const char *remote,
 	    int64_t *until);
+/* Frees idle routes; the daemon calls it now and then. */
+void	 s2s_mgr_reap(void);
 /* Queued stanzas, all routes. */
 uint64_t s2s_mgr_queued(void);
 

@@ -106,7 +106,11 @@ xfed_poll(evutil_socket_t fd, short what, void *arg)
 static void
 xfed_due(evutil_socket_t fd, short what, void *arg)
 {
+	static unsigned int	 n;
+
 	outbox_kick();
+	if (++n % 60 == 0)
+		s2s_mgr_reap();
 }
 
 /* The dialback secret: configured, else made once and kept (S2S 4.5). */
