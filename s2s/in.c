@@ -383,29 +383,14 @@ s2s_in_dialback(struct s2s_stream *st, const struct el *el)
 	s2s_in_db_result(st, &m);
 }
 
-/* The prepared domain of a JID attribute; -1 when it is not a JID. */
-static int
-s2s_in_domain_of(const char *s, char *out, size_t n)
-{
-	struct jid	 j;
-	char		 buf[JID_BUFSZ];
-	const char	*errstr;
-
-	if (jid_parse_buf(s, &j, buf, sizeof(buf), &errstr) == -1 ||
-	    strlen(j.domain) >= n)
-		return -1;
-	strcpy(out, j.domain);
-	return 0;
-}
-
 /* S2S 4.36, 5.1-5.3: may this stanza come over this stream? */
 static const char *
 s2s_in_check_stanza(struct s2s_stream *st, const struct el *el,
-    const char **text)
+    struct jid *tj, char *tbuf, struct jid *fj, char *fbuf, const char **text)
 {
 	struct s2s_in	*in = st->dir_state;
 	const char	*to = el_attr(el, "to"), *from = el_attr(el, "from");
-	char		 tod[JID_PART_MAX + 1], fromd[JID_PART_MAX + 1];
+	const char	*errstr, *tod, *fromd;
 	struct s2s_pair	*p;
 	int		 i, known = 0;
 
@@ -413,11 +398,14 @@ s2s_in_check_stanza(struct s2s_stream *st, const struct el *el,
 		*text = "stanza before the sending domain was verified";
 		return "not-authorized";
 	}
-	if (to == NULL || from == NULL || s2s_in_domain_of(to, tod, sizeof(tod)) ||
-	    s2s_in_domain_of(from, fromd, sizeof(fromd))) {
+	if (to == NULL || from == NULL ||
+	    jid_parse_buf(to, tj, tbuf, JID_BUFSZ, &errstr) == -1 ||
+	    jid_parse_buf(from, fj, fbuf, JID_BUFSZ, &errstr) == -1) {
 		*text = "stanza without valid 'to' and 'from'";
 		return "improper-addressing";
 	}
+	tod = tj->domain;
+	fromd = fj->domain;
 	if ((p = s2s_in_pair(in, fromd, tod)) != NULL &&
 	    p->state == S2S_PAIR_VALID)
 		return NULL;
@@ -537,15 +525,19 @@ static void
 s2s_in_elem(struct s2s_stream *st, struct el *el)
 {
 	const char	*cond, *text;
+	struct jid	 tj, fj;
+	char		 tbuf[JID_BUFSZ], fbuf[JID_BUFSZ];
 
 	if (s2s_in_is_stanza(el)) {
-		if ((cond = s2s_in_check_stanza(st, el, &text)) != NULL) {
+		/* the JIDs are parsed once, here, and handed on */
+		if ((cond = s2s_in_check_stanza(st, el, &tj, tbuf, &fj, fbuf,
+		    &text)) != NULL) {
 			el_free(el);
 			s2s_stream_error(st, cond, text);
 			return;
 		}
 		st->nin++;
-		router_route_in(el);	/* takes el */
+		router_deliver(el, &tj, &fj);	/* takes el */
 		return;
 	}
 	if (el_is(el, EL_NS_DIALBACK, NULL))

@@ -66,24 +66,9 @@ s2s_log(const struct s2s_stream *st, int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_vis(vis, sizeof(vis), msg, sizeof(msg));
-	switch (level) {
-	case LOG_L_ERROR:
-	case LOG_L_WARN:
-		log_warnx("%s#%llu %s [%s]: %s", st->ops->name,
-		    (unsigned long long)st->id, st->remote ? st->remote : "-",
-		    st->addr, vis);
-		break;
-	case LOG_L_INFO:
-		log_info("%s#%llu %s [%s]: %s", st->ops->name,
-		    (unsigned long long)st->id, st->remote ? st->remote : "-",
-		    st->addr, vis);
-		break;
-	default:
-		log_debug("%s#%llu %s [%s]: %s", st->ops->name,
-		    (unsigned long long)st->id, st->remote ? st->remote : "-",
-		    st->addr, vis);
-		break;
-	}
+	log_at(level, "%s#%llu %s [%s]: %s", st->ops->name,
+	    (unsigned long long)st->id, st->remote ? st->remote : "-", st->addr,
+	    vis);
 }
 
 void

@@ -91,8 +91,8 @@ log_msg(enum log_level level, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-static void
-log_fmt(enum log_level level, const char *fmt, ...)
+void
+log_at(enum log_level level, const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -118,7 +118,7 @@ LOG_WRAP(log_debug, LOG_L_DEBUG)
 static void
 log_msg_str(enum log_level level, const char *msg, const char *err)
 {
-	log_fmt(level, "%s: %s", msg, err);
+	log_at(level, "%s: %s", msg, err);
 }
 
 static void

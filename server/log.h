@@ -24,6 +24,8 @@ void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_msg(enum log_level, const char *, va_list);
+void	 log_at(enum log_level, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Copies src into dst (size n) with control and non-ASCII bytes as \xNN. */

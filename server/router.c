@@ -212,21 +212,28 @@ router_iq_in(struct el *stanza, const struct jid *to)
 void
 router_route_in(struct el *stanza)
 {
-	struct jid	 tj, fj, *to = &tj, *from = &fj;
+	struct jid	 tj, fj;
 	char		 tbuf[JID_BUFSZ], fbuf[JID_BUFSZ];
-	const char	*errstr, *type;
+	const char	*errstr;
 
-	/* on the stack: this runs for every inbound stanza */
-	if (el_attr(stanza, "to") == NULL || jid_parse_buf(el_attr(stanza,
-	    "to"), &tj, tbuf, sizeof(tbuf), &errstr) == -1)
-		to = NULL;
-	if (el_attr(stanza, "from") == NULL || jid_parse_buf(el_attr(stanza,
-	    "from"), &fj, fbuf, sizeof(fbuf), &errstr) == -1)
-		from = NULL;
-	if (to == NULL || from == NULL)
-		/* in.c checked the domains; a bad localpart or resource */
+	/* on the stack: no allocation per stanza */
+	if (el_attr(stanza, "to") == NULL || el_attr(stanza, "from") == NULL ||
+	    jid_parse_buf(el_attr(stanza, "to"), &tj, tbuf, sizeof(tbuf),
+	    &errstr) == -1 || jid_parse_buf(el_attr(stanza, "from"), &fj,
+	    fbuf, sizeof(fbuf), &errstr) == -1) {
 		router_bounce(stanza, "modify", "jid-malformed", NULL);
-	else if (!conf_is_hosted(server->conf, to->domain))
+		el_free(stanza);
+		return;
+	}
+	router_deliver(stanza, &tj, &fj);
+}
+
+void
+router_deliver(struct el *stanza, const struct jid *to, const struct jid *from)
+{
+	const char	*type;
+
+	if (!conf_is_hosted(server->conf, to->domain))
 		/* S2S 5.4: never relay */
 		router_bounce(stanza, "cancel", "not-allowed", NULL);
 	else if (el_is(stanza, EL_NS_SERVER, "message"))

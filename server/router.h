@@ -9,9 +9,13 @@
 #include <stdint.h>
 
 struct el;
+struct jid;
 
-/* Takes stanza: received on an inbound stream whose checks it passed. */
+/* Takes stanza: for a hosted domain; parses its to and from. */
 void	 router_route_in(struct el *stanza);
+/* The same when the caller parsed them already (an inbound stream). */
+void	 router_deliver(struct el *stanza, const struct jid *to,
+	    const struct jid *from);
 /*
  * Takes stanza: made here, from a hosted domain (an outbox row when
  * outbox_id is not 0, else an answer or error of ours).
