@@ -20,6 +20,11 @@
  *           1.18), from a domain not verified -> invalid-from, to a domain
  *           not ours or not paired -> host-unknown, bad addresses ->
  *           improper-addressing (S2S 4.36, 5.1-5.3); else to the router.
+ *           XEP-0198 (S2S 7.5): <sm/> offered after the SASL restart;
+ *           <enable/> once a pair is verified -> <enabled/> (no
+ *           resumption), before -> <failed/>, a second -> stream error;
+ *           each stanza counted; <r/> -> <a h/> once the store batches
+ *           holding what the stanzas wrote are committed (sm.c)
  *           Unknown first-level elements -> unsupported-stanza-type (S2S
  *           1.25); their </stream> -> ours, close (S2S 1.24)
  *   any     no pair verified within S2S_HANDSHAKE_SECS -> connection-timeout
@@ -44,6 +49,7 @@
 #include "log.h"
 #include "server.h"
 #include "in.h"
+#include "sm.h"
 #include "stream.h"
 #include "tls.h"
 #include "xml.h"
@@ -80,6 +86,7 @@ struct s2s_in {
 	int			 nvalid;
 	int			 sasl_tries;
 	const char		*cert_why;	/* why the certificate failed */
+	struct sm_in		 sm;		/* XEP-0198 */
 };
 
 static struct s2s_pair	*s2s_in_pair_add(struct s2s_in *, const char *,
@@ -131,6 +138,10 @@ s2s_in_features(struct s2s_stream *st)
 		c = el_add(c, NS_SASL, "mechanism");
 		el_add_text(c, "EXTERNAL", 8);
 	}
+	/* S2S 7.5, 7.7: once stanzas may flow, i.e. after the SASL restart
+	 * (a dialback peer sees no features after its db:result) */
+	if (st->flags & S2S_F_SASL)
+		el_add(f, NS_SM, "sm");
 	/* S2S 4.26; dialback only where it may run (S2S 11.7) */
 	if ((st->flags & S2S_F_TLS) || !server->conf->require_encryption) {
 		c = el_add(f, NS_DIALBACK_FEATURE, "dialback");
@@ -522,9 +533,74 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 }
 
 static void
+s2s_in_sm_ack(struct s2s_stream *st, uint32_t h)
+{
+	char	 buf[64];
+	int	 n;
+
+	n = snprintf(buf, sizeof(buf), "<a xmlns='" NS_SM "' h='%lu'/>",
+	    (unsigned long)h);
+	s2s_stream_send_raw(st, buf, (size_t)n);
+}
+
+/* XEP-0198 as the receiving side (S2S 7.5). */
+static void
+s2s_in_sm(struct s2s_stream *st, const struct el *el)
+{
+	struct s2s_in	*in = st->dir_state;
+	uint32_t	 h;
+
+	if (el_is(el, NS_SM, "enable")) {
+		if (in->nvalid == 0) {
+			/* XEP-0198 3: not before authentication */
+			s2s_stream_send_raw(st, "<failed xmlns='" NS_SM "'>"
+			    "<unexpected-request xmlns='" NS_XMPP_STANZAS "'/>"
+			    "</failed>", sizeof("<failed xmlns='" NS_SM "'>"
+			    "<unexpected-request xmlns='" NS_XMPP_STANZAS "'/>"
+			    "</failed>") - 1);
+			return;
+		}
+		if (sm_in_enable(&in->sm) == -1) {
+			s2s_stream_error(st, "undefined-condition",
+			    "stream management is enabled already");
+			return;
+		}
+		s2s_log(st, LOG_L_INFO, "stream management enabled");
+		/* no id: this stream cannot be resumed (S2S 7.7) */
+		s2s_stream_send_raw(st, "<enabled xmlns='" NS_SM "'/>",
+		    sizeof("<enabled xmlns='" NS_SM "'/>") - 1);
+	} else if (el_is(el, NS_SM, "r")) {
+		if (!in->sm.enabled)
+			s2s_log(st, LOG_L_INFO, "<r/> without stream management "
+			    "ignored");
+		else if (sm_in_request(&in->sm, &h))
+			s2s_in_sm_ack(st, h);
+	} else
+		/* <a/>: nothing is sent on an inbound stream to be acked */
+		s2s_log(st, LOG_L_INFO, "unexpected <%s/> in " NS_SM
+		    " ignored", el->name);
+}
+
+void
+s2s_in_settled(uint64_t batch)
+{
+	struct s2s_stream	*st;
+	struct s2s_in		*in;
+	uint32_t		 h;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (st->dir == S2S_DIR_IN && !s2s_stream_dead(st) &&
+		    (in = st->dir_state) != NULL && in->sm.enabled &&
+		    sm_in_settled(&in->sm, batch, &h))
+			s2s_in_sm_ack(st, h);
+}
+
+static void
 s2s_in_elem(struct s2s_stream *st, struct el *el)
 {
+	struct s2s_in	*in = st->dir_state;
 	const char	*cond, *text;
+	uint64_t	 batch;
 	struct jid	 tj, fj;
 	char		 tbuf[JID_BUFSZ], fbuf[JID_BUFSZ];
 
@@ -537,7 +613,9 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 			return;
 		}
 		st->nin++;
-		router_deliver(el, &tj, &fj);	/* takes el */
+		batch = router_deliver(el, &tj, &fj);	/* takes el */
+		if (in->sm.enabled)
+			sm_in_handled(&in->sm, batch);
 		return;
 	}
 	if (el_is(el, EL_NS_DIALBACK, NULL))
@@ -546,6 +624,8 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 		s2s_in_starttls(st);
 	else if (el_is(el, NS_SASL, NULL))
 		s2s_in_sasl(st, el);
+	else if (el_is(el, NS_SM, NULL))
+		s2s_in_sm(st, el);
 	else if (el_is(el, EL_NS_STREAMS, "error"))
 		/* S2S 1.28: the receiver of a stream error closes, silently */
 		s2s_stream_close(st, "peer sent a stream error");

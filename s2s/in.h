@@ -17,4 +17,10 @@ void	 s2s_in_accept(int fd, const struct sockaddr *, socklen_t, int direct);
 void	 s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 	    int valid, const char *cond);
 
+/*
+ * Every store batch up to and including batch is settled: inbound streams
+ * with XEP-0198 answer the <r/> that waited for it.
+ */
+void	 s2s_in_settled(uint64_t batch);
+
 #endif

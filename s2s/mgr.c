@@ -7,7 +7,10 @@
  * Stanzas with an outbox id are the store's: on a failure they go back to
  * it with a retry time (S2S_RETRY) instead of being bounced, so an outage
  * costs delay, not messages. A stanza counts as sent once our buffers have
- * handed it to the kernel on an authenticated stream.
+ * handed it to the kernel on an authenticated stream; on a stream with
+ * stream management (XEP-0198) it is delivered once the peer acknowledged
+ * it, and goes back to the outbox if the stream dies first (out.c keeps
+ * those, S2S 7.6).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -121,14 +124,18 @@ s2s_mgr_item_free(struct s2s_route *r, struct s2s_qitem *q)
 	free(q);
 }
 
-/* Writes one item on the ready stream; outbox items wait for the flush. */
+/*
+ * Writes one item on the ready stream; outbox items wait for the flush,
+ * or, with stream management, for the peer's ack (out.c keeps them).
+ */
 static void
 s2s_mgr_write(struct s2s_route *r, struct s2s_qitem *q)
 {
-	s2s_out_write(r->out, q->el);
+	int	 acked_later = s2s_out_write(r->out, q->el, q->outbox_id);
+
 	el_free(q->el);
 	q->el = NULL;
-	if (q->outbox_id != 0)
+	if (q->outbox_id != 0 && !acked_later)
 		TAILQ_INSERT_TAIL(&r->inflight, q, entry);
 	else
 		free(q);
@@ -384,6 +391,24 @@ s2s_mgr_stream_flushed(struct s2s_route *r)
 		s2s_mgr.done(q->outbox_id, S2S_SENT, 0, NULL);
 		s2s_mgr_item_free(r, q);
 	}
+}
+
+void
+s2s_mgr_acked(int64_t outbox_id)
+{
+	s2s_mgr.done(outbox_id, S2S_DELIVERED, 0, NULL);
+}
+
+void
+s2s_mgr_unacked(int64_t outbox_id)
+{
+	struct s2s_failure	 f;
+
+	memset(&f, 0, sizeof(f));
+	f.stage = "stream";
+	f.text = "stream closed before the peer acknowledged the stanza";
+	f.cond = "remote-server-timeout";
+	s2s_mgr.done(outbox_id, S2S_RETRY, (int64_t)time(NULL), &f);
 }
 
 /* Hands every queued and unflushed stanza back (outbox) or drops it. */

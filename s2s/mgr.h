@@ -18,6 +18,7 @@ struct s2s_stream;
 /* How a queued stanza ended. */
 enum s2s_result {
 	S2S_SENT,		/* written to an authenticated stream, flushed */
+	S2S_DELIVERED,		/* acknowledged by the peer (XEP-0198) */
 	S2S_RETRY,		/* not now: try again at 'next' */
 	S2S_FAILED,		/* permanent: cond says why */
 };
@@ -33,7 +34,9 @@ struct s2s_failure {
 
 /*
  * Called for every stanza given with an outbox id, once. next is when to
- * retry (S2S_RETRY). f is NULL for S2S_SENT.
+ * retry (S2S_RETRY). f is NULL for S2S_SENT and S2S_DELIVERED. On a stream
+ * with stream management a row is S2S_DELIVERED once the peer's <a/>
+ * covers it, never S2S_SENT.
  */
 typedef void	 s2s_done_cb(int64_t outbox_id, enum s2s_result, int64_t next,
 		    const struct s2s_failure *f);
@@ -95,6 +98,10 @@ void	 s2s_mgr_stream_open(struct s2s_route *);
 void	 s2s_mgr_stream_ready(struct s2s_route *);
 /* Everything written so far has left our buffers. */
 void	 s2s_mgr_stream_flushed(struct s2s_route *);
+/* The peer acknowledged an outbox row (XEP-0198); the route may be gone. */
+void	 s2s_mgr_acked(int64_t outbox_id);
+/* A row the peer never acknowledged: back to the outbox, to go again. */
+void	 s2s_mgr_unacked(int64_t outbox_id);
 /* The attempt failed (before or after ready); the stream is closing. */
 void	 s2s_mgr_stream_failed(struct s2s_route *, const struct s2s_failure *);
 /* The stream is being freed: forget it. */

@@ -10,15 +10,24 @@
  *             HEADER again (RFC 6120 5.4); TLS required by us and not had ->
  *             failed. Over TLS: EXTERNAL offered and not yet refused ->
  *             <auth/> -> SASL (XEP-0178); else db:result -> AUTH (XEP-0220
- *             2.1.1). After SASL success and the restart: READY
+ *             2.1.1). After SASL success and the restart: <sm/> offered
+ *             -> <enable/> -> ENABLING (XEP-0198, S2S 7.5), else READY
  *   SASL      <success/> -> restart -> HEADER; <failure/> -> its reason
  *             logged, dialback on the same stream (S2S 11.5)
  *   AUTH      db:result valid -> READY; invalid -> failed, permanent;
  *             error -> failed (S2S 4.16)
+ *   ENABLING  <enabled/> -> READY with stream management; <failed/> ->
+ *             READY without
  *   READY     stanzas flow; quiet for 5 min -> a whitespace keepalive;
- *             unused for idle_timeout -> our </stream> -> CLOSING
+ *             unused for idle_timeout -> our </stream> -> CLOSING. With
+ *             stream management: <r/> every SM_REQUEST_EVERY stanzas and
+ *             when the output drains; <a/> -> the rows it covers are
+ *             delivered; an h beyond what was sent or below the last ->
+ *             undefined-condition; no <a/> for S2S_OUT_ACK_SECS -> failed;
+ *             rows not acknowledged when the stream ends go back to the
+ *             outbox (S2S 7.6)
  *   CLOSING   the route has let go; their </stream>, EOF or 5 s -> closed
- *             (RFC 6120 4.4, S2S 1.23)
+ *             (RFC 6120 4.4, S2S 1.23); a last <a/> still counts
  *   any       db:verify requests answered as authoritative server (S2S
  *             4.27); db:verify answers -> mgr; stream error -> failed with
  *             the peer's condition and text
@@ -45,6 +54,7 @@
 #include "mgr.h"
 #include "out.h"
 #include "server.h"
+#include "sm.h"
 #include "stream.h"
 #include "tls.h"
 #include "xml.h"
@@ -52,6 +62,7 @@
 
 #define S2S_OUT_CONNECT_SECS	10
 #define S2S_OUT_KEEPALIVE_SECS	300	/* S2S 1.20: not more often */
+#define S2S_OUT_ACK_SECS	120	/* an <r/> unanswered this long: dead */
 
 enum s2s_out_state {
 	S2S_OUT_RESOLVE,
@@ -61,13 +72,14 @@ enum s2s_out_state {
 	S2S_OUT_STARTTLS,
 	S2S_OUT_SASL,
 	S2S_OUT_AUTH,
+	S2S_OUT_ENABLING,
 	S2S_OUT_READY,
 	S2S_OUT_CLOSING,
 };
 
 static const char *const s2s_out_state_names[] = {
 	"resolve", "connect", "header", "features", "starttls", "sasl", "auth",
-	"ready", "closing",
+	"enabling", "ready", "closing",
 };
 
 struct s2s_out {
@@ -82,6 +94,8 @@ struct s2s_out {
 	int			 sasl_refused;	/* EXTERNAL failed: dialback */
 	time_t			 last_used;	/* last stanza written */
 	char			 peer_why[400];	/* peer's refusal, for errors */
+	struct sm_out		 sm;		/* XEP-0198 */
+	time_t			 r_sent;	/* our last <r/> */
 };
 
 static struct dns	*s2s_out_dns;
@@ -343,7 +357,14 @@ s2s_out_features(struct s2s_stream *st, struct el *features)
 	struct el	*auth;
 
 	if (st->flags & S2S_F_SASL) {
-		/* RFC 6120 6.4.6: features after the SASL restart */
+		/* RFC 6120 6.4.6: features after the SASL restart; S2S 7.5:
+		 * stream management is offered there or not at all */
+		if (el_child(features, NS_SM, "sm") != NULL) {
+			s2s_stream_send_raw(st, "<enable xmlns='" NS_SM "'/>",
+			    sizeof("<enable xmlns='" NS_SM "'/>") - 1);
+			s2s_out_enter(st, S2S_OUT_ENABLING);
+			return;
+		}
 		s2s_out_ready(st, "SASL EXTERNAL");
 		return;
 	}
@@ -531,6 +552,75 @@ s2s_out_sasl_answer(struct s2s_stream *st, const struct el *el)
 }
 
 static void
+s2s_out_sm_request(struct s2s_stream *st, int drained)
+{
+	struct s2s_out	*out = s2s_out(st);
+
+	if (sm_out_want_request(&out->sm, drained)) {
+		out->r_sent = time(NULL);
+		s2s_stream_send_raw(st, "<r xmlns='" NS_SM "'/>",
+		    sizeof("<r xmlns='" NS_SM "'/>") - 1);
+	}
+}
+
+static void
+s2s_out_sm_acked(void *arg, int64_t outbox_id)
+{
+	s2s_mgr_acked(outbox_id);
+}
+
+static void
+s2s_out_sm_unacked(void *arg, int64_t outbox_id)
+{
+	s2s_mgr_unacked(outbox_id);
+}
+
+/* XEP-0198 as the sending side (S2S 7.5, 7.6). */
+static void
+s2s_out_sm(struct s2s_stream *st, const struct el *el)
+{
+	struct s2s_out	*out = s2s_out(st);
+	const char	*cond;
+	char		 text[128], buf[64];
+	int		 n;
+
+	if (el_is(el, NS_SM, "enabled") || el_is(el, NS_SM, "failed")) {
+		if (out->state != S2S_OUT_ENABLING) {
+			s2s_log(st, LOG_L_INFO, "unexpected <%s/> ignored",
+			    el->name);
+			return;
+		}
+		out->sm.enabled = el_is(el, NS_SM, "enabled");
+		s2s_log(st, LOG_L_INFO, "stream management %s",
+		    out->sm.enabled ? "enabled" : "refused by the peer");
+		s2s_out_ready(st, "SASL EXTERNAL");
+	} else if (el_is(el, NS_SM, "a")) {
+		if (!out->sm.enabled) {
+			s2s_log(st, LOG_L_INFO, "<a/> without stream management "
+			    "ignored");
+			return;
+		}
+		if (sm_out_ack(&out->sm, el_attr(el, "h"), s2s_out_sm_acked,
+		    st, &cond, text, sizeof(text)) == -1) {
+			/* XEP-0198 4; what it did not cover goes again,
+			 * after a backoff */
+			s2s_out_report(st, "stream", "remote-server-timeout", 0,
+			    "stream management: %s", text);
+			s2s_stream_error(st, cond, text);
+			return;
+		}
+		if (out->state == S2S_OUT_READY)
+			s2s_out_sm_request(st, 1);
+	} else if (el_is(el, NS_SM, "r")) {
+		/* nothing flows to us on this stream: we handled none */
+		n = snprintf(buf, sizeof(buf), "<a xmlns='" NS_SM "' h='0'/>");
+		s2s_stream_send_raw(st, buf, (size_t)n);
+	} else
+		s2s_log(st, LOG_L_INFO, "unexpected <%s/> in " NS_SM
+		    " ignored", el->name);
+}
+
+static void
 s2s_out_stream_error(struct s2s_stream *st, const struct el *err)
 {
 	const struct el	*c;
@@ -559,6 +649,8 @@ s2s_out_elem(struct s2s_stream *st, struct el *el)
 		s2s_out_tls_answer(st, el);
 	else if (el_is(el, NS_SASL, NULL))
 		s2s_out_sasl_answer(st, el);
+	else if (el_is(el, NS_SM, NULL))
+		s2s_out_sm(st, el);
 	else if (el_is(el, EL_NS_STREAMS, "features")) {
 		if (out->state == S2S_OUT_FEATURES)
 			s2s_out_features(st, el);
@@ -600,8 +692,14 @@ s2s_out_timeout(struct s2s_stream *st)
 		s2s_out_try_next(st);
 		break;
 	case S2S_OUT_READY:
+		if (out->sm.awaiting &&
+		    time(NULL) - out->r_sent >= S2S_OUT_ACK_SECS) {
+			s2s_out_fail(st, "stream", "remote-server-timeout", 0,
+			    "no <a/> for our <r/> in %d s", S2S_OUT_ACK_SECS);
+			break;
+		}
 		if (time(NULL) - out->last_used >= server->conf->idle_timeout &&
-		    !s2s_mgr_busy(out->route)) {
+		    !s2s_mgr_busy(out->route) && sm_out_unacked(&out->sm) == 0) {
 			s2s_out_close(st, "idle");
 			break;
 		}
@@ -662,6 +760,8 @@ s2s_out_drained(struct s2s_stream *st)
 
 	if (out->state == S2S_OUT_READY && out->route != NULL)
 		s2s_mgr_stream_flushed(out->route);
+	if (out->state == S2S_OUT_READY)
+		s2s_out_sm_request(st, 1);
 }
 
 static void
@@ -674,6 +774,14 @@ s2s_out_gone(struct s2s_stream *st)
 	if (out->state != S2S_OUT_READY && out->state != S2S_OUT_CLOSING)
 		s2s_out_report(st, "stream", "remote-server-timeout", 0,
 		    "stream closed during %s", s2s_out_state_names[out->state]);
+	/* S2S 7.6: no resumption; what the peer did not ack goes again */
+	if (sm_out_unacked(&out->sm) > 0) {
+		s2s_log(st, LOG_L_INFO, "%zu stanza%s not acknowledged: outbox "
+		    "rows go again", sm_out_unacked(&out->sm),
+		    sm_out_unacked(&out->sm) == 1 ? "" : "s");
+		sm_out_take(&out->sm, s2s_out_sm_unacked, st);
+	}
+	sm_out_free(&out->sm);
 	if (out->dns != NULL)
 		dns_cancel(out->dns);
 	if (out->targets != NULL)
@@ -747,12 +855,19 @@ s2s_out_start(struct s2s_route *route)
 	return st;
 }
 
-void
-s2s_out_write(struct s2s_stream *st, const struct el *el)
+int
+s2s_out_write(struct s2s_stream *st, const struct el *el, int64_t outbox_id)
 {
+	struct s2s_out	*out = s2s_out(st);
+
 	s2s_stream_send(st, el);
 	st->nout++;
-	s2s_out(st)->last_used = time(NULL);
+	out->last_used = time(NULL);
+	if (!out->sm.enabled)
+		return 0;
+	sm_out_sent(&out->sm, outbox_id);
+	s2s_out_sm_request(st, 0);
+	return 1;
 }
 
 int
@@ -761,6 +876,7 @@ s2s_out_can_verify(const struct s2s_stream *st)
 	/* S2S 4.31: after TLS and our own db:result or SASL, never in the
 	 * middle of STARTTLS or SASL, never a key in the clear before TLS */
 	return s2s_out(st)->state == S2S_OUT_AUTH ||
+	    s2s_out(st)->state == S2S_OUT_ENABLING ||
 	    s2s_out(st)->state == S2S_OUT_READY;
 }
 
@@ -785,6 +901,8 @@ s2s_out_close(struct s2s_stream *st, const char *reason)
 	/* RFC 6120 4.4: our close tag, then theirs before the socket goes;
 	 * new stanzas for the route meanwhile go to a new stream */
 	s2s_log(st, LOG_L_INFO, "closing: %s", reason);
+	/* a last chance for the peer to ack what it has (XEP-0198) */
+	s2s_out_sm_request(st, 1);
 	s2s_stream_send_raw(st, "</stream:stream>", 16);
 	st->flags |= S2S_F_CLOSE_SENT;
 	out->route = NULL;

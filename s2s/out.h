@@ -2,6 +2,8 @@
 #ifndef S2S_OUT_H
 #define S2S_OUT_H
 
+#include <stdint.h>
+
 struct dns;
 struct el;
 struct s2s_route;
@@ -11,8 +13,13 @@ struct s2s_stream;
 void	 s2s_out_set_dns(struct dns *);
 /* Starts a stream for the route: route or DNS, connect, header, dialback. */
 struct s2s_stream *s2s_out_start(struct s2s_route *);
-/* Writes a stanza on a ready stream (borrows el). */
-void	 s2s_out_write(struct s2s_stream *, const struct el *);
+/*
+ * Writes a stanza on a ready stream (borrows el); outbox_id 0 for one of
+ * xfed's own. 1 when stream management tracks it: the route hears of it
+ * through s2s_mgr_acked() or s2s_mgr_unacked(), not through the flush.
+ */
+int	 s2s_out_write(struct s2s_stream *, const struct el *,
+	    int64_t outbox_id);
 /* 1 once the peer's header is in, so a db:verify may be sent. */
 int	 s2s_out_can_verify(const struct s2s_stream *);
 /* Sends a db:verify for a key a peer gave us (authoritative check). */

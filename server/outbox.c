@@ -351,7 +351,11 @@ outbox_done(int64_t id, enum s2s_result res, int64_t next,
 		    (long long)id);
 	switch (res) {
 	case S2S_SENT:
-		log_debug("outbox: row %lld sent", (long long)id);
+	case S2S_DELIVERED:
+		/* DELIVERED: acknowledged by the peer's server (XEP-0198);
+		 * until the store has a state of its own for it, 'sent' */
+		log_debug("outbox: row %lld %s", (long long)id, res == S2S_SENT ?
+		    "sent" : "delivered");
 		if ((rc = store_outbox_sent(server->store, id)) == -1)
 			log_warnx("outbox: row %lld: %s", (long long)id,
 			    store_errstr(server->store));

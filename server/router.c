@@ -18,6 +18,7 @@
 #include "el.h"
 #include "jid.h"
 #include "log.h"
+#include "in.h"
 #include "mgr.h"
 #include "outbox.h"
 #include "presence.h"
@@ -41,6 +42,8 @@ struct router_unsaved {
 };
 static TAILQ_HEAD(, router_unsaved)	 router_unsaved =
     TAILQ_HEAD_INITIALIZER(router_unsaved);
+/* The number of the store batch open now, or of the next one to open. */
+static uint64_t				 router_batch = 1;
 
 static void
 router_unsaved_add(const struct el *stanza)
@@ -76,6 +79,8 @@ router_batch_done(int committed)
 	if (n > 0)
 		log_warnx("inbox: %zu message%s not stored, answered with "
 		    "internal-server-error", n, n == 1 ? "" : "s");
+	/* kept or answered: the streams that carried them may ack them */
+	s2s_in_settled(router_batch++);
 }
 
 /* Text of the first child named name in the stanza's own namespace. */
@@ -228,7 +233,7 @@ router_route_in(struct el *stanza)
 	router_deliver(stanza, &tj, &fj);
 }
 
-void
+uint64_t
 router_deliver(struct el *stanza, const struct jid *to, const struct jid *from)
 {
 	const char	*type;
@@ -247,6 +252,8 @@ router_deliver(struct el *stanza, const struct jid *to, const struct jid *from)
 		presence_in(stanza, to, from);
 	}
 	el_free(stanza);
+	/* whatever opened the batch, its commit covers this stanza too */
+	return store_pending(server->store) ? router_batch : 0;
 }
 
 void

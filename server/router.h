@@ -13,8 +13,12 @@ struct jid;
 
 /* Takes stanza: for a hosted domain; parses its to and from. */
 void	 router_route_in(struct el *stanza);
-/* The same when the caller parsed them already (an inbound stream). */
-void	 router_deliver(struct el *stanza, const struct jid *to,
+/*
+ * The same when the caller parsed them already (an inbound stream).
+ * Returns the number of the store batch whose commit keeps what the stanza
+ * wrote, 0 when nothing of it waits for a commit (XEP-0198 acks).
+ */
+uint64_t router_deliver(struct el *stanza, const struct jid *to,
 	    const struct jid *from);
 /*
  * Takes stanza: made here, from a hosted domain (an outbox row when
@@ -31,7 +35,8 @@ void	 router_bounce(const struct el *stanza, const char *etype,
 /*
  * The store's open batch was committed (1) or could not be (0): messages
  * put in the inbox since the last call are kept, or answered with
- * internal-server-error, type wait.
+ * internal-server-error, type wait. Either way the batch is settled: the
+ * inbound streams may acknowledge its stanzas (s2s_in_settled()).
  */
 void	 router_batch_done(int committed);
 

@@ -168,6 +168,10 @@ t_exit() {
 #                      DIR/xfed.log; waits until it listens; sets XFED_PID
 #   stop_xfed          SIGTERM, then its exit status (bounded wait)
 #   probe ARGS...      tests/sh/probe.py: raw bytes to a port, answer out
+#   pair_conf DIR DOMAIN PORT PEER PEERPORT CERT [LINE...]
+#                      DIR/xfed.conf for one of two xfed on loopback: store
+#                      and socket in DIR, a route to the other; CERT names
+#                      $T/pki/CERT.pem and .key ("" for no TLS); LINEs added
 check() {
 	local name=$1
 	shift
@@ -200,4 +204,18 @@ stop_xfed() {
 
 probe() {
 	$PY "$XFED_SRC/tests/sh/probe.py" "$@"
+}
+
+pair_conf() {
+	local d=$1 dom=$2 port=$3 peer=$4 pport=$5 cert=$6
+	shift 6
+	{
+		printf 'domain %s\nlisten 127.0.0.1:%s\nstore xfed.db\n' "$dom" "$port"
+		printf 'control_socket xfed.sock\nroute %s 127.0.0.1:%s\n' "$peer" "$pport"
+		if [ -n "$cert" ]; then
+			printf 'tls_certificate %s\ntls_key %s\n' \
+			    "$T/pki/$cert.pem" "$T/pki/$cert.key"
+		fi
+		for l in "$@"; do echo "$l"; done
+	} > "$d/xfed.conf"
 }

@@ -15,20 +15,7 @@ PX=$(free_port)
 PY_=$(free_port)
 mkdir -p "$T/x" "$T/y"
 # conf DIR DOMAIN PORT PEER PEERPORT CERT [EXTRA...]: CERT "" for no TLS
-conf() {
-	local d=$1 dom=$2 port=$3 peer=$4 pport=$5 cert=$6
-	shift 6
-	{
-		printf 'domain %s\nlisten 127.0.0.1:%s\nstore xfed.db\n' "$dom" "$port"
-		printf 'control_socket xfed.sock\nroute %s 127.0.0.1:%s\n' "$peer" "$pport"
-		printf 'outbound_retry_for 1h\n'
-		if [ -n "$cert" ]; then
-			printf 'tls_certificate %s\ntls_key %s\n' \
-			    "$T/pki/$cert.pem" "$T/pki/$cert.key"
-		fi
-		for l in "$@"; do echo "$l"; done
-	} > "$d/xfed.conf"
-}
+conf() { pair_conf "$@" 'outbound_retry_for 1h'; }
 xctl() { "$XFED_BUILD/xfedctl" -c "$T/x/xfed.conf" "$@"; }
 yctl() { "$XFED_BUILD/xfedctl" -c "$T/y/xfed.conf" "$@"; }
 inbox_has() { "$XFED_BUILD/xfedctl" -c "$1" inbox --json | grep -qF "$2"; }
