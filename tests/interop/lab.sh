@@ -34,6 +34,7 @@ LAB_PASSED=0
 LAB_FAILED=0
 LAB_KEEP=${LAB_KEEP:-0}	# 1: keep the run directory even if all passed
 LAB_DNS_EXTRA=()	# dnsmasq lines added by lab_dns before lab_up
+LAB_PROSODY_MODULES=()	# Prosody modules added by lab_prosody_module
 LAB_STDOUT=1		# the script's own stdout and stderr, saved by lab_init
 LAB_STDERR=2
 
@@ -201,6 +202,8 @@ lab_init() {
 # lab_dns LINE...: extra dnsmasq configuration lines, e.g.
 # 'srv-host=_xmpp-server._tcp.z.test,x.test,5269,0,0'.  Call before lab_up.
 lab_dns() { LAB_DNS_EXTRA+=("$@"); }
+# lab_prosody_module NAME...: Prosody loads these modules too (before lab_up)
+lab_prosody_module() { LAB_PROSODY_MODULES+=("$@"); }
 
 # _lab_cert DIR NAME CA SAN... [-- openssl-ca options]: key + certificate
 # NAME.key/NAME.crt signed by CA (CA.pem/CA.key in DIR); "self" as CA makes
@@ -351,6 +354,7 @@ https_ports = { }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "dialback"; "disco"; "posix";
 	"version"; "ping"; "offline"; "stanza_debug";
+$(for m in "${LAB_PROSODY_MODULES[@]}"; do printf '\t"%s";\n' "$m"; done)
 }
 authentication = "internal_hashed"
 storage = "internal"
