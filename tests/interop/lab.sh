@@ -133,6 +133,17 @@ lab_wait_port() {
 	done
 }
 
+# lab_bounded SECS CMD...: runs CMD every 50 ms until it succeeds; 1 when
+# SECS pass first.
+lab_bounded() {
+	local end=$(( $(lab_now_ms) + $1 * 1000 ))
+	shift
+	until "$@"; do
+		[ "$(lab_now_ms)" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+}
+
 # lab_wait_log FILE REGEX [SECS]: bounded wait until FILE has a line matching
 # the extended REGEX.
 lab_wait_log() {

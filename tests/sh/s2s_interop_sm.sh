@@ -43,15 +43,6 @@ log_level debug
 CONF
 xctl user add nat > /dev/null || { lab_fail "xfedctl user add nat"; exit 1; }
 
-# bounded SECS CMD...: CMD until it succeeds, every 50 ms, at most SECS.
-bounded() {
-	local end=$(( $(lab_now_ms) + $1 * 1000 ))
-	shift
-	until "$@"; do
-		[ "$(lab_now_ms)" -ge "$end" ] && return 1
-		sleep 0.05
-	done
-}
 # inbox_has TEXT: an inbox row with that body.
 inbox_has() { xctl inbox --all --json | grep -qF "\"body\":\"$1\""; }
 # row_sent ID: outbox row ID is sent.
@@ -70,14 +61,14 @@ lab_case "alice pings x.test" lab_client alice@p.test alice-pw 'ping x.test'
 lab_case "xfed offered <sm/> after the SASL restart" grep -Eq \
     "in#[0-9]+ p\.test .*send <stream:features><sm xmlns='urn:xmpp:sm:3'/>" "$XLOG"
 lab_case "Prosody enabled stream management on its stream to x.test" \
-    bounded $LAB_TIMEOUT grep -Eq "in#[0-9]+ p\.test .*stream management enabled" "$XLOG"
+    lab_bounded $LAB_TIMEOUT grep -Eq "in#[0-9]+ p\.test .*stream management enabled" "$XLOG"
 lab_case "alice sends nat a message" lab_client alice@p.test alice-pw \
     'send nat@x.test acknowledged by xfed'
-lab_case "the message is in nat's inbox" bounded $LAB_TIMEOUT \
+lab_case "the message is in nat's inbox" lab_bounded $LAB_TIMEOUT \
     inbox_has 'acknowledged by xfed'
-lab_case "xfed answered Prosody's <r/> with <a h/>" bounded $LAB_TIMEOUT \
+lab_case "xfed answered Prosody's <r/> with <a h/>" lab_bounded $LAB_TIMEOUT \
     grep -Eq "in#[0-9]+ p\.test .*send <a xmlns='urn:xmpp:sm:3' h='[1-9][0-9]*'/>" "$XLOG"
-lab_case "Prosody's queue to x.test emptied by xfed's ack" bounded 5 prosody_acked
+lab_case "Prosody's queue to x.test emptied by xfed's ack" lab_bounded 5 prosody_acked
 
 # 2. xfed -> Prosody: the row is sent once Prosody acknowledged it
 lab_client alice@p.test alice-pw --tag alice \
@@ -86,8 +77,8 @@ lab_client alice@p.test alice-pw --tag alice \
 cpid=$!
 id=$(xctl send nat alice@p.test 'delivered with an ack')
 lab_case "xfed enabled stream management on its stream to p.test" \
-    bounded $LAB_TIMEOUT grep -Eq "out#[0-9]+ p\.test .*stream management enabled" "$XLOG"
-lab_case "outbox row $id sent after Prosody's ack" bounded $LAB_TIMEOUT row_sent "$id"
+    lab_bounded $LAB_TIMEOUT grep -Eq "out#[0-9]+ p\.test .*stream management enabled" "$XLOG"
+lab_case "outbox row $id sent after Prosody's ack" lab_bounded $LAB_TIMEOUT row_sent "$id"
 lab_case "xfed logged row $id delivered on Prosody's <a/>" grep -Eq \
     "outbox: row $id delivered" "$XLOG"
 lab_case "Prosody answered xfed's <r/>" grep -Eq \
