@@ -73,6 +73,7 @@ struct s2s_pair {
 };
 
 struct s2s_in {
+	struct s2s_stream	 st;		/* first: freed with it */
 	enum s2s_in_state	 state;
 	int			 legacy;	/* no version: pre-1.0 peer */
 	struct s2s_pair		 pairs[S2S_IN_MAX_PAIRS];
@@ -82,13 +83,22 @@ struct s2s_in {
 	const char		*cert_why;	/* why the certificate failed */
 };
 
+_Static_assert(offsetof(struct s2s_in, st) == 0,
+    "the stream's memory is the direction's");
+
 static struct s2s_pair	*s2s_in_pair_add(struct s2s_in *, const char *,
 			    const char *, enum s2s_pair_state);
+
+static struct s2s_in *
+s2s_in_of(struct s2s_stream *st)
+{
+	return S2S_CONTAINER(st, struct s2s_in, st);
+}
 
 static void
 s2s_in_enter(struct s2s_stream *st, enum s2s_in_state state)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 
 	in->state = state;
 	s2s_stream_set_state(st, s2s_in_state_names[state]);
@@ -142,7 +152,7 @@ s2s_in_features(struct s2s_stream *st)
 static void
 s2s_in_open(struct s2s_stream *st, struct el *hdr)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	const char	*to, *from, *ver, *errstr;
 	char		 dom[JID_PART_MAX + 1];
 	int		 major = 0, minor = 0;
@@ -250,7 +260,7 @@ s2s_in_pair_drop(struct s2s_in *in, struct s2s_pair *p)
 static void
 s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	struct s2s_pair	*p;
 	char		 remote[JID_PART_MAX + 1], local[JID_PART_MAX + 1];
 	const char	*errstr, *cond;
@@ -309,7 +319,8 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		    local, remote, cond);
 		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote,
 		    NULL, NULL, cond));
-		s2s_in_pair_drop(in, s2s_in_pair(in, remote, local));
+		if ((p = s2s_in_pair(in, remote, local)) != NULL)
+			s2s_in_pair_drop(in, p);
 	}
 }
 
@@ -324,8 +335,8 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 	TAILQ_FOREACH(st, &s2s_streams, entry)
 		if (st->id == in_id && st->dir == S2S_DIR_IN)
 			break;
-	if (st == NULL || s2s_stream_dead(st) || (in = st->dir_state) == NULL ||
-	    (p = s2s_in_pair(in, remote, local)) == NULL ||
+	if (st == NULL || s2s_stream_dead(st) ||
+	    (p = s2s_in_pair(in = s2s_in_of(st), remote, local)) == NULL ||
 	    p->state != S2S_PAIR_PENDING)
 		return;		/* S2S 4.21: gone, drop it */
 	if (valid == 1) {
@@ -388,7 +399,7 @@ static const char *
 s2s_in_check_stanza(struct s2s_stream *st, const struct el *el,
     struct jid *tj, char *tbuf, struct jid *fj, char *fbuf, const char **text)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	const char	*to = el_attr(el, "to"), *from = el_attr(el, "from");
 	const char	*errstr, *tod, *fromd;
 	struct s2s_pair	*p;
@@ -475,7 +486,7 @@ s2s_in_sasl_failure(struct s2s_stream *st, enum sasl_cond cond,
 static void
 s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	struct s2s_pair	*p;
 	enum sasl_cond	 cond;
 	const char	*reason = NULL;
@@ -568,14 +579,12 @@ s2s_in_timeout(struct s2s_stream *st)
 }
 
 static void
-s2s_in_gone(struct s2s_stream *st)
+s2s_in_release(struct s2s_stream *st)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 
 	while (in->npairs > 0)
 		s2s_in_pair_drop(in, &in->pairs[0]);
-	free(st->dir_state);
-	st->dir_state = NULL;
 }
 
 static void
@@ -588,8 +597,8 @@ s2s_in_tls_up(struct s2s_stream *st)
 }
 
 static const struct s2s_ops s2s_in_ops = {
-	"in", s2s_in_open, s2s_in_elem, s2s_in_close, s2s_in_gone,
-	s2s_in_timeout, NULL, NULL, s2s_in_tls_up,
+	"in", s2s_in_open, s2s_in_elem, s2s_in_close, NULL,
+	s2s_in_timeout, NULL, NULL, s2s_in_tls_up, s2s_in_release,
 };
 
 void
@@ -623,10 +632,9 @@ s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen, int direct)
 		close(fd);
 		return;
 	}
-	if ((st = s2s_stream_new(fd, S2S_DIR_IN, &s2s_in_ops, addr, ssl, 1)) ==
-	    NULL)
+	if ((st = s2s_stream_new(sizeof(struct s2s_in), fd, S2S_DIR_IN,
+	    &s2s_in_ops, addr, ssl, 1)) == NULL)
 		return;
-	st->dir_state = xcalloc(1, sizeof(struct s2s_in));
 	s2s_in_enter(st, S2S_IN_HEADER);
 	s2s_log(st, LOG_L_INFO, "connected");
 	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);

@@ -121,17 +121,57 @@ s2s_mgr_item_free(struct s2s_route *r, struct s2s_qitem *q)
 	free(q);
 }
 
-/* Writes one item on the ready stream; outbox items wait for the flush. */
+/*
+ * Writes one item on the ready stream; outbox items wait for the flush.
+ * The write never closes the stream (a full output buffer only marks it,
+ * and the loop closes it later, giving the inflight items back). A stanza
+ * too large to ever go fails alone; the stream carries on.
+ */
 static void
 s2s_mgr_write(struct s2s_route *r, struct s2s_qitem *q)
 {
-	s2s_out_write(r->out, q->el);
+	struct s2s_failure	 f;
+
+	if (s2s_out_write(r->out, q->el) == -1) {
+		if (q->outbox_id != 0) {
+			memset(&f, 0, sizeof(f));
+			f.stage = "payload";
+			f.cond = "policy-violation";
+			f.text = "the stanza is larger than the output buffer";
+			f.permanent = 1;
+			s2s_mgr.done(q->outbox_id, S2S_FAILED, 0, &f);
+		} else
+			log_warnx("route %s -> %s: dropped a stanza larger than "
+			    "the output buffer", r->local, r->remote);
+		s2s_mgr_item_free(r, q);
+		return;
+	}
 	el_free(q->el);
 	q->el = NULL;
 	if (q->outbox_id != 0)
 		TAILQ_INSERT_TAIL(&r->inflight, q, entry);
 	else
 		free(q);
+}
+
+/*
+ * Writes queued stanzas while the ready stream stays below its high mark;
+ * the rest waits for the flush (a peer reading slowly slows us down
+ * instead of overflowing the stream).
+ */
+static void
+s2s_mgr_pump(struct s2s_route *r)
+{
+	struct s2s_qitem	*q;
+
+	while (r->ready && r->out != NULL && s2s_out_writable(r->out) &&
+	    (q = TAILQ_FIRST(&r->queue)) != NULL) {
+		TAILQ_REMOVE(&r->queue, q, entry);
+		r->nqueue--;
+		if (q->outbox_id == 0)
+			r->nmem--;
+		s2s_mgr_write(r, q);
+	}
 }
 
 /* Remembers a row given back, so that it can go before its retry time. */
@@ -226,7 +266,8 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	q = xcalloc(1, sizeof(*q));
 	q->el = stanza;
 	q->outbox_id = outbox_id;
-	if (r->ready && r->out != NULL) {
+	if (r->ready && r->out != NULL && TAILQ_EMPTY(&r->queue) &&
+	    s2s_out_writable(r->out)) {
 		s2s_mgr_write(r, q);
 		return;
 	}
@@ -358,19 +399,11 @@ s2s_mgr_stream_open(struct s2s_route *r)
 void
 s2s_mgr_stream_ready(struct s2s_route *r)
 {
-	struct s2s_qitem	*q;
-
 	r->ready = 1;
 	r->failures = 0;
 	r->backoff_until = 0;
 	r->last_error[0] = '\0';
-	while ((q = TAILQ_FIRST(&r->queue)) != NULL) {
-		TAILQ_REMOVE(&r->queue, q, entry);
-		r->nqueue--;
-		if (q->outbox_id == 0)
-			r->nmem--;
-		s2s_mgr_write(r, q);
-	}
+	s2s_mgr_pump(r);
 	s2s_mgr_wake(r);
 }
 
@@ -384,6 +417,7 @@ s2s_mgr_stream_flushed(struct s2s_route *r)
 		s2s_mgr.done(q->outbox_id, S2S_SENT, 0, NULL);
 		s2s_mgr_item_free(r, q);
 	}
+	s2s_mgr_pump(r);
 }
 
 /* Hands every queued and unflushed stanza back (outbox) or drops it. */

@@ -71,6 +71,7 @@ static const char *const s2s_out_state_names[] = {
 };
 
 struct s2s_out {
+	struct s2s_stream	 st;		/* first: freed with it */
 	enum s2s_out_state	 state;
 	struct s2s_route	*route;
 	struct dns_req		*dns;
@@ -98,10 +99,13 @@ s2s_out_set_dns(struct dns *d)
 	s2s_out_dns = d;
 }
 
+_Static_assert(offsetof(struct s2s_out, st) == 0,
+    "the stream's memory is the direction's");
+
 static struct s2s_out *
 s2s_out(const struct s2s_stream *st)
 {
-	return st->dir_state;
+	return S2S_CONTAINER(st, struct s2s_out, st);
 }
 
 static void
@@ -140,7 +144,7 @@ s2s_out_report(struct s2s_stream *st, const char *stage, const char *cond,
 	char			 text[512];
 	va_list			 ap;
 
-	if (out == NULL || out->failed || out->route == NULL)
+	if (out->failed || out->route == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -674,14 +678,23 @@ s2s_out_gone(struct s2s_stream *st)
 	if (out->state != S2S_OUT_READY && out->state != S2S_OUT_CLOSING)
 		s2s_out_report(st, "stream", "remote-server-timeout", 0,
 		    "stream closed during %s", s2s_out_state_names[out->state]);
-	if (out->dns != NULL)
+	if (out->dns != NULL) {
 		dns_cancel(out->dns);
+		out->dns = NULL;
+	}
+	if (out->route != NULL) {
+		s2s_mgr_stream_gone(out->route);
+		out->route = NULL;
+	}
+}
+
+static void
+s2s_out_release(struct s2s_stream *st)
+{
+	struct s2s_out	*out = s2s_out(st);
+
 	if (out->targets != NULL)
 		dns_targets_free(out->targets);
-	if (out->route != NULL)
-		s2s_mgr_stream_gone(out->route);
-	free(out);
-	st->dir_state = NULL;
 }
 
 static void
@@ -716,6 +729,7 @@ s2s_out_tls_up(struct s2s_stream *st)
 static const struct s2s_ops s2s_out_ops = {
 	"out", s2s_out_open_cb, s2s_out_elem, s2s_out_close_cb, s2s_out_gone,
 	s2s_out_timeout, s2s_out_io_event, s2s_out_drained, s2s_out_tls_up,
+	s2s_out_release,
 };
 
 struct s2s_stream *
@@ -726,10 +740,10 @@ s2s_out_start(struct s2s_route *route)
 	char			 alabel[JID_PART_MAX + 1];
 	const char		*name;
 
-	if ((st = s2s_stream_new(-1, S2S_DIR_OUT, &s2s_out_ops, "-", NULL, 0)) ==
-	    NULL)
+	if ((st = s2s_stream_new(sizeof(*out), -1, S2S_DIR_OUT, &s2s_out_ops,
+	    "-", NULL, 0)) == NULL)
 		return NULL;
-	st->dir_state = out = xcalloc(1, sizeof(*out));
+	out = s2s_out(st);
 	out->route = route;
 	st->local = xstrdup(s2s_route_local(route));
 	st->remote = xstrdup(s2s_route_remote(route));
@@ -747,12 +761,21 @@ s2s_out_start(struct s2s_route *route)
 	return st;
 }
 
-void
+int
 s2s_out_write(struct s2s_stream *st, const struct el *el)
 {
-	s2s_stream_send(st, el);
+	if (s2s_stream_send(st, el) == -1)
+		return -1;
 	st->nout++;
 	s2s_out(st)->last_used = time(NULL);
+	return 0;
+}
+
+int
+s2s_out_writable(const struct s2s_stream *st)
+{
+	return s2s_out(st)->state == S2S_OUT_READY && !s2s_stream_failing(st) &&
+	    s2s_stream_queued(st) < S2S_OUT_HIGH;
 }
 
 int

@@ -43,7 +43,6 @@ struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
 static uint64_t		 s2s_next_id = 1;
 
 #define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
-#define S2S_OUT_MAX	(4 * 1024 * 1024) /* bytes queued for a slow peer */
 
 static void	s2s_stream_free(struct s2s_stream *);
 static void	s2s_stream_read(struct bufferevent *, void *);
@@ -92,6 +91,30 @@ s2s_stream_dead(const struct s2s_stream *st)
 	return (st->flags & S2S_F_DEAD) != 0;
 }
 
+int
+s2s_stream_failing(const struct s2s_stream *st)
+{
+	return (st->flags & (S2S_F_DEAD | S2S_F_OVERFLOW)) != 0;
+}
+
+/*
+ * The end of every outermost callback: a stream a send marked as
+ * overflowing is closed here, never inside the send.
+ */
+static void
+s2s_stream_settle(struct s2s_stream *st)
+{
+	if ((st->flags & S2S_F_OVERFLOW) && !s2s_stream_dead(st))
+		s2s_stream_close(st, "peer does not read: output buffer full");
+}
+
+/* For a send made outside any stream callback (the outbox, a timer). */
+static void
+s2s_stream_settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	s2s_stream_settle(arg);
+}
+
 /* XML parser callbacks: hand over to the direction, stop once dead. */
 static int
 s2s_stream_xml_open(void *arg, struct el *hdr)
@@ -124,11 +147,20 @@ static const struct xml_cb s2s_stream_xml_cb = {
 	s2s_stream_xml_open, s2s_stream_xml_elem, s2s_stream_xml_close,
 };
 
+static void	s2s_stream_read_in(struct s2s_stream *, struct evbuffer *);
+
 static void
 s2s_stream_read(struct bufferevent *bev, void *arg)
 {
 	struct s2s_stream	*st = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
+
+	s2s_stream_read_in(st, bufferevent_get_input(bev));
+	s2s_stream_settle(st);
+}
+
+static void
+s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
+{
 	struct evbuffer_iovec	 v[8];
 	int			 i, n, rc;
 	size_t			 used;
@@ -261,11 +293,20 @@ s2s_stream_new_socket(struct s2s_stream *st, struct ssl_st *ssl)
 	s2s_stream_setcb(st);
 }
 
+static void	s2s_stream_event_in(struct s2s_stream *, short);
+
 static void
 s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct s2s_stream	*st = arg;
 
+	s2s_stream_event_in(st, what);
+	s2s_stream_settle(st);
+}
+
+static void
+s2s_stream_event_in(struct s2s_stream *st, short what)
+{
 	if (s2s_stream_dead(st))
 		return;
 	if (st->ssl != NULL && !(st->flags & S2S_F_TLS)) {
@@ -306,6 +347,7 @@ s2s_stream_write(struct bufferevent *bev, void *arg)
 	    != 0))
 		return;
 	st->ops->drained(st);
+	s2s_stream_settle(st);
 }
 
 static void
@@ -318,6 +360,7 @@ s2s_stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	st->ops->timeout(st);
+	s2s_stream_settle(st);
 }
 
 void
@@ -329,13 +372,14 @@ s2s_stream_timer(struct s2s_stream *st, int secs)
 }
 
 struct s2s_stream *
-s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
-    const char *addr, struct ssl_st *ssl, int accepting)
+s2s_stream_new(size_t size, int fd, enum s2s_dir dir,
+    const struct s2s_ops *ops, const char *addr, struct ssl_st *ssl,
+    int accepting)
 {
 	struct s2s_stream	*st;
 	struct xml_limits	 lim;
 
-	st = xcalloc(1, sizeof(*st));
+	st = xcalloc(1, size < sizeof(*st) ? sizeof(*st) : size);
 	st->ops = ops;
 	st->dir = dir;
 	st->id = s2s_next_id++;
@@ -364,25 +408,39 @@ s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
 	lim.max_stanza_size = (size_t)server->conf->max_stanza_size;
 	st->xml = xml_new(&lim, &s2s_stream_xml_cb, st);
 	st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
+	st->settle_ev = event_new(server->base, -1, 0, s2s_stream_settle_cb,
+	    st);
 	s2s_stream_setcb(st);
 	TAILQ_INSERT_TAIL(&s2s_streams, st, entry);
 	return st;
 }
 
-void
-s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
+size_t
+s2s_stream_queued(const struct s2s_stream *st)
 {
 	struct bufferevent	*sock;
 	size_t			 queued;
 
-	if (s2s_stream_dead(st) || (st->flags & S2S_F_CLOSE_SENT))
-		return;
 	queued = evbuffer_get_length(bufferevent_get_output(st->bev));
 	if ((sock = bufferevent_get_underlying(st->bev)) != NULL)
 		queued += evbuffer_get_length(bufferevent_get_output(sock));
-	if (queued > S2S_OUT_MAX) {
-		/* a peer that does not read costs us no more than this */
-		s2s_stream_close(st, "peer does not read: output buffer full");
+	return queued;
+}
+
+void
+s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
+{
+	size_t			 queued;
+
+	if (s2s_stream_failing(st) || (st->flags & S2S_F_CLOSE_SENT))
+		return;
+	if ((queued = s2s_stream_queued(st)) > S2S_OUT_MAX) {
+		/* a peer that does not read costs us no more than this; the
+		 * close comes from the loop, after whoever sent is done */
+		s2s_log(st, LOG_L_INFO, "output buffer full (%zu bytes queued)",
+		    queued);
+		st->flags |= S2S_F_OVERFLOW;
+		event_active(st->settle_ev, EV_TIMEOUT, 0);
 		return;
 	}
 	if (log_is_debug())
@@ -390,17 +448,24 @@ s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
 	bufferevent_write(st->bev, buf, len);
 }
 
-void
+int
 s2s_stream_send(struct s2s_stream *st, const struct el *el)
 {
 	char	*s;
 	size_t	 len;
 
-	if (s2s_stream_dead(st) || (st->flags & S2S_F_CLOSE_SENT))
-		return;
+	if (s2s_stream_failing(st) || (st->flags & S2S_F_CLOSE_SENT))
+		return 0;
 	s = el_to_string(el, NS_SERVER, &len);
+	if (len > S2S_OUT_MAX) {
+		s2s_log(st, LOG_L_WARN, "a stanza of %zu bytes is larger than "
+		    "the output buffer: not sent", len);
+		free(s);
+		return -1;
+	}
 	s2s_stream_send_raw(st, s, len);
 	free(s);
+	return 0;
 }
 
 void
@@ -564,7 +629,10 @@ s2s_stream_free(struct s2s_stream *st)
 	struct bufferevent	*sock;
 
 	TAILQ_REMOVE(&s2s_streams, st, entry);
+	if (st->ops->release != NULL)
+		st->ops->release(st);
 	event_free(st->timer);
+	event_free(st->settle_ev);
 	if (st->sock_cb != NULL &&
 	    (sock = bufferevent_get_underlying(st->bev)) != NULL)
 		evbuffer_remove_cb_entry(bufferevent_get_output(sock),
