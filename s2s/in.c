@@ -19,7 +19,8 @@
  *           4.27); stanzas: no verified pair yet -> not-authorized (S2S
  *           1.18), from a domain not verified -> invalid-from, to a domain
  *           not ours or not paired -> host-unknown, bad addresses ->
- *           improper-addressing (S2S 4.36, 5.1-5.3); else to the router.
+ *           improper-addressing (S2S 4.36, 5.1-5.3); else up through
+ *           s2s_hooks.deliver.
  *           Unknown first-level elements -> unsupported-stanza-type (S2S
  *           1.25); their </stream> -> ours, close (S2S 1.24)
  *   any     no pair verified within S2S_HANDSHAKE_SECS -> connection-timeout
@@ -40,7 +41,7 @@
 #include "jid.h"
 #include "key.h"
 #include "mgr.h"
-#include "router.h"
+#include "s2s.h"
 #include "log.h"
 #include "server.h"
 #include "in.h"
@@ -548,7 +549,7 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 			return;
 		}
 		st->nin++;
-		router_deliver(el, &tj, &fj);	/* takes el */
+		s2s_hooks.deliver(el, &tj, &fj);	/* takes el */
 		return;
 	}
 	if (el_is(el, EL_NS_DIALBACK, NULL))

@@ -17,8 +17,6 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "ctl.h"
-#include "control.h"
 #include "el.h"
 #include "in.h"
 #include "key.h"
@@ -139,7 +137,7 @@ s2s_mgr_write(struct s2s_route *r, struct s2s_qitem *q)
 			f.cond = "policy-violation";
 			f.text = "the stanza is larger than the output buffer";
 			f.permanent = 1;
-			s2s_mgr.done(q->outbox_id, S2S_FAILED, 0, &f);
+			s2s_hooks.failed(q->outbox_id, 0, &f);
 		} else
 			log_warnx("route %s -> %s: dropped a stanza larger than "
 			    "the output buffer", r->local, r->remote);
@@ -179,7 +177,7 @@ static void
 s2s_mgr_defer(struct s2s_route *r, int64_t outbox_id)
 {
 	/* beyond the cap, rows simply wait for their retry time */
-	if (s2s_mgr.wake == NULL || r->ndeferred >= S2S_MGR_DEFERRED_MAX)
+	if (s2s_hooks.wake == NULL || r->ndeferred >= S2S_MGR_DEFERRED_MAX)
 		return;
 	if (r->deferred == NULL)
 		r->deferred = xreallocarray(NULL, S2S_MGR_DEFERRED_MAX,
@@ -202,7 +200,7 @@ s2s_mgr_wake(struct s2s_route *r)
 	log_info("route %s -> %s: retrying %zu deferred row%s now",
 	    r->local, r->remote, n, n == 1 ? "" : "s");
 	for (i = 0; i < n; i++)
-		s2s_mgr.wake(ids[i]);
+		s2s_hooks.wake(ids[i]);
 	free(ids);
 }
 
@@ -250,7 +248,7 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 			f.stage = r->last_stage;
 			f.text = r->last_text;
 			f.cond = r->last_cond;
-			s2s_mgr.done(outbox_id, S2S_RETRY, r->backoff_until, &f);
+			s2s_hooks.failed(outbox_id, r->backoff_until, &f);
 			s2s_mgr_defer(r, outbox_id);
 		} else
 			log_info("route %s -> %s: dropped a stanza while backing "
@@ -414,7 +412,7 @@ s2s_mgr_stream_flushed(struct s2s_route *r)
 
 	while ((q = TAILQ_FIRST(&r->inflight)) != NULL) {
 		TAILQ_REMOVE(&r->inflight, q, entry);
-		s2s_mgr.done(q->outbox_id, S2S_SENT, 0, NULL);
+		s2s_hooks.sent(q->outbox_id);
 		s2s_mgr_item_free(r, q);
 	}
 	s2s_mgr_pump(r);
@@ -430,14 +428,14 @@ s2s_mgr_give_back(struct s2s_route *r, const struct s2s_failure *f,
 
 	while ((q = TAILQ_FIRST(&r->inflight)) != NULL) {
 		TAILQ_REMOVE(&r->inflight, q, entry);
-		s2s_mgr.done(q->outbox_id, S2S_RETRY, (int64_t)time(NULL), f);
+		s2s_hooks.failed(q->outbox_id, (int64_t)time(NULL), f);
 		s2s_mgr_item_free(r, q);
 	}
 	while ((q = TAILQ_FIRST(&r->queue)) != NULL) {
 		TAILQ_REMOVE(&r->queue, q, entry);
 		if (q->outbox_id != 0) {
-			s2s_mgr.done(q->outbox_id, f->permanent ? S2S_FAILED :
-			    S2S_RETRY, next, f);
+			s2s_hooks.failed(q->outbox_id, f->permanent ? 0 : next,
+			    f);
 			if (!f->permanent)
 				s2s_mgr_defer(r, q->outbox_id);
 		} else
@@ -527,21 +525,19 @@ s2s_mgr_verify_answer(struct s2s_route *r, const char *id, int valid,
 }
 
 void
-s2s_mgr_status(struct evbuffer *out)
+s2s_route_foreach(void (*cb)(void *, const struct s2s_route_info *),
+    void *arg)
 {
 	struct s2s_route	*r;
-	struct ctl_msg		 m;
-	int64_t			 now = time(NULL);
+	struct s2s_route_info	 ri;
 
 	TAILQ_FOREACH(r, &s2s_routes, entry) {
-		ctl_msg_begin(&m, CTL_T_ROUTE);
-		ctl_put_str(&m, CTL_F_LOCAL, r->local);
-		ctl_put_str(&m, CTL_F_REMOTE, r->remote);
-		ctl_put_u64(&m, CTL_F_QUEUE, r->nqueue);
-		ctl_put_u64(&m, CTL_F_BACKOFF, r->backoff_until > now ?
-		    (uint64_t)(r->backoff_until - now) : 0);
-		ctl_put_str(&m, CTL_F_TEXT, r->last_error);
-		control_emit(out, &m);
+		ri.local = r->local;
+		ri.remote = r->remote;
+		ri.queued = r->nqueue;
+		ri.backoff_until = r->backoff_until;
+		ri.last_error = r->last_error;
+		cb(arg, &ri);
 	}
 }
 

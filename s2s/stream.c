@@ -21,10 +21,9 @@
 #include <openssl/ssl.h>
 
 #include "conf.h"
-#include "ctl.h"
-#include "control.h"
 #include "el.h"
 #include "log.h"
+#include "s2s.h"
 #include "server.h"
 #include "stream.h"
 #include "tls.h"
@@ -40,6 +39,7 @@
 #define S2S_TLS_BEV_OPTS	(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
 
 struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
+struct s2s_hooks	 s2s_hooks;
 static uint64_t		 s2s_next_id = 1;
 
 #define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
@@ -52,6 +52,12 @@ static void	s2s_stream_tls_switch(struct s2s_stream *);
 static void	s2s_stream_tls_done(struct s2s_stream *);
 static void	s2s_stream_sock_drained(struct evbuffer *,
 		    const struct evbuffer_cb_info *, void *);
+
+void
+s2s_init(const struct s2s_hooks *h)
+{
+	s2s_hooks = *h;
+}
 
 void
 s2s_log(const struct s2s_stream *st, int level, const char *fmt, ...)
@@ -671,29 +677,27 @@ s2s_stream_free_all(void)
 }
 
 void
-s2s_stream_status(struct evbuffer *out)
+s2s_stream_foreach(void (*cb)(void *, const struct s2s_stream_info *),
+    void *arg)
 {
 	struct s2s_stream	*st;
-	struct ctl_msg		 m;
-	time_t			 now = time(NULL);
+	struct s2s_stream_info	 si;
 
 	TAILQ_FOREACH(st, &s2s_streams, entry) {
 		if (s2s_stream_dead(st))
 			continue;
-		ctl_msg_begin(&m, CTL_T_STREAM);
-		ctl_put_u64(&m, CTL_F_ID, st->id);
-		ctl_put_str(&m, CTL_F_DIR, st->dir == S2S_DIR_IN ? "in" : "out");
-		ctl_put_str(&m, CTL_F_LOCAL, st->local ? st->local : "-");
-		ctl_put_str(&m, CTL_F_REMOTE, st->remote ? st->remote : "-");
-		ctl_put_str(&m, CTL_F_ADDR, st->addr);
-		ctl_put_str(&m, CTL_F_STATE, st->state_name);
-		ctl_put_str(&m, CTL_F_AUTH, (st->flags & S2S_F_SASL) ?
-		    "sasl-external" : (st->flags & S2S_F_AUTHED) ? "dialback" :
-		    "none");
-		ctl_put_str(&m, CTL_F_TLS, st->tls_desc);
-		ctl_put_u64(&m, CTL_F_AGE, (uint64_t)(now - st->opened));
-		ctl_put_u64(&m, CTL_F_STANZAS_IN, st->nin);
-		ctl_put_u64(&m, CTL_F_STANZAS_OUT, st->nout);
-		control_emit(out, &m);
+		si.id = st->id;
+		si.dir = st->dir == S2S_DIR_IN ? "in" : "out";
+		si.local = st->local ? st->local : "-";
+		si.remote = st->remote ? st->remote : "-";
+		si.addr = st->addr;
+		si.state = st->state_name;
+		si.auth = (st->flags & S2S_F_SASL) ? "sasl-external" :
+		    (st->flags & S2S_F_AUTHED) ? "dialback" : "none";
+		si.tls = st->tls_desc;
+		si.opened = st->opened;
+		si.nin = st->nin;
+		si.nout = st->nout;
+		cb(arg, &si);
 	}
 }

@@ -181,7 +181,5 @@ void		 s2s_log(const struct s2s_stream *, int level, const char *, ...)
 void		 s2s_stream_shutdown_all(void);
 /* At exit, after the loop: frees every stream left. */
 void		 s2s_stream_free_all(void);
-/* Appends CTL_STREAM messages for xfedctl status. */
-void		 s2s_stream_status(struct evbuffer *);
 
 #endif

@@ -25,6 +25,7 @@
 #include "outbox.h"
 #include "presence.h"
 #include "router.h"
+#include "s2s.h"
 #include "server.h"
 #include "store.h"
 #include "stream.h"
@@ -232,16 +233,19 @@ xfed_listen(void)
 }
 
 static void
+xfed_count(void *arg, const struct s2s_stream_info *si)
+{
+	(*(uint64_t *)arg)++;
+}
+
+static void
 xfed_status(void *arg, struct evbuffer *out)
 {
 	struct ctl_msg		 m;
-	struct s2s_stream	*st;
 	uint64_t		 n = 0;
 	size_t			 i;
 
-	TAILQ_FOREACH(st, &s2s_streams, entry)
-		if (!s2s_stream_dead(st))
-			n++;
+	s2s_stream_foreach(xfed_count, &n);
 	ctl_msg_begin(&m, CTL_T_INFO);
 	ctl_put_str(&m, CTL_F_VERSION, XFED_VERSION);
 	ctl_put_u64(&m, CTL_F_PID, (uint64_t)getpid());
@@ -251,8 +255,27 @@ xfed_status(void *arg, struct evbuffer *out)
 	ctl_put_u64(&m, CTL_F_STREAMS, n);
 	ctl_put_u64(&m, CTL_F_OUTBOX_QUEUED, outbox_inflight());
 	control_emit(out, &m);
-	s2s_stream_status(out);
-	s2s_mgr_status(out);
+	control_s2s_status(out);
+}
+
+/* The S2S layer's hooks: stanzas to the router, row verdicts to the
+ * outbox (STYLE 14: s2s/ never calls up). */
+static void
+xfed_s2s_init(void)
+{
+	struct s2s_hooks	 h;
+	struct s2s_mgr_conf	 mc;
+
+	memset(&h, 0, sizeof(h));
+	h.deliver = router_deliver;
+	h.sent = outbox_sent;
+	h.failed = outbox_failed;
+	h.wake = outbox_wake;
+	s2s_init(&h);
+	memset(&mc, 0, sizeof(mc));
+	mc.backoff_min_secs = (int)xfed_conf->outbound_backoff_min;
+	mc.backoff_max_secs = 3600;
+	s2s_mgr_init(&mc);
 }
 
 static void
@@ -391,6 +414,7 @@ main(int argc, char **argv)
 	    xfed_conf->resolvers.n, &errstr)) == NULL)
 		fatalx("resolver: %s", errstr);
 	s2s_out_set_dns(xfed_dns);
+	xfed_s2s_init();
 	outbox_init();
 	presence_init();
 	xfed_listen();
