@@ -55,9 +55,12 @@
 enum s2s_in_state {
 	S2S_IN_HEADER,		/* waiting for the peer's stream header */
 	S2S_IN_OPEN,		/* features sent: auth and stanzas */
+	S2S_IN_CLOSING,		/* our </stream> sent: reading until theirs */
 };
 
-static const char *const s2s_in_state_names[] = { "header", "open" };
+static const char *const s2s_in_state_names[] = {
+	"header", "open", "closing",
+};
 
 #define S2S_IN_MAX_PAIRS	16	/* S2S 4.38: pairs per stream */
 
@@ -569,14 +572,42 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 static void
 s2s_in_close(struct s2s_stream *st)
 {
-	s2s_stream_close(st, "peer closed the stream");
+	s2s_stream_close(st, s2s_in_of(st)->state == S2S_IN_CLOSING ?
+	    "closed at both ends" : "peer closed the stream");
 }
 
 static void
 s2s_in_timeout(struct s2s_stream *st)
 {
+	if (s2s_in_of(st)->state == S2S_IN_CLOSING) {
+		s2s_stream_close(st, "no closing tag from the peer");
+		return;
+	}
 	s2s_stream_error(st, "connection-timeout",
 	    "authentication not completed in time");
+}
+
+/*
+ * xfed is stopping (RFC 6120 4.4, S2S 1.23): an authenticated stream gets
+ * our </stream:stream> and is read on, its stanzas delivered, until the
+ * peer's closing tag, EOF or S2S_CLOSE_SECS, so that nothing the peer
+ * wrote before it saw our close is lost. Others: <system-shutdown/>.
+ */
+static void
+s2s_in_shutdown(struct s2s_stream *st)
+{
+	struct s2s_in	*in = s2s_in_of(st);
+
+	if (in->state != S2S_IN_OPEN || in->nvalid == 0 ||
+	    !(st->flags & S2S_F_HDR_SENT)) {
+		s2s_stream_error(st, "system-shutdown", NULL);
+		return;
+	}
+	s2s_log(st, LOG_L_INFO, "closing: xfed is stopping");
+	s2s_stream_send_raw(st, "</stream:stream>", 16);
+	st->flags |= S2S_F_CLOSE_SENT;
+	s2s_in_enter(st, S2S_IN_CLOSING);
+	s2s_stream_timer(st, S2S_CLOSE_SECS);
 }
 
 static void
@@ -600,6 +631,7 @@ s2s_in_tls_up(struct s2s_stream *st)
 static const struct s2s_ops s2s_in_ops = {
 	"in", s2s_in_open, s2s_in_elem, s2s_in_close, NULL,
 	s2s_in_timeout, NULL, NULL, s2s_in_tls_up, s2s_in_release,
+	s2s_in_shutdown,
 };
 
 void

@@ -729,7 +729,7 @@ s2s_out_tls_up(struct s2s_stream *st)
 static const struct s2s_ops s2s_out_ops = {
 	"out", s2s_out_open_cb, s2s_out_elem, s2s_out_close_cb, s2s_out_gone,
 	s2s_out_timeout, s2s_out_io_event, s2s_out_drained, s2s_out_tls_up,
-	s2s_out_release,
+	s2s_out_release, NULL,
 };
 
 struct s2s_stream *

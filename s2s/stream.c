@@ -659,9 +659,26 @@ s2s_stream_shutdown_all(void)
 
 	for (st = TAILQ_FIRST(&s2s_streams); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
-		if (!s2s_stream_dead(st))
+		if (s2s_stream_dead(st))
+			continue;
+		if (st->ops->shutdown != NULL)
+			st->ops->shutdown(st);
+		else
 			s2s_stream_error(st, "system-shutdown", NULL);
+		s2s_stream_settle(st);
 	}
+}
+
+size_t
+s2s_stream_count(enum s2s_dir dir)
+{
+	struct s2s_stream	*st;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (st->dir == dir && !s2s_stream_dead(st))
+			n++;
+	return n;
 }
 
 void

@@ -76,6 +76,8 @@ struct s2s_ops {
 	/* Optional: the loop frees the stream: release what the direction
 	 * owns (not the stream's memory, which the loop frees). */
 	void		(*release)(struct s2s_stream *);
+	/* Optional: xfed is stopping; default <system-shutdown/>. */
+	void		(*shutdown)(struct s2s_stream *);
 };
 
 #define S2S_F_DEAD	0x01	/* closed: freed by the loop, ignore it */
@@ -177,8 +179,14 @@ int		 s2s_stream_header_ns_ok(const struct el *hdr);
 /* Logs a line prefixed with the stream's id, peer and address. */
 void		 s2s_log(const struct s2s_stream *, int level, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-/* Closes every stream with <system-shutdown/>. */
+/*
+ * xfed is stopping: each stream ends the way its direction says (inbound:
+ * our </stream:stream>, then reading on until theirs), else with
+ * <system-shutdown/>.
+ */
 void		 s2s_stream_shutdown_all(void);
+/* Streams of direction dir not closed yet. */
+size_t		 s2s_stream_count(enum s2s_dir);
 /* At exit, after the loop: frees every stream left. */
 void		 s2s_stream_free_all(void);
 
