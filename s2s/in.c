@@ -19,7 +19,8 @@
  *           4.27); stanzas: no verified pair yet -> not-authorized (S2S
  *           1.18), from a domain not verified -> invalid-from, to a domain
  *           not ours or not paired -> host-unknown, bad addresses ->
- *           improper-addressing (S2S 4.36, 5.1-5.3); else to the router.
+ *           improper-addressing (S2S 4.36, 5.1-5.3); else up through
+ *           s2s_hooks.deliver.
  *           XEP-0198 (S2S 7.5): <sm/> offered after the SASL restart;
  *           <enable/> once a pair is verified -> <enabled/> (no
  *           resumption), before -> <failed/>, a second -> stream error;
@@ -45,7 +46,7 @@
 #include "jid.h"
 #include "key.h"
 #include "mgr.h"
-#include "router.h"
+#include "s2s.h"
 #include "log.h"
 #include "server.h"
 #include "in.h"
@@ -60,9 +61,12 @@
 enum s2s_in_state {
 	S2S_IN_HEADER,		/* waiting for the peer's stream header */
 	S2S_IN_OPEN,		/* features sent: auth and stanzas */
+	S2S_IN_CLOSING,		/* our </stream> sent: reading until theirs */
 };
 
-static const char *const s2s_in_state_names[] = { "header", "open" };
+static const char *const s2s_in_state_names[] = {
+	"header", "open", "closing",
+};
 
 #define S2S_IN_MAX_PAIRS	16	/* S2S 4.38: pairs per stream */
 
@@ -79,6 +83,7 @@ struct s2s_pair {
 };
 
 struct s2s_in {
+	struct s2s_stream	 st;		/* first: freed with it */
 	enum s2s_in_state	 state;
 	int			 legacy;	/* no version: pre-1.0 peer */
 	struct s2s_pair		 pairs[S2S_IN_MAX_PAIRS];
@@ -89,13 +94,22 @@ struct s2s_in {
 	struct sm_in		 sm;		/* XEP-0198 */
 };
 
+_Static_assert(offsetof(struct s2s_in, st) == 0,
+    "the stream's memory is the direction's");
+
 static struct s2s_pair	*s2s_in_pair_add(struct s2s_in *, const char *,
 			    const char *, enum s2s_pair_state);
+
+static struct s2s_in *
+s2s_in_of(struct s2s_stream *st)
+{
+	return S2S_CONTAINER(st, struct s2s_in, st);
+}
 
 static void
 s2s_in_enter(struct s2s_stream *st, enum s2s_in_state state)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 
 	in->state = state;
 	s2s_stream_set_state(st, s2s_in_state_names[state]);
@@ -153,7 +167,7 @@ s2s_in_features(struct s2s_stream *st)
 static void
 s2s_in_open(struct s2s_stream *st, struct el *hdr)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	const char	*to, *from, *ver, *errstr;
 	char		 dom[JID_PART_MAX + 1];
 	int		 major = 0, minor = 0;
@@ -261,7 +275,7 @@ s2s_in_pair_drop(struct s2s_in *in, struct s2s_pair *p)
 static void
 s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	struct s2s_pair	*p;
 	char		 remote[JID_PART_MAX + 1], local[JID_PART_MAX + 1];
 	const char	*errstr, *cond;
@@ -320,7 +334,8 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		    local, remote, cond);
 		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote,
 		    NULL, NULL, cond));
-		s2s_in_pair_drop(in, s2s_in_pair(in, remote, local));
+		if ((p = s2s_in_pair(in, remote, local)) != NULL)
+			s2s_in_pair_drop(in, p);
 	}
 }
 
@@ -335,8 +350,8 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 	TAILQ_FOREACH(st, &s2s_streams, entry)
 		if (st->id == in_id && st->dir == S2S_DIR_IN)
 			break;
-	if (st == NULL || s2s_stream_dead(st) || (in = st->dir_state) == NULL ||
-	    (p = s2s_in_pair(in, remote, local)) == NULL ||
+	if (st == NULL || s2s_stream_dead(st) ||
+	    (p = s2s_in_pair(in = s2s_in_of(st), remote, local)) == NULL ||
 	    p->state != S2S_PAIR_PENDING)
 		return;		/* S2S 4.21: gone, drop it */
 	if (valid == 1) {
@@ -399,7 +414,7 @@ static const char *
 s2s_in_check_stanza(struct s2s_stream *st, const struct el *el,
     struct jid *tj, char *tbuf, struct jid *fj, char *fbuf, const char **text)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	const char	*to = el_attr(el, "to"), *from = el_attr(el, "from");
 	const char	*errstr, *tod, *fromd;
 	struct s2s_pair	*p;
@@ -486,7 +501,7 @@ s2s_in_sasl_failure(struct s2s_stream *st, enum sasl_cond cond,
 static void
 s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	struct s2s_pair	*p;
 	enum sasl_cond	 cond;
 	const char	*reason = NULL;
@@ -547,7 +562,7 @@ s2s_in_sm_ack(struct s2s_stream *st, uint32_t h)
 static void
 s2s_in_sm(struct s2s_stream *st, const struct el *el)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	uint32_t	 h;
 
 	if (el_is(el, NS_SM, "enable")) {
@@ -590,7 +605,7 @@ s2s_in_settled(uint64_t batch)
 
 	TAILQ_FOREACH(st, &s2s_streams, entry)
 		if (st->dir == S2S_DIR_IN && !s2s_stream_dead(st) &&
-		    (in = st->dir_state) != NULL && in->sm.enabled &&
+		    (in = s2s_in_of(st))->sm.enabled &&
 		    sm_in_settled(&in->sm, batch, &h))
 			s2s_in_sm_ack(st, h);
 }
@@ -598,7 +613,7 @@ s2s_in_settled(uint64_t batch)
 static void
 s2s_in_elem(struct s2s_stream *st, struct el *el)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	const char	*cond, *text;
 	uint64_t	 batch;
 	struct jid	 tj, fj;
@@ -613,7 +628,7 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 			return;
 		}
 		st->nin++;
-		batch = router_deliver(el, &tj, &fj);	/* takes el */
+		batch = s2s_hooks.deliver(el, &tj, &fj);	/* takes el */
 		if (in->sm.enabled)
 			sm_in_handled(&in->sm, batch);
 		return;
@@ -637,25 +652,51 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 static void
 s2s_in_close(struct s2s_stream *st)
 {
-	s2s_stream_close(st, "peer closed the stream");
+	s2s_stream_close(st, s2s_in_of(st)->state == S2S_IN_CLOSING ?
+	    "closed at both ends" : "peer closed the stream");
 }
 
 static void
 s2s_in_timeout(struct s2s_stream *st)
 {
+	if (s2s_in_of(st)->state == S2S_IN_CLOSING) {
+		s2s_stream_close(st, "no closing tag from the peer");
+		return;
+	}
 	s2s_stream_error(st, "connection-timeout",
 	    "authentication not completed in time");
 }
 
+/*
+ * xfed is stopping (RFC 6120 4.4, S2S 1.23): an authenticated stream gets
+ * our </stream:stream> and is read on, its stanzas delivered, until the
+ * peer's closing tag, EOF or S2S_CLOSE_SECS, so that nothing the peer
+ * wrote before it saw our close is lost. Others: <system-shutdown/>.
+ */
 static void
-s2s_in_gone(struct s2s_stream *st)
+s2s_in_shutdown(struct s2s_stream *st)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
+
+	if (in->state != S2S_IN_OPEN || in->nvalid == 0 ||
+	    !(st->flags & S2S_F_HDR_SENT)) {
+		s2s_stream_error(st, "system-shutdown", NULL);
+		return;
+	}
+	s2s_log(st, LOG_L_INFO, "closing: xfed is stopping");
+	s2s_stream_send_raw(st, "</stream:stream>", 16);
+	st->flags |= S2S_F_CLOSE_SENT;
+	s2s_in_enter(st, S2S_IN_CLOSING);
+	s2s_stream_timer(st, S2S_CLOSE_SECS);
+}
+
+static void
+s2s_in_release(struct s2s_stream *st)
+{
+	struct s2s_in	*in = s2s_in_of(st);
 
 	while (in->npairs > 0)
 		s2s_in_pair_drop(in, &in->pairs[0]);
-	free(st->dir_state);
-	st->dir_state = NULL;
 }
 
 static void
@@ -668,8 +709,9 @@ s2s_in_tls_up(struct s2s_stream *st)
 }
 
 static const struct s2s_ops s2s_in_ops = {
-	"in", s2s_in_open, s2s_in_elem, s2s_in_close, s2s_in_gone,
-	s2s_in_timeout, NULL, NULL, s2s_in_tls_up,
+	"in", s2s_in_open, s2s_in_elem, s2s_in_close, NULL,
+	s2s_in_timeout, NULL, NULL, s2s_in_tls_up, s2s_in_release,
+	s2s_in_shutdown,
 };
 
 void
@@ -703,10 +745,9 @@ s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen, int direct)
 		close(fd);
 		return;
 	}
-	if ((st = s2s_stream_new(fd, S2S_DIR_IN, &s2s_in_ops, addr, ssl, 1)) ==
-	    NULL)
+	if ((st = s2s_stream_new(sizeof(struct s2s_in), fd, S2S_DIR_IN,
+	    &s2s_in_ops, addr, ssl, 1)) == NULL)
 		return;
-	st->dir_state = xcalloc(1, sizeof(struct s2s_in));
 	s2s_in_enter(st, S2S_IN_HEADER);
 	s2s_log(st, LOG_L_INFO, "connected");
 	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);

@@ -5,7 +5,7 @@
  * the backoff after failures. The stream itself is out.c's.
  *
  * Stanzas with an outbox id are the store's: on a failure they go back to
- * it with a retry time (S2S_RETRY) instead of being bounced, so an outage
+ * it with a retry time instead of being bounced, so an outage
  * costs delay, not messages. A stanza counts as sent once our buffers have
  * handed it to the kernel on an authenticated stream; on a stream with
  * stream management (XEP-0198) it is delivered once the peer acknowledged
@@ -20,8 +20,6 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "ctl.h"
-#include "control.h"
 #include "el.h"
 #include "in.h"
 #include "key.h"
@@ -127,18 +125,56 @@ s2s_mgr_item_free(struct s2s_route *r, struct s2s_qitem *q)
 /*
  * Writes one item on the ready stream; outbox items wait for the flush,
  * or, with stream management, for the peer's ack (out.c keeps them).
+ * The write never closes the stream (a full output buffer only marks it,
+ * and the loop closes it later, giving the inflight items back). A stanza
+ * too large to ever go fails alone; the stream carries on.
  */
 static void
 s2s_mgr_write(struct s2s_route *r, struct s2s_qitem *q)
 {
-	int	 acked_later = s2s_out_write(r->out, q->el, q->outbox_id);
+	struct s2s_failure	 f;
+	int			 rc;
 
+	if ((rc = s2s_out_write(r->out, q->el, q->outbox_id)) == -1) {
+		if (q->outbox_id != 0) {
+			memset(&f, 0, sizeof(f));
+			f.stage = "payload";
+			f.cond = "policy-violation";
+			f.text = "the stanza is larger than the output buffer";
+			f.permanent = 1;
+			s2s_hooks.failed(q->outbox_id, 0, &f);
+		} else
+			log_warnx("route %s -> %s: dropped a stanza larger than "
+			    "the output buffer", r->local, r->remote);
+		s2s_mgr_item_free(r, q);
+		return;
+	}
 	el_free(q->el);
 	q->el = NULL;
-	if (q->outbox_id != 0 && !acked_later)
+	if (q->outbox_id != 0 && rc == 0)
 		TAILQ_INSERT_TAIL(&r->inflight, q, entry);
 	else
 		free(q);
+}
+
+/*
+ * Writes queued stanzas while the ready stream stays below its high mark;
+ * the rest waits for the flush (a peer reading slowly slows us down
+ * instead of overflowing the stream).
+ */
+static void
+s2s_mgr_pump(struct s2s_route *r)
+{
+	struct s2s_qitem	*q;
+
+	while (r->ready && r->out != NULL && s2s_out_writable(r->out) &&
+	    (q = TAILQ_FIRST(&r->queue)) != NULL) {
+		TAILQ_REMOVE(&r->queue, q, entry);
+		r->nqueue--;
+		if (q->outbox_id == 0)
+			r->nmem--;
+		s2s_mgr_write(r, q);
+	}
 }
 
 /* Remembers a row given back, so that it can go before its retry time. */
@@ -146,7 +182,7 @@ static void
 s2s_mgr_defer(struct s2s_route *r, int64_t outbox_id)
 {
 	/* beyond the cap, rows simply wait for their retry time */
-	if (s2s_mgr.wake == NULL || r->ndeferred >= S2S_MGR_DEFERRED_MAX)
+	if (s2s_hooks.wake == NULL || r->ndeferred >= S2S_MGR_DEFERRED_MAX)
 		return;
 	if (r->deferred == NULL)
 		r->deferred = xreallocarray(NULL, S2S_MGR_DEFERRED_MAX,
@@ -169,7 +205,7 @@ s2s_mgr_wake(struct s2s_route *r)
 	log_info("route %s -> %s: retrying %zu deferred row%s now",
 	    r->local, r->remote, n, n == 1 ? "" : "s");
 	for (i = 0; i < n; i++)
-		s2s_mgr.wake(ids[i]);
+		s2s_hooks.wake(ids[i]);
 	free(ids);
 }
 
@@ -217,7 +253,7 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 			f.stage = r->last_stage;
 			f.text = r->last_text;
 			f.cond = r->last_cond;
-			s2s_mgr.done(outbox_id, S2S_RETRY, r->backoff_until, &f);
+			s2s_hooks.failed(outbox_id, r->backoff_until, &f);
 			s2s_mgr_defer(r, outbox_id);
 		} else
 			log_info("route %s -> %s: dropped a stanza while backing "
@@ -233,7 +269,8 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	q = xcalloc(1, sizeof(*q));
 	q->el = stanza;
 	q->outbox_id = outbox_id;
-	if (r->ready && r->out != NULL) {
+	if (r->ready && r->out != NULL && TAILQ_EMPTY(&r->queue) &&
+	    s2s_out_writable(r->out)) {
 		s2s_mgr_write(r, q);
 		return;
 	}
@@ -365,19 +402,11 @@ s2s_mgr_stream_open(struct s2s_route *r)
 void
 s2s_mgr_stream_ready(struct s2s_route *r)
 {
-	struct s2s_qitem	*q;
-
 	r->ready = 1;
 	r->failures = 0;
 	r->backoff_until = 0;
 	r->last_error[0] = '\0';
-	while ((q = TAILQ_FIRST(&r->queue)) != NULL) {
-		TAILQ_REMOVE(&r->queue, q, entry);
-		r->nqueue--;
-		if (q->outbox_id == 0)
-			r->nmem--;
-		s2s_mgr_write(r, q);
-	}
+	s2s_mgr_pump(r);
 	s2s_mgr_wake(r);
 }
 
@@ -388,15 +417,19 @@ s2s_mgr_stream_flushed(struct s2s_route *r)
 
 	while ((q = TAILQ_FIRST(&r->inflight)) != NULL) {
 		TAILQ_REMOVE(&r->inflight, q, entry);
-		s2s_mgr.done(q->outbox_id, S2S_SENT, 0, NULL);
+		s2s_hooks.sent(q->outbox_id);
 		s2s_mgr_item_free(r, q);
 	}
+	s2s_mgr_pump(r);
 }
 
 void
 s2s_mgr_acked(int64_t outbox_id)
 {
-	s2s_mgr.done(outbox_id, S2S_DELIVERED, 0, NULL);
+	if (s2s_hooks.delivered != NULL)
+		s2s_hooks.delivered(outbox_id);
+	else
+		s2s_hooks.sent(outbox_id);
 }
 
 void
@@ -408,7 +441,13 @@ s2s_mgr_unacked(int64_t outbox_id)
 	f.stage = "stream";
 	f.text = "stream closed before the peer acknowledged the stanza";
 	f.cond = "remote-server-timeout";
-	s2s_mgr.done(outbox_id, S2S_RETRY, (int64_t)time(NULL), &f);
+	s2s_hooks.failed(outbox_id, (int64_t)time(NULL), &f);
+}
+
+void
+s2s_mgr_stream_writable(struct s2s_route *r)
+{
+	s2s_mgr_pump(r);
 }
 
 /* Hands every queued and unflushed stanza back (outbox) or drops it. */
@@ -421,14 +460,14 @@ s2s_mgr_give_back(struct s2s_route *r, const struct s2s_failure *f,
 
 	while ((q = TAILQ_FIRST(&r->inflight)) != NULL) {
 		TAILQ_REMOVE(&r->inflight, q, entry);
-		s2s_mgr.done(q->outbox_id, S2S_RETRY, (int64_t)time(NULL), f);
+		s2s_hooks.failed(q->outbox_id, (int64_t)time(NULL), f);
 		s2s_mgr_item_free(r, q);
 	}
 	while ((q = TAILQ_FIRST(&r->queue)) != NULL) {
 		TAILQ_REMOVE(&r->queue, q, entry);
 		if (q->outbox_id != 0) {
-			s2s_mgr.done(q->outbox_id, f->permanent ? S2S_FAILED :
-			    S2S_RETRY, next, f);
+			s2s_hooks.failed(q->outbox_id, f->permanent ? 0 : next,
+			    f);
 			if (!f->permanent)
 				s2s_mgr_defer(r, q->outbox_id);
 		} else
@@ -518,21 +557,19 @@ s2s_mgr_verify_answer(struct s2s_route *r, const char *id, int valid,
 }
 
 void
-s2s_mgr_status(struct evbuffer *out)
+s2s_route_foreach(void (*cb)(void *, const struct s2s_route_info *),
+    void *arg)
 {
 	struct s2s_route	*r;
-	struct ctl_msg		 m;
-	int64_t			 now = time(NULL);
+	struct s2s_route_info	 ri;
 
 	TAILQ_FOREACH(r, &s2s_routes, entry) {
-		ctl_msg_begin(&m, CTL_T_ROUTE);
-		ctl_put_str(&m, CTL_F_LOCAL, r->local);
-		ctl_put_str(&m, CTL_F_REMOTE, r->remote);
-		ctl_put_u64(&m, CTL_F_QUEUE, r->nqueue);
-		ctl_put_u64(&m, CTL_F_BACKOFF, r->backoff_until > now ?
-		    (uint64_t)(r->backoff_until - now) : 0);
-		ctl_put_str(&m, CTL_F_TEXT, r->last_error);
-		control_emit(out, &m);
+		ri.local = r->local;
+		ri.remote = r->remote;
+		ri.queued = r->nqueue;
+		ri.backoff_until = r->backoff_until;
+		ri.last_error = r->last_error;
+		cb(arg, &ri);
 	}
 }
 

@@ -83,6 +83,7 @@ static const char *const s2s_out_state_names[] = {
 };
 
 struct s2s_out {
+	struct s2s_stream	 st;		/* first: freed with it */
 	enum s2s_out_state	 state;
 	struct s2s_route	*route;
 	struct dns_req		*dns;
@@ -112,10 +113,13 @@ s2s_out_set_dns(struct dns *d)
 	s2s_out_dns = d;
 }
 
+_Static_assert(offsetof(struct s2s_out, st) == 0,
+    "the stream's memory is the direction's");
+
 static struct s2s_out *
 s2s_out(const struct s2s_stream *st)
 {
-	return st->dir_state;
+	return S2S_CONTAINER(st, struct s2s_out, st);
 }
 
 static void
@@ -154,7 +158,7 @@ s2s_out_report(struct s2s_stream *st, const char *stage, const char *cond,
 	char			 text[512];
 	va_list			 ap;
 
-	if (out == NULL || out->failed || out->route == NULL)
+	if (out->failed || out->route == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -582,7 +586,7 @@ s2s_out_sm(struct s2s_stream *st, const struct el *el)
 	struct s2s_out	*out = s2s_out(st);
 	const char	*cond;
 	char		 text[128], buf[64];
-	int		 n;
+	int		 n, was_full;
 
 	if (el_is(el, NS_SM, "enabled") || el_is(el, NS_SM, "failed")) {
 		if (out->state != S2S_OUT_ENABLING) {
@@ -600,6 +604,7 @@ s2s_out_sm(struct s2s_stream *st, const struct el *el)
 			    "ignored");
 			return;
 		}
+		was_full = sm_out_full(&out->sm);
 		if (sm_out_ack(&out->sm, el_attr(el, "h"), s2s_out_sm_acked,
 		    st, &cond, text, sizeof(text)) == -1) {
 			/* XEP-0198 4; what it did not cover goes again,
@@ -611,6 +616,8 @@ s2s_out_sm(struct s2s_stream *st, const struct el *el)
 		}
 		if (out->state == S2S_OUT_READY)
 			s2s_out_sm_request(st, 1);
+		if (was_full && out->route != NULL)
+			s2s_mgr_stream_writable(out->route);
 	} else if (el_is(el, NS_SM, "r")) {
 		/* nothing flows to us on this stream: we handled none */
 		n = snprintf(buf, sizeof(buf), "<a xmlns='" NS_SM "' h='0'/>");
@@ -781,15 +788,24 @@ s2s_out_gone(struct s2s_stream *st)
 		    sm_out_unacked(&out->sm) == 1 ? "" : "s");
 		sm_out_take(&out->sm, s2s_out_sm_unacked, st);
 	}
-	sm_out_free(&out->sm);
-	if (out->dns != NULL)
+	if (out->dns != NULL) {
 		dns_cancel(out->dns);
+		out->dns = NULL;
+	}
+	if (out->route != NULL) {
+		s2s_mgr_stream_gone(out->route);
+		out->route = NULL;
+	}
+}
+
+static void
+s2s_out_release(struct s2s_stream *st)
+{
+	struct s2s_out	*out = s2s_out(st);
+
 	if (out->targets != NULL)
 		dns_targets_free(out->targets);
-	if (out->route != NULL)
-		s2s_mgr_stream_gone(out->route);
-	free(out);
-	st->dir_state = NULL;
+	sm_out_free(&out->sm);
 }
 
 static void
@@ -824,6 +840,7 @@ s2s_out_tls_up(struct s2s_stream *st)
 static const struct s2s_ops s2s_out_ops = {
 	"out", s2s_out_open_cb, s2s_out_elem, s2s_out_close_cb, s2s_out_gone,
 	s2s_out_timeout, s2s_out_io_event, s2s_out_drained, s2s_out_tls_up,
+	s2s_out_release, NULL,
 };
 
 struct s2s_stream *
@@ -834,10 +851,10 @@ s2s_out_start(struct s2s_route *route)
 	char			 alabel[JID_PART_MAX + 1];
 	const char		*name;
 
-	if ((st = s2s_stream_new(-1, S2S_DIR_OUT, &s2s_out_ops, "-", NULL, 0)) ==
-	    NULL)
+	if ((st = s2s_stream_new(sizeof(*out), -1, S2S_DIR_OUT, &s2s_out_ops,
+	    "-", NULL, 0)) == NULL)
 		return NULL;
-	st->dir_state = out = xcalloc(1, sizeof(*out));
+	out = s2s_out(st);
 	out->route = route;
 	st->local = xstrdup(s2s_route_local(route));
 	st->remote = xstrdup(s2s_route_remote(route));
@@ -860,7 +877,8 @@ s2s_out_write(struct s2s_stream *st, const struct el *el, int64_t outbox_id)
 {
 	struct s2s_out	*out = s2s_out(st);
 
-	s2s_stream_send(st, el);
+	if (s2s_stream_send(st, el) == -1)
+		return -1;
 	st->nout++;
 	out->last_used = time(NULL);
 	if (!out->sm.enabled)
@@ -868,6 +886,13 @@ s2s_out_write(struct s2s_stream *st, const struct el *el, int64_t outbox_id)
 	sm_out_sent(&out->sm, outbox_id);
 	s2s_out_sm_request(st, 0);
 	return 1;
+}
+
+int
+s2s_out_writable(const struct s2s_stream *st)
+{
+	return s2s_out(st)->state == S2S_OUT_READY && !s2s_stream_failing(st) &&
+	    s2s_stream_queued(st) < S2S_OUT_HIGH && !sm_out_full(&s2s_out(st)->sm);
 }
 
 int

@@ -15,11 +15,18 @@ void	 s2s_out_set_dns(struct dns *);
 struct s2s_stream *s2s_out_start(struct s2s_route *);
 /*
  * Writes a stanza on a ready stream (borrows el); outbox_id 0 for one of
- * xfed's own. 1 when stream management tracks it: the route hears of it
- * through s2s_mgr_acked() or s2s_mgr_unacked(), not through the flush.
+ * xfed's own; never closes the stream. -1 when the stanza alone is larger
+ * than the output cap (never sendable); 1 when stream management tracks
+ * it: the route hears of it through s2s_mgr_acked() or s2s_mgr_unacked(),
+ * not through the flush; else 0.
  */
 int	 s2s_out_write(struct s2s_stream *, const struct el *,
 	    int64_t outbox_id);
+/*
+ * 1 when a ready stream may take more stanzas (below the high mark, and
+ * not too many waiting for the peer's ack).
+ */
+int	 s2s_out_writable(const struct s2s_stream *);
 /* 1 once the peer's header is in, so a db:verify may be sent. */
 int	 s2s_out_can_verify(const struct s2s_stream *);
 /* Sends a db:verify for a key a peer gave us (authoritative check). */

@@ -168,10 +168,15 @@ t_exit() {
 #                      DIR/xfed.log; waits until it listens; sets XFED_PID
 #   stop_xfed          SIGTERM, then its exit status (bounded wait)
 #   probe ARGS...      tests/sh/probe.py: raw bytes to a port, answer out
-#   pair_conf DIR DOMAIN PORT PEER PEERPORT CERT [LINE...]
-#                      DIR/xfed.conf for one of two xfed on loopback: store
-#                      and socket in DIR, a route to the other; CERT names
-#                      $T/pki/CERT.pem and .key ("" for no TLS); LINEs added
+#   pair_conf DIR DOMAIN PORT PEER PEERPORT
+#                      DIR/xfed.conf for one of two xfed on loopback: plain
+#                      TCP, dialback, a route to the other (append more)
+#   pair_init          $T/a (a.localhost, user alice, port $PA) and $T/b
+#                      (b.localhost, user bob, port $PB) configured with
+#                      pair_conf; actl and bctl run xfedctl on each
+#   pair_conf_cert DIR DOMAIN PORT PEER PEERPORT CERT [LINE...]
+#                      the same with TLS: CERT names $T/pki/CERT.pem and
+#                      .key ("" for none); each LINE added to the config
 check() {
 	local name=$1
 	shift
@@ -202,11 +207,35 @@ stop_xfed() {
 	wait "$XFED_PID"
 }
 
+pair_conf() {
+	cat > "$1/xfed.conf" <<CONF
+domain $2
+listen 127.0.0.1:$3
+store xfed.db
+control_socket xfed.sock
+require_encryption no
+route $4 127.0.0.1:$5
+CONF
+}
+
+actl() { "$XFED_BUILD/xfedctl" -c "$T/a/xfed.conf" "$@"; }
+bctl() { "$XFED_BUILD/xfedctl" -c "$T/b/xfed.conf" "$@"; }
+
+pair_init() {
+	PA=$(free_port)
+	PB=$(free_port)
+	mkdir -p "$T/a" "$T/b"
+	pair_conf "$T/a" a.localhost "$PA" b.localhost "$PB"
+	pair_conf "$T/b" b.localhost "$PB" a.localhost "$PA"
+	actl user add alice > /dev/null && bctl user add bob > /dev/null
+	check users_added [ $? = 0 ]
+}
+
 probe() {
 	$PY "$XFED_SRC/tests/sh/probe.py" "$@"
 }
 
-pair_conf() {
+pair_conf_cert() {
 	local d=$1 dom=$2 port=$3 peer=$4 pport=$5 cert=$6
 	shift 6
 	{

@@ -28,10 +28,10 @@ mkdir -p "$T/x" "$T/y"
 conf() {
 	local cert=$6
 	if [ -n "$cert" ]; then
-		pair_conf "$@" "tls_ca_file $T/pki/ca.pem" \
+		pair_conf_cert "$@" "tls_ca_file $T/pki/ca.pem" \
 		    'outbound_retry_for 1h' 'outbound_backoff_min 1s'
 	else
-		pair_conf "$@" 'require_encryption no' \
+		pair_conf_cert "$@" 'require_encryption no' \
 		    'outbound_retry_for 1h' 'outbound_backoff_min 1s'
 	fi
 }

@@ -15,7 +15,7 @@ PX=$(free_port)
 PY_=$(free_port)
 mkdir -p "$T/x" "$T/y"
 # conf DIR DOMAIN PORT PEER PEERPORT CERT [EXTRA...]: CERT "" for no TLS
-conf() { pair_conf "$@" 'outbound_retry_for 1h'; }
+conf() { pair_conf_cert "$@" 'outbound_retry_for 1h'; }
 xctl() { "$XFED_BUILD/xfedctl" -c "$T/x/xfed.conf" "$@"; }
 yctl() { "$XFED_BUILD/xfedctl" -c "$T/y/xfed.conf" "$@"; }
 inbox_has() { "$XFED_BUILD/xfedctl" -c "$1" inbox --json | grep -qF "$2"; }
