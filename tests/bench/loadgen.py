@@ -14,6 +14,9 @@ One remote XMPP server, on loopback, plain TCP, standard library only:
                  as the socket takes them; the time from the first stanza
                  byte until xfed's inbox holds all N rows (polled read-only
                  in xfed's SQLite file) is the throughput
+  inbound-sm N   the same with stream management (XEP-0198) enabled after
+                 dialback: an <r/> after every 256 stanzas and after the
+                 last; also timed until xfed's <a/> covers all N
   trickle N      the same, one stanza per write with a pause after each,
                  so that xfed reads them one at a time: xfed's CPU time per
                  stanza on a stream that is idle between stanzas
@@ -41,6 +44,8 @@ import xml.etree.ElementTree as ET
 
 NS_STREAM = "http://etherx.jabber.org/streams"
 NS_DB = "jabber:server:dialback"
+NS_SM = "urn:xmpp:sm:3"
+SM_EVERY = 256
 DB_RESULT = "{%s}result" % NS_DB
 DB_VERIFY = "{%s}verify" % NS_DB
 
@@ -286,14 +291,59 @@ def wait_until(what, cond, timeout, step=0.01):
         time.sleep(step)
 
 
-def stanzas(a, n, first=1):
-    """n messages as one byte string, no whitespace between them."""
+def stanzas(a, n, first=1, sm=False):
+    """n messages as one byte string, no whitespace between them; with sm,
+    an <r/> after every SM_EVERY of them and after the last."""
     to = "%s@%s" % (a.user, a.to)
     frm = "sender@%s/bench" % a.frm
+    r = "<r xmlns='%s'/>" % NS_SM
     return "".join(
         "<message from='%s' to='%s' type='chat' id='b%d'><body>benchmark "
-        "message number %d, a sentence of ordinary length</body></message>"
-        % (frm, to, i, i) for i in range(first, first + n)).encode()
+        "message number %d, a sentence of ordinary length</body></message>%s"
+        % (frm, to, i, i, r if sm and ((i - first + 1) % SM_EVERY == 0 or
+                                       i == first + n - 1) else "")
+        for i in range(first, first + n)).encode()
+
+
+class Acks(threading.Thread):
+    """Reads xfed's side of a stream with stream management: the last h
+    of its <a/> answers, how many came, and anything else."""
+
+    def __init__(self, sock, peer):
+        super().__init__(daemon=True)
+        self.sock, self.peer = sock, peer
+        self.h, self.n, self.other = 0, 0, []
+
+    def run(self):
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            for kind, v in self.peer.feed(data):
+                if kind == "element" and v.tag == "{%s}a" % NS_SM:
+                    self.h, self.n = int(v.get("h")), self.n + 1
+                else:
+                    self.other.append(ET.tostring(v)[:200] if kind ==
+                                      "element" else kind)
+
+
+def sm_enable(c):
+    """<enable/> on an authenticated stream; waits for <enabled/>."""
+    c.sendall("<enable xmlns='%s'/>" % NS_SM)
+    c.sock.setblocking(True)
+    c.sock.settimeout(10)
+    while True:
+        data = c.sock.recv(65536)
+        if not data:
+            die("xfed closed the stream after <enable/>")
+        for kind, v in c.peer.feed(data):
+            if kind == "element" and v.tag == "{%s}enabled" % NS_SM:
+                c.sock.settimeout(None)
+                return
+            die("xfed answered <enable/> with %r" % ET.tostring(v)[:300])
 
 
 def report(**kv):
@@ -302,17 +352,25 @@ def report(**kv):
 
 
 def mode_inbound(a):
+    sm = a.mode == "inbound-sm"
     c = open_streams(a, 1, 30)[0]
     s = c.sock
+    acks = None
+    if sm:
+        sm_enable(c)
+        acks = Acks(s, c.peer)
+        acks.start()
     s.setblocking(True)
     db = db_open(a.store)
     base = scalar(db, "SELECT count(*) FROM inbox")
-    warm = stanzas(a, 1000, first=10 ** 8)
+    warm = stanzas(a, 1000, first=10 ** 8, sm=sm)
     s.sendall(warm)
     wait_until("the warm-up rows", lambda: scalar(
         db, "SELECT count(*) FROM inbox") >= base + 1000, 30)
     base = scalar(db, "SELECT max(id) FROM inbox")
-    data = stanzas(a, a.n)
+    if sm:
+        wait_until("the warm-up acks", lambda: acks.h >= 1000, 30)
+    data = stanzas(a, a.n, sm=sm)
     err = []
 
     def send():
@@ -346,19 +404,30 @@ def mode_inbound(a):
     t1 = time.monotonic()
     ut1, st1 = proc_cpu(a.pid)
     rq1 = proc_runq(a.pid)
+    if sm:
+        # every stanza acknowledged: h counts the warm-up too
+        wait_until("<a h='%d'/>" % (1000 + a.n),
+                   lambda: acks.h >= 1000 + a.n, 30, 0.001)
+        t2 = time.monotonic()
     th.join(5)
     if err:
         die("send: %s" % err[0])
     got = scalar(db, "SELECT count(*) FROM inbox WHERE id > %d" % base)
     if got != a.n:
         die("%d rows arrived, %d sent" % (got, a.n))
-    s.setblocking(False)
-    try:
-        back = s.recv(65536)
-    except BlockingIOError:
-        back = b""
-    if back:
-        die("xfed answered the stanzas: %r" % back[:300])
+    if sm:
+        if acks.other:
+            die("xfed answered the stanzas: %r" % acks.other[:3])
+        if acks.h != 1000 + a.n:
+            die("h %d, %d stanzas sent" % (acks.h, 1000 + a.n))
+    else:
+        s.setblocking(False)
+        try:
+            back = s.recv(65536)
+        except BlockingIOError:
+            back = b""
+        if back:
+            die("xfed answered the stanzas: %r" % back[:300])
     wall = t1 - t0
     if a.mode == "trickle":
         report(trickle_n=a.n, trickle_secs="%.3f" % wall,
@@ -370,6 +439,9 @@ def mode_inbound(a):
            inbound_cpu_user="%.2f" % (ut1 - ut0),
            inbound_cpu_sys="%.2f" % (st1 - st0),
            inbound_runq="%.2f" % (rq1 - rq0))
+    if sm:
+        report(inbound_acks=acks.n, inbound_acked_secs="%.3f" % (t2 - t0),
+               inbound_acked_rate="%.0f" % (a.n / (t2 - t0)))
     s.sendall(b"</stream:stream>")
     s.close()
 
@@ -444,7 +516,8 @@ def mode_fanout(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("inbound", "trickle", "idle", "fanout"))
+    ap.add_argument("mode", choices=("inbound", "inbound-sm", "trickle", "idle",
+                                     "fanout"))
     ap.add_argument("n", type=int)
     ap.add_argument("--port", type=int, help="xfed's S2S port")
     ap.add_argument("--auth-port", type=int,
@@ -465,7 +538,8 @@ def main():
     a = ap.parse_args()
     if a.mode != "fanout":
         Authoritative(a.frm, a.auth_port, a.secret).start()
-    {"inbound": mode_inbound, "trickle": mode_inbound, "idle": mode_idle,
+    {"inbound": mode_inbound, "inbound-sm": mode_inbound,
+     "trickle": mode_inbound, "idle": mode_idle,
      "fanout": mode_fanout}[a.mode](a)
 
 
