@@ -23,7 +23,8 @@
  *             stream management: <r/> every SM_REQUEST_EVERY stanzas and
  *             when the output drains; <a/> -> the rows it covers are
  *             delivered; an h beyond what was sent or below the last ->
- *             undefined-condition; no <a/> for S2S_OUT_ACK_SECS -> failed;
+ *             undefined-condition; no <a/> within idle_timeout (at most
+ *             S2S_OUT_ACK_SECS) -> failed;
  *             rows not acknowledged when the stream ends go back to the
  *             outbox (S2S 7.6)
  *   CLOSING   the route has let go; their </stream>, EOF or 5 s -> closed
@@ -691,6 +692,7 @@ static void
 s2s_out_timeout(struct s2s_stream *st)
 {
 	struct s2s_out	*out = s2s_out(st);
+	long long	 ackwait;
 
 	switch (out->state) {
 	case S2S_OUT_CONNECT:
@@ -699,10 +701,13 @@ s2s_out_timeout(struct s2s_stream *st)
 		s2s_out_try_next(st);
 		break;
 	case S2S_OUT_READY:
-		if (out->sm.awaiting &&
-		    time(NULL) - out->r_sent >= S2S_OUT_ACK_SECS) {
+		/* the peer may take as long as a stream may stay idle, at
+		 * most S2S_OUT_ACK_SECS; checked at the keepalive ticks */
+		ackwait = server->conf->idle_timeout < S2S_OUT_ACK_SECS ?
+		    server->conf->idle_timeout : S2S_OUT_ACK_SECS;
+		if (out->sm.awaiting && time(NULL) - out->r_sent >= ackwait) {
 			s2s_out_fail(st, "stream", "remote-server-timeout", 0,
-			    "no <a/> for our <r/> in %d s", S2S_OUT_ACK_SECS);
+			    "no <a/> for our <r/> in %lld s", ackwait);
 			break;
 		}
 		if (time(NULL) - out->last_used >= server->conf->idle_timeout &&

@@ -90,7 +90,8 @@ static const struct conf_key conf_keys[] = {
 	    1, 3600,
 	    "First wait before retrying an unreachable domain; doubles up to 1h." },
 	{ "idle_timeout", CK_SECONDS, 0, OFF(idle_timeout), "10m", 1, 7 * 86400,
-	    "Close an outbound stream that carried nothing for this long." },
+	    "Close an outbound stream that carried nothing for this long; also "
+	    "how long a peer may leave an ack request unanswered (at most 2m)." },
 };
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 

@@ -13,7 +13,8 @@
 #      unenabled ignored; <a h/> counts the stanzas (S2S 7.5)
 #   6. x's outbound side against a raw peer that acknowledges more than it
 #      got (the row goes again), or fewer than before (the row stays
-#      delivered): undefined-condition either way (XEP-0198 4, S2S 7.6)
+#      delivered): undefined-condition either way (XEP-0198 4, S2S 7.6);
+#      or never (the stream ends after idle_timeout, the row goes again)
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 sh "$XFED_SRC/tests/tls/mkcerts.sh" "$T/pki" > /dev/null 2>&1 ||
@@ -153,10 +154,11 @@ done
 check sm_in_acked_stored wait_for 10 eval '[ "$(y_distinct)" = 3 ]'
 XFED_PID=$PIDY; stop_xfed
 
-# 6. x as sender, against smpeer.py that acknowledges wrongly
-for sc in too-high backwards; do
+# 6. x as sender, against smpeer.py that acknowledges wrongly or never
+for sc in too-high backwards silent; do
 	PS=$(free_port)
-	conf "$T/x" x.test "$PX" y.test "$PS" x "log_level debug"
+	conf "$T/x" x.test "$PX" y.test "$PS" x "log_level debug" \
+	    "idle_timeout 2s"
 	rm -f "$T"/x/xfed.db* "$T"/x/xfed.log
 	xctl user add xu > /dev/null
 	start_xfed "$T/x" || { fail sm_start6 "xfed did not start"; exit 1; }
@@ -173,7 +175,12 @@ for sc in too-high backwards; do
 		fail "sm_out_$sc" "$(grep '^FAIL' "$T/peer-$sc.out")"
 		sed 's/^/# /' "$T/peer-$sc.out" | tail -15
 	fi
-	if [ "$sc" = too-high ]; then
+	if [ "$sc" = silent ]; then
+		check sm_out_silent_logged grep -q \
+		    "failed stage=stream: no <a/> for our <r/> in 2 s" "$T/x/xfed.log"
+		check sm_out_silent_row_goes_again wait_for 10 eval \
+		    "xctl outbox --json | grep -q '\"state\":\"queued\"'"
+	elif [ "$sc" = too-high ]; then
 		# nothing acknowledged: the row goes again, after a backoff
 		# (its next try meets a closed port: last_error changes)
 		retry() {
