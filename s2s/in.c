@@ -1,29 +1,37 @@
 /*
- * s2s/in.c: one inbound S2S stream, from accept to close. I/O, errors and
- * closing are stream.c's.
+ * s2s/in.c: one inbound S2S stream, from accept to close, as one switch
+ * over its states (s2s_in_event) fed with stream.c's events. I/O, errors
+ * and closing are stream.c's.
  *   HEADER  header checked: namespace jabber:server (else invalid-namespace),
  *           version major 1 (else unsupported-version), 'to' a hosted domain
  *           (else host-unknown); response header with a new id, then
- *           features -> OPEN (RFC 6120 4.7, 4.3.2; S2S 1.5, 1.13, 1.29):
- *           before TLS only STARTTLS (required unless require_encryption
- *           is off); after TLS SASL EXTERNAL when the peer's certificate
- *           verifies for its 'from', and dialback (S2S 1.15)
- *   OPEN    <starttls/> -> <proceed/>, TLS handshake -> HEADER (RFC 6120
- *           5.4); <auth mechanism='EXTERNAL'/> -> <success/> and the pair
- *           (from, to) verified, restart -> HEADER, or <failure/> (XEP-0178,
- *           S2S 3.x); at most S2S_IN_MAX_SASL tries
+ *           features -> OPEN, or AUTHENTICATED after the SASL restart
+ *           (RFC 6120 4.7, 4.3.2; S2S 1.5, 1.13, 1.29): before TLS only
+ *           STARTTLS (required unless require_encryption is off); after TLS
+ *           SASL EXTERNAL when the peer's certificate verifies for its
+ *           'from', and dialback (S2S 1.15)
+ *   OPEN    <starttls/> -> <proceed/> -> TLS; <auth mechanism='EXTERNAL'/>
+ *           -> <success/> and the pair (from, to) verified, restart ->
+ *           HEADER, or <failure/> (XEP-0178, S2S 3.x); at most
+ *           S2S_IN_MAX_SASL tries
  *           db:result -> pair PENDING, key checked with the sender's
  *           authoritative server through mgr.c (XEP-0220 2.1.2), verdict ->
- *           db:result valid/invalid (S2S 4.18-4.26); db:verify -> answered
- *           here as authoritative server, whatever the stream's state (S2S
- *           4.27); stanzas: no verified pair yet -> not-authorized (S2S
- *           1.18), from a domain not verified -> invalid-from, to a domain
- *           not ours or not paired -> host-unknown, bad addresses ->
- *           improper-addressing (S2S 4.36, 5.1-5.3); else up through
- *           s2s_hooks.deliver.
- *           Unknown first-level elements -> unsupported-stanza-type (S2S
- *           1.25); their </stream> -> ours, close (S2S 1.24)
- *   any     no pair verified within S2S_HANDSHAKE_SECS -> connection-timeout
+ *           db:result valid/invalid (S2S 4.18-4.26), valid -> AUTHENTICATED;
+ *           db:verify -> answered here as authoritative server, whatever
+ *           the stream's state (S2S 4.27); stanzas -> not-authorized (S2S
+ *           1.18)
+ *   TLS     the handshake; done -> HEADER (RFC 6120 5.4.3.3)
+ *   AUTHENTICATED  as OPEN, and stanzas: from a domain not verified ->
+ *           invalid-from, to a domain not ours or not paired -> host-unknown,
+ *           bad addresses -> improper-addressing (S2S 4.36, 5.1-5.3); else
+ *           up through s2s_hooks.deliver. xfed stopping -> our </stream>
+ *           -> CLOSING
+ *   CLOSING stanzas still delivered; their </stream>, EOF or
+ *           S2S_CLOSE_SECS -> closed (RFC 6120 4.4, S2S 1.23)
+ *   any     unknown first-level elements -> unsupported-stanza-type (S2S
+ *           1.25); their </stream> -> ours, close (S2S 1.24); no pair
+ *           verified within S2S_HANDSHAKE_SECS -> connection-timeout; xfed
+ *           stopping before authentication -> system-shutdown
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,12 +62,14 @@
 
 enum s2s_in_state {
 	S2S_IN_HEADER,		/* waiting for the peer's stream header */
-	S2S_IN_OPEN,		/* features sent: auth and stanzas */
+	S2S_IN_OPEN,		/* features sent: negotiation, no pair yet */
+	S2S_IN_TLS,		/* <proceed/> sent: the TLS handshake */
+	S2S_IN_AUTHED,		/* a pair verified: stanzas flow */
 	S2S_IN_CLOSING,		/* our </stream> sent: reading until theirs */
 };
 
 static const char *const s2s_in_state_names[] = {
-	"header", "open", "closing",
+	"header", "open", "tls", "authenticated", "closing",
 };
 
 #define S2S_IN_MAX_PAIRS	16	/* S2S 4.38: pairs per stream */
@@ -161,11 +171,6 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 	char		 dom[JID_PART_MAX + 1];
 	int		 major = 0, minor = 0;
 
-	if (in->state != S2S_IN_HEADER) {
-		el_free(hdr);
-		s2s_stream_error(st, "not-well-formed", "second stream header");
-		return;
-	}
 	if (db_stream_id(st->sid, S2S_SID_LEN + 1) == -1) {
 		el_free(hdr);
 		s2s_stream_error(st, "internal-server-error", NULL);
@@ -223,7 +228,7 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 	s2s_stream_send_header(st, st->local, st->remote, st->sid, !in->legacy);
 	if (!in->legacy)
 		s2s_in_features(st);
-	s2s_in_enter(st, S2S_IN_OPEN);
+	s2s_in_enter(st, in->nvalid > 0 ? S2S_IN_AUTHED : S2S_IN_OPEN);
 }
 
 static struct s2s_pair *
@@ -348,6 +353,8 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 		in->nvalid++;
 		st->flags |= S2S_F_AUTHED;
 		evtimer_del(st->timer);
+		if (in->state == S2S_IN_OPEN)
+			s2s_in_enter(st, S2S_IN_AUTHED);
 		s2s_log(st, LOG_L_INFO, "dialback verified pair=%s/%s", local,
 		    remote);
 		s2s_stream_send_el_free(st, db_build(0, DB_VALID, local, remote,
@@ -468,7 +475,7 @@ s2s_in_starttls(struct s2s_stream *st)
 	s2s_stream_send_raw(st, "<proceed xmlns='" NS_TLS "'/>",
 	    sizeof("<proceed xmlns='" NS_TLS "'/>") - 1);
 	s2s_stream_starttls(st, ssl, 1);
-	s2s_in_enter(st, S2S_IN_HEADER);
+	s2s_in_enter(st, S2S_IN_TLS);
 }
 
 static void
@@ -569,24 +576,6 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 	el_free(el);
 }
 
-static void
-s2s_in_close(struct s2s_stream *st)
-{
-	s2s_stream_close(st, s2s_in_of(st)->state == S2S_IN_CLOSING ?
-	    "closed at both ends" : "peer closed the stream");
-}
-
-static void
-s2s_in_timeout(struct s2s_stream *st)
-{
-	if (s2s_in_of(st)->state == S2S_IN_CLOSING) {
-		s2s_stream_close(st, "no closing tag from the peer");
-		return;
-	}
-	s2s_stream_error(st, "connection-timeout",
-	    "authentication not completed in time");
-}
-
 /*
  * xfed is stopping (RFC 6120 4.4, S2S 1.23): an authenticated stream gets
  * our </stream:stream> and is read on, its stanzas delivered, until the
@@ -596,18 +585,94 @@ s2s_in_timeout(struct s2s_stream *st)
 static void
 s2s_in_shutdown(struct s2s_stream *st)
 {
-	struct s2s_in	*in = s2s_in_of(st);
-
-	if (in->state != S2S_IN_OPEN || in->nvalid == 0 ||
-	    !(st->flags & S2S_F_HDR_SENT)) {
-		s2s_stream_error(st, "system-shutdown", NULL);
-		return;
-	}
 	s2s_log(st, LOG_L_INFO, "closing: xfed is stopping");
 	s2s_stream_send_raw(st, "</stream:stream>", 16);
 	st->flags |= S2S_F_CLOSE_SENT;
 	s2s_in_enter(st, S2S_IN_CLOSING);
 	s2s_stream_timer(st, S2S_CLOSE_SECS);
+}
+
+/* The one switch: what each event does in each state. */
+static void
+s2s_in_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
+{
+	struct s2s_in	*in = s2s_in_of(st);
+
+	switch (in->state) {
+	case S2S_IN_HEADER:
+		if (ev == S2S_EV_OPENED) {
+			s2s_in_open(st, el);
+			return;
+		}
+		break;
+	case S2S_IN_OPEN:
+	case S2S_IN_AUTHED:
+		switch (ev) {
+		case S2S_EV_OPENED:
+			el_free(el);
+			s2s_stream_error(st, "not-well-formed",
+			    "second stream header");
+			return;
+		case S2S_EV_ELEMENT:
+			s2s_in_elem(st, el);
+			return;
+		case S2S_EV_SHUTDOWN:
+			if (in->state == S2S_IN_AUTHED &&
+			    (st->flags & S2S_F_HDR_SENT)) {
+				s2s_in_shutdown(st);
+				return;
+			}
+			break;
+		default:
+			break;
+		}
+		break;
+	case S2S_IN_TLS:
+		if (ev == S2S_EV_TLS_UP) {
+			/* RFC 6120 5.4.3.3: the peer opens a new stream */
+			st->flags &= ~S2S_F_HDR_SENT;
+			s2s_in_enter(st, S2S_IN_HEADER);
+			if (!(st->flags & S2S_F_AUTHED))
+				s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+			return;
+		}
+		break;
+	case S2S_IN_CLOSING:
+		if (ev == S2S_EV_ELEMENT) {
+			s2s_in_elem(st, el);	/* still delivered */
+			return;
+		}
+		if (s2s_stream_closing_event(st, ev))
+			return;
+		break;
+	}
+	/* the same in every state */
+	switch (ev) {
+	case S2S_EV_OPENED:
+	case S2S_EV_ELEMENT:
+		el_free(el);
+		s2s_stream_error(st, "not-well-formed", NULL);
+		break;
+	case S2S_EV_CLOSED:
+		s2s_stream_close(st, "peer closed the stream");
+		break;
+	case S2S_EV_EOF:
+		s2s_stream_close(st, st->eof_why);
+		break;
+	case S2S_EV_TIMEOUT:
+		if (st->flags & S2S_F_AUTHED)
+			break;
+		s2s_stream_error(st, "connection-timeout",
+		    "authentication not completed in time");
+		break;
+	case S2S_EV_SHUTDOWN:
+		s2s_stream_error(st, "system-shutdown", NULL);
+		break;
+	case S2S_EV_TLS_UP:
+	case S2S_EV_CONNECTED:
+	case S2S_EV_DRAINED:
+		break;
+	}
 }
 
 static void
@@ -619,22 +684,11 @@ s2s_in_release(struct s2s_stream *st)
 		s2s_in_pair_drop(in, &in->pairs[0]);
 }
 
-static void
-s2s_in_tls_up(struct s2s_stream *st)
-{
-	/* RFC 6120 5.4.3.3: the peer opens a new stream over TLS */
-	st->flags &= ~S2S_F_HDR_SENT;
-	if (!(st->flags & S2S_F_AUTHED))
-		s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
-}
-
 static const struct s2s_ops s2s_in_ops = {
-	"in", s2s_in_open, s2s_in_elem, s2s_in_close, NULL,
-	s2s_in_timeout, NULL, NULL, s2s_in_tls_up, s2s_in_release,
-	s2s_in_shutdown,
+	"in", s2s_in_event, NULL, s2s_in_release,
 };
 
-void
+struct s2s_stream *
 s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen, int direct)
 {
 	SSL			*ssl = NULL;
@@ -663,12 +717,13 @@ s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen, int direct)
 	    NULL) {
 		log_warnx("direct TLS from %s: %s", addr, errstr);
 		close(fd);
-		return;
+		return NULL;
 	}
 	if ((st = s2s_stream_new(sizeof(struct s2s_in), fd, S2S_DIR_IN,
 	    &s2s_in_ops, addr, ssl, 1)) == NULL)
-		return;
+		return NULL;
 	s2s_in_enter(st, S2S_IN_HEADER);
 	s2s_log(st, LOG_L_INFO, "connected");
 	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+	return st;
 }
