@@ -14,8 +14,9 @@
  *           -> <success/> and the pair (from, to) verified, restart ->
  *           HEADER, or <failure/> (XEP-0178, S2S 3.x); at most
  *           S2S_IN_MAX_SASL tries
- *           db:result -> pair PENDING, key checked with the sender's
- *           authoritative server through mgr.c (XEP-0220 2.1.2), verdict ->
+ *           db:result -> pair pending (dialback/pairs.c), key checked with
+ *           the sender's authoritative server (dialback/verify.c, which
+ *           asks mgr.c for a stream; XEP-0220 2.1.2), verdict ->
  *           db:result valid/invalid (S2S 4.18-4.26), valid -> AUTHENTICATED;
  *           db:verify -> answered here as authoritative server, whatever
  *           the stream's state (S2S 4.27); stanzas -> not-authorized (S2S
@@ -49,12 +50,14 @@
 #include "jid.h"
 #include "key.h"
 #include "mgr.h"
+#include "pairs.h"
 #include "s2s.h"
 #include "log.h"
 #include "server.h"
 #include "in.h"
 #include "stream.h"
 #include "tls.h"
+#include "verify.h"
 #include "xml.h"
 #include "xmalloc.h"
 
@@ -72,36 +75,17 @@ static const char *const s2s_in_state_names[] = {
 	"header", "open", "tls", "authenticated", "closing",
 };
 
-#define S2S_IN_MAX_PAIRS	16	/* S2S 4.38: pairs per stream */
-
-enum s2s_pair_state {
-	S2S_PAIR_PENDING,
-	S2S_PAIR_VALID,
-};
-
-/* A (remote, local) pair claimed on this stream with db:result. */
-struct s2s_pair {
-	char			*remote;
-	char			*local;
-	enum s2s_pair_state	 state;
-};
-
 struct s2s_in {
 	struct s2s_stream	 st;		/* first: freed with it */
 	enum s2s_in_state	 state;
 	int			 legacy;	/* no version: pre-1.0 peer */
-	struct s2s_pair		 pairs[S2S_IN_MAX_PAIRS];
-	int			 npairs;
-	int			 nvalid;
+	struct db_pairs		 pairs;		/* dialback/pairs.c */
 	int			 sasl_tries;
 	const char		*cert_why;	/* why the certificate failed */
 };
 
 _Static_assert(offsetof(struct s2s_in, st) == 0,
     "the stream's memory is the direction's");
-
-static struct s2s_pair	*s2s_in_pair_add(struct s2s_in *, const char *,
-			    const char *, enum s2s_pair_state);
 
 static struct s2s_in *
 s2s_in_of(struct s2s_stream *st)
@@ -228,41 +212,7 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 	s2s_stream_send_header(st, st->local, st->remote, st->sid, !in->legacy);
 	if (!in->legacy)
 		s2s_in_features(st);
-	s2s_in_enter(st, in->nvalid > 0 ? S2S_IN_AUTHED : S2S_IN_OPEN);
-}
-
-static struct s2s_pair *
-s2s_in_pair(struct s2s_in *in, const char *remote, const char *local)
-{
-	int	 i;
-
-	for (i = 0; i < in->npairs; i++)
-		if (strcmp(in->pairs[i].remote, remote) == 0 &&
-		    strcmp(in->pairs[i].local, local) == 0)
-			return &in->pairs[i];
-	return NULL;
-}
-
-static struct s2s_pair *
-s2s_in_pair_add(struct s2s_in *in, const char *remote, const char *local,
-    enum s2s_pair_state state)
-{
-	struct s2s_pair	*p = &in->pairs[in->npairs++];
-
-	p->remote = xstrdup(remote);
-	p->local = xstrdup(local);
-	p->state = state;
-	if (state == S2S_PAIR_VALID)
-		in->nvalid++;
-	return p;
-}
-
-static void
-s2s_in_pair_drop(struct s2s_in *in, struct s2s_pair *p)
-{
-	free(p->remote);
-	free(p->local);
-	*p = in->pairs[--in->npairs];
+	s2s_in_enter(st, in->pairs.nvalid > 0 ? S2S_IN_AUTHED : S2S_IN_OPEN);
 }
 
 /* db:result request: the receiving role (XEP-0220 2.1.2, S2S 4.18-4.26). */
@@ -270,7 +220,7 @@ static void
 s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 {
 	struct s2s_in	*in = s2s_in_of(st);
-	struct s2s_pair	*p;
+	struct db_pair	*p;
 	char		 remote[JID_PART_MAX + 1], local[JID_PART_MAX + 1];
 	const char	*errstr, *cond;
 
@@ -308,28 +258,28 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		    NULL, NULL, "not-authorized"));
 		return;
 	}
-	if ((p = s2s_in_pair(in, remote, local)) != NULL) {
-		if (p->state == S2S_PAIR_VALID)
+	if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {
+		if (p->valid)
 			s2s_stream_send_el_free(st, db_build(0, DB_VALID, local,
 			    remote, NULL, NULL, NULL));
 		return;		/* pending: one verification per pair */
 	}
-	if (in->npairs == S2S_IN_MAX_PAIRS) {
+	if (db_pairs_add(&in->pairs, remote, local, 0) == NULL) {
 		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
 		    NULL, NULL, "resource-constraint"));
 		return;
 	}
-	s2s_in_pair_add(in, remote, local, S2S_PAIR_PENDING);
 	if (st->remote == NULL)
 		st->remote = xstrdup(remote);
 	s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local, remote);
-	if (s2s_mgr_verify(local, remote, st->sid, m->key, st->id, &cond) == -1) {
+	if (db_verify_request(local, remote, st->sid, m->key, st->id,
+	    &cond) == -1) {
 		s2s_log(st, LOG_L_INFO, "dialback not checked pair=%s/%s: %s",
 		    local, remote, cond);
 		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote,
 		    NULL, NULL, cond));
-		if ((p = s2s_in_pair(in, remote, local)) != NULL)
-			s2s_in_pair_drop(in, p);
+		if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL)
+			db_pairs_drop(&in->pairs, p);
 	}
 }
 
@@ -339,18 +289,17 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 {
 	struct s2s_stream	*st;
 	struct s2s_in		*in;
-	struct s2s_pair		*p;
+	struct db_pair		*p;
 
 	TAILQ_FOREACH(st, &s2s_streams, entry)
 		if (st->id == in_id && st->dir == S2S_DIR_IN)
 			break;
 	if (st == NULL || s2s_stream_dead(st) ||
-	    (p = s2s_in_pair(in = s2s_in_of(st), remote, local)) == NULL ||
-	    p->state != S2S_PAIR_PENDING)
+	    (p = db_pairs_find(&(in = s2s_in_of(st))->pairs, remote, local)) == NULL ||
+	    p->valid)
 		return;		/* S2S 4.21: gone, drop it */
 	if (valid == 1) {
-		p->state = S2S_PAIR_VALID;
-		in->nvalid++;
+		db_pairs_validate(&in->pairs, p);
 		st->flags |= S2S_F_AUTHED;
 		evtimer_del(st->timer);
 		if (in->state == S2S_IN_OPEN)
@@ -367,9 +316,9 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 		    "authoritative server pair=%s/%s", local, remote);
 		s2s_stream_send_el_free(st, db_build(0, DB_INVALID, local, remote,
 		    NULL, NULL, NULL));
-		s2s_in_pair_drop(in, p);
+		db_pairs_drop(&in->pairs, p);
 		/* S2S 4.22: without another valid pair the stream ends */
-		if (in->nvalid == 0)
+		if (in->pairs.nvalid == 0)
 			s2s_stream_close(st, "dialback key invalid");
 		return;
 	}
@@ -377,7 +326,7 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 	    local, remote, cond);
 	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
 	    NULL, cond));
-	s2s_in_pair_drop(in, p);
+	db_pairs_drop(&in->pairs, p);
 }
 
 static void
@@ -412,11 +361,9 @@ s2s_in_check_stanza(struct s2s_stream *st, const struct el *el,
 {
 	struct s2s_in	*in = s2s_in_of(st);
 	const char	*to = el_attr(el, "to"), *from = el_attr(el, "from");
-	const char	*errstr, *tod, *fromd;
-	struct s2s_pair	*p;
-	int		 i, known = 0;
+	const char	*errstr;
 
-	if (in->nvalid == 0) {
+	if (in->pairs.nvalid == 0) {
 		*text = "stanza before the sending domain was verified";
 		return "not-authorized";
 	}
@@ -426,24 +373,8 @@ s2s_in_check_stanza(struct s2s_stream *st, const struct el *el,
 		*text = "stanza without valid 'to' and 'from'";
 		return "improper-addressing";
 	}
-	tod = tj->domain;
-	fromd = fj->domain;
-	if ((p = s2s_in_pair(in, fromd, tod)) != NULL &&
-	    p->state == S2S_PAIR_VALID)
-		return NULL;
-	for (i = 0; i < in->npairs; i++)
-		if (in->pairs[i].state == S2S_PAIR_VALID &&
-		    strcmp(in->pairs[i].remote, fromd) == 0)
-			known = 1;
-	if (!known) {
-		*text = "the 'from' domain is not verified on this stream";
-		return "invalid-from";
-	}
-	*text = "the 'to' domain is not hosted here or not verified for "
-	    "this sender";
-	return "host-unknown";
+	return db_pairs_check(&in->pairs, fj->domain, tj->domain, text);
 }
-
 
 static int
 s2s_in_is_stanza(const struct el *el)
@@ -498,7 +429,7 @@ static void
 s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 {
 	struct s2s_in	*in = s2s_in_of(st);
-	struct s2s_pair	*p;
+	struct db_pair	*p;
 	enum sasl_cond	 cond;
 	const char	*reason = NULL;
 
@@ -529,13 +460,10 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
 	st->flags |= S2S_F_SASL | S2S_F_AUTHED;
 	evtimer_del(st->timer);
-	if ((p = s2s_in_pair(in, st->remote, st->local)) != NULL) {
-		if (p->state != S2S_PAIR_VALID) {
-			p->state = S2S_PAIR_VALID;	/* a pending dialback */
-			in->nvalid++;
-		}
-	} else if (in->npairs < S2S_IN_MAX_PAIRS)
-		s2s_in_pair_add(in, st->remote, st->local, S2S_PAIR_VALID);
+	if ((p = db_pairs_find(&in->pairs, st->remote, st->local)) != NULL)
+		db_pairs_validate(&in->pairs, p);	/* a pending dialback */
+	else
+		db_pairs_add(&in->pairs, st->remote, st->local, 1);
 	s2s_mgr_remote_alive(st->local, st->remote);
 	/* RFC 6120 6.4.6: the stream restarts; no features learned survive */
 	st->flags &= ~S2S_F_HDR_SENT;
@@ -678,10 +606,7 @@ s2s_in_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 static void
 s2s_in_release(struct s2s_stream *st)
 {
-	struct s2s_in	*in = s2s_in_of(st);
-
-	while (in->npairs > 0)
-		s2s_in_pair_drop(in, &in->pairs[0]);
+	db_pairs_clear(&s2s_in_of(st)->pairs);
 }
 
 static const struct s2s_ops s2s_in_ops = {

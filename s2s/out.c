@@ -325,11 +325,8 @@ s2s_out_has_mech(const struct el *features, const char *name)
 static void
 s2s_out_dialback_start(struct s2s_stream *st)
 {
-	char		 key[DB_KEY_LEN + 1];
-
-	db_make_key(st->remote, st->local, st->sid, key);
-	s2s_stream_send_el_free(st, db_build(0, DB_REQUEST, st->local,
-	    st->remote, NULL, key, NULL));
+	s2s_stream_send_el_free(st, db_originate(st->local, st->remote,
+	    st->sid));
 	s2s_out_enter(st, S2S_OUT_AUTH);
 	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
 	s2s_mgr_stream_open(s2s_out(st)->route);	/* db:verify may go now */
@@ -419,8 +416,8 @@ s2s_out_dialback(struct s2s_stream *st, const struct el *el)
 		return;
 	}
 	/* S2S 4.15: only the answer to our own request counts */
-	if (m.type == DB_REQUEST || out->state != S2S_OUT_AUTH ||
-	    strcmp(m.from, st->remote) != 0 || strcmp(m.to, st->local) != 0) {
+	if (out->state != S2S_OUT_AUTH ||
+	    !db_answers_ours(&m, st->local, st->remote)) {
 		s2s_log(st, LOG_L_INFO, "unsolicited db:result ignored");
 		return;
 	}
