@@ -33,14 +33,6 @@ void	 s2s_mgr_shutdown(void);
  */
 void	 s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	    int64_t outbox_id);
-/*
- * Asks remote's authoritative server whether key is valid for a stream of
- * ours with id sid on which remote claimed to be remote, for local. The
- * verdict goes to s2s_in_verified(in_id, ...). -1 with *cond (a dialback
- * error condition) when too many verifications are under way.
- */
-int	 s2s_mgr_verify(const char *local, const char *remote, const char *sid,
-	    const char *key, uint64_t in_id, const char **cond);
 /* 1 while the route has stanzas or verifications under way. */
 int	 s2s_mgr_busy(const struct s2s_route *);
 /* The remote just proved itself inbound: retry it now, not at backoff end. */

@@ -14,6 +14,13 @@ void	 s2s_out_set_dns(struct dns *);
 /* Starts a stream for the route: route or DNS, connect, header, dialback. */
 struct s2s_stream *s2s_out_start(struct s2s_route *);
 /*
+ * A stream from local to remote in state connect, whose socket nobody
+ * connects: s2s_out_start() goes on from here; unit tests feed it events.
+ * route may be NULL (nothing is reported then).
+ */
+struct s2s_stream *s2s_out_new(struct s2s_route *, const char *local,
+	    const char *remote);
+/*
  * Writes a stanza on a ready stream (borrows el); outbox_id 0 for one of
  * xfed's own; never closes the stream. -1 when the stanza alone is larger
  * than the output cap (never sendable); 1 when stream management tracks

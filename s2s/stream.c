@@ -121,13 +121,50 @@ s2s_stream_settle_cb(evutil_socket_t fd, short what, void *arg)
 	s2s_stream_settle(arg);
 }
 
-/* XML parser callbacks: hand over to the direction, stop once dead. */
+void
+s2s_stream_input(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
+{
+	if (s2s_stream_dead(st)) {
+		el_free(el);
+		return;
+	}
+	st->ops->event(st, ev, el);
+	s2s_stream_settle(st);
+}
+
+int
+s2s_stream_closing_event(struct s2s_stream *st, enum s2s_ev ev)
+{
+	switch (ev) {
+	case S2S_EV_CLOSED:
+		s2s_stream_close(st, "closed at both ends");
+		return 1;
+	case S2S_EV_TIMEOUT:
+		s2s_stream_close(st, "no closing tag from the peer");
+		return 1;
+	case S2S_EV_EOF:
+		s2s_stream_close(st, st->eof_why);
+		return 1;
+	case S2S_EV_SHUTDOWN:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+struct evbuffer *
+s2s_stream_output(struct s2s_stream *st)
+{
+	return bufferevent_get_output(st->bev);
+}
+
+/* XML parser callbacks: events for the direction, stop once dead. */
 static int
 s2s_stream_xml_open(void *arg, struct el *hdr)
 {
 	struct s2s_stream	*st = arg;
 
-	st->ops->open(st, hdr);
+	s2s_stream_input(st, S2S_EV_OPENED, hdr);
 	return s2s_stream_dead(st) ? -1 : 0;
 }
 
@@ -136,7 +173,7 @@ s2s_stream_xml_elem(void *arg, struct el *el)
 {
 	struct s2s_stream	*st = arg;
 
-	st->ops->elem(st, el);
+	s2s_stream_input(st, S2S_EV_ELEMENT, el);
 	return s2s_stream_dead(st) ? -1 : 0;
 }
 
@@ -145,7 +182,7 @@ s2s_stream_xml_close(void *arg)
 {
 	struct s2s_stream	*st = arg;
 
-	st->ops->close(st);
+	s2s_stream_input(st, S2S_EV_CLOSED, NULL);
 	return s2s_stream_dead(st) ? -1 : 0;
 }
 
@@ -231,8 +268,7 @@ s2s_stream_tls_done(struct s2s_stream *st)
 	st->flags |= S2S_F_TLS;
 	tls_info(st->ssl, st->tls_desc, sizeof(st->tls_desc));
 	s2s_log(st, LOG_L_INFO, "TLS up: %s", st->tls_desc);
-	if (st->ops->tls_up != NULL)
-		st->ops->tls_up(st);
+	s2s_stream_input(st, S2S_EV_TLS_UP, NULL);
 }
 
 static void
@@ -299,20 +335,11 @@ s2s_stream_new_socket(struct s2s_stream *st, struct ssl_st *ssl)
 	s2s_stream_setcb(st);
 }
 
-static void	s2s_stream_event_in(struct s2s_stream *, short);
-
 static void
 s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct s2s_stream	*st = arg;
 
-	s2s_stream_event_in(st, what);
-	s2s_stream_settle(st);
-}
-
-static void
-s2s_stream_event_in(struct s2s_stream *st, short what)
-{
 	if (s2s_stream_dead(st))
 		return;
 	if (st->ssl != NULL && !(st->flags & S2S_F_TLS)) {
@@ -324,19 +351,19 @@ s2s_stream_event_in(struct s2s_stream *st, short what)
 		}
 		if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 			s2s_stream_tls_errors(st);
-			if (st->ops->io_event != NULL &&
-			    st->ops->io_event(st, what))
-				return;
-			s2s_stream_close(st, "TLS handshake failed");
+			st->eof_why = "TLS handshake failed";
+			s2s_stream_input(st, S2S_EV_EOF, NULL);
 			return;
 		}
 	}
-	if (st->ops->io_event != NULL && st->ops->io_event(st, what))
-		return;
-	if (what & BEV_EVENT_EOF)
-		s2s_stream_close(st, "connection closed by peer");
-	else if (what & BEV_EVENT_ERROR)
-		s2s_stream_close(st, strerror(EVUTIL_SOCKET_ERROR()));
+	if (what & BEV_EVENT_CONNECTED)
+		s2s_stream_input(st, S2S_EV_CONNECTED, NULL);
+	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		st->eof_why = (what & BEV_EVENT_EOF) ?
+		    "connection closed by peer" :
+		    strerror(EVUTIL_SOCKET_ERROR());
+		s2s_stream_input(st, S2S_EV_EOF, NULL);
+	}
 }
 
 static void
@@ -347,13 +374,12 @@ s2s_stream_write(struct bufferevent *bev, void *arg)
 
 	/* a deferred callback may come after more was written; under a
 	 * filter, the socket's own buffer must be empty too */
-	if (s2s_stream_dead(st) || st->ops->drained == NULL ||
+	if (s2s_stream_dead(st) ||
 	    evbuffer_get_length(bufferevent_get_output(bev)) != 0 ||
 	    (sock != NULL && evbuffer_get_length(bufferevent_get_output(sock))
 	    != 0))
 		return;
-	st->ops->drained(st);
-	s2s_stream_settle(st);
+	s2s_stream_input(st, S2S_EV_DRAINED, NULL);
 }
 
 static void
@@ -365,8 +391,7 @@ s2s_stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 		s2s_stream_free(st);	/* the close wait ran out */
 		return;
 	}
-	st->ops->timeout(st);
-	s2s_stream_settle(st);
+	s2s_stream_input(st, S2S_EV_TIMEOUT, NULL);
 }
 
 void
@@ -527,9 +552,8 @@ s2s_stream_sock_drained(struct evbuffer *buf,
 	if (s2s_stream_dead(st)) {
 		if (!(st->flags & S2S_F_FREEING))
 			s2s_stream_free_later(st);
-	} else if (st->ops->drained != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(st->bev)) == 0)
-		st->ops->drained(st);
+	} else if (evbuffer_get_length(bufferevent_get_output(st->bev)) == 0)
+		s2s_stream_input(st, S2S_EV_DRAINED, NULL);
 }
 
 /* Called once the output is flushed after our close: free from the loop. */
@@ -659,13 +683,7 @@ s2s_stream_shutdown_all(void)
 
 	for (st = TAILQ_FIRST(&s2s_streams); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
-		if (s2s_stream_dead(st))
-			continue;
-		if (st->ops->shutdown != NULL)
-			st->ops->shutdown(st);
-		else
-			s2s_stream_error(st, "system-shutdown", NULL);
-		s2s_stream_settle(st);
+		s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
 	}
 }
 

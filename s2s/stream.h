@@ -54,31 +54,35 @@ enum s2s_dir {
 	S2S_DIR_OUT,
 };
 
+/*
+ * What happens to a stream, as stream.c turns bytes and socket events into
+ * them. Each direction has one *_event() switch over its explicit states
+ * (in.c, out.c); unit tests feed these without sockets.
+ */
+enum s2s_ev {
+	S2S_EV_OPENED,		/* the peer's stream header (el, taken) */
+	S2S_EV_ELEMENT,		/* a depth-1 element (el, taken) */
+	S2S_EV_CLOSED,		/* the peer's </stream:stream> */
+	S2S_EV_TLS_UP,		/* TLS handshake done (STARTTLS or direct) */
+	S2S_EV_CONNECTED,	/* outbound: TCP connected (no TLS yet) */
+	S2S_EV_EOF,		/* EOF, socket or TLS error: st->eof_why */
+	S2S_EV_TIMEOUT,		/* the stream's timer ran out */
+	S2S_EV_DRAINED,		/* everything written has left our buffers */
+	S2S_EV_SHUTDOWN,	/* xfed is stopping */
+};
+
 struct s2s_ops {
 	const char	*name;		/* "in" or "out", for logs */
-	/* Header received (takes hdr). */
-	void		(*open)(struct s2s_stream *, struct el *hdr);
-	/* A depth-1 element received (takes el). */
-	void		(*elem)(struct s2s_stream *, struct el *);
-	/* The peer's </stream:stream>. */
-	void		(*close)(struct s2s_stream *);
+	/* The direction's state machine; el only with OPENED, ELEMENT. */
+	void		(*event)(struct s2s_stream *, enum s2s_ev, struct el *);
 	/* Closed: tell others, drop references to the stream (the memory
 	 * stays until the loop frees it). */
 	void		(*gone)(struct s2s_stream *);
-	/* The stream's timer ran out. */
-	void		(*timeout)(struct s2s_stream *);
-	/* Optional: socket events (connected, EOF, error); 1 = handled. */
-	int		(*io_event)(struct s2s_stream *, short what);
-	/* Optional: everything written has left our buffers. */
-	void		(*drained)(struct s2s_stream *);
-	/* TLS is up (after STARTTLS or a direct TLS handshake). */
-	void		(*tls_up)(struct s2s_stream *);
 	/* Optional: the loop frees the stream: release what the direction
 	 * owns (not the stream's memory, which the loop frees). */
 	void		(*release)(struct s2s_stream *);
-	/* Optional: xfed is stopping; default <system-shutdown/>. */
-	void		(*shutdown)(struct s2s_stream *);
 };
+
 
 #define S2S_F_DEAD	0x01	/* closed: freed by the loop, ignore it */
 #define S2S_F_HDR_SENT	0x02	/* our stream header is out */
@@ -116,6 +120,7 @@ struct s2s_stream {
 	char			 tls_desc[64];	/* "TLSv1.3 TLS_AES_..." */
 	struct evbuffer_cb_entry *sock_cb;	/* on the socket under TLS */
 	struct event		*settle_ev;	/* deferred close after overflow */
+	const char		*eof_why;	/* with S2S_EV_EOF */
 };
 
 TAILQ_HEAD(s2s_streams, s2s_stream);
@@ -142,6 +147,20 @@ void		 s2s_stream_new_socket(struct s2s_stream *, struct ssl_st *ssl);
  */
 void		 s2s_stream_starttls(struct s2s_stream *, struct ssl_st *ssl,
 		    int accepting);
+/*
+ * Hands one event to the direction (takes el), unless the stream is
+ * closed, then closes it if a send overflowed meanwhile. stream.c's own
+ * callbacks come through here; so do unit tests.
+ */
+void		 s2s_stream_input(struct s2s_stream *, enum s2s_ev, struct el *);
+/*
+ * A direction whose </stream:stream> is out (RFC 6120 4.4, S2S 1.23):
+ * their closing tag, EOF or the close timer end the stream; stopping
+ * changes nothing. 1 when ev was one of those.
+ */
+int		 s2s_stream_closing_event(struct s2s_stream *, enum s2s_ev);
+/* The stream's output, before the socket (for tests). */
+struct evbuffer	*s2s_stream_output(struct s2s_stream *);
 /* Writes a stream header; from/to/id may be NULL. */
 void		 s2s_stream_send_header(struct s2s_stream *, const char *from,
 		    const char *to, const char *id, int version);
@@ -171,7 +190,7 @@ int		 s2s_stream_dead(const struct s2s_stream *);
 size_t		 s2s_stream_queued(const struct s2s_stream *);
 /* 1 when the stream is dead or marked for closing (no use writing). */
 int		 s2s_stream_failing(const struct s2s_stream *);
-/* (Re)arms the stream's timer; ops->timeout runs when it fires. */
+/* (Re)arms the stream's timer; S2S_EV_TIMEOUT when it fires. */
 void		 s2s_stream_timer(struct s2s_stream *, int secs);
 void		 s2s_stream_set_state(struct s2s_stream *, const char *);
 /* 1 when the header declares jabber:server as default namespace. */
@@ -180,9 +199,9 @@ int		 s2s_stream_header_ns_ok(const struct el *hdr);
 void		 s2s_log(const struct s2s_stream *, int level, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 /*
- * xfed is stopping: each stream ends the way its direction says (inbound:
- * our </stream:stream>, then reading on until theirs), else with
- * <system-shutdown/>.
+ * xfed is stopping: S2S_EV_SHUTDOWN to every stream, which ends the way
+ * its direction says (inbound: our </stream:stream>, then reading on
+ * until theirs; outbound: <system-shutdown/>).
  */
 void		 s2s_stream_shutdown_all(void);
 /* Streams of direction dir not closed yet. */
