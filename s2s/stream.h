@@ -36,6 +36,7 @@ struct xml_parser;
 #define S2S_SID_MAX	128	/* longest peer stream id kept (Prosody: UUIDs) */
 #define S2S_HANDSHAKE_SECS	30	/* S2S 10.11: TLS + auth within 30 s */
 #define S2S_CLOSE_SECS		5	/* waiting for the peer's </stream> */
+#define S2S_OUT_MAX	(4 * 1024 * 1024) /* bytes queued for a slow peer */
 
 enum s2s_dir {
 	S2S_DIR_IN,

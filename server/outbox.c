@@ -26,10 +26,12 @@
 #include "jid.h"
 #include "log.h"
 #include "outbox.h"
+#include "payload.h"
 #include "presence.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "stream.h"
 #include "xmalloc.h"
 
 #define OUTBOX_BATCH	512	/* rows read per kick */
@@ -48,6 +50,8 @@ static int			 outbox_more;	/* last read was full */
 
 static void	outbox_more_cb(evutil_socket_t, short, void *);
 static void	outbox_settled(int);
+static int	outbox_fail(int64_t, const char *, const char *,
+		    const char *);
 
 static size_t
 outbox_hash(int64_t id, size_t cap)
@@ -151,62 +155,48 @@ outbox_free(void)
 	outbox_cap = outbox_n = 0;
 }
 
-static void
-outbox_text(struct el *parent, const char *name, const char *text)
-{
-	struct el	*c;
-
-	if (text == NULL)
-		return;
-	c = el_add(parent, EL_NS_SERVER, name);
-	el_add_text(c, text, strlen(text));
-}
-
-/* The stanza for a row; NULL when the row cannot become one. */
+/*
+ * The stanza for a row, checked (payload.c); NULL when the row cannot
+ * become one, with the stage and reason in *stage and why.
+ */
 static struct el *
-outbox_stanza(const struct store_outbox *o)
+outbox_stanza(const struct store_outbox *o, const char **stage,
+    const char **cond, char *why, size_t whysz)
 {
-	static const char *const ptype[] = {
-		[STORE_KIND_SUBSCRIBE] = "subscribe",
-		[STORE_KIND_SUBSCRIBED] = "subscribed",
-		[STORE_KIND_UNSUBSCRIBE] = "unsubscribe",
-		[STORE_KIND_UNSUBSCRIBED] = "unsubscribed",
-	};
 	struct el	*el;
-	char		 from[2 * JID_PART_MAX + 2], id[32];
+	char		 to[JID_MAX + 1], id[32];
+	const char	*errstr;
+	size_t		 max = (size_t)server->conf->max_stanza_size;
 
-	snprintf(from, sizeof(from), "%s@%s", o->local, o->domain);
-	snprintf(id, sizeof(id), OUTBOX_ID_PREFIX "%lld", (long long)o->id);
-	switch (o->kind) {
-	case STORE_KIND_MESSAGE:
-		el = el_new(EL_NS_SERVER, "message");
-		el_set_attr(el, "type", o->type ? o->type : "chat");
-		break;
-	case STORE_KIND_SUBSCRIBE:
-	case STORE_KIND_SUBSCRIBED:
-	case STORE_KIND_UNSUBSCRIBE:
-	case STORE_KIND_UNSUBSCRIBED:
-		el = el_new(EL_NS_SERVER, "presence");
-		el_set_attr(el, "type", ptype[o->kind]);
-		break;
-	case STORE_KIND_PRESENCE:
-		/* directed presence (RFC 6121 4.6), from the broadcasts' JID */
-		if ((el = presence_stanza(o->local, o->domain, o->to)) == NULL)
-			return NULL;
-		el_set_attr(el, "id", o->stanza_id ? o->stanza_id : id);
-		return el;
-	default:
+	*stage = "payload";
+	*cond = "not-acceptable";
+	if (o->nul_column != NULL) {
+		snprintf(why, whysz, "%s holds a NUL byte", o->nul_column);
 		return NULL;
 	}
-	el_set_attr(el, "from", from);
-	el_set_attr(el, "to", o->to);
-	el_set_attr(el, "id", o->stanza_id ? o->stanza_id : id);
-	if (o->kind == STORE_KIND_MESSAGE) {
-		outbox_text(el, "subject", o->subject);
-		outbox_text(el, "body", o->body);
-		outbox_text(el, "thread", o->thread);
-	} else if (o->kind == STORE_KIND_SUBSCRIBE)
-		outbox_text(el, "status", o->body);	/* the request text */
+	if (jid_prep(o->to, to, sizeof(to), &errstr) == -1) {
+		*stage = "address";
+		*cond = "jid-malformed";
+		snprintf(why, whysz, "%s", errstr);
+		return NULL;
+	}
+	snprintf(id, sizeof(id), OUTBOX_ID_PREFIX "%lld", (long long)o->id);
+	if (o->kind == STORE_KIND_PRESENCE) {
+		/* directed presence (RFC 6121 4.6), from the broadcasts' JID */
+		if ((el = presence_stanza(o->local, o->domain, to)) != NULL)
+			el_set_attr(el, "id", o->stanza_id ? o->stanza_id : id);
+	} else
+		el = payload_stanza(o, to, o->stanza_id ? o->stanza_id : id);
+	if (el == NULL) {
+		snprintf(why, whysz, "this row cannot be turned into a stanza");
+		return NULL;
+	}
+	if (max > S2S_OUT_MAX)
+		max = S2S_OUT_MAX;
+	if (payload_check(el, max, why, whysz) == -1) {
+		el_free(el);
+		return NULL;
+	}
 	return el;
 }
 
@@ -220,14 +210,15 @@ outbox_row(void *arg, const struct store_outbox *o)
 {
 	struct outbox_read	*r = arg;
 	struct el		*el;
+	const char		*stage, *cond;
+	char			 why[PAYLOAD_WHY_MAX];
 
 	r->rows++;
 	if (outbox_find(o->id) != NULL)
 		return 0;
-	if ((el = outbox_stanza(o)) == NULL) {
-		if (store_outbox_failed(server->store, o->id, "xfed",
-		    "this row cannot be turned into a stanza", NULL) == -1)
-			log_warnx("outbox: %s", store_errstr(server->store));
+	if ((el = outbox_stanza(o, &stage, &cond, why, sizeof(why))) == NULL) {
+		/* fails alone: the rows after it go on */
+		outbox_fail(o->id, stage, cond, why);
 		return 0;
 	}
 	outbox_insert(o->id, o->created);

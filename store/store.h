@@ -290,6 +290,10 @@ struct store_outbox {
 	const char		*error_xml;
 	int64_t			 created;
 	int64_t			 updated;
+	/* read: the first column whose bytes hold a NUL (a BLOB or text
+	 * from a writer that does not check), where the C string above
+	 * ends early; NULL when none does */
+	const char		*nul_column;
 };
 
 typedef int	(*store_outbox_cb)(void *, const struct store_outbox *);

@@ -168,6 +168,10 @@ t_exit() {
 #                      DIR/xfed.log; waits until it listens; sets XFED_PID
 #   stop_xfed          SIGTERM, then its exit status (bounded wait)
 #   probe ARGS...      tests/sh/probe.py: raw bytes to a port, answer out
+#   pair_init          two configs routed to each other over plain TCP with
+#                      dialback: a.localhost in $T/a (port $PA), b.localhost
+#                      in $T/b ($PB); actl and bctl run xfedctl on them
+#   pair_conf DIR DOMAIN PORT PEER PEERPORT   one such config
 check() {
 	local name=$1
 	shift
@@ -201,3 +205,25 @@ stop_xfed() {
 probe() {
 	$PY "$XFED_SRC/tests/sh/probe.py" "$@"
 }
+
+pair_conf() {
+	mkdir -p "$1"
+	cat > "$1/xfed.conf" <<CONF
+domain $2
+listen 127.0.0.1:$3
+store xfed.db
+control_socket xfed.sock
+require_encryption no
+route $4 127.0.0.1:$5
+CONF
+}
+
+pair_init() {
+	PA=$(free_port)
+	PB=$(free_port)
+	pair_conf "$T/a" a.localhost "$PA" b.localhost "$PB"
+	pair_conf "$T/b" b.localhost "$PB" a.localhost "$PA"
+}
+
+actl() { "$XFED_BUILD/xfedctl" -c "$T/a/xfed.conf" "$@"; }
+bctl() { "$XFED_BUILD/xfedctl" -c "$T/b/xfed.conf" "$@"; }
