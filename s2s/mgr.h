@@ -18,6 +18,7 @@ struct s2s_stream;
 /* How a queued stanza ended. */
 enum s2s_result {
 	S2S_SENT,		/* written to an authenticated stream, flushed */
+	S2S_DELIVERED,		/* acknowledged by the peer (XEP-0198 <a/>) */
 	S2S_RETRY,		/* not now: try again at 'next' */
 	S2S_FAILED,		/* permanent: cond says why */
 };
@@ -33,7 +34,8 @@ struct s2s_failure {
 
 /*
  * Called for every stanza given with an outbox id, once. next is when to
- * retry (S2S_RETRY). f is NULL for S2S_SENT.
+ * retry (S2S_RETRY). f is NULL for S2S_SENT and S2S_DELIVERED. A row
+ * reported S2S_SENT may still be reported S2S_DELIVERED later.
  */
 typedef void	 s2s_done_cb(int64_t outbox_id, enum s2s_result, int64_t next,
 		    const struct s2s_failure *f);

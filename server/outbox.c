@@ -337,13 +337,16 @@ outbox_done(int64_t id, enum s2s_result res, int64_t next,
 	int64_t	 created = outbox_remove(id), deadline;
 	int	 rc = 0;
 
-	if (created == -1)
+	if (created == -1 && res != S2S_DELIVERED)
 		log_warnx("outbox: verdict for row %lld, which is not in flight",
 		    (long long)id);
 	switch (res) {
+	case S2S_DELIVERED:
 	case S2S_SENT:
-		log_debug("outbox: row %lld sent", (long long)id);
-		if ((rc = store_outbox_sent(server->store, id)) == -1)
+		log_debug("outbox: row %lld %s", (long long)id,
+		    res == S2S_SENT ? "sent" : "delivered");
+		if ((rc = res == S2S_SENT ? store_outbox_sent(server->store, id) :
+		    store_outbox_delivered(server->store, id)) == -1)
 			log_warnx("outbox: row %lld: %s", (long long)id,
 			    store_errstr(server->store));
 		break;
@@ -375,7 +378,8 @@ outbox_delivered(int64_t id)
 	struct s2s_failure	 f;
 
 	memset(&f, 0, sizeof(f));
-	outbox_done(id, S2S_SENT, 0, &f);
+	/* stored in the inbox by the same commit */
+	outbox_done(id, S2S_DELIVERED, 0, &f);
 }
 
 void

@@ -290,6 +290,19 @@ store_outbox_sent(struct store *st, int64_t id)
 }
 
 int
+store_outbox_delivered(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*q;
+
+	/* an attempt when it was not counted as sent before */
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_DELIVERED,
+	    "UPDATE outbox SET attempts = attempts + (state = 'queued'), "
+	    "state = 'delivered', updated = ?2 WHERE id = ?1")) == NULL)
+		return -1;
+	return store_outbox_update(st, q, id, "outbox delivered");
+}
+
+int
 store_outbox_retry(struct store *st, int64_t id, int64_t next_attempt,
     const char *stage, const char *error)
 {

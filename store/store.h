@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version of a current file */
 
 struct store;
 
@@ -68,6 +68,7 @@ enum store_out_state {
 	STORE_OUT_SENT,		/* handed to the remote server */
 	STORE_OUT_FAILED,	/* given up: last_error, error_xml */
 	STORE_OUT_DONE,		/* handled with nothing to send (pre-approval) */
+	STORE_OUT_DELIVERED,	/* the remote server acknowledged it (198) */
 };
 
 const char	*store_show_name(enum store_show);
@@ -312,6 +313,9 @@ int	 store_outbox_list(struct store *, const char *local,
 int	 store_outbox_due(struct store *, int64_t now, size_t limit,
 	    store_outbox_cb, void *arg);
 int	 store_outbox_sent(struct store *, int64_t id);
+/* The remote server acknowledged the row (XEP-0198), or it was stored
+ * here for a hosted user. */
+int	 store_outbox_delivered(struct store *, int64_t id);
 /* One more attempt failed; try again at next_attempt. */
 int	 store_outbox_retry(struct store *, int64_t id, int64_t next_attempt,
 	    const char *stage, const char *error);

@@ -435,7 +435,7 @@ const struct ctl_cmd cmd_msg_table[] = {
 	    "SIGTERM or a closed pipe.", cmd_inbox },
 	{ "outbox", "[NAME] [--json] [--limit N]",
 	    "Lists queued and past outgoing stanzas, newest first, with "
-	    "their state\n(queued, sent, failed, done), attempts and last "
+	    "their state\n(queued, sent, delivered, failed, done), attempts and last "
 	    "error.", cmd_outbox },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -116,7 +116,7 @@ delivered() {
 	    i.body LIKE 'raw insert %')")" = 10 ]
 }
 check outside_rows_delivered wait_for 5 delivered
-check outside_rows_sent [ "$(q "SELECT count(*) FROM outbox WHERE state = 'sent'")" = 10 ]
+check outside_rows_delivered_state [ "$(q "SELECT count(*) FROM outbox WHERE state = 'delivered'")" = 10 ]
 check outside_presence_kept [ "$(q "SELECT show || ' ' || status FROM presence
     WHERE user_id = $ALICE")" = "available from sql" ]
 stop_xfed
