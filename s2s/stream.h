@@ -144,6 +144,13 @@ int		 s2s_stream_header_ns_ok(const struct el *hdr);
 /* Logs a line prefixed with the stream's id, peer and address. */
 void		 s2s_log(const struct s2s_stream *, int level, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+/*
+ * Stops (1) or resumes (0) reading from every inbound stream, new ones
+ * included: the peers' bytes wait in their socket buffers and then in
+ * TCP (back-pressure while the store cannot keep what comes in). Outbound
+ * streams go on. What was read already is parsed when reading resumes.
+ */
+void		 s2s_stream_pause_reading(int pause);
 /* Closes every stream with <system-shutdown/>. */
 void		 s2s_stream_shutdown_all(void);
 /* At exit, after the loop: frees every stream left. */

@@ -116,6 +116,15 @@ int	 store_rollback(struct store *);
 int	 store_flush(struct store *);
 /* 1 while a batch is open (a write since the last flush). */
 int	 store_pending(const struct store *);
+/* Waits up to 5 s for another writer's lock (1), or not at all (0). */
+void	 store_busy_timeout(struct store *, int wait);
+/*
+ * Writes begun and database failures (STORE_E_DB: I/O, full disk, busy)
+ * since the store was opened: comparing them before and after some work
+ * tells whether it wrote, and whether the database failed meanwhile.
+ */
+void	 store_counts(const struct store *, uint64_t *writes,
+	    uint64_t *dberrs);
 /*
  * cb runs when a write opens a batch, so the daemon can schedule its
  * flush (xfed: 5 ms later).
