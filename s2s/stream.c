@@ -41,6 +41,7 @@
 struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
 struct s2s_hooks	 s2s_hooks;
 static uint64_t		 s2s_next_id = 1;
+static int		 s2s_stream_paused;	/* inbound reading stopped */
 
 #define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
 
@@ -217,6 +218,9 @@ s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
 	}
 
 	while (!s2s_stream_dead(st) && evbuffer_get_length(in) > 0) {
+		/* what is read stays in the buffer until reading resumes */
+		if (s2s_stream_paused && st->dir == S2S_DIR_IN)
+			return;
 		n = evbuffer_peek(in, -1, NULL, v, 8);
 		if (n > 8)
 			n = 8;
@@ -280,6 +284,31 @@ s2s_stream_setcb(struct s2s_stream *st)
 	 * per stanza; an idle stream's buffers stay empty whatever this is */
 	bufferevent_set_max_single_read(st->bev, S2S_READ_MAX);
 	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
+	if (s2s_stream_paused && st->dir == S2S_DIR_IN)
+		bufferevent_disable(st->bev, EV_READ);
+}
+
+void
+s2s_stream_pause_reading(int pause)
+{
+	struct s2s_stream	*st;
+
+	if (s2s_stream_paused == pause)
+		return;
+	s2s_stream_paused = pause;
+	TAILQ_FOREACH(st, &s2s_streams, entry) {
+		if (st->dir != S2S_DIR_IN || s2s_stream_dead(st))
+			continue;
+		if (pause)
+			bufferevent_disable(st->bev, EV_READ);
+		else {
+			bufferevent_enable(st->bev, EV_READ);
+			/* bytes read before the pause: parse them from the
+			 * loop, as if they had just come */
+			bufferevent_trigger(st->bev, EV_READ,
+			    BEV_TRIG_DEFER_CALLBACKS);
+		}
+	}
 }
 
 /* Wraps the plain socket in a TLS filter, now that the read is done. */

@@ -199,6 +199,13 @@ int		 s2s_stream_header_ns_ok(const struct el *hdr);
 void		 s2s_log(const struct s2s_stream *, int level, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 /*
+ * Stops (1) or resumes (0) reading from every inbound stream, new ones
+ * included: the peers' bytes wait in their socket buffers and then in
+ * TCP (back-pressure while the store cannot keep what comes in). Outbound
+ * streams go on. What was read already is parsed when reading resumes.
+ */
+void		 s2s_stream_pause_reading(int pause);
+/*
  * xfed is stopping: S2S_EV_SHUTDOWN to every stream, which ends the way
  * its direction says (inbound: our </stream:stream>, then reading on
  * until theirs; outbound: <system-shutdown/>).

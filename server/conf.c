@@ -92,6 +92,9 @@ static const struct conf_key conf_keys[] = {
 	{ "idle_timeout", CK_SECONDS, 0, OFF(idle_timeout), "10m", 1, 7 * 86400,
 	    "Close an outbound stream that carried nothing for this long; also "
 	    "how long a peer may leave an ack request unanswered (at most 2m)." },
+	{ "store_wait", CK_SECONDS, 0, OFF(store_wait), "60s", 1, 86400,
+	    "How long stanzas wait in memory for a failing store before "
+	    "they are refused." },
 };
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 

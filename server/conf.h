@@ -61,6 +61,7 @@ struct conf {
 	long long	 outbound_retry_for;	/* seconds */
 	long long	 outbound_backoff_min;	/* seconds */
 	long long	 idle_timeout;		/* seconds */
+	long long	 store_wait;		/* seconds */
 };
 
 #define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])

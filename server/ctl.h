@@ -35,6 +35,7 @@ enum ctl_field {
 	CTL_F_DOMAIN,		/* a hosted domain (repeated) */
 	CTL_F_STREAMS,		/* number of streams */
 	CTL_F_OUTBOX_QUEUED,	/* outbox rows waiting */
+	CTL_F_STORE_FAILING,	/* Unix time since the store fails; absent: it works */
 	CTL_F_ID = 20,		/* stream: connection id */
 	CTL_F_DIR,		/* "in" or "out" */
 	CTL_F_LOCAL,		/* our domain of the pair(s) */

@@ -316,6 +316,19 @@ el_copy_into(struct el_root *r, struct el *n, const struct el *src)
 }
 
 struct el *
+el_add_text_child(struct el *parent, const char *ns, const char *name,
+    const char *text)
+{
+	struct el	*c;
+
+	if (text == NULL)
+		return NULL;
+	c = el_add(parent, ns, name);
+	el_add_text(c, text, strlen(text));
+	return c;
+}
+
+struct el *
 el_add_copy(struct el *parent, const struct el *src)
 {
 	struct el_root	*r = el_root_of(parent);
@@ -480,6 +493,10 @@ el_w_flush(struct el_w *w)
 static void
 el_w_put(struct el_w *w, const char *s, size_t n)
 {
+	if (w->ev == NULL && w->buf == NULL) {	/* el_size(): count only */
+		w->len += n;
+		return;
+	}
 	if (n > w->cap - w->len) {
 		if (w->ev != NULL) {
 			el_w_flush(w);
@@ -683,6 +700,15 @@ el_to_string(const struct el *el, const char *parent_ns, size_t *lenp)
 	if (lenp != NULL)
 		*lenp = w.len - 1;
 	return w.buf;
+}
+
+size_t
+el_size(const struct el *el, const char *parent_ns)
+{
+	struct el_w	 w = { NULL, NULL, 0, 0, 0 };
+
+	el_w_el(&w, el, parent_ns, 1);
+	return w.len;
 }
 
 int

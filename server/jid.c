@@ -16,6 +16,7 @@
 #include <stringprep.h>
 
 #include "jid.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define JID_DNS_MAX	253	/* A-label form, without the trailing dot */
@@ -40,43 +41,19 @@ static int
 jid_utf8_check(const char *s, size_t n, int *ascii)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, k, more;
-	unsigned char		 c, lo, hi;
+	unsigned long		 cp;
+	size_t			 i = 0, k;
 
 	*ascii = 1;
 	while (i < n) {
-		c = p[i];
-		if (c < 0x80) {
+		if (p[i] < 0x80) {
 			i++;
 			continue;
 		}
 		*ascii = 0;
-		lo = 0x80;
-		hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf)
-			more = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			more = 2;
-			if (c == 0xe0)
-				lo = 0xa0;		/* overlong */
-			else if (c == 0xed)
-				hi = 0x9f;		/* surrogates */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			more = 3;
-			if (c == 0xf0)
-				lo = 0x90;		/* overlong */
-			else if (c == 0xf4)
-				hi = 0x8f;		/* past U+10FFFF */
-		} else
+		if ((k = utf8_decode(p + i, n - i, &cp)) == 0)
 			return 0;
-		if (n - i - 1 < more)
-			return 0;
-		if (p[i + 1] < lo || p[i + 1] > hi)
-			return 0;
-		for (k = 2; k <= more; k++)
-			if (p[i + k] < 0x80 || p[i + k] > 0xbf)
-				return 0;
-		i += more + 1;
+		i += k;
 	}
 	return 1;
 }

@@ -1,18 +1,27 @@
 /*
  * server/outbox.c: outbox rows in and out of the daemon. A row is read
- * when due (state queued, next_attempt passed), turned into a stanza and
- * routed; the outbound manager later says sent, retry at a time, or
- * failed. A retry that would fall after created + outbound_retry_for is
- * moved to that deadline, and a failure at or after it fails the row, with
- * the stanza error of its last failure; so does a permanent failure at
- * once. A row waiting for its retry time goes at once when the outbound
- * manager wakes it (its domain is reachable again). Stanza ids we make are
- * "xfed-ROWID", which is how a peer's error stanza finds its row again.
+ * when due (state queued, next_attempt passed), checked and turned into a
+ * stanza (payload.c) and routed; the outbound manager later says sent,
+ * delivered, retry at a time, or failed. A retry that would fall after
+ * created + outbound_retry_for is moved to that deadline, and a failure at
+ * or after it fails the row, with the stanza error of its last failure; so
+ * does a permanent failure at once. A row waiting for its retry time goes
+ * at once when the outbound manager wakes it (its domain is reachable
+ * again). Stanza ids we make are "xfed-ROWID", which is how a peer's error
+ * stanza finds its row again.
  *
- * Rows are read OUTBOX_BATCH at a time. When a read came back full, more
- * are due: once half of those in flight are settled, the next batch is
- * read from the loop, so a long queue drains at the speed of the stream
- * rather than one batch per due-poll tick.
+ * The window: a row stays in the table below from the moment it is read
+ * until the commit that holds its verdict (its "mark"). At most
+ * OUTBOX_BATCH rows are there at a time, and once half of them are marked
+ * the batch is committed at once (batch_flush_now()). A crash of xfed can
+ * only send again rows that were there, so a peer sees at most
+ * OUTBOX_BATCH duplicates per crash. A long queue drains at the speed of
+ * the stream: each commit frees the window and the next rows are read
+ * from the loop.
+ *
+ * Marks are kept in memory until committed: when a commit fails they are
+ * written again once the store works (batch.c), never lost; while it
+ * fails, no row is read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,33 +30,52 @@
 
 #include <event2/event.h>
 
+#include "batch.h"
 #include "conf.h"
 #include "el.h"
 #include "jid.h"
 #include "log.h"
 #include "outbox.h"
+#include "payload.h"
 #include "presence.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "stream.h"
 #include "xmalloc.h"
 
-#define OUTBOX_BATCH	512	/* rows read per kick */
+#define OUTBOX_BATCH	256	/* rows read per kick; the window */
 #define OUTBOX_ID_PREFIX "xfed-"
 
-/* Rows in flight: open addressing on the row id, created time kept. */
+/*
+ * Rows in the window: open addressing on the row id, created time kept,
+ * marked once their verdict waits for its commit.
+ */
 struct outbox_slot {
 	int64_t		 id;		/* 0: empty */
 	int64_t		 created;
+	int		 marked;
+};
+
+/* A verdict to write, kept until committed. */
+struct outbox_mark {
+	int64_t			 id;
+	enum store_out_state	 state;		/* QUEUED: a retry */
+	int64_t			 next;		/* retry at */
+	char			*stage, *text, *xml;	/* or NULL */
+	int			 written;	/* in the open batch */
 };
 
 static struct outbox_slot	*outbox_tab;
-static size_t			 outbox_cap, outbox_n;
+static size_t			 outbox_cap, outbox_n, outbox_nflight;
+static struct outbox_mark	*outbox_marks;
+static size_t			 outbox_nmarks, outbox_capmarks, outbox_nwritten;
 static struct event		*outbox_more_ev;	/* the next batch */
-static int			 outbox_more;	/* last read was full */
+static int			 outbox_more;	/* more rows may be due */
 
 static void	outbox_more_cb(evutil_socket_t, short, void *);
-static void	outbox_settled(int);
+static void	outbox_fail(int64_t, const char *, const char *,
+		    const char *);
 
 static size_t
 outbox_hash(int64_t id, size_t cap)
@@ -89,6 +117,7 @@ outbox_insert(int64_t id, int64_t created)
 		;
 	outbox_tab[i].id = id;
 	outbox_tab[i].created = created;
+	outbox_tab[i].marked = 0;
 	outbox_n++;
 }
 
@@ -122,7 +151,120 @@ outbox_remove(int64_t id)
 uint64_t
 outbox_inflight(void)
 {
-	return outbox_n;
+	return outbox_nflight;
+}
+
+size_t
+outbox_marks_pending(void)
+{
+	return outbox_nmarks;
+}
+
+/* Writes mark m into the open batch; -1 when the store failed. */
+static int
+outbox_mark_write(struct outbox_mark *m)
+{
+	struct store	*st = server->store;
+	int		 rc;
+
+	switch (m->state) {
+	case STORE_OUT_SENT:
+		rc = store_outbox_sent(st, m->id);
+		break;
+	case STORE_OUT_DELIVERED:
+		rc = store_outbox_delivered(st, m->id);
+		break;
+	case STORE_OUT_QUEUED:
+		rc = store_outbox_retry(st, m->id, m->next, m->stage, m->text);
+		break;
+	default:
+		rc = store_outbox_failed(st, m->id, m->stage, m->text, m->xml);
+		break;
+	}
+	if (rc == -1 && store_errcode(st) == STORE_E_DB) {
+		batch_failed(store_errstr(st));
+		return -1;
+	}
+	if (rc == -1)	/* the row went away or was changed: nothing to keep */
+		log_warnx("outbox: row %lld: %s", (long long)m->id,
+		    store_errstr(st));
+	m->written = 1;
+	outbox_nwritten++;
+	return 0;
+}
+
+/*
+ * The verdict on row id: kept as a mark until committed, and written now
+ * unless the store fails. Strings are copied.
+ */
+static void
+outbox_mark(int64_t id, enum store_out_state state, int64_t next,
+    const char *stage, const char *text, const char *xml)
+{
+	struct outbox_slot	*s = outbox_find(id);
+	struct outbox_mark	*m;
+
+	if (s == NULL) {
+		outbox_insert(id, 0);
+		s = outbox_find(id);
+	} else if (!s->marked)
+		outbox_nflight--;
+	s->marked = 1;
+	if (outbox_nmarks == outbox_capmarks) {
+		outbox_capmarks = outbox_capmarks ? outbox_capmarks * 2 : 64;
+		outbox_marks = xreallocarray(outbox_marks, outbox_capmarks,
+		    sizeof(*outbox_marks));
+	}
+	m = &outbox_marks[outbox_nmarks++];
+	memset(m, 0, sizeof(*m));
+	m->id = id;
+	m->state = state;
+	m->next = next;
+	m->stage = stage ? xstrdup(stage) : NULL;
+	m->text = text ? xstrdup(text) : NULL;
+	m->xml = xml ? xstrdup(xml) : NULL;
+	if (!batch_failing() && outbox_mark_write(m) == 0 &&
+	    outbox_nwritten >= OUTBOX_BATCH / 2)
+		batch_flush_now();	/* the window is half settled */
+}
+
+void
+outbox_batch_done(int committed)
+{
+	struct outbox_mark	*m;
+	size_t			 i, j;
+
+	if (!committed) {
+		for (i = 0; i < outbox_nmarks; i++)
+			outbox_marks[i].written = 0;
+		outbox_nwritten = 0;
+		return;
+	}
+	for (i = j = 0; i < outbox_nmarks; i++) {
+		m = &outbox_marks[i];
+		if (!m->written) {
+			outbox_marks[j++] = *m;
+			continue;
+		}
+		outbox_remove(m->id);
+		free(m->stage);
+		free(m->text);
+		free(m->xml);
+	}
+	outbox_nmarks = j;
+	outbox_nwritten = 0;
+	if (outbox_more && outbox_n < OUTBOX_BATCH && outbox_more_ev != NULL)
+		event_active(outbox_more_ev, EV_TIMEOUT, 0);
+}
+
+void
+outbox_replay(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < outbox_nmarks && !batch_failing(); i++)
+		if (!outbox_marks[i].written)
+			outbox_mark_write(&outbox_marks[i]);
 }
 
 void
@@ -140,71 +282,70 @@ outbox_free(void)
 	outbox_more = 0;
 	free(outbox_tab);
 	outbox_tab = NULL;
-	outbox_cap = outbox_n = 0;
+	outbox_cap = outbox_n = outbox_nflight = 0;
+	outbox_nwritten = 0;
+	outbox_batch_done(1);
+	while (outbox_nmarks > 0) {
+		outbox_nmarks--;
+		free(outbox_marks[outbox_nmarks].stage);
+		free(outbox_marks[outbox_nmarks].text);
+		free(outbox_marks[outbox_nmarks].xml);
+	}
+	free(outbox_marks);
+	outbox_marks = NULL;
+	outbox_capmarks = 0;
 }
 
-static void
-outbox_text(struct el *parent, const char *name, const char *text)
-{
-	struct el	*c;
-
-	if (text == NULL)
-		return;
-	c = el_add(parent, EL_NS_SERVER, name);
-	el_add_text(c, text, strlen(text));
-}
-
-/* The stanza for a row; NULL when the row cannot become one. */
+/*
+ * The stanza for a row, checked (payload.c); NULL when the row cannot
+ * become one, with the stage and reason in *stage and why.
+ */
 static struct el *
-outbox_stanza(const struct store_outbox *o)
+outbox_stanza(const struct store_outbox *o, const char **stage,
+    const char **cond, char *why, size_t whysz)
 {
-	static const char *const ptype[] = {
-		[STORE_KIND_SUBSCRIBE] = "subscribe",
-		[STORE_KIND_SUBSCRIBED] = "subscribed",
-		[STORE_KIND_UNSUBSCRIBE] = "unsubscribe",
-		[STORE_KIND_UNSUBSCRIBED] = "unsubscribed",
-	};
 	struct el	*el;
-	char		 from[2 * JID_PART_MAX + 2], id[32];
+	char		 to[JID_MAX + 1], id[32];
+	const char	*errstr;
+	size_t		 max = (size_t)server->conf->max_stanza_size;
 
-	snprintf(from, sizeof(from), "%s@%s", o->local, o->domain);
-	snprintf(id, sizeof(id), OUTBOX_ID_PREFIX "%lld", (long long)o->id);
-	switch (o->kind) {
-	case STORE_KIND_MESSAGE:
-		el = el_new(EL_NS_SERVER, "message");
-		el_set_attr(el, "type", o->type ? o->type : "chat");
-		break;
-	case STORE_KIND_SUBSCRIBE:
-	case STORE_KIND_SUBSCRIBED:
-	case STORE_KIND_UNSUBSCRIBE:
-	case STORE_KIND_UNSUBSCRIBED:
-		el = el_new(EL_NS_SERVER, "presence");
-		el_set_attr(el, "type", ptype[o->kind]);
-		break;
-	case STORE_KIND_PRESENCE:
-		/* directed presence (RFC 6121 4.6), from the broadcasts' JID */
-		if ((el = presence_stanza(o->local, o->domain, o->to)) == NULL)
-			return NULL;
-		el_set_attr(el, "id", o->stanza_id ? o->stanza_id : id);
-		return el;
-	default:
+	*stage = "payload";
+	*cond = "not-acceptable";
+	if (o->nul_column != NULL) {
+		snprintf(why, whysz, "%s holds a NUL byte", o->nul_column);
 		return NULL;
 	}
-	el_set_attr(el, "from", from);
-	el_set_attr(el, "to", o->to);
-	el_set_attr(el, "id", o->stanza_id ? o->stanza_id : id);
-	if (o->kind == STORE_KIND_MESSAGE) {
-		outbox_text(el, "subject", o->subject);
-		outbox_text(el, "body", o->body);
-		outbox_text(el, "thread", o->thread);
-	} else if (o->kind == STORE_KIND_SUBSCRIBE)
-		outbox_text(el, "status", o->body);	/* the request text */
+	if (jid_prep(o->to, to, sizeof(to), &errstr) == -1) {
+		*stage = "address";
+		*cond = "jid-malformed";
+		snprintf(why, whysz, "%s", errstr);
+		return NULL;
+	}
+	snprintf(id, sizeof(id), OUTBOX_ID_PREFIX "%lld", (long long)o->id);
+	if (o->kind == STORE_KIND_PRESENCE) {
+		/* directed presence (RFC 6121 4.6), from the broadcasts' JID */
+		if ((el = presence_stanza(o->local, o->domain, to)) != NULL)
+			el_set_attr(el, "id", o->stanza_id ? o->stanza_id : id);
+	} else
+		el = payload_stanza(o, to, o->stanza_id ? o->stanza_id : id);
+	if (el == NULL) {
+		snprintf(why, whysz, "this row cannot be turned into a stanza");
+		return NULL;
+	}
+	if (max > S2S_OUT_MAX)
+		max = S2S_OUT_MAX;
+	if (payload_check(el, max, why, whysz) == -1) {
+		el_free(el);
+		return NULL;
+	}
 	return el;
 }
 
 struct outbox_read {
 	int	 rows;		/* due rows read */
 	int	 routed;	/* of which handed to the router */
+	int	 full;		/* the window filled up */
+	int	 wake;		/* a woken row: past the window */
 };
 
 static int
@@ -212,17 +353,23 @@ outbox_row(void *arg, const struct store_outbox *o)
 {
 	struct outbox_read	*r = arg;
 	struct el		*el;
+	const char		*stage, *cond;
+	char			 why[PAYLOAD_WHY_MAX];
 
 	r->rows++;
 	if (outbox_find(o->id) != NULL)
 		return 0;
-	if ((el = outbox_stanza(o)) == NULL) {
-		if (store_outbox_failed(server->store, o->id, "xfed",
-		    "this row cannot be turned into a stanza", NULL) == -1)
-			log_warnx("outbox: %s", store_errstr(server->store));
+	if (outbox_n >= OUTBOX_BATCH && !r->wake) {
+		r->full = 1;
+		return 1;
+	}
+	if ((el = outbox_stanza(o, &stage, &cond, why, sizeof(why))) == NULL) {
+		/* fails alone: the rows after it go on */
+		outbox_fail(o->id, stage, cond, why);
 		return 0;
 	}
 	outbox_insert(o->id, o->created);
+	outbox_nflight++;
 	log_debug("outbox: row %lld to %s, attempt %d", (long long)o->id, o->to,
 	    o->attempts + 1);
 	r->routed++;
@@ -244,9 +391,9 @@ outbox_wake_row(void *arg, const struct store_outbox *o)
 void
 outbox_wake(int64_t id)
 {
-	struct outbox_read	 r = { 0, 0 };
+	struct outbox_read	 r = { 0, 0, 0, 1 };
 
-	if (server->stopping || outbox_find(id) != NULL)
+	if (server->stopping || batch_failing() || outbox_find(id) != NULL)
 		return;
 	if (store_outbox_get(server->store, id, outbox_wake_row, &r) == -1 &&
 	    store_errcode(server->store) != STORE_E_NOTFOUND)
@@ -257,38 +404,30 @@ outbox_wake(int64_t id)
 void
 outbox_kick(void)
 {
-	struct outbox_read	 r = { 0, 0 };
+	struct outbox_read	 r = { 0, 0, 0, 0 };
 
 	outbox_more = 0;
-	if (server->stopping)
+	if (server->stopping || batch_failing())
 		return;
+	if (outbox_n >= OUTBOX_BATCH) {
+		outbox_more = 1;	/* after the next commit */
+		return;
+	}
 	if (store_outbox_due(server->store, (int64_t)time(NULL), OUTBOX_BATCH,
 	    outbox_row, &r) == -1) {
 		log_warnx("outbox: %s", store_errstr(server->store));
 		return;
 	}
 	/* rows all in flight already: their verdicts come first */
-	outbox_more = r.rows == OUTBOX_BATCH && r.routed > 0;
-	/* verdicts given during the read (hosted targets, bad addresses,
-	 * a route backing off) settled rows already */
-	outbox_settled(1);
+	outbox_more = r.full || (r.rows == OUTBOX_BATCH && r.routed > 0);
+	if (outbox_more && outbox_n < OUTBOX_BATCH)
+		event_active(outbox_more_ev, EV_TIMEOUT, 0);
 }
 
 static void
 outbox_more_cb(evutil_socket_t fd, short what, void *arg)
 {
 	outbox_kick();
-}
-
-/* A row left the flight: read the next batch when half of it is back. */
-static void
-outbox_settled(int stored)
-{
-	if (!stored)
-		outbox_more = 0;	/* no busy loop on a failing store */
-	else if (outbox_more && outbox_n <= OUTBOX_BATCH / 2 &&
-	    outbox_more_ev != NULL)
-		event_active(outbox_more_ev, EV_TIMEOUT, 0);
 }
 
 /* Builds the error stanza a failed row keeps (RFC 6120 8.3). */
@@ -315,20 +454,15 @@ outbox_error_xml(int64_t id, const char *cond, const char *text)
 	return xml;
 }
 
-static int
+static void
 outbox_fail(int64_t id, const char *stage, const char *cond, const char *text)
 {
 	char	*xml = outbox_error_xml(id, cond, text);
-	int	 rc;
 
 	log_info("outbox: row %lld failed: %s: %s (%s)", (long long)id, stage,
 	    text, cond);
-	if ((rc = store_outbox_failed(server->store, id, stage, text,
-	    xml)) == -1)
-		log_warnx("outbox: row %lld: %s", (long long)id,
-		    store_errstr(server->store));
+	outbox_mark(id, STORE_OUT_FAILED, 0, stage, text, xml);
 	free(xml);
-	return rc;
 }
 
 /* What became of a row handed to the router. */
@@ -343,44 +477,40 @@ static void
 outbox_done(int64_t id, enum outbox_verdict res, int64_t next,
     const struct s2s_failure *f)
 {
-	int64_t	 created = outbox_remove(id), deadline;
-	int	 rc = 0;
+	struct outbox_slot	*s = outbox_find(id);
+	int64_t			 created = -1, deadline;
 
-	if (created == -1)
+	if (s != NULL && !s->marked)
+		created = s->created;
+	else if (res != OUTBOX_DELIVERED)
 		log_warnx("outbox: verdict for row %lld, which is not in flight",
 		    (long long)id);
 	switch (res) {
 	case OUTBOX_SENT:
 	case OUTBOX_DELIVERED:
 		/* DELIVERED: acknowledged by the peer's server (XEP-0198), or
-		 * handed to a hosted domain; until the store has a state of
-		 * its own for it, 'sent' */
+		 * stored for a hosted domain by the same commit */
 		log_debug("outbox: row %lld %s", (long long)id,
 		    res == OUTBOX_SENT ? "sent" : "delivered");
-		if ((rc = store_outbox_sent(server->store, id)) == -1)
-			log_warnx("outbox: row %lld: %s", (long long)id,
-			    store_errstr(server->store));
+		outbox_mark(id, res == OUTBOX_SENT ? STORE_OUT_SENT :
+		    STORE_OUT_DELIVERED, 0, NULL, NULL, NULL);
 		break;
 	case OUTBOX_RETRY:
 		deadline = created + server->conf->outbound_retry_for;
 		if (created != -1 && next > deadline) {
 			/* the last try is at the deadline, not a backoff early */
 			if ((int64_t)time(NULL) >= deadline) {
-				rc = outbox_fail(id, f->stage, f->cond, f->text);
+				outbox_fail(id, f->stage, f->cond, f->text);
 				break;
 			}
 			next = deadline;
 		}
-		if ((rc = store_outbox_retry(server->store, id, next, f->stage,
-		    f->text)) == -1)
-			log_warnx("outbox: row %lld: %s", (long long)id,
-			    store_errstr(server->store));
+		outbox_mark(id, STORE_OUT_QUEUED, next, f->stage, f->text, NULL);
 		break;
 	case OUTBOX_FAILED:
-		rc = outbox_fail(id, f->stage, f->cond, f->text);
+		outbox_fail(id, f->stage, f->cond, f->text);
 		break;
 	}
-	outbox_settled(rc == 0);
 }
 
 void
@@ -405,7 +535,6 @@ outbox_delivered(int64_t id)
 void
 outbox_invalid(int64_t id, const char *cond, const char *text)
 {
-	outbox_remove(id);
 	outbox_fail(id, "address", cond, text);
 }
 

@@ -7,6 +7,7 @@
 #ifndef OUTBOX_H
 #define OUTBOX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "s2s.h"
@@ -33,7 +34,14 @@ void	 outbox_invalid(int64_t id, const char *cond, const char *text);
 /* An error stanza came back for stanza id from domain: fail its row. */
 void	 outbox_peer_error(const char *stanza_id, const char *domain,
 	    const char *cond, const char *xml);
-/* Rows in flight now. */
+/* Rows in flight now (read, no verdict yet). */
 uint64_t outbox_inflight(void);
+/* The batch holding the marks written since the last call committed (1)
+ * or failed (0: they are written again by outbox_replay()). */
+void	 outbox_batch_done(int committed);
+/* Writes the marks not committed yet (the store works again). */
+void	 outbox_replay(void);
+/* Marks not committed yet. */
+size_t	 outbox_marks_pending(void);
 
 #endif

@@ -230,17 +230,6 @@ presence_send(const char *type, const char *from, const char *to,
 	router_send(e, 0);
 }
 
-static void
-presence_text(struct el *parent, const char *name, const char *text)
-{
-	struct el	*c;
-
-	if (text == NULL)
-		return;
-	c = el_add(parent, EL_NS_SERVER, name);
-	el_add_text(c, text, strlen(text));
-}
-
 struct el *
 presence_stanza(const char *local, const char *domain, const char *to)
 {
@@ -267,11 +256,12 @@ presence_stanza(const char *local, const char *domain, const char *to)
 	if (p.show == STORE_SHOW_UNAVAILABLE)
 		el_set_attr(el, "type", "unavailable");
 	else if (p.show != STORE_SHOW_AVAILABLE)
-		presence_text(el, "show", store_show_name(p.show));
-	presence_text(el, "status", p.status);
+		el_add_text_child(el, EL_NS_SERVER, "show",
+		    store_show_name(p.show));
+	el_add_text_child(el, EL_NS_SERVER, "status", p.status);
 	if (p.show != STORE_SHOW_UNAVAILABLE && p.priority != 0) {
 		snprintf(prio, sizeof(prio), "%d", p.priority);
-		presence_text(el, "priority", prio);
+		el_add_text_child(el, EL_NS_SERVER, "priority", prio);
 	}
 	return el;
 }

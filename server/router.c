@@ -5,15 +5,17 @@
  * recorded on the outbox row, everything else for an unknown user or an
  * unhandled payload answered with service-unavailable (never an error for
  * an error, RFC 6120 8.3.1; the same error for unknown and unauthorised,
- * S2S 10.12); a message whose batch fails to commit is answered with
- * internal-server-error. Outbound:
+ * S2S 10.12); a stanza whose writes fail to commit is kept and handled
+ * again once the store works (batch.c), never answered at once. Outbound:
  * to the outbound manager, or back in here when the target is hosted too.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
+#include "batch.h"
 #include "conf.h"
 #include "el.h"
 #include "jid.h"
@@ -31,56 +33,131 @@
 #define NS_PING		"urn:xmpp:ping"
 
 /*
- * Messages put in the inbox in the open batch. Until the batch commits
- * they are not kept: when the commit fails (a full disk), their senders
- * get internal-server-error, type wait (RFC 6120 8.3.3.8), instead of
- * nothing. Only what an answer needs is kept.
+ * Stanzas whose handling wrote to the store, kept until the batch that
+ * holds their writes commits (kept), and stanzas waiting for a store that
+ * fails (held): when a commit fails the kept ones join the held ones, and
+ * all are handled again, in order, once the store works (batch.c). Only a
+ * stanza held longer than store_wait is answered, with resource-constraint
+ * (RFC 6120 8.3.3.18, type wait). The arrays grow and stay: no allocation
+ * per stanza on the way in.
  */
-struct router_unsaved {
-	TAILQ_ENTRY(router_unsaved)	 entry;
-	struct el			*stub;
+static void	router_route_in_since(struct el *, int64_t);
+static void	router_deliver_since(struct el *, const struct jid *,
+		    const struct jid *, int64_t);
+static void	router_dispatch(struct el *, const struct jid *,
+		    const struct jid *);
+
+struct router_entry {
+	struct el	*stanza;
+	int64_t		 since;		/* when it came */
 };
-static TAILQ_HEAD(, router_unsaved)	 router_unsaved =
-    TAILQ_HEAD_INITIALIZER(router_unsaved);
-/* The number of the store batch open now, or of the next one to open. */
-static uint64_t				 router_batch = 1;
+struct router_list {
+	struct router_entry	*v;
+	size_t			 n, cap;
+};
+static struct router_list	 router_kept, router_held;
+static int			 router_depth;	/* router_deliver() nesting */
+/*
+ * The number of the store batch open now, or of the next one to open. A
+ * batch that fails keeps its number: what it held is handled again in
+ * the retry, and the commit that succeeds settles them all.
+ */
+static uint64_t			 router_batch = 1;
+
+#define ROUTER_HELD_MAX	200000	/* stanzas held at most; then answered */
 
 static void
-router_unsaved_add(const struct el *stanza)
+router_list_add(struct router_list *l, struct el *stanza, int64_t since)
 {
-	static const char *const attrs[] = { "from", "to", "id", "type" };
-	struct router_unsaved	*u;
-	size_t			 i;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n].stanza = stanza;
+	l->v[l->n].since = since;
+	l->n++;
+}
 
-	u = xcalloc(1, sizeof(*u));
-	u->stub = el_new(EL_NS_SERVER, stanza->name);
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		if (el_attr(stanza, attrs[i]) != NULL)
-			el_set_attr(u->stub, attrs[i], el_attr(stanza, attrs[i]));
-	TAILQ_INSERT_TAIL(&router_unsaved, u, entry);
+/* Takes stanza: it waits for the store, or is answered when too many do. */
+static void
+router_hold(struct el *stanza, int64_t since)
+{
+	if (router_held.n >= ROUTER_HELD_MAX) {
+		router_bounce(stanza, "wait", "resource-constraint", NULL);
+		el_free(stanza);
+		return;
+	}
+	router_list_add(&router_held, stanza, since);
 }
 
 void
 router_batch_done(int committed)
 {
-	struct router_unsaved	*u;
-	size_t			 n = 0;
+	size_t	 i;
 
-	while ((u = TAILQ_FIRST(&router_unsaved)) != NULL) {
-		TAILQ_REMOVE(&router_unsaved, u, entry);
-		if (!committed) {
-			router_bounce(u->stub, "wait", "internal-server-error",
-			    NULL);
-			n++;
-		}
-		el_free(u->stub);
-		free(u);
+	for (i = 0; i < router_kept.n; i++)
+		if (committed)
+			el_free(router_kept.v[i].stanza);
+		else
+			router_hold(router_kept.v[i].stanza,
+			    router_kept.v[i].since);
+	router_kept.n = 0;
+	if (committed)	/* the streams that carried them may ack them */
+		s2s_in_settled(router_batch++);
+}
+
+size_t
+router_held_count(void)
+{
+	return router_held.n;
+}
+
+void
+router_replay(void)
+{
+	struct router_list	 l = router_held;
+	size_t			 i;
+
+	memset(&router_held, 0, sizeof(router_held));
+	for (i = 0; i < l.n; i++) {
+		if (batch_failing())	/* failed again: the rest wait */
+			router_hold(l.v[i].stanza, l.v[i].since);
+		else
+			router_route_in_since(l.v[i].stanza, l.v[i].since);
 	}
-	if (n > 0)
-		log_warnx("inbox: %zu message%s not stored, answered with "
-		    "internal-server-error", n, n == 1 ? "" : "s");
-	/* kept or answered: the streams that carried them may ack them */
-	s2s_in_settled(router_batch++);
+	free(l.v);
+}
+
+size_t
+router_expire(int64_t before)
+{
+	size_t	 i, j, n = 0;
+
+	for (i = j = 0; i < router_held.n; i++) {
+		if (router_held.v[i].since < before) {
+			router_bounce(router_held.v[i].stanza, "wait",
+			    "resource-constraint", NULL);
+			el_free(router_held.v[i].stanza);
+			n++;
+		} else
+			router_held.v[j++] = router_held.v[i];
+	}
+	router_held.n = j;
+	return n;
+}
+
+void
+router_free(void)
+{
+	size_t	 i;
+
+	router_batch_done(1);
+	for (i = 0; i < router_held.n; i++)
+		el_free(router_held.v[i].stanza);
+	free(router_held.v);
+	free(router_kept.v);
+	memset(&router_held, 0, sizeof(router_held));
+	memset(&router_kept, 0, sizeof(router_kept));
 }
 
 /* Text of the first child named name in the stanza's own namespace. */
@@ -171,17 +248,10 @@ router_message_in(struct el *stanza, const struct jid *to,
 	m.thread = router_child_text(stanza, "thread");
 	xml = el_to_string(stanza, NULL, &len);
 	m.xml = xml;
-	if (store_inbox_put(server->store, &m, NULL) == -1) {
-		if (store_errcode(server->store) == STORE_E_NOTFOUND)
-			router_bounce(stanza, "cancel", "service-unavailable",
-			    NULL);
-		else {
-			log_warnx("inbox: %s", store_errstr(server->store));
-			router_bounce(stanza, "wait", "internal-server-error",
-			    NULL);
-		}
-	} else if (!iserr)
-		router_unsaved_add(stanza);
+	/* a failing store is router_deliver()'s to handle: no answer */
+	if (store_inbox_put(server->store, &m, NULL) == -1 &&
+	    store_errcode(server->store) == STORE_E_NOTFOUND)
+		router_bounce(stanza, "cancel", "service-unavailable", NULL);
 	free(xml);
 }
 
@@ -217,6 +287,13 @@ router_iq_in(struct el *stanza, const struct jid *to)
 void
 router_route_in(struct el *stanza)
 {
+	router_route_in_since(stanza, (int64_t)time(NULL));
+}
+
+/* router_route_in() for a stanza that came at since (a held one). */
+static void
+router_route_in_since(struct el *stanza, int64_t since)
+{
 	struct jid	 tj, fj;
 	char		 tbuf[JID_BUFSZ], fbuf[JID_BUFSZ];
 	const char	*errstr;
@@ -230,11 +307,58 @@ router_route_in(struct el *stanza)
 		el_free(stanza);
 		return;
 	}
-	router_deliver(stanza, &tj, &fj);
+	router_deliver_since(stanza, &tj, &fj, since);
 }
 
 uint64_t
 router_deliver(struct el *stanza, const struct jid *to, const struct jid *from)
+{
+	router_deliver_since(stanza, to, from, (int64_t)time(NULL));
+	/* kept or held, or behind what is: the next commit covers it */
+	return batch_failing() || store_pending(server->store) ?
+	    router_batch : 0;
+}
+
+/*
+ * Handles the stanza, and keeps it while its writes wait for the commit.
+ * Stanzas this one gives rise to (an answer to a hosted user) are part of
+ * its handling: handled again with it, never kept on their own.
+ */
+static void
+router_deliver_since(struct el *stanza, const struct jid *to,
+    const struct jid *from, int64_t since)
+{
+	uint64_t	 w0, e0, w1, e1;
+
+	if (router_depth > 0) {
+		if (!batch_failing())
+			router_dispatch(stanza, to, from);
+		el_free(stanza);
+		return;
+	}
+	if (batch_failing()) {
+		router_hold(stanza, since);
+		return;
+	}
+	store_counts(server->store, &w0, &e0);
+	router_depth++;
+	router_dispatch(stanza, to, from);
+	router_depth--;
+	store_counts(server->store, &w1, &e1);
+	if (e1 != e0) {
+		/* the store failed under it: the batch is void, and this
+		 * stanza waits with the others */
+		batch_failed(store_errstr(server->store));
+		router_hold(stanza, since);
+	} else if (w1 != w0)
+		router_list_add(&router_kept, stanza, since);
+	else
+		el_free(stanza);
+}
+
+static void
+router_dispatch(struct el *stanza, const struct jid *to,
+    const struct jid *from)
 {
 	const char	*type;
 
@@ -251,9 +375,6 @@ router_deliver(struct el *stanza, const struct jid *to, const struct jid *from)
 			router_error_in(stanza, from);	/* a subscribe row */
 		presence_in(stanza, to, from);
 	}
-	el_free(stanza);
-	/* whatever opened the batch, its commit covers this stanza too */
-	return store_pending(server->store) ? router_batch : 0;
 }
 
 void

@@ -33,11 +33,20 @@ void	 router_bounce(const struct el *stanza, const char *etype,
 	    const char *cond, const char *text);
 
 /*
- * The store's open batch was committed (1) or could not be (0): messages
- * put in the inbox since the last call are kept, or answered with
- * internal-server-error, type wait. Either way the batch is settled: the
- * inbound streams may acknowledge its stanzas (s2s_in_settled()).
+ * The store's open batch was committed (1): the stanzas whose writes it
+ * held are done with, and the inbound streams may acknowledge them
+ * (s2s_in_settled()); or it could not be (0): they wait for the store
+ * with those held already (batch.c), unacknowledged.
  */
 void	 router_batch_done(int committed);
+/* Handles the held stanzas again, in order; those a new failure stops
+ * wait again. */
+void	 router_replay(void);
+/* Answers held stanzas that came before before with resource-constraint
+ * and drops them; returns how many. */
+size_t	 router_expire(int64_t before);
+size_t	 router_held_count(void);
+/* At exit: frees what is kept and held. */
+void	 router_free(void);
 
 #endif

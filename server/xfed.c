@@ -14,6 +14,7 @@
 #include <event2/listener.h>
 
 #include "config.h"
+#include "batch.h"
 #include "conf.h"
 #include "control.h"
 #include "dialback.h"
@@ -33,7 +34,6 @@
 #include "xmalloc.h"
 
 #define XFED_POLL_MS	50	/* outside changes: PRAGMA data_version */
-#define XFED_BATCH_MS	5	/* a batch commits this long after it opened */
 #define XFED_DUE_SECS	1	/* outbox rows whose retry time came */
 #define XFED_STOP_SECS	(S2S_CLOSE_SECS + 1)	/* inbound streams closing */
 #define XFED_STOP_POLL_MS 20
@@ -44,33 +44,10 @@ static struct conf		*xfed_conf;
 static const char		*xfed_conf_path = CONF_DEFAULT_PATH;
 static struct evconnlistener	**xfed_listeners;
 static size_t			 xfed_nlisteners;
-static struct event		*xfed_flush_ev, *xfed_poll_ev, *xfed_due_ev;
+static struct event		*xfed_poll_ev, *xfed_due_ev;
 static struct dns		*xfed_dns;
 static struct event		*xfed_stop_ev;
 static time_t			 xfed_stop_deadline;
-
-/*
- * One commit covers every write made in the XFED_BATCH_MS after the first
- * (STYLE 3: persist, then acknowledge): under load that is hundreds of
- * stanzas, when quiet one. A crash loses at most that batch.
- */
-static void
-xfed_flush(evutil_socket_t fd, short what, void *arg)
-{
-	if (store_flush(server->store) == -1) {
-		log_warnx("store: commit failed: %s", store_errstr(server->store));
-		router_batch_done(0);
-	} else
-		router_batch_done(1);
-}
-
-static void
-xfed_batch_opened(void *arg)
-{
-	struct timeval	 tv = { 0, XFED_BATCH_MS * 1000 };
-
-	evtimer_add(xfed_flush_ev, &tv);
-}
 
 static void
 xfed_change(void *arg, const struct store_change *c)
@@ -258,6 +235,9 @@ xfed_status(void *arg, struct evbuffer *out)
 		ctl_put_str(&m, CTL_F_DOMAIN, CONF_DOMAIN(xfed_conf, i));
 	ctl_put_u64(&m, CTL_F_STREAMS, n);
 	ctl_put_u64(&m, CTL_F_OUTBOX_QUEUED, outbox_inflight());
+	if (batch_failing_since() != 0)
+		ctl_put_u64(&m, CTL_F_STORE_FAILING,
+		    (uint64_t)batch_failing_since());
 	control_emit(out, &m);
 	control_s2s_status(out);
 }
@@ -440,8 +420,7 @@ main(int argc, char **argv)
 	if ((server->store = store_open(xfed_conf->store, STORE_OPEN_CREATE,
 	    &errstr)) == NULL)
 		fatalx("%s", errstr);
-	xfed_flush_ev = event_new(xfed_base, -1, 0, xfed_flush, NULL);
-	store_set_batch_cb(server->store, xfed_batch_opened, NULL);
+	batch_init();
 	if (store_checkpoint_start(server->store) == -1)
 		log_warnx("store: %s; checkpoints stay in the event loop",
 		    store_errstr(server->store));
@@ -487,14 +466,14 @@ main(int argc, char **argv)
 
 	s2s_stream_free_all();
 	dns_free(xfed_dns);
+	batch_free();
 	outbox_free();
+	router_free();
 	presence_free();
 	if (server->tls != NULL)
 		tls_ctx_free(server->tls);
 	/* nothing accepted is lost on a clean stop: the last batch commits */
 	store_close(server->store);
-	router_batch_done(1);		/* nobody left to answer */
-	event_free(xfed_flush_ev);
 	event_free(ev_int);
 	event_free(ev_term);
 	event_free(ev_hup);

@@ -17,7 +17,7 @@ static const char *const store_kinds[] = {
 	"presence", "error",
 };
 static const char *const store_out_states[] = {
-	"queued", "sent", "failed", "done",
+	"queued", "sent", "failed", "done", "delivered",
 };
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 

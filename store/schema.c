@@ -51,6 +51,98 @@
 	"WHERE id = NEW.id AND NOT EXISTS (SELECT 1 FROM subscriptions " \
 	"WHERE " SUB_ROW " AND (" cond "));"
 
+/*
+ * The outbox table under name, with the CHECKs on state and error_stage
+ * of its version.
+ */
+#define OUTBOX_TABLE(name, states, stages) \
+	"CREATE TABLE " name " (" \
+	" id INTEGER PRIMARY KEY," \
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE," \
+	" kind TEXT NOT NULL DEFAULT 'message' CHECK (" ONE_OF6("kind", \
+	"message", "subscribe", "subscribed", "unsubscribe", "unsubscribed", \
+	"presence") ")," \
+	" to_jid TEXT NOT NULL CHECK (length(to_jid) BETWEEN 3 AND 3071)," \
+	" type TEXT," \
+	" stanza_id TEXT," \
+	" body TEXT," \
+	" subject TEXT," \
+	" thread TEXT," \
+	" state TEXT NOT NULL DEFAULT 'queued'" \
+	"  CHECK (" states ")," \
+	" attempts INTEGER NOT NULL DEFAULT 0," \
+	" next_attempt INTEGER NOT NULL DEFAULT 0," \
+	" last_error TEXT," \
+	" error_stage TEXT" stages "," \
+	" error_xml TEXT," \
+	" created INTEGER NOT NULL DEFAULT " NOW "," \
+	" updated INTEGER NOT NULL DEFAULT " NOW "," \
+	" CHECK (kind IN ('message', 'presence') OR instr(to_jid, '/') = 0));"
+/* Version 2's error stages: where a row failed (CONTRACT.md). */
+#define OUTBOX_STAGES \
+	" CHECK (error_stage IS NULL OR " ONE_OF6("error_stage", "dns", \
+	"connect", "tls", "dialback", "stream", "timeout") " OR " \
+	ONE_OF4("error_stage", "backoff", "remote", "address", "payload") \
+	" OR " EQ("error_stage", "shutdown") ")"
+#define OUTBOX_STAGE_LIST \
+	"'dns', 'connect', 'tls', 'dialback', 'stream', 'timeout', " \
+	"'backoff', 'remote', 'address', 'payload', 'shutdown'"
+/*
+ * The outbox's triggers and indexes as version 1 made them; a step that
+ * rebuilds the table (which drops them) makes them again from here, so
+ * they stay the same text.
+ */
+#define OUTBOX_INDEXES \
+	"CREATE INDEX outbox_queue ON outbox (next_attempt, id)" \
+	" WHERE state = 'queued';" \
+	"CREATE INDEX outbox_user ON outbox (user_id, id);"
+#define OUTBOX_JOURNAL \
+	"CREATE TRIGGER outbox_ins AFTER INSERT ON outbox" \
+	" WHEN NEW.state = 'queued' BEGIN" \
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('outbox', NEW.id," \
+	" 'insert'); END;" \
+	"CREATE TRIGGER outbox_requeue AFTER UPDATE OF state ON outbox" \
+	" WHEN NEW.state = 'queued' AND OLD.state <> 'queued' BEGIN" \
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('outbox', NEW.id," \
+	" 'update'); END;"
+/*
+ * Outbound subscription actions (RFC 6121): inserting the outbox row is
+ * the action; these apply it to the subscription row, and mark the row
+ * 'done' when nothing is to be sent.
+ */
+#define OUTBOX_SUB_TRIGGERS \
+	/* 3.1.2: always routed; pending out unless already subscribed. */ \
+	"CREATE TRIGGER outbox_subscribe AFTER INSERT ON outbox" \
+	" WHEN NEW.kind = 'subscribe' BEGIN " SUB_ENSURE \
+	" UPDATE subscriptions SET pending_out = CASE WHEN state IN" \
+	" ('none', 'from') THEN 1 ELSE pending_out END," \
+	" updated = NEW.created WHERE " SUB_ROW "; END;" \
+	/* 3.1.5 approve a pending request; 3.4 else pre-approve. */ \
+	"CREATE TRIGGER outbox_subscribed AFTER INSERT ON outbox" \
+	" WHEN NEW.kind = 'subscribed' BEGIN " SUB_ENSURE \
+	OUT_DONE_UNLESS("pending_in = 1") \
+	" UPDATE subscriptions SET" \
+	" preapproved = CASE WHEN pending_in = 0 AND state IN ('none', 'to')" \
+	" THEN 1 ELSE 0 END," \
+	" state = CASE WHEN pending_in = 0 THEN state WHEN state = 'none'" \
+	" THEN 'from' WHEN state = 'to' THEN 'both' ELSE state END," \
+	" pending_in = 0, request = NULL, updated = NEW.created" \
+	" WHERE " SUB_ROW "; END;" \
+	/* 3.2: deny a request or cancel their subscription. */ \
+	"CREATE TRIGGER outbox_unsubscribed AFTER INSERT ON outbox" \
+	" WHEN NEW.kind = 'unsubscribed' BEGIN " \
+	OUT_DONE_UNLESS("pending_in = 1 OR state IN ('from', 'both')") \
+	" UPDATE subscriptions SET state = CASE state WHEN 'from' THEN 'none'" \
+	" WHEN 'both' THEN 'to' ELSE state END, pending_in = 0," \
+	" preapproved = 0, request = NULL, updated = NEW.created" \
+	" WHERE " SUB_ROW "; " SUB_DROP_EMPTY " END;" \
+	/* 3.3.2: always routed; ends our subscription or our request. */ \
+	"CREATE TRIGGER outbox_unsubscribe AFTER INSERT ON outbox" \
+	" WHEN NEW.kind = 'unsubscribe' BEGIN" \
+	" UPDATE subscriptions SET state = CASE state WHEN 'to' THEN 'none'" \
+	" WHEN 'both' THEN 'from' ELSE state END, pending_out = 0," \
+	" updated = NEW.created WHERE " SUB_ROW "; " SUB_DROP_EMPTY " END;"
+
 static const char *const schema_steps[] = {
 	/* 0 -> 1: the first schema. */
 	"CREATE TABLE users ("
@@ -119,31 +211,9 @@ static const char *const schema_steps[] = {
 	" consumed INTEGER);"
 	"CREATE INDEX inbox_user ON inbox (user_id, id);"
 
-	"CREATE TABLE outbox ("
-	" id INTEGER PRIMARY KEY,"
-	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
-	" kind TEXT NOT NULL DEFAULT 'message' CHECK (" ONE_OF6("kind",
-	"message", "subscribe", "subscribed", "unsubscribe", "unsubscribed",
-	"presence") "),"
-	" to_jid TEXT NOT NULL CHECK (length(to_jid) BETWEEN 3 AND 3071),"
-	" type TEXT,"
-	" stanza_id TEXT,"
-	" body TEXT,"
-	" subject TEXT,"
-	" thread TEXT,"
-	" state TEXT NOT NULL DEFAULT 'queued'"
-	"  CHECK (" ONE_OF4("state", "queued", "sent", "failed", "done") "),"
-	" attempts INTEGER NOT NULL DEFAULT 0,"
-	" next_attempt INTEGER NOT NULL DEFAULT 0,"
-	" last_error TEXT,"
-	" error_stage TEXT,"
-	" error_xml TEXT,"
-	" created INTEGER NOT NULL DEFAULT " NOW ","
-	" updated INTEGER NOT NULL DEFAULT " NOW ","
-	" CHECK (kind IN ('message', 'presence') OR instr(to_jid, '/') = 0));"
-	"CREATE INDEX outbox_queue ON outbox (next_attempt, id)"
-	" WHERE state = 'queued';"
-	"CREATE INDEX outbox_user ON outbox (user_id, id);"
+	OUTBOX_TABLE("outbox",
+	    ONE_OF4("state", "queued", "sent", "failed", "done"), "")
+	OUTBOX_INDEXES
 
 	"CREATE TABLE s2s_state ("
 	" key TEXT PRIMARY KEY,"
@@ -178,51 +248,34 @@ static const char *const schema_steps[] = {
 	"CREATE TRIGGER presence_del AFTER DELETE ON presence BEGIN"
 	" INSERT INTO changes (tbl, row_id, op) VALUES ('presence',"
 	" OLD.user_id, 'delete'); END;"
-	"CREATE TRIGGER outbox_ins AFTER INSERT ON outbox"
-	" WHEN NEW.state = 'queued' BEGIN"
-	" INSERT INTO changes (tbl, row_id, op) VALUES ('outbox', NEW.id,"
-	" 'insert'); END;"
-	"CREATE TRIGGER outbox_requeue AFTER UPDATE OF state ON outbox"
-	" WHEN NEW.state = 'queued' AND OLD.state <> 'queued' BEGIN"
-	" INSERT INTO changes (tbl, row_id, op) VALUES ('outbox', NEW.id,"
-	" 'update'); END;"
+	OUTBOX_JOURNAL
+	OUTBOX_SUB_TRIGGERS,
 
 	/*
-	 * Outbound subscription actions (RFC 6121): inserting the outbox
-	 * row is the action; these apply it to the subscription row, and
-	 * mark the row 'done' when nothing is to be sent.
+	 * 1 -> 2: outbox rows the peer's server acknowledged (XEP-0198) are
+	 * 'delivered', kept apart from 'sent'; error_stage becomes a checked
+	 * vocabulary, with 'payload' for rows that cannot be sent as they
+	 * are. SQLite changes a CHECK only by rebuilding the table: copy,
+	 * drop, rename, then the indexes and triggers the drop took. A stage
+	 * of an older xfed outside the list: 'xfed' (a row that could not
+	 * become a stanza) is 'payload', any other is cleared (last_error
+	 * keeps the text).
 	 */
-	/* 3.1.2: always routed; pending out unless already subscribed. */
-	"CREATE TRIGGER outbox_subscribe AFTER INSERT ON outbox"
-	" WHEN NEW.kind = 'subscribe' BEGIN " SUB_ENSURE
-	" UPDATE subscriptions SET pending_out = CASE WHEN state IN"
-	" ('none', 'from') THEN 1 ELSE pending_out END,"
-	" updated = NEW.created WHERE " SUB_ROW "; END;"
-	/* 3.1.5 approve a pending request; 3.4 else pre-approve. */
-	"CREATE TRIGGER outbox_subscribed AFTER INSERT ON outbox"
-	" WHEN NEW.kind = 'subscribed' BEGIN " SUB_ENSURE
-	OUT_DONE_UNLESS("pending_in = 1")
-	" UPDATE subscriptions SET"
-	" preapproved = CASE WHEN pending_in = 0 AND state IN ('none', 'to')"
-	" THEN 1 ELSE 0 END,"
-	" state = CASE WHEN pending_in = 0 THEN state WHEN state = 'none'"
-	" THEN 'from' WHEN state = 'to' THEN 'both' ELSE state END,"
-	" pending_in = 0, request = NULL, updated = NEW.created"
-	" WHERE " SUB_ROW "; END;"
-	/* 3.2: deny a request or cancel their subscription. */
-	"CREATE TRIGGER outbox_unsubscribed AFTER INSERT ON outbox"
-	" WHEN NEW.kind = 'unsubscribed' BEGIN "
-	OUT_DONE_UNLESS("pending_in = 1 OR state IN ('from', 'both')")
-	" UPDATE subscriptions SET state = CASE state WHEN 'from' THEN 'none'"
-	" WHEN 'both' THEN 'to' ELSE state END, pending_in = 0,"
-	" preapproved = 0, request = NULL, updated = NEW.created"
-	" WHERE " SUB_ROW "; " SUB_DROP_EMPTY " END;"
-	/* 3.3.2: always routed; ends our subscription or our request. */
-	"CREATE TRIGGER outbox_unsubscribe AFTER INSERT ON outbox"
-	" WHEN NEW.kind = 'unsubscribe' BEGIN"
-	" UPDATE subscriptions SET state = CASE state WHEN 'to' THEN 'none'"
-	" WHEN 'both' THEN 'from' ELSE state END, pending_out = 0,"
-	" updated = NEW.created WHERE " SUB_ROW "; " SUB_DROP_EMPTY " END;",
+	OUTBOX_TABLE("outbox_v2", ONE_OF4("state", "queued", "sent",
+	    "delivered", "failed") " OR " EQ("state", "done"), OUTBOX_STAGES)
+	"INSERT INTO outbox_v2 (id, user_id, kind, to_jid, type, stanza_id,"
+	" body, subject, thread, state, attempts, next_attempt, last_error,"
+	" error_stage, error_xml, created, updated)"
+	" SELECT id, user_id, kind, to_jid, type, stanza_id, body, subject,"
+	" thread, state, attempts, next_attempt, last_error,"
+	" CASE WHEN error_stage IN (" OUTBOX_STAGE_LIST ") THEN error_stage"
+	" WHEN error_stage = 'xfed' THEN 'payload' END,"
+	" error_xml, created, updated FROM outbox ORDER BY id;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v2 RENAME TO outbox;"
+	OUTBOX_INDEXES
+	OUTBOX_JOURNAL
+	OUTBOX_SUB_TRIGGERS,
 };
 #define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==

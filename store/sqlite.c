@@ -85,10 +85,12 @@ store_dberr(struct store *st, const char *what)
 		break;
 	}
 	store_fail(st, code, "%s: %s", what, sqlite3_errmsg(st->db));
+	if (code == STORE_E_DB)
+		st->ndberrs++;
 	/* Some errors (I/O, full disk) end the transaction in SQLite. */
 	if (st->txn != STORE_TXN_NONE && sqlite3_get_autocommit(st->db)) {
-		if (st->txn == STORE_TXN_BATCH)
-			log_warnx("store: batch rolled back: %s", st->err);
+		if (st->txn == STORE_TXN_BATCH)	/* the daemon says more */
+			log_debug("store: batch rolled back: %s", st->err);
 		st->txn = STORE_TXN_NONE;
 	}
 	return -1;
@@ -290,6 +292,7 @@ store_begin_txn(struct store *st, enum store_txn kind)
 int
 store_wbegin(struct store *st)
 {
+	st->nwrites++;
 	if (st->txn != STORE_TXN_NONE)
 		return 0;
 	if (store_begin_txn(st, STORE_TXN_BATCH) == -1)
@@ -356,6 +359,19 @@ int
 store_pending(const struct store *st)
 {
 	return st->txn == STORE_TXN_BATCH;
+}
+
+void
+store_busy_timeout(struct store *st, int wait)
+{
+	sqlite3_busy_timeout(st->db, wait ? STORE_BUSY_TIMEOUT_MS : 0);
+}
+
+void
+store_counts(const struct store *st, uint64_t *writes, uint64_t *dberrs)
+{
+	*writes = st->nwrites;
+	*dberrs = st->ndberrs;
 }
 
 void

@@ -43,6 +43,7 @@ enum store_q {
 	Q_OUTBOX_LIST_USER,
 	Q_OUTBOX_DUE,
 	Q_OUTBOX_SENT,
+	Q_OUTBOX_DELIVERED,
 	Q_OUTBOX_RETRY,
 	Q_OUTBOX_FAILED,
 	Q_STATE_GET,
@@ -77,6 +78,8 @@ struct store {
 	int64_t		 last_seq;	/* last journal row reported */
 	char		*scratch;	/* a string lent until the next call */
 	struct store_ckpt *ckpt;	/* checkpoint.c, the daemon's only */
+	uint64_t	 nwrites;	/* writes begun (store_wbegin) */
+	uint64_t	 ndberrs;	/* STORE_E_DB failures */
 };
 
 /* The statement for slot id, prepared from sql on first use; NULL (with

@@ -155,6 +155,26 @@ struct store_outbox_ctx {
 	void		*arg;
 };
 
+/*
+ * Column i as a C string, by its bytes (sqlite3_column_bytes): a value
+ * holding a NUL would end early as a string, so the first such column is
+ * named in m->nul_column.
+ */
+static const char *
+store_outbox_col(sqlite3_stmt *q, int i, struct store_outbox *m)
+{
+	static const char *const names[] = {
+		[4] = "to_jid", [5] = "type", [6] = "stanza_id", [7] = "body",
+		[8] = "subject", [9] = "thread",
+	};
+	const char	*s = STORE_COL_TEXT(q, i);
+	int		 n = sqlite3_column_bytes(q, i);
+
+	if (s != NULL && m->nul_column == NULL && memchr(s, '\0', n) != NULL)
+		m->nul_column = names[i];
+	return s;
+}
+
 static int
 store_outbox_one(sqlite3_stmt *q, void *arg)
 {
@@ -166,12 +186,12 @@ store_outbox_one(sqlite3_stmt *q, void *arg)
 	m.local = STORE_COL_TEXT(q, 1);
 	m.domain = STORE_COL_TEXT(q, 2);
 	store_kind_parse(STORE_COL_TEXT(q, 3), &m.kind);
-	m.to = STORE_COL_TEXT(q, 4);
-	m.type = STORE_COL_TEXT(q, 5);
-	m.stanza_id = STORE_COL_TEXT(q, 6);
-	m.body = STORE_COL_TEXT(q, 7);
-	m.subject = STORE_COL_TEXT(q, 8);
-	m.thread = STORE_COL_TEXT(q, 9);
+	m.to = store_outbox_col(q, 4, &m);
+	m.type = store_outbox_col(q, 5, &m);
+	m.stanza_id = store_outbox_col(q, 6, &m);
+	m.body = store_outbox_col(q, 7, &m);
+	m.subject = store_outbox_col(q, 8, &m);
+	m.thread = store_outbox_col(q, 9, &m);
 	store_out_state_parse(STORE_COL_TEXT(q, 10), &m.state);
 	m.attempts = sqlite3_column_int(q, 11);
 	m.next_attempt = sqlite3_column_int64(q, 12);
@@ -267,6 +287,19 @@ store_outbox_sent(struct store *st, int64_t id)
 	    "updated = ?2 WHERE id = ?1")) == NULL)
 		return -1;
 	return store_outbox_update(st, q, id, "outbox sent");
+}
+
+int
+store_outbox_delivered(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*q;
+
+	/* an attempt when it was not counted as sent before */
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_DELIVERED,
+	    "UPDATE outbox SET attempts = attempts + (state = 'queued'), "
+	    "state = 'delivered', updated = ?2 WHERE id = ?1")) == NULL)
+		return -1;
+	return store_outbox_update(st, q, id, "outbox delivered");
 }
 
 int

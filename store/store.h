@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version of a current file */
 
 struct store;
 
@@ -68,6 +68,7 @@ enum store_out_state {
 	STORE_OUT_SENT,		/* handed to the remote server */
 	STORE_OUT_FAILED,	/* given up: last_error, error_xml */
 	STORE_OUT_DONE,		/* handled with nothing to send (pre-approval) */
+	STORE_OUT_DELIVERED,	/* the remote server acknowledged it (198) */
 };
 
 const char	*store_show_name(enum store_show);
@@ -115,6 +116,15 @@ int	 store_rollback(struct store *);
 int	 store_flush(struct store *);
 /* 1 while a batch is open (a write since the last flush). */
 int	 store_pending(const struct store *);
+/* Waits up to 5 s for another writer's lock (1), or not at all (0). */
+void	 store_busy_timeout(struct store *, int wait);
+/*
+ * Writes begun and database failures (STORE_E_DB: I/O, full disk, busy)
+ * since the store was opened: comparing them before and after some work
+ * tells whether it wrote, and whether the database failed meanwhile.
+ */
+void	 store_counts(const struct store *, uint64_t *writes,
+	    uint64_t *dberrs);
 /*
  * cb runs when a write opens a batch, so the daemon can schedule its
  * flush (xfed: 5 ms later).
@@ -290,6 +300,10 @@ struct store_outbox {
 	const char		*error_xml;
 	int64_t			 created;
 	int64_t			 updated;
+	/* read: the first column whose bytes hold a NUL (a BLOB or text
+	 * from a writer that does not check), where the C string above
+	 * ends early; NULL when none does */
+	const char		*nul_column;
 };
 
 typedef int	(*store_outbox_cb)(void *, const struct store_outbox *);
@@ -308,6 +322,9 @@ int	 store_outbox_list(struct store *, const char *local,
 int	 store_outbox_due(struct store *, int64_t now, size_t limit,
 	    store_outbox_cb, void *arg);
 int	 store_outbox_sent(struct store *, int64_t id);
+/* The remote server acknowledged the row (XEP-0198), or it was stored
+ * here for a hosted user. */
+int	 store_outbox_delivered(struct store *, int64_t id);
 /* One more attempt failed; try again at next_attempt. */
 int	 store_outbox_retry(struct store *, int64_t id, int64_t next_attempt,
 	    const char *stage, const char *error);

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "el.h"
+#include "payload.h"
+#include "stream.h"
 #include "xfedctl.h"
 #include "xmalloc.h"
 
@@ -41,7 +44,7 @@ cmd_send_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 	return CTL_OK;
 }
 
-/* The body from stdin ("-"), at most CMD_MSG_MAX_BODY bytes. */
+/* The body from stdin ("-"), at most CMD_MSG_MAX_BODY bytes, no NUL. */
 static char *
 cmd_send_stdin(void)
 {
@@ -49,7 +52,8 @@ cmd_send_stdin(void)
 	size_t	 n;
 
 	n = fread(buf, 1, CMD_MSG_MAX_BODY + 1, stdin);
-	if (ferror(stdin) || n > CMD_MSG_MAX_BODY) {
+	if (ferror(stdin) || n > CMD_MSG_MAX_BODY ||
+	    memchr(buf, '\0', n) != NULL) {
 		free(buf);
 		return NULL;
 	}
@@ -57,6 +61,22 @@ cmd_send_stdin(void)
 		n--;
 	buf[n] = '\0';
 	return buf;
+}
+
+/* The stanza m becomes passes the daemon's checks: CTL_OK or CTL_FAIL. */
+static int
+cmd_send_check(struct ctl *ctl, const struct store_outbox *m)
+{
+	struct el	*el = payload_stanza(m, m->to, "xfed-0");
+	size_t		 max = (size_t)ctl->conf->max_stanza_size;
+	char		 why[PAYLOAD_WHY_MAX];
+	int		 rc;
+
+	if (max > S2S_OUT_MAX)
+		max = S2S_OUT_MAX;
+	rc = payload_check(el, max, why, sizeof(why));
+	el_free(el);
+	return rc == 0 ? CTL_OK : ctl_fail("cannot send this message: %s", why);
 }
 
 static int
@@ -88,17 +108,13 @@ cmd_send(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail("invalid JID \"%s\": %s", argv[i + 1], err);
 	if (argc - i == 3 && strcmp(argv[i + 2], "-") == 0) {
 		if ((body = cmd_send_stdin()) == NULL)
-			return ctl_fail("stdin: unreadable or longer than %d "
-			    "bytes", CMD_MSG_MAX_BODY);
+			return ctl_fail("stdin: unreadable, longer than %d "
+			    "bytes or holding a NUL byte", CMD_MSG_MAX_BODY);
 	} else
 		body = ctl_join(argc - i - 2, argv + i + 2);
 	if (body[0] == '\0' && o.subject == NULL) {
 		free(body);
 		return ctl_fail("empty message");
-	}
-	if (ctl_open(ctl) == -1) {
-		free(body);
-		return CTL_FAIL;
 	}
 	memset(&m, 0, sizeof(m));
 	m.local = u.local;
@@ -108,6 +124,11 @@ cmd_send(struct ctl *ctl, int argc, char **argv)
 	m.type = o.type ? o.type : "chat";
 	m.subject = o.subject;
 	m.body = body;
+	/* what the daemon would refuse to send is refused here (payload.c) */
+	if (cmd_send_check(ctl, &m) != CTL_OK || ctl_open(ctl) == -1) {
+		free(body);
+		return CTL_FAIL;
+	}
 	if (ctl_begin(ctl) == -1)
 		rc = ctl_store_fail(ctl);
 	else if ((rc = ctl_user_usable(ctl, &u)) == CTL_OK &&
@@ -414,7 +435,7 @@ const struct ctl_cmd cmd_msg_table[] = {
 	    "SIGTERM or a closed pipe.", cmd_inbox },
 	{ "outbox", "[NAME] [--json] [--limit N]",
 	    "Lists queued and past outgoing stanzas, newest first, with "
-	    "their state\n(queued, sent, failed, done), attempts and last "
+	    "their state\n(queued, sent, delivered, failed, done), attempts and last "
 	    "error.", cmd_outbox },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -103,6 +103,9 @@ cmd_status_print(struct ctl *ctl, struct out_json *j, int type,
 		ctl_get_u64(p, len, CTL_F_UPTIME, &u[1]);
 		ctl_get_u64(p, len, CTL_F_STREAMS, &u[2]);
 		ctl_get_u64(p, len, CTL_F_OUTBOX_QUEUED, &u[3]);
+		ctl_get_u64(p, len, CTL_F_STORE_FAILING, &u[4]);
+		if (u[4] != 0)
+			out_time((int64_t)u[4], s[1], sizeof(s[1]));
 		memset(&ds, 0, sizeof(ds));
 		if (ctl->json) {
 			out_json_str(j, "version", s[0]);
@@ -114,6 +117,7 @@ cmd_status_print(struct ctl *ctl, struct out_json *j, int type,
 			out_json_array_end(j);
 			out_json_int(j, "streams_open", (int64_t)u[2]);
 			out_json_int(j, "outbox_in_flight", (int64_t)u[3]);
+			out_json_str(j, "store_failing_since", u[4] ? s[1] : NULL);
 			return;
 		}
 		ctl_each_str(p, len, CTL_F_DOMAIN, cmd_status_domain, &ds);
@@ -122,6 +126,8 @@ cmd_status_print(struct ctl *ctl, struct out_json *j, int type,
 		    (unsigned long long)u[0],
 		    cmd_status_secs(u[1], t1, sizeof(t1)), ds.text,
 		    (unsigned long long)u[2], (unsigned long long)u[3]);
+		if (u[4] != 0)
+			printf("store failing since %s\n", s[1]);
 		return;
 	case CTL_T_STREAM:
 		for (i = 0; i < 6; i++)

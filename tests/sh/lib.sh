@@ -7,6 +7,7 @@
 #   wait_for SECS CMD  runs CMD every 50 ms until it succeeds; 1 when the
 #                      deadline passes
 #   t_bg CMD...        starts CMD in the background, remembered for cleanup
+#   T_MOUNT            a mount point the test made: unmounted at exit
 # For xfedctl (cli_*.sh):
 #   cli_init [DOMAIN...] a config in $T (store ./x.db, control_socket
 #                      ./x.sock), $CONF
@@ -32,6 +33,9 @@ t_cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	if [ -n "${T_MOUNT:-}" ]; then
+		umount -l "$T_MOUNT"
+	fi
 	if [ "$t_fails" != 0 ] && [ -n "${T:-}" ]; then
 		echo "# kept $T"
 	elif [ -n "${T:-}" ]; then
@@ -208,6 +212,7 @@ stop_xfed() {
 }
 
 pair_conf() {
+	mkdir -p "$1"
 	cat > "$1/xfed.conf" <<CONF
 domain $2
 listen 127.0.0.1:$3

@@ -722,6 +722,43 @@ test_outbox(void)
 	store_close(st);
 }
 
+/* Schema 2: acknowledged rows; an attempt is counted once. */
+static void
+test_outbox_delivered(void)
+{
+	struct store		*st = open_new();
+	struct store_outbox	 m;
+	struct out_seen		 os;
+	int64_t			 id1 = 0, id2 = 0;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	memset(&m, 0, sizeof(m));
+	m.local = "romeo";
+	m.domain = "example.test";
+	m.kind = STORE_KIND_MESSAGE;
+	m.to = "juliet@example.org";
+	m.body = "hello";
+	REQUIRE(store_outbox_add(st, &m, &id1) == 0);
+	REQUIRE(store_outbox_add(st, &m, &id2) == 0);
+	CHECK(store_outbox_delivered(st, id1) == 0);
+	CHECK(store_outbox_sent(st, id2) == 0);
+	CHECK(store_outbox_delivered(st, id2) == 0);
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_get(st, id1, out_cb, &os) == 0);
+	CHECK(os.state == STORE_OUT_DELIVERED && os.attempts == 1);
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_get(st, id2, out_cb, &os) == 0);
+	CHECK(os.state == STORE_OUT_DELIVERED && os.attempts == 1);
+	CHECK_STR(store_out_state_name(STORE_OUT_DELIVERED), "delivered");
+	CHECK(store_outbox_failed(st, id1, "payload", "bad", NULL) == 0);
+	CHECK(store_outbox_failed(st, id1, "no such stage", "bad", NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_INVALID);
+	CHECK(store_outbox_delivered(st, 999) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	store_close(st);
+}
+
 static void
 test_state(void)
 {
@@ -1051,6 +1088,7 @@ test_names(void)
 static const struct t_case cases[] = {
 	{ "open_creates_current", test_open_creates_current },
 	{ "open_migrates_v0", test_open_migrates_v0 },
+	{ "outbox_delivered", test_outbox_delivered },
 	{ "open_refuses_newer", test_open_refuses_newer },
 	{ "open_refuses_foreign", test_open_refuses_foreign },
 	{ "open_refuses_not_db", test_open_refuses_not_db },

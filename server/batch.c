@@ -1,0 +1,204 @@
+/*
+ * server/batch.c: the daemon's write batches. The first write opens one;
+ * one commit BATCH_MS later covers every write made meanwhile (STYLE 3:
+ * persist, then acknowledge), and the outbox asks for an earlier commit
+ * when its window of unsettled rows is full (outbox.c).
+ *
+ * When a commit or a write fails (a full disk; a database another writer
+ * holds locked for long), nothing is answered per stanza. Instead:
+ *   - reading from inbound streams stops (s2s_stream_pause_reading), so
+ *     peers wait in TCP instead of being bounced;
+ *   - the stanzas of the failed batch and those still coming from bytes
+ *     read already are kept in memory in order (router.c), with the
+ *     outbox marks (outbox.c); no outbox row is read;
+ *   - the store is tried again after BATCH_RETRY_MIN_MS, doubling up to
+ *     BATCH_RETRY_MAX_MS, by handling all of them again in a new batch;
+ *     a commit that succeeds resumes reading;
+ *   - a stanza kept longer than store_wait is answered with
+ *     resource-constraint, type wait (RFC 6120 8.3.3.18).
+ * The change of state is logged once each way, with counts, and xfedctl
+ * status shows since when the store fails. While it fails, SQLite does not
+ * wait for a lock (busy_timeout 0): the loop never blocks on it.
+ */
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "batch.h"
+#include "conf.h"
+#include "log.h"
+#include "outbox.h"
+#include "router.h"
+#include "server.h"
+#include "store.h"
+#include "stream.h"
+
+#define BATCH_MS		5	/* a batch commits this long after it opened */
+#define BATCH_RETRY_MIN_MS	100
+#define BATCH_RETRY_MAX_MS	5000
+
+enum batch_state {
+	BATCH_OK,		/* writes go to the open batch */
+	BATCH_FAILING,		/* the store failed: everything waits */
+	BATCH_RETRYING,		/* handling what waited, into a new batch */
+};
+
+static enum batch_state	 batch_state;
+static struct event	*batch_flush_ev, *batch_retry_ev;
+static time_t		 batch_since;		/* failing since */
+static int		 batch_retry_ms;
+static size_t		 batch_expired;		/* answered while failing */
+
+static void	batch_retry(evutil_socket_t, short, void *);
+
+static void
+batch_recovered(void)
+{
+	if (batch_expired > 0)
+		log_warnx("store: working again after %lld s; inbound streams "
+		    "read again; %zu stanza%s refused meanwhile",
+		    (long long)(time(NULL) - batch_since), batch_expired,
+		    batch_expired == 1 ? " was" : "s were");
+	else
+		log_warnx("store: working again after %lld s; inbound streams "
+		    "read again, nothing was refused",
+		    (long long)(time(NULL) - batch_since));
+	batch_state = BATCH_OK;
+	batch_since = 0;
+	batch_expired = 0;
+	evtimer_del(batch_retry_ev);
+	store_busy_timeout(server->store, 1);
+	s2s_stream_pause_reading(0);
+	outbox_kick();
+}
+
+/* Commits the open batch; on failure everything in it waits. */
+static int
+batch_commit(void)
+{
+	if (store_flush(server->store) == -1) {
+		batch_failed(store_errstr(server->store));
+		return -1;
+	}
+	router_batch_done(1);
+	outbox_batch_done(1);
+	if (batch_state != BATCH_OK)
+		batch_recovered();
+	return 0;
+}
+
+static void
+batch_flush(evutil_socket_t fd, short what, void *arg)
+{
+	if (batch_state == BATCH_OK)
+		batch_commit();
+}
+
+static void
+batch_opened(void *arg)
+{
+	struct timeval	 tv = { 0, BATCH_MS * 1000 };
+
+	if (batch_state == BATCH_OK)
+		evtimer_add(batch_flush_ev, &tv);
+}
+
+void
+batch_flush_now(void)
+{
+	if (batch_state == BATCH_OK && store_pending(server->store))
+		event_active(batch_flush_ev, EV_TIMEOUT, 0);
+}
+
+void
+batch_failed(const char *why)
+{
+	struct timeval	 tv;
+
+	store_rollback(server->store);
+	evtimer_del(batch_flush_ev);
+	if (batch_state == BATCH_OK) {
+		batch_since = time(NULL);
+		batch_retry_ms = BATCH_RETRY_MIN_MS;
+		log_warnx("store: failing (%s); inbound streams paused, stanzas "
+		    "kept in memory, retrying", why);
+		store_busy_timeout(server->store, 0);
+		s2s_stream_pause_reading(1);
+	} else if (batch_state == BATCH_RETRYING) {
+		batch_retry_ms *= 2;
+		if (batch_retry_ms > BATCH_RETRY_MAX_MS)
+			batch_retry_ms = BATCH_RETRY_MAX_MS;
+		log_debug("store: still failing: %s", why);
+	}
+	batch_state = BATCH_FAILING;
+	router_batch_done(0);
+	outbox_batch_done(0);
+	tv.tv_sec = batch_retry_ms / 1000;
+	tv.tv_usec = (batch_retry_ms % 1000) * 1000;
+	evtimer_add(batch_retry_ev, &tv);
+}
+
+static void
+batch_retry(evutil_socket_t fd, short what, void *arg)
+{
+	time_t	 now = time(NULL);
+	size_t	 n;
+
+	if (batch_state != BATCH_FAILING)
+		return;
+	if (now - batch_since >= server->conf->store_wait &&
+	    (n = router_expire(now - server->conf->store_wait)) > 0) {
+		log_warnx("store: %zu stanza%s held longer than %lld s %s "
+		    "answered with resource-constraint", n, n == 1 ? "" : "s",
+		    (long long)server->conf->store_wait, n == 1 ? "was" :
+		    "were");
+		batch_expired += n;
+	}
+	batch_state = BATCH_RETRYING;
+	router_replay();
+	if (batch_state == BATCH_RETRYING)
+		outbox_replay();
+	if (batch_state == BATCH_RETRYING)
+		batch_commit();
+}
+
+int
+batch_failing(void)
+{
+	return batch_state == BATCH_FAILING;
+}
+
+time_t
+batch_failing_since(void)
+{
+	return batch_since;
+}
+
+void
+batch_init(void)
+{
+	batch_flush_ev = evtimer_new(server->base, batch_flush, NULL);
+	batch_retry_ev = evtimer_new(server->base, batch_retry, NULL);
+	store_set_batch_cb(server->store, batch_opened, NULL);
+}
+
+void
+batch_free(void)
+{
+	size_t	 n;
+
+	if (batch_state == BATCH_FAILING)
+		batch_retry(-1, 0, NULL);
+	else if (batch_state == BATCH_OK)
+		batch_commit();
+	if (batch_state != BATCH_OK &&
+	    (n = router_held_count() + outbox_marks_pending()) > 0)
+		log_warnx("store: still failing at exit: %zu stanza%s and "
+		    "outbox mark%s not stored", n, n == 1 ? "" : "s",
+		    n == 1 ? "" : "s");
+	store_set_batch_cb(server->store, NULL, NULL);
+	event_free(batch_flush_ev);
+	event_free(batch_retry_ev);
+	batch_flush_ev = batch_retry_ev = NULL;
+}

@@ -1,0 +1,26 @@
+/*
+ * server/batch.h: the daemon's write batches: when they commit, and what
+ * happens while the store cannot commit them (back-pressure, batch.c).
+ */
+#ifndef BATCH_H
+#define BATCH_H
+
+#include <time.h>
+
+void	 batch_init(void);
+/* At exit: a last commit of what is kept; what still fails is logged. */
+void	 batch_free(void);
+/* Commit the open batch from the loop now, not at its 5 ms. */
+void	 batch_flush_now(void);
+/*
+ * A write failed with a database error (I/O, full disk, locked): the
+ * open batch is rolled back, its stanzas and outbox marks are kept, and
+ * the store is tried again with backoff. why is logged once.
+ */
+void	 batch_failed(const char *why);
+/* 1 while the store fails: stanzas and marks wait instead of writing. */
+int	 batch_failing(void);
+/* Since when the store fails; 0 when it works. */
+time_t	 batch_failing_since(void);
+
+#endif
