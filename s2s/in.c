@@ -282,11 +282,18 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	if (server->conf->secure_auth && !((st->flags & S2S_F_CERT_OK) &&
 	    st->remote != NULL && strcmp(st->remote, remote) == 0)) {
 		/* S2S 4.25: a verified certificate is required here */
-		s2s_log(st, LOG_L_INFO, "dialback refused for %s: secure_auth "
-		    "needs a valid certificate (%s)", remote, in->cert_why ?
-		    in->cert_why : "none for that domain");
-		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
-		    NULL, NULL, "not-authorized"));
+		char	 why[256];
+		struct el *e;
+
+		snprintf(why, sizeof(why), "secure_auth needs a valid "
+		    "certificate (%s)", in->cert_why ? in->cert_why :
+		    "none for that domain");
+		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s", remote,
+		    why);
+		e = db_build(0, DB_ERROR, m->to, m->from, NULL, NULL,
+		    "not-authorized");
+		db_error_text(e, why);
+		s2s_stream_send_el_free(st, e);
 		return;
 	}
 	if ((p = s2s_in_pair(in, remote, local)) != NULL) {

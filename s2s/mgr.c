@@ -33,6 +33,7 @@
 #define S2S_MGR_MAX_VERIFIES	1024	/* db:verify waiting, all routes */
 #define S2S_MGR_REAP_SECS	3600	/* an idle route's backoff is kept */
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
+#define S2S_MGR_HISTORY		8	/* attempts remembered, per route */
 
 struct s2s_qitem {
 	TAILQ_ENTRY(s2s_qitem)	 entry;
@@ -70,6 +71,9 @@ struct s2s_route {
 	/* rows given back to retry later; woken when the remote is back */
 	int64_t			*deferred;
 	size_t			 ndeferred;
+	/* how the last attempts ended, a ring: [hnext - 1] is the newest */
+	struct s2s_attempt	 history[S2S_MGR_HISTORY];
+	size_t			 hnext, nhistory;
 };
 
 static TAILQ_HEAD(, s2s_route)	 s2s_routes = TAILQ_HEAD_INITIALIZER(s2s_routes);
@@ -164,6 +168,36 @@ s2s_mgr_wake(struct s2s_route *r)
 	for (i = 0; i < n; i++)
 		s2s_mgr.wake(ids[i]);
 	free(ids);
+}
+
+/* Remembers how an attempt ended (f NULL: the pair got verified). */
+static void
+s2s_mgr_remember(struct s2s_route *r, const struct s2s_failure *f)
+{
+	struct s2s_attempt	*a = &r->history[r->hnext];
+
+	memset(a, 0, sizeof(*a));
+	a->when = (int64_t)time(NULL);
+	a->ok = f == NULL;
+	if (f != NULL) {
+		snprintf(a->stage, sizeof(a->stage), "%s", f->stage);
+		snprintf(a->text, sizeof(a->text), "%s", f->text);
+	}
+	r->hnext = (r->hnext + 1) % S2S_MGR_HISTORY;
+	if (r->nhistory < S2S_MGR_HISTORY)
+		r->nhistory++;
+}
+
+size_t
+s2s_route_history(const struct s2s_route *r, struct s2s_attempt *out,
+    size_t max)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nhistory && i < max; i++)
+		out[i] = r->history[(r->hnext + S2S_MGR_HISTORY - 1 - i) %
+		    S2S_MGR_HISTORY];
+	return i;
 }
 
 static void
@@ -364,6 +398,7 @@ s2s_mgr_stream_ready(struct s2s_route *r)
 	r->failures = 0;
 	r->backoff_until = 0;
 	r->last_error[0] = '\0';
+	s2s_mgr_remember(r, NULL);
 	while ((q = TAILQ_FIRST(&r->queue)) != NULL) {
 		TAILQ_REMOVE(&r->queue, q, entry);
 		r->nqueue--;
@@ -424,6 +459,7 @@ s2s_mgr_stream_failed(struct s2s_route *r, const struct s2s_failure *f)
 	int64_t			 next;
 
 	r->failures++;
+	s2s_mgr_remember(r, f);
 	next = s2s_mgr_backoff(r);
 	r->backoff_until = next;
 	snprintf(r->last_error, sizeof(r->last_error), "%s: %s", f->stage,
@@ -496,8 +532,10 @@ void
 s2s_mgr_status(struct evbuffer *out)
 {
 	struct s2s_route	*r;
+	struct s2s_attempt	 h[S2S_MGR_HISTORY];
 	struct ctl_msg		 m;
 	int64_t			 now = time(NULL);
+	size_t			 i, n;
 
 	TAILQ_FOREACH(r, &s2s_routes, entry) {
 		ctl_msg_begin(&m, CTL_T_ROUTE);
@@ -507,7 +545,19 @@ s2s_mgr_status(struct evbuffer *out)
 		ctl_put_u64(&m, CTL_F_BACKOFF, r->backoff_until > now ?
 		    (uint64_t)(r->backoff_until - now) : 0);
 		ctl_put_str(&m, CTL_F_TEXT, r->last_error);
+		ctl_put_u64(&m, CTL_F_FAILURES, (uint64_t)r->failures);
 		control_emit(out, &m);
+		n = s2s_route_history(r, h, S2S_MGR_HISTORY);
+		for (i = 0; i < n; i++) {
+			ctl_msg_begin(&m, CTL_T_ATTEMPT);
+			ctl_put_str(&m, CTL_F_LOCAL, r->local);
+			ctl_put_str(&m, CTL_F_REMOTE, r->remote);
+			ctl_put_u64(&m, CTL_F_TIME, (uint64_t)h[i].when);
+			ctl_put_str(&m, CTL_F_RESULT, h[i].ok ? "ok" : "failed");
+			ctl_put_str(&m, CTL_F_STAGE, h[i].stage);
+			ctl_put_str(&m, CTL_F_TEXT, h[i].text);
+			control_emit(out, &m);
+		}
 	}
 }
 

@@ -83,8 +83,20 @@ void	 s2s_mgr_reap(void);
 /* Queued stanzas, all routes. */
 uint64_t s2s_mgr_queued(void);
 
-/* Appends a CTL_T_ROUTE-like summary per route (queued, backoff) to out. */
+/* How one attempt to reach a remote ended. */
+struct s2s_attempt {
+	int64_t		 when;
+	int		 ok;		/* the pair got verified */
+	char		 stage[16];	/* else where it failed (s2s_failure) */
+	char		 text[256];	/* and why, the peer's text included */
+};
+
+/* Appends per route a CTL_T_ROUTE (queued, backoff, failures) and its
+ * recent attempts (CTL_T_ATTEMPT, newest first) to out. */
 void	 s2s_mgr_status(struct evbuffer *out);
+/* The route's last attempts, newest first, at most max; their number. */
+size_t	 s2s_route_history(const struct s2s_route *, struct s2s_attempt *out,
+	    size_t max);
 
 /* What out.c tells its route. */
 const char *s2s_route_local(const struct s2s_route *);

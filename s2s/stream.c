@@ -602,6 +602,21 @@ s2s_stream_free_all(void)
 	}
 }
 
+/* The peer's certificate, once TLS is up: subject and expiry. */
+static void
+s2s_stream_status_cert(struct s2s_stream *st, struct ctl_msg *m)
+{
+	char	 subject[256];
+	time_t	 when;
+
+	if (st->ssl == NULL || st->tls_desc[0] == '\0')
+		return;
+	if (tls_peer_subject(st->ssl, subject, sizeof(subject)) == 0)
+		ctl_put_str(m, CTL_F_CERT_SUBJECT, subject);
+	if (tls_peer_expiry(st->ssl, &when) == 0)
+		ctl_put_u64(m, CTL_F_CERT_EXPIRY, (uint64_t)when);
+}
+
 void
 s2s_stream_status(struct evbuffer *out)
 {
@@ -626,6 +641,7 @@ s2s_stream_status(struct evbuffer *out)
 		ctl_put_u64(&m, CTL_F_AGE, (uint64_t)(now - st->opened));
 		ctl_put_u64(&m, CTL_F_STANZAS_IN, st->nin);
 		ctl_put_u64(&m, CTL_F_STANZAS_OUT, st->nout);
+		s2s_stream_status_cert(st, &m);
 		control_emit(out, &m);
 	}
 }

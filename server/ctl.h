@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_VERSION	1
+#define CTL_VERSION	2
 #define CTL_MAX_MSG	(64 * 1024)	/* payload bytes, either way */
 
 enum ctl_type {			/* numbered in blocks; never reuse a number */
@@ -25,6 +25,8 @@ enum ctl_type {			/* numbered in blocks; never reuse a number */
 	CTL_T_INFO,		/* daemon figures */
 	CTL_T_STREAM,		/* one S2S stream */
 	CTL_T_ROUTE,		/* one (local, remote) route: queue, backoff */
+	CTL_T_ATTEMPT,		/* one recent attempt of the route before it,
+				   newest first: time, result, stage, text */
 };
 
 enum ctl_field {
@@ -48,6 +50,13 @@ enum ctl_field {
 	CTL_F_STANZAS_OUT,
 	CTL_F_QUEUE,		/* stanzas waiting for this route */
 	CTL_F_BACKOFF,		/* seconds until the route retries */
+	CTL_F_CERT_SUBJECT,	/* stream: peer certificate's subject */
+	CTL_F_CERT_EXPIRY,	/* stream: its notAfter, Unix time */
+	CTL_F_FAILURES,		/* route: failed attempts in a row */
+	CTL_F_TIME,		/* attempt: when it ended, Unix time */
+	CTL_F_RESULT,		/* attempt: "ok" or "failed" */
+	CTL_F_STAGE,		/* attempt: "dns", "connect", "tls",
+				   "dialback", "stream", "timeout" */
 };
 
 struct ctl_hdr {
