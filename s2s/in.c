@@ -42,6 +42,7 @@
 #include "mgr.h"
 #include "router.h"
 #include "log.h"
+#include "probe.h"
 #include "server.h"
 #include "in.h"
 #include "stream.h"
@@ -195,6 +196,11 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 		return;
 	}
 	in->legacy = ver == NULL;
+	/* RFC 6120 4.7.3: an initiator's id means nothing to the stream;
+	 * xfedctl check's self-dial puts a nonce there (server/probe.h) */
+	if (el_attr(hdr, "id") != NULL)
+		probe_seen(el_attr(hdr, "id"), st->sid,
+		    (st->flags & S2S_F_TLS) != 0);
 	el_free(hdr);
 	if ((st->flags & S2S_F_TLS) && st->remote != NULL) {
 		if (tls_peer_verified(st->ssl, st->remote, &in->cert_why))

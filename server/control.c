@@ -20,6 +20,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "probe.h"
 #include "xmalloc.h"
 
 #define CONTROL_MAX_CLIENTS	16
@@ -48,6 +49,36 @@ control_reply_text(struct evbuffer *out, enum ctl_type type, const char *text)
 	ctl_msg_begin(&m, type);
 	if (text != NULL)
 		ctl_put_str(&m, CTL_F_TEXT, text);
+	control_emit(out, &m);
+}
+
+/* xfedctl check's self-dial: a nonce, then whether a header carried it. */
+static void
+control_probe(struct evbuffer *out, const struct ctl_hdr *h,
+    const uint8_t *p)
+{
+	struct ctl_msg	 m;
+	char		 nonce[PROBE_NONCE_LEN + 1], sid[64];
+	int		 tls = 0, r;
+
+	if (h->type == CTL_T_PROBE) {
+		probe_new(nonce);
+		ctl_msg_begin(&m, CTL_T_PROBE);
+		ctl_put_str(&m, CTL_F_NONCE, nonce);
+		control_emit(out, &m);
+		return;
+	}
+	if (ctl_get_str(p, h->len, CTL_F_NONCE, nonce, sizeof(nonce)) == -1)
+		r = -1;
+	else
+		r = probe_check(nonce, sid, sizeof(sid), &tls);
+	ctl_msg_begin(&m, CTL_T_PROBE_SEEN);
+	ctl_put_str(&m, CTL_F_RESULT, r == 1 ? "seen" : r == 0 ? "unseen" :
+	    "unknown");
+	if (r == 1) {
+		ctl_put_str(&m, CTL_F_SID, sid);
+		ctl_put_str(&m, CTL_F_TLS, tls ? "yes" : "no");
+	}
 	control_emit(out, &m);
 }
 
@@ -89,6 +120,11 @@ control_read(struct bufferevent *bev, void *arg)
 		case CTL_T_STATUS:
 			if (control_hooks.status != NULL)
 				control_hooks.status(control_hooks.arg, out);
+			control_reply_text(out, CTL_T_OK, NULL);
+			break;
+		case CTL_T_PROBE:
+		case CTL_T_PROBE_SEEN:
+			control_probe(out, &h, p + sizeof(h));
 			control_reply_text(out, CTL_T_OK, NULL);
 			break;
 		default:

@@ -27,6 +27,12 @@ enum ctl_type {			/* numbered in blocks; never reuse a number */
 	CTL_T_ROUTE,		/* one (local, remote) route: queue, backoff */
 	CTL_T_ATTEMPT,		/* one recent attempt of the route before it,
 				   newest first: time, result, stage, text */
+	CTL_T_PROBE = 200,	/* ask: a nonce for a self-dial; answered by
+				   CTL_T_PROBE (CTL_F_NONCE), CTL_T_OK */
+	CTL_T_PROBE_SEEN,	/* ask with CTL_F_NONCE: answered by
+				   CTL_T_PROBE_SEEN (CTL_F_RESULT "seen",
+				   "unseen" or "unknown"; when seen CTL_F_SID
+				   and CTL_F_TLS "yes"/"no"), CTL_T_OK */
 };
 
 enum ctl_field {
@@ -57,6 +63,8 @@ enum ctl_field {
 	CTL_F_RESULT,		/* attempt: "ok" or "failed" */
 	CTL_F_STAGE,		/* attempt: "dns", "connect", "tls",
 				   "dialback", "stream", "timeout" */
+	CTL_F_NONCE,		/* probe: the nonce */
+	CTL_F_SID,		/* probe: the stream id answered */
 };
 
 struct ctl_hdr {

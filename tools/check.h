@@ -38,4 +38,8 @@ void	 check_dns(struct chk *, const char *domain, int ours);
 /* check_cert.c: the certificate xfed presents for a hosted domain. */
 void	 check_cert(struct chk *, const char *domain);
 
+/* check_dial.c: connects to domain as a remote server does and goes as
+ * far as dialback; self: a hosted domain, which must reach this xfed. */
+void	 check_dial(struct chk *, const char *domain, int self);
+
 #endif

@@ -126,6 +126,8 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 			    "check %s", dom, dom);
 		if (o.only & CHECK_DNS)
 			check_dns(&chk, dom, 0);
+		if (o.only & CHECK_DIAL)
+			check_dial(&chk, dom, 0);
 	} else {
 		if (argc - first == 1) {
 			if ((rc = cmd_check_domain(ctl, argv[first], dom,
@@ -144,6 +146,8 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 				check_dns(&chk, d, 1);
 			if (o.only & CHECK_CERT)
 				check_cert(&chk, d);
+			if (o.only & CHECK_DIAL)
+				check_dial(&chk, d, 1);
 		}
 	}
 	if (ctl->json) {

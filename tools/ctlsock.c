@@ -15,33 +15,44 @@
 #include "xfedctl.h"
 
 int
-ctl_sock_open(struct ctl *ctl)
+ctl_sock_connect(const char *path, char *err, size_t errsz)
 {
 	struct sockaddr_un	 sun;
-	const char		*path = ctl->conf->control_socket;
 	int			 fd, e;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		ctl_fail("control_socket %s: path too long", path);
+		snprintf(err, errsz, "control_socket %s: path too long", path);
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
-		ctl_fail("socket: %s", strerror(errno));
+		snprintf(err, errsz, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		e = errno;
 		close(fd);
 		if (e == ENOENT || e == ECONNREFUSED)
-			ctl_fail("xfed is not running (nothing answers on %s)",
-			    path);
+			snprintf(err, errsz, "xfed is not running (nothing "
+			    "answers on %s)", path);
 		else
-			ctl_fail("%s: %s", path, strerror(e));
+			snprintf(err, errsz, "%s: %s", path, strerror(e));
 		return -1;
 	}
+	return fd;
+}
+
+int
+ctl_sock_open(struct ctl *ctl)
+{
+	char	 err[512];
+	int	 fd;
+
+	if ((fd = ctl_sock_connect(ctl->conf->control_socket, err,
+	    sizeof(err))) == -1)
+		ctl_fail("%s", err);
 	return fd;
 }
 

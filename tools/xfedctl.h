@@ -72,6 +72,8 @@ int	 ctl_commit(struct ctl *);
 #include "ctl.h"
 /* Connected fd, or -1 after a one-line message ("xfed is not running"). */
 int	 ctl_sock_open(struct ctl *);
+/* The same without the message: -1 with the reason in err. */
+int	 ctl_sock_connect(const char *path, char *err, size_t errsz);
 /* One answer: its type and payload; non-zero stops reading. */
 typedef int	 ctl_sock_cb(void *arg, int type, const uint8_t *p, size_t len);
 /* Sends req (finished and freed here), calls fn for each answer until
