@@ -82,12 +82,15 @@ db_parse(const struct el *el, struct db_msg *m, const char **errstr)
 		/* S2S 11.8: any condition means "failed for this pair" */
 		m->cond = "undefined-condition";
 		if ((err = el_child(el, NULL, "error")) != NULL)
-			EL_FOREACH(c, err)
-				if (strcmp(c->ns, NS_STANZAS) == 0 &&
-				    strcmp(c->name, "text") != 0) {
+			EL_FOREACH(c, err) {
+				if (strcmp(c->ns, NS_STANZAS) != 0)
+					continue;
+				if (strcmp(c->name, "text") == 0)
+					m->text = el_text(c);
+				else if (strcmp(m->cond, "undefined-condition") ==
+				    0)
 					m->cond = c->name;
-					break;
-				}
+			}
 	} else {
 		*errstr = "unknown dialback type";
 		return -1;
@@ -117,6 +120,17 @@ db_build(int verify, enum db_type type, const char *from, const char *to,
 		el_add(err, NS_STANZAS, cond ? cond : "undefined-condition");
 	}
 	return el;
+}
+
+void
+db_error_text(struct el *db, const char *text)
+{
+	struct el	*err, *t;
+
+	if ((err = el_child(db, NULL, "error")) == NULL)
+		return;
+	t = el_add(err, NS_STANZAS, "text");
+	el_add_text(t, text, strlen(text));
 }
 
 struct el *

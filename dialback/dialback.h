@@ -29,6 +29,7 @@ struct db_msg {
 	const char	*from, *to, *id;	/* id: db:verify only */
 	const char	*key;		/* requests */
 	const char	*cond;		/* errors: the stanza error condition */
+	const char	*text;		/* errors: the peer's <text>, or NULL */
 };
 
 /* Sets the secret (copied); NULL or "" is refused. */
@@ -47,6 +48,9 @@ int	 db_parse(const struct el *, struct db_msg *, const char **errstr);
  */
 struct el *db_build(int verify, enum db_type, const char *from,
 	    const char *to, const char *id, const char *key, const char *cond);
+
+/* Adds a human-readable <text> to the error of a DB_ERROR element. */
+void	 db_error_text(struct el *, const char *text);
 
 /*
  * The authoritative role: the answer to a db:verify request m (S2S 4.27,

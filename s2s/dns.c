@@ -380,11 +380,8 @@ dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 static int
 dns_chan_init(struct dns *dns, const char **errstr)
 {
-	struct ares_options		 o;
-	struct ares_addr_port_node	*nodes = NULL;
-	const struct sockaddr_storage	*ss;
-	size_t				 i;
-	int				 rc;
+	struct ares_options	 o;
+	int			 rc;
 
 	memset(&o, 0, sizeof(o));
 	o.sock_state_cb = dns_sock_state;
@@ -401,13 +398,28 @@ dns_chan_init(struct dns *dns, const char **errstr)
 		return -1;
 	}
 	dns->chan_ok = 1;
-	if (dns->nresolvers == 0)
+	if (dns->nresolvers == 0 ||
+	    dns_set_servers(dns->chan, dns->resolvers, dns->nresolvers,
+	    errstr) == 0)
 		return 0;
+	ares_destroy(dns->chan);
+	dns->chan_ok = 0;
+	return -1;
+}
 
-	nodes = xcalloc(dns->nresolvers, sizeof(*nodes));
-	for (i = 0; i < dns->nresolvers; i++) {
-		ss = &dns->resolvers[i].ss;
-		if (i + 1 < dns->nresolvers)
+int
+dns_set_servers(struct ares_channeldata *chan,
+    const struct conf_addr *resolvers, size_t n, const char **errstr)
+{
+	struct ares_addr_port_node	*nodes;
+	const struct sockaddr_storage	*ss;
+	size_t				 i;
+	int				 rc;
+
+	nodes = xcalloc(n, sizeof(*nodes));
+	for (i = 0; i < n; i++) {
+		ss = &resolvers[i].ss;
+		if (i + 1 < n)
 			nodes[i].next = &nodes[i + 1];
 		nodes[i].family = ss->ss_family;
 		if (ss->ss_family == AF_INET) {
@@ -427,7 +439,7 @@ dns_chan_init(struct dns *dns, const char **errstr)
 		}
 		nodes[i].tcp_port = nodes[i].udp_port;
 	}
-	if ((rc = ares_set_servers_ports(dns->chan, nodes)) != ARES_SUCCESS) {
+	if ((rc = ares_set_servers_ports(chan, nodes)) != ARES_SUCCESS) {
 		*errstr = ares_strerror(rc);
 		goto fail;
 	}
@@ -435,8 +447,6 @@ dns_chan_init(struct dns *dns, const char **errstr)
 	return 0;
  fail:
 	free(nodes);
-	ares_destroy(dns->chan);
-	dns->chan_ok = 0;
 	return -1;
 }
 

@@ -57,6 +57,14 @@ typedef void	 dns_cb(void *arg, struct dns_targets *targets,
 struct dns	*dns_new(struct event_base *, const struct conf_addr *resolvers,
 		    size_t n, const char **errstr);
 /*
+ * Makes a c-ares channel ask the n resolvers (the `resolver` setting)
+ * instead of those of /etc/resolv.conf; xfedctl check uses it too.
+ */
+struct ares_channeldata;
+int		 dns_set_servers(struct ares_channeldata *,
+		    const struct conf_addr *resolvers, size_t n,
+		    const char **errstr);
+/*
  * Sets the first try's timeout and the number of tries per server; only
  * while no request is pending (-1 otherwise, or when c-ares refuses).
  */

@@ -209,6 +209,11 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 		return;
 	}
 	in->legacy = ver == NULL;
+	/* RFC 6120 4.7.3: an initiator's id means nothing to the stream;
+	 * xfedctl check's self-dial puts a nonce there (hooks.header_id) */
+	if (el_attr(hdr, "id") != NULL && s2s_hooks.header_id != NULL)
+		s2s_hooks.header_id(el_attr(hdr, "id"), st->sid,
+		    (st->flags & S2S_F_TLS) != 0);
 	el_free(hdr);
 	if ((st->flags & S2S_F_TLS) && st->remote != NULL) {
 		if (tls_peer_verified(st->ssl, st->remote, &in->cert_why))
@@ -262,11 +267,18 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	if (server->conf->secure_auth && !((st->flags & S2S_F_CERT_OK) &&
 	    st->remote != NULL && strcmp(st->remote, remote) == 0)) {
 		/* S2S 4.25: a verified certificate is required here */
-		s2s_log(st, LOG_L_INFO, "dialback refused for %s: secure_auth "
-		    "needs a valid certificate (%s)", remote, in->cert_why ?
-		    in->cert_why : "none for that domain");
-		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
-		    NULL, NULL, "not-authorized"));
+		char	 why[256];
+		struct el *e;
+
+		snprintf(why, sizeof(why), "secure_auth needs a valid "
+		    "certificate (%s)", in->cert_why ? in->cert_why :
+		    "none for that domain");
+		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s", remote,
+		    why);
+		e = db_build(0, DB_ERROR, m->to, m->from, NULL, NULL,
+		    "not-authorized");
+		db_error_text(e, why);
+		s2s_stream_send_el_free(st, e);
 		return;
 	}
 	if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {

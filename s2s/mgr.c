@@ -34,6 +34,7 @@
 #define S2S_MGR_MEM_QUEUE_MAX	256	/* stanzas xfed made, per route */
 #define S2S_MGR_REAP_SECS	3600	/* an idle route's backoff is kept */
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
+#define S2S_MGR_HISTORY		8	/* attempts remembered, per route */
 
 struct s2s_qitem {
 	TAILQ_ENTRY(s2s_qitem)	 entry;
@@ -60,6 +61,9 @@ struct s2s_route {
 	/* rows given back to retry later; woken when the remote is back */
 	int64_t			*deferred;
 	size_t			 ndeferred;
+	/* how the last attempts ended, a ring: [hnext - 1] is the newest */
+	struct s2s_attempt	 history[S2S_MGR_HISTORY];
+	size_t			 hnext, nhistory;
 };
 
 static TAILQ_HEAD(, s2s_route)	 s2s_routes = TAILQ_HEAD_INITIALIZER(s2s_routes);
@@ -199,6 +203,36 @@ s2s_mgr_wake(struct s2s_route *r)
 	for (i = 0; i < n; i++)
 		s2s_hooks.wake(ids[i]);
 	free(ids);
+}
+
+/* Remembers how an attempt ended (f NULL: the pair got verified). */
+static void
+s2s_mgr_remember(struct s2s_route *r, const struct s2s_failure *f)
+{
+	struct s2s_attempt	*a = &r->history[r->hnext];
+
+	memset(a, 0, sizeof(*a));
+	a->when = (int64_t)time(NULL);
+	a->ok = f == NULL;
+	if (f != NULL) {
+		snprintf(a->stage, sizeof(a->stage), "%s", f->stage);
+		snprintf(a->text, sizeof(a->text), "%s", f->text);
+	}
+	r->hnext = (r->hnext + 1) % S2S_MGR_HISTORY;
+	if (r->nhistory < S2S_MGR_HISTORY)
+		r->nhistory++;
+}
+
+size_t
+s2s_route_history(const struct s2s_route *r, struct s2s_attempt *out,
+    size_t max)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nhistory && i < max; i++)
+		out[i] = r->history[(r->hnext + S2S_MGR_HISTORY - 1 - i) %
+		    S2S_MGR_HISTORY];
+	return i;
 }
 
 static void
@@ -367,6 +401,7 @@ s2s_mgr_stream_ready(struct s2s_route *r)
 	r->failures = 0;
 	r->backoff_until = 0;
 	r->last_error[0] = '\0';
+	s2s_mgr_remember(r, NULL);
 	s2s_mgr_pump(r);
 	s2s_mgr_wake(r);
 }
@@ -450,6 +485,7 @@ s2s_mgr_stream_failed(struct s2s_route *r, const struct s2s_failure *f)
 	int64_t			 next;
 
 	r->failures++;
+	s2s_mgr_remember(r, f);
 	next = s2s_mgr_backoff(r);
 	r->backoff_until = next;
 	snprintf(r->last_error, sizeof(r->last_error), "%s: %s", f->stage,
@@ -506,6 +542,7 @@ s2s_route_foreach(void (*cb)(void *, const struct s2s_route_info *),
 {
 	struct s2s_route	*r;
 	struct s2s_route_info	 ri;
+	struct s2s_attempt	 h[S2S_MGR_HISTORY];
 
 	TAILQ_FOREACH(r, &s2s_routes, entry) {
 		ri.local = r->local;
@@ -513,6 +550,9 @@ s2s_route_foreach(void (*cb)(void *, const struct s2s_route_info *),
 		ri.queued = r->nqueue;
 		ri.backoff_until = r->backoff_until;
 		ri.last_error = r->last_error;
+		ri.failures = r->failures;
+		ri.nattempts = s2s_route_history(r, h, S2S_MGR_HISTORY);
+		ri.attempts = h;
 		cb(arg, &ri);
 	}
 }

@@ -45,6 +45,10 @@ void	 s2s_mgr_reap(void);
 /* Queued stanzas, all routes. */
 uint64_t s2s_mgr_queued(void);
 
+/* The route's last attempts, newest first, at most max; their number. */
+size_t	 s2s_route_history(const struct s2s_route *, struct s2s_attempt *out,
+	    size_t max);
+
 /* What out.c tells its route. */
 const char *s2s_route_local(const struct s2s_route *);
 const char *s2s_route_remote(const struct s2s_route *);

@@ -452,7 +452,8 @@ s2s_out_dialback(struct s2s_stream *st, const struct el *el)
 		break;
 	default:
 		s2s_out_fail(st, "dialback", "remote-server-timeout", 0,
-		    "%s answered dialback with error %s", st->remote, m.cond);
+		    "%s answered dialback with error %s%s%s", st->remote, m.cond,
+		    m.text ? ": " : "", m.text ? m.text : "");
 		break;
 	}
 }

@@ -45,6 +45,12 @@ struct s2s_hooks {
 	 * reachable again before the retry time); may be NULL.
 	 */
 	void	(*wake)(int64_t outbox_id);
+	/*
+	 * An inbound stream header carried an id (meaningless to the stream,
+	 * RFC 6120 4.7.3; xfedctl check's self-dial puts a nonce there); sid
+	 * is the id of our answer, tls 1 once TLS is up. May be NULL.
+	 */
+	void	(*header_id)(const char *id, const char *sid, int tls);
 };
 
 /* Set once at start, before any stream (copied). */
@@ -62,6 +68,16 @@ struct s2s_stream_info {
 	const char	*tls;		/* "" without TLS */
 	time_t		 opened;
 	uint64_t	 nin, nout;	/* stanzas */
+	const char	*cert_subject;	/* the peer's certificate, or NULL */
+	time_t		 cert_expiry;	/* its notAfter, or 0 */
+};
+
+/* How one attempt to reach a remote ended. */
+struct s2s_attempt {
+	int64_t		 when;
+	int		 ok;		/* the pair got verified */
+	char		 stage[16];	/* else where it failed (s2s_failure) */
+	char		 text[256];	/* and why, the peer's text included */
 };
 
 /* One route (local, remote) as xfedctl status shows it. */
@@ -70,6 +86,9 @@ struct s2s_route_info {
 	uint64_t	 queued;
 	int64_t		 backoff_until;	/* 0: none */
 	const char	*last_error;	/* "" when none */
+	int		 failures;	/* in a row */
+	const struct s2s_attempt *attempts;	/* newest first */
+	size_t		 nattempts;
 };
 
 /* Calls cb for every stream that is not closed. */

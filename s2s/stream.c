@@ -746,6 +746,8 @@ s2s_stream_foreach(void (*cb)(void *, const struct s2s_stream_info *),
 {
 	struct s2s_stream	*st;
 	struct s2s_stream_info	 si;
+	char			 subject[256];
+	time_t			 when;
 
 	TAILQ_FOREACH(st, &s2s_streams, entry) {
 		if (s2s_stream_dead(st))
@@ -762,6 +764,15 @@ s2s_stream_foreach(void (*cb)(void *, const struct s2s_stream_info *),
 		si.opened = st->opened;
 		si.nin = st->nin;
 		si.nout = st->nout;
+		si.cert_subject = NULL;
+		si.cert_expiry = 0;
+		if (st->ssl != NULL && st->tls_desc[0] != '\0') {
+			if (tls_peer_subject(st->ssl, subject,
+			    sizeof(subject)) == 0)
+				si.cert_subject = subject;
+			if (tls_peer_expiry(st->ssl, &when) == 0)
+				si.cert_expiry = when;
+		}
 		cb(arg, &si);
 	}
 }

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "s2s.h"
 #include "log.h"
+#include "probe.h"
 #include "xmalloc.h"
 
 #define CONTROL_MAX_CLIENTS	16
@@ -59,14 +60,20 @@ control_stream(void *arg, const struct s2s_stream_info *si)
 	ctl_put_u64(&m, CTL_F_AGE, (uint64_t)(time(NULL) - si->opened));
 	ctl_put_u64(&m, CTL_F_STANZAS_IN, si->nin);
 	ctl_put_u64(&m, CTL_F_STANZAS_OUT, si->nout);
+	if (si->cert_subject != NULL)
+		ctl_put_str(&m, CTL_F_CERT_SUBJECT, si->cert_subject);
+	if (si->cert_expiry != 0)
+		ctl_put_u64(&m, CTL_F_CERT_EXPIRY, (uint64_t)si->cert_expiry);
 	control_emit(arg, &m);
 }
 
 static void
 control_route(void *arg, const struct s2s_route_info *ri)
 {
+	const struct s2s_attempt *a;
 	struct ctl_msg	 m;
 	int64_t		 now = time(NULL);
+	size_t		 i;
 
 	ctl_msg_begin(&m, CTL_T_ROUTE);
 	ctl_put_str(&m, CTL_F_LOCAL, ri->local);
@@ -75,7 +82,19 @@ control_route(void *arg, const struct s2s_route_info *ri)
 	ctl_put_u64(&m, CTL_F_BACKOFF, ri->backoff_until > now ?
 	    (uint64_t)(ri->backoff_until - now) : 0);
 	ctl_put_str(&m, CTL_F_TEXT, ri->last_error);
+	ctl_put_u64(&m, CTL_F_FAILURES, (uint64_t)ri->failures);
 	control_emit(arg, &m);
+	for (i = 0; i < ri->nattempts; i++) {
+		a = &ri->attempts[i];
+		ctl_msg_begin(&m, CTL_T_ATTEMPT);
+		ctl_put_str(&m, CTL_F_LOCAL, ri->local);
+		ctl_put_str(&m, CTL_F_REMOTE, ri->remote);
+		ctl_put_u64(&m, CTL_F_TIME, (uint64_t)a->when);
+		ctl_put_str(&m, CTL_F_RESULT, a->ok ? "ok" : "failed");
+		ctl_put_str(&m, CTL_F_STAGE, a->stage);
+		ctl_put_str(&m, CTL_F_TEXT, a->text);
+		control_emit(arg, &m);
+	}
 }
 
 void
@@ -93,6 +112,36 @@ control_reply_text(struct evbuffer *out, enum ctl_type type, const char *text)
 	ctl_msg_begin(&m, type);
 	if (text != NULL)
 		ctl_put_str(&m, CTL_F_TEXT, text);
+	control_emit(out, &m);
+}
+
+/* xfedctl check's self-dial: a nonce, then whether a header carried it. */
+static void
+control_probe(struct evbuffer *out, const struct ctl_hdr *h,
+    const uint8_t *p)
+{
+	struct ctl_msg	 m;
+	char		 nonce[PROBE_NONCE_LEN + 1], sid[64];
+	int		 tls = 0, r;
+
+	if (h->type == CTL_T_PROBE) {
+		probe_new(nonce);
+		ctl_msg_begin(&m, CTL_T_PROBE);
+		ctl_put_str(&m, CTL_F_NONCE, nonce);
+		control_emit(out, &m);
+		return;
+	}
+	if (ctl_get_str(p, h->len, CTL_F_NONCE, nonce, sizeof(nonce)) == -1)
+		r = -1;
+	else
+		r = probe_check(nonce, sid, sizeof(sid), &tls);
+	ctl_msg_begin(&m, CTL_T_PROBE_SEEN);
+	ctl_put_str(&m, CTL_F_RESULT, r == 1 ? "seen" : r == 0 ? "unseen" :
+	    "unknown");
+	if (r == 1) {
+		ctl_put_str(&m, CTL_F_SID, sid);
+		ctl_put_str(&m, CTL_F_TLS, tls ? "yes" : "no");
+	}
 	control_emit(out, &m);
 }
 
@@ -134,6 +183,11 @@ control_read(struct bufferevent *bev, void *arg)
 		case CTL_T_STATUS:
 			if (control_hooks.status != NULL)
 				control_hooks.status(control_hooks.arg, out);
+			control_reply_text(out, CTL_T_OK, NULL);
+			break;
+		case CTL_T_PROBE:
+		case CTL_T_PROBE_SEEN:
+			control_probe(out, &h, p + sizeof(h));
 			control_reply_text(out, CTL_T_OK, NULL);
 			break;
 		default:

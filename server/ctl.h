@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_VERSION	1
+#define CTL_VERSION	2
 #define CTL_MAX_MSG	(64 * 1024)	/* payload bytes, either way */
 
 enum ctl_type {			/* numbered in blocks; never reuse a number */
@@ -25,6 +25,14 @@ enum ctl_type {			/* numbered in blocks; never reuse a number */
 	CTL_T_INFO,		/* daemon figures */
 	CTL_T_STREAM,		/* one S2S stream */
 	CTL_T_ROUTE,		/* one (local, remote) route: queue, backoff */
+	CTL_T_ATTEMPT,		/* one recent attempt of the route before it,
+				   newest first: time, result, stage, text */
+	CTL_T_PROBE = 200,	/* ask: a nonce for a self-dial; answered by
+				   CTL_T_PROBE (CTL_F_NONCE), CTL_T_OK */
+	CTL_T_PROBE_SEEN,	/* ask with CTL_F_NONCE: answered by
+				   CTL_T_PROBE_SEEN (CTL_F_RESULT "seen",
+				   "unseen" or "unknown"; when seen CTL_F_SID
+				   and CTL_F_TLS "yes"/"no"), CTL_T_OK */
 };
 
 enum ctl_field {
@@ -49,6 +57,15 @@ enum ctl_field {
 	CTL_F_STANZAS_OUT,
 	CTL_F_QUEUE,		/* stanzas waiting for this route */
 	CTL_F_BACKOFF,		/* seconds until the route retries */
+	CTL_F_CERT_SUBJECT,	/* stream: peer certificate's subject */
+	CTL_F_CERT_EXPIRY,	/* stream: its notAfter, Unix time */
+	CTL_F_FAILURES,		/* route: failed attempts in a row */
+	CTL_F_TIME,		/* attempt: when it ended, Unix time */
+	CTL_F_RESULT,		/* attempt: "ok" or "failed" */
+	CTL_F_STAGE,		/* attempt: "dns", "connect", "tls",
+				   "dialback", "stream", "timeout" */
+	CTL_F_NONCE,		/* probe: the nonce */
+	CTL_F_SID,		/* probe: the stream id answered */
 };
 
 struct ctl_hdr {

@@ -778,6 +778,25 @@ tls_peer_expiry(SSL *ssl, time_t *when)
 	return rc;
 }
 
+int
+tls_peer_subject(SSL *ssl, char *buf, size_t bufsz)
+{
+	X509	*cert;
+	BIO	*b;
+	int	 n = -1;
+
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return -1;
+	if ((b = BIO_new(BIO_s_mem())) != NULL &&
+	    X509_NAME_print_ex(b, X509_get_subject_name(cert), 0,
+	    XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+		n = BIO_read(b, buf, (int)bufsz - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+	X509_free(cert);
+	return n > 0 ? 0 : -1;
+}
+
 char *
 tls_info(SSL *ssl, char *buf, size_t bufsz)
 {

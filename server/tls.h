@@ -100,6 +100,9 @@ int	 tls_peer_verified(SSL *, const char *domain, const char **why);
  */
 int	 tls_peer_expiry(SSL *, time_t *when);
 
+/* The peer certificate's subject ("CN = x.test") into buf; -1 when none. */
+int	 tls_peer_subject(SSL *, char *buf, size_t bufsz);
+
 /* 1 when the certificate cert names domain as tls_peer_verified() does. */
 int	 tls_cert_names(X509 *cert, const char *domain);
 

@@ -25,6 +25,7 @@
 #include "out.h"
 #include "outbox.h"
 #include "presence.h"
+#include "probe.h"
 #include "router.h"
 #include "s2s.h"
 #include "server.h"
@@ -256,6 +257,7 @@ xfed_s2s_init(void)
 	h.delivered = outbox_delivered;
 	h.failed = outbox_failed;
 	h.wake = outbox_wake;
+	h.header_id = probe_seen;
 	s2s_init(&h);
 	memset(&mc, 0, sizeof(mc));
 	mc.backoff_min_secs = (int)xfed_conf->outbound_backoff_min;

@@ -266,6 +266,40 @@ store_outbox_due(struct store *st, int64_t now, size_t limit,
 	return store_rows(st, q, store_outbox_one, &cx, NULL, "outbox");
 }
 
+struct store_queued_ctx {
+	store_queued_cb	 cb;
+	void		*arg;
+};
+
+static int
+store_outbox_queued_one(sqlite3_stmt *q, void *arg)
+{
+	struct store_queued_ctx	*cx = arg;
+
+	return cx->cb(cx->arg, (const char *)sqlite3_column_text(q, 0),
+	    sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2));
+}
+
+int
+store_outbox_queued(struct store *st, store_queued_cb cb, void *arg)
+{
+	struct store_queued_ctx	 cx = { cb, arg };
+	sqlite3_stmt		*q;
+
+	/* The domain of to_jid: before any '/', after any '@'. */
+	if ((q = store_q(st, Q_OUTBOX_QUEUED,
+	    "WITH b(j, created) AS (SELECT CASE WHEN instr(to_jid, '/') > 0 "
+	    "THEN substr(to_jid, 1, instr(to_jid, '/') - 1) ELSE to_jid END, "
+	    "created FROM outbox WHERE state = 'queued'), "
+	    "d(domain, created) AS (SELECT substr(j, instr(j, '@') + 1), "
+	    "created FROM b) "
+	    "SELECT domain, count(*), min(created) FROM d GROUP BY domain "
+	    "ORDER BY domain")) == NULL)
+		return -1;
+	return store_rows(st, q, store_outbox_queued_one, &cx, NULL,
+	    "outbox queued");
+}
+
 /* One UPDATE of row id; NOTFOUND when there is no such row. */
 static int
 store_outbox_update(struct store *st, sqlite3_stmt *q, int64_t id,

@@ -332,6 +332,12 @@ int	 store_outbox_retry(struct store *, int64_t id, int64_t next_attempt,
 int	 store_outbox_failed(struct store *, int64_t id, const char *stage,
 	    const char *error, const char *error_xml);
 
+/* Queued rows per remote domain: how many and the oldest's created
+ * time, domains in order; cb returns non-zero to stop. */
+typedef int	(*store_queued_cb)(void *, const char *domain, int64_t rows,
+		    int64_t oldest);
+int	 store_outbox_queued(struct store *, store_queued_cb, void *arg);
+
 /* S2S state that must survive restarts (key/value). */
 
 /* *valuep is allocated (caller frees); STORE_E_NOTFOUND when unset. */

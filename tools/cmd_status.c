@@ -8,61 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include "ctl.h"
 #include "xfedctl.h"
-
-struct cmd_status_buf {
-	uint8_t		*p;
-	size_t		 len, cap;
-};
-
-/* Reads until one whole message is buffered; its size or -1. */
-static long
-cmd_status_read(int fd, struct cmd_status_buf *b, struct ctl_hdr *h,
-    const char **errstr)
-{
-	long	 n;
-	ssize_t	 r;
-
-	for (;;) {
-		if ((n = ctl_hdr_read(b->p, b->len, h, errstr)) != 0)
-			return n;
-		if (b->len == b->cap) {
-			b->cap = b->cap ? b->cap * 2 : 4096;
-			if ((b->p = realloc(b->p, b->cap)) == NULL) {
-				*errstr = "out of memory";
-				return -1;
-			}
-		}
-		r = read(fd, b->p + b->len, b->cap - b->len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			*errstr = r == 0 ? "the daemon closed the connection" :
-			    strerror(errno);
-			return -1;
-		}
-		b->len += (size_t)r;
-	}
-}
-
-static const char *
-cmd_status_secs(uint64_t s, char *buf, size_t n)
-{
-	if (s >= 86400)
-		snprintf(buf, n, "%llud%02lluh", (unsigned long long)(s / 86400),
-		    (unsigned long long)(s % 86400 / 3600));
-	else if (s >= 3600)
-		snprintf(buf, n, "%lluh%02llum", (unsigned long long)(s / 3600),
-		    (unsigned long long)(s % 3600 / 60));
-	else
-		snprintf(buf, n, "%llum%02llus", (unsigned long long)(s / 60),
-		    (unsigned long long)(s % 60));
-	return buf;
-}
 
 struct cmd_status_doms {
 	char		 text[1024];
@@ -124,7 +72,7 @@ cmd_status_print(struct ctl *ctl, struct out_json *j, int type,
 		printf("xfed %s, pid %llu, up %s\ndomains: %s\n"
 		    "streams: %llu, outbox rows in flight: %llu\n", s[0],
 		    (unsigned long long)u[0],
-		    cmd_status_secs(u[1], t1, sizeof(t1)), ds.text,
+		    out_duration(u[1], t1, sizeof(t1)), ds.text,
 		    (unsigned long long)u[2], (unsigned long long)u[3]);
 		if (u[4] != 0)
 			printf("store failing since %s\n", s[1]);
@@ -160,7 +108,7 @@ cmd_status_print(struct ctl *ctl, struct out_json *j, int type,
 			    "age=%s in=%llu out=%llu\n", s[0],
 			    (unsigned long long)u[0], s[1], s[2], s[3], s[4],
 			    s[5], tls[0] ? tls : "none",
-			    cmd_status_secs(u[1], t1, sizeof(t1)),
+			    out_duration(u[1], t1, sizeof(t1)),
 			    (unsigned long long)u[2], (unsigned long long)u[3]);
 		}
 		return;
@@ -183,7 +131,7 @@ cmd_status_print(struct ctl *ctl, struct out_json *j, int type,
 		printf("  %s -> %s queued=%llu", s[0], s[1],
 		    (unsigned long long)u[0]);
 		if (u[1] > 0)
-			printf(" retry in %s", cmd_status_secs(u[1], t1, sizeof(t1)));
+			printf(" retry in %s", out_duration(u[1], t1, sizeof(t1)));
 		if (s[2][0] != '\0') {
 			fputs(" last error: ", stdout);
 			out_text(stdout, s[2]);
@@ -193,93 +141,62 @@ cmd_status_print(struct ctl *ctl, struct out_json *j, int type,
 	}
 }
 
+struct cmd_status_ctx {
+	struct ctl	*ctl;
+	struct out_json	 j;
+	int		 section;
+};
+
+static int
+cmd_status_answer(void *arg, int type, const uint8_t *p, size_t len)
+{
+	struct cmd_status_ctx	*cx = arg;
+
+	/* sections: the daemon sends INFO, then streams, then routes */
+	if (type == CTL_T_STREAM && cx->section < 1) {
+		cx->section = 1;
+		if (cx->ctl->json)
+			out_json_array(&cx->j, "streams");
+		else
+			printf("streams:\n");
+	} else if (type == CTL_T_ROUTE && cx->section < 2) {
+		if (cx->ctl->json) {
+			if (cx->section == 1)
+				out_json_array_end(&cx->j);
+			out_json_array(&cx->j, "routes");
+		} else
+			printf("routes:\n");
+		cx->section = 2;
+	}
+	cmd_status_print(cx->ctl, &cx->j, type, p, len);
+	return 0;
+}
+
 static int
 cmd_status(struct ctl *ctl, int argc, char **argv)
 {
-	struct sockaddr_un	 sun;
-	struct cmd_status_buf	 b = { NULL, 0, 0 };
+	struct cmd_status_ctx	 cx;
 	struct ctl_msg		 m;
-	struct ctl_hdr		 h;
-	struct out_json		 j;
-	const uint8_t		*req;
-	const char		*errstr, *path = ctl->conf->control_socket;
-	char			 text[512];
-	size_t			 reqlen;
-	long			 n;
-	int			 fd, i, rc = CTL_FAIL, section = 0;
+	int			 fd, i, rc = CTL_FAIL;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", NULL, 1, NULL, NULL,
 	    &rc)) == -1)
 		return rc;
 	if (argc - i > 0)
 		return ctl_usage(ctl, "too many arguments");
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return ctl_fail("control_socket %s: path too long", path);
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		return ctl_fail("socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		rc = errno;
-		close(fd);
-		if (rc == ENOENT || rc == ECONNREFUSED)
-			return ctl_fail("xfed is not running (nothing answers "
-			    "on %s)", path);
-		return ctl_fail("%s: %s", path, strerror(rc));
-	}
-	ctl_msg_begin(&m, CTL_T_STATUS);
-	req = ctl_msg_end(&m, &reqlen);
-	if (write(fd, req, reqlen) != (ssize_t)reqlen) {
-		ctl_msg_free(&m);
-		close(fd);
-		return ctl_fail("%s: write: %s", path, strerror(errno));
-	}
-	ctl_msg_free(&m);
+	if ((fd = ctl_sock_open(ctl)) == -1)
+		return CTL_FAIL;
+	memset(&cx, 0, sizeof(cx));
+	cx.ctl = ctl;
 	if (ctl->json)
-		out_json_begin(&j, stdout);
-	for (rc = CTL_FAIL;;) {
-		if ((n = cmd_status_read(fd, &b, &h, &errstr)) == -1) {
-			ctl_fail("%s: %s", path, errstr);
-			break;
-		}
-		if (h.type == CTL_T_OK) {
-			rc = CTL_OK;
-			break;
-		}
-		if (h.type == CTL_T_ERR) {
-			if (ctl_get_str(b.p + sizeof(h), h.len, CTL_F_TEXT, text,
-			    sizeof(text)) == -1)
-				snprintf(text, sizeof(text), "refused");
-			ctl_fail("xfed: %s", text);
-			break;
-		}
-		/* sections: the daemon sends INFO, then streams, then routes */
-		if (h.type == CTL_T_STREAM && section < 1) {
-			section = 1;
-			if (ctl->json)
-				out_json_array(&j, "streams");
-			else
-				printf("streams:\n");
-		} else if (h.type == CTL_T_ROUTE && section < 2) {
-			if (ctl->json) {
-				if (section == 1)
-					out_json_array_end(&j);
-				out_json_array(&j, "routes");
-			} else
-				printf("routes:\n");
-			section = 2;
-		}
-		cmd_status_print(ctl, &j, h.type, b.p + sizeof(h), h.len);
-		memmove(b.p, b.p + n, b.len - (size_t)n);
-		b.len -= (size_t)n;
-	}
+		out_json_begin(&cx.j, stdout);
+	ctl_msg_begin(&m, CTL_T_STATUS);
+	rc = ctl_sock_request(ctl, fd, &m, cmd_status_answer, &cx);
 	if (ctl->json && rc == CTL_OK) {
-		if (section > 0)
-			out_json_array_end(&j);
-		out_json_end(&j);
+		if (cx.section > 0)
+			out_json_array_end(&cx.j);
+		out_json_end(&cx.j);
 	}
-	free(b.p);
 	close(fd);
 	return rc;
 }

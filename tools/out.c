@@ -224,3 +224,18 @@ out_time(int64_t t, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "-");
 	return buf;
 }
+
+const char *
+out_duration(uint64_t s, char *buf, size_t n)
+{
+	if (s >= 86400)
+		snprintf(buf, n, "%llud%02lluh", (unsigned long long)(s / 86400),
+		    (unsigned long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(buf, n, "%lluh%02llum", (unsigned long long)(s / 3600),
+		    (unsigned long long)(s % 3600 / 60));
+	else
+		snprintf(buf, n, "%llum%02llus", (unsigned long long)(s / 60),
+		    (unsigned long long)(s % 60));
+	return buf;
+}

@@ -24,6 +24,8 @@ static const struct ctl_cmd *const ctl_tables[] = {
 	cmd_roster_table,
 	cmd_msg_table,
 	cmd_status_table,
+	cmd_check_table,
+	cmd_peers_table,
 };
 #define NTABLES	(sizeof(ctl_tables) / sizeof(ctl_tables[0]))
 

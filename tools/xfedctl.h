@@ -41,6 +41,8 @@ extern const struct ctl_cmd	cmd_presence_table[];
 extern const struct ctl_cmd	cmd_roster_table[];
 extern const struct ctl_cmd	cmd_msg_table[];
 extern const struct ctl_cmd	cmd_status_table[];
+extern const struct ctl_cmd	cmd_check_table[];
+extern const struct ctl_cmd	cmd_peers_table[];
 
 /* xfedctl.c */
 /* Prints "xfedctl: msg" on stderr; returns CTL_FAIL. */
@@ -65,6 +67,19 @@ int	 ctl_open(struct ctl *);
 /* One write command, all or nothing. */
 int	 ctl_begin(struct ctl *);
 int	 ctl_commit(struct ctl *);
+
+/* ctlsock.c: the running daemon's control socket (server/ctl.h). */
+#include "ctl.h"
+/* Connected fd, or -1 after a one-line message ("xfed is not running"). */
+int	 ctl_sock_open(struct ctl *);
+/* The same without the message: -1 with the reason in err. */
+int	 ctl_sock_connect(const char *path, char *err, size_t errsz);
+/* One answer: its type and payload; non-zero stops reading. */
+typedef int	 ctl_sock_cb(void *arg, int type, const uint8_t *p, size_t len);
+/* Sends req (finished and freed here), calls fn for each answer until
+ * CTL_T_OK: CTL_OK, or a message and CTL_FAIL (CTL_T_ERR included). */
+int	 ctl_sock_request(struct ctl *, int fd, struct ctl_msg *req,
+	    ctl_sock_cb *fn, void *arg);
 
 /* name.c: the one place that checks names and JIDs typed by a user. */
 struct ctl_user {
@@ -113,5 +128,7 @@ size_t	 out_utf8_len(const unsigned char *);
 void	 out_text(FILE *, const char *);
 /* "2024-05-01T10:00:00Z", or "-" for 0. */
 const char *out_time(int64_t, char *buf, size_t bufsz);
+/* "1d02h", "3h05m", "2m07s": a duration in seconds, short. */
+const char *out_duration(uint64_t secs, char *buf, size_t bufsz);
 
 #endif

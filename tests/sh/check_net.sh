@@ -1,0 +1,217 @@
+# tests/sh/check_net.sh: "xfedctl check", DNS and dial parts, in a network
+# namespace of the interop lab (tests/interop/lab.sh): dnsmasq with SRV
+# records for x.test -> 127.0.0.4 and y.test -> 127.0.0.5, a lab CA, and
+# one extra domain per DNS mistake. xfedctl asks the lab's DNS through the
+# `resolver` setting. Each result is checked with its OK/WARN/FAIL line,
+# the fix, and the exit status (0 all OK, 1 warnings, 2 failures).
+# DNS (S2S 6.1-6.8, 6.11), with a config hosting every mistake's domain
+# and listening on x.test's address 127.0.0.4:5269: missing SRV (with and
+# without an address to fall back to), wrong port, a target without
+# address, a CNAME target, a "." target, a target on another host,
+# _xmpps-server without listen_tls, a resolver that does not answer.
+# Dial (S2S 2.x, 4.x/XEP-0220, 6.x):
+#   - the self-dial of x.test reaches the running xfed through SRV,
+#     STARTTLS, the certificate and dialback, and the daemon confirms the
+#     nonce (all OK);
+#   - a second xfed also serving x.test, whose records lead to the first:
+#     its self-dial reaches the other server and FAILs (nonce not seen,
+#     and the server reached has another dialback secret);
+#   - --peer y.test (another xfed) goes through DNS, TLS, the peer's
+#     certificate and dialback, which y verifies with x.test's server;
+#   - --peer p.test, whose records lead to nothing: FAIL at connect;
+#   - the self-dial without a running daemon: FAIL, says so.
+# Needs root and the packages of `tools/deps check`.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../interop/lab.sh"
+: "${XFED_BUILD:?XFED_BUILD is the build directory}"
+XB=$(cd "$XFED_BUILD" && pwd)
+
+LAB_TIMEOUT=15
+if ! lab_init; then
+	lab_fail "check_net" "lab_init: not root, or packages missing (see above)"
+	exit 1
+fi
+# One hosted domain per case; x.test is the lab's, right.
+lab_dns 'host-record=nosrv.test,127.0.0.4' \
+    'srv-host=_xmpp-server._tcp.port.test,x.test,5270,0,0' \
+    'srv-host=_xmpp-server._tcp.noaddr.test,ghost.test,5269,0,0' \
+    'srv-host=_xmpp-server._tcp.cname.test,alias.test,5269,0,0' \
+    'cname=alias.test,x.test' \
+    'srv-host=_xmpp-server._tcp.dot.test' \
+    'srv-host=_xmpp-server._tcp.nofed.test' \
+    'srv-host=_xmpp-server._tcp.elsewhere.test,y.test,5269,0,0' \
+    'srv-host=_xmpps-server._tcp.tls.test,x.test,5223,0,0' \
+    'srv-host=_xmpp-server._tcp.tls.test,x.test,5269,1,0'
+lab_case "lab pki" lab_pki || exit 1
+lab_case "lab dns" lab_start_dns || exit 1
+PKI=$LAB_DIR/pki
+
+# xconf NAME DOMAIN IP CERT [EXTRA...]: $LAB_DIR/NAME/xfed.conf
+xconf() {
+	local n=$1 dom=$2 ip=$3 cert=$4
+	shift 4
+	mkdir -p "$LAB_DIR/$n"
+	{
+		cat <<CONF
+domain $dom
+listen $ip:5269
+store xfed.db
+control_socket xfed.sock
+tls_certificate $PKI/$cert.crt
+tls_key $PKI/$cert.key
+tls_ca_file $PKI/ca.pem
+resolver $LAB_DNS_IP
+log_level debug
+CONF
+		for l in "$@"; do echo "$l"; done
+	} > "$LAB_DIR/$n/xfed.conf"
+}
+# up NAME IP: starts that xfed in the namespace
+up() {
+	"$XB/xfedctl" -c "$LAB_DIR/$1/xfed.conf" user add u > /dev/null || return 1
+	lab_spawn "$1" "$XB/xfed" -d -c "$LAB_DIR/$1/xfed.conf"
+	lab_wait_port "$2" 5269 10 "$(cat "$LAB_DIR/pids/$1.pid")"
+}
+xconf a x.test $LAB_X_IP x.test
+xconf b x.test 127.0.0.6 x.test
+xconf y y.test $LAB_Y_IP y.test
+
+OUT=$LAB_DIR/out/check.out
+# chk NAME ARGS...: xfedctl -c NAME's config check ARGS inside the namespace
+chk() {
+	local n=$1
+	shift
+	lab_exec "$XB/xfedctl" -c "$LAB_DIR/$n/xfed.conf" check "$@" > "$OUT" 2>&1
+	RC=$?
+}
+# got NAME RC REGEX...: the exit status, and each REGEX on some line
+got() {
+	local name=$1 rc=$2 re
+	shift 2
+	if [ "$RC" != "$rc" ]; then
+		lab_fail "$name" "exit $RC, want $rc"
+		sed 's/^/    | /' "$OUT"
+		return
+	fi
+	for re in "$@"; do
+		if ! grep -Eq -- "$re" "$OUT"; then
+			lab_fail "$name" "no /$re/"
+			sed 's/^/    | /' "$OUT"
+			return
+		fi
+	done
+	lab_ok "$name"
+}
+
+XD=$LAB_DIR/doms
+mkdir -p "$XD"
+{
+	for d in x.test nosrv.test nothing.test port.test noaddr.test \
+	    cname.test dot.test elsewhere.test tls.test; do
+		echo "domain $d"
+	done
+	cat <<CONF
+listen $LAB_X_IP:5269
+store xfed.db
+control_socket xfed.sock
+require_encryption no
+resolver $LAB_DNS_IP
+CONF
+} > "$XD/xfed.conf"
+
+chk doms x.test --only dns
+got "dns: SRV to x.test:5269, where xfed listens: OK, exit 0" 0 \
+    '^OK   dns _xmpp-server._tcp.x.test SRV 0 0 5269 x.test: x.test port 5269: 127.0.0.4, where xfed listens' \
+    '^1 OK, 0 WARN, 0 FAIL$'
+
+chk doms nosrv.test --only dns
+got "dns: missing SRV with an A record on xfed: WARN (fallback to 5269)" 1 \
+    '^WARN dns _xmpp-server._tcp.nosrv.test: no SRV record: peers fall back to nosrv.test port 5269' \
+    '^     fix: add "_xmpp-server._tcp.nosrv.test. SRV 0 5 5269 HOST."' \
+    '^OK   dns nosrv.test A/AAAA: nosrv.test port 5269: 127.0.0.4, where xfed listens'
+
+chk doms nothing.test --only dns
+got "dns: missing SRV and no address: FAIL" 2 \
+    '^FAIL dns _xmpp-server._tcp.nothing.test: no SRV record, and nothing.test has no A or AAAA record'
+
+chk doms port.test --only dns
+got "dns: wrong port: FAIL" 2 \
+    '^FAIL dns _xmpp-server._tcp.port.test SRV 0 0 5270 x.test: peers connect to port 5270, but xfed.s listen is 127.0.0.4:5269' \
+    '^     fix: make the record.s port 5269, or add listen with port 5270'
+
+chk doms noaddr.test --only dns
+got "dns: target without an address: FAIL" 2 \
+    '^FAIL dns _xmpp-server._tcp.noaddr.test SRV 0 0 5269 ghost.test: target ghost.test has no A or AAAA record' \
+    '^     fix: add an A and/or AAAA record for ghost.test'
+
+chk doms cname.test --only dns
+got "dns: CNAME target: FAIL (RFC 2782)" 2 \
+    '^FAIL dns _xmpp-server._tcp.cname.test SRV 0 0 5269 alias.test: target alias.test is an alias \(CNAME to x.test\)' \
+    '^     fix: point the record at x.test'
+
+chk doms dot.test --only dns
+got "dns: \".\" target: FAIL (no service)" 2 \
+    '^FAIL dns _xmpp-server._tcp.dot.test: the target is "\.": the domain says it has no XMPP service'
+
+chk doms elsewhere.test --only dns
+got "dns: target on another host: WARN" 1 \
+    '^WARN dns _xmpp-server._tcp.elsewhere.test SRV 0 0 5269 y.test: y.test \(127.0.0.5\) is no address xfed listens on'
+
+chk doms tls.test --only dns
+got "dns: _xmpps-server without listen_tls: FAIL" 2 \
+    '^OK   dns _xmpp-server._tcp.tls.test SRV 1 0 5269 x.test' \
+    '^FAIL dns _xmpps-server._tcp.tls.test: .*xfed has no listen_tls'
+
+chk doms --peer e.test --only dns --json
+got "dns: --peer, JSON" 0 '"status":"OK","check":"dns","subject":"_xmpp-server._tcp.e.test SRV 0 0 5269 e.test","reason":"e.test port 5269: 127.0.0.3"'
+
+chk doms --peer nofed.test --only dns
+got "dns: --peer with \".\": FAIL, nothing to change here" 2 \
+    'fix: nothing to change here: the domain does not federate'
+
+
+chk a x.test --only dial
+got "dial: without a running daemon the self-dial FAILs and says why" 2 \
+    '^FAIL dial x.test: xfed is not running' '^     fix: start xfed'
+
+lab_case "xfed a (x.test) up" up a $LAB_X_IP || exit 1
+lab_case "xfed y (y.test) up" up y $LAB_Y_IP || exit 1
+
+chk a
+got "self-dial: DNS, certificate, STARTTLS, dialback, nonce: all OK" 0 \
+    '^OK   dial x.test x.test 127.0.0.4:5269: connected$' \
+    '^OK   dial x.test x.test 127.0.0.4:5269: TLS up: TLSv1.3' \
+    '^OK   dial .*certificate it presents verifies for x.test' \
+    '^OK   dial .*features: dialback offered' \
+    '^OK   dial .*dialback: it holds xfed.s dialback secret for x.test' \
+    '^OK   dial .*reached this xfed: it saw our nonce on stream [A-Za-z0-9]+ under TLS' \
+    ' 0 WARN, 0 FAIL$'
+sed 's/^/# /' "$OUT"
+
+chk a --peer y.test --json
+got "--peer y.test: DNS, TLS, y's certificate, dialback verified by x.test's server" 0 \
+    '"status":"OK","check":"dns","subject":"_xmpp-server._tcp.y.test SRV 0 0 5269 y.test"' \
+    '"status":"OK","check":"dial","subject":"y.test y.test 127.0.0.5:5269","reason":"the certificate it presents verifies for y.test"' \
+    '"reason":"features: dialback offered, SASL EXTERNAL"' \
+    '"reason":"dialback: y.test accepted our key for x.test"' \
+    '"fail":0'
+
+chk a --peer p.test --only dial
+got "--peer with nothing listening: FAIL at connect" 2 \
+    '^FAIL dial p.test: cannot connect: p.test 127.0.0.2:5269 \(Connection refused\)'
+
+# b serves x.test too, but x.test's records lead to a: b's self-dial
+# reaches a, which has another dialback secret and never saw b's nonce.
+lab_case "xfed b (x.test again, 127.0.0.6) up" up b 127.0.0.6 || exit 1
+chk b x.test --only dial
+got "self-dial reaching another server for the same domain: FAIL" 2 \
+    '^FAIL dial x.test x.test 127.0.0.4:5269: reached a server for x.test that is not this xfed' \
+    '^     fix: make the domain.s SRV or A/AAAA records lead to this host' \
+    '^FAIL dial .*dialback: it does not hold xfed.s dialback secret for x.test'
+sed 's/^/# /' "$OUT"
+
+# A resolver that does not answer: the lookup failed, not "no record".
+sed -i "s/^resolver .*/resolver 127.0.0.9/" "$XD/xfed.conf"
+chk doms x.test --only dns
+got "dns: a resolver that does not answer: FAIL" 2 \
+    '^FAIL dns _xmpp-server._tcp.x.test: SRV lookup failed: .*peers retry later'
