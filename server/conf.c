@@ -55,6 +55,9 @@ static const struct conf_key conf_keys[] = {
 	    "Address and port for direct TLS (XEP-0368), e.g. 0.0.0.0:5270 (repeatable)." },
 	{ "store", CK_PATH, 0, OFF(store), "/var/lib/xfed/xfed.db", 0, 0,
 	    "SQLite database file: users, presence, subscriptions, inbox, outbox." },
+	{ "store_group_write", CK_BOOL, 0, OFF(store_group_write), "no", 0, 0,
+	    "Create the store, its -wal and -shm 0660 instead of 0640, for a native "
+	    "system whose user is in xfed's group and writes the store." },
 	{ "tls_certificate", CK_PATH, 0, OFF(tls_certificate), NULL, 0, 0,
 	    "PEM certificate chain for the hosted domains." },
 	{ "tls_key", CK_PATH, 0, OFF(tls_key), NULL, 0, 0,

@@ -45,6 +45,7 @@ struct conf {
 	struct conf_arr	 domains;		/* char *, prepared */
 	struct conf_arr	 listens;		/* struct conf_addr */
 	char		*store;
+	int		 store_group_write;
 	char		*tls_certificate;
 	char		*tls_key;
 	char		*tls_ca_file;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -255,11 +256,60 @@ xfed_status(void *arg, struct evbuffer *out)
 	s2s_mgr_status(out);
 }
 
+static void	xfed_usage(FILE *, int) __attribute__((noreturn));
+
 static void
-xfed_usage(void)
+xfed_usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: xfed [-dfptV] [-c file]\n");
-	exit(2);
+	fprintf(f, "usage: xfed [-dfhptV] [-c file]\n"
+	    "  -c file  the configuration (default %s)\n"
+	    "  -d       debug: foreground, log_level debug\n"
+	    "  -f       foreground, log to stderr\n"
+	    "  -h       this help (also --help)\n"
+	    "  -p       print a sample configuration with every key\n"
+	    "  -t       check the configuration, certificates and store path, "
+	    "then exit\n"
+	    "  -V       print the version\n", CONF_DEFAULT_PATH);
+	exit(status);
+}
+
+static int
+xfed_store_flags(const struct conf *c)
+{
+	return STORE_OPEN_CREATE |
+	    (c->store_group_write ? STORE_OPEN_GROUP_WRITE : 0);
+}
+
+/*
+ * xfed -t: what a start would refuse, found without changing anything on
+ * disk: the config, the certificates and keys (loaded, matching), and that
+ * the store can be opened for writing or made.
+ */
+static int
+xfed_test(void)
+{
+	struct tls_ctx	*t;
+	const char	*errstr;
+	int		 rc = 0;
+
+	log_init(1, LOG_L_WARN);
+	if (xfed_conf->tls_certificate != NULL || xfed_conf->tls_domains.n) {
+		if ((t = xfed_tls(xfed_conf)) == NULL) {
+			fprintf(stderr, "%s: the TLS certificates do not load\n",
+			    xfed_conf_path);
+			rc = 1;
+		} else
+			tls_ctx_free(t);
+	}
+	if (store_path_check(xfed_conf->store, xfed_store_flags(xfed_conf),
+	    &errstr) == -1) {
+		fprintf(stderr, "%s\n", errstr);
+		rc = 1;
+	}
+	if (rc == 0)
+		printf("%s: configuration OK\n", xfed_conf_path);
+	conf_free(xfed_conf);
+	return rc;
 }
 
 static void
@@ -320,7 +370,10 @@ main(int argc, char **argv)
 	size_t			 i;
 	int			 ch, foreground = 0, debug = 0, test = 0;
 
-	while ((ch = getopt(argc, argv, "c:dfptV")) != -1) {
+	for (i = 1; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			xfed_usage(stdout, 0);
+	while ((ch = getopt(argc, argv, "c:dfhptV")) != -1) {
 		switch (ch) {
 		case 'c':
 			xfed_conf_path = optarg;
@@ -331,6 +384,8 @@ main(int argc, char **argv)
 		case 'f':
 			foreground = 1;
 			break;
+		case 'h':
+			xfed_usage(stdout, 0);
 		case 'p':
 			conf_print_sample(stdout);
 			return 0;
@@ -341,19 +396,18 @@ main(int argc, char **argv)
 			printf("xfed %s\n", XFED_VERSION);
 			return 0;
 		default:
-			xfed_usage();
+			xfed_usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		xfed_usage();
+		xfed_usage(stderr, 2);
 
 	if ((xfed_conf = conf_load(xfed_conf_path, NULL)) == NULL)
 		return 1;
-	if (test) {
-		printf("%s: configuration OK\n", xfed_conf_path);
-		conf_free(xfed_conf);
-		return 0;
-	}
+	/* the store, its -wal/-shm and the control socket: no access for others */
+	umask(xfed_conf->store_group_write ? 007 : 027);
+	if (test)
+		return xfed_test();
 	log_init(foreground || debug, debug ? LOG_L_DEBUG : xfed_conf->log_level);
 	if (!foreground && !debug && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -374,15 +428,7 @@ main(int argc, char **argv)
 	server->started = time(NULL);
 	log_info("xfed %s starting for %s%s", XFED_VERSION,
 	    CONF_DOMAIN(xfed_conf, 0), xfed_conf->domains.n > 1 ? " and more" : "");
-	if ((server->store = store_open(xfed_conf->store, STORE_OPEN_CREATE,
-	    &errstr)) == NULL)
-		fatalx("%s", errstr);
-	xfed_flush_ev = event_new(xfed_base, -1, 0, xfed_flush, NULL);
-	store_set_batch_cb(server->store, xfed_batch_opened, NULL);
-	if (store_checkpoint_start(server->store) == -1)
-		log_warnx("store: %s; checkpoints stay in the event loop",
-		    store_errstr(server->store));
-	xfed_secret();
+	/* what can fail without touching the disk comes before the store */
 	server->tls = xfed_tls(xfed_conf);
 	if ((xfed_conf->tls_certificate != NULL || xfed_conf->tls_domains.n) &&
 	    server->tls == NULL)
@@ -390,10 +436,19 @@ main(int argc, char **argv)
 	if ((xfed_dns = dns_new(xfed_base, xfed_conf->resolvers.v,
 	    xfed_conf->resolvers.n, &errstr)) == NULL)
 		fatalx("resolver: %s", errstr);
+	xfed_listen();
+	if ((server->store = store_open(xfed_conf->store,
+	    xfed_store_flags(xfed_conf), &errstr)) == NULL)
+		fatalx("%s", errstr);
+	xfed_flush_ev = event_new(xfed_base, -1, 0, xfed_flush, NULL);
+	store_set_batch_cb(server->store, xfed_batch_opened, NULL);
+	if (store_checkpoint_start(server->store) == -1)
+		log_warnx("store: %s; checkpoints stay in the event loop",
+		    store_errstr(server->store));
+	xfed_secret();
 	s2s_out_set_dns(xfed_dns);
 	outbox_init();
 	presence_init();
-	xfed_listen();
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
 	xfed_poll_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_poll, NULL);

@@ -12,6 +12,6 @@ for f in usr/sbin/xfed usr/sbin/xfedctl usr/share/man/man8/xfed.8 \
 done
 check unit_paths grep -q "^ExecStart=/usr/sbin/xfed -f -c /etc/xfed/xfed.conf" \
     "$T/root/usr/lib/systemd/system/xfed.service"
-{ cat "$T/root/etc/xfed/xfed.conf.sample"; printf "domain example.org\nrequire_encryption no\n"; } > "$T/s.conf"
+{ cat "$T/root/etc/xfed/xfed.conf.sample"; printf "domain example.org\nrequire_encryption no\nstore %s/x.db\n" "$T"; } > "$T/s.conf"
 check sample_parses "$XFED_BUILD/xfed" -t -c "$T/s.conf"
 t_exit
