@@ -93,16 +93,24 @@ run: all
 bench: all
 	@tools/bench $(B)
 
+# Without DESTDIR (a real install) the user, group and directories are
+# made at once; a package has them made by its own tools.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/xfed \
-	    $(DESTDIR)$(PREFIX)/lib/systemd/system
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 755 $(B)/xfed $(B)/xfedctl $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 server/xfed.8 tools/xfedctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 server/xfed.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	$(B)/xfed -p > $(DESTDIR)$(SYSCONFDIR)/xfed/xfed.conf.sample
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    server/xfed.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/xfed.service
+	install -m 644 server/xfed.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/xfed.conf
+	install -m 644 server/xfed.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/xfed.conf
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers > /dev/null; then \
+	    systemd-sysusers $(PREFIX)/lib/sysusers.d/xfed.conf && \
+	    systemd-tmpfiles --create $(PREFIX)/lib/tmpfiles.d/xfed.conf; fi
 
 clean:
 	rm -rf build

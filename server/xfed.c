@@ -26,6 +26,7 @@
 #include "outbox.h"
 #include "presence.h"
 #include "router.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "store.h"
 #include "stream.h"
@@ -327,14 +328,17 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGINT:
 	case SIGTERM:
 		log_info("received %s, shutting down", strsignal(sig));
+		sdnotify("STOPPING=1");
 		server->stopping = 1;
 		s2s_stream_shutdown_all();
 		event_base_loopexit(xfed_base, NULL);
 		break;
 	case SIGHUP:
 		log_info("received SIGHUP, reloading %s", xfed_conf_path);
+		sdnotify("RELOADING=1");
 		if ((c = conf_load(xfed_conf_path, xfed_report)) == NULL) {
 			log_warnx("config not reloaded: errors above");
+			sdnotify("READY=1");
 			break;
 		}
 		if (c->dialback_secret != NULL)
@@ -355,6 +359,7 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		xfed_conf = server->conf = c;
 		log_setlevel(c->log_level);
 		log_info("config reloaded");
+		sdnotify("READY=1");
 		break;
 	}
 }
@@ -457,6 +462,8 @@ main(int argc, char **argv)
 	evtimer_add(xfed_due_ev, &due_tv);
 	xfed_poll(-1, 0, NULL);
 	outbox_kick();
+	/* listeners, store and control socket are up (Type=notify) */
+	sdnotify("READY=1");
 	event_base_dispatch(xfed_base);
 
 	/* let the streams' goodbyes out, bounded, then stop */

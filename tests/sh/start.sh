@@ -2,7 +2,10 @@
 # that fails leaves nothing on disk: -h/--help; certificate and key that do
 # not load or do not match; a store directory that is missing; a config
 # error, a certificate error and a port in use at start: exit 1, one line
-# naming the problem, no store and no control socket made.
+# naming the problem, no store and no control socket made. Readiness for
+# systemd (Type=notify): READY=1 on $NOTIFY_SOCKET (a path or "@abstract")
+# once listeners, store and control socket are up; RELOADING=1 and READY=1
+# around SIGHUP; STOPPING=1 at SIGTERM.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -77,11 +80,49 @@ $PY -c 'import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("up", flush=True)
 time.sleep(30)' "$PORT" > "$T/busy" &
-T_PIDS="$T_PIDS $!"
+BUSY=$!
+T_PIDS="$T_PIDS $BUSY"
 wait_for 10 grep -q up "$T/busy"
 conf "tls_certificate a.crt" "tls_key a.key"
 "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
 check start_port_busy_exit [ $? = 1 ]
 check start_port_busy_says grep -q "listen 127.0.0.1:$PORT: bind: Address already in use" "$T/err"
 nothing_made start_port_busy_made_nothing
+kill "$BUSY"
+wait "$BUSY" 2>/dev/null
+
+# notify_listen SOCKET: a datagram socket that writes what it gets to
+# $T/notify.log, one datagram a line
+notify_listen() {
+	: > "$T/notify.log"
+	t_bg $PY -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+a = sys.argv[1]
+s.bind("\0" + a[1:] if a[0] == "@" else a)
+open(sys.argv[2] + ".up", "w").close()
+while True:
+    with open(sys.argv[2], "a") as f:
+        f.write(s.recv(4096).decode() + "\n")' "$1" "$T/notify.log"
+	wait_for 10 test -e "$T/notify.log.up"
+}
+for sock in "$T/notify.sock" "@xfed-test-$$"; do
+	n=$([ "${sock#@}" = "$sock" ] && echo path || echo abstract)
+	rm -f "$D"/x.* "$T/notify.log.up"
+	notify_listen "$sock"
+	NOTIFY_SOCKET=$sock t_bg "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" 2> "$D/xfed.log"
+	XFED_PID=$T_LASTPID
+	if wait_for 20 grep -qx READY=1 "$T/notify.log"; then
+		ok "notify_ready_$n"
+		check "notify_ready_after_listen_$n" grep -q "listening on" "$D/xfed.log"
+		check "notify_ready_after_store_$n" test -S "$D/x.sock" -a -s "$D/x.db"
+	else
+		fail "notify_ready_$n" "no READY=1: $(cat "$T/notify.log") $(tail -3 "$D/xfed.log")"
+	fi
+	kill -HUP "$XFED_PID"
+	wait_for 10 sh -c "grep -x READY=1 '$T/notify.log' | sed -n 2p | grep -q ." &&
+	    [ "$(sed -n 2p "$T/notify.log")" = RELOADING=1 ]
+	check "notify_reload_$n" [ $? = 0 ]
+	stop_xfed
+	check "notify_stopping_$n" grep -qx STOPPING=1 "$T/notify.log"
+done
 t_exit
