@@ -537,6 +537,7 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 			return;
 		}
 		st->nin++;
+		log_stanza("in", st->id, el);
 		router_deliver(el, &tj, &fj);	/* takes el */
 		return;
 	}

@@ -750,6 +750,7 @@ s2s_out_start(struct s2s_route *route)
 void
 s2s_out_write(struct s2s_stream *st, const struct el *el)
 {
+	log_stanza("out", st->id, el);
 	s2s_stream_send(st, el);
 	st->nout++;
 	s2s_out(st)->last_used = time(NULL);

@@ -79,6 +79,9 @@ static const struct conf_key conf_keys[] = {
 	    0, 0, "Unix socket xfedctl uses to talk to the running daemon." },
 	{ "log_level", CK_LEVEL, 0, OFF(log_level), "info", 0, 0,
 	    "error, warn, info or debug." },
+	{ "log_stanzas", CK_BOOL, 0, OFF(log_stanzas), "no", 0, 0,
+	    "Log every stanza in and out: direction, stream, from, to, kind, size; "
+	    "the XML too at log_level debug." },
 	{ "route", CK_ROUTE, CK_REPEAT, OFF(routes), NULL, 0, 0,
 	    "DOMAIN HOST:PORT: reach DOMAIN there, without DNS (repeatable)." },
 	{ "resolver", CK_RESOLVER, CK_REPEAT, OFF(resolvers), NULL, 0, 0,

@@ -3,6 +3,7 @@
  * listeners. Streams are s2s/'s, storage is store/'s.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "dialback.h"
 #include "dns.h"
 #include "in.h"
+#include "jid.h"
 #include "log.h"
 #include "mgr.h"
 #include "out.h"
@@ -69,26 +71,54 @@ xfed_batch_opened(void *arg)
 	evtimer_add(xfed_flush_ev, &tv);
 }
 
+/* Store events name users: "alice@example.org", not a row id. */
+static int
+xfed_change_user(void *arg, const struct store_user *u)
+{
+	snprintf(arg, JID_BUFSZ, "%s@%s", u->local, u->domain);
+	return 0;
+}
+
+static int
+xfed_change_outbox(void *arg, const struct store_outbox *o)
+{
+	char	 to[JID_BUFSZ];
+
+	log_info("store: outbox row %lld queued: %s from %s@%s to %s",
+	    (long long)o->id, store_kind_name(o->kind), o->local, o->domain,
+	    log_vis(to, sizeof(to), o->to, strlen(o->to)));
+	return 0;
+}
+
 static void
 xfed_change(void *arg, const struct store_change *c)
 {
+	char	 who[JID_BUFSZ];
 	int	*kick = arg;
 
+	if (log_getlevel() >= LOG_L_INFO && c->table != STORE_T_OUTBOX &&
+	    (c->deleted || store_user_get_id(server->store, c->row_id,
+	    xfed_change_user, who) == -1))
+		snprintf(who, sizeof(who), "id %lld (deleted)",
+		    (long long)c->row_id);
 	switch (c->table) {
 	case STORE_T_OUTBOX:
 		if (!c->deleted) {
-			log_info("store: outbox row %lld queued", (long long)c->row_id);
+			if (log_getlevel() >= LOG_L_INFO &&
+			    store_outbox_get(server->store, c->row_id,
+			    xfed_change_outbox, NULL) == -1)
+				log_info("store: outbox row %lld queued",
+				    (long long)c->row_id);
 			*kick = 1;
 		}
 		break;
 	case STORE_T_PRESENCE:
-		log_info("store: presence of user %lld changed",
-		    (long long)c->row_id);
+		log_info("store: presence of user %s changed", who);
 		presence_changed(c->row_id);
 		break;
 	case STORE_T_USERS:
-		log_debug("store: user %lld %s", (long long)c->row_id,
-		    c->deleted ? "deleted" : "changed");
+		log_info("store: user %s %s", who, c->deleted ? "deleted" :
+		    "changed");
 		break;
 	}
 }
@@ -358,6 +388,7 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		conf_free(xfed_conf);
 		xfed_conf = server->conf = c;
 		log_setlevel(c->log_level);
+		log_set_stanzas(c->log_stanzas);
 		log_info("config reloaded");
 		sdnotify("READY=1");
 		break;
@@ -374,6 +405,7 @@ main(int argc, char **argv)
 	const char		*errstr;
 	size_t			 i;
 	int			 ch, foreground = 0, debug = 0, test = 0;
+	int			 to_stderr, fd;
 
 	for (i = 1; i < (size_t)argc; i++)
 		if (strcmp(argv[i], "--help") == 0)
@@ -413,9 +445,20 @@ main(int argc, char **argv)
 	umask(xfed_conf->store_group_write ? 007 : 027);
 	if (test)
 		return xfed_test();
-	log_init(foreground || debug, debug ? LOG_L_DEBUG : xfed_conf->log_level);
-	if (!foreground && !debug && daemon(0, 0) == -1)
-		fatal("daemon");
+	to_stderr = log_init(foreground || debug, debug ? LOG_L_DEBUG :
+	    xfed_conf->log_level);
+	log_set_stanzas(xfed_conf->log_stanzas);
+	/* without syslog, a daemon keeps stderr for its log */
+	if (!foreground && !debug) {
+		if (daemon(0, to_stderr) == -1)
+			fatal("daemon");
+		if (to_stderr && (fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((xfed_base = event_base_new()) == NULL)

@@ -158,6 +158,9 @@ int	 store_user_del(struct store *, const char *local, const char *domain);
 /* Calls cb once with the user; STORE_E_NOTFOUND when there is none. */
 int	 store_user_get(struct store *, const char *local, const char *domain,
 	    store_user_cb cb, void *arg);
+/* The same by users.id (what the change journal reports). */
+int	 store_user_get_id(struct store *, int64_t id, store_user_cb cb,
+	    void *arg);
 /* Looks the user up; 1 found (*idp set), 0 not found, -1 error. */
 int	 store_user_find(struct store *, const char *local,
 	    const char *domain, int64_t *idp);
