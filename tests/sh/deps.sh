@@ -27,7 +27,10 @@ clang:Makefile(fuzz) python3:tests,tools/conf-man openssl:tests/tls,tools/run-de
 sqlite3:tests ip:tests/interop ss:tests/interop dnsmasq:tests/interop
 prosody:tests/interop prosodyctl:tests/interop ejabberdctl:tests/interop
 setpriv:tests/interop man:tests/sh/docs.sh timeout:tests/run
-dpkg-query:tools/deps apt-get:tools/deps
+dpkg-query:tools/deps apt-get:tools/deps tar:Makefile(deb)
+dpkg-buildpackage:Makefile(deb) dh:debian/rules lintian:Makefile(deb)
+dpkg-deb:tests/sh/deb.sh systemd-analyze:tests/sh/install.sh
+systemd-sysusers:tests/sh/install.sh systemd-tmpfiles:tests/sh/install.sh
 "
 
 "$XFED_SRC/tools/deps" list check > "$T/pkgs" 2> "$T/err"
