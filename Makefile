@@ -7,6 +7,8 @@
 #   make fuzz         each libFuzzer target for FUZZ_SECS (default 60)
 #   make bench        throughput and memory figures
 #   make install      PREFIX (/usr/local), DESTDIR
+#   make deb          the Debian package, built from a copy of the tree in
+#                     DEB_DIR (build/deb): xfed_*.deb, lintian's report
 
 include config.mk
 
@@ -23,9 +25,10 @@ OPT      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 else
 OPT      = -O2 -g
 endif
-CPPFLAGS = -I. -Iserver -Is2s -Idialback -Isasl -Istore -Itests -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"'
-CFLAGS   = -std=gnu11 $(OPT) $(WARN) $(DEPS_CFLAGS)
-LDFLAGS  = $(filter -fsanitize=%,$(OPT))
+# XCPPFLAGS, XCFLAGS, XLDFLAGS: added by packagers (dpkg-buildflags)
+CPPFLAGS = -I. -Iserver -Is2s -Idialback -Isasl -Istore -Itests -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' $(XCPPFLAGS)
+CFLAGS   = -std=gnu11 $(OPT) $(WARN) $(DEPS_CFLAGS) $(XCFLAGS)
+LDFLAGS  = $(filter -fsanitize=%,$(OPT)) $(XLDFLAGS)
 LIBS     = $(DEPS_LIBS) -lm -pthread
 
 # Every .c in a layer folder is part of the server library, except mains.
@@ -93,16 +96,39 @@ run: all
 bench: all
 	@tools/bench $(B)
 
+# Without DESTDIR (a real install) the user, group and directories are
+# made at once; a package has them made by its own tools.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/xfed \
-	    $(DESTDIR)$(PREFIX)/lib/systemd/system
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 755 $(B)/xfed $(B)/xfedctl $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 server/xfed.8 tools/xfedctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 server/xfed.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	$(B)/xfed -p > $(DESTDIR)$(SYSCONFDIR)/xfed/xfed.conf.sample
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    server/xfed.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/xfed.service
+	install -m 644 server/xfed.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/xfed.conf
+	install -m 644 server/xfed.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/xfed.conf
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers > /dev/null; then \
+	    systemd-sysusers $(PREFIX)/lib/sysusers.d/xfed.conf && \
+	    systemd-tmpfiles --create $(PREFIX)/lib/tmpfiles.d/xfed.conf; fi
+
+# A copy of the sources, so that dpkg-buildpackage writes nothing here.
+DEB_DIR ?= build/deb
+DEB_SRC  = Makefile README configure.ac config.mk.in debian dialback s2s \
+	   sasl server store tests tools
+deb:
+	@tools/deps check > /dev/null || tools/deps check
+	rm -rf $(DEB_DIR)/xfed
+	mkdir -p $(DEB_DIR)/xfed
+	tar -cf - $(DEB_SRC) | tar -xf - -C $(DEB_DIR)/xfed
+	cd $(DEB_DIR)/xfed && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+	    { tail -30 ../build.log; exit 1; }
+	cd $(DEB_DIR) && lintian --fail-on error *.changes > lintian.log 2>&1 || \
+	    { cat lintian.log; exit 1; }
+	@ls $(DEB_DIR)/*.deb; cat $(DEB_DIR)/lintian.log
 
 clean:
 	rm -rf build
@@ -112,5 +138,5 @@ config.mk: configure.ac config.mk.in
 	autoreconf -fi
 	./configure
 
-.PHONY: all tests fuzz-bins fuzz check run bench install clean
+.PHONY: all tests fuzz-bins fuzz check run bench install deb clean
 .DELETE_ON_ERROR:

@@ -575,6 +575,7 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 			return;
 		}
 		st->nin++;
+		log_stanza("in", st->id, el);
 		batch = s2s_hooks.deliver(el, &tj, &fj);	/* takes el */
 		if (in->sm.enabled)
 			sm_in_handled(&in->sm, batch);

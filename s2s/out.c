@@ -925,6 +925,7 @@ s2s_out_write(struct s2s_stream *st, const struct el *el, int64_t outbox_id)
 {
 	struct s2s_out	*out = s2s_out(st);
 
+	log_stanza("out", st->id, el);
 	if (s2s_stream_send(st, el) == -1)
 		return -1;
 	st->nout++;

@@ -55,6 +55,9 @@ static const struct conf_key conf_keys[] = {
 	    "Address and port for direct TLS (XEP-0368), e.g. 0.0.0.0:5270 (repeatable)." },
 	{ "store", CK_PATH, 0, OFF(store), "/var/lib/xfed/xfed.db", 0, 0,
 	    "SQLite database file: users, presence, subscriptions, inbox, outbox." },
+	{ "store_group_write", CK_BOOL, 0, OFF(store_group_write), "no", 0, 0,
+	    "Create the store, its -wal and -shm 0660 instead of 0640, for a native "
+	    "system whose user is in xfed's group and writes the store." },
 	{ "tls_certificate", CK_PATH, 0, OFF(tls_certificate), NULL, 0, 0,
 	    "PEM certificate chain for the hosted domains." },
 	{ "tls_key", CK_PATH, 0, OFF(tls_key), NULL, 0, 0,
@@ -76,6 +79,9 @@ static const struct conf_key conf_keys[] = {
 	    0, 0, "Unix socket xfedctl uses to talk to the running daemon." },
 	{ "log_level", CK_LEVEL, 0, OFF(log_level), "info", 0, 0,
 	    "error, warn, info or debug." },
+	{ "log_stanzas", CK_BOOL, 0, OFF(log_stanzas), "no", 0, 0,
+	    "Log every stanza in and out: direction, stream, from, to, kind, size; "
+	    "the XML too at log_level debug." },
 	{ "route", CK_ROUTE, CK_REPEAT, OFF(routes), NULL, 0, 0,
 	    "DOMAIN HOST:PORT: reach DOMAIN there, without DNS (repeatable)." },
 	{ "resolver", CK_RESOLVER, CK_REPEAT, OFF(resolvers), NULL, 0, 0,

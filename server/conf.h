@@ -45,6 +45,7 @@ struct conf {
 	struct conf_arr	 domains;		/* char *, prepared */
 	struct conf_arr	 listens;		/* struct conf_addr */
 	char		*store;
+	int		 store_group_write;
 	char		*tls_certificate;
 	char		*tls_key;
 	char		*tls_ca_file;
@@ -55,6 +56,7 @@ struct conf {
 	char		*dialback_secret;
 	char		*control_socket;
 	int		 log_level;		/* enum log_level */
+	int		 log_stanzas;
 	struct conf_arr	 routes;		/* struct conf_route */
 	struct conf_arr	 resolvers;		/* struct conf_addr */
 	long long	 max_stanza_size;	/* bytes */

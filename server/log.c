@@ -1,7 +1,9 @@
 /*
  * server/log.c: the log sink. Callers format their own prefixes (a stream's
- * id, peer and address come from s2s_log()); this file only decides where a
- * line goes and whether its level is on.
+ * id, peer and address come from s2s_log()); this file decides where a line
+ * goes (stderr in the foreground; else syslog, or stderr when there is no
+ * syslog socket) and whether its level is on. log_stanza() is the stanza
+ * trace (log_stanzas), called where each direction hands over a stanza.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,22 +11,82 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
+#include "el.h"
 #include "log.h"
+
+#define LOG_SYSLOG_PATH	"/dev/log"	/* glibc's syslog() socket */
 
 static int		 log_foreground = 1;
 static enum log_level	 log_level = LOG_L_INFO;
+static int		 log_stanzas;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
-void
+int
 log_init(int foreground, enum log_level level)
 {
-	log_foreground = foreground;
+	struct stat	 sb;
+
 	log_level = level;
-	if (!foreground)
+	/* without a syslog socket, syslog() drops every line: keep stderr */
+	log_foreground = foreground || stat(LOG_SYSLOG_PATH, &sb) == -1 ||
+	    !S_ISSOCK(sb.st_mode);
+	if (!log_foreground)
 		openlog("xfed", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!foreground)
+		log_warnx("no syslog socket %s: logging to stderr",
+		    LOG_SYSLOG_PATH);
+	return log_foreground;
+}
+
+void
+log_set_stanzas(int on)
+{
+	log_stanzas = on;
+}
+
+/* RFC 6120 8.2.3, RFC 6121 4.7.1 and 5.2.2: what a missing type means. */
+static const char *
+log_stanza_type(const struct el *el)
+{
+	const char	*t = el_attr(el, "type");
+
+	if (t != NULL)
+		return t;
+	if (el_is(el, NULL, "message"))
+		return "normal";
+	if (el_is(el, NULL, "presence"))
+		return "available";
+	return "-";
+}
+
+void
+log_stanza(const char *dir, unsigned long long stream, const struct el *el)
+{
+	char		*xml, from[400], to[400], vis[2048];
+	const char	*f, *t;
+	size_t		 len;
+
+	if (!log_stanzas || log_level < LOG_L_INFO)
+		return;
+	f = el_attr(el, "from");
+	t = el_attr(el, "to");
+	log_vis(from, sizeof(from), f ? f : "-", 400);
+	log_vis(to, sizeof(to), t ? t : "-", 400);
+	xml = el_to_string(el, EL_NS_SERVER, &len);
+	if (log_level >= LOG_L_DEBUG)
+		log_at(LOG_L_DEBUG, "stanza %s#%llu from=%s to=%s kind=%s/%s "
+		    "size=%zu xml=%s", dir, stream, from, to, el->name,
+		    log_stanza_type(el), len, log_vis(vis, sizeof(vis), xml,
+		    len));
+	else
+		log_at(LOG_L_INFO, "stanza %s#%llu from=%s to=%s kind=%s/%s "
+		    "size=%zu", dir, stream, from, to, el->name,
+		    log_stanza_type(el), len);
+	free(xml);
 }
 
 void

@@ -14,7 +14,17 @@ enum log_level {
 	LOG_L_DEBUG,
 };
 
-void	 log_init(int foreground, enum log_level);
+struct el;
+
+/* Foreground: stderr; else syslog, or stderr when there is no /dev/log.
+ * 1 when lines go to stderr. */
+int	 log_init(int foreground, enum log_level);
+/* log_stanzas: log_stanza() logs at info (with the XML at debug). */
+void	 log_set_stanzas(int);
+/* One line for a stanza in or out: dir "in"/"out", the stream's id, from,
+ * to, kind (name/type) and serialized size. */
+void	 log_stanza(const char *dir, unsigned long long stream,
+	    const struct el *);
 void	 log_setlevel(enum log_level);
 int	 log_getlevel(void);
 int	 log_level_parse(const char *, enum log_level *);

@@ -365,9 +365,17 @@ tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 static void
 tls_seterr(struct tls_ctx *ctx, const char *what, const char *file)
 {
-	unsigned long	 e = ERR_peek_last_error();
+	unsigned long	 e = ERR_peek_last_error(), q;
 	const char	*reason = e ? ERR_reason_error_string(e) : NULL;
 
+#ifdef ERR_SYSTEM_ERROR
+	/* "system lib" says less than the errno queued before it */
+	while ((q = ERR_get_error()) != 0)
+		if (ERR_SYSTEM_ERROR(q))
+			reason = strerror(ERR_GET_REASON(q));
+#else
+	(void)q;
+#endif
 	snprintf(ctx->err, sizeof(ctx->err), "%s%s%s: %s", what,
 	    file ? " " : "", file ? file : "",
 	    reason ? reason : "unknown error");
@@ -419,7 +427,13 @@ tls_sslctx_new(struct tls_ctx *ctx, X509_STORE *store, const char *cert_file,
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(sc, key_file, SSL_FILETYPE_PEM) != 1) {
-		tls_seterr(ctx, "cannot load key", key_file);
+		if (ERR_GET_REASON(ERR_peek_last_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH) {
+			ERR_clear_error();
+			snprintf(ctx->err, sizeof(ctx->err), "key %s does not "
+			    "match certificate %s", key_file, cert_file);
+		} else
+			tls_seterr(ctx, "cannot load key", key_file);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(sc) != 1) {

@@ -3,12 +3,14 @@
  * listeners. Streams are s2s/'s, storage is store/'s.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -20,6 +22,7 @@
 #include "dialback.h"
 #include "dns.h"
 #include "in.h"
+#include "jid.h"
 #include "log.h"
 #include "mgr.h"
 #include "out.h"
@@ -28,6 +31,7 @@
 #include "probe.h"
 #include "router.h"
 #include "s2s.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "store.h"
 #include "stream.h"
@@ -50,26 +54,54 @@ static struct dns		*xfed_dns;
 static struct event		*xfed_stop_ev;
 static time_t			 xfed_stop_deadline;
 
+/* Store events name users: "alice@example.org", not a row id. */
+static int
+xfed_change_user(void *arg, const struct store_user *u)
+{
+	snprintf(arg, JID_BUFSZ, "%s@%s", u->local, u->domain);
+	return 0;
+}
+
+static int
+xfed_change_outbox(void *arg, const struct store_outbox *o)
+{
+	char	 to[JID_BUFSZ];
+
+	log_info("store: outbox row %lld queued: %s from %s@%s to %s",
+	    (long long)o->id, store_kind_name(o->kind), o->local, o->domain,
+	    log_vis(to, sizeof(to), o->to, strlen(o->to)));
+	return 0;
+}
+
 static void
 xfed_change(void *arg, const struct store_change *c)
 {
+	char	 who[JID_BUFSZ];
 	int	*kick = arg;
 
+	if (log_getlevel() >= LOG_L_INFO && c->table != STORE_T_OUTBOX &&
+	    (c->deleted || store_user_get_id(server->store, c->row_id,
+	    xfed_change_user, who) == -1))
+		snprintf(who, sizeof(who), "id %lld (deleted)",
+		    (long long)c->row_id);
 	switch (c->table) {
 	case STORE_T_OUTBOX:
 		if (!c->deleted) {
-			log_info("store: outbox row %lld queued", (long long)c->row_id);
+			if (log_getlevel() >= LOG_L_INFO &&
+			    store_outbox_get(server->store, c->row_id,
+			    xfed_change_outbox, NULL) == -1)
+				log_info("store: outbox row %lld queued",
+				    (long long)c->row_id);
 			*kick = 1;
 		}
 		break;
 	case STORE_T_PRESENCE:
-		log_info("store: presence of user %lld changed",
-		    (long long)c->row_id);
+		log_info("store: presence of user %s changed", who);
 		presence_changed(c->row_id);
 		break;
 	case STORE_T_USERS:
-		log_debug("store: user %lld %s", (long long)c->row_id,
-		    c->deleted ? "deleted" : "changed");
+		log_info("store: user %s %s", who, c->deleted ? "deleted" :
+		    "changed");
 		break;
 	}
 }
@@ -265,11 +297,60 @@ xfed_s2s_init(void)
 	s2s_mgr_init(&mc);
 }
 
+static void	xfed_usage(FILE *, int) __attribute__((noreturn));
+
 static void
-xfed_usage(void)
+xfed_usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: xfed [-dfptV] [-c file]\n");
-	exit(2);
+	fprintf(f, "usage: xfed [-dfhptV] [-c file]\n"
+	    "  -c file  the configuration (default %s)\n"
+	    "  -d       debug: foreground, log_level debug\n"
+	    "  -f       foreground, log to stderr\n"
+	    "  -h       this help (also --help)\n"
+	    "  -p       print a sample configuration with every key\n"
+	    "  -t       check the configuration, certificates and store path, "
+	    "then exit\n"
+	    "  -V       print the version\n", CONF_DEFAULT_PATH);
+	exit(status);
+}
+
+static int
+xfed_store_flags(const struct conf *c)
+{
+	return STORE_OPEN_CREATE |
+	    (c->store_group_write ? STORE_OPEN_GROUP_WRITE : 0);
+}
+
+/*
+ * xfed -t: what a start would refuse, found without changing anything on
+ * disk: the config, the certificates and keys (loaded, matching), and that
+ * the store can be opened for writing or made.
+ */
+static int
+xfed_test(void)
+{
+	struct tls_ctx	*t;
+	const char	*errstr;
+	int		 rc = 0;
+
+	log_init(1, LOG_L_WARN);
+	if (xfed_conf->tls_certificate != NULL || xfed_conf->tls_domains.n) {
+		if ((t = xfed_tls(xfed_conf)) == NULL) {
+			fprintf(stderr, "%s: the TLS certificates do not load\n",
+			    xfed_conf_path);
+			rc = 1;
+		} else
+			tls_ctx_free(t);
+	}
+	if (store_path_check(xfed_conf->store, xfed_store_flags(xfed_conf),
+	    &errstr) == -1) {
+		fprintf(stderr, "%s\n", errstr);
+		rc = 1;
+	}
+	if (rc == 0)
+		printf("%s: configuration OK\n", xfed_conf_path);
+	conf_free(xfed_conf);
+	return rc;
 }
 
 static void
@@ -324,12 +405,15 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 			break;
 		}
 		log_info("received %s, shutting down", strsignal(sig));
+		sdnotify("STOPPING=1");
 		xfed_stop();
 		break;
 	case SIGHUP:
 		log_info("received SIGHUP, reloading %s", xfed_conf_path);
+		sdnotify("RELOADING=1");
 		if ((c = conf_load(xfed_conf_path, xfed_report)) == NULL) {
 			log_warnx("config not reloaded: errors above");
+			sdnotify("READY=1");
 			break;
 		}
 		if (c->dialback_secret != NULL)
@@ -349,7 +433,9 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		conf_free(xfed_conf);
 		xfed_conf = server->conf = c;
 		log_setlevel(c->log_level);
+		log_set_stanzas(c->log_stanzas);
 		log_info("config reloaded");
+		sdnotify("READY=1");
 		break;
 	}
 }
@@ -364,8 +450,12 @@ main(int argc, char **argv)
 	const char		*errstr;
 	size_t			 i;
 	int			 ch, foreground = 0, debug = 0, test = 0;
+	int			 to_stderr, fd;
 
-	while ((ch = getopt(argc, argv, "c:dfptV")) != -1) {
+	for (i = 1; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			xfed_usage(stdout, 0);
+	while ((ch = getopt(argc, argv, "c:dfhptV")) != -1) {
 		switch (ch) {
 		case 'c':
 			xfed_conf_path = optarg;
@@ -376,6 +466,8 @@ main(int argc, char **argv)
 		case 'f':
 			foreground = 1;
 			break;
+		case 'h':
+			xfed_usage(stdout, 0);
 		case 'p':
 			conf_print_sample(stdout);
 			return 0;
@@ -386,22 +478,32 @@ main(int argc, char **argv)
 			printf("xfed %s\n", XFED_VERSION);
 			return 0;
 		default:
-			xfed_usage();
+			xfed_usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		xfed_usage();
+		xfed_usage(stderr, 2);
 
 	if ((xfed_conf = conf_load(xfed_conf_path, NULL)) == NULL)
 		return 1;
-	if (test) {
-		printf("%s: configuration OK\n", xfed_conf_path);
-		conf_free(xfed_conf);
-		return 0;
+	/* the store, its -wal/-shm and the control socket: no access for others */
+	umask(xfed_conf->store_group_write ? 007 : 027);
+	if (test)
+		return xfed_test();
+	to_stderr = log_init(foreground || debug, debug ? LOG_L_DEBUG :
+	    xfed_conf->log_level);
+	log_set_stanzas(xfed_conf->log_stanzas);
+	/* without syslog, a daemon keeps stderr for its log */
+	if (!foreground && !debug) {
+		if (daemon(0, to_stderr) == -1)
+			fatal("daemon");
+		if (to_stderr && (fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
 	}
-	log_init(foreground || debug, debug ? LOG_L_DEBUG : xfed_conf->log_level);
-	if (!foreground && !debug && daemon(0, 0) == -1)
-		fatal("daemon");
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((xfed_base = event_base_new()) == NULL)
@@ -419,14 +521,7 @@ main(int argc, char **argv)
 	server->started = time(NULL);
 	log_info("xfed %s starting for %s%s", XFED_VERSION,
 	    CONF_DOMAIN(xfed_conf, 0), xfed_conf->domains.n > 1 ? " and more" : "");
-	if ((server->store = store_open(xfed_conf->store, STORE_OPEN_CREATE,
-	    &errstr)) == NULL)
-		fatalx("%s", errstr);
-	batch_init();
-	if (store_checkpoint_start(server->store) == -1)
-		log_warnx("store: %s; checkpoints stay in the event loop",
-		    store_errstr(server->store));
-	xfed_secret();
+	/* what can fail without touching the disk comes before the store */
 	server->tls = xfed_tls(xfed_conf);
 	if ((xfed_conf->tls_certificate != NULL || xfed_conf->tls_domains.n) &&
 	    server->tls == NULL)
@@ -434,11 +529,19 @@ main(int argc, char **argv)
 	if ((xfed_dns = dns_new(xfed_base, xfed_conf->resolvers.v,
 	    xfed_conf->resolvers.n, &errstr)) == NULL)
 		fatalx("resolver: %s", errstr);
+	xfed_listen();
+	if ((server->store = store_open(xfed_conf->store,
+	    xfed_store_flags(xfed_conf), &errstr)) == NULL)
+		fatalx("%s", errstr);
+	batch_init();
+	if (store_checkpoint_start(server->store) == -1)
+		log_warnx("store: %s; checkpoints stay in the event loop",
+		    store_errstr(server->store));
+	xfed_secret();
 	s2s_out_set_dns(xfed_dns);
 	xfed_s2s_init();
 	outbox_init();
 	presence_init();
-	xfed_listen();
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
 	xfed_poll_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_poll, NULL);
@@ -447,6 +550,8 @@ main(int argc, char **argv)
 	evtimer_add(xfed_due_ev, &due_tv);
 	xfed_poll(-1, 0, NULL);
 	outbox_kick();
+	/* listeners, store and control socket are up (Type=notify) */
+	sdnotify("READY=1");
 	event_base_dispatch(xfed_base);
 
 	/* let the streams' goodbyes out, bounded, then stop */

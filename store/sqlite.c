@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -204,10 +205,16 @@ store_open(const char *path, int flags, const char **errstr)
 {
 	struct store	*st;
 	size_t		 i;
-	int		 oflags, rc;
+	int		 oflags, rc, created = 0, persist;
 
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
+	if (store_access_check(path, flags, store_open_err,
+	    sizeof(store_open_err)) == -1)
+		goto fail;
+	if ((flags & STORE_OPEN_CREATE) && (created = store_access_create(path,
+	    flags, store_open_err, sizeof(store_open_err))) == -1)
+		goto fail;
 	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (flags & STORE_OPEN_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
@@ -226,6 +233,13 @@ store_open(const char *path, int flags, const char **errstr)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	/*
+	 * -wal and -shm stay when the last connection closes: a native system
+	 * in xfed's group then writes the store without write access to the
+	 * directory (store_group_write; CONTRACT.md "Access").
+	 */
+	persist = 1;
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	if (store_schema_open(st, flags, store_open_err,
 	    sizeof(store_open_err)) == -1)
 		goto fail;
@@ -234,6 +248,7 @@ store_open(const char *path, int flags, const char **errstr)
 		    path, st->err);
 		goto fail;
 	}
+	store_access_fix(path, flags);
 	store_ok(st);
 	return st;
  fail:
@@ -241,6 +256,8 @@ store_open(const char *path, int flags, const char **errstr)
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
+	if (created == 1)		/* nothing left behind by a failed open */
+		unlink(path);
 	free(st->path);
 	free(st);
 	return NULL;
@@ -249,7 +266,8 @@ store_open(const char *path, int flags, const char **errstr)
 void
 store_close(struct store *st)
 {
-	size_t	 i;
+	sqlite3_stmt	*q = NULL;
+	size_t		 i;
 
 	if (st == NULL)
 		return;
@@ -260,6 +278,12 @@ store_close(struct store *st)
 	store_checkpoint_stop(st);
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(st->q[i]);
+	/* the kept -wal is emptied at close: a file copied over the store
+	 * without it (a restored backup) meets no stale frames */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_size_limit = 0", -1, &q,
+	    NULL) == SQLITE_OK)
+		sqlite3_step(q);
+	sqlite3_finalize(q);
 	if (sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("store: close %s: %s", st->path,
 		    sqlite3_errmsg(st->db));

@@ -18,6 +18,7 @@ enum store_q {
 	Q_USER_ADD,
 	Q_USER_DEL,
 	Q_USER_GET,
+	Q_USER_GET_ID,
 	Q_USER_FIND,
 	Q_USER_LIST,
 	Q_USER_LIST_DOMAIN,
@@ -118,6 +119,20 @@ int64_t		 store_now(void);
 
 /* notify.c: where the first store_changes_poll() starts. */
 int		 store_notify_init(struct store *);
+
+/*
+ * access.c: before SQLite opens path. check: 0, or -1 with err naming the
+ * owner, mode and fix when this user may not read or write the file (or
+ * make -wal/-shm in its directory). create: makes a missing file with the
+ * store's mode (flags: STORE_OPEN_GROUP_WRITE); 1 when it made one. fix:
+ * sets that mode on the file, -wal and -shm where this user owns them.
+ */
+int		 store_access_check(const char *path, int flags, char *err,
+		    size_t errsz);
+int		 store_access_create(const char *path, int flags, char *err,
+		    size_t errsz);
+void		 store_access_fix(const char *path, int flags);
+unsigned int	 store_access_mode(int flags);
 
 /* schema.c */
 int		 store_schema_open(struct store *, int flags, char *err,

@@ -99,6 +99,25 @@ store_user_del(struct store *st, const char *local, const char *domain)
 }
 
 int
+store_user_get_id(struct store *st, int64_t id, store_user_cb cb, void *arg)
+{
+	sqlite3_stmt	*q;
+	int		 n;
+
+	if ((q = store_q(st, Q_USER_GET_ID, "SELECT " USER_COLS " FROM users "
+	    "WHERE id = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	if (store_user_rows(st, q, cb, arg, &n) == -1)
+		return -1;
+	if (n == 0)
+		return store_fail(st, STORE_E_NOTFOUND, "no user with id %lld",
+		    (long long)id);
+	store_ok(st);
+	return 0;
+}
+
+int
 store_user_get(struct store *st, const char *local, const char *domain,
     store_user_cb cb, void *arg)
 {

@@ -84,14 +84,25 @@ int		 store_out_state_parse(const char *, enum store_out_state *);
 
 #define STORE_OPEN_CREATE	0x1	/* create the file when missing */
 #define STORE_OPEN_NOCHECK	0x2	/* skip PRAGMA quick_check */
+#define STORE_OPEN_GROUP_WRITE	0x4	/* a new file is 0660, not 0640 */
 
 /*
  * Opens path, refuses a file that is not a database, not an xfed store,
- * corrupt, or from a newer schema, and migrates an older one. On NULL,
+ * corrupt, or from a newer schema, or that this user may not write (the
+ * error names owner, mode and fix), and migrates an older one. A file it
+ * creates is 0640 (0660 with STORE_OPEN_GROUP_WRITE; as root, owned like
+ * its directory); a file this user owns gets that mode back. On NULL,
  * *errstr is one line naming the file and the problem; it points at a
  * static buffer valid until the next store_open().
  */
 struct store	*store_open(const char *path, int flags, const char **errstr);
+/*
+ * What store_open() checks before it opens, with nothing created: 0 when
+ * this user may open path for writing (and, with STORE_OPEN_CREATE, make
+ * it), else -1 and *errstr (static) names the problem and the fix.
+ */
+int		 store_path_check(const char *path, int flags,
+		    const char **errstr);
 /* Commits an open batch, rolls back an explicit transaction, closes. */
 void		 store_close(struct store *);
 const char	*store_errstr(const struct store *);
@@ -157,6 +168,9 @@ int	 store_user_del(struct store *, const char *local, const char *domain);
 /* Calls cb once with the user; STORE_E_NOTFOUND when there is none. */
 int	 store_user_get(struct store *, const char *local, const char *domain,
 	    store_user_cb cb, void *arg);
+/* The same by users.id (what the change journal reports). */
+int	 store_user_get_id(struct store *, int64_t id, store_user_cb cb,
+	    void *arg);
 /* Looks the user up; 1 found (*idp set), 0 not found, -1 error. */
 int	 store_user_find(struct store *, const char *local,
 	    const char *domain, int64_t *idp);

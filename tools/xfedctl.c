@@ -140,7 +140,8 @@ ctl_open(struct ctl *ctl)
 {
 	const char	*err;
 
-	if ((ctl->st = store_open(ctl->conf->store, STORE_OPEN_CREATE,
+	if ((ctl->st = store_open(ctl->conf->store, STORE_OPEN_CREATE |
+	    (ctl->conf->store_group_write ? STORE_OPEN_GROUP_WRITE : 0),
 	    &err)) == NULL) {
 		ctl_fail("%s", err);
 		return -1;

@@ -1,17 +1,56 @@
 # tests/sh/install.sh: make install puts binaries, man pages, the sample
-# config and the systemd unit under DESTDIR/PREFIX; the sample config is
-# what xfed -p prints and parses once a domain is added.
+# config, the systemd unit, a sysusers.d and a tmpfiles.d file under
+# DESTDIR/PREFIX; the sample config is what xfed -p prints and parses once
+# a domain is added. systemd's own tools, pointed at DESTDIR, make user and
+# group xfed and the directories /var/lib/xfed and /run/xfed (0750, xfed's);
+# the unit is Type=notify with UMask=0027, `systemd-analyze verify` finds
+# nothing in it and `systemd-analyze security --offline=yes` rates it at
+# most 2.0 ("OK").
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
-make -s -C "$XFED_SRC" install B="$XFED_BUILD" DESTDIR="$T/root" PREFIX=/usr > "$T/make.log" 2>&1
+R=$T/root
+U=$R/usr/lib/systemd/system/xfed.service
+make -s -C "$XFED_SRC" install B="$XFED_BUILD" DESTDIR="$R" PREFIX=/usr > "$T/make.log" 2>&1
 check install_ran [ $? = 0 ]
 for f in usr/sbin/xfed usr/sbin/xfedctl usr/share/man/man8/xfed.8 \
     usr/share/man/man8/xfedctl.8 usr/share/man/man5/xfed.conf.5 \
-    etc/xfed/xfed.conf.sample usr/lib/systemd/system/xfed.service; do
-	check "installed $f" [ -s "$T/root/$f" ]
+    etc/xfed/xfed.conf.sample usr/lib/systemd/system/xfed.service \
+    usr/lib/sysusers.d/xfed.conf usr/lib/tmpfiles.d/xfed.conf; do
+	check "installed $f" [ -s "$R/$f" ]
 done
-check unit_paths grep -q "^ExecStart=/usr/sbin/xfed -f -c /etc/xfed/xfed.conf" \
-    "$T/root/usr/lib/systemd/system/xfed.service"
-{ cat "$T/root/etc/xfed/xfed.conf.sample"; printf "domain example.org\nrequire_encryption no\n"; } > "$T/s.conf"
+check unit_paths grep -q "^ExecStart=/usr/sbin/xfed -f -c /etc/xfed/xfed.conf" "$U"
+check unit_check_first grep -q "^ExecStartPre=/usr/sbin/xfed -t -c /etc/xfed/xfed.conf" "$U"
+check unit_notify grep -qx "Type=notify" "$U"
+check unit_umask grep -qx "UMask=0027" "$U"
+check unit_user grep -qx "User=xfed" "$U"
+{ cat "$R/etc/xfed/xfed.conf.sample"; printf "domain example.org\nrequire_encryption no\nstore %s/x.db\n" "$T"; } > "$T/s.conf"
 check sample_parses "$XFED_BUILD/xfed" -t -c "$T/s.conf"
+
+# sysusers and tmpfiles, applied to DESTDIR as the package's tools would
+systemd-sysusers --root="$R" > "$T/sysusers.log" 2>&1
+check sysusers_ran [ $? = 0 ]
+check sysusers_user grep -q '^xfed:x:[0-9]*:[0-9]*:[^:]*:/var/lib/xfed:/usr/sbin/nologin$' "$R/etc/passwd"
+check sysusers_group grep -q '^xfed:x:[0-9]*:' "$R/etc/group"
+uid=$(awk -F: '$1 == "xfed" { print $3 }' "$R/etc/passwd")
+gid=$(awk -F: '$1 == "xfed" { print $3 }' "$R/etc/group")
+systemd-tmpfiles --root="$R" --create > "$T/tmpfiles.log" 2>&1
+check tmpfiles_ran [ $? = 0 ]
+for d in var/lib/xfed run/xfed; do
+	got=$(stat -c '%a %u:%g' "$R/$d" 2>&1)
+	check "tmpfiles $d" [ "$got" = "750 $uid:$gid" ]
+done
+
+# verify reads the unit as systemd would; its binaries are the installed ones
+sed "s|/usr/sbin/xfed|$R/usr/sbin/xfed|g" "$U" > "$T/xfed.service"
+systemd-analyze verify --man=no "$T/xfed.service" > "$T/verify.log" 2>&1
+if [ $? = 0 ] && [ ! -s "$T/verify.log" ]; then ok unit_verify
+else fail unit_verify "$(head -5 "$T/verify.log")"; fi
+systemd-analyze security --offline=yes "$U" > "$T/security.log" 2>&1
+level=$(sed -n 's/.*Overall exposure level for xfed.service: \([0-9.]*\).*/\1/p' "$T/security.log")
+if [ -n "$level" ] && awk -v l="$level" 'BEGIN { exit !(l <= 2.0) }'; then
+	ok "unit_security $level"
+else
+	fail unit_security "exposure ${level:-unknown}, want at most 2.0: $(grep '✗' "$T/security.log" | head -10)"
+fi
+check unit_no_capabilities grep -qx "CapabilityBoundingSet=" "$U"
 t_exit

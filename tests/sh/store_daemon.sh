@@ -88,7 +88,7 @@ ON CONFLICT (user_id) DO UPDATE SET
     show = excluded.show, status = excluded.status, updated = excluded.updated;
 $MS_NOW"
 }
-PRES="store: presence of user $ALICE changed"
+PRES="store: presence of user alice@a.localhost changed"
 ROW="store: outbox row [0-9]* queued"
 i=0
 for s in $SHOWS; do

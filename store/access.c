@@ -1,0 +1,187 @@
+/*
+ * store/access.c: who may open the store file. Before SQLite sees the
+ * path: a new file is made here with the documented mode (0640, 0660 with
+ * store_group_write; as root, owned like its directory, so a store that
+ * `xfedctl user add` made as root is the daemon's), and an existing file
+ * or directory this user cannot write gets an error that names the owner,
+ * the mode and the fix instead of SQLite's "attempt to write a readonly
+ * database" at the first write. SQLite makes -wal and -shm later with the
+ * database file's mode and, as root, its owner; opening and queries are
+ * sqlite.c's, which also has SQLite keep -wal and -shm on close, so that
+ * a group member needs no write access to the directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "store.h"
+#include "sqlite_int.h"
+
+/* A user's (or, with gid set, a group's) name, else the number. */
+static const char *
+store_access_name(uid_t uid, const gid_t *gid, char *buf, size_t n)
+{
+	struct passwd	*pw = gid == NULL ? getpwuid(uid) : NULL;
+	struct group	*gr = gid != NULL ? getgrgid(*gid) : NULL;
+
+	if (pw != NULL || gr != NULL)
+		snprintf(buf, n, "%s", pw != NULL ? pw->pw_name : gr->gr_name);
+	else
+		snprintf(buf, n, "%ld", gid != NULL ? (long)*gid : (long)uid);
+	return buf;
+}
+
+unsigned int
+store_access_mode(int flags)
+{
+	return flags & STORE_OPEN_GROUP_WRITE ? 0660 : 0640;
+}
+
+/* The directory path is in (for -wal and -shm). */
+static void
+store_access_dir(const char *path, char *dir, size_t n)
+{
+	char	 tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(dir, n, "%s", dirname(tmp));
+}
+
+/* Says what is wrong with what (path or its directory) and how to fix it. */
+static int
+store_access_refuse(const char *path, const char *what, const struct stat *sb,
+    const char *problem, char *err, size_t errsz)
+{
+	char	 me[64], owner[64], group[64];
+
+	store_access_name(geteuid(), NULL, me, sizeof(me));
+	store_access_name(sb->st_uid, NULL, owner, sizeof(owner));
+	store_access_name(0, &sb->st_gid, group, sizeof(group));
+	if (what == path)
+		snprintf(err, errsz, "%s: %s by user %s (owned by %s:%s, mode "
+		    "%04o): run as user %s, or chown %s %s*", path, problem, me,
+		    owner, group, (unsigned)(sb->st_mode & 07777), owner, me,
+		    path);
+	else
+		snprintf(err, errsz, "%s: directory %s is %s by user %s (owned "
+		    "by %s:%s, mode %04o), and SQLite makes %s-wal and -shm "
+		    "there: run as user %s, or chown %s %s", path, what, problem,
+		    me, owner, group, (unsigned)(sb->st_mode & 07777), path,
+		    owner, me, what);
+	return -1;
+}
+
+/* -wal and -shm are there (xfed keeps them) and this user may write them. */
+static int
+store_access_wal_ok(const char *path)
+{
+	char	 p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s-wal", path);
+	if (eaccess(p, R_OK | W_OK) == -1)
+		return 0;
+	snprintf(p, sizeof(p), "%s-shm", path);
+	return eaccess(p, R_OK | W_OK) == 0;
+}
+
+int
+store_access_check(const char *path, int flags, char *err, size_t errsz)
+{
+	struct stat	 sb;
+	char		 dir[PATH_MAX];
+
+	store_access_dir(path, dir, sizeof(dir));
+	if (stat(path, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode))
+			return 0;		/* SQLite names it */
+		if (eaccess(path, R_OK) == -1 && errno == EACCES)
+			return store_access_refuse(path, path, &sb,
+			    "cannot open: Permission denied: not readable",
+			    err, errsz);
+		if (eaccess(path, W_OK) == -1 && (errno == EACCES ||
+		    errno == EROFS))
+			return store_access_refuse(path, path, &sb,
+			    errno == EROFS ? "on a read-only file system, not "
+			    "writable" : "not writable", err, errsz);
+	} else if (errno != ENOENT || !(flags & STORE_OPEN_CREATE))
+		return 0;			/* SQLite names it */
+	if (stat(dir, &sb) == -1) {
+		snprintf(err, errsz, "%s: cannot open: directory %s: %s", path,
+		    dir, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode) && eaccess(dir, W_OK | X_OK) == -1 &&
+	    errno == EACCES && !store_access_wal_ok(path))
+		return store_access_refuse(path, dir, &sb, "not writable",
+		    err, errsz);
+	return 0;
+}
+
+int
+store_path_check(const char *path, int flags, const char **errstr)
+{
+	static char	 err[700];
+
+	if (store_access_check(path, flags, err, sizeof(err)) == -1) {
+		*errstr = err;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_access_create(const char *path, int flags, char *err, size_t errsz)
+{
+	struct stat	 sb;
+	char		 dir[PATH_MAX];
+	int		 fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    store_access_mode(flags));
+	if (fd == -1) {
+		if (errno == EEXIST || errno == ENOENT)
+			return 0;		/* there, or SQLite names it */
+		snprintf(err, errsz, "%s: cannot create: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	/* the umask must not take away group read (or write) */
+	if (fchmod(fd, store_access_mode(flags)) == -1)
+		goto fail;
+	store_access_dir(path, dir, sizeof(dir));
+	if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0 &&
+	    fchown(fd, sb.st_uid, sb.st_gid) == -1)
+		goto fail;
+	close(fd);
+	return 1;
+ fail:
+	snprintf(err, errsz, "%s: cannot set its mode or owner: %s", path,
+	    strerror(errno));
+	close(fd);
+	unlink(path);
+	return -1;
+}
+
+void
+store_access_fix(const char *path, int flags)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	struct stat	 sb;
+	char		 p[PATH_MAX];
+	mode_t		 want = (mode_t)store_access_mode(flags);
+	size_t		 i;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_uid == geteuid() && (sb.st_mode & 0777) != want)
+			chmod(p, want);
+	}
+}

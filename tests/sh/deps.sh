@@ -1,0 +1,143 @@
+# tests/sh/deps.sh: every program the build and the tests run comes from a
+# Debian package that tools/deps installs, so a fresh machine that ran
+# tools/deps builds and passes make check.
+#   programs   a maintained list (Makefile, configure, tools/*, the python
+#              and packaging steps) plus tests/sh/cmdscan.py's scan of the
+#              shell scripts under tests/ and tools/
+#   resolved   command -v on Debian's default PATH (never /usr/local or a
+#              user's shims), then dpkg -S on the path as found, its
+#              readlink -f target (alternatives, /usr/bin/cc -> gcc-12) and
+#              both with and without the /usr prefix (merged /usr: /bin/ip
+#              is /usr/bin/ip)
+#   accepted   a package `tools/deps list check` prints, one those pull in
+#              through Depends/Pre-Depends (apt installs them with it), or an
+#              Essential/Priority: required package (every Debian system)
+# A listed program that is not installed fails; a scanned word that is no
+# command on this machine (a case label, a variable) is not a program.
+. "$XFED_SRC/tests/sh/lib.sh"
+t_init
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# program: where it runs
+LISTED="
+cc:configure,Makefile gcc:configure make:Makefile ar:Makefile
+autoreconf:Makefile aclocal:autoreconf autoconf:autoreconf
+autoheader:autoreconf pkg-config:configure install:Makefile
+clang:Makefile(fuzz) python3:tests,tools/conf-man openssl:tests/tls,tools/run-default
+sqlite3:tests ip:tests/interop ss:tests/interop dnsmasq:tests/interop
+prosody:tests/interop prosodyctl:tests/interop ejabberdctl:tests/interop
+setpriv:tests/interop man:tests/sh/docs.sh timeout:tests/run
+dpkg-query:tools/deps apt-get:tools/deps tar:Makefile(deb)
+dpkg-buildpackage:Makefile(deb) dh:debian/rules lintian:Makefile(deb)
+dpkg-deb:tests/sh/deb.sh systemd-analyze:tests/sh/install.sh
+systemd-sysusers:tests/sh/install.sh systemd-tmpfiles:tests/sh/install.sh
+"
+
+"$XFED_SRC/tools/deps" list check > "$T/pkgs" 2> "$T/err"
+check deps_list [ -s "$T/pkgs" -a ! -s "$T/err" ]
+
+# The packages tools/deps brings: its list and their dependencies, closed.
+dpkg-query -W -f='${db:Status-Abbrev}\t${Package}\t${Essential}\t${Priority}\t${Pre-Depends}, ${Depends}\t${Provides}\n' \
+    > "$T/dpkg" 2>/dev/null
+$PY - "$T/pkgs" "$T/dpkg" > "$T/allowed" <<'EOF'
+import re, sys
+want = open(sys.argv[1]).read().split()
+inst, deps, base, prov = set(), {}, set(), {}
+for line in open(sys.argv[2]):
+    st, name, ess, prio, dep, pv = line.rstrip('\n').split('\t')
+    if not st.startswith('ii'):
+        continue
+    inst.add(name)
+    if ess == 'yes' or prio == 'required':
+        base.add(name)
+    deps[name] = [[re.sub(r'[ :(].*', '', a.strip()) for a in d.split('|')]
+                  for d in dep.split(',') if d.strip()]
+    for p in pv.split(','):
+        if p.strip():
+            prov.setdefault(re.sub(r'[ :(].*', '', p.strip()), []).append(name)
+seen, todo = set(), [p for p in want if p in inst]
+while todo:
+    p = todo.pop()
+    if p in seen:
+        continue
+    seen.add(p)
+    for alts in deps.get(p, []):
+        for a in alts:
+            todo += [a] if a in inst else prov.get(a, [])
+for p in sorted(seen):
+    print(p, 'pulled')
+for p in sorted(base - seen):
+    print(p, 'base')
+EOF
+check deps_closure [ -s "$T/allowed" ]
+
+# What each program is here: "PROGRAM<tab>WHERE<tab>STRICT<tab>TYPE<tab>PATH".
+listed=$(for e in $LISTED; do echo "${e%%:*}"; done)
+$PY "$XFED_SRC/tests/sh/cmdscan.py" "$XFED_SRC"/tests/sh/*.sh \
+    "$XFED_SRC"/tests/interop/*.sh "$XFED_SRC"/tests/tls/*.sh \
+    "$XFED_SRC"/tests/run "$XFED_SRC"/tools/deps "$XFED_SRC"/tools/run-default \
+    "$XFED_SRC"/tools/bench "$XFED_SRC"/.ci/run > "$T/scanned" 2> "$T/err"
+check deps_scan [ -s "$T/scanned" -a ! -s "$T/err" ]
+{
+	for e in $LISTED; do
+		printf '%s\t%s\t1\t%s\t%s\n' "${e%%:*}" "${e#*:}" \
+		    "$(type -t "${e%%:*}")" "$(command -v "${e%%:*}")"
+	done
+	for p in $(grep -vxF "$listed" "$T/scanned"); do
+		printf '%s\ta script under tests/ or tools/\t0\t%s\t%s\n' "$p" \
+		    "$(type -t "$p")" "$(command -v "$p")"
+	done
+} > "$T/progs"
+
+# Every path a program may be known to dpkg by: as found, resolved, with or
+# without /usr. One dpkg -S for all ("diversion by ..." lines are not owners).
+$PY - "$T/progs" > "$T/paths" <<'EOF'
+import os, sys
+for line in open(sys.argv[1]):
+    prog, where, strict, kind, path = line.rstrip('\n').split('\t')
+    if kind != 'file':
+        continue
+    for p in (path, os.path.realpath(path)):
+        for c in (p, p[4:] if p.startswith('/usr/') else '/usr' + p):
+            print(c)
+EOF
+dpkg -S $(sort -u "$T/paths") 2>/dev/null | grep -v '^diversion ' > "$T/owners"
+
+$PY - "$T/progs" "$T/owners" "$T/pkgs" "$T/allowed" > "$T/verdicts" <<'EOF'
+import os, sys
+owner = {}
+for line in open(sys.argv[2]):
+    pkgs, path = line.rstrip('\n').split(': ', 1)
+    owner[path] = pkgs.split(',')[0].split(':')[0].strip()
+listed = set(open(sys.argv[3]).read().split())
+allowed = dict(l.split() for l in open(sys.argv[4]))
+for line in open(sys.argv[1]):
+    prog, where, strict, kind, path = line.rstrip('\n').split('\t')
+    name = 'deps ' + prog
+    if kind in ('builtin', 'keyword'):
+        if strict == '1':
+            print('ok %s (shell builtin)' % name)
+        continue
+    if kind != 'file':
+        if strict == '1':
+            print('FAIL %s: not installed (used by %s)' % (name, where))
+        continue
+    pkg = None
+    for p in (path, os.path.realpath(path)):
+        for c in (p, p[4:] if p.startswith('/usr/') else '/usr' + p):
+            pkg = pkg or owner.get(c)
+    if pkg is None:
+        print('FAIL %s: %s belongs to no Debian package (used by %s)'
+              % (name, path, where))
+    elif pkg in listed:
+        print('ok %s (%s)' % (name, pkg))
+    elif pkg in allowed:
+        print('ok %s (%s, %s)' % (name, pkg, allowed[pkg]))
+    else:
+        print('FAIL %s: %s is in package %s, which tools/deps does not '
+              'install (used by %s): add it to tools/deps'
+              % (name, path, pkg, where))
+EOF
+cat "$T/verdicts"
+grep -q '^FAIL' "$T/verdicts" && t_fails=$((t_fails + 1))
+t_exit

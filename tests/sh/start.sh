@@ -1,0 +1,128 @@
+# tests/sh/start.sh: what xfed -t finds before a start, and that a start
+# that fails leaves nothing on disk: -h/--help; certificate and key that do
+# not load or do not match; a store directory that is missing; a config
+# error, a certificate error and a port in use at start: exit 1, one line
+# naming the problem, no store and no control socket made. Readiness for
+# systemd (Type=notify): READY=1 on $NOTIFY_SOCKET (a path or "@abstract")
+# once listeners, store and control socket are up; RELOADING=1 and READY=1
+# around SIGHUP; STOPPING=1 at SIGTERM.
+. "$XFED_SRC/tests/sh/lib.sh"
+t_init
+
+D=$T/d
+mkdir -p "$D"
+mkcert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -days 30 -subj "/CN=$1" -addext "subjectAltName=DNS:$1" \
+	    -keyout "$D/$2.key" -out "$D/$2.crt" 2>/dev/null
+}
+mkcert example.org a && mkcert example.org b
+check certs_made [ -s "$D/a.crt" -a -s "$D/b.key" ]
+PORT=$(free_port)
+conf() {
+	printf 'domain example.org\nlisten 127.0.0.1:%s\nstore %s\ncontrol_socket ./x.sock\n' \
+	    "$PORT" "${STORE:-./x.db}" > "$D/xfed.conf"
+	printf '%s\n' "$@" >> "$D/xfed.conf"
+}
+# nothing_made NAME: no store, -wal, -shm or socket in $D
+nothing_made() {
+	if ls "$D" | grep -Eq '^x\.(db|sock)'; then
+		fail "$1" "left behind: $(ls "$D" | tr '\n' ' ')"
+	else
+		ok "$1"
+	fi
+}
+# xt NAME RC ERR-REGEX: xfed -t, its exit status and a stderr match
+xt() {
+	"$XFED_BUILD/xfed" -t -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+	rc=$?
+	if [ $rc != "$2" ]; then
+		fail "$1" "exit $rc, want $2: $(cat "$T/err")"
+	elif [ -n "${3:-}" ] && ! grep -Eq -- "$3" "$T/err"; then
+		fail "$1" "stderr does not match /$3/: $(cat "$T/err")"
+	else
+		ok "$1"
+	fi
+}
+
+"$XFED_BUILD/xfed" -h > "$T/out" 2> "$T/err"
+check help_h [ $? = 0 -a ! -s "$T/err" ] && grep -q '^usage: xfed' "$T/out"
+"$XFED_BUILD/xfed" --help > "$T/out" 2> "$T/err"
+check help_long [ $? = 0 -a ! -s "$T/err" ] && grep -q -- '-t ' "$T/out"
+
+conf "tls_certificate a.crt" "tls_key a.key"
+xt t_ok 0
+check t_ok_says grep -q "configuration OK" "$T/out"
+conf "tls_certificate missing.crt" "tls_key a.key"
+xt t_cert_missing 1 "cannot load certificate .*missing.crt: No such file or directory"
+check t_cert_missing_not_ok [ ! -s "$T/out" ]
+conf "tls_certificate a.crt" "tls_key missing.key"
+xt t_key_missing 1 "cannot load key .*missing.key: No such file or directory"
+conf "tls_certificate a.crt" "tls_key b.key"
+xt t_key_mismatch 1 "key does not match certificate .*a.crt"
+conf "tls_domain example.org a.crt b.key"
+xt t_tls_domain_mismatch 1 "key does not match"
+STORE=./none/x.db conf "require_encryption no"
+xt t_store_dir_missing 1 "none/x.db: cannot open: directory .*none: No such file"
+nothing_made t_made_nothing
+
+# A failed start changes nothing on disk.
+conf "tls_certificate a.crt" "tls_key b.key"
+"$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+check start_bad_key_exit [ $? = 1 ]
+check start_bad_key_says grep -q "key does not match" "$T/err"
+nothing_made start_bad_key_made_nothing
+conf "tls_certificate a.crt" "tls_key a.key" "unknown_key 1"
+"$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+check start_bad_conf_exit [ $? = 1 ]
+nothing_made start_bad_conf_made_nothing
+$PY -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("up", flush=True)
+time.sleep(30)' "$PORT" > "$T/busy" &
+BUSY=$!
+T_PIDS="$T_PIDS $BUSY"
+wait_for 10 grep -q up "$T/busy"
+conf "tls_certificate a.crt" "tls_key a.key"
+"$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+check start_port_busy_exit [ $? = 1 ]
+check start_port_busy_says grep -q "listen 127.0.0.1:$PORT: bind: Address already in use" "$T/err"
+nothing_made start_port_busy_made_nothing
+kill "$BUSY"
+wait "$BUSY" 2>/dev/null
+
+# notify_listen SOCKET: a datagram socket that writes what it gets to
+# $T/notify.log, one datagram a line
+notify_listen() {
+	: > "$T/notify.log"
+	t_bg $PY -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+a = sys.argv[1]
+s.bind("\0" + a[1:] if a[0] == "@" else a)
+open(sys.argv[2] + ".up", "w").close()
+while True:
+    with open(sys.argv[2], "a") as f:
+        f.write(s.recv(4096).decode() + "\n")' "$1" "$T/notify.log"
+	wait_for 10 test -e "$T/notify.log.up"
+}
+for sock in "$T/notify.sock" "@xfed-test-$$"; do
+	n=$([ "${sock#@}" = "$sock" ] && echo path || echo abstract)
+	rm -f "$D"/x.* "$T/notify.log.up"
+	notify_listen "$sock"
+	NOTIFY_SOCKET=$sock t_bg "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" 2> "$D/xfed.log"
+	XFED_PID=$T_LASTPID
+	if wait_for 20 grep -qx READY=1 "$T/notify.log"; then
+		ok "notify_ready_$n"
+		check "notify_ready_after_listen_$n" grep -q "listening on" "$D/xfed.log"
+		check "notify_ready_after_store_$n" test -S "$D/x.sock" -a -s "$D/x.db"
+	else
+		fail "notify_ready_$n" "no READY=1: $(cat "$T/notify.log") $(tail -3 "$D/xfed.log")"
+	fi
+	kill -HUP "$XFED_PID"
+	wait_for 10 sh -c "grep -x READY=1 '$T/notify.log' | sed -n 2p | grep -q ." &&
+	    [ "$(sed -n 2p "$T/notify.log")" = RELOADING=1 ]
+	check "notify_reload_$n" [ $? = 0 ]
+	stop_xfed
+	check "notify_stopping_$n" grep -qx STOPPING=1 "$T/notify.log"
+done
+t_exit
