@@ -46,7 +46,7 @@ xctl user add nat > /dev/null || { lab_fail "xfedctl user add nat"; exit 1; }
 # inbox_has TEXT: an inbox row with that body.
 inbox_has() { xctl inbox --all --json | grep -qF "\"body\":\"$1\""; }
 # row_sent ID: outbox row ID is sent.
-row_sent() { xctl outbox --json | grep -q "\"id\":$1,.*\"state\":\"sent\""; }
+row_delivered() { xctl outbox --json | grep -q "\"id\":$1,.*\"state\":\"delivered\""; }
 # prosody_acked: Prosody's queue toward x.test emptied on an ack of ours
 # that covered at least one stanza.
 prosody_acked() { grep -Eq "s2sout.*#queue = 0 \(acked: [1-9]" "$PLOG"; }
@@ -78,7 +78,7 @@ cpid=$!
 id=$(xctl send nat alice@p.test 'delivered with an ack')
 lab_case "xfed enabled stream management on its stream to p.test" \
     lab_bounded $LAB_TIMEOUT grep -Eq "out#[0-9]+ p\.test .*stream management enabled" "$XLOG"
-lab_case "outbox row $id sent after Prosody's ack" lab_bounded $LAB_TIMEOUT row_sent "$id"
+lab_case "outbox row $id delivered after Prosody's ack" lab_bounded $LAB_TIMEOUT row_delivered "$id"
 lab_case "xfed logged row $id delivered on Prosody's <a/>" grep -Eq \
     "outbox: row $id delivered" "$XLOG"
 lab_case "Prosody answered xfed's <r/>" grep -Eq \

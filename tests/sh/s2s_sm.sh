@@ -65,6 +65,7 @@ rows() {
 	    SELECT (SELECT id FROM users WHERE localpart = 'xu'), 'yu@y.test',
 	    'chat', 'sm row ' || i FROM n;"
 }
+x_delivered() { [ "$(xsql "SELECT count(*) FROM outbox WHERE state = 'delivered'")" -ge "$1" ]; }
 x_sent() { [ "$(xsql "SELECT count(*) FROM outbox WHERE state = 'sent'")" -ge "$1" ]; }
 y_has() { [ "$(ysql "SELECT count(*) FROM inbox" 2>/dev/null || echo 0)" -ge "$1" ]; }
 y_distinct() { ysql "SELECT count(DISTINCT body) FROM inbox"; }
@@ -74,7 +75,7 @@ conf "$T/x" x.test "$PX" y.test "$PY_" x "log_level debug"
 conf "$T/y" y.test "$PY_" x.test "$PX" y "log_level debug"
 up || { fail sm_start "xfed did not start"; exit 1; }
 rows 1
-check sm_one_row_delivered wait_for 20 x_sent 1
+check sm_one_row_delivered wait_for 20 x_delivered 1
 check sm_offered grep -q "in#.*send <stream:features>.*<sm xmlns=.urn:xmpp:sm:3./>" "$T/y/xfed.log"
 check sm_enabled_out grep -q "out#.*stream management enabled" "$T/x/xfed.log"
 check sm_enabled_in grep -q "in#.*stream management enabled" "$T/y/xfed.log"
@@ -102,9 +103,9 @@ rows $N
 if wait_for 60 y_has 500; then
 	XFED_PID=$PIDY; stop_xfed
 	echo "# SIGTERM with $(ysql 'SELECT count(*) FROM inbox') rows in y," \
-	    "$(xsql "SELECT count(*) FROM outbox WHERE state = 'sent'") sent on x"
+	    "$(xsql "SELECT count(*) FROM outbox WHERE state = 'delivered'") sent on x"
 	start_y || fail sm_term_restart "y did not start again"
-	check sm_term_all_sent wait_for 120 x_sent $N
+	check sm_term_all_sent wait_for 120 x_delivered $N
 	check sm_term_none_lost wait_for 30 eval '[ "$(y_distinct)" = $N ]'
 	echo "# y inbox: $(ysql 'SELECT count(*) FROM inbox') rows," \
 	    "$(y_distinct) distinct"
@@ -122,13 +123,13 @@ if wait_for 60 y_has 500; then
 	# x notices the dead stream and gives back what was not acked
 	wait_for 20 grep -q "not acknowledged: outbox rows go again" \
 	    "$T/x/xfed.log"
-	xsql "SELECT body FROM outbox WHERE state = 'sent'" | sort > "$T/sent"
+	xsql "SELECT body FROM outbox WHERE state = 'delivered'" | sort > "$T/sent"
 	ysql "SELECT DISTINCT body FROM inbox" | sort > "$T/got"
 	echo "# kill -9 with $(wc -l < "$T/got") rows in y, $(wc -l < "$T/sent") delivered on x"
 	missing=$(comm -23 "$T/sent" "$T/got" | wc -l)
 	check sm_kill_delivered_are_stored [ "$missing" = 0 ]
 	start_y || fail sm_kill_restart "y did not start again"
-	check sm_kill_all_sent wait_for 120 x_sent $N
+	check sm_kill_all_sent wait_for 120 x_delivered $N
 	check sm_kill_none_lost wait_for 30 eval '[ "$(y_distinct)" = $N ]'
 else
 	fail sm_kill "no rows reached y"
@@ -191,7 +192,7 @@ for sc in too-high backwards silent; do
 		check sm_out_too-high_row_goes_again wait_for 10 retry
 	else
 		# h 1 covered the row before h 0 ended the stream
-		check sm_out_backwards_row_delivered wait_for 10 x_sent 1
+		check sm_out_backwards_row_delivered wait_for 10 x_delivered 1
 	fi
 	XFED_PID=$PIDX; stop_xfed
 done
