@@ -67,6 +67,14 @@ check trace_off [ "$(grep -c "stanza out#" "$T/a/xfed.log")" = "$n" ]
 kill "$PIDA"
 stop_xfed
 
+# The pid of A's running daemon, from xfedctl status (it forked away).
+status_pid() {
+	actl status --json | $PY -c 'import json, sys
+for l in sys.stdin:
+    d = json.loads(l)
+    if "pid" in d: print(d["pid"])'
+}
+
 # Without -f and without /dev/log: stderr, not silence.
 if [ -S /dev/log ]; then
 	ok stderr_fallback_skipped_syslog_present
@@ -75,10 +83,7 @@ else
 	check daemon_started [ $? = 0 ]
 	check daemon_logs_stderr wait_for 20 grep -q "listening on" "$T/a/daemon.log"
 	check daemon_says_why grep -q "no syslog socket /dev/log: logging to stderr" "$T/a/daemon.log"
-	pid=$(actl status --json | $PY -c 'import json, sys
-for l in sys.stdin:
-    d = json.loads(l)
-    if "pid" in d: print(d["pid"])')
+	pid=$(status_pid)
 	if [ -n "$pid" ]; then
 		kill "$pid"
 		check daemon_stopped wait_for 10 grep -q "xfed stopped" "$T/a/daemon.log"
@@ -110,10 +115,7 @@ EOF
 	t_bg timeout 60 unshare -m sh "$T/syslog.sh"
 	check syslog_gets_lines wait_for 20 grep -q "xfed\[[0-9]*\]: listening on" "$T/syslog.log"
 	check syslog_not_stderr sh -c "! grep -q 'listening on' '$T/a/daemon2.log'"
-	pid=$(actl status --json | $PY -c 'import json, sys
-for l in sys.stdin:
-    d = json.loads(l)
-    if "pid" in d: print(d["pid"])')
+	pid=$(status_pid)
 	if [ -n "$pid" ]; then
 		kill "$pid"
 		check syslog_daemon_stopped wait_for 10 grep -q "xfed stopped" "$T/syslog.log"
