@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf.h"
 #include "log.h"
@@ -309,6 +310,8 @@ main(int argc, char **argv)
 
 	if ((ctl.conf = conf_load(ctl.conf_path, ctl_conf_report)) == NULL)
 		return CTL_FAIL;
+	/* as xfed: what this run creates is no one else's to read */
+	umask(ctl.conf->store_group_write ? 007 : 027);
 	rc = cmd->fn(&ctl, argc, argv);
 	store_close(ctl.st);
 	conf_free(ctl.conf);

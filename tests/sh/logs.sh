@@ -3,7 +3,7 @@
 # out (direction and stream, from, to, kind, size), the XML only at
 # log_level debug; store events name users, not row ids. Without -f and
 # without a syslog socket, xfed keeps logging to stderr instead of losing
-# every line.
+# every line; with one, to syslog and not stderr.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -67,6 +67,14 @@ check trace_off [ "$(grep -c "stanza out#" "$T/a/xfed.log")" = "$n" ]
 kill "$PIDA"
 stop_xfed
 
+# The pid of A's running daemon, from xfedctl status (it forked away).
+status_pid() {
+	actl status --json | $PY -c 'import json, sys
+for l in sys.stdin:
+    d = json.loads(l)
+    if "pid" in d: print(d["pid"])'
+}
+
 # Without -f and without /dev/log: stderr, not silence.
 if [ -S /dev/log ]; then
 	ok stderr_fallback_skipped_syslog_present
@@ -75,15 +83,46 @@ else
 	check daemon_started [ $? = 0 ]
 	check daemon_logs_stderr wait_for 20 grep -q "listening on" "$T/a/daemon.log"
 	check daemon_says_why grep -q "no syslog socket /dev/log: logging to stderr" "$T/a/daemon.log"
-	pid=$(actl status --json | $PY -c 'import json, sys
-for l in sys.stdin:
-    d = json.loads(l)
-    if "pid" in d: print(d["pid"])')
+	pid=$(status_pid)
 	if [ -n "$pid" ]; then
 		kill "$pid"
 		check daemon_stopped wait_for 10 grep -q "xfed stopped" "$T/a/daemon.log"
 	else
 		fail daemon_stopped "no pid from xfedctl status"
 	fi
+fi
+
+# With a syslog socket: lines go there, not to stderr. A private mount
+# namespace gets its own /dev with a test listener on /dev/log.
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	: > "$T/syslog.log"
+	cat > "$T/syslog.sh" <<EOF
+mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 || exit 1
+$PY -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[1] + ".up", "w").close()
+while True:
+    with open(sys.argv[1], "a") as f:
+        f.write(s.recv(4096).decode(errors="replace") + "\\n")' "$T/syslog.log" &
+lpid=\$!
+while [ ! -e "$T/syslog.log.up" ]; do sleep 0.05; done
+"$XFED_BUILD/xfed" -c "$T/a/xfed.conf" 2> "$T/a/daemon2.log"
+# the listener lives until xfed says goodbye (bounded by timeout below)
+until grep -q "xfed stopped" "$T/syslog.log"; do sleep 0.1; done
+kill \$lpid
+EOF
+	t_bg timeout 60 unshare -m sh "$T/syslog.sh"
+	check syslog_gets_lines wait_for 20 grep -q "xfed\[[0-9]*\]: listening on" "$T/syslog.log"
+	check syslog_not_stderr sh -c "! grep -q 'listening on' '$T/a/daemon2.log'"
+	pid=$(status_pid)
+	if [ -n "$pid" ]; then
+		kill "$pid"
+		check syslog_daemon_stopped wait_for 10 grep -q "xfed stopped" "$T/syslog.log"
+	else
+		fail syslog_daemon_stopped "no pid from xfedctl status: $(cat "$T/a/daemon2.log")"
+	fi
+else
+	ok syslog_skipped_not_root
 fi
 t_exit
