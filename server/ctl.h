@@ -25,6 +25,7 @@ enum ctl_type {			/* numbered in blocks; never reuse a number */
 	CTL_T_INFO,		/* daemon figures */
 	CTL_T_STREAM,		/* one S2S stream */
 	CTL_T_ROUTE,		/* one (local, remote) route: queue, backoff */
+	CTL_T_WEBHOOK,		/* one webhook: cursor, backlog, failures */
 };
 
 enum ctl_field {
@@ -48,6 +49,11 @@ enum ctl_field {
 	CTL_F_STANZAS_OUT,
 	CTL_F_QUEUE,		/* stanzas waiting for this route */
 	CTL_F_BACKOFF,		/* seconds until the route retries */
+	CTL_F_URL = 40,		/* webhook URL */
+	CTL_F_CURSOR,		/* last event delivered */
+	CTL_F_BACKLOG,		/* events not delivered yet */
+	CTL_F_FAILURES,		/* attempts failed in a row */
+	CTL_F_STATUS,		/* last HTTP status, 0 when none */
 };
 
 struct ctl_hdr {

@@ -18,6 +18,7 @@
 #include "el.h"
 #include "jid.h"
 #include "log.h"
+#include "metrics.h"
 #include "mgr.h"
 #include "outbox.h"
 #include "presence.h"
@@ -233,6 +234,7 @@ router_deliver(struct el *stanza, const struct jid *to, const struct jid *from)
 {
 	const char	*type;
 
+	metrics_stanza(METRICS_IN, stanza);
 	if (!conf_is_hosted(server->conf, to->domain))
 		/* S2S 5.4: never relay */
 		router_bounce(stanza, "cancel", "not-allowed", NULL);
@@ -279,5 +281,6 @@ router_send(struct el *stanza, int64_t outbox_id)
 		router_route_in(stanza);
 		return;
 	}
+	metrics_stanza(METRICS_OUT, stanza);
 	s2s_mgr_send(fromd, tod, stanza, outbox_id);
 }

@@ -18,8 +18,10 @@
 #include "control.h"
 #include "dialback.h"
 #include "dns.h"
+#include "http.h"
 #include "in.h"
 #include "log.h"
+#include "metrics.h"
 #include "mgr.h"
 #include "out.h"
 #include "outbox.h"
@@ -29,6 +31,7 @@
 #include "store.h"
 #include "stream.h"
 #include "tls.h"
+#include "webhook.h"
 #include "xmalloc.h"
 
 #define XFED_POLL_MS	50	/* outside changes: PRAGMA data_version */
@@ -49,14 +52,46 @@ static struct dns		*xfed_dns;
  * (STYLE 3: persist, then acknowledge): under load that is hundreds of
  * stanzas, when quiet one. A crash loses at most that batch.
  */
+/* Events were committed: whoever waits for them reads them now. */
 static void
-xfed_flush(evutil_socket_t fd, short what, void *arg)
+xfed_committed(void)
 {
+	webhook_kick();
+	http_events_kick();
+}
+
+static int
+xfed_flush_now(void)
+{
+	struct store_stats	 ss;
+	struct timespec		 t0, t1;
+	static uint64_t		 writes;
+	int			 rc = 0;
+
+	if (!store_pending(server->store))
+		return 0;
+	evtimer_del(xfed_flush_ev);
+	store_stats(server->store, &ss);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (store_flush(server->store) == -1) {
 		log_warnx("store: commit failed: %s", store_errstr(server->store));
 		router_batch_done(0);
+		rc = -1;
 	} else
 		router_batch_done(1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_commit((double)(t1.tv_sec - t0.tv_sec) +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e9, ss.writes - writes, rc == 0);
+	writes = ss.writes;
+	if (rc == 0)
+		xfed_committed();
+	return rc;
+}
+
+static void
+xfed_flush(evutil_socket_t fd, short what, void *arg)
+{
+	xfed_flush_now();
 }
 
 static void
@@ -95,12 +130,29 @@ xfed_change(void *arg, const struct store_change *c)
 static void
 xfed_poll(evutil_socket_t fd, short what, void *arg)
 {
-	int	 kick = 0;
+	int	 kick = 0, n;
 
-	if (store_changes_poll(server->store, xfed_change, &kick) == -1)
+	if ((n = store_changes_poll(server->store, xfed_change, &kick)) == -1)
 		log_warnx("store: %s", store_errstr(server->store));
 	if (kick)
 		outbox_kick();
+	if (n > 0)
+		xfed_committed();
+}
+
+/* Events every webhook has, older than events_keep, go. */
+static void
+xfed_events_prune(void)
+{
+	int64_t	 upto = webhook_min_cursor(), last;
+
+	if (store_event_last(server->store, &last) == -1)
+		return;
+	if (upto > last)
+		upto = last;
+	if (store_event_prune(server->store, upto,
+	    (int64_t)time(NULL) - xfed_conf->events_keep) == -1)
+		log_warnx("store: %s", store_errstr(server->store));
 }
 
 static void
@@ -109,8 +161,11 @@ xfed_due(evutil_socket_t fd, short what, void *arg)
 	static unsigned int	 n;
 
 	outbox_kick();
-	if (++n % 60 == 0)
+	xfed_committed();	/* webhooks whose receivers came back */
+	if (++n % 60 == 0) {
 		s2s_mgr_reap();
+		xfed_events_prune();
+	}
 }
 
 /* The dialback secret: configured, else made once and kept (S2S 4.5). */
@@ -232,6 +287,24 @@ xfed_listen(void)
 }
 
 static void
+xfed_status_webhook(void *arg, const struct webhook_info *w)
+{
+	struct ctl_msg	 m;
+
+	ctl_msg_begin(&m, CTL_T_WEBHOOK);
+	ctl_put_str(&m, CTL_F_URL, w->url);
+	ctl_put_u64(&m, CTL_F_CURSOR, (uint64_t)w->cursor);
+	ctl_put_u64(&m, CTL_F_BACKLOG, (uint64_t)(w->backlog < 0 ? 0 :
+	    w->backlog));
+	ctl_put_u64(&m, CTL_F_FAILURES, (uint64_t)w->failures);
+	ctl_put_u64(&m, CTL_F_STATUS, (uint64_t)(w->last_status < 0 ? 0 :
+	    w->last_status));
+	if (w->last_error[0] != '\0')
+		ctl_put_str(&m, CTL_F_TEXT, w->last_error);
+	control_emit(arg, &m);
+}
+
+static void
 xfed_status(void *arg, struct evbuffer *out)
 {
 	struct ctl_msg		 m;
@@ -253,6 +326,22 @@ xfed_status(void *arg, struct evbuffer *out)
 	control_emit(out, &m);
 	s2s_stream_status(out);
 	s2s_mgr_status(out);
+	webhook_foreach(xfed_status_webhook, out);
+}
+
+static void
+xfed_metrics_streams(metrics_stream_cb cb, void *arg)
+{
+	struct s2s_stream	*st;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry) {
+		if (s2s_stream_dead(st))
+			continue;
+		cb(arg, st->dir == S2S_DIR_IN ? "in" : "out",
+		    (st->flags & S2S_F_SASL) ? "sasl-external" :
+		    (st->flags & S2S_F_AUTHED) ? "dialback" : "none",
+		    st->tls_desc[0] != '\0');
+	}
 }
 
 static void
@@ -314,6 +403,9 @@ main(int argc, char **argv)
 {
 	struct event		*ev_int, *ev_term, *ev_hup;
 	struct control_hooks	 hooks = { xfed_status, NULL };
+	struct http_hooks	 hhooks = { xfed_flush_now, xfed_committed,
+				    metrics_write };
+	struct metrics_hooks	 mhooks = { xfed_metrics_streams };
 	struct timeval		 poll_tv = { 0, XFED_POLL_MS * 1000 };
 	struct timeval		 due_tv = { XFED_DUE_SECS, 0 };
 	const char		*errstr;
@@ -394,6 +486,11 @@ main(int argc, char **argv)
 	outbox_init();
 	presence_init();
 	xfed_listen();
+	metrics_init(&mhooks);
+	if (webhook_init(xfed_base, xfed_conf) == -1)
+		fatalx("webhooks: %s", store_errstr(server->store));
+	if (http_init(xfed_base, xfed_conf, server->tls, &hhooks) == -1)
+		fatalx("cannot open the HTTP API's listeners");
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
 	xfed_poll_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_poll, NULL);
@@ -408,6 +505,7 @@ main(int argc, char **argv)
 	event_free(xfed_poll_ev);
 	event_free(xfed_due_ev);
 	s2s_mgr_shutdown();
+	http_free();
 	control_close();
 	for (i = 0; i < xfed_nlisteners; i++)
 		evconnlistener_free(xfed_listeners[i]);
@@ -420,6 +518,7 @@ main(int argc, char **argv)
 	}
 
 	s2s_stream_free_all();
+	webhook_free();
 	dns_free(xfed_dns);
 	outbox_free();
 	presence_free();

@@ -9,38 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "xfedctl.h"
-
-size_t
-out_utf8_len(const unsigned char *s)
-{
-	unsigned int	 c = s[0], cp;
-	size_t		 n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates, beyond U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
 
 void
 out_json_string(FILE *f, const char *str)
@@ -81,7 +51,7 @@ out_json_string(FILE *f, const char *str)
 				fprintf(f, "\\u%04x", *s);
 				break;
 			}
-			if ((n = out_utf8_len(s)) == 0) {
+			if ((n = json_utf8_len(s)) == 0) {
 				fputs("\\ufffd", f);
 				break;
 			}

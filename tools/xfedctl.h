@@ -41,6 +41,7 @@ extern const struct ctl_cmd	cmd_presence_table[];
 extern const struct ctl_cmd	cmd_roster_table[];
 extern const struct ctl_cmd	cmd_msg_table[];
 extern const struct ctl_cmd	cmd_status_table[];
+extern const struct ctl_cmd	cmd_token_table[];
 
 /* xfedctl.c */
 /* Prints "xfedctl: msg" on stderr; returns CTL_FAIL. */
@@ -107,8 +108,6 @@ void	 out_json_obj(struct out_json *, const char *key);	/* "key": { */
 void	 out_json_obj_end(struct out_json *);
 /* A JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD. */
 void	 out_json_string(FILE *, const char *);
-/* Length of the valid UTF-8 sequence at s (1 for ASCII), or 0. */
-size_t	 out_utf8_len(const unsigned char *);
 /* Text for a terminal: control characters shown as \n, \t or \xNN. */
 void	 out_text(FILE *, const char *);
 /* "2024-05-01T10:00:00Z", or "-" for 0. */
