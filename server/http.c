@@ -327,26 +327,32 @@ http_write_end(struct http_req *r, int failed)
 	return 0;
 }
 
-/* Splits the decoded path into r->seg; -1 when it does not fit. */
+/* Splits the path into r->seg, each part decoded on its own (so %2F
+ * stays inside a part); -1 when it does not fit. */
 static int
 http_split(struct http_req *r, const char *path)
 {
-	char	*p, *dec;
-	size_t	 n;
+	char	 raw[2048], *p, *save = NULL, *dec;
+	size_t	 n, used = 0;
 
-	if ((dec = evhttp_uridecode(path, 0, &n)) == NULL)
+	if (strlen(path) >= sizeof(raw))
 		return -1;
-	if (n >= sizeof(r->segbuf) || memchr(dec, '\0', n) != NULL) {
-		free(dec);
-		return -1;
-	}
-	memcpy(r->segbuf, dec, n + 1);
-	free(dec);
+	snprintf(raw, sizeof(raw), "%s", path);
 	r->nseg = 0;
-	for (p = strtok(r->segbuf, "/"); p != NULL; p = strtok(NULL, "/")) {
-		if (r->nseg == HTTP_MAX_SEGS)
+	for (p = strtok_r(raw, "/", &save); p != NULL;
+	    p = strtok_r(NULL, "/", &save)) {
+		if (r->nseg == HTTP_MAX_SEGS ||
+		    (dec = evhttp_uridecode(p, 0, &n)) == NULL)
 			return -1;
-		r->seg[r->nseg++] = p;
+		if (used + n + 1 > sizeof(r->segbuf) ||
+		    memchr(dec, '\0', n) != NULL) {
+			free(dec);
+			return -1;
+		}
+		memcpy(r->segbuf + used, dec, n + 1);
+		free(dec);
+		r->seg[r->nseg++] = r->segbuf + used;
+		used += n + 1;
 	}
 	return 0;
 }
