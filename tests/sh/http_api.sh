@@ -6,32 +6,17 @@
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
-PX=$(free_port)
-PH=$(free_port)
 PS=$(free_port)
 D=$T/a
 mkdir -p "$D"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/key.pem" \
     -out "$D/cert.pem" -days 2 -subj /CN=a.localhost \
     -addext subjectAltName=DNS:a.localhost 2>/dev/null
-cat > "$D/xfed.conf" <<CONF
-domain a.localhost
-listen 127.0.0.1:$PX
-store xfed.db
-control_socket xfed.sock
-tls_certificate cert.pem
-tls_key key.pem
-http_listen 127.0.0.1:$PH
-http_listen_tls 127.0.0.1:$PS
-http_socket http.sock
-http_max_body 64k
-http_rate 100
-CONF
+http_conf "$D" "tls_certificate cert.pem" "tls_key key.pem" \
+    "http_listen_tls 127.0.0.1:$PS" "http_socket http.sock" \
+    "http_max_body 64k" "http_rate 100"
 actl() { "$XFED_BUILD/xfedctl" -c "$D/xfed.conf" "$@"; }
-: > "$T/tokens"
-for s in read write admin; do
-	echo "$s $(actl token add "t-$s" --scope $s)" >> "$T/tokens"
-done
+http_tokens "$D/xfed.conf" "$T/tokens"
 check tokens_made [ "$(grep -c ' xfed_' "$T/tokens")" = 3 ]
 actl token add t-read > /dev/null 2> "$T/err"
 check token_dup_refused grep -q "exists" "$T/err"
@@ -45,7 +30,7 @@ check token_hash_only [ "$(sqlite3 "$D/xfed.db" "SELECT count(*) FROM api_tokens
 ! grep -q "$(awk '/^admin/{print $2}' "$T/tokens")" "$D/xfed.db" &&
     ok token_not_stored || fail token_not_stored "the token is in the file"
 
-start_xfed "$D" && wait_for 10 grep -q "HTTP API listening on .*http.sock" \
+start_api "$D" && wait_for 10 grep -q "HTTP API listening on .*http.sock" \
     "$D/xfed.log" || { fail start "xfed did not start"; exit 1; }
 ADMIN=$(awk '/^admin/{print $2}' "$T/tokens")
 READ=$(awk '/^read/{print $2}' "$T/tokens")

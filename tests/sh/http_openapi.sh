@@ -5,29 +5,16 @@
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
-PX=$(free_port)
-PH=$(free_port)
 D=$T/a
-mkdir -p "$D"
-cat > "$D/xfed.conf" <<CONF
-domain a.localhost
-listen 127.0.0.1:$PX
-store xfed.db
-control_socket xfed.sock
-require_encryption no
-http_listen 127.0.0.1:$PH
-CONF
+http_conf "$D" "require_encryption no"
 actl() { "$XFED_BUILD/xfedctl" -c "$D/xfed.conf" "$@"; }
-: > "$T/tokens"
-for s in read write admin; do
-	echo "$s $(actl token add "t-$s" --scope $s)" >> "$T/tokens"
-done
+http_tokens "$D/xfed.conf" "$T/tokens"
 actl user add oa > /dev/null && actl user add ob > /dev/null &&
     actl send oa ob@a.localhost "first" > /dev/null
 check setup [ $? = 0 ]
 $PY -c 'import json; json.load(open("server/openapi.json"))' &&
     ok openapi_is_json || fail openapi_is_json "server/openapi.json"
-start_xfed "$D" && wait_for 10 grep -q "HTTP API listening" "$D/xfed.log" ||
+start_api "$D" ||
     { fail start "xfed did not start"; exit 1; }
 (cd "$XFED_SRC" && $PY tests/sh/http_openapi.py "http://127.0.0.1:$PH" \
     "$T/tokens") > "$T/py" 2>&1

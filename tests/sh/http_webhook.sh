@@ -8,21 +8,10 @@
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
-PX=$(free_port)
-PH=$(free_port)
 PR=$(free_port)
 D=$T/a
-mkdir -p "$D"
-cat > "$D/xfed.conf" <<CONF
-domain a.localhost
-listen 127.0.0.1:$PX
-store xfed.db
-control_socket xfed.sock
-require_encryption no
-http_listen 127.0.0.1:$PH
-webhook http://127.0.0.1:$PR/hook s3cret
-webhook_backoff_max 2s
-CONF
+http_conf "$D" "require_encryption no" \
+    "webhook http://127.0.0.1:$PR/hook s3cret" "webhook_backoff_max 2s"
 actl() { "$XFED_BUILD/xfedctl" -c "$D/xfed.conf" "$@"; }
 TOK=$(actl token add app --scope admin)
 check token_made [ -n "$TOK" ]
@@ -58,11 +47,8 @@ sys.exit(0 if set(range(1, int(sys.argv[2]) + 1)) <= ids else 1)
 PY
 }
 
-start_api() {
-	start_xfed "$D" && wait_for 10 grep -q "HTTP API listening" "$D/xfed.log"
-}
 recv_start
-start_api || { fail start "xfed did not start"; exit 1; }
+start_api "$D" || { fail start "xfed did not start"; exit 1; }
 check api_users [ "$(api POST /v1/users '{"user":"alice"}')" = 201 ]
 check api_users_bob [ "$(api POST /v1/users '{"user":"bob"}')" = 201 ]
 check api_send_up send 3 "while up"
@@ -84,7 +70,7 @@ grep -q 'webhook http://127.0.0.1:.*again in' "$D/xfed.log" &&
 stop_xfed
 check stopped_clean [ $? = 0 ]
 mv "$D/xfed.log" "$D/xfed.log.1"
-start_api || { fail restart "xfed did not start again"; exit 1; }
+start_api "$D" || { fail restart "xfed did not start again"; exit 1; }
 check api_send_after_restart send 2 "after restart"
 
 # The receiver comes back: everything arrives, in order, signed.
