@@ -161,26 +161,11 @@ static int
 cmd_inbox_cb(void *arg, const struct store_inbox *m)
 {
 	struct cmd_inbox	*ib = arg;
-	struct out_json		 j;
 	char			 user[2 * JID_PART_MAX + 2], t[32];
 
 	snprintf(user, sizeof(user), "%s@%s", m->local, m->domain);
 	if (ib->ctl->json) {
-		out_json_begin(&j, stdout);
-		out_json_int(&j, "id", m->id);
-		out_json_str(&j, "user", user);
-		out_json_str(&j, "kind", store_kind_name(m->kind));
-		out_json_str(&j, "from", m->from);
-		out_json_str(&j, "to", m->to);
-		out_json_str(&j, "type", m->type);
-		out_json_str(&j, "stanza_id", m->stanza_id);
-		out_json_str(&j, "body", m->body);
-		out_json_str(&j, "subject", m->subject);
-		out_json_str(&j, "thread", m->thread);
-		out_json_time(&j, "received", m->received);
-		out_json_time(&j, "consumed", m->consumed);
-		out_json_str(&j, "xml", m->xml);
-		out_json_end(&j);
+		out_json_print(stdout, json_of_inbox(m));
 	} else {
 		printf("#%lld %s %s <- ", (long long)m->id,
 		    out_time(m->received, t, sizeof(t)), user);
@@ -331,29 +316,11 @@ static int
 cmd_outbox_cb(void *arg, const struct store_outbox *m)
 {
 	struct ctl	*ctl = arg;
-	struct out_json	 j;
 	char		 user[2 * JID_PART_MAX + 2], t[32];
 
 	snprintf(user, sizeof(user), "%s@%s", m->local, m->domain);
 	if (ctl->json) {
-		out_json_begin(&j, stdout);
-		out_json_int(&j, "id", m->id);
-		out_json_str(&j, "user", user);
-		out_json_str(&j, "kind", store_kind_name(m->kind));
-		out_json_str(&j, "to", m->to);
-		out_json_str(&j, "type", m->type);
-		out_json_str(&j, "stanza_id", m->stanza_id);
-		out_json_str(&j, "body", m->body);
-		out_json_str(&j, "subject", m->subject);
-		out_json_str(&j, "state", store_out_state_name(m->state));
-		out_json_int(&j, "attempts", m->attempts);
-		out_json_time(&j, "next_attempt", m->next_attempt);
-		out_json_str(&j, "last_error", m->last_error);
-		out_json_str(&j, "error_stage", m->error_stage);
-		out_json_str(&j, "error_xml", m->error_xml);
-		out_json_time(&j, "created", m->created);
-		out_json_time(&j, "updated", m->updated);
-		out_json_end(&j);
+		out_json_print(stdout, json_of_outbox(m));
 		return 0;
 	}
 	printf("#%lld %s %s -> ", (long long)m->id,

@@ -63,15 +63,10 @@ static int
 cmd_token_list_cb(void *arg, const struct store_token *t)
 {
 	struct ctl	*ctl = arg;
-	json_t		*o;
-	char		 t1[32], t2[32], *s;
+	char		 t1[32], t2[32];
 
 	if (ctl->json) {
-		o = json_of_token(t);
-		s = json_text(o);
-		printf("%s\n", s);
-		free(s);
-		json_decref(o);
+		out_json_print(stdout, json_of_token(t));
 		return 0;
 	}
 	printf("%s %s created %s last used %s\n", t->name,
