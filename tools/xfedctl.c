@@ -25,6 +25,7 @@ static const struct ctl_cmd *const ctl_tables[] = {
 	cmd_msg_table,
 	cmd_status_table,
 	cmd_token_table,
+	cmd_events_table,
 };
 #define NTABLES	(sizeof(ctl_tables) / sizeof(ctl_tables[0]))
 
