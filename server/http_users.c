@@ -145,8 +145,11 @@ http_users_create(struct http_req *r)
 		goto out;
 	if (http_write_begin(r) == -1)
 		goto out;
+	/* One event for a plain create: the update only for more fields. */
 	failed = store_user_add(server->store, hu.local, hu.domain, u.name,
-	    &u.id) == -1 || store_user_update(server->store, &u) == -1;
+	    &u.id) == -1 || (json_object_size(r->body) > (size_t)(1 +
+	    (json_object_get(r->body, "name") != NULL)) &&
+	    store_user_update(server->store, &u) == -1);
 	if (failed)
 		http_store_error(r);
 	if (http_write_end(r, failed) == 0)

@@ -54,6 +54,14 @@ check api_users_bob [ "$(api POST /v1/users '{"user":"bob"}')" = 201 ]
 check api_send_up send 3 "while up"
 check delivered_while_up wait_for 20 got_all
 
+# The receiver answers 500: the same events again, until a 2xx.
+touch "$GOT.fail"
+check api_send_refused send 1 "while refused"
+check status_shows_500 wait_for 20 sh -c \
+    "'$XFED_BUILD/xfedctl' -c '$D/xfed.conf' status | grep -q 'HTTP status 500'"
+rm -f "$GOT.fail"
+check delivered_after_500 wait_for 20 got_all
+
 # The receiver goes down: attempts fail and back off.
 kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null
 check api_send_down send 4 "while down"
@@ -93,7 +101,7 @@ if order != sorted(order):
     print("out of order", order); sys.exit(1)
 bodies = [json.loads(l)["data"]["body"] for l in open(sys.argv[1])
           if json.loads(l)["type"] == "inbox"]
-want = ["while up %d" % i for i in range(1, 4)] + \
+want = ["while up %d" % i for i in range(1, 4)] + ["while refused 1"] + \
     ["while down %d" % i for i in range(1, 5)] + \
     ["after restart %d" % i for i in range(1, 3)]
 firsts = list(dict.fromkeys(bodies))
