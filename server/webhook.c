@@ -196,8 +196,11 @@ webhook_connect(struct webhook *w)
 		    w->host, (unsigned short)w->port);
 	if ((ssl = SSL_new(webhook_ssl)) == NULL)
 		return NULL;
-	SSL_set_tlsext_host_name(ssl, w->host);
-	SSL_set1_host(ssl, w->host);
+	/* The name (or address) in the URL must be the certificate's. */
+	if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), w->host) != 1) {
+		SSL_set_tlsext_host_name(ssl, w->host);
+		SSL_set1_host(ssl, w->host);
+	}
 	if ((bev = bufferevent_openssl_socket_new(webhook_base, -1, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
 	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""tests/sh/webhook_recv.py PORT SECRET OUT: a webhook receiver for the
-tests. Each POST's signature is checked (X-Xfed-Signature: sha256=HMAC of
-X-Xfed-Timestamp "." body); every event is appended to OUT as one JSON
-line with "sig_ok" added; answers 200, or 500 when OUT.fail exists."""
-import hashlib, hmac, json, os, sys
+"""tests/sh/webhook_recv.py PORT SECRET OUT [CERT KEY]: a webhook receiver
+for the tests. Each POST's signature is checked (X-Xfed-Signature:
+sha256=HMAC of X-Xfed-Timestamp "." body); every event is appended to OUT
+as one JSON line with "sig_ok" added; answers 200, or 500 when OUT.fail
+exists. With CERT and KEY it speaks HTTPS."""
+import hashlib, hmac, json, os, ssl, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 port, secret, out = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
@@ -34,4 +35,9 @@ class Hook(BaseHTTPRequestHandler):
         pass
 
 
-HTTPServer(("127.0.0.1", port), Hook).serve_forever()
+srv = HTTPServer(("127.0.0.1", port), Hook)
+if len(sys.argv) > 5:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
