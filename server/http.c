@@ -466,10 +466,13 @@ http_metrics(struct http_req *r)
 	const char	*accept = evhttp_find_header(
 			    evhttp_request_get_input_headers(r->req), "Accept");
 
-	(void)accept;
-	http_hooks.metrics(buf);
+	int		 om = accept != NULL &&
+			    strstr(accept, "application/openmetrics-text") != NULL;
+
+	http_hooks.metrics(buf, om);
 	evhttp_add_header(evhttp_request_get_output_headers(r->req),
-	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	    "Content-Type", om ? "application/openmetrics-text; version=1.0.0; "
+	    "charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8");
 	r->done = 1;
 	evhttp_send_reply(r->req, 200, NULL, buf);
 	evbuffer_free(buf);

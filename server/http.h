@@ -18,8 +18,8 @@ struct http_hooks {
 	int	(*flush)(void);
 	/* After a commit of ours: events may be waiting. */
 	void	(*committed)(void);
-	/* Writes the OpenMetrics text into buf (see metrics.h). */
-	void	(*metrics)(struct evbuffer *buf);
+	/* Writes /metrics into buf (see metrics.h). */
+	void	(*metrics)(struct evbuffer *buf, int openmetrics);
 };
 
 /* Binds every configured listener; -1 (logged) when one fails. */

@@ -40,6 +40,7 @@ static struct {
 	uint64_t	 commit_failures;
 } metrics;
 static struct metrics_hooks	 metrics_hooks;
+static int			 metrics_om;	/* OpenMetrics 1.0 this time */
 
 void
 metrics_init(const struct metrics_hooks *h)
@@ -81,12 +82,18 @@ metrics_commit(double secs, uint64_t writes, int ok)
 			metrics.batch_bucket[i]++;
 }
 
+/* In OpenMetrics a counter's family drops the _total of its sample. */
 static void
 metrics_head(struct evbuffer *b, const char *name, const char *type,
     const char *help)
 {
-	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-	    type);
+	size_t	 n = strlen(name);
+
+	if (metrics_om && strcmp(type, "counter") == 0 && n > 6 &&
+	    strcmp(name + n - 6, "_total") == 0)
+		n -= 6;
+	evbuffer_add_printf(b, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)n, name,
+	    help, (int)n, name, type);
 }
 
 /* A label value with \, " and newlines escaped. */
@@ -181,7 +188,7 @@ metrics_webhook_fail_cb(void *arg, const struct webhook_info *w)
 }
 
 void
-metrics_write(struct evbuffer *b)
+metrics_write(struct evbuffer *b, int openmetrics)
 {
 	struct metrics_streams	 ms;
 	struct store_stats	 ss;
@@ -193,6 +200,7 @@ metrics_write(struct evbuffer *b)
 	evbuffer_add_printf(b, "xfed_start_time_seconds %lld\n",
 	    (long long)server->started);
 
+	metrics_om = openmetrics;
 	memset(&ms, 0, sizeof(ms));
 	if (metrics_hooks.streams != NULL)
 		metrics_hooks.streams(metrics_stream_one, &ms);
@@ -211,6 +219,20 @@ metrics_write(struct evbuffer *b)
 			    "\"%s\",kind=\"%s\"} %llu\n", d ? "out" : "in",
 			    metrics_kinds[i],
 			    (unsigned long long)metrics.stanzas[d][i]);
+
+	if (metrics_hooks.dns != NULL) {
+		uint64_t	 look = 0, bad = 0;
+
+		metrics_hooks.dns(&look, &bad);
+		metrics_head(b, "xfed_dns_lookups_total", "counter",
+		    "DNS lookups of peer domains (SRV, then addresses).");
+		evbuffer_add_printf(b, "xfed_dns_lookups_total %llu\n",
+		    (unsigned long long)look);
+		metrics_head(b, "xfed_dns_failures_total", "counter",
+		    "DNS lookups of peer domains that found no address.");
+		evbuffer_add_printf(b, "xfed_dns_failures_total %llu\n",
+		    (unsigned long long)bad);
+	}
 
 	metrics_head(b, "xfed_outbox_rows", "gauge",
 	    "Outbox rows by state and error stage (\"\" when none).");
@@ -257,4 +279,6 @@ metrics_write(struct evbuffer *b)
 		evbuffer_add_printf(b, "xfed_events_last_id %lld\n",
 		    (long long)v);
 	}
+	if (openmetrics)
+		evbuffer_add_printf(b, "# EOF\n");
 }

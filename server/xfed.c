@@ -330,6 +330,12 @@ xfed_status(void *arg, struct evbuffer *out)
 }
 
 static void
+xfed_metrics_dns(uint64_t *lookups, uint64_t *failures)
+{
+	dns_stats(xfed_dns, lookups, failures);
+}
+
+static void
 xfed_metrics_streams(metrics_stream_cb cb, void *arg)
 {
 	struct s2s_stream	*st;
@@ -405,7 +411,8 @@ main(int argc, char **argv)
 	struct control_hooks	 hooks = { xfed_status, NULL };
 	struct http_hooks	 hhooks = { xfed_flush_now, xfed_committed,
 				    metrics_write };
-	struct metrics_hooks	 mhooks = { xfed_metrics_streams };
+	struct metrics_hooks	 mhooks = { xfed_metrics_streams,
+				    xfed_metrics_dns };
 	struct timeval		 poll_tv = { 0, XFED_POLL_MS * 1000 };
 	struct timeval		 due_tv = { XFED_DUE_SECS, 0 };
 	const char		*errstr;

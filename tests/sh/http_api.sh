@@ -71,10 +71,17 @@ check promtool_clean [ $? = 0 ] || sed 's/^/# /' "$T/prom"
 for m in xfed_streams xfed_stanzas_total xfed_outbox_rows \
     xfed_outbox_oldest_queued_age_seconds xfed_inbox_unconsumed_rows \
     xfed_store_commit_duration_seconds_bucket xfed_store_batch_writes_count \
-    xfed_store_failures_total xfed_webhook_backlog_events; do
+    xfed_store_failures_total xfed_webhook_backlog_events \
+    xfed_dns_lookups_total xfed_dns_failures_total; do
 	grep -q "^# TYPE ${m%_bucket}\|^${m}" "$T/body" && ok "metric_$m" ||
 	    fail "metric_$m" "missing from /metrics"
 done
+code -H "Authorization: Bearer $READ" \
+    -H "Accept: application/openmetrics-text; version=1.0.0" \
+    -D "$T/headers" "http://127.0.0.1:$PH/metrics" > /dev/null
+check openmetrics_eof [ "$(tail -1 "$T/body")" = "# EOF" ]
+check openmetrics_type grep -qi "^content-type: application/openmetrics-text" "$T/headers"
+check openmetrics_counter_family grep -q "^# TYPE xfed_stanzas counter" "$T/body"
 check metrics_needs_token [ "$(code "http://127.0.0.1:$PH/metrics")" = 401 ]
 
 # A revoked token is refused at once.
