@@ -84,6 +84,26 @@ check openmetrics_type grep -qi "^content-type: application/openmetrics-text" "$
 check openmetrics_counter_family grep -q "^# TYPE xfed_stanzas counter" "$T/body"
 check metrics_needs_token [ "$(code "http://127.0.0.1:$PH/metrics")" = 401 ]
 
+# The store cannot take the write (another process holds the write lock
+# past the 5 s busy timeout): 503 with a JSON error, nothing half done;
+# once the lock is gone the same request works.
+WRITE=$(awk '/^write/{print $2}' "$T/tokens")
+t_bg $PY -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").write("locked")
+time.sleep(8)
+c.execute("ROLLBACK")' "$D/xfed.db" "$T/locked"
+LOCKER=$T_LASTPID
+wait_for 10 test -s "$T/locked"
+check store_busy_503 [ "$(code -X POST -H "Authorization: Bearer $WRITE" \
+    -d '{"user":"lockedout"}' "http://127.0.0.1:$PH/v1/users")" = 503 ]
+check store_busy_json $PY -c 'import json,sys
+assert json.load(open(sys.argv[1]))["error"] == "store"' "$T/body"
+wait "$LOCKER"
+check store_back_201 [ "$(code -X POST -H "Authorization: Bearer $WRITE" \
+    -d '{"user":"lockedout"}' "http://127.0.0.1:$PH/v1/users")" = 201 ]
+
 # A revoked token is refused at once.
 actl token revoke t-read
 check token_revoked [ $? = 0 ]
