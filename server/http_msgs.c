@@ -6,10 +6,13 @@
  * the request (long polling) until an event is committed or the wait
  * ends. Routing, auth and replies are http.c's.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
@@ -277,6 +280,7 @@ static TAILQ_HEAD(, http_waiter) http_waiters =
     TAILQ_HEAD_INITIALIZER(http_waiters);
 static size_t		 http_nwaiters;
 static struct event_base *http_base;
+static struct event	*http_probe_ev;
 static long long	 http_max_wait;
 
 struct http_events_ctx {
@@ -359,8 +363,43 @@ http_waiter_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct http_waiter	*w = arg;
 
+	log_debug("http: a long poll's client left (events after %lld)",
+	    (long long)w->after);
 	w->gone = 1;
 	event_active(w->timer, EV_TIMEOUT, 0);
+}
+
+/*
+ * evhttp does not read while a request waits for its answer, so a client
+ * that leaves is not noticed; once a second, peek at each waiting
+ * request's socket and answer those whose peer closed (the answer fails
+ * and evhttp frees the connection).
+ */
+static void
+http_waiters_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_waiter		*w, *next;
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	evutil_socket_t			 s;
+	char				 c;
+	ssize_t				 n;
+
+	for (w = TAILQ_FIRST(&http_waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->gone ||
+		    (evcon = evhttp_request_get_connection(w->req)) == NULL ||
+		    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
+		    (s = bufferevent_getfd(bev)) == -1)
+			continue;
+		n = recv(s, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != EINTR)) {
+			log_debug("http: a long poll's client left (events "
+			    "after %lld)", (long long)w->after);
+			http_waiter_answer(w, NULL);
+		}
+	}
 }
 
 void
@@ -432,8 +471,14 @@ http_events_get(struct http_req *r)
 void
 http_events_init(struct event_base *base, long long max_wait)
 {
+	struct timeval	 tv = { 1, 0 };
+
 	http_base = base;
 	http_max_wait = max_wait;
+	if ((http_probe_ev = event_new(base, -1, EV_PERSIST, http_waiters_probe,
+	    NULL)) == NULL)
+		fatalx("http: event_new failed");
+	evtimer_add(http_probe_ev, &tv);
 }
 
 void
@@ -443,4 +488,7 @@ http_events_close(void)
 
 	while ((w = TAILQ_FIRST(&http_waiters)) != NULL)
 		http_waiter_answer(w, NULL);
+	if (http_probe_ev != NULL)
+		event_free(http_probe_ev);
+	http_probe_ev = NULL;
 }

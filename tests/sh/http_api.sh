@@ -62,6 +62,8 @@ curl -s -m 1 -H "Authorization: Bearer $ADMIN" \
     "http://127.0.0.1:$PH/v1/events?after=999999&wait=30" > /dev/null
 check after_abandoned_poll [ "$(code -H "Authorization: Bearer $ADMIN" \
     "http://127.0.0.1:$PH/health")" = 200 ]
+check abandoned_poll_noticed wait_for 10 grep -q "long poll's client left" \
+    "$D/xfed.log"
 
 # Metrics, checked by promtool.
 check metrics_200 [ "$(code -H "Authorization: Bearer $READ" \
