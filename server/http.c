@@ -420,6 +420,39 @@ http_token_cb(void *arg, const struct store_token *t)
 	return 0;
 }
 
+/* A bucket for requests without a valid token, per peer address: keys
+ * below 0, where token ids are above. */
+static int64_t
+http_peer_key(struct http_req *r)
+{
+	struct evhttp_connection	*evcon;
+	char				*addr = NULL;
+	ev_uint16_t			 port;
+	uint64_t			 h = 1469598103934665603ULL;
+
+	if ((evcon = evhttp_request_get_connection(r->req)) != NULL)
+		evhttp_connection_get_peer(evcon, &addr, &port);
+	for (; addr != NULL && *addr != '\0'; addr++)
+		h = (h ^ (unsigned char)*addr) * 1099511628211ULL;
+	return -(int64_t)(h >> 2) - 1;
+}
+
+/* 401, or 429 for a peer that keeps trying without a valid token. */
+static void
+http_unauthorized(struct http_req *r, const char *why)
+{
+	int	 used;
+
+	if (!http_rate_ok(http_peer_key(r), &used)) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", "1");
+		http_error(r, 429, "rate_limited", "too many requests "
+		    "without a valid token");
+		return;
+	}
+	http_error(r, 401, "unauthorized", "%s", why);
+}
+
 /* Checks the bearer token: 0, or -1 after the reply. */
 static int
 http_auth(struct http_req *r)
@@ -431,8 +464,8 @@ http_auth(struct http_req *r)
 	int		 used;
 
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
-		http_error(r, 401, "unauthorized", "a bearer token is "
-		    "required (Authorization: Bearer TOKEN)");
+		http_unauthorized(r, "a bearer token is required "
+		    "(Authorization: Bearer TOKEN)");
 		return -1;
 	}
 	h += 7;
@@ -443,7 +476,7 @@ http_auth(struct http_req *r)
 			http_store_error(r);
 			return -1;
 		}
-		http_error(r, 401, "unauthorized", "unknown or revoked token");
+		http_unauthorized(r, "unknown or revoked token");
 		return -1;
 	}
 	if (!http_rate_ok(r->token_id, &used)) {

@@ -55,6 +55,10 @@ curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $READ" \
     $urls > "$T/codes"
 check rate_limited_429 grep -q 429 "$T/codes"
 code -H "Authorization: Bearer $READ" "http://127.0.0.1:$PH/v1/users" > /dev/null
+curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer xfed_guess" \
+    $urls > "$T/codes"
+check guessing_limited_429 grep -q 429 "$T/codes"
+check guessing_401_first [ "$(head -1 "$T/codes")" = 401 ]
 check rate_429_json $PY -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/body"
 
 # A client that leaves a long poll: xfed carries on.
