@@ -238,8 +238,10 @@ static const char *const schema_steps[] = {
 	" created INTEGER NOT NULL DEFAULT " NOW ","
 	" last_used INTEGER);"
 
+	/* No AUTOINCREMENT (a second write per row on the inbox's hot
+	 * path): pruning keeps the newest row, so ids are never reused. */
 	"CREATE TABLE events ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id INTEGER PRIMARY KEY,"
 	" type TEXT NOT NULL CHECK (" ONE_OF4("type", "inbox", "presence",
 	"outbox", "user") "),"
 	" user_id INTEGER NOT NULL,"

@@ -180,10 +180,9 @@ store_event_last(struct store *st, int64_t *idp)
 {
 	sqlite3_stmt	*q;
 
-	/* Survives pruning: AUTOINCREMENT keeps the high mark. */
-	if ((q = store_q(st, Q_EVENT_LAST, "SELECT max(coalesce((SELECT "
-	    "max(id) FROM events), 0), coalesce((SELECT seq FROM "
-	    "sqlite_sequence WHERE name = 'events'), 0))")) == NULL)
+	/* Pruning keeps the newest row: this is the high mark. */
+	if ((q = store_q(st, Q_EVENT_LAST,
+	    "SELECT coalesce(max(id), 0) FROM events")) == NULL)
 		return -1;
 	return store_value(st, q, idp, "events");
 }
@@ -206,7 +205,8 @@ store_event_prune(struct store *st, int64_t upto, int64_t before)
 	sqlite3_stmt	*q;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_EVENT_PRUNE,
-	    "DELETE FROM events WHERE id <= ?1 AND at < ?2")) == NULL)
+	    "DELETE FROM events WHERE id <= ?1 AND at < ?2 "
+	    "AND id < (SELECT max(id) FROM events)")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, upto);
 	sqlite3_bind_int64(q, 2, before);

@@ -404,7 +404,8 @@ int	 store_event_list(struct store *, int64_t after, size_t limit,
 int	 store_event_last(struct store *, int64_t *idp);
 /* Number of events with id > after. */
 int	 store_event_count(struct store *, int64_t after, int64_t *np);
-/* Deletes events older than before (seconds) and at or below upto. */
+/* Deletes events older than before (seconds) and at or below upto; the
+ * newest event stays, so that ids are never reused. */
 int	 store_event_prune(struct store *, int64_t upto, int64_t before);
 
 struct store_webhook {
