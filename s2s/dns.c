@@ -107,6 +107,8 @@ struct dns {
 	int			 timeout_ms;
 	int			 tries;
 	int			 freeing;
+	uint64_t		 lookups;	/* dns_stats() */
+	uint64_t		 failures;
 };
 
 static void	 dns_req_release(struct dns_req *);
@@ -600,6 +602,8 @@ dns_req_finish(struct dns_req *req)
 	static const struct timeval	 zero = { 0, 0 };
 
 	req->stage = DNS_STAGE_DONE;
+	if (req->targets == NULL)
+		req->dns->failures++;
 	if (req->targets == NULL && req->err[0] == '\0')
 		snprintf(req->err, sizeof(req->err), "DNS: %s: no address",
 		    req->domain);
@@ -829,6 +833,7 @@ dns_resolve_peer(struct dns *dns, const char *domain, dns_cb *cb, void *arg)
 	struct dns_req		*req;
 	size_t			 len = strlen(domain), i;
 
+	dns->lookups++;
 	req = xcalloc(1, sizeof(*req));
 	req->dns = dns;
 	req->cb = cb;
@@ -856,6 +861,13 @@ dns_resolve_peer(struct dns *dns, const char *domain, dns_cb *cb, void *arg)
 	dns_req_release(req);
 	dns_timer_update(dns);
 	return req;
+}
+
+void
+dns_stats(const struct dns *dns, uint64_t *lookups, uint64_t *failures)
+{
+	*lookups = dns->lookups;
+	*failures = dns->failures;
 }
 
 void

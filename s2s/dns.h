@@ -87,6 +87,9 @@ struct dns_req	*dns_resolve_peer(struct dns *, const char *domain,
 void		 dns_cancel(struct dns_req *);
 
 void		 dns_targets_free(struct dns_targets *);
+/* Peer lookups started and those that ended without an address. */
+void		 dns_stats(const struct dns *, uint64_t *lookups,
+		    uint64_t *failures);
 /* "[2001:db8::1]:5269" or "192.0.2.1:5269" into buf. */
 const char	*dns_target_addr(const struct dns_target *, char *buf,
 		    size_t len);

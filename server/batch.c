@@ -28,6 +28,7 @@
 #include "batch.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "router.h"
 #include "server.h"
@@ -49,6 +50,8 @@ static struct event	*batch_flush_ev, *batch_retry_ev;
 static time_t		 batch_since;		/* failing since */
 static int		 batch_retry_ms;
 static size_t		 batch_expired;		/* answered while failing */
+
+static void	(*batch_committed)(void);	/* after each commit */
 
 static void	batch_retry(evutil_socket_t, short, void *);
 
@@ -77,7 +80,19 @@ batch_recovered(void)
 static int
 batch_commit(void)
 {
-	if (store_flush(server->store) == -1) {
+	static uint64_t		 writes;
+	struct store_stats	 ss;
+	struct timespec		 t0, t1;
+	int			 rc;
+
+	store_stats(server->store, &ss);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = store_flush(server->store);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_commit((double)(t1.tv_sec - t0.tv_sec) +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e9, ss.writes - writes, rc == 0);
+	writes = ss.writes;
+	if (rc == -1) {
 		batch_failed(store_errstr(server->store));
 		return -1;
 	}
@@ -85,7 +100,20 @@ batch_commit(void)
 	outbox_batch_done(1);
 	if (batch_state != BATCH_OK)
 		batch_recovered();
+	if (batch_committed != NULL)
+		batch_committed();
 	return 0;
+}
+
+int
+batch_flush_sync(void)
+{
+	if (batch_state != BATCH_OK)
+		return -1;
+	if (!store_pending(server->store))
+		return 0;
+	evtimer_del(batch_flush_ev);
+	return batch_commit();
 }
 
 static void
@@ -176,8 +204,9 @@ batch_failing_since(void)
 }
 
 void
-batch_init(void)
+batch_init(void (*committed)(void))
 {
+	batch_committed = committed;
 	batch_flush_ev = evtimer_new(server->base, batch_flush, NULL);
 	batch_retry_ev = evtimer_new(server->base, batch_retry, NULL);
 	store_set_batch_cb(server->store, batch_opened, NULL);

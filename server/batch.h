@@ -7,9 +7,15 @@
 
 #include <time.h>
 
-void	 batch_init(void);
+/* committed, when not NULL, runs after each commit that succeeded. */
+void	 batch_init(void (*committed)(void));
 /* At exit: a last commit of what is kept; what still fails is logged. */
 void	 batch_free(void);
+/*
+ * Commits the open batch now, before returning (an HTTP request answers
+ * once its writes are kept): 0, or -1 while the store fails.
+ */
+int	 batch_flush_sync(void);
 /* Commit the open batch from the loop now, not at its 5 ms. */
 void	 batch_flush_now(void);
 /*

@@ -31,6 +31,8 @@ enum conf_kind {
 	CK_RESOLVER,	/* struct conf_addr, port 53 by default */
 	CK_ROUTE,	/* struct conf_route: DOMAIN HOST:PORT */
 	CK_TLSDOM,	/* struct conf_tlsdom: DOMAIN CERT KEY */
+	CK_NUMBER,	/* long long, no suffix */
+	CK_WEBHOOK,	/* struct conf_webhook: URL [SECRET] */
 };
 
 #define CK_REPEAT	0x1
@@ -101,6 +103,31 @@ static const struct conf_key conf_keys[] = {
 	{ "store_wait", CK_SECONDS, 0, OFF(store_wait), "60s", 1, 86400,
 	    "How long stanzas wait in memory for a failing store before "
 	    "they are refused." },
+	{ "http_listen", CK_LISTEN, CK_REPEAT, OFF(http_listens), NULL, 0, 0,
+	    "Address and port of the HTTP API, e.g. 127.0.0.1:5280 (repeatable; "
+	    "off by default)." },
+	{ "http_listen_tls", CK_LISTEN, CK_REPEAT, OFF(http_listens_tls), NULL,
+	    0, 0, "Address and port of the HTTP API over TLS with tls_certificate "
+	    "(repeatable)." },
+	{ "http_socket", CK_PATH, 0, OFF(http_socket), NULL, 0, 0,
+	    "Unix socket path to serve the HTTP API on as well." },
+	{ "http_max_body", CK_SIZE, 0, OFF(http_max_body), "1m", 1024, 64 << 20,
+	    "Largest HTTP request body accepted, in bytes (k and m suffixes)." },
+	{ "http_rate", CK_NUMBER, 0, OFF(http_rate), "100", 1, 1000000,
+	    "HTTP requests a second allowed per token (bursts of twice that)." },
+	{ "http_max_wait", CK_SECONDS, 0, OFF(http_max_wait), "60s", 1, 3600,
+	    "Longest wait of a long-polling GET /v1/events." },
+	{ "webhook", CK_WEBHOOK, CK_REPEAT, OFF(webhooks), NULL, 0, 0,
+	    "URL [SECRET]: POST every event there as JSON, signed with "
+	    "HMAC-SHA256 of SECRET (repeatable)." },
+	{ "webhook_timeout", CK_SECONDS, 0, OFF(webhook_timeout), "10s", 1, 600,
+	    "How long a webhook receiver may take to answer." },
+	{ "webhook_backoff_max", CK_SECONDS, 0, OFF(webhook_backoff_max), "5m",
+	    1, 86400, "Longest wait between retries to a failing webhook "
+	    "(it doubles from 1s)." },
+	{ "events_keep", CK_SECONDS, 0, OFF(events_keep), "7d", 60,
+	    365LL * 86400, "How long events stay in the journal once every "
+	    "webhook has them." },
 };
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -319,16 +346,20 @@ conf_set(struct conf_ctx *cx, struct conf *c, const struct conf_key *k,
 		return;
 	case CK_SIZE:
 	case CK_SECONDS:
+	case CK_NUMBER:
 		if (k->kind == CK_SIZE ? conf_number(v, "km", bytes, &n) :
+		    k->kind == CK_NUMBER ? conf_number(v, "", NULL, &n) :
 		    conf_number(v, "smhd", secs, &n)) {
 			conf_error(cx, k->name, "\"%s\" is not a %s", v,
 			    k->kind == CK_SIZE ? "size (bytes, or with k or m)" :
+			    k->kind == CK_NUMBER ? "number" :
 			    "duration (seconds, or with s, m, h or d)");
 			return;
 		}
 		if (n < k->min || n > k->max) {
 			conf_error(cx, k->name, "must be between %lld and %lld%s",
-			    k->min, k->max, k->kind == CK_SIZE ? " bytes" : " seconds");
+			    k->min, k->max, k->kind == CK_SIZE ? " bytes" :
+			    k->kind == CK_NUMBER ? "" : " seconds");
 			return;
 		}
 		*(long long *)field = n;
@@ -378,6 +409,31 @@ conf_set(struct conf_ctx *cx, struct conf *c, const struct conf_key *k,
 			t->domain = d;
 			t->cert = conf_path(cx, f[1]);
 			t->key = conf_path(cx, f[2]);
+		}
+		return;
+	case CK_WEBHOOK:
+		{
+			struct conf_webhook	*w;
+
+			if ((sp = strpbrk(v, " \t")) != NULL) {
+				*sp++ = '\0';
+				sp += strspn(sp, " \t");
+				if (strpbrk(sp, " \t") != NULL) {
+					conf_error(cx, k->name,
+					    "expected URL [SECRET]");
+					return;
+				}
+			}
+			if ((strncmp(v, "http://", 7) != 0 &&
+			    strncmp(v, "https://", 8) != 0) ||
+			    v[strcspn(v, ":") + 3] == '\0') {
+				conf_error(cx, k->name, "\"%s\": the URL must "
+				    "start with http:// or https://", v);
+				return;
+			}
+			w = conf_arr_add(field, sizeof(*w));
+			w->url = xstrdup(v);
+			w->secret = sp != NULL ? xstrdup(sp) : NULL;
 		}
 		return;
 	case CK_ROUTE:
@@ -514,6 +570,9 @@ conf_parse(const char *path, const char *buf, size_t len,
 	    c->require_encryption)
 		conf_error(&cx, NULL, "require_encryption is yes (the default): "
 		    "set tls_certificate and tls_key, or require_encryption no");
+	if (c->tls_certificate == NULL && c->http_listens_tls.n)
+		conf_error(&cx, NULL, "http_listen_tls needs tls_certificate "
+		    "and tls_key");
 	if (c->tls_certificate == NULL && c->tls_domains.n == 0 &&
 	    (c->secure_auth || c->listens_tls.n))
 		conf_error(&cx, NULL, "secure_auth and listen_tls need "
@@ -582,6 +641,14 @@ conf_free(struct conf *c)
 		free(CONF_ROUTE(c, i)->domain);
 		free(CONF_ROUTE(c, i)->host);
 	}
+	for (i = 0; i < c->webhooks.n; i++) {
+		free(CONF_WEBHOOK(c, i)->url);
+		free(CONF_WEBHOOK(c, i)->secret);
+	}
+	free(c->webhooks.v);
+	free(c->http_listens.v);
+	free(c->http_listens_tls.v);
+	free(c->http_socket);
 	free(c->domains.v);
 	free(c->routes.v);
 	free(c->listens.v);

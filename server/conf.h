@@ -35,6 +35,11 @@ struct conf_tlsdom {
 	char		*cert, *key;	/* paths */
 };
 
+struct conf_webhook {
+	char		*url;		/* http:// or https:// */
+	char		*secret;	/* HMAC key, NULL: unsigned */
+};
+
 struct conf_arr {
 	void		*v;
 	size_t		 n;
@@ -64,6 +69,16 @@ struct conf {
 	long long	 outbound_backoff_min;	/* seconds */
 	long long	 idle_timeout;		/* seconds */
 	long long	 store_wait;		/* seconds */
+	struct conf_arr	 http_listens;		/* struct conf_addr */
+	struct conf_arr	 http_listens_tls;	/* struct conf_addr */
+	char		*http_socket;
+	long long	 http_max_body;		/* bytes */
+	long long	 http_rate;		/* requests a second, per token */
+	long long	 http_max_wait;		/* seconds of long polling */
+	struct conf_arr	 webhooks;		/* struct conf_webhook */
+	long long	 webhook_timeout;	/* seconds */
+	long long	 webhook_backoff_max;	/* seconds */
+	long long	 events_keep;		/* seconds */
 };
 
 #define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])
@@ -71,6 +86,9 @@ struct conf {
 #define CONF_LISTEN_TLS(c, i)	(&((struct conf_addr *)(c)->listens_tls.v)[i])
 #define CONF_TLSDOM(c, i)	(&((struct conf_tlsdom *)(c)->tls_domains.v)[i])
 #define CONF_ROUTE(c, i)	(&((struct conf_route *)(c)->routes.v)[i])
+#define CONF_HTTP(c, i)		(&((struct conf_addr *)(c)->http_listens.v)[i])
+#define CONF_HTTP_TLS(c, i)	(&((struct conf_addr *)(c)->http_listens_tls.v)[i])
+#define CONF_WEBHOOK(c, i)	(&((struct conf_webhook *)(c)->webhooks.v)[i])
 #define CONF_RESOLVER(c, i)	(&((struct conf_addr *)(c)->resolvers.v)[i])
 
 /*

@@ -27,6 +27,7 @@ enum ctl_type {			/* numbered in blocks; never reuse a number */
 	CTL_T_ROUTE,		/* one (local, remote) route: queue, backoff */
 	CTL_T_ATTEMPT,		/* one recent attempt of the route before it,
 				   newest first: time, result, stage, text */
+	CTL_T_WEBHOOK,		/* one webhook: cursor, backlog, failures */
 	CTL_T_PROBE = 200,	/* ask: a nonce for a self-dial; answered by
 				   CTL_T_PROBE (CTL_F_NONCE), CTL_T_OK */
 	CTL_T_PROBE_SEEN,	/* ask with CTL_F_NONCE: answered by
@@ -66,6 +67,10 @@ enum ctl_field {
 				   "dialback", "stream", "timeout" */
 	CTL_F_NONCE,		/* probe: the nonce */
 	CTL_F_SID,		/* probe: the stream id answered */
+	CTL_F_URL = 50,		/* webhook URL */
+	CTL_F_CURSOR,		/* last event delivered */
+	CTL_F_BACKLOG,		/* events not delivered yet */
+	CTL_F_STATUS,		/* last HTTP status, 0 when none */
 };
 
 struct ctl_hdr {

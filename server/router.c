@@ -21,6 +21,7 @@
 #include "jid.h"
 #include "log.h"
 #include "in.h"
+#include "metrics.h"
 #include "mgr.h"
 #include "outbox.h"
 #include "presence.h"
@@ -362,6 +363,7 @@ router_dispatch(struct el *stanza, const struct jid *to,
 {
 	const char	*type;
 
+	metrics_stanza(METRICS_IN, stanza);
 	if (!conf_is_hosted(server->conf, to->domain))
 		/* S2S 5.4: never relay */
 		router_bounce(stanza, "cancel", "not-allowed", NULL);
@@ -407,5 +409,6 @@ router_send(struct el *stanza, int64_t outbox_id)
 		router_route_in(stanza);
 		return;
 	}
+	metrics_stanza(METRICS_OUT, stanza);
 	s2s_mgr_send(fromd, tod, stanza, outbox_id);
 }

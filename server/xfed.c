@@ -21,9 +21,11 @@
 #include "control.h"
 #include "dialback.h"
 #include "dns.h"
+#include "http.h"
 #include "in.h"
 #include "jid.h"
 #include "log.h"
+#include "metrics.h"
 #include "mgr.h"
 #include "out.h"
 #include "outbox.h"
@@ -36,6 +38,7 @@
 #include "store.h"
 #include "stream.h"
 #include "tls.h"
+#include "webhook.h"
 #include "xmalloc.h"
 
 #define XFED_POLL_MS	50	/* outside changes: PRAGMA data_version */
@@ -60,6 +63,14 @@ xfed_change_user(void *arg, const struct store_user *u)
 {
 	snprintf(arg, JID_BUFSZ, "%s@%s", u->local, u->domain);
 	return 0;
+}
+
+/* Events were committed: whoever waits for them reads them now. */
+static void
+xfed_committed(void)
+{
+	webhook_kick();
+	http_events_kick();
 }
 
 static int
@@ -110,12 +121,29 @@ xfed_change(void *arg, const struct store_change *c)
 static void
 xfed_poll(evutil_socket_t fd, short what, void *arg)
 {
-	int	 kick = 0;
+	int	 kick = 0, n;
 
-	if (store_changes_poll(server->store, xfed_change, &kick) == -1)
+	if ((n = store_changes_poll(server->store, xfed_change, &kick)) == -1)
 		log_warnx("store: %s", store_errstr(server->store));
 	if (kick)
 		outbox_kick();
+	if (n > 0)
+		xfed_committed();
+}
+
+/* Events every webhook has, older than events_keep, go. */
+static void
+xfed_events_prune(void)
+{
+	int64_t	 upto = webhook_min_cursor(), last;
+
+	if (store_event_last(server->store, &last) == -1)
+		return;
+	if (upto > last)
+		upto = last;
+	if (store_event_prune(server->store, upto,
+	    (int64_t)time(NULL) - xfed_conf->events_keep) == -1)
+		log_warnx("store: %s", store_errstr(server->store));
 }
 
 static void
@@ -124,8 +152,11 @@ xfed_due(evutil_socket_t fd, short what, void *arg)
 	static unsigned int	 n;
 
 	outbox_kick();
-	if (++n % 60 == 0)
+	xfed_committed();	/* webhooks whose receivers came back */
+	if (++n % 60 == 0) {
 		s2s_mgr_reap();
+		xfed_events_prune();
+	}
 }
 
 /* The dialback secret: configured, else made once and kept (S2S 4.5). */
@@ -253,6 +284,24 @@ xfed_count(void *arg, const struct s2s_stream_info *si)
 }
 
 static void
+xfed_status_webhook(void *arg, const struct webhook_info *w)
+{
+	struct ctl_msg	 m;
+
+	ctl_msg_begin(&m, CTL_T_WEBHOOK);
+	ctl_put_str(&m, CTL_F_URL, w->url);
+	ctl_put_u64(&m, CTL_F_CURSOR, (uint64_t)w->cursor);
+	ctl_put_u64(&m, CTL_F_BACKLOG, (uint64_t)(w->backlog < 0 ? 0 :
+	    w->backlog));
+	ctl_put_u64(&m, CTL_F_FAILURES, (uint64_t)w->failures);
+	ctl_put_u64(&m, CTL_F_STATUS, (uint64_t)(w->last_status < 0 ? 0 :
+	    w->last_status));
+	if (w->last_error[0] != '\0')
+		ctl_put_str(&m, CTL_F_TEXT, w->last_error);
+	control_emit(arg, &m);
+}
+
+static void
 xfed_status(void *arg, struct evbuffer *out)
 {
 	struct ctl_msg		 m;
@@ -273,6 +322,34 @@ xfed_status(void *arg, struct evbuffer *out)
 		    (uint64_t)batch_failing_since());
 	control_emit(out, &m);
 	control_s2s_status(out);
+	webhook_foreach(xfed_status_webhook, out);
+}
+
+static void
+xfed_metrics_dns(uint64_t *lookups, uint64_t *failures)
+{
+	dns_stats(xfed_dns, lookups, failures);
+}
+
+struct xfed_metrics_walk {
+	metrics_stream_cb	 cb;
+	void			*arg;
+};
+
+static void
+xfed_metrics_stream(void *arg, const struct s2s_stream_info *si)
+{
+	struct xfed_metrics_walk	*w = arg;
+
+	w->cb(w->arg, si->dir, si->auth, si->tls[0] != '\0');
+}
+
+static void
+xfed_metrics_streams(metrics_stream_cb cb, void *arg)
+{
+	struct xfed_metrics_walk	 w = { cb, arg };
+
+	s2s_stream_foreach(xfed_metrics_stream, &w);
 }
 
 /* The S2S layer's hooks: stanzas to the router, row verdicts to the
@@ -445,6 +522,10 @@ main(int argc, char **argv)
 {
 	struct event		*ev_int, *ev_term, *ev_hup;
 	struct control_hooks	 hooks = { xfed_status, NULL };
+	struct http_hooks	 hhooks = { batch_flush_sync, xfed_committed,
+				    metrics_write };
+	struct metrics_hooks	 mhooks = { xfed_metrics_streams,
+				    xfed_metrics_dns };
 	struct timeval		 poll_tv = { 0, XFED_POLL_MS * 1000 };
 	struct timeval		 due_tv = { XFED_DUE_SECS, 0 };
 	const char		*errstr;
@@ -533,7 +614,7 @@ main(int argc, char **argv)
 	if ((server->store = store_open(xfed_conf->store,
 	    xfed_store_flags(xfed_conf), &errstr)) == NULL)
 		fatalx("%s", errstr);
-	batch_init();
+	batch_init(xfed_committed);
 	if (store_checkpoint_start(server->store) == -1)
 		log_warnx("store: %s; checkpoints stay in the event loop",
 		    store_errstr(server->store));
@@ -542,6 +623,11 @@ main(int argc, char **argv)
 	xfed_s2s_init();
 	outbox_init();
 	presence_init();
+	metrics_init(&mhooks);
+	if (webhook_init(xfed_base, xfed_conf) == -1)
+		fatalx("webhooks: %s", store_errstr(server->store));
+	if (http_init(xfed_base, xfed_conf, server->tls, &hhooks) == -1)
+		fatalx("cannot open the HTTP API's listeners");
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
 	xfed_poll_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_poll, NULL);
@@ -560,6 +646,7 @@ main(int argc, char **argv)
 	if (xfed_stop_ev != NULL)
 		event_free(xfed_stop_ev);
 	s2s_mgr_shutdown();
+	http_free();
 	control_close();
 	for (i = 0; i < xfed_nlisteners; i++)
 		evconnlistener_free(xfed_listeners[i]);
@@ -572,6 +659,7 @@ main(int argc, char **argv)
 	}
 
 	s2s_stream_free_all();
+	webhook_free();
 	dns_free(xfed_dns);
 	batch_free();
 	outbox_free();

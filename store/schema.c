@@ -276,6 +276,78 @@ static const char *const schema_steps[] = {
 	OUTBOX_INDEXES
 	OUTBOX_JOURNAL
 	OUTBOX_SUB_TRIGGERS,
+
+	/*
+	 * 2 -> 3: the HTTP API. Bearer tokens (only their SHA-256 is kept),
+	 * the events journal that /v1/events and webhooks read (triggers
+	 * write it, whoever changes the rows), and each webhook's cursor.
+	 */
+	"CREATE TABLE api_tokens ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),"
+	" hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),"
+	" scope TEXT NOT NULL CHECK (" ONE_OF3("scope", "read", "write",
+	"admin") "),"
+	" created INTEGER NOT NULL DEFAULT " NOW ","
+	" last_used INTEGER);"
+
+	/* No AUTOINCREMENT (a second write per row on the inbox's hot
+	 * path): pruning keeps the newest row, so ids are never reused. */
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" type TEXT NOT NULL CHECK (" ONE_OF4("type", "inbox", "presence",
+	"outbox", "user") "),"
+	" user_id INTEGER NOT NULL,"
+	" user TEXT,"
+	" ref_id INTEGER,"
+	" jid TEXT,"
+	" state TEXT,"
+	" at INTEGER NOT NULL DEFAULT " NOW ");"
+
+	"CREATE TABLE webhooks ("
+	" id INTEGER PRIMARY KEY,"
+	" url TEXT NOT NULL UNIQUE,"
+	" cursor INTEGER NOT NULL DEFAULT 0,"
+	" delivered INTEGER NOT NULL DEFAULT 0,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" last_status INTEGER,"
+	" last_error TEXT,"
+	" last_attempt INTEGER,"
+	" next_attempt INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL DEFAULT " NOW ");"
+
+	"CREATE TRIGGER events_inbox AFTER INSERT ON inbox BEGIN"
+	" INSERT INTO events (type, user_id, ref_id, jid, state, at)"
+	" VALUES ('inbox', NEW.user_id, NEW.id, NEW.from_jid, NEW.kind,"
+	" NEW.received); END;"
+	"CREATE TRIGGER events_rpres_ins AFTER INSERT ON remote_presence BEGIN"
+	" INSERT INTO events (type, user_id, jid, state, at) VALUES"
+	" ('presence', NEW.user_id, NEW.jid, NEW.show, NEW.updated); END;"
+	"CREATE TRIGGER events_rpres_upd AFTER UPDATE ON remote_presence"
+	" WHEN NEW.show IS NOT OLD.show OR NEW.status IS NOT OLD.status"
+	" OR NEW.priority IS NOT OLD.priority BEGIN"
+	" INSERT INTO events (type, user_id, jid, state, at) VALUES"
+	" ('presence', NEW.user_id, NEW.jid, NEW.show, NEW.updated); END;"
+	"CREATE TRIGGER events_rpres_del AFTER DELETE ON remote_presence BEGIN"
+	" INSERT INTO events (type, user_id, jid, state) VALUES"
+	" ('presence', OLD.user_id, OLD.jid, 'gone'); END;"
+	"CREATE TRIGGER events_outbox AFTER UPDATE OF state ON outbox"
+	" WHEN NEW.state IS NOT OLD.state AND NEW.state IN ('sent', 'failed',"
+	" 'delivered') BEGIN"
+	" INSERT INTO events (type, user_id, ref_id, jid, state) VALUES"
+	" ('outbox', NEW.user_id, NEW.id, NEW.to_jid, NEW.state); END;"
+	"CREATE TRIGGER events_user_ins AFTER INSERT ON users BEGIN"
+	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES"
+	" ('user', NEW.id, NEW.localpart || '@' || NEW.domain, NEW.id,"
+	" 'created'); END;"
+	"CREATE TRIGGER events_user_upd AFTER UPDATE ON users BEGIN"
+	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES"
+	" ('user', NEW.id, NEW.localpart || '@' || NEW.domain, NEW.id,"
+	" 'updated'); END;"
+	"CREATE TRIGGER events_user_del AFTER DELETE ON users BEGIN"
+	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES"
+	" ('user', OLD.id, OLD.localpart || '@' || OLD.domain, OLD.id,"
+	" 'deleted'); END;",
 };
 #define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==

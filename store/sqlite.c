@@ -87,7 +87,7 @@ store_dberr(struct store *st, const char *what)
 	}
 	store_fail(st, code, "%s: %s", what, sqlite3_errmsg(st->db));
 	if (code == STORE_E_DB)
-		st->ndberrs++;
+		st->stats.failures++;
 	/* Some errors (I/O, full disk) end the transaction in SQLite. */
 	if (st->txn != STORE_TXN_NONE && sqlite3_get_autocommit(st->db)) {
 		if (st->txn == STORE_TXN_BATCH)	/* the daemon says more */
@@ -316,7 +316,7 @@ store_begin_txn(struct store *st, enum store_txn kind)
 int
 store_wbegin(struct store *st)
 {
-	st->nwrites++;
+	st->stats.writes++;
 	if (st->txn != STORE_TXN_NONE)
 		return 0;
 	if (store_begin_txn(st, STORE_TXN_BATCH) == -1)
@@ -374,9 +374,19 @@ store_rollback(struct store *st)
 int
 store_flush(struct store *st)
 {
+	int	 rc;
+
 	if (st->txn != STORE_TXN_BATCH)
 		return 0;
-	return store_end(st);
+	if ((rc = store_end(st)) == 0)
+		st->stats.commits++;
+	return rc;
+}
+
+void
+store_stats(const struct store *st, struct store_stats *s)
+{
+	*s = st->stats;
 }
 
 int
@@ -394,8 +404,8 @@ store_busy_timeout(struct store *st, int wait)
 void
 store_counts(const struct store *st, uint64_t *writes, uint64_t *dberrs)
 {
-	*writes = st->nwrites;
-	*dberrs = st->ndberrs;
+	*writes = st->stats.writes;
+	*dberrs = st->stats.failures;
 }
 
 void

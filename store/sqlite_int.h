@@ -54,6 +54,26 @@ enum store_q {
 	Q_CHANGES_MAX,
 	Q_CHANGES_AFTER,
 	Q_CHANGES_PRUNE,
+	Q_TOKEN_ADD,
+	Q_TOKEN_FIND,
+	Q_TOKEN_LIST,
+	Q_TOKEN_REVOKE,
+	Q_TOKEN_USED,
+	Q_EVENT_LIST,
+	Q_EVENT_LAST,
+	Q_EVENT_COUNT,
+	Q_EVENT_PRUNE,
+	Q_WEBHOOK_ENSURE,
+	Q_WEBHOOK_GET,
+	Q_WEBHOOK_LIST,
+	Q_WEBHOOK_DONE,
+	Q_WEBHOOK_FAIL,
+	Q_INBOX_GET,
+	Q_INBOX_ACK,
+	Q_RPRES_GET,
+	Q_OUTBOX_COUNTS,
+	Q_OUTBOX_OLDEST,
+	Q_INBOX_UNCONSUMED,
 	Q_COUNT
 };
 
@@ -80,8 +100,7 @@ struct store {
 	int64_t		 last_seq;	/* last journal row reported */
 	char		*scratch;	/* a string lent until the next call */
 	struct store_ckpt *ckpt;	/* checkpoint.c, the daemon's only */
-	uint64_t	 nwrites;	/* writes begun (store_wbegin) */
-	uint64_t	 ndberrs;	/* STORE_E_DB failures */
+	struct store_stats stats;	/* store_stats() */
 };
 
 /* The statement for slot id, prepared from sql on first use; NULL (with

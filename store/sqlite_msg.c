@@ -369,3 +369,44 @@ store_outbox_failed(struct store *st, int64_t id, const char *stage,
 	sqlite3_bind_text(q, 5, error_xml, -1, SQLITE_STATIC);
 	return store_outbox_update(st, q, id, "outbox failed");
 }
+
+int
+store_inbox_get(struct store *st, int64_t id, store_inbox_cb cb, void *arg)
+{
+	struct store_inbox_ctx	 cx = { cb, arg };
+	sqlite3_stmt		*q;
+	int			 n;
+
+	if ((q = store_q(st, Q_INBOX_GET, INBOX_SELECT "AND i.id = ?1")) ==
+	    NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 3, id - 1);
+	sqlite3_bind_int(q, 4, 1);
+	if (store_rows(st, q, store_inbox_one, &cx, &n, "inbox") == -1)
+		return -1;
+	if (n == 0)
+		return store_fail(st, STORE_E_NOTFOUND, "no inbox entry %lld",
+		    (long long)id);
+	return 0;
+}
+
+int
+store_inbox_ack(struct store *st, const char *local, const char *domain,
+    int64_t upto, int64_t *np)
+{
+	sqlite3_stmt	*q;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_ACK,
+	    "UPDATE inbox SET consumed = ?4 WHERE user_id = (SELECT id "
+	    "FROM users WHERE domain = ?2 AND localpart = ?1) AND id <= ?3 "
+	    "AND consumed IS NULL")) == NULL)
+		return -1;
+	store_bind_user(q, local, domain);
+	sqlite3_bind_int64(q, 3, upto);
+	sqlite3_bind_int64(q, 4, store_now());
+	if (store_wstep(st, q, "inbox ack") == -1)
+		return -1;
+	*np = sqlite3_changes(st->db);
+	return 0;
+}

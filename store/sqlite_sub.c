@@ -207,3 +207,26 @@ store_rpres_list(struct store *st, const char *local, const char *domain,
 	return store_rows(st, q, store_rpres_one, &cx, NULL,
 	    "remote presence");
 }
+
+int
+store_rpres_get(struct store *st, int64_t user_id, const char *jid,
+    store_rpres_cb cb, void *arg)
+{
+	struct store_rpres_ctx	 cx = { cb, arg };
+	sqlite3_stmt		*q;
+	int			 n;
+
+	if ((q = store_q(st, Q_RPRES_GET, "SELECT u.localpart, u.domain, "
+	    "r.jid, r.show, r.status, r.priority, r.xml, r.updated "
+	    "FROM remote_presence r JOIN users u ON u.id = r.user_id "
+	    "WHERE r.user_id = ?1 AND r.jid = ?2")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, user_id);
+	sqlite3_bind_text(q, 2, jid, -1, SQLITE_STATIC);
+	if (store_rows(st, q, store_rpres_one, &cx, &n,
+	    "remote presence") == -1)
+		return -1;
+	if (n == 0)
+		return store_fail(st, STORE_E_NOTFOUND, "no remote presence");
+	return 0;
+}

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	3	/* PRAGMA user_version of a current file */
 
 struct store;
 
@@ -388,5 +388,110 @@ int	 store_changes_poll(struct store *, store_change_cb, void *arg);
 int	 store_changed(struct store *);
 /* Deletes reported journal rows older than before (Unix seconds). */
 int	 store_changes_prune(struct store *, int64_t before);
+
+/*
+ * The HTTP API (sqlite_api.c): bearer tokens, the events journal, webhook
+ * cursors, and the per-user reads the API needs on top of the above.
+ */
+enum store_scope {
+	STORE_SCOPE_READ = 0,	/* GET */
+	STORE_SCOPE_WRITE,	/* and changes to users, presence, sends */
+	STORE_SCOPE_ADMIN,	/* and tokens, webhooks, metrics */
+};
+const char	*store_scope_name(enum store_scope);
+int		 store_scope_parse(const char *, enum store_scope *);
+
+struct store_token {
+	int64_t		 id;
+	const char	*name;
+	enum store_scope scope;
+	int64_t		 created;
+	int64_t		 last_used;	/* 0: never */
+};
+typedef int	(*store_token_cb)(void *, const struct store_token *);
+
+/* hash: 64 hex digits (SHA-256 of the token); STORE_E_EXISTS on a name
+ * or hash already there. */
+int	 store_token_add(struct store *, const char *name, const char *hash,
+	    enum store_scope, int64_t *idp);
+/* cb once with the token whose hash this is, or STORE_E_NOTFOUND. */
+int	 store_token_find(struct store *, const char *hash, store_token_cb,
+	    void *arg);
+int	 store_token_list(struct store *, store_token_cb, void *arg);
+int	 store_token_revoke(struct store *, const char *name);
+int	 store_token_used(struct store *, int64_t id, int64_t when);
+
+/* One row of the events journal (CONTRACT.md "events"). */
+struct store_event {
+	int64_t		 id;
+	const char	*type;		/* inbox, presence, outbox, user */
+	int64_t		 user_id;
+	const char	*user;		/* local@domain; NULL if deleted */
+	int64_t		 ref_id;	/* inbox.id, outbox.id, users.id */
+	const char	*jid;		/* the remote JID, when one */
+	const char	*state;		/* inbox kind, show, outbox state, op */
+	int64_t		 at;
+};
+typedef int	(*store_event_cb)(void *, const struct store_event *);
+
+/* Events with id > after, oldest first, at most limit; cb != 0 stops. */
+int	 store_event_list(struct store *, int64_t after, size_t limit,
+	    store_event_cb, void *arg);
+/* The highest event id, 0 when none ever. */
+int	 store_event_last(struct store *, int64_t *idp);
+/* Number of events with id > after. */
+int	 store_event_count(struct store *, int64_t after, int64_t *np);
+/* Deletes events older than before (seconds) and at or below upto; the
+ * newest event stays, so that ids are never reused. */
+int	 store_event_prune(struct store *, int64_t upto, int64_t before);
+
+struct store_webhook {
+	int64_t		 id;
+	const char	*url;
+	int64_t		 cursor;	/* last event id delivered */
+	int64_t		 delivered;	/* events delivered */
+	int		 failures;	/* attempts failed in a row */
+	int		 last_status;	/* HTTP status, 0 when none */
+	const char	*last_error;
+	int64_t		 last_attempt;
+	int64_t		 next_attempt;
+};
+typedef int	(*store_webhook_cb)(void *, const struct store_webhook *);
+
+/* The row of url, made (cursor at start) when missing; cb once. */
+int	 store_webhook_open(struct store *, const char *url, int64_t start,
+	    store_webhook_cb, void *arg);
+int	 store_webhook_list(struct store *, store_webhook_cb, void *arg);
+/* Events up to cursor were delivered (n of them). */
+int	 store_webhook_done(struct store *, int64_t id, int64_t cursor,
+	    int64_t n, int status);
+int	 store_webhook_fail(struct store *, int64_t id, int status,
+	    const char *error, int64_t next_attempt);
+
+/* The inbox row id, cb once, or STORE_E_NOTFOUND. */
+int	 store_inbox_get(struct store *, int64_t id, store_inbox_cb,
+	    void *arg);
+/* Marks the user's entries up to id consumed; *np gets how many. */
+int	 store_inbox_ack(struct store *, const char *local,
+	    const char *domain, int64_t upto, int64_t *np);
+/* The remote presence row (user, full JID), cb once, or NOTFOUND. */
+int	 store_rpres_get(struct store *, int64_t user_id, const char *jid,
+	    store_rpres_cb, void *arg);
+
+/* Figures for metrics: grouped counts, cb(arg, key1, key2, n). */
+typedef void	(*store_count_cb)(void *, const char *, const char *, int64_t);
+/* Outbox rows by state and error stage ("" when none). */
+int	 store_outbox_counts(struct store *, store_count_cb, void *arg);
+/* The oldest queued row's created time, 0 when none queued. */
+int	 store_outbox_oldest(struct store *, int64_t *createdp);
+int	 store_inbox_unconsumed(struct store *, int64_t *np);
+
+/* Counters of this connection, since it opened. */
+struct store_stats {
+	uint64_t	 commits;	/* batches committed */
+	uint64_t	 failures;	/* statements or commits that failed */
+	uint64_t	 writes;	/* write statements started */
+};
+void	 store_stats(const struct store *, struct store_stats *);
 
 #endif

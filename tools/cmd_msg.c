@@ -8,11 +8,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "el.h"
 #include "payload.h"
@@ -176,32 +178,23 @@ struct cmd_inbox {
 	int		 consume;
 	int64_t		*ids;		/* printed, to mark consumed */
 	size_t		 nids;
+	int		 ack;		/* --ack: consumed when stdin says */
+	int64_t		*unacked;	/* printed, not acknowledged yet */
+	size_t		 nunacked;
+	int		 stdin_open;
+	char		 line[64];	/* a partial acknowledgement line */
+	size_t		 linelen;
 };
 
 static int
 cmd_inbox_cb(void *arg, const struct store_inbox *m)
 {
 	struct cmd_inbox	*ib = arg;
-	struct out_json		 j;
 	char			 user[2 * JID_PART_MAX + 2], t[32];
 
 	snprintf(user, sizeof(user), "%s@%s", m->local, m->domain);
 	if (ib->ctl->json) {
-		out_json_begin(&j, stdout);
-		out_json_int(&j, "id", m->id);
-		out_json_str(&j, "user", user);
-		out_json_str(&j, "kind", store_kind_name(m->kind));
-		out_json_str(&j, "from", m->from);
-		out_json_str(&j, "to", m->to);
-		out_json_str(&j, "type", m->type);
-		out_json_str(&j, "stanza_id", m->stanza_id);
-		out_json_str(&j, "body", m->body);
-		out_json_str(&j, "subject", m->subject);
-		out_json_str(&j, "thread", m->thread);
-		out_json_time(&j, "received", m->received);
-		out_json_time(&j, "consumed", m->consumed);
-		out_json_str(&j, "xml", m->xml);
-		out_json_end(&j);
+		out_json_print(stdout, json_of_inbox(m));
 	} else {
 		printf("#%lld %s %s <- ", (long long)m->id,
 		    out_time(m->received, t, sizeof(t)), user);
@@ -231,6 +224,91 @@ cmd_inbox_cb(void *arg, const struct store_inbox *m)
 		    sizeof(*ib->ids));
 		ib->ids[ib->nids++] = m->id;
 	}
+	if (ib->ack && !m->consumed) {
+		ib->unacked = xreallocarray(ib->unacked, ib->nunacked + 1,
+		    sizeof(*ib->unacked));
+		ib->unacked[ib->nunacked++] = m->id;
+	}
+	return 0;
+}
+
+/* "ID" or "ack ID" from stdin: the entries printed up to ID are
+ * consumed, in one transaction. -1 (said) on a bad line or store error. */
+static int
+cmd_inbox_ack_line(struct cmd_inbox *ib, char *line)
+{
+	struct ctl	*ctl = ib->ctl;
+	char		*p = line, *end;
+	long long	 upto;
+	size_t		 i, kept = 0;
+
+	p += strspn(p, " \t");
+	if (strncmp(p, "ack", 3) == 0)
+		p += 3 + strspn(p + 3, " \t");
+	if (*p == '\0')
+		return 0;
+	upto = strtoll(p, &end, 10);
+	end += strspn(end, " \t\r");
+	if (end == p || *end != '\0' || upto < 1) {
+		ctl_fail("inbox: invalid acknowledgement \"%s\": write an "
+		    "inbox id (or \"ack ID\") a line", line);
+		return -1;
+	}
+	if (ctl_begin(ctl) == -1)
+		goto fail;
+	for (i = 0; i < ib->nunacked; i++) {
+		if (ib->unacked[i] > upto)
+			ib->unacked[kept++] = ib->unacked[i];
+		else if (store_inbox_consume(ctl->st, ib->unacked[i]) == -1)
+			goto fail;
+	}
+	if (ctl_commit(ctl) == -1)
+		goto fail;
+	ib->nunacked = kept;
+	return 0;
+ fail:
+	ctl_store_fail(ctl);
+	store_rollback(ctl->st);
+	return -1;
+}
+
+/*
+ * Waits up to ms for acknowledgements on stdin (--ack) and handles the
+ * whole lines that came. 0, or -1 (said) on a bad line.
+ */
+static int
+cmd_inbox_acks(struct cmd_inbox *ib, int ms)
+{
+	struct pollfd	 pfd = { 0, POLLIN, 0 };
+	char		 c;
+	ssize_t		 n;
+
+	if (!ib->ack || !ib->stdin_open) {
+		if (ms > 0)
+			poll(NULL, 0, ms);
+		return 0;
+	}
+	if (poll(&pfd, 1, ms) <= 0)
+		return 0;
+	/* Byte by byte: no acknowledgement is read past the line end. */
+	while ((n = read(0, &c, 1)) == 1) {
+		if (c == '\n') {
+			ib->line[ib->linelen] = '\0';
+			ib->linelen = 0;
+			if (cmd_inbox_ack_line(ib, ib->line) == -1)
+				return -1;
+			if (poll(&pfd, 1, 0) <= 0)
+				return 0;
+			continue;
+		}
+		if (ib->linelen + 1 >= sizeof(ib->line)) {
+			ctl_fail("inbox: acknowledgement line too long");
+			return -1;
+		}
+		ib->line[ib->linelen++] = c;
+	}
+	if (n == 0)
+		ib->stdin_open = 0;
 	return 0;
 }
 
@@ -270,12 +348,30 @@ cmd_inbox_batch(struct cmd_inbox *ib, const struct ctl_user *u, int flags)
 	return -1;
 }
 
+struct cmd_inbox_opts {
+	int		 flags;
+	long long	 after;
+};
+
 static int
 cmd_inbox_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 {
-	int	*flags = p;
+	struct cmd_inbox_opts	*o = p;
+	char			*end;
 
-	*flags |= ch == 'f' ? 0x100 : ch == 'a' ? STORE_INBOX_ALL : 0x200;
+	switch (ch) {
+	case 'A':
+		o->after = strtoll(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || o->after < 0)
+			return ctl_fail("invalid id \"%s\" for --after", arg);
+		break;
+	case 'k':
+		o->flags |= 0x400;
+		break;
+	default:
+		o->flags |= ch == 'f' ? 0x100 : ch == 'a' ? STORE_INBOX_ALL :
+		    0x200;
+	}
 	return CTL_OK;
 }
 
@@ -286,25 +382,33 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "consume", no_argument, NULL, 'C' },
+		{ "after", required_argument, NULL, 'A' },
+		{ "ack", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cmd_inbox_opts	 o = { 0, 0 };
 	struct cmd_inbox	 ib;
 	struct ctl_user		 u, *up;
 	struct sigaction	 sa;
-	struct timespec		 ts;
-	int			 i, rc, r, opt = 0, follow;
+	int			 i, rc, r, opt, follow;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", opts, 1, cmd_inbox_opt,
-	    &opt, &rc)) == -1)
+	    &o, &rc)) == -1)
 		return rc;
+	opt = o.flags;
 	follow = (opt & 0x100) != 0;
+	if ((opt & 0x200) && (opt & 0x400))
+		return ctl_usage(ctl, "--consume and --ack do not go together");
 	if ((rc = cmd_msg_user(ctl, argc, argv, i, &u, &up)) != CTL_OK)
 		return rc;
 
 	memset(&ib, 0, sizeof(ib));
 	ib.ctl = ctl;
 	ib.consume = (opt & 0x200) != 0;
-	if (follow) {
+	ib.ack = (opt & 0x400) != 0;
+	ib.stdin_open = 1;
+	ib.last = o.after;
+	if (follow || ib.ack) {
 		/* Interrupt the sleep, end the loop, exit 0. */
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = cmd_msg_signal;
@@ -316,11 +420,12 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 	}
 	rc = CTL_OK;
 	r = cmd_inbox_batch(&ib, up, opt & STORE_INBOX_ALL);
+	/* --ack without --follow: acknowledgements until stdin ends. */
+	while (!follow && ib.ack && r == 0 && ib.stdin_open && !cmd_msg_stop)
+		r = cmd_inbox_acks(&ib, 1000);
 	while (follow && r == 0 && !cmd_msg_stop) {
-		ts.tv_sec = 0;
-		ts.tv_nsec = CMD_MSG_FOLLOW_MS * 1000000L;
-		nanosleep(&ts, NULL);
-		if (cmd_msg_stop)
+		if ((r = cmd_inbox_acks(&ib, CMD_MSG_FOLLOW_MS)) == -1 ||
+		    cmd_msg_stop)
 			break;
 		if ((r = store_changed(ctl->st)) == 1)
 			r = cmd_inbox_batch(&ib, up, opt & STORE_INBOX_ALL);
@@ -330,6 +435,7 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 	if (r == -1)
 		rc = CTL_FAIL;
 	free(ib.ids);
+	free(ib.unacked);
 	return rc;
 }
 
@@ -352,29 +458,11 @@ static int
 cmd_outbox_cb(void *arg, const struct store_outbox *m)
 {
 	struct ctl	*ctl = arg;
-	struct out_json	 j;
 	char		 user[2 * JID_PART_MAX + 2], t[32];
 
 	snprintf(user, sizeof(user), "%s@%s", m->local, m->domain);
 	if (ctl->json) {
-		out_json_begin(&j, stdout);
-		out_json_int(&j, "id", m->id);
-		out_json_str(&j, "user", user);
-		out_json_str(&j, "kind", store_kind_name(m->kind));
-		out_json_str(&j, "to", m->to);
-		out_json_str(&j, "type", m->type);
-		out_json_str(&j, "stanza_id", m->stanza_id);
-		out_json_str(&j, "body", m->body);
-		out_json_str(&j, "subject", m->subject);
-		out_json_str(&j, "state", store_out_state_name(m->state));
-		out_json_int(&j, "attempts", m->attempts);
-		out_json_time(&j, "next_attempt", m->next_attempt);
-		out_json_str(&j, "last_error", m->last_error);
-		out_json_str(&j, "error_stage", m->error_stage);
-		out_json_str(&j, "error_xml", m->error_xml);
-		out_json_time(&j, "created", m->created);
-		out_json_time(&j, "updated", m->updated);
-		out_json_end(&j);
+		out_json_print(stdout, json_of_outbox(m));
 		return 0;
 	}
 	printf("#%lld %s %s -> ", (long long)m->id,
@@ -427,12 +515,15 @@ const struct ctl_cmd cmd_msg_table[] = {
 	    "[--subject S]",
 	    "Queues a message from NAME to JID and prints its outbox id; "
 	    "TEXT \"-\"\nreads the body from stdin.", cmd_send },
-	{ "inbox", "[NAME] [--follow] [--json] [--all] [--consume]",
+	{ "inbox", "[NAME] [--follow] [--json] [--all] [--after ID] "
+	    "[--consume | --ack]",
 	    "Lists what was delivered to NAME (or to every user) and not yet "
-	    "consumed;\n--all includes consumed entries, --consume marks the "
-	    "ones printed,\n--follow keeps printing new entries as they "
-	    "arrive (one JSON object\nper line with --json) until SIGINT, "
-	    "SIGTERM or a closed pipe.", cmd_inbox },
+	    "consumed;\n--all includes consumed entries, --after ID only "
+	    "those after ID, --consume\nmarks the ones printed, --ack marks "
+	    "them when an id comes back on stdin\n(\"ID\" or \"ack ID\" a "
+	    "line: everything printed up to ID), --follow keeps\nprinting new "
+	    "entries as they arrive (one JSON object per line with --json)\n"
+	    "until SIGINT, SIGTERM or a closed pipe.", cmd_inbox },
 	{ "outbox", "[NAME] [--json] [--limit N]",
 	    "Lists queued and past outgoing stanzas, newest first, with "
 	    "their state\n(queued, sent, delivered, failed, done), attempts and last "

@@ -138,6 +138,35 @@ cmd_status_print(struct ctl *ctl, struct out_json *j, int type,
 		}
 		putchar('\n');
 		return;
+	case CTL_T_WEBHOOK:
+		ctl_get_str(p, len, CTL_F_URL, s[0], sizeof(s[0]));
+		ctl_get_str(p, len, CTL_F_TEXT, s[1], sizeof(s[1]));
+		ctl_get_u64(p, len, CTL_F_CURSOR, &u[0]);
+		ctl_get_u64(p, len, CTL_F_BACKLOG, &u[1]);
+		ctl_get_u64(p, len, CTL_F_FAILURES, &u[2]);
+		ctl_get_u64(p, len, CTL_F_STATUS, &u[3]);
+		if (ctl->json) {
+			out_json_obj(j, NULL);
+			out_json_str(j, "url", s[0]);
+			out_json_int(j, "cursor", (int64_t)u[0]);
+			out_json_int(j, "backlog", (int64_t)u[1]);
+			out_json_int(j, "failures", (int64_t)u[2]);
+			out_json_time(j, "last_status", (int64_t)u[3]);
+			out_json_str(j, "last_error", s[1][0] ? s[1] : NULL);
+			out_json_obj_end(j);
+			return;
+		}
+		fputs("  ", stdout);
+		out_text(stdout, s[0]);
+		printf(" delivered up to event %llu, backlog %llu",
+		    (unsigned long long)u[0], (unsigned long long)u[1]);
+		if (u[2] > 0) {
+			printf(", %llu failures in a row, last: ",
+			    (unsigned long long)u[2]);
+			out_text(stdout, s[1]);
+		}
+		putchar('\n');
+		return;
 	}
 }
 
@@ -152,7 +181,7 @@ cmd_status_answer(void *arg, int type, const uint8_t *p, size_t len)
 {
 	struct cmd_status_ctx	*cx = arg;
 
-	/* sections: the daemon sends INFO, then streams, then routes */
+	/* sections: the daemon sends INFO, then streams, routes, webhooks */
 	if (type == CTL_T_STREAM && cx->section < 1) {
 		cx->section = 1;
 		if (cx->ctl->json)
@@ -167,6 +196,14 @@ cmd_status_answer(void *arg, int type, const uint8_t *p, size_t len)
 		} else
 			printf("routes:\n");
 		cx->section = 2;
+	} else if (type == CTL_T_WEBHOOK && cx->section < 3) {
+		if (cx->ctl->json) {
+			if (cx->section > 0)
+				out_json_array_end(&cx->j);
+			out_json_array(&cx->j, "webhooks");
+		} else
+			printf("webhooks:\n");
+		cx->section = 3;
 	}
 	cmd_status_print(cx->ctl, &cx->j, type, p, len);
 	return 0;
@@ -205,7 +242,7 @@ const struct ctl_cmd cmd_status_table[] = {
 	{ "status", "[--json]",
 	    "Shows the running daemon: version, uptime, domains, every S2S "
 	    "stream\n(direction, pair, state, authentication, TLS, stanza "
-	    "counts) and every\nroute (queue, backoff, last error). Needs "
-	    "xfed running.", cmd_status },
+	    "counts), every\nroute (queue, backoff, last error) and every "
+	    "webhook (cursor, backlog,\nfailures). Needs xfed running.", cmd_status },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -76,24 +76,14 @@ cmd_user_del(struct ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* The user's fields, as the HTTP API shows them (server/json.c). */
 static void
 cmd_user_json(struct out_json *j, const struct store_user *u)
 {
-	char	 jid[2 * JID_PART_MAX + 2];
+	json_t	*o = json_of_user(u, 0);
 
-	snprintf(jid, sizeof(jid), "%s@%s", u->local, u->domain);
-	out_json_str(j, "user", jid);
-	out_json_str(j, "local", u->local);
-	out_json_str(j, "domain", u->domain);
-	out_json_str(j, "name", u->name);
-	out_json_str(j, "nickname", u->nickname);
-	out_json_str(j, "email", u->email);
-	out_json_str(j, "url", u->url);
-	out_json_str(j, "note", u->note);
-	out_json_str(j, "avatar_type", u->avatar ? u->avatar_type : NULL);
-	out_json_int(j, "avatar_bytes", u->avatar ? (int64_t)u->avatar_len : 0);
-	out_json_time(j, "created", u->created);
-	out_json_bool(j, "disabled", u->disabled);
+	json_object_update(j->stack[j->depth], o);
+	json_decref(o);
 }
 
 static int

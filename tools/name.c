@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "jid.h"
+#include "json.h"
 #include "xfedctl.h"
 
 /* Length of the valid UTF-8 sequence at s (not ASCII), or 0. Names
@@ -21,7 +22,7 @@ ctl_name_utf8(const unsigned char *s)
 {
 	size_t	 n;
 
-	if (s[0] < 0x80 || (n = out_utf8_len(s)) == 0 ||
+	if (s[0] < 0x80 || (n = json_utf8_len(s)) == 0 ||
 	    (s[0] == 0xc2 && s[1] < 0xa0))
 		return 0;
 	return n;

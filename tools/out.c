@@ -1,127 +1,37 @@
 /*
  * tools/out.c: xfedctl's output. JSON (one object per line, so lists
- * stream and a pipe reader can take them line by line) with a string
- * escaper that always yields valid JSON, whatever bytes the database
- * holds; and text for terminals, with control characters made visible.
- * What to print is each command's.
+ * stream and a pipe reader can take them line by line), built on the
+ * daemon's encoder (server/json.c, jansson), valid whatever bytes the
+ * database holds; and text for terminals, with control characters made
+ * visible. What to print is each command's.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "xfedctl.h"
 
-size_t
-out_utf8_len(const unsigned char *s)
+/* Adds v (taken) to the open container: under key in an object, at
+ * the end of an array. */
+static void
+out_json_add(struct out_json *j, const char *key, json_t *v)
 {
-	unsigned int	 c = s[0], cp;
-	size_t		 n, i;
+	json_t	*c = j->stack[j->depth];
 
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates, beyond U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-void
-out_json_string(FILE *f, const char *str)
-{
-	const unsigned char	*s = (const unsigned char *)str;
-	size_t			 n;
-
-	if (s == NULL) {
-		fputs("null", f);
-		return;
-	}
-	putc('"', f);
-	while (*s != '\0') {
-		switch (*s) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		case '\b':
-			fputs("\\b", f);
-			break;
-		case '\f':
-			fputs("\\f", f);
-			break;
-		default:
-			if (*s < 0x20 || *s == 0x7f) {
-				fprintf(f, "\\u%04x", *s);
-				break;
-			}
-			if ((n = out_utf8_len(s)) == 0) {
-				fputs("\\ufffd", f);
-				break;
-			}
-			fwrite(s, 1, n, f);
-			s += n;
-			continue;
-		}
-		s++;
-	}
-	putc('"', f);
+	if (json_is_array(c))
+		json_array_append_new(c, v);
+	else
+		json_object_set_new(c, key != NULL ? key : "", v);
 }
 
 static void
-out_json_key(struct out_json *j, const char *key)
+out_json_open(struct out_json *j, const char *key, json_t *c)
 {
-	if (!j->first[j->depth])
-		putc(',', j->f);
-	j->first[j->depth] = 0;
-	if (key != NULL) {
-		out_json_string(j->f, key);
-		putc(':', j->f);
-	}
-}
-
-static void
-out_json_open(struct out_json *j, const char *key, int ch)
-{
-	out_json_key(j, key);
-	putc(ch, j->f);
-	if (j->depth + 1 < (int)(sizeof(j->first) / sizeof(j->first[0])))
-		j->depth++;
-	j->first[j->depth] = 1;
-}
-
-static void
-out_json_close(struct out_json *j, int ch)
-{
-	putc(ch, j->f);
-	if (j->depth > 0)
-		j->depth--;
+	out_json_add(j, key, json_incref(c));
+	if (j->depth + 1 < OUT_JSON_DEPTH)
+		j->stack[++j->depth] = c;
+	json_decref(c);
 }
 
 void
@@ -129,69 +39,80 @@ out_json_begin(struct out_json *j, FILE *f)
 {
 	memset(j, 0, sizeof(*j));
 	j->f = f;
-	putc('{', f);
-	j->first[0] = 1;
+	j->stack[0] = json_object();
 }
 
 void
 out_json_end(struct out_json *j)
 {
-	fputs("}\n", j->f);
+	json_dumpf(j->stack[0], j->f, JSON_COMPACT);
+	putc('\n', j->f);
+	json_decref(j->stack[0]);
+	j->stack[0] = NULL;
 }
 
 void
 out_json_str(struct out_json *j, const char *key, const char *v)
 {
-	out_json_key(j, key);
-	out_json_string(j->f, v);
+	out_json_add(j, key, json_str_lossy(v));
 }
 
 void
 out_json_int(struct out_json *j, const char *key, int64_t v)
 {
-	out_json_key(j, key);
-	fprintf(j->f, "%lld", (long long)v);
+	out_json_add(j, key, json_integer((json_int_t)v));
 }
 
 void
 out_json_time(struct out_json *j, const char *key, int64_t v)
 {
-	if (v == 0) {
-		out_json_key(j, key);
-		fputs("null", j->f);
-	} else
-		out_json_int(j, key, v);
+	out_json_add(j, key, v ? json_integer((json_int_t)v) : json_null());
 }
 
 void
 out_json_bool(struct out_json *j, const char *key, int v)
 {
-	out_json_key(j, key);
-	fputs(v ? "true" : "false", j->f);
+	out_json_add(j, key, json_boolean(v));
+}
+
+void
+out_json_value(struct out_json *j, const char *key, json_t *v)
+{
+	out_json_add(j, key, v);
 }
 
 void
 out_json_array(struct out_json *j, const char *key)
 {
-	out_json_open(j, key, '[');
+	out_json_open(j, key, json_array());
 }
 
 void
 out_json_array_end(struct out_json *j)
 {
-	out_json_close(j, ']');
+	if (j->depth > 0)
+		j->depth--;
 }
 
 void
 out_json_obj(struct out_json *j, const char *key)
 {
-	out_json_open(j, key, '{');
+	out_json_open(j, key, json_object());
 }
 
 void
 out_json_obj_end(struct out_json *j)
 {
-	out_json_close(j, '}');
+	if (j->depth > 0)
+		j->depth--;
+}
+
+void
+out_json_print(FILE *f, json_t *v)
+{
+	json_dumpf(v, f, JSON_COMPACT);
+	putc('\n', f);
+	json_decref(v);
 }
 
 void

@@ -27,6 +27,8 @@ static const struct ctl_cmd *const ctl_tables[] = {
 	cmd_status_table,
 	cmd_check_table,
 	cmd_peers_table,
+	cmd_token_table,
+	cmd_events_table,
 };
 #define NTABLES	(sizeof(ctl_tables) / sizeof(ctl_tables[0]))
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "json.h"
 #include "jid.h"
 #include "store/store.h"
 
@@ -43,6 +44,8 @@ extern const struct ctl_cmd	cmd_msg_table[];
 extern const struct ctl_cmd	cmd_status_table[];
 extern const struct ctl_cmd	cmd_check_table[];
 extern const struct ctl_cmd	cmd_peers_table[];
+extern const struct ctl_cmd	cmd_token_table[];
+extern const struct ctl_cmd	cmd_events_table[];
 
 /* xfedctl.c */
 /* Prints "xfedctl: msg" on stderr; returns CTL_FAIL. */
@@ -104,26 +107,27 @@ int	 ctl_open_user(struct ctl *, const struct ctl_user *);
 int	 ctl_user_usable(struct ctl *, const struct ctl_user *);
 
 /* out.c */
+#define OUT_JSON_DEPTH	8
 struct out_json {
 	FILE	*f;
+	json_t	*stack[OUT_JSON_DEPTH];	/* [0] the object being built */
 	int	 depth;
-	int	 first[8];	/* nothing written yet at this depth */
 };
-void	 out_json_begin(struct out_json *, FILE *);	/* "{" */
-void	 out_json_end(struct out_json *);		/* "}\n" */
+void	 out_json_begin(struct out_json *, FILE *);	/* a new object */
+void	 out_json_end(struct out_json *);		/* written, one line */
 void	 out_json_str(struct out_json *, const char *key, const char *);
 void	 out_json_int(struct out_json *, const char *key, int64_t);
 /* 0 is written as null: times and ids that are not set. */
 void	 out_json_time(struct out_json *, const char *key, int64_t);
 void	 out_json_bool(struct out_json *, const char *key, int);
+/* Adds v (taken). */
+void	 out_json_value(struct out_json *, const char *key, json_t *v);
 void	 out_json_array(struct out_json *, const char *key);	/* "key": [ */
 void	 out_json_array_end(struct out_json *);
 void	 out_json_obj(struct out_json *, const char *key);	/* "key": { */
 void	 out_json_obj_end(struct out_json *);
-/* A JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD. */
-void	 out_json_string(FILE *, const char *);
-/* Length of the valid UTF-8 sequence at s (1 for ASCII), or 0. */
-size_t	 out_utf8_len(const unsigned char *);
+/* v (taken) on one line. */
+void	 out_json_print(FILE *, json_t *v);
 /* Text for a terminal: control characters shown as \n, \t or \xNN. */
 void	 out_text(FILE *, const char *);
 /* "2024-05-01T10:00:00Z", or "-" for 0. */

@@ -110,6 +110,16 @@ lab_kill() {
 	lab_stop_pid "$(cat "$f")" "$1" "${2:-5}" && rm -f "$f"
 }
 
+# lab_bounded SECS CMD...: CMD until it succeeds, every 50 ms, at most SECS.
+lab_bounded() {
+	local end=$(( $(lab_now_ms) + $1 * 1000 ))
+	shift
+	until "$@"; do
+		[ "$(lab_now_ms)" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+}
+
 # lab_listening ADDR PORT: something listens on ADDR:PORT/tcp in the namespace.
 lab_listening() {
 	[ -n "$(ip netns exec "$LAB_NS" ss -Hltn "src $1:$2" 2>/dev/null)" ]

@@ -8,7 +8,7 @@ cli_init
 
 ctl user list
 expect store_created 0
-[ "$(sql 'PRAGMA user_version')" = 2 ] && [ "$(sql 'PRAGMA journal_mode')" = wal ] &&
+[ "$(sql 'PRAGMA user_version')" = 3 ] && [ "$(sql 'PRAGMA journal_mode')" = wal ] &&
     ok store_version_wal || fail store_version_wal "$(sql 'PRAGMA user_version')"
 ctl user add romeo
 

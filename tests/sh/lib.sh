@@ -253,3 +253,35 @@ pair_conf_cert() {
 		for l in "$@"; do echo "$l"; done
 	} > "$d/xfed.conf"
 }
+
+# For the HTTP API (http_*.sh):
+#   http_conf DIR [LINE...]  DIR/xfed.conf: a.localhost, S2S on a free port,
+#                      store, control socket, http_listen on $PH (set here),
+#                      then each LINE
+#   http_tokens CONF FILE  read, write and admin tokens into FILE, one
+#                      "scope token" a line
+#   start_api DIR      start_xfed, then waits for the HTTP listeners
+http_conf() {
+	local d=$1 l
+	shift
+	PH=$(free_port)
+	mkdir -p "$d"
+	printf 'domain a.localhost\nlisten 127.0.0.1:%s\nstore xfed.db\ncontrol_socket xfed.sock\nhttp_listen 127.0.0.1:%s\n' \
+	    "$(free_port)" "$PH" > "$d/xfed.conf"
+	for l in "$@"; do
+		echo "$l" >> "$d/xfed.conf"
+	done
+}
+
+http_tokens() {
+	local s
+	: > "$2"
+	for s in read write admin; do
+		echo "$s $("$XFED_BUILD/xfedctl" -c "$1" token add "t-$s" \
+		    --scope $s)" >> "$2"
+	done
+}
+
+start_api() {
+	start_xfed "$1" && wait_for 10 grep -q "HTTP API listening" "$1/xfed.log"
+}

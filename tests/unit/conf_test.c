@@ -187,6 +187,57 @@ test_sample_parses(void)
 	free(buf);
 }
 
+static void
+test_http(void)
+{
+	const char	*txt = "domain a.example\nrequire_encryption no\n"
+			    "http_listen 127.0.0.1:5280\nhttp_listen [::1]:5280\n"
+			    "http_socket api.sock\nhttp_rate 7\n"
+			    "webhook http://127.0.0.1:9/hook s3cret\n"
+			    "webhook https://hooks.example/x?y=1\n";
+	struct conf	*c = conf_parse("/etc/xfed/xfed.conf", txt, strlen(txt),
+			    NULL);
+
+	REQUIRE(c != NULL);
+	CHECK(c->http_listens.n == 2);
+	CHECK_STR(CONF_HTTP(c, 1)->text, "[::1]:5280");
+	CHECK_STR(c->http_socket, "/etc/xfed/api.sock");
+	CHECK(c->http_rate == 7);
+	CHECK(c->http_max_body == 1024 * 1024);
+	CHECK(c->http_max_wait == 60);
+	CHECK(c->webhooks.n == 2);
+	CHECK_STR(CONF_WEBHOOK(c, 0)->url, "http://127.0.0.1:9/hook");
+	CHECK_STR(CONF_WEBHOOK(c, 0)->secret, "s3cret");
+	CHECK(CONF_WEBHOOK(c, 1)->secret == NULL);
+	CHECK(c->webhook_backoff_max == 300);
+	CHECK(c->events_keep == 7 * 86400);
+	conf_free(c);
+}
+
+static void
+test_http_bad(void)
+{
+	const char	*txt = "domain a.example\nrequire_encryption no\n"
+			    "http_listen 127.0.0.1\nhttp_rate 1k\n"
+			    "http_rate 0\nwebhook ftp://x/\n"
+			    "webhook http://\nwebhook http://x/ a b\n"
+			    "http_listen_tls 127.0.0.1:5281\n";
+
+	got[0] = '\0';
+	CHECK(conf_parse("x.conf", txt, strlen(txt), collect) == NULL);
+	CHECK_STR(got,
+	    "x.conf:3: http_listen: \"127.0.0.1\": a port is required "
+	    "(ADDR:PORT)\n"
+	    "x.conf:4: http_rate: \"1k\" is not a number\n"
+	    "x.conf:5: http_rate: set more than once\n"
+	    "x.conf:6: webhook: \"ftp://x/\": the URL must start with "
+	    "http:// or https://\n"
+	    "x.conf:7: webhook: \"http://\": the URL must start with "
+	    "http:// or https://\n"
+	    "x.conf:8: webhook: expected URL [SECRET]\n"
+	    "x.conf: http_listen_tls needs tls_certificate and tls_key\n");
+}
+
 static const struct t_case cases[] = {
 	{ "conf_good", test_good },
 	{ "conf_defaults", test_defaults },
@@ -197,6 +248,8 @@ static const struct t_case cases[] = {
 	{ "conf_missing_file", test_missing_file },
 	{ "conf_long_line_nul", test_long_line_nul },
 	{ "conf_sample_parses", test_sample_parses },
+	{ "conf_http", test_http },
+	{ "conf_http_bad", test_http_bad },
 };
 
 int

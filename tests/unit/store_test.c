@@ -1085,6 +1085,101 @@ test_names(void)
 	CHECK_STR(store_show_name((enum store_show)42), "?");
 }
 
+static int
+event_ids_cb(void *arg, const struct store_event *e)
+{
+	int64_t	*ids = arg;
+
+	if (ids[0] < 15)
+		ids[++ids[0]] = e->id;
+	return 0;
+}
+
+static int
+webhook_row_cb(void *arg, const struct store_webhook *w)
+{
+	*(struct store_webhook *)arg = *w;
+	((struct store_webhook *)arg)->url = NULL;
+	((struct store_webhook *)arg)->last_error = NULL;
+	return 0;
+}
+
+static int
+token_row_cb(void *arg, const struct store_token *t)
+{
+	*(enum store_scope *)arg = t->scope;
+	return 0;
+}
+
+/* Schema step 2: tokens, the events journal, webhook cursors, inbox ack. */
+static void
+test_api(void)
+{
+	struct store		*st = open_new();
+	struct store_inbox	 m;
+	struct store_webhook	 w;
+	enum store_scope	 sc = STORE_SCOPE_READ;
+	int64_t			 ids[16], last = 0, n = 0, again = 0;
+	char			 hash[65];
+
+	REQUIRE(st != NULL);
+	memset(hash, 'a', 64);
+	hash[64] = '\0';
+	CHECK(store_token_add(st, "app", hash, STORE_SCOPE_ADMIN, NULL) == 0);
+	CHECK(store_token_add(st, "app", hash, STORE_SCOPE_READ, NULL) == -1 &&
+	    store_errcode(st) == STORE_E_EXISTS);
+	CHECK(store_token_find(st, hash, token_row_cb, &sc) == 0 &&
+	    sc == STORE_SCOPE_ADMIN);
+	CHECK(store_token_add(st, "short", "abc", STORE_SCOPE_READ, NULL) ==
+	    -1 && store_errcode(st) == STORE_E_INVALID);
+	CHECK(store_token_revoke(st, "app") == 0);
+	CHECK(store_token_find(st, hash, token_row_cb, &sc) == -1 &&
+	    store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_token_revoke(st, "app") == -1);
+
+	/* A user, two inbox entries: three events in order. */
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	fill_inbox(&m, "romeo", "one");
+	CHECK(store_inbox_put(st, &m, NULL) == 0);
+	fill_inbox(&m, "romeo", "two");
+	CHECK(store_inbox_put(st, &m, NULL) == 0);
+	REQUIRE(store_flush(st) == 0);
+	ids[0] = 0;
+	CHECK(store_event_list(st, 0, 0, event_ids_cb, ids) == 0);
+	CHECK(ids[0] == 3 && ids[1] < ids[2] && ids[2] < ids[3]);
+	CHECK(store_event_last(st, &last) == 0 && last == ids[3]);
+	CHECK(store_event_count(st, ids[1], &n) == 0 && n == 2);
+
+	/* Acknowledge up to the first entry only. */
+	CHECK(store_inbox_ack(st, "romeo", "example.test", 1, &n) == 0 &&
+	    n == 1);
+	CHECK(store_inbox_ack(st, "romeo", "example.test", 1, &n) == 0 &&
+	    n == 0);
+
+	/* Pruning everything keeps the newest: ids are never reused. */
+	CHECK(store_event_prune(st, last, (int64_t)time(NULL) + 10) == 0);
+	REQUIRE(store_flush(st) == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM events") == 1);
+	CHECK(store_user_add(st, "juliet", "example.test", NULL, NULL) == 0);
+	REQUIRE(store_flush(st) == 0);
+	CHECK(store_event_last(st, &again) == 0 && again == last + 1);
+
+	/* A webhook's cursor only moves forward; failures count up. */
+	memset(&w, 0, sizeof(w));
+	CHECK(store_webhook_open(st, "http://h/x", 7, webhook_row_cb, &w) == 0);
+	CHECK(w.cursor == 7 && w.failures == 0);
+	CHECK(store_webhook_fail(st, w.id, 500, "HTTP status 500", 0) == 0);
+	CHECK(store_webhook_done(st, w.id, 5, 1, 200) == 0);
+	CHECK(store_webhook_open(st, "http://h/x", 0, webhook_row_cb, &w) == 0);
+	CHECK(w.cursor == 7 && w.failures == 0 && w.delivered == 1);
+	CHECK(store_webhook_fail(st, w.id, 0, "no answer", 0) == 0);
+	CHECK(store_webhook_open(st, "http://h/x", 0, webhook_row_cb, &w) == 0);
+	CHECK(w.failures == 1 && w.last_status == 0);
+	CHECK(store_webhook_fail(st, 999, 0, "x", 0) == -1 &&
+	    store_errcode(st) == STORE_E_NOTFOUND);
+	store_close(st);
+}
+
 static const struct t_case cases[] = {
 	{ "open_creates_current", test_open_creates_current },
 	{ "open_migrates_v0", test_open_migrates_v0 },
@@ -1107,6 +1202,7 @@ static const struct t_case cases[] = {
 	{ "changes_from_other_connection", test_changes_from_other_connection },
 	{ "changes_latency", test_changes_latency },
 	{ "names", test_names },
+	{ "api", test_api },
 };
 
 int

@@ -1,0 +1,33 @@
+/*
+ * server/http.c: the HTTP API's listeners (http_listen, http_listen_tls,
+ * http_socket) on libevent's evhttp, bearer-token authentication with
+ * scopes, request size and rate limits, routing to the resource files
+ * (http_users.c, http_msgs.c, http_admin.c) and JSON error replies. The
+ * daemon wires it to the rest through hooks.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+struct conf;
+struct event_base;
+struct evbuffer;
+struct tls_ctx;
+
+struct http_hooks {
+	/* Commits the daemon's open batch now; 0 or -1. */
+	int	(*flush)(void);
+	/* After a commit of ours: events may be waiting. */
+	void	(*committed)(void);
+	/* Writes /metrics into buf (see metrics.h). */
+	void	(*metrics)(struct evbuffer *buf, int openmetrics);
+};
+
+/* Binds every configured listener; -1 (logged) when one fails. */
+int	 http_init(struct event_base *, const struct conf *, struct tls_ctx *,
+	    const struct http_hooks *);
+/* Answers requests still waiting (long polls) and closes the listeners. */
+void	 http_free(void);
+/* New events may be committed: long polls read them. */
+void	 http_events_kick(void);
+
+#endif
