@@ -2,8 +2,8 @@
  * dialback/dialback.h: Server Dialback (XEP-0220) as the streams use it:
  * the secret, keys for a pair on a stream, the db:result / db:verify
  * elements in both directions, and the originating and authoritative
- * roles. The receiving role's pair table is pairs.h, its pending
- * verifications verify.h. When a stream sends or checks, and what a
+ * roles. The receiving role (its decision on a db:result and the pair
+ * table) is pairs.h, its pending verifications verify.h. When a stream sends or checks, and what a
  * verdict does to it, is decided in s2s/in.c and s2s/out.c.
  */
 #ifndef DIALBACK_H

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
+#include "dialback.h"
 #include "pairs.h"
 #include "xmalloc.h"
 
@@ -86,4 +88,45 @@ db_pairs_check(const struct db_pairs *t, const char *fromd, const char *tod,
 	*text = "the 'to' domain is not hosted here or not verified for "
 	    "this sender";
 	return "host-unknown";
+}
+
+enum db_rx
+db_receive(struct db_pairs *t, const struct db_msg *m,
+    const struct db_rx_ctx *c, char *local, char *remote, const char **cond,
+    const char **why)
+{
+	struct db_pair	*p;
+	const char	*errstr;
+
+	*why = NULL;
+	if (jid_prep_domain(m->to, local, JID_PART_MAX + 1, &errstr) == -1 ||
+	    !conf_is_hosted(c->conf, local)) {
+		*cond = "item-not-found";		/* S2S 4.18 */
+		return DB_RX_ERROR;
+	}
+	if (jid_prep_domain(m->from, remote, JID_PART_MAX + 1,
+	    &errstr) == -1) {
+		*cond = "not-acceptable";
+		return DB_RX_ERROR;
+	}
+	if (conf_is_hosted(c->conf, remote)) {
+		*cond = "not-acceptable";		/* S2S 4.19 */
+		*why = "peer claims to be a domain hosted here";
+		return DB_RX_ERROR;
+	}
+	if (c->conf->require_encryption && !c->tls)
+		return DB_RX_NO_TLS;			/* S2S 11.7, 4.25 */
+	if (c->conf->secure_auth && (c->cert_for == NULL ||
+	    strcmp(c->cert_for, remote) != 0)) {
+		*cond = "not-authorized";		/* S2S 4.25 */
+		*why = "secure_auth needs a valid certificate";
+		return DB_RX_ERROR;
+	}
+	if ((p = db_pairs_find(t, remote, local)) != NULL)
+		return p->valid ? DB_RX_VALID : DB_RX_PENDING;
+	if (db_pairs_add(t, remote, local, 0) == NULL) {
+		*cond = "resource-constraint";		/* S2S 4.38 */
+		return DB_RX_ERROR;
+	}
+	return DB_RX_VERIFY;
 }

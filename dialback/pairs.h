@@ -9,6 +9,11 @@
 #ifndef DB_PAIRS_H
 #define DB_PAIRS_H
 
+#include "jid.h"
+
+struct conf;
+struct db_msg;
+
 #define DB_PAIRS_MAX	16	/* S2S 4.38: pairs per stream */
 
 struct db_pair {
@@ -40,5 +45,36 @@ void		 db_pairs_clear(struct db_pairs *);
  */
 const char	*db_pairs_check(const struct db_pairs *, const char *fromd,
 		    const char *tod, const char **text);
+
+/* The receiving role (XEP-0220 2.1.2, 2.2.1): what a db:result request
+ * on this stream comes to. */
+enum db_rx {
+	DB_RX_ERROR,		/* dialback error cond to the requester */
+	DB_RX_NO_TLS,		/* dialback before TLS while TLS is required:
+				   policy-violation stream error (S2S 4.25) */
+	DB_RX_VALID,		/* the pair is valid already: say so again */
+	DB_RX_PENDING,		/* being checked already: nothing (S2S 4.38) */
+	DB_RX_VERIFY,		/* a new pending pair: ask its authoritative
+				   server (dialback/verify.c) */
+};
+
+struct db_rx_ctx {
+	const struct conf *conf;	/* hosted domains, require_encryption,
+					   secure_auth */
+	int		 tls;		/* the stream is under TLS */
+	const char	*cert_for;	/* domain the peer's certificate was
+					   verified for, or NULL */
+};
+
+/*
+ * Decides on the db:result request m (S2S 4.18-4.19, 4.25, 4.38): local
+ * and remote get the prepared domains (JID_PART_MAX + 1 bytes each), and
+ * with DB_RX_VERIFY the new pair is in the table, pending. With
+ * DB_RX_ERROR, *cond is the dialback error and *why (may be NULL) says
+ * for the log why it was refused.
+ */
+enum db_rx	 db_receive(struct db_pairs *, const struct db_msg *m,
+		    const struct db_rx_ctx *, char *local, char *remote,
+		    const char **cond, const char **why);
 
 #endif

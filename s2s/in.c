@@ -14,9 +14,10 @@
  *           -> <success/> and the pair (from, to) verified, restart ->
  *           HEADER, or <failure/> (XEP-0178, S2S 3.x); at most
  *           S2S_IN_MAX_SASL tries
- *           db:result -> pair pending (dialback/pairs.c), key checked with
- *           the sender's authoritative server (dialback/verify.c, which
- *           asks mgr.c for a stream; XEP-0220 2.1.2), verdict ->
+ *           db:result -> the receiving role decides (dialback/pairs.c):
+ *           pair pending, key checked with the sender's authoritative
+ *           server (dialback/verify.c, which asks mgr.c for a stream;
+ *           XEP-0220 2.1.2), verdict ->
  *           db:result valid/invalid (S2S 4.18-4.26), valid -> AUTHENTICATED;
  *           db:verify -> answered here as authoritative server, whatever
  *           the stream's state (S2S 4.27); stanzas -> not-authorized (S2S
@@ -230,55 +231,39 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 static void
 s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 {
-	struct s2s_in	*in = s2s_in_of(st);
-	struct db_pair	*p;
-	char		 remote[JID_PART_MAX + 1], local[JID_PART_MAX + 1];
-	const char	*errstr, *cond;
+	struct s2s_in		*in = s2s_in_of(st);
+	struct db_rx_ctx	 c;
+	struct db_pair		*p;
+	char			 remote[JID_PART_MAX + 1], local[JID_PART_MAX + 1];
+	const char		*cond, *why;
 
-	if (jid_prep_domain(m->to, local, sizeof(local), &errstr) == -1 ||
-	    !conf_is_hosted(server->conf, local)) {
+	c.conf = server->conf;
+	c.tls = (st->flags & S2S_F_TLS) != 0;
+	c.cert_for = (st->flags & S2S_F_CERT_OK) ? st->remote : NULL;
+	switch (db_receive(&in->pairs, m, &c, local, remote, &cond, &why)) {
+	case DB_RX_ERROR:
+		if (why != NULL && strcmp(cond, "not-authorized") == 0)
+			s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s "
+			    "(%s)", remote, why, in->cert_why ? in->cert_why :
+			    "none for that domain");
+		else if (why != NULL)
+			s2s_log(st, LOG_L_WARN, "dialback refused for %s: %s",
+			    remote, why);
 		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
-		    NULL, NULL, "item-not-found"));
+		    NULL, NULL, cond));
 		return;
-	}
-	if (jid_prep_domain(m->from, remote, sizeof(remote), &errstr) == -1) {
-		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
-		    NULL, NULL, "not-acceptable"));
-		return;
-	}
-	if (conf_is_hosted(server->conf, remote)) {
-		s2s_log(st, LOG_L_WARN, "dialback refused: peer claims to be %s, "
-		    "a domain hosted here", remote);
-		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
-		    NULL, NULL, "not-acceptable"));
-		return;
-	}
-	if (server->conf->require_encryption && !(st->flags & S2S_F_TLS)) {
-		/* S2S 11.7, 4.25: dialback before TLS */
+	case DB_RX_NO_TLS:
 		s2s_stream_error(st, "policy-violation",
 		    "TLS is required before dialback");
 		return;
-	}
-	if (server->conf->secure_auth && !((st->flags & S2S_F_CERT_OK) &&
-	    st->remote != NULL && strcmp(st->remote, remote) == 0)) {
-		/* S2S 4.25: a verified certificate is required here */
-		s2s_log(st, LOG_L_INFO, "dialback refused for %s: secure_auth "
-		    "needs a valid certificate (%s)", remote, in->cert_why ?
-		    in->cert_why : "none for that domain");
-		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
-		    NULL, NULL, "not-authorized"));
+	case DB_RX_VALID:
+		s2s_stream_send_el_free(st, db_build(0, DB_VALID, local, remote,
+		    NULL, NULL, NULL));
 		return;
-	}
-	if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {
-		if (p->valid)
-			s2s_stream_send_el_free(st, db_build(0, DB_VALID, local,
-			    remote, NULL, NULL, NULL));
-		return;		/* pending: one verification per pair */
-	}
-	if (db_pairs_add(&in->pairs, remote, local, 0) == NULL) {
-		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
-		    NULL, NULL, "resource-constraint"));
-		return;
+	case DB_RX_PENDING:
+		return;		/* one verification per pair */
+	case DB_RX_VERIFY:
+		break;
 	}
 	if (st->remote == NULL)
 		st->remote = xstrdup(remote);

@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "conf.h"
 #include "dialback.h"
 #include "el.h"
 #include "pairs.h"
@@ -161,10 +162,71 @@ originating(void)
 	el_free(ans);
 }
 
+/* The receiving role's decision on a db:result (S2S 4.18, 4.19, 4.25,
+ * 4.38). */
+static void
+receiving(void)
+{
+	struct db_pairs		 t;
+	struct db_rx_ctx	 c;
+	struct db_msg		 m;
+	struct conf		*cf;
+	char			 path[512], local[JID_PART_MAX + 1];
+	char			 remote[JID_PART_MAX + 1];
+	const char		*cond, *why;
+	FILE			*f;
+
+	snprintf(path, sizeof(path), "%s/xfed.conf", t_tmpdir());
+	REQUIRE((f = fopen(path, "w")) != NULL);
+	fprintf(f, "domain b.test\nrequire_encryption no\nstore %s/x.db\n"
+	    "control_socket %s/x.sock\n", t_tmpdir(), t_tmpdir());
+	fclose(f);
+	REQUIRE((cf = conf_load(path, NULL)) != NULL);
+	memset(&t, 0, sizeof(t));
+	memset(&m, 0, sizeof(m));
+	memset(&c, 0, sizeof(c));
+	c.conf = cf;
+	c.tls = 1;
+	m.from = "A.test";
+	m.to = "c.test";
+	CHECK(db_receive(&t, &m, &c, local, remote, &cond, &why) ==
+	    DB_RX_ERROR);
+	CHECK_STR(cond, "item-not-found");
+	m.to = "b.test";
+	m.from = "b.test";
+	CHECK(db_receive(&t, &m, &c, local, remote, &cond, &why) ==
+	    DB_RX_ERROR);
+	CHECK_STR(cond, "not-acceptable");
+	CHECK(why != NULL);
+	m.from = "A.test";
+	c.tls = 0;
+	cf->require_encryption = 1;
+	CHECK(db_receive(&t, &m, &c, local, remote, &cond, &why) ==
+	    DB_RX_NO_TLS);
+	cf->secure_auth = 1;		/* no certificate verified */
+	c.tls = 1;
+	CHECK(db_receive(&t, &m, &c, local, remote, &cond, &why) ==
+	    DB_RX_ERROR);
+	CHECK_STR(cond, "not-authorized");
+	c.cert_for = "a.test";
+	CHECK(db_receive(&t, &m, &c, local, remote, &cond, &why) ==
+	    DB_RX_VERIFY);
+	CHECK_STR(remote, "a.test");	/* prepared */
+	CHECK_STR(local, "b.test");
+	CHECK(db_receive(&t, &m, &c, local, remote, &cond, &why) ==
+	    DB_RX_PENDING);
+	db_pairs_validate(&t, db_pairs_find(&t, "a.test", "b.test"));
+	CHECK(db_receive(&t, &m, &c, local, remote, &cond, &why) ==
+	    DB_RX_VALID);
+	db_pairs_clear(&t);
+	conf_free(cf);
+}
+
 static const struct t_case cases[] = {
 	{ "pairs_check", pairs_check },
 	{ "verify_roles", verify_roles },
 	{ "originating", originating },
+	{ "receiving", receiving },
 };
 
 int

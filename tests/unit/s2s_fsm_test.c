@@ -768,6 +768,41 @@ out_sm_ack_too_high(void)
 	teardown();
 }
 
+/*
+ * One lifecycle: a send never closes nor frees; past the output cap it
+ * marks the stream, and the end of the event that sent closes it. A
+ * stanza larger than the cap is refused whole, the stream untouched.
+ */
+static void
+stream_overflow_marks(void)
+{
+	struct s2s_stream	*st;
+	struct el		*big;
+	char			*chunk;
+	size_t			 n = 256 * 1024;
+	int			 i;
+
+	setup();
+	st = outbound_features();
+	big = el_new(EL_NS_SERVER, "message");
+	chunk = malloc(S2S_OUT_MAX + 1);
+	memset(chunk, 'x', S2S_OUT_MAX);
+	chunk[S2S_OUT_MAX] = '\0';
+	el_add_text(el_add(big, EL_NS_SERVER, "body"), chunk, S2S_OUT_MAX);
+	CHECK(s2s_stream_send(st, big) == -1);
+	CHECK(!s2s_stream_failing(st));
+	el_free(big);
+	for (i = 0; i <= S2S_OUT_MAX / (int)n + 1; i++)
+		s2s_stream_send_raw(st, chunk, n);
+	free(chunk);
+	CHECK(s2s_stream_failing(st));
+	CHECK(!s2s_stream_dead(st));		/* marked, not closed */
+	CHECK(s2s_stream_queued(st) <= S2S_OUT_MAX + n);
+	s2s_stream_input(st, S2S_EV_DRAINED, NULL);
+	CHECK(s2s_stream_dead(st));		/* closed after the event */
+	teardown();
+}
+
 static const struct t_case cases[] = {
 	{ "in_header_features", in_header_features },
 	{ "in_header_unknown_host", in_header_unknown_host },
@@ -793,6 +828,7 @@ static const struct t_case cases[] = {
 	{ "out_sm_enable_ack", out_sm_enable_ack },
 	{ "out_sm_refused_or_absent", out_sm_refused_or_absent },
 	{ "out_sm_ack_too_high", out_sm_ack_too_high },
+	{ "stream_overflow_marks", stream_overflow_marks },
 };
 
 int
