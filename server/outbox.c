@@ -72,6 +72,14 @@ static struct outbox_mark	*outbox_marks;
 static size_t			 outbox_nmarks, outbox_capmarks, outbox_nwritten;
 static struct event		*outbox_more_ev;	/* the next batch */
 static int			 outbox_more;	/* more rows may be due */
+/*
+ * Set while a read of due rows steps: a mark made then (a row that
+ * fails alone, a verdict given at once) waits until the read is done,
+ * since a write begun inside a read whose snapshot another writer has
+ * overtaken fails at once (SQLITE_BUSY_SNAPSHOT) and would look like a
+ * failing store.
+ */
+static int			 outbox_reading;
 
 static void	outbox_more_cb(evutil_socket_t, short, void *);
 static void	outbox_fail(int64_t, const char *, const char *,
@@ -223,7 +231,7 @@ outbox_mark(int64_t id, enum store_out_state state, int64_t next,
 	m->stage = stage ? xstrdup(stage) : NULL;
 	m->text = text ? xstrdup(text) : NULL;
 	m->xml = xml ? xstrdup(xml) : NULL;
-	if (!batch_failing() && outbox_mark_write(m) == 0 &&
+	if (!batch_failing() && !outbox_reading && outbox_mark_write(m) == 0 &&
 	    outbox_nwritten >= OUTBOX_BATCH / 2)
 		batch_flush_now();	/* the window is half settled */
 }
@@ -265,6 +273,8 @@ outbox_replay(void)
 	for (i = 0; i < outbox_nmarks && !batch_failing(); i++)
 		if (!outbox_marks[i].written)
 			outbox_mark_write(&outbox_marks[i]);
+	if (!batch_failing() && outbox_nwritten >= OUTBOX_BATCH / 2)
+		batch_flush_now();	/* the window is half settled */
 }
 
 void
@@ -395,16 +405,20 @@ outbox_wake(int64_t id)
 
 	if (server->stopping || batch_failing() || outbox_find(id) != NULL)
 		return;
+	outbox_reading = 1;
 	if (store_outbox_get(server->store, id, outbox_wake_row, &r) == -1 &&
 	    store_errcode(server->store) != STORE_E_NOTFOUND)
 		log_warnx("outbox: row %lld: %s", (long long)id,
 		    store_errstr(server->store));
+	outbox_reading = 0;
+	outbox_replay();
 }
 
 void
 outbox_kick(void)
 {
 	struct outbox_read	 r = { 0, 0, 0, 0 };
+	int			 rc;
 
 	outbox_more = 0;
 	if (server->stopping || batch_failing())
@@ -413,8 +427,12 @@ outbox_kick(void)
 		outbox_more = 1;	/* after the next commit */
 		return;
 	}
-	if (store_outbox_due(server->store, (int64_t)time(NULL), OUTBOX_BATCH,
-	    outbox_row, &r) == -1) {
+	outbox_reading = 1;
+	rc = store_outbox_due(server->store, (int64_t)time(NULL), OUTBOX_BATCH,
+	    outbox_row, &r);
+	outbox_reading = 0;
+	outbox_replay();	/* the marks made during the read */
+	if (rc == -1) {
 		log_warnx("outbox: %s", store_errstr(server->store));
 		return;
 	}

@@ -31,7 +31,7 @@ refused not_a_database "x.db: file is not a database$"
 
 cp "$T/good.db" "$DB"
 sql "PRAGMA user_version = 7"
-refused newer_schema "x.db: schema version 7 is newer than this xfed's \(2\)"
+refused newer_schema "x.db: schema version 7 is newer than this xfed's \(3\)"
 
 rm -f "$DB"
 sqlite3 "$DB" "CREATE TABLE accounts (id INTEGER)"
