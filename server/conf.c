@@ -91,6 +91,11 @@ static const struct conf_key conf_keys[] = {
 	    "First wait before retrying an unreachable domain; doubles up to 1h." },
 	{ "idle_timeout", CK_SECONDS, 0, OFF(idle_timeout), "10m", 1, 7 * 86400,
 	    "Close an outbound stream that carried nothing for this long." },
+	{ "version_reply", CK_BOOL, 0, OFF(version_reply), "yes", 0, 0,
+	    "Answer software version requests (XEP-0092) to the domains with "
+	    "xfed's name and version." },
+	{ "version_os", CK_BOOL, 0, OFF(version_os), "no", 0, 0,
+	    "Add the operating system's name to version answers." },
 };
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 

@@ -61,6 +61,8 @@ struct conf {
 	long long	 outbound_retry_for;	/* seconds */
 	long long	 outbound_backoff_min;	/* seconds */
 	long long	 idle_timeout;		/* seconds */
+	int		 version_reply;		/* XEP-0092 at the domains */
+	int		 version_os;		/* ... with <os/> */
 };
 
 #define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])

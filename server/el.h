@@ -62,6 +62,9 @@ void		 el_append_attr(struct el *, const char *prefix,
 		    size_t valuelen);
 /* Appends text (UTF-8), merged with a text node that ends the children. */
 void		 el_add_text(struct el *, const char *text, size_t len);
+/* A new last child name holding text; nothing (NULL) when text is NULL. */
+struct el	*el_add_text_child(struct el *parent, const char *ns,
+		    const char *name, const char *text);
 /* Appends a copy of src (from any tree) as the last child of parent. */
 struct el	*el_add_copy(struct el *parent, const struct el *src);
 /* A new independent tree holding a copy of the subtree at src. */

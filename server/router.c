@@ -1,7 +1,7 @@
 /*
  * server/router.c: where each stanza goes. Inbound, for a hosted domain:
  * messages for native users into the inbox, presence to presence.c,
- * XEP-0199 pings to the domain answered, error stanzas for rows we sent
+ * IQs to iq.c, error stanzas for rows we sent
  * recorded on the outbox row, everything else for an unknown user or an
  * unhandled payload answered with service-unavailable (never an error for
  * an error, RFC 6120 8.3.1; the same error for unknown and unauthorised,
@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "el.h"
+#include "iq.h"
 #include "jid.h"
 #include "log.h"
 #include "mgr.h"
@@ -27,7 +28,6 @@
 #include "xmalloc.h"
 
 #define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
-#define NS_PING		"urn:xmpp:ping"
 
 /*
  * Messages put in the inbox in the open batch. Until the batch commits
@@ -87,9 +87,9 @@ router_child_text(const struct el *st, const char *name)
 	return c != NULL ? el_text(c) : NULL;
 }
 
-void
-router_bounce(const struct el *stanza, const char *etype, const char *cond,
-    const char *text)
+struct el *
+router_error_stanza(const struct el *stanza, const char *etype,
+    const char *cond, const char *text)
 {
 	const char	*type = el_attr(stanza, "type");
 	const char	*from = el_attr(stanza, "from"), *to = el_attr(stanza, "to");
@@ -98,10 +98,10 @@ router_bounce(const struct el *stanza, const char *etype, const char *cond,
 
 	if ((type != NULL && strcmp(type, "error") == 0) || from == NULL ||
 	    to == NULL)
-		return;
+		return NULL;
 	if (el_is(stanza, EL_NS_SERVER, "iq") && type != NULL &&
 	    strcmp(type, "result") == 0)
-		return;
+		return NULL;
 	e = el_new(EL_NS_SERVER, stanza->name);
 	el_set_attr(e, "from", to);
 	el_set_attr(e, "to", from);
@@ -114,7 +114,17 @@ router_bounce(const struct el *stanza, const char *etype, const char *cond,
 		t = el_add(err, NS_STANZAS, "text");
 		el_add_text(t, text, strlen(text));
 	}
-	router_send(e, 0);
+	return e;
+}
+
+void
+router_bounce(const struct el *stanza, const char *etype, const char *cond,
+    const char *text)
+{
+	struct el	*e;
+
+	if ((e = router_error_stanza(stanza, etype, cond, text)) != NULL)
+		router_send(e, 0);
 }
 
 /* An error stanza about a row of our outbox: record it on the row. */
@@ -180,35 +190,6 @@ router_message_in(struct el *stanza, const struct jid *to,
 	free(xml);
 }
 
-static void
-router_iq_in(struct el *stanza, const struct jid *to)
-{
-	const char	*type = el_attr(stanza, "type");
-	struct el	*r;
-
-	if (type == NULL || (strcmp(type, "get") != 0 &&
-	    strcmp(type, "set") != 0))
-		return;		/* results and errors are never answered */
-	if (el_first(stanza) == NULL || el_next(el_first(stanza)) != NULL) {
-		/* S2S 5.10: exactly one child */
-		router_bounce(stanza, "modify", "bad-request", NULL);
-		return;
-	}
-	if (to->local == NULL && to->resource == NULL &&
-	    strcmp(type, "get") == 0 &&
-	    el_is(el_first(stanza), NS_PING, "ping")) {
-		r = el_new(EL_NS_SERVER, "iq");
-		el_set_attr(r, "from", el_attr(stanza, "to"));
-		el_set_attr(r, "to", el_attr(stanza, "from"));
-		el_set_attr(r, "type", "result");
-		el_set_attr(r, "id", el_attr(stanza, "id") ?
-		    el_attr(stanza, "id") : "");
-		router_send(r, 0);
-		return;
-	}
-	router_bounce(stanza, "cancel", "service-unavailable", NULL);
-}
-
 void
 router_route_in(struct el *stanza)
 {
@@ -239,7 +220,7 @@ router_deliver(struct el *stanza, const struct jid *to, const struct jid *from)
 	else if (el_is(stanza, EL_NS_SERVER, "message"))
 		router_message_in(stanza, to, from);
 	else if (el_is(stanza, EL_NS_SERVER, "iq"))
-		router_iq_in(stanza, to);
+		iq_in(stanza, to, from);
 	else if (el_is(stanza, EL_NS_SERVER, "presence")) {
 		type = el_attr(stanza, "type");
 		if (type != NULL && strcmp(type, "error") == 0)

@@ -141,6 +141,18 @@ struct store_user {
 
 typedef int	(*store_user_cb)(void *, const struct store_user *);
 
+/*
+ * The contract's limits on profile columns: name, nickname, email, url at
+ * most STORE_PROFILE_TEXT_MAX bytes, note STORE_PROFILE_NOTE_MAX, avatar
+ * STORE_AVATAR_MAX bytes of PNG, JPEG, GIF or WebP.
+ */
+#define STORE_PROFILE_TEXT_MAX	1024
+#define STORE_PROFILE_NOTE_MAX	8192
+#define STORE_AVATAR_MAX	65536
+/* The MIME type of an allowed avatar image (by its first bytes), or NULL
+ * when data is not one, or too large. */
+const char	*store_avatar_type(const void *data, size_t len);
+
 int	 store_user_add(struct store *, const char *local, const char *domain,
 	    const char *name, int64_t *idp);
 int	 store_user_del(struct store *, const char *local, const char *domain);

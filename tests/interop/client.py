@@ -28,11 +28,20 @@ Each STEP is one argument: a verb and its words, split like a shell line.
   wait-presence JID [SHOW]    available presence from JID (any resource if
                               bare) with SHOW; SHOW=unavailable waits until
                               every resource seen is offline
+  wait-avatar JID HASH        available presence from JID whose XEP-0153
+                              photo hash is HASH ('none': an empty <photo/>)
   ping JID                    XEP-0199
-  disco JID [NODE]            disco#info
+  disco JID [NODE]            disco#info: identities and features
+  items JID                   disco#items: how many items
   version JID                 XEP-0092
+  vcard JID                   XEP-0054: FN, NICKNAME, SHA-1 of the PHOTO
+  last JID                    XEP-0012: seconds and status
+  time JID                    XEP-0202: tzo and utc
+  caps JID                    XEP-0115: disco#info at the full JID with the
+                              node#ver of its last presence; the hash checked
   raw XML                     send XML as is
-A '!' before ping, disco or version wants an error reply ('!ping nx.test').
+A '!' before a query (ping, disco, items, version, vcard, last, time, caps)
+wants an error reply ('!ping nx.test').
 
 Output lines start with two spaces, then PASS or FAIL (so that a scenario
 test printing them is not mistaken for a case result).  Exit status: 0 all
@@ -45,11 +54,14 @@ namespace, e.g. through lab_client in lab.sh.
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import logging
 import os
 import shlex
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 try:
     import slixmpp
@@ -60,7 +72,10 @@ except ImportError:
              "(package python3-slixmpp)")
 
 SHOWS = ("online", "chat", "away", "xa", "dnd")
-QUERIES = ("ping", "disco", "version")
+QUERIES = ("ping", "disco", "items", "version", "vcard", "last", "time",
+           "caps")
+NS_UPDATE = "{vcard-temp:x:update}"
+NS_CAPS = "{http://jabber.org/protocol/caps}"
 
 
 class Failed(Exception):
@@ -81,6 +96,7 @@ class Client(slixmpp.ClientXMPP):
         self.requests = []          # bare JIDs that asked to subscribe
         self.approved_by = set()    # bare JIDs that sent us "subscribed"
         self.presences = {}         # full JID -> (available?, show, status)
+        self.extras = {}            # full JID -> {photo, caps node, ver}
         self.inbox = []             # [bare from, body] not yet consumed
         self.problems = []          # connection / stream / auth trouble
         self.session = asyncio.get_event_loop().create_future()
@@ -140,6 +156,12 @@ class Client(slixmpp.ClientXMPP):
         elif kind == "available" or kind in SHOWS:
             self.presences[str(frm)] = (True, pres["show"] or "online",
                                         pres["status"])
+            photo = pres.xml.find(NS_UPDATE + "x/" + NS_UPDATE + "photo")
+            caps = pres.xml.find(NS_CAPS + "c")
+            self.extras[str(frm)] = {
+                "photo": None if photo is None else (photo.text or "none"),
+                "node": None if caps is None else caps.get("node"),
+                "ver": None if caps is None else caps.get("ver")}
         self._changed()
 
     def _message(self, msg):
@@ -288,6 +310,93 @@ async def _wait_presence(c, a):
         {k: v[1] for k, v in c.presences_of(a[0]).items()} or "nothing"))
 
 
+@step("wait-avatar", 2)
+async def _wait_avatar(c, a):
+    def seen():
+        for full, up in sorted(c.presences_of(a[0]).items()):
+            if up[0] and c.extras.get(full, {}).get("photo") == a[1]:
+                return full
+        return None
+    return await c.until(seen, lambda: "photos: %s" % (
+        {k: c.extras.get(k, {}).get("photo")
+         for k in c.presences_of(a[0])} or "nothing"))
+
+
+async def query(c, jid, ns, name="query", node=None):
+    """An IQ get with one empty child; the result's child (or None)."""
+    iq = c.make_iq_get(ito=jid)
+    q = ET.Element("{%s}%s" % (ns, name))
+    if node:
+        q.set("node", node)
+    iq.xml.append(q)
+    res = await iq.send(timeout=c.timeout)
+    return res.xml.find("{%s}%s" % (ns, name))
+
+
+@step("items", 1)
+async def _items(c, a):
+    q = await query(c, a[0], "http://jabber.org/protocol/disco#items")
+    return "%d items" % (0 if q is None else len(q))
+
+
+@step("vcard", 1)
+async def _vcard(c, a):
+    v = await query(c, a[0], "vcard-temp", "vCard")
+    if v is None:
+        raise Failed("result without a vCard")
+    out = []
+    for tag in ("FN", "NICKNAME"):
+        e = v.find("{vcard-temp}" + tag)
+        out.append("%s=%s" % (tag, e.text if e is not None else "-"))
+    b = v.find("{vcard-temp}PHOTO/{vcard-temp}BINVAL")
+    t = v.find("{vcard-temp}PHOTO/{vcard-temp}TYPE")
+    if b is not None:
+        data = base64.b64decode("".join((b.text or "").split()))
+        out.append("PHOTO=%s %s" % (t.text if t is not None else "-",
+                                    hashlib.sha1(data).hexdigest()))
+    return " ".join(out)
+
+
+@step("last", 1)
+async def _last(c, a):
+    q = await query(c, a[0], "jabber:iq:last")
+    return "seconds=%s status=%r" % (q.get("seconds"), q.text)
+
+
+@step("time", 1)
+async def _time(c, a):
+    q = await query(c, a[0], "urn:xmpp:time", "time")
+    return "tzo=%s utc=%s" % (q.findtext("{urn:xmpp:time}tzo"),
+                              q.findtext("{urn:xmpp:time}utc"))
+
+
+def caps_ver(q):
+    """XEP-0115 5.1 over a disco#info <query/> (no forms)."""
+    ns = "{http://jabber.org/protocol/disco#info}"
+    ids = sorted("%s/%s/%s/%s" % (i.get("category"), i.get("type"),
+                 i.get("{http://www.w3.org/XML/1998/namespace}lang", ""),
+                 i.get("name", "")) for i in q.findall(ns + "identity"))
+    fs = sorted(f.get("var") for f in q.findall(ns + "feature"))
+    s = "".join(x + "<" for x in ids + fs)
+    return base64.b64encode(hashlib.sha1(s.encode()).digest()).decode()
+
+
+@step("caps", 1)
+async def _caps(c, a):
+    x = c.extras.get(a[0])
+    if not x or not x["ver"]:
+        raise Failed("no caps in a presence from %s (seen: %s)" % (
+            a[0], sorted(c.extras)))
+    node = "%s#%s" % (x["node"], x["ver"])
+    q = await query(c, a[0], "http://jabber.org/protocol/disco#info",
+                    node=node)
+    if q is None or q.get("node") != node:
+        raise Failed("node not mirrored")
+    if caps_ver(q) != x["ver"]:
+        raise Failed("hash %s, presence says %s" % (caps_ver(q), x["ver"]))
+    return "ver %s verified" % x["ver"]
+
+
 @step("ping", 1)
 async def _ping(c, a):
     await c["xep_0199"].send_ping(a[0], timeout=c.timeout)
@@ -300,7 +409,8 @@ async def _disco(c, a):
                                       timeout=c.timeout)
     info = iq["disco_info"]
     ids = ["%s/%s" % (cat, typ) for cat, typ, _n, _l in info["identities"]]
-    return "%s, %d features" % (" ".join(ids) or "no identity", len(info["features"]))
+    return "%s; features: %s" % (" ".join(ids) or "no identity",
+                                 " ".join(sorted(info["features"])))
 
 
 @step("version", 1)

@@ -153,16 +153,6 @@ dialback_after_external() {
 	    END { exit !ok }' "$XLOG"
 }
 
-# bounded SECS CMD...: CMD until it succeeds, every 50 ms, at most SECS.
-bounded() {
-	local end=$(( $(lab_now_ms) + $1 * 1000 ))
-	shift
-	until "$@"; do
-		[ "$(lab_now_ms)" -ge "$end" ] && return 1
-		sleep 0.05
-	done
-}
-
 # peer DOMAIN USER PASSWORD: messages both ways, then how each direction
 # was secured and authenticated.
 peer() {
@@ -179,13 +169,13 @@ peer() {
 
 	# 1. the peer's message lands in the inbox; nat's answer is sent
 	lab_case "$d: message from $jid in nat's inbox" \
-	    bounded $LAB_TIMEOUT inbox_has "$jid" "$body"
+	    lab_until $LAB_TIMEOUT inbox_has "$jid" "$body"
 	id=$(xctl send nat "$jid" "$reply")
 	if [ -z "$id" ]; then
 		lab_fail "$d: xfedctl send nat $jid" "no outbox id"
 	else
 		lab_case "$d: outbox row $id to $jid sent" \
-		    bounded $LAB_TIMEOUT row_is "$id" sent ||
+		    lab_until $LAB_TIMEOUT row_is "$id" sent ||
 		    xctl outbox --json | sed 's/^/    | /'
 	fi
 	wait $pid
@@ -216,7 +206,7 @@ peer() {
 		lab_case "$d: Prosody authenticated to x.test by SASL EXTERNAL" \
 		    grep -q "SASL EXTERNAL with x.test succeeded" "$PLOG" ;;
 	"$LAB_E")
-		# ejabberd's log is written asynchronously: a bounded wait
+		# ejabberd's log is written asynchronously: a lab_until wait
 		lab_case "$d: ejabberd accepted x.test by SASL EXTERNAL" lab_wait_log \
 		    "$ELOG" "Accepted inbound s2s EXTERNAL authentication x\.test -> e\.test" 5
 		lab_case "$d: ejabberd authenticated to x.test by SASL EXTERNAL" lab_wait_log \
@@ -259,7 +249,7 @@ lab_case "xfed up with an untrusted x.test certificate" \
 REASON="not-authorized.*Your server's certificate is not trusted"
 id=$(xctl send nat alice@p.test "must not reach alice")
 lab_case "p.test: row $id queued, Prosody's reason in last_error" \
-    bounded $LAB_TIMEOUT row_error_has "$id" "$REASON" ||
+    lab_until $LAB_TIMEOUT row_error_has "$id" "$REASON" ||
     xctl outbox --json | sed 's/^/    | /'
 lab_case "p.test: Prosody's reason in xfed's log" grep -Eq \
     "out#[0-9]+ p\.test .*failed stage=stream: peer sent stream error <$REASON" \
@@ -276,7 +266,7 @@ lab_client bob@e.test bob-pw --tag bob2 \
     > "$LAB_DIR/out/client-e2" 2>&1 &
 pid=$!
 id=$(xctl send nat bob@e.test "after EXTERNAL refused")
-lab_case "e.test: outbox row $id sent" bounded $LAB_TIMEOUT row_is "$id" sent
+lab_case "e.test: outbox row $id sent" lab_until $LAB_TIMEOUT row_is "$id" sent
 wait $pid
 lab_steps "e.test: bob got it" "$LAB_DIR/out/client-e2" $?
 lab_case "e.test: xfed logged SASL EXTERNAL refused, with ejabberd's reason" \

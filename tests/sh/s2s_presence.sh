@@ -55,16 +55,6 @@ pyrun() {
 	PYTHONPATH=$LAB_HERE "$LAB_PY" -c "$code" "$@"
 }
 
-# bounded SECS CMD...: CMD until it succeeds, every 50 ms, at most SECS.
-bounded() {
-	local end=$(( $(lab_now_ms) + $1 * 1000 ))
-	shift
-	until "$@"; do
-		[ "$(lab_now_ms)" -ge "$end" ] && return 1
-		sleep 0.05
-	done
-}
-
 # The native user the helpers below look at.
 WHO=nat
 
@@ -131,23 +121,23 @@ peer() {
 
 	# their request: in the inbox with its text, pending in the roster
 	lab_case "$d: subscribe from $jid in nat's inbox with its text" \
-	    bounded $LAB_TIMEOUT inbox_has subscribe "$jid" "let me see, $u"
+	    lab_until $LAB_TIMEOUT inbox_has subscribe "$jid" "let me see, $u"
 	lab_case "$d: roster: $jid pending in" \
 	    roster_is "$jid" none pending_in
 	lab_case "$d: xfedctl approve nat $jid" xctl approve nat "$jid"
 	lab_case "$d: roster: $jid from" roster_is "$jid" from
 	lab_case "$d: xfedctl subscribe nat $jid" xctl subscribe nat "$jid"
 	lab_case "$d: roster: $jid both, after the client approved" \
-	    bounded $LAB_TIMEOUT roster_is "$jid" both
+	    lab_until $LAB_TIMEOUT roster_is "$jid" both
 	lab_case "$d: subscribed from $jid in nat's inbox" \
-	    bounded $LAB_TIMEOUT inbox_has subscribed "$jid"
+	    lab_until $LAB_TIMEOUT inbox_has subscribed "$jid"
 	lab_case "$d: $jid's presence (away, with text) in nat's roster" \
-	    bounded $LAB_TIMEOUT rpres_is "$jid" away "on a walk, $u"
+	    lab_until $LAB_TIMEOUT rpres_is "$jid" away "on a walk, $u"
 
 	# nat's changes reach the client, one after the other
 	lab_case "$d: xfedctl presence set nat dnd busy" \
 	    xctl presence set nat dnd busy
-	lab_case "$d: the client saw dnd" bounded $LAB_TIMEOUT \
+	lab_case "$d: the client saw dnd" lab_until $LAB_TIMEOUT \
 	    client_passed "$out" "wait-presence nat@x.test dnd"
 	# another login of the same user: its server probes nat (S2S 11.10)
 	lab_client "$jid" "$pw" --tag "$u/second" --resource second \
@@ -163,7 +153,7 @@ peer() {
 	rc=$?
 	lab_steps "$d: client $jid" "$out" $rc
 	lab_case "$d: $jid's logout seen: unavailable in nat's roster" \
-	    bounded $LAB_TIMEOUT rpres_is "$jid" unavailable
+	    lab_until $LAB_TIMEOUT rpres_is "$jid" unavailable
 	echo "# $d: $(( $(lab_now_ms) - t0 )) ms"
 }
 
@@ -177,22 +167,22 @@ lab_case "h.test: xfedctl subscribe nat amy@h.test" \
     xctl subscribe nat amy@h.test "hello amy"
 WHO=amy@h.test
 lab_case "h.test: subscribe from nat@x.test in amy's inbox with its text" \
-    bounded 5 inbox_has subscribe nat@x.test "hello amy"
+    lab_until 5 inbox_has subscribe nat@x.test "hello amy"
 lab_case "h.test: amy's roster: nat@x.test pending in" \
-    bounded 5 roster_is nat@x.test none pending_in
+    lab_until 5 roster_is nat@x.test none pending_in
 lab_case "h.test: xfedctl approve amy@h.test nat@x.test" \
     xctl approve amy@h.test nat@x.test
 WHO=nat
 lab_case "h.test: nat's roster: amy@h.test to" \
-    bounded 5 roster_is amy@h.test to
+    lab_until 5 roster_is amy@h.test to
 lab_case "h.test: subscribed from amy@h.test in nat's inbox" \
-    bounded 5 inbox_has subscribed amy@h.test
+    lab_until 5 inbox_has subscribed amy@h.test
 lab_case "h.test: amy's presence (away, lunch) in nat's roster" \
-    bounded 5 rpres_is amy@h.test away lunch
+    lab_until 5 rpres_is amy@h.test away lunch
 lab_case "h.test: xfedctl presence set amy@h.test unavailable" \
     xctl presence set amy@h.test unavailable
 lab_case "h.test: amy unavailable in nat's roster" \
-    bounded 5 rpres_is amy@h.test unavailable
+    lab_until 5 rpres_is amy@h.test unavailable
 
 # A stranger's probes: the same unsubscribed for nat (no subscription)
 # and for nobody (no such user), with the probe's id (RFC 6121 4.3.2,

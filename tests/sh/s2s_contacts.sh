@@ -1,0 +1,136 @@
+# tests/sh/s2s_contacts.sh: xfed's native user nat@x.test as a contact of
+# users of real Prosody (p.test) and ejabberd (e.test), seen from slixmpp
+# clients, in the interop lab, plain mode.  nat has a profile and an avatar
+# and pre-approved the clients, which subscribe.  Each client then asks
+# the IQs a good server answers (S2S section 9): disco#info and #items of
+# x.test, of nat's bare JID and of nat/xfed, ping, version, time and last
+# activity, nat's vCard with its photo; and meets the errors for a user
+# without a profile, for nobody, and, as a stranger, for nat (S2S 8.40-8.43,
+# 9.1-9.10, 10.12).  Needs root and the packages of `tools/deps check`.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../interop/lab.sh"
+: "${XFED_BUILD:?XFED_BUILD is the build directory}"
+
+LAB_TIMEOUT=15
+T0=$(lab_now_ms)
+if ! lab_init; then
+	lab_fail "s2s_contacts" "lab_init: not root, or packages missing (see above)"
+	exit 1
+fi
+lab_case "lab up (plain)" lab_up plain || exit 1
+lab_case "user alice@p.test" lab_user p.test alice alice-pw || exit 1
+lab_case "user bob@e.test" lab_user e.test bob bob-pw || exit 1
+lab_case "user carol@p.test (a stranger)" lab_user p.test carol carol-pw ||
+    exit 1
+
+# png FILE R G B: a 32x32 PNG of one colour.
+png() {
+	"$LAB_PY" -c 'import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+r, g, b = (int(x) for x in sys.argv[2:5])
+raw = b"".join(b"\0" + bytes((r, g, b)) * 32 for _ in range(32))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" +
+    chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 32, 8, 2, 0, 0, 0)) +
+    chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' "$@"
+}
+sha1() { sha1sum "$1" | cut -d' ' -f1; }
+sql() { sqlite3 -batch -cmd '.timeout 5000' "$LAB_XD/xfed.db" "$1"; }
+
+lab_xfed_conf "$XFED_BUILD"
+png "$LAB_XD/red.png" 200 0 0
+RED=$(sha1 "$LAB_XD/red.png")
+lab_case "native user nat@x.test" lab_xctl user add --name "Nat Native" nat
+lab_case "native user mute@x.test, no profile" lab_xctl user add mute
+lab_case "nat's profile and avatar (sqlite3)" sql "UPDATE users SET
+    nickname = 'natty', email = 'nat@example.org', url = 'https://n.example',
+    avatar = readfile('$LAB_XD/red.png'), avatar_type = 'image/png'
+    WHERE localpart = 'nat'"
+lab_case "nat is available" lab_xctl presence set nat available here
+lab_case "xfed listens on $LAB_X_IP:5269" lab_xfed_start || exit 1
+
+# has FILE STEP TEXT...: client.py's line for STEP passed and its info
+# holds every TEXT.
+has() {
+	local f=$1 step=$2 l t
+	shift 2
+	l=$(grep -F -- "  $step  -> " "$f" | grep '^  PASS') || {
+		grep -F -- "  $step" "$f"
+		return 1
+	}
+	for t in "$@"; do
+		case "$l" in *"$t"*) ;; *) echo "no '$t' in: $l"; return 1 ;; esac
+	done
+}
+
+# iqs DOMAIN USER PASSWORD: the subscribed client's IQs and what they got.
+iqs() {
+	local d=$1 u=$2 jid=$2@$1 out t0
+	out=$LAB_DIR/out/iq-$d
+	t0=$(lab_now_ms)
+	lab_case "$d: nat pre-approves $jid" lab_xctl approve nat "$jid"
+	lab_client "$jid" "$3" --tag "$u" \
+	    "subscribe nat@x.test" \
+	    "wait-subscribed nat@x.test" \
+	    "wait-presence nat@x.test online" \
+	    "disco x.test" "items x.test" "version x.test" "time x.test" \
+	    "last x.test" "ping x.test" \
+	    "disco nat@x.test" "items nat@x.test" "ping nat@x.test" \
+	    "vcard nat@x.test" "last nat@x.test" \
+	    "disco nat@x.test/xfed" "ping nat@x.test/xfed" \
+	    "!vcard mute@x.test" "!vcard nobody@x.test" "!ping nobody@x.test" \
+	    "!disco nobody@x.test" "items nobody@x.test" \
+	    "!last mute@x.test" "!ping nat@x.test/other" \
+	    "!version nat@x.test" \
+	    > "$out" 2>&1
+	lab_steps "$d: client $jid" "$out" $?
+	lab_case "$d: x.test is server/im with its features (S2S 9.2)" \
+	    has "$out" "disco x.test" "server/im;" \
+	    "http://jabber.org/protocol/disco#info" \
+	    "http://jabber.org/protocol/disco#items" "jabber:iq:last" \
+	    "jabber:iq:version" "urn:xmpp:ping" "urn:xmpp:time"
+	lab_case "$d: x.test has no items (S2S 9.5)" \
+	    has "$out" "items x.test" "0 items"
+	lab_case "$d: x.test's version (S2S 9.7)" \
+	    has "$out" "version x.test" "xfed 0."
+	lab_case "$d: x.test's time (S2S 9.8)" \
+	    has "$out" "time x.test" "tzo=" "Z"
+	lab_case "$d: x.test's uptime (S2S 9.9)" \
+	    has "$out" "last x.test" "seconds="
+	lab_case "$d: nat is account/registered, vCard listed (S2S 9.4)" \
+	    has "$out" "disco nat@x.test" "account/registered;" "vcard-temp" \
+	    "jabber:iq:last"
+	lab_case "$d: nat's vCard: name, nickname, the avatar (S2S 9.10)" \
+	    has "$out" "vcard nat@x.test" "FN=Nat Native" "NICKNAME=natty" \
+	    "PHOTO=image/png $RED"
+	lab_case "$d: nat is online: last activity 0 (S2S 9.9)" \
+	    has "$out" "last nat@x.test" "seconds=0"
+	lab_case "$d: nat/xfed is a client with caps (S2S 9.19)" \
+	    has "$out" "disco nat@x.test/xfed" "client/pc;" \
+	    "http://jabber.org/protocol/caps" "urn:xmpp:ping"
+	lab_case "$d: no profile, no such user: the same error (S2S 9.10)" \
+	    has "$out" "!vcard nobody@x.test" "service-unavailable"
+	lab_case "$d: mute without a profile: service-unavailable" \
+	    has "$out" "!vcard mute@x.test" "service-unavailable"
+	lab_case "$d: last activity of mute, not subscribed: forbidden" \
+	    has "$out" "!last mute@x.test" "forbidden"
+	lab_case "$d: a resource nat does not have: service-unavailable" \
+	    has "$out" "!ping nat@x.test/other" "service-unavailable"
+	echo "# $d: IQs $(( $(lab_now_ms) - t0 )) ms"
+}
+
+iqs $LAB_P alice alice-pw
+iqs $LAB_E bob bob-pw
+
+# A stranger: what nat's contacts see is not for everyone (S2S 9.4, 9.9).
+lab_client carol@p.test carol-pw --tag carol \
+    "!disco nat@x.test" "!last nat@x.test" "!disco nat@x.test/xfed" \
+    "vcard nat@x.test" "ping nat@x.test" > "$LAB_DIR/out/iq-carol" 2>&1
+lab_steps "p.test: stranger carol@p.test" "$LAB_DIR/out/iq-carol" $?
+lab_case "p.test: stranger: disco#info of nat service-unavailable" \
+    has "$LAB_DIR/out/iq-carol" "!disco nat@x.test" "service-unavailable"
+lab_case "p.test: stranger: last activity of nat forbidden" \
+    has "$LAB_DIR/out/iq-carol" "!last nat@x.test" "forbidden"
+
+lab_case "xfed stops cleanly on SIGTERM" lab_xfed_stop
+echo "# s2s_contacts: $(( $(lab_now_ms) - T0 )) ms"
