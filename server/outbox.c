@@ -205,8 +205,10 @@ outbox_stanza(const struct store_outbox *o)
 		outbox_text(el, "subject", o->subject);
 		outbox_text(el, "body", o->body);
 		outbox_text(el, "thread", o->thread);
-	} else if (o->kind == STORE_KIND_SUBSCRIBE)
+	} else if (o->kind == STORE_KIND_SUBSCRIBE) {
 		outbox_text(el, "status", o->body);	/* the request text */
+		presence_add_nick(el, o->local, o->domain);	/* XEP-0172 */
+	}
 	return el;
 }
 

@@ -40,6 +40,7 @@
 
 #include <event2/event.h>
 
+#include "disco.h"
 #include "el.h"
 #include "jid.h"
 #include "log.h"
@@ -47,6 +48,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "vcard.h"
 #include "xmalloc.h"
 
 enum presence_type {
@@ -230,30 +232,66 @@ presence_send(const char *type, const char *from, const char *to,
 	router_send(e, 0);
 }
 
-static void
-presence_text(struct el *parent, const char *name, const char *text)
-{
-	struct el	*c;
+/* What a presence stanza of the user shows besides the presence row. */
+struct presence_profile {
+	int	 state;			/* PRESENCE_USER_* */
+	char	 photo[VCARD_HASH_LEN + 1];
+	char	*nick;			/* nickname, else name, or NULL */
+};
 
-	if (text == NULL)
-		return;
-	c = el_add(parent, EL_NS_SERVER, name);
-	el_add_text(c, text, strlen(text));
+static int
+presence_profile_cb(void *arg, const struct store_user *u)
+{
+	struct presence_profile	*pp = arg;
+
+	pp->state = u->disabled ? PRESENCE_USER_DISABLED : PRESENCE_USER_OK;
+	vcard_photo_hash(u, pp->photo);
+	free(pp->nick);
+	pp->nick = u->nickname != NULL ? xstrdup(u->nickname) :
+	    u->name != NULL ? xstrdup(u->name) : NULL;
+	return 0;
+}
+
+/* PRESENCE_USER_NONE, _OK or _DISABLED, with the profile; -1 on error. */
+static int
+presence_profile(const char *local, const char *domain,
+    struct presence_profile *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+	if (store_user_get(server->store, local, domain, presence_profile_cb,
+	    pp) == -1 && store_errcode(server->store) != STORE_E_NOTFOUND) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return -1;
+	}
+	return pp->state;
+}
+
+void
+presence_add_nick(struct el *el, const char *local, const char *domain)
+{
+	struct presence_profile	 pp;
+
+	if (presence_profile(local, domain, &pp) == PRESENCE_USER_OK)
+		el_add_text_child(el, NS_NICK, "nick", pp.nick);
+	free(pp.nick);
 }
 
 struct el *
 presence_stanza(const char *local, const char *domain, const char *to)
 {
 	struct store_presence	 p;
-	struct el		*el;
+	struct presence_profile	 pp;
+	struct el		*el, *c;
 	char			 from[JID_MAX + 1], prio[8];
 	int			 ok;
 
-	if ((ok = presence_user(local, domain)) == -1)
+	if ((ok = presence_profile(local, domain, &pp)) == -1)
 		return NULL;
+	free(pp.nick);
 	memset(&p, 0, sizeof(p));
 	p.show = STORE_SHOW_UNAVAILABLE;
-	if (ok == PRESENCE_USER_OK && store_presence_get(server->store, local, domain, &p) == -1) {
+	if (ok == PRESENCE_USER_OK && store_presence_get(server->store, local,
+	    domain, &p) == -1) {
 		log_warnx("presence: %s", store_errstr(server->store));
 		return NULL;
 	}
@@ -267,11 +305,20 @@ presence_stanza(const char *local, const char *domain, const char *to)
 	if (p.show == STORE_SHOW_UNAVAILABLE)
 		el_set_attr(el, "type", "unavailable");
 	else if (p.show != STORE_SHOW_AVAILABLE)
-		presence_text(el, "show", store_show_name(p.show));
-	presence_text(el, "status", p.status);
+		el_add_text_child(el, EL_NS_SERVER, "show",
+		    store_show_name(p.show));
+	el_add_text_child(el, EL_NS_SERVER, "status", p.status);
 	if (p.show != STORE_SHOW_UNAVAILABLE && p.priority != 0) {
 		snprintf(prio, sizeof(prio), "%d", p.priority);
-		presence_text(el, "priority", prio);
+		el_add_text_child(el, EL_NS_SERVER, "priority", prio);
+	}
+	if (p.show != STORE_SHOW_UNAVAILABLE) {
+		/* S2S 9.11, 9.18: the avatar's hash and what the resource is */
+		vcard_add_update(el, pp.photo);
+		c = el_add(el, NS_CAPS, "c");
+		el_set_attr(c, "hash", "sha-1");
+		el_set_attr(c, "node", DISCO_CAPS_NODE);
+		el_set_attr(c, "ver", disco_caps_ver());
 	}
 	return el;
 }

@@ -44,10 +44,16 @@ void	 presence_changed(int64_t user_id);
 
 /*
  * The user's current presence as a stanza from its full JID to to, or
- * NULL on a store error. A disabled user reads as unavailable.
+ * NULL on a store error. A disabled user reads as unavailable. Available
+ * presence carries the XEP-0153 avatar hash and XEP-0115 caps.
  */
 struct el *presence_stanza(const char *local, const char *domain,
 	    const char *to);
+
+/* XEP-0172: the user's nickname (else name), if any, as <nick/> in el. */
+#define NS_NICK		"http://jabber.org/protocol/nick"
+void	 presence_add_nick(struct el *el, const char *local,
+	    const char *domain);
 
 /*
  * An outbox row of the user to jid is being routed: before an

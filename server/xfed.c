@@ -87,6 +87,9 @@ xfed_change(void *arg, const struct store_change *c)
 	case STORE_T_USERS:
 		log_debug("store: user %lld %s", (long long)c->row_id,
 		    c->deleted ? "deleted" : "changed");
+		/* a new profile, avatar, or disabled flag: tell the contacts */
+		if (!c->deleted)
+			presence_changed(c->row_id);
 		break;
 	}
 }

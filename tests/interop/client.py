@@ -20,7 +20,8 @@ Each STEP is one argument: a verb and its words, split like a shell line.
   subscribe JID               presence type=subscribe
   approve JID                 presence type=subscribed
   approve-all                 approve every request, pending and future
-  wait-subscribe JID          wait for a subscription request from JID
+  wait-subscribe JID [NICK]   wait for a subscription request from JID
+                              (carrying XEP-0172 NICK when given)
   wait-subscribed JID         wait until JID approved ours (a subscribed
                               presence, or the roster item reaching to/both)
   wait-roster JID STATE       STATE: none, to, from, both or absent
@@ -94,6 +95,7 @@ class Client(slixmpp.ClientXMPP):
         self.auto_subscribe = False
         self.approving = False
         self.requests = []          # bare JIDs that asked to subscribe
+        self.nicks = {}             # bare JID -> <nick/> of its request
         self.approved_by = set()    # bare JIDs that sent us "subscribed"
         self.presences = {}         # full JID -> (available?, show, status)
         self.extras = {}            # full JID -> {photo, caps node, ver}
@@ -147,6 +149,8 @@ class Client(slixmpp.ClientXMPP):
         kind, frm = pres["type"], pres["from"]
         if kind == "subscribe":
             self.requests.append(frm.bare)
+            nick = pres.xml.find("{http://jabber.org/protocol/nick}nick")
+            self.nicks[frm.bare] = None if nick is None else nick.text
             if self.approving:
                 self.send_presence(pto=frm.bare, ptype="subscribed")
         elif kind == "subscribed":
@@ -259,9 +263,11 @@ async def _approve_all(c, _a):
 
 @step("wait-subscribe", 1)
 async def _wait_subscribe(c, a):
-    j = JID(a[0]).bare
-    await c.until(lambda: j in c.requests,
-                  lambda: "requests: %s" % (sorted(set(c.requests)) or "none"))
+    j, nick = JID(a[0]).bare, " ".join(a[1:]) or None
+    await c.until(lambda: j in c.requests and nick in (None, c.nicks.get(j)),
+                  lambda: "requests: %s" % ({r: c.nicks.get(r) for r in
+                                             c.requests} or "none"))
+    return "nick %r" % c.nicks.get(j)
 
 
 @step("wait-subscribed", 1)

@@ -6,7 +6,11 @@
 # x.test, of nat's bare JID and of nat/xfed, ping, version, time and last
 # activity, nat's vCard with its photo; and meets the errors for a user
 # without a profile, for nobody, and, as a stranger, for nat (S2S 8.40-8.43,
-# 9.1-9.10, 10.12).  Needs root and the packages of `tools/deps check`.
+# 9.1-9.10, 10.12).  Then names and avatars: the client sees the avatar
+# hash in nat's presence and verifies its caps (S2S 9.11, 9.18, 9.19); a
+# new avatar set with xfedctl reaches it, in presence and vCard; nat's
+# subscription request carries its nickname (XEP-0172, S2S 9.17).  Needs
+# root and the packages of `tools/deps check`.
 
 . "$(dirname "${BASH_SOURCE[0]}")/../interop/lab.sh"
 : "${XFED_BUILD:?XFED_BUILD is the build directory}"
@@ -39,7 +43,9 @@ sql() { sqlite3 -batch -cmd '.timeout 5000' "$LAB_XD/xfed.db" "$1"; }
 
 lab_xfed_conf "$XFED_BUILD"
 png "$LAB_XD/red.png" 200 0 0
+png "$LAB_XD/blue.png" 0 0 200
 RED=$(sha1 "$LAB_XD/red.png")
+BLUE=$(sha1 "$LAB_XD/blue.png")
 lab_case "native user nat@x.test" lab_xctl user add --name "Nat Native" nat
 lab_case "native user mute@x.test, no profile" lab_xctl user add mute
 lab_case "nat's profile and avatar (sqlite3)" sql "UPDATE users SET
@@ -131,6 +137,47 @@ lab_case "p.test: stranger: disco#info of nat service-unavailable" \
     has "$LAB_DIR/out/iq-carol" "!disco nat@x.test" "service-unavailable"
 lab_case "p.test: stranger: last activity of nat forbidden" \
     has "$LAB_DIR/out/iq-carol" "!last nat@x.test" "forbidden"
+
+# client_passed FILE STEP: client.py printed PASS for STEP in FILE.
+client_passed() {
+	grep -F -- "  $2" "$1" | grep -q '^  PASS'
+}
+
+# avatars DOMAIN USER PASSWORD COLOUR-NOW COLOUR-NEXT: the client sees the
+# avatar of nat's presence, nat's new avatar, nat's nickname.
+avatars() {
+	local d=$1 u=$2 jid=$2@$1 out pid now=$4 next=$5 t0
+	out=$LAB_DIR/out/avatar-$d
+	t0=$(lab_now_ms)
+	lab_client "$jid" "$3" --tag "$u" \
+	    "wait-avatar nat@x.test $(sha1 "$LAB_XD/$now.png")" \
+	    "caps nat@x.test/xfed" \
+	    "wait-avatar nat@x.test $(sha1 "$LAB_XD/$next.png")" \
+	    "vcard nat@x.test" \
+	    "wait-subscribe nat@x.test natty" \
+	    > "$out" 2>&1 &
+	pid=$!
+	lab_case "$d: $jid saw nat's avatar hash in presence (S2S 9.11)" \
+	    lab_until $LAB_TIMEOUT client_passed "$out" \
+	    "wait-avatar nat@x.test $(sha1 "$LAB_XD/$now.png")"
+	lab_case "$d: xfedctl user set nat --avatar $next.png" \
+	    lab_xctl user set nat --avatar "$LAB_XD/$next.png"
+	lab_case "$d: $jid saw the new avatar's hash" \
+	    lab_until $LAB_TIMEOUT client_passed "$out" \
+	    "wait-avatar nat@x.test $(sha1 "$LAB_XD/$next.png")"
+	lab_case "$d: xfedctl subscribe nat $jid" lab_xctl subscribe nat "$jid"
+	wait $pid
+	lab_steps "$d: client $jid" "$out" $?
+	lab_case "$d: caps in nat's presence verified (S2S 9.18, 9.19)" \
+	    has "$out" "caps nat@x.test/xfed" "verified"
+	lab_case "$d: the vCard has the new photo (S2S 9.12)" \
+	    has "$out" "vcard nat@x.test" \
+	    "PHOTO=image/png $(sha1 "$LAB_XD/$next.png")"
+	echo "# $d: avatars $(( $(lab_now_ms) - t0 )) ms"
+}
+
+avatars $LAB_P alice alice-pw red blue
+avatars $LAB_E bob bob-pw blue red
 
 lab_case "xfed stops cleanly on SIGTERM" lab_xfed_stop
 echo "# s2s_contacts: $(( $(lab_now_ms) - T0 )) ms"
