@@ -25,9 +25,20 @@ struct jid;
 /* Contacts probed at start, at most (to/both subscriptions). */
 #define PRESENCE_START_PROBES	1000
 
-/* Schedules the start probes; needs server->base and server->store. */
+/*
+ * Schedules what is owed at start: probes, the presence of users online
+ * (set while xfed was stopped), deleted users' farewells. Needs
+ * server->base and server->store.
+ */
 void	 presence_init(void);
 void	 presence_free(void);
+/*
+ * Shutdown, before the streams close: every online user's contacts (and
+ * directed presence's targets) get unavailable.
+ */
+void	 presence_shutdown(void);
+/* A users row was deleted: its contacts are told, later in this pass. */
+void	 presence_user_deleted(void);
 
 /*
  * Takes nothing: an inbound presence stanza (borrowed) for a hosted

@@ -19,6 +19,7 @@
 #include "iq.h"
 #include "jid.h"
 #include "log.h"
+#include "message.h"
 #include "mgr.h"
 #include "outbox.h"
 #include "presence.h"
@@ -166,7 +167,18 @@ router_message_in(struct el *stanza, const struct jid *to,
 	memset(&m, 0, sizeof(m));
 	m.local = to->local;
 	m.domain = to->domain;
-	m.kind = iserr ? STORE_KIND_ERROR : STORE_KIND_MESSAGE;
+	m.kind = STORE_KIND_ERROR;
+	if (!iserr)
+		switch (message_check(stanza, to, &m.kind)) {
+		case MESSAGE_STORE:
+			break;
+		case MESSAGE_DROP:
+			return;
+		case MESSAGE_REFUSE:
+			router_bounce(stanza, "cancel", "service-unavailable",
+			    NULL);
+			return;
+		}
 	m.from = el_attr(stanza, "from");
 	m.to = el_attr(stanza, "to");
 	m.type = type;

@@ -87,9 +87,12 @@ xfed_change(void *arg, const struct store_change *c)
 	case STORE_T_USERS:
 		log_debug("store: user %lld %s", (long long)c->row_id,
 		    c->deleted ? "deleted" : "changed");
-		/* a new profile, avatar, or disabled flag: tell the contacts */
+		/* a new profile, avatar, or disabled flag: tell the contacts;
+		 * a deleted user says goodbye */
 		if (!c->deleted)
 			presence_changed(c->row_id);
+		else
+			presence_user_deleted();
 		break;
 	}
 }
@@ -280,6 +283,8 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGINT:
 	case SIGTERM:
 		log_info("received %s, shutting down", strsignal(sig));
+		if (!server->stopping)
+			presence_shutdown();	/* before the streams close */
 		server->stopping = 1;
 		s2s_stream_shutdown_all();
 		event_base_loopexit(xfed_base, NULL);

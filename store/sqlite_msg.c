@@ -20,7 +20,8 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 	    "INSERT INTO inbox (user_id, kind, from_jid, to_jid, type, "
 	    "stanza_id, body, subject, thread, xml, received) "
 	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, ''), "
-	    "?12 FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
+	    "?12 FROM users WHERE domain = ?2 AND localpart = ?1 "
+	    "AND disabled = 0")) == NULL)
 		return -1;
 	store_bind_user(q, m->local, m->domain);
 	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
@@ -133,8 +134,8 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 		type = "chat";
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_ADD,
 	    "INSERT INTO outbox (user_id, kind, to_jid, type, stanza_id, "
-	    "body, subject, thread, created, updated) "
-	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10 FROM users "
+	    "body, subject, thread, xml, created, updated) "
+	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?10, ?10 FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
 	store_bind_user(q, m->local, m->domain);
@@ -146,6 +147,7 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 	sqlite3_bind_text(q, 8, m->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 9, m->thread, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 10, store_now());
+	sqlite3_bind_text(q, 11, m->xml, -1, SQLITE_STATIC);
 	return store_wchange(st, q, idp, "outbox add",
 	    "no user %s@%s", m->local, m->domain);
 }
@@ -180,6 +182,7 @@ store_outbox_one(sqlite3_stmt *q, void *arg)
 	m.error_xml = STORE_COL_TEXT(q, 15);
 	m.created = sqlite3_column_int64(q, 16);
 	m.updated = sqlite3_column_int64(q, 17);
+	m.xml = STORE_COL_TEXT(q, 18);
 	return cx->cb(cx->arg, &m);
 }
 
@@ -187,7 +190,8 @@ store_outbox_one(sqlite3_stmt *q, void *arg)
 	"SELECT o.id, u.localpart, u.domain, o.kind, o.to_jid, o.type, " \
 	"o.stanza_id, o.body, o.subject, o.thread, o.state, o.attempts, " \
 	"o.next_attempt, o.last_error, o.error_stage, o.error_xml, " \
-	"o.created, o.updated FROM outbox o JOIN users u ON u.id = o.user_id "
+	"o.created, o.updated, o.xml " \
+	"FROM outbox o JOIN users u ON u.id = o.user_id "
 
 int
 store_outbox_get(struct store *st, int64_t id, store_outbox_cb cb, void *arg)

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version of a current file */
 
 struct store;
 
@@ -61,6 +61,7 @@ enum store_kind {
 	STORE_KIND_UNSUBSCRIBED,
 	STORE_KIND_PRESENCE,	/* outbox: directed presence */
 	STORE_KIND_ERROR,	/* inbox: an error stanza for the user */
+	STORE_KIND_CHATSTATE,	/* inbox: a chat state without a body */
 };
 
 enum store_out_state {
@@ -267,7 +268,7 @@ typedef int	(*store_inbox_cb)(void *, const struct store_inbox *);
 /*
  * The hot path of inbound traffic: one prepared INSERT, no allocation.
  * m->id, m->consumed are ignored; *idp gets the new id when not NULL.
- * STORE_E_NOTFOUND when the recipient is not a user.
+ * STORE_E_NOTFOUND when the recipient is not a user or is disabled.
  */
 int	 store_inbox_put(struct store *, const struct store_inbox *m,
 	    int64_t *idp);
@@ -294,6 +295,7 @@ struct store_outbox {
 	const char		*body;
 	const char		*subject;
 	const char		*thread;
+	const char		*xml;		/* payload elements or NULL */
 	enum store_out_state	 state;
 	int			 attempts;
 	int64_t			 next_attempt;
@@ -306,7 +308,7 @@ struct store_outbox {
 
 typedef int	(*store_outbox_cb)(void *, const struct store_outbox *);
 
-/* Queues m (kind, to, type, stanza_id, body, subject, thread are read);
+/* Queues m (kind, to, type, stanza_id, body, subject, thread, xml are read);
  * subscription kinds update the subscription row in the same step. */
 int	 store_outbox_add(struct store *, const struct store_outbox *m,
 	    int64_t *idp);
@@ -326,6 +328,37 @@ int	 store_outbox_retry(struct store *, int64_t id, int64_t next_attempt,
 /* Given up; error_xml is the error stanza, when there was one. */
 int	 store_outbox_failed(struct store *, int64_t id, const char *stage,
 	    const char *error, const char *error_xml);
+
+/*
+ * Directed presence (RFC 6121 4.6): who got a user's presence without a
+ * subscription, so that its unavailable follows.
+ */
+int	 store_directed_add(struct store *, const char *local,
+	    const char *domain, const char *jid);
+/* cb(arg, jid) for each; cb != 0 stops. */
+int	 store_directed_list(struct store *, const char *local,
+	    const char *domain, int (*cb)(void *, const char *), void *arg);
+/* Forgets jid (every one when jid is NULL). */
+int	 store_directed_del(struct store *, const char *local,
+	    const char *domain, const char *jid);
+
+/*
+ * Deleted users' contacts still to be told (kept by a trigger when the
+ * users row goes): each with the subscription state it had, or "directed"
+ * (state is then STORE_DEPARTED_DIRECTED).
+ */
+#define STORE_DEPARTED_DIRECTED	(-1)
+struct store_departed {
+	int64_t		 id;
+	const char	*local;
+	const char	*domain;
+	const char	*jid;
+	int		 state;		/* enum store_sub_state or _DIRECTED */
+	int		 pending_out;
+};
+int	 store_departed_list(struct store *, size_t limit,
+	    int (*cb)(void *, const struct store_departed *), void *arg);
+int	 store_departed_del(struct store *, int64_t id);
 
 /* S2S state that must survive restarts (key/value). */
 

@@ -24,7 +24,8 @@ Each STEP is one argument: a verb and its words, split like a shell line.
                               (carrying XEP-0172 NICK when given)
   wait-subscribed JID         wait until JID approved ours (a subscribed
                               presence, or the roster item reaching to/both)
-  wait-roster JID STATE       STATE: none, to, from, both or absent
+  wait-roster JID STATE       STATE: none, to, from, both or absent, or
+                              several joined by | (none|absent)
   set-presence SHOW [TEXT...] SHOW: online, chat, away, xa or dnd
   wait-presence JID [SHOW]    available presence from JID (any resource if
                               bare) with SHOW; SHOW=unavailable waits until
@@ -286,7 +287,7 @@ async def _wait_subscribed(c, a):
 @step("wait-roster", 2)
 async def _wait_roster(c, a):
     j = JID(a[0]).bare
-    await c.until(lambda: c.roster_state(j) == a[1],
+    await c.until(lambda: c.roster_state(j) in a[1].split("|"),
                   lambda: "roster: %s" % c.roster_state(j))
 
 
