@@ -96,6 +96,9 @@ static const struct conf_key conf_keys[] = {
 	    "xfed's name and version." },
 	{ "version_os", CK_BOOL, 0, OFF(version_os), "no", 0, 0,
 	    "Add the operating system's name to version answers." },
+	{ "receipts", CK_BOOL, 0, OFF(receipts), "yes", 0, 0,
+	    "Send a delivery receipt (XEP-0184) for a message that asked for "
+	    "one when its inbox row is marked consumed." },
 };
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 

@@ -63,6 +63,7 @@ struct conf {
 	long long	 idle_timeout;		/* seconds */
 	int		 version_reply;		/* XEP-0092 at the domains */
 	int		 version_os;		/* ... with <os/> */
+	int		 receipts;		/* XEP-0184 on consume */
 };
 
 #define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])

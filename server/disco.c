@@ -14,6 +14,9 @@
 #include "disco.h"
 #include "el.h"
 #include "iq.h"
+#include "message.h"
+#include "payload.h"
+#include "pep.h"
 #include "vcard.h"
 #include "xmalloc.h"
 
@@ -22,10 +25,14 @@ static const char *const disco_domain_features[] = {
 	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_TIME, NS_LAST, NS_VERSION,
 };
 static const char *const disco_account_features[] = {
-	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_LAST, NS_VCARD,
+	NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_LAST, NS_VCARD, NS_PUBSUB,
 };
+/* the account is a PEP service too (XEP-0163 6.1) */
+static const struct disco_identity disco_pep = { "pubsub", "pep", NULL, NULL };
+/* the message payloads a native user sends and receives (payload.h) */
 static const char *const disco_resource_features[] = {
-	NS_DISCO_INFO, NS_PING, NS_CAPS,
+	NS_DISCO_INFO, NS_PING, NS_CAPS, NS_CHATSTATES, NS_RECEIPTS,
+	NS_MARKERS, NS_CORRECT, NS_OOB,
 };
 
 static const struct disco_identity disco_ids[] = {
@@ -67,11 +74,21 @@ disco_has(enum disco_target t, const char *ns, int version)
 	return 0;
 }
 
+static void
+disco_add_identity(struct el *q, const struct disco_identity *id)
+{
+	struct el	*c = el_add(q, NULL, "identity");
+
+	el_set_attr(c, "category", id->category);
+	el_set_attr(c, "type", id->type);
+	if (id->name != NULL)
+		el_set_attr(c, "name", id->name);
+}
+
 struct el *
 disco_info_add(struct el *parent, enum disco_target t, const char *node,
     int version)
 {
-	const struct disco_identity	*id = &disco_ids[t];
 	const char *const		*f;
 	struct el			*q, *c;
 	size_t				 i, n;
@@ -79,11 +96,9 @@ disco_info_add(struct el *parent, enum disco_target t, const char *node,
 	q = el_add(parent, NS_DISCO_INFO, "query");
 	if (node != NULL)
 		el_set_attr(q, "node", node);
-	c = el_add(q, NULL, "identity");
-	el_set_attr(c, "category", id->category);
-	el_set_attr(c, "type", id->type);
-	if (id->name != NULL)
-		el_set_attr(c, "name", id->name);
+	disco_add_identity(q, &disco_ids[t]);
+	if (t == DISCO_ACCOUNT)
+		disco_add_identity(q, &disco_pep);
 	f = disco_features(t, version, &n);
 	for (i = 0; i < n; i++) {
 		c = el_add(q, NULL, "feature");

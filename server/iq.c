@@ -14,7 +14,9 @@
  *                           from/both only), disco#items (empty), ping,
  *                           vCard (get; set: <not-allowed/>), last (R with
  *                           from/both, else <forbidden/>) (S2S 8.40, 9.4,
- *                           9.9, 9.10)
+ *                           9.9, 9.10); PEP items of the avatar and nick
+ *                           nodes (pep.c) to R with from/both, else
+ *                           <not-authorized/> (S2S 9.13-9.15)
  *   to N's full JID         N/PRESENCE_RESOURCE while N is available and R
  *                           has from/both: disco#info (the caps node too),
  *                           ping; else <service-unavailable/> (S2S 8.42,
@@ -38,6 +40,7 @@
 #include "iq.h"
 #include "jid.h"
 #include "log.h"
+#include "pep.h"
 #include "presence.h"
 #include "router.h"
 #include "server.h"
@@ -50,6 +53,9 @@ struct iq_user {
 	int		 found;		/* exists and is not disabled */
 	int		 want_vcard;	/* build the vCard while the row is read */
 	struct el	*vcard;		/* NULL: no profile data */
+	const struct el	*pubsub;	/* a PEP request: answer it from the row */
+	struct el	*pep;		/* its answer, or NULL with pep_cond */
+	const char	*pep_cond;
 	int64_t		 created;
 	int		 available;	/* its presence is not unavailable */
 	int64_t		 since;		/* when its presence was set */
@@ -68,6 +74,8 @@ iq_user_cb(void *arg, const struct store_user *u)
 	iu->created = u->created;
 	if (iu->want_vcard)
 		iu->vcard = vcard_new(u);
+	if (iu->pubsub != NULL)
+		iu->pep = pep_items(u, iu->pubsub, &iu->pep_cond);
 	return 0;
 }
 
@@ -116,6 +124,7 @@ static void
 iq_user_free(struct iq_user *iu)
 {
 	el_free(iu->vcard);
+	el_free(iu->pep);
 	free(iu->status);
 }
 
@@ -254,6 +263,31 @@ iq_domain(const struct el *st, const struct el *q, int get)
 	return iq_error(st, "cancel", "feature-not-implemented");
 }
 
+/*
+ * XEP-0163 access model "presence": contacts with from/both read the
+ * nodes; others get not-authorized with presence-subscription-required
+ * (XEP-0060 6.5.9.6, S2S 9.15); nobody publishes from outside.
+ */
+static struct el *
+iq_pep(const struct el *st, int get, struct iq_user *iu)
+{
+	struct el	*r;
+
+	if (!get)
+		return iq_error(st, "auth", "forbidden");
+	if (!iu->trusted) {
+		if ((r = iq_error(st, "auth", "not-authorized")) != NULL)
+			el_add(el_child(r, EL_NS_SERVER, "error"),
+			    NS_PUBSUB_ERRORS, "presence-subscription-required");
+		return r;
+	}
+	if (iu->pep == NULL)
+		return iq_error(st, "cancel", iu->pep_cond);
+	r = iq_result(st);
+	el_add_copy(r, iu->pep);
+	return r;
+}
+
 /* A get or set to a user's bare JID; iu is loaded. */
 static struct el *
 iq_account(const struct el *st, const struct el *q, int get,
@@ -275,6 +309,8 @@ iq_account(const struct el *st, const struct el *q, int get,
 		el_add_copy(r, iu->vcard);
 		return r;
 	}
+	if (iq_is(q, NS_PUBSUB, "pubsub"))
+		return iq_pep(st, get, iu);
 	if (!get)
 		return iq_error(st, "cancel", "feature-not-implemented");
 	if (iq_is(q, NS_DISCO_INFO, "query"))
@@ -333,6 +369,8 @@ iq_answer(const struct el *st, const struct jid *to, const struct jid *from)
 		    iq_unavailable(st);
 	memset(&iu, 0, sizeof(iu));
 	iu.want_vcard = to->resource == NULL && iq_is(q, NS_VCARD, "vCard");
+	if (to->resource == NULL && get && iq_is(q, NS_PUBSUB, "pubsub"))
+		iu.pubsub = q;
 	if (iq_user_load(&iu, to, from) == -1) {
 		iq_user_free(&iu);
 		return iq_error(st, "wait", "internal-server-error");

@@ -25,5 +25,12 @@ enum message_verdict {
  */
 enum message_verdict message_check(const struct el *stanza,
 	    const struct jid *to, enum store_kind *kind);
+/*
+ * 1 when the sender of the message asked for a receipt that xfed will
+ * send once the native system consumes it (XEP-0184 5.1, `receipts`).
+ */
+int	 message_wants_receipt(const struct el *stanza);
+/* Sends the receipts owed for consumed inbox rows (from a timer). */
+void	 message_receipts_run(void);
 
 #endif

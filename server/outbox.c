@@ -26,6 +26,7 @@
 #include "jid.h"
 #include "log.h"
 #include "outbox.h"
+#include "payload.h"
 #include "presence.h"
 #include "router.h"
 #include "server.h"
@@ -162,9 +163,9 @@ outbox_text(struct el *parent, const char *name, const char *text)
 	el_add_text(c, text, strlen(text));
 }
 
-/* The stanza for a row; NULL when the row cannot become one. */
+/* The stanza for a row; NULL, with *why, when the row cannot become one. */
 static struct el *
-outbox_stanza(const struct store_outbox *o)
+outbox_stanza(const struct store_outbox *o, const char **why)
 {
 	static const char *const ptype[] = {
 		[STORE_KIND_SUBSCRIBE] = "subscribe",
@@ -205,6 +206,10 @@ outbox_stanza(const struct store_outbox *o)
 		outbox_text(el, "subject", o->subject);
 		outbox_text(el, "body", o->body);
 		outbox_text(el, "thread", o->thread);
+		if (o->xml != NULL && payload_add(el, o->xml, why) == -1) {
+			el_free(el);
+			return NULL;
+		}
 	} else if (o->kind == STORE_KIND_SUBSCRIBE) {
 		outbox_text(el, "status", o->body);	/* the request text */
 		presence_add_nick(el, o->local, o->domain);	/* XEP-0172 */
@@ -222,13 +227,15 @@ outbox_row(void *arg, const struct store_outbox *o)
 {
 	struct outbox_read	*r = arg;
 	struct el		*el;
+	const char		*why;
 
 	r->rows++;
 	if (outbox_find(o->id) != NULL)
 		return 0;
-	if ((el = outbox_stanza(o)) == NULL) {
-		if (store_outbox_failed(server->store, o->id, "xfed",
-		    "this row cannot be turned into a stanza", NULL) == -1)
+	why = "this row cannot be turned into a stanza";
+	if ((el = outbox_stanza(o, &why)) == NULL) {
+		if (store_outbox_failed(server->store, o->id, "xfed", why,
+		    NULL) == -1)
 			log_warnx("outbox: %s", store_errstr(server->store));
 		return 0;
 	}

@@ -21,8 +21,7 @@ struct el *
 vcard_new(const struct store_user *u)
 {
 	struct el	*v, *c;
-	unsigned char	*b64;
-	size_t		 n;
+	char		*b64;
 
 	const char	*type = store_avatar_type(u->avatar, u->avatar_len);
 
@@ -42,13 +41,23 @@ vcard_new(const struct store_user *u)
 	if (type != NULL) {
 		c = el_add(v, NULL, "PHOTO");
 		el_add_text_child(c, NULL, "TYPE", type);
-		n = 4 * ((u->avatar_len + 2) / 3) + 1;
-		b64 = xmalloc(n);
-		EVP_EncodeBlock(b64, u->avatar, (int)u->avatar_len);
-		el_add_text_child(c, NULL, "BINVAL", (char *)b64);
+		b64 = vcard_photo_base64(u);
+		el_add_text_child(c, NULL, "BINVAL", b64);
 		free(b64);
 	}
 	return v;
+}
+
+char *
+vcard_photo_base64(const struct store_user *u)
+{
+	unsigned char	*b64;
+
+	if (store_avatar_type(u->avatar, u->avatar_len) == NULL)
+		return NULL;
+	b64 = xmalloc(4 * ((u->avatar_len + 2) / 3) + 1);
+	EVP_EncodeBlock(b64, u->avatar, (int)u->avatar_len);
+	return (char *)b64;
 }
 
 void

@@ -16,6 +16,8 @@ struct el;
 
 /* A new <vCard/>, or NULL when the user has no profile data at all. */
 struct el	*vcard_new(const struct store_user *);
+/* The avatar in base64 (caller frees), or NULL without a usable one. */
+char		*vcard_photo_base64(const struct store_user *);
 /* out (VCARD_HASH_LEN + 1 bytes): the avatar's SHA-1, "" without one. */
 void		 vcard_photo_hash(const struct store_user *, char *out);
 /* Adds <x xmlns='vcard-temp:x:update'><photo>H</photo></x> to parent. */

@@ -20,6 +20,7 @@
 #include "dns.h"
 #include "in.h"
 #include "log.h"
+#include "message.h"
 #include "mgr.h"
 #include "out.h"
 #include "outbox.h"
@@ -115,6 +116,7 @@ xfed_due(evutil_socket_t fd, short what, void *arg)
 	static unsigned int	 n;
 
 	outbox_kick();
+	message_receipts_run();		/* rows consumed meanwhile */
 	if (++n % 60 == 0)
 		s2s_mgr_reap();
 }

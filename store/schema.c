@@ -226,7 +226,8 @@ static const char *const schema_steps[] = {
 
 	/*
 	 * 1 -> 2: native users as complete contacts. The inbox gets the
-	 * kind `chatstate` (a chat state without a body, XEP-0085); the
+	 * kind `chatstate` (a chat state without a body, XEP-0085) and
+	 * `receipt` (XEP-0184: owed when the row is consumed); the
 	 * outbox an `xml` column of payload elements (receipts, chat states,
 	 * markers, corrections, OOB); `directed` remembers who got a user's
 	 * directed presence (RFC 6121 4.6.3); `departed` keeps, when a user
@@ -248,13 +249,17 @@ static const char *const schema_steps[] = {
 	" thread TEXT,"
 	" xml TEXT NOT NULL DEFAULT '',"
 	" received INTEGER NOT NULL DEFAULT " NOW ","
-	" consumed INTEGER);"
-	"INSERT INTO inbox_v2 SELECT id, user_id, kind, from_jid, to_jid,"
-	" type, stanza_id, body, subject, thread, xml, received, consumed"
-	" FROM inbox;"
+	" consumed INTEGER,"
+	" receipt TEXT CHECK (receipt IS NULL OR " EQ("receipt", "wanted")
+	" OR " EQ("receipt", "sent") "));"
+	"INSERT INTO inbox_v2 (id, user_id, kind, from_jid, to_jid, type,"
+	" stanza_id, body, subject, thread, xml, received, consumed)"
+	" SELECT id, user_id, kind, from_jid, to_jid, type, stanza_id, body,"
+	" subject, thread, xml, received, consumed FROM inbox;"
 	"DROP TABLE inbox;"
 	"ALTER TABLE inbox_v2 RENAME TO inbox;"
 	"CREATE INDEX inbox_user ON inbox (user_id, id);"
+	"CREATE INDEX inbox_receipt ON inbox (id) WHERE receipt = 'wanted';"
 
 	"ALTER TABLE outbox ADD COLUMN xml TEXT"
 	" CHECK (xml IS NULL OR length(xml) <= 65536);"

@@ -18,9 +18,9 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_PUT,
 	    "INSERT INTO inbox (user_id, kind, from_jid, to_jid, type, "
-	    "stanza_id, body, subject, thread, xml, received) "
+	    "stanza_id, body, subject, thread, xml, received, receipt) "
 	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, ''), "
-	    "?12 FROM users WHERE domain = ?2 AND localpart = ?1 "
+	    "?12, ?13 FROM users WHERE domain = ?2 AND localpart = ?1 "
 	    "AND disabled = 0")) == NULL)
 		return -1;
 	store_bind_user(q, m->local, m->domain);
@@ -34,6 +34,10 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 	sqlite3_bind_text(q, 10, m->thread, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 11, m->xml, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 12, m->received ? m->received : store_now());
+	if (m->receipt)
+		sqlite3_bind_text(q, 13, "wanted", -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 13);
 	return store_wchange(st, q, idp, "inbox put",
 	    "no user %s@%s", m->local, m->domain);
 }
@@ -110,6 +114,36 @@ store_inbox_consume(struct store *st, int64_t id)
 	sqlite3_bind_int64(q, 2, store_now());
 	return store_wchange(st, q, NULL, "inbox consume",
 	    "no inbox entry %lld", (long long)id);
+}
+
+int
+store_receipts_due(struct store *st, size_t limit, store_inbox_cb cb,
+    void *arg)
+{
+	struct store_inbox_ctx	 cx = { cb, arg };
+	sqlite3_stmt		*q;
+
+	if ((q = store_q(st, Q_RECEIPTS_DUE, "SELECT i.id, u.localpart, "
+	    "u.domain, i.kind, i.from_jid, i.to_jid, i.type, i.stanza_id, "
+	    "i.body, i.subject, i.thread, i.xml, i.received, i.consumed "
+	    "FROM inbox i JOIN users u ON u.id = i.user_id "
+	    "WHERE i.receipt = 'wanted' AND i.consumed IS NOT NULL "
+	    "ORDER BY i.id LIMIT ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, limit ? (sqlite3_int64)limit : -1);
+	return store_rows(st, q, store_inbox_one, &cx, NULL, "receipts");
+}
+
+int
+store_receipt_sent(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*q;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_RECEIPT_SENT,
+	    "UPDATE inbox SET receipt = 'sent' WHERE id = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	return store_wstep(st, q, "receipt sent");
 }
 
 int

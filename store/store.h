@@ -261,6 +261,7 @@ struct store_inbox {
 	const char	*xml;		/* the whole stanza */
 	int64_t		 received;	/* 0 on put: now */
 	int64_t		 consumed;	/* 0: not yet */
+	int		 receipt;	/* put: the sender asked for one */
 };
 
 typedef int	(*store_inbox_cb)(void *, const struct store_inbox *);
@@ -279,6 +280,13 @@ int	 store_inbox_list(struct store *, const char *local,
 	    const char *domain, int64_t after, int flags, size_t limit,
 	    store_inbox_cb, void *arg);
 int	 store_inbox_consume(struct store *, int64_t id);
+/*
+ * XEP-0184: consumed entries whose sender asked for a receipt not sent
+ * yet, at most limit; then mark each one sent.
+ */
+int	 store_receipts_due(struct store *, size_t limit, store_inbox_cb,
+	    void *arg);
+int	 store_receipt_sent(struct store *, int64_t id);
 /* The highest inbox id, 0 when empty. */
 int	 store_inbox_last(struct store *, int64_t *idp);
 

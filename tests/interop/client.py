@@ -13,6 +13,8 @@ prints one line per step:
 Each STEP is one argument: a verb and its words, split like a shell line.
 
   send JID TEXT...            chat message
+  wait-xml JID TEXT...        wait for a message from JID (with or without
+                              a body) whose XML holds TEXT
   wait-message JID [TEXT...]  wait for (and consume) a message from JID, with
                               that body if given; earlier arrivals count
                               (an error message reads "[error COND] BODY",
@@ -39,6 +41,9 @@ Each STEP is one argument: a verb and its words, split like a shell line.
   vcard JID                   XEP-0054: FN, NICKNAME, SHA-1 of the PHOTO
   last JID                    XEP-0012: seconds and status
   time JID                    XEP-0202: tzo and utc
+  pep-avatar JID              XEP-0084: the metadata item, then the data
+                              item by its id; the SHA-1 of the data checked
+  pep-nick JID                XEP-0172: the nick node's item
   caps JID                    XEP-0115: disco#info at the full JID with the
                               node#ver of its last presence; the hash checked
   raw XML                     send XML as is
@@ -69,13 +74,16 @@ try:
     import slixmpp
     from slixmpp import JID
     from slixmpp.exceptions import IqError, IqTimeout
+    from slixmpp.xmlstream.handler import Callback
+    from slixmpp.xmlstream.matcher import MatchXPath
 except ImportError:
     sys.exit("client.py: no slixmpp here; use /usr/bin/python3 "
              "(package python3-slixmpp)")
 
 SHOWS = ("online", "chat", "away", "xa", "dnd")
 QUERIES = ("ping", "disco", "items", "version", "vcard", "last", "time",
-           "caps")
+           "caps", "pep-avatar", "pep-nick")
+NS_PUBSUB = "{http://jabber.org/protocol/pubsub}"
 NS_UPDATE = "{vcard-temp:x:update}"
 NS_CAPS = "{http://jabber.org/protocol/caps}"
 
@@ -101,6 +109,7 @@ class Client(slixmpp.ClientXMPP):
         self.presences = {}         # full JID -> (available?, show, status)
         self.extras = {}            # full JID -> {photo, caps node, ver}
         self.inbox = []             # [bare from, body] not yet consumed
+        self.raw_messages = []      # (bare from, XML) of every message
         self.problems = []          # connection / stream / auth trouble
         self.session = asyncio.get_event_loop().create_future()
         self._waiters = []
@@ -114,6 +123,9 @@ class Client(slixmpp.ClientXMPP):
         # "message_error" for every error, with or without one.
         on("message_error", self._message_error)
         on("roster_update", lambda _: self._changed())
+        self.register_handler(Callback(
+            "every message", MatchXPath("{jabber:client}message"),
+            self._raw_message))
         on("failed_auth", lambda _: self._no_session(
             "authentication failed (password? account?)"))
         on("stream_error", lambda e: self._no_session(
@@ -173,6 +185,10 @@ class Client(slixmpp.ClientXMPP):
         if msg["type"] == "error" or not msg["body"]:
             return
         self.inbox.append([msg["from"].bare, msg["body"]])
+        self._changed()
+
+    def _raw_message(self, msg):
+        self.raw_messages.append((msg["from"].bare, str(msg)))
         self._changed()
 
     def _message_error(self, msg):
@@ -241,6 +257,16 @@ async def _wait_message(c, a):
         return None
     return await c.until(found, lambda: "from %s so far: %s" % (
         frm, [b for f, b in c.inbox if f == frm] or "nothing"))
+
+
+@step("wait-xml", 2)
+async def _wait_xml(c, a):
+    frm, text = JID(a[0]).bare, " ".join(a[1:])
+    return await c.until(
+        lambda: next((x for f, x in c.raw_messages
+                      if f == frm and text in x), None),
+        lambda: "from %s: %d message(s)" % (
+            frm, sum(1 for f, _ in c.raw_messages if f == frm)))
 
 
 @step("subscribe", 1)
@@ -375,6 +401,46 @@ async def _time(c, a):
     q = await query(c, a[0], "urn:xmpp:time", "time")
     return "tzo=%s utc=%s" % (q.findtext("{urn:xmpp:time}tzo"),
                               q.findtext("{urn:xmpp:time}utc"))
+
+
+async def pep_items(c, jid, node, item=None):
+    """The <item/> elements of a PEP node of jid."""
+    iq = c.make_iq_get(ito=jid)
+    ps = ET.SubElement(iq.xml, NS_PUBSUB + "pubsub")
+    items = ET.SubElement(ps, NS_PUBSUB + "items", node=node)
+    if item:
+        ET.SubElement(items, NS_PUBSUB + "item", id=item)
+    res = await iq.send(timeout=c.timeout)
+    return res.xml.findall(NS_PUBSUB + "pubsub/" + NS_PUBSUB + "items/" +
+                           NS_PUBSUB + "item")
+
+
+@step("pep-avatar", 1)
+async def _pep_avatar(c, a):
+    meta = await pep_items(c, a[0], "urn:xmpp:avatar:metadata")
+    info = [i for m in meta for i in
+            m.findall("{urn:xmpp:avatar:metadata}metadata/"
+                      "{urn:xmpp:avatar:metadata}info")]
+    if not info:
+        raise Failed("no <info/> in the metadata node")
+    hid = info[0].get("id")
+    data = await pep_items(c, a[0], "urn:xmpp:avatar:data", hid)
+    d = data[0].findtext("{urn:xmpp:avatar:data}data") if data else None
+    if d is None:
+        raise Failed("no data item %s" % hid)
+    got = hashlib.sha1(base64.b64decode("".join(d.split()))).hexdigest()
+    if got != hid:
+        raise Failed("data hashes to %s, id says %s" % (got, hid))
+    return "%s %s %sx%s" % (hid, info[0].get("type"), info[0].get("width"),
+                            info[0].get("height"))
+
+
+@step("pep-nick", 1)
+async def _pep_nick(c, a):
+    items = await pep_items(c, a[0], "http://jabber.org/protocol/nick")
+    n = items[0].findtext("{http://jabber.org/protocol/nick}nick") \
+        if items else None
+    return "nick=%s" % n
 
 
 def caps_ver(q):

@@ -14,9 +14,12 @@
 # when xfed stops, a presence set while it was stopped announced at start,
 # unavailable when nat is disabled (and messages refused), available again
 # when enabled; the RFC 6121 8.5.2 message rules while nat is offline and
-# online; directed presence both ways with a stranger (4.6); and nat's
-# deletion: unavailable and unsubscribed to the contacts.  Needs root and
-# the packages of `tools/deps check`.
+# online; directed presence both ways with a stranger (4.6); rich messages
+# from nat (chat state, receipts, markers, correction, OOB link) reach a
+# client, a row with bad XML fails, and a receipt the client asked for
+# comes once nat's inbox row is consumed (XEP-0184); and nat's deletion: unavailable and
+# unsubscribed to the contacts.  Needs root and the packages of
+# `tools/deps check`.
 
 . "$(dirname "${BASH_SOURCE[0]}")/../interop/lab.sh"
 : "${XFED_BUILD:?XFED_BUILD is the build directory}"
@@ -109,8 +112,8 @@ iqs() {
 	    has "$out" "time x.test" "tzo=" "Z"
 	lab_case "$d: x.test's uptime (S2S 9.9)" \
 	    has "$out" "last x.test" "seconds="
-	lab_case "$d: nat is account/registered, vCard listed (S2S 9.4)" \
-	    has "$out" "disco nat@x.test" "account/registered;" "vcard-temp" \
+	lab_case "$d: nat is account/registered and pubsub/pep, vCard listed (S2S 9.4)" \
+	    has "$out" "disco nat@x.test" "account/registered" "pubsub/pep" "vcard-temp" \
 	    "jabber:iq:last"
 	lab_case "$d: nat's vCard: name, nickname, the avatar (S2S 9.10)" \
 	    has "$out" "vcard nat@x.test" "FN=Nat Native" "NICKNAME=natty" \
@@ -160,6 +163,8 @@ avatars() {
 	    "caps nat@x.test/xfed" \
 	    "wait-avatar nat@x.test $(sha1 "$LAB_XD/$next.png")" \
 	    "vcard nat@x.test" \
+	    "pep-avatar nat@x.test" "pep-nick nat@x.test" \
+	    "!pep-avatar mute@x.test" \
 	    "wait-subscribe nat@x.test natty" \
 	    > "$out" 2>&1 &
 	pid=$!
@@ -179,6 +184,13 @@ avatars() {
 	lab_case "$d: the vCard has the new photo (S2S 9.12)" \
 	    has "$out" "vcard nat@x.test" \
 	    "PHOTO=image/png $(sha1 "$LAB_XD/$next.png")"
+	lab_case "$d: XEP-0084 metadata and data of the new avatar (S2S 9.14)" \
+	    has "$out" "pep-avatar nat@x.test" \
+	    "$(sha1 "$LAB_XD/$next.png") image/png 32x32"
+	lab_case "$d: XEP-0172 nick node (S2S 9.17)" \
+	    has "$out" "pep-nick nat@x.test" "nick=natty"
+	lab_case "$d: PEP of a user not subscribed to: not-authorized (S2S 9.15)" \
+	    has "$out" "!pep-avatar mute@x.test" "not-authorized"
 	echo "# $d: avatars $(( $(lab_now_ms) - t0 )) ms"
 }
 
@@ -207,7 +219,7 @@ CS="<composing xmlns=\"http://jabber.org/protocol/chatstates\"/>"
 # The clients watch the whole phase: a longer bound for each step (and,
 # through lab_client, for the run).
 stale_client() {
-	LAB_TIMEOUT=40 lab_client "$2@$1" "$3" --tag "$2" \
+	LAB_TIMEOUT=60 lab_client "$2@$1" "$3" --tag "$2" \
 	    "wait-presence nat@x.test online" \
 	    "wait-presence nat@x.test unavailable" \
 	    "wait-presence nat@x.test away" \
@@ -273,7 +285,7 @@ lab_case "stale: chat state to online nat stored as chatstate" \
     lab_until $LAB_TIMEOUT inbox_kind chatstate -
 
 # directed presence with a stranger, both ways (RFC 6121 4.6)
-lab_client carol@p.test carol-pw --tag carol \
+LAB_TIMEOUT=60 lab_client carol@p.test carol-pw --tag carol \
     "raw '<presence to=\"nat@x.test\"><status>hi nat</status></presence>'" \
     "wait-presence nat@x.test online" \
     "wait-presence nat@x.test unavailable" \
@@ -292,6 +304,53 @@ lab_case "directed: carol saw nat online" lab_until $LAB_TIMEOUT \
     client_passed "$LAB_DIR/out/directed" "wait-presence nat@x.test online"
 lab_case "directed: carol remembered" lab_until $LAB_TIMEOUT eval \
     "[ \"\$(sql 'SELECT jid FROM directed')\" = carol@p.test/client ]"
+
+# rich messages from nat: payload elements from the outbox xml column
+# (XEP-0085, 0184, 0333, 0308, 0066), what the client sees of them
+RICH=$LAB_DIR/out/rich
+lab_client alice@p.test alice-pw --tag alice --resource rich \
+    "wait-xml nat@x.test http://jabber.org/protocol/chatstates" \
+    "wait-xml nat@x.test '<request xmlns=\"urn:xmpp:receipts\"'" \
+    "wait-xml nat@x.test '<received xmlns=\"urn:xmpp:receipts\" id=\"m-1\"'" \
+    "wait-xml nat@x.test '<displayed xmlns=\"urn:xmpp:chat-markers:0\" id=\"m-1\"'" \
+    "wait-xml nat@x.test '<replace xmlns=\"urn:xmpp:message-correct:0\" id=\"r-1\"'" \
+    "wait-xml nat@x.test <url>https://n.example/a?b=1&amp;c=2</url>" \
+    "raw '<message to=\"nat@x.test\" type=\"chat\" id=\"rq-1\"><body>ack me</body><request xmlns=\"urn:xmpp:receipts\"/></message>'" \
+    "wait-xml nat@x.test '<received xmlns=\"urn:xmpp:receipts\" id=\"rq-1\"'" \
+    > "$RICH" 2>&1 &
+PR=$!
+lab_case "rich: alice@p.test/rich logged in" lab_until $LAB_TIMEOUT \
+    client_passed "$RICH" "login alice@p.test/rich"
+send_rich() {
+	local name=$1
+	shift
+	# to the full JID: Prosody gives bodyless messages to a bare JID
+	# to one resource only
+	lab_case "rich: xfedctl send nat $name" lab_xctl send nat \
+	    alice@p.test/rich "$@"
+}
+send_rich "--chatstate composing" --chatstate composing
+send_rich "--request-receipt" hello --request-receipt --markable
+send_rich "--received m-1 --displayed m-1" --received m-1 --displayed m-1
+send_rich "--correct r-1" "hello again" --correct r-1
+send_rich "--oob URL" "a link" --oob "https://n.example/a?b=1&c=2"
+lab_case "rich: a row whose xml reaches outside is refused" sql "INSERT INTO
+    outbox (user_id, to_jid, body, xml) SELECT id, 'alice@p.test', 'x',
+    '<a xmlns=\"u\"/></payload><message/>' FROM users WHERE localpart = 'nat'"
+rich_failed() {
+	[ "$(sql "SELECT state || ' ' || error_stage FROM outbox WHERE
+	    xml LIKE '%</payload>%'")" = "failed xfed" ]
+}
+lab_case "rich: that row failed, stage xfed" lab_until $LAB_TIMEOUT rich_failed
+# XEP-0184: the receipt goes when the native system consumes the row
+lab_case "receipt: alice's message asking for one is in nat's inbox" \
+    lab_until $LAB_TIMEOUT inbox_kind message "ack me"
+lab_case "receipt: nothing sent before it is consumed" eval \
+    "! grep -q \"<received xmlns='urn:xmpp:receipts' id='rq-1'/>\" '$LAB_XLOG'"
+lab_case "receipt: nat's inbox row consumed" sql "UPDATE inbox SET
+    consumed = 1 WHERE body = 'ack me'"
+wait $PR
+lab_steps "rich: client alice@p.test" "$RICH" $?
 
 # deletion: unavailable, then unsubscribed, to each contact
 lab_case "deleted: xfedctl user del nat" lab_xctl user del nat

@@ -328,6 +328,45 @@ test_resource(void)
 	teardown();
 }
 
+#define PS(node, item) "<pubsub xmlns='http://jabber.org/protocol/pubsub'>" \
+	"<items node='" node "'>" item "</items></pubsub>"
+#define PNG_SHA1 "4caece539b039b16e16206ea2478f8c5ffb2ca05"
+
+/* XEP-0084, XEP-0163, S2S 9.13-9.15. */
+static void
+test_pep(void)
+{
+	REQUIRE(setup(NULL) == 0);
+	EXPECT("get", CONTACT, "nat@x.test", DINFO,
+	    "<identity category='pubsub' type='pep'/>");
+	EXPECT("get", CONTACT, "nat@x.test", PS("urn:xmpp:avatar:metadata", ""),
+	    "<items node='urn:xmpp:avatar:metadata'><item id='" PNG_SHA1 "'>"
+	    "<metadata xmlns='urn:xmpp:avatar:metadata'><info id='" PNG_SHA1
+	    "' bytes='8' type='image/png'/></metadata></item></items>");
+	EXPECT("get", CONTACT, "nat@x.test", PS("urn:xmpp:avatar:data",
+	    "<item id='" PNG_SHA1 "'/>"), "<item id='" PNG_SHA1 "'><data "
+	    "xmlns='urn:xmpp:avatar:data'>iVBORw0KGgo=</data></item>");
+	EXPECT("get", CONTACT, "nat@x.test", PS("urn:xmpp:avatar:data",
+	    "<item id='0000'/>"), "<items node='urn:xmpp:avatar:data'/>");
+	EXPECT("get", CONTACT, "nat@x.test", PS("http://jabber.org/protocol/nick",
+	    ""), "<item id='current'><nick xmlns='http://jabber.org/protocol/"
+	    "nick'>nat</nick></item>");
+	EXPECT("get", CONTACT, "nat@x.test", PS("urn:other", ""),
+	    "<item-not-found ");
+	EXPECT("get", CONTACT, "nat@x.test",
+	    "<pubsub xmlns='http://jabber.org/protocol/pubsub'><subscriptions/>"
+	    "</pubsub>", "<feature-not-implemented ");
+	EXPECT("get", STRANGER, "nat@x.test", PS("urn:xmpp:avatar:data", ""),
+	    "<error type='auth'><not-authorized xmlns='urn:ietf:params:xml:ns:"
+	    "xmpp-stanzas'/><presence-subscription-required xmlns='http://"
+	    "jabber.org/protocol/pubsub#errors'/></error>");
+	EXPECT("set", CONTACT, "nat@x.test", PS("urn:xmpp:avatar:data", ""),
+	    "<error type='auth'><forbidden ");
+	EXPECT("get", CONTACT, "nobody@x.test", PS("urn:xmpp:avatar:data", ""),
+	    UNAV);
+	teardown();
+}
+
 /* XEP-0115 5.2 (the simple example, S2S 9.18) and 5.3 (two identities). */
 static void
 test_caps_vectors(void)
@@ -372,6 +411,7 @@ static const struct t_case cases[] = {
 	{ "iq_vcard", test_vcard },
 	{ "iq_absent_users", test_absent_users },
 	{ "iq_resource", test_resource },
+	{ "iq_pep", test_pep },
 	{ "iq_caps_vectors", test_caps_vectors },
 };
 

@@ -1071,6 +1071,14 @@ directed_cb(void *arg, const char *jid)
 }
 
 static int
+receipt_cb(void *arg, const struct store_inbox *m)
+{
+	strcat(arg, m->stanza_id);
+	strcat(arg, ";");
+	return 0;
+}
+
+static int
 xml_cb(void *arg, const struct store_outbox *o)
 {
 	snprintf(arg, 64, "%s", o->xml ? o->xml : "(null)");
@@ -1132,6 +1140,23 @@ test_migrates_v1_contacts(void)
 	REQUIRE(store_outbox_add(st, &o, &id) == 0);
 	REQUIRE(store_outbox_get(st, id, xml_cb, buf) == 0);
 	CHECK_STR(buf, "<x xmlns='urn:x'/>");
+
+	/* XEP-0184: owed once consumed, then sent */
+	m.local = "nat";
+	m.kind = STORE_KIND_MESSAGE;
+	m.stanza_id = "rq";
+	m.receipt = 1;
+	REQUIRE(store_inbox_put(st, &m, &id) == 0);
+	buf[0] = '\0';
+	CHECK(store_receipts_due(st, 0, receipt_cb, buf) == 0);
+	CHECK_STR(buf, "");
+	CHECK(store_inbox_consume(st, id) == 0);
+	CHECK(store_receipts_due(st, 0, receipt_cb, buf) == 0);
+	CHECK_STR(buf, "rq;");
+	CHECK(store_receipt_sent(st, id) == 0);
+	buf[0] = '\0';
+	CHECK(store_receipts_due(st, 0, receipt_cb, buf) == 0);
+	CHECK_STR(buf, "");
 
 	CHECK(store_directed_add(st, "nat", "x.test", "d@r.test/p") == 0);
 	CHECK(store_directed_add(st, "nat", "x.test", "e@r.test") == 0);
