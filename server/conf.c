@@ -128,6 +128,14 @@ static const struct conf_key conf_keys[] = {
 	{ "events_keep", CK_SECONDS, 0, OFF(events_keep), "7d", 60,
 	    365LL * 86400, "How long events stay in the journal once every "
 	    "webhook has them." },
+	{ "version_reply", CK_BOOL, 0, OFF(version_reply), "yes", 0, 0,
+	    "Answer software version requests (XEP-0092) to the domains with "
+	    "xfed's name and version." },
+	{ "version_os", CK_BOOL, 0, OFF(version_os), "no", 0, 0,
+	    "Add the operating system's name to version answers." },
+	{ "receipts", CK_BOOL, 0, OFF(receipts), "yes", 0, 0,
+	    "Send a delivery receipt (XEP-0184) for a message that asked for "
+	    "one when its inbox row is marked consumed." },
 };
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 

@@ -238,6 +238,19 @@ el_set_attr(struct el *el, const char *name, const char *value)
 		*ap = el_attr_new(r, name, strlen(name), value, strlen(value));
 }
 
+struct el *
+el_add_text_child(struct el *parent, const char *ns, const char *name,
+    const char *text)
+{
+	struct el	*c;
+
+	if (text == NULL)
+		return NULL;
+	c = el_add(parent, ns, name);
+	el_add_text(c, text, strlen(text));
+	return c;
+}
+
 /*
  * Text that ends the arena's current chunk grows in place; otherwise it
  * moves to a chunk twice its size, so appending piece by piece (as the
@@ -313,19 +326,6 @@ el_copy_into(struct el_root *r, struct el *n, const struct el *src)
 		el_link(n, c);
 	}
 	return n;
-}
-
-struct el *
-el_add_text_child(struct el *parent, const char *ns, const char *name,
-    const char *text)
-{
-	struct el	*c;
-
-	if (text == NULL)
-		return NULL;
-	c = el_add(parent, ns, name);
-	el_add_text(c, text, strlen(text));
-	return c;
 }
 
 struct el *

@@ -38,6 +38,7 @@
 #include "outbox.h"
 #include "payload.h"
 #include "presence.h"
+#include "rowxml.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -342,6 +343,14 @@ outbox_stanza(const struct store_outbox *o, const char **stage,
 		snprintf(why, whysz, "this row cannot be turned into a stanza");
 		return NULL;
 	}
+	if (o->kind == STORE_KIND_MESSAGE && o->xml != NULL &&
+	    rowxml_add(el, o->xml, &errstr) == -1) {
+		snprintf(why, whysz, "xml column: %s", errstr);
+		el_free(el);
+		return NULL;
+	}
+	if (o->kind == STORE_KIND_SUBSCRIBE)
+		presence_add_nick(el, o->local, o->domain);	/* XEP-0172 */
 	if (max > S2S_OUT_MAX)
 		max = S2S_OUT_MAX;
 	if (payload_check(el, max, why, whysz) == -1) {

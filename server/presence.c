@@ -40,6 +40,7 @@
 
 #include <event2/event.h>
 
+#include "disco.h"
 #include "el.h"
 #include "jid.h"
 #include "log.h"
@@ -47,6 +48,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "vcard.h"
 #include "xmalloc.h"
 
 enum presence_type {
@@ -88,6 +90,7 @@ static struct event		*presence_ev;
 static int64_t			*presence_pending;	/* users.id to do */
 static size_t			 presence_npending, presence_cappending;
 static int			 presence_started;
+static int			 presence_departed;	/* users deleted */
 
 static void
 presence_list_add(struct presence_list *l, const char *s)
@@ -230,19 +233,66 @@ presence_send(const char *type, const char *from, const char *to,
 	router_send(e, 0);
 }
 
+/* What a presence stanza of the user shows besides the presence row. */
+struct presence_profile {
+	int	 state;			/* PRESENCE_USER_* */
+	char	 photo[VCARD_HASH_LEN + 1];
+	char	*nick;			/* nickname, else name, or NULL */
+};
+
+static int
+presence_profile_cb(void *arg, const struct store_user *u)
+{
+	struct presence_profile	*pp = arg;
+
+	pp->state = u->disabled ? PRESENCE_USER_DISABLED : PRESENCE_USER_OK;
+	vcard_photo_hash(u, pp->photo);
+	free(pp->nick);
+	pp->nick = u->nickname != NULL ? xstrdup(u->nickname) :
+	    u->name != NULL ? xstrdup(u->name) : NULL;
+	return 0;
+}
+
+/* PRESENCE_USER_NONE, _OK or _DISABLED, with the profile; -1 on error. */
+static int
+presence_profile(const char *local, const char *domain,
+    struct presence_profile *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+	if (store_user_get(server->store, local, domain, presence_profile_cb,
+	    pp) == -1 && store_errcode(server->store) != STORE_E_NOTFOUND) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return -1;
+	}
+	return pp->state;
+}
+
+void
+presence_add_nick(struct el *el, const char *local, const char *domain)
+{
+	struct presence_profile	 pp;
+
+	if (presence_profile(local, domain, &pp) == PRESENCE_USER_OK)
+		el_add_text_child(el, NS_NICK, "nick", pp.nick);
+	free(pp.nick);
+}
+
 struct el *
 presence_stanza(const char *local, const char *domain, const char *to)
 {
 	struct store_presence	 p;
-	struct el		*el;
+	struct presence_profile	 pp;
+	struct el		*el, *c;
 	char			 from[JID_MAX + 1], prio[8];
 	int			 ok;
 
-	if ((ok = presence_user(local, domain)) == -1)
+	if ((ok = presence_profile(local, domain, &pp)) == -1)
 		return NULL;
+	free(pp.nick);
 	memset(&p, 0, sizeof(p));
 	p.show = STORE_SHOW_UNAVAILABLE;
-	if (ok == PRESENCE_USER_OK && store_presence_get(server->store, local, domain, &p) == -1) {
+	if (ok == PRESENCE_USER_OK && store_presence_get(server->store, local,
+	    domain, &p) == -1) {
 		log_warnx("presence: %s", store_errstr(server->store));
 		return NULL;
 	}
@@ -262,6 +312,14 @@ presence_stanza(const char *local, const char *domain, const char *to)
 	if (p.show != STORE_SHOW_UNAVAILABLE && p.priority != 0) {
 		snprintf(prio, sizeof(prio), "%d", p.priority);
 		el_add_text_child(el, EL_NS_SERVER, "priority", prio);
+	}
+	if (p.show != STORE_SHOW_UNAVAILABLE) {
+		/* S2S 9.11, 9.18: the avatar's hash and what the resource is */
+		vcard_add_update(el, pp.photo);
+		c = el_add(el, NS_CAPS, "c");
+		el_set_attr(c, "hash", "sha-1");
+		el_set_attr(c, "node", DISCO_CAPS_NODE);
+		el_set_attr(c, "ver", disco_caps_ver());
 	}
 	return el;
 }
@@ -396,7 +454,20 @@ presence_probe_in(const struct el *st, const struct jid *to,
 	presence_sub_free(&ps);
 }
 
-/* A contact's own presence: kept for the native system when it may be. */
+/* 1 when the user's stored presence is not unavailable. */
+static int
+presence_online(const struct jid *to)
+{
+	struct store_presence	 p;
+
+	return store_presence_get(server->store, to->local, to->domain,
+	    &p) == 0 && p.show != STORE_SHOW_UNAVAILABLE;
+}
+
+/*
+ * A contact's own presence, or directed presence from anyone while the
+ * user is online (RFC 6121 4.6, 8.5.2.1.2): kept for the native system.
+ */
 static void
 presence_avail_in(const struct el *st, const struct jid *to,
     const char *bare, const struct jid *from, int unavailable)
@@ -409,9 +480,11 @@ presence_avail_in(const struct el *st, const struct jid *to,
 
 	if (presence_sub_load(&ps, to->local, to->domain, bare) == -1)
 		return;
-	if (!presence_has_to(ps.s.state)) {
-		log_debug("presence: from %s to %s@%s, not subscribed to: "
-		    "ignored", el_attr(st, "from"), to->local, to->domain);
+	if (!presence_has_to(ps.s.state) && !presence_online(to)) {
+		/* RFC 6121 8.5.2.2.2: nobody online to give it to */
+		log_debug("presence: from %s to %s@%s, not subscribed to and "
+		    "the user is offline: ignored", el_attr(st, "from"),
+		    to->local, to->domain);
 		goto out;
 	}
 	if (jid_full_str(from, full, sizeof(full)) == NULL)
@@ -540,8 +613,23 @@ void
 presence_outbox_after(const char *local, const char *domain,
     const char *jid, enum store_kind kind)
 {
+	struct presence_sub	 ps;
+	struct store_presence	 p;
+
 	if (kind == STORE_KIND_SUBSCRIBED)
 		presence_send_available(local, domain, jid);
+	if (kind != STORE_KIND_PRESENCE || presence_sub_load(&ps, local,
+	    domain, jid) == -1)
+		return;
+	/* RFC 6121 4.6.3: a non-subscriber gets unavailable later too */
+	if (!presence_has_from(ps.s.state) && store_presence_get(server->store,
+	    local, domain, &p) == 0) {
+		if ((p.show == STORE_SHOW_UNAVAILABLE ?
+		    store_directed_del(server->store, local, domain, jid) :
+		    store_directed_add(server->store, local, domain, jid)) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
+	}
+	presence_sub_free(&ps);
 }
 
 /* Finding a user by id: the store looks users up by name only. */
@@ -570,43 +658,181 @@ presence_from_cb(void *arg, const struct store_sub *s)
 	return 0;
 }
 
-/* RFC 6121 4.4.2, 4.5.2: the user's presence to whoever may see it. */
+static int
+presence_directed_cb(void *arg, const char *jid)
+{
+	presence_list_add(arg, jid);
+	return 0;
+}
+
+/*
+ * RFC 6121 4.4.2, 4.5.2: the user's presence (or, with type set, a presence
+ * of that type) to whoever may see it; an unavailable one also to those
+ * that got directed presence, which are then forgotten (4.6.3).
+ */
+static void
+presence_broadcast_user(const char *local, const char *domain,
+    const char *type)
+{
+	struct presence_list	 l = { NULL, 0 };
+	struct el		*tmpl, *el, *show;
+	size_t			 i, nsubs;
+	int			 off;
+
+	if (store_sub_list(server->store, local, domain, presence_from_cb,
+	    &l) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		goto out;
+	}
+	nsubs = l.n;
+	if ((tmpl = presence_stanza(local, domain, NULL)) == NULL)
+		goto out;
+	if (type != NULL) {
+		/* the same full JID, none of the rest (RFC 6121 4.7.2) */
+		el = el_new(EL_NS_SERVER, "presence");
+		el_set_attr(el, "from", el_attr(tmpl, "from"));
+		el_set_attr(el, "type", type);
+		el_free(tmpl);
+		tmpl = el;
+	}
+	off = el_attr(tmpl, "type") != NULL;
+	if (off && store_directed_list(server->store, local, domain,
+	    presence_directed_cb, &l) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	if (l.n > 0) {
+		show = el_child(tmpl, EL_NS_SERVER, "show");
+		log_info("presence: %s@%s is %s: sent to %zu contact%s%s",
+		    local, domain, off ? "unavailable" : show ? el_text(show) :
+		    "available", nsubs, nsubs == 1 ? "" : "s",
+		    l.n > nsubs ? " and directed presence's targets" : "");
+	}
+	for (i = 0; i < l.n; i++) {
+		el = el_copy(tmpl);
+		el_set_attr(el, "to", l.v[i]);
+		router_send(el, 0);
+	}
+	if (off && l.n > nsubs && store_directed_del(server->store, local,
+	    domain, NULL) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	el_free(tmpl);
+ out:
+	presence_list_free(&l);
+}
+
 static void
 presence_broadcast(int64_t id)
 {
 	struct presence_find	 f = { id, NULL, NULL };
-	struct presence_list	 l = { NULL, 0 };
-	struct el		*tmpl, *el, *show;
-	size_t			 i;
 
 	if (store_user_list(server->store, NULL, presence_find_cb, &f) == -1) {
 		log_warnx("presence: %s", store_errstr(server->store));
 		return;
 	}
-	if (f.local == NULL) {
+	if (f.local == NULL)
 		log_debug("presence: user %lld is gone", (long long)id);
-		return;
-	}
-	if (store_sub_list(server->store, f.local, f.domain, presence_from_cb,
-	    &l) == -1)
-		log_warnx("presence: %s", store_errstr(server->store));
-	else if (l.n > 0 && (tmpl = presence_stanza(f.local, f.domain,
-	    NULL)) != NULL) {
-		show = el_child(tmpl, EL_NS_SERVER, "show");
-		log_info("presence: %s@%s is %s: sent to %zu contact%s",
-		    f.local, f.domain, el_attr(tmpl, "type") ? "unavailable" :
-		    show ? el_text(show) : "available", l.n,
-		    l.n == 1 ? "" : "s");
-		for (i = 0; i < l.n; i++) {
-			el = el_copy(tmpl);
-			el_set_attr(el, "to", l.v[i]);
-			router_send(el, 0);
-		}
-		el_free(tmpl);
-	}
-	presence_list_free(&l);
+	else
+		presence_broadcast_user(f.local, f.domain, NULL);
 	free(f.local);
 	free(f.domain);
+}
+
+/* Users whose stored presence is not unavailable (enabled ones only). */
+static int
+presence_online_cb(void *arg, const struct store_user *u)
+{
+	struct presence_list	*l = arg;
+	struct store_presence	 p;
+	char			 user[JID_MAX + 1];
+
+	if (u->disabled)
+		return 0;
+	if (store_presence_get(server->store, u->local, u->domain, &p) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return 0;
+	}
+	if (p.show != STORE_SHOW_UNAVAILABLE) {
+		snprintf(user, sizeof(user), "%s@%s", u->local, u->domain);
+		presence_list_add(l, user);
+	}
+	return 0;
+}
+
+/*
+ * Every user online now gets its presence (type NULL) or one of type
+ * sent to its contacts: at start, what was set while xfed was stopped;
+ * at shutdown, unavailable.
+ */
+static void
+presence_broadcast_online(const char *type)
+{
+	struct presence_list	 l = { NULL, 0 };
+	size_t			 i;
+	char			*at;
+
+	if (store_user_list(server->store, NULL, presence_online_cb, &l) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	for (i = 0; i < l.n; i++) {
+		at = strchr(l.v[i], '@');
+		*at = '\0';
+		presence_broadcast_user(l.v[i], at + 1, type);
+	}
+	if (l.n > 0)
+		log_info("presence: %s %zu user%s to their contacts",
+		    type ? "unavailable for" : "announced", l.n,
+		    l.n == 1 ? "" : "s");
+	presence_list_free(&l);
+}
+
+void
+presence_shutdown(void)
+{
+	presence_broadcast_online("unavailable");
+}
+
+/*
+ * A deleted user's farewell, as Prosody and ejabberd say it when an
+ * account goes: unavailable and unsubscribed to whoever saw the user,
+ * unsubscribe to whoever the user saw or asked to see, unavailable to the
+ * targets of directed presence (RFC 6121 3.2.2, 3.3.2, 4.6.3).
+ */
+static int
+presence_departed_cb(void *arg, const struct store_departed *d)
+{
+	struct presence_list	*done = arg;
+	char			 user[JID_MAX + 1], id[24];
+	char			 full[JID_MAX + sizeof(PRESENCE_RESOURCE) + 1];
+
+	snprintf(user, sizeof(user), "%s@%s", d->local, d->domain);
+	snprintf(full, sizeof(full), "%s/%s", user, PRESENCE_RESOURCE);
+	if (d->state == STORE_DEPARTED_DIRECTED ||
+	    presence_has_from(d->state))
+		presence_send("unavailable", full, d->jid, NULL);
+	if (d->state != STORE_DEPARTED_DIRECTED &&
+	    presence_has_from(d->state))
+		presence_send("unsubscribed", user, d->jid, NULL);
+	if (d->state != STORE_DEPARTED_DIRECTED &&
+	    (presence_has_to(d->state) || d->pending_out))
+		presence_send("unsubscribe", user, d->jid, NULL);
+	log_info("presence: %s is gone: told %s", user, d->jid);
+	snprintf(id, sizeof(id), "%lld", (long long)d->id);
+	presence_list_add(done, id);
+	return 0;
+}
+
+static void
+presence_departed_run(void)
+{
+	struct presence_list	 done = { NULL, 0 };
+	size_t			 i;
+
+	if (store_departed_list(server->store, 1000, presence_departed_cb,
+	    &done) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	for (i = 0; i < done.n; i++)
+		if (store_departed_del(server->store,
+		    strtoll(done.v[i], NULL, 10)) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
+	presence_list_free(&done);
 }
 
 /* Start probes: pairs (user's bare JID, contact), bounded. */
@@ -684,6 +910,12 @@ presence_run(evutil_socket_t fd, short what, void *arg)
 	if (!presence_started) {
 		presence_started = 1;
 		presence_start_probes();
+		presence_broadcast_online(NULL);	/* set while stopped */
+		presence_departed = 1;
+	}
+	if (presence_departed) {
+		presence_departed = 0;
+		presence_departed_run();
 	}
 	for (i = 0; i < presence_npending; i++)
 		presence_broadcast(presence_pending[i]);
@@ -710,6 +942,14 @@ presence_changed(int64_t user_id)
 }
 
 void
+presence_user_deleted(void)
+{
+	presence_departed = 1;
+	if (presence_ev != NULL)
+		event_active(presence_ev, EV_TIMEOUT, 0);
+}
+
+void
 presence_init(void)
 {
 	if ((presence_ev = event_new(server->base, -1, 0, presence_run,
@@ -727,5 +967,5 @@ presence_free(void)
 	free(presence_pending);
 	presence_pending = NULL;
 	presence_npending = presence_cappending = 0;
-	presence_started = 0;
+	presence_started = presence_departed = 0;
 }

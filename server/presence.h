@@ -25,9 +25,20 @@ struct jid;
 /* Contacts probed at start, at most (to/both subscriptions). */
 #define PRESENCE_START_PROBES	1000
 
-/* Schedules the start probes; needs server->base and server->store. */
+/*
+ * Schedules what is owed at start: probes, the presence of users online
+ * (set while xfed was stopped), deleted users' farewells. Needs
+ * server->base and server->store.
+ */
 void	 presence_init(void);
 void	 presence_free(void);
+/*
+ * Shutdown, before the streams close: every online user's contacts (and
+ * directed presence's targets) get unavailable.
+ */
+void	 presence_shutdown(void);
+/* A users row was deleted: its contacts are told, later in this pass. */
+void	 presence_user_deleted(void);
 
 /*
  * Takes nothing: an inbound presence stanza (borrowed) for a hosted
@@ -44,10 +55,16 @@ void	 presence_changed(int64_t user_id);
 
 /*
  * The user's current presence as a stanza from its full JID to to, or
- * NULL on a store error. A disabled user reads as unavailable.
+ * NULL on a store error. A disabled user reads as unavailable. Available
+ * presence carries the XEP-0153 avatar hash and XEP-0115 caps.
  */
 struct el *presence_stanza(const char *local, const char *domain,
 	    const char *to);
+
+/* XEP-0172: the user's nickname (else name), if any, as <nick/> in el. */
+#define NS_NICK		"http://jabber.org/protocol/nick"
+void	 presence_add_nick(struct el *el, const char *local,
+	    const char *domain);
 
 /*
  * An outbox row of the user to jid is being routed: before an

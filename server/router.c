@@ -1,7 +1,7 @@
 /*
  * server/router.c: where each stanza goes. Inbound, for a hosted domain:
  * messages for native users into the inbox, presence to presence.c,
- * XEP-0199 pings to the domain answered, error stanzas for rows we sent
+ * IQs to iq.c, error stanzas for rows we sent
  * recorded on the outbox row, everything else for an unknown user or an
  * unhandled payload answered with service-unavailable (never an error for
  * an error, RFC 6120 8.3.1; the same error for unknown and unauthorised,
@@ -18,10 +18,12 @@
 #include "batch.h"
 #include "conf.h"
 #include "el.h"
+#include "iq.h"
 #include "jid.h"
 #include "log.h"
 #include "in.h"
 #include "metrics.h"
+#include "message.h"
 #include "mgr.h"
 #include "outbox.h"
 #include "presence.h"
@@ -31,7 +33,6 @@
 #include "xmalloc.h"
 
 #define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
-#define NS_PING		"urn:xmpp:ping"
 
 /*
  * Stanzas whose handling wrote to the store, kept until the batch that
@@ -170,9 +171,9 @@ router_child_text(const struct el *st, const char *name)
 	return c != NULL ? el_text(c) : NULL;
 }
 
-void
-router_bounce(const struct el *stanza, const char *etype, const char *cond,
-    const char *text)
+struct el *
+router_error_stanza(const struct el *stanza, const char *etype,
+    const char *cond, const char *text)
 {
 	const char	*type = el_attr(stanza, "type");
 	const char	*from = el_attr(stanza, "from"), *to = el_attr(stanza, "to");
@@ -181,10 +182,10 @@ router_bounce(const struct el *stanza, const char *etype, const char *cond,
 
 	if ((type != NULL && strcmp(type, "error") == 0) || from == NULL ||
 	    to == NULL)
-		return;
+		return NULL;
 	if (el_is(stanza, EL_NS_SERVER, "iq") && type != NULL &&
 	    strcmp(type, "result") == 0)
-		return;
+		return NULL;
 	e = el_new(EL_NS_SERVER, stanza->name);
 	el_set_attr(e, "from", to);
 	el_set_attr(e, "to", from);
@@ -197,7 +198,17 @@ router_bounce(const struct el *stanza, const char *etype, const char *cond,
 		t = el_add(err, NS_STANZAS, "text");
 		el_add_text(t, text, strlen(text));
 	}
-	router_send(e, 0);
+	return e;
+}
+
+void
+router_bounce(const struct el *stanza, const char *etype, const char *cond,
+    const char *text)
+{
+	struct el	*e;
+
+	if ((e = router_error_stanza(stanza, etype, cond, text)) != NULL)
+		router_send(e, 0);
 }
 
 /* An error stanza about a row of our outbox: record it on the row. */
@@ -239,12 +250,24 @@ router_message_in(struct el *stanza, const struct jid *to,
 	memset(&m, 0, sizeof(m));
 	m.local = to->local;
 	m.domain = to->domain;
-	m.kind = iserr ? STORE_KIND_ERROR : STORE_KIND_MESSAGE;
+	m.kind = STORE_KIND_ERROR;
+	if (!iserr)
+		switch (message_check(stanza, to, &m.kind)) {
+		case MESSAGE_STORE:
+			break;
+		case MESSAGE_DROP:
+			return;
+		case MESSAGE_REFUSE:
+			router_bounce(stanza, "cancel", "service-unavailable",
+			    NULL);
+			return;
+		}
 	m.from = el_attr(stanza, "from");
 	m.to = el_attr(stanza, "to");
 	m.type = type;
 	m.stanza_id = el_attr(stanza, "id");
 	m.body = router_child_text(stanza, "body");
+	m.receipt = !iserr && message_wants_receipt(stanza);
 	m.subject = router_child_text(stanza, "subject");
 	m.thread = router_child_text(stanza, "thread");
 	xml = el_to_string(stanza, NULL, &len);
@@ -254,35 +277,6 @@ router_message_in(struct el *stanza, const struct jid *to,
 	    store_errcode(server->store) == STORE_E_NOTFOUND)
 		router_bounce(stanza, "cancel", "service-unavailable", NULL);
 	free(xml);
-}
-
-static void
-router_iq_in(struct el *stanza, const struct jid *to)
-{
-	const char	*type = el_attr(stanza, "type");
-	struct el	*r;
-
-	if (type == NULL || (strcmp(type, "get") != 0 &&
-	    strcmp(type, "set") != 0))
-		return;		/* results and errors are never answered */
-	if (el_first(stanza) == NULL || el_next(el_first(stanza)) != NULL) {
-		/* S2S 5.10: exactly one child */
-		router_bounce(stanza, "modify", "bad-request", NULL);
-		return;
-	}
-	if (to->local == NULL && to->resource == NULL &&
-	    strcmp(type, "get") == 0 &&
-	    el_is(el_first(stanza), NS_PING, "ping")) {
-		r = el_new(EL_NS_SERVER, "iq");
-		el_set_attr(r, "from", el_attr(stanza, "to"));
-		el_set_attr(r, "to", el_attr(stanza, "from"));
-		el_set_attr(r, "type", "result");
-		el_set_attr(r, "id", el_attr(stanza, "id") ?
-		    el_attr(stanza, "id") : "");
-		router_send(r, 0);
-		return;
-	}
-	router_bounce(stanza, "cancel", "service-unavailable", NULL);
 }
 
 void
@@ -370,7 +364,7 @@ router_dispatch(struct el *stanza, const struct jid *to,
 	else if (el_is(stanza, EL_NS_SERVER, "message"))
 		router_message_in(stanza, to, from);
 	else if (el_is(stanza, EL_NS_SERVER, "iq"))
-		router_iq_in(stanza, to);
+		iq_in(stanza, to, from);
 	else if (el_is(stanza, EL_NS_SERVER, "presence")) {
 		type = el_attr(stanza, "type");
 		if (type != NULL && strcmp(type, "error") == 0)

@@ -31,6 +31,9 @@ void	 router_send(struct el *stanza, int64_t outbox_id);
  */
 void	 router_bounce(const struct el *stanza, const char *etype,
 	    const char *cond, const char *text);
+/* The error stanza router_bounce() sends (new), or NULL when none is owed. */
+struct el *router_error_stanza(const struct el *stanza, const char *etype,
+	    const char *cond, const char *text);
 
 /*
  * The store's open batch was committed (1): the stanzas whose writes it

@@ -26,6 +26,7 @@
 #include "jid.h"
 #include "log.h"
 #include "metrics.h"
+#include "message.h"
 #include "mgr.h"
 #include "out.h"
 #include "outbox.h"
@@ -113,6 +114,12 @@ xfed_change(void *arg, const struct store_change *c)
 	case STORE_T_USERS:
 		log_info("store: user %s %s", who, c->deleted ? "deleted" :
 		    "changed");
+		/* a new profile, avatar, or disabled flag: tell the contacts;
+		 * a deleted user says goodbye */
+		if (!c->deleted)
+			presence_changed(c->row_id);
+		else
+			presence_user_deleted();
 		break;
 	}
 }
@@ -153,6 +160,7 @@ xfed_due(evutil_socket_t fd, short what, void *arg)
 
 	outbox_kick();
 	xfed_committed();	/* webhooks whose receivers came back */
+	message_receipts_run();		/* rows consumed meanwhile */
 	if (++n % 60 == 0) {
 		s2s_mgr_reap();
 		xfed_events_prune();
@@ -483,6 +491,7 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		}
 		log_info("received %s, shutting down", strsignal(sig));
 		sdnotify("STOPPING=1");
+		presence_shutdown();	/* before the streams close */
 		xfed_stop();
 		break;
 	case SIGHUP:

@@ -14,7 +14,7 @@ static const char *const store_sub_states[] = {
 };
 static const char *const store_kinds[] = {
 	"message", "subscribe", "subscribed", "unsubscribe", "unsubscribed",
-	"presence", "error",
+	"presence", "error", "chatstate",
 };
 static const char *const store_out_states[] = {
 	"queued", "sent", "failed", "done", "delivered",

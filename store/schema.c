@@ -348,10 +348,85 @@ static const char *const schema_steps[] = {
 	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES"
 	" ('user', OLD.id, OLD.localpart || '@' || OLD.domain, OLD.id,"
 	" 'deleted'); END;",
+
+	/*
+	 * 3 -> 4: native users as complete contacts. The inbox gets the
+	 * kind `chatstate` (a chat state without a body, XEP-0085) and
+	 * `receipt` (XEP-0184: owed when the row is consumed); the
+	 * outbox an `xml` column of payload elements (receipts, chat states,
+	 * markers, corrections, OOB); `directed` remembers who got a user's
+	 * directed presence (RFC 6121 4.6.3); `departed` keeps, when a user
+	 * is deleted, the contacts the daemon must still tell (the cascade
+	 * deletes the subscriptions before the daemon can read them).
+	 */
+	"CREATE TABLE inbox_v2 ("
+	" id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL CHECK (" ONE_OF6("kind", "message", "subscribe",
+	"subscribed", "unsubscribe", "unsubscribed", "error") " OR "
+	EQ("kind", "chatstate") "),"
+	" from_jid TEXT NOT NULL,"
+	" to_jid TEXT NOT NULL,"
+	" type TEXT,"
+	" stanza_id TEXT,"
+	" body TEXT,"
+	" subject TEXT,"
+	" thread TEXT,"
+	" xml TEXT NOT NULL DEFAULT '',"
+	" received INTEGER NOT NULL DEFAULT " NOW ","
+	" consumed INTEGER,"
+	" receipt TEXT CHECK (receipt IS NULL OR " EQ("receipt", "wanted")
+	" OR " EQ("receipt", "sent") "));"
+	"INSERT INTO inbox_v2 (id, user_id, kind, from_jid, to_jid, type,"
+	" stanza_id, body, subject, thread, xml, received, consumed)"
+	" SELECT id, user_id, kind, from_jid, to_jid, type, stanza_id, body,"
+	" subject, thread, xml, received, consumed FROM inbox;"
+	"DROP TABLE inbox;"
+	"ALTER TABLE inbox_v2 RENAME TO inbox;"
+	"CREATE INDEX inbox_user ON inbox (user_id, id);"
+	"CREATE INDEX inbox_receipt ON inbox (id) WHERE receipt = 'wanted';"
+
+	"ALTER TABLE outbox ADD COLUMN xml TEXT"
+	" CHECK (xml IS NULL OR length(xml) <= 65536);"
+
+	"CREATE TABLE directed ("
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" jid TEXT NOT NULL,"
+	" sent INTEGER NOT NULL DEFAULT " NOW ","
+	" PRIMARY KEY (user_id, jid));"
+
+	"CREATE TABLE departed ("
+	" id INTEGER PRIMARY KEY,"
+	" localpart TEXT NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" jid TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (" ONE_OF4("state", "none", "to", "from",
+	"both") " OR " EQ("state", "directed") "),"
+	" pending_out INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL DEFAULT " NOW ");"
+	"CREATE TRIGGER users_departed BEFORE DELETE ON users BEGIN"
+	" INSERT INTO departed (localpart, domain, jid, state, pending_out)"
+	" SELECT OLD.localpart, OLD.domain, jid, state, pending_out"
+	" FROM subscriptions WHERE user_id = OLD.id"
+	" AND (state <> 'none' OR pending_out = 1);"
+	" INSERT INTO departed (localpart, domain, jid, state)"
+	" SELECT OLD.localpart, OLD.domain, jid, 'directed' FROM directed"
+	" WHERE user_id = OLD.id; END;"
+	/* the inbox's rebuild dropped the events trigger of step 3 */
+	"CREATE TRIGGER events_inbox AFTER INSERT ON inbox BEGIN"
+	" INSERT INTO events (type, user_id, ref_id, jid, state, at)"
+	" VALUES ('inbox', NEW.user_id, NEW.id, NEW.from_jid, NEW.kind,"
+	" NEW.received); END;",
 };
 #define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
     STORE_SCHEMA_VERSION, "one migration step per schema version");
+
+const char *
+store_schema_step(int i)
+{
+	return i >= 0 && i < NSTEPS ? schema_steps[i] : NULL;
+}
 
 /* Reads one integer; -1 with err set on failure. */
 static int

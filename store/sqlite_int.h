@@ -38,6 +38,8 @@ enum store_q {
 	Q_INBOX_LIST_USER,
 	Q_INBOX_CONSUME,
 	Q_INBOX_LAST,
+	Q_RECEIPTS_DUE,
+	Q_RECEIPT_SENT,
 	Q_OUTBOX_ADD,
 	Q_OUTBOX_GET,
 	Q_OUTBOX_LIST,
@@ -48,6 +50,12 @@ enum store_q {
 	Q_OUTBOX_RETRY,
 	Q_OUTBOX_FAILED,
 	Q_OUTBOX_QUEUED,
+	Q_DIRECTED_ADD,
+	Q_DIRECTED_LIST,
+	Q_DIRECTED_DEL,
+	Q_DIRECTED_DEL_ALL,
+	Q_DEPARTED_LIST,
+	Q_DEPARTED_DEL,
 	Q_STATE_GET,
 	Q_STATE_SET,
 	Q_DATA_VERSION,
@@ -135,6 +143,8 @@ int		 store_wchange(struct store *, sqlite3_stmt *q, int64_t *idp,
 		    const char *what, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));
 int64_t		 store_now(void);
+/* The id of the user bound as ?1 (localpart) and ?2 (domain). */
+#define USER_WHERE	"(SELECT id FROM users WHERE domain = ?2 AND localpart = ?1)"
 
 /* notify.c: where the first store_changes_poll() starts. */
 int		 store_notify_init(struct store *);
@@ -154,6 +164,9 @@ void		 store_access_fix(const char *path, int flags);
 unsigned int	 store_access_mode(int flags);
 
 /* schema.c */
+/* The SQL of migration step i (version i -> i + 1), or NULL; for tests
+ * that build a file of an older version. */
+const char	*store_schema_step(int i);
 int		 store_schema_open(struct store *, int flags, char *err,
 		    size_t errsz);
 

@@ -18,9 +18,10 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_PUT,
 	    "INSERT INTO inbox (user_id, kind, from_jid, to_jid, type, "
-	    "stanza_id, body, subject, thread, xml, received) "
+	    "stanza_id, body, subject, thread, xml, received, receipt) "
 	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, ''), "
-	    "?12 FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
+	    "?12, ?13 FROM users WHERE domain = ?2 AND localpart = ?1 "
+	    "AND disabled = 0")) == NULL)
 		return -1;
 	store_bind_user(q, m->local, m->domain);
 	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
@@ -33,6 +34,10 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 	sqlite3_bind_text(q, 10, m->thread, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 11, m->xml, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 12, m->received ? m->received : store_now());
+	if (m->receipt)
+		sqlite3_bind_text(q, 13, "wanted", -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 13);
 	return store_wchange(st, q, idp, "inbox put",
 	    "no user %s@%s", m->local, m->domain);
 }
@@ -112,6 +117,36 @@ store_inbox_consume(struct store *st, int64_t id)
 }
 
 int
+store_receipts_due(struct store *st, size_t limit, store_inbox_cb cb,
+    void *arg)
+{
+	struct store_inbox_ctx	 cx = { cb, arg };
+	sqlite3_stmt		*q;
+
+	if ((q = store_q(st, Q_RECEIPTS_DUE, "SELECT i.id, u.localpart, "
+	    "u.domain, i.kind, i.from_jid, i.to_jid, i.type, i.stanza_id, "
+	    "i.body, i.subject, i.thread, i.xml, i.received, i.consumed "
+	    "FROM inbox i JOIN users u ON u.id = i.user_id "
+	    "WHERE i.receipt = 'wanted' AND i.consumed IS NOT NULL "
+	    "ORDER BY i.id LIMIT ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, limit ? (sqlite3_int64)limit : -1);
+	return store_rows(st, q, store_inbox_one, &cx, NULL, "receipts");
+}
+
+int
+store_receipt_sent(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*q;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_RECEIPT_SENT,
+	    "UPDATE inbox SET receipt = 'sent' WHERE id = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	return store_wstep(st, q, "receipt sent");
+}
+
+int
 store_inbox_last(struct store *st, int64_t *idp)
 {
 	sqlite3_stmt	*q;
@@ -133,8 +168,8 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 		type = "chat";
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_ADD,
 	    "INSERT INTO outbox (user_id, kind, to_jid, type, stanza_id, "
-	    "body, subject, thread, created, updated) "
-	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10 FROM users "
+	    "body, subject, thread, xml, created, updated) "
+	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?10, ?10 FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
 	store_bind_user(q, m->local, m->domain);
@@ -146,6 +181,7 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 	sqlite3_bind_text(q, 8, m->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 9, m->thread, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 10, store_now());
+	sqlite3_bind_text(q, 11, m->xml, -1, SQLITE_STATIC);
 	return store_wchange(st, q, idp, "outbox add",
 	    "no user %s@%s", m->local, m->domain);
 }
@@ -200,6 +236,7 @@ store_outbox_one(sqlite3_stmt *q, void *arg)
 	m.error_xml = STORE_COL_TEXT(q, 15);
 	m.created = sqlite3_column_int64(q, 16);
 	m.updated = sqlite3_column_int64(q, 17);
+	m.xml = STORE_COL_TEXT(q, 18);
 	return cx->cb(cx->arg, &m);
 }
 
@@ -207,7 +244,8 @@ store_outbox_one(sqlite3_stmt *q, void *arg)
 	"SELECT o.id, u.localpart, u.domain, o.kind, o.to_jid, o.type, " \
 	"o.stanza_id, o.body, o.subject, o.thread, o.state, o.attempts, " \
 	"o.next_attempt, o.last_error, o.error_stage, o.error_xml, " \
-	"o.created, o.updated FROM outbox o JOIN users u ON u.id = o.user_id "
+	"o.created, o.updated, o.xml " \
+	"FROM outbox o JOIN users u ON u.id = o.user_id "
 
 int
 store_outbox_get(struct store *st, int64_t id, store_outbox_cb cb, void *arg)

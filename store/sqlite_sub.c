@@ -11,7 +11,6 @@
 #include "sqlite_int.h"
 #include "store.h"
 
-#define USER_WHERE	"(SELECT id FROM users WHERE domain = ?2 AND localpart = ?1)"
 
 struct store_sub_ctx {
 	store_sub_cb	 cb;

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	3	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	4	/* PRAGMA user_version of a current file */
 
 struct store;
 
@@ -61,6 +61,7 @@ enum store_kind {
 	STORE_KIND_UNSUBSCRIBED,
 	STORE_KIND_PRESENCE,	/* outbox: directed presence */
 	STORE_KIND_ERROR,	/* inbox: an error stanza for the user */
+	STORE_KIND_CHATSTATE,	/* inbox: a chat state without a body */
 };
 
 enum store_out_state {
@@ -161,6 +162,18 @@ struct store_user {
 };
 
 typedef int	(*store_user_cb)(void *, const struct store_user *);
+
+/*
+ * The contract's limits on profile columns: name, nickname, email, url at
+ * most STORE_PROFILE_TEXT_MAX bytes, note STORE_PROFILE_NOTE_MAX, avatar
+ * STORE_AVATAR_MAX bytes of PNG, JPEG, GIF or WebP.
+ */
+#define STORE_PROFILE_TEXT_MAX	1024
+#define STORE_PROFILE_NOTE_MAX	8192
+#define STORE_AVATAR_MAX	65536
+/* The MIME type of an allowed avatar image (by its first bytes), or NULL
+ * when data is not one, or too large. */
+const char	*store_avatar_type(const void *data, size_t len);
 
 int	 store_user_add(struct store *, const char *local, const char *domain,
 	    const char *name, int64_t *idp);
@@ -272,6 +285,7 @@ struct store_inbox {
 	const char	*xml;		/* the whole stanza */
 	int64_t		 received;	/* 0 on put: now */
 	int64_t		 consumed;	/* 0: not yet */
+	int		 receipt;	/* put: the sender asked for one */
 };
 
 typedef int	(*store_inbox_cb)(void *, const struct store_inbox *);
@@ -279,7 +293,7 @@ typedef int	(*store_inbox_cb)(void *, const struct store_inbox *);
 /*
  * The hot path of inbound traffic: one prepared INSERT, no allocation.
  * m->id, m->consumed are ignored; *idp gets the new id when not NULL.
- * STORE_E_NOTFOUND when the recipient is not a user.
+ * STORE_E_NOTFOUND when the recipient is not a user or is disabled.
  */
 int	 store_inbox_put(struct store *, const struct store_inbox *m,
 	    int64_t *idp);
@@ -290,6 +304,13 @@ int	 store_inbox_list(struct store *, const char *local,
 	    const char *domain, int64_t after, int flags, size_t limit,
 	    store_inbox_cb, void *arg);
 int	 store_inbox_consume(struct store *, int64_t id);
+/*
+ * XEP-0184: consumed entries whose sender asked for a receipt not sent
+ * yet, at most limit; then mark each one sent.
+ */
+int	 store_receipts_due(struct store *, size_t limit, store_inbox_cb,
+	    void *arg);
+int	 store_receipt_sent(struct store *, int64_t id);
 /* The highest inbox id, 0 when empty. */
 int	 store_inbox_last(struct store *, int64_t *idp);
 
@@ -306,6 +327,7 @@ struct store_outbox {
 	const char		*body;
 	const char		*subject;
 	const char		*thread;
+	const char		*xml;		/* payload elements or NULL */
 	enum store_out_state	 state;
 	int			 attempts;
 	int64_t			 next_attempt;
@@ -322,7 +344,7 @@ struct store_outbox {
 
 typedef int	(*store_outbox_cb)(void *, const struct store_outbox *);
 
-/* Queues m (kind, to, type, stanza_id, body, subject, thread are read);
+/* Queues m (kind, to, type, stanza_id, body, subject, thread, xml are read);
  * subscription kinds update the subscription row in the same step. */
 int	 store_outbox_add(struct store *, const struct store_outbox *m,
 	    int64_t *idp);
@@ -351,6 +373,36 @@ int	 store_outbox_failed(struct store *, int64_t id, const char *stage,
 typedef int	(*store_queued_cb)(void *, const char *domain, int64_t rows,
 		    int64_t oldest);
 int	 store_outbox_queued(struct store *, store_queued_cb, void *arg);
+/*
+ * Directed presence (RFC 6121 4.6): who got a user's presence without a
+ * subscription, so that its unavailable follows.
+ */
+int	 store_directed_add(struct store *, const char *local,
+	    const char *domain, const char *jid);
+/* cb(arg, jid) for each; cb != 0 stops. */
+int	 store_directed_list(struct store *, const char *local,
+	    const char *domain, int (*cb)(void *, const char *), void *arg);
+/* Forgets jid (every one when jid is NULL). */
+int	 store_directed_del(struct store *, const char *local,
+	    const char *domain, const char *jid);
+
+/*
+ * Deleted users' contacts still to be told (kept by a trigger when the
+ * users row goes): each with the subscription state it had, or "directed"
+ * (state is then STORE_DEPARTED_DIRECTED).
+ */
+#define STORE_DEPARTED_DIRECTED	(-1)
+struct store_departed {
+	int64_t		 id;
+	const char	*local;
+	const char	*domain;
+	const char	*jid;
+	int		 state;		/* enum store_sub_state or _DIRECTED */
+	int		 pending_out;
+};
+int	 store_departed_list(struct store *, size_t limit,
+	    int (*cb)(void *, const struct store_departed *), void *arg);
+int	 store_departed_del(struct store *, int64_t id);
 
 /* S2S state that must survive restarts (key/value). */
 

@@ -7,7 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "el.h"
+#include "xml.h"
 #include "t.h"
+
+#define T_HDR	"<stream:stream xmlns='jabber:server' xmlns:stream=" \
+		"'http://etherx.jabber.org/streams' xmlns:db=" \
+		"'jabber:server:dialback'>"
 
 static int	 t_failed;
 
@@ -89,4 +95,46 @@ t_main(const struct t_case *cases, size_t n, int argc, char **argv)
 			pass++;
 	}
 	return fail ? 1 : 0;
+}
+
+static int
+t_keep_open(void *arg, struct el *h)
+{
+	el_free(h);
+	return 0;
+}
+
+static int
+t_keep_elem(void *arg, struct el *el)
+{
+	struct el	**out = arg;
+
+	if (*out == NULL)
+		*out = el;
+	else
+		el_free(el);
+	return 0;
+}
+
+static int
+t_keep_close(void *arg)
+{
+	return 0;
+}
+
+struct el *
+t_parse_stanza(const char *s)
+{
+	const struct xml_cb	 cb = { t_keep_open, t_keep_elem, t_keep_close };
+	struct el		*el = NULL;
+	struct xml_parser	*p = xml_new(NULL, &cb, &el);
+
+	if (xml_feed(p, T_HDR, strlen(T_HDR)) != 0 ||
+	    xml_feed(p, s, strlen(s)) != 0) {
+		printf("  refused: %s (%s)\n", s, xml_errstr(p));
+		el_free(el);
+		el = NULL;
+	}
+	xml_free(p);
+	return el;
 }

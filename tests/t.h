@@ -30,6 +30,11 @@ const char *t_tmpdir(void);
 /* Reads a whole file into a NUL-terminated buffer (caller frees). */
 char	*t_readfile(const char *, size_t *);
 
+struct el;
+/* Parses s as the first stanza of a jabber:server stream (new tree);
+ * NULL, with a line saying why, when the parser refuses it. */
+struct el *t_parse_stanza(const char *s);
+
 #define T_RUN(cases, argc, argv) \
 	t_main(cases, sizeof(cases) / sizeof(cases[0]), argc, argv)
 

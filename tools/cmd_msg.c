@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "el.h"
+#include "message.h"
 #include "payload.h"
+#include "rowxml.h"
 #include "stream.h"
 #include "xfedctl.h"
 #include "xmalloc.h"
@@ -28,21 +30,87 @@
 struct cmd_send_opts {
 	const char	*type;
 	const char	*subject;
+	char		*xml;		/* payload elements, or NULL */
 };
+
+/* Appends text to the row's payload. */
+static void
+cmd_send_xml(struct cmd_send_opts *o, const char *text)
+{
+	size_t	 n = o->xml ? strlen(o->xml) : 0;
+
+	o->xml = xreallocarray(o->xml, n + strlen(text) + 1, 1);
+	strcpy(o->xml + n, text);
+}
+
+/* Appends <name xmlns=ns [id=id]>[<url>url</url>]</name>, escaped. */
+static void
+cmd_send_el(struct cmd_send_opts *o, const char *ns, const char *name,
+    const char *id, const char *url)
+{
+	struct el	*e = el_new(ns, name);
+	char		*x;
+
+	if (id != NULL)
+		el_set_attr(e, "id", id);
+	el_add_text_child(e, NULL, "url", url);
+	x = el_to_string(e, NULL, NULL);
+	cmd_send_xml(o, x);
+	free(x);
+	el_free(e);
+}
 
 static int
 cmd_send_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 {
+	static const char *const states[] = {
+		"active", "composing", "paused", "inactive", "gone",
+	};
 	struct cmd_send_opts	*o = p;
+	size_t			 i;
 
-	if (ch == 't') {
+	switch (ch) {
+	case 't':
 		if (strcmp(arg, "chat") != 0 && strcmp(arg, "normal") != 0 &&
 		    strcmp(arg, "headline") != 0)
 			return ctl_fail("invalid message type \"%s\": use "
 			    "chat, normal or headline", arg);
 		o->type = arg;
-	} else
+		break;
+	case 's':
 		o->subject = arg;
+		break;
+	case 'x':
+		cmd_send_xml(o, arg);
+		break;
+	case 'c':
+		for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+			if (strcmp(arg, states[i]) == 0)
+				break;
+		if (i == sizeof(states) / sizeof(states[0]))
+			return ctl_fail("invalid chat state \"%s\": use "
+			    "active, composing, paused, inactive or gone", arg);
+		cmd_send_el(o, NS_CHATSTATES, arg, NULL, NULL);
+		break;
+	case 'R':
+		cmd_send_el(o, NS_RECEIPTS, "request", NULL, NULL);
+		break;
+	case 'r':
+		cmd_send_el(o, NS_RECEIPTS, "received", arg, NULL);
+		break;
+	case 'm':
+		cmd_send_el(o, NS_MARKERS, "markable", NULL, NULL);
+		break;
+	case 'd':
+		cmd_send_el(o, NS_MARKERS, "displayed", arg, NULL);
+		break;
+	case 'C':
+		cmd_send_el(o, NS_CORRECT, "replace", arg, NULL);
+		break;
+	case 'o':
+		cmd_send_el(o, NS_OOB, "x", NULL, arg);
+		break;
+	}
 	return CTL_OK;
 }
 
@@ -72,7 +140,13 @@ cmd_send_check(struct ctl *ctl, const struct store_outbox *m)
 	struct el	*el = payload_stanza(m, m->to, "xfed-0");
 	size_t		 max = (size_t)ctl->conf->max_stanza_size;
 	char		 why[PAYLOAD_WHY_MAX];
+	const char	*err;
 	int		 rc;
+
+	if (m->xml != NULL && rowxml_add(el, m->xml, &err) == -1) {
+		el_free(el);
+		return ctl_fail("invalid payload: %s", err);
+	}
 
 	if (max > S2S_OUT_MAX)
 		max = S2S_OUT_MAX;
@@ -87,9 +161,17 @@ cmd_send(struct ctl *ctl, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
 		{ "subject", required_argument, NULL, 's' },
+		{ "xml", required_argument, NULL, 'x' },
+		{ "chatstate", required_argument, NULL, 'c' },
+		{ "request-receipt", no_argument, NULL, 'R' },
+		{ "received", required_argument, NULL, 'r' },
+		{ "markable", no_argument, NULL, 'm' },
+		{ "displayed", required_argument, NULL, 'd' },
+		{ "correct", required_argument, NULL, 'C' },
+		{ "oob", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_send_opts	 o = { NULL, NULL };
+	struct cmd_send_opts	 o = { NULL, NULL, NULL };
 	struct store_outbox	 m;
 	struct ctl_user		 u;
 	const char		*err;
@@ -99,24 +181,39 @@ cmd_send(struct ctl *ctl, int argc, char **argv)
 	int			 i, rc;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "t:s:", opts, 0, cmd_send_opt,
-	    &o, &rc)) == -1)
+	    &o, &rc)) == -1) {
+		free(o.xml);
 		return rc;
-	if (argc - i < 3)
+	}
+	/* with payload elements the text may be left out */
+	if (argc - i < 3 - (o.xml != NULL)) {
+		free(o.xml);
 		return ctl_usage(ctl, argc - i < 1 ? "missing NAME" :
 		    argc - i < 2 ? "missing JID" : "missing TEXT");
+	}
+	if (o.xml != NULL && rowxml_add(NULL, o.xml, &err) == -1) {
+		free(o.xml);
+		return ctl_fail("invalid payload: %s", err);
+	}
+	body = NULL;
+	rc = CTL_FAIL;
 	if (ctl_user_arg(ctl, argv[i], &u) != CTL_OK)
-		return CTL_FAIL;
-	if (ctl_jid_parse(argv[i + 1], 0, jid, sizeof(jid), &err) == -1)
-		return ctl_fail("invalid JID \"%s\": %s", argv[i + 1], err);
+		goto out;
+	if (ctl_jid_parse(argv[i + 1], 0, jid, sizeof(jid), &err) == -1) {
+		rc = ctl_fail("invalid JID \"%s\": %s", argv[i + 1], err);
+		goto out;
+	}
 	if (argc - i == 3 && strcmp(argv[i + 2], "-") == 0) {
-		if ((body = cmd_send_stdin()) == NULL)
-			return ctl_fail("stdin: unreadable, longer than %d "
+		if ((body = cmd_send_stdin()) == NULL) {
+			rc = ctl_fail("stdin: unreadable, longer than %d "
 			    "bytes or holding a NUL byte", CMD_MSG_MAX_BODY);
+			goto out;
+		}
 	} else
 		body = ctl_join(argc - i - 2, argv + i + 2);
-	if (body[0] == '\0' && o.subject == NULL) {
-		free(body);
-		return ctl_fail("empty message");
+	if (body[0] == '\0' && o.subject == NULL && o.xml == NULL) {
+		rc = ctl_fail("empty message");
+		goto out;
 	}
 	memset(&m, 0, sizeof(m));
 	m.local = u.local;
@@ -125,21 +222,22 @@ cmd_send(struct ctl *ctl, int argc, char **argv)
 	m.to = jid;
 	m.type = o.type ? o.type : "chat";
 	m.subject = o.subject;
-	m.body = body;
+	m.body = body[0] != '\0' ? body : NULL;
+	m.xml = o.xml;
 	/* what the daemon would refuse to send is refused here (payload.c) */
-	if (cmd_send_check(ctl, &m) != CTL_OK || ctl_open(ctl) == -1) {
-		free(body);
-		return CTL_FAIL;
-	}
+	if (cmd_send_check(ctl, &m) != CTL_OK || ctl_open(ctl) == -1)
+		goto out;
 	if (ctl_begin(ctl) == -1)
 		rc = ctl_store_fail(ctl);
 	else if ((rc = ctl_user_usable(ctl, &u)) == CTL_OK &&
 	    (store_outbox_add(ctl->st, &m, &id) == -1 ||
 	    ctl_commit(ctl) == -1))
 		rc = ctl_store_fail(ctl);
-	free(body);
 	if (rc == CTL_OK)
 		printf("%lld\n", (long long)id);
+ out:
+	free(body);
+	free(o.xml);
 	return rc;
 }
 
@@ -511,10 +609,16 @@ cmd_outbox(struct ctl *ctl, int argc, char **argv)
 }
 
 const struct ctl_cmd cmd_msg_table[] = {
-	{ "send", "NAME JID TEXT... [--type chat|normal|headline] "
-	    "[--subject S]",
+	{ "send", "NAME JID [TEXT...] [--type chat|normal|headline] "
+	    "[--subject S] [--chatstate STATE] [--request-receipt] "
+	    "[--received ID] [--markable] [--displayed ID] [--correct ID] "
+	    "[--oob URL] [--xml XML]",
 	    "Queues a message from NAME to JID and prints its outbox id; "
-	    "TEXT \"-\"\nreads the body from stdin.", cmd_send },
+	    "TEXT \"-\"\nreads the body from stdin. The other options add "
+	    "payload elements (XEP-0085\nchat state, XEP-0184 receipts, "
+	    "XEP-0333 markers, XEP-0308 correction of\nthe message with stanza "
+	    "id ID, XEP-0066 link, any XML); with one the TEXT\nmay be left "
+	    "out.", cmd_send },
 	{ "inbox", "[NAME] [--follow] [--json] [--all] [--after ID] "
 	    "[--consume | --ack]",
 	    "Lists what was delivered to NAME (or to every user) and not yet "

@@ -13,6 +13,8 @@ prints one line per step:
 Each STEP is one argument: a verb and its words, split like a shell line.
 
   send JID TEXT...            chat message
+  wait-xml JID TEXT...        wait for a message from JID (with or without
+                              a body) whose XML holds TEXT
   wait-message JID [TEXT...]  wait for (and consume) a message from JID, with
                               that body if given; earlier arrivals count
                               (an error message reads "[error COND] BODY",
@@ -20,19 +22,33 @@ Each STEP is one argument: a verb and its words, split like a shell line.
   subscribe JID               presence type=subscribe
   approve JID                 presence type=subscribed
   approve-all                 approve every request, pending and future
-  wait-subscribe JID          wait for a subscription request from JID
+  wait-subscribe JID [NICK]   wait for a subscription request from JID
+                              (carrying XEP-0172 NICK when given)
   wait-subscribed JID         wait until JID approved ours (a subscribed
                               presence, or the roster item reaching to/both)
-  wait-roster JID STATE       STATE: none, to, from, both or absent
+  wait-roster JID STATE       STATE: none, to, from, both or absent, or
+                              several joined by | (none|absent)
   set-presence SHOW [TEXT...] SHOW: online, chat, away, xa or dnd
   wait-presence JID [SHOW]    available presence from JID (any resource if
                               bare) with SHOW; SHOW=unavailable waits until
                               every resource seen is offline
+  wait-avatar JID HASH        available presence from JID whose XEP-0153
+                              photo hash is HASH ('none': an empty <photo/>)
   ping JID                    XEP-0199
-  disco JID [NODE]            disco#info
+  disco JID [NODE]            disco#info: identities and features
+  items JID                   disco#items: how many items
   version JID                 XEP-0092
+  vcard JID                   XEP-0054: FN, NICKNAME, SHA-1 of the PHOTO
+  last JID                    XEP-0012: seconds and status
+  time JID                    XEP-0202: tzo and utc
+  pep-avatar JID              XEP-0084: the metadata item, then the data
+                              item by its id; the SHA-1 of the data checked
+  pep-nick JID                XEP-0172: the nick node's item
+  caps JID                    XEP-0115: disco#info at the full JID with the
+                              node#ver of its last presence; the hash checked
   raw XML                     send XML as is
-A '!' before ping, disco or version wants an error reply ('!ping nx.test').
+A '!' before a query (ping, disco, items, version, vcard, last, time, caps)
+wants an error reply ('!ping nx.test').
 
 Output lines start with two spaces, then PASS or FAIL (so that a scenario
 test printing them is not mistaken for a case result).  Exit status: 0 all
@@ -45,22 +61,31 @@ namespace, e.g. through lab_client in lab.sh.
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import logging
 import os
 import shlex
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 try:
     import slixmpp
     from slixmpp import JID
     from slixmpp.exceptions import IqError, IqTimeout
+    from slixmpp.xmlstream.handler import Callback
+    from slixmpp.xmlstream.matcher import MatchXPath
 except ImportError:
     sys.exit("client.py: no slixmpp here; use /usr/bin/python3 "
              "(package python3-slixmpp)")
 
 SHOWS = ("online", "chat", "away", "xa", "dnd")
-QUERIES = ("ping", "disco", "version")
+QUERIES = ("ping", "disco", "items", "version", "vcard", "last", "time",
+           "caps", "pep-avatar", "pep-nick")
+NS_PUBSUB = "{http://jabber.org/protocol/pubsub}"
+NS_UPDATE = "{vcard-temp:x:update}"
+NS_CAPS = "{http://jabber.org/protocol/caps}"
 
 
 class Failed(Exception):
@@ -79,9 +104,12 @@ class Client(slixmpp.ClientXMPP):
         self.auto_subscribe = False
         self.approving = False
         self.requests = []          # bare JIDs that asked to subscribe
+        self.nicks = {}             # bare JID -> <nick/> of its request
         self.approved_by = set()    # bare JIDs that sent us "subscribed"
         self.presences = {}         # full JID -> (available?, show, status)
+        self.extras = {}            # full JID -> {photo, caps node, ver}
         self.inbox = []             # [bare from, body] not yet consumed
+        self.raw_messages = []      # (bare from, XML) of every message
         self.problems = []          # connection / stream / auth trouble
         self.session = asyncio.get_event_loop().create_future()
         self._waiters = []
@@ -95,6 +123,9 @@ class Client(slixmpp.ClientXMPP):
         # "message_error" for every error, with or without one.
         on("message_error", self._message_error)
         on("roster_update", lambda _: self._changed())
+        self.register_handler(Callback(
+            "every message", MatchXPath("{jabber:client}message"),
+            self._raw_message))
         on("failed_auth", lambda _: self._no_session(
             "authentication failed (password? account?)"))
         on("stream_error", lambda e: self._no_session(
@@ -131,6 +162,8 @@ class Client(slixmpp.ClientXMPP):
         kind, frm = pres["type"], pres["from"]
         if kind == "subscribe":
             self.requests.append(frm.bare)
+            nick = pres.xml.find("{http://jabber.org/protocol/nick}nick")
+            self.nicks[frm.bare] = None if nick is None else nick.text
             if self.approving:
                 self.send_presence(pto=frm.bare, ptype="subscribed")
         elif kind == "subscribed":
@@ -140,12 +173,22 @@ class Client(slixmpp.ClientXMPP):
         elif kind == "available" or kind in SHOWS:
             self.presences[str(frm)] = (True, pres["show"] or "online",
                                         pres["status"])
+            photo = pres.xml.find(NS_UPDATE + "x/" + NS_UPDATE + "photo")
+            caps = pres.xml.find(NS_CAPS + "c")
+            self.extras[str(frm)] = {
+                "photo": None if photo is None else (photo.text or "none"),
+                "node": None if caps is None else caps.get("node"),
+                "ver": None if caps is None else caps.get("ver")}
         self._changed()
 
     def _message(self, msg):
         if msg["type"] == "error" or not msg["body"]:
             return
         self.inbox.append([msg["from"].bare, msg["body"]])
+        self._changed()
+
+    def _raw_message(self, msg):
+        self.raw_messages.append((msg["from"].bare, str(msg)))
         self._changed()
 
     def _message_error(self, msg):
@@ -216,6 +259,16 @@ async def _wait_message(c, a):
         frm, [b for f, b in c.inbox if f == frm] or "nothing"))
 
 
+@step("wait-xml", 2)
+async def _wait_xml(c, a):
+    frm, text = JID(a[0]).bare, " ".join(a[1:])
+    return await c.until(
+        lambda: next((x for f, x in c.raw_messages
+                      if f == frm and text in x), None),
+        lambda: "from %s: %d message(s)" % (
+            frm, sum(1 for f, _ in c.raw_messages if f == frm)))
+
+
 @step("subscribe", 1)
 async def _subscribe(c, a):
     c.send_presence(pto=JID(a[0]).bare, ptype="subscribe")
@@ -237,9 +290,11 @@ async def _approve_all(c, _a):
 
 @step("wait-subscribe", 1)
 async def _wait_subscribe(c, a):
-    j = JID(a[0]).bare
-    await c.until(lambda: j in c.requests,
-                  lambda: "requests: %s" % (sorted(set(c.requests)) or "none"))
+    j, nick = JID(a[0]).bare, " ".join(a[1:]) or None
+    await c.until(lambda: j in c.requests and nick in (None, c.nicks.get(j)),
+                  lambda: "requests: %s" % ({r: c.nicks.get(r) for r in
+                                             c.requests} or "none"))
+    return "nick %r" % c.nicks.get(j)
 
 
 @step("wait-subscribed", 1)
@@ -258,7 +313,7 @@ async def _wait_subscribed(c, a):
 @step("wait-roster", 2)
 async def _wait_roster(c, a):
     j = JID(a[0]).bare
-    await c.until(lambda: c.roster_state(j) == a[1],
+    await c.until(lambda: c.roster_state(j) in a[1].split("|"),
                   lambda: "roster: %s" % c.roster_state(j))
 
 
@@ -288,6 +343,133 @@ async def _wait_presence(c, a):
         {k: v[1] for k, v in c.presences_of(a[0]).items()} or "nothing"))
 
 
+@step("wait-avatar", 2)
+async def _wait_avatar(c, a):
+    def seen():
+        for full, up in sorted(c.presences_of(a[0]).items()):
+            if up[0] and c.extras.get(full, {}).get("photo") == a[1]:
+                return full
+        return None
+    return await c.until(seen, lambda: "photos: %s" % (
+        {k: c.extras.get(k, {}).get("photo")
+         for k in c.presences_of(a[0])} or "nothing"))
+
+
+async def query(c, jid, ns, name="query", node=None):
+    """An IQ get with one empty child; the result's child (or None)."""
+    iq = c.make_iq_get(ito=jid)
+    q = ET.Element("{%s}%s" % (ns, name))
+    if node:
+        q.set("node", node)
+    iq.xml.append(q)
+    res = await iq.send(timeout=c.timeout)
+    return res.xml.find("{%s}%s" % (ns, name))
+
+
+@step("items", 1)
+async def _items(c, a):
+    q = await query(c, a[0], "http://jabber.org/protocol/disco#items")
+    return "%d items" % (0 if q is None else len(q))
+
+
+@step("vcard", 1)
+async def _vcard(c, a):
+    v = await query(c, a[0], "vcard-temp", "vCard")
+    if v is None:
+        raise Failed("result without a vCard")
+    out = []
+    for tag in ("FN", "NICKNAME"):
+        e = v.find("{vcard-temp}" + tag)
+        out.append("%s=%s" % (tag, e.text if e is not None else "-"))
+    b = v.find("{vcard-temp}PHOTO/{vcard-temp}BINVAL")
+    t = v.find("{vcard-temp}PHOTO/{vcard-temp}TYPE")
+    if b is not None:
+        data = base64.b64decode("".join((b.text or "").split()))
+        out.append("PHOTO=%s %s" % (t.text if t is not None else "-",
+                                    hashlib.sha1(data).hexdigest()))
+    return " ".join(out)
+
+
+@step("last", 1)
+async def _last(c, a):
+    q = await query(c, a[0], "jabber:iq:last")
+    return "seconds=%s status=%r" % (q.get("seconds"), q.text)
+
+
+@step("time", 1)
+async def _time(c, a):
+    q = await query(c, a[0], "urn:xmpp:time", "time")
+    return "tzo=%s utc=%s" % (q.findtext("{urn:xmpp:time}tzo"),
+                              q.findtext("{urn:xmpp:time}utc"))
+
+
+async def pep_items(c, jid, node, item=None):
+    """The <item/> elements of a PEP node of jid."""
+    iq = c.make_iq_get(ito=jid)
+    ps = ET.SubElement(iq.xml, NS_PUBSUB + "pubsub")
+    items = ET.SubElement(ps, NS_PUBSUB + "items", node=node)
+    if item:
+        ET.SubElement(items, NS_PUBSUB + "item", id=item)
+    res = await iq.send(timeout=c.timeout)
+    return res.xml.findall(NS_PUBSUB + "pubsub/" + NS_PUBSUB + "items/" +
+                           NS_PUBSUB + "item")
+
+
+@step("pep-avatar", 1)
+async def _pep_avatar(c, a):
+    meta = await pep_items(c, a[0], "urn:xmpp:avatar:metadata")
+    info = [i for m in meta for i in
+            m.findall("{urn:xmpp:avatar:metadata}metadata/"
+                      "{urn:xmpp:avatar:metadata}info")]
+    if not info:
+        raise Failed("no <info/> in the metadata node")
+    hid = info[0].get("id")
+    data = await pep_items(c, a[0], "urn:xmpp:avatar:data", hid)
+    d = data[0].findtext("{urn:xmpp:avatar:data}data") if data else None
+    if d is None:
+        raise Failed("no data item %s" % hid)
+    got = hashlib.sha1(base64.b64decode("".join(d.split()))).hexdigest()
+    if got != hid:
+        raise Failed("data hashes to %s, id says %s" % (got, hid))
+    return "%s %s %sx%s" % (hid, info[0].get("type"), info[0].get("width"),
+                            info[0].get("height"))
+
+
+@step("pep-nick", 1)
+async def _pep_nick(c, a):
+    items = await pep_items(c, a[0], "http://jabber.org/protocol/nick")
+    n = items[0].findtext("{http://jabber.org/protocol/nick}nick") \
+        if items else None
+    return "nick=%s" % n
+
+
+def caps_ver(q):
+    """XEP-0115 5.1 over a disco#info <query/> (no forms)."""
+    ns = "{http://jabber.org/protocol/disco#info}"
+    ids = sorted("%s/%s/%s/%s" % (i.get("category"), i.get("type"),
+                 i.get("{http://www.w3.org/XML/1998/namespace}lang", ""),
+                 i.get("name", "")) for i in q.findall(ns + "identity"))
+    fs = sorted(f.get("var") for f in q.findall(ns + "feature"))
+    s = "".join(x + "<" for x in ids + fs)
+    return base64.b64encode(hashlib.sha1(s.encode()).digest()).decode()
+
+
+@step("caps", 1)
+async def _caps(c, a):
+    x = c.extras.get(a[0])
+    if not x or not x["ver"]:
+        raise Failed("no caps in a presence from %s (seen: %s)" % (
+            a[0], sorted(c.extras)))
+    node = "%s#%s" % (x["node"], x["ver"])
+    q = await query(c, a[0], "http://jabber.org/protocol/disco#info",
+                    node=node)
+    if q is None or q.get("node") != node:
+        raise Failed("node not mirrored")
+    if caps_ver(q) != x["ver"]:
+        raise Failed("hash %s, presence says %s" % (caps_ver(q), x["ver"]))
+    return "ver %s verified" % x["ver"]
+
+
 @step("ping", 1)
 async def _ping(c, a):
     await c["xep_0199"].send_ping(a[0], timeout=c.timeout)
@@ -300,7 +482,8 @@ async def _disco(c, a):
                                       timeout=c.timeout)
     info = iq["disco_info"]
     ids = ["%s/%s" % (cat, typ) for cat, typ, _n, _l in info["identities"]]
-    return "%s, %d features" % (" ".join(ids) or "no identity", len(info["features"]))
+    return "%s; features: %s" % (" ".join(ids) or "no identity",
+                                 " ".join(sorted(info["features"])))
 
 
 @step("version", 1)

@@ -143,17 +143,6 @@ lab_wait_port() {
 	done
 }
 
-# lab_bounded SECS CMD...: runs CMD every 50 ms until it succeeds; 1 when
-# SECS pass first.
-lab_bounded() {
-	local end=$(( $(lab_now_ms) + $1 * 1000 ))
-	shift
-	until "$@"; do
-		[ "$(lab_now_ms)" -ge "$end" ] && return 1
-		sleep 0.05
-	done
-}
-
 # lab_wait_log FILE REGEX [SECS]: bounded wait until FILE has a line matching
 # the extended REGEX.
 lab_wait_log() {
@@ -578,6 +567,52 @@ lab_client() {
 lab_rawpeer() {
 	lab_exec timeout -k 2 $((LAB_TIMEOUT * 4)) "$LAB_PY" \
 	    "$LAB_HERE/rawpeer.py" "$@" </dev/null
+}
+
+# ------------------------------------------------------------ xfed
+
+# lab_xfed_conf BUILD [LINE...]: $LAB_DIR/xfed/xfed.conf for x.test (plain
+# S2S on $LAB_X_IP, the lab's DNS, debug log) plus the LINEs; sets LAB_XB
+# (the build directory) and LAB_XD (xfed's folder) for lab_xfed_start and
+# lab_xctl.
+lab_xfed_conf() {
+	LAB_XB=$(cd "$1" && pwd)
+	shift
+	LAB_XD=$LAB_DIR/xfed
+	mkdir -p "$LAB_XD"
+	{
+		printf '%s\n' "domain $LAB_X" "listen $LAB_X_IP:5269" \
+		    "store xfed.db" "control_socket xfed.sock" \
+		    "require_encryption no" "resolver $LAB_DNS_IP" \
+		    "log_level debug"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+	} > "$LAB_XD/xfed.conf"
+}
+
+# lab_xctl ARGS...: xfedctl on that config.
+lab_xctl() { "$LAB_XB/xfedctl" -c "$LAB_XD/xfed.conf" "$@"; }
+
+# lab_xfed_start [NAME]: xfed in the namespace, logging to
+# $LAB_DIR/log/NAME.log (default xfed), until it listens; sets LAB_XPID and
+# LAB_XLOG.
+lab_xfed_start() {
+	local name=${1:-xfed}
+	lab_spawn "$name" "$LAB_XB/xfed" -d -c "$LAB_XD/xfed.conf"
+	LAB_XPID=$(cat "$LAB_DIR/pids/$name.pid")
+	LAB_XLOG=$LAB_DIR/log/$name.log
+	lab_wait_port "$LAB_X_IP" 5269 10 "$LAB_XPID"
+}
+
+# lab_xfed_stop [NAME]: SIGTERM, then xfed must exit 0 with no sanitizer
+# report in its log.
+lab_xfed_stop() {
+	local name=${1:-xfed} pid=$LAB_XPID rc
+	lab_kill "$name" 5
+	wait "$pid"
+	rc=$?
+	[ $rc = 0 ] || { echo "xfed exited with $rc"; tail -n 20 "$LAB_XLOG"; }
+	! grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$LAB_XLOG" &&
+	    [ $rc = 0 ]
 }
 
 # ------------------------------------------------------------ results

@@ -124,4 +124,29 @@ if wait_for 10 test -s "$T/pipe.rc"; then
 else
 	fail follow_epipe "still running after the reader left"
 fi
+# send with payload elements: the xml column (CONTRACT.md, rich messages)
+last_xml() { sql "SELECT ifnull(body, '-') || '|' || xml FROM outbox ORDER BY id DESC LIMIT 1"; }
+ctl send romeo juliet@example.org --chatstate composing
+expect send_chatstate 0 '^[0-9]+$'
+[ "$(last_xml)" = "-|<composing xmlns='http://jabber.org/protocol/chatstates'/>" ] &&
+    ok send_chatstate_row || fail send_chatstate_row "$(last_xml)"
+ctl send romeo juliet@example.org fixed --correct "a'1" --request-receipt \
+    --markable --received r1 --displayed d1 --oob 'https://e/?a=1&b=2'
+expect send_payloads 0 '^[0-9]+$'
+[ "$(last_xml)" = "fixed|<replace xmlns='urn:xmpp:message-correct:0' id='a&apos;1'/><request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/><received xmlns='urn:xmpp:receipts' id='r1'/><displayed xmlns='urn:xmpp:chat-markers:0' id='d1'/><x xmlns='jabber:x:oob'><url>https://e/?a=1&amp;b=2</url></x>" ] &&
+    ok send_payloads_row || fail send_payloads_row "$(last_xml)"
+ctl send romeo juliet@example.org --xml "<x xmlns='urn:x'><y/></x>"
+expect send_xml 0 '^[0-9]+$'
+unchanged send_bad_chatstate 1 'invalid chat state "typing"' \
+    send romeo juliet@example.org --chatstate typing
+unchanged send_xml_body 1 'invalid payload: xml: an element without a namespace' \
+    send romeo juliet@example.org hi --xml '<body>x</body>'
+unchanged send_xml_escape 1 'invalid payload: xml: reaches outside' \
+    send romeo juliet@example.org hi --xml "<a xmlns='u'/></payload><message/>"
+unchanged send_xml_broken 1 'invalid payload: xml: not a sequence' \
+    send romeo juliet@example.org hi --xml "<a xmlns='u'>"
+unchanged send_xml_text 1 'invalid payload: xml: text outside' \
+    send romeo juliet@example.org hi --xml "<a xmlns='u'/>text"
+unchanged send_nothing 2 'missing TEXT' send romeo juliet@example.org
+
 t_exit

@@ -1,4 +1,4 @@
-# tests/sh/cli_user.sh: xfedctl user add, del, list, show, and what every
+# tests/sh/cli_user.sh: xfedctl user add, del, set, list, show, and what every
 # command shares (help, usage, the config, one-line errors).
 . "$(dirname "$0")/lib.sh"
 t_init
@@ -55,6 +55,39 @@ ctl user list --json
 json_ok user_json_invalid_utf8
 unchanged user_show_unknown 1 'no user nobody@example.test' user show nobody
 
+# user set: the fields given change, "" clears one, the others stay.
+printf '\211PNG\r\n\032\nrest' > "$T/a.png"
+ctl user set romeo --name "Romeo M." --nick ro --email r@m.example \
+    --url https://m.example --note "a note" --avatar "$T/a.png"
+expect user_set 0 '^updated romeo@example.test$'
+[ "$(sql "SELECT name || '|' || nickname || '|' || email || '|' || url ||
+    '|' || note || '|' || avatar_type || '|' || length(avatar) || '|' ||
+    disabled FROM users WHERE localpart = 'romeo'")" = \
+    "Romeo M.|ro|r@m.example|https://m.example|a note|image/png|12|0" ] &&
+    ok user_set_stored || fail user_set_stored "$(sql 'SELECT * FROM users')"
+ctl user set romeo --nick "" --disable
+expect user_set_clear_disable 0 '^updated'
+[ "$(sql "SELECT name || '|' || ifnull(nickname, 'NULL') || '|' ||
+    length(avatar) || '|' || disabled FROM users WHERE localpart = 'romeo'")" = \
+    "Romeo M.|NULL|12|1" ] && ok user_set_keeps_others ||
+    fail user_set_keeps_others "$(sql 'SELECT * FROM users')"
+ctl user set romeo --avatar "" --enable
+[ "$(sql "SELECT ifnull(avatar, 'NULL') || '|' || ifnull(avatar_type, 'NULL')
+    || '|' || disabled FROM users WHERE localpart = 'romeo'")" = "NULL|NULL|0" ] &&
+    ok user_set_avatar_removed || fail user_set_avatar_removed "$(cat "$ERR")"
+echo "not an image" > "$T/a.txt"
+unchanged user_set_not_image 1 'not a PNG, JPEG, GIF or WebP image' \
+    user set romeo --avatar "$T/a.txt"
+head -c 70000 /dev/zero > "$T/big.png"
+unchanged user_set_avatar_too_big 1 'larger than 65536 bytes' \
+    user set romeo --avatar "$T/big.png"
+unchanged user_set_no_file 1 'nope.png: No such file' \
+    user set romeo --avatar "$T/nope.png"
+unchanged user_set_name_too_long 2 '--name: at most 1024 bytes' \
+    user set romeo --name "$(head -c 1025 /dev/zero | tr '\0' a)"
+unchanged user_set_unknown 1 'no user nobody@example.test' \
+    user set nobody --name x
+
 ctl user del romeo
 expect user_del 0 '^deleted romeo@example.test'
 unchanged user_del_again 1 'no user romeo@example.test' user del romeo
@@ -66,7 +99,7 @@ expect help_command 0 '^usage: xfedctl \[-c file\] user add NAME'
 ctl --help
 expect help_global 0 '^  inbox'
 ctl user
-expect noun_without_verb 2 '' 'user: missing command \(add, del, list, show\)'
+expect noun_without_verb 2 '' 'user: missing command \(add, del, set, list, show\)'
 ctl user --help
 expect noun_help 0 'user del NAME'
 "$XFED_BUILD/xfedctl" -c "$CONF" frob > "$OUT" 2> "$ERR"; RC=$?

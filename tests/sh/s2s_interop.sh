@@ -122,7 +122,8 @@ peer() {
 	    "raw '<message to=\"nat@x.test\" type=\"chat\" id=\"pl-$u\"><body>$xbody</body>$EXT</message>'" \
 	    "wait-message nat@x.test '$reply'" \
 	    "ping x.test" \
-	    "!ping nat@x.test" \
+	    "ping nat@x.test" \
+	    "!ping nobody@x.test" \
 	    "send nobody@x.test to nobody" \
 	    "wait-message nobody@x.test [error service-unavailable]" \
 	    > "$LAB_DIR/out/client-$d" 2>&1 &
@@ -151,8 +152,8 @@ peer() {
 	rc=$?
 	lab_steps "$d: client $jid" "$LAB_DIR/out/client-$d" $rc
 	# 4. the errors are the right ones
-	lab_case "$d: ping nat@x.test answered service-unavailable" \
-	    grep -q '!ping nat@x.test  -> error reply, as wanted: service-unavailable' \
+	lab_case "$d: ping nobody@x.test answered service-unavailable" \
+	    grep -q '!ping nobody@x.test  -> error reply, as wanted: service-unavailable' \
 	    "$LAB_DIR/out/client-$d"
 
 	# 3. both sides found the other through SRV; dialback both ways.
@@ -196,7 +197,6 @@ peer() {
 dns_asked() {
 	tail -n +$(($1 + 1)) "$DNSLOG" | grep -Eq "query\[SRV\] $2 from"
 }
-
 
 
 peer $LAB_P $LAB_P_IP alice alice-pw

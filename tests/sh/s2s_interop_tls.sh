@@ -153,7 +153,6 @@ dialback_after_external() {
 	    END { exit !ok }' "$XLOG"
 }
 
-
 # peer DOMAIN USER PASSWORD: messages both ways, then how each direction
 # was secured and authenticated.
 peer() {

@@ -55,7 +55,6 @@ pyrun() {
 	PYTHONPATH=$LAB_HERE "$LAB_PY" -c "$code" "$@"
 }
 
-
 # The native user the helpers below look at.
 WHO=nat
 

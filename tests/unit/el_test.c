@@ -13,53 +13,6 @@
 #include "xml.h"
 #include "../t.h"
 
-#define HDR	"<stream:stream xmlns='jabber:server' xmlns:stream=" \
-		"'http://etherx.jabber.org/streams' xmlns:db=" \
-		"'jabber:server:dialback'>"
-
-static int
-keep_open(void *arg, struct el *h)
-{
-	el_free(h);
-	return 0;
-}
-
-static int
-keep_elem(void *arg, struct el *el)
-{
-	struct el	**out = arg;
-
-	if (*out == NULL)
-		*out = el;
-	else
-		el_free(el);
-	return 0;
-}
-
-static int
-keep_close(void *arg)
-{
-	return 0;
-}
-
-/* Parses s as the first stanza of a stream; NULL if it is refused. */
-static struct el *
-parse_one(const char *s)
-{
-	const struct xml_cb	 cb = { keep_open, keep_elem, keep_close };
-	struct el		*el = NULL;
-	struct xml_parser	*p = xml_new(NULL, &cb, &el);
-
-	if (xml_feed(p, HDR, strlen(HDR)) != 0 ||
-	    xml_feed(p, s, strlen(s)) != 0) {
-		printf("  refused: %s (%s)\n", s, xml_errstr(p));
-		el_free(el);
-		el = NULL;
-	}
-	xml_free(p);
-	return el;
-}
-
 /* Serialize, parse, serialize: the two strings must be equal. */
 static void
 check_round_trip(const struct el *el)
@@ -68,7 +21,7 @@ check_round_trip(const struct el *el)
 	struct el	*back;
 
 	a = el_to_string(el, EL_NS_SERVER, NULL);
-	back = parse_one(a);
+	back = t_parse_stanza(a);
 	REQUIRE(back != NULL);
 	b = el_to_string(back, EL_NS_SERVER, NULL);
 	CHECK_STR(b, a);
@@ -122,7 +75,7 @@ test_mixed_text(void)
 	struct el	*p;
 	char		*s;
 
-	p = parse_one("<message><body>Hello <b>big</b> world<i/>!"
+	p = t_parse_stanza("<message><body>Hello <b>big</b> world<i/>!"
 	    "</body></message>");
 	REQUIRE(p != NULL);
 	CHECK_STR(el_text(el_child(p, NULL, "body")), "Hello  world!");
@@ -226,7 +179,7 @@ test_parsed_values(void)
 {
 	struct el	*m;
 
-	m = parse_one("<message a='&amp;&#38;&lt;&gt;&quot;&apos;' "
+	m = t_parse_stanza("<message a='&amp;&#38;&lt;&gt;&quot;&apos;' "
 	    "b=\"x&#10;y&#9;z&#13;\" c='1\n2\t3' d='&amp;#38;'>"
 	    "<x:y xmlns:x='urn:a&amp;b' x:z='&amp;'/></message>");
 	REQUIRE(m != NULL);
@@ -246,7 +199,7 @@ test_copy(void)
 	struct el	*m, *x, *c, *d;
 	char		*s1, *s2;
 
-	m = parse_one("<message to='a'><x xmlns='urn:x' k='v'><y>t<z/>u</y>"
+	m = t_parse_stanza("<message to='a'><x xmlns='urn:x' k='v'><y>t<z/>u</y>"
 	    "</x><body>b</body></message>");
 	REQUIRE(m != NULL);
 	x = el_child(m, "urn:x", "x");

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite_int.h"
 #include "store/store.h"
 #include "tests/t.h"
 
@@ -1096,11 +1097,31 @@ event_ids_cb(void *arg, const struct store_event *e)
 }
 
 static int
+departed_cb(void *arg, const struct store_departed *d)
+{
+	char	*out = arg;
+	char	 line[128];
+
+	snprintf(line, sizeof(line), "%s@%s>%s:%d:%d;", d->local, d->domain,
+	    d->jid, d->state, d->pending_out);
+	strcat(out, line);
+	return 0;
+}
+
+static int
 webhook_row_cb(void *arg, const struct store_webhook *w)
 {
 	*(struct store_webhook *)arg = *w;
 	((struct store_webhook *)arg)->url = NULL;
 	((struct store_webhook *)arg)->last_error = NULL;
+	return 0;
+}
+
+static int
+directed_cb(void *arg, const char *jid)
+{
+	strcat(arg, jid);
+	strcat(arg, ";");
 	return 0;
 }
 
@@ -1177,6 +1198,112 @@ test_api(void)
 	CHECK(w.failures == 1 && w.last_status == 0);
 	CHECK(store_webhook_fail(st, 999, 0, "x", 0) == -1 &&
 	    store_errcode(st) == STORE_E_NOTFOUND);
+	return 0;
+}
+receipt_cb(void *arg, const struct store_inbox *m)
+{
+	strcat(arg, m->stanza_id);
+	strcat(arg, ";");
+	return 0;
+}
+
+static int
+xml_cb(void *arg, const struct store_outbox *o)
+{
+	snprintf(arg, 64, "%s", o->xml ? o->xml : "(null)");
+	return 0;
+}
+
+/*
+ * Version 1 -> 2 (native users as complete contacts): the inbox keeps its
+ * rows and takes `chatstate`; the outbox gets `xml`; directed presence is
+ * remembered; a disabled user's inbox refuses; a deleted user leaves the
+ * contacts to tell in `departed`.
+ */
+static void
+test_migrates_v1_contacts(void)
+{
+	struct store		*st;
+	struct store_inbox	 m;
+	struct store_outbox	 o;
+	const char		*err = NULL;
+	char			 sql[256], buf[512];
+	int64_t			 id;
+
+	REQUIRE(raw_exec(tmp_db(), store_schema_step(0)) == 0);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = 1;"
+	    "PRAGMA application_id = %d", 0x78666564);
+	REQUIRE(raw_exec(db_path, sql) == 0);
+	REQUIRE(raw_exec(db_path, "INSERT INTO users (localpart, domain) "
+	    "VALUES ('nat', 'x.test'), ('off', 'x.test');"
+	    "INSERT INTO inbox (user_id, kind, from_jid, to_jid, body) "
+	    "VALUES (1, 'message', 'a@r.test/c', 'nat@x.test', 'kept');"
+	    "INSERT INTO subscriptions (user_id, jid, state, pending_out) "
+	    "VALUES (1, 'a@r.test', 'both', 0), (1, 'b@r.test', 'none', 1),"
+	    " (1, 'c@r.test', 'none', 0);") == 0);
+	st = store_open(db_path, 0, &err);
+	REQUIRE(st != NULL);
+	CHECK(store_version(st) == STORE_SCHEMA_VERSION);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM inbox WHERE body = "
+	    "'kept' AND kind = 'message'") == 1);
+
+	memset(&m, 0, sizeof(m));
+	m.local = "nat";
+	m.domain = "x.test";
+	m.kind = STORE_KIND_CHATSTATE;
+	m.from = "a@r.test/c";
+	m.to = "nat@x.test";
+	CHECK(store_inbox_put(st, &m, NULL) == 0);
+	CHECK(store_flush(st) == 0);
+	CHECK(raw_exec(db_path, "UPDATE users SET disabled = 1 "
+	    "WHERE localpart = 'off'") == 0);
+	m.local = "off";
+	CHECK(store_inbox_put(st, &m, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+
+	memset(&o, 0, sizeof(o));
+	o.local = "nat";
+	o.domain = "x.test";
+	o.to = "a@r.test";
+	o.xml = "<x xmlns='urn:x'/>";
+	REQUIRE(store_outbox_add(st, &o, &id) == 0);
+	REQUIRE(store_outbox_get(st, id, xml_cb, buf) == 0);
+	CHECK_STR(buf, "<x xmlns='urn:x'/>");
+
+	/* XEP-0184: owed once consumed, then sent */
+	m.local = "nat";
+	m.kind = STORE_KIND_MESSAGE;
+	m.stanza_id = "rq";
+	m.receipt = 1;
+	REQUIRE(store_inbox_put(st, &m, &id) == 0);
+	buf[0] = '\0';
+	CHECK(store_receipts_due(st, 0, receipt_cb, buf) == 0);
+	CHECK_STR(buf, "");
+	CHECK(store_inbox_consume(st, id) == 0);
+	CHECK(store_receipts_due(st, 0, receipt_cb, buf) == 0);
+	CHECK_STR(buf, "rq;");
+	CHECK(store_receipt_sent(st, id) == 0);
+	buf[0] = '\0';
+	CHECK(store_receipts_due(st, 0, receipt_cb, buf) == 0);
+	CHECK_STR(buf, "");
+
+	CHECK(store_directed_add(st, "nat", "x.test", "d@r.test/p") == 0);
+	CHECK(store_directed_add(st, "nat", "x.test", "e@r.test") == 0);
+	CHECK(store_directed_add(st, "nobody", "x.test", "e@r.test") == -1);
+	buf[0] = '\0';
+	CHECK(store_directed_list(st, "nat", "x.test", directed_cb, buf) == 0);
+	CHECK_STR(buf, "d@r.test/p;e@r.test;");
+	CHECK(store_directed_del(st, "nat", "x.test", "e@r.test") == 0);
+
+	CHECK(store_user_del(st, "nat", "x.test") == 0);
+	buf[0] = '\0';
+	CHECK(store_departed_list(st, 0, departed_cb, buf) == 0);
+	CHECK_STR(buf, "nat@x.test>a@r.test:3:0;nat@x.test>b@r.test:0:1;"
+	    "nat@x.test>d@r.test/p:-1:0;");
+	CHECK(store_departed_del(st, 1) == 0);
+	buf[0] = '\0';
+	CHECK(store_departed_list(st, 1, departed_cb, buf) == 0);
+	CHECK_STR(buf, "nat@x.test>b@r.test:0:1;");
 	store_close(st);
 }
 
@@ -1184,6 +1311,7 @@ static const struct t_case cases[] = {
 	{ "open_creates_current", test_open_creates_current },
 	{ "open_migrates_v0", test_open_migrates_v0 },
 	{ "outbox_delivered", test_outbox_delivered },
+	{ "migrates_v1_contacts", test_migrates_v1_contacts },
 	{ "open_refuses_newer", test_open_refuses_newer },
 	{ "open_refuses_foreign", test_open_refuses_foreign },
 	{ "open_refuses_not_db", test_open_refuses_not_db },
