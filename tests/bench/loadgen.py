@@ -17,7 +17,8 @@ One remote XMPP server, on loopback, plain TCP, standard library only:
   trickle N      the same, one stanza per write with a pause after each,
                  so that xfed reads them one at a time: xfed's CPU time per
                  stanza on a stream that is idle between stanzas
-  idle K         K streams that authenticate (dialback, --batch of them
+  idle K         K streams that authenticate (--tls: after STARTTLS;
+                 dialback, --batch of them
                  in flight at once: handshakes/s) and then stay silent;
                  xfed's memory (/proc/PID) before and after is the cost per
                  stream
@@ -47,6 +48,7 @@ import secrets
 import selectors
 import socket
 import sqlite3
+import ssl
 import sys
 import threading
 import time
@@ -56,6 +58,7 @@ NS_STREAM = "http://etherx.jabber.org/streams"
 NS_DB = "jabber:server:dialback"
 DB_RESULT = "{%s}result" % NS_DB
 DB_VERIFY = "{%s}verify" % NS_DB
+NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
 
 
 def die(msg):
@@ -161,8 +164,9 @@ class Authoritative(threading.Thread):
 class Conn:
     """An inbound stream being opened and authenticated by dialback."""
 
-    def __init__(self, a):
-        self.a = a
+    def __init__(self, a, sel=None):
+        self.a, self.sel = a, sel
+        self.tls = False
         self.sock = socket.socket()
         self.sock.setblocking(False)
         self.peer = Peer()
@@ -191,10 +195,34 @@ class Conn:
         self.sendall(header(self.a.frm, self.a.to))
         self.state = "header"
 
-    def on_readable(self):
+    def starttls(self):
+        """RFC 6120 5.4: the handshake (blocking, it is short on
+        loopback), then a new stream over TLS."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.sel.unregister(self.sock)
+        self.sock.setblocking(True)
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=self.a.to)
+        self.sock.setblocking(False)
+        self.sel.register(self.sock, selectors.EVENT_READ, self)
+        self.tls = True
+        self.peer = Peer()
+        self.sendall(header(self.a.frm, self.a.to))
+        self.state = "header"
+
+    def recv(self):
         try:
             data = self.sock.recv(65536)
-        except BlockingIOError:
+            while self.tls and data and self.sock.pending():
+                data += self.sock.recv(65536)
+            return data
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return None
+
+    def on_readable(self):
+        data = self.recv()
+        if data is None:
             return
         if not data:
             self.err = "closed by xfed in state %s" % self.state
@@ -203,6 +231,17 @@ class Conn:
         for kind, v in self.peer.feed(data):
             if kind == "header":
                 self.sid = v.get("id")
+            elif (v.tag == "{%s}features" % NS_STREAM and
+                  self.state == "header" and self.a.tls and not self.tls):
+                if v.find("{%s}starttls" % NS_TLS) is None:
+                    self.err = "xfed offers no STARTTLS"
+                    self.state = "failed"
+                    return
+                self.sendall("<starttls xmlns='%s'/>" % NS_TLS)
+                self.state = "starttls"
+            elif v.tag == "{%s}proceed" % NS_TLS and self.state == "starttls":
+                self.starttls()
+                return
             elif v.tag == "{%s}features" % NS_STREAM and self.state == "header":
                 key = db_key(self.a.secret, self.a.to, self.a.frm, self.sid)
                 self.sendall("<db:result from='%s' to='%s'>%s</db:result>" %
@@ -226,7 +265,7 @@ def open_streams(a, k, timeout, batch=100):
     deadline = time.monotonic() + timeout
     while started < k or pending:
         while started < k and len(pending) < batch:
-            c = Conn(a)
+            c = Conn(a, sel)
             c.start()
             sel.register(c.sock, selectors.EVENT_WRITE, c)
             pending.append(c)
@@ -414,12 +453,9 @@ def mode_idle(a):
     # every stream is still there, not closed by xfed
     for c in keep:
         c.sock.setblocking(False)
-        try:
-            d = c.sock.recv(4096)
-            if d == b"" or b"error" in d:
-                die("an idle stream was closed: %r" % d[:200])
-        except BlockingIOError:
-            pass
+        d = c.recv()
+        if d is not None and (d == b"" or b"error" in d):
+            die("an idle stream was closed: %r" % d[:200])
     for c in keep:
         c.sock.close()
 
@@ -655,6 +691,8 @@ def main():
     ap.add_argument("--pace", type=float, default=0.0002,
                     help="trickle: seconds between stanzas")
     ap.add_argument("--compact-wait", type=float, default=0)
+    ap.add_argument("--tls", action="store_true",
+                    help="idle, inbound: STARTTLS before dialback")
     ap.add_argument("--batch", type=int, default=50,
                     help="idle: dialback handshakes in flight at once")
     ap.add_argument("--domains", type=int, default=100,
