@@ -93,7 +93,10 @@ check: config.mk
 run: all
 	@tools/run-default $(B)
 
-bench: all
+$(B)/tests/bench/ceiling: $(B)/tests/bench/ceiling.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: all $(B)/tests/bench/ceiling
 	@tools/bench $(B)
 
 # Without DESTDIR (a real install) the user, group and directories are

@@ -42,6 +42,7 @@
 #include "xmalloc.h"
 
 #define WEBHOOK_BATCH	100	/* events per POST */
+#define WEBHOOK_MAX_ANSWER (16 * 1024)	/* bytes of a receiver's headers, of its body */
 
 struct webhook {
 	int64_t			 id;		/* webhooks.id */
@@ -218,7 +219,8 @@ webhook_send(struct webhook *w)
 	struct evhttp_request	*req;
 	struct evkeyvalq	*h;
 	json_t			*o;
-	char			*body;
+	char			*body, host[300];
+	size_t			 len;
 
 	if (w->inflight || evtimer_pending(w->timer, NULL) ||
 	    server->stopping)
@@ -257,10 +259,25 @@ webhook_send(struct webhook *w)
 		}
 		evhttp_connection_set_timeout(w->con, (int)webhook_timeout);
 		evhttp_connection_set_retries(w->con, 0);
+		/* only the status matters: a receiver that answers without
+		 * end must not fill our memory */
+		evhttp_connection_set_max_headers_size(w->con,
+		    WEBHOOK_MAX_ANSWER);
+		evhttp_connection_set_max_body_size(w->con, WEBHOOK_MAX_ANSWER);
 	}
 	req = evhttp_request_new(webhook_done, w);
 	h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Host", w->host);
+	/* RFC 7230 5.4: the port when it is not the scheme's, an IPv6
+	 * literal in brackets */
+	if (strchr(w->host, ':') != NULL)
+		snprintf(host, sizeof(host), "[%s]", w->host);
+	else
+		snprintf(host, sizeof(host), "%s", w->host);
+	if (w->port != (w->https ? 443 : 80)) {
+		len = strlen(host);
+		snprintf(host + len, sizeof(host) - len, ":%d", (int)w->port);
+	}
+	evhttp_add_header(h, "Host", host);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "User-Agent", "xfed/" XFED_VERSION);
 	webhook_sign(w, h, body, strlen(body));

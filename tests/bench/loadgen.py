@@ -20,11 +20,25 @@ One remote XMPP server, on loopback, plain TCP, standard library only:
   trickle N      the same, one stanza per write with a pause after each,
                  so that xfed reads them one at a time: xfed's CPU time per
                  stanza on a stream that is idle between stanzas
-  idle K         K streams that authenticate and then stay silent; xfed's
-                 memory (/proc/PID) before and after is the cost per stream
+  idle K         K streams that authenticate (--tls: after STARTTLS;
+                 dialback, --batch of them
+                 in flight at once: handshakes/s) and then stay silent;
+                 xfed's memory (/proc/PID) before and after is the cost per
+                 stream
   fanout N       N rows inserted into the sending xfed's outbox in one
                  transaction; the time until all of them are 'sent' there
                  and in the receiving xfed's inbox
+  presence N     the receiving server of --domains remote domains at once
+                 (one listener; xfed's `route` for each points to it), with
+                 real dialback: each db:result xfed sends is checked with a
+                 db:verify on a stream of our own back to xfed, as a remote
+                 server does (XEP-0220 2.1.2). N subscribers of xfed's user,
+                 spread over the domains, are written into xfed's store;
+                 then the user's presence changes: cold (no stream up),
+                 warm (the same streams, up) and, with --warm-n M, warm
+                 again after M - N more subscribers are added. Each time
+                 is from the commit of the presence row to the last
+                 presence received
 
 Every mode prints "key value" lines on stdout; tools/bench reads them.
 """
@@ -37,6 +51,7 @@ import secrets
 import selectors
 import socket
 import sqlite3
+import ssl
 import sys
 import threading
 import time
@@ -48,6 +63,7 @@ NS_SM = "urn:xmpp:sm:3"
 SM_EVERY = 256
 DB_RESULT = "{%s}result" % NS_DB
 DB_VERIFY = "{%s}verify" % NS_DB
+NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
 
 
 def die(msg):
@@ -153,8 +169,9 @@ class Authoritative(threading.Thread):
 class Conn:
     """An inbound stream being opened and authenticated by dialback."""
 
-    def __init__(self, a):
-        self.a = a
+    def __init__(self, a, sel=None):
+        self.a, self.sel = a, sel
+        self.tls = False
         self.sock = socket.socket()
         self.sock.setblocking(False)
         self.peer = Peer()
@@ -183,10 +200,34 @@ class Conn:
         self.sendall(header(self.a.frm, self.a.to))
         self.state = "header"
 
-    def on_readable(self):
+    def starttls(self):
+        """RFC 6120 5.4: the handshake (blocking, it is short on
+        loopback), then a new stream over TLS."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.sel.unregister(self.sock)
+        self.sock.setblocking(True)
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=self.a.to)
+        self.sock.setblocking(False)
+        self.sel.register(self.sock, selectors.EVENT_READ, self)
+        self.tls = True
+        self.peer = Peer()
+        self.sendall(header(self.a.frm, self.a.to))
+        self.state = "header"
+
+    def recv(self):
         try:
             data = self.sock.recv(65536)
-        except BlockingIOError:
+            while self.tls and data and self.sock.pending():
+                data += self.sock.recv(65536)
+            return data
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return None
+
+    def on_readable(self):
+        data = self.recv()
+        if data is None:
             return
         if not data:
             self.err = "closed by xfed in state %s" % self.state
@@ -195,6 +236,17 @@ class Conn:
         for kind, v in self.peer.feed(data):
             if kind == "header":
                 self.sid = v.get("id")
+            elif (v.tag == "{%s}features" % NS_STREAM and
+                  self.state == "header" and self.a.tls and not self.tls):
+                if v.find("{%s}starttls" % NS_TLS) is None:
+                    self.err = "xfed offers no STARTTLS"
+                    self.state = "failed"
+                    return
+                self.sendall("<starttls xmlns='%s'/>" % NS_TLS)
+                self.state = "starttls"
+            elif v.tag == "{%s}proceed" % NS_TLS and self.state == "starttls":
+                self.starttls()
+                return
             elif v.tag == "{%s}features" % NS_STREAM and self.state == "header":
                 key = db_key(self.a.secret, self.a.to, self.a.frm, self.sid)
                 self.sendall("<db:result from='%s' to='%s'>%s</db:result>" %
@@ -218,7 +270,7 @@ def open_streams(a, k, timeout, batch=100):
     deadline = time.monotonic() + timeout
     while started < k or pending:
         while started < k and len(pending) < batch:
-            c = Conn(a)
+            c = Conn(a, sel)
             c.start()
             sel.register(c.sock, selectors.EVENT_WRITE, c)
             pending.append(c)
@@ -453,11 +505,13 @@ def mode_idle(a):
     time.sleep(0.5)
     rss0, priv0 = proc_mem(a.pid)
     t0 = time.monotonic()
-    keep += open_streams(a, a.n, a.timeout)
+    keep += open_streams(a, a.n, a.timeout, a.batch)
     t1 = time.monotonic()
     time.sleep(a.settle)
     rss1, priv1 = proc_mem(a.pid)
     report(idle_k=a.n, idle_open_secs="%.2f" % (t1 - t0),
+           idle_batch=a.batch,
+           idle_handshakes_per_s="%.0f" % (a.n / (t1 - t0)),
            idle_rss_before=rss0, idle_rss_after=rss1,
            idle_priv_before=priv0, idle_priv_after=priv1,
            idle_rss_per_stream="%.0f" % ((rss1 - rss0) / a.n),
@@ -471,12 +525,9 @@ def mode_idle(a):
     # every stream is still there, not closed by xfed
     for c in keep:
         c.sock.setblocking(False)
-        try:
-            d = c.sock.recv(4096)
-            if d == b"" or b"error" in d:
-                die("an idle stream was closed: %r" % d[:200])
-        except BlockingIOError:
-            pass
+        d = c.recv()
+        if d is not None and (d == b"" or b"error" in d):
+            die("an idle stream was closed: %r" % d[:200])
     for c in keep:
         c.sock.close()
 
@@ -514,10 +565,187 @@ def mode_fanout(a):
            fanout_sent_secs="%.3f" % (t3 - t1))
 
 
+class Receiver(threading.Thread):
+    """The receiving server of many remote domains, on one listener: it
+    accepts xfed's outbound streams, verifies xfed's dialback keys on
+    streams of its own back to xfed, and counts the presence it gets."""
+
+    def __init__(self, a, domains):
+        super().__init__(daemon=True)
+        self.a, self.domains = a, set(domains)
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", a.auth_port))
+        self.ls.listen(1024)
+        self.ls.setblocking(False)
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.ls, selectors.EVENT_READ, None)
+        self.lock = threading.Lock()
+        self.presence = 0
+        self.last = 0.0
+        self.streams = 0
+        self.verified = 0
+        self.err = None
+
+    def run(self):
+        try:
+            while True:
+                for key, _ in self.sel.select(1.0):
+                    if key.data is None:
+                        self.accept()
+                    else:
+                        self.readable(key.fileobj, key.data)
+        except Exception as e:  # noqa: BLE001 (reported by the main thread)
+            self.err = repr(e)
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except BlockingIOError:
+                return
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sel.register(c, selectors.EVENT_READ,
+                              {"kind": "in", "peer": Peer()})
+
+    def send(self, s, text):
+        s.setblocking(True)
+        s.sendall(text.encode())
+        s.setblocking(False)
+
+    def close(self, s):
+        self.sel.unregister(s)
+        s.close()
+
+    def readable(self, s, st):
+        if st["kind"] == "connect":
+            e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if e:
+                self.err = "verify connect: %s" % os.strerror(e)
+                return self.close(s)
+            st["kind"] = "verify"
+            self.sel.modify(s, selectors.EVENT_READ, st)
+            self.send(s, header(st["frm"], st["to"]))
+            return
+        try:
+            data = s.recv(65536)
+        except (BlockingIOError, ConnectionError):
+            data = b""
+        if not data:
+            return self.close(s)
+        for kind, v in st["peer"].feed(data):
+            if st["kind"] == "in":
+                self.on_in(s, st, kind, v)
+            else:
+                self.on_verify(s, st, kind, v)
+
+    def on_in(self, s, st, kind, v):
+        if kind == "header":
+            st["sid"] = secrets.token_hex(8)
+            self.send(s, header(v.get("to", ""), v.get("from", ""),
+                                st["sid"]) +
+                      "<stream:features><dialback xmlns='urn:xmpp:features:"
+                      "dialback'><errors/></dialback></stream:features>")
+        elif v.tag == DB_RESULT and v.get("type") is None:
+            # XEP-0220 2.1.2: ask xfed, the authoritative server, on a
+            # stream of our own
+            if v.get("to") not in self.domains:
+                self.err = "db:result for an unknown domain %s" % v.get("to")
+                return
+            vs = socket.socket()
+            vs.setblocking(False)
+            vs.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                vs.connect(("127.0.0.1", self.a.port))
+            except BlockingIOError:
+                pass
+            self.sel.register(vs, selectors.EVENT_WRITE, {
+                "kind": "connect", "peer": Peer(), "in": s,
+                "frm": v.get("to"), "to": v.get("from"),
+                "key": (v.text or "").strip(), "in_sid": st["sid"]})
+        elif v.tag == "{jabber:server}presence":
+            with self.lock:
+                self.presence += 1
+                self.last = time.monotonic()
+
+    def on_verify(self, s, st, kind, v):
+        if kind == "header":
+            return
+        if v.tag == "{%s}features" % NS_STREAM:
+            self.send(s, "<db:verify from='%s' to='%s' id='%s'>%s"
+                      "</db:verify>" % (st["frm"], st["to"], st["in_sid"],
+                                        st["key"]))
+        elif v.tag == DB_VERIFY:
+            good = v.get("type") == "valid"
+            if good:
+                self.verified += 1
+            else:
+                self.err = "xfed answered db:verify %s" % v.get("type")
+            self.send(st["in"], "<db:result from='%s' to='%s' type='%s'/>"
+                      % (st["frm"], st["to"], "valid" if good else
+                         "invalid"))
+            self.send(s, "</stream:stream>")
+            self.close(s)
+            with self.lock:
+                self.streams += 1
+
+
+def mode_presence(a):
+    domains = ["r%d.%s" % (i, a.frm) for i in range(a.domains)]
+    rx = Receiver(a, domains)
+    rx.start()
+    w = sqlite3.connect(a.store, timeout=10)
+    uid = w.execute("SELECT id FROM users WHERE localpart = ?",
+                    (a.user,)).fetchone()[0]
+
+    def subscribe(first, last):
+        with w:
+            w.executemany(
+                "INSERT INTO subscriptions (user_id, jid, state) "
+                "VALUES (?, ?, 'from')",
+                [(uid, "c%d@%s" % (i, domains[i % len(domains)]))
+                 for i in range(first, last)])
+
+    def change(show, n):
+        with rx.lock:
+            base = rx.presence
+        with w:
+            w.execute("INSERT OR REPLACE INTO presence (user_id, show) "
+                      "VALUES (?, ?)", (uid, show))
+        t0 = time.monotonic()
+
+        def done():
+            if rx.err:
+                die("receiver: %s" % rx.err)
+            with rx.lock:
+                return rx.presence >= base + n
+        wait_until("%d presence stanzas" % n, done, a.timeout, 0.002)
+        with rx.lock:
+            return (rx.last - t0) * 1000
+
+    subscribe(0, a.n)
+    time.sleep(a.settle)
+    cold = change("available", a.n)
+    streams = rx.streams
+    time.sleep(a.settle)
+    warm = change("away", a.n)
+    report(presence_n=a.n, presence_domains=a.domains,
+           presence_cold_ms="%.1f" % cold, presence_warm_ms="%.1f" % warm,
+           presence_streams=streams)
+    if a.warm_n > a.n:
+        subscribe(a.n, a.warm_n)
+        time.sleep(a.settle)
+        change("dnd", a.warm_n)	# the new contacts' domains are up already
+        report(presence_warm_n=a.warm_n, presence_warm_n_ms="%.1f" %
+               change("xa", a.warm_n))
+    if rx.streams != a.domains:
+        die("%d streams verified for %d domains" % (rx.streams, a.domains))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=("inbound", "inbound-sm", "trickle", "idle",
-                                     "fanout"))
+                                     "fanout", "presence"))
     ap.add_argument("n", type=int)
     ap.add_argument("--port", type=int, help="xfed's S2S port")
     ap.add_argument("--auth-port", type=int,
@@ -535,12 +763,20 @@ def main():
     ap.add_argument("--pace", type=float, default=0.0002,
                     help="trickle: seconds between stanzas")
     ap.add_argument("--compact-wait", type=float, default=0)
+    ap.add_argument("--tls", action="store_true",
+                    help="idle, inbound: STARTTLS before dialback")
+    ap.add_argument("--batch", type=int, default=50,
+                    help="idle: dialback handshakes in flight at once")
+    ap.add_argument("--domains", type=int, default=100,
+                    help="presence: remote domains, r0.FRM ...")
+    ap.add_argument("--warm-n", type=int, default=0,
+                    help="presence: subscribers of the second warm run")
     a = ap.parse_args()
-    if a.mode != "fanout":
+    if a.mode not in ("fanout", "presence"):
         Authoritative(a.frm, a.auth_port, a.secret).start()
     {"inbound": mode_inbound, "inbound-sm": mode_inbound,
      "trickle": mode_inbound, "idle": mode_idle,
-     "fanout": mode_fanout}[a.mode](a)
+     "fanout": mode_fanout, "presence": mode_presence}[a.mode](a)
 
 
 if __name__ == "__main__":
