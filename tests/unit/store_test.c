@@ -1198,8 +1198,10 @@ test_api(void)
 	CHECK(w.failures == 1 && w.last_status == 0);
 	CHECK(store_webhook_fail(st, 999, 0, "x", 0) == -1 &&
 	    store_errcode(st) == STORE_E_NOTFOUND);
-	return 0;
+	store_close(st);
 }
+
+static int
 receipt_cb(void *arg, const struct store_inbox *m)
 {
 	strcat(arg, m->stanza_id);
