@@ -298,14 +298,18 @@ presence_inbox(const struct el *st, const struct jid *to,
     enum store_kind kind)
 {
 	struct store_inbox	 m;
-	char			*xml;
+	char			*xml, fromp[JID_MAX + 1], top[JID_MAX + 1];
 
 	memset(&m, 0, sizeof(m));
 	m.local = to->local;
 	m.domain = to->domain;
 	m.kind = kind;
-	m.from = el_attr(st, "from");
-	m.to = el_attr(st, "to");
+	/* stored prepared, as the router parsed them already */
+	if (jid_prep(el_attr(st, "from"), fromp, sizeof(fromp), NULL) == -1 ||
+	    jid_full_str(to, top, sizeof(top)) == NULL)
+		return;
+	m.from = fromp;
+	m.to = top;
 	m.type = el_attr(st, "type");
 	m.stanza_id = el_attr(st, "id");
 	m.body = presence_child_text(st, "status");

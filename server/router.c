@@ -143,7 +143,7 @@ router_message_in(struct el *stanza, const struct jid *to,
 {
 	struct store_inbox	 m;
 	const char		*type = el_attr(stanza, "type");
-	char			*xml;
+	char			*xml, fromp[JID_MAX + 1], top[JID_MAX + 1];
 	size_t			 len;
 	int			 iserr = type != NULL && strcmp(type, "error") == 0;
 
@@ -157,8 +157,9 @@ router_message_in(struct el *stanza, const struct jid *to,
 	m.local = to->local;
 	m.domain = to->domain;
 	m.kind = iserr ? STORE_KIND_ERROR : STORE_KIND_MESSAGE;
-	m.from = el_attr(stanza, "from");
-	m.to = el_attr(stanza, "to");
+	/* stored prepared: "a@example.org." is "a@example.org" */
+	m.from = jid_full_str(from, fromp, sizeof(fromp));
+	m.to = jid_full_str(to, top, sizeof(top));
 	m.type = type;
 	m.stanza_id = el_attr(stanza, "id");
 	m.body = router_child_text(stanza, "body");
