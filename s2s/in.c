@@ -3,7 +3,9 @@
  * closing are stream.c's.
  *   HEADER  header checked: namespace jabber:server (else invalid-namespace),
  *           version major 1 (else unsupported-version), 'to' a hosted domain
- *           (else host-unknown); response header with a new id, then
+ *           (else host-unknown), 'from' not blocked (else
+ *           policy-violation, also for a db:result from a blocked domain);
+ *           response header with a new id, then
  *           features -> OPEN (RFC 6120 4.7, 4.3.2; S2S 1.5, 1.13, 1.29):
  *           before TLS only STARTTLS (required unless require_encryption
  *           is off); after TLS SASL EXTERNAL when the peer's certificate
@@ -33,6 +35,7 @@
 
 #include <event2/event.h>
 
+#include "block.h"
 #include "conf.h"
 #include "dialback.h"
 #include "external.h"
@@ -194,6 +197,11 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 		s2s_stream_error(st, "host-unknown", NULL);
 		return;
 	}
+	if (st->remote != NULL && !block_domain_ok(st->remote)) {
+		el_free(hdr);
+		s2s_stream_error(st, "policy-violation", "domain blocked");
+		return;
+	}
 	in->legacy = ver == NULL;
 	el_free(hdr);
 	if ((st->flags & S2S_F_TLS) && st->remote != NULL) {
@@ -271,6 +279,12 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		    "a domain hosted here", remote);
 		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
 		    NULL, NULL, "not-acceptable"));
+		return;
+	}
+	if (!block_domain_ok(remote)) {
+		s2s_log(st, LOG_L_INFO, "dialback refused for %s: blocked",
+		    remote);
+		s2s_stream_error(st, "policy-violation", "domain blocked");
 		return;
 	}
 	if (server->conf->require_encryption && !(st->flags & S2S_F_TLS)) {

@@ -91,6 +91,12 @@ static const struct conf_key conf_keys[] = {
 	    "First wait before retrying an unreachable domain; doubles up to 1h." },
 	{ "idle_timeout", CK_SECONDS, 0, OFF(idle_timeout), "10m", 1, 7 * 86400,
 	    "Close an outbound stream that carried nothing for this long." },
+	{ "block_domain", CK_DOMAIN, CK_REPEAT, OFF(block_domains), NULL, 0, 0,
+	    "A remote domain (and its subdomains) refused in both directions "
+	    "(repeatable; xfedctl block adds more without a restart)." },
+	{ "allow_domain", CK_DOMAIN, CK_REPEAT, OFF(allow_domains), NULL, 0, 0,
+	    "When set, only these remote domains (and subdomains) are served "
+	    "(repeatable)." },
 };
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -209,6 +215,18 @@ conf_addr_parse(const char *s, int defport, struct conf_addr *a,
 		a->len = sizeof(*sin);
 		snprintf(a->text, sizeof(a->text), "%s:%ld", host, n);
 	}
+	return 0;
+}
+
+/* 1 when the array of strings a holds s. */
+static int
+conf_arr_has(const struct conf_arr *a, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->n; i++)
+		if (strcmp(((char **)a->v)[i], s) == 0)
+			return 1;
 	return 0;
 }
 
@@ -333,7 +351,7 @@ conf_set(struct conf_ctx *cx, struct conf *c, const struct conf_key *k,
 	case CK_DOMAIN:
 		if (conf_domain(cx, k->name, v, &d) == -1)
 			return;
-		if (conf_is_hosted(c, d)) {
+		if (conf_arr_has(field, d)) {
 			conf_error(cx, k->name, "%s is listed twice", d);
 			free(d);
 			return;
@@ -572,6 +590,12 @@ conf_free(struct conf *c)
 		free(CONF_ROUTE(c, i)->domain);
 		free(CONF_ROUTE(c, i)->host);
 	}
+	for (i = 0; i < c->block_domains.n; i++)
+		free(CONF_BLOCK_DOMAIN(c, i));
+	for (i = 0; i < c->allow_domains.n; i++)
+		free(CONF_ALLOW_DOMAIN(c, i));
+	free(c->block_domains.v);
+	free(c->allow_domains.v);
 	free(c->domains.v);
 	free(c->routes.v);
 	free(c->listens.v);
@@ -590,12 +614,7 @@ conf_free(struct conf *c)
 int
 conf_is_hosted(const struct conf *c, const char *domain)
 {
-	size_t	 i;
-
-	for (i = 0; i < c->domains.n; i++)
-		if (strcmp(CONF_DOMAIN(c, i), domain) == 0)
-			return 1;
-	return 0;
+	return conf_arr_has(&c->domains, domain);
 }
 
 void

@@ -61,6 +61,8 @@ struct conf {
 	long long	 outbound_retry_for;	/* seconds */
 	long long	 outbound_backoff_min;	/* seconds */
 	long long	 idle_timeout;		/* seconds */
+	struct conf_arr	 block_domains;		/* char *, prepared */
+	struct conf_arr	 allow_domains;		/* char *, prepared */
 };
 
 #define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])
@@ -69,6 +71,8 @@ struct conf {
 #define CONF_TLSDOM(c, i)	(&((struct conf_tlsdom *)(c)->tls_domains.v)[i])
 #define CONF_ROUTE(c, i)	(&((struct conf_route *)(c)->routes.v)[i])
 #define CONF_RESOLVER(c, i)	(&((struct conf_addr *)(c)->resolvers.v)[i])
+#define CONF_BLOCK_DOMAIN(c, i)	(((char **)(c)->block_domains.v)[i])
+#define CONF_ALLOW_DOMAIN(c, i)	(((char **)(c)->allow_domains.v)[i])
 
 /*
  * Parses path into a new conf. Every error is reported as "FILE:LINE: msg"

@@ -14,6 +14,7 @@
 #include <event2/listener.h>
 
 #include "config.h"
+#include "block.h"
 #include "conf.h"
 #include "control.h"
 #include "dialback.h"
@@ -67,16 +68,20 @@ xfed_batch_opened(void *arg)
 	evtimer_add(xfed_flush_ev, &tv);
 }
 
+#define XFED_KICK		0x1	/* outbox rows to send */
+#define XFED_RELOAD_RULES	0x2	/* domain rules changed */
+#define XFED_RELOAD_BLOCKS	0x4	/* user blocks changed */
+
 static void
 xfed_change(void *arg, const struct store_change *c)
 {
-	int	*kick = arg;
+	int	*todo = arg;
 
 	switch (c->table) {
 	case STORE_T_OUTBOX:
 		if (!c->deleted) {
 			log_info("store: outbox row %lld queued", (long long)c->row_id);
-			*kick = 1;
+			*todo |= XFED_KICK;
 		}
 		break;
 	case STORE_T_PRESENCE:
@@ -88,6 +93,12 @@ xfed_change(void *arg, const struct store_change *c)
 		log_debug("store: user %lld %s", (long long)c->row_id,
 		    c->deleted ? "deleted" : "changed");
 		break;
+	case STORE_T_DOMAIN_RULES:
+		*todo |= XFED_RELOAD_RULES;
+		break;
+	case STORE_T_BLOCKS:
+		*todo |= XFED_RELOAD_BLOCKS;
+		break;
 	}
 }
 
@@ -95,11 +106,15 @@ xfed_change(void *arg, const struct store_change *c)
 static void
 xfed_poll(evutil_socket_t fd, short what, void *arg)
 {
-	int	 kick = 0;
+	int	 todo = 0;
 
-	if (store_changes_poll(server->store, xfed_change, &kick) == -1)
+	if (store_changes_poll(server->store, xfed_change, &todo) == -1)
 		log_warnx("store: %s", store_errstr(server->store));
-	if (kick)
+	if (todo & XFED_RELOAD_RULES)
+		block_load_rules();
+	if (todo & XFED_RELOAD_BLOCKS)
+		block_load_users();
+	if (todo & XFED_KICK)
 		outbox_kick();
 }
 
@@ -304,6 +319,7 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		conf_free(xfed_conf);
 		xfed_conf = server->conf = c;
 		log_setlevel(c->log_level);
+		block_load_rules();
 		log_info("config reloaded");
 		break;
 	}
@@ -393,6 +409,8 @@ main(int argc, char **argv)
 	s2s_out_set_dns(xfed_dns);
 	outbox_init();
 	presence_init();
+	block_load_rules();
+	block_load_users();
 	xfed_listen();
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
@@ -423,6 +441,7 @@ main(int argc, char **argv)
 	dns_free(xfed_dns);
 	outbox_free();
 	presence_free();
+	block_free();
 	if (server->tls != NULL)
 		tls_ctx_free(server->tls);
 	/* nothing accepted is lost on a clean stop: the last batch commits */

@@ -51,6 +51,12 @@
 	"WHERE id = NEW.id AND NOT EXISTS (SELECT 1 FROM subscriptions " \
 	"WHERE " SUB_ROW " AND (" cond "));"
 
+/* A journal trigger: tbl_suffix AFTER event ON tbl, row id expr. */
+#define JOURNAL(tbl, suffix, event, row, op) \
+	"CREATE TRIGGER " tbl "_" suffix " AFTER " event " ON " tbl " BEGIN" \
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('" tbl "', " row \
+	", '" op "'); END;"
+
 static const char *const schema_steps[] = {
 	/* 0 -> 1: the first schema. */
 	"CREATE TABLE users ("
@@ -223,6 +229,53 @@ static const char *const schema_steps[] = {
 	" UPDATE subscriptions SET state = CASE state WHEN 'to' THEN 'none'"
 	" WHEN 'both' THEN 'from' ELSE state END, pending_out = 0,"
 	" updated = NEW.created WHERE " SUB_ROW "; " SUB_DROP_EMPTY " END;",
+
+	/*
+	 * 1 -> 2: hostile peers and retention. Domain block/allow rules and
+	 * per-user blocks (XEP-0191), both journaled so that the daemon
+	 * applies them at once; the journal is rebuilt to name them (its
+	 * CHECK lists the tables), keeping its rows and sequence. Indexes
+	 * that let retention find consumed inbox rows and finished outbox
+	 * rows without a scan.
+	 */
+	"CREATE TABLE domain_rules ("
+	" domain TEXT PRIMARY KEY CHECK (length(domain) BETWEEN 1 AND 1023),"
+	" action TEXT NOT NULL CHECK (" EQ("action", "block") " OR "
+	EQ("action", "allow") "),"
+	" created INTEGER NOT NULL DEFAULT " NOW ");"
+	"CREATE TABLE blocks ("
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" jid TEXT NOT NULL CHECK (length(jid) BETWEEN 1 AND 3071),"
+	" created INTEGER NOT NULL DEFAULT " NOW ","
+	" PRIMARY KEY (user_id, jid));"
+	"CREATE INDEX inbox_consumed ON inbox (consumed)"
+	" WHERE consumed IS NOT NULL;"
+	"CREATE INDEX outbox_finished ON outbox (updated)"
+	" WHERE state <> 'queued';"
+	/* triggers of other tables name the journal: leave them be */
+	"PRAGMA legacy_alter_table = ON;"
+	"CREATE TABLE changes_new ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" tbl TEXT NOT NULL CHECK (" ONE_OF3("tbl", "users", "presence",
+	"outbox") " OR " EQ("tbl", "domain_rules") " OR " EQ("tbl", "blocks")
+	"),"
+	" row_id INTEGER NOT NULL,"
+	" op TEXT NOT NULL CHECK (" ONE_OF3("op", "insert", "update",
+	"delete") "),"
+	" at INTEGER NOT NULL DEFAULT " NOW ");"
+	"INSERT INTO changes_new SELECT seq, tbl, row_id, op, at FROM changes;"
+	"DELETE FROM sqlite_sequence WHERE name = 'changes_new';"
+	"INSERT INTO sqlite_sequence (name, seq) SELECT 'changes_new', seq"
+	" FROM sqlite_sequence WHERE name = 'changes';"
+	"DROP TABLE changes;"
+	"ALTER TABLE changes_new RENAME TO changes;"
+	"PRAGMA legacy_alter_table = OFF;"
+	JOURNAL("domain_rules", "ins", "INSERT", "NEW.rowid", "insert")
+	JOURNAL("domain_rules", "upd", "UPDATE", "NEW.rowid", "update")
+	JOURNAL("domain_rules", "del", "DELETE", "OLD.rowid", "delete")
+	JOURNAL("blocks", "ins", "INSERT", "NEW.user_id", "insert")
+	JOURNAL("blocks", "upd", "UPDATE", "NEW.user_id", "update")
+	JOURNAL("blocks", "del", "DELETE", "OLD.user_id", "delete"),
 };
 #define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==

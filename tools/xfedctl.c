@@ -24,6 +24,7 @@ static const struct ctl_cmd *const ctl_tables[] = {
 	cmd_roster_table,
 	cmd_msg_table,
 	cmd_status_table,
+	cmd_block_table,
 };
 #define NTABLES	(sizeof(ctl_tables) / sizeof(ctl_tables[0]))
 

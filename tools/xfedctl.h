@@ -41,6 +41,7 @@ extern const struct ctl_cmd	cmd_presence_table[];
 extern const struct ctl_cmd	cmd_roster_table[];
 extern const struct ctl_cmd	cmd_msg_table[];
 extern const struct ctl_cmd	cmd_status_table[];
+extern const struct ctl_cmd	cmd_block_table[];
 
 /* xfedctl.c */
 /* Prints "xfedctl: msg" on stderr; returns CTL_FAIL. */

@@ -47,6 +47,71 @@ check trailing_dot_sent peer r1.test "$PR1" open \
 check trailing_dot_stored_prepared wait_for 5 inbox_has \
     "stanza_id = 'td1' AND from_jid = 'eve@r1.test/x' AND to_jid = 'alice@a.localhost'"
 
+# Blocking: domain rules from the store, applied without a restart
+row_is() {	# ID STATE STAGE
+	[ "$(sqlite3 "$DB" "SELECT state || ' ' || coalesce(error_stage, '') FROM outbox WHERE id = $1")" = "$2 $3" ]
+}
+log_has() { grep -q "$1" "$T/a/xfed.log"; }
+check r2_before_block peer r2.test "$PR2" open "$(msg 'x@r2.test' 'alice@a.localhost' b0 'before')"
+actl block add r2.test > /dev/null
+check block_add_applied wait_for 5 log_has 'block: 1 domain blocked'
+check blocked_domain_refused_at_header peer r2.test "$PR2" stream-error:policy-violation
+# a verified stream piggybacking a db:result for a blocked domain
+piggy() {
+	$PY - "$XFED_SRC/tests/interop" "$PA" "$PR1" >> "$T/peer.log" 2>&1 <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import rawpeer
+auth = rawpeer.Authoritative("r1.test", "127.0.0.1", int(sys.argv[3])).start()
+st = rawpeer.open_stream("127.0.0.1", int(sys.argv[2]), to="a.localhost", frm="r1.test")
+st.header(); st.expect("features")
+ok = rawpeer.dialback(st, "r1.test", "a.localhost", auth) == "valid"
+st.send("<db:result from='r2.test' to='a.localhost'>%s</db:result>" % ("ab" * 32))
+out = rawpeer.observe(st, 2)
+print("outcome: %s" % out)
+sys.exit(0 if ok and out == "stream-error:policy-violation" else 1)
+PYEOF
+}
+check blocked_domain_refused_in_dialback piggy
+i=$(actl send alice x@r2.test 'to a blocked domain')
+check outbox_to_blocked_domain_failed wait_for 5 row_is "$i" failed blocked
+actl block del r2.test > /dev/null
+check block_del_applied wait_for 5 log_has 'block: 0 domains blocked'
+check r2_after_unblock peer r2.test "$PR2" open "$(msg 'x@r2.test' 'alice@a.localhost' b1 'after')"
+actl block add --allow r1.test > /dev/null
+check allow_applied wait_for 5 log_has '1 allowed (all others refused)'
+check not_allowed_refused peer r2.test "$PR2" stream-error:policy-violation
+check allowed_served peer r1.test "$PR1" open "$(msg 'y@r1.test' 'alice@a.localhost' b2 'allowed')"
+actl block del r1.test > /dev/null
+check allow_removed wait_for 5 log_has '0 allowed$'
+
+# Per-user blocks (XEP-0191 3.4, 3.5)
+actl block add alice eve@r1.test > /dev/null
+actl block add bob r1.test > /dev/null
+check user_block_applied wait_for 5 log_has 'block: 2 JIDs blocked by users'
+# errors come back over xfed's own stream to r1.test (rawpeer's listener)
+answered() {	# ID CONDITION
+	grep -q "type='error' id='$1'><error type='cancel'><$2 " "$T/peer.log"
+}
+check blocked_message_sent peer r1.test "$PR1" open \
+    "$(msg 'eve@r1.test/phone' 'alice@a.localhost' u1 'blocked')"
+check blocked_message_error wait_for 5 answered u1 service-unavailable
+check blocked_message_not_stored [ "$(sqlite3 "$DB" "SELECT count(*) FROM inbox WHERE stanza_id = 'u1'")" = 0 ]
+check blocked_presence_silent peer r1.test "$PR1" open \
+    "<presence from='eve@r1.test' to='alice@a.localhost' type='subscribe'/>"
+check blocked_subscribe_not_stored [ "$(sqlite3 "$DB" "SELECT count(*) FROM inbox WHERE kind = 'subscribe'")" = 0 ]
+check blocked_iq_sent peer r1.test "$PR1" open \
+    "<iq from='eve@r1.test/x' to='alice@a.localhost' type='get' id='q1'><query xmlns='jabber:iq:version'/></iq>"
+check blocked_iq_error wait_for 5 answered q1 service-unavailable
+check other_sender_served peer r1.test "$PR1" open \
+    "$(msg 'carol@r1.test' 'alice@a.localhost' u2 'not blocked')"
+check domain_item_sent peer r1.test "$PR1" open \
+    "$(msg 'carol@r1.test' 'bob@a.localhost' u3 'bob blocks r1.test')"
+check domain_item_blocks_all wait_for 5 answered u3 service-unavailable
+i=$(actl send alice eve@r1.test 'to someone alice blocks')
+check outbox_to_blocked_jid_failed wait_for 5 row_is "$i" failed blocked
+check unblocked_stored inbox_has "stanza_id = 'u2'"
+
 check xfed_alive kill -0 "$XFED_PID"
 stop_xfed; check xfed_stopped [ $? = 0 ]
 check no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:' '$T/a/xfed.log'"

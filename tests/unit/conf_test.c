@@ -54,6 +54,11 @@ test_good(void)
 	CHECK(c->require_encryption == 0);
 	CHECK(conf_is_hosted(c, "example.org"));
 	CHECK(!conf_is_hosted(c, "other.org"));
+	CHECK(c->block_domains.n == 2);
+	CHECK_STR(CONF_BLOCK_DOMAIN(c, 0), "spam.example");
+	CHECK_STR(CONF_BLOCK_DOMAIN(c, 1), "b2.test");
+	CHECK(c->allow_domains.n == 1);
+	CHECK_STR(CONF_ALLOW_DOMAIN(c, 0), "ok.test");
 	conf_free(c);
 }
 
