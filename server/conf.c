@@ -25,6 +25,7 @@ enum conf_kind {
 	CK_BOOL,	/* int, yes|no */
 	CK_SIZE,	/* long long bytes, optional k/m suffix */
 	CK_SECONDS,	/* long long seconds, optional s/m/h/d suffix */
+	CK_COUNT,	/* long long, a plain number */
 	CK_LEVEL,	/* int, enum log_level */
 	CK_DOMAIN,	/* char *, prepared domain */
 	CK_LISTEN,	/* struct conf_addr, port required */
@@ -91,6 +92,19 @@ static const struct conf_key conf_keys[] = {
 	    "First wait before retrying an unreachable domain; doubles up to 1h." },
 	{ "idle_timeout", CK_SECONDS, 0, OFF(idle_timeout), "10m", 1, 7 * 86400,
 	    "Close an outbound stream that carried nothing for this long." },
+	{ "inbox_quota", CK_COUNT, 0, OFF(inbox_quota), "10000", 0, 100000000,
+	    "Unconsumed inbox rows a user may have; beyond, messages are "
+	    "refused with resource-constraint (0: no cap)." },
+	{ "inbox_retention", CK_SECONDS, 0, OFF(inbox_retention), "0", 0,
+	    3650LL * 86400,
+	    "Delete inbox rows this long after they were consumed (0: keep)." },
+	{ "outbox_retention", CK_SECONDS, 0, OFF(outbox_retention), "0", 0,
+	    3650LL * 86400,
+	    "Delete sent, failed and done outbox rows this long after their "
+	    "last change (0: keep)." },
+	{ "journal_retention", CK_SECONDS, 0, OFF(journal_retention), "1h", 1,
+	    30 * 86400,
+	    "Delete change journal rows this long after xfed handled them." },
 	{ "block_domain", CK_DOMAIN, CK_REPEAT, OFF(block_domains), NULL, 0, 0,
 	    "A remote domain (and its subdomains) refused in both directions "
 	    "(repeatable; xfedctl block adds more without a restart)." },
@@ -327,16 +341,21 @@ conf_set(struct conf_ctx *cx, struct conf *c, const struct conf_key *k,
 		return;
 	case CK_SIZE:
 	case CK_SECONDS:
+	case CK_COUNT:
 		if (k->kind == CK_SIZE ? conf_number(v, "km", bytes, &n) :
-		    conf_number(v, "smhd", secs, &n)) {
+		    k->kind == CK_SECONDS ? conf_number(v, "smhd", secs, &n) :
+		    conf_number(v, "", NULL, &n)) {
 			conf_error(cx, k->name, "\"%s\" is not a %s", v,
 			    k->kind == CK_SIZE ? "size (bytes, or with k or m)" :
-			    "duration (seconds, or with s, m, h or d)");
+			    k->kind == CK_SECONDS ?
+			    "duration (seconds, or with s, m, h or d)" :
+			    "number");
 			return;
 		}
 		if (n < k->min || n > k->max) {
 			conf_error(cx, k->name, "must be between %lld and %lld%s",
-			    k->min, k->max, k->kind == CK_SIZE ? " bytes" : " seconds");
+			    k->min, k->max, k->kind == CK_SIZE ? " bytes" :
+			    k->kind == CK_SECONDS ? " seconds" : "");
 			return;
 		}
 		*(long long *)field = n;

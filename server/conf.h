@@ -61,6 +61,10 @@ struct conf {
 	long long	 outbound_retry_for;	/* seconds */
 	long long	 outbound_backoff_min;	/* seconds */
 	long long	 idle_timeout;		/* seconds */
+	long long	 inbox_quota;		/* unconsumed rows a user */
+	long long	 inbox_retention;	/* seconds, 0: keep */
+	long long	 outbox_retention;	/* seconds, 0: keep */
+	long long	 journal_retention;	/* seconds */
 	struct conf_arr	 block_domains;		/* char *, prepared */
 	struct conf_arr	 allow_domains;		/* char *, prepared */
 };

@@ -44,6 +44,7 @@
 #include "jid.h"
 #include "log.h"
 #include "presence.h"
+#include "quota.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -300,6 +301,13 @@ presence_inbox(const struct el *st, const struct jid *to,
 	struct store_inbox	 m;
 	char			*xml, fromp[JID_MAX + 1], top[JID_MAX + 1];
 
+	if (!quota_inbox_take(to->local, to->domain)) {
+		/* the subscription row keeps the request (pending_in) */
+		log_info("presence: %s@%s is at inbox_quota: %s from %s not "
+		    "put in the inbox", to->local, to->domain,
+		    store_kind_name(kind), el_attr(st, "from"));
+		return;
+	}
 	memset(&m, 0, sizeof(m));
 	m.local = to->local;
 	m.domain = to->domain;

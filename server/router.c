@@ -22,6 +22,7 @@
 #include "mgr.h"
 #include "outbox.h"
 #include "presence.h"
+#include "quota.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -152,6 +153,12 @@ router_message_in(struct el *stanza, const struct jid *to,
 		router_error_in(stanza, from);
 	if (to->local == NULL) {
 		router_bounce(stanza, "cancel", "service-unavailable", NULL);
+		return;
+	}
+	if (!quota_inbox_take(to->local, to->domain)) {
+		log_info("inbox: %s@%s is at inbox_quota: message from %s "
+		    "refused", to->local, to->domain, from->domain);
+		router_bounce(stanza, "wait", "resource-constraint", NULL);
 		return;
 	}
 	memset(&m, 0, sizeof(m));

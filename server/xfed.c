@@ -25,6 +25,8 @@
 #include "out.h"
 #include "outbox.h"
 #include "presence.h"
+#include "quota.h"
+#include "retention.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -411,6 +413,7 @@ main(int argc, char **argv)
 	presence_init();
 	block_load_rules();
 	block_load_users();
+	retention_init();
 	xfed_listen();
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
@@ -442,6 +445,8 @@ main(int argc, char **argv)
 	outbox_free();
 	presence_free();
 	block_free();
+	quota_free();
+	retention_free();
 	if (server->tls != NULL)
 		tls_ctx_free(server->tls);
 	/* nothing accepted is lost on a clean stop: the last batch commits */

@@ -9,7 +9,8 @@ PA=$(free_port)
 PR1=$(free_port)
 PR2=$(free_port)
 mkdir -p "$T/a"
-cat > "$T/a/xfed.conf" <<CONF
+write_conf() {	# extra lines
+	cat > "$T/a/xfed.conf" <<CONF
 domain a.localhost
 listen 127.0.0.1:$PA
 store xfed.db
@@ -17,11 +18,16 @@ control_socket xfed.sock
 require_encryption no
 route r1.test 127.0.0.1:$PR1
 route r2.test 127.0.0.1:$PR2
+inbox_quota 6
+$1
 CONF
+}
+write_conf ""
 DB=$T/a/xfed.db
 actl() { "$XFED_BUILD/xfedctl" -c "$T/a/xfed.conf" "$@"; }
 actl user add alice > /dev/null
 actl user add bob > /dev/null
+actl user add dave > /dev/null
 start_xfed "$T/a" || { fail start "xfed did not start"; exit 1; }
 
 # peer DOMAIN PORT EXPECT [XML...]: authenticate as DOMAIN, send the XML,
@@ -90,8 +96,8 @@ actl block add alice eve@r1.test > /dev/null
 actl block add bob r1.test > /dev/null
 check user_block_applied wait_for 5 log_has 'block: 2 JIDs blocked by users'
 # errors come back over xfed's own stream to r1.test (rawpeer's listener)
-answered() {	# ID CONDITION
-	grep -q "type='error' id='$1'><error type='cancel'><$2 " "$T/peer.log"
+answered() {	# ID CONDITION [TYPE]
+	grep -q "type='error' id='$1'><error type='${3:-cancel}'><$2 " "$T/peer.log"
 }
 check blocked_message_sent peer r1.test "$PR1" open \
     "$(msg 'eve@r1.test/phone' 'alice@a.localhost' u1 'blocked')"
@@ -111,6 +117,34 @@ check domain_item_blocks_all wait_for 5 answered u3 service-unavailable
 i=$(actl send alice eve@r1.test 'to someone alice blocks')
 check outbox_to_blocked_jid_failed wait_for 5 row_is "$i" failed blocked
 check unblocked_stored inbox_has "stanza_id = 'u2'"
+
+# inbox_quota: 6 unconsumed rows a user; the 7th waits (resource-constraint)
+check quota_fill peer r1.test "$PR1" open "$(for n in 1 2 3 4 5 6; do
+	msg carol@r1.test dave@a.localhost "q$n" "$n"; done)"
+check quota_filled wait_for 5 inbox_has "stanza_id = 'q6'"
+check quota_over_sent peer r1.test "$PR1" open "$(msg carol@r1.test dave@a.localhost q7 'one too many')"
+check quota_over_refused wait_for 5 answered q7 resource-constraint wait
+check quota_over_not_stored [ "$(sqlite3 "$DB" "SELECT count(*) FROM inbox WHERE stanza_id = 'q7'")" = 0 ]
+check quota_other_user_served peer r1.test "$PR1" open "$(msg carol@r1.test bob@a.localhost q0 'bob has room')"
+sqlite3 -cmd '.timeout 5000' "$DB" "UPDATE inbox SET consumed = 1 WHERE stanza_id = 'q1'"
+q8() { peer r1.test "$PR1" open "$(msg carol@r1.test dave@a.localhost q8 'room again')" && inbox_has "stanza_id = 'q8'"; }
+check quota_consumed_frees_room wait_for 10 q8
+
+# Retention, set by SIGHUP: consumed inbox rows, finished outbox rows and
+# the handled journal go
+write_conf "inbox_retention 1s
+outbox_retention 1s
+journal_retention 1s"
+kill -HUP "$XFED_PID"
+check retention_reloaded wait_for 5 log_has 'config reloaded'
+count() { sqlite3 -cmd '.timeout 5000' "$DB" "SELECT count(*) FROM $1"; }
+check retention_has_rows [ "$(count "inbox WHERE consumed IS NOT NULL")" -ge 1 ]
+zero() { [ "$(count "$1")" = 0 ]; }
+check inbox_retention wait_for 10 zero "inbox WHERE consumed IS NOT NULL"
+check outbox_retention wait_for 10 zero "outbox WHERE state <> 'queued'"
+check journal_retention wait_for 10 zero "changes"
+check retention_keeps_unconsumed [ "$(count "inbox WHERE stanza_id = 'q2'")" = 1 ]
+check retention_logged log_has 'retention: [0-9]* journal rows* deleted'
 
 check xfed_alive kill -0 "$XFED_PID"
 stop_xfed; check xfed_stopped [ $? = 0 ]

@@ -59,6 +59,10 @@ test_good(void)
 	CHECK_STR(CONF_BLOCK_DOMAIN(c, 1), "b2.test");
 	CHECK(c->allow_domains.n == 1);
 	CHECK_STR(CONF_ALLOW_DOMAIN(c, 0), "ok.test");
+	CHECK(c->inbox_quota == 100000000);
+	CHECK(c->journal_retention == 30 * 86400);
+	CHECK(c->outbox_retention == 0);
+	CHECK(c->inbox_retention == 0);		/* the default */
 	conf_free(c);
 }
 
@@ -74,6 +78,10 @@ test_defaults(void)
 	CHECK(c->listens.n == 1);
 	CHECK_STR(CONF_LISTEN(c, 0)->text, "0.0.0.0:5269");
 	CHECK_STR(c->store, "/var/lib/xfed/xfed.db");
+	CHECK(c->inbox_quota == 10000);
+	CHECK(c->inbox_retention == 0 && c->outbox_retention == 0);
+	CHECK(c->journal_retention == 3600);
+	CHECK(c->block_domains.n == 0 && c->allow_domains.n == 0);
 	CHECK_STR(c->control_socket, "/run/xfed/xfed.sock");
 	CHECK(c->require_encryption == 1);
 	CHECK(c->max_stanza_size == 524288);
