@@ -21,7 +21,8 @@
  *           4.27); stanzas: no verified pair yet -> not-authorized (S2S
  *           1.18), from a domain not verified -> invalid-from, to a domain
  *           not ours or not paired -> host-unknown, bad addresses ->
- *           improper-addressing (S2S 4.36, 5.1-5.3); else to the router.
+ *           improper-addressing (S2S 4.36, 5.1-5.3); else to the router;
+ *           a domain over remote_stanza_rate -> reading paused (rate.c)
  *           Unknown first-level elements -> unsupported-stanza-type (S2S
  *           1.25); their </stream> -> ours, close (S2S 1.24)
  *   any     no pair verified within S2S_HANDSHAKE_SECS -> connection-timeout
@@ -43,6 +44,7 @@
 #include "jid.h"
 #include "key.h"
 #include "mgr.h"
+#include "rate.h"
 #include "router.h"
 #include "log.h"
 #include "server.h"
@@ -541,6 +543,7 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 	const char	*cond, *text;
 	struct jid	 tj, fj;
 	char		 tbuf[JID_BUFSZ], fbuf[JID_BUFSZ];
+	int		 ms;
 
 	if (s2s_in_is_stanza(el)) {
 		/* the JIDs are parsed once, here, and handed on */
@@ -552,6 +555,8 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 		}
 		st->nin++;
 		router_deliver(el, &tj, &fj);	/* takes el */
+		if ((ms = rate_stanza(fj.domain)) > 0)
+			s2s_stream_pause(st, ms);	/* S2S 10.9 */
 		return;
 	}
 	if (el_is(el, EL_NS_DIALBACK, NULL))

@@ -43,6 +43,7 @@ struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
 static uint64_t		 s2s_next_id = 1;
 
 #define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
+#define S2S_FEED_MAX	(16 * 1024)	/* bytes parsed between pause checks */
 #define S2S_OUT_MAX	(4 * 1024 * 1024) /* bytes queued for a slow peer */
 
 static void	s2s_stream_free(struct s2s_stream *);
@@ -131,7 +132,7 @@ s2s_stream_read(struct bufferevent *bev, void *arg)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct evbuffer_iovec	 v[8];
 	int			 i, n, rc;
-	size_t			 used;
+	size_t			 used, len;
 
 	/* libevent may hand over the first decrypted bytes before it
 	 * reports the handshake as done */
@@ -141,13 +142,18 @@ s2s_stream_read(struct bufferevent *bev, void *arg)
 		s2s_stream_tls_done(st);
 	}
 
-	while (!s2s_stream_dead(st) && evbuffer_get_length(in) > 0) {
-		n = evbuffer_peek(in, -1, NULL, v, 8);
+	while (!s2s_stream_dead(st) && !(st->flags & S2S_F_PAUSED) &&
+	    evbuffer_get_length(in) > 0) {
+		n = evbuffer_peek(in, S2S_FEED_MAX, NULL, v, 8);
 		if (n > 8)
 			n = 8;
-		for (i = 0, used = 0, rc = 0; i < n && rc == 0; i++) {
-			rc = xml_feed(st->xml, v[i].iov_base, v[i].iov_len);
-			used += v[i].iov_len;
+		for (i = 0, used = 0, rc = 0; i < n && rc == 0 &&
+		    used < S2S_FEED_MAX; i++) {
+			len = v[i].iov_len;
+			if (len > S2S_FEED_MAX - used)
+				len = S2S_FEED_MAX - used;
+			rc = xml_feed(st->xml, v[i].iov_base, len);
+			used += len;
 			if (s2s_stream_dead(st))
 				return;
 		}
@@ -169,6 +175,32 @@ s2s_stream_read(struct bufferevent *bev, void *arg)
 	/* nothing buffered: libxml2's state goes until the next byte */
 	if (!s2s_stream_dead(st))
 		xml_compact(st->xml);
+}
+
+static void
+s2s_stream_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	st->flags &= ~S2S_F_PAUSED;
+	if (s2s_stream_dead(st))
+		return;
+	bufferevent_enable(st->bev, EV_READ);
+	s2s_stream_read(st->bev, st);	/* what waited in the buffer */
+}
+
+void
+s2s_stream_pause(struct s2s_stream *st, int ms)
+{
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (s2s_stream_dead(st) || (st->flags & S2S_F_PAUSED))
+		return;
+	if (st->pause_ev == NULL)
+		st->pause_ev = evtimer_new(server->base, s2s_stream_resume, st);
+	st->flags |= S2S_F_PAUSED;
+	bufferevent_disable(st->bev, EV_READ);
+	evtimer_add(st->pause_ev, &tv);
 }
 
 /* Logs OpenSSL's reasons for a failed TLS stream. */
@@ -565,6 +597,8 @@ s2s_stream_free(struct s2s_stream *st)
 
 	TAILQ_REMOVE(&s2s_streams, st, entry);
 	event_free(st->timer);
+	if (st->pause_ev != NULL)
+		event_free(st->pause_ev);
 	if (st->sock_cb != NULL &&
 	    (sock = bufferevent_get_underlying(st->bev)) != NULL)
 		evbuffer_remove_cb_entry(bufferevent_get_output(sock),

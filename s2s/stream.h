@@ -70,6 +70,7 @@ struct s2s_ops {
 #define S2S_F_CERT_OK	0x20	/* peer certificate verified for remote */
 #define S2S_F_SASL	0x40	/* authenticated by SASL EXTERNAL */
 #define S2S_F_FREEING	0x80	/* closed and flushed: the free is scheduled */
+#define S2S_F_PAUSED	0x100	/* reading stopped for a while */
 
 struct s2s_stream {
 	TAILQ_ENTRY(s2s_stream)	 entry;
@@ -93,6 +94,7 @@ struct s2s_stream {
 	int			 tls_next_accept;
 	char			 tls_desc[64];	/* "TLSv1.3 TLS_AES_..." */
 	struct evbuffer_cb_entry *sock_cb;	/* on the socket under TLS */
+	struct event		*pause_ev;	/* s2s_stream_pause(), lazily */
 };
 
 TAILQ_HEAD(s2s_streams, s2s_stream);
@@ -135,6 +137,12 @@ void		 s2s_stream_error(struct s2s_stream *, const char *cond,
 /* Ends the stream: our close tag if not sent, then free once flushed. */
 void		 s2s_stream_close(struct s2s_stream *, const char *reason);
 int		 s2s_stream_dead(const struct s2s_stream *);
+/*
+ * Stops reading for ms milliseconds: nothing more is taken from the
+ * socket, and what is buffered waits (at most 16 KiB more are
+ * parsed); then reading goes on by itself.
+ */
+void		 s2s_stream_pause(struct s2s_stream *, int ms);
 /* (Re)arms the stream's timer; ops->timeout runs when it fires. */
 void		 s2s_stream_timer(struct s2s_stream *, int secs);
 void		 s2s_stream_set_state(struct s2s_stream *, const char *);

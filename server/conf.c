@@ -105,6 +105,10 @@ static const struct conf_key conf_keys[] = {
 	{ "journal_retention", CK_SECONDS, 0, OFF(journal_retention), "1h", 1,
 	    30 * 86400,
 	    "Delete change journal rows this long after xfed handled them." },
+	{ "remote_stanza_rate", CK_COUNT, 0, OFF(remote_stanza_rate), "200", 0,
+	    1000000,
+	    "Stanzas a second each remote domain may send, with 2 s of burst; "
+	    "above it xfed stops reading its streams for a while (0: no limit)." },
 	{ "block_domain", CK_DOMAIN, CK_REPEAT, OFF(block_domains), NULL, 0, 0,
 	    "A remote domain (and its subdomains) refused in both directions "
 	    "(repeatable; xfedctl block adds more without a restart)." },

@@ -65,6 +65,7 @@ struct conf {
 	long long	 inbox_retention;	/* seconds, 0: keep */
 	long long	 outbox_retention;	/* seconds, 0: keep */
 	long long	 journal_retention;	/* seconds */
+	long long	 remote_stanza_rate;	/* stanzas/s per remote domain */
 	struct conf_arr	 block_domains;		/* char *, prepared */
 	struct conf_arr	 allow_domains;		/* char *, prepared */
 };

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "hash.h"
 #include "log.h"
 #include "quota.h"
 #include "server.h"
@@ -30,16 +31,6 @@ struct quota_user {
 
 static struct quota_user	*quota_tab[QUOTA_BUCKETS];
 
-static uint32_t
-quota_hash(const char *s)
-{
-	uint32_t	 h = 2166136261u;	/* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % QUOTA_BUCKETS;
-}
-
 static struct quota_user *
 quota_user(const char *local, const char *domain)
 {
@@ -49,7 +40,7 @@ quota_user(const char *local, const char *domain)
 	uint32_t		 h;
 
 	snprintf(key, n, "%s@%s", local, domain);
-	h = quota_hash(key);
+	h = hash_str(key) % QUOTA_BUCKETS;
 	for (u = quota_tab[h]; u != NULL; u = u->next)
 		if (strcmp(u->key, key) == 0)
 			break;

@@ -26,6 +26,7 @@
 #include "outbox.h"
 #include "presence.h"
 #include "quota.h"
+#include "rate.h"
 #include "retention.h"
 #include "router.h"
 #include "server.h"
@@ -446,6 +447,7 @@ main(int argc, char **argv)
 	presence_free();
 	block_free();
 	quota_free();
+	rate_free();
 	retention_free();
 	if (server->tls != NULL)
 		tls_ctx_free(server->tls);

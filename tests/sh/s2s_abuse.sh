@@ -132,19 +132,48 @@ check quota_consumed_frees_room wait_for 10 q8
 
 # Retention, set by SIGHUP: consumed inbox rows, finished outbox rows and
 # the handled journal go
+count() { sqlite3 -cmd '.timeout 5000' "$DB" "SELECT count(*) FROM $1"; }
+check retention_has_rows [ "$(count "inbox WHERE consumed IS NOT NULL")" -ge 1 ]
 write_conf "inbox_retention 1s
 outbox_retention 1s
 journal_retention 1s"
 kill -HUP "$XFED_PID"
 check retention_reloaded wait_for 5 log_has 'config reloaded'
-count() { sqlite3 -cmd '.timeout 5000' "$DB" "SELECT count(*) FROM $1"; }
-check retention_has_rows [ "$(count "inbox WHERE consumed IS NOT NULL")" -ge 1 ]
 zero() { [ "$(count "$1")" = 0 ]; }
 check inbox_retention wait_for 10 zero "inbox WHERE consumed IS NOT NULL"
 check outbox_retention wait_for 10 zero "outbox WHERE state <> 'queued'"
 check journal_retention wait_for 10 zero "changes"
 check retention_keeps_unconsumed [ "$(count "inbox WHERE stanza_id = 'q2'")" = 1 ]
 check retention_logged log_has 'retention: [0-9]* journal rows* deleted'
+
+# remote_stanza_rate (S2S 10.9): r1.test sends 600 pings at once, at most
+# 100 a second are read; the rest waits in its socket, not in xfed, and
+# r2.test is served meanwhile
+write_conf "inbox_retention 1s
+outbox_retention 1s
+journal_retention 1s
+remote_stanza_rate 100"
+kill -HUP "$XFED_PID"
+reloads() { [ "$(grep -c 'config reloaded' "$T/a/xfed.log")" -ge "$1" ]; }
+check rate_reloaded wait_for 5 reloads 2
+pings=$(for n in $(seq 600); do
+	printf "<iq type='get' from='r1.test' to='a.localhost' id='p%d'><ping xmlns='urn:xmpp:ping'/></iq>" "$n"; done)
+t_bg $PY "$XFED_SRC/tests/interop/rawpeer.py" --auth --host 127.0.0.1 \
+    --port "$PA" --to a.localhost --from r1.test --listen "127.0.0.1:$PR1" \
+    --wait 40 raw "$pings" > "$T/flood.log" 2>&1
+FLOOD_PID=$T_LASTPID
+results() { grep -o "type='result' id='p[0-9]*'" "$T/flood.log" | sort -u | wc -l; }
+check rate_paused wait_for 15 log_has 'rate: r1.test over remote_stanza_rate 100/s'
+check rate_other_domain_served peer r2.test "$PR2" open "$(msg 'x@r2.test' 'bob@a.localhost' r2ok 'served')"
+check rate_other_domain_stored wait_for 5 inbox_has "stanza_id = 'r2ok'"
+n=$(results)
+echo "# pings answered when r2.test's message was stored: $n of 600"
+check rate_other_domain_not_behind [ "$n" -lt 600 ]
+rss=$(awk '/^VmRSS/ {print $2}' /proc/"$XFED_PID"/status)
+echo "# xfed RSS while r1.test is held back: $rss kB (ASan build)"
+all_answered() { [ "$(results)" = 600 ]; }
+check rate_nothing_lost wait_for 30 all_answered
+kill "$FLOOD_PID" 2>/dev/null
 
 check xfed_alive kill -0 "$XFED_PID"
 stop_xfed; check xfed_stopped [ $? = 0 ]

@@ -63,6 +63,7 @@ test_good(void)
 	CHECK(c->journal_retention == 30 * 86400);
 	CHECK(c->outbox_retention == 0);
 	CHECK(c->inbox_retention == 0);		/* the default */
+	CHECK(c->remote_stanza_rate == 1000000);
 	conf_free(c);
 }
 
@@ -81,6 +82,7 @@ test_defaults(void)
 	CHECK(c->inbox_quota == 10000);
 	CHECK(c->inbox_retention == 0 && c->outbox_retention == 0);
 	CHECK(c->journal_retention == 3600);
+	CHECK(c->remote_stanza_rate == 200);
 	CHECK(c->block_domains.n == 0 && c->allow_domains.n == 0);
 	CHECK_STR(c->control_socket, "/run/xfed/xfed.sock");
 	CHECK(c->require_encryption == 1);
