@@ -8,12 +8,14 @@
  * one per user.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "conf.h"
 #include "hash.h"
+#include "jid.h"
 #include "log.h"
 #include "quota.h"
 #include "server.h"
@@ -35,23 +37,20 @@ static struct quota_user *
 quota_user(const char *local, const char *domain)
 {
 	struct quota_user	*u;
-	size_t			 n = strlen(local) + strlen(domain) + 2;
-	char			*key = xmalloc(n);
+	char			 key[2 * JID_PART_MAX + 2];
+	size_t			 n;
 	uint32_t		 h;
 
-	snprintf(key, n, "%s@%s", local, domain);
+	n = (size_t)snprintf(key, sizeof(key), "%s@%s", local, domain) + 1;
 	h = hash_str(key) % QUOTA_BUCKETS;
 	for (u = quota_tab[h]; u != NULL; u = u->next)
 		if (strcmp(u->key, key) == 0)
-			break;
-	if (u == NULL) {
-		u = xcalloc(1, sizeof(*u) + n);
-		memcpy(u->key, key, n);
-		u->count = -1;
-		u->next = quota_tab[h];
-		quota_tab[h] = u;
-	}
-	free(key);
+			return u;
+	u = xcalloc(1, sizeof(*u) + n);
+	memcpy(u->key, key, n);
+	u->count = -1;
+	u->next = quota_tab[h];
+	quota_tab[h] = u;
 	return u;
 }
 
