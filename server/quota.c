@@ -9,50 +9,24 @@
  */
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "conf.h"
-#include "hash.h"
 #include "jid.h"
 #include "log.h"
 #include "quota.h"
 #include "server.h"
 #include "store.h"
-#include "xmalloc.h"
+#include "strmap.h"
 
 #define QUOTA_BUCKETS	4096
 
 struct quota_user {
-	struct quota_user	*next;
-	int64_t			 count;		/* unconsumed rows */
-	time_t			 checked;	/* when count was read */
-	char			 key[];		/* local@domain */
+	int64_t		 count;		/* unconsumed rows; -1: not read */
+	time_t		 checked;	/* when count was read */
 };
 
-static struct quota_user	*quota_tab[QUOTA_BUCKETS];
-
-static struct quota_user *
-quota_user(const char *local, const char *domain)
-{
-	struct quota_user	*u;
-	char			 key[2 * JID_PART_MAX + 2];
-	size_t			 n;
-	uint32_t		 h;
-
-	n = (size_t)snprintf(key, sizeof(key), "%s@%s", local, domain) + 1;
-	h = hash_str(key) % QUOTA_BUCKETS;
-	for (u = quota_tab[h]; u != NULL; u = u->next)
-		if (strcmp(u->key, key) == 0)
-			return u;
-	u = xcalloc(1, sizeof(*u) + n);
-	memcpy(u->key, key, n);
-	u->count = -1;
-	u->next = quota_tab[h];
-	quota_tab[h] = u;
-	return u;
-}
+static struct strmap	 quota_users;
 
 int
 quota_inbox_take(const char *local, const char *domain)
@@ -60,11 +34,18 @@ quota_inbox_take(const char *local, const char *domain)
 	struct quota_user	*u;
 	long long		 cap = server->conf->inbox_quota;
 	time_t			 now = time(NULL);
+	char			 key[2 * JID_PART_MAX + 2];
 	int64_t			 n;
 
 	if (cap == 0)
 		return 1;
-	u = quota_user(local, domain);
+	if (quota_users.tab == NULL)
+		strmap_init(&quota_users, QUOTA_BUCKETS);
+	snprintf(key, sizeof(key), "%s@%s", local, domain);
+	if ((u = strmap_get(&quota_users, key, 0)) == NULL) {
+		u = strmap_get(&quota_users, key, sizeof(*u));
+		u->count = -1;
+	}
 	if (u->count < 0 || (u->count >= cap && u->checked != now)) {
 		if (store_inbox_unconsumed(server->store, local, domain,
 		    &n) == -1) {
@@ -83,12 +64,5 @@ quota_inbox_take(const char *local, const char *domain)
 void
 quota_free(void)
 {
-	struct quota_user	*u;
-	size_t			 i;
-
-	for (i = 0; i < QUOTA_BUCKETS; i++)
-		while ((u = quota_tab[i]) != NULL) {
-			quota_tab[i] = u->next;
-			free(u);
-		}
+	strmap_clear(&quota_users);
 }

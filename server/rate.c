@@ -7,16 +7,13 @@
  * when the table grows, so memory follows the domains that are busy.
  */
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "conf.h"
-#include "hash.h"
 #include "log.h"
 #include "rate.h"
 #include "server.h"
-#include "xmalloc.h"
+#include "strmap.h"
 
 #define RATE_BUCKETS	1024
 #define RATE_SWEEP_AT	4096		/* domains before full ones go */
@@ -24,15 +21,17 @@
 #define RATE_LOG_MS	10000		/* one "over its rate" line per 10 s */
 
 struct rate_bucket {
-	struct rate_bucket	*next;
 	double			 tokens;
 	int64_t			 last_ms;	/* when tokens was computed */
 	int64_t			 logged_ms;
-	char			 domain[];
 };
 
-static struct rate_bucket	*rate_tab[RATE_BUCKETS];
-static size_t			 rate_n;
+struct rate_now {
+	double			 rate;
+	int64_t			 ms;
+};
+
+static struct strmap		 rate_domains;
 
 static int64_t
 rate_now_ms(void)
@@ -58,63 +57,46 @@ rate_refill(struct rate_bucket *b, double rate, int64_t now)
 	return 0;
 }
 
-/* Forgets the buckets that are full: those domains are quiet. */
-static void
-rate_sweep(double rate, int64_t now)
+/* The buckets that are full again: those domains are quiet. */
+static int
+rate_full(void *data, void *arg)
 {
-	struct rate_bucket	**pp, *b;
-	size_t			  i;
+	struct rate_now	*now = arg;
 
-	for (i = 0; i < RATE_BUCKETS; i++)
-		for (pp = &rate_tab[i]; (b = *pp) != NULL;) {
-			if (rate_refill(b, rate, now)) {
-				*pp = b->next;
-				free(b);
-				rate_n--;
-			} else
-				pp = &b->next;
-		}
+	return rate_refill(data, now->rate, now->ms);
 }
 
 int
 rate_stanza(const char *domain)
 {
 	struct rate_bucket	*b;
-	double			 rate = (double)server->conf->remote_stanza_rate;
-	int64_t			 now, ms;
-	uint32_t		 h;
-	size_t			 n;
+	struct rate_now		 now;
+	int64_t			 ms;
 
-	if (rate <= 0)
+	now.rate = (double)server->conf->remote_stanza_rate;
+	if (now.rate <= 0)
 		return 0;
-	now = rate_now_ms();
-	h = hash_str(domain) % RATE_BUCKETS;
-	for (b = rate_tab[h]; b != NULL; b = b->next)
-		if (strcmp(b->domain, domain) == 0)
-			break;
-	if (b == NULL) {
-		if (rate_n >= RATE_SWEEP_AT)
-			rate_sweep(rate, now);
-		n = strlen(domain) + 1;
-		b = xcalloc(1, sizeof(*b) + n);
-		memcpy(b->domain, domain, n);
-		b->tokens = rate * RATE_BURST_SECS;
-		b->last_ms = now;
-		b->logged_ms = now - RATE_LOG_MS;
-		b->next = rate_tab[h];
-		rate_tab[h] = b;
-		rate_n++;
+	now.ms = rate_now_ms();
+	if (rate_domains.tab == NULL)
+		strmap_init(&rate_domains, RATE_BUCKETS);
+	if ((b = strmap_get(&rate_domains, domain, 0)) == NULL) {
+		if (rate_domains.n >= RATE_SWEEP_AT)
+			strmap_sweep(&rate_domains, rate_full, &now);
+		b = strmap_get(&rate_domains, domain, sizeof(*b));
+		b->tokens = now.rate * RATE_BURST_SECS;
+		b->last_ms = now.ms;
+		b->logged_ms = now.ms - RATE_LOG_MS;
 	}
-	rate_refill(b, rate, now);
+	rate_refill(b, now.rate, now.ms);
 	b->tokens -= 1;
 	if (b->tokens >= 0)
 		return 0;
-	ms = (int64_t)(-b->tokens * 1000.0 / rate) + 1;
-	if (now - b->logged_ms >= RATE_LOG_MS) {
+	ms = (int64_t)(-b->tokens * 1000.0 / now.rate) + 1;
+	if (now.ms - b->logged_ms >= RATE_LOG_MS) {
 		log_info("rate: %s over remote_stanza_rate %lld/s: reading its "
 		    "streams paused for %lld ms", domain,
 		    server->conf->remote_stanza_rate, (long long)ms);
-		b->logged_ms = now;
+		b->logged_ms = now.ms;
 	}
 	return ms > 60000 ? 60000 : (int)ms;
 }
@@ -122,13 +104,5 @@ rate_stanza(const char *domain)
 void
 rate_free(void)
 {
-	struct rate_bucket	*b;
-	size_t			 i;
-
-	for (i = 0; i < RATE_BUCKETS; i++)
-		while ((b = rate_tab[i]) != NULL) {
-			rate_tab[i] = b->next;
-			free(b);
-		}
-	rate_n = 0;
+	strmap_clear(&rate_domains);
 }
