@@ -132,3 +132,19 @@ db_authoritative(const struct db_msg *m, int hosted)
 	return db_build(1, ok ? DB_VALID : DB_INVALID, m->to, m->from, m->id,
 	    NULL, NULL);
 }
+
+struct el *
+db_originate(const char *local, const char *remote, const char *sid)
+{
+	char	 key[DB_KEY_LEN + 1];
+
+	db_make_key(remote, local, sid, key);
+	return db_build(0, DB_REQUEST, local, remote, NULL, key, NULL);
+}
+
+int
+db_answers_ours(const struct db_msg *m, const char *local, const char *remote)
+{
+	return !m->verify && m->type != DB_REQUEST &&
+	    strcmp(m->from, remote) == 0 && strcmp(m->to, local) == 0;
+}

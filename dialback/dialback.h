@@ -1,8 +1,10 @@
 /*
  * dialback/dialback.h: Server Dialback (XEP-0220) as the streams use it:
- * the secret, keys for a pair on a stream, and the db:result / db:verify
- * elements in both directions. When a key is sent or checked, and what a
- * verdict does to a stream, is decided in s2s/in.c and s2s/out.c.
+ * the secret, keys for a pair on a stream, the db:result / db:verify
+ * elements in both directions, and the originating and authoritative
+ * roles. The receiving role's pair table is pairs.h, its pending
+ * verifications verify.h. When a stream sends or checks, and what a
+ * verdict does to it, is decided in s2s/in.c and s2s/out.c.
  */
 #ifndef DIALBACK_H
 #define DIALBACK_H
@@ -47,9 +49,19 @@ struct el *db_build(int verify, enum db_type, const char *from,
 	    const char *to, const char *id, const char *key, const char *cond);
 
 /*
- * The authoritative answer to a db:verify request m (S2S 4.27, 4.28):
- * valid or invalid, or item-not-found when m->to is not hosted here.
+ * The authoritative role: the answer to a db:verify request m (S2S 4.27,
+ * 4.28): valid or invalid, or item-not-found when m->to is not hosted here.
  */
 struct el *db_authoritative(const struct db_msg *m, int hosted);
+/*
+ * The originating role (XEP-0220 2.1.1, S2S 4.13): the db:result with our
+ * key for local -> remote on a stream whose id (the peer's) is sid.
+ */
+struct el *db_originate(const char *local, const char *remote,
+	    const char *sid);
+/* 1 when m is the answer to our own db:result for (local, remote) (S2S
+ * 4.15); anything else is unsolicited. */
+int	 db_answers_ours(const struct db_msg *m, const char *local,
+	    const char *remote);
 
 #endif

@@ -1,31 +1,41 @@
 /*
- * s2s/in.c: one inbound S2S stream, from accept to close. I/O, errors and
- * closing are stream.c's.
+ * s2s/in.c: one inbound S2S stream, from accept to close, as one switch
+ * over its states (s2s_in_event) fed with stream.c's events. I/O, errors
+ * and closing are stream.c's.
  *   HEADER  header checked: namespace jabber:server (else invalid-namespace),
  *           version major 1 (else unsupported-version), 'to' a hosted domain
  *           (else host-unknown), 'from' not blocked (else
- *           policy-violation, also for a db:result from a blocked domain);
- *           response header with a new id, then
- *           features -> OPEN (RFC 6120 4.7, 4.3.2; S2S 1.5, 1.13, 1.29):
- *           before TLS only STARTTLS (required unless require_encryption
- *           is off); after TLS SASL EXTERNAL when the peer's certificate
- *           verifies for its 'from', and dialback (S2S 1.15)
- *   OPEN    <starttls/> -> <proceed/>, TLS handshake -> HEADER (RFC 6120
- *           5.4); <auth mechanism='EXTERNAL'/> -> <success/> and the pair
- *           (from, to) verified, restart -> HEADER, or <failure/> (XEP-0178,
- *           S2S 3.x); at most S2S_IN_MAX_SASL tries
- *           db:result -> pair PENDING, key checked with the sender's
- *           authoritative server through mgr.c (XEP-0220 2.1.2), verdict ->
- *           db:result valid/invalid (S2S 4.18-4.26); db:verify -> answered
- *           here as authoritative server, whatever the stream's state (S2S
- *           4.27); stanzas: no verified pair yet -> not-authorized (S2S
- *           1.18), from a domain not verified -> invalid-from, to a domain
- *           not ours or not paired -> host-unknown, bad addresses ->
- *           improper-addressing (S2S 4.36, 5.1-5.3); else to the router;
- *           a domain over remote_stanza_rate -> reading paused (rate.c)
- *           Unknown first-level elements -> unsupported-stanza-type (S2S
- *           1.25); their </stream> -> ours, close (S2S 1.24)
- *   any     no pair verified within S2S_HANDSHAKE_SECS -> connection-timeout
+ *           policy-violation, also for a db:result from a blocked domain,
+ *           server/block.c); response header with a new id, then
+ *           features -> OPEN, or AUTHENTICATED after the SASL restart
+ *           (RFC 6120 4.7, 4.3.2; S2S 1.5, 1.13, 1.29): before TLS only
+ *           STARTTLS (required unless require_encryption is off); after TLS
+ *           SASL EXTERNAL when the peer's certificate verifies for its
+ *           'from', and dialback (S2S 1.15)
+ *   OPEN    <starttls/> -> <proceed/> -> TLS; <auth mechanism='EXTERNAL'/>
+ *           -> <success/> and the pair (from, to) verified, restart ->
+ *           HEADER, or <failure/> (XEP-0178, S2S 3.x); at most
+ *           S2S_IN_MAX_SASL tries
+ *           db:result -> pair pending (dialback/pairs.c), key checked with
+ *           the sender's authoritative server (dialback/verify.c, which
+ *           asks mgr.c for a stream; XEP-0220 2.1.2), verdict ->
+ *           db:result valid/invalid (S2S 4.18-4.26), valid -> AUTHENTICATED;
+ *           db:verify -> answered here as authoritative server, whatever
+ *           the stream's state (S2S 4.27); stanzas -> not-authorized (S2S
+ *           1.18)
+ *   TLS     the handshake; done -> HEADER (RFC 6120 5.4.3.3)
+ *   AUTHENTICATED  as OPEN, and stanzas: from a domain not verified ->
+ *           invalid-from, to a domain not ours or not paired -> host-unknown,
+ *           bad addresses -> improper-addressing (S2S 4.36, 5.1-5.3); else
+ *           up through s2s_hooks.deliver; a domain over remote_stanza_rate
+ *           -> reading paused (server/rate.c, S2S 10.9). xfed stopping ->
+ *           our </stream> -> CLOSING
+ *   CLOSING stanzas still delivered; their </stream>, EOF or
+ *           S2S_CLOSE_SECS -> closed (RFC 6120 4.4, S2S 1.23)
+ *   any     unknown first-level elements -> unsupported-stanza-type (S2S
+ *           1.25); their </stream> -> ours, close (S2S 1.24); no pair
+ *           verified within S2S_HANDSHAKE_SECS -> connection-timeout; xfed
+ *           stopping before authentication -> system-shutdown
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,13 +54,15 @@
 #include "jid.h"
 #include "key.h"
 #include "mgr.h"
+#include "pairs.h"
 #include "rate.h"
-#include "router.h"
+#include "s2s.h"
 #include "log.h"
 #include "server.h"
 #include "in.h"
 #include "stream.h"
 #include "tls.h"
+#include "verify.h"
 #include "xml.h"
 #include "xmalloc.h"
 
@@ -58,42 +70,38 @@
 
 enum s2s_in_state {
 	S2S_IN_HEADER,		/* waiting for the peer's stream header */
-	S2S_IN_OPEN,		/* features sent: auth and stanzas */
+	S2S_IN_OPEN,		/* features sent: negotiation, no pair yet */
+	S2S_IN_TLS,		/* <proceed/> sent: the TLS handshake */
+	S2S_IN_AUTHED,		/* a pair verified: stanzas flow */
+	S2S_IN_CLOSING,		/* our </stream> sent: reading until theirs */
 };
 
-static const char *const s2s_in_state_names[] = { "header", "open" };
-
-#define S2S_IN_MAX_PAIRS	16	/* S2S 4.38: pairs per stream */
-
-enum s2s_pair_state {
-	S2S_PAIR_PENDING,
-	S2S_PAIR_VALID,
-};
-
-/* A (remote, local) pair claimed on this stream with db:result. */
-struct s2s_pair {
-	char			*remote;
-	char			*local;
-	enum s2s_pair_state	 state;
+static const char *const s2s_in_state_names[] = {
+	"header", "open", "tls", "authenticated", "closing",
 };
 
 struct s2s_in {
+	struct s2s_stream	 st;		/* first: freed with it */
 	enum s2s_in_state	 state;
 	int			 legacy;	/* no version: pre-1.0 peer */
-	struct s2s_pair		 pairs[S2S_IN_MAX_PAIRS];
-	int			 npairs;
-	int			 nvalid;
+	struct db_pairs		 pairs;		/* dialback/pairs.c */
 	int			 sasl_tries;
 	const char		*cert_why;	/* why the certificate failed */
 };
 
-static struct s2s_pair	*s2s_in_pair_add(struct s2s_in *, const char *,
-			    const char *, enum s2s_pair_state);
+_Static_assert(offsetof(struct s2s_in, st) == 0,
+    "the stream's memory is the direction's");
+
+static struct s2s_in *
+s2s_in_of(struct s2s_stream *st)
+{
+	return S2S_CONTAINER(st, struct s2s_in, st);
+}
 
 static void
 s2s_in_enter(struct s2s_stream *st, enum s2s_in_state state)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 
 	in->state = state;
 	s2s_stream_set_state(st, s2s_in_state_names[state]);
@@ -147,16 +155,11 @@ s2s_in_features(struct s2s_stream *st)
 static void
 s2s_in_open(struct s2s_stream *st, struct el *hdr)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	const char	*to, *from, *ver, *errstr;
 	char		 dom[JID_PART_MAX + 1];
 	int		 major = 0, minor = 0;
 
-	if (in->state != S2S_IN_HEADER) {
-		el_free(hdr);
-		s2s_stream_error(st, "not-well-formed", "second stream header");
-		return;
-	}
 	if (db_stream_id(st->sid, S2S_SID_LEN + 1) == -1) {
 		el_free(hdr);
 		s2s_stream_error(st, "internal-server-error", NULL);
@@ -219,49 +222,15 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 	s2s_stream_send_header(st, st->local, st->remote, st->sid, !in->legacy);
 	if (!in->legacy)
 		s2s_in_features(st);
-	s2s_in_enter(st, S2S_IN_OPEN);
-}
-
-static struct s2s_pair *
-s2s_in_pair(struct s2s_in *in, const char *remote, const char *local)
-{
-	int	 i;
-
-	for (i = 0; i < in->npairs; i++)
-		if (strcmp(in->pairs[i].remote, remote) == 0 &&
-		    strcmp(in->pairs[i].local, local) == 0)
-			return &in->pairs[i];
-	return NULL;
-}
-
-static struct s2s_pair *
-s2s_in_pair_add(struct s2s_in *in, const char *remote, const char *local,
-    enum s2s_pair_state state)
-{
-	struct s2s_pair	*p = &in->pairs[in->npairs++];
-
-	p->remote = xstrdup(remote);
-	p->local = xstrdup(local);
-	p->state = state;
-	if (state == S2S_PAIR_VALID)
-		in->nvalid++;
-	return p;
-}
-
-static void
-s2s_in_pair_drop(struct s2s_in *in, struct s2s_pair *p)
-{
-	free(p->remote);
-	free(p->local);
-	*p = in->pairs[--in->npairs];
+	s2s_in_enter(st, in->pairs.nvalid > 0 ? S2S_IN_AUTHED : S2S_IN_OPEN);
 }
 
 /* db:result request: the receiving role (XEP-0220 2.1.2, S2S 4.18-4.26). */
 static void
 s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 {
-	struct s2s_in	*in = st->dir_state;
-	struct s2s_pair	*p;
+	struct s2s_in	*in = s2s_in_of(st);
+	struct db_pair	*p;
 	char		 remote[JID_PART_MAX + 1], local[JID_PART_MAX + 1];
 	const char	*errstr, *cond;
 
@@ -305,27 +274,28 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		    NULL, NULL, "not-authorized"));
 		return;
 	}
-	if ((p = s2s_in_pair(in, remote, local)) != NULL) {
-		if (p->state == S2S_PAIR_VALID)
+	if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {
+		if (p->valid)
 			s2s_stream_send_el_free(st, db_build(0, DB_VALID, local,
 			    remote, NULL, NULL, NULL));
 		return;		/* pending: one verification per pair */
 	}
-	if (in->npairs == S2S_IN_MAX_PAIRS) {
+	if (db_pairs_add(&in->pairs, remote, local, 0) == NULL) {
 		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to, m->from,
 		    NULL, NULL, "resource-constraint"));
 		return;
 	}
-	s2s_in_pair_add(in, remote, local, S2S_PAIR_PENDING);
 	if (st->remote == NULL)
 		st->remote = xstrdup(remote);
 	s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local, remote);
-	if (s2s_mgr_verify(local, remote, st->sid, m->key, st->id, &cond) == -1) {
+	if (db_verify_request(local, remote, st->sid, m->key, st->id,
+	    &cond) == -1) {
 		s2s_log(st, LOG_L_INFO, "dialback not checked pair=%s/%s: %s",
 		    local, remote, cond);
 		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote,
 		    NULL, NULL, cond));
-		s2s_in_pair_drop(in, s2s_in_pair(in, remote, local));
+		if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL)
+			db_pairs_drop(&in->pairs, p);
 	}
 }
 
@@ -335,20 +305,21 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 {
 	struct s2s_stream	*st;
 	struct s2s_in		*in;
-	struct s2s_pair		*p;
+	struct db_pair		*p;
 
 	TAILQ_FOREACH(st, &s2s_streams, entry)
 		if (st->id == in_id && st->dir == S2S_DIR_IN)
 			break;
-	if (st == NULL || s2s_stream_dead(st) || (in = st->dir_state) == NULL ||
-	    (p = s2s_in_pair(in, remote, local)) == NULL ||
-	    p->state != S2S_PAIR_PENDING)
+	if (st == NULL || s2s_stream_dead(st) ||
+	    (p = db_pairs_find(&(in = s2s_in_of(st))->pairs, remote, local)) == NULL ||
+	    p->valid)
 		return;		/* S2S 4.21: gone, drop it */
 	if (valid == 1) {
-		p->state = S2S_PAIR_VALID;
-		in->nvalid++;
+		db_pairs_validate(&in->pairs, p);
 		st->flags |= S2S_F_AUTHED;
 		evtimer_del(st->timer);
+		if (in->state == S2S_IN_OPEN)
+			s2s_in_enter(st, S2S_IN_AUTHED);
 		s2s_log(st, LOG_L_INFO, "dialback verified pair=%s/%s", local,
 		    remote);
 		s2s_stream_send_el_free(st, db_build(0, DB_VALID, local, remote,
@@ -361,9 +332,9 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 		    "authoritative server pair=%s/%s", local, remote);
 		s2s_stream_send_el_free(st, db_build(0, DB_INVALID, local, remote,
 		    NULL, NULL, NULL));
-		s2s_in_pair_drop(in, p);
+		db_pairs_drop(&in->pairs, p);
 		/* S2S 4.22: without another valid pair the stream ends */
-		if (in->nvalid == 0)
+		if (in->pairs.nvalid == 0)
 			s2s_stream_close(st, "dialback key invalid");
 		return;
 	}
@@ -371,7 +342,7 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 	    local, remote, cond);
 	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
 	    NULL, cond));
-	s2s_in_pair_drop(in, p);
+	db_pairs_drop(&in->pairs, p);
 }
 
 static void
@@ -404,13 +375,11 @@ static const char *
 s2s_in_check_stanza(struct s2s_stream *st, const struct el *el,
     struct jid *tj, char *tbuf, struct jid *fj, char *fbuf, const char **text)
 {
-	struct s2s_in	*in = st->dir_state;
+	struct s2s_in	*in = s2s_in_of(st);
 	const char	*to = el_attr(el, "to"), *from = el_attr(el, "from");
-	const char	*errstr, *tod, *fromd;
-	struct s2s_pair	*p;
-	int		 i, known = 0;
+	const char	*errstr;
 
-	if (in->nvalid == 0) {
+	if (in->pairs.nvalid == 0) {
 		*text = "stanza before the sending domain was verified";
 		return "not-authorized";
 	}
@@ -420,24 +389,8 @@ s2s_in_check_stanza(struct s2s_stream *st, const struct el *el,
 		*text = "stanza without valid 'to' and 'from'";
 		return "improper-addressing";
 	}
-	tod = tj->domain;
-	fromd = fj->domain;
-	if ((p = s2s_in_pair(in, fromd, tod)) != NULL &&
-	    p->state == S2S_PAIR_VALID)
-		return NULL;
-	for (i = 0; i < in->npairs; i++)
-		if (in->pairs[i].state == S2S_PAIR_VALID &&
-		    strcmp(in->pairs[i].remote, fromd) == 0)
-			known = 1;
-	if (!known) {
-		*text = "the 'from' domain is not verified on this stream";
-		return "invalid-from";
-	}
-	*text = "the 'to' domain is not hosted here or not verified for "
-	    "this sender";
-	return "host-unknown";
+	return db_pairs_check(&in->pairs, fj->domain, tj->domain, text);
 }
-
 
 static int
 s2s_in_is_stanza(const struct el *el)
@@ -469,7 +422,7 @@ s2s_in_starttls(struct s2s_stream *st)
 	s2s_stream_send_raw(st, "<proceed xmlns='" NS_TLS "'/>",
 	    sizeof("<proceed xmlns='" NS_TLS "'/>") - 1);
 	s2s_stream_starttls(st, ssl, 1);
-	s2s_in_enter(st, S2S_IN_HEADER);
+	s2s_in_enter(st, S2S_IN_TLS);
 }
 
 static void
@@ -491,8 +444,8 @@ s2s_in_sasl_failure(struct s2s_stream *st, enum sasl_cond cond,
 static void
 s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 {
-	struct s2s_in	*in = st->dir_state;
-	struct s2s_pair	*p;
+	struct s2s_in	*in = s2s_in_of(st);
+	struct db_pair	*p;
 	enum sasl_cond	 cond;
 	const char	*reason = NULL;
 
@@ -523,13 +476,10 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
 	st->flags |= S2S_F_SASL | S2S_F_AUTHED;
 	evtimer_del(st->timer);
-	if ((p = s2s_in_pair(in, st->remote, st->local)) != NULL) {
-		if (p->state != S2S_PAIR_VALID) {
-			p->state = S2S_PAIR_VALID;	/* a pending dialback */
-			in->nvalid++;
-		}
-	} else if (in->npairs < S2S_IN_MAX_PAIRS)
-		s2s_in_pair_add(in, st->remote, st->local, S2S_PAIR_VALID);
+	if ((p = db_pairs_find(&in->pairs, st->remote, st->local)) != NULL)
+		db_pairs_validate(&in->pairs, p);	/* a pending dialback */
+	else
+		db_pairs_add(&in->pairs, st->remote, st->local, 1);
 	s2s_mgr_remote_alive(st->local, st->remote);
 	/* RFC 6120 6.4.6: the stream restarts; no features learned survive */
 	st->flags &= ~S2S_F_HDR_SENT;
@@ -554,7 +504,7 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 			return;
 		}
 		st->nin++;
-		router_deliver(el, &tj, &fj);	/* takes el */
+		s2s_hooks.deliver(el, &tj, &fj);	/* takes el */
 		if ((ms = rate_stanza(fj.domain)) > 0)
 			s2s_stream_pause(st, ms);	/* S2S 10.9 */
 		return;
@@ -573,45 +523,116 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 	el_free(el);
 }
 
+/*
+ * xfed is stopping (RFC 6120 4.4, S2S 1.23): an authenticated stream gets
+ * our </stream:stream> and is read on, its stanzas delivered, until the
+ * peer's closing tag, EOF or S2S_CLOSE_SECS, so that nothing the peer
+ * wrote before it saw our close is lost. Others: <system-shutdown/>.
+ */
 static void
-s2s_in_close(struct s2s_stream *st)
+s2s_in_shutdown(struct s2s_stream *st)
 {
-	s2s_stream_close(st, "peer closed the stream");
+	s2s_log(st, LOG_L_INFO, "closing: xfed is stopping");
+	s2s_stream_send_raw(st, "</stream:stream>", 16);
+	st->flags |= S2S_F_CLOSE_SENT;
+	s2s_in_enter(st, S2S_IN_CLOSING);
+	s2s_stream_timer(st, S2S_CLOSE_SECS);
+}
+
+/* The one switch: what each event does in each state. */
+static void
+s2s_in_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
+{
+	struct s2s_in	*in = s2s_in_of(st);
+
+	switch (in->state) {
+	case S2S_IN_HEADER:
+		if (ev == S2S_EV_OPENED) {
+			s2s_in_open(st, el);
+			return;
+		}
+		break;
+	case S2S_IN_OPEN:
+	case S2S_IN_AUTHED:
+		switch (ev) {
+		case S2S_EV_OPENED:
+			el_free(el);
+			s2s_stream_error(st, "not-well-formed",
+			    "second stream header");
+			return;
+		case S2S_EV_ELEMENT:
+			s2s_in_elem(st, el);
+			return;
+		case S2S_EV_SHUTDOWN:
+			if (in->state == S2S_IN_AUTHED &&
+			    (st->flags & S2S_F_HDR_SENT)) {
+				s2s_in_shutdown(st);
+				return;
+			}
+			break;
+		default:
+			break;
+		}
+		break;
+	case S2S_IN_TLS:
+		if (ev == S2S_EV_TLS_UP) {
+			/* RFC 6120 5.4.3.3: the peer opens a new stream */
+			st->flags &= ~S2S_F_HDR_SENT;
+			s2s_in_enter(st, S2S_IN_HEADER);
+			if (!(st->flags & S2S_F_AUTHED))
+				s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+			return;
+		}
+		break;
+	case S2S_IN_CLOSING:
+		if (ev == S2S_EV_ELEMENT) {
+			s2s_in_elem(st, el);	/* still delivered */
+			return;
+		}
+		if (s2s_stream_closing_event(st, ev))
+			return;
+		break;
+	}
+	/* the same in every state */
+	switch (ev) {
+	case S2S_EV_OPENED:
+	case S2S_EV_ELEMENT:
+		el_free(el);
+		s2s_stream_error(st, "not-well-formed", NULL);
+		break;
+	case S2S_EV_CLOSED:
+		s2s_stream_close(st, "peer closed the stream");
+		break;
+	case S2S_EV_EOF:
+		s2s_stream_close(st, st->eof_why);
+		break;
+	case S2S_EV_TIMEOUT:
+		if (st->flags & S2S_F_AUTHED)
+			break;
+		s2s_stream_error(st, "connection-timeout",
+		    "authentication not completed in time");
+		break;
+	case S2S_EV_SHUTDOWN:
+		s2s_stream_error(st, "system-shutdown", NULL);
+		break;
+	case S2S_EV_TLS_UP:
+	case S2S_EV_CONNECTED:
+	case S2S_EV_DRAINED:
+		break;
+	}
 }
 
 static void
-s2s_in_timeout(struct s2s_stream *st)
+s2s_in_release(struct s2s_stream *st)
 {
-	s2s_stream_error(st, "connection-timeout",
-	    "authentication not completed in time");
-}
-
-static void
-s2s_in_gone(struct s2s_stream *st)
-{
-	struct s2s_in	*in = st->dir_state;
-
-	while (in->npairs > 0)
-		s2s_in_pair_drop(in, &in->pairs[0]);
-	free(st->dir_state);
-	st->dir_state = NULL;
-}
-
-static void
-s2s_in_tls_up(struct s2s_stream *st)
-{
-	/* RFC 6120 5.4.3.3: the peer opens a new stream over TLS */
-	st->flags &= ~S2S_F_HDR_SENT;
-	if (!(st->flags & S2S_F_AUTHED))
-		s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+	db_pairs_clear(&s2s_in_of(st)->pairs);
 }
 
 static const struct s2s_ops s2s_in_ops = {
-	"in", s2s_in_open, s2s_in_elem, s2s_in_close, s2s_in_gone,
-	s2s_in_timeout, NULL, NULL, s2s_in_tls_up,
+	"in", s2s_in_event, NULL, s2s_in_release,
 };
 
-void
+struct s2s_stream *
 s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen, int direct)
 {
 	SSL			*ssl = NULL;
@@ -640,13 +661,13 @@ s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen, int direct)
 	    NULL) {
 		log_warnx("direct TLS from %s: %s", addr, errstr);
 		close(fd);
-		return;
+		return NULL;
 	}
-	if ((st = s2s_stream_new(fd, S2S_DIR_IN, &s2s_in_ops, addr, ssl, 1)) ==
-	    NULL)
-		return;
-	st->dir_state = xcalloc(1, sizeof(struct s2s_in));
+	if ((st = s2s_stream_new(sizeof(struct s2s_in), fd, S2S_DIR_IN,
+	    &s2s_in_ops, addr, ssl, 1)) == NULL)
+		return NULL;
 	s2s_in_enter(st, S2S_IN_HEADER);
 	s2s_log(st, LOG_L_INFO, "connected");
 	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+	return st;
 }

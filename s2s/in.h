@@ -5,9 +5,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct s2s_stream;
+
 /* Takes fd: a connection accepted on a listen (direct 0) or listen_tls
- * (direct 1, XEP-0368) address. */
-void	 s2s_in_accept(int fd, const struct sockaddr *, socklen_t, int direct);
+ * (direct 1, XEP-0368) address. The new stream, or NULL. */
+struct s2s_stream *s2s_in_accept(int fd, const struct sockaddr *, socklen_t,
+	    int direct);
 
 /*
  * The authoritative server's verdict on a db:result received on inbound

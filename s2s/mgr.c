@@ -17,8 +17,6 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "ctl.h"
-#include "control.h"
 #include "el.h"
 #include "in.h"
 #include "key.h"
@@ -27,10 +25,10 @@
 #include "out.h"
 #include "server.h"
 #include "stream.h"
+#include "verify.h"
 #include "xmalloc.h"
 
 #define S2S_MGR_MEM_QUEUE_MAX	256	/* stanzas xfed made, per route */
-#define S2S_MGR_MAX_VERIFIES	1024	/* db:verify waiting, all routes */
 #define S2S_MGR_REAP_SECS	3600	/* an idle route's backoff is kept */
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
 
@@ -41,16 +39,6 @@ struct s2s_qitem {
 };
 TAILQ_HEAD(s2s_qitems, s2s_qitem);
 
-struct s2s_verify {
-	TAILQ_ENTRY(s2s_verify)	 entry;
-	struct s2s_route	*route;
-	struct event		*timer;		/* the answer is overdue */
-	uint64_t		 in_id;		/* inbound stream waiting */
-	char			 sid[64];
-	char			 key[DB_KEY_LEN + 1];
-	int			 sent;
-};
-
 struct s2s_route {
 	TAILQ_ENTRY(s2s_route)	 entry;
 	char			*local, *remote;
@@ -59,7 +47,6 @@ struct s2s_route {
 	struct s2s_qitems	 queue;		/* waiting for a ready stream */
 	struct s2s_qitems	 inflight;	/* written, not yet flushed */
 	size_t			 nqueue, nmem;
-	TAILQ_HEAD(, s2s_verify) verifies;
 	int			 failures;
 	int64_t			 backoff_until;
 	char			 last_error[256];
@@ -74,12 +61,16 @@ struct s2s_route {
 
 static TAILQ_HEAD(, s2s_route)	 s2s_routes = TAILQ_HEAD_INITIALIZER(s2s_routes);
 static struct s2s_mgr_conf	 s2s_mgr;
-static size_t			 s2s_mgr_nverifies;	/* all routes */
+
+static void	s2s_mgr_verify_wanted(const char *, const char *);
 
 void
 s2s_mgr_init(const struct s2s_mgr_conf *c)
 {
+	struct db_verify_hooks	 h = { s2s_mgr_verify_wanted, s2s_in_verified };
+
 	s2s_mgr = *c;
+	db_verify_init(server->base, &h);
 }
 
 const char *
@@ -109,7 +100,6 @@ s2s_mgr_find(const char *local, const char *remote, int create)
 	r->remote = xstrdup(remote);
 	TAILQ_INIT(&r->queue);
 	TAILQ_INIT(&r->inflight);
-	TAILQ_INIT(&r->verifies);
 	TAILQ_INSERT_TAIL(&s2s_routes, r, entry);
 	return r;
 }
@@ -121,11 +111,31 @@ s2s_mgr_item_free(struct s2s_route *r, struct s2s_qitem *q)
 	free(q);
 }
 
-/* Writes one item on the ready stream; outbox items wait for the flush. */
+/*
+ * Writes one item on the ready stream; outbox items wait for the flush.
+ * The write never closes the stream (a full output buffer only marks it,
+ * and the loop closes it later, giving the inflight items back). A stanza
+ * too large to ever go fails alone; the stream carries on.
+ */
 static void
 s2s_mgr_write(struct s2s_route *r, struct s2s_qitem *q)
 {
-	s2s_out_write(r->out, q->el);
+	struct s2s_failure	 f;
+
+	if (s2s_out_write(r->out, q->el) == -1) {
+		if (q->outbox_id != 0) {
+			memset(&f, 0, sizeof(f));
+			f.stage = "payload";
+			f.cond = "policy-violation";
+			f.text = "the stanza is larger than the output buffer";
+			f.permanent = 1;
+			s2s_hooks.failed(q->outbox_id, 0, &f);
+		} else
+			log_warnx("route %s -> %s: dropped a stanza larger than "
+			    "the output buffer", r->local, r->remote);
+		s2s_mgr_item_free(r, q);
+		return;
+	}
 	el_free(q->el);
 	q->el = NULL;
 	if (q->outbox_id != 0)
@@ -134,12 +144,32 @@ s2s_mgr_write(struct s2s_route *r, struct s2s_qitem *q)
 		free(q);
 }
 
+/*
+ * Writes queued stanzas while the ready stream stays below its high mark;
+ * the rest waits for the flush (a peer reading slowly slows us down
+ * instead of overflowing the stream).
+ */
+static void
+s2s_mgr_pump(struct s2s_route *r)
+{
+	struct s2s_qitem	*q;
+
+	while (r->ready && r->out != NULL && s2s_out_writable(r->out) &&
+	    (q = TAILQ_FIRST(&r->queue)) != NULL) {
+		TAILQ_REMOVE(&r->queue, q, entry);
+		r->nqueue--;
+		if (q->outbox_id == 0)
+			r->nmem--;
+		s2s_mgr_write(r, q);
+	}
+}
+
 /* Remembers a row given back, so that it can go before its retry time. */
 static void
 s2s_mgr_defer(struct s2s_route *r, int64_t outbox_id)
 {
 	/* beyond the cap, rows simply wait for their retry time */
-	if (s2s_mgr.wake == NULL || r->ndeferred >= S2S_MGR_DEFERRED_MAX)
+	if (s2s_hooks.wake == NULL || r->ndeferred >= S2S_MGR_DEFERRED_MAX)
 		return;
 	if (r->deferred == NULL)
 		r->deferred = xreallocarray(NULL, S2S_MGR_DEFERRED_MAX,
@@ -162,7 +192,7 @@ s2s_mgr_wake(struct s2s_route *r)
 	log_info("route %s -> %s: retrying %zu deferred row%s now",
 	    r->local, r->remote, n, n == 1 ? "" : "s");
 	for (i = 0; i < n; i++)
-		s2s_mgr.wake(ids[i]);
+		s2s_hooks.wake(ids[i]);
 	free(ids);
 }
 
@@ -210,7 +240,7 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 			f.stage = r->last_stage;
 			f.text = r->last_text;
 			f.cond = r->last_cond;
-			s2s_mgr.done(outbox_id, S2S_RETRY, r->backoff_until, &f);
+			s2s_hooks.failed(outbox_id, r->backoff_until, &f);
 			s2s_mgr_defer(r, outbox_id);
 		} else
 			log_info("route %s -> %s: dropped a stanza while backing "
@@ -226,7 +256,8 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	q = xcalloc(1, sizeof(*q));
 	q->el = stanza;
 	q->outbox_id = outbox_id;
-	if (r->ready && r->out != NULL) {
+	if (r->ready && r->out != NULL && TAILQ_EMPTY(&r->queue) &&
+	    s2s_out_writable(r->out)) {
 		s2s_mgr_write(r, q);
 		return;
 	}
@@ -237,69 +268,33 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	s2s_mgr_connect(r);
 }
 
+/*
+ * dialback/verify.c has verifications waiting for the pair: send them on
+ * its stream once it can carry them, or start one. Even while backing
+ * off: a stream from remote says it may be back, and it is what ends the
+ * backoff early (s2s_mgr_remote_alive).
+ */
 static void
-s2s_mgr_verify_free(struct s2s_route *r, struct s2s_verify *v)
+s2s_mgr_verify_wanted(const char *local, const char *remote)
 {
-	s2s_mgr_nverifies--;
-	TAILQ_REMOVE(&r->verifies, v, entry);
-	event_free(v->timer);
-	free(v);
-}
+	struct s2s_route	*r = s2s_mgr_find(local, remote, 1);
 
-/* XEP-0220 2.5: a verification the authoritative server never answers. */
-static void
-s2s_mgr_verify_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct s2s_verify	*v = arg;
-	struct s2s_route	*r = v->route;
-	uint64_t		 in_id = v->in_id;
-
-	log_info("route %s -> %s: no answer to db:verify in %d s", r->local,
-	    r->remote, S2S_HANDSHAKE_SECS);
-	s2s_mgr_verify_free(r, v);
-	s2s_in_verified(in_id, r->local, r->remote, -1, "remote-server-timeout");
-}
-
-int
-s2s_mgr_verify(const char *local, const char *remote, const char *sid,
-    const char *key, uint64_t in_id, const char **cond)
-{
-	struct s2s_route	*r;
-	struct s2s_verify	*v;
-	struct timeval		 tv = { S2S_HANDSHAKE_SECS, 0 };
-
-	/* S2S 4.38: each verification costs a connection we did not choose */
-	if (s2s_mgr_nverifies >= S2S_MGR_MAX_VERIFIES) {
-		*cond = "resource-constraint";
-		return -1;
-	}
-	/* even while backing off: a stream from remote says it may be back,
-	 * and it is what ends the backoff early (s2s_mgr_remote_alive) */
-	r = s2s_mgr_find(local, remote, 1);
-
-	TAILQ_FOREACH(v, &r->verifies, entry)
-		if (v->in_id == in_id && strcmp(v->sid, sid) == 0)
-			return 0;	/* S2S 4.38: one per stream id */
-	v = xcalloc(1, sizeof(*v));
-	v->route = r;
-	v->timer = evtimer_new(server->base, s2s_mgr_verify_timeout, v);
-	evtimer_add(v->timer, &tv);
-	v->in_id = in_id;
-	snprintf(v->sid, sizeof(v->sid), "%s", sid);
-	snprintf(v->key, sizeof(v->key), "%s", key);
-	TAILQ_INSERT_TAIL(&r->verifies, v, entry);
-	s2s_mgr_nverifies++;
 	if (r->out != NULL)
-		s2s_mgr_stream_open(r);	/* sends it if the stream can */
+		s2s_mgr_stream_open(r);
 	else
 		s2s_mgr_connect(r);
-	return 0;
+}
+
+static int
+s2s_mgr_verifying(const struct s2s_route *r)
+{
+	return db_verify_pending(r->local, r->remote) > 0;
 }
 
 int
 s2s_mgr_busy(const struct s2s_route *r)
 {
-	return r != NULL && (!TAILQ_EMPTY(&r->verifies) ||
+	return r != NULL && (s2s_mgr_verifying(r) ||
 	    !TAILQ_EMPTY(&r->inflight) || !TAILQ_EMPTY(&r->queue));
 }
 
@@ -340,37 +335,34 @@ s2s_mgr_queued(void)
 	return n;
 }
 
+static void
+s2s_mgr_send_verify(void *arg, const char *sid, const char *key)
+{
+	struct s2s_route	*r = arg;
+
+	s2s_out_send_verify(r->out, r->local, r->remote, sid, key);
+}
+
 void
 s2s_mgr_stream_open(struct s2s_route *r)
 {
-	struct s2s_verify	*v;
-
+	if (r == NULL)		/* a stream without a route (tests) */
+		return;
 	if (r->out == NULL || !s2s_out_can_verify(r->out))
 		return;
-	TAILQ_FOREACH(v, &r->verifies, entry) {
-		if (v->sent)
-			continue;
-		s2s_out_send_verify(r->out, r->local, r->remote, v->sid, v->key);
-		v->sent = 1;
-	}
+	db_verify_send(r->local, r->remote, s2s_mgr_send_verify, r);
 }
 
 void
 s2s_mgr_stream_ready(struct s2s_route *r)
 {
-	struct s2s_qitem	*q;
-
+	if (r == NULL)		/* a stream without a route (tests) */
+		return;
 	r->ready = 1;
 	r->failures = 0;
 	r->backoff_until = 0;
 	r->last_error[0] = '\0';
-	while ((q = TAILQ_FIRST(&r->queue)) != NULL) {
-		TAILQ_REMOVE(&r->queue, q, entry);
-		r->nqueue--;
-		if (q->outbox_id == 0)
-			r->nmem--;
-		s2s_mgr_write(r, q);
-	}
+	s2s_mgr_pump(r);
 	s2s_mgr_wake(r);
 }
 
@@ -379,11 +371,14 @@ s2s_mgr_stream_flushed(struct s2s_route *r)
 {
 	struct s2s_qitem	*q;
 
+	if (r == NULL)		/* a stream without a route (tests) */
+		return;
 	while ((q = TAILQ_FIRST(&r->inflight)) != NULL) {
 		TAILQ_REMOVE(&r->inflight, q, entry);
-		s2s_mgr.done(q->outbox_id, S2S_SENT, 0, NULL);
+		s2s_hooks.sent(q->outbox_id);
 		s2s_mgr_item_free(r, q);
 	}
+	s2s_mgr_pump(r);
 }
 
 /* Hands every queued and unflushed stanza back (outbox) or drops it. */
@@ -396,14 +391,14 @@ s2s_mgr_give_back(struct s2s_route *r, const struct s2s_failure *f,
 
 	while ((q = TAILQ_FIRST(&r->inflight)) != NULL) {
 		TAILQ_REMOVE(&r->inflight, q, entry);
-		s2s_mgr.done(q->outbox_id, S2S_RETRY, (int64_t)time(NULL), f);
+		s2s_hooks.failed(q->outbox_id, (int64_t)time(NULL), f);
 		s2s_mgr_item_free(r, q);
 	}
 	while ((q = TAILQ_FIRST(&r->queue)) != NULL) {
 		TAILQ_REMOVE(&r->queue, q, entry);
 		if (q->outbox_id != 0) {
-			s2s_mgr.done(q->outbox_id, f->permanent ? S2S_FAILED :
-			    S2S_RETRY, next, f);
+			s2s_hooks.failed(q->outbox_id, f->permanent ? 0 : next,
+			    f);
 			if (!f->permanent)
 				s2s_mgr_defer(r, q->outbox_id);
 		} else
@@ -420,7 +415,6 @@ s2s_mgr_give_back(struct s2s_route *r, const struct s2s_failure *f,
 void
 s2s_mgr_stream_failed(struct s2s_route *r, const struct s2s_failure *f)
 {
-	struct s2s_verify	*v;
 	int64_t			 next;
 
 	r->failures++;
@@ -436,28 +430,21 @@ s2s_mgr_stream_failed(struct s2s_route *r, const struct s2s_failure *f)
 	    (long long)(next - time(NULL)));
 	s2s_mgr_give_back(r, f, next);
 	/* S2S 4.24: the inbound streams waiting hear it as a dialback error */
-	while ((v = TAILQ_FIRST(&r->verifies)) != NULL) {
-		uint64_t	 in_id = v->in_id;
-
-		s2s_mgr_verify_free(r, v);
-		s2s_in_verified(in_id, r->local, r->remote, -1,
-		    strcmp(f->stage, "dns") == 0 ? "remote-server-not-found" :
-		    strcmp(f->stage, "connect") == 0 ? "remote-connection-failed" :
-		    "remote-server-timeout");
-	}
+	db_verify_fail(r->local, r->remote,
+	    strcmp(f->stage, "dns") == 0 ? "remote-server-not-found" :
+	    strcmp(f->stage, "connect") == 0 ? "remote-connection-failed" :
+	    "remote-server-timeout");
 }
 
 void
 s2s_mgr_stream_gone(struct s2s_route *r)
 {
 	struct s2s_failure	 f;
-	struct s2s_verify	*v;
 
 	r->out = NULL;
 	r->ready = 0;
 	/* asked on a stream that is gone: ask again on the next one */
-	TAILQ_FOREACH(v, &r->verifies, entry)
-		v->sent = 0;
+	db_verify_unsend(r->local, r->remote);
 	/* closed without a failure report (idle, peer's close): what was
 	 * written but not flushed goes back; anything new reconnects */
 	memset(&f, 0, sizeof(f));
@@ -466,7 +453,7 @@ s2s_mgr_stream_gone(struct s2s_route *r)
 	f.cond = "remote-server-timeout";
 	if (!TAILQ_EMPTY(&r->inflight))
 		s2s_mgr_give_back(r, &f, (int64_t)time(NULL));
-	if ((!TAILQ_EMPTY(&r->queue) || !TAILQ_EMPTY(&r->verifies)) &&
+	if ((!TAILQ_EMPTY(&r->queue) || s2s_mgr_verifying(r)) &&
 	    r->backoff_until <= time(NULL))
 		s2s_mgr_connect(r);
 }
@@ -475,39 +462,26 @@ void
 s2s_mgr_verify_answer(struct s2s_route *r, const char *id, int valid,
     const char *cond)
 {
-	struct s2s_verify	*v;
-	uint64_t		 in_id;
-
-	TAILQ_FOREACH(v, &r->verifies, entry)
-		if (v->sent && strcmp(v->sid, id) == 0)
-			break;
-	if (v == NULL) {
+	if (db_verify_answer(r->local, r->remote, id, valid, cond) == -1)
 		/* S2S 4.21: no such request on this stream: drop it */
 		log_info("route %s -> %s: unsolicited db:verify answer id=%s",
 		    r->local, r->remote, id);
-		return;
-	}
-	in_id = v->in_id;
-	s2s_mgr_verify_free(r, v);
-	s2s_in_verified(in_id, r->local, r->remote, valid, cond);
 }
 
 void
-s2s_mgr_status(struct evbuffer *out)
+s2s_route_foreach(void (*cb)(void *, const struct s2s_route_info *),
+    void *arg)
 {
 	struct s2s_route	*r;
-	struct ctl_msg		 m;
-	int64_t			 now = time(NULL);
+	struct s2s_route_info	 ri;
 
 	TAILQ_FOREACH(r, &s2s_routes, entry) {
-		ctl_msg_begin(&m, CTL_T_ROUTE);
-		ctl_put_str(&m, CTL_F_LOCAL, r->local);
-		ctl_put_str(&m, CTL_F_REMOTE, r->remote);
-		ctl_put_u64(&m, CTL_F_QUEUE, r->nqueue);
-		ctl_put_u64(&m, CTL_F_BACKOFF, r->backoff_until > now ?
-		    (uint64_t)(r->backoff_until - now) : 0);
-		ctl_put_str(&m, CTL_F_TEXT, r->last_error);
-		control_emit(out, &m);
+		ri.local = r->local;
+		ri.remote = r->remote;
+		ri.queued = r->nqueue;
+		ri.backoff_until = r->backoff_until;
+		ri.last_error = r->last_error;
+		cb(arg, &ri);
 	}
 }
 
@@ -541,9 +515,9 @@ void
 s2s_mgr_shutdown(void)
 {
 	struct s2s_route	*r;
-	struct s2s_verify	*v;
 	struct s2s_failure	 f;
 
+	db_verify_free_all();
 	memset(&f, 0, sizeof(f));
 	f.stage = "shutdown";
 	f.text = "xfed is stopping";
@@ -551,8 +525,6 @@ s2s_mgr_shutdown(void)
 	while ((r = TAILQ_FIRST(&s2s_routes)) != NULL) {
 		TAILQ_REMOVE(&s2s_routes, r, entry);
 		s2s_mgr_give_back(r, &f, (int64_t)time(NULL));
-		while ((v = TAILQ_FIRST(&r->verifies)) != NULL)
-			s2s_mgr_verify_free(r, v);
 		free(r->deferred);
 		free(r->local);
 		free(r->remote);

@@ -2,52 +2,22 @@
  * s2s/mgr.h: the outbound manager. One route per (local domain, remote
  * domain) pair: its queue, its one outbound stream, its verifications
  * waiting for the remote's authoritative server, its backoff. Streams are
- * out.c's; what a delivered or failed outbox row means is the caller's,
- * told through the done callback.
+ * out.c's; what a sent or failed outbox row means is the server's, told
+ * through s2s_hooks (s2s.h).
  */
 #ifndef S2S_MGR_H
 #define S2S_MGR_H
 
 #include <stdint.h>
 
+#include "s2s.h"
+
 struct el;
 struct evbuffer;
 struct s2s_route;
 struct s2s_stream;
 
-/* How a queued stanza ended. */
-enum s2s_result {
-	S2S_SENT,		/* written to an authenticated stream, flushed */
-	S2S_RETRY,		/* not now: try again at 'next' */
-	S2S_FAILED,		/* permanent: cond says why */
-};
-
-/* What a failure looked like, for the outbox and the logs. */
-struct s2s_failure {
-	const char	*stage;		/* "dns", "connect", "tls", "dialback",
-					   "stream", "timeout" */
-	const char	*text;		/* human text, peer's text included */
-	const char	*cond;		/* stanza error condition to report */
-	int		 permanent;	/* no point retrying */
-};
-
-/*
- * Called for every stanza given with an outbox id, once. next is when to
- * retry (S2S_RETRY). f is NULL for S2S_SENT.
- */
-typedef void	 s2s_done_cb(int64_t outbox_id, enum s2s_result, int64_t next,
-		    const struct s2s_failure *f);
-
-/*
- * Called for an outbox row a route gave back with S2S_RETRY once the
- * remote is reachable again before the row's retry time: the caller may
- * hand it over again now.
- */
-typedef void	 s2s_wake_cb(int64_t outbox_id);
-
 struct s2s_mgr_conf {
-	s2s_done_cb	*done;
-	s2s_wake_cb	*wake;		/* may be NULL */
 	int		 idle_secs;	/* close an unused outbound stream */
 	int		 backoff_min_secs;
 	int		 backoff_max_secs;
@@ -63,14 +33,6 @@ void	 s2s_mgr_shutdown(void);
  */
 void	 s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	    int64_t outbox_id);
-/*
- * Asks remote's authoritative server whether key is valid for a stream of
- * ours with id sid on which remote claimed to be remote, for local. The
- * verdict goes to s2s_in_verified(in_id, ...). -1 with *cond (a dialback
- * error condition) when too many verifications are under way.
- */
-int	 s2s_mgr_verify(const char *local, const char *remote, const char *sid,
-	    const char *key, uint64_t in_id, const char **cond);
 /* 1 while the route has stanzas or verifications under way. */
 int	 s2s_mgr_busy(const struct s2s_route *);
 /* The remote just proved itself inbound: retry it now, not at backoff end. */
@@ -82,9 +44,6 @@ int	 s2s_mgr_backing_off(const char *local, const char *remote,
 void	 s2s_mgr_reap(void);
 /* Queued stanzas, all routes. */
 uint64_t s2s_mgr_queued(void);
-
-/* Appends a CTL_T_ROUTE-like summary per route (queued, backoff) to out. */
-void	 s2s_mgr_status(struct evbuffer *out);
 
 /* What out.c tells its route. */
 const char *s2s_route_local(const struct s2s_route *);

@@ -1,6 +1,7 @@
 /*
  * s2s/out.c: one outbound S2S stream for a route (mgr.c), from finding the
- * peer to close. I/O, errors and closing are stream.c's.
+ * peer to close, as one switch over its states (s2s_out_event) fed with
+ * stream.c's events. I/O, errors and closing are stream.c's.
  *   RESOLVE   configured route, else DNS SRV (dns.c) -> targets
  *   CONNECT   each target in turn, 10 s each; all failed -> route failed
  *   HEADER    our header sent (S2S 1.4); theirs -> FEATURES (pre-1.0 peer:
@@ -21,7 +22,8 @@
  *             (RFC 6120 4.4, S2S 1.23)
  *   any       db:verify requests answered as authoritative server (S2S
  *             4.27); db:verify answers -> mgr; stream error -> failed with
- *             the peer's condition and text
+ *             the peer's condition and text; xfed stopping ->
+ *             system-shutdown
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +73,7 @@ static const char *const s2s_out_state_names[] = {
 };
 
 struct s2s_out {
+	struct s2s_stream	 st;		/* first: freed with it */
 	enum s2s_out_state	 state;
 	struct s2s_route	*route;
 	struct dns_req		*dns;
@@ -87,7 +90,7 @@ struct s2s_out {
 static struct dns	*s2s_out_dns;
 
 static void	s2s_out_try_next(struct s2s_stream *);
-static void	s2s_out_elem(struct s2s_stream *, struct el *);
+static void	s2s_out_features(struct s2s_stream *, struct el *);
 static void	s2s_out_ready(struct s2s_stream *, const char *);
 static void	s2s_out_report(struct s2s_stream *, const char *, const char *,
 		    int, const char *, ...) __attribute__((format(printf, 5, 6)));
@@ -98,10 +101,13 @@ s2s_out_set_dns(struct dns *d)
 	s2s_out_dns = d;
 }
 
+_Static_assert(offsetof(struct s2s_out, st) == 0,
+    "the stream's memory is the direction's");
+
 static struct s2s_out *
 s2s_out(const struct s2s_stream *st)
 {
-	return st->dir_state;
+	return S2S_CONTAINER(st, struct s2s_out, st);
 }
 
 static void
@@ -140,7 +146,7 @@ s2s_out_report(struct s2s_stream *st, const char *stage, const char *cond,
 	char			 text[512];
 	va_list			 ap;
 
-	if (out == NULL || out->failed || out->route == NULL)
+	if (out->failed || out->route == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -273,12 +279,6 @@ s2s_out_open(struct s2s_stream *st, struct el *hdr)
 	struct s2s_out	*out = s2s_out(st);
 	const char	*id = el_attr(hdr, "id"), *ver = el_attr(hdr, "version");
 
-	if (out->state != S2S_OUT_HEADER) {
-		el_free(hdr);
-		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
-		    "unexpected stream header");
-		return;
-	}
 	if (!s2s_stream_header_ns_ok(hdr)) {
 		el_free(hdr);
 		/* the route hears of it before the stream is gone */
@@ -303,7 +303,8 @@ s2s_out_open(struct s2s_stream *st, struct el *hdr)
 		/* S2S 1.8: a pre-1.0 peer sends no features */
 		struct el	*f = el_new(EL_NS_STREAMS, "features");
 
-		s2s_out_elem(st, f);
+		s2s_out_features(st, f);
+		el_free(f);
 	}
 }
 
@@ -324,11 +325,8 @@ s2s_out_has_mech(const struct el *features, const char *name)
 static void
 s2s_out_dialback_start(struct s2s_stream *st)
 {
-	char		 key[DB_KEY_LEN + 1];
-
-	db_make_key(st->remote, st->local, st->sid, key);
-	s2s_stream_send_el_free(st, db_build(0, DB_REQUEST, st->local,
-	    st->remote, NULL, key, NULL));
+	s2s_stream_send_el_free(st, db_originate(st->local, st->remote,
+	    st->sid));
 	s2s_out_enter(st, S2S_OUT_AUTH);
 	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
 	s2s_mgr_stream_open(s2s_out(st)->route);	/* db:verify may go now */
@@ -418,8 +416,8 @@ s2s_out_dialback(struct s2s_stream *st, const struct el *el)
 		return;
 	}
 	/* S2S 4.15: only the answer to our own request counts */
-	if (m.type == DB_REQUEST || out->state != S2S_OUT_AUTH ||
-	    strcmp(m.from, st->remote) != 0 || strcmp(m.to, st->local) != 0) {
+	if (out->state != S2S_OUT_AUTH ||
+	    !db_answers_ours(&m, st->local, st->remote)) {
 		s2s_log(st, LOG_L_INFO, "unsolicited db:result ignored");
 		return;
 	}
@@ -548,6 +546,7 @@ s2s_out_stream_error(struct s2s_stream *st, const struct el *err)
 	    "peer sent stream error <%s/>%s%s", cond, *text ? ": " : "", text);
 }
 
+/* A depth-1 element, in any state after the header. */
 static void
 s2s_out_elem(struct s2s_stream *st, struct el *el)
 {
@@ -573,121 +572,32 @@ s2s_out_elem(struct s2s_stream *st, struct el *el)
 	el_free(el);
 }
 
+/* TCP is up (no TLS yet): our header (S2S 1.4). */
 static void
-s2s_out_close_cb(struct s2s_stream *st)
+s2s_out_connected(struct s2s_stream *st)
 {
-	struct s2s_out	*out = s2s_out(st);
-
-	if (out->state == S2S_OUT_CLOSING)
-		s2s_stream_close(st, "closed at both ends");
-	else if (out->state != S2S_OUT_READY)
-		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
-		    "peer closed the stream during %s",
-		    s2s_out_state_names[out->state]);
-	else
-		s2s_stream_close(st, "peer closed the stream");
+	s2s_log(st, LOG_L_INFO, "connected");
+	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
+	s2s_stream_send_header(st, st->local, st->remote, NULL, 1);
+	s2s_out_enter(st, S2S_OUT_HEADER);
+	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
 }
 
+/* READY's timer: a keepalive, or the idle close. */
 static void
-s2s_out_timeout(struct s2s_stream *st)
+s2s_out_ready_timeout(struct s2s_stream *st)
 {
 	struct s2s_out	*out = s2s_out(st);
 
-	switch (out->state) {
-	case S2S_OUT_CONNECT:
-		snprintf(out->target_err, sizeof(out->target_err),
-		    "connect %s: timed out", st->addr);
-		s2s_out_try_next(st);
-		break;
-	case S2S_OUT_READY:
-		if (time(NULL) - out->last_used >= server->conf->idle_timeout &&
-		    !s2s_mgr_busy(out->route)) {
-			s2s_out_close(st, "idle");
-			break;
-		}
-		/* S2S 1.20: one space between elements keeps NATs and peers
-		 * from dropping a quiet stream */
-		s2s_stream_send_raw(st, " ", 1);
-		s2s_out_ready_timer(st);
-		break;
-	case S2S_OUT_CLOSING:
-		s2s_stream_close(st, "no closing tag from the peer");
-		break;
-	default:
-		s2s_out_fail(st, "timeout", "remote-server-timeout", 0,
-		    "no answer from the peer during %s",
-		    s2s_out_state_names[out->state]);
-		break;
+	if (time(NULL) - out->last_used >= server->conf->idle_timeout &&
+	    !s2s_mgr_busy(out->route)) {
+		s2s_out_close(st, "idle");
+		return;
 	}
-}
-
-static int
-s2s_out_io_event(struct s2s_stream *st, short what)
-{
-	struct s2s_out	*out = s2s_out(st);
-
-	if (out->state == S2S_OUT_CONNECT) {
-		if ((what & BEV_EVENT_CONNECTED) && out->direct_tls)
-			return 0;	/* stream.c: TLS up, then tls_up() */
-		if (what & BEV_EVENT_CONNECTED) {
-			s2s_log(st, LOG_L_INFO, "connected");
-			bufferevent_enable(st->bev, EV_READ | EV_WRITE);
-			s2s_stream_send_header(st, st->local, st->remote, NULL, 1);
-			s2s_out_enter(st, S2S_OUT_HEADER);
-			s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
-			return 1;
-		}
-		snprintf(out->target_err, sizeof(out->target_err),
-		    "connect %s: %s", st->addr,
-		    strerror(EVUTIL_SOCKET_ERROR()));
-		s2s_out_try_next(st);
-		return 1;
-	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		if (out->state == S2S_OUT_READY || out->state == S2S_OUT_CLOSING)
-			return 0;	/* stream.c closes; gone() requeues */
-		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
-		    "connection lost during %s: %s",
-		    s2s_out_state_names[out->state], (what & BEV_EVENT_EOF) ?
-		    "closed by peer" : strerror(EVUTIL_SOCKET_ERROR()));
-		return 1;
-	}
-	return 0;
-}
-
-static void
-s2s_out_drained(struct s2s_stream *st)
-{
-	struct s2s_out	*out = s2s_out(st);
-
-	if (out->state == S2S_OUT_READY && out->route != NULL)
-		s2s_mgr_stream_flushed(out->route);
-}
-
-static void
-s2s_out_gone(struct s2s_stream *st)
-{
-	struct s2s_out	*out = s2s_out(st);
-
-	/* closed before it was usable, for any reason not yet reported (a
-	 * parser error, our stream error): backoff applies all the same */
-	if (out->state != S2S_OUT_READY && out->state != S2S_OUT_CLOSING)
-		s2s_out_report(st, "stream", "remote-server-timeout", 0,
-		    "stream closed during %s", s2s_out_state_names[out->state]);
-	if (out->dns != NULL)
-		dns_cancel(out->dns);
-	if (out->targets != NULL)
-		dns_targets_free(out->targets);
-	if (out->route != NULL)
-		s2s_mgr_stream_gone(out->route);
-	free(out);
-	st->dir_state = NULL;
-}
-
-static void
-s2s_out_open_cb(struct s2s_stream *st, struct el *hdr)
-{
-	s2s_out_open(st, hdr);
+	/* S2S 1.20: one space between elements keeps NATs and peers from
+	 * dropping a quiet stream */
+	s2s_stream_send_raw(st, " ", 1);
+	s2s_out_ready_timer(st);
 }
 
 /* TLS is up (STARTTLS or direct): check the peer, open the stream anew. */
@@ -713,26 +623,172 @@ s2s_out_tls_up(struct s2s_stream *st)
 	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
 }
 
+/* The one switch: what each event does in each state. */
+static void
+s2s_out_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
+{
+	struct s2s_out	*out = s2s_out(st);
+
+	switch (out->state) {
+	case S2S_OUT_RESOLVE:
+		break;
+	case S2S_OUT_CONNECT:
+		switch (ev) {
+		case S2S_EV_CONNECTED:
+			if (!out->direct_tls)	/* else TLS_UP follows */
+				s2s_out_connected(st);
+			return;
+		case S2S_EV_TLS_UP:
+			s2s_out_tls_up(st);
+			return;
+		case S2S_EV_EOF:
+			snprintf(out->target_err, sizeof(out->target_err),
+			    "connect %s: %s", st->addr, st->eof_why);
+			s2s_out_try_next(st);
+			return;
+		case S2S_EV_TIMEOUT:
+			snprintf(out->target_err, sizeof(out->target_err),
+			    "connect %s: timed out", st->addr);
+			s2s_out_try_next(st);
+			return;
+		default:
+			break;
+		}
+		break;
+	case S2S_OUT_HEADER:
+		if (ev == S2S_EV_OPENED) {
+			s2s_out_open(st, el);
+			return;
+		}
+		break;
+	case S2S_OUT_STARTTLS:
+		if (ev == S2S_EV_TLS_UP) {
+			s2s_out_tls_up(st);
+			return;
+		}
+		break;
+	case S2S_OUT_FEATURES:
+	case S2S_OUT_SASL:
+	case S2S_OUT_AUTH:
+		break;
+	case S2S_OUT_READY:
+		switch (ev) {
+		case S2S_EV_DRAINED:
+			s2s_mgr_stream_flushed(out->route);
+			return;
+		case S2S_EV_TIMEOUT:
+			s2s_out_ready_timeout(st);
+			return;
+		case S2S_EV_CLOSED:
+			s2s_stream_close(st, "peer closed the stream");
+			return;
+		case S2S_EV_EOF:
+			s2s_stream_close(st, st->eof_why);	/* gone() requeues */
+			return;
+		default:
+			break;
+		}
+		break;
+	case S2S_OUT_CLOSING:
+		if (s2s_stream_closing_event(st, ev))
+			return;
+		break;
+	}
+	/* the same in every state */
+	switch (ev) {
+	case S2S_EV_OPENED:
+		el_free(el);
+		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
+		    "unexpected stream header");
+		break;
+	case S2S_EV_ELEMENT:
+		s2s_out_elem(st, el);
+		break;
+	case S2S_EV_CLOSED:
+		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
+		    "peer closed the stream during %s",
+		    s2s_out_state_names[out->state]);
+		break;
+	case S2S_EV_EOF:
+		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
+		    "connection lost during %s: %s",
+		    s2s_out_state_names[out->state], st->eof_why);
+		break;
+	case S2S_EV_TIMEOUT:
+		s2s_out_fail(st, "timeout", "remote-server-timeout", 0,
+		    "no answer from the peer during %s",
+		    s2s_out_state_names[out->state]);
+		break;
+	case S2S_EV_SHUTDOWN:
+		s2s_stream_error(st, "system-shutdown", NULL);
+		break;
+	case S2S_EV_TLS_UP:
+	case S2S_EV_CONNECTED:
+	case S2S_EV_DRAINED:
+		break;
+	}
+}
+
+static void
+s2s_out_gone(struct s2s_stream *st)
+{
+	struct s2s_out	*out = s2s_out(st);
+
+	/* closed before it was usable, for any reason not yet reported (a
+	 * parser error, our stream error): backoff applies all the same */
+	if (out->state != S2S_OUT_READY && out->state != S2S_OUT_CLOSING)
+		s2s_out_report(st, "stream", "remote-server-timeout", 0,
+		    "stream closed during %s", s2s_out_state_names[out->state]);
+	if (out->dns != NULL) {
+		dns_cancel(out->dns);
+		out->dns = NULL;
+	}
+	if (out->route != NULL) {
+		s2s_mgr_stream_gone(out->route);
+		out->route = NULL;
+	}
+}
+
+static void
+s2s_out_release(struct s2s_stream *st)
+{
+	struct s2s_out	*out = s2s_out(st);
+
+	if (out->targets != NULL)
+		dns_targets_free(out->targets);
+}
+
 static const struct s2s_ops s2s_out_ops = {
-	"out", s2s_out_open_cb, s2s_out_elem, s2s_out_close_cb, s2s_out_gone,
-	s2s_out_timeout, s2s_out_io_event, s2s_out_drained, s2s_out_tls_up,
+	"out", s2s_out_event, s2s_out_gone, s2s_out_release,
 };
+
+struct s2s_stream *
+s2s_out_new(struct s2s_route *route, const char *local, const char *remote)
+{
+	struct s2s_stream	*st;
+	struct s2s_out		*out;
+
+	if ((st = s2s_stream_new(sizeof(*out), -1, S2S_DIR_OUT, &s2s_out_ops,
+	    "-", NULL, 0)) == NULL)
+		return NULL;
+	out = s2s_out(st);
+	out->route = route;
+	st->local = xstrdup(local);
+	st->remote = xstrdup(remote);
+	s2s_out_enter(st, S2S_OUT_CONNECT);
+	return st;
+}
 
 struct s2s_stream *
 s2s_out_start(struct s2s_route *route)
 {
 	struct s2s_stream	*st;
-	struct s2s_out		*out;
 	char			 alabel[JID_PART_MAX + 1];
 	const char		*name;
 
-	if ((st = s2s_stream_new(-1, S2S_DIR_OUT, &s2s_out_ops, "-", NULL, 0)) ==
-	    NULL)
+	if ((st = s2s_out_new(route, s2s_route_local(route),
+	    s2s_route_remote(route))) == NULL)
 		return NULL;
-	st->dir_state = out = xcalloc(1, sizeof(*out));
-	out->route = route;
-	st->local = xstrdup(s2s_route_local(route));
-	st->remote = xstrdup(s2s_route_remote(route));
 	s2s_out_enter(st, S2S_OUT_RESOLVE);
 	if (s2s_out_static(st, st->remote))
 		return st;
@@ -743,16 +799,26 @@ s2s_out_start(struct s2s_route *route)
 		    "%s has no DNS form", st->remote);
 		return st;
 	}
-	out->dns = dns_resolve_peer(s2s_out_dns, name, s2s_out_resolved, st);
+	s2s_out(st)->dns = dns_resolve_peer(s2s_out_dns, name,
+	    s2s_out_resolved, st);
 	return st;
 }
 
-void
+int
 s2s_out_write(struct s2s_stream *st, const struct el *el)
 {
-	s2s_stream_send(st, el);
+	if (s2s_stream_send(st, el) == -1)
+		return -1;
 	st->nout++;
 	s2s_out(st)->last_used = time(NULL);
+	return 0;
+}
+
+int
+s2s_out_writable(const struct s2s_stream *st)
+{
+	return s2s_out(st)->state == S2S_OUT_READY && !s2s_stream_failing(st) &&
+	    s2s_stream_queued(st) < S2S_OUT_HIGH;
 }
 
 int
@@ -788,7 +854,8 @@ s2s_out_close(struct s2s_stream *st, const char *reason)
 	s2s_stream_send_raw(st, "</stream:stream>", 16);
 	st->flags |= S2S_F_CLOSE_SENT;
 	out->route = NULL;
-	s2s_mgr_stream_gone(r);
+	if (r != NULL)
+		s2s_mgr_stream_gone(r);
 	s2s_out_enter(st, S2S_OUT_CLOSING);
 	s2s_stream_timer(st, S2S_CLOSE_SECS);
 }

@@ -11,8 +11,20 @@ struct s2s_stream;
 void	 s2s_out_set_dns(struct dns *);
 /* Starts a stream for the route: route or DNS, connect, header, dialback. */
 struct s2s_stream *s2s_out_start(struct s2s_route *);
-/* Writes a stanza on a ready stream (borrows el). */
-void	 s2s_out_write(struct s2s_stream *, const struct el *);
+/*
+ * A stream from local to remote in state connect, whose socket nobody
+ * connects: s2s_out_start() goes on from here; unit tests feed it events.
+ * route may be NULL (nothing is reported then).
+ */
+struct s2s_stream *s2s_out_new(struct s2s_route *, const char *local,
+	    const char *remote);
+/*
+ * Writes a stanza on a ready stream (borrows el); never closes it. -1 when
+ * the stanza alone is larger than the output cap (never sendable).
+ */
+int	 s2s_out_write(struct s2s_stream *, const struct el *);
+/* 1 when a ready stream may take more stanzas (below the high mark). */
+int	 s2s_out_writable(const struct s2s_stream *);
 /* 1 once the peer's header is in, so a db:verify may be sent. */
 int	 s2s_out_can_verify(const struct s2s_stream *);
 /* Sends a db:verify for a key a peer gave us (authoritative check). */

@@ -21,10 +21,9 @@
 #include <openssl/ssl.h>
 
 #include "conf.h"
-#include "ctl.h"
-#include "control.h"
 #include "el.h"
 #include "log.h"
+#include "s2s.h"
 #include "server.h"
 #include "stream.h"
 #include "tls.h"
@@ -40,11 +39,11 @@
 #define S2S_TLS_BEV_OPTS	(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
 
 struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
+struct s2s_hooks	 s2s_hooks;
 static uint64_t		 s2s_next_id = 1;
 
 #define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
 #define S2S_FEED_MAX	(16 * 1024)	/* bytes parsed between pause checks */
-#define S2S_OUT_MAX	(4 * 1024 * 1024) /* bytes queued for a slow peer */
 
 static void	s2s_stream_free(struct s2s_stream *);
 static void	s2s_stream_read(struct bufferevent *, void *);
@@ -54,6 +53,12 @@ static void	s2s_stream_tls_switch(struct s2s_stream *);
 static void	s2s_stream_tls_done(struct s2s_stream *);
 static void	s2s_stream_sock_drained(struct evbuffer *,
 		    const struct evbuffer_cb_info *, void *);
+
+void
+s2s_init(const struct s2s_hooks *h)
+{
+	s2s_hooks = *h;
+}
 
 void
 s2s_log(const struct s2s_stream *st, int level, const char *fmt, ...)
@@ -93,13 +98,74 @@ s2s_stream_dead(const struct s2s_stream *st)
 	return (st->flags & S2S_F_DEAD) != 0;
 }
 
-/* XML parser callbacks: hand over to the direction, stop once dead. */
+int
+s2s_stream_failing(const struct s2s_stream *st)
+{
+	return (st->flags & (S2S_F_DEAD | S2S_F_OVERFLOW)) != 0;
+}
+
+/*
+ * The end of every outermost callback: a stream a send marked as
+ * overflowing is closed here, never inside the send.
+ */
+static void
+s2s_stream_settle(struct s2s_stream *st)
+{
+	if ((st->flags & S2S_F_OVERFLOW) && !s2s_stream_dead(st))
+		s2s_stream_close(st, "peer does not read: output buffer full");
+}
+
+/* For a send made outside any stream callback (the outbox, a timer). */
+static void
+s2s_stream_settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	s2s_stream_settle(arg);
+}
+
+void
+s2s_stream_input(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
+{
+	if (s2s_stream_dead(st)) {
+		el_free(el);
+		return;
+	}
+	st->ops->event(st, ev, el);
+	s2s_stream_settle(st);
+}
+
+int
+s2s_stream_closing_event(struct s2s_stream *st, enum s2s_ev ev)
+{
+	switch (ev) {
+	case S2S_EV_CLOSED:
+		s2s_stream_close(st, "closed at both ends");
+		return 1;
+	case S2S_EV_TIMEOUT:
+		s2s_stream_close(st, "no closing tag from the peer");
+		return 1;
+	case S2S_EV_EOF:
+		s2s_stream_close(st, st->eof_why);
+		return 1;
+	case S2S_EV_SHUTDOWN:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+struct evbuffer *
+s2s_stream_output(struct s2s_stream *st)
+{
+	return bufferevent_get_output(st->bev);
+}
+
+/* XML parser callbacks: events for the direction, stop once dead. */
 static int
 s2s_stream_xml_open(void *arg, struct el *hdr)
 {
 	struct s2s_stream	*st = arg;
 
-	st->ops->open(st, hdr);
+	s2s_stream_input(st, S2S_EV_OPENED, hdr);
 	return s2s_stream_dead(st) ? -1 : 0;
 }
 
@@ -108,7 +174,7 @@ s2s_stream_xml_elem(void *arg, struct el *el)
 {
 	struct s2s_stream	*st = arg;
 
-	st->ops->elem(st, el);
+	s2s_stream_input(st, S2S_EV_ELEMENT, el);
 	return s2s_stream_dead(st) ? -1 : 0;
 }
 
@@ -117,7 +183,7 @@ s2s_stream_xml_close(void *arg)
 {
 	struct s2s_stream	*st = arg;
 
-	st->ops->close(st);
+	s2s_stream_input(st, S2S_EV_CLOSED, NULL);
 	return s2s_stream_dead(st) ? -1 : 0;
 }
 
@@ -125,11 +191,20 @@ static const struct xml_cb s2s_stream_xml_cb = {
 	s2s_stream_xml_open, s2s_stream_xml_elem, s2s_stream_xml_close,
 };
 
+static void	s2s_stream_read_in(struct s2s_stream *, struct evbuffer *);
+
 static void
 s2s_stream_read(struct bufferevent *bev, void *arg)
 {
 	struct s2s_stream	*st = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
+
+	s2s_stream_read_in(st, bufferevent_get_input(bev));
+	s2s_stream_settle(st);
+}
+
+static void
+s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
+{
 	struct evbuffer_iovec	 v[8];
 	int			 i, n, rc;
 	size_t			 used, len;
@@ -225,8 +300,7 @@ s2s_stream_tls_done(struct s2s_stream *st)
 	st->flags |= S2S_F_TLS;
 	tls_info(st->ssl, st->tls_desc, sizeof(st->tls_desc));
 	s2s_log(st, LOG_L_INFO, "TLS up: %s", st->tls_desc);
-	if (st->ops->tls_up != NULL)
-		st->ops->tls_up(st);
+	s2s_stream_input(st, S2S_EV_TLS_UP, NULL);
 }
 
 static void
@@ -309,19 +383,19 @@ s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 		}
 		if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 			s2s_stream_tls_errors(st);
-			if (st->ops->io_event != NULL &&
-			    st->ops->io_event(st, what))
-				return;
-			s2s_stream_close(st, "TLS handshake failed");
+			st->eof_why = "TLS handshake failed";
+			s2s_stream_input(st, S2S_EV_EOF, NULL);
 			return;
 		}
 	}
-	if (st->ops->io_event != NULL && st->ops->io_event(st, what))
-		return;
-	if (what & BEV_EVENT_EOF)
-		s2s_stream_close(st, "connection closed by peer");
-	else if (what & BEV_EVENT_ERROR)
-		s2s_stream_close(st, strerror(EVUTIL_SOCKET_ERROR()));
+	if (what & BEV_EVENT_CONNECTED)
+		s2s_stream_input(st, S2S_EV_CONNECTED, NULL);
+	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		st->eof_why = (what & BEV_EVENT_EOF) ?
+		    "connection closed by peer" :
+		    strerror(EVUTIL_SOCKET_ERROR());
+		s2s_stream_input(st, S2S_EV_EOF, NULL);
+	}
 }
 
 static void
@@ -332,12 +406,12 @@ s2s_stream_write(struct bufferevent *bev, void *arg)
 
 	/* a deferred callback may come after more was written; under a
 	 * filter, the socket's own buffer must be empty too */
-	if (s2s_stream_dead(st) || st->ops->drained == NULL ||
+	if (s2s_stream_dead(st) ||
 	    evbuffer_get_length(bufferevent_get_output(bev)) != 0 ||
 	    (sock != NULL && evbuffer_get_length(bufferevent_get_output(sock))
 	    != 0))
 		return;
-	st->ops->drained(st);
+	s2s_stream_input(st, S2S_EV_DRAINED, NULL);
 }
 
 static void
@@ -349,7 +423,7 @@ s2s_stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 		s2s_stream_free(st);	/* the close wait ran out */
 		return;
 	}
-	st->ops->timeout(st);
+	s2s_stream_input(st, S2S_EV_TIMEOUT, NULL);
 }
 
 void
@@ -361,13 +435,14 @@ s2s_stream_timer(struct s2s_stream *st, int secs)
 }
 
 struct s2s_stream *
-s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
-    const char *addr, struct ssl_st *ssl, int accepting)
+s2s_stream_new(size_t size, int fd, enum s2s_dir dir,
+    const struct s2s_ops *ops, const char *addr, struct ssl_st *ssl,
+    int accepting)
 {
 	struct s2s_stream	*st;
 	struct xml_limits	 lim;
 
-	st = xcalloc(1, sizeof(*st));
+	st = xcalloc(1, size < sizeof(*st) ? sizeof(*st) : size);
 	st->ops = ops;
 	st->dir = dir;
 	st->id = s2s_next_id++;
@@ -396,25 +471,39 @@ s2s_stream_new(int fd, enum s2s_dir dir, const struct s2s_ops *ops,
 	lim.max_stanza_size = (size_t)server->conf->max_stanza_size;
 	st->xml = xml_new(&lim, &s2s_stream_xml_cb, st);
 	st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
+	st->settle_ev = event_new(server->base, -1, 0, s2s_stream_settle_cb,
+	    st);
 	s2s_stream_setcb(st);
 	TAILQ_INSERT_TAIL(&s2s_streams, st, entry);
 	return st;
 }
 
-void
-s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
+size_t
+s2s_stream_queued(const struct s2s_stream *st)
 {
 	struct bufferevent	*sock;
 	size_t			 queued;
 
-	if (s2s_stream_dead(st) || (st->flags & S2S_F_CLOSE_SENT))
-		return;
 	queued = evbuffer_get_length(bufferevent_get_output(st->bev));
 	if ((sock = bufferevent_get_underlying(st->bev)) != NULL)
 		queued += evbuffer_get_length(bufferevent_get_output(sock));
-	if (queued > S2S_OUT_MAX) {
-		/* a peer that does not read costs us no more than this */
-		s2s_stream_close(st, "peer does not read: output buffer full");
+	return queued;
+}
+
+void
+s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
+{
+	size_t			 queued;
+
+	if (s2s_stream_failing(st) || (st->flags & S2S_F_CLOSE_SENT))
+		return;
+	if ((queued = s2s_stream_queued(st)) > S2S_OUT_MAX) {
+		/* a peer that does not read costs us no more than this; the
+		 * close comes from the loop, after whoever sent is done */
+		s2s_log(st, LOG_L_INFO, "output buffer full (%zu bytes queued)",
+		    queued);
+		st->flags |= S2S_F_OVERFLOW;
+		event_active(st->settle_ev, EV_TIMEOUT, 0);
 		return;
 	}
 	if (log_is_debug())
@@ -422,17 +511,24 @@ s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
 	bufferevent_write(st->bev, buf, len);
 }
 
-void
+int
 s2s_stream_send(struct s2s_stream *st, const struct el *el)
 {
 	char	*s;
 	size_t	 len;
 
-	if (s2s_stream_dead(st) || (st->flags & S2S_F_CLOSE_SENT))
-		return;
+	if (s2s_stream_failing(st) || (st->flags & S2S_F_CLOSE_SENT))
+		return 0;
 	s = el_to_string(el, NS_SERVER, &len);
+	if (len > S2S_OUT_MAX) {
+		s2s_log(st, LOG_L_WARN, "a stanza of %zu bytes is larger than "
+		    "the output buffer: not sent", len);
+		free(s);
+		return -1;
+	}
 	s2s_stream_send_raw(st, s, len);
 	free(s);
+	return 0;
 }
 
 void
@@ -488,9 +584,8 @@ s2s_stream_sock_drained(struct evbuffer *buf,
 	if (s2s_stream_dead(st)) {
 		if (!(st->flags & S2S_F_FREEING))
 			s2s_stream_free_later(st);
-	} else if (st->ops->drained != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(st->bev)) == 0)
-		st->ops->drained(st);
+	} else if (evbuffer_get_length(bufferevent_get_output(st->bev)) == 0)
+		s2s_stream_input(st, S2S_EV_DRAINED, NULL);
 }
 
 /* Called once the output is flushed after our close: free from the loop. */
@@ -596,7 +691,10 @@ s2s_stream_free(struct s2s_stream *st)
 	struct bufferevent	*sock;
 
 	TAILQ_REMOVE(&s2s_streams, st, entry);
+	if (st->ops->release != NULL)
+		st->ops->release(st);
 	event_free(st->timer);
+	event_free(st->settle_ev);
 	if (st->pause_ev != NULL)
 		event_free(st->pause_ev);
 	if (st->sock_cb != NULL &&
@@ -619,9 +717,20 @@ s2s_stream_shutdown_all(void)
 
 	for (st = TAILQ_FIRST(&s2s_streams); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
-		if (!s2s_stream_dead(st))
-			s2s_stream_error(st, "system-shutdown", NULL);
+		s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
 	}
+}
+
+size_t
+s2s_stream_count(enum s2s_dir dir)
+{
+	struct s2s_stream	*st;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (st->dir == dir && !s2s_stream_dead(st))
+			n++;
+	return n;
 }
 
 void
@@ -637,29 +746,27 @@ s2s_stream_free_all(void)
 }
 
 void
-s2s_stream_status(struct evbuffer *out)
+s2s_stream_foreach(void (*cb)(void *, const struct s2s_stream_info *),
+    void *arg)
 {
 	struct s2s_stream	*st;
-	struct ctl_msg		 m;
-	time_t			 now = time(NULL);
+	struct s2s_stream_info	 si;
 
 	TAILQ_FOREACH(st, &s2s_streams, entry) {
 		if (s2s_stream_dead(st))
 			continue;
-		ctl_msg_begin(&m, CTL_T_STREAM);
-		ctl_put_u64(&m, CTL_F_ID, st->id);
-		ctl_put_str(&m, CTL_F_DIR, st->dir == S2S_DIR_IN ? "in" : "out");
-		ctl_put_str(&m, CTL_F_LOCAL, st->local ? st->local : "-");
-		ctl_put_str(&m, CTL_F_REMOTE, st->remote ? st->remote : "-");
-		ctl_put_str(&m, CTL_F_ADDR, st->addr);
-		ctl_put_str(&m, CTL_F_STATE, st->state_name);
-		ctl_put_str(&m, CTL_F_AUTH, (st->flags & S2S_F_SASL) ?
-		    "sasl-external" : (st->flags & S2S_F_AUTHED) ? "dialback" :
-		    "none");
-		ctl_put_str(&m, CTL_F_TLS, st->tls_desc);
-		ctl_put_u64(&m, CTL_F_AGE, (uint64_t)(now - st->opened));
-		ctl_put_u64(&m, CTL_F_STANZAS_IN, st->nin);
-		ctl_put_u64(&m, CTL_F_STANZAS_OUT, st->nout);
-		control_emit(out, &m);
+		si.id = st->id;
+		si.dir = st->dir == S2S_DIR_IN ? "in" : "out";
+		si.local = st->local ? st->local : "-";
+		si.remote = st->remote ? st->remote : "-";
+		si.addr = st->addr;
+		si.state = st->state_name;
+		si.auth = (st->flags & S2S_F_SASL) ? "sasl-external" :
+		    (st->flags & S2S_F_AUTHED) ? "dialback" : "none";
+		si.tls = st->tls_desc;
+		si.opened = st->opened;
+		si.nin = st->nin;
+		si.nout = st->nout;
+		cb(arg, &si);
 	}
 }

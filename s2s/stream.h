@@ -4,13 +4,23 @@
  * the deferred free. The direction's own logic (in.c, out.c) is reached
  * through struct s2s_ops.
  *
- * Ownership: a stream is freed only by the loop, after s2s_stream_close()
- * marked it dead; code holding a stream pointer across a callback checks
- * s2s_stream_dead(). Elements handed to ops->elem belong to the callee.
+ * Lifecycle (one close path, free only from the loop): the stream is the
+ * first member of the direction's own struct (in.c's, out.c's), allocated
+ * and freed with it, so direction state lives exactly as long as the
+ * stream. Sending never closes nor frees: a send that would overflow the
+ * output cap only marks the stream S2S_F_OVERFLOW, and the outermost
+ * callback (read, timer, socket event, drain, or a deferred event for
+ * sends made outside any stream callback) closes it afterwards.
+ * s2s_stream_close() marks the stream dead and tells the direction
+ * (ops->gone); the memory stays valid until the loop frees it, after
+ * ops->release. Code holding a stream pointer across a call that may close
+ * checks s2s_stream_dead(). Elements handed to ops->elem belong to the
+ * callee.
  */
 #ifndef S2S_STREAM_H
 #define S2S_STREAM_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <time.h>
@@ -36,31 +46,43 @@ struct xml_parser;
 #define S2S_SID_MAX	128	/* longest peer stream id kept (Prosody: UUIDs) */
 #define S2S_HANDSHAKE_SECS	30	/* S2S 10.11: TLS + auth within 30 s */
 #define S2S_CLOSE_SECS		5	/* waiting for the peer's </stream> */
+#define S2S_OUT_MAX	(4 * 1024 * 1024) /* bytes queued for a slow peer */
+#define S2S_OUT_HIGH	(1024 * 1024)	/* stanzas wait above this */
 
 enum s2s_dir {
 	S2S_DIR_IN,
 	S2S_DIR_OUT,
 };
 
+/*
+ * What happens to a stream, as stream.c turns bytes and socket events into
+ * them. Each direction has one *_event() switch over its explicit states
+ * (in.c, out.c); unit tests feed these without sockets.
+ */
+enum s2s_ev {
+	S2S_EV_OPENED,		/* the peer's stream header (el, taken) */
+	S2S_EV_ELEMENT,		/* a depth-1 element (el, taken) */
+	S2S_EV_CLOSED,		/* the peer's </stream:stream> */
+	S2S_EV_TLS_UP,		/* TLS handshake done (STARTTLS or direct) */
+	S2S_EV_CONNECTED,	/* outbound: TCP connected (no TLS yet) */
+	S2S_EV_EOF,		/* EOF, socket or TLS error: st->eof_why */
+	S2S_EV_TIMEOUT,		/* the stream's timer ran out */
+	S2S_EV_DRAINED,		/* everything written has left our buffers */
+	S2S_EV_SHUTDOWN,	/* xfed is stopping */
+};
+
 struct s2s_ops {
 	const char	*name;		/* "in" or "out", for logs */
-	/* Header received (takes hdr). */
-	void		(*open)(struct s2s_stream *, struct el *hdr);
-	/* A depth-1 element received (takes el). */
-	void		(*elem)(struct s2s_stream *, struct el *);
-	/* The peer's </stream:stream>. */
-	void		(*close)(struct s2s_stream *);
-	/* About to be freed: drop references to the stream. */
+	/* The direction's state machine; el only with OPENED, ELEMENT. */
+	void		(*event)(struct s2s_stream *, enum s2s_ev, struct el *);
+	/* Closed: tell others, drop references to the stream (the memory
+	 * stays until the loop frees it). */
 	void		(*gone)(struct s2s_stream *);
-	/* The stream's timer ran out. */
-	void		(*timeout)(struct s2s_stream *);
-	/* Optional: socket events (connected, EOF, error); 1 = handled. */
-	int		(*io_event)(struct s2s_stream *, short what);
-	/* Optional: everything written has left our buffers. */
-	void		(*drained)(struct s2s_stream *);
-	/* TLS is up (after STARTTLS or a direct TLS handshake). */
-	void		(*tls_up)(struct s2s_stream *);
+	/* Optional: the loop frees the stream: release what the direction
+	 * owns (not the stream's memory, which the loop frees). */
+	void		(*release)(struct s2s_stream *);
 };
+
 
 #define S2S_F_DEAD	0x01	/* closed: freed by the loop, ignore it */
 #define S2S_F_HDR_SENT	0x02	/* our stream header is out */
@@ -70,12 +92,16 @@ struct s2s_ops {
 #define S2S_F_CERT_OK	0x20	/* peer certificate verified for remote */
 #define S2S_F_SASL	0x40	/* authenticated by SASL EXTERNAL */
 #define S2S_F_FREEING	0x80	/* closed and flushed: the free is scheduled */
-#define S2S_F_PAUSED	0x100	/* reading stopped for a while */
+#define S2S_F_OVERFLOW	0x100	/* output cap hit: closed by the loop */
+#define S2S_F_PAUSED	0x200	/* reading stopped for a while */
+
+/* The direction struct that holds stream st as its member m. */
+#define S2S_CONTAINER(st, type, m) \
+	((type *)(void *)((char *)(st) - offsetof(type, m)))
 
 struct s2s_stream {
 	TAILQ_ENTRY(s2s_stream)	 entry;
 	const struct s2s_ops	*ops;
-	void			*dir_state;	/* in.c's or out.c's */
 	uint64_t		 id;
 	enum s2s_dir		 dir;
 	unsigned int		 flags;
@@ -94,6 +120,8 @@ struct s2s_stream {
 	int			 tls_next_accept;
 	char			 tls_desc[64];	/* "TLSv1.3 TLS_AES_..." */
 	struct evbuffer_cb_entry *sock_cb;	/* on the socket under TLS */
+	struct event		*settle_ev;	/* deferred close after overflow */
+	const char		*eof_why;	/* with S2S_EV_EOF */
 	struct event		*pause_ev;	/* s2s_stream_pause(), lazily */
 };
 
@@ -103,9 +131,10 @@ extern struct s2s_streams	 s2s_streams;
 /*
  * Takes fd: wraps it in a stream of direction dir; fd -1 for an outbound
  * stream that connects later. With ssl (taken), TLS starts at once
- * (direct TLS, XEP-0368). NULL on failure.
+ * (direct TLS, XEP-0368). size is that of the direction's struct, whose
+ * first member is the stream (zeroed). NULL on failure.
  */
-struct s2s_stream *s2s_stream_new(int fd, enum s2s_dir,
+struct s2s_stream *s2s_stream_new(size_t size, int fd, enum s2s_dir,
 		    const struct s2s_ops *, const char *addr,
 		    struct ssl_st *ssl, int accepting);
 /*
@@ -120,12 +149,34 @@ void		 s2s_stream_new_socket(struct s2s_stream *, struct ssl_st *ssl);
  */
 void		 s2s_stream_starttls(struct s2s_stream *, struct ssl_st *ssl,
 		    int accepting);
+/*
+ * Hands one event to the direction (takes el), unless the stream is
+ * closed, then closes it if a send overflowed meanwhile. stream.c's own
+ * callbacks come through here; so do unit tests.
+ */
+void		 s2s_stream_input(struct s2s_stream *, enum s2s_ev, struct el *);
+/*
+ * A direction whose </stream:stream> is out (RFC 6120 4.4, S2S 1.23):
+ * their closing tag, EOF or the close timer end the stream; stopping
+ * changes nothing. 1 when ev was one of those.
+ */
+int		 s2s_stream_closing_event(struct s2s_stream *, enum s2s_ev);
+/* The stream's output, before the socket (for tests). */
+struct evbuffer	*s2s_stream_output(struct s2s_stream *);
 /* Writes a stream header; from/to/id may be NULL. */
 void		 s2s_stream_send_header(struct s2s_stream *, const char *from,
 		    const char *to, const char *id, int version);
+/*
+ * The sends never close nor free the stream: past the output cap they
+ * mark it S2S_F_OVERFLOW and write nothing more; the loop closes it.
+ */
 void		 s2s_stream_send_raw(struct s2s_stream *, const char *, size_t);
-/* Serializes el onto the stream (borrows el). */
-void		 s2s_stream_send(struct s2s_stream *, const struct el *);
+/*
+ * Serializes el onto the stream (borrows el). -1, with nothing written
+ * and the stream untouched, when el alone is larger than the output cap:
+ * it can never be sent.
+ */
+int		 s2s_stream_send(struct s2s_stream *, const struct el *);
 /* The same, then frees el (takes el). */
 void		 s2s_stream_send_el_free(struct s2s_stream *, struct el *);
 /*
@@ -137,13 +188,17 @@ void		 s2s_stream_error(struct s2s_stream *, const char *cond,
 /* Ends the stream: our close tag if not sent, then free once flushed. */
 void		 s2s_stream_close(struct s2s_stream *, const char *reason);
 int		 s2s_stream_dead(const struct s2s_stream *);
+/* Bytes written and not yet handed to the kernel. */
+size_t		 s2s_stream_queued(const struct s2s_stream *);
+/* 1 when the stream is dead or marked for closing (no use writing). */
+int		 s2s_stream_failing(const struct s2s_stream *);
 /*
  * Stops reading for ms milliseconds: nothing more is taken from the
  * socket, and what is buffered waits (at most 16 KiB more are
  * parsed); then reading goes on by itself.
  */
 void		 s2s_stream_pause(struct s2s_stream *, int ms);
-/* (Re)arms the stream's timer; ops->timeout runs when it fires. */
+/* (Re)arms the stream's timer; S2S_EV_TIMEOUT when it fires. */
 void		 s2s_stream_timer(struct s2s_stream *, int secs);
 void		 s2s_stream_set_state(struct s2s_stream *, const char *);
 /* 1 when the header declares jabber:server as default namespace. */
@@ -151,11 +206,15 @@ int		 s2s_stream_header_ns_ok(const struct el *hdr);
 /* Logs a line prefixed with the stream's id, peer and address. */
 void		 s2s_log(const struct s2s_stream *, int level, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-/* Closes every stream with <system-shutdown/>. */
+/*
+ * xfed is stopping: S2S_EV_SHUTDOWN to every stream, which ends the way
+ * its direction says (inbound: our </stream:stream>, then reading on
+ * until theirs; outbound: <system-shutdown/>).
+ */
 void		 s2s_stream_shutdown_all(void);
+/* Streams of direction dir not closed yet. */
+size_t		 s2s_stream_count(enum s2s_dir);
 /* At exit, after the loop: frees every stream left. */
 void		 s2s_stream_free_all(void);
-/* Appends CTL_STREAM messages for xfedctl status. */
-void		 s2s_stream_status(struct evbuffer *);
 
 #endif

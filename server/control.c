@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include <event2/listener.h>
 
 #include "control.h"
+#include "s2s.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -38,6 +40,49 @@ control_emit(struct evbuffer *out, struct ctl_msg *m)
 	b = ctl_msg_end(m, &n);
 	evbuffer_add(out, b, n);
 	ctl_msg_free(m);
+}
+
+static void
+control_stream(void *arg, const struct s2s_stream_info *si)
+{
+	struct ctl_msg	 m;
+
+	ctl_msg_begin(&m, CTL_T_STREAM);
+	ctl_put_u64(&m, CTL_F_ID, si->id);
+	ctl_put_str(&m, CTL_F_DIR, si->dir);
+	ctl_put_str(&m, CTL_F_LOCAL, si->local);
+	ctl_put_str(&m, CTL_F_REMOTE, si->remote);
+	ctl_put_str(&m, CTL_F_ADDR, si->addr);
+	ctl_put_str(&m, CTL_F_STATE, si->state);
+	ctl_put_str(&m, CTL_F_AUTH, si->auth);
+	ctl_put_str(&m, CTL_F_TLS, si->tls);
+	ctl_put_u64(&m, CTL_F_AGE, (uint64_t)(time(NULL) - si->opened));
+	ctl_put_u64(&m, CTL_F_STANZAS_IN, si->nin);
+	ctl_put_u64(&m, CTL_F_STANZAS_OUT, si->nout);
+	control_emit(arg, &m);
+}
+
+static void
+control_route(void *arg, const struct s2s_route_info *ri)
+{
+	struct ctl_msg	 m;
+	int64_t		 now = time(NULL);
+
+	ctl_msg_begin(&m, CTL_T_ROUTE);
+	ctl_put_str(&m, CTL_F_LOCAL, ri->local);
+	ctl_put_str(&m, CTL_F_REMOTE, ri->remote);
+	ctl_put_u64(&m, CTL_F_QUEUE, ri->queued);
+	ctl_put_u64(&m, CTL_F_BACKOFF, ri->backoff_until > now ?
+	    (uint64_t)(ri->backoff_until - now) : 0);
+	ctl_put_str(&m, CTL_F_TEXT, ri->last_error);
+	control_emit(arg, &m);
+}
+
+void
+control_s2s_status(struct evbuffer *out)
+{
+	s2s_stream_foreach(control_stream, out);
+	s2s_route_foreach(control_route, out);
 }
 
 static void

@@ -24,6 +24,8 @@ struct control_hooks {
 int	 control_listen(struct event_base *, const char *path,
 	    const struct control_hooks *);
 void	 control_close(void);
+/* Appends CTL_T_STREAM and CTL_T_ROUTE messages, asked of s2s/. */
+void	 control_s2s_status(struct evbuffer *out);
 /* Appends one finished message to out and frees it. */
 void	 control_emit(struct evbuffer *out, struct ctl_msg *);
 

@@ -128,14 +128,6 @@ outbox_inflight(void)
 void
 outbox_init(void)
 {
-	struct s2s_mgr_conf	 mc;
-
-	memset(&mc, 0, sizeof(mc));
-	mc.done = outbox_done;
-	mc.wake = outbox_wake;
-	mc.backoff_min_secs = (int)server->conf->outbound_backoff_min;
-	mc.backoff_max_secs = 3600;
-	s2s_mgr_init(&mc);
 	outbox_more_ev = event_new(server->base, -1, 0, outbox_more_cb, NULL);
 }
 
@@ -339,8 +331,15 @@ outbox_fail(int64_t id, const char *stage, const char *cond, const char *text)
 	return rc;
 }
 
-void
-outbox_done(int64_t id, enum s2s_result res, int64_t next,
+/* What became of a row handed to the router. */
+enum outbox_verdict {
+	OUTBOX_SENT,		/* written to an authenticated stream, flushed */
+	OUTBOX_RETRY,		/* not now: try again at 'next' */
+	OUTBOX_FAILED,		/* permanent: f says why */
+};
+
+static void
+outbox_done(int64_t id, enum outbox_verdict res, int64_t next,
     const struct s2s_failure *f)
 {
 	int64_t	 created = outbox_remove(id), deadline;
@@ -350,13 +349,13 @@ outbox_done(int64_t id, enum s2s_result res, int64_t next,
 		log_warnx("outbox: verdict for row %lld, which is not in flight",
 		    (long long)id);
 	switch (res) {
-	case S2S_SENT:
+	case OUTBOX_SENT:
 		log_debug("outbox: row %lld sent", (long long)id);
 		if ((rc = store_outbox_sent(server->store, id)) == -1)
 			log_warnx("outbox: row %lld: %s", (long long)id,
 			    store_errstr(server->store));
 		break;
-	case S2S_RETRY:
+	case OUTBOX_RETRY:
 		deadline = created + server->conf->outbound_retry_for;
 		if (created != -1 && next > deadline) {
 			/* the last try is at the deadline, not a backoff early */
@@ -371,7 +370,7 @@ outbox_done(int64_t id, enum s2s_result res, int64_t next,
 			log_warnx("outbox: row %lld: %s", (long long)id,
 			    store_errstr(server->store));
 		break;
-	case S2S_FAILED:
+	case OUTBOX_FAILED:
 		rc = outbox_fail(id, f->stage, f->cond, f->text);
 		break;
 	}
@@ -379,12 +378,22 @@ outbox_done(int64_t id, enum s2s_result res, int64_t next,
 }
 
 void
+outbox_sent(int64_t id)
+{
+	outbox_done(id, OUTBOX_SENT, 0, NULL);
+}
+
+void
+outbox_failed(int64_t id, int64_t retry_at, const struct s2s_failure *f)
+{
+	outbox_done(id, retry_at == 0 ? OUTBOX_FAILED : OUTBOX_RETRY, retry_at,
+	    f);
+}
+
+void
 outbox_delivered(int64_t id)
 {
-	struct s2s_failure	 f;
-
-	memset(&f, 0, sizeof(f));
-	outbox_done(id, S2S_SENT, 0, &f);
+	outbox_done(id, OUTBOX_SENT, 0, NULL);
 }
 
 void

@@ -9,14 +9,17 @@
 
 #include <stdint.h>
 
-#include "mgr.h"
+#include "s2s.h"
 
 void	 outbox_init(void);
 void	 outbox_free(void);
 /* Hands every due row that is not in flight to the router. */
 void	 outbox_kick(void);
-/* The outbound manager's verdict on a row (s2s_done_cb). */
-void	 outbox_done(int64_t id, enum s2s_result, int64_t next,
+/* Written and flushed on an authenticated stream (s2s_hooks.sent). */
+void	 outbox_sent(int64_t id);
+/* Not sent: retry at retry_at, or failed for good when it is 0
+ * (s2s_hooks.failed). */
+void	 outbox_failed(int64_t id, int64_t retry_at,
 	    const struct s2s_failure *);
 /* The row's domain is reachable again: send it now if still queued. */
 void	 outbox_wake(int64_t id);

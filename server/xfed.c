@@ -29,6 +29,7 @@
 #include "rate.h"
 #include "retention.h"
 #include "router.h"
+#include "s2s.h"
 #include "server.h"
 #include "store.h"
 #include "stream.h"
@@ -38,6 +39,8 @@
 #define XFED_POLL_MS	50	/* outside changes: PRAGMA data_version */
 #define XFED_BATCH_MS	5	/* a batch commits this long after it opened */
 #define XFED_DUE_SECS	1	/* outbox rows whose retry time came */
+#define XFED_STOP_SECS	(S2S_CLOSE_SECS + 1)	/* inbound streams closing */
+#define XFED_STOP_POLL_MS 20
 
 static struct server		 xfed_server;
 static struct event_base	*xfed_base;
@@ -47,6 +50,8 @@ static struct evconnlistener	**xfed_listeners;
 static size_t			 xfed_nlisteners;
 static struct event		*xfed_flush_ev, *xfed_poll_ev, *xfed_due_ev;
 static struct dns		*xfed_dns;
+static struct event		*xfed_stop_ev;
+static time_t			 xfed_stop_deadline;
 
 /*
  * One commit covers every write made in the XFED_BATCH_MS after the first
@@ -250,16 +255,19 @@ xfed_listen(void)
 }
 
 static void
+xfed_count(void *arg, const struct s2s_stream_info *si)
+{
+	(*(uint64_t *)arg)++;
+}
+
+static void
 xfed_status(void *arg, struct evbuffer *out)
 {
 	struct ctl_msg		 m;
-	struct s2s_stream	*st;
 	uint64_t		 n = 0;
 	size_t			 i;
 
-	TAILQ_FOREACH(st, &s2s_streams, entry)
-		if (!s2s_stream_dead(st))
-			n++;
+	s2s_stream_foreach(xfed_count, &n);
 	ctl_msg_begin(&m, CTL_T_INFO);
 	ctl_put_str(&m, CTL_F_VERSION, XFED_VERSION);
 	ctl_put_u64(&m, CTL_F_PID, (uint64_t)getpid());
@@ -269,8 +277,27 @@ xfed_status(void *arg, struct evbuffer *out)
 	ctl_put_u64(&m, CTL_F_STREAMS, n);
 	ctl_put_u64(&m, CTL_F_OUTBOX_QUEUED, outbox_inflight());
 	control_emit(out, &m);
-	s2s_stream_status(out);
-	s2s_mgr_status(out);
+	control_s2s_status(out);
+}
+
+/* The S2S layer's hooks: stanzas to the router, row verdicts to the
+ * outbox (STYLE 14: s2s/ never calls up). */
+static void
+xfed_s2s_init(void)
+{
+	struct s2s_hooks	 h;
+	struct s2s_mgr_conf	 mc;
+
+	memset(&h, 0, sizeof(h));
+	h.deliver = router_deliver;
+	h.sent = outbox_sent;
+	h.failed = outbox_failed;
+	h.wake = outbox_wake;
+	s2s_init(&h);
+	memset(&mc, 0, sizeof(mc));
+	mc.backoff_min_secs = (int)xfed_conf->outbound_backoff_min;
+	mc.backoff_max_secs = 3600;
+	s2s_mgr_init(&mc);
 }
 
 static void
@@ -286,6 +313,37 @@ xfed_report(const char *line)
 	log_warnx("%s", line);
 }
 
+/*
+ * While stopping: the loop ends once every inbound stream has closed at
+ * both ends (what the peers wrote until then is delivered and committed
+ * like any other stanza), or after XFED_STOP_SECS.
+ */
+static void
+xfed_stop_wait(evutil_socket_t fd, short what, void *arg)
+{
+	if (s2s_stream_count(S2S_DIR_IN) == 0 ||
+	    time(NULL) >= xfed_stop_deadline)
+		event_base_loopexit(xfed_base, NULL);
+}
+
+/* SIGTERM: stop accepting, end every stream, wait for the inbound ones. */
+static void
+xfed_stop(void)
+{
+	struct timeval	 tv = { 0, XFED_STOP_POLL_MS * 1000 };
+	size_t		 i;
+
+	server->stopping = 1;
+	for (i = 0; i < xfed_nlisteners; i++)
+		evconnlistener_free(xfed_listeners[i]);
+	xfed_nlisteners = 0;
+	s2s_stream_shutdown_all();
+	xfed_stop_deadline = time(NULL) + XFED_STOP_SECS;
+	xfed_stop_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_stop_wait,
+	    NULL);
+	evtimer_add(xfed_stop_ev, &tv);
+}
+
 static void
 xfed_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -294,10 +352,14 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGINT:
 	case SIGTERM:
+		if (server->stopping) {
+			log_info("received %s again, stopping now",
+			    strsignal(sig));
+			event_base_loopexit(xfed_base, NULL);
+			break;
+		}
 		log_info("received %s, shutting down", strsignal(sig));
-		server->stopping = 1;
-		s2s_stream_shutdown_all();
-		event_base_loopexit(xfed_base, NULL);
+		xfed_stop();
 		break;
 	case SIGHUP:
 		log_info("received SIGHUP, reloading %s", xfed_conf_path);
@@ -410,6 +472,7 @@ main(int argc, char **argv)
 	    xfed_conf->resolvers.n, &errstr)) == NULL)
 		fatalx("resolver: %s", errstr);
 	s2s_out_set_dns(xfed_dns);
+	xfed_s2s_init();
 	outbox_init();
 	presence_init();
 	block_load_rules();
@@ -429,6 +492,8 @@ main(int argc, char **argv)
 	/* let the streams' goodbyes out, bounded, then stop */
 	event_free(xfed_poll_ev);
 	event_free(xfed_due_ev);
+	if (xfed_stop_ev != NULL)
+		event_free(xfed_stop_ev);
 	s2s_mgr_shutdown();
 	control_close();
 	for (i = 0; i < xfed_nlisteners; i++)

@@ -91,7 +91,7 @@ check sighup_reload wait_for 10 grep -q "config reloaded" "$D/xfed.log"
 "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$D/second.log" 2>&1; rc=$?
 check second_daemon_refused [ $rc != 0 ]
 
-# SIGTERM: open streams get system-shutdown, exit status 0
+# SIGTERM: streams not authenticated get system-shutdown, exit status 0
 probe 127.0.0.1:$PORT --timeout 10 "$HDR to='localhost' from='shutdown.example'>" > "$D/open.out" &
 pp=$!
 wait_for 5 grep -q "stream header to=localhost from=shutdown.example" "$D/xfed.log"

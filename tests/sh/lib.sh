@@ -168,6 +168,12 @@ t_exit() {
 #                      DIR/xfed.log; waits until it listens; sets XFED_PID
 #   stop_xfed          SIGTERM, then its exit status (bounded wait)
 #   probe ARGS...      tests/sh/probe.py: raw bytes to a port, answer out
+#   pair_conf DIR DOMAIN PORT PEER PEERPORT
+#                      DIR/xfed.conf for one of two xfed on loopback: plain
+#                      TCP, dialback, a route to the other (append more)
+#   pair_init          $T/a (a.localhost, user alice, port $PA) and $T/b
+#                      (b.localhost, user bob, port $PB) configured with
+#                      pair_conf; actl and bctl run xfedctl on each
 check() {
 	local name=$1
 	shift
@@ -196,6 +202,30 @@ stop_xfed() {
 		sleep 0.1
 	done
 	wait "$XFED_PID"
+}
+
+pair_conf() {
+	cat > "$1/xfed.conf" <<CONF
+domain $2
+listen 127.0.0.1:$3
+store xfed.db
+control_socket xfed.sock
+require_encryption no
+route $4 127.0.0.1:$5
+CONF
+}
+
+actl() { "$XFED_BUILD/xfedctl" -c "$T/a/xfed.conf" "$@"; }
+bctl() { "$XFED_BUILD/xfedctl" -c "$T/b/xfed.conf" "$@"; }
+
+pair_init() {
+	PA=$(free_port)
+	PB=$(free_port)
+	mkdir -p "$T/a" "$T/b"
+	pair_conf "$T/a" a.localhost "$PA" b.localhost "$PB"
+	pair_conf "$T/b" b.localhost "$PB" a.localhost "$PA"
+	actl user add alice > /dev/null && bctl user add bob > /dev/null
+	check users_added [ $? = 0 ]
 }
 
 probe() {

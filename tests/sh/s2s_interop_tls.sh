@@ -237,16 +237,23 @@ lab_case "rawpeer over STARTTLS: stanza before auth: not-authorized" \
     --from r1.test --wait 3 --timeout 10 \
     --expect stream-error:not-authorized stanza-before-auth --rcpt nat@x.test
 
-# On SIGTERM both peers get system-shutdown on every stream, through TLS.
+# On SIGTERM, through TLS: xfed's own outbound streams get system-shutdown;
+# the peers' streams into xfed get our </stream:stream>, xfed reads on,
+# and they answer with theirs: closed at both ends (RFC 6120 4.4, S2S
+# 1.23, 1.24; ejabberd calls a peer's closing tag "Stream reset by peer").
 lab_case "xfed stops cleanly (trusted certificate)" xfed_down
 lab_case "Prosody saw system-shutdown (inbound)" lab_wait_log "$PLOG" \
     "Incoming s2s stream x\.test->p\.test closed: system-shutdown" 5
-lab_case "Prosody saw system-shutdown (outbound)" lab_wait_log "$PLOG" \
-    "Outgoing s2s stream p\.test->x\.test closed: system-shutdown" 5
+lab_case "Prosody's outbound stream closed at both ends" lab_wait_log "$PLOG" \
+    "Outgoing s2s stream p\.test->x\.test closed: stream closed" 5
 lab_case "ejabberd saw system-shutdown (inbound)" lab_wait_log "$ELOG" \
     "inbound s2s connection x\.test -> e\.test: Stream closed by peer: system-shutdown" 5
-lab_case "ejabberd saw system-shutdown (outbound)" lab_wait_log "$ELOG" \
-    "outbound s2s connection e\.test -> x\.test: Stream closed by peer: system-shutdown" 5
+lab_case "ejabberd's outbound stream closed at both ends" lab_wait_log "$ELOG" \
+    "outbound s2s connection e\.test -> x\.test: Stream reset by peer" 5
+for d in p e; do
+	lab_case "xfed read $d.test's stream to its closing tag" grep -Eq \
+	    "in#[0-9]+ $d\.test .*closed reason=\"closed at both ends\"" "$XLOG"
+done
 
 # An x.test certificate from a CA nobody trusts, and a fresh store.
 t0=$(lab_now_ms)

@@ -5,26 +5,8 @@
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
-PA=$(free_port)
-PB=$(free_port)
-mkdir -p "$T/a" "$T/b"
-conf() {	# DIR DOMAIN PORT PEER PEERPORT
-	cat > "$1/xfed.conf" <<CONF
-domain $2
-listen 127.0.0.1:$3
-store xfed.db
-control_socket xfed.sock
-require_encryption no
-route $4 127.0.0.1:$5
-CONF
-}
-conf "$T/a" a.localhost "$PA" b.localhost "$PB"
-conf "$T/b" b.localhost "$PB" a.localhost "$PA"
+pair_init
 echo "dialback_secret 0123456789abcdef0123456789abcdef" >> "$T/a/xfed.conf"
-actl() { "$XFED_BUILD/xfedctl" -c "$T/a/xfed.conf" "$@"; }
-bctl() { "$XFED_BUILD/xfedctl" -c "$T/b/xfed.conf" "$@"; }
-actl user add alice >/dev/null && bctl user add bob >/dev/null
-check users_added [ $? = 0 ]
 
 start_xfed "$T/a" || { fail start_a "xfed A did not start"; exit 1; }
 PIDA=$XFED_PID
@@ -83,7 +65,7 @@ else fail unknown_user_error "$(actl outbox --json | head -3)"; fi
 # answer for keys it did not issue (XEP-0185, S2S 4.5)
 PA2=$(free_port)
 mkdir -p "$T/a2"
-conf "$T/a2" a.localhost "$PA2" b.localhost "$PB"
+pair_conf "$T/a2" a.localhost "$PA2" b.localhost "$PB"
 echo "dialback_secret 0123456789abcdef0123456789abcdef" >> "$T/a2/xfed.conf"
 echo "idle_timeout 2s" >> "$T/a2/xfed.conf"
 a2ctl() { "$XFED_BUILD/xfedctl" -c "$T/a2/xfed.conf" "$@"; }

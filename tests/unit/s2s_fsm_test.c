@@ -1,0 +1,670 @@
+/*
+ * tests/unit/s2s_fsm_test.c: the inbound and outbound state machines
+ * (s2s/in.c, s2s/out.c) driven by events, without sockets: each case makes
+ * a stream on no file descriptor, feeds it S2S_EV_* with elements parsed
+ * from text, and checks the state it reaches and what it wrote (its output
+ * buffer, which nothing sends). RFC 6120 4.3-4.9, S2S 1.x and 4.x.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "conf.h"
+#include "dialback.h"
+#include "el.h"
+#include "in.h"
+#include "jid.h"
+#include "log.h"
+#include "mgr.h"
+#include "out.h"
+#include "s2s.h"
+#include "server.h"
+#include "stream.h"
+#include "xml.h"
+#include "../t.h"
+
+#define HDR_NS	"xmlns='jabber:server' " \
+		"xmlns:stream='http://etherx.jabber.org/streams' " \
+		"xmlns:db='jabber:server:dialback'"
+#define SECRET	"0123456789abcdef0123456789abcdef"
+
+static struct server	 srv;
+/* how much of each stream's output a case has looked at already */
+static struct {
+	struct s2s_stream	*st;
+	size_t			 seen;
+} marks[16];
+
+static int		 ndelivered;
+static char		 last_to[256];
+
+static void
+hook_deliver(struct el *stanza, const struct jid *to, const struct jid *from)
+{
+	ndelivered++;
+	snprintf(last_to, sizeof(last_to), "%s@%s", to->local ? to->local : "",
+	    to->domain);
+	el_free(stanza);
+}
+
+static void
+hook_sent(int64_t id)
+{
+}
+
+static void
+hook_failed(int64_t id, int64_t retry_at, const struct s2s_failure *f)
+{
+}
+
+static void
+setup(void)
+{
+	struct s2s_hooks	 h;
+	struct s2s_mgr_conf	 mc;
+	char			 path[512];
+	FILE			*f;
+
+	memset(&srv, 0, sizeof(srv));
+	server = &srv;
+	srv.base = event_base_new();
+	snprintf(path, sizeof(path), "%s/xfed.conf", t_tmpdir());
+	f = fopen(path, "w");
+	fprintf(f, "domain b.test\nrequire_encryption no\n"
+	    "store %s/x.db\ncontrol_socket %s/x.sock\n", t_tmpdir(),
+	    t_tmpdir());
+	fclose(f);
+	srv.conf = conf_load(path, NULL);
+	log_init(1, LOG_L_WARN);
+	db_set_secret(SECRET);
+	memset(&h, 0, sizeof(h));
+	h.deliver = hook_deliver;
+	h.sent = hook_sent;
+	h.failed = hook_failed;
+	s2s_init(&h);
+	memset(&mc, 0, sizeof(mc));
+	mc.backoff_min_secs = mc.backoff_max_secs = 60;
+	s2s_mgr_init(&mc);	/* dialback verifications go through it */
+	ndelivered = 0;
+	last_to[0] = '\0';
+	memset(marks, 0, sizeof(marks));
+}
+
+static void
+teardown(void)
+{
+	s2s_mgr_shutdown();
+	s2s_stream_free_all();
+	conf_free(srv.conf);
+	event_base_free(srv.base);
+	server = NULL;
+}
+
+/* Parses text (a header's attributes, or one element) the way the stream
+ * parser would hand it over. */
+struct cap {
+	struct el	*hdr, *el;
+};
+
+static int
+cap_open(void *arg, struct el *hdr)
+{
+	((struct cap *)arg)->hdr = hdr;
+	return 0;
+}
+
+static int
+cap_elem(void *arg, struct el *el)
+{
+	struct cap	*c = arg;
+
+	if (c->el == NULL)
+		c->el = el;
+	else
+		el_free(el);
+	return 0;
+}
+
+static const struct xml_cb cap_cb = { cap_open, cap_elem, NULL };
+
+static struct cap
+parse(const char *hdr_attrs, const char *elem)
+{
+	struct xml_limits	 lim;
+	struct xml_parser	*x;
+	struct cap		 c = { NULL, NULL };
+	char			 buf[4096];
+
+	memset(&lim, 0, sizeof(lim));
+	x = xml_new(&lim, &cap_cb, &c);
+	snprintf(buf, sizeof(buf), "<stream:stream %s>%s", hdr_attrs,
+	    elem ? elem : "");
+	xml_feed(x, buf, strlen(buf));
+	xml_free(x);
+	return c;
+}
+
+static struct el *
+header(const char *attrs)
+{
+	struct cap	 c = parse(attrs, NULL);
+
+	return c.hdr;
+}
+
+static struct el *
+element(const char *xml)
+{
+	struct cap	 c = parse(HDR_NS, xml);
+
+	el_free(c.hdr);
+	return c.el;
+}
+
+/*
+ * What the stream wrote since the last call. Its output buffer cannot be
+ * drained from outside (only the socket side drains it): remember how much
+ * was seen, per stream.
+ */
+static char *
+output(struct s2s_stream *st)
+{
+	struct evbuffer	*out = s2s_stream_output(st);
+	size_t		 n = evbuffer_get_length(out), i;
+	char		*all = malloc(n + 1), *s;
+
+	/* the start of a bufferevent's output is frozen: no copyout */
+	if (n > 0)
+		memcpy(all, evbuffer_pullup(out, -1), n);
+	all[n] = '\0';
+	for (i = 0; i < 16 && marks[i].st != NULL && marks[i].st != st; i++)
+		;
+	if (i == 16)
+		i = 0;
+	if (marks[i].st != st) {
+		marks[i].st = st;
+		marks[i].seen = 0;
+	}
+	s = strdup(all + marks[i].seen);
+	marks[i].seen = n;
+	free(all);
+	return s;
+}
+
+static int
+wrote(struct s2s_stream *st, const char *what)
+{
+	char	*s = output(st);
+	int	 ok = strstr(s, what) != NULL;
+
+	if (!ok)
+		fprintf(stderr, "# output has no \"%s\": %s\n", what, s);
+	free(s);
+	return ok;
+}
+
+static struct s2s_stream *
+inbound(void)
+{
+	struct sockaddr_in	 sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(40000);
+	return s2s_in_accept(-1, (struct sockaddr *)&sin, sizeof(sin), 0);
+}
+
+/* An inbound stream whose header from a.test to b.test is answered. */
+static struct s2s_stream *
+inbound_open(void)
+{
+	struct s2s_stream	*st = inbound();
+
+	s2s_stream_input(st, S2S_EV_OPENED, header(HDR_NS " to='b.test' "
+	    "from='a.test' version='1.0'"));
+	free(output(st));
+	return st;
+}
+
+/*
+ * An open inbound stream where a.test claimed a pair with db:result; the
+ * verification is queued in mgr.c, which connects nowhere while xfed is
+ * stopping. verdict: 1 valid, 0 invalid (s2s_in_verified).
+ */
+static struct s2s_stream *
+inbound_dialback(int verdict)
+{
+	struct s2s_stream	*st = inbound_open();
+
+	srv.stopping = 1;
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
+	    "from='a.test' to='b.test'>abcd</db:result>"));
+	CHECK_STR(st->state_name, "open");
+	s2s_in_verified(st->id, "b.test", "a.test", verdict, NULL);
+	return st;
+}
+
+/*
+ * Inbound.
+ */
+
+static void
+in_header_features(void)
+{
+	struct s2s_stream	*st;
+	char			*s;
+
+	setup();
+	st = inbound();
+	CHECK_STR(st->state_name, "header");
+	s2s_stream_input(st, S2S_EV_OPENED, header(HDR_NS " to='b.test' "
+	    "from='a.test' version='1.0'"));
+	CHECK_STR(st->state_name, "open");
+	s = output(st);
+	/* S2S 1.5, 1.13, 1.15: response header with an id, then features
+	 * with dialback (no TLS configured here) */
+	CHECK(strstr(s, "<stream:stream") != NULL);
+	CHECK(strstr(s, "from='b.test'") != NULL);
+	CHECK(strstr(s, "to='a.test'") != NULL);
+	CHECK(strstr(s, " id='") != NULL);
+	CHECK(strstr(s, "urn:xmpp:features:dialback") != NULL);
+	CHECK(strstr(s, "starttls") == NULL);
+	free(s);
+	CHECK(!s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+in_header_unknown_host(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound();
+	s2s_stream_input(st, S2S_EV_OPENED, header(HDR_NS " to='c.test' "
+	    "from='a.test' version='1.0'"));
+	CHECK(wrote(st, "<host-unknown"));
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+in_header_bad_namespace(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound();
+	s2s_stream_input(st, S2S_EV_OPENED, header("xmlns='jabber:client' "
+	    "xmlns:stream='http://etherx.jabber.org/streams' to='b.test' "
+	    "version='1.0'"));
+	CHECK(wrote(st, "<invalid-namespace"));
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+in_header_bad_version(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound();
+	s2s_stream_input(st, S2S_EV_OPENED, header(HDR_NS " to='b.test' "
+	    "version='2.0'"));
+	CHECK(wrote(st, "<unsupported-version"));	/* S2S 1.9 */
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+in_stanza_before_auth(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_open();
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>hi</body></message>"));
+	CHECK(wrote(st, "<not-authorized"));		/* S2S 1.18 */
+	CHECK(s2s_stream_dead(st));
+	CHECK(ndelivered == 0);
+	teardown();
+}
+
+static void
+in_verify_authoritative(void)
+{
+	struct s2s_stream	*st;
+	char			 key[DB_KEY_LEN + 1], xml[512];
+
+	setup();
+	st = inbound_open();
+	/* S2S 4.27: answered on any stream, even unauthenticated */
+	db_make_key("a.test", "b.test", "streamid0123456789abcdef", key);
+	snprintf(xml, sizeof(xml), "<db:verify from='a.test' to='b.test' "
+	    "id='streamid0123456789abcdef'>%s</db:verify>", key);
+	s2s_stream_input(st, S2S_EV_ELEMENT, element(xml));
+	CHECK(wrote(st, "type='valid'"));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:verify "
+	    "from='a.test' to='b.test' id='streamid0123456789abcdef'>"
+	    "0000</db:verify>"));
+	CHECK(wrote(st, "type='invalid'"));
+	CHECK_STR(st->state_name, "open");
+	CHECK(!s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+in_second_header(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_open();
+	s2s_stream_input(st, S2S_EV_OPENED, header(HDR_NS " to='b.test'"));
+	CHECK(wrote(st, "<not-well-formed"));
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+in_timeout_unauthenticated(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_open();
+	s2s_stream_input(st, S2S_EV_TIMEOUT, NULL);
+	CHECK(wrote(st, "<connection-timeout"));	/* S2S 10.11 */
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+in_peer_close(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_open();
+	s2s_stream_input(st, S2S_EV_CLOSED, NULL);
+	CHECK(wrote(st, "</stream:stream>"));		/* S2S 1.24 */
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+in_shutdown_unauthenticated(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_open();
+	s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
+	CHECK(wrote(st, "<system-shutdown"));
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+/*
+ * A verified pair: db:result, the authoritative verdict (through mgr.c,
+ * which makes no connection while xfed is stopping), stanzas delivered;
+ * then the clean stop: our </stream>, stanzas still delivered, their
+ * </stream> closes (S2S 1.23, 4.20-4.22).
+ */
+static void
+in_authenticated_then_closing(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_dialback(1);
+	CHECK_STR(st->state_name, "authenticated");
+	CHECK(wrote(st, "type='valid'"));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>1</body></message>"));
+	CHECK(ndelivered == 1);
+	CHECK_STR(last_to, "bob@b.test");
+	s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
+	CHECK_STR(st->state_name, "closing");
+	CHECK(wrote(st, "</stream:stream>"));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>2</body></message>"));
+	CHECK(ndelivered == 2);
+	CHECK(!s2s_stream_dead(st));
+	s2s_stream_input(st, S2S_EV_CLOSED, NULL);
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+in_invalid_from(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_dialback(1);
+	free(output(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@evil.test' to='bob@b.test'/>"));
+	CHECK(wrote(st, "<invalid-from"));		/* S2S 4.36 */
+	CHECK(s2s_stream_dead(st));
+	CHECK(ndelivered == 0);
+	teardown();
+}
+
+static void
+in_dialback_refused(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_dialback(0);
+	CHECK(wrote(st, "type='invalid'"));		/* S2S 4.22 */
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+/*
+ * Outbound.
+ */
+
+static struct s2s_stream *
+outbound_features(void)
+{
+	struct s2s_stream	*st = s2s_out_new(NULL, "b.test", "a.test");
+
+	s2s_stream_input(st, S2S_EV_CONNECTED, NULL);
+	s2s_stream_input(st, S2S_EV_OPENED, header(HDR_NS " from='a.test' "
+	    "to='b.test' id='peerstreamid0123' version='1.0'"));
+	free(output(st));
+	return st;
+}
+
+static void
+out_connect_header(void)
+{
+	struct s2s_stream	*st;
+	char			*s;
+
+	setup();
+	st = s2s_out_new(NULL, "b.test", "a.test");
+	CHECK_STR(st->state_name, "connect");
+	s2s_stream_input(st, S2S_EV_CONNECTED, NULL);
+	CHECK_STR(st->state_name, "header");
+	s = output(st);
+	/* S2S 1.3, 1.4 */
+	CHECK(strstr(s, "to='a.test'") != NULL);
+	CHECK(strstr(s, "from='b.test'") != NULL);
+	CHECK(strstr(s, "xmlns:db='jabber:server:dialback'") != NULL);
+	free(s);
+	s2s_stream_input(st, S2S_EV_OPENED, header(HDR_NS " from='a.test' "
+	    "id='peerstreamid0123' version='1.0'"));
+	CHECK_STR(st->state_name, "features");
+	teardown();
+}
+
+static void
+out_dialback_ready(void)
+{
+	struct s2s_stream	*st;
+	char			 key[DB_KEY_LEN + 1];
+
+	setup();
+	st = outbound_features();
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<stream:features/>"));
+	CHECK_STR(st->state_name, "auth");
+	/* S2S 4.2, 4.13: the key for (a.test, b.test, the peer's id) */
+	db_make_key("a.test", "b.test", "peerstreamid0123", key);
+	CHECK(wrote(st, key));
+	/* S2S 4.15: an answer for another pair is not ours */
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
+	    "from='c.test' to='b.test' type='valid'/>"));
+	CHECK_STR(st->state_name, "auth");
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
+	    "from='a.test' to='b.test' type='valid'/>"));
+	CHECK_STR(st->state_name, "ready");
+	/* S2S 1.20: the keepalive when the timer runs out while in use */
+	s2s_stream_input(st, S2S_EV_TIMEOUT, NULL);
+	CHECK(wrote(st, " "));
+	CHECK_STR(st->state_name, "ready");
+	s2s_stream_input(st, S2S_EV_CLOSED, NULL);
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+out_dialback_invalid(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = outbound_features();
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<stream:features/>"));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
+	    "from='a.test' to='b.test' type='invalid'/>"));
+	CHECK(s2s_stream_dead(st));			/* S2S 4.16 */
+	teardown();
+}
+
+static void
+out_stream_error(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = outbound_features();
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<stream:error>"
+	    "<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+	    "</stream:error>"));
+	CHECK(s2s_stream_dead(st));			/* S2S 1.28 */
+	teardown();
+}
+
+static void
+out_eof_and_timeouts(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = outbound_features();
+	st->eof_why = "connection closed by peer";
+	s2s_stream_input(st, S2S_EV_EOF, NULL);
+	CHECK(s2s_stream_dead(st));
+	/* a connect that times out with no target left fails the attempt */
+	st = s2s_out_new(NULL, "b.test", "a.test");
+	s2s_stream_input(st, S2S_EV_TIMEOUT, NULL);
+	CHECK(s2s_stream_dead(st));
+	/* no answer during the handshake */
+	st = outbound_features();
+	s2s_stream_input(st, S2S_EV_TIMEOUT, NULL);
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+static void
+out_shutdown(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = outbound_features();
+	s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
+	CHECK(wrote(st, "<system-shutdown"));
+	CHECK(s2s_stream_dead(st));
+	/* events after the close are dropped, their elements freed */
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<stream:features/>"));
+	teardown();
+}
+
+/*
+ * One lifecycle: a send never closes nor frees; past the output cap it
+ * marks the stream, and the end of the event that sent closes it. A
+ * stanza larger than the cap is refused whole, the stream untouched.
+ */
+static void
+stream_overflow_marks(void)
+{
+	struct s2s_stream	*st;
+	struct el		*big;
+	char			*chunk;
+	size_t			 n = 256 * 1024;
+	int			 i;
+
+	setup();
+	st = outbound_features();
+	big = el_new(EL_NS_SERVER, "message");
+	chunk = malloc(S2S_OUT_MAX + 1);
+	memset(chunk, 'x', S2S_OUT_MAX);
+	chunk[S2S_OUT_MAX] = '\0';
+	el_add_text(el_add(big, EL_NS_SERVER, "body"), chunk, S2S_OUT_MAX);
+	CHECK(s2s_stream_send(st, big) == -1);
+	CHECK(!s2s_stream_failing(st));
+	el_free(big);
+	for (i = 0; i <= S2S_OUT_MAX / (int)n + 1; i++)
+		s2s_stream_send_raw(st, chunk, n);
+	free(chunk);
+	CHECK(s2s_stream_failing(st));
+	CHECK(!s2s_stream_dead(st));		/* marked, not closed */
+	CHECK(s2s_stream_queued(st) <= S2S_OUT_MAX + n);
+	s2s_stream_input(st, S2S_EV_DRAINED, NULL);
+	CHECK(s2s_stream_dead(st));		/* closed after the event */
+	teardown();
+}
+
+static const struct t_case cases[] = {
+	{ "in_header_features", in_header_features },
+	{ "in_header_unknown_host", in_header_unknown_host },
+	{ "in_header_bad_namespace", in_header_bad_namespace },
+	{ "in_header_bad_version", in_header_bad_version },
+	{ "in_stanza_before_auth", in_stanza_before_auth },
+	{ "in_verify_authoritative", in_verify_authoritative },
+	{ "in_second_header", in_second_header },
+	{ "in_timeout_unauthenticated", in_timeout_unauthenticated },
+	{ "in_peer_close", in_peer_close },
+	{ "in_shutdown_unauthenticated", in_shutdown_unauthenticated },
+	{ "in_authenticated_then_closing", in_authenticated_then_closing },
+	{ "in_invalid_from", in_invalid_from },
+	{ "in_dialback_refused", in_dialback_refused },
+	{ "out_connect_header", out_connect_header },
+	{ "out_dialback_ready", out_dialback_ready },
+	{ "out_dialback_invalid", out_dialback_invalid },
+	{ "out_stream_error", out_stream_error },
+	{ "out_eof_and_timeouts", out_eof_and_timeouts },
+	{ "out_shutdown", out_shutdown },
+	{ "stream_overflow_marks", stream_overflow_marks },
+};
+
+int
+main(int argc, char **argv)
+{
+	return T_RUN(cases, argc, argv);
+}
