@@ -109,6 +109,32 @@ static const struct conf_key conf_keys[] = {
 	    1000000,
 	    "Stanzas a second each remote domain may send, with 2 s of burst; "
 	    "above it xfed stops reading its streams for a while (0: no limit)." },
+	{ "max_unauth_streams", CK_COUNT, 0, OFF(max_unauth_streams), "1024",
+	    0, 1000000,
+	    "Inbound streams not authenticated yet, in all; more are refused "
+	    "(0: no limit)." },
+	{ "max_unauth_per_ip", CK_COUNT, 0, OFF(max_unauth_per_ip), "8", 0,
+	    1000000,
+	    "Inbound streams not authenticated yet from one IP address (0: no "
+	    "limit)." },
+	{ "max_unauth_per_net", CK_COUNT, 0, OFF(max_unauth_per_net), "32", 0,
+	    1000000,
+	    "The same from one IPv6 /64 (0: no limit)." },
+	{ "max_pending_per_ip", CK_COUNT, 0, OFF(max_pending_per_ip), "32", 0,
+	    1000000,
+	    "Dialback verifications under way for streams from one IP address; "
+	    "beyond, resource-constraint (0: no limit)." },
+	{ "max_pending_per_domain", CK_COUNT, 0, OFF(max_pending_per_domain),
+	    "64", 0, 1000000,
+	    "Dialback verifications under way for one claimed domain (0: no "
+	    "limit)." },
+	{ "verify_failure_cache", CK_SECONDS, 0, OFF(verify_failure_cache),
+	    "60s", 0, 86400,
+	    "How long a failed dialback verification is answered from memory "
+	    "for the same address and domain (0: never)." },
+	{ "header_timeout", CK_SECONDS, 0, OFF(header_timeout), "10s", 1, 30,
+	    "An inbound stream whose header does not come this long after the "
+	    "connection is cut with connection-timeout (at most 30s)." },
 	{ "block_domain", CK_DOMAIN, CK_REPEAT, OFF(block_domains), NULL, 0, 0,
 	    "A remote domain (and its subdomains) refused in both directions "
 	    "(repeatable; xfedctl block adds more without a restart)." },

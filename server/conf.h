@@ -66,6 +66,13 @@ struct conf {
 	long long	 outbox_retention;	/* seconds, 0: keep */
 	long long	 journal_retention;	/* seconds */
 	long long	 remote_stanza_rate;	/* stanzas/s per remote domain */
+	long long	 max_unauth_streams;	/* unauthenticated, in all */
+	long long	 max_unauth_per_ip;
+	long long	 max_unauth_per_net;	/* per IPv6 /64 */
+	long long	 max_pending_per_ip;	/* dialback verifications */
+	long long	 max_pending_per_domain;
+	long long	 verify_failure_cache;	/* seconds */
+	long long	 header_timeout;	/* seconds, accept to header */
 	struct conf_arr	 block_domains;		/* char *, prepared */
 	struct conf_arr	 allow_domains;		/* char *, prepared */
 };

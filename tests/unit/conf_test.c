@@ -64,6 +64,10 @@ test_good(void)
 	CHECK(c->outbox_retention == 0);
 	CHECK(c->inbox_retention == 0);		/* the default */
 	CHECK(c->remote_stanza_rate == 1000000);
+	CHECK(c->max_unauth_per_ip == 0);
+	CHECK(c->max_pending_per_domain == 1000000);
+	CHECK(c->verify_failure_cache == 86400);
+	CHECK(c->header_timeout == 1);
 	conf_free(c);
 }
 
@@ -83,6 +87,10 @@ test_defaults(void)
 	CHECK(c->inbox_retention == 0 && c->outbox_retention == 0);
 	CHECK(c->journal_retention == 3600);
 	CHECK(c->remote_stanza_rate == 200);
+	CHECK(c->max_unauth_streams == 1024 && c->max_unauth_per_ip == 8 &&
+	    c->max_unauth_per_net == 32);
+	CHECK(c->max_pending_per_ip == 32 && c->max_pending_per_domain == 64);
+	CHECK(c->verify_failure_cache == 60 && c->header_timeout == 10);
 	CHECK(c->block_domains.n == 0 && c->allow_domains.n == 0);
 	CHECK_STR(c->control_socket, "/run/xfed/xfed.sock");
 	CHECK(c->require_encryption == 1);
