@@ -114,6 +114,8 @@ db_receive(struct db_pairs *t, const struct db_msg *m,
 		*why = "peer claims to be a domain hosted here";
 		return DB_RX_ERROR;
 	}
+	if (c->domain_ok != NULL && !c->domain_ok(remote))
+		return DB_RX_BLOCKED;
 	if (c->conf->require_encryption && !c->tls)
 		return DB_RX_NO_TLS;			/* S2S 11.7, 4.25 */
 	if (c->conf->secure_auth && (c->cert_for == NULL ||

@@ -52,6 +52,8 @@ enum db_rx {
 	DB_RX_ERROR,		/* dialback error cond to the requester */
 	DB_RX_NO_TLS,		/* dialback before TLS while TLS is required:
 				   policy-violation stream error (S2S 4.25) */
+	DB_RX_BLOCKED,		/* the remote domain is refused here:
+				   policy-violation stream error */
 	DB_RX_VALID,		/* the pair is valid already: say so again */
 	DB_RX_PENDING,		/* being checked already: nothing (S2S 4.38) */
 	DB_RX_VERIFY,		/* a new pending pair: ask its authoritative
@@ -64,6 +66,9 @@ struct db_rx_ctx {
 	int		 tls;		/* the stream is under TLS */
 	const char	*cert_for;	/* domain the peer's certificate was
 					   verified for, or NULL */
+	/* 0 when the prepared remote domain is refused here (blocked, or
+	 * not allowed); NULL: every domain is */
+	int		(*domain_ok)(const char *remote);
 };
 
 /*

@@ -4,7 +4,9 @@
  * and closing are stream.c's.
  *   HEADER  header checked: namespace jabber:server (else invalid-namespace),
  *           version major 1 (else unsupported-version), 'to' a hosted domain
- *           (else host-unknown); response header with a new id, then
+ *           (else host-unknown), 'from' not blocked (else
+ *           policy-violation, also for a db:result from a blocked domain,
+ *           server/block.c); response header with a new id, then
  *           features -> OPEN, or AUTHENTICATED after the SASL restart
  *           (RFC 6120 4.7, 4.3.2; S2S 1.5, 1.13, 1.29): before TLS only
  *           STARTTLS (required unless require_encryption is off); after TLS
@@ -26,8 +28,9 @@
  *   AUTHENTICATED  as OPEN, and stanzas: from a domain not verified ->
  *           invalid-from, to a domain not ours or not paired -> host-unknown,
  *           bad addresses -> improper-addressing (S2S 4.36, 5.1-5.3); else
- *           up through s2s_hooks.deliver. xfed stopping -> our </stream>
- *           -> CLOSING
+ *           up through s2s_hooks.deliver; a domain over remote_stanza_rate
+ *           -> reading paused (s2s_hooks.stanza_rate, S2S 10.9). xfed
+ *           stopping -> our </stream> -> CLOSING
  *           XEP-0198 (S2S 7.5): <sm/> offered after the SASL restart;
  *           <enable/> once a pair is verified -> <enabled/> (no
  *           resumption), before -> <failed/>, a second -> stream error;
@@ -60,6 +63,7 @@
 #include "s2s.h"
 #include "log.h"
 #include "server.h"
+#include "sources.h"
 #include "in.h"
 #include "sm.h"
 #include "stream.h"
@@ -90,6 +94,9 @@ struct s2s_in {
 	int			 sasl_tries;
 	const char		*cert_why;	/* why the certificate failed */
 	struct sm_in		 sm;		/* XEP-0198 */
+	struct source		 src;		/* s2s/sources.c */
+	int			 src_unauth;	/* counted unauthenticated */
+	int			 header_seen;
 };
 
 _Static_assert(offsetof(struct s2s_in, st) == 0,
@@ -100,6 +107,35 @@ s2s_in_of(struct s2s_stream *st)
 {
 	return S2S_CONTAINER(st, struct s2s_in, st);
 }
+
+/* Authenticated or gone: no longer one of its source's unauthenticated
+ * streams (issue 12). */
+static void
+s2s_in_src_authed(struct s2s_in *in)
+{
+	if (in->src_unauth) {
+		sources_stream_release(&in->src);
+		in->src_unauth = 0;
+	}
+}
+
+/* 0 when the server refuses the remote domain (blocked, not allowed). */
+static int
+s2s_domain_ok(const char *remote)
+{
+	return s2s_hooks.domain_ok == NULL || s2s_hooks.domain_ok(remote);
+}
+
+/* A pair leaves the pending state (valid, invalid, error or dropped). */
+static void
+s2s_in_pending_done(struct s2s_in *in, const struct db_pair *p)
+{
+	if (!p->valid)
+		sources_pending_release(&in->src, p->remote);
+}
+
+static void	s2s_in_verdict(struct s2s_stream *, const char *, const char *,
+		    int, const char *, int);
 
 static void
 s2s_in_enter(struct s2s_stream *st, enum s2s_in_state state)
@@ -209,6 +245,11 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 		s2s_stream_error(st, "host-unknown", NULL);
 		return;
 	}
+	if (st->remote != NULL && !s2s_domain_ok(st->remote)) {
+		el_free(hdr);
+		s2s_stream_error(st, "policy-violation", "domain blocked");
+		return;
+	}
 	in->legacy = ver == NULL;
 	/* RFC 6120 4.7.3: an initiator's id means nothing to the stream;
 	 * xfedctl check's self-dial puts a nonce there (hooks.header_id) */
@@ -216,6 +257,10 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 		s2s_hooks.header_id(el_attr(hdr, "id"), st->sid,
 		    (st->flags & S2S_F_TLS) != 0);
 	el_free(hdr);
+	if (!in->header_seen && !(st->flags & S2S_F_AUTHED)) {
+		in->header_seen = 1;	/* header_timeout met */
+		s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+	}
 	if ((st->flags & S2S_F_TLS) && st->remote != NULL) {
 		if (tls_peer_verified(st->ssl, st->remote, &in->cert_why))
 			st->flags |= S2S_F_CERT_OK;
@@ -240,13 +285,15 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	struct db_rx_ctx	 c;
 	struct db_pair		*p;
 	char			 remote[JID_PART_MAX + 1], local[JID_PART_MAX + 1];
-	char			 text[256];
+	char			 text[256], fcond[SOURCE_COND_MAX];
 	const char		*cond, *why;
 	struct el		*e;
+	int			 valid;
 
 	c.conf = server->conf;
 	c.tls = (st->flags & S2S_F_TLS) != 0;
 	c.cert_for = (st->flags & S2S_F_CERT_OK) ? st->remote : NULL;
+	c.domain_ok = s2s_hooks.domain_ok;
 	switch (db_receive(&in->pairs, m, &c, local, remote, &cond, &why)) {
 	case DB_RX_ERROR:
 		e = db_build(0, DB_ERROR, m->to, m->from, NULL, NULL, cond);
@@ -271,13 +318,35 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		s2s_stream_send_el_free(st, db_build(0, DB_VALID, local, remote,
 		    NULL, NULL, NULL));
 		return;
+	case DB_RX_BLOCKED:
+		s2s_log(st, LOG_L_INFO, "dialback refused for %s: blocked",
+		    remote);
+		s2s_stream_error(st, "policy-violation", "domain blocked");
+		return;
+	case DB_RX_VERIFY:
+		/* S2S 4.38: no source takes the whole budget of
+		 * verifications */
+		if (sources_pending_take(&in->src, remote, &why) == -1) {
+			s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s",
+			    remote, why);
+			db_pairs_drop(&in->pairs, db_pairs_find(&in->pairs,
+			    remote, local));
+			s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to,
+			    m->from, NULL, NULL, "resource-constraint"));
+			return;
+		}
+		break;
 	case DB_RX_PENDING:
 		return;		/* one verification per pair */
-	case DB_RX_VERIFY:
-		break;
 	}
 	if (st->remote == NULL)
 		st->remote = xstrdup(remote);
+	if (sources_failed_recently(&in->src, remote, &valid, fcond)) {
+		s2s_log(st, LOG_L_INFO, "dialback pair=%s/%s answered from "
+		    "memory: it failed lately from this address", local, remote);
+		s2s_in_verdict(st, local, remote, valid, fcond, 0);
+		return;
+	}
 	s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local, remote);
 	if (db_verify_request(local, remote, st->sid, m->key, st->id,
 	    &cond) == -1) {
@@ -285,27 +354,31 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		    local, remote, cond);
 		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote,
 		    NULL, NULL, cond));
-		if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL)
+		if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {
+			s2s_in_pending_done(in, p);
 			db_pairs_drop(&in->pairs, p);
+		}
 	}
 }
 
-void
-s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
-    int valid, const char *cond)
+/*
+ * The verdict on a pending pair of st; a failure is remembered for the
+ * source (verify_failure_cache) unless it was answered from memory.
+ */
+static void
+s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
+    int valid, const char *cond, int remember)
 {
-	struct s2s_stream	*st;
-	struct s2s_in		*in;
-	struct db_pair		*p;
+	struct s2s_in	*in = s2s_in_of(st);
+	struct db_pair	*p;
 
-	TAILQ_FOREACH(st, &s2s_streams, entry)
-		if (st->id == in_id && st->dir == S2S_DIR_IN)
-			break;
-	if (st == NULL || s2s_stream_dead(st) ||
-	    (p = db_pairs_find(&(in = s2s_in_of(st))->pairs, remote, local)) == NULL ||
-	    p->valid)
+	if ((p = db_pairs_find(&in->pairs, remote, local)) == NULL || p->valid)
 		return;		/* S2S 4.21: gone, drop it */
+	s2s_in_pending_done(in, p);
+	if (valid != 1 && remember)
+		sources_failed(&in->src, remote, valid, cond);
 	if (valid == 1) {
+		s2s_in_src_authed(in);
 		db_pairs_validate(&in->pairs, p);
 		st->flags |= S2S_F_AUTHED;
 		evtimer_del(st->timer);
@@ -334,6 +407,20 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
 	    NULL, cond));
 	db_pairs_drop(&in->pairs, p);
+}
+
+void
+s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
+    int valid, const char *cond)
+{
+	struct s2s_stream	*st;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (st->id == in_id && st->dir == S2S_DIR_IN)
+			break;
+	if (st == NULL || s2s_stream_dead(st))
+		return;		/* S2S 4.21: gone, drop it */
+	s2s_in_verdict(st, local, remote, valid, cond, 1);
 }
 
 static void
@@ -467,9 +554,11 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
 	st->flags |= S2S_F_SASL | S2S_F_AUTHED;
 	evtimer_del(st->timer);
-	if ((p = db_pairs_find(&in->pairs, st->remote, st->local)) != NULL)
+	s2s_in_src_authed(in);
+	if ((p = db_pairs_find(&in->pairs, st->remote, st->local)) != NULL) {
+		s2s_in_pending_done(in, p);
 		db_pairs_validate(&in->pairs, p);	/* a pending dialback */
-	else
+	} else
 		db_pairs_add(&in->pairs, st->remote, st->local, 1);
 	s2s_mgr_remote_alive(st->local, st->remote);
 	/* RFC 6120 6.4.6: the stream restarts; no features learned survive */
@@ -549,6 +638,7 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 	uint64_t	 batch;
 	struct jid	 tj, fj;
 	char		 tbuf[JID_BUFSZ], fbuf[JID_BUFSZ];
+	int		 ms;
 
 	if (s2s_in_is_stanza(el)) {
 		/* the JIDs are parsed once, here, and handed on */
@@ -563,6 +653,9 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
 		batch = s2s_hooks.deliver(el, &tj, &fj);	/* takes el */
 		if (in->sm.enabled)
 			sm_in_handled(&in->sm, batch);
+		if ((ms = s2s_hooks.stanza_rate != NULL ?
+		    s2s_hooks.stanza_rate(fj.domain) : 0) > 0)
+			s2s_stream_pause(st, ms);	/* S2S 10.9 */
 		return;
 	}
 	if (el_is(el, EL_NS_DIALBACK, NULL))
@@ -683,7 +776,13 @@ s2s_in_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 static void
 s2s_in_release(struct s2s_stream *st)
 {
-	db_pairs_clear(&s2s_in_of(st)->pairs);
+	struct s2s_in	*in = s2s_in_of(st);
+	int		 i;
+
+	for (i = 0; i < in->pairs.n; i++)
+		s2s_in_pending_done(in, &in->pairs.v[i]);
+	s2s_in_src_authed(in);
+	db_pairs_clear(&in->pairs);
 }
 
 static const struct s2s_ops s2s_in_ops = {
@@ -694,9 +793,10 @@ struct s2s_stream *
 s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen, int direct)
 {
 	SSL			*ssl = NULL;
-	const char		*errstr;
+	const char		*errstr, *why;
 	char			 host[INET6_ADDRSTRLEN], addr[64];
 	struct s2s_stream	*st;
+	struct s2s_in		*in;
 	int			 port = 0;
 
 	host[0] = '\0';
@@ -724,8 +824,18 @@ s2s_in_accept(int fd, const struct sockaddr *sa, socklen_t salen, int direct)
 	if ((st = s2s_stream_new(sizeof(struct s2s_in), fd, S2S_DIR_IN,
 	    &s2s_in_ops, addr, ssl, 1)) == NULL)
 		return NULL;
+	in = s2s_in_of(st);
+	source_of(sa, &in->src);
 	s2s_in_enter(st, S2S_IN_HEADER);
+	/* S2S 10.8: per source and in all, before anything else is spent */
+	if (sources_stream_take(&in->src, &why) == -1) {
+		s2s_log(st, LOG_L_INFO, "refused: %s", why);
+		s2s_stream_error(st, "policy-violation", why);
+		return st;
+	}
+	in->src_unauth = 1;
 	s2s_log(st, LOG_L_INFO, "connected");
-	s2s_stream_timer(st, S2S_HANDSHAKE_SECS);
+	/* minimum progress: the header first, then the whole handshake */
+	s2s_stream_timer(st, (int)server->conf->header_timeout);
 	return st;
 }

@@ -51,6 +51,16 @@ struct s2s_hooks {
 	 * is the id of our answer, tls 1 once TLS is up. May be NULL.
 	 */
 	void	(*header_id)(const char *id, const char *sid, int tls);
+	/*
+	 * 0 when the prepared remote domain is refused (blocked, or not
+	 * allowed): its streams end with policy-violation. May be NULL.
+	 */
+	int	(*domain_ok)(const char *remote);
+	/*
+	 * One stanza came from the remote domain: milliseconds the stream
+	 * stops reading (the domain is over its rate), or 0. May be NULL.
+	 */
+	int	(*stanza_rate)(const char *remote);
 };
 
 /* Set once at start, before any stream (copied). */

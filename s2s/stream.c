@@ -44,6 +44,7 @@ static uint64_t		 s2s_next_id = 1;
 static int		 s2s_stream_paused;	/* inbound reading stopped */
 
 #define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
+#define S2S_FEED_MAX	(16 * 1024)	/* bytes parsed between pause checks */
 
 static void	s2s_stream_free(struct s2s_stream *);
 static void	s2s_stream_read(struct bufferevent *, void *);
@@ -202,12 +203,24 @@ s2s_stream_read(struct bufferevent *bev, void *arg)
 	s2s_stream_settle(st);
 }
 
+/*
+ * 1 when st may read: neither the store's back-pressure (inbound streams,
+ * s2s_stream_pause_reading()) nor its own pause (s2s_stream_pause())
+ * holds it.
+ */
+static int
+s2s_stream_reads(const struct s2s_stream *st)
+{
+	return !(st->flags & S2S_F_PAUSED) &&
+	    !(s2s_stream_paused && st->dir == S2S_DIR_IN);
+}
+
 static void
 s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
 {
 	struct evbuffer_iovec	 v[8];
 	int			 i, n, rc;
-	size_t			 used;
+	size_t			 used, len;
 
 	/* libevent may hand over the first decrypted bytes before it
 	 * reports the handshake as done */
@@ -217,16 +230,19 @@ s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
 		s2s_stream_tls_done(st);
 	}
 
-	while (!s2s_stream_dead(st) && evbuffer_get_length(in) > 0) {
-		/* what is read stays in the buffer until reading resumes */
-		if (s2s_stream_paused && st->dir == S2S_DIR_IN)
-			return;
-		n = evbuffer_peek(in, -1, NULL, v, 8);
+	/* what is not read stays in the buffer until reading resumes */
+	while (!s2s_stream_dead(st) && s2s_stream_reads(st) &&
+	    evbuffer_get_length(in) > 0) {
+		n = evbuffer_peek(in, S2S_FEED_MAX, NULL, v, 8);
 		if (n > 8)
 			n = 8;
-		for (i = 0, used = 0, rc = 0; i < n && rc == 0; i++) {
-			rc = xml_feed(st->xml, v[i].iov_base, v[i].iov_len);
-			used += v[i].iov_len;
+		for (i = 0, used = 0, rc = 0; i < n && rc == 0 &&
+		    used < S2S_FEED_MAX; i++) {
+			len = v[i].iov_len;
+			if (len > S2S_FEED_MAX - used)
+				len = S2S_FEED_MAX - used;
+			rc = xml_feed(st->xml, v[i].iov_base, len);
+			used += len;
 			if (s2s_stream_dead(st))
 				return;
 		}
@@ -248,6 +264,32 @@ s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
 	/* nothing buffered: libxml2's state goes until the next byte */
 	if (!s2s_stream_dead(st))
 		xml_compact(st->xml);
+}
+
+static void
+s2s_stream_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	st->flags &= ~S2S_F_PAUSED;
+	if (s2s_stream_dead(st) || !s2s_stream_reads(st))
+		return;
+	bufferevent_enable(st->bev, EV_READ);
+	s2s_stream_read(st->bev, st);	/* what waited in the buffer */
+}
+
+void
+s2s_stream_pause(struct s2s_stream *st, int ms)
+{
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (s2s_stream_dead(st) || (st->flags & S2S_F_PAUSED))
+		return;
+	if (st->pause_ev == NULL)
+		st->pause_ev = evtimer_new(server->base, s2s_stream_resume, st);
+	st->flags |= S2S_F_PAUSED;
+	bufferevent_disable(st->bev, EV_READ);
+	evtimer_add(st->pause_ev, &tv);
 }
 
 /* Logs OpenSSL's reasons for a failed TLS stream. */
@@ -284,7 +326,7 @@ s2s_stream_setcb(struct s2s_stream *st)
 	 * per stanza; an idle stream's buffers stay empty whatever this is */
 	bufferevent_set_max_single_read(st->bev, S2S_READ_MAX);
 	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
-	if (s2s_stream_paused && st->dir == S2S_DIR_IN)
+	if (!s2s_stream_reads(st))
 		bufferevent_disable(st->bev, EV_READ);
 }
 
@@ -297,8 +339,9 @@ s2s_stream_pause_reading(int pause)
 		return;
 	s2s_stream_paused = pause;
 	TAILQ_FOREACH(st, &s2s_streams, entry) {
-		if (st->dir != S2S_DIR_IN || s2s_stream_dead(st))
-			continue;
+		if (st->dir != S2S_DIR_IN || s2s_stream_dead(st) ||
+		    (st->flags & S2S_F_PAUSED))
+			continue;	/* a paused one resumes on its timer */
 		if (pause)
 			bufferevent_disable(st->bev, EV_READ);
 		else {
@@ -692,6 +735,8 @@ s2s_stream_free(struct s2s_stream *st)
 		st->ops->release(st);
 	event_free(st->timer);
 	event_free(st->settle_ev);
+	if (st->pause_ev != NULL)
+		event_free(st->pause_ev);
 	if (st->sock_cb != NULL &&
 	    (sock = bufferevent_get_underlying(st->bev)) != NULL)
 		evbuffer_remove_cb_entry(bufferevent_get_output(sock),

@@ -93,6 +93,7 @@ struct s2s_ops {
 #define S2S_F_SASL	0x40	/* authenticated by SASL EXTERNAL */
 #define S2S_F_FREEING	0x80	/* closed and flushed: the free is scheduled */
 #define S2S_F_OVERFLOW	0x100	/* output cap hit: closed by the loop */
+#define S2S_F_PAUSED	0x200	/* reading stopped for a while */
 
 /* The direction struct that holds stream st as its member m. */
 #define S2S_CONTAINER(st, type, m) \
@@ -121,6 +122,7 @@ struct s2s_stream {
 	struct evbuffer_cb_entry *sock_cb;	/* on the socket under TLS */
 	struct event		*settle_ev;	/* deferred close after overflow */
 	const char		*eof_why;	/* with S2S_EV_EOF */
+	struct event		*pause_ev;	/* s2s_stream_pause(), lazily */
 };
 
 TAILQ_HEAD(s2s_streams, s2s_stream);
@@ -190,6 +192,12 @@ int		 s2s_stream_dead(const struct s2s_stream *);
 size_t		 s2s_stream_queued(const struct s2s_stream *);
 /* 1 when the stream is dead or marked for closing (no use writing). */
 int		 s2s_stream_failing(const struct s2s_stream *);
+/*
+ * Stops reading for ms milliseconds: nothing more is taken from the
+ * socket, and what is buffered waits (at most 16 KiB more are
+ * parsed); then reading goes on by itself.
+ */
+void		 s2s_stream_pause(struct s2s_stream *, int ms);
 /* (Re)arms the stream's timer; S2S_EV_TIMEOUT when it fires. */
 void		 s2s_stream_timer(struct s2s_stream *, int secs);
 void		 s2s_stream_set_state(struct s2s_stream *, const char *);

@@ -136,6 +136,55 @@ static const struct conf_key conf_keys[] = {
 	{ "receipts", CK_BOOL, 0, OFF(receipts), "yes", 0, 0,
 	    "Send a delivery receipt (XEP-0184) for a message that asked for "
 	    "one when its inbox row is marked consumed." },
+	{ "inbox_quota", CK_NUMBER, 0, OFF(inbox_quota), "10000", 0, 100000000,
+	    "Unconsumed inbox rows a user may have; beyond, messages are "
+	    "refused with resource-constraint (0: no cap)." },
+	{ "inbox_retention", CK_SECONDS, 0, OFF(inbox_retention), "0", 0,
+	    3650LL * 86400,
+	    "Delete inbox rows this long after they were consumed (0: keep)." },
+	{ "outbox_retention", CK_SECONDS, 0, OFF(outbox_retention), "0", 0,
+	    3650LL * 86400,
+	    "Delete sent, delivered, failed and done outbox rows this long "
+	    "after their last change (0: keep)." },
+	{ "journal_retention", CK_SECONDS, 0, OFF(journal_retention), "1h", 1,
+	    30 * 86400,
+	    "Delete change journal rows this long after xfed handled them." },
+	{ "remote_stanza_rate", CK_NUMBER, 0, OFF(remote_stanza_rate), "200", 0,
+	    1000000,
+	    "Stanzas a second each remote domain may send, with 2 s of burst; "
+	    "above it xfed stops reading its streams for a while (0: no limit)." },
+	{ "max_unauth_streams", CK_NUMBER, 0, OFF(max_unauth_streams), "1024",
+	    0, 1000000,
+	    "Inbound streams not authenticated yet, in all; more are refused "
+	    "(0: no limit)." },
+	{ "max_unauth_per_ip", CK_NUMBER, 0, OFF(max_unauth_per_ip), "8", 0,
+	    1000000,
+	    "Inbound streams not authenticated yet from one IP address (0: no "
+	    "limit)." },
+	{ "max_unauth_per_net", CK_NUMBER, 0, OFF(max_unauth_per_net), "32", 0,
+	    1000000,
+	    "The same from one IPv6 /64 (0: no limit)." },
+	{ "max_pending_per_ip", CK_NUMBER, 0, OFF(max_pending_per_ip), "32", 0,
+	    1000000,
+	    "Dialback verifications under way for streams from one IP address; "
+	    "beyond, resource-constraint (0: no limit)." },
+	{ "max_pending_per_domain", CK_NUMBER, 0, OFF(max_pending_per_domain),
+	    "64", 0, 1000000,
+	    "Dialback verifications under way for one claimed domain (0: no "
+	    "limit)." },
+	{ "verify_failure_cache", CK_SECONDS, 0, OFF(verify_failure_cache),
+	    "60s", 0, 86400,
+	    "How long a failed dialback verification is answered from memory "
+	    "for the same address and domain (0: never)." },
+	{ "header_timeout", CK_SECONDS, 0, OFF(header_timeout), "10s", 1, 30,
+	    "An inbound stream whose header does not come this long after the "
+	    "connection is cut with connection-timeout (at most 30s)." },
+	{ "block_domain", CK_DOMAIN, CK_REPEAT, OFF(block_domains), NULL, 0, 0,
+	    "A remote domain (and its subdomains) refused in both directions "
+	    "(repeatable; xfedctl block adds more without a restart)." },
+	{ "allow_domain", CK_DOMAIN, CK_REPEAT, OFF(allow_domains), NULL, 0, 0,
+	    "When set, only these remote domains (and subdomains) are served "
+	    "(repeatable)." },
 };
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -254,6 +303,18 @@ conf_addr_parse(const char *s, int defport, struct conf_addr *a,
 		a->len = sizeof(*sin);
 		snprintf(a->text, sizeof(a->text), "%s:%ld", host, n);
 	}
+	return 0;
+}
+
+/* 1 when the array of strings a holds s. */
+static int
+conf_arr_has(const struct conf_arr *a, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->n; i++)
+		if (strcmp(((char **)a->v)[i], s) == 0)
+			return 1;
 	return 0;
 }
 
@@ -382,7 +443,7 @@ conf_set(struct conf_ctx *cx, struct conf *c, const struct conf_key *k,
 	case CK_DOMAIN:
 		if (conf_domain(cx, k->name, v, &d) == -1)
 			return;
-		if (conf_is_hosted(c, d)) {
+		if (conf_arr_has(field, d)) {
 			conf_error(cx, k->name, "%s is listed twice", d);
 			free(d);
 			return;
@@ -657,6 +718,12 @@ conf_free(struct conf *c)
 	free(c->http_listens.v);
 	free(c->http_listens_tls.v);
 	free(c->http_socket);
+	for (i = 0; i < c->block_domains.n; i++)
+		free(CONF_BLOCK_DOMAIN(c, i));
+	for (i = 0; i < c->allow_domains.n; i++)
+		free(CONF_ALLOW_DOMAIN(c, i));
+	free(c->block_domains.v);
+	free(c->allow_domains.v);
 	free(c->domains.v);
 	free(c->routes.v);
 	free(c->listens.v);
@@ -675,12 +742,7 @@ conf_free(struct conf *c)
 int
 conf_is_hosted(const struct conf *c, const char *domain)
 {
-	size_t	 i;
-
-	for (i = 0; i < c->domains.n; i++)
-		if (strcmp(CONF_DOMAIN(c, i), domain) == 0)
-			return 1;
-	return 0;
+	return conf_arr_has(&c->domains, domain);
 }
 
 void

@@ -82,6 +82,20 @@ struct conf {
 	int		 version_reply;		/* XEP-0092 at the domains */
 	int		 version_os;		/* ... with <os/> */
 	int		 receipts;		/* XEP-0184 on consume */
+	long long	 inbox_quota;		/* unconsumed rows a user */
+	long long	 inbox_retention;	/* seconds, 0: keep */
+	long long	 outbox_retention;	/* seconds, 0: keep */
+	long long	 journal_retention;	/* seconds */
+	long long	 remote_stanza_rate;	/* stanzas/s per remote domain */
+	long long	 max_unauth_streams;	/* unauthenticated, in all */
+	long long	 max_unauth_per_ip;
+	long long	 max_unauth_per_net;	/* per IPv6 /64 */
+	long long	 max_pending_per_ip;	/* dialback verifications */
+	long long	 max_pending_per_domain;
+	long long	 verify_failure_cache;	/* seconds */
+	long long	 header_timeout;	/* seconds, accept to header */
+	struct conf_arr	 block_domains;		/* char *, prepared */
+	struct conf_arr	 allow_domains;		/* char *, prepared */
 };
 
 #define CONF_DOMAIN(c, i)	(((char **)(c)->domains.v)[i])
@@ -93,6 +107,8 @@ struct conf {
 #define CONF_HTTP_TLS(c, i)	(&((struct conf_addr *)(c)->http_listens_tls.v)[i])
 #define CONF_WEBHOOK(c, i)	(&((struct conf_webhook *)(c)->webhooks.v)[i])
 #define CONF_RESOLVER(c, i)	(&((struct conf_addr *)(c)->resolvers.v)[i])
+#define CONF_BLOCK_DOMAIN(c, i)	(((char **)(c)->block_domains.v)[i])
+#define CONF_ALLOW_DOMAIN(c, i)	(((char **)(c)->allow_domains.v)[i])
 
 /*
  * Parses path into a new conf. Every error is reported as "FILE:LINE: msg"

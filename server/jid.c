@@ -1,7 +1,8 @@
 /*
  * server/jid.c: JIDs (RFC 7622): split the string form, prepare each part,
- * format and compare prepared JIDs. Localparts and resources go through
- * libidn's XMPP stringprep profiles, domains through libidn2; ASCII input
+ * format and compare prepared JIDs (RFC 7622). Localparts and resources go
+ * through the PRECIS profiles of precis.c (UsernameCaseMapped and
+ * OpaqueString), domains through libidn2 (IDNA2008); ASCII input
  * already in prepared form takes fast paths that call neither and allocate
  * nothing, since every stanza's to and from pass through here. Which JIDs
  * are ours, and what to do with the others, is router.c's business.
@@ -13,16 +14,16 @@
 #include <string.h>
 
 #include <idn2.h>
-#include <stringprep.h>
 
 #include "jid.h"
 #include "utf8.h"
+#include "precis.h"
 #include "xmalloc.h"
 
 #define JID_DNS_MAX	253	/* A-label form, without the trailing dot */
 #define JID_LABEL_MAX	63
 
-/* The characters nodeprep prohibits on top of spaces and controls. */
+/* RFC 7622 3.3.1: not in a localpart, on top of what PRECIS refuses. */
 #define JID_LOCAL_PROHIBITED	"\"&'/:<>@"
 
 static void
@@ -70,78 +71,71 @@ jid_lower(unsigned char c)
 	return jid_is_upper(c) ? c - 'A' + 'a' : c;
 }
 
-/*
- * Runs one stringprep profile over in[0..n) into out (outsz bytes, at
- * least n + 1); returns the prepared length or -1. The ASCII fast paths
- * give the same answer as the profile for the input they accept.
- */
-static int
-jid_stringprep(const char *in, size_t n, char *out, size_t outsz,
-    const Stringprep_profile *profile, const char *what[5],
-    const char **errstr)
-{
-	char	 again[JID_PART_MAX + 1];
-	size_t	 maxlen = outsz < JID_PART_MAX + 1 ? outsz : JID_PART_MAX + 1;
-	size_t	 len;
-	int	 rc;
+/* Messages by failure, one table per part. */
+struct jid_msgs {
+	const char	*disallowed, *prohibited, *context, *bidi, *empty,
+			*toolong, *unstable;
+};
 
-	memcpy(out, in, n);
-	out[n] = '\0';
-	rc = stringprep(out, maxlen, 0, profile);
-	switch (rc) {
-	case STRINGPREP_OK:
-		break;
-	case STRINGPREP_CONTAINS_PROHIBITED:
-		jid_err(errstr, what[0]);
-		return -1;
-	case STRINGPREP_BIDI_BOTH_L_AND_RAL:
-	case STRINGPREP_BIDI_LEADTRAIL_NOT_RAL:
-	case STRINGPREP_BIDI_CONTAINS_PROHIBITED:
-		jid_err(errstr, what[1]);
-		return -1;
-	case STRINGPREP_TOO_SMALL_BUFFER:
-		jid_err(errstr, outsz < JID_PART_MAX + 1 ?
-		    "buffer too small" : what[2]);
-		return -1;
-	default:
-		jid_err(errstr, stringprep_strerror(rc));
-		return -1;
-	}
-	len = strlen(out);
-	if (len == 0) {		/* everything was mapped to nothing */
-		jid_err(errstr, what[3]);
-		return -1;
-	}
-	/*
-	 * libidn's NFKC composes Hangul jamo across combining marks and then
-	 * leaves the marks out of canonical order, so a second pass can still
-	 * change the result: refuse what does not prepare to itself.
-	 */
-	memcpy(again, out, len + 1);
-	if (stringprep(again, sizeof(again), 0, profile) != STRINGPREP_OK ||
-	    strcmp(again, out) != 0) {
-		jid_err(errstr, what[4]);
-		return -1;
-	}
-	return (int)len;
-}
-
-/* Messages by failure: prohibited, bidi, length, empty, unstable. */
-static const char *jid_local_errors[5] = {
+static const struct jid_msgs jid_local_msgs = {
+	"localpart contains a disallowed character",
 	"localpart contains a prohibited character",
+	"localpart has a joiner or special character out of context",
 	"localpart mixes text directions",
-	"localpart longer than 1023 bytes",
 	"empty localpart",
+	"localpart longer than 1023 bytes",
 	"localpart does not prepare to a stable form",
 };
 
-static const char *jid_resource_errors[5] = {
+static const struct jid_msgs jid_resource_msgs = {
+	"resource contains a disallowed character",
 	"resource contains a prohibited character",
+	"resource has a joiner or special character out of context",
 	"resource mixes text directions",
-	"resource longer than 1023 bytes",
 	"empty resource",
+	"resource longer than 1023 bytes",
 	"resource does not prepare to a stable form",
 };
+
+/*
+ * Runs a PRECIS profile over in[0..n) into out (outsz bytes); returns the
+ * prepared length or -1. The ASCII fast paths give the same answer as the
+ * profile for the input they accept.
+ */
+static int
+jid_precis(const char *in, size_t n, char *out, size_t outsz,
+    enum precis_err (*profile)(const char *, size_t, char *, size_t, size_t,
+    size_t *), const struct jid_msgs *m, const char **errstr)
+{
+	size_t	 len = 0;
+
+	switch (profile(in, n, out, outsz, JID_PART_MAX, &len)) {
+	case PRECIS_OK:
+		return (int)len;
+	case PRECIS_DISALLOWED:
+		jid_err(errstr, m->disallowed);
+		break;
+	case PRECIS_CONTEXT:
+		jid_err(errstr, m->context);
+		break;
+	case PRECIS_BIDI:
+		jid_err(errstr, m->bidi);
+		break;
+	case PRECIS_EMPTY:
+		jid_err(errstr, m->empty);
+		break;
+	case PRECIS_TOO_LONG:
+		jid_err(errstr, m->toolong);
+		break;
+	case PRECIS_UNSTABLE:
+		jid_err(errstr, m->unstable);
+		break;
+	case PRECIS_NOSPACE:
+		jid_err(errstr, "buffer too small");
+		break;
+	}
+	return -1;
+}
 
 /* Prepares the localpart in[0..n) into out; the prepared length or -1. */
 static int
@@ -150,7 +144,7 @@ jid_local_n(const char *in, size_t n, char *out, size_t outsz,
 {
 	const unsigned char	*p = (const unsigned char *)in;
 	size_t			 i;
-	int			 ascii;
+	int			 ascii, k;
 
 	if (n == 0) {
 		jid_err(errstr, "empty localpart");
@@ -169,11 +163,17 @@ jid_local_n(const char *in, size_t n, char *out, size_t outsz,
 		return -1;
 	}
 	if (ascii) {
-		/* Nodeprep maps only A-Z in ASCII, and prohibits these. */
+		/*
+		 * UsernameCaseMapped on ASCII: '!'..'~' are valid, A-Z
+		 * are lower-cased; RFC 7622 3.3.1 prohibits a few more.
+		 */
 		for (i = 0; i < n; i++) {
-			if (p[i] <= ' ' || p[i] == 0x7f ||
-			    strchr(JID_LOCAL_PROHIBITED, p[i]) != NULL)
+			if (p[i] <= ' ' || p[i] == 0x7f)
 				break;
+			if (strchr(JID_LOCAL_PROHIBITED, p[i]) != NULL) {
+				jid_err(errstr, jid_local_msgs.prohibited);
+				return -1;
+			}
 			out[i] = jid_lower(p[i]);
 		}
 		if (i == n) {
@@ -181,8 +181,15 @@ jid_local_n(const char *in, size_t n, char *out, size_t outsz,
 			return (int)n;
 		}
 	}
-	return jid_stringprep(in, n, out, outsz, stringprep_xmpp_nodeprep,
-	    jid_local_errors, errstr);
+	if ((k = jid_precis(in, n, out, outsz, precis_username_casemapped,
+	    &jid_local_msgs, errstr)) == -1)
+		return -1;
+	/* after the width mapping: fullwidth '@' is '@' now */
+	if (strpbrk(out, JID_LOCAL_PROHIBITED) != NULL) {
+		jid_err(errstr, jid_local_msgs.prohibited);
+		return -1;
+	}
+	return k;
 }
 
 /* Prepares the resource in[0..n) into out; the prepared length or -1. */
@@ -211,7 +218,7 @@ jid_resource_n(const char *in, size_t n, char *out, size_t outsz,
 		return -1;
 	}
 	if (ascii) {
-		/* Resourceprep keeps printable ASCII, space included. */
+		/* OpaqueString keeps printable ASCII, space included. */
 		for (i = 0; i < n; i++)
 			if (p[i] < ' ' || p[i] == 0x7f)
 				break;
@@ -221,8 +228,8 @@ jid_resource_n(const char *in, size_t n, char *out, size_t outsz,
 			return (int)n;
 		}
 	}
-	return jid_stringprep(in, n, out, outsz, stringprep_xmpp_resourceprep,
-	    jid_resource_errors, errstr);
+	return jid_precis(in, n, out, outsz, precis_opaque_string,
+	    &jid_resource_msgs, errstr);
 }
 
 /*

@@ -3,8 +3,12 @@
  * JID means for routing (ours, remote, allowed) is left to router.c.
  *
  * Prepared form: the form in which JIDs are kept and compared with strcmp().
- *   localpart  XMPP nodeprep (RFC 3920 appendix A, libidn): case-folded,
- *              NFKC, none of "&'/:<>@, spaces or controls; 1..1023 bytes
+ *   localpart  PRECIS UsernameCaseMapped (RFC 8265 3.3, RFC 7622 3.3):
+ *              fullwidth and halfwidth forms mapped to their plain forms,
+ *              Unicode toLowerCase(), NFC, IdentifierClass code points only
+ *              (no spaces, symbols, compatibility forms, controls or
+ *              invisible characters), the Bidi Rule; none of "&'/:<>@;
+ *              1..1023 bytes
  *   domain     one trailing dot stripped (RFC 7622 3.2), then IDNA2008 with
  *              UTS #46 non-transitional mapping (libidn2); letters, digits
  *              and hyphens only once in A-label form; kept as lower-case
@@ -12,8 +16,10 @@
  *              IPv4 literals pass as they are; "[IPv6]" literals are kept
  *              in the RFC 5952 text form. 1..1023 bytes (DNS caps the
  *              A-label form at 253)
- *   resource   XMPP resourceprep (libidn): NFKC, case kept; may hold '@'
- *              and '/'; 1..1023 bytes
+ *   resource   PRECIS OpaqueString (RFC 8265 4.2, RFC 7622 3.4): other
+ *              spaces mapped to U+0020, NFC, case and compatibility forms
+ *              kept, FreeformClass (no controls or invisible characters);
+ *              may hold '@' and '/'; 1..1023 bytes
  * The string form is [local@]domain[/resource]; the resource starts at the
  * first '/', the localpart ends at the first '@' before that '/'. A prepared
  * JID prepares to itself.
@@ -23,8 +29,8 @@
  * jid_prep*() functions fill caller buffers and allocate nothing when the
  * input is ASCII already in prepared form (upper-case ASCII letters in a
  * localpart or domain are folded without the libraries too); other input
- * goes through libidn/libidn2, which allocate internally and free before
- * returning. Every *errstr is a static string.
+ * goes through ICU (precis.c) or libidn2, which allocate internally and
+ * free before returning. Every *errstr is a static string.
  */
 #ifndef JID_H
 #define JID_H

@@ -246,7 +246,7 @@ metrics_write(struct evbuffer *b, int openmetrics)
 	    v ? (long long)(time(NULL) - v) : 0LL);
 	metrics_head(b, "xfed_inbox_unconsumed_rows", "gauge",
 	    "Inbox entries not consumed yet.");
-	if (store_inbox_unconsumed(server->store, &v) == -1)
+	if (store_inbox_unconsumed_all(server->store, &v) == -1)
 		v = 0;
 	evbuffer_add_printf(b, "xfed_inbox_unconsumed_rows %lld\n",
 	    (long long)v);

@@ -565,6 +565,13 @@ outbox_invalid(int64_t id, const char *cond, const char *text)
 	outbox_fail(id, "address", cond, text);
 }
 
+void
+outbox_blocked(int64_t id, const char *text)
+{
+	outbox_remove(id);
+	outbox_fail(id, "blocked", "not-acceptable", text);
+}
+
 struct outbox_match {
 	const char	*domain;
 	int		 ok;

@@ -31,6 +31,8 @@ void	 outbox_wake(int64_t id);
 void	 outbox_delivered(int64_t id);
 /* The row's stanza cannot be sent at all (a bad address). */
 void	 outbox_invalid(int64_t id, const char *cond, const char *text);
+/* Not sent: the target is blocked here (error_stage "blocked"). */
+void	 outbox_blocked(int64_t id, const char *text);
 /* An error stanza came back for stanza id from domain: fail its row. */
 void	 outbox_peer_error(const char *stanza_id, const char *domain,
 	    const char *cond, const char *xml);

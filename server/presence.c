@@ -45,6 +45,7 @@
 #include "jid.h"
 #include "log.h"
 #include "presence.h"
+#include "quota.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -346,14 +347,25 @@ presence_inbox(const struct el *st, const struct jid *to,
     enum store_kind kind)
 {
 	struct store_inbox	 m;
-	char			*xml;
+	char			*xml, fromp[JID_MAX + 1], top[JID_MAX + 1];
 
+	if (!quota_inbox_take(to->local, to->domain)) {
+		/* the subscription row keeps the request (pending_in) */
+		log_info("presence: %s@%s is at inbox_quota: %s from %s not "
+		    "put in the inbox", to->local, to->domain,
+		    store_kind_name(kind), el_attr(st, "from"));
+		return;
+	}
 	memset(&m, 0, sizeof(m));
 	m.local = to->local;
 	m.domain = to->domain;
 	m.kind = kind;
-	m.from = el_attr(st, "from");
-	m.to = el_attr(st, "to");
+	/* stored prepared, as the router parsed them already */
+	if (jid_prep(el_attr(st, "from"), fromp, sizeof(fromp), NULL) == -1 ||
+	    jid_full_str(to, top, sizeof(top)) == NULL)
+		return;
+	m.from = fromp;
+	m.to = top;
 	m.type = el_attr(st, "type");
 	m.stanza_id = el_attr(st, "id");
 	m.body = presence_child_text(st, "status");

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "batch.h"
+#include "block.h"
 #include "conf.h"
 #include "el.h"
 #include "iq.h"
@@ -27,6 +28,7 @@
 #include "mgr.h"
 #include "outbox.h"
 #include "presence.h"
+#include "quota.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -237,7 +239,7 @@ router_message_in(struct el *stanza, const struct jid *to,
 {
 	struct store_inbox	 m;
 	const char		*type = el_attr(stanza, "type");
-	char			*xml;
+	char			*xml, fromp[JID_MAX + 1], top[JID_MAX + 1];
 	size_t			 len;
 	int			 iserr = type != NULL && strcmp(type, "error") == 0;
 
@@ -262,8 +264,15 @@ router_message_in(struct el *stanza, const struct jid *to,
 			    NULL);
 			return;
 		}
-	m.from = el_attr(stanza, "from");
-	m.to = el_attr(stanza, "to");
+	if (!quota_inbox_take(to->local, to->domain)) {
+		log_info("inbox: %s@%s is at inbox_quota: message from %s "
+		    "refused", to->local, to->domain, from->domain);
+		router_bounce(stanza, "wait", "resource-constraint", NULL);
+		return;
+	}
+	/* stored prepared: "a@example.org." is "a@example.org" */
+	m.from = jid_full_str(from, fromp, sizeof(fromp));
+	m.to = jid_full_str(to, top, sizeof(top));
 	m.type = type;
 	m.stanza_id = el_attr(stanza, "id");
 	m.body = router_child_text(stanza, "body");
@@ -303,6 +312,20 @@ router_route_in_since(struct el *stanza, int64_t since)
 		return;
 	}
 	router_deliver_since(stanza, &tj, &fj, since);
+}
+
+/*
+ * XEP-0191 3.4: a stanza from a JID the user blocks. Presence of any type
+ * goes unanswered; messages and IQ get and set are answered with
+ * service-unavailable, as if there were no such user (S2S 10.12).
+ */
+static void
+router_blocked_in(const struct el *stanza, const struct jid *to)
+{
+	log_debug("router: %s from %s to %s@%s: blocked by the user",
+	    stanza->name, el_attr(stanza, "from"), to->local, to->domain);
+	if (!el_is(stanza, EL_NS_SERVER, "presence"))
+		router_bounce(stanza, "cancel", "service-unavailable", NULL);
 }
 
 uint64_t
@@ -361,6 +384,13 @@ router_dispatch(struct el *stanza, const struct jid *to,
 	if (!conf_is_hosted(server->conf, to->domain))
 		/* S2S 5.4: never relay */
 		router_bounce(stanza, "cancel", "not-allowed", NULL);
+	else if (!block_domain_ok(from->domain))
+		/* a stream opened before the domain was blocked */
+		log_info("router: %s from %s dropped: domain blocked",
+		    stanza->name, from->domain);
+	else if (to->local != NULL && block_user_blocks(to->local, to->domain,
+	    from))
+		router_blocked_in(stanza, to);
 	else if (el_is(stanza, EL_NS_SERVER, "message"))
 		router_message_in(stanza, to, from);
 	else if (el_is(stanza, EL_NS_SERVER, "iq"))
@@ -376,26 +406,38 @@ router_dispatch(struct el *stanza, const struct jid *to,
 void
 router_send(struct el *stanza, int64_t outbox_id)
 {
-	char		 tod[JID_PART_MAX + 1], fromd[JID_PART_MAX + 1];
-	struct jid	 j;
-	char		 buf[JID_BUFSZ];
+	struct jid	 fj, tj;
+	char		 fbuf[JID_BUFSZ], tbuf[JID_BUFSZ];
 	const char	*errstr, *to = el_attr(stanza, "to");
-	const char	*from = el_attr(stanza, "from");
+	const char	*from = el_attr(stanza, "from"), *tod;
 
 	if (to == NULL || from == NULL ||
-	    jid_parse_buf(from, &j, buf, sizeof(buf), &errstr) == -1) {
+	    jid_parse_buf(from, &fj, fbuf, sizeof(fbuf), &errstr) == -1) {
 		log_warnx("router: dropped a stanza without valid from/to");
 		el_free(stanza);
 		return;
 	}
-	snprintf(fromd, sizeof(fromd), "%s", j.domain);
-	if (jid_parse_buf(to, &j, buf, sizeof(buf), &errstr) == -1) {
+	if (jid_parse_buf(to, &tj, tbuf, sizeof(tbuf), &errstr) == -1) {
 		if (outbox_id != 0)
 			outbox_invalid(outbox_id, "jid-malformed", errstr);
 		el_free(stanza);
 		return;
 	}
-	snprintf(tod, sizeof(tod), "%s", j.domain);
+	tod = tj.domain;
+	if (outbox_id != 0 && (!block_domain_ok(tod) || (fj.local != NULL &&
+	    block_user_blocks(fj.local, fj.domain, &tj)))) {
+		/* XEP-0191 3.5: not sent to what is blocked */
+		outbox_blocked(outbox_id, block_domain_ok(tod) ?
+		    "the user blocks this JID" : "the domain is blocked here");
+		el_free(stanza);
+		return;
+	}
+	if (!block_domain_ok(tod)) {
+		log_info("router: %s to %s dropped: domain blocked",
+		    stanza->name, tod);
+		el_free(stanza);
+		return;
+	}
 	if (conf_is_hosted(server->conf, tod)) {
 		/* between two hosted domains: no S2S hop */
 		if (outbox_id != 0)
@@ -404,5 +446,5 @@ router_send(struct el *stanza, int64_t outbox_id)
 		return;
 	}
 	metrics_stanza(METRICS_OUT, stanza);
-	s2s_mgr_send(fromd, tod, stanza, outbox_id);
+	s2s_mgr_send(fj.domain, tod, stanza, outbox_id);
 }

@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "batch.h"
+#include "block.h"
 #include "conf.h"
 #include "control.h"
 #include "dialback.h"
@@ -32,6 +33,9 @@
 #include "outbox.h"
 #include "presence.h"
 #include "probe.h"
+#include "quota.h"
+#include "rate.h"
+#include "retention.h"
 #include "router.h"
 #include "s2s.h"
 #include "sdnotify.h"
@@ -85,11 +89,15 @@ xfed_change_outbox(void *arg, const struct store_outbox *o)
 	return 0;
 }
 
+#define XFED_KICK		0x1	/* outbox rows to send */
+#define XFED_RELOAD_RULES	0x2	/* domain rules changed */
+#define XFED_RELOAD_BLOCKS	0x4	/* user blocks changed */
+
 static void
 xfed_change(void *arg, const struct store_change *c)
 {
 	char	 who[JID_BUFSZ];
-	int	*kick = arg;
+	int	*todo = arg;
 
 	if (log_getlevel() >= LOG_L_INFO && c->table != STORE_T_OUTBOX &&
 	    (c->deleted || store_user_get_id(server->store, c->row_id,
@@ -104,7 +112,7 @@ xfed_change(void *arg, const struct store_change *c)
 			    xfed_change_outbox, NULL) == -1)
 				log_info("store: outbox row %lld queued",
 				    (long long)c->row_id);
-			*kick = 1;
+			*todo |= XFED_KICK;
 		}
 		break;
 	case STORE_T_PRESENCE:
@@ -121,6 +129,12 @@ xfed_change(void *arg, const struct store_change *c)
 		else
 			presence_user_deleted();
 		break;
+	case STORE_T_DOMAIN_RULES:
+		*todo |= XFED_RELOAD_RULES;
+		break;
+	case STORE_T_BLOCKS:
+		*todo |= XFED_RELOAD_BLOCKS;
+		break;
 	}
 }
 
@@ -128,11 +142,15 @@ xfed_change(void *arg, const struct store_change *c)
 static void
 xfed_poll(evutil_socket_t fd, short what, void *arg)
 {
-	int	 kick = 0, n;
+	int	 todo = 0, n;
 
-	if ((n = store_changes_poll(server->store, xfed_change, &kick)) == -1)
+	if ((n = store_changes_poll(server->store, xfed_change, &todo)) == -1)
 		log_warnx("store: %s", store_errstr(server->store));
-	if (kick)
+	if (todo & XFED_RELOAD_RULES)
+		block_load_rules();
+	if (todo & XFED_RELOAD_BLOCKS)
+		block_load_users();
+	if (todo & XFED_KICK)
 		outbox_kick();
 	if (n > 0)
 		xfed_committed();
@@ -375,6 +393,8 @@ xfed_s2s_init(void)
 	h.failed = outbox_failed;
 	h.wake = outbox_wake;
 	h.header_id = probe_seen;
+	h.domain_ok = block_domain_ok;
+	h.stanza_rate = rate_stanza;
 	s2s_init(&h);
 	memset(&mc, 0, sizeof(mc));
 	mc.backoff_min_secs = (int)xfed_conf->outbound_backoff_min;
@@ -520,6 +540,7 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		xfed_conf = server->conf = c;
 		log_setlevel(c->log_level);
 		log_set_stanzas(c->log_stanzas);
+		block_load_rules();
 		log_info("config reloaded");
 		sdnotify("READY=1");
 		break;
@@ -637,6 +658,9 @@ main(int argc, char **argv)
 		fatalx("webhooks: %s", store_errstr(server->store));
 	if (http_init(xfed_base, xfed_conf, server->tls, &hhooks) == -1)
 		fatalx("cannot open the HTTP API's listeners");
+	block_load_rules();
+	block_load_users();
+	retention_init();
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
 	xfed_poll_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_poll, NULL);
@@ -674,6 +698,10 @@ main(int argc, char **argv)
 	outbox_free();
 	router_free();
 	presence_free();
+	block_free();
+	quota_free();
+	rate_free();
+	retention_free();
 	if (server->tls != NULL)
 		tls_ctx_free(server->tls);
 	/* nothing accepted is lost on a clean stop: the last batch commits */

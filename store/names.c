@@ -19,6 +19,9 @@ static const char *const store_kinds[] = {
 static const char *const store_out_states[] = {
 	"queued", "sent", "failed", "done", "delivered",
 };
+static const char *const store_rules[] = {
+	"block", "allow",
+};
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *
@@ -105,6 +108,23 @@ store_out_state_parse(const char *s, enum store_out_state *v)
 
 	if (store_parse(store_out_states, NELEM(store_out_states), s,
 	    &i) == -1)
+		return -1;
+	*v = i;
+	return 0;
+}
+
+const char *
+store_rule_name(enum store_rule v)
+{
+	return store_name(store_rules, NELEM(store_rules), v);
+}
+
+int
+store_rule_parse(const char *s, enum store_rule *v)
+{
+	int	 i;
+
+	if (store_parse(store_rules, NELEM(store_rules), s, &i) == -1)
 		return -1;
 	*v = i;
 	return 0;

@@ -65,6 +65,10 @@ store_change_one(sqlite3_stmt *q, void *arg)
 		c.table = STORE_T_PRESENCE;
 	else if (strcmp(tbl, "outbox") == 0)
 		c.table = STORE_T_OUTBOX;
+	else if (strcmp(tbl, "domain_rules") == 0)
+		c.table = STORE_T_DOMAIN_RULES;
+	else if (strcmp(tbl, "blocks") == 0)
+		c.table = STORE_T_BLOCKS;
 	else
 		return 0;
 	c.row_id = sqlite3_column_int64(q, 2);
@@ -93,14 +97,16 @@ store_changes_poll(struct store *st, store_change_cb cb, void *arg)
 }
 
 int
-store_changes_prune(struct store *st, int64_t before)
+store_changes_prune(struct store *st, int64_t before, int limit, int64_t *np)
 {
 	sqlite3_stmt	*q;
 
 	if (store_wbegin(st) == -1 || (q = store_q(st, Q_CHANGES_PRUNE,
-	    "DELETE FROM changes WHERE seq <= ?1 AND at < ?2")) == NULL)
+	    "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes "
+	    "WHERE seq <= ?1 AND at < ?2 ORDER BY seq LIMIT ?3)")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, st->last_seq);
 	sqlite3_bind_int64(q, 2, before);
-	return store_wstep(st, q, "changes prune");
+	sqlite3_bind_int(q, 3, limit);
+	return store_wcount(st, q, np, "changes prune");
 }

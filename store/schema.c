@@ -56,6 +56,9 @@
  * of its version.
  */
 #define OUTBOX_TABLE(name, states, stages) \
+	OUTBOX_TABLE_X(name, states, stages, "")
+/* ... with more columns (extra, each ending in a comma). */
+#define OUTBOX_TABLE_X(name, states, stages, extra) \
 	"CREATE TABLE " name " (" \
 	" id INTEGER PRIMARY KEY," \
 	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE," \
@@ -77,6 +80,7 @@
 	" error_xml TEXT," \
 	" created INTEGER NOT NULL DEFAULT " NOW "," \
 	" updated INTEGER NOT NULL DEFAULT " NOW "," \
+	extra \
 	" CHECK (kind IN ('message', 'presence') OR instr(to_jid, '/') = 0));"
 /* Version 2's error stages: where a row failed (CONTRACT.md). */
 #define OUTBOX_STAGES \
@@ -84,6 +88,14 @@
 	"connect", "tls", "dialback", "stream", "timeout") " OR " \
 	ONE_OF4("error_stage", "backoff", "remote", "address", "payload") \
 	" OR " EQ("error_stage", "shutdown") ")"
+/* Version 5 adds 'blocked' (the domain is refused, or the user blocks
+ * the JID). */
+#define OUTBOX_STAGES_V5 \
+	" CHECK (error_stage IS NULL OR " ONE_OF6("error_stage", "dns", \
+	"connect", "tls", "dialback", "stream", "timeout") " OR " \
+	ONE_OF4("error_stage", "backoff", "remote", "address", "payload") \
+	" OR " EQ("error_stage", "shutdown") " OR " EQ("error_stage", \
+	"blocked") ")"
 #define OUTBOX_STAGE_LIST \
 	"'dns', 'connect', 'tls', 'dialback', 'stream', 'timeout', " \
 	"'backoff', 'remote', 'address', 'payload', 'shutdown'"
@@ -142,6 +154,19 @@
 	" UPDATE subscriptions SET state = CASE state WHEN 'to' THEN 'none'" \
 	" WHEN 'both' THEN 'from' ELSE state END, pending_out = 0," \
 	" updated = NEW.created WHERE " SUB_ROW "; " SUB_DROP_EMPTY " END;"
+/* A journal trigger: tbl_suffix AFTER event ON tbl, row id expr. */
+#define JOURNAL(tbl, suffix, event, row, op) \
+	"CREATE TRIGGER " tbl "_" suffix " AFTER " event " ON " tbl " BEGIN" \
+	" INSERT INTO changes (tbl, row_id, op) VALUES ('" tbl "', " row \
+	", '" op "'); END;"
+
+/* Step 3's events trigger of the outbox; step 5 makes it again. */
+#define EVENTS_OUTBOX \
+	"CREATE TRIGGER events_outbox AFTER UPDATE OF state ON outbox" \
+	" WHEN NEW.state IS NOT OLD.state AND NEW.state IN ('sent', 'failed'," \
+	" 'delivered') BEGIN" \
+	" INSERT INTO events (type, user_id, ref_id, jid, state) VALUES" \
+	" ('outbox', NEW.user_id, NEW.id, NEW.to_jid, NEW.state); END;"
 
 static const char *const schema_steps[] = {
 	/* 0 -> 1: the first schema. */
@@ -331,11 +356,7 @@ static const char *const schema_steps[] = {
 	"CREATE TRIGGER events_rpres_del AFTER DELETE ON remote_presence BEGIN"
 	" INSERT INTO events (type, user_id, jid, state) VALUES"
 	" ('presence', OLD.user_id, OLD.jid, 'gone'); END;"
-	"CREATE TRIGGER events_outbox AFTER UPDATE OF state ON outbox"
-	" WHEN NEW.state IS NOT OLD.state AND NEW.state IN ('sent', 'failed',"
-	" 'delivered') BEGIN"
-	" INSERT INTO events (type, user_id, ref_id, jid, state) VALUES"
-	" ('outbox', NEW.user_id, NEW.id, NEW.to_jid, NEW.state); END;"
+	EVENTS_OUTBOX
 	"CREATE TRIGGER events_user_ins AFTER INSERT ON users BEGIN"
 	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES"
 	" ('user', NEW.id, NEW.localpart || '@' || NEW.domain, NEW.id,"
@@ -417,6 +438,70 @@ static const char *const schema_steps[] = {
 	" INSERT INTO events (type, user_id, ref_id, jid, state, at)"
 	" VALUES ('inbox', NEW.user_id, NEW.id, NEW.from_jid, NEW.kind,"
 	" NEW.received); END;",
+
+	/*
+	 * 4 -> 5: hostile peers and retention. Domain block/allow rules and
+	 * per-user blocks (XEP-0191), both journaled so that the daemon
+	 * applies them at once; the journal is rebuilt to name them (its
+	 * CHECK lists the tables), keeping its rows and sequence. The
+	 * outbox's error_stage may be 'blocked'. Indexes that let retention
+	 * find consumed inbox rows and finished outbox rows without a scan.
+	 */
+	"CREATE TABLE domain_rules ("
+	" domain TEXT PRIMARY KEY CHECK (length(domain) BETWEEN 1 AND 1023),"
+	" action TEXT NOT NULL CHECK (" EQ("action", "block") " OR "
+	EQ("action", "allow") "),"
+	" created INTEGER NOT NULL DEFAULT " NOW ");"
+	"CREATE TABLE blocks ("
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" jid TEXT NOT NULL CHECK (length(jid) BETWEEN 1 AND 3071),"
+	" created INTEGER NOT NULL DEFAULT " NOW ","
+	" PRIMARY KEY (user_id, jid));"
+	"CREATE INDEX inbox_consumed ON inbox (consumed)"
+	" WHERE consumed IS NOT NULL;"
+	/* error_stage 'blocked': the outbox is rebuilt (its CHECK), with
+	 * step 4's xml column, and the indexes and triggers the drop took */
+	OUTBOX_TABLE_X("outbox_v5", ONE_OF4("state", "queued", "sent",
+	    "delivered", "failed") " OR " EQ("state", "done"), OUTBOX_STAGES_V5,
+	    " xml TEXT CHECK (xml IS NULL OR length(xml) <= 65536),")
+	"INSERT INTO outbox_v5 (id, user_id, kind, to_jid, type, stanza_id,"
+	" body, subject, thread, state, attempts, next_attempt, last_error,"
+	" error_stage, error_xml, created, updated, xml)"
+	" SELECT id, user_id, kind, to_jid, type, stanza_id, body, subject,"
+	" thread, state, attempts, next_attempt, last_error, error_stage,"
+	" error_xml, created, updated, xml FROM outbox ORDER BY id;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v5 RENAME TO outbox;"
+	OUTBOX_INDEXES
+	OUTBOX_JOURNAL
+	OUTBOX_SUB_TRIGGERS
+	EVENTS_OUTBOX
+	"CREATE INDEX outbox_finished ON outbox (updated)"
+	" WHERE state <> 'queued';"
+	/* triggers of other tables name the journal: leave them be */
+	"PRAGMA legacy_alter_table = ON;"
+	"CREATE TABLE changes_new ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" tbl TEXT NOT NULL CHECK (" ONE_OF3("tbl", "users", "presence",
+	"outbox") " OR " EQ("tbl", "domain_rules") " OR " EQ("tbl", "blocks")
+	"),"
+	" row_id INTEGER NOT NULL,"
+	" op TEXT NOT NULL CHECK (" ONE_OF3("op", "insert", "update",
+	"delete") "),"
+	" at INTEGER NOT NULL DEFAULT " NOW ");"
+	"INSERT INTO changes_new SELECT seq, tbl, row_id, op, at FROM changes;"
+	"DELETE FROM sqlite_sequence WHERE name = 'changes_new';"
+	"INSERT INTO sqlite_sequence (name, seq) SELECT 'changes_new', seq"
+	" FROM sqlite_sequence WHERE name = 'changes';"
+	"DROP TABLE changes;"
+	"ALTER TABLE changes_new RENAME TO changes;"
+	"PRAGMA legacy_alter_table = OFF;"
+	JOURNAL("domain_rules", "ins", "INSERT", "NEW.rowid", "insert")
+	JOURNAL("domain_rules", "upd", "UPDATE", "NEW.rowid", "update")
+	JOURNAL("domain_rules", "del", "DELETE", "OLD.rowid", "delete")
+	JOURNAL("blocks", "ins", "INSERT", "NEW.user_id", "insert")
+	JOURNAL("blocks", "upd", "UPDATE", "NEW.user_id", "update")
+	JOURNAL("blocks", "del", "DELETE", "OLD.user_id", "delete"),
 };
 #define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==

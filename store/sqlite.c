@@ -161,6 +161,16 @@ store_wstep(struct store *st, sqlite3_stmt *q, const char *what)
 }
 
 int
+store_wcount(struct store *st, sqlite3_stmt *q, int64_t *np, const char *what)
+{
+	if (store_wstep(st, q, what) == -1)
+		return -1;
+	if (np != NULL)
+		*np = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
 store_wchange(struct store *st, sqlite3_stmt *q, int64_t *idp,
     const char *what, const char *fmt, ...)
 {

@@ -366,11 +366,11 @@ store_outbox_oldest(struct store *st, int64_t *createdp)
 }
 
 int
-store_inbox_unconsumed(struct store *st, int64_t *np)
+store_inbox_unconsumed_all(struct store *st, int64_t *np)
 {
 	sqlite3_stmt	*q;
 
-	if ((q = store_q(st, Q_INBOX_UNCONSUMED,
+	if ((q = store_q(st, Q_INBOX_UNCONSUMED_ALL,
 	    "SELECT count(*) FROM inbox WHERE consumed IS NULL")) == NULL)
 		return -1;
 	return store_value(st, q, np, "inbox unconsumed");

@@ -81,7 +81,17 @@ enum store_q {
 	Q_RPRES_GET,
 	Q_OUTBOX_COUNTS,
 	Q_OUTBOX_OLDEST,
+	Q_INBOX_UNCONSUMED_ALL,
+	Q_RULE_SET,
+	Q_RULE_DEL,
+	Q_RULE_LIST,
+	Q_BLOCK_ADD,
+	Q_BLOCK_DEL,
+	Q_BLOCK_LIST,
+	Q_BLOCK_LIST_USER,
 	Q_INBOX_UNCONSUMED,
+	Q_INBOX_PRUNE,
+	Q_OUTBOX_PRUNE,
 	Q_COUNT
 };
 
@@ -136,6 +146,9 @@ int		 store_value(struct store *, sqlite3_stmt *q, int64_t *vp,
 /* Steps the write q to its end and resets it; sets the error and
  * returns -1 when it fails. */
 int		 store_wstep(struct store *, sqlite3_stmt *q, const char *what);
+/* The same, with the number of rows it changed in *np (when not NULL). */
+int		 store_wcount(struct store *, sqlite3_stmt *q, int64_t *np,
+		    const char *what);
 /* The same for a write that must change a row: when it changes none, it
  * fails with STORE_E_NOTFOUND and the message fmt. On success *idp, when
  * not NULL, is the id of the row inserted. */

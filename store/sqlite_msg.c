@@ -448,3 +448,48 @@ store_inbox_ack(struct store *st, const char *local, const char *domain,
 	*np = sqlite3_changes(st->db);
 	return 0;
 }
+
+int
+store_inbox_unconsumed(struct store *st, const char *local,
+    const char *domain, int64_t *np)
+{
+	sqlite3_stmt	*q;
+
+	if ((q = store_q(st, Q_INBOX_UNCONSUMED, "SELECT count(*) FROM inbox "
+	    "WHERE consumed IS NULL AND user_id = (SELECT id FROM users "
+	    "WHERE domain = ?2 AND localpart = ?1)")) == NULL)
+		return -1;
+	store_bind_user(q, local, domain);
+	return store_value(st, q, np, "inbox count");
+}
+
+/* One bounded DELETE of rows finished before before (?1), limit ?2. */
+static int
+store_prune(struct store *st, enum store_q id, const char *sql,
+    int64_t before, int limit, int64_t *np, const char *what)
+{
+	sqlite3_stmt	*q;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, id, sql)) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, before);
+	sqlite3_bind_int(q, 2, limit);
+	return store_wcount(st, q, np, what);
+}
+
+int
+store_inbox_prune(struct store *st, int64_t before, int limit, int64_t *np)
+{
+	return store_prune(st, Q_INBOX_PRUNE, "DELETE FROM inbox WHERE id IN "
+	    "(SELECT id FROM inbox WHERE consumed IS NOT NULL AND "
+	    "consumed < ?1 AND receipt IS NOT 'wanted' LIMIT ?2)", before,
+	    limit, np, "inbox prune");
+}
+
+int
+store_outbox_prune(struct store *st, int64_t before, int limit, int64_t *np)
+{
+	return store_prune(st, Q_OUTBOX_PRUNE, "DELETE FROM outbox WHERE id IN "
+	    "(SELECT id FROM outbox WHERE state <> 'queued' AND "
+	    "updated < ?1 LIMIT ?2)", before, limit, np, "outbox prune");
+}

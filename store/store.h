@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	4	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	5	/* PRAGMA user_version of a current file */
 
 struct store;
 
@@ -404,6 +404,71 @@ int	 store_departed_list(struct store *, size_t limit,
 	    int (*cb)(void *, const struct store_departed *), void *arg);
 int	 store_departed_del(struct store *, int64_t id);
 
+/*
+ * Domain rules: remote domains blocked, or allowed when any allow rule
+ * exists (the native system's list; xfed.conf has one too). A rule for a
+ * domain covers its subdomains.
+ */
+enum store_rule {
+	STORE_RULE_BLOCK = 0,
+	STORE_RULE_ALLOW,
+};
+
+struct store_domain_rule {
+	const char	*domain;	/* prepared */
+	enum store_rule	 action;
+	int64_t		 created;
+};
+
+typedef int	(*store_domain_rule_cb)(void *, const struct store_domain_rule *);
+
+const char	*store_rule_name(enum store_rule);
+int		 store_rule_parse(const char *, enum store_rule *);
+/* Adds the rule for domain, or changes its action. */
+int	 store_domain_rule_set(struct store *, const char *domain,
+	    enum store_rule);
+/* STORE_E_NOTFOUND when there is no rule for domain. */
+int	 store_domain_rule_del(struct store *, const char *domain);
+/* Every rule, in domain order. */
+int	 store_domain_rule_list(struct store *, store_domain_rule_cb, void *);
+
+/*
+ * Per-user blocks (XEP-0191): jid is a prepared domain, bare JID, full
+ * JID or domain/resource the user refuses to hear from.
+ */
+struct store_block {
+	const char	*local;		/* the native user */
+	const char	*domain;
+	const char	*jid;
+	int64_t		 created;
+};
+
+typedef int	(*store_block_cb)(void *, const struct store_block *);
+
+/* STORE_E_NOTFOUND: no such user; STORE_E_EXISTS: blocked already. */
+int	 store_block_add(struct store *, const char *local, const char *domain,
+	    const char *jid);
+int	 store_block_del(struct store *, const char *local, const char *domain,
+	    const char *jid);
+/* The blocks of one user (local not NULL) or of all, in user, jid order. */
+int	 store_block_list(struct store *, const char *local,
+	    const char *domain, store_block_cb, void *);
+
+/* Retention and quotas. */
+
+/* Unconsumed inbox rows of one user into *np. */
+int	 store_inbox_unconsumed(struct store *, const char *local,
+	    const char *domain, int64_t *np);
+/*
+ * Deletes at most limit rows: inbox rows consumed before before (not
+ * those whose receipt is still owed), outbox rows sent, delivered,
+ * failed or done (updated) before before. *np gets how many.
+ */
+int	 store_inbox_prune(struct store *, int64_t before, int limit,
+	    int64_t *np);
+int	 store_outbox_prune(struct store *, int64_t before, int limit,
+	    int64_t *np);
+
 /* S2S state that must survive restarts (key/value). */
 
 /* *valuep is allocated (caller frees); STORE_E_NOTFOUND when unset. */
@@ -422,12 +487,14 @@ enum store_table {
 	STORE_T_USERS = 0,
 	STORE_T_PRESENCE,
 	STORE_T_OUTBOX,
+	STORE_T_DOMAIN_RULES,	/* row_id: the rule's rowid */
+	STORE_T_BLOCKS,		/* row_id: users.id */
 };
 
 struct store_change {
 	int64_t		 seq;
 	enum store_table table;
-	int64_t		 row_id;	/* users.id, presence.user_id, outbox.id */
+	int64_t		 row_id;	/* users.id, presence.user_id, outbox.id... */
 	int		 deleted;	/* the row is gone */
 	int64_t		 at;
 };
@@ -438,8 +505,12 @@ typedef void	(*store_change_cb)(void *, const struct store_change *);
 int	 store_changes_poll(struct store *, store_change_cb, void *arg);
 /* 1 when another connection committed since the last check, else 0. */
 int	 store_changed(struct store *);
-/* Deletes reported journal rows older than before (Unix seconds). */
-int	 store_changes_prune(struct store *, int64_t before);
+/*
+ * Deletes at most limit reported journal rows older than before (Unix
+ * seconds); *np gets how many.
+ */
+int	 store_changes_prune(struct store *, int64_t before, int limit,
+	    int64_t *np);
 
 /*
  * The HTTP API (sqlite_api.c): bearer tokens, the events journal, webhook
@@ -536,7 +607,8 @@ typedef void	(*store_count_cb)(void *, const char *, const char *, int64_t);
 int	 store_outbox_counts(struct store *, store_count_cb, void *arg);
 /* The oldest queued row's created time, 0 when none queued. */
 int	 store_outbox_oldest(struct store *, int64_t *createdp);
-int	 store_inbox_unconsumed(struct store *, int64_t *np);
+/* Unconsumed inbox rows of all users. */
+int	 store_inbox_unconsumed_all(struct store *, int64_t *np);
 
 /* Counters of this connection, since it opened. */
 struct store_stats {

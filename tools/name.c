@@ -1,78 +1,41 @@
 /*
  * tools/name.c: user names and JIDs as typed on xfedctl's command line,
  * checked and prepared before anything reaches the store. This is the
- * one place that validates them: localparts and resources here follow
- * RFC 7622's rules for ASCII (case folded) and refuse control characters
- * and broken UTF-8; domains go through jid_prep_domain(). When
- * jid_parse() lands in server/jid.c, ctl_name_local() and ctl_jid_parse()
- * become calls to it.
+ * one place that validates them: localparts and resources are prepared
+ * by server/jid.c (PRECIS, RFC 7622), domains go through
+ * jid_prep_domain() after the checks below.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "conf.h"
 #include "jid.h"
-#include "json.h"
 #include "xfedctl.h"
 
-/* Length of the valid UTF-8 sequence at s (not ASCII), or 0. Names
- * also refuse the C1 controls, U+0080 to U+009F (0xc2 0x80 to 0x9f). */
-static size_t
-ctl_name_utf8(const unsigned char *s)
-{
-	size_t	 n;
-
-	if (s[0] < 0x80 || (n = json_utf8_len(s)) == 0 ||
-	    (s[0] == 0xc2 && s[1] < 0xa0))
-		return 0;
-	return n;
-}
-
 /*
- * Checks and prepares one part (len bytes at in) into out: local parts
- * refuse spaces and "&'/:<>@ (RFC 7622 3.3.1) and fold ASCII case;
- * resources keep both. Both refuse controls and invalid UTF-8.
+ * Checks and prepares one part (len bytes at in) into out: localparts by
+ * PRECIS UsernameCaseMapped, resources by OpaqueString (jid.c), so that
+ * look-alike and invisible names (U+202E, U+200B) never reach the store.
  */
 static int
 ctl_name_part(const char *in, size_t len, int local, char *out,
     size_t outsz, const char **errstr)
 {
-	const unsigned char	*s = (const unsigned char *)in;
-	size_t			 i, n;
+	char	 tmp[JID_PART_MAX + 2];
 
 	if (len == 0) {
 		*errstr = local ? "empty name" : "empty resource";
 		return -1;
 	}
-	if (len > JID_PART_MAX || len >= outsz) {
+	if (len > JID_PART_MAX) {
 		*errstr = local ? "name longer than 1023 bytes" :
 		    "resource longer than 1023 bytes";
 		return -1;
 	}
-	for (i = 0; i < len; i += n) {
-		n = 1;
-		if (s[i] < 0x20 || s[i] == 0x7f) {
-			*errstr = "control character in name";
-			return -1;
-		}
-		if (s[i] >= 0x80) {
-			if ((n = ctl_name_utf8(s + i)) == 0 || i + n > len) {
-				*errstr = "invalid UTF-8 in name";
-				return -1;
-			}
-			memcpy(out + i, s + i, n);
-			continue;
-		}
-		if (local && strchr(" \"&'/:<>@", s[i]) != NULL) {
-			*errstr = "name has a character JIDs do not allow "
-			    "(space \" & ' / : < > @)";
-			return -1;
-		}
-		out[i] = local && s[i] >= 'A' && s[i] <= 'Z' ?
-		    s[i] - 'A' + 'a' : s[i];
-	}
-	out[len] = '\0';
-	return 0;
+	memcpy(tmp, in, len);
+	tmp[len] = '\0';
+	return local ? jid_prep_local(tmp, out, outsz, errstr) :
+	    jid_prep_resource(tmp, out, outsz, errstr);
 }
 
 /* 1 when the ASCII bytes of s are letters, digits, '-' and '.'. */

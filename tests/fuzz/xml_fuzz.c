@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "el.h"
+#include "parse_back.h"
 #include "xml.h"
 
 struct fz {
@@ -31,58 +32,20 @@ fz_add(struct fz *f, const char *s, size_t n)
 	f->buf[f->len] = '\0';
 }
 
-static struct el	*fz_back;
-
-static int
-fz_back_open(void *arg, struct el *h)
-{
-	el_free(h);
-	return 0;
-}
-
-static int
-fz_back_elem(void *arg, struct el *el)
-{
-	if (fz_back == NULL)
-		fz_back = el;
-	else
-		el_free(el);
-	return 0;
-}
-
-static int
-fz_back_close(void *arg)
-{
-	return 0;
-}
-
 /* s parsed as a stanza must serialize to s again. */
 static void
 fz_round_trip(const char *s, size_t len)
 {
-	static const char hdr[] = "<stream:stream xmlns='jabber:server' "
-	    "xmlns:stream='http://etherx.jabber.org/streams' "
-	    "xmlns:db='jabber:server:dialback'>";
-	const struct xml_cb cb = { fz_back_open, fz_back_elem, fz_back_close };
-	const struct xml_limits lim = { 1 << 24, 0, 64, 1024 };
-	struct xml_parser *p = xml_new(&lim, &cb, NULL);
+	struct el	*back = fz_parse_back(s, len);
 	char		*again;
 
-	fz_back = NULL;
-	if (xml_feed(p, hdr, sizeof(hdr) - 1) != 0 ||
-	    xml_feed(p, s, len) != 0 || fz_back == NULL) {
-		fprintf(stderr, "serialized element refused: %s: %s\n",
-		    xml_errstr(p), s);
-		abort();
-	}
-	again = el_to_string(fz_back, EL_NS_SERVER, NULL);
+	again = el_to_string(back, EL_NS_SERVER, NULL);
 	if (strcmp(again, s) != 0) {
 		fprintf(stderr, "round trip differs:\n%s\n%s\n", s, again);
 		abort();
 	}
 	free(again);
-	el_free(fz_back);
-	xml_free(p);
+	el_free(back);
 }
 
 static void

@@ -15,6 +15,19 @@ unchanged user_add_duplicate 1 'user romeo@example.test already exists' \
 unchanged user_add_duplicate_case 1 'already exists' user add ROMEO
 unchanged user_add_invalid 1 'invalid user name "ro meo"' user add "ro meo"
 unchanged user_add_bad_char 1 'invalid user name' user add "a<b"
+# look-alikes and invisible characters (PRECIS UsernameCaseMapped, RFC 8265)
+unchanged user_add_rlo 1 'invalid user name ".*": localpart contains a disallowed character' \
+    user add "$(printf 'alice\342\200\256')"
+unchanged user_add_zwsp 1 'localpart contains a disallowed character' \
+    user add "$(printf 'al\342\200\213ice')"
+unchanged user_add_symbol 1 'localpart contains a disallowed character' \
+    user add "$(printf 'henry\342\205\243')"
+unchanged user_add_bidi 1 'localpart mixes text directions' \
+    user add "$(printf 'a\327\220')"
+ctl user add "$(printf '\357\274\241lice@other.test')"
+expect user_add_fullwidth_mapped 0 '^added alice@other.test$'
+unchanged user_add_fullwidth_duplicate 1 'user alice@other.test already exists' \
+    user add alice@other.test
 unchanged user_add_not_hosted 1 'not hosted' user add x@elsewhere.test
 unchanged user_add_resource 1 'no /resource' user add x@example.test/r
 unchanged user_add_missing 2 'missing NAME; usage: xfedctl user add' user add

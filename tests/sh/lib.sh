@@ -257,7 +257,7 @@ pair_conf_cert() {
 # For the HTTP API (http_*.sh):
 #   http_conf DIR [LINE...]  DIR/xfed.conf: a.localhost, S2S on a free port,
 #                      store, control socket, http_listen on $PH (set here),
-#                      then each LINE
+#                      no inbox_quota nor remote_stanza_rate, then each LINE
 #   http_tokens CONF FILE  read, write and admin tokens into FILE, one
 #                      "scope token" a line
 #   start_api DIR      start_xfed, then waits for the HTTP listeners
@@ -266,7 +266,7 @@ http_conf() {
 	shift
 	PH=$(free_port)
 	mkdir -p "$d"
-	printf 'domain a.localhost\nlisten 127.0.0.1:%s\nstore xfed.db\ncontrol_socket xfed.sock\nhttp_listen 127.0.0.1:%s\n' \
+	printf 'domain a.localhost\nlisten 127.0.0.1:%s\nstore xfed.db\ncontrol_socket xfed.sock\nhttp_listen 127.0.0.1:%s\ninbox_quota 0\nremote_stanza_rate 0\n' \
 	    "$(free_port)" "$PH" > "$d/xfed.conf"
 	for l in "$@"; do
 		echo "$l" >> "$d/xfed.conf"

@@ -14,6 +14,8 @@ t_init
 N=5000
 pair_init
 echo "outbound_backoff_min 1s" >> "$T/a/xfed.conf"
+# nothing lost is measured here, not the abuse limits (10,000 rows unread)
+printf 'inbox_quota 0\nremote_stanza_rate 0\n' >> "$T/b/xfed.conf"
 
 queue_rows() {	# PREFIX: N rows from alice to bob, 1 KiB bodies
 	sqlite3 -batch "$T/a/xfed.db" "PRAGMA foreign_keys = ON;

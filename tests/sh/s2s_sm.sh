@@ -25,15 +25,18 @@ PY_=$(free_port)
 N=5000
 mkdir -p "$T/x" "$T/y"
 # conf DIR DOMAIN PORT PEER PEERPORT CERT [EXTRA...]: CERT "" for no TLS,
-# and then no TLS required either
+# and then no TLS required either; no inbox_quota nor remote_stanza_rate
+# (5,000 rows unread: what is measured is that nothing is lost)
 conf() {
 	local cert=$6
 	if [ -n "$cert" ]; then
 		pair_conf_cert "$@" "tls_ca_file $T/pki/ca.pem" \
-		    'outbound_retry_for 1h' 'outbound_backoff_min 1s'
+		    'outbound_retry_for 1h' 'outbound_backoff_min 1s' \
+		    'inbox_quota 0' 'remote_stanza_rate 0'
 	else
 		pair_conf_cert "$@" 'require_encryption no' \
-		    'outbound_retry_for 1h' 'outbound_backoff_min 1s'
+		    'outbound_retry_for 1h' 'outbound_backoff_min 1s' \
+		    'inbox_quota 0' 'remote_stanza_rate 0'
 	fi
 }
 xctl() { "$XFED_BUILD/xfedctl" -c "$T/x/xfed.conf" "$@"; }

@@ -35,6 +35,8 @@ store $MNT/xfed.db
 control_socket xfed.sock
 require_encryption no
 route x.test 127.0.0.1:$PX
+inbox_quota 0
+remote_stanza_rate 0
 $1
 CONF
 }

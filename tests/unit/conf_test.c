@@ -54,6 +54,20 @@ test_good(void)
 	CHECK(c->require_encryption == 0);
 	CHECK(conf_is_hosted(c, "example.org"));
 	CHECK(!conf_is_hosted(c, "other.org"));
+	CHECK(c->block_domains.n == 2);
+	CHECK_STR(CONF_BLOCK_DOMAIN(c, 0), "spam.example");
+	CHECK_STR(CONF_BLOCK_DOMAIN(c, 1), "b2.test");
+	CHECK(c->allow_domains.n == 1);
+	CHECK_STR(CONF_ALLOW_DOMAIN(c, 0), "ok.test");
+	CHECK(c->inbox_quota == 100000000);
+	CHECK(c->journal_retention == 30 * 86400);
+	CHECK(c->outbox_retention == 0);
+	CHECK(c->inbox_retention == 0);		/* the default */
+	CHECK(c->remote_stanza_rate == 1000000);
+	CHECK(c->max_unauth_per_ip == 0);
+	CHECK(c->max_pending_per_domain == 1000000);
+	CHECK(c->verify_failure_cache == 86400);
+	CHECK(c->header_timeout == 1);
 	conf_free(c);
 }
 
@@ -69,6 +83,15 @@ test_defaults(void)
 	CHECK(c->listens.n == 1);
 	CHECK_STR(CONF_LISTEN(c, 0)->text, "0.0.0.0:5269");
 	CHECK_STR(c->store, "/var/lib/xfed/xfed.db");
+	CHECK(c->inbox_quota == 10000);
+	CHECK(c->inbox_retention == 0 && c->outbox_retention == 0);
+	CHECK(c->journal_retention == 3600);
+	CHECK(c->remote_stanza_rate == 200);
+	CHECK(c->max_unauth_streams == 1024 && c->max_unauth_per_ip == 8 &&
+	    c->max_unauth_per_net == 32);
+	CHECK(c->max_pending_per_ip == 32 && c->max_pending_per_domain == 64);
+	CHECK(c->verify_failure_cache == 60 && c->header_timeout == 10);
+	CHECK(c->block_domains.n == 0 && c->allow_domains.n == 0);
 	CHECK_STR(c->control_socket, "/run/xfed/xfed.sock");
 	CHECK(c->require_encryption == 1);
 	CHECK(c->max_stanza_size == 524288);

@@ -162,6 +162,12 @@ originating(void)
 	el_free(ans);
 }
 
+static int
+refuse_a(const char *remote)
+{
+	return strcmp(remote, "a.test") != 0;
+}
+
 /* The receiving role's decision on a db:result (S2S 4.18, 4.19, 4.25,
  * 4.38). */
 static void
@@ -199,6 +205,11 @@ receiving(void)
 	CHECK_STR(cond, "not-acceptable");
 	CHECK(why != NULL);
 	m.from = "A.test";
+	c.domain_ok = refuse_a;		/* blocked before anything else */
+	CHECK(db_receive(&t, &m, &c, local, remote, &cond, &why) ==
+	    DB_RX_BLOCKED);
+	CHECK(db_pairs_find(&t, "a.test", "b.test") == NULL);
+	c.domain_ok = NULL;
 	c.tls = 0;
 	cf->require_encryption = 1;
 	CHECK(db_receive(&t, &m, &c, local, remote, &cond, &why) ==

@@ -1,6 +1,8 @@
 /*
- * tests/unit/jid_test.c: JID parsing and preparation (server/jid.c) against
- * tables of vectors: valid forms, every refusal, case folding, IDN, limits,
+ * tests/unit/jid_test.c: JID parsing and preparation (server/jid.c,
+ * server/precis.c) against tables of vectors: valid forms, every refusal
+ * (the examples of RFC 7622 3.5 and RFC 8265 3.5 and 4.3 among them, and
+ * the look-alikes of issue 12), case mapping, IDN, limits,
  * IP literals, comparison, formatting, and the allocation-free paths
  * agreeing with jid_parse().
  */
@@ -41,11 +43,43 @@ static const struct valid valid[] = {
 	{ "Juliet@Example.COM/Balcony", "juliet", "example.com", "Balcony" },
 	{ "\xc3\x84\xc3\x96\xc3\x9c@x", "\xc3\xa4\xc3\xb6\xc3\xbc", "x", NULL },
 	{ "\xce\xb8\xcf\x89@x", "\xce\xb8\xcf\x89", "x", NULL },
-	{ "fu\xc3\x9f@x", "fuss", "x", NULL },		/* ß folds to ss */
+	{ "fu\xc3\x9f@x", "fu\xc3\x9f", "x", NULL },	/* ß stays (8265 3.5) */
 	{ "\xef\xbd\x8a\xef\xbd\x95@x", "ju", "x", NULL },	/* fullwidth */
-	{ "x/\xef\xbc\xa1\xef\xbd\x82", NULL, "x", "Ab" },	/* fullwidth */
-	{ "x/\xe2\x85\xa8", NULL, "x", "IX" },		/* Roman nine */
-	{ "x/\xef\xbc\x8f", NULL, "x", "/" },		/* fullwidth '/' */
+	/* fullwidth A: width mapping, then lower case (RFC 8265 3.3.2) */
+	{ "\xef\xbc\xa1lice@x", "alice", "x", NULL },
+	{ "\xef\xbe\x8a@x", "\xe3\x83\x8f", "x", NULL },	/* halfwidth ha */
+	/* resources keep width and compatibility forms (OpaqueString) */
+	{ "x/\xef\xbc\xa1\xef\xbd\x82", NULL, "x",
+	    "\xef\xbc\xa1\xef\xbd\x82" },
+	{ "x/\xe2\x85\xa8", NULL, "x", "\xe2\x85\xa8" },	/* Roman nine */
+	{ "x/\xef\xbc\x8f", NULL, "x", "\xef\xbc\x8f" },	/* fullwidth '/' */
+	{ "x/a\xe3\x80\x80" "b", NULL, "x", "a b" },	/* ideographic space */
+	{ "x/e\xcc\x81", NULL, "x", "\xc3\xa9" },		/* NFC */
+	{ "e\xcc\x81@x", "\xc3\xa9", "x", NULL },
+	{ "\xc4\xb0@x", "i\xcc\x87", "x", NULL },		/* toLowerCase(İ) */
+	/* RFC 7622 3.5 */
+	{ "juliet@example.com/foo bar", "juliet", "example.com", "foo bar" },
+	{ "juliet@example.com/foo@bar", "juliet", "example.com", "foo@bar" },
+	{ "foo\\20bar@example.com", "foo\\20bar", "example.com", NULL },
+	{ "fussball@example.com", "fussball", "example.com", NULL },
+	{ "\xcf\x80@example.com", "\xcf\x80", "example.com", NULL },	/* π */
+	{ "\xce\xa3@example.com/foo", "\xcf\x83", "example.com", "foo" },
+	{ "\xcf\x82@example.com/foo", "\xcf\x82", "example.com", "foo" },
+	{ "king@example.com/\xe2\x99\x9a", "king", "example.com",
+	    "\xe2\x99\x9a" },
+	{ "a.example.com/b@example.net", NULL, "a.example.com",
+	    "b@example.net" },
+	/* RFC 8265 4.3: OpaqueString */
+	{ "x/Correct Horse Battery Staple", NULL, "x",
+	    "Correct Horse Battery Staple" },
+	{ "x/\xcf\x80\xc3\x9f\xc3\xa5", NULL, "x", "\xcf\x80\xc3\x9f\xc3\xa5" },
+	{ "x/Jack of \xe2\x99\xa6s", NULL, "x", "Jack of \xe2\x99\xa6s" },
+	{ "x/foo\xe1\x9a\x80" "bar", NULL, "x", "foo bar" },	/* Ogham space */
+	/* context rules (RFC 5892 A.3, A.5, A.7) */
+	{ "l\xc2\xb7l@x", "l\xc2\xb7l", "x", NULL },
+	{ "\xd7\x90\xd7\xb3@x", "\xd7\x90\xd7\xb3", "x", NULL },
+	{ "\xe3\x82\xa2\xe3\x83\xbb@x", "\xe3\x82\xa2\xe3\x83\xbb", "x", NULL },
+	{ "\xd7\x90\xd7\x91@x", "\xd7\x90\xd7\x91", "x", NULL },	/* RTL */
 	{ "x/caf\xc3\xa9", NULL, "x", "caf\xc3\xa9" },
 	{ "x/\xe2\x99\x9e", NULL, "x", "\xe2\x99\x9e" },	/* chess knight */
 	{ "m\xc3\xbcnchen.example", NULL, "m\xc3\xbcnchen.example", NULL },
@@ -86,21 +120,51 @@ static const struct invalid invalid[] = {
 	{ "a:b@x", "prohibited" },
 	{ "a<b@x", "prohibited" },
 	{ "a>b@x", "prohibited" },
-	{ "ju liet@x", "prohibited" },
-	{ "a\tb@x", "prohibited" },
-	{ "a\x7f" "b@x", "prohibited" },
-	{ "a\xc2\xa0" "b@x", "prohibited" },		/* no-break space */
-	{ "a\xe2\x80\x8e" "b@x", "prohibited" },		/* LRM */
+	{ "ju liet@x", "disallowed" },
+	{ "a\tb@x", "disallowed" },
+	{ "a\x7f" "b@x", "disallowed" },
+	{ "a\xc2\xa0" "b@x", "disallowed" },		/* no-break space */
+	{ "a\xe2\x80\x8e" "b@x", "disallowed" },		/* LRM */
 	{ "a\xef\xbc\x82" "b@x", "prohibited" },		/* fullwidth " */
-	{ "\xc2\xad@x", "empty localpart" },		/* soft hyphen */
+	{ "a\xef\xbc\xa0" "b@x", "prohibited" },		/* fullwidth @ */
+	{ "\xc2\xad@x", "disallowed" },			/* soft hyphen */
 	{ "\xd7\x90" "a@x", "directions" },		/* RAL then L */
-	{ "x/a\x01" "b", "prohibited" },
-	{ "x/\x7f", "prohibited" },
-	{ "x/a\xe2\x80\xa8" "b", "prohibited" },		/* line separator */
-	{ "x/\xc2\xad", "empty resource" },
-	/* Jamo L, U+036A, jamo V, U+0E4A: libidn's NFKC is not stable. */
-	{ "x/\xe1\x84\x86\xcd\xaa\xe1\x85\xae\xe0\xb9\x8a", "stable" },
-	{ "\xea\xb0\x9c\xe3\x80\xae\xe1\x86\xb6\xcc\x9e@x", "stable" },
+	{ "a\xd7\x90@x", "directions" },			/* L then RAL */
+	{ "\xd7\x90" "1\xd9\xa1@x", "directions" },	/* EN and AN */
+	/* look-alikes and invisible characters (issue 12) */
+	{ "alice\xe2\x80\xae@x", "disallowed" },		/* U+202E RLO */
+	{ "\xe2\x80\xae" "ecila@x", "disallowed" },
+	{ "al\xe2\x80\x8b" "ice@x", "disallowed" },		/* U+200B ZWSP */
+	{ "alice\xef\xbb\xbf@x", "disallowed" },		/* U+FEFF */
+	{ "a\xe2\x81\xa0" "b@x", "disallowed" },		/* word joiner */
+	{ "a\xe2\x80\x8d" "b@x", "context" },		/* ZWJ, no virama */
+	{ "a\xe2\x80\x8c" "b@x", "context" },		/* ZWNJ */
+	{ "a\xc2\xb7" "b@x", "context" },			/* middle dot */
+	{ "\xd7\xb3@x", "context" },			/* geresh alone */
+	{ "\xe3\x83\xbb@x", "context" },			/* katakana dot alone */
+	{ "\xd9\xa1\xdb\xb1@x", "context" },		/* both digit sets */
+	{ "\xef\xac\x81@x", "disallowed" },		/* fi ligature */
+	{ "\xe2\x91\xa0@x", "disallowed" },		/* circled 1 */
+	{ "\xc7\x85@x", "disallowed" },			/* titlecase Dž */
+	{ "\xcd\xb8@x", "disallowed" },			/* unassigned */
+	{ "\xef\xb7\x90@x", "disallowed" },		/* noncharacter */
+	{ "\xee\x80\x80@x", "disallowed" },		/* private use */
+	/* RFC 7622 3.5, RFC 8265 3.5 */
+	{ "\"juliet\"@example.com", "prohibited" },
+	{ "foo bar@example.com", "disallowed" },
+	{ "henry\xe2\x85\xa3@example.com", "disallowed" },	/* Roman IV */
+	{ "\xe2\x99\x9a@example.com", "disallowed" },	/* ♚ */
+	{ "@example.com/", "empty localpart" },
+	{ "/foobar", "empty domain" },
+	/* RFC 8265 4.3: OpaqueString */
+	{ "x/my cat is a \x09" "by", "disallowed" },
+	{ "x/a\x01" "b", "disallowed" },
+	{ "x/\x7f", "disallowed" },
+	{ "x/a\xe2\x80\xa8" "b", "disallowed" },		/* line separator */
+	{ "x/\xc2\xad", "disallowed" },
+	{ "x/a\xe2\x80\x8b" "b", "disallowed" },		/* ZWSP */
+	{ "x/a\xe2\x80\xae" "b", "disallowed" },		/* RLO */
+	{ "x/\xe1\x84\x86\xcd\xaa\xe1\x85\xae", "disallowed" }, /* old jamo */
 	{ "exa mple.com", "domain" },
 	{ "a@exa_mple.com", "domain" },
 	{ "a@exa@mple.com", "domain" },
@@ -241,11 +305,12 @@ test_local_length(void)
 
 	CHECK(parses(ok, "x", NULL));
 	CHECK(!parses(big, "x", NULL));
-	/* U+0130 folds to i + U+0307: 1021 + 2 bytes grow to 1024. */
+	/* U+0130 lowers to i + U+0307: 1021 + 2 bytes grow to 1024. */
 	memcpy(ok + JID_PART_MAX - 2, "\xc4\xb0", 2);
 	CHECK(!parses(ok, "x", NULL));
-	/* U+FB00 (3 bytes) becomes "ff": 1024 bytes in, 1023 out, refused. */
-	memcpy(big + JID_PART_MAX - 2, "\xef\xac\x80", 3);
+	/* Fullwidth a (3 bytes) maps to 'a': 1024 bytes in, 1022 out,
+	 * refused as the input is too long already. */
+	memcpy(big + JID_PART_MAX - 2, "\xef\xbd\x81", 3);
 	CHECK(!parses(big, "x", NULL));
 	free(ok);
 	free(big);

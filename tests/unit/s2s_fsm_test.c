@@ -27,6 +27,7 @@
 #include "s2s.h"
 #include "server.h"
 #include "sm.h"
+#include "sources.h"
 #include "stream.h"
 #include "xml.h"
 #include "../t.h"
@@ -123,6 +124,7 @@ teardown(void)
 {
 	s2s_mgr_shutdown();
 	s2s_stream_free_all();
+	sources_free();		/* no failure remembered for the next case */
 	conf_free(srv.conf);
 	event_base_free(srv.base);
 	server = NULL;

@@ -886,7 +886,7 @@ test_inbox_throughput(void)
 }
 
 struct changes_seen {
-	int	 n, users, presence, outbox, deleted;
+	int	 n, users, presence, outbox, deleted, rules, blocks;
 	int64_t	 outbox_id;
 };
 
@@ -909,7 +909,208 @@ change_cb(void *arg, const struct store_change *c)
 		cs->outbox++;
 		cs->outbox_id = c->row_id;
 		break;
+	case STORE_T_DOMAIN_RULES:
+		cs->rules++;
+		break;
+	case STORE_T_BLOCKS:
+		cs->blocks++;
+		break;
 	}
+}
+
+static int
+rule_cb(void *arg, const struct store_domain_rule *r)
+{
+	char	*out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s=%s;", r->domain,
+	    store_rule_name(r->action));
+	return 0;
+}
+
+static int
+block_cb(void *arg, const struct store_block *b)
+{
+	char	*out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s@%s:%s;", b->local,
+	    b->domain, b->jid);
+	return 0;
+}
+
+/* Domain rules and user blocks: written, listed, journaled, cascaded. */
+static void
+test_blocks(void)
+{
+	struct store		*st = open_new(), *b;
+	struct changes_seen	 cs;
+	char			 out[256];
+	const char		*err;
+
+	REQUIRE(st != NULL);
+	REQUIRE((b = store_open(db_path, 0, &err)) != NULL);
+	REQUIRE(store_user_add(st, "alice", "example.test", NULL, NULL) == 0);
+	CHECK(store_domain_rule_set(st, "spam.example", STORE_RULE_BLOCK) == 0);
+	CHECK(store_domain_rule_set(st, "friend.example", STORE_RULE_BLOCK) ==
+	    0);
+	CHECK(store_domain_rule_set(st, "friend.example", STORE_RULE_ALLOW) ==
+	    0);
+	CHECK(store_block_add(st, "alice", "example.test", "eve@evil.example")
+	    == 0);
+	CHECK(store_block_add(st, "alice", "example.test",
+	    "eve@evil.example") == -1 && store_errcode(st) == STORE_E_EXISTS);
+	CHECK(store_block_add(st, "nobody", "example.test", "x.example") ==
+	    -1 && store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_block_add(st, "alice", "example.test", "x.example") == 0);
+	REQUIRE(store_flush(st) == 0);
+	out[0] = '\0';
+	CHECK(store_domain_rule_list(st, rule_cb, out) == 0);
+	CHECK_STR(out, "friend.example=allow;spam.example=block;");
+	out[0] = '\0';
+	CHECK(store_block_list(st, "alice", "example.test", block_cb, out) ==
+	    0);
+	CHECK_STR(out, "alice@example.test:eve@evil.example;"
+	    "alice@example.test:x.example;");
+	memset(&cs, 0, sizeof(cs));
+	CHECK(store_changes_poll(b, change_cb, &cs) >= 5);
+	CHECK(cs.rules == 3 && cs.blocks == 2);
+
+	CHECK(store_domain_rule_del(st, "spam.example") == 0);
+	CHECK(store_domain_rule_del(st, "spam.example") == -1 &&
+	    store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_block_del(st, "alice", "example.test", "x.example") == 0);
+	CHECK(store_block_del(st, "alice", "example.test", "x.example") == -1 &&
+	    store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_user_del(st, "alice", "example.test") == 0);
+	REQUIRE(store_flush(st) == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM blocks") == 0);
+	memset(&cs, 0, sizeof(cs));
+	CHECK(store_changes_poll(b, change_cb, &cs) >= 3);
+	CHECK(cs.rules == 1 && cs.blocks == 2);
+	/* the journal's CHECK still refuses other names */
+	CHECK(raw_exec(db_path, "INSERT INTO changes (tbl, row_id, op) "
+	    "VALUES ('inbox', 1, 'insert')") == -1);
+	store_close(b);
+	store_close(st);
+}
+
+/*
+ * A version 4 file (steps 1 to 4 run as written) migrates to 5 with its
+ * journal (rows, sequence, the triggers of other tables) and its outbox
+ * (rows, triggers, step 3's events trigger), which then takes 'blocked'.
+ */
+static void
+test_open_migrates_v4(void)
+{
+	struct store		*st;
+	const char		*err = NULL;
+	char			 sql[128];
+	int			 i;
+
+	REQUIRE(raw_exec(tmp_db(), store_schema_step(0)) == 0);
+	for (i = 1; i < 4; i++)
+		REQUIRE(raw_exec(db_path, store_schema_step(i)) == 0);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = 4;"
+	    "PRAGMA application_id = %d", 0x78666564);
+	REQUIRE(raw_exec(db_path, sql) == 0);
+	REQUIRE(raw_exec(db_path, "INSERT INTO users (localpart, domain) "
+	    "VALUES ('a', 'x.test'), ('b', 'x.test');"
+	    "DELETE FROM changes WHERE seq = 2;"
+	    "INSERT INTO outbox (user_id, to_jid, body, xml) VALUES (1, "
+	    "'r@r.test', 'kept', '<x/>');") == 0);
+	REQUIRE(raw_int(db_path, "SELECT seq FROM sqlite_sequence WHERE "
+	    "name = 'changes'") == 3);
+	st = store_open(db_path, 0, &err);
+	REQUIRE(st != NULL);
+	CHECK(store_version(st) == STORE_SCHEMA_VERSION);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM changes") == 2);
+	CHECK(raw_int(db_path, "SELECT seq FROM sqlite_sequence WHERE "
+	    "name = 'changes'") == 3);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM outbox WHERE body = "
+	    "'kept' AND xml = '<x/>'") == 1);
+	CHECK(store_block_add(st, "a", "x.test", "e.example") == 0);
+	CHECK(store_user_add(st, "c", "x.test", NULL, NULL) == 0);
+	REQUIRE(store_flush(st) == 0);
+	CHECK(raw_int(db_path, "SELECT max(seq) FROM changes") == 5);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM changes WHERE "
+	    "(seq = 4 AND tbl = 'blocks') OR (seq = 5 AND tbl = 'users')") ==
+	    2);
+	store_close(st);
+	/* the rebuilt outbox: journaled, its events written, 'blocked' in */
+	CHECK(raw_exec(db_path, "INSERT INTO outbox (user_id, to_jid, body) "
+	    "VALUES (1, 'r@r.test', 'new')") == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM changes WHERE tbl = "
+	    "'outbox'") == 2);
+	CHECK(raw_exec(db_path, "UPDATE outbox SET state = 'failed', "
+	    "error_stage = 'blocked' WHERE body = 'kept'") == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM events WHERE type = "
+	    "'outbox' AND state = 'failed'") == 1);
+	CHECK(raw_exec(db_path, "UPDATE outbox SET error_stage = 'nope' "
+	    "WHERE body = 'new'") == -1);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name LIKE '%_v5' OR name LIKE 'changes_new'") == 0);
+}
+
+/* Retention deletes in bounded batches, only what is finished. */
+static void
+test_prune(void)
+{
+	struct store		*st = open_new();
+	struct store_inbox	 m;
+	struct store_outbox	 o;
+	int64_t			 n = -1, id;
+	int			 i;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "alice", "example.test", NULL, NULL) == 0);
+	memset(&m, 0, sizeof(m));
+	m.local = "alice";
+	m.domain = "example.test";
+	m.from = "eve@x.example";
+	m.to = "alice@example.test";
+	for (i = 0; i < 5; i++) {
+		REQUIRE(store_inbox_put(st, &m, &id) == 0);
+		if (i < 3)
+			REQUIRE(store_inbox_consume(st, id) == 0);
+	}
+	/* consumed, but its receipt is still owed: kept */
+	m.receipt = 1;
+	REQUIRE(store_inbox_put(st, &m, &id) == 0);
+	REQUIRE(store_inbox_consume(st, id) == 0);
+	memset(&o, 0, sizeof(o));
+	o.local = "alice";
+	o.domain = "example.test";
+	o.to = "eve@x.example";
+	for (i = 0; i < 3; i++) {
+		REQUIRE(store_outbox_add(st, &o, &id) == 0);
+		if (i < 2)
+			REQUIRE(store_outbox_sent(st, id) == 0);
+	}
+	REQUIRE(store_flush(st) == 0);
+	CHECK(store_inbox_unconsumed(st, "alice", "example.test", &n) == 0 &&
+	    n == 2);
+	CHECK(store_inbox_unconsumed(st, "bob", "example.test", &n) == 0 &&
+	    n == 0);
+	/* nothing is older than the past */
+	CHECK(store_inbox_prune(st, 1, 100, &n) == 0 && n == 0);
+	CHECK(store_inbox_prune(st, time(NULL) + 10, 2, &n) == 0 && n == 2);
+	CHECK(store_inbox_prune(st, time(NULL) + 10, 2, &n) == 0 && n == 1);
+	CHECK(store_inbox_prune(st, time(NULL) + 10, 2, &n) == 0 && n == 0);
+	CHECK(store_outbox_prune(st, time(NULL) + 10, 100, &n) == 0 && n == 2);
+	REQUIRE(store_flush(st) == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM inbox WHERE consumed "
+	    "IS NULL") == 2);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM inbox") == 3);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM inbox WHERE receipt = "
+	    "'wanted'") == 1);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM outbox WHERE state = "
+	    "'queued'") == 1);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM outbox") == 1);
+	/* the journal: only rows reported, at most limit at a time */
+	CHECK(store_changes_poll(st, change_cb, &(struct changes_seen){ 0 })
+	    >= 0);
+	CHECK(store_changes_prune(st, time(NULL) + 10, 1, &n) == 0 && n <= 1);
+	store_close(st);
 }
 
 static void
@@ -984,7 +1185,7 @@ test_changes_from_other_connection(void)
 	CHECK(cs.users == 1 && cs.deleted >= 1);
 
 	/* Pruning keeps nothing that was not reported. */
-	CHECK(store_changes_prune(a, time(NULL) + 1) == 0);
+	CHECK(store_changes_prune(a, time(NULL) + 1, 1000, NULL) == 0);
 	CHECK(store_flush(a) == 0);
 	CHECK(raw_int(db_path, "SELECT count(*) FROM changes") == 0);
 	REQUIRE(raw_exec(db_path, "INSERT INTO users (localpart, domain) "
@@ -1333,6 +1534,9 @@ static const struct t_case cases[] = {
 	{ "changes_latency", test_changes_latency },
 	{ "names", test_names },
 	{ "api", test_api },
+	{ "blocks", test_blocks },
+	{ "open_migrates_v4", test_open_migrates_v4 },
+	{ "prune", test_prune },
 };
 
 int

@@ -1,0 +1,251 @@
+/*
+ * s2s/sources.c: the counters and the negative cache of sources.h, in
+ * string maps keyed by IP, /64, claimed domain, and "IP domain". An entry
+ * goes when its counts are back at zero, so memory follows what is under
+ * way; the negative cache is capped at SOURCES_FAILED_MAX entries (expired
+ * ones are swept first; when all are fresh, a new failure is not kept).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include "conf.h"
+#include "jid.h"
+#include "log.h"
+#include "server.h"
+#include "sources.h"
+#include "strmap.h"
+
+#define SOURCES_BUCKETS		1024
+#define SOURCES_FAILED_MAX	4096
+
+struct sources_count {
+	long long	 streams;	/* unauthenticated */
+	long long	 pending;	/* verifications */
+};
+
+struct sources_failure {
+	time_t		 until;
+	int		 valid;
+	char		 cond[SOURCE_COND_MAX];
+};
+
+static struct strmap	 sources_ip, sources_net, sources_dom, sources_fail;
+static size_t		 sources_total;
+
+void
+source_of(const struct sockaddr *sa, struct source *src)
+{
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)sa;
+	struct in6_addr			 net;
+	char				 buf[INET6_ADDRSTRLEN];
+
+	memset(src, 0, sizeof(*src));
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    src->ip, sizeof(src->ip));
+	else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &s6->sin6_addr, src->ip, sizeof(src->ip));
+		net = s6->sin6_addr;
+		memset(net.s6_addr + 8, 0, 8);
+		inet_ntop(AF_INET6, &net, buf, sizeof(buf));
+		snprintf(src->net, sizeof(src->net), "%s/64", buf);
+	}
+}
+
+static void
+sources_init(void)
+{
+	if (sources_ip.tab != NULL)
+		return;
+	strmap_init(&sources_ip, SOURCES_BUCKETS);
+	strmap_init(&sources_net, SOURCES_BUCKETS);
+	strmap_init(&sources_dom, SOURCES_BUCKETS);
+	strmap_init(&sources_fail, SOURCES_BUCKETS);
+}
+
+static struct sources_count *
+sources_count(struct strmap *m, const char *key)
+{
+	return strmap_get(m, key, sizeof(struct sources_count));
+}
+
+/* Drops the entry of key when both its counts are zero. */
+static void
+sources_tidy(struct strmap *m, const char *key)
+{
+	struct sources_count	*c = strmap_get(m, key, 0);
+
+	if (c != NULL && c->streams <= 0 && c->pending <= 0)
+		strmap_del(m, key);
+}
+
+int
+sources_stream_take(const struct source *src, const char **why)
+{
+	const struct conf	*cf = server->conf;
+	struct sources_count	*ip, *net = NULL;
+
+	sources_init();
+	if (cf->max_unauth_streams > 0 &&
+	    (long long)sources_total >= cf->max_unauth_streams) {
+		*why = "too many unauthenticated streams";
+		return -1;
+	}
+	ip = sources_count(&sources_ip, src->ip);
+	if (src->net[0] != '\0')
+		net = sources_count(&sources_net, src->net);
+	if (cf->max_unauth_per_ip > 0 &&
+	    ip->streams >= cf->max_unauth_per_ip) {
+		*why = "too many unauthenticated streams from this address";
+		goto refused;
+	}
+	if (net != NULL && cf->max_unauth_per_net > 0 &&
+	    net->streams >= cf->max_unauth_per_net) {
+		*why = "too many unauthenticated streams from this /64";
+		goto refused;
+	}
+	ip->streams++;
+	if (net != NULL)
+		net->streams++;
+	sources_total++;
+	return 0;
+ refused:
+	sources_tidy(&sources_ip, src->ip);
+	if (net != NULL)
+		sources_tidy(&sources_net, src->net);
+	return -1;
+}
+
+void
+sources_stream_release(const struct source *src)
+{
+	struct sources_count	*c;
+
+	sources_init();
+	if ((c = strmap_get(&sources_ip, src->ip, 0)) != NULL) {
+		c->streams--;
+		sources_tidy(&sources_ip, src->ip);
+	}
+	if (src->net[0] != '\0' &&
+	    (c = strmap_get(&sources_net, src->net, 0)) != NULL) {
+		c->streams--;
+		sources_tidy(&sources_net, src->net);
+	}
+	if (sources_total > 0)
+		sources_total--;
+}
+
+int
+sources_pending_take(const struct source *src, const char *domain,
+    const char **why)
+{
+	const struct conf	*cf = server->conf;
+	struct sources_count	*ip, *dom;
+
+	sources_init();
+	ip = sources_count(&sources_ip, src->ip);
+	dom = sources_count(&sources_dom, domain);
+	if (cf->max_pending_per_ip > 0 &&
+	    ip->pending >= cf->max_pending_per_ip)
+		*why = "too many dialback verifications from this address";
+	else if (cf->max_pending_per_domain > 0 &&
+	    dom->pending >= cf->max_pending_per_domain)
+		*why = "too many dialback verifications for this domain";
+	else {
+		ip->pending++;
+		dom->pending++;
+		return 0;
+	}
+	sources_tidy(&sources_ip, src->ip);
+	sources_tidy(&sources_dom, domain);
+	return -1;
+}
+
+void
+sources_pending_release(const struct source *src, const char *domain)
+{
+	struct sources_count	*c;
+
+	sources_init();
+	if ((c = strmap_get(&sources_ip, src->ip, 0)) != NULL) {
+		c->pending--;
+		sources_tidy(&sources_ip, src->ip);
+	}
+	if ((c = strmap_get(&sources_dom, domain, 0)) != NULL) {
+		c->pending--;
+		sources_tidy(&sources_dom, domain);
+	}
+}
+
+static int
+sources_expired(void *data, void *arg)
+{
+	return ((struct sources_failure *)data)->until <= *(time_t *)arg;
+}
+
+void
+sources_failed(const struct source *src, const char *domain, int valid,
+    const char *cond)
+{
+	struct sources_failure	*f;
+	char			 key[INET6_ADDRSTRLEN + JID_PART_MAX + 2];
+	time_t			 now = time(NULL);
+
+	if (server->conf->verify_failure_cache == 0)
+		return;
+	sources_init();
+	snprintf(key, sizeof(key), "%s %s", src->ip, domain);
+	if (strmap_get(&sources_fail, key, 0) == NULL &&
+	    sources_fail.n >= SOURCES_FAILED_MAX) {
+		strmap_sweep(&sources_fail, sources_expired, &now);
+		if (sources_fail.n >= SOURCES_FAILED_MAX)
+			return;
+	}
+	f = strmap_get(&sources_fail, key, sizeof(*f));
+	f->until = now + server->conf->verify_failure_cache;
+	f->valid = valid;
+	snprintf(f->cond, sizeof(f->cond), "%s", cond != NULL ? cond : "");
+}
+
+int
+sources_failed_recently(const struct source *src, const char *domain,
+    int *valid, char cond[SOURCE_COND_MAX])
+{
+	struct sources_failure	*f;
+	char			 key[INET6_ADDRSTRLEN + JID_PART_MAX + 2];
+
+	if (server->conf->verify_failure_cache == 0)
+		return 0;
+	sources_init();
+	snprintf(key, sizeof(key), "%s %s", src->ip, domain);
+	if ((f = strmap_get(&sources_fail, key, 0)) == NULL)
+		return 0;
+	if (f->until <= time(NULL)) {
+		strmap_del(&sources_fail, key);
+		return 0;
+	}
+	*valid = f->valid;
+	memcpy(cond, f->cond, SOURCE_COND_MAX);
+	return 1;
+}
+
+size_t
+sources_streams(void)
+{
+	return sources_total;
+}
+
+void
+sources_free(void)
+{
+	strmap_clear(&sources_ip);
+	strmap_clear(&sources_net);
+	strmap_clear(&sources_dom);
+	strmap_clear(&sources_fail);
+	sources_total = 0;
+}

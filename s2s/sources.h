@@ -1,0 +1,53 @@
+/*
+ * s2s/sources.h: fairness between the sources of inbound streams
+ * (issue 12; S2S 4.38, 10.8). A source is a peer IP address, and for IPv6
+ * also its /64. Counted here: unauthenticated streams per IP, per /64 and
+ * in all; dialback verifications pending per IP and per claimed domain;
+ * and, per (IP, claimed domain), the verifications that failed lately (a
+ * negative cache, so that one source cannot make xfed ask the same
+ * authoritative server again and again). Limits come from the config;
+ * the streams (s2s/, dialback/) take and release.
+ */
+#ifndef SOURCES_H
+#define SOURCES_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#define SOURCE_COND_MAX	40
+
+struct source {
+	char	 ip[INET6_ADDRSTRLEN];		/* "" when unknown */
+	char	 net[INET6_ADDRSTRLEN + 4];	/* IPv6: "prefix::/64", else "" */
+};
+
+/* The source of a peer address (AF_INET, AF_INET6; others count as one
+ * unknown source). */
+void	 source_of(const struct sockaddr *, struct source *);
+
+/*
+ * One more unauthenticated stream from src: 0 counted, -1 over a limit
+ * (nothing counted) with *why saying which.
+ */
+int	 sources_stream_take(const struct source *, const char **why);
+/* The stream authenticated or ended: no longer counted. */
+void	 sources_stream_release(const struct source *);
+
+/* One more pending verification from src for domain: 0 or -1, as above. */
+int	 sources_pending_take(const struct source *, const char *domain,
+	    const char **why);
+void	 sources_pending_release(const struct source *, const char *domain);
+
+/* A verification from src for domain failed: valid 0 (invalid key) or -1
+ * (a dialback error cond). Remembered for verify_failure_cache. */
+void	 sources_failed(const struct source *, const char *domain, int valid,
+	    const char *cond);
+/* 1 with the remembered verdict when one failed lately, else 0. */
+int	 sources_failed_recently(const struct source *, const char *domain,
+	    int *valid, char cond[SOURCE_COND_MAX]);
+
+/* Counts, for status and tests. */
+size_t	 sources_streams(void);
+void	 sources_free(void);
+
+#endif

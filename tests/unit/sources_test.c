@@ -1,0 +1,179 @@
+/*
+ * tests/unit/sources_test.c: per-source fairness (s2s/sources.c):
+ * unauthenticated streams per IP, per IPv6 /64 and in all, pending
+ * verifications per IP and per claimed domain, each at its limit and
+ * back after a release; the negative cache per (IP, domain).
+ */
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "conf.h"
+#include "server.h"
+#include "sources.h"
+#include "tests/t.h"
+
+static struct conf	sc;
+static struct server	ss;
+
+static void
+setup(void)
+{
+	memset(&sc, 0, sizeof(sc));
+	sc.max_unauth_streams = 5;
+	sc.max_unauth_per_ip = 2;
+	sc.max_unauth_per_net = 3;
+	sc.max_pending_per_ip = 2;
+	sc.max_pending_per_domain = 3;
+	sc.verify_failure_cache = 60;
+	ss.conf = &sc;
+	server = &ss;
+	sources_free();
+}
+
+static void
+src4(struct source *s, const char *ip)
+{
+	struct sockaddr_in	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	source_of((struct sockaddr *)&a, s);
+}
+
+static void
+src6(struct source *s, const char *ip)
+{
+	struct sockaddr_in6	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, ip, &a.sin6_addr);
+	source_of((struct sockaddr *)&a, s);
+}
+
+static void
+test_source_of(void)
+{
+	struct source	 s;
+
+	src4(&s, "192.0.2.7");
+	CHECK_STR(s.ip, "192.0.2.7");
+	CHECK_STR(s.net, "");
+	src6(&s, "2001:db8:1:2:3:4:5:6");
+	CHECK_STR(s.ip, "2001:db8:1:2:3:4:5:6");
+	CHECK_STR(s.net, "2001:db8:1:2::/64");
+	source_of(NULL, &s);
+	CHECK_STR(s.ip, "");
+}
+
+static void
+test_streams_per_ip(void)
+{
+	struct source	 a, b;
+	const char	*why = NULL;
+
+	setup();
+	src4(&a, "192.0.2.1");
+	src4(&b, "192.0.2.2");
+	CHECK(sources_stream_take(&a, &why) == 0);
+	CHECK(sources_stream_take(&a, &why) == 0);
+	CHECK(sources_stream_take(&a, &why) == -1);
+	CHECK(why != NULL && strstr(why, "from this address") != NULL);
+	CHECK(sources_stream_take(&b, &why) == 0);	/* another IP */
+	sources_stream_release(&a);
+	CHECK(sources_stream_take(&a, &why) == 0);
+	CHECK(sources_streams() == 3);
+	sources_free();
+}
+
+static void
+test_streams_per_net_and_total(void)
+{
+	struct source	 s;
+	const char	*why = NULL;
+
+	setup();
+	src6(&s, "2001:db8::1");
+	CHECK(sources_stream_take(&s, &why) == 0);
+	src6(&s, "2001:db8::2");
+	CHECK(sources_stream_take(&s, &why) == 0);
+	src6(&s, "2001:db8::3");
+	CHECK(sources_stream_take(&s, &why) == 0);
+	src6(&s, "2001:db8::4");		/* the /64 is full */
+	CHECK(sources_stream_take(&s, &why) == -1);
+	CHECK(strstr(why, "/64") != NULL);
+	src6(&s, "2001:db8:0:1::4");		/* another /64 */
+	CHECK(sources_stream_take(&s, &why) == 0);
+	src4(&s, "192.0.2.9");
+	CHECK(sources_stream_take(&s, &why) == 0);	/* 5 in all */
+	src4(&s, "192.0.2.10");
+	CHECK(sources_stream_take(&s, &why) == -1);
+	CHECK(strstr(why, "unauthenticated streams") != NULL);
+	sc.max_unauth_streams = 0;			/* no limit */
+	CHECK(sources_stream_take(&s, &why) == 0);
+	sources_free();
+}
+
+static void
+test_pending(void)
+{
+	struct source	 a, b, c;
+	const char	*why = NULL;
+
+	setup();
+	src4(&a, "192.0.2.1");
+	src4(&b, "192.0.2.2");
+	src4(&c, "192.0.2.3");
+	CHECK(sources_pending_take(&a, "x.example", &why) == 0);
+	CHECK(sources_pending_take(&a, "y.example", &why) == 0);
+	CHECK(sources_pending_take(&a, "z.example", &why) == -1);
+	CHECK(strstr(why, "from this address") != NULL);
+	CHECK(sources_pending_take(&b, "x.example", &why) == 0);
+	CHECK(sources_pending_take(&c, "x.example", &why) == 0);
+	CHECK(sources_pending_take(&c, "x.example", &why) == -1);
+	CHECK(strstr(why, "for this domain") != NULL);
+	sources_pending_release(&a, "x.example");
+	CHECK(sources_pending_take(&c, "x.example", &why) == 0);
+	CHECK(sources_pending_take(&a, "z.example", &why) == 0);
+	sources_free();
+}
+
+static void
+test_failed_cache(void)
+{
+	struct source	 a, b;
+	char		 cond[SOURCE_COND_MAX];
+	int		 valid = 1;
+
+	setup();
+	src4(&a, "192.0.2.1");
+	src4(&b, "192.0.2.2");
+	CHECK(!sources_failed_recently(&a, "x.example", &valid, cond));
+	sources_failed(&a, "x.example", -1, "remote-connection-failed");
+	CHECK(sources_failed_recently(&a, "x.example", &valid, cond));
+	CHECK(valid == -1);
+	CHECK_STR(cond, "remote-connection-failed");
+	/* another address is not answered from a's failures */
+	CHECK(!sources_failed_recently(&b, "x.example", &valid, cond));
+	sources_failed(&a, "y.example", 0, NULL);
+	CHECK(sources_failed_recently(&a, "y.example", &valid, cond));
+	CHECK(valid == 0 && cond[0] == '\0');
+	sc.verify_failure_cache = 0;
+	CHECK(!sources_failed_recently(&a, "x.example", &valid, cond));
+	sources_free();
+}
+
+static const struct t_case cases[] = {
+	{ "source_of", test_source_of },
+	{ "streams_per_ip", test_streams_per_ip },
+	{ "streams_per_net_and_total", test_streams_per_net_and_total },
+	{ "pending", test_pending },
+	{ "failed_cache", test_failed_cache },
+};
+
+int
+main(int argc, char **argv)
+{
+	return T_RUN(cases, argc, argv);
+}
