@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "conf.h"
@@ -83,6 +84,21 @@ hook_failed(int64_t id, int64_t retry_at, const struct s2s_failure *f)
 	nretried++;
 }
 
+static const char	*refused;	/* domain_ok() refuses it */
+static int		 rate_ms;	/* stanza_rate() answers it */
+
+static int
+hook_domain_ok(const char *remote)
+{
+	return refused == NULL || strcmp(remote, refused) != 0;
+}
+
+static int
+hook_stanza_rate(const char *remote)
+{
+	return rate_ms;
+}
+
 static void
 setup(void)
 {
@@ -108,7 +124,11 @@ setup(void)
 	h.sent = hook_sent;
 	h.delivered = hook_delivered;
 	h.failed = hook_failed;
+	h.domain_ok = hook_domain_ok;
+	h.stanza_rate = hook_stanza_rate;
 	s2s_init(&h);
+	refused = NULL;
+	rate_ms = 0;
 	memset(&mc, 0, sizeof(mc));
 	mc.backoff_min_secs = mc.backoff_max_secs = 60;
 	s2s_mgr_init(&mc);	/* dialback verifications go through it */
@@ -805,6 +825,58 @@ stream_overflow_marks(void)
 	teardown();
 }
 
+/* A db:result for a domain the server refuses: policy-violation, and
+ * no verification asked for (issue 12). */
+static void
+in_dialback_blocked(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	refused = "a.test";
+	st = inbound();
+	s2s_stream_input(st, S2S_EV_OPENED, header(HDR_NS " to='b.test' "
+	    "version='1.0'"));
+	free(output(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
+	    "from='a.test' to='b.test'>abcd</db:result>"));
+	CHECK(wrote(st, "<policy-violation"));
+	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+/*
+ * S2S 10.9 with 7.5: a stanza over the domain's rate is counted for
+ * XEP-0198 and then pauses the stream's reading; the store's global
+ * pause ending does not resume a stream its own pause still holds.
+ */
+static void
+in_rate_pause_after_sm(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_dialback(1);
+	free(output(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
+	    "xmlns='urn:xmpp:sm:3'/>"));
+	CHECK(wrote(st, "<enabled"));
+	rate_ms = 60000;
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>1</body></message>"));
+	CHECK(ndelivered == 1);
+	CHECK(st->flags & S2S_F_PAUSED);
+	CHECK(!(bufferevent_get_enabled(st->bev) & EV_READ));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<r "
+	    "xmlns='urn:xmpp:sm:3'/>"));
+	CHECK(wrote(st, "<a xmlns='urn:xmpp:sm:3' h='1'/>"));
+	s2s_stream_pause_reading(1);
+	s2s_stream_pause_reading(0);
+	CHECK(!(bufferevent_get_enabled(st->bev) & EV_READ));
+	CHECK(st->flags & S2S_F_PAUSED);
+	teardown();
+}
+
 static const struct t_case cases[] = {
 	{ "in_header_features", in_header_features },
 	{ "in_header_unknown_host", in_header_unknown_host },
@@ -820,6 +892,8 @@ static const struct t_case cases[] = {
 	{ "in_invalid_from", in_invalid_from },
 	{ "in_dialback_refused", in_dialback_refused },
 	{ "in_sm_acks_after_commit", in_sm_acks_after_commit },
+	{ "in_dialback_blocked", in_dialback_blocked },
+	{ "in_rate_pause_after_sm", in_rate_pause_after_sm },
 	{ "in_sm_before_auth", in_sm_before_auth },
 	{ "out_connect_header", out_connect_header },
 	{ "out_dialback_ready", out_dialback_ready },
