@@ -245,6 +245,7 @@ control_listen(struct event_base *base, const char *path,
     const struct control_hooks *hooks)
 {
 	struct sockaddr_un	 sun;
+	struct stat		 sb;
 	int			 fd;
 	mode_t			 old;
 
@@ -266,6 +267,12 @@ control_listen(struct event_base *base, const char *path,
 		return -1;
 	}
 	close(fd);
+	/* only a stale socket goes: never a file the path names by mistake */
+	if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+		log_warnx("control_socket %s: exists and is not a socket",
+		    path);
+		return -1;
+	}
 	if (unlink(path) == -1 && errno != ENOENT) {
 		log_warn("control_socket %s: unlink", path);
 		return -1;

@@ -339,9 +339,9 @@ lab_case "rich: a row whose xml reaches outside is refused" sql "INSERT INTO
     '<a xmlns=\"u\"/></payload><message/>' FROM users WHERE localpart = 'nat'"
 rich_failed() {
 	[ "$(sql "SELECT state || ' ' || error_stage FROM outbox WHERE
-	    xml LIKE '%</payload>%'")" = "failed xfed" ]
+	    xml LIKE '%</payload>%'")" = "failed payload" ]
 }
-lab_case "rich: that row failed, stage xfed" lab_bounded $LAB_TIMEOUT rich_failed
+lab_case "rich: that row failed, stage payload" lab_bounded $LAB_TIMEOUT rich_failed
 # XEP-0184: the receipt goes when the native system consumes the row
 lab_case "receipt: alice's message asking for one is in nat's inbox" \
     lab_bounded $LAB_TIMEOUT inbox_kind message "ack me"

@@ -17,7 +17,7 @@ sql "SELECT * FROM subscriptions ORDER BY user_id, jid" > "$T/subs.v1"
 
 ctl outbox --json
 expect migrated_opened 0
-check version_current [ "$(sql 'PRAGMA user_version')" = 3 ]
+check version_current [ "$(sql 'PRAGMA user_version')" = 4 ]
 check application_id [ "$(sql 'PRAGMA application_id')" = 2019976548 ]
 sed 's/|xfed$/|payload/' "$T/rows.v1" > "$T/rows.want"
 sql "SELECT $cols, error_stage FROM outbox ORDER BY id" > "$T/rows.v2"
@@ -29,7 +29,7 @@ sql "SELECT * FROM subscriptions ORDER BY user_id, jid" > "$T/subs.v2"
 check subscriptions_kept cmp -s "$T/subs.v1" "$T/subs.v2"
 objs=$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
     WHERE tbl_name = 'outbox' ORDER BY name)")
-check outbox_objects [ "$objs" = "outbox outbox_ins outbox_queue outbox_requeue outbox_subscribe outbox_subscribed outbox_unsubscribe outbox_unsubscribed outbox_user" ]
+check outbox_objects [ "$objs" = "events_outbox outbox outbox_ins outbox_queue outbox_requeue outbox_subscribe outbox_subscribed outbox_unsubscribe outbox_unsubscribed outbox_user" ]
 check no_leftover_table [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name LIKE 'outbox_v%'")" = 0 ]
 check integrity [ "$(sql 'PRAGMA integrity_check')" = ok ]
 check foreign_keys [ -z "$(sql 'PRAGMA foreign_key_check')" ]
