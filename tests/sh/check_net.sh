@@ -19,7 +19,12 @@
 #   - --peer y.test (another xfed) goes through DNS, TLS, the peer's
 #     certificate and dialback, which y verifies with x.test's server;
 #   - --peer p.test, whose records lead to nothing: FAIL at connect;
-#   - the self-dial without a running daemon: FAIL, says so.
+#   - the self-dial without a running daemon: FAIL, says so;
+#   - hostile peers (tests/sh/hostilepeer.py), each cut off after one
+#     deadline for its step: one that keeps sending other elements while
+#     our dialback key waits (XEP-0220), one that drips a TLS record byte
+#     by byte (S2S 2.x), one that injects an element after <proceed/>
+#     (RFC 6120 5.4.3.3).
 # Needs root and the packages of `tools/deps check`.
 
 . "$(dirname "${BASH_SOURCE[0]}")/../interop/lab.sh"
@@ -41,7 +46,9 @@ lab_dns 'host-record=nosrv.test,127.0.0.4' \
     'srv-host=_xmpp-server._tcp.nofed.test' \
     'srv-host=_xmpp-server._tcp.elsewhere.test,y.test,5269,0,0' \
     'srv-host=_xmpps-server._tcp.tls.test,x.test,5223,0,0' \
-    'srv-host=_xmpp-server._tcp.tls.test,x.test,5269,1,0'
+    'srv-host=_xmpp-server._tcp.tls.test,x.test,5269,1,0' \
+    'host-record=dripdb.test,127.0.0.20' 'host-record=driptls.test,127.0.0.21' \
+    'host-record=inject.test,127.0.0.22'
 lab_case "lab pki" lab_pki || exit 1
 lab_case "lab dns" lab_start_dns || exit 1
 PKI=$LAB_DIR/pki
@@ -81,7 +88,8 @@ OUT=$LAB_DIR/out/check.out
 chk() {
 	local n=$1
 	shift
-	lab_exec "$XB/xfedctl" -c "$LAB_DIR/$n/xfed.conf" check "$@" > "$OUT" 2>&1
+	lab_exec timeout 150 "$XB/xfedctl" -c "$LAB_DIR/$n/xfed.conf" check "$@" \
+	    > "$OUT" 2>&1
 	RC=$?
 }
 # got NAME RC REGEX...: the exit status, and each REGEX on some line
@@ -199,6 +207,24 @@ got "--peer y.test: DNS, TLS, y's certificate, dialback verified by x.test's ser
 chk a --peer p.test --only dial
 got "--peer with nothing listening: FAIL at connect" 2 \
     '^FAIL dial p.test: cannot connect: p.test 127.0.0.2:5269 \(Connection refused\)'
+
+# Hostile peers: each step has one deadline, whatever the peer sends.
+i=20
+for m in dripdb driptls inject; do
+	lab_spawn "h-$m" python3 -u "$XFED_SRC/tests/sh/hostilepeer.py" $m \
+	    127.0.0.$i 5269 "$PKI/y.test.crt" "$PKI/y.test.key"
+	lab_wait_port 127.0.0.$i 5269 10
+	i=$((i + 1))
+done
+chk a --peer dripdb.test --only dial
+got "--peer that keeps talking during dialback: FAIL after one deadline" 2 \
+    '^FAIL dial dripdb.test .*: dialback: no answer: no answer in time'
+chk a --peer driptls.test --only dial
+got "--peer dripping the TLS handshake: FAIL after one deadline" 2 \
+    '^FAIL dial driptls.test .*: TLS handshake not done in 10 s'
+chk a --peer inject.test --only dial
+got "--peer injecting after <proceed/>: FAIL, protocol error" 2 \
+    '^FAIL dial inject.test .*: STARTTLS: protocol error: <result/> sent in cleartext after <proceed/>'
 
 # b serves x.test too, but x.test's records lead to a: b's self-dial
 # reaches a, which has another dialback secret and never saw b's nonce.

@@ -124,6 +124,20 @@ ctl_ x peers 'a b' 2> "$T/err" > /dev/null
 [ $? = 2 ] && ok "peers: a bad domain is a usage error" ||
     fail "peers: a bad domain is a usage error" "$(cat "$T/err")"
 
+# A daemon alive but not answering (stopped): peers and status give up
+# after a bounded wait with one line, exit 1, instead of hanging.
+kill -STOP "$PID_x"
+for c in peers status; do
+	timeout 60 "$XFED_BUILD/xfedctl" -c "$T/x/xfed.conf" $c > /dev/null \
+	    2> "$T/err"
+	RC=$?
+	[ $RC = 1 ] && [ "$(wc -l < "$T/err")" = 1 ] &&
+	    grep -q "^xfedctl: xfed did not answer on .*xfed.sock in 10 s$" "$T/err" &&
+	    ok "$c: a stopped daemon: one line, exit 1" ||
+	    fail "$c: a stopped daemon: one line, exit 1" "exit $RC: $(cat "$T/err")"
+done
+kill -CONT "$PID_x"
+
 for n in x y z w; do
 	eval "XFED_PID=\$PID_$n"
 	stop_xfed || fail "stop $n" "exit $?"
