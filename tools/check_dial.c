@@ -429,24 +429,47 @@ dial_features(struct dial *d, const struct el *feat)
 	    "none");
 }
 
-/* xfed's dialback secret: the configured one, else the store's. */
+/* xfed's dialback secret: the configured one, else the store's (opened,
+ * never created); -1 after a report. */
 static int
 dial_secret(struct dial *d)
 {
 	struct ctl	*ctl = d->chk->ctl;
+	const char	*errstr;
 	char		*v = NULL;
 	int		 rc;
 
-	if (ctl->conf->dialback_secret != NULL)
-		return db_set_secret(ctl->conf->dialback_secret);
-	if (ctl->st == NULL && ctl_open(ctl) == -1)
+	if (ctl->conf->dialback_secret != NULL) {
+		if ((rc = db_set_secret(ctl->conf->dialback_secret)) == -1)
+			dial_fail(d, "set another dialback_secret", "dialback: "
+			    "the configured dialback_secret is not usable");
+		return rc;
+	}
+	if (ctl->st == NULL && (rc = ctl_open_existing(ctl, &errstr)) != 0) {
+		dial_fail(d, rc == -2 ? "start xfed once (it makes the store "
+		    "and the secret), or set dialback_secret" : "run as a user "
+		    "that can read the store (root, or a member of its group "
+		    "xfed), or fix the store's permissions", "dialback: cannot "
+		    "read xfed's dialback secret: %s", errstr);
 		return -1;
+	}
 	if (store_state_get(ctl->st, "dialback_secret", &v) != 0) {
+		if (store_errcode(ctl->st) == STORE_E_NOTFOUND)
+			dial_fail(d, "start xfed once (it makes the secret), "
+			    "or set dialback_secret", "dialback: no dialback "
+			    "secret in the config or the store");
+		else
+			dial_fail(d, "see the store's permissions and health "
+			    "(xfedctl status)", "dialback: cannot read xfed's "
+			    "dialback secret: %s", store_errstr(ctl->st));
 		free(v);
 		return -1;
 	}
 	rc = db_set_secret(v);
 	free(v);
+	if (rc == -1)
+		dial_fail(d, "set dialback_secret, or let xfed make a new one",
+		    "dialback: the store's dialback secret is not usable");
 	return rc;
 }
 
@@ -494,12 +517,8 @@ dial_dialback(struct dial *d)
 	char		 key[DB_KEY_LEN + 1];
 	int		 rc;
 
-	if (dial_secret(d) == -1) {
-		dial_fail(d, "start xfed once (it makes the secret), or set "
-		    "dialback_secret", "dialback: no dialback secret in the "
-		    "config or the store");
+	if (dial_secret(d) == -1)
 		return;
-	}
 	if (d->self) {
 		db_make_key(d->from, d->domain, d->sid, key);
 		rc = dial_send(d, "<db:verify from='%s' to='%s' id='%s'>%s"

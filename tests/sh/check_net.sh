@@ -20,6 +20,9 @@
 #     certificate and dialback, which y verifies with x.test's server;
 #   - --peer p.test, whose records lead to nothing: FAIL at connect;
 #   - the self-dial without a running daemon: FAIL, says so;
+#   - diagnostics never create the store: --peer with a fresh config
+#     says there is no store yet, and leaves none; with a store the user
+#     cannot read, it names the store error and the permissions;
 #   - hostile peers (tests/sh/hostilepeer.py), each cut off after one
 #     deadline for its step: one that keeps sending other elements while
 #     our dialback key waits (XEP-0220), one that drips a TLS record byte
@@ -207,6 +210,33 @@ got "--peer y.test: DNS, TLS, y's certificate, dialback verified by x.test's ser
 chk a --peer p.test --only dial
 got "--peer with nothing listening: FAIL at connect" 2 \
     '^FAIL dial p.test: cannot connect: p.test 127.0.0.2:5269 \(Connection refused\)'
+
+# A fresh config, before xfed ever ran: --peer gets to dialback, says
+# there is no store (and so no secret) yet, and creates none.
+xconf fresh x.test 127.0.0.7 x.test
+chk fresh --peer y.test --only dial
+got "--peer before the store exists: FAIL, says so" 2 \
+    '^FAIL dial y.test .*: dialback: cannot read xfed.s dialback secret: .*xfed.db: no store yet' \
+    '^     fix: start xfed once'
+ls "$LAB_DIR/fresh" | grep -q xfed.db &&
+    lab_fail "--peer before the store exists: creates no store" "$(ls "$LAB_DIR/fresh")" ||
+    lab_ok "--peer before the store exists: creates no store"
+# The store exists but this user cannot read it: the store error and the
+# permissions, not "no secret". (xfedctl as nobody, with a copy of the
+# TLS files it can read.)
+"$XB/xfedctl" -c "$LAB_DIR/fresh/xfed.conf" user add u > /dev/null
+chmod 000 "$LAB_DIR/fresh/xfed.db"
+cp "$PKI/x.test.crt" "$PKI/x.test.key" "$PKI/ca.pem" "$LAB_DIR/fresh/"
+chmod 644 "$LAB_DIR/fresh/x.test.key"
+sed -i "s|$PKI/|$LAB_DIR/fresh/|" "$LAB_DIR/fresh/xfed.conf"
+chmod 755 "$LAB_DIR/fresh"
+lab_exec setpriv --reuid=nobody --regid=nogroup --clear-groups timeout 150 \
+    "$XB/xfedctl" -c "$LAB_DIR/fresh/xfed.conf" check --peer y.test \
+    --only dial > "$OUT" 2>&1
+RC=$?
+got "--peer with an unreadable store: the store error, the permissions" 2 \
+    '^FAIL dial y.test .*: dialback: cannot read xfed.s dialback secret: .*xfed.db: cannot open: Permission denied' \
+    '^     fix: run as a user that can read the store \(root, or a member of its group xfed\)'
 
 # Hostile peers: each step has one deadline, whatever the peer sends.
 i=20
