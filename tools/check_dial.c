@@ -378,11 +378,20 @@ static struct el *
 dial_starttls(struct dial *d, struct el *feat)
 {
 	struct el	*el;
+	int		 offered = el_child(feat, NS_TLS, "starttls") != NULL;
 
-	if (el_child(feat, NS_TLS, "starttls") == NULL)
+	if (!offered && d->self)
 		chk_report(d->chk, CHK_WARN, "dial", d->where, "offer STARTTLS "
 		    "(set tls_certificate)", "no STARTTLS offered: peers that "
 		    "require TLS (Prosody, ejabberd as packaged) refuse it");
+	else if (!offered && !d->chk->ctl->conf->require_encryption) {
+		/* as xfed's outbound side does: dialback without TLS */
+		chk_report(d->chk, CHK_WARN, "dial", d->where, "nothing to "
+		    "change here: the peer's operator can enable TLS", "no "
+		    "STARTTLS offered: xfed goes on without TLS "
+		    "(require_encryption no)");
+		return feat;
+	}
 	el_free(feat);
 	dial_step(d, DIAL_IO_SECS);
 	if (dial_send(d, "<starttls xmlns='%s'/>", NS_TLS) == -1 ||
@@ -391,7 +400,9 @@ dial_starttls(struct dial *d, struct el *feat)
 		return NULL;
 	}
 	if (!el_is(el, NS_TLS, "proceed")) {
-		dial_fail(d, "set tls_certificate and tls_key", "STARTTLS "
+		dial_fail(d, d->self ? "set tls_certificate and tls_key" :
+		    "nothing to change here: the peer does not do TLS, and "
+		    "xfed requires it (require_encryption)", "STARTTLS "
 		    "refused (<%s/>)", el->name);
 		el_free(el);
 		return NULL;

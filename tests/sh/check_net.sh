@@ -7,8 +7,9 @@
 # DNS (S2S 6.1-6.8, 6.11), with a config hosting every mistake's domain
 # and listening on x.test's address 127.0.0.4:5269: missing SRV (with and
 # without an address to fall back to), wrong port, a target without
-# address, a CNAME target, a "." target, a target on another host,
-# _xmpps-server without listen_tls, a resolver that does not answer.
+# address, a CNAME target (and a CNAME domain without SRV, which is
+# fine), a "." target, a target on another host, _xmpps-server without
+# listen_tls, a resolver that does not answer.
 # Dial (S2S 2.x, 4.x/XEP-0220, 6.x):
 #   - the self-dial of x.test reaches the running xfed through SRV,
 #     STARTTLS, the certificate and dialback, and the daemon confirms the
@@ -51,7 +52,8 @@ lab_dns 'host-record=nosrv.test,127.0.0.4' \
     'srv-host=_xmpps-server._tcp.tls.test,x.test,5223,0,0' \
     'srv-host=_xmpp-server._tcp.tls.test,x.test,5269,1,0' \
     'host-record=dripdb.test,127.0.0.20' 'host-record=driptls.test,127.0.0.21' \
-    'host-record=inject.test,127.0.0.22'
+    'host-record=inject.test,127.0.0.22' 'cname=cnfb.test,x.test' \
+    'host-record=plain.test,127.0.0.23'
 lab_case "lab pki" lab_pki || exit 1
 lab_case "lab dns" lab_start_dns || exit 1
 PKI=$LAB_DIR/pki
@@ -118,7 +120,7 @@ XD=$LAB_DIR/doms
 mkdir -p "$XD"
 {
 	for d in x.test nosrv.test nothing.test port.test noaddr.test \
-	    cname.test dot.test elsewhere.test tls.test; do
+	    cname.test dot.test elsewhere.test tls.test cnfb.test; do
 		echo "domain $d"
 	done
 	cat <<CONF
@@ -159,6 +161,12 @@ chk doms cname.test --only dns
 got "dns: CNAME target: FAIL (RFC 2782)" 2 \
     '^FAIL dns _xmpp-server._tcp.cname.test SRV 0 0 5269 alias.test: target alias.test is an alias \(CNAME to x.test\)' \
     '^     fix: point the record at x.test'
+
+chk doms cnfb.test --only dns
+got "dns: no SRV, the domain a CNAME: only the missing SRV WARNs (RFC 2782 is about targets)" 1 \
+    '^WARN dns _xmpp-server._tcp.cnfb.test: no SRV record: peers fall back to cnfb.test port 5269' \
+    '^OK   dns cnfb.test A/AAAA: cnfb.test port 5269: 127.0.0.4, where xfed listens' \
+    '^1 OK, 1 WARN, 0 FAIL$'
 
 chk doms dot.test --only dns
 got "dns: \".\" target: FAIL (no service)" 2 \
@@ -240,7 +248,7 @@ got "--peer with an unreadable store: the store error, the permissions" 2 \
 
 # Hostile peers: each step has one deadline, whatever the peer sends.
 i=20
-for m in dripdb driptls inject; do
+for m in dripdb driptls inject plain; do
 	lab_spawn "h-$m" python3 -u "$XFED_SRC/tests/sh/hostilepeer.py" $m \
 	    127.0.0.$i 5269 "$PKI/y.test.crt" "$PKI/y.test.key"
 	lab_wait_port 127.0.0.$i 5269 10
@@ -255,6 +263,18 @@ got "--peer dripping the TLS handshake: FAIL after one deadline" 2 \
 chk a --peer inject.test --only dial
 got "--peer injecting after <proceed/>: FAIL, protocol error" 2 \
     '^FAIL dial inject.test .*: STARTTLS: protocol error: <result/> sent in cleartext after <proceed/>'
+
+# A peer without TLS: with require_encryption (the default) STARTTLS is
+# refused and the fix is not about our config; without it, xfed's own
+# outbound goes on to dialback without TLS, and so does the check.
+chk a --peer plain.test --only dial
+got "--peer without TLS, require_encryption yes: FAIL, nothing to change here" 2 \
+    '^FAIL dial plain.test .*: STARTTLS refused \(<failure/>\)' \
+    '^     fix: nothing to change here: the peer does not do TLS'
+chk doms --peer plain.test --only dial
+got "--peer without TLS, require_encryption no: goes on without TLS" 2 \
+    '^WARN dial plain.test .*: no STARTTLS offered: xfed goes on without TLS' \
+    '^OK   dial plain.test .*: features: dialback offered'
 
 # b serves x.test too, but x.test's records lead to a: b's self-dial
 # reaches a, which has another dialback secret and never saw b's nonce.
