@@ -33,6 +33,8 @@ static struct evconnlistener	*control_lev;
 static struct control_hooks	 control_hooks;
 static char			 control_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static int			 control_nclients;
+/* the open connections, freed at shutdown even mid-request */
+static struct bufferevent	*control_clients[CONTROL_MAX_CLIENTS];
 
 void
 control_emit(struct evbuffer *out, struct ctl_msg *m)
@@ -150,6 +152,11 @@ control_probe(struct evbuffer *out, const struct ctl_hdr *h,
 static void
 control_drop(struct bufferevent *bev)
 {
+	int	 i;
+
+	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		if (control_clients[i] == bev)
+			control_clients[i] = NULL;
 	bufferevent_free(bev);
 	control_nclients--;
 }
@@ -215,6 +222,7 @@ control_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	struct bufferevent	*bev;
 	struct ucred		 cred;
 	socklen_t		 len = sizeof(cred);
+	int			 i;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("control: SO_PEERCRED");
@@ -231,6 +239,9 @@ control_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	for (i = 0; control_clients[i] != NULL; i++)
+		;
+	control_clients[i] = bev;
 	control_nclients++;
 	log_debug("control: connection from uid %ld pid %ld", (long)cred.uid,
 	    (long)cred.pid);
@@ -245,6 +256,7 @@ control_listen(struct event_base *base, const char *path,
     const struct control_hooks *hooks)
 {
 	struct sockaddr_un	 sun;
+	struct stat		 sb;
 	int			 fd;
 	mode_t			 old;
 
@@ -266,6 +278,12 @@ control_listen(struct event_base *base, const char *path,
 		return -1;
 	}
 	close(fd);
+	/* only a stale socket goes: never a file the path names by mistake */
+	if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+		log_warnx("control_socket %s: exists and is not a socket",
+		    path);
+		return -1;
+	}
 	if (unlink(path) == -1 && errno != ENOENT) {
 		log_warn("control_socket %s: unlink", path);
 		return -1;
@@ -288,6 +306,11 @@ control_listen(struct event_base *base, const char *path,
 void
 control_close(void)
 {
+	int	 i;
+
+	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		if (control_clients[i] != NULL)
+			control_drop(control_clients[i]);
 	if (control_lev == NULL)
 		return;
 	evconnlistener_free(control_lev);

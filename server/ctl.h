@@ -6,7 +6,9 @@
  *
  * A message is a struct ctl_hdr followed by len bytes of fields; a field is
  * a 16-bit tag, a 32-bit length and that many bytes (integers are 8 bytes,
- * network order). Readers skip tags they do not know.
+ * network order). Readers skip tags they do not know, and answers of a
+ * type they do not know: new messages and fields are additive and keep
+ * the version (xfedctl and xfed of neighbouring releases still talk).
  */
 #ifndef CTL_H
 #define CTL_H
@@ -14,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_VERSION	2
+#define CTL_VERSION	1
 #define CTL_MAX_MSG	(64 * 1024)	/* payload bytes, either way */
 
 enum ctl_type {			/* numbered in blocks; never reuse a number */

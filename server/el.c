@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 
 #include "el.h"
+#include "utf8.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -553,9 +554,25 @@ static void
 el_w_esc(struct el_w *w, const char *s, size_t n, int mode)
 {
 	const char	*run = s, *e;
-	size_t		 i;
+	size_t		 i, k;
+	unsigned long	 cp;
 
 	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] >= 0x80) {
+			/* text from the store may not be UTF-8: what is not
+			 * (or not an XML character) becomes U+FFFD, never
+			 * bytes that would end the peer's stream */
+			k = utf8_decode((const unsigned char *)s + i, n - i,
+			    &cp);
+			if (k != 0 && cp != 0xfffe && cp != 0xffff) {
+				i += k - 1;
+				continue;
+			}
+			el_w_put(w, run, s + i - run);
+			el_w_put(w, "\xef\xbf\xbd", 3);
+			run = s + i + 1;
+			continue;
+		}
 		if ((unsigned char)s[i] > '>' ||
 		    (e = el_esc_of((unsigned char)s[i], mode)) == NULL)
 			continue;

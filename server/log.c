@@ -48,6 +48,8 @@ log_set_stanzas(int on)
 	log_stanzas = on;
 }
 
+static char	*log_vis_as(char *, size_t, const char *, size_t, int);
+
 /* RFC 6120 8.2.3, RFC 6121 4.7.1 and 5.2.2: what a missing type means. */
 static const char *
 log_stanza_type(const struct el *el)
@@ -66,7 +68,7 @@ log_stanza_type(const struct el *el)
 void
 log_stanza(const char *dir, unsigned long long stream, const struct el *el)
 {
-	char		*xml, from[400], to[400], vis[2048];
+	char		*xml, from[400], to[400], type[64], vis[2048];
 	const char	*f, *t;
 	size_t		 len;
 
@@ -74,18 +76,21 @@ log_stanza(const char *dir, unsigned long long stream, const struct el *el)
 		return;
 	f = el_attr(el, "from");
 	t = el_attr(el, "to");
-	log_vis(from, sizeof(from), f ? f : "-", 400);
-	log_vis(to, sizeof(to), t ? t : "-", 400);
+	/* each field one word: a peer's attribute cannot forge a field or
+	 * a line */
+	log_vis_as(from, sizeof(from), f ? f : "-", 400, 1);
+	log_vis_as(to, sizeof(to), t ? t : "-", 400, 1);
+	log_vis_as(type, sizeof(type), log_stanza_type(el), 64, 1);
 	xml = el_to_string(el, EL_NS_SERVER, &len);
 	if (log_level >= LOG_L_DEBUG)
 		log_at(LOG_L_DEBUG, "stanza %s#%llu from=%s to=%s kind=%s/%s "
 		    "size=%zu xml=%s", dir, stream, from, to, el->name,
-		    log_stanza_type(el), len, log_vis(vis, sizeof(vis), xml,
+		    type, len, log_vis(vis, sizeof(vis), xml,
 		    len));
 	else
 		log_at(LOG_L_INFO, "stanza %s#%llu from=%s to=%s kind=%s/%s "
 		    "size=%zu", dir, stream, from, to, el->name,
-		    log_stanza_type(el), len);
+		    type, len);
 	free(xml);
 }
 
@@ -227,8 +232,9 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
-char *
-log_vis(char *dst, size_t n, const char *src, size_t srclen)
+/* log_vis(), with the space escaped too when word is set (one field). */
+static char *
+log_vis_as(char *dst, size_t n, const char *src, size_t srclen, int word)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	size_t			 i, o = 0;
@@ -238,7 +244,7 @@ log_vis(char *dst, size_t n, const char *src, size_t srclen)
 		return dst;
 	for (i = 0; i < srclen && src[i] != '\0'; i++) {
 		c = (unsigned char)src[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
+		if (c >= (word ? 0x21 : 0x20) && c < 0x7f && c != '\\') {
 			if (o + 1 >= n)
 				break;
 			dst[o++] = c;
@@ -253,4 +259,10 @@ log_vis(char *dst, size_t n, const char *src, size_t srclen)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+char *
+log_vis(char *dst, size_t n, const char *src, size_t srclen)
+{
+	return log_vis_as(dst, n, src, srclen, 0);
 }

@@ -3,12 +3,16 @@
  * way a remote server does (s2s/dns.c's SRV order and fallbacks, or the
  * configured route toward a peer), then STARTTLS (or direct TLS), the
  * certificate, the features and a dialback key (XEP-0220) made with
- * xfed's own secret, one blocking step at a time with a deadline each.
+ * xfed's own secret, one step at a time. The socket is non-blocking and
+ * every step (stream header and features, STARTTLS, the TLS handshake,
+ * the dialback answer) has one deadline for the whole step, however the
+ * peer drips its bytes or whatever else it sends meanwhile.
  *
- * Toward a hosted domain (the self-dial) every header we send carries a
- * nonce the running daemon handed out (server/probe.h); asking it back
- * afterwards proves the dial reached this instance and not another server
- * answering for the domain. Toward a peer (--peer) the same path runs as
+ * Toward a hosted domain (the self-dial) every header we send under TLS
+ * carries a nonce the running daemon handed out (server/probe.h); asking
+ * it back afterwards, seen under TLS, proves the dial reached this
+ * instance and not another server answering for the domain (a cleartext
+ * nonce could be relayed). Toward a peer (--peer) the same path runs as
  * far as it can without the peer's cooperation: its answer to our key
  * needs it to reach our own authoritative server, the running daemon.
  */
@@ -41,7 +45,7 @@
 #include "xmalloc.h"
 
 #define DIAL_CONNECT_SECS	5
-#define DIAL_IO_SECS		10	/* each read or write */
+#define DIAL_IO_SECS		10	/* each step: header+features, TLS */
 #define DIAL_DIALBACK_SECS	30	/* the peer asks our server back */
 #define DIAL_MAX_ELS		16
 
@@ -54,6 +58,8 @@ struct dial {
 	char			 nonce[PROBE_NONCE_LEN + 1];
 	char			 where[300];	/* "x.test 127.0.0.4:5269" */
 	int			 fd;
+	time_t			 end;		/* the current step's deadline */
+	int			 nonce_sent;	/* in a header under TLS */
 	SSL			*ssl;
 	struct tls_ctx		*tls;
 	struct xml_parser	*xp;
@@ -95,13 +101,62 @@ dial_xml_close(void *arg)
 	return 0;
 }
 
+/* Starts a step: everything until the next one within secs. */
 static void
-dial_timeouts(int fd, int secs)
+dial_step(struct dial *d, int secs)
 {
-	struct timeval	 tv = { secs, 0 };
+	d->end = time(NULL) + secs;
+}
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+/* Waits until fd is readable (or writable) within the step's deadline;
+ * -1 with d->ioerr when it passed. */
+static int
+dial_wait(struct dial *d, int write)
+{
+	struct pollfd	 pfd;
+	time_t		 left;
+	int		 n;
+
+	for (;;) {
+		if ((left = d->end - time(NULL)) <= 0) {
+			d->ioerr = "no answer in time";
+			return -1;
+		}
+		pfd.fd = d->fd;
+		pfd.events = write ? POLLOUT : POLLIN;
+		pfd.revents = 0;
+		if ((n = poll(&pfd, 1, (int)left * 1000)) > 0)
+			return 0;
+		if (n == -1 && errno != EINTR) {
+			d->ioerr = "the connection broke";
+			return -1;
+		}
+	}
+}
+
+/* After an I/O call returned n <= 0: 0 to retry after waiting, -1 with
+ * d->ioerr. */
+static int
+dial_again(struct dial *d, int n, int write)
+{
+	int	 e;
+
+	if (d->ssl != NULL) {
+		e = SSL_get_error(d->ssl, n);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return dial_wait(d, e == SSL_ERROR_WANT_WRITE);
+		d->ioerr = e == SSL_ERROR_ZERO_RETURN || (n == 0 &&
+		    e != SSL_ERROR_SSL) ? "the server closed the connection" :
+		    "the connection broke";
+		ERR_clear_error();
+		return -1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return dial_wait(d, write);
+	d->ioerr = n == 0 ? "the server closed the connection" :
+	    "the connection broke";
+	return -1;
 }
 
 static int
@@ -119,30 +174,34 @@ dial_send(struct dial *d, const char *fmt, ...)
 	while (off < n) {
 		w = d->ssl ? SSL_write(d->ssl, buf + off, n - off) :
 		    (int)send(d->fd, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-		if (w <= 0) {
-			d->ioerr = "write failed";
+		if (w > 0)
+			off += w;
+		else if (dial_again(d, w, 1) == -1) {
+			if (d->ioerr == NULL)
+				d->ioerr = "write failed";
 			return -1;
 		}
-		off += w;
 	}
 	return 0;
 }
 
-/* One read into the parser; -1 with d->ioerr on EOF, timeout or error. */
+/* One read into the parser, within the step's deadline; -1 with d->ioerr
+ * on EOF, timeout or error. */
 static int
 dial_read(struct dial *d)
 {
 	char	 buf[8192];
 	int	 n;
 
-	n = d->ssl ? SSL_read(d->ssl, buf, sizeof(buf)) :
-	    (int)recv(d->fd, buf, sizeof(buf), 0);
-	if (n <= 0) {
-		d->ioerr = n == 0 ? "the server closed the connection" :
-		    errno == EAGAIN || errno == EWOULDBLOCK ? "no answer in time" :
-		    "the connection broke";
-		d->closed = 1;
-		return -1;
+	for (;;) {
+		n = d->ssl ? SSL_read(d->ssl, buf, sizeof(buf)) :
+		    (int)recv(d->fd, buf, sizeof(buf), 0);
+		if (n > 0)
+			break;
+		if (dial_again(d, n, 0) == -1) {
+			d->closed = 1;
+			return -1;
+		}
 	}
 	if (xml_feed(d->xp, buf, (size_t)n) == -1) {
 		d->ioerr = "the server sent bytes that are not XMPP";
@@ -152,15 +211,15 @@ dial_read(struct dial *d)
 	return 0;
 }
 
-/* The next top-level element (the caller frees it), or NULL. */
+/* The next top-level element within the step's deadline (the caller
+ * frees it), or NULL. */
 static struct el *
-dial_next(struct dial *d, int secs)
+dial_next(struct dial *d)
 {
 	struct el	*el;
-	time_t		 end = time(NULL) + secs;
 
 	while (d->nels == 0) {
-		if (d->closed || time(NULL) > end) {
+		if (d->closed || time(NULL) >= d->end) {
 			if (d->ioerr == NULL)
 				d->ioerr = d->closed ? "the server closed the "
 				    "stream" : "no answer in time";
@@ -213,27 +272,28 @@ dial_fail(struct dial *d, const char *fix, const char *fmt, ...)
 static struct el *
 dial_open(struct dial *d, const char *step)
 {
-	struct el	*el;
+	struct el	*el = NULL;
 	char		 buf[600];
-	time_t		 end = time(NULL) + DIAL_IO_SECS;
+	int		 nonce = d->self && d->ssl != NULL;
 
 	el_free(d->hdr);
 	d->hdr = NULL;
 	xml_reset(d->xp);
+	dial_step(d, DIAL_IO_SECS);
 	if (dial_send(d, "<?xml version='1.0'?><stream:stream "
 	    "xmlns='jabber:server' xmlns:stream='%s' xmlns:db='%s' "
 	    "from='%s' to='%s'%s%s%s version='1.0'>", EL_NS_STREAMS,
-	    EL_NS_DIALBACK, d->from, d->domain, d->self ? " id='" : "",
-	    d->self ? d->nonce : "", d->self ? "'" : "") == -1) {
+	    EL_NS_DIALBACK, d->from, d->domain, nonce ? " id='" : "",
+	    nonce ? d->nonce : "", nonce ? "'" : "") == -1) {
 		dial_fail(d, NULL, "%s: %s", step, d->ioerr);
 		return NULL;
 	}
-	while (d->hdr == NULL && d->nels == 0 && !d->closed &&
-	    time(NULL) <= end)
+	d->nonce_sent |= nonce;
+	while (d->hdr == NULL && d->nels == 0 && !d->closed)
 		if (dial_read(d) == -1)
 			break;
 	if (d->hdr == NULL) {
-		if ((el = dial_next(d, 0)) != NULL &&
+		if (d->nels != 0 && (el = dial_next(d)) != NULL &&
 		    el_is(el, EL_NS_STREAMS, "error"))
 			dial_fail(d, NULL, "%s: no stream header but a %s", step,
 			    dial_stream_error(el, buf, sizeof(buf)));
@@ -246,7 +306,7 @@ dial_open(struct dial *d, const char *step)
 	}
 	snprintf(d->sid, sizeof(d->sid), "%s", el_attr(d->hdr, "id") ?
 	    el_attr(d->hdr, "id") : "");
-	if ((el = dial_next(d, DIAL_IO_SECS)) == NULL) {
+	if ((el = dial_next(d)) == NULL) {
 		dial_fail(d, NULL, "%s: no stream features: %s", step, d->ioerr);
 		return NULL;
 	}
@@ -269,6 +329,7 @@ dial_tls(struct dial *d)
 	const char	*errstr, *why;
 	char		 info[128];
 	unsigned long	 e;
+	int		 rc;
 
 	if ((d->ssl = tls_client_new(d->tls, d->ours, d->domain,
 	    &errstr)) == NULL) {
@@ -276,11 +337,21 @@ dial_tls(struct dial *d)
 		return -1;
 	}
 	SSL_set_fd(d->ssl, d->fd);
-	if (SSL_connect(d->ssl) != 1) {
+	/* the whole handshake within one deadline (S2S 2.x): a peer that
+	 * drips a record byte by byte is cut off */
+	dial_step(d, DIAL_IO_SECS);
+	while ((rc = SSL_connect(d->ssl)) != 1) {
 		e = ERR_peek_last_error();
-		dial_fail(d, "check the server's certificate and TLS settings",
-		    "TLS handshake failed: %s", e ? ERR_reason_error_string(e) :
-		    "the connection broke");
+		if (dial_again(d, rc, 0) == 0)
+			continue;
+		if (strcmp(d->ioerr, "no answer in time") == 0)
+			dial_fail(d, "check the server's TLS settings, or the "
+			    "network", "TLS handshake not done in %d s",
+			    DIAL_IO_SECS);
+		else
+			dial_fail(d, "check the server's certificate and TLS "
+			    "settings", "TLS handshake failed: %s", e ?
+			    ERR_reason_error_string(e) : "the connection broke");
 		ERR_clear_error();
 		return -1;
 	}
@@ -307,24 +378,43 @@ static struct el *
 dial_starttls(struct dial *d, struct el *feat)
 {
 	struct el	*el;
+	int		 offered = el_child(feat, NS_TLS, "starttls") != NULL;
 
-	if (el_child(feat, NS_TLS, "starttls") == NULL)
+	if (!offered && d->self)
 		chk_report(d->chk, CHK_WARN, "dial", d->where, "offer STARTTLS "
 		    "(set tls_certificate)", "no STARTTLS offered: peers that "
 		    "require TLS (Prosody, ejabberd as packaged) refuse it");
+	else if (!offered && !d->chk->ctl->conf->require_encryption) {
+		/* as xfed's outbound side does: dialback without TLS */
+		chk_report(d->chk, CHK_WARN, "dial", d->where, "nothing to "
+		    "change here: the peer's operator can enable TLS", "no "
+		    "STARTTLS offered: xfed goes on without TLS "
+		    "(require_encryption no)");
+		return feat;
+	}
 	el_free(feat);
+	dial_step(d, DIAL_IO_SECS);
 	if (dial_send(d, "<starttls xmlns='%s'/>", NS_TLS) == -1 ||
-	    (el = dial_next(d, DIAL_IO_SECS)) == NULL) {
+	    (el = dial_next(d)) == NULL) {
 		dial_fail(d, NULL, "STARTTLS: %s", d->ioerr);
 		return NULL;
 	}
 	if (!el_is(el, NS_TLS, "proceed")) {
-		dial_fail(d, "set tls_certificate and tls_key", "STARTTLS "
+		dial_fail(d, d->self ? "set tls_certificate and tls_key" :
+		    "nothing to change here: the peer does not do TLS, and "
+		    "xfed requires it (require_encryption)", "STARTTLS "
 		    "refused (<%s/>)", el->name);
 		el_free(el);
 		return NULL;
 	}
 	el_free(el);
+	/* RFC 6120 5.4.3.3: nothing may follow <proceed/> in cleartext;
+	 * elements that did were injected before the handshake */
+	if (d->nels != 0) {
+		dial_fail(d, NULL, "STARTTLS: protocol error: <%s/> sent in "
+		    "cleartext after <proceed/>", d->els[0]->name);
+		return NULL;
+	}
 	if (dial_tls(d) == -1)
 		return NULL;
 	return dial_open(d, "after TLS");
@@ -350,24 +440,47 @@ dial_features(struct dial *d, const struct el *feat)
 	    "none");
 }
 
-/* xfed's dialback secret: the configured one, else the store's. */
+/* xfed's dialback secret: the configured one, else the store's (opened,
+ * never created); -1 after a report. */
 static int
 dial_secret(struct dial *d)
 {
 	struct ctl	*ctl = d->chk->ctl;
+	const char	*errstr;
 	char		*v = NULL;
 	int		 rc;
 
-	if (ctl->conf->dialback_secret != NULL)
-		return db_set_secret(ctl->conf->dialback_secret);
-	if (ctl->st == NULL && ctl_open(ctl) == -1)
+	if (ctl->conf->dialback_secret != NULL) {
+		if ((rc = db_set_secret(ctl->conf->dialback_secret)) == -1)
+			dial_fail(d, "set another dialback_secret", "dialback: "
+			    "the configured dialback_secret is not usable");
+		return rc;
+	}
+	if (ctl->st == NULL && (rc = ctl_open_existing(ctl, &errstr)) != 0) {
+		dial_fail(d, rc == -2 ? "start xfed once (it makes the store "
+		    "and the secret), or set dialback_secret" : "run as a user "
+		    "that can read the store (root, or a member of its group "
+		    "xfed), or fix the store's permissions", "dialback: cannot "
+		    "read xfed's dialback secret: %s", errstr);
 		return -1;
+	}
 	if (store_state_get(ctl->st, "dialback_secret", &v) != 0) {
+		if (store_errcode(ctl->st) == STORE_E_NOTFOUND)
+			dial_fail(d, "start xfed once (it makes the secret), "
+			    "or set dialback_secret", "dialback: no dialback "
+			    "secret in the config or the store");
+		else
+			dial_fail(d, "see the store's permissions and health "
+			    "(xfedctl status)", "dialback: cannot read xfed's "
+			    "dialback secret: %s", store_errstr(ctl->st));
 		free(v);
 		return -1;
 	}
 	rc = db_set_secret(v);
 	free(v);
+	if (rc == -1)
+		dial_fail(d, "set dialback_secret, or let xfed make a new one",
+		    "dialback: the store's dialback secret is not usable");
 	return rc;
 }
 
@@ -378,7 +491,9 @@ dial_db_answer(struct dial *d, const char *name)
 	struct el	*el;
 	char		 buf[600];
 
-	while ((el = dial_next(d, DIAL_DIALBACK_SECS)) != NULL &&
+	/* one deadline for the answer, whatever else arrives meanwhile */
+	dial_step(d, DIAL_DIALBACK_SECS);
+	while ((el = dial_next(d)) != NULL &&
 	    !el_is(el, EL_NS_DIALBACK, name) &&
 	    !el_is(el, EL_NS_STREAMS, "error"))
 		el_free(el);
@@ -413,12 +528,8 @@ dial_dialback(struct dial *d)
 	char		 key[DB_KEY_LEN + 1];
 	int		 rc;
 
-	if (dial_secret(d) == -1) {
-		dial_fail(d, "start xfed once (it makes the secret), or set "
-		    "dialback_secret", "dialback: no dialback secret in the "
-		    "config or the store");
+	if (dial_secret(d) == -1)
 		return;
-	}
 	if (d->self) {
 		db_make_key(d->from, d->domain, d->sid, key);
 		rc = dial_send(d, "<db:verify from='%s' to='%s' id='%s'>%s"
@@ -491,8 +602,7 @@ dial_connect(struct dial *d, const struct sockaddr *sa, socklen_t len,
 		close(fd);
 		return -1;
 	}
-	fcntl(fd, F_SETFL, flags);
-	dial_timeouts(fd, DIAL_IO_SECS);
+	/* stays non-blocking: every step waits in dial_wait() */
 	d->fd = fd;
 	return 0;
 }
@@ -573,10 +683,10 @@ dial_probe_seen(struct dial *d)
 	memset(&r, 0, sizeof(r));
 	if (dial_probe(d, CTL_T_PROBE_SEEN, &r) == -1)
 		return;
-	if (strcmp(r.result, "seen") == 0 && strcmp(r.sid, d->sid) == 0)
+	if (strcmp(r.result, "seen") == 0 && strcmp(r.sid, d->sid) == 0 &&
+	    strcmp(r.tls, "yes") == 0)
 		chk_report(d->chk, CHK_OK, "dial", d->where, NULL, "reached "
-		    "this xfed: it saw our nonce on stream %s%s", r.sid,
-		    strcmp(r.tls, "yes") == 0 ? " under TLS" : "");
+		    "this xfed: it saw our nonce on stream %s under TLS", r.sid);
 	else
 		chk_report(d->chk, CHK_FAIL, "dial", d->where, "make the "
 		    "domain's SRV or A/AAAA records lead to this host, or stop "
@@ -734,7 +844,9 @@ check_dial(struct chk *chk, const char *domain, int self)
 			    " (direct TLS)" : "");
 		d.xp = xml_new(NULL, &cb, &d);
 		dial_streams(&d, t->v[i].direct_tls);
-		if (self)
+		/* the nonce goes only under TLS; without it, the failure
+		 * is reported already */
+		if (self && d.nonce_sent)
 			dial_probe_seen(&d);
 		break;
 	}

@@ -278,12 +278,13 @@ check_dns_listens(const struct conf_arr *listens, char *buf, size_t len)
 }
 
 /*
- * One place peers connect to: an SRV target and port, or the domain on
- * 5269. subject names the record in the report.
+ * One place peers connect to: an SRV target and port (srv), or the domain
+ * on 5269. subject names the record in the report. Only an SRV target may
+ * not be an alias (RFC 2782); the fallback domain may be a CNAME.
  */
 static void
 check_dns_target(struct check_dns *d, const char *subject, const char *host,
-    int port, int direct_tls)
+    int port, int direct_tls, int srv)
 {
 	struct check_dns_host	 h;
 	const struct conf	*c = d->chk->ctl->conf;
@@ -295,7 +296,7 @@ check_dns_target(struct check_dns *d, const char *subject, const char *host,
 
 	check_dns_host(d, host, &h);
 	check_dns_list(&h, addrs, sizeof(addrs));
-	if (h.cname[0] != '\0') {
+	if (srv && h.cname[0] != '\0') {
 		snprintf(fix, sizeof(fix), "point the record at %s, the "
 		    "canonical name, instead of the alias", h.cname);
 		chk_report(d->chk, CHK_FAIL, "dns", subject, fix, "target %s "
@@ -387,7 +388,7 @@ check_dns_targets(struct check_dns *d, const char *name,
 		n++;
 		snprintf(subject, sizeof(subject), "%s SRV %u %u %u %s", name,
 		    r->priority, r->weight, r->port, r->host);
-		check_dns_target(d, subject, r->host, r->port, direct_tls);
+		check_dns_target(d, subject, r->host, r->port, direct_tls, 1);
 	}
 }
 
@@ -488,7 +489,7 @@ check_dns(struct chk *chk, const char *domain, int ours)
 			    DNS_PORT_DEFAULT);
 			snprintf(subject, sizeof(subject), "%s A/AAAA", domain);
 			check_dns_target(&d, subject, domain,
-			    DNS_PORT_DEFAULT, 0);
+			    DNS_PORT_DEFAULT, 0, 0);
 		}
 	}
 	ares_free_data(x.reply);

@@ -134,8 +134,9 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 			    sizeof(dom))) != CTL_OK)
 				return rc;
 			if (!conf_is_hosted(ctl->conf, dom))
-				return ctl_fail("%s is not a hosted domain; "
-				    "for a peer use --peer %s", dom, dom);
+				return ctl_usage(ctl, "%s is not a hosted "
+				    "domain; for a peer use --peer %s", dom,
+				    dom);
 		}
 		for (i = 0; i < ctl->conf->domains.n; i++) {
 			const char	*d = CONF_DOMAIN(ctl->conf, i);
@@ -169,7 +170,7 @@ const struct ctl_cmd cmd_check_table[] = {
 	    "expiry, key usage) and a\ndial to the domain that must reach "
 	    "this xfed. --peer checks the way to a\nremote domain. One "
 	    "OK/WARN/FAIL line per result, with what to change.\nExit "
-	    "status: 0 all OK, 1 warnings, 2 failures (or a usage error).",
+	    "status: 0 all OK, 1 warnings, 2 failures or errors.",
 	    cmd_check },
 	{ NULL, NULL, NULL, NULL },
 };

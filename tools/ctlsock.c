@@ -2,9 +2,13 @@
  * tools/ctlsock.c: xfedctl's end of the control socket (protocol:
  * server/ctl.h): connect, send one request, hand each answer to the
  * command until CTL_T_OK. For the commands that need the running daemon
- * (status, peers, check); what the answers mean is theirs.
+ * (status, peers, check); what the answers mean is theirs. A daemon that
+ * is alive but does not answer (stopped, stuck) costs CTL_SOCK_SECS for
+ * the whole answer, then one line says so.
  */
 #include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,8 @@
 #include <sys/un.h>
 
 #include "xfedctl.h"
+
+#define CTL_SOCK_SECS	10	/* the whole answer to one request */
 
 int
 ctl_sock_connect(const char *path, char *err, size_t errsz)
@@ -61,13 +67,16 @@ struct ctl_sock_buf {
 	size_t		 len, cap;
 };
 
-/* Reads until one whole message is buffered; its size or -1. */
+/* Reads until one whole message is buffered, before end; its size, -1
+ * with errstr, or -2 when end passed. */
 static long
 ctl_sock_read(int fd, struct ctl_sock_buf *b, struct ctl_hdr *h,
-    const char **errstr)
+    time_t end, const char **errstr)
 {
-	long	 n;
-	ssize_t	 r;
+	struct pollfd	 pfd;
+	time_t		 left;
+	long		 n;
+	ssize_t		 r;
 
 	for (;;) {
 		if ((n = ctl_hdr_read(b->p, b->len, h, errstr)) != 0)
@@ -79,6 +88,15 @@ ctl_sock_read(int fd, struct ctl_sock_buf *b, struct ctl_hdr *h,
 				return -1;
 			}
 		}
+		if ((left = end - time(NULL)) <= 0)
+			return -2;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if ((r = poll(&pfd, 1, (int)left * 1000)) == 0)
+			return -2;
+		if (r == -1 && errno == EINTR)
+			continue;
 		r = read(fd, b->p + b->len, b->cap - b->len);
 		if (r == -1 && errno == EINTR)
 			continue;
@@ -103,6 +121,7 @@ ctl_sock_request(struct ctl *ctl, int fd, struct ctl_msg *req,
 	size_t			 len;
 	long			 n;
 	int			 rc = CTL_FAIL;
+	time_t			 end = time(NULL) + CTL_SOCK_SECS;
 
 	p = ctl_msg_end(req, &len);
 	if (write(fd, p, len) != (ssize_t)len) {
@@ -111,7 +130,12 @@ ctl_sock_request(struct ctl *ctl, int fd, struct ctl_msg *req,
 	}
 	ctl_msg_free(req);
 	for (;;) {
-		if ((n = ctl_sock_read(fd, &b, &h, &errstr)) == -1) {
+		if ((n = ctl_sock_read(fd, &b, &h, end, &errstr)) == -2) {
+			ctl_fail("xfed did not answer on %s in %d s", path,
+			    CTL_SOCK_SECS);
+			break;
+		}
+		if (n == -1) {
 			ctl_fail("%s: %s", path, errstr);
 			break;
 		}

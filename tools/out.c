@@ -115,22 +115,71 @@ out_json_print(FILE *f, json_t *v)
 	json_decref(v);
 }
 
+/* A code point that moves or hides text on a terminal: C1 controls, the
+ * bidi controls (U+202E reverses what follows), zero-width and other
+ * invisible format characters. */
+static int
+out_hidden(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0xad || c == 0x61c ||
+	    c == 0x180e || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) ||
+	    c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb);
+}
+
+/* The length of the UTF-8 sequence at s and its code point, or 0 when
+ * the bytes are not UTF-8. */
+static size_t
+out_utf8(const unsigned char *s, uint32_t *cp)
+{
+	size_t		 n, i;
+	uint32_t	 c;
+
+	if (*s < 0xc2 || *s > 0xf4)
+		return 0;
+	n = *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : 2;
+	c = *s & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 ||
+	    c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
 void
 out_text(FILE *f, const char *str)
 {
 	const unsigned char	*s = (const unsigned char *)str;
+	uint32_t		 c;
+	size_t			 n;
 
 	if (s == NULL)
 		return;
-	for (; *s != '\0'; s++) {
+	while (*s != '\0') {
 		if (*s == '\n')
 			fputs("\\n", f);
 		else if (*s == '\t')
 			fputs("\\t", f);
 		else if (*s < 0x20 || *s == 0x7f)
 			fprintf(f, "\\x%02x", *s);
-		else
+		else if (*s < 0x80)
 			putc(*s, f);
+		else if ((n = out_utf8(s, &c)) == 0)
+			fprintf(f, "\\x%02x", *s);
+		else {
+			if (out_hidden(c))
+				fprintf(f, "\\u{%04x}", (unsigned)c);
+			else
+				fwrite(s, 1, n, f);
+			s += n;
+			continue;
+		}
+		s++;
 	}
 }
 

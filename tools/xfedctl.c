@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
@@ -150,6 +151,23 @@ ctl_open(struct ctl *ctl)
 		ctl_fail("%s", err);
 		return -1;
 	}
+	return 0;
+}
+
+int
+ctl_open_existing(struct ctl *ctl, const char **errstr)
+{
+	static char	 buf[1200];
+	const char	*path = ctl->conf->store;
+
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		snprintf(buf, sizeof(buf), "%s: no store yet (xfed makes it "
+		    "when it first starts)", path);
+		*errstr = buf;
+		return -2;
+	}
+	if ((ctl->st = store_open(path, 0, errstr)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -312,7 +330,8 @@ main(int argc, char **argv)
 		}
 
 	if ((ctl.conf = conf_load(ctl.conf_path, ctl_conf_report)) == NULL)
-		return CTL_FAIL;
+		/* check's 1 means warnings: its errors exit 2 */
+		return cmd == cmd_check_table ? CTL_USAGE : CTL_FAIL;
 	/* as xfed: what this run creates is no one else's to read */
 	umask(ctl.conf->store_group_write ? 007 : 027);
 	rc = cmd->fn(&ctl, argc, argv);

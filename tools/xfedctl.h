@@ -68,6 +68,10 @@ int	 ctl_getopt(struct ctl *, int argc, char **argv, const char *shortopts,
 char	*ctl_join(int argc, char **argv);
 /* Opens the store (after the arguments are checked); -1 said why. */
 int	 ctl_open(struct ctl *);
+/* The diagnostic commands' open: the existing store only, never created
+ * (read-only where the file allows; an older schema is still migrated).
+ * 0; -1 with *errstr, one line; -2 with *errstr when there is no store. */
+int	 ctl_open_existing(struct ctl *, const char **errstr);
 /* One write command, all or nothing. */
 int	 ctl_begin(struct ctl *);
 int	 ctl_commit(struct ctl *);

@@ -133,9 +133,22 @@ fi
 
 cert x
 ctl check y.test --only cert
-expect "check: a domain not hosted is refused" 1 "" "y.test is not a hosted domain; for a peer use --peer y.test"
+expect "check: a domain not hosted is refused, exit 2 (1 means warnings)" 2 "" "y.test is not a hosted domain; for a peer use --peer y.test"
 ctl check --only bogus
 expect "check: --only takes dns, cert or dial" 2 "" "--only takes dns, cert or dial"
 ctl check x.test --peer y.test
 expect "check: DOMAIN and --peer together are refused" 2 "" "do not go together"
+# Text from outside (peers, the native system) reaches the terminal
+# escaped: bidi and zero-width characters that would reorder or hide what
+# follows show as \u{...}; other UTF-8 stays as it is.
+ctl user add rtl --name "$(printf 'a\342\200\256b\342\200\213c\303\251\302\205')"
+ctl user list
+if grep -qF 'a\u{202e}b\u{200b}c'"$(printf '\303\251')"'\u{0085}' "$OUT"; then
+	ok "text output: U+202E, U+200B, C1 escaped, other UTF-8 kept"
+else
+	fail "text output: U+202E, U+200B, C1 escaped, other UTF-8 kept" "$(cat "$OUT")"
+fi
+echo 'no_such_key yes' >> "$CONF"
+ctl check --only cert
+expect "check: a config that does not load exits 2, not 1 (warnings)" 2 "" "no_such_key"
 t_exit

@@ -7,8 +7,9 @@
 # DNS (S2S 6.1-6.8, 6.11), with a config hosting every mistake's domain
 # and listening on x.test's address 127.0.0.4:5269: missing SRV (with and
 # without an address to fall back to), wrong port, a target without
-# address, a CNAME target, a "." target, a target on another host,
-# _xmpps-server without listen_tls, a resolver that does not answer.
+# address, a CNAME target (and a CNAME domain without SRV, which is
+# fine), a "." target, a target on another host, _xmpps-server without
+# listen_tls, a resolver that does not answer.
 # Dial (S2S 2.x, 4.x/XEP-0220, 6.x):
 #   - the self-dial of x.test reaches the running xfed through SRV,
 #     STARTTLS, the certificate and dialback, and the daemon confirms the
@@ -19,7 +20,15 @@
 #   - --peer y.test (another xfed) goes through DNS, TLS, the peer's
 #     certificate and dialback, which y verifies with x.test's server;
 #   - --peer p.test, whose records lead to nothing: FAIL at connect;
-#   - the self-dial without a running daemon: FAIL, says so.
+#   - the self-dial without a running daemon: FAIL, says so;
+#   - diagnostics never create the store: --peer with a fresh config
+#     says there is no store yet, and leaves none; with a store the user
+#     cannot read, it names the store error and the permissions;
+#   - hostile peers (tests/sh/hostilepeer.py), each cut off after one
+#     deadline for its step: one that keeps sending other elements while
+#     our dialback key waits (XEP-0220), one that drips a TLS record byte
+#     by byte (S2S 2.x), one that injects an element after <proceed/>
+#     (RFC 6120 5.4.3.3).
 # Needs root and the packages of `tools/deps check`.
 
 . "$(dirname "${BASH_SOURCE[0]}")/../interop/lab.sh"
@@ -41,7 +50,10 @@ lab_dns 'host-record=nosrv.test,127.0.0.4' \
     'srv-host=_xmpp-server._tcp.nofed.test' \
     'srv-host=_xmpp-server._tcp.elsewhere.test,y.test,5269,0,0' \
     'srv-host=_xmpps-server._tcp.tls.test,x.test,5223,0,0' \
-    'srv-host=_xmpp-server._tcp.tls.test,x.test,5269,1,0'
+    'srv-host=_xmpp-server._tcp.tls.test,x.test,5269,1,0' \
+    'host-record=dripdb.test,127.0.0.20' 'host-record=driptls.test,127.0.0.21' \
+    'host-record=inject.test,127.0.0.22' 'cname=cnfb.test,x.test' \
+    'host-record=plain.test,127.0.0.23'
 lab_case "lab pki" lab_pki || exit 1
 lab_case "lab dns" lab_start_dns || exit 1
 PKI=$LAB_DIR/pki
@@ -81,7 +93,8 @@ OUT=$LAB_DIR/out/check.out
 chk() {
 	local n=$1
 	shift
-	lab_exec "$XB/xfedctl" -c "$LAB_DIR/$n/xfed.conf" check "$@" > "$OUT" 2>&1
+	lab_exec timeout 150 "$XB/xfedctl" -c "$LAB_DIR/$n/xfed.conf" check "$@" \
+	    > "$OUT" 2>&1
 	RC=$?
 }
 # got NAME RC REGEX...: the exit status, and each REGEX on some line
@@ -107,7 +120,7 @@ XD=$LAB_DIR/doms
 mkdir -p "$XD"
 {
 	for d in x.test nosrv.test nothing.test port.test noaddr.test \
-	    cname.test dot.test elsewhere.test tls.test; do
+	    cname.test dot.test elsewhere.test tls.test cnfb.test; do
 		echo "domain $d"
 	done
 	cat <<CONF
@@ -148,6 +161,12 @@ chk doms cname.test --only dns
 got "dns: CNAME target: FAIL (RFC 2782)" 2 \
     '^FAIL dns _xmpp-server._tcp.cname.test SRV 0 0 5269 alias.test: target alias.test is an alias \(CNAME to x.test\)' \
     '^     fix: point the record at x.test'
+
+chk doms cnfb.test --only dns
+got "dns: no SRV, the domain a CNAME: only the missing SRV WARNs (RFC 2782 is about targets)" 1 \
+    '^WARN dns _xmpp-server._tcp.cnfb.test: no SRV record: peers fall back to cnfb.test port 5269' \
+    '^OK   dns cnfb.test A/AAAA: cnfb.test port 5269: 127.0.0.4, where xfed listens' \
+    '^1 OK, 1 WARN, 0 FAIL$'
 
 chk doms dot.test --only dns
 got "dns: \".\" target: FAIL (no service)" 2 \
@@ -199,6 +218,63 @@ got "--peer y.test: DNS, TLS, y's certificate, dialback verified by x.test's ser
 chk a --peer p.test --only dial
 got "--peer with nothing listening: FAIL at connect" 2 \
     '^FAIL dial p.test: cannot connect: p.test 127.0.0.2:5269 \(Connection refused\)'
+
+# A fresh config, before xfed ever ran: --peer gets to dialback, says
+# there is no store (and so no secret) yet, and creates none.
+xconf fresh x.test 127.0.0.7 x.test
+chk fresh --peer y.test --only dial
+got "--peer before the store exists: FAIL, says so" 2 \
+    '^FAIL dial y.test .*: dialback: cannot read xfed.s dialback secret: .*xfed.db: no store yet' \
+    '^     fix: start xfed once'
+ls "$LAB_DIR/fresh" | grep -q xfed.db &&
+    lab_fail "--peer before the store exists: creates no store" "$(ls "$LAB_DIR/fresh")" ||
+    lab_ok "--peer before the store exists: creates no store"
+# The store exists but this user cannot read it: the store error and the
+# permissions, not "no secret". (xfedctl as nobody, with a copy of the
+# TLS files it can read.)
+"$XB/xfedctl" -c "$LAB_DIR/fresh/xfed.conf" user add u > /dev/null
+chmod 000 "$LAB_DIR/fresh/xfed.db"
+cp "$PKI/x.test.crt" "$PKI/x.test.key" "$PKI/ca.pem" "$LAB_DIR/fresh/"
+chmod 644 "$LAB_DIR/fresh/x.test.key"
+sed -i "s|$PKI/|$LAB_DIR/fresh/|" "$LAB_DIR/fresh/xfed.conf"
+chmod 755 "$LAB_DIR/fresh"
+lab_exec setpriv --reuid=nobody --regid=nogroup --clear-groups timeout 150 \
+    "$XB/xfedctl" -c "$LAB_DIR/fresh/xfed.conf" check --peer y.test \
+    --only dial > "$OUT" 2>&1
+RC=$?
+got "--peer with an unreadable store: the store error, the permissions" 2 \
+    '^FAIL dial y.test .*: dialback: cannot read xfed.s dialback secret: .*xfed.db: cannot open: Permission denied' \
+    '^     fix: run as a user that can read the store \(root, or a member of its group xfed\)'
+
+# Hostile peers: each step has one deadline, whatever the peer sends.
+i=20
+for m in dripdb driptls inject plain; do
+	lab_spawn "h-$m" python3 -u "$XFED_SRC/tests/sh/hostilepeer.py" $m \
+	    127.0.0.$i 5269 "$PKI/y.test.crt" "$PKI/y.test.key"
+	lab_wait_port 127.0.0.$i 5269 10
+	i=$((i + 1))
+done
+chk a --peer dripdb.test --only dial
+got "--peer that keeps talking during dialback: FAIL after one deadline" 2 \
+    '^FAIL dial dripdb.test .*: dialback: no answer: no answer in time'
+chk a --peer driptls.test --only dial
+got "--peer dripping the TLS handshake: FAIL after one deadline" 2 \
+    '^FAIL dial driptls.test .*: TLS handshake not done in 10 s'
+chk a --peer inject.test --only dial
+got "--peer injecting after <proceed/>: FAIL, protocol error" 2 \
+    '^FAIL dial inject.test .*: STARTTLS: protocol error: <result/> sent in cleartext after <proceed/>'
+
+# A peer without TLS: with require_encryption (the default) STARTTLS is
+# refused and the fix is not about our config; without it, xfed's own
+# outbound goes on to dialback without TLS, and so does the check.
+chk a --peer plain.test --only dial
+got "--peer without TLS, require_encryption yes: FAIL, nothing to change here" 2 \
+    '^FAIL dial plain.test .*: STARTTLS refused \(<failure/>\)' \
+    '^     fix: nothing to change here: the peer does not do TLS'
+chk doms --peer plain.test --only dial
+got "--peer without TLS, require_encryption no: goes on without TLS" 2 \
+    '^WARN dial plain.test .*: no STARTTLS offered: xfed goes on without TLS' \
+    '^OK   dial plain.test .*: features: dialback offered'
 
 # b serves x.test too, but x.test's records lead to a: b's self-dial
 # reaches a, which has another dialback secret and never saw b's nonce.

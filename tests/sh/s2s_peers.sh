@@ -99,6 +99,23 @@ has_json "peers down.test: queued 2, oldest age, stage connect" "$T/d.json" \
     'r["queued"] == 2 and r["oldest_queued_age"] >= 0 and r["routes"][0]["attempts"][0]["stage"] == "connect" and r["routes"][0]["failures"] >= 1 and r["routes"][0]["retry_in"] > 0'
 sed 's/^/# /' "$T/y.json" "$T/z.json"
 
+# The native system writes to_jid as it likes (store/CONTRACT.md): rows
+# for u@DOWN.TEST and u@down.test. belong to down.test, one section.
+$PY -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for to in ("u@DOWN.TEST", "u@down.test."):
+    db.execute("INSERT INTO outbox (user_id, kind, to_jid, body) SELECT id, "
+               "\x27message\x27, ?, \x27raw\x27 FROM users WHERE localpart = \x27u\x27", (to,))
+db.commit()' "$T/x/xfed.db"
+ctl_ x peers > "$T/peers.txt"
+n=$(grep -ci '^down\.test\.\?$' "$T/peers.txt")
+if [ "$n" = 1 ] && grep -A1 '^down.test$' "$T/peers.txt" |
+    grep -q 'queued in the store: 4 rows'; then
+	ok "peers: to_jid as written (case, trailing dot) grouped under down.test"
+else
+	fail "peers: to_jid as written (case, trailing dot) grouped under down.test" "$(cat "$T/peers.txt")"
+fi
+
 # A working pair: w (x.test) and z (z.test) verify each other through
 # dialback over TLS; z's view of x.test shows the stream, its TLS and w's
 # certificate.
@@ -123,6 +140,34 @@ ctl_ x peers nosuch.test
 ctl_ x peers 'a b' 2> "$T/err" > /dev/null
 [ $? = 2 ] && ok "peers: a bad domain is a usage error" ||
     fail "peers: a bad domain is a usage error" "$(cat "$T/err")"
+
+# Without the store (moved away), peers still shows the live part, says
+# the queued counts are unavailable, exits 1, and creates no store.
+mv "$T/x/xfed.db" "$T/x/xfed.db.away"
+ctl_ x peers > "$T/peers.txt" 2> "$T/err"
+RC=$?
+[ $RC = 1 ] && grep -q '^  queued in the store: unavailable$' "$T/peers.txt" &&
+    grep -q 'route x.test -> down.test' "$T/peers.txt" &&
+    grep -q '^xfedctl: queued rows unavailable: .*xfed.db: no store yet' "$T/err" &&
+    [ ! -e "$T/x/xfed.db" ] &&
+    ok "peers: no store: live data, queued unavailable, exit 1" ||
+    fail "peers: no store: live data, queued unavailable, exit 1" \
+    "exit $RC: $(cat "$T/err" "$T/peers.txt")"
+mv "$T/x/xfed.db.away" "$T/x/xfed.db"
+
+# A daemon alive but not answering (stopped): peers and status give up
+# after a bounded wait with one line, exit 1, instead of hanging.
+kill -STOP "$PID_x"
+for c in peers status; do
+	timeout 60 "$XFED_BUILD/xfedctl" -c "$T/x/xfed.conf" $c > /dev/null \
+	    2> "$T/err"
+	RC=$?
+	[ $RC = 1 ] && [ "$(wc -l < "$T/err")" = 1 ] &&
+	    grep -q "^xfedctl: xfed did not answer on .*xfed.sock in 10 s$" "$T/err" &&
+	    ok "$c: a stopped daemon: one line, exit 1" ||
+	    fail "$c: a stopped daemon: one line, exit 1" "exit $RC: $(cat "$T/err")"
+done
+kill -CONT "$PID_x"
 
 for n in x y z w; do
 	eval "XFED_PID=\$PID_$n"

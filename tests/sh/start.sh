@@ -125,4 +125,13 @@ for sock in "$T/notify.sock" "@xfed-test-$$"; do
 	stop_xfed
 	check "notify_stopping_$n" grep -qx STOPPING=1 "$T/notify.log"
 done
+# a control_socket path that names a regular file: refused, the file kept
+rm -f "$D"/x.*
+conf "require_encryption no"
+printf precious > "$D/x.sock"
+timeout 20 "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" 2> "$T/err"
+check ctlsock_file_refused [ $? = 1 ]
+check ctlsock_file_named grep -q "x.sock: exists and is not a socket" "$T/err"
+check ctlsock_file_kept [ "$(cat "$D/x.sock")" = precious ]
+rm -f "$D"/x.*
 t_exit

@@ -163,6 +163,18 @@ test_escaping(void)
 	check_round_trip(m);
 	el_free(m);
 
+	/* bytes that are not UTF-8 (a store written without checks) and
+	 * U+FFFE go out as U+FFFD: the peer's parser never sees them */
+	m = el_new(EL_NS_SERVER, "m");
+	el_set_attr(m, "a", "x\xc3(y\xef\xbf\xbez");
+	el_add_text(m, "a\xc3(b\xff\xc0\xaf" "c\xe6\x97", 11);
+	s = el_to_string(m, EL_NS_SERVER, NULL);
+	CHECK_STR(s, "<m a='x\xef\xbf\xbd(y\xef\xbf\xbd\xef\xbf\xbd"
+	    "\xef\xbf\xbdz'>a\xef\xbf\xbd(b\xef\xbf\xbd\xef\xbf\xbd"
+	    "\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd</m>");
+	free(s);
+	el_free(m);
+
 	/* control characters are not XML: left out */
 	m = el_new(EL_NS_SERVER, "m");
 	el_set_attr(m, "a", "x\x01y");
