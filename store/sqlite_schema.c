@@ -120,7 +120,10 @@
 /*
  * Outbound subscription actions (RFC 6121): inserting the outbox row is
  * the action; these apply it to the subscription row, and mark the row
- * 'done' when nothing is to be sent.
+ * 'done' when nothing is to be sent. They are triggers because a native
+ * system inserts outbox rows itself; what they do is the outbound half of
+ * subscription.c's table (store_sub_outbound()), and store_test's
+ * sub_transitions holds them to it.
  */
 #define OUTBOX_SUB_TRIGGERS \
 	/* 3.1.2: always routed; pending out unless already subscribed. */ \

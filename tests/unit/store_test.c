@@ -406,6 +406,86 @@ inbound(struct store *st, enum store_kind kind, const char *text)
 	return fx;
 }
 
+/*
+ * Every backend's outbox triggers against the one table of transitions
+ * (store_sub_outbound()): each of the 32 subscription rows (state x
+ * pending_out x pending_in x preapproved; no row when all are clear) and
+ * each of the four kinds, one contact each; what the row became and
+ * whether the outbox row stays queued or is done must be what the table
+ * says. Inbound transitions are the table itself (store_sub_inbound()).
+ */
+static void
+test_sub_transitions(void)
+{
+	static const enum store_kind kinds[] = { STORE_KIND_SUBSCRIBE,
+	    STORE_KIND_SUBSCRIBED, STORE_KIND_UNSUBSCRIBE,
+	    STORE_KIND_UNSUBSCRIBED };
+	struct store		*st = open_new();
+	struct store_sub	 s;
+	struct store_outbox	 m;
+	struct sub_seen		 ss;
+	char			 jid[64];
+	int64_t			 id;
+	size_t			 k;
+	int			 b, does, bad = 0;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	for (b = 0; b < 32; b++)
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			snprintf(jid, sizeof(jid), "c%d-%zu@example.org", b, k);
+			memset(&s, 0, sizeof(s));
+			s.local = "romeo";
+			s.domain = "example.test";
+			s.jid = jid;
+			s.state = (enum store_sub_state)(b & 3);
+			s.pending_out = (b & 4) != 0;
+			s.pending_in = (b & 8) != 0;
+			s.preapproved = (b & 16) != 0;
+			s.request = s.pending_in ? "hi" : NULL;
+			REQUIRE(store_sub_put(st, &s) == 0);
+			memset(&m, 0, sizeof(m));
+			m.local = "romeo";
+			m.domain = "example.test";
+			m.kind = kinds[k];
+			m.to = jid;
+			REQUIRE(store_outbox_add(st, &m, &id) == 0);
+			out_state = (enum store_out_state)-1;
+			REQUIRE(store_outbox_get(st, id, out_state_cb,
+			    NULL) == 0);
+			memset(&ss, 0, sizeof(ss));
+			REQUIRE(store_sub_get(st, "romeo", "example.test", jid,
+			    sub_cb, &ss) == 0 ||
+			    store_errcode(st) == STORE_E_NOTFOUND);
+
+			does = store_sub_outbound(&s, kinds[k]);
+			if (out_state != (does & STORE_SUB_SEND ?
+			    STORE_OUT_QUEUED : STORE_OUT_DONE) ||
+			    ss.n != (s.state != STORE_SUB_NONE ||
+			    s.pending_out || s.pending_in || s.preapproved) ||
+			    ss.state != s.state || ss.out != s.pending_out ||
+			    ss.in != s.pending_in || ss.pre != s.preapproved ||
+			    strcmp(ss.request, s.request ? s.request : "")) {
+				printf("  row %d, %s: stored %s%s%s%s%s, %s; "
+				    "the table says %s%s%s%s, %s\n", b,
+				    store_kind_name(kinds[k]),
+				    ss.n ? "" : "(none) ",
+				    store_sub_state_name(ss.state),
+				    ss.out ? " out" : "", ss.in ? " in" : "",
+				    ss.pre ? " pre" : "",
+				    store_out_state_name(out_state),
+				    store_sub_state_name(s.state),
+				    s.pending_out ? " out" : "",
+				    s.pending_in ? " in" : "",
+				    s.preapproved ? " pre" : "",
+				    does & STORE_SUB_SEND ? "queued" : "done");
+				bad++;
+			}
+		}
+	CHECK(bad == 0);
+	store_close(st);
+}
+
 static void
 test_subscriptions(void)
 {
@@ -1523,6 +1603,7 @@ static const struct t_case cases[] = {
 	{ "users", test_users },
 	{ "presence", test_presence },
 	{ "subscriptions", test_subscriptions },
+	{ "sub_transitions", test_sub_transitions },
 	{ "remote_presence", test_remote_presence },
 	{ "inbox", test_inbox },
 	{ "outbox", test_outbox },
