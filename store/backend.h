@@ -234,8 +234,8 @@ int		 store_is_pg(const char *s);
 /* Clears the error. */
 void		 store_ok(struct store *);
 /* Sets the error and returns -1. */
-int		 store_fail(struct store *, enum store_err, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
+int		 store_fail(struct store *, enum store_err, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
 int		 store_vfail(struct store *, enum store_err, const char *fmt,
 		    va_list)
 		    __attribute__((format(printf, 3, 0)));
