@@ -120,7 +120,8 @@ struct store	*store_open(const char *path, int flags, const char **errstr);
  * What store_open() checks before it opens, with nothing created: 0 when
  * this user may open path for writing (and, with STORE_OPEN_CREATE, make
  * it), else -1 and *errstr (static) names the problem and the fix. A
- * PostgreSQL URI passes (it is checked when it is opened).
+ * PostgreSQL URI passes (it is checked when it is opened), unless xfed
+ * was built without libpq.
  */
 int		 store_path_check(const char *path, int flags,
 		    const char **errstr);
