@@ -539,7 +539,10 @@ int	 store_changed(struct store *);
 /*
  * What tells that store_changed() may say 1: -1 when nothing does (SQLite:
  * the caller asks store_changed() on a timer), else a file descriptor to
- * watch for reading (PostgreSQL: the connection LISTEN is heard on).
+ * watch for reading (PostgreSQL: the connection LISTEN is heard on). When
+ * it is readable the caller calls store_changes_poll(), which reads what
+ * made it so; ask again after each poll, as the fd changes when the
+ * backend reconnects.
  */
 int	 store_watch_fd(struct store *);
 /*
