@@ -46,7 +46,10 @@ check deb_systemd_purge grep -q "deb-systemd-helper purge 'xfed.service'" "$T/ct
 su=$(grep -n 'systemd-sysusers' "$T/ctrl/postinst" | head -1 | cut -d: -f1)
 tf=$(grep -n 'systemd-tmpfiles' "$T/ctrl/postinst" | head -1 | cut -d: -f1)
 check deb_postinst_user_first [ -n "$su" ] && [ -n "$tf" ] && [ "$su" -lt "$tf" ]
-check deb_unit_not_enabled sh -c "! grep -q 'deb-systemd-helper enable\|deb-systemd-invoke start' '$T/ctrl/postinst'"
+# enabled again on upgrade only where the operator had enabled it
+check deb_unit_not_enabled awk '/deb-systemd-invoke start/ { bad = 1 }
+    /was-enabled/ { guard = 1 } /^\t*fi$/ { guard = 0 }
+    /deb-systemd-helper enable/ && !guard { bad = 1 } END { exit bad }' "$T/ctrl/postinst"
 check deb_depends_sysusers sh -c "dpkg-deb -f '$deb' Depends | grep -q systemd"
 
 # lintian: no error (make deb fails on one) and no warning
