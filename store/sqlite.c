@@ -225,7 +225,8 @@ store_open(const char *path, int flags, const char **errstr)
 	if ((flags & STORE_OPEN_CREATE) && (created = store_access_create(path,
 	    flags, store_open_err, sizeof(store_open_err))) == -1)
 		goto fail;
-	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	oflags = (flags & STORE_OPEN_READONLY ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	if (flags & STORE_OPEN_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
@@ -258,7 +259,8 @@ store_open(const char *path, int flags, const char **errstr)
 		    path, st->err);
 		goto fail;
 	}
-	store_access_fix(path, flags);
+	if (!(flags & STORE_OPEN_READONLY))
+		store_access_fix(path, flags);
 	store_ok(st);
 	return st;
  fail:

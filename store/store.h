@@ -86,6 +86,7 @@ int		 store_out_state_parse(const char *, enum store_out_state *);
 #define STORE_OPEN_CREATE	0x1	/* create the file when missing */
 #define STORE_OPEN_NOCHECK	0x2	/* skip PRAGMA quick_check */
 #define STORE_OPEN_GROUP_WRITE	0x4	/* a new file is 0660, not 0640 */
+#define STORE_OPEN_READONLY	0x8	/* read only: a group member's reads */
 
 /*
  * Opens path, refuses a file that is not a database, not an xfed store,
@@ -94,7 +95,10 @@ int		 store_out_state_parse(const char *, enum store_out_state *);
  * creates is 0640 (0660 with STORE_OPEN_GROUP_WRITE; as root, owned like
  * its directory); a file this user owns gets that mode back. On NULL,
  * *errstr is one line naming the file and the problem; it points at a
- * static buffer valid until the next store_open().
+ * static buffer valid until the next store_open(). STORE_OPEN_READONLY
+ * (not with STORE_OPEN_CREATE): only read access to the file is needed
+ * (-wal and -shm, which xfed keeps, readable too), nothing is migrated or
+ * changed and every write fails.
  */
 struct store	*store_open(const char *path, int flags, const char **errstr);
 /*
