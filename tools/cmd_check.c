@@ -121,18 +121,22 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 	chk.ctl = ctl;
 	chk.private_ok = o.private_ok;
 
+	/* DOMAIN is hosted: the one checked, or with --peer the one the
+	 * dial speaks for */
+	if (argc - first == 1) {
+		if ((rc = cmd_check_domain(ctl, argv[first], from,
+		    sizeof(from))) != CTL_OK)
+			return rc;
+		if (!conf_is_hosted(ctl->conf, from))
+			return o.peer != NULL ? ctl_usage(ctl, "%s is not a "
+			    "hosted domain: with --peer, DOMAIN names the one "
+			    "the dial speaks for", from) : ctl_usage(ctl, "%s "
+			    "is not a hosted domain; for a peer use --peer %s",
+			    from, from);
+	}
 	if (o.peer != NULL) {
-		/* DOMAIN --peer PEER: the dial speaks for DOMAIN, one of ours */
-		if (argc - first == 1) {
-			if ((rc = cmd_check_domain(ctl, argv[first], from,
-			    sizeof(from))) != CTL_OK)
-				return rc;
-			if (!conf_is_hosted(ctl->conf, from))
-				return ctl_usage(ctl, "%s is not a hosted "
-				    "domain: with --peer, DOMAIN names the one "
-				    "the dial speaks for", from);
+		if (argc - first == 1)
 			chk.from = from;
-		}
 		if ((rc = cmd_check_domain(ctl, o.peer, dom, sizeof(dom))) !=
 		    CTL_OK)
 			return rc;
@@ -144,19 +148,10 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		if (o.only & CHECK_DIAL)
 			check_dial(&chk, dom, 0);
 	} else {
-		if (argc - first == 1) {
-			if ((rc = cmd_check_domain(ctl, argv[first], dom,
-			    sizeof(dom))) != CTL_OK)
-				return rc;
-			if (!conf_is_hosted(ctl->conf, dom))
-				return ctl_usage(ctl, "%s is not a hosted "
-				    "domain; for a peer use --peer %s", dom,
-				    dom);
-		}
 		for (i = 0; i < ctl->conf->domains.n; i++) {
 			const char	*d = CONF_DOMAIN(ctl->conf, i);
 
-			if (argc - first == 1 && strcmp(d, dom) != 0)
+			if (argc - first == 1 && strcmp(d, from) != 0)
 				continue;
 			if (o.only & CHECK_DNS)
 				check_dns(&chk, d, 1);
