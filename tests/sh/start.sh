@@ -3,7 +3,9 @@
 # not load or do not match; a store directory that is missing; a config
 # error, a certificate error, a port in use (s2s or HTTP API) and a control
 # socket that cannot be bound at start: exit 1, one line naming the
-# problem, no store and no control socket made; without -f the same, from
+# problem, no store and no control socket made (they are bound before the
+# store is made; a failure after it, a bad webhook URL, removes the store
+# this start made); without -f the same, from
 # the parent that waits for the daemon to be ready (exit 0 only then,
 # with or without syslog). Readiness for
 # systemd (Type=notify): READY=1 on $NOTIFY_SOCKET (a path or "@abstract")
@@ -107,6 +109,14 @@ sed -i "s|^control_socket .*|control_socket ./nodir/x.sock|; s|^listen .*|listen
 check start_ctlsock_unbound_exit [ $? = 1 ]
 check start_ctlsock_unbound_says grep -q "nodir/x.sock: bind: No such file or directory" "$T/err"
 nothing_made start_ctlsock_unbound_made_nothing
+# a failure after the store is made (a webhook URL without a host, found
+# when the webhooks start): the store this start made is removed
+conf "require_encryption no" "webhook http:///x"
+sed -i "s/^listen .*/listen 127.0.0.1:$P2/" "$D/xfed.conf"
+"$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+check start_after_store_exit [ $? = 1 ]
+check start_after_store_says grep -q "webhook http:///x: not a URL" "$T/err"
+nothing_made start_after_store_made_nothing
 
 # Without -f the parent waits for the daemon: exit 1 with the error on its
 # stderr when the start fails, 0 only once listeners, store and control
