@@ -100,18 +100,23 @@ bench: all $(B)/tests/bench/ceiling
 	@tools/bench $(B)
 
 # Without DESTDIR (a real install) the user, group and directories are
-# made at once; a package has them made by its own tools.
+# made at once; a package has them made by its own tools. Every file gets
+# its mode from install -m, never from the caller's umask (077 would make
+# the unit unreadable to systemd).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+	install -d -m 755 $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/xfed \
-	    $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	    $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 755 $(B)/xfed $(B)/xfedctl $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 server/xfed.8 tools/xfedctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 server/xfed.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	$(B)/xfed -p > $(DESTDIR)$(SYSCONFDIR)/xfed/xfed.conf.sample
+	$(B)/xfed -p > $(B)/xfed.conf.sample
+	install -m 644 $(B)/xfed.conf.sample $(DESTDIR)$(SYSCONFDIR)/xfed/xfed.conf.sample
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-	    server/xfed.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/xfed.service
+	    server/xfed.service > $(B)/xfed.service
+	install -m 644 $(B)/xfed.service $(DESTDIR)$(UNITDIR)/xfed.service
 	install -m 644 server/xfed.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/xfed.conf
 	install -m 644 server/xfed.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/xfed.conf
 	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers > /dev/null; then \
@@ -123,7 +128,7 @@ DEB_DIR ?= build/deb
 DEB_SRC  = Makefile README configure.ac config.mk.in debian dialback s2s \
 	   sasl server store tests tools
 deb:
-	@tools/deps check > /dev/null || tools/deps check
+	@tools/deps deb > /dev/null || tools/deps deb
 	rm -rf $(DEB_DIR)/xfed
 	mkdir -p $(DEB_DIR)/xfed
 	tar -cf - $(DEB_SRC) | tar -xf - -C $(DEB_DIR)/xfed

@@ -305,12 +305,17 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 			s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s",
 			    remote, text);
 			db_error_text(e, text);
-		} else if (why != NULL)
+			s2s_mgr_refused(local, remote, "dialback", text);
+		} else if (why != NULL) {
 			s2s_log(st, LOG_L_WARN, "dialback refused for %s: %s",
 			    remote, why);
+			s2s_mgr_refused(local, remote, "dialback", why);
+		}
 		s2s_stream_send_el_free(st, e);
 		return;
 	case DB_RX_NO_TLS:
+		s2s_mgr_refused(local, remote, "tls", "TLS is required before "
+		    "dialback (require_encryption)");
 		s2s_stream_error(st, "policy-violation",
 		    "TLS is required before dialback");
 		return;
@@ -321,6 +326,7 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	case DB_RX_BLOCKED:
 		s2s_log(st, LOG_L_INFO, "dialback refused for %s: blocked",
 		    remote);
+		s2s_mgr_refused(local, remote, "policy", "domain blocked");
 		s2s_stream_error(st, "policy-violation", "domain blocked");
 		return;
 	case DB_RX_VERIFY:
@@ -394,6 +400,8 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 	if (valid == 0) {
 		s2s_log(st, LOG_L_WARN, "dialback key refused by the "
 		    "authoritative server pair=%s/%s", local, remote);
+		s2s_mgr_refused(local, remote, "dialback", "its key is invalid: "
+		    "the authoritative server for the domain refused it");
 		s2s_stream_send_el_free(st, db_build(0, DB_INVALID, local, remote,
 		    NULL, NULL, NULL));
 		db_pairs_drop(&in->pairs, p);
@@ -545,6 +553,14 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	if (cond != SASL_C_NONE) {
 		s2s_log(st, LOG_L_INFO, "SASL EXTERNAL refused: %s: %s",
 		    sasl_cond_name(cond), reason ? reason : "-");
+		{
+			char	 t[256];
+
+			snprintf(t, sizeof(t), "SASL EXTERNAL: %s%s%s",
+			    sasl_cond_name(cond), reason ? ": " : "",
+			    reason ? reason : "");
+			s2s_mgr_refused(st->local, st->remote, "sasl", t);
+		}
 		s2s_in_sasl_failure(st, cond, reason);
 		return;
 	}

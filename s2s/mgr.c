@@ -35,6 +35,7 @@
 #define S2S_MGR_REAP_SECS	3600	/* an idle route's backoff is kept */
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
 #define S2S_MGR_HISTORY		8	/* attempts remembered, per route */
+#define S2S_MGR_REFUSALS	32	/* inbound refusals remembered, all */
 
 struct s2s_qitem {
 	TAILQ_ENTRY(s2s_qitem)	 entry;
@@ -67,6 +68,15 @@ struct s2s_route {
 };
 
 static TAILQ_HEAD(, s2s_route)	 s2s_routes = TAILQ_HEAD_INITIALIZER(s2s_routes);
+
+/* Inbound attempts refused: one ring for all remotes, so that domains a
+ * peer makes up cost nothing beyond it (S2S 4.38). */
+struct s2s_refusal {
+	char			 local[256], remote[256];
+	struct s2s_attempt	 a;
+};
+static struct s2s_refusal	 s2s_refusals[S2S_MGR_REFUSALS];
+static size_t			 s2s_rnext, s2s_nrefusals;
 static struct s2s_mgr_conf	 s2s_mgr;
 
 static void	s2s_mgr_verify_wanted(const char *, const char *);
@@ -221,6 +231,37 @@ s2s_mgr_remember(struct s2s_route *r, const struct s2s_failure *f)
 	r->hnext = (r->hnext + 1) % S2S_MGR_HISTORY;
 	if (r->nhistory < S2S_MGR_HISTORY)
 		r->nhistory++;
+}
+
+void
+s2s_mgr_refused(const char *local, const char *remote, const char *stage,
+    const char *text)
+{
+	struct s2s_refusal	*f = &s2s_refusals[s2s_rnext];
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->local, sizeof(f->local), "%s", local ? local : "-");
+	snprintf(f->remote, sizeof(f->remote), "%s", remote ? remote : "-");
+	f->a.when = (int64_t)time(NULL);
+	snprintf(f->a.stage, sizeof(f->a.stage), "%s", stage);
+	snprintf(f->a.text, sizeof(f->a.text), "%s", text ? text : "");
+	s2s_rnext = (s2s_rnext + 1) % S2S_MGR_REFUSALS;
+	if (s2s_nrefusals < S2S_MGR_REFUSALS)
+		s2s_nrefusals++;
+}
+
+void
+s2s_refused_foreach(void (*cb)(void *, const char *, const char *,
+    const struct s2s_attempt *), void *arg)
+{
+	const struct s2s_refusal *f;
+	size_t			 i;
+
+	for (i = 0; i < s2s_nrefusals; i++) {
+		f = &s2s_refusals[(s2s_rnext + S2S_MGR_REFUSALS - 1 - i) %
+		    S2S_MGR_REFUSALS];
+		cb(arg, f->local, f->remote, &f->a);
+	}
 }
 
 size_t

@@ -49,6 +49,14 @@ uint64_t s2s_mgr_queued(void);
 size_t	 s2s_route_history(const struct s2s_route *, struct s2s_attempt *out,
 	    size_t max);
 
+/*
+ * in.c: a remote's inbound attempt was refused (stage "dialback", "sasl",
+ * "tls", "policy"; text as the peer was told, or why). Kept in a ring of
+ * the last S2S_MGR_REFUSALS for every remote, shown by xfedctl peers.
+ */
+void	 s2s_mgr_refused(const char *local, const char *remote,
+	    const char *stage, const char *text);
+
 /* What out.c tells its route. */
 const char *s2s_route_local(const struct s2s_route *);
 const char *s2s_route_remote(const struct s2s_route *);

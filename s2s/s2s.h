@@ -107,5 +107,9 @@ void	 s2s_stream_foreach(void (*cb)(void *, const struct s2s_stream_info *),
 /* Calls cb for every route. */
 void	 s2s_route_foreach(void (*cb)(void *, const struct s2s_route_info *),
 	    void *arg);
+/* Calls cb for each inbound attempt refused lately, newest first (the
+ * remote's attempt to reach local; a->ok is 0). */
+void	 s2s_refused_foreach(void (*cb)(void *, const char *local,
+	    const char *remote, const struct s2s_attempt *a), void *arg);
 
 #endif

@@ -101,11 +101,31 @@ control_route(void *arg, const struct s2s_route_info *ri)
 	}
 }
 
+/* An inbound attempt refused: an attempt with CTL_F_DIR "in", after
+ * the routes (xfedctl before this ignores it: no route before it). */
+static void
+control_refused(void *arg, const char *local, const char *remote,
+    const struct s2s_attempt *a)
+{
+	struct ctl_msg	 m;
+
+	ctl_msg_begin(&m, CTL_T_ATTEMPT);
+	ctl_put_str(&m, CTL_F_DIR, "in");
+	ctl_put_str(&m, CTL_F_LOCAL, local);
+	ctl_put_str(&m, CTL_F_REMOTE, remote);
+	ctl_put_u64(&m, CTL_F_TIME, (uint64_t)a->when);
+	ctl_put_str(&m, CTL_F_RESULT, "refused");
+	ctl_put_str(&m, CTL_F_STAGE, a->stage);
+	ctl_put_str(&m, CTL_F_TEXT, a->text);
+	control_emit(arg, &m);
+}
+
 void
 control_s2s_status(struct evbuffer *out)
 {
 	s2s_stream_foreach(control_stream, out);
 	s2s_route_foreach(control_route, out);
+	s2s_refused_foreach(control_refused, out);
 }
 
 static void

@@ -28,7 +28,10 @@ enum ctl_type {			/* numbered in blocks; never reuse a number */
 	CTL_T_STREAM,		/* one S2S stream */
 	CTL_T_ROUTE,		/* one (local, remote) route: queue, backoff */
 	CTL_T_ATTEMPT,		/* one recent attempt of the route before it,
-				   newest first: time, result, stage, text */
+				   newest first: time, result, stage, text;
+				   with CTL_F_DIR "in", after the routes: an
+				   inbound attempt refused (result
+				   "refused"), local and remote named */
 	CTL_T_WEBHOOK,		/* one webhook: cursor, backlog, failures */
 	CTL_T_PROBE = 200,	/* ask: a nonce for a self-dial; answered by
 				   CTL_T_PROBE (CTL_F_NONCE), CTL_T_OK */

@@ -759,6 +759,14 @@ http_events_kick(void)
 }
 
 void
+http_unlink(void)
+{
+	if (http_unix_path[0] != '\0')
+		unlink(http_unix_path);
+	http_unix_path[0] = '\0';
+}
+
+void
 http_free(void)
 {
 	http_events_close();

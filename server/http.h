@@ -27,6 +27,8 @@ int	 http_init(struct event_base *, const struct conf *, struct tls_ctx *,
 	    const struct http_hooks *);
 /* Answers requests still waiting (long polls) and closes the listeners. */
 void	 http_free(void);
+/* Removes the http_socket this process bound (a start that failed). */
+void	 http_unlink(void);
 /* New events may be committed: long polls read them. */
 void	 http_events_kick(void);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 
@@ -22,6 +23,7 @@
 static int		 log_foreground = 1;
 static enum log_level	 log_level = LOG_L_INFO;
 static int		 log_stanzas;
+static int		 log_startup_fd = -1;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
@@ -40,6 +42,12 @@ log_init(int foreground, enum log_level level)
 		log_warnx("no syslog socket %s: logging to stderr",
 		    LOG_SYSLOG_PATH);
 	return log_foreground;
+}
+
+void
+log_set_startup(int fd)
+{
+	log_startup_fd = fd;
 }
 
 void
@@ -125,6 +133,20 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
+/* An error before ready, for the parent that waits on the daemon. */
+static void
+log_startup(const char *fmt, va_list ap)
+{
+	char	 line[1024];
+	int	 n;
+
+	n = snprintf(line, sizeof(line), "xfed: ");
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	n = strlen(line);
+	line[n++] = '\n';
+	(void)!write(log_startup_fd, line, n);
+}
+
 void
 log_msg(enum log_level level, const char *fmt, va_list ap)
 {
@@ -153,8 +175,15 @@ log_msg(enum log_level level, const char *fmt, va_list ap)
 		line[n++] = '\n';
 		fwrite(line, 1, n, stderr);
 		fflush(stderr);
-	} else
+	} else {
+		va_list	 ap2;
+
+		va_copy(ap2, ap);
 		vsyslog(prio[level], fmt, ap);
+		if (level == LOG_L_ERROR && log_startup_fd != -1)
+			log_startup(fmt, ap2);
+		va_end(ap2);
+	}
 	errno = saved;
 }
 

@@ -21,6 +21,9 @@ struct el;
 int	 log_init(int foreground, enum log_level);
 /* log_stanzas: log_stanza() logs at info (with the XML at debug). */
 void	 log_set_stanzas(int);
+/* Error lines also go to fd (-1: no more), a daemon's parent waiting for
+ * it to be ready; syslog's lines only, stderr's are on stderr already. */
+void	 log_set_startup(int fd);
 /* One line for a stanza in or out: dir "in"/"out", the stream's id, from,
  * to, kind (name/type) and serialized size. */
 void	 log_stanza(const char *dir, unsigned long long stream,

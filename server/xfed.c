@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,8 @@ static struct event_base	*xfed_base;
 static struct conf		*xfed_conf;
 static const char		*xfed_conf_path = CONF_DEFAULT_PATH;
 static struct evconnlistener	**xfed_listeners;
+static int			 xfed_up;	/* ready: listeners, store */
+static int			 xfed_store_new; /* this start made the store */
 static size_t			 xfed_nlisteners;
 static struct event		*xfed_poll_ev, *xfed_due_ev;
 static int			 xfed_poll_fd = -2;	/* xfed_poll_ev's */
@@ -578,6 +581,97 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/*
+ * Without -f: the parent stays until the child is ready (listeners, store
+ * and control socket up) and exits 0 then; a child that fails before sends
+ * its error lines down the pipe (log_set_startup) and the parent prints
+ * them on its stderr and exits 1, as a start under -f would. Ready is one
+ * NUL byte at the end of what the child wrote. Without syslog the child
+ * keeps stderr for its log.
+ */
+static int
+xfed_daemonize(int to_stderr)
+{
+	char	 buf[4096];
+	size_t	 len = 0;
+	ssize_t	 n;
+	pid_t	 pid;
+	int	 p[2], fd;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		for (;;) {
+			n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0 || (len += n) == sizeof(buf) - 1)
+				break;
+		}
+		if (len > 0 && buf[len - 1] == '\0')
+			_exit(0);
+		if (len > 0)
+			fwrite(buf, 1, len, stderr);
+		else
+			fprintf(stderr, "xfed: stopped before it was ready%s\n",
+			    to_stderr ? "" : "; see its log (syslog)");
+		_exit(1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (!to_stderr)
+			dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	log_set_startup(p[1]);
+	return p[1];
+}
+
+/* The child is ready: the parent exits 0, errors go to the log only. */
+static void
+xfed_ready(int fd)
+{
+	if (fd == -1)
+		return;
+	log_set_startup(-1);
+	(void)!write(fd, "", 1);
+	close(fd);
+}
+
+/*
+ * At exit before ready: a failed start changes nothing on disk. The
+ * store this start made goes (with its -wal, -shm and -journal), and so
+ * do the sockets it bound.
+ */
+static void
+xfed_unstart(void)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char		 path[PATH_MAX];
+	size_t		 i;
+
+	if (xfed_up)
+		return;
+	control_close();
+	http_unlink();
+	if (!xfed_store_new)
+		return;
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
+		if ((size_t)snprintf(path, sizeof(path), "%s%s",
+		    xfed_conf->store, sfx[i]) < sizeof(path))
+			unlink(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -591,7 +685,7 @@ main(int argc, char **argv)
 	const char		*errstr;
 	size_t			 i;
 	int			 ch, foreground = 0, debug = 0, test = 0;
-	int			 to_stderr, fd;
+	int			 to_stderr, ready_fd = -1;
 
 	for (i = 1; i < (size_t)argc; i++)
 		if (strcmp(argv[i], "--help") == 0)
@@ -634,18 +728,10 @@ main(int argc, char **argv)
 	to_stderr = log_init(foreground || debug, debug ? LOG_L_DEBUG :
 	    xfed_conf->log_level);
 	log_set_stanzas(xfed_conf->log_stanzas);
-	/* without syslog, a daemon keeps stderr for its log */
-	if (!foreground && !debug) {
-		if (daemon(0, to_stderr) == -1)
-			fatal("daemon");
-		if (to_stderr && (fd = open("/dev/null", O_RDWR)) != -1) {
-			dup2(fd, STDIN_FILENO);
-			dup2(fd, STDOUT_FILENO);
-			if (fd > STDERR_FILENO)
-				close(fd);
-		}
-	}
 	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && !debug)
+		ready_fd = xfed_daemonize(to_stderr);
+	atexit(xfed_unstart);
 
 	if ((xfed_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -671,6 +757,15 @@ main(int argc, char **argv)
 	    xfed_conf->resolvers.n, &errstr)) == NULL)
 		fatalx("resolver: %s", errstr);
 	xfed_listen();
+	/* the control socket first: it finds another xfed already running */
+	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
+		fatalx("cannot open the control socket");
+	if (http_init(xfed_base, xfed_conf, server->tls, &hhooks) == -1)
+		fatalx("cannot open the HTTP API's listeners");
+	/* every socket is bound; what fails from here on removes a store
+	 * this start made (xfed_unstart) */
+	xfed_store_new = access(xfed_conf->store, F_OK) == -1 &&
+	    errno == ENOENT;
 	if ((server->store = store_open(xfed_conf->store,
 	    xfed_store_flags(xfed_conf) | STORE_OPEN_LOCK, &errstr)) == NULL)
 		fatalx("%s", errstr);
@@ -686,19 +781,17 @@ main(int argc, char **argv)
 	metrics_init(&mhooks);
 	if (webhook_init(xfed_base, xfed_conf) == -1)
 		fatalx("webhooks: %s", store_errstr(server->store));
-	if (http_init(xfed_base, xfed_conf, server->tls, &hhooks) == -1)
-		fatalx("cannot open the HTTP API's listeners");
 	block_load_rules();
 	block_load_users();
 	retention_init();
-	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
-		fatalx("cannot open the control socket");
 	xfed_due_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_due, NULL);
 	evtimer_add(xfed_due_ev, &due_tv);
 	xfed_poll(-1, 0, NULL);		/* and xfed_watch() */
 	outbox_kick();
 	/* listeners, store and control socket are up (Type=notify) */
+	xfed_up = 1;
 	sdnotify("READY=1");
+	xfed_ready(ready_fd);
 	event_base_dispatch(xfed_base);
 
 	/* let the streams' goodbyes out, bounded, then stop */

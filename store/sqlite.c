@@ -204,7 +204,8 @@ store_sqlite_open(const char *path, int flags, const char **errstr)
 	if ((flags & STORE_OPEN_LOCK) && (sl->lockfd = sqlite_lock_take(path,
 	    store_open_err, sizeof(store_open_err))) == -1)
 		goto fail;
-	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	oflags = (flags & STORE_OPEN_READONLY ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	if (flags & STORE_OPEN_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &sl->db, oflags, NULL);
@@ -238,7 +239,8 @@ store_sqlite_open(const char *path, int flags, const char **errstr)
 		    path, st->err);
 		goto fail;
 	}
-	sqlite_access_fix(path, flags);
+	if (!(flags & STORE_OPEN_READONLY))
+		sqlite_access_fix(path, flags);
 	store_ok(st);
 	return st;
  fail:

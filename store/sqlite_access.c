@@ -54,27 +54,77 @@ sqlite_access_dir(const char *path, char *dir, size_t n)
 	snprintf(dir, n, "%s", dirname(tmp));
 }
 
-/* Says what is wrong with what (path or its directory) and how to fix it. */
+/* Whether this process has gid among its groups. */
+static int
+sqlite_access_in_group(gid_t gid)
+{
+	gid_t	 gs[256];
+	int	 i, n;
+
+	if (getegid() == gid)
+		return 1;
+	if ((n = getgroups(256, gs)) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (gs[i] == gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Says what is wrong with what (path or its directory) and the fix that
+ * keeps the daemon's access. A chown is advised only to the user whose
+ * directory holds the store (the daemon's: /var/lib/xfed), never to a
+ * member of the store's group, which would lock xfed out: a reader joins
+ * the group, a writer also needs store_group_write (the files become 0660
+ * at xfed's next start), or it runs as the owner.
+ */
 static int
 sqlite_access_refuse(const char *path, const char *what, const struct stat *sb,
     const char *problem, char *err, size_t errsz)
 {
-	char	 me[64], owner[64], group[64];
+	struct stat	 dsb;
+	char		 me[64], owner[64], group[64], dir[PATH_MAX];
+	char		 fix[PATH_MAX + 200];
+	int		 member = sqlite_access_in_group(sb->st_gid);
+	int		 reading = strstr(problem, "not readable") != NULL ||
+			    strstr(problem, "not searchable") != NULL;
+	int		 mine;
 
 	sqlite_access_name(geteuid(), NULL, me, sizeof(me));
 	sqlite_access_name(sb->st_uid, NULL, owner, sizeof(owner));
 	sqlite_access_name(0, &sb->st_gid, group, sizeof(group));
+	sqlite_access_dir(path, dir, sizeof(dir));
+	mine = what == path && stat(dir, &dsb) == 0 && dsb.st_uid == geteuid();
+	if (mine)
+		snprintf(fix, sizeof(fix), "chown %s: %s*", me, path);
+	else if (what != path && !reading)
+		snprintf(fix, sizeof(fix), member ? "start xfed once (it makes "
+		    "-wal and -shm and keeps them)" : "chown %s %s", me, what);
+	else if (reading)
+		snprintf(fix, sizeof(fix), "add user %s to group %s (adduser "
+		    "%s %s, then log in again)", me, group, me, group);
+	else if (member)
+		snprintf(fix, sizeof(fix), "set store_group_write yes in "
+		    "xfed.conf and restart xfed (the store becomes 0660)");
+	else
+		snprintf(fix, sizeof(fix), "add user %s to group %s and set "
+		    "store_group_write yes in xfed.conf", me, group);
 	if (what == path)
 		snprintf(err, errsz, "%s: %s by user %s (owned by %s:%s, mode "
-		    "%04o): run as user %s, or chown %s %s*", path, problem, me,
-		    owner, group, (unsigned)(sb->st_mode & 07777), owner, me,
-		    path);
+		    "%04o): run as user %s, or %s", path, problem, me,
+		    owner, group, (unsigned)(sb->st_mode & 07777), owner, fix);
+	else if (reading)
+		snprintf(err, errsz, "%s: directory %s is %s by user %s (owned "
+		    "by %s:%s, mode %04o): run as user %s, or %s", path, what,
+		    problem, me, owner, group, (unsigned)(sb->st_mode & 07777),
+		    owner, fix);
 	else
 		snprintf(err, errsz, "%s: directory %s is %s by user %s (owned "
 		    "by %s:%s, mode %04o), and SQLite makes %s-wal and -shm "
-		    "there: run as user %s, or chown %s %s", path, what, problem,
+		    "there: run as user %s, or %s", path, what, problem,
 		    me, owner, group, (unsigned)(sb->st_mode & 07777), path,
-		    owner, me, what);
+		    owner, fix);
 	return -1;
 }
 
@@ -105,12 +155,17 @@ sqlite_access_check(const char *path, int flags, char *err, size_t errsz)
 			return sqlite_access_refuse(path, path, &sb,
 			    "cannot open: Permission denied: not readable",
 			    err, errsz);
+		if (flags & STORE_OPEN_READONLY)
+			return 0;
 		if (eaccess(path, W_OK) == -1 && (errno == EACCES ||
 		    errno == EROFS))
 			return sqlite_access_refuse(path, path, &sb,
 			    errno == EROFS ? "on a read-only file system, not "
 			    "writable" : "not writable", err, errsz);
-	} else if (errno != ENOENT || !(flags & STORE_OPEN_CREATE))
+	} else if (errno == EACCES && stat(dir, &sb) == 0)
+		return sqlite_access_refuse(path, dir, &sb, "not searchable",
+		    err, errsz);
+	else if (errno != ENOENT || !(flags & STORE_OPEN_CREATE))
 		return 0;			/* SQLite names it */
 	if (stat(dir, &sb) == -1) {
 		snprintf(err, errsz, "%s: cannot open: directory %s: %s", path,

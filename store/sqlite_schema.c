@@ -652,6 +652,17 @@ sqlite_schema_open(struct store *st, int flags, char *err, size_t errsz)
 		    STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	if (flags & STORE_OPEN_READONLY) {
+		if (ver < NSTEPS) {
+			snprintf(err, errsz, "%s: schema version %lld is older "
+			    "than this xfed's (%d) and a reader does not "
+			    "migrate it: start xfed once", st->location, ver,
+			    STORE_SCHEMA_VERSION);
+			return -1;
+		}
+		return schema_exec(st, "PRAGMA foreign_keys = ON", "pragmas",
+		    err, errsz);
+	}
 	if (schema_exec(st, "PRAGMA journal_mode = WAL", "journal mode", err,
 	    errsz) == -1 ||
 	    schema_exec(st, "PRAGMA synchronous = NORMAL;"

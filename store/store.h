@@ -94,6 +94,7 @@ int		 store_out_state_parse(const char *, enum store_out_state *);
 #define STORE_OPEN_CREATE	0x1	/* create the file when missing */
 #define STORE_OPEN_NOCHECK	0x2	/* skip PRAGMA quick_check */
 #define STORE_OPEN_GROUP_WRITE	0x4	/* a new file is 0660, not 0640 */
+#define STORE_OPEN_READONLY	0x10	/* read only: a group member's reads */
 /* The daemon's: refuse when another process holds the store's daemon
  * lock, else hold it until store_close() (xfedctl never asks). */
 #define STORE_OPEN_LOCK		0x8
@@ -113,7 +114,10 @@ int		 store_out_state_parse(const char *, enum store_out_state *);
  * flock() and SQLite's POSIX locks do not meet on a local file system, so
  * xfedctl and native systems are not affected. On NULL, *errstr is one
  * line naming the file and the problem; it points at a static buffer valid
- * until the next store_open().
+ * until the next store_open(). STORE_OPEN_READONLY (not with
+ * STORE_OPEN_CREATE): only read access to the file is needed (-wal and
+ * -shm, which xfed keeps, readable too), nothing is migrated or changed
+ * and every write fails.
  */
 struct store	*store_open(const char *path, int flags, const char **errstr);
 /*

@@ -20,6 +20,10 @@ struct chk {
 	struct ctl	*ctl;
 	struct out_json	 j;
 	int		 n[3];		/* reports per level */
+	int		 private_ok;	/* --private: a federation inside
+					 * one network */
+	const char	*from;		/* --peer: the hosted domain we
+					 * speak for (the first) */
 };
 
 /*

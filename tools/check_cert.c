@@ -225,6 +225,39 @@ check_cert_name(struct check_cert *cc)
 	}
 }
 
+/*
+ * The intermediates the file carries: chain verification above ignores
+ * time (NO_CHECK_TIME, to name the first problem only), but a peer
+ * refuses a chain with an expired CA certificate (RFC 5280 6.1.3), as
+ * after a CA rolled its intermediate and the file kept the old one.
+ */
+static void
+check_cert_chain_dates(struct check_cert *cc)
+{
+	struct tm	 tm;
+	char		 when[32], dn[256], fix[400];
+	int		 i;
+
+	for (i = 1; i < cc->n; i++) {
+		const ASN1_TIME	*na = X509_get0_notAfter(cc->chain[i]);
+
+		if (X509_cmp_current_time(na) > 0)
+			continue;
+		check_cert_dn(X509_get_subject_name(cc->chain[i]), dn,
+		    sizeof(dn));
+		if (ASN1_TIME_to_tm(na, &tm) == 1)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+		else
+			snprintf(when, sizeof(when), "an unreadable date");
+		snprintf(fix, sizeof(fix), "replace it in %s with the CA's "
+		    "current chain (its \"full chain\" file), then send xfed "
+		    "SIGHUP", cc->cert_file);
+		chk_report(cc->chk, CHK_FAIL, "cert", cc->subject, fix,
+		    "the intermediate \"%s\" (certificate %d in the file) "
+		    "expired on %s: peers refuse the chain", dn, i + 1, when);
+	}
+}
+
 static void
 check_cert_dates(struct check_cert *cc)
 {
@@ -256,6 +289,7 @@ check_cert_dates(struct check_cert *cc)
 	else
 		chk_report(cc->chk, CHK_OK, "cert", cc->subject, NULL,
 		    "expires on %s, in %d days", when, days);
+	check_cert_chain_dates(cc);
 }
 
 static void

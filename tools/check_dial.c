@@ -794,7 +794,8 @@ check_dial(struct chk *chk, const char *domain, int self)
 	d.fd = -1;
 	/* the self-dial speaks for no domain of ours: xfed refuses a peer
 	 * claiming one of its own (RFC 2606 reserves .invalid) */
-	d.ours = self ? domain : CONF_DOMAIN(c, 0);
+	d.ours = self ? domain : chk->from != NULL ? chk->from :
+	    CONF_DOMAIN(c, 0);
 	d.from = self ? "xfedctl-check.invalid" : d.ours;
 	snprintf(d.where, sizeof(d.where), "%s", domain);
 	if (self) {

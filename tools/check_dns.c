@@ -232,6 +232,78 @@ check_dns_local(const struct sockaddr_storage *ss)
 	return found;
 }
 
+/* "loopback", "private" (RFC 1918, RFC 6598, RFC 4193, link-local), or
+ * NULL for an address peers on the Internet may reach. */
+static const char *
+check_dns_private(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)ss)->
+		    sin_addr.s_addr);
+
+		if ((a >> 24) == 127)
+			return "loopback";
+		if ((a >> 24) == 10 || (a >> 20) == 0xac1 ||
+		    (a >> 16) == 0xc0a8 || (a >> 16) == 0xa9fe ||
+		    (a >> 22) == (100 << 2 | 1) || a == 0)
+			return "private";
+		return NULL;
+	} else {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return "loopback";
+		if ((a->s6_addr[0] & 0xfe) == 0xfc ||
+		    IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_UNSPECIFIED(a))
+			return "private";
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			struct sockaddr_storage	 v4;
+			struct sockaddr_in	*sin = (void *)&v4;
+
+			memset(&v4, 0, sizeof(v4));
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, &a->s6_addr[12], 4);
+			return check_dns_private(&v4);
+		}
+		return NULL;
+	}
+}
+
+/*
+ * A target that resolves to loopback or private addresses: peers on the
+ * Internet connect to their own machine or network, not to this one
+ * (split DNS, an /etc/hosts line in the zone, an internal view).
+ */
+static void
+check_dns_reachable(struct check_dns *d, const char *subject,
+    const char *host, const struct check_dns_host *h)
+{
+	char		 a[INET6_ADDRSTRLEN], bad[300] = "";
+	const char	*kind, *what = NULL;
+	size_t		 i;
+
+	if (d->chk->private_ok)
+		return;
+	for (i = 0; i < h->n; i++) {
+		if ((kind = check_dns_private(&h->ss[i])) == NULL)
+			continue;
+		if (what == NULL || strcmp(kind, "loopback") == 0)
+			what = kind;
+		snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%s",
+		    bad[0] ? " " : "", check_dns_ntop(&h->ss[i], a,
+		    sizeof(a)));
+	}
+	if (what == NULL)
+		return;
+	chk_report(d->chk, CHK_WARN, "dns", subject, d->ours ? "publish the "
+	    "host's public address in its A/AAAA records (inside one network "
+	    "only, run check with --private)" : "nothing to change here: a "
+	    "peer inside one network, or its DNS is wrong", "%s resolves to "
+	    "%s, a %s address: peers elsewhere cannot connect to it", host,
+	    bad, what);
+}
+
 /*
  * Does a peer that connects to one of h's addresses on port reach a
  * listener of xfed? 1 yes; 0 no address matches; -1 no listener on port.
@@ -319,6 +391,7 @@ check_dns_target(struct check_dns *d, const char *subject, const char *host,
 		}
 		return;
 	}
+	check_dns_reachable(d, subject, host, &h);
 	if (!d->ours) {
 		chk_report(d->chk, CHK_OK, "dns", subject, NULL, "%s port %d: "
 		    "%s", host, port, addrs);
@@ -469,7 +542,14 @@ check_dns(struct chk *chk, const char *domain, int ours)
 		check_dns_host(&d, domain, &h);
 		snprintf(fix, sizeof(fix), "add \"%s. SRV 0 5 5269 HOST.\" "
 		    "naming the host xfed runs on", nx);
-		if (h.n == 0 && s.usable == 0)
+		if (h.n == 0 && h.failed)
+			/* S2S 6.5: a failed lookup is not "no address" */
+			chk_report(chk, CHK_FAIL, "dns", nx, "check the "
+			    "resolver setting and the zone's name servers",
+			    "no SRV record, and the A/AAAA lookup of %s to fall "
+			    "back to failed (%s): peers cannot connect until "
+			    "it answers", domain, h.err);
+		else if (h.n == 0 && s.usable == 0)
 			chk_report(chk, CHK_FAIL, "dns", nx, ours ? fix : NULL,
 			    "no SRV record, and %s has no A or AAAA record "
 			    "to fall back to: peers cannot find the server",

@@ -53,6 +53,7 @@ chk_report(struct chk *chk, enum chk_level level, const char *section,
 struct cmd_check_opts {
 	const char	*peer;
 	int		 only;
+	int		 private_ok;
 };
 
 static int
@@ -63,6 +64,9 @@ cmd_check_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 	switch (ch) {
 	case 'p':
 		o->peer = arg;
+		return CTL_OK;
+	case 'P':
+		o->private_ok = 1;
 		return CTL_OK;
 	case 'o':
 		if (strcmp(arg, "dns") == 0)
@@ -96,11 +100,12 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "peer", required_argument, NULL, 'p' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "private", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_check_opts	 o = { NULL, 0 };
+	struct cmd_check_opts	 o = { NULL, 0, 0 };
 	struct chk		 chk;
-	char			 dom[JID_PART_MAX + 1];
+	char			 dom[JID_PART_MAX + 1], from[JID_PART_MAX + 1];
 	size_t			 i;
 	int			 rc, first;
 
@@ -110,14 +115,28 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 	if (argc - first > 1)
 		return ctl_usage(ctl, "unexpected argument \"%s\"",
 		    argv[first + 1]);
-	if (argc - first == 1 && o.peer != NULL)
-		return ctl_usage(ctl, "DOMAIN and --peer do not go together");
 	if (o.only == 0)
 		o.only = CHECK_ALL;
 	memset(&chk, 0, sizeof(chk));
 	chk.ctl = ctl;
+	chk.private_ok = o.private_ok;
 
+	/* DOMAIN is hosted: the one checked, or with --peer the one the
+	 * dial speaks for */
+	if (argc - first == 1) {
+		if ((rc = cmd_check_domain(ctl, argv[first], from,
+		    sizeof(from))) != CTL_OK)
+			return rc;
+		if (!conf_is_hosted(ctl->conf, from))
+			return o.peer != NULL ? ctl_usage(ctl, "%s is not a "
+			    "hosted domain: with --peer, DOMAIN names the one "
+			    "the dial speaks for", from) : ctl_usage(ctl, "%s "
+			    "is not a hosted domain; for a peer use --peer %s",
+			    from, from);
+	}
 	if (o.peer != NULL) {
+		if (argc - first == 1)
+			chk.from = from;
 		if ((rc = cmd_check_domain(ctl, o.peer, dom, sizeof(dom))) !=
 		    CTL_OK)
 			return rc;
@@ -129,19 +148,10 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		if (o.only & CHECK_DIAL)
 			check_dial(&chk, dom, 0);
 	} else {
-		if (argc - first == 1) {
-			if ((rc = cmd_check_domain(ctl, argv[first], dom,
-			    sizeof(dom))) != CTL_OK)
-				return rc;
-			if (!conf_is_hosted(ctl->conf, dom))
-				return ctl_usage(ctl, "%s is not a hosted "
-				    "domain; for a peer use --peer %s", dom,
-				    dom);
-		}
 		for (i = 0; i < ctl->conf->domains.n; i++) {
 			const char	*d = CONF_DOMAIN(ctl->conf, i);
 
-			if (argc - first == 1 && strcmp(d, dom) != 0)
+			if (argc - first == 1 && strcmp(d, from) != 0)
 				continue;
 			if (o.only & CHECK_DNS)
 				check_dns(&chk, d, 1);
@@ -164,13 +174,17 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 }
 
 const struct ctl_cmd cmd_check_table[] = {
-	{ "check", "[DOMAIN | --peer DOMAIN] [--only dns|cert|dial] [--json]",
+	{ "check", "[DOMAIN] [--peer PEER] [--only dns|cert|dial] [--private] "
+	    "[--json]",
 	    "Checks the deployment as peers see it: DNS (SRV records, their "
 	    "targets and\naddresses), the certificate (chain, key, name, "
 	    "expiry, key usage) and a\ndial to the domain that must reach "
-	    "this xfed. --peer checks the way to a\nremote domain. One "
-	    "OK/WARN/FAIL line per result, with what to change.\nExit "
-	    "status: 0 all OK, 1 warnings, 2 failures or errors.",
+	    "this xfed. --peer checks the way to a\nremote domain, speaking "
+	    "for DOMAIN (default: the first hosted). Targets\non loopback or "
+	    "private addresses are a WARN unless --private (a\nfederation "
+	    "inside one network). One OK/WARN/FAIL line per result, with\n"
+	    "what to change. Exit status: 0 all OK, 1 warnings, 2 failures "
+	    "or errors.",
 	    cmd_check },
 	{ NULL, NULL, NULL, NULL },
 };

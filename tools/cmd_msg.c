@@ -497,6 +497,7 @@ cmd_inbox(struct ctl *ctl, int argc, char **argv)
 	follow = (opt & 0x100) != 0;
 	if ((opt & 0x200) && (opt & 0x400))
 		return ctl_usage(ctl, "--consume and --ack do not go together");
+	ctl->reader = !(opt & (0x200 | 0x400));
 	if ((rc = cmd_msg_user(ctl, argc, argv, i, &u, &up)) != CTL_OK)
 		return rc;
 
@@ -600,6 +601,7 @@ cmd_outbox(struct ctl *ctl, int argc, char **argv)
 	if ((i = ctl_getopt(ctl, argc, argv, "", opts, 1, cmd_outbox_limit,
 	    &limit, &rc)) == -1)
 		return rc;
+	ctl->reader = 1;
 	if ((rc = cmd_msg_user(ctl, argc, argv, i, &u, &up)) != CTL_OK)
 		return rc;
 	if (store_outbox_list(ctl->st, up ? u.local : NULL,

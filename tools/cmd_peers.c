@@ -3,7 +3,8 @@
  * streams in each direction (state, TLS, authentication, the peer's
  * certificate), what waits for it (queued outbox rows and the oldest's
  * age, from the store; stanzas in the daemon's memory), its backoff and
- * how its last attempts ended, by stage and with the peer's own text.
+ * how its last attempts ended, by stage and with the peer's own text,
+ * and its inbound attempts that we refused (stage, what it was told).
  * Live data comes from the running daemon's status answer (server/ctl.h),
  * queued rows from the store.
  */
@@ -36,6 +37,12 @@ struct peers_route {
 	size_t		 nh;
 };
 
+/* An inbound attempt of the remote that we refused. */
+struct peers_refused {
+	char		 local[256], remote[256];
+	struct peers_attempt a;
+};
+
 struct peers_queued {
 	char		 domain[256];
 	int64_t		 rows, oldest;
@@ -46,7 +53,8 @@ struct peers {
 	struct peers_stream	*s;
 	struct peers_route	*r;
 	struct peers_queued	*q;
-	size_t			 ns, nr, nq;
+	struct peers_refused	*in;
+	size_t			 ns, nr, nq, nin;
 	char			**doms;		/* remote domains, sorted */
 	size_t			 nd;
 	int			 noq;		/* the store unreadable */
@@ -68,8 +76,23 @@ peers_answer(void *arg, int type, const uint8_t *p, size_t len)
 	struct peers_stream	*s;
 	struct peers_route	*r;
 	struct peers_attempt	*a;
-	char			 local[256], remote[256];
+	struct peers_refused	*f;
+	char			 local[256], remote[256], dir[8];
 
+	if (type == CTL_T_ATTEMPT && ctl_get_str(p, len, CTL_F_DIR, dir,
+	    sizeof(dir)) == 0 && strcmp(dir, "in") == 0) {
+		ps->in = peers_grow(ps->in, ps->nin, sizeof(*ps->in));
+		f = &ps->in[ps->nin++];
+		ctl_get_str(p, len, CTL_F_LOCAL, f->local, sizeof(f->local));
+		ctl_get_str(p, len, CTL_F_REMOTE, f->remote, sizeof(f->remote));
+		ctl_get_u64(p, len, CTL_F_TIME, &f->a.when);
+		ctl_get_str(p, len, CTL_F_RESULT, f->a.result,
+		    sizeof(f->a.result));
+		ctl_get_str(p, len, CTL_F_STAGE, f->a.stage,
+		    sizeof(f->a.stage));
+		ctl_get_str(p, len, CTL_F_TEXT, f->a.text, sizeof(f->a.text));
+		return 0;
+	}
 	switch (type) {
 	case CTL_T_STREAM:
 		ps->s = peers_grow(ps->s, ps->ns, sizeof(*ps->s));
@@ -260,6 +283,29 @@ peers_print_route(struct peers *ps, struct out_json *j,
 	}
 }
 
+/* An inbound attempt we refused, with the stage and what the peer was
+ * told: its operator's side of a failed dial. */
+static void
+peers_print_refused(struct peers *ps, struct out_json *j,
+    const struct peers_refused *f)
+{
+	char	 t[32];
+
+	if (ps->ctl->json) {
+		out_json_obj(j, NULL);
+		out_json_str(j, "local", f->local);
+		out_json_time(j, "time", (int64_t)f->a.when);
+		out_json_str(j, "stage", f->a.stage);
+		out_json_str(j, "text", f->a.text[0] ? f->a.text : NULL);
+		out_json_obj_end(j);
+		return;
+	}
+	printf("  in %s <- %s: %s refused at %s: ", f->local, f->remote,
+	    out_time((int64_t)f->a.when, t, sizeof(t)), f->a.stage);
+	out_text(stdout, f->a.text);
+	putchar('\n');
+}
+
 static void
 peers_print(struct peers *ps, const char *d)
 {
@@ -304,6 +350,13 @@ peers_print(struct peers *ps, const char *d)
 	for (i = 0; i < ps->nr; i++)
 		if (strcmp(ps->r[i].remote, d) == 0)
 			peers_print_route(ps, &j, &ps->r[i]);
+	if (ps->ctl->json) {
+		out_json_array_end(&j);
+		out_json_array(&j, "refused_in");
+	}
+	for (i = 0; i < ps->nin; i++)
+		if (strcmp(ps->in[i].remote, d) == 0)
+			peers_print_refused(ps, &j, &ps->in[i]);
 	if (ps->ctl->json) {
 		out_json_array_end(&j);
 		out_json_end(&j);
@@ -354,6 +407,8 @@ cmd_peers(struct ctl *ctl, int argc, char **argv)
 			peers_add_domain(&ps, ps.r[i].remote, only);
 		for (i = 0; i < ps.nq; i++)
 			peers_add_domain(&ps, ps.q[i].domain, only);
+		for (i = 0; i < ps.nin; i++)
+			peers_add_domain(&ps, ps.in[i].remote, only);
 		if (ps.nd > 1)
 			qsort(ps.doms, ps.nd, sizeof(*ps.doms), peers_cmp);
 		for (i = 0; i < ps.nd; i++)
@@ -371,6 +426,7 @@ cmd_peers(struct ctl *ctl, int argc, char **argv)
 	free(ps.s);
 	free(ps.r);
 	free(ps.q);
+	free(ps.in);
 	return rc;
 }
 
@@ -379,8 +435,9 @@ const struct ctl_cmd cmd_peers_table[] = {
 	    "Per remote domain (or the one named): its streams in each "
 	    "direction with\nstate, TLS, authentication and the peer's "
 	    "certificate; outbox rows queued\nfor it and the oldest's age; "
-	    "backoff; and how the last 8 attempts ended,\nwith the stage "
+	    "backoff; how the last 8 attempts ended,\nwith the stage "
 	    "(dns, connect, tls, dialback, stream...) and the peer's own\n"
-	    "text. Needs xfed running.", cmd_peers },
+	    "text; and the peer's own attempts we refused lately (inbound: "
+	    "stage and\nwhat it was told). Needs xfed running.", cmd_peers },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -194,6 +194,7 @@ cmd_user_show(struct ctl *ctl, int argc, char **argv)
 	if ((i = ctl_getopt(ctl, argc, argv, "", NULL, 1, NULL, NULL,
 	    &rc)) == -1)
 		return rc;
+	ctl->reader = 1;
 	if ((rc = cmd_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
 		return rc;
 	memset(&us, 0, sizeof(us));

@@ -140,14 +140,25 @@ ctl_join(int argc, char **argv)
 	return s;
 }
 
+/* An existing store this user may read but not write. */
+static int
+ctl_read_only(const char *path)
+{
+	return access(path, F_OK) == 0 && eaccess(path, W_OK) == -1 &&
+	    (errno == EACCES || errno == EROFS) && eaccess(path, R_OK) == 0;
+}
+
 int
 ctl_open(struct ctl *ctl)
 {
 	const char	*err;
+	int		 flags = STORE_OPEN_CREATE;
 
-	if ((ctl->st = store_open(ctl->conf->store, STORE_OPEN_CREATE |
-	    (ctl->conf->store_group_write ? STORE_OPEN_GROUP_WRITE : 0),
-	    &err)) == NULL) {
+	if (ctl->reader && ctl_read_only(ctl->conf->store))
+		flags = STORE_OPEN_READONLY;
+	if (ctl->conf->store_group_write)
+		flags |= STORE_OPEN_GROUP_WRITE;
+	if ((ctl->st = store_open(ctl->conf->store, flags, &err)) == NULL) {
 		ctl_fail("%s", err);
 		return -1;
 	}
@@ -166,7 +177,8 @@ ctl_open_existing(struct ctl *ctl, const char **errstr)
 		*errstr = buf;
 		return -2;
 	}
-	if ((ctl->st = store_open(path, 0, errstr)) == NULL)
+	if ((ctl->st = store_open(path, ctl_read_only(path) ?
+	    STORE_OPEN_READONLY : 0, errstr)) == NULL)
 		return -1;
 	return 0;
 }

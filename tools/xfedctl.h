@@ -26,6 +26,7 @@ struct ctl {
 	struct store	*st;
 	const struct ctl_cmd *cmd;	/* the command running */
 	int		 json;		/* --json */
+	int		 reader;	/* a command that only reads */
 };
 
 struct ctl_cmd {
@@ -66,11 +67,14 @@ int	 ctl_getopt(struct ctl *, int argc, char **argv, const char *shortopts,
 	    int *rc);
 /* Joins argv[0..argc) with spaces (caller frees). */
 char	*ctl_join(int argc, char **argv);
-/* Opens the store (after the arguments are checked); -1 said why. */
+/* Opens the store (after the arguments are checked); -1 said why. A
+ * reader's command (ctl->reader) opens an existing store this user may
+ * not write read-only: a member of xfed's group reads a 0640 store. */
 int	 ctl_open(struct ctl *);
-/* The diagnostic commands' open: the existing store only, never created
- * (read-only where the file allows; an older schema is still migrated).
- * 0; -1 with *errstr, one line; -2 with *errstr when there is no store. */
+/* The diagnostic commands' open: the existing store only, never created,
+ * read-only when this user may not write it (a writer's open migrates an
+ * older schema). 0; -1 with *errstr, one line; -2 with *errstr when there
+ * is no store. */
 int	 ctl_open_existing(struct ctl *, const char **errstr);
 /* One write command, all or nothing. */
 int	 ctl_begin(struct ctl *);

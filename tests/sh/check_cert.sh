@@ -136,8 +136,8 @@ ctl check y.test --only cert
 expect "check: a domain not hosted is refused, exit 2 (1 means warnings)" 2 "" "y.test is not a hosted domain; for a peer use --peer y.test"
 ctl check --only bogus
 expect "check: --only takes dns, cert or dial" 2 "" "--only takes dns, cert or dial"
-ctl check x.test --peer y.test
-expect "check: DOMAIN and --peer together are refused" 2 "" "do not go together"
+ctl check y.test --peer z.test
+expect "check: DOMAIN with --peer must be hosted (the one the dial speaks for)" 2 "" "y.test is not a hosted domain: with --peer, DOMAIN names the one the dial speaks for"
 # Text from outside (peers, the native system) reaches the terminal
 # escaped: bidi and zero-width characters that would reorder or hide what
 # follows show as \u{...}; other UTF-8 stays as it is.

@@ -9,7 +9,10 @@
 # without an address to fall back to), wrong port, a target without
 # address, a CNAME target (and a CNAME domain without SRV, which is
 # fine), a "." target, a target on another host, _xmpps-server without
-# listen_tls, a resolver that does not answer.
+# listen_tls, a resolver that does not answer, an A/AAAA fallback whose
+# lookup fails (not "no address"), a target on a loopback address (a WARN
+# with the address unless --private; the lab's addresses are loopback, so
+# the other cases run with --private).
 # Dial (S2S 2.x, 4.x/XEP-0220, 6.x):
 #   - the self-dial of x.test reaches the running xfed through SRV,
 #     STARTTLS, the certificate and dialback, and the daemon confirms the
@@ -19,6 +22,7 @@
 #     and the server reached has another dialback secret);
 #   - --peer y.test (another xfed) goes through DNS, TLS, the peer's
 #     certificate and dialback, which y verifies with x.test's server;
+#     DOMAIN --peer y.test speaks for DOMAIN, one of several hosted;
 #   - --peer p.test, whose records lead to nothing: FAIL at connect;
 #   - the self-dial without a running daemon: FAIL, says so;
 #   - diagnostics never create the store: --peer with a fresh config
@@ -53,7 +57,8 @@ lab_dns 'host-record=nosrv.test,127.0.0.4' \
     'srv-host=_xmpp-server._tcp.tls.test,x.test,5269,1,0' \
     'host-record=dripdb.test,127.0.0.20' 'host-record=driptls.test,127.0.0.21' \
     'host-record=inject.test,127.0.0.22' 'cname=cnfb.test,x.test' \
-    'host-record=plain.test,127.0.0.23'
+    'host-record=plain.test,127.0.0.23' \
+    'local=/_tcp.fbfail.test/' 'server=/fbfail.test/127.0.0.99'
 lab_case "lab pki" lab_pki || exit 1
 lab_case "lab dns" lab_start_dns || exit 1
 PKI=$LAB_DIR/pki
@@ -89,12 +94,13 @@ xconf b x.test 127.0.0.6 x.test
 xconf y y.test $LAB_Y_IP y.test
 
 OUT=$LAB_DIR/out/check.out
-# chk NAME ARGS...: xfedctl -c NAME's config check ARGS inside the namespace
+# chk NAME ARGS...: xfedctl -c NAME's config check ARGS inside the namespace;
+# the lab's addresses are loopback ones: --private unless CHK_PRIVATE=""
 chk() {
 	local n=$1
 	shift
 	lab_exec timeout 150 "$XB/xfedctl" -c "$LAB_DIR/$n/xfed.conf" check "$@" \
-	    > "$OUT" 2>&1
+	    ${CHK_PRIVATE---private} > "$OUT" 2>&1
 	RC=$?
 }
 # got NAME RC REGEX...: the exit status, and each REGEX on some line
@@ -120,7 +126,7 @@ XD=$LAB_DIR/doms
 mkdir -p "$XD"
 {
 	for d in x.test nosrv.test nothing.test port.test noaddr.test \
-	    cname.test dot.test elsewhere.test tls.test cnfb.test; do
+	    cname.test dot.test elsewhere.test tls.test cnfb.test fbfail.test; do
 		echo "domain $d"
 	done
 	cat <<CONF
@@ -136,6 +142,26 @@ chk doms x.test --only dns
 got "dns: SRV to x.test:5269, where xfed listens: OK, exit 0" 0 \
     '^OK   dns _xmpp-server._tcp.x.test SRV 0 0 5269 x.test: x.test port 5269: 127.0.0.4, where xfed listens' \
     '^1 OK, 0 WARN, 0 FAIL$'
+
+CHK_PRIVATE= chk doms x.test --only dns
+got "dns: a target on a loopback address: WARN with the address, unless --private" 1 \
+    '^WARN dns _xmpp-server._tcp.x.test SRV 0 0 5269 x.test: x.test resolves to 127.0.0.4, a loopback address: peers elsewhere cannot connect to it' \
+    '^     fix: publish the host.s public address in its A/AAAA records \(inside one network only, run check with --private\)' \
+    '^1 OK, 1 WARN, 0 FAIL$'
+CHK_PRIVATE= chk doms --peer e.test --only dns
+got "dns: --peer whose target is loopback: WARN, nothing to change here" 1 \
+    '^WARN dns _xmpp-server._tcp.e.test SRV 0 0 5269 e.test: e.test resolves to 127.0.0.3, a loopback address' \
+    '^     fix: nothing to change here'
+
+chk doms fbfail.test --only dns
+got "dns: no SRV and the A/AAAA lookup fails: FAIL that says the lookup failed" 2 \
+    '^FAIL dns _xmpp-server._tcp.fbfail.test: no SRV record, and the A/AAAA lookup of fbfail.test to fall back to failed \(.*\): peers cannot connect until it answers' \
+    '^     fix: check the resolver setting'
+if grep -q "has no A or AAAA" "$OUT"; then
+	lab_fail "dns: a failed fallback lookup is not \"no address\"" "$(cat "$OUT")"
+else
+	lab_ok "dns: a failed fallback lookup is not \"no address\""
+fi
 
 chk doms nosrv.test --only dns
 got "dns: missing SRV with an A record on xfed: WARN (fallback to 5269)" 1 \
@@ -214,6 +240,20 @@ got "--peer y.test: DNS, TLS, y's certificate, dialback verified by x.test's ser
     '"reason":"features: dialback offered, SASL EXTERNAL"' \
     '"reason":"dialback: y.test accepted our key for x.test"' \
     '"fail":0'
+
+# DOMAIN --peer PEER: the dial speaks for DOMAIN, not the first hosted
+sed "s|^store .*|store $LAB_DIR/a/xfed.db|; s|^control_socket .*|control_socket $LAB_DIR/a/xfed.sock|; s|^domain x.test|domain w.test\ndomain x.test|" \
+    "$LAB_DIR/a/xfed.conf" > "$LAB_DIR/two.conf"
+mkdir -p "$LAB_DIR/two" && mv "$LAB_DIR/two.conf" "$LAB_DIR/two/xfed.conf"
+chk two x.test --peer y.test --only dial
+got "--peer with DOMAIN: dialback for that hosted domain" 0 \
+    '^OK   dial .*dialback: y.test accepted our key for x.test'
+chk two --peer y.test --only dial
+got "--peer without DOMAIN: the first hosted domain, w.test, which y cannot find" 2 \
+    'dialback: y.test answered with error remote-server-not-found'
+chk two y.test --peer e.test --only dial
+got "--peer with a DOMAIN not hosted: usage, exit 2" 2 \
+    'y.test is not a hosted domain: with --peer, DOMAIN names the one the dial speaks for'
 
 chk a --peer p.test --only dial
 got "--peer with nothing listening: FAIL at connect" 2 \

@@ -1,12 +1,22 @@
 #!/usr/bin/python3
 """tests/sh/cmdscan.py FILE...: prints, one a line and sorted, the words that
-stand where a shell script runs a command (line start, after | ; && || ( $(
-then do if ! and after wrappers such as timeout, env, ip netns exec and the
-tests' own t_bg, check, wait_for). Heredoc bodies, quoted text and comments
-are skipped; a quoted "$(...)" is scanned too. Function names the files
-define are left out. tests/sh/deps.sh resolves what this prints; a word that
-is no command (a case pattern, say) resolves to nothing there and is
-ignored, so the scan may guess wide."""
+stand where a script runs a command. Shell scripts: line start, after | ; &&
+|| ( $( then do if ! and after wrappers such as timeout, env, ip netns exec
+and the tests' own t_bg, check, wait_for; the string of `sh -c` and `bash
+-c`; heredocs that are shell (fed to sh or bash, or written to a *.sh file)
+or Python (fed to python3/$PY, or written to a *.py file); quoted text and
+comments are skipped, a quoted "$(...)" is scanned. Python files (*.py) and
+Python heredocs: subprocess.run/call/check_call/check_output/Popen and
+os.system/os.exec*/os.spawn*: a literal argv[0] or, with shell=True or
+os.system, the shell text. C files (*.c): system(), popen() and exec*()
+with a literal, a #define'd literal, or a buffer that snprintf() filled
+from a literal format. A call whose program none of this tells is an error
+on stderr (tests/sh/deps.sh fails on it): give it a literal, or run a
+program the caller passed in. Function names the files define are left
+out. tests/sh/deps.sh resolves what this prints; a word that is no command
+(a case pattern, say) resolves to nothing there and is ignored, so the
+scan may guess wide."""
+import ast
 import re
 import sys
 
@@ -21,19 +31,31 @@ FUNC = re.compile(r'^\s*(?:function\s+)?([A-Za-z_][A-Za-z0-9_-]*)\s*\(\)',
                   re.M)
 
 
+SHELL_HD = re.compile(r'(^|[;&|(]\s*|\b(exec|timeout \S+)\s+)(sh|bash|dash)'
+                      r'(\s+-s)?\s*<<|>\s*\S*\.sh[\'"]?\s*<<')
+PY_HD = re.compile(r'(\$PY|\$LAB_PY|python3?)\b[^<]*<<|>\s*\S*\.py[\'"]?\s*<<')
+
+
 def strip_heredocs(text):
-    out, end = [], None
+    """The text without heredoc bodies, and the bodies that are shell and
+    Python: (text, [shell body], [python body])."""
+    out, end, body, kind, sh, py = [], None, [], None, [], []
     for line in text.split('\n'):
         if end is not None:
             if line.strip() == end:
                 end = None
+                {'sh': sh, 'py': py}.get(kind, []).append('\n'.join(body))
+            else:
+                body.append(line)
             out.append('')
             continue
         m = HEREDOC.search(line)
         if m and '<<<' not in line:
-            end = m.group(1)
+            end, body = m.group(1), []
+            kind = 'sh' if SHELL_HD.search(line) else \
+                'py' if PY_HD.search(line) else None
         out.append(line)
-    return '\n'.join(out)
+    return '\n'.join(out), sh, py
 
 
 class Lexer:
@@ -163,6 +185,12 @@ def scan(toks, found):
                 i += 1
             start = True
             continue
+        if t in ('sh', 'bash', 'dash') and i + 2 < len(toks) and \
+                toks[i + 1] == '-c':
+            found.add(t)
+            scan_shell(toks[i + 2], found)
+            i += 3
+            continue
         if t == 'ip' and toks[i + 1:i + 3] == ['netns', 'exec']:
             found.add(t)
             i += 4
@@ -173,15 +201,118 @@ def scan(toks, found):
         i += 1
 
 
+def scan_shell(text, found):
+    lex = Lexer(text)
+    scan(lex.words(), found)
+    for sub in lex.subs:
+        scan(sub, found)
+
+
+SUBPROCESS = {'run', 'call', 'check_call', 'check_output', 'Popen',
+              'create_subprocess_exec', 'create_subprocess_shell'}
+
+
+def scan_python(text, where, found, errors):
+    """subprocess and os calls with what they run, from Python source."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as e:
+        errors.append('%s: not Python (%s)' % (where, e.msg))
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else \
+            f.id if isinstance(f, ast.Name) else ''
+        mod = f.value.id if isinstance(f, ast.Attribute) and \
+            isinstance(f.value, ast.Name) else ''
+        shell = any(k.arg == 'shell' and isinstance(k.value, ast.Constant)
+                    and k.value.value for k in node.keywords)
+        if name in SUBPROCESS and mod in ('subprocess', 'asyncio'):
+            shell = shell or name == 'create_subprocess_shell'
+        elif mod == 'os' and (name == 'system' or name == 'popen'):
+            shell = True
+        elif mod == 'os' and re.match(r'^(exec|spawn)[lv]p?e?$', name):
+            pass
+        else:
+            continue
+        a = node.args[1] if name.startswith('spawn') and \
+            len(node.args) > 1 else node.args[0]
+        if isinstance(a, (ast.List, ast.Tuple)) and a.elts:
+            a = a.elts[0]
+        if isinstance(a, ast.Constant) and isinstance(a.value, str):
+            if shell:
+                scan_shell(a.value, found)
+            elif a.value.split():
+                found.add(a.value.split()[0])
+        elif not isinstance(a, (ast.Name, ast.Subscript, ast.Attribute)):
+            # a variable is a program the caller passed in (its own
+            # scan has it); anything else cannot be told
+            errors.append('%s:%d: cannot tell what %s runs'
+                          % (where, node.lineno, name))
+
+
+C_CALL = re.compile(r'\b(system|popen|exec[lv]p?e?|posix_spawnp?)\s*\(\s*'
+                    r'([^,)]*)')
+C_DEFINE = re.compile(r'^#define\s+(\w+)\s+"([^"]*)"', re.M)
+
+
+def scan_c(text, where, found, errors):
+    """system(), popen() and exec*() in C source."""
+    text = re.sub(r'/\*.*?\*/|//[^\n]*',
+                  lambda m: '\n' * m.group(0).count('\n'), text, flags=re.S)
+    defs = dict(C_DEFINE.findall(text))
+    for m in C_CALL.finditer(text):
+        fn, arg = m.group(1), m.group(2).strip()
+        line = text.count('\n', 0, m.start()) + 1
+        if fn.startswith('posix_spawn'):	# (pid, path, ...)
+            arg = text[m.end():].split(',')[1].strip() if ',' in \
+                text[m.end():m.end() + 200] else ''
+        lit = re.match(r'^"((?:[^"\\]|\\.)*)"', arg)
+        if lit:
+            text_ = lit.group(1)
+        elif arg in defs:
+            text_ = defs[arg]
+        else:
+            # a buffer snprintf() filled from literal formats before
+            fmts = re.findall(r'snprintf\s*\(\s*%s\s*,[^,]*,\s*"((?:[^"\\]|'
+                              r'\\.)*)"' % re.escape(arg), text[:m.start()])
+            if not fmts:
+                errors.append('%s:%d: cannot tell what %s() runs'
+                              % (where, line, fn))
+                continue
+            for f in fmts:
+                scan_shell(re.sub(r'%[-0-9.]*[a-z]+', 'x', f), found)
+            continue
+        if fn in ('system', 'popen'):
+            scan_shell(text_, found)
+        else:
+            found.add(text_)
+
+
 def main():
-    found, funcs = set(), set()
+    found, funcs, errors = set(), set(), []
     for path in sys.argv[1:]:
         text = open(path).read()
+        if path.endswith('.py'):
+            scan_python(text, path, found, errors)
+            continue
+        if path.endswith('.c'):
+            scan_c(text, path, found, errors)
+            continue
         funcs.update(FUNC.findall(text))
-        lex = Lexer(strip_heredocs(text))
-        scan(lex.words(), found)
-        for sub in lex.subs:
-            scan(sub, found)
+        text, shell, python = strip_heredocs(text)
+        scan_shell(text, found)
+        for body in shell:
+            funcs.update(FUNC.findall(body))
+            scan_shell(body, found)
+        for body in python:
+            # $VARS the shell expands in an unquoted heredoc: names here
+            scan_python(re.sub(r'\$\{?(\w+)\}?', r'\1', body),
+                        path + ' (a heredoc)', found, errors)
+    for e in errors:
+        print('cmdscan: ' + e, file=sys.stderr)
     for w in sorted(found - funcs):
         if re.match(r'^(\[|[A-Za-z0-9_./][A-Za-z0-9_./+-]*)$', w):
             print(w)

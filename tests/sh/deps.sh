@@ -3,7 +3,12 @@
 # tools/deps builds and passes make check.
 #   programs   a maintained list (Makefile, configure, tools/*, the python
 #              and packaging steps) plus tests/sh/cmdscan.py's scan of the
-#              shell scripts under tests/ and tools/
+#              shell scripts under tests/ and tools/ (with `sh -c` strings
+#              and shell and Python heredocs), the Python files under tests/
+#              (subprocess, os.system) and the C files (system, popen,
+#              exec*); a call whose program the scan cannot tell fails it
+#   make deb   `tools/deps deb` covers debian/control's Build-Depends and
+#              the programs the package build runs, without the test stack
 #   resolved   command -v on Debian's default PATH (never /usr/local or a
 #              user's shims), then dpkg -S on the path as found, its
 #              readlink -f target (alternatives, /usr/bin/cc -> gcc-12) and
@@ -39,7 +44,7 @@ check deps_list [ -s "$T/pkgs" -a ! -s "$T/err" ]
 # The packages tools/deps brings: its list and their dependencies, closed.
 dpkg-query -W -f='${db:Status-Abbrev}\t${Package}\t${Essential}\t${Priority}\t${Pre-Depends}, ${Depends}\t${Provides}\n' \
     > "$T/dpkg" 2>/dev/null
-$PY - "$T/pkgs" "$T/dpkg" > "$T/allowed" <<'EOF'
+cat > "$T/closure.py" <<'EOF'
 import re, sys
 want = open(sys.argv[1]).read().split()
 inst, deps, base, prov = set(), {}, set(), {}
@@ -69,6 +74,7 @@ for p in sorted(seen):
 for p in sorted(base - seen):
     print(p, 'base')
 EOF
+$PY - "$T/pkgs" "$T/dpkg" > "$T/allowed" < "$T/closure.py"
 check deps_closure [ -s "$T/allowed" ]
 
 # What each program is here: "PROGRAM<tab>WHERE<tab>STRICT<tab>TYPE<tab>PATH".
@@ -76,7 +82,11 @@ listed=$(for e in $LISTED; do echo "${e%%:*}"; done)
 $PY "$XFED_SRC/tests/sh/cmdscan.py" "$XFED_SRC"/tests/sh/*.sh \
     "$XFED_SRC"/tests/interop/*.sh "$XFED_SRC"/tests/tls/*.sh \
     "$XFED_SRC"/tests/run "$XFED_SRC"/tools/deps "$XFED_SRC"/tools/run-default \
-    "$XFED_SRC"/tools/bench "$XFED_SRC"/.ci/run > "$T/scanned" 2> "$T/err"
+    "$XFED_SRC"/tools/bench "$XFED_SRC"/.ci/run \
+    "$XFED_SRC"/tests/*/*.py "$XFED_SRC"/tests/*.c "$XFED_SRC"/tests/*/*.c \
+    "$XFED_SRC"/tools/*.c "$XFED_SRC"/server/*.c "$XFED_SRC"/store/*.c \
+    "$XFED_SRC"/s2s/*.c "$XFED_SRC"/dialback/*.c "$XFED_SRC"/sasl/*.c \
+    > "$T/scanned" 2> "$T/err"
 check deps_scan [ -s "$T/scanned" -a ! -s "$T/err" ]
 {
 	for e in $LISTED; do
@@ -140,4 +150,26 @@ for line in open(sys.argv[1]):
 EOF
 cat "$T/verdicts"
 grep -q '^FAIL' "$T/verdicts" && t_fails=$((t_fails + 1))
+
+# make deb needs what building the package needs, not the test stack:
+# tools/deps deb is every Build-Depends of debian/control and the
+# programs the package build runs, and none of the peers or clang.
+check deb_target_uses_deb_set grep -q '^	@tools/deps deb' "$XFED_SRC/Makefile"
+"$XFED_SRC/tools/deps" list deb > "$T/debpkgs"
+sed -n '/^Build-Depends:/,/^[A-Z]/p' "$XFED_SRC/debian/control" |
+    sed 's/^Build-Depends://; /^[A-Z]/d' | tr ',' '\n' |
+    sed 's/(.*//; s/[[:space:]]//g; /^$/d; s/^debhelper-compat$/debhelper/' > "$T/builddeps"
+missing=$(grep -vxF -f "$T/debpkgs" "$T/builddeps" | tr '\n' ' ')
+check "deb_set_has_build_depends ${missing:-}" [ -z "$missing" ]
+extra=$(grep -xE 'prosody|ejabberd|clang|dnsmasq-base|python3-slixmpp|prometheus|lua-unbound' "$T/debpkgs" | tr '\n' ' ')
+check "deb_set_no_test_stack ${extra:-}" [ -z "$extra" ]
+$PY - "$T/debpkgs" "$T/dpkg" > "$T/allowed_deb" < "$T/closure.py"
+for prog in dpkg-buildpackage dh dh_installsystemd dpkg-statoverride lintian tar autoreconf aclocal make gcc pkg-config install; do
+	path=$(command -v "$prog")
+	pkg=$(dpkg -S "$path" "$(readlink -f "$path")" 2>/dev/null | grep -v '^diversion ' | head -1 | cut -d: -f1)
+	if [ -z "$pkg" ] && [ "${path#/usr/}" != "$path" ]; then
+		pkg=$(dpkg -S "${path#/usr}" 2>/dev/null | head -1 | cut -d: -f1)
+	fi
+	check "deb_set_runs $prog ($pkg)" grep -q "^$pkg " "$T/allowed_deb"
+done
 t_exit

@@ -5,7 +5,7 @@
 # group xfed and the directories /var/lib/xfed and /run/xfed (0750, xfed's);
 # the unit is Type=notify with UMask=0027, `systemd-analyze verify` finds
 # nothing in it and `systemd-analyze security --offline=yes` rates it at
-# most 2.0 ("OK").
+# most 2.0 ("OK"). Under umask 077 the modes are the same (install -m).
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 R=$T/root
@@ -53,4 +53,27 @@ else
 	fail unit_security "exposure ${level:-unknown}, want at most 2.0: $(grep '✗' "$T/security.log" | head -10)"
 fi
 check unit_no_capabilities grep -qx "CapabilityBoundingSet=" "$U"
+
+# Under umask 077 every file still gets its own mode (install -m): systemd
+# reads the unit, users read the manual pages.
+R2=$T/root077
+(umask 077 && make -s -C "$XFED_SRC" install B="$XFED_BUILD" DESTDIR="$R2" \
+    PREFIX=/usr > "$T/make077.log" 2>&1)
+check install_umask077_ran [ $? = 0 ]
+(cd "$R2" && find . -type f -printf '%m %p\n' | sort) > "$T/modes077"
+cat > "$T/modes.want" <<EOF
+644 ./etc/xfed/xfed.conf.sample
+644 ./usr/lib/systemd/system/xfed.service
+644 ./usr/lib/sysusers.d/xfed.conf
+644 ./usr/lib/tmpfiles.d/xfed.conf
+644 ./usr/share/man/man5/xfed.conf.5
+644 ./usr/share/man/man8/xfed.8
+644 ./usr/share/man/man8/xfedctl.8
+755 ./usr/sbin/xfed
+755 ./usr/sbin/xfedctl
+EOF
+if cmp -s "$T/modes077" "$T/modes.want"; then ok install_umask077_file_modes
+else fail install_umask077_file_modes "$(diff "$T/modes.want" "$T/modes077" | tr '\n' ' ')"; fi
+bad=$(cd "$R2" && find . -type d ! -perm 755 | tr '\n' ' ')
+check install_umask077_dir_modes [ -z "$bad" ]
 t_exit

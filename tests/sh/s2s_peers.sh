@@ -8,7 +8,8 @@
 #   down.test  nothing listens (S2S 6.14)
 # Each is listed with its queued rows, its backoff and its attempts, each
 # failure named with its stage and the text (the peer's own when it said
-# one); and a working pair shows both streams with TLS, authentication and
+# one); y and z list the inbound attempts of x.test they refused, with
+# the stage and what x was told; and a working pair shows both streams with TLS, authentication and
 # the peer certificate's subject and expiry.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
@@ -98,6 +99,19 @@ ctl_ x peers down.test --json > "$T/d.json"
 has_json "peers down.test: queued 2, oldest age, stage connect" "$T/d.json" \
     'r["queued"] == 2 and r["oldest_queued_age"] >= 0 and r["routes"][0]["attempts"][0]["stage"] == "connect" and r["routes"][0]["failures"] >= 1 and r["routes"][0]["retry_in"] > 0'
 sed 's/^/# /' "$T/y.json" "$T/z.json"
+
+# The other side: y and z list x.test's inbound attempts they refused,
+# with the stage and what x was told.
+ctl_ y peers x.test > "$T/yx.txt"
+if grep -Eq '^  in y.test <- x.test: .* refused at dialback: .*secure_auth' "$T/yx.txt"; then
+	ok "peers on y: x.test's inbound attempt refused (certificate), stage dialback"
+else
+	fail "peers on y: x.test's inbound attempt refused (certificate), stage dialback" "$(cat "$T/yx.txt")"
+fi
+ctl_ z peers x.test --json > "$T/zin.json"
+has_json "peers on z, JSON: x.test's key refused by its authoritative server" "$T/zin.json" \
+    'any(f["stage"] == "dialback" and f["local"] == "z.test" and "invalid" in f["text"] and f["time"] for f in r["refused_in"])'
+sed 's/^/# /' "$T/yx.txt"
 
 # The native system writes to_jid as it likes (store/CONTRACT.md): rows
 # for u@DOWN.TEST and u@down.test. belong to down.test, one section.

@@ -1,8 +1,13 @@
 # tests/sh/start.sh: what xfed -t finds before a start, and that a start
 # that fails leaves nothing on disk: -h/--help; certificate and key that do
 # not load or do not match; a store directory that is missing; a config
-# error, a certificate error and a port in use at start: exit 1, one line
-# naming the problem, no store and no control socket made. Readiness for
+# error, a certificate error, a port in use (s2s or HTTP API) and a control
+# socket that cannot be bound at start: exit 1, one line naming the
+# problem, no store and no control socket made (they are bound before the
+# store is made; a failure after it, a bad webhook URL, removes the store
+# this start made); without -f the same, from
+# the parent that waits for the daemon to be ready (exit 0 only then,
+# with or without syslog). Readiness for
 # systemd (Type=notify): READY=1 on $NOTIFY_SOCKET (a path or "@abstract")
 # once listeners, store and control socket are up; RELOADING=1 and READY=1
 # around SIGHUP; STOPPING=1 at SIGTERM.
@@ -88,8 +93,82 @@ conf "tls_certificate a.crt" "tls_key a.key"
 check start_port_busy_exit [ $? = 1 ]
 check start_port_busy_says grep -q "listen 127.0.0.1:$PORT: bind: Address already in use" "$T/err"
 nothing_made start_port_busy_made_nothing
+# the HTTP API's port busy, the control socket's directory missing: both
+# are bound before the store is made
+P2=$(free_port)
+conf "require_encryption no"
+sed -i "s/^listen .*/listen 127.0.0.1:$P2/" "$D/xfed.conf"
+echo "http_listen 127.0.0.1:$PORT" >> "$D/xfed.conf"
+"$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+check start_http_busy_exit [ $? = 1 ]
+check start_http_busy_says grep -q "HTTP API's listeners" "$T/err"
+nothing_made start_http_busy_made_nothing
+conf "require_encryption no"
+sed -i "s|^control_socket .*|control_socket ./nodir/x.sock|; s|^listen .*|listen 127.0.0.1:$P2|" "$D/xfed.conf"
+"$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+check start_ctlsock_unbound_exit [ $? = 1 ]
+check start_ctlsock_unbound_says grep -q "nodir/x.sock: bind: No such file or directory" "$T/err"
+nothing_made start_ctlsock_unbound_made_nothing
+# a failure after the store is made (a webhook URL without a host, found
+# when the webhooks start): the store this start made is removed
+conf "require_encryption no" "webhook http:///x"
+sed -i "s/^listen .*/listen 127.0.0.1:$P2/" "$D/xfed.conf"
+"$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+check start_after_store_exit [ $? = 1 ]
+check start_after_store_says grep -q "webhook http:///x: not a URL" "$T/err"
+nothing_made start_after_store_made_nothing
+
+# Without -f the parent waits for the daemon: exit 1 with the error on its
+# stderr when the start fails, 0 only once listeners, store and control
+# socket are up. Without /dev/log the daemon's own stderr says why.
+conf "require_encryption no"
+if [ -S /dev/log ]; then
+	ok daemon_nosyslog_skipped_syslog_present
+else
+	"$XFED_BUILD/xfed" -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+	check daemon_fail_exit1 [ $? = 1 ]
+	check daemon_fail_says grep -q "listen 127.0.0.1:$PORT: bind: Address already in use" "$T/err"
+	nothing_made daemon_fail_made_nothing
+fi
+# With a syslog socket (a private /dev in a mount namespace) the daemon's
+# lines go to syslog: the parent prints the error it was sent.
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	cat > "$T/syslog.sh" <<EOF
+mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 || exit 1
+$PY -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[1], "w").close()
+while True:
+    s.recv(4096)' "$T/syslog.up" &
+lpid=\$!
+while [ ! -e "$T/syslog.up" ]; do sleep 0.05; done
+"$XFED_BUILD/xfed" -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+echo \$? > "$T/rc"
+kill \$lpid
+EOF
+	timeout 60 unshare -m sh "$T/syslog.sh"
+	check daemon_syslog_fail_exit1 [ "$(cat "$T/rc")" = 1 ]
+	check daemon_syslog_fail_says grep -qx "xfed: listen 127.0.0.1:$PORT: bind: Address already in use" "$T/err"
+	nothing_made daemon_syslog_fail_made_nothing
+else
+	ok daemon_syslog_skipped_not_root
+fi
 kill "$BUSY"
 wait "$BUSY" 2>/dev/null
+"$XFED_BUILD/xfed" -c "$D/xfed.conf" > "$T/out" 2> "$D/daemon.log"
+check daemon_ready_exit0 [ $? = 0 ]
+check daemon_ready_when_exit test -S "$D/x.sock" -a -s "$D/x.db"
+pid=$("$XFED_BUILD/xfedctl" -c "$D/xfed.conf" status --json | $PY -c 'import json, sys
+for l in sys.stdin:
+    d = json.loads(l)
+    if "pid" in d: print(d["pid"])')
+if [ -n "$pid" ]; then
+	kill "$pid"
+	check daemon_ready_stopped wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
+else
+	fail daemon_ready_stopped "no pid from xfedctl status: $(cat "$D/daemon.log")"
+fi
 
 # notify_listen SOCKET: a datagram socket that writes what it gets to
 # $T/notify.log, one datagram a line
