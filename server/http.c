@@ -4,8 +4,9 @@
  * needs "Authorization: Bearer TOKEN" naming a token of the store (only
  * its SHA-256 is compared), within its rate (a bucket per token), on a
  * route of the table below whose method and scope it has. Bodies larger
- * than http_max_body are refused by evhttp itself (413). What each route
- * does is in http_users.c, http_msgs.c and http_admin.c.
+ * than http_max_body are refused by evhttp itself (413, made JSON by
+ * http_conn.c, which also caps connections). What each route does is in
+ * http_users.c, http_msgs.c and http_admin.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -94,7 +95,6 @@ static struct evhttp		*http_plain, *http_tls;
 static struct evconnlistener	*http_unix_lev;
 static char			 http_unix_path[108];
 static struct http_hooks	 http_hooks;
-static struct tls_ctx		*http_tlsctx;
 static struct http_bucket	 http_buckets[HTTP_MAX_BUCKETS];
 static long long		 http_rate;
 
@@ -109,6 +109,8 @@ http_method_name(int m)
 	case M_DELETE:	return "DELETE";
 	case EVHTTP_REQ_HEAD:	return "HEAD";
 	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE:	return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
 	default:	return "OTHER";
 	}
 }
@@ -119,6 +121,11 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 	struct evbuffer	*buf = evbuffer_new();
 	char		*s;
 
+	/* A HEAD answer has no body (evhttp would send one, unannounced). */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		json_decref(body);
+		body = NULL;
+	}
 	if (body != NULL) {
 		s = json_text(body);
 		evbuffer_add(buf, s, strlen(s));
@@ -130,6 +137,7 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 	}
 	evhttp_send_reply(req, status, NULL, buf);
 	evbuffer_free(buf);
+	http_conn_replied(req);
 }
 
 void
@@ -509,6 +517,7 @@ http_metrics(struct http_req *r)
 	r->done = 1;
 	evhttp_send_reply(r->req, 200, NULL, buf);
 	evbuffer_free(buf);
+	http_conn_replied(r->req);
 }
 
 static void
@@ -558,6 +567,8 @@ http_request(struct evhttp_request *req, void *arg)
 	r.req = req;
 	r.method = evhttp_request_get_command(req);
 	TAILQ_INIT(&r.query);
+	if (http_conn_request(&r) == -1)
+		goto out;
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || http_split(&r, path) == -1) {
 		http_error(&r, 400, "bad_path", "malformed path");
@@ -621,22 +632,8 @@ http_request(struct evhttp_request *req, void *arg)
 	json_decref(r.body);
 }
 
-static struct bufferevent *
-http_tls_bev(struct event_base *base, void *arg)
-{
-	const char	*err;
-	SSL		*ssl;
-
-	if ((ssl = tls_server_new(http_tlsctx, NULL, &err)) == NULL) {
-		log_warnx("http: TLS: %s", err);
-		return NULL;
-	}
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-}
-
 static struct evhttp *
-http_new(struct event_base *base, const struct conf *c)
+http_new(struct event_base *base, const struct conf *c, struct tls_ctx *tls)
 {
 	struct evhttp	*h;
 
@@ -645,10 +642,13 @@ http_new(struct event_base *base, const struct conf *c)
 	evhttp_set_gencb(h, http_request, NULL);
 	evhttp_set_max_body_size(h, c->http_max_body);
 	evhttp_set_max_headers_size(h, HTTP_MAX_HEADERS);
+	/* Every method evhttp knows, so that http_request() answers 405. */
 	evhttp_set_allowed_methods(h, M_GET | M_POST | M_PUT | M_PATCH |
-	    M_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-	/* Longer than a long poll, so a waiting request is not cut. */
-	evhttp_set_timeout(h, (int)c->http_max_wait + 30);
+	    M_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
+	    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
+	/* Idle or slow reading; a long poll does not read while it waits. */
+	evhttp_set_timeout(h, (int)c->http_header_timeout);
+	evhttp_set_bevcb(h, http_conn_bev, tls);
 	return h;
 }
 
@@ -725,12 +725,12 @@ http_init(struct event_base *base, const struct conf *c, struct tls_ctx *tls,
 
 	http_hooks = *hooks;
 	http_rate = c->http_rate;
-	http_tlsctx = tls;
 	http_events_init(base, c->http_max_wait);
+	http_conn_init(base, c);
 	if (c->http_listens.n == 0 && c->http_listens_tls.n == 0 &&
 	    c->http_socket == NULL)
 		return 0;
-	http_plain = http_new(base, c);
+	http_plain = http_new(base, c, NULL);
 	for (i = 0; i < c->http_listens.n; i++)
 		if (http_bind(http_plain, CONF_HTTP(c, i), "http_listen") == -1)
 			return -1;
@@ -739,8 +739,7 @@ http_init(struct event_base *base, const struct conf *c, struct tls_ctx *tls,
 			log_warnx("http_listen_tls: no TLS certificate");
 			return -1;
 		}
-		http_tls = http_new(base, c);
-		evhttp_set_bevcb(http_tls, http_tls_bev, NULL);
+		http_tls = http_new(base, c, tls);
 		for (i = 0; i < c->http_listens_tls.n; i++)
 			if (http_bind(http_tls, CONF_HTTP_TLS(c, i),
 			    "http_listen_tls") == -1)
@@ -750,6 +749,13 @@ http_init(struct event_base *base, const struct conf *c, struct tls_ctx *tls,
 	    -1)
 		return -1;
 	return 0;
+}
+
+void
+http_reload(const struct conf *c)
+{
+	http_rate = c->http_rate;
+	http_conn_limits(c);
 }
 
 void
@@ -767,6 +773,7 @@ http_free(void)
 	if (http_tls != NULL)
 		evhttp_free(http_tls);
 	http_plain = http_tls = NULL;
+	http_conn_free_all();
 	/* evhttp_free() freed the bound listener with its fd. */
 	http_unix_lev = NULL;
 	if (http_unix_path[0] != '\0')

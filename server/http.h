@@ -25,6 +25,9 @@ struct http_hooks {
 /* Binds every configured listener; -1 (logged) when one fails. */
 int	 http_init(struct event_base *, const struct conf *, struct tls_ctx *,
 	    const struct http_hooks *);
+/* SIGHUP: the new rate, connection caps and timeouts (listeners, body
+ * size and long-poll wait stay). */
+void	 http_reload(const struct conf *);
 /* Answers requests still waiting (long polls) and closes the listeners. */
 void	 http_free(void);
 /* New events may be committed: long polls read them. */

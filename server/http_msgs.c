@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -371,9 +372,11 @@ http_waiter_closed(struct evhttp_connection *evcon, void *arg)
 
 /*
  * evhttp does not read while a request waits for its answer, so a client
- * that leaves is not noticed; once a second, peek at each waiting
+ * that leaves is not noticed; once a second, look at each waiting
  * request's socket and answer those whose peer closed (the answer fails
- * and evhttp frees the connection).
+ * and evhttp frees the connection). Reading cannot tell: over TLS a
+ * leaving client's close_notify is data; the kernel's end-of-stream flag
+ * (POLLRDHUP) is set for both.
  */
 static void
 http_waiters_probe(evutil_socket_t fd, short what, void *arg)
@@ -381,20 +384,19 @@ http_waiters_probe(evutil_socket_t fd, short what, void *arg)
 	struct http_waiter		*w, *next;
 	struct evhttp_connection	*evcon;
 	struct bufferevent		*bev;
-	evutil_socket_t			 s;
-	char				 c;
-	ssize_t				 n;
+	struct pollfd			 p;
 
 	for (w = TAILQ_FIRST(&http_waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		if (w->gone ||
 		    (evcon = evhttp_request_get_connection(w->req)) == NULL ||
 		    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
-		    (s = bufferevent_getfd(bev)) == -1)
+		    (p.fd = bufferevent_getfd(bev)) == -1)
 			continue;
-		n = recv(s, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0 || (n == -1 && errno != EAGAIN &&
-		    errno != EWOULDBLOCK && errno != EINTR)) {
+		p.events = POLLRDHUP;
+		p.revents = 0;
+		if (poll(&p, 1, 0) == 1 &&
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
 			log_debug("http: a long poll's client left (events "
 			    "after %lld)", (long long)w->after);
 			http_waiter_answer(w, NULL);

@@ -541,6 +541,7 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		log_setlevel(c->log_level);
 		log_set_stanzas(c->log_stanzas);
 		block_load_rules();
+		http_reload(c);
 		log_info("config reloaded");
 		sdnotify("READY=1");
 		break;

@@ -273,6 +273,13 @@ http_conf() {
 	done
 }
 
+http_cert() {	# DIR: cert.pem and key.pem for a.localhost (self-signed)
+	mkdir -p "$1"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1/key.pem" \
+	    -out "$1/cert.pem" -days 2 -subj /CN=a.localhost \
+	    -addext subjectAltName=DNS:a.localhost 2>/dev/null
+}
+
 http_tokens() {
 	local s
 	: > "$2"
