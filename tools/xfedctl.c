@@ -62,6 +62,23 @@ ctl_usage(struct ctl *ctl, const char *fmt, ...)
 }
 
 int
+ctl_parse_id(const char *s, long long min, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	/* strtoll takes leading blanks and a sign; an id has neither. */
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || errno == ERANGE || v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
 ctl_store_fail(struct ctl *ctl)
 {
 	return ctl_fail("%s", store_errstr(ctl->st));
