@@ -759,6 +759,13 @@ http_reload(const struct conf *c)
 }
 
 void
+http_stats(struct http_stats *hs)
+{
+	hs->connections = http_conn_open();
+	http_events_stats(&hs->long_polls, &hs->events_queries);
+}
+
+void
 http_events_kick(void)
 {
 	http_events_wake();

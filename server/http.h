@@ -8,6 +8,9 @@
 #ifndef HTTP_H
 #define HTTP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct conf;
 struct event_base;
 struct evbuffer;
@@ -30,6 +33,14 @@ int	 http_init(struct event_base *, const struct conf *, struct tls_ctx *,
 void	 http_reload(const struct conf *);
 /* Answers requests still waiting (long polls) and closes the listeners. */
 void	 http_free(void);
+/* For /metrics: open connections, long polls waiting, and the store reads
+ * of events made for long polls since the start. */
+struct http_stats {
+	size_t		 connections;
+	size_t		 long_polls;
+	uint64_t	 events_queries;
+};
+void	 http_stats(struct http_stats *);
 /* New events may be committed: long polls read them. */
 void	 http_events_kick(void);
 

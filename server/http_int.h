@@ -111,5 +111,6 @@ void	 http_conn_free_all(void);
 void	 http_events_wake(void);
 void	 http_events_close(void);
 void	 http_events_init(struct event_base *, long long max_wait);
+void	 http_events_stats(size_t *waiting, uint64_t *queries);
 
 #endif

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 
 #include "el.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -192,6 +193,7 @@ metrics_write(struct evbuffer *b, int openmetrics)
 {
 	struct metrics_streams	 ms;
 	struct store_stats	 ss;
+	struct http_stats	 hs;
 	int64_t			 v;
 	size_t			 i, d;
 
@@ -279,6 +281,19 @@ metrics_write(struct evbuffer *b, int openmetrics)
 		evbuffer_add_printf(b, "xfed_events_last_id %lld\n",
 		    (long long)v);
 	}
+
+	http_stats(&hs);
+	metrics_head(b, "xfed_http_connections", "gauge",
+	    "Open HTTP API connections.");
+	evbuffer_add_printf(b, "xfed_http_connections %zu\n", hs.connections);
+	metrics_head(b, "xfed_http_long_polls", "gauge",
+	    "GET /v1/events requests waiting for events.");
+	evbuffer_add_printf(b, "xfed_http_long_polls %zu\n", hs.long_polls);
+	metrics_head(b, "xfed_http_events_queries_total", "counter",
+	    "Store reads of events for GET /v1/events (one a commit for all "
+	    "the waiting requests).");
+	evbuffer_add_printf(b, "xfed_http_events_queries_total %llu\n",
+	    (unsigned long long)hs.events_queries);
 	if (openmetrics)
 		evbuffer_add_printf(b, "# EOF\n");
 }
