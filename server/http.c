@@ -35,13 +35,14 @@
 #include "http_int.h"
 #include "json.h"
 #include "log.h"
+#include "lru.h"
 #include "server.h"
 #include "tls.h"
 #include "token.h"
 #include "xmalloc.h"
 
 #define HTTP_MAX_HEADERS	(16 * 1024)
-#define HTTP_MAX_BUCKETS	256
+#define HTTP_MAX_BUCKETS	4096	/* tokens and addresses, least recent go */
 #define HTTP_USED_EVERY		60	/* seconds between last_used writes */
 
 #define M_GET		EVHTTP_REQ_GET
@@ -85,7 +86,6 @@ static const struct http_route http_routes[] = {
 #define NROUTES	(sizeof(http_routes) / sizeof(http_routes[0]))
 
 struct http_bucket {
-	int64_t		 token_id;
 	double		 tokens;
 	struct timespec	 last;
 	time_t		 used_written;
@@ -95,7 +95,7 @@ static struct evhttp		*http_plain, *http_tls;
 static struct evconnlistener	*http_unix_lev;
 static char			 http_unix_path[108];
 static struct http_hooks	 http_hooks;
-static struct http_bucket	 http_buckets[HTTP_MAX_BUCKETS];
+static struct lru		 http_buckets;
 static long long		 http_rate;
 
 static const char *
@@ -380,25 +380,25 @@ http_route_match(const struct http_route *rt, const struct http_req *r)
 	return i == r->nseg;
 }
 
-/* A bucket of http_rate a second, bursts of twice that; 1 allowed. */
+/*
+ * A bucket of http_rate a second, bursts of twice that, per key (a token,
+ * or a client address without one); 1 when this request is allowed. The
+ * table is bounded: a flood of new addresses evicts the idlest buckets
+ * (a bucket evicted comes back full, as one idle that long would be).
+ */
 static int
-http_rate_ok(int64_t token_id, int *write_used)
+http_rate_ok(const char *key, int *write_used)
 {
-	struct http_bucket	*b = NULL, *oldest = &http_buckets[0];
+	struct http_bucket	*b;
 	struct timespec		 now;
 	double			 dt, cap = 2.0 * http_rate;
-	size_t			 i;
+	int			 created;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (i = 0; i < HTTP_MAX_BUCKETS && b == NULL; i++) {
-		if (http_buckets[i].token_id == token_id)
-			b = &http_buckets[i];
-		else if (http_buckets[i].last.tv_sec < oldest->last.tv_sec)
-			oldest = &http_buckets[i];
-	}
-	if (b == NULL) {
-		b = oldest;
-		b->token_id = token_id;
+	if (http_buckets.max == 0)
+		lru_init(&http_buckets, HTTP_MAX_BUCKETS, sizeof(*b));
+	b = lru_get(&http_buckets, key, &created);
+	if (created) {
 		b->tokens = cap;
 		b->last = now;
 		b->used_written = 0;
@@ -428,30 +428,28 @@ http_token_cb(void *arg, const struct store_token *t)
 	return 0;
 }
 
-/* A bucket for requests without a valid token, per peer address: keys
- * below 0, where token ids are above. */
-static int64_t
-http_peer_key(struct http_req *r)
+/* The bucket key of requests without a valid token: the peer address. */
+static void
+http_peer_key(struct http_req *r, char *key, size_t len)
 {
 	struct evhttp_connection	*evcon;
 	char				*addr = NULL;
 	ev_uint16_t			 port;
-	uint64_t			 h = 1469598103934665603ULL;
 
 	if ((evcon = evhttp_request_get_connection(r->req)) != NULL)
 		evhttp_connection_get_peer(evcon, &addr, &port);
-	for (; addr != NULL && *addr != '\0'; addr++)
-		h = (h ^ (unsigned char)*addr) * 1099511628211ULL;
-	return -(int64_t)(h >> 2) - 1;
+	snprintf(key, len, "a:%s", addr != NULL ? addr : "");
 }
 
 /* 401, or 429 for a peer that keeps trying without a valid token. */
 static void
 http_unauthorized(struct http_req *r, const char *why)
 {
+	char	 key[LRU_KEY_MAX];
 	int	 used;
 
-	if (!http_rate_ok(http_peer_key(r), &used)) {
+	http_peer_key(r, key, sizeof(key));
+	if (!http_rate_ok(key, &used)) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
 		http_error(r, 429, "rate_limited", "too many requests "
@@ -468,7 +466,7 @@ http_auth(struct http_req *r)
 	const char	*h = evhttp_find_header(
 			    evhttp_request_get_input_headers(r->req),
 			    "Authorization");
-	char		 hash[TOKEN_HASH_LEN + 1];
+	char		 hash[TOKEN_HASH_LEN + 1], key[32];
 	int		 used;
 
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
@@ -487,7 +485,8 @@ http_auth(struct http_req *r)
 		http_unauthorized(r, "unknown or revoked token");
 		return -1;
 	}
-	if (!http_rate_ok(r->token_id, &used)) {
+	snprintf(key, sizeof(key), "t:%lld", (long long)r->token_id);
+	if (!http_rate_ok(key, &used)) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
 		http_error(r, 429, "rate_limited", "more than %lld requests "
@@ -781,6 +780,9 @@ http_free(void)
 		evhttp_free(http_tls);
 	http_plain = http_tls = NULL;
 	http_conn_free_all();
+	if (http_buckets.max != 0)
+		lru_clear(&http_buckets);
+	http_buckets.max = 0;
 	/* evhttp_free() freed the bound listener with its fd. */
 	http_unix_lev = NULL;
 	if (http_unix_path[0] != '\0')
