@@ -39,6 +39,8 @@ static struct {
 	uint64_t	 batch_bucket[NBATCH_LE];
 	double		 batch_sum;
 	uint64_t	 commit_failures;
+	uint64_t	 dialback[2][3];	/* valid, invalid, error */
+	uint64_t	 sasl[2][2];		/* success, failure */
 } metrics;
 static struct metrics_hooks	 metrics_hooks;
 static int			 metrics_om;	/* OpenMetrics 1.0 this time */
@@ -61,6 +63,18 @@ metrics_stanza(enum metrics_dir dir, const struct el *st)
 	else if (el_is(st, EL_NS_SERVER, "iq"))
 		k = 2;
 	metrics.stanzas[dir][k]++;
+}
+
+void
+metrics_dialback(enum metrics_dir dir, int valid)
+{
+	metrics.dialback[dir][valid == 1 ? 0 : valid == 0 ? 1 : 2]++;
+}
+
+void
+metrics_sasl(enum metrics_dir dir, int success)
+{
+	metrics.sasl[dir][success ? 0 : 1]++;
 }
 
 void
@@ -221,6 +235,25 @@ metrics_write(struct evbuffer *b, int openmetrics)
 			    "\"%s\",kind=\"%s\"} %llu\n", d ? "out" : "in",
 			    metrics_kinds[i],
 			    (unsigned long long)metrics.stanzas[d][i]);
+
+	metrics_head(b, "xfed_dialback_results_total", "counter",
+	    "Dialback verdicts on domain pairs: in, on inbound streams (the "
+	    "authoritative server's answer); out, the peer's answer to ours.");
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < 3; i++)
+			evbuffer_add_printf(b, "xfed_dialback_results_total{"
+			    "direction=\"%s\",result=\"%s\"} %llu\n",
+			    d ? "out" : "in", i == 0 ? "valid" : i == 1 ?
+			    "invalid" : "error",
+			    (unsigned long long)metrics.dialback[d][i]);
+	metrics_head(b, "xfed_sasl_external_total", "counter",
+	    "SASL EXTERNAL attempts: in, peers' we judged; out, ours.");
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < 2; i++)
+			evbuffer_add_printf(b, "xfed_sasl_external_total{"
+			    "direction=\"%s\",result=\"%s\"} %llu\n",
+			    d ? "out" : "in", i == 0 ? "success" : "failure",
+			    (unsigned long long)metrics.sasl[d][i]);
 
 	if (metrics_hooks.dns != NULL) {
 		uint64_t	 look = 0, bad = 0;
