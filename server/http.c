@@ -80,6 +80,8 @@ static const struct http_route http_routes[] = {
 	{ M_GET, "v1/outbox/*", STORE_SCOPE_READ, http_outbox_show },
 	{ M_GET, "v1/events", STORE_SCOPE_READ, http_events_get },
 	{ M_GET, "v1/webhooks", STORE_SCOPE_ADMIN, http_webhooks_list },
+	{ M_POST, "v1/webhooks", STORE_SCOPE_ADMIN, http_webhooks_create },
+	{ M_DELETE, "v1/webhooks/*", STORE_SCOPE_ADMIN, http_webhooks_delete },
 	{ M_GET, "v1/tokens", STORE_SCOPE_ADMIN, http_tokens_list },
 	{ M_GET, "metrics", STORE_SCOPE_READ, NULL },
 };

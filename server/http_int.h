@@ -91,6 +91,8 @@ void	 http_inbox_list(struct http_req *);
 void	 http_inbox_ack(struct http_req *);
 void	 http_events_get(struct http_req *);
 void	 http_webhooks_list(struct http_req *);
+void	 http_webhooks_create(struct http_req *);
+void	 http_webhooks_delete(struct http_req *);
 void	 http_tokens_list(struct http_req *);
 
 /* http_conn.c: connections below evhttp (caps, request deadline, JSON

@@ -179,6 +179,9 @@ xfed_due(evutil_socket_t fd, short what, void *arg)
 	outbox_kick();
 	xfed_committed();	/* webhooks whose receivers came back */
 	message_receipts_run();		/* rows consumed meanwhile */
+	/* webhooks xfedctl added or deleted */
+	if (n % 5 == 0 && webhook_sync(xfed_conf) == -1)
+		log_warnx("webhooks: %s", store_errstr(server->store));
 	if (++n % 60 == 0) {
 		s2s_mgr_reap();
 		xfed_events_prune();
@@ -542,6 +545,8 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		log_set_stanzas(c->log_stanzas);
 		block_load_rules();
 		http_reload(c);
+		if (webhook_sync(c) == -1)
+			log_warnx("webhooks: %s", store_errstr(server->store));
 		log_info("config reloaded");
 		sdnotify("READY=1");
 		break;

@@ -30,6 +30,7 @@ static const struct ctl_cmd *const ctl_tables[] = {
 	cmd_peers_table,
 	cmd_token_table,
 	cmd_events_table,
+	cmd_webhook_table,
 	cmd_block_table,
 };
 #define NTABLES	(sizeof(ctl_tables) / sizeof(ctl_tables[0]))

@@ -46,6 +46,7 @@ extern const struct ctl_cmd	cmd_check_table[];
 extern const struct ctl_cmd	cmd_peers_table[];
 extern const struct ctl_cmd	cmd_token_table[];
 extern const struct ctl_cmd	cmd_events_table[];
+extern const struct ctl_cmd	cmd_webhook_table[];
 extern const struct ctl_cmd	cmd_block_table[];
 
 /* xfedctl.c */
