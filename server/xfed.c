@@ -662,6 +662,10 @@ main(int argc, char **argv)
 	metrics_init(&mhooks);
 	if (webhook_init(xfed_base, xfed_conf) == -1)
 		fatalx("webhooks: %s", store_errstr(server->store));
+	/* retention of the journal at start too, then every minute */
+	xfed_events_prune();
+	if (store_flush(server->store) == -1)
+		log_warnx("store: %s", store_errstr(server->store));
 	if (http_init(xfed_base, xfed_conf, server->tls, &hhooks) == -1)
 		fatalx("cannot open the HTTP API's listeners");
 	block_load_rules();

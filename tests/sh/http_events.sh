@@ -2,7 +2,7 @@
 # waiting requests are answered after a commit from one store read (the
 # figures go to the test log), and a reader whose cursor fell behind the
 # journal's retention gets 410 with the oldest id kept instead of a silent
-# gap.
+# gap; retention keeps what a webhook has not received.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -74,4 +74,28 @@ check from_start_200 [ "$(code -H "Authorization: Bearer $READ" \
 
 stop_xfed
 check stopped_clean [ $? = 0 ]
+
+# Retention keeps what a webhook has not received: a webhook whose
+# receiver is down; events before its cursor, aged past events_keep, go
+# (at start, then every minute), those after it stay until delivered.
+PW=$(free_port)
+printf 'webhook http://127.0.0.1:%s/hook sec\nwebhook_backoff_max 1s\nevents_keep 60s\n' \
+    "$PW" >> "$D/xfed.conf"
+start_api "$D" || { fail restart "xfed did not start"; exit 1; }
+CUR=$(sqlite3 "$D/xfed.db" "SELECT cursor FROM webhooks")
+check users_undelivered [ "$(adduser capulet)" = 201 ] &&
+    [ "$(adduser montague)" = 201 ]
+LAST=$(sqlite3 "$D/xfed.db" "SELECT max(id) FROM events")
+stop_xfed
+sqlite3 "$D/xfed.db" "UPDATE events SET at = at - 7200"
+start_api "$D" || { fail restart2 "xfed did not start"; exit 1; }
+check delivered_pruned [ "$(sqlite3 "$D/xfed.db" "SELECT min(id) FROM events")" = $((CUR + 1)) ]
+check undelivered_kept [ "$(sqlite3 "$D/xfed.db" "SELECT count(*) FROM events WHERE id > $CUR")" = $((LAST - CUR)) ]
+check pruned_reader_410 [ "$(code -H "Authorization: Bearer $READ" \
+    "$URL/v1/events?after=1")" = 410 ]
+t_bg $PY "$XFED_SRC/tests/sh/webhook_recv.py" "$PW" sec "$T/hook"
+got_all() { [ "$(grep -c '"sig_ok": true' "$T/hook" 2>/dev/null)" = $((LAST - CUR)) ]; }
+check kept_delivered wait_for 30 got_all
+stop_xfed
+check stopped_clean2 [ $? = 0 ]
 t_exit
