@@ -57,6 +57,14 @@ $PY "$XFED_SRC/tests/sh/probe.py" "127.0.0.1:$PA" --until invalid \
 check bogus_key_refused grep -q 'invalid' "$T/probe"
 check dialback_in_invalid wait_for 10 at_least "$A" \
     'xfed_dialback_results_total{direction="in",result="invalid"}' 1
+# SASL EXTERNAL without TLS: refused (XEP-0178; S2S 3.x), counted.
+$PY "$XFED_SRC/tests/sh/probe.py" "127.0.0.1:$PA" --until failure \
+    --timeout 15 "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' from='b.localhost' to='a.localhost' version='1.0'>" \
+    "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>" \
+    > "$T/probe" 2>&1
+check sasl_plain_refused grep -q 'failure' "$T/probe"
+check sasl_in_failure wait_for 10 at_least "$A" \
+    'xfed_sasl_external_total{direction="in",result="failure"}' 1
 check dialback_error_zero [ "$(value 'xfed_dialback_results_total{direction="in",result="error"}')" = 0 ]
 check sasl_none_plain [ "$(value 'xfed_sasl_external_total{direction="in",result="success"}')" = 0 ]
 check promtool_text promtool_ok
