@@ -757,6 +757,10 @@ http_reload(const struct conf *c)
 {
 	http_rate = c->http_rate;
 	http_conn_limits(c);
+	if (http_plain != NULL)
+		evhttp_set_timeout(http_plain, (int)c->http_header_timeout);
+	if (http_tls != NULL)
+		evhttp_set_timeout(http_tls, (int)c->http_header_timeout);
 }
 
 void
