@@ -65,6 +65,10 @@ check bad_header_json is_error bad_request
 raw 'GET /v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 12x\r\n\r\n'
 tail -1 "$T/raw" > "$T/body"
 check bad_length_json is_error bad_request
+raw 'POST /v1/users HTTP/1.1\r\nHost: x\r\nExpect: later\r\nContent-Length: 2\r\n\r\n{}'
+check expect_417 grep -q '^HTTP/1.1 417 ' "$T/raw"
+tail -1 "$T/raw" > "$T/body"
+check expect_417_json is_error expectation_failed
 # Keep-alive still works: two answers on one connection, then the health.
 check keepalive_two [ "$(curl -s -o /dev/null -o /dev/null \
     -w '%{http_code}%{num_connects}\n' \
