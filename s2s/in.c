@@ -58,6 +58,7 @@
 #include "el.h"
 #include "jid.h"
 #include "key.h"
+#include "metrics.h"
 #include "mgr.h"
 #include "pairs.h"
 #include "s2s.h"
@@ -381,6 +382,7 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 	if ((p = db_pairs_find(&in->pairs, remote, local)) == NULL || p->valid)
 		return;		/* S2S 4.21: gone, drop it */
 	s2s_in_pending_done(in, p);
+	metrics_dialback(METRICS_IN, valid);
 	if (valid != 1 && remember)
 		sources_failed(&in->src, remote, valid, cond);
 	if (valid == 1) {
@@ -561,11 +563,13 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 			    reason ? reason : "");
 			s2s_mgr_refused(st->local, st->remote, "sasl", t);
 		}
+		metrics_sasl(METRICS_IN, 0);
 		s2s_in_sasl_failure(st, cond, reason);
 		return;
 	}
 	s2s_log(st, LOG_L_INFO, "SASL EXTERNAL verified pair=%s/%s", st->local,
 	    st->remote);
+	metrics_sasl(METRICS_IN, 1);
 	s2s_stream_send_raw(st, "<success xmlns='" NS_SASL "'/>",
 	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
 	st->flags |= S2S_F_SASL | S2S_F_AUTHED;

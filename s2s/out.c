@@ -53,6 +53,7 @@
 #include "external.h"
 #include "jid.h"
 #include "log.h"
+#include "metrics.h"
 #include "mgr.h"
 #include "out.h"
 #include "server.h"
@@ -442,6 +443,8 @@ s2s_out_dialback(struct s2s_stream *st, const struct el *el)
 		s2s_log(st, LOG_L_INFO, "unsolicited db:result ignored");
 		return;
 	}
+	metrics_dialback(METRICS_OUT, m.type == DB_VALID ? 1 :
+	    m.type == DB_INVALID ? 0 : -1);
 	switch (m.type) {
 	case DB_VALID:
 		s2s_out_ready(st, "dialback");
@@ -529,6 +532,7 @@ s2s_out_sasl_answer(struct s2s_stream *st, const struct el *el)
 	}
 	res = sasl_ext_answer(el->name, condname, t ? el_text(t) : NULL, &cond,
 	    why, sizeof(why));
+	metrics_sasl(METRICS_OUT, res == SASL_EXT_OK);
 	if (res == SASL_EXT_OK) {
 		st->flags |= S2S_F_SASL;
 		/* RFC 6120 6.4.6: restart: a new header, new features */

@@ -118,6 +118,15 @@ static const struct conf_key conf_keys[] = {
 	    "HTTP requests a second allowed per token (bursts of twice that)." },
 	{ "http_max_wait", CK_SECONDS, 0, OFF(http_max_wait), "60s", 1, 3600,
 	    "Longest wait of a long-polling GET /v1/events." },
+	{ "http_max_connections", CK_NUMBER, 0, OFF(http_max_conns), "256", 1,
+	    65536, "Open HTTP API connections at most; more are answered 503 "
+	    "and closed." },
+	{ "http_max_connections_per_source", CK_NUMBER, 0,
+	    OFF(http_max_conns_source), "32", 1, 65536, "Open HTTP API "
+	    "connections at most from one client address." },
+	{ "http_header_timeout", CK_SECONDS, 0, OFF(http_header_timeout), "10s",
+	    1, 3600, "Time a client has to send a whole request (and to stay "
+	    "idle between requests) before its connection is closed." },
 	{ "webhook", CK_WEBHOOK, CK_REPEAT, OFF(webhooks), NULL, 0, 0,
 	    "URL [SECRET]: POST every event there as JSON, signed with "
 	    "HMAC-SHA256 of SECRET (repeatable)." },

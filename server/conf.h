@@ -75,6 +75,9 @@ struct conf {
 	long long	 http_max_body;		/* bytes */
 	long long	 http_rate;		/* requests a second, per token */
 	long long	 http_max_wait;		/* seconds of long polling */
+	long long	 http_max_conns;	/* open connections */
+	long long	 http_max_conns_source;	/* from one address */
+	long long	 http_header_timeout;	/* seconds for a request */
 	struct conf_arr	 webhooks;		/* struct conf_webhook */
 	long long	 webhook_timeout;	/* seconds */
 	long long	 webhook_backoff_max;	/* seconds */

@@ -4,8 +4,9 @@
  * needs "Authorization: Bearer TOKEN" naming a token of the store (only
  * its SHA-256 is compared), within its rate (a bucket per token), on a
  * route of the table below whose method and scope it has. Bodies larger
- * than http_max_body are refused by evhttp itself (413). What each route
- * does is in http_users.c, http_msgs.c and http_admin.c.
+ * than http_max_body are refused by evhttp itself (413, made JSON by
+ * http_conn.c, which also caps connections). What each route does is in
+ * http_users.c, http_msgs.c and http_admin.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -34,13 +35,14 @@
 #include "http_int.h"
 #include "json.h"
 #include "log.h"
+#include "lru.h"
 #include "server.h"
 #include "tls.h"
 #include "token.h"
 #include "xmalloc.h"
 
 #define HTTP_MAX_HEADERS	(16 * 1024)
-#define HTTP_MAX_BUCKETS	256
+#define HTTP_MAX_BUCKETS	4096	/* tokens and addresses, least recent go */
 #define HTTP_USED_EVERY		60	/* seconds between last_used writes */
 
 #define M_GET		EVHTTP_REQ_GET
@@ -78,13 +80,14 @@ static const struct http_route http_routes[] = {
 	{ M_GET, "v1/outbox/*", STORE_SCOPE_READ, http_outbox_show },
 	{ M_GET, "v1/events", STORE_SCOPE_READ, http_events_get },
 	{ M_GET, "v1/webhooks", STORE_SCOPE_ADMIN, http_webhooks_list },
+	{ M_POST, "v1/webhooks", STORE_SCOPE_ADMIN, http_webhooks_create },
+	{ M_DELETE, "v1/webhooks/*", STORE_SCOPE_ADMIN, http_webhooks_delete },
 	{ M_GET, "v1/tokens", STORE_SCOPE_ADMIN, http_tokens_list },
 	{ M_GET, "metrics", STORE_SCOPE_READ, NULL },
 };
 #define NROUTES	(sizeof(http_routes) / sizeof(http_routes[0]))
 
 struct http_bucket {
-	int64_t		 token_id;
 	double		 tokens;
 	struct timespec	 last;
 	time_t		 used_written;
@@ -94,8 +97,7 @@ static struct evhttp		*http_plain, *http_tls;
 static struct evconnlistener	*http_unix_lev;
 static char			 http_unix_path[108];
 static struct http_hooks	 http_hooks;
-static struct tls_ctx		*http_tlsctx;
-static struct http_bucket	 http_buckets[HTTP_MAX_BUCKETS];
+static struct lru		 http_buckets;
 static long long		 http_rate;
 
 static const char *
@@ -109,6 +111,8 @@ http_method_name(int m)
 	case M_DELETE:	return "DELETE";
 	case EVHTTP_REQ_HEAD:	return "HEAD";
 	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE:	return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
 	default:	return "OTHER";
 	}
 }
@@ -119,6 +123,11 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 	struct evbuffer	*buf = evbuffer_new();
 	char		*s;
 
+	/* A HEAD answer has no body (evhttp would send one, unannounced). */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		json_decref(body);
+		body = NULL;
+	}
 	if (body != NULL) {
 		s = json_text(body);
 		evbuffer_add(buf, s, strlen(s));
@@ -130,6 +139,7 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 	}
 	evhttp_send_reply(req, status, NULL, buf);
 	evbuffer_free(buf);
+	http_conn_replied(req);
 }
 
 void
@@ -372,25 +382,25 @@ http_route_match(const struct http_route *rt, const struct http_req *r)
 	return i == r->nseg;
 }
 
-/* A bucket of http_rate a second, bursts of twice that; 1 allowed. */
+/*
+ * A bucket of http_rate a second, bursts of twice that, per key (a token,
+ * or a client address without one); 1 when this request is allowed. The
+ * table is bounded: a flood of new addresses evicts the idlest buckets
+ * (a bucket evicted comes back full, as one idle that long would be).
+ */
 static int
-http_rate_ok(int64_t token_id, int *write_used)
+http_rate_ok(const char *key, int *write_used)
 {
-	struct http_bucket	*b = NULL, *oldest = &http_buckets[0];
+	struct http_bucket	*b;
 	struct timespec		 now;
 	double			 dt, cap = 2.0 * http_rate;
-	size_t			 i;
+	int			 created;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (i = 0; i < HTTP_MAX_BUCKETS && b == NULL; i++) {
-		if (http_buckets[i].token_id == token_id)
-			b = &http_buckets[i];
-		else if (http_buckets[i].last.tv_sec < oldest->last.tv_sec)
-			oldest = &http_buckets[i];
-	}
-	if (b == NULL) {
-		b = oldest;
-		b->token_id = token_id;
+	if (http_buckets.max == 0)
+		lru_init(&http_buckets, HTTP_MAX_BUCKETS, sizeof(*b));
+	b = lru_get(&http_buckets, key, &created);
+	if (created) {
 		b->tokens = cap;
 		b->last = now;
 		b->used_written = 0;
@@ -420,30 +430,28 @@ http_token_cb(void *arg, const struct store_token *t)
 	return 0;
 }
 
-/* A bucket for requests without a valid token, per peer address: keys
- * below 0, where token ids are above. */
-static int64_t
-http_peer_key(struct http_req *r)
+/* The bucket key of requests without a valid token: the peer address. */
+static void
+http_peer_key(struct http_req *r, char *key, size_t len)
 {
 	struct evhttp_connection	*evcon;
 	char				*addr = NULL;
 	ev_uint16_t			 port;
-	uint64_t			 h = 1469598103934665603ULL;
 
 	if ((evcon = evhttp_request_get_connection(r->req)) != NULL)
 		evhttp_connection_get_peer(evcon, &addr, &port);
-	for (; addr != NULL && *addr != '\0'; addr++)
-		h = (h ^ (unsigned char)*addr) * 1099511628211ULL;
-	return -(int64_t)(h >> 2) - 1;
+	snprintf(key, len, "a:%s", addr != NULL ? addr : "");
 }
 
 /* 401, or 429 for a peer that keeps trying without a valid token. */
 static void
 http_unauthorized(struct http_req *r, const char *why)
 {
+	char	 key[LRU_KEY_MAX];
 	int	 used;
 
-	if (!http_rate_ok(http_peer_key(r), &used)) {
+	http_peer_key(r, key, sizeof(key));
+	if (!http_rate_ok(key, &used)) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
 		http_error(r, 429, "rate_limited", "too many requests "
@@ -460,7 +468,7 @@ http_auth(struct http_req *r)
 	const char	*h = evhttp_find_header(
 			    evhttp_request_get_input_headers(r->req),
 			    "Authorization");
-	char		 hash[TOKEN_HASH_LEN + 1];
+	char		 hash[TOKEN_HASH_LEN + 1], key[32];
 	int		 used;
 
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
@@ -479,7 +487,8 @@ http_auth(struct http_req *r)
 		http_unauthorized(r, "unknown or revoked token");
 		return -1;
 	}
-	if (!http_rate_ok(r->token_id, &used)) {
+	snprintf(key, sizeof(key), "t:%lld", (long long)r->token_id);
+	if (!http_rate_ok(key, &used)) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
 		http_error(r, 429, "rate_limited", "more than %lld requests "
@@ -509,6 +518,7 @@ http_metrics(struct http_req *r)
 	r->done = 1;
 	evhttp_send_reply(r->req, 200, NULL, buf);
 	evbuffer_free(buf);
+	http_conn_replied(r->req);
 }
 
 static void
@@ -558,6 +568,8 @@ http_request(struct evhttp_request *req, void *arg)
 	r.req = req;
 	r.method = evhttp_request_get_command(req);
 	TAILQ_INIT(&r.query);
+	if (http_conn_request(&r) == -1)
+		goto out;
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || http_split(&r, path) == -1) {
 		http_error(&r, 400, "bad_path", "malformed path");
@@ -621,22 +633,8 @@ http_request(struct evhttp_request *req, void *arg)
 	json_decref(r.body);
 }
 
-static struct bufferevent *
-http_tls_bev(struct event_base *base, void *arg)
-{
-	const char	*err;
-	SSL		*ssl;
-
-	if ((ssl = tls_server_new(http_tlsctx, NULL, &err)) == NULL) {
-		log_warnx("http: TLS: %s", err);
-		return NULL;
-	}
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-}
-
 static struct evhttp *
-http_new(struct event_base *base, const struct conf *c)
+http_new(struct event_base *base, const struct conf *c, struct tls_ctx *tls)
 {
 	struct evhttp	*h;
 
@@ -645,10 +643,13 @@ http_new(struct event_base *base, const struct conf *c)
 	evhttp_set_gencb(h, http_request, NULL);
 	evhttp_set_max_body_size(h, c->http_max_body);
 	evhttp_set_max_headers_size(h, HTTP_MAX_HEADERS);
+	/* Every method evhttp knows, so that http_request() answers 405. */
 	evhttp_set_allowed_methods(h, M_GET | M_POST | M_PUT | M_PATCH |
-	    M_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-	/* Longer than a long poll, so a waiting request is not cut. */
-	evhttp_set_timeout(h, (int)c->http_max_wait + 30);
+	    M_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
+	    EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
+	/* Idle or slow reading; a long poll does not read while it waits. */
+	evhttp_set_timeout(h, (int)c->http_header_timeout);
+	evhttp_set_bevcb(h, http_conn_bev, tls);
 	return h;
 }
 
@@ -725,12 +726,12 @@ http_init(struct event_base *base, const struct conf *c, struct tls_ctx *tls,
 
 	http_hooks = *hooks;
 	http_rate = c->http_rate;
-	http_tlsctx = tls;
 	http_events_init(base, c->http_max_wait);
+	http_conn_init(base, c);
 	if (c->http_listens.n == 0 && c->http_listens_tls.n == 0 &&
 	    c->http_socket == NULL)
 		return 0;
-	http_plain = http_new(base, c);
+	http_plain = http_new(base, c, NULL);
 	for (i = 0; i < c->http_listens.n; i++)
 		if (http_bind(http_plain, CONF_HTTP(c, i), "http_listen") == -1)
 			return -1;
@@ -739,8 +740,7 @@ http_init(struct event_base *base, const struct conf *c, struct tls_ctx *tls,
 			log_warnx("http_listen_tls: no TLS certificate");
 			return -1;
 		}
-		http_tls = http_new(base, c);
-		evhttp_set_bevcb(http_tls, http_tls_bev, NULL);
+		http_tls = http_new(base, c, tls);
 		for (i = 0; i < c->http_listens_tls.n; i++)
 			if (http_bind(http_tls, CONF_HTTP_TLS(c, i),
 			    "http_listen_tls") == -1)
@@ -750,6 +750,24 @@ http_init(struct event_base *base, const struct conf *c, struct tls_ctx *tls,
 	    -1)
 		return -1;
 	return 0;
+}
+
+void
+http_reload(const struct conf *c)
+{
+	http_rate = c->http_rate;
+	http_conn_limits(c);
+	if (http_plain != NULL)
+		evhttp_set_timeout(http_plain, (int)c->http_header_timeout);
+	if (http_tls != NULL)
+		evhttp_set_timeout(http_tls, (int)c->http_header_timeout);
+}
+
+void
+http_stats(struct http_stats *hs)
+{
+	hs->connections = http_conn_open();
+	http_events_stats(&hs->long_polls, &hs->events_queries);
 }
 
 void
@@ -775,6 +793,10 @@ http_free(void)
 	if (http_tls != NULL)
 		evhttp_free(http_tls);
 	http_plain = http_tls = NULL;
+	http_conn_free_all();
+	if (http_buckets.max != 0)
+		lru_clear(&http_buckets);
+	http_buckets.max = 0;
 	/* evhttp_free() freed the bound listener with its fd. */
 	http_unix_lev = NULL;
 	if (http_unix_path[0] != '\0')

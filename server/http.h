@@ -8,6 +8,9 @@
 #ifndef HTTP_H
 #define HTTP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct conf;
 struct event_base;
 struct evbuffer;
@@ -25,10 +28,21 @@ struct http_hooks {
 /* Binds every configured listener; -1 (logged) when one fails. */
 int	 http_init(struct event_base *, const struct conf *, struct tls_ctx *,
 	    const struct http_hooks *);
+/* SIGHUP: the new rate, connection caps and timeouts (listeners, body
+ * size and long-poll wait stay). */
+void	 http_reload(const struct conf *);
 /* Answers requests still waiting (long polls) and closes the listeners. */
 void	 http_free(void);
 /* Removes the http_socket this process bound (a start that failed). */
 void	 http_unlink(void);
+/* For /metrics: open connections, long polls waiting, and the store reads
+ * of events made for long polls since the start. */
+struct http_stats {
+	size_t		 connections;
+	size_t		 long_polls;
+	uint64_t	 events_queries;
+};
+void	 http_stats(struct http_stats *);
 /* New events may be committed: long polls read them. */
 void	 http_events_kick(void);
 

@@ -91,11 +91,28 @@ void	 http_inbox_list(struct http_req *);
 void	 http_inbox_ack(struct http_req *);
 void	 http_events_get(struct http_req *);
 void	 http_webhooks_list(struct http_req *);
+void	 http_webhooks_create(struct http_req *);
+void	 http_webhooks_delete(struct http_req *);
 void	 http_tokens_list(struct http_req *);
+
+/* http_conn.c: connections below evhttp (caps, request deadline, JSON
+ * error pages). http_conn_bev() is evhttp's bufferevent callback (arg: the
+ * TLS context, or NULL for plain sockets). */
+struct conf;
+struct bufferevent *http_conn_bev(struct event_base *, void *tls);
+void	 http_conn_init(struct event_base *, const struct conf *);
+void	 http_conn_limits(const struct conf *);
+/* A request arrived: -1 after a 503 when its connection is over a cap. */
+int	 http_conn_request(struct http_req *);
+/* An answer went out on req's connection: its next request's deadline. */
+void	 http_conn_replied(struct evhttp_request *);
+size_t	 http_conn_open(void);
+void	 http_conn_free_all(void);
 
 /* http_msgs.c: long polls waiting for events. */
 void	 http_events_wake(void);
 void	 http_events_close(void);
 void	 http_events_init(struct event_base *, long long max_wait);
+void	 http_events_stats(size_t *waiting, uint64_t *queries);
 
 #endif

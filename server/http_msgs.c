@@ -7,8 +7,10 @@
  * ends. Routing, auth and replies are http.c's.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -282,6 +284,7 @@ static size_t		 http_nwaiters;
 static struct event_base *http_base;
 static struct event	*http_probe_ev;
 static long long	 http_max_wait;
+static uint64_t		 http_events_queries;	/* store reads, all told */
 
 struct http_events_ctx {
 	json_t		*a;
@@ -305,6 +308,7 @@ http_events_read(int64_t after, size_t limit, size_t *np)
 	struct http_events_ctx	 cx = { json_array(), after };
 	json_t			*o;
 
+	http_events_queries++;
 	if (store_event_list(server->store, after, limit, http_events_cb,
 	    &cx) == -1) {
 		json_decref(cx.a);
@@ -371,9 +375,11 @@ http_waiter_closed(struct evhttp_connection *evcon, void *arg)
 
 /*
  * evhttp does not read while a request waits for its answer, so a client
- * that leaves is not noticed; once a second, peek at each waiting
+ * that leaves is not noticed; once a second, look at each waiting
  * request's socket and answer those whose peer closed (the answer fails
- * and evhttp frees the connection).
+ * and evhttp frees the connection). Reading cannot tell: over TLS a
+ * leaving client's close_notify is data; the kernel's end-of-stream flag
+ * (POLLRDHUP) is set for both.
  */
 static void
 http_waiters_probe(evutil_socket_t fd, short what, void *arg)
@@ -381,20 +387,19 @@ http_waiters_probe(evutil_socket_t fd, short what, void *arg)
 	struct http_waiter		*w, *next;
 	struct evhttp_connection	*evcon;
 	struct bufferevent		*bev;
-	evutil_socket_t			 s;
-	char				 c;
-	ssize_t				 n;
+	struct pollfd			 p;
 
 	for (w = TAILQ_FIRST(&http_waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		if (w->gone ||
 		    (evcon = evhttp_request_get_connection(w->req)) == NULL ||
 		    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
-		    (s = bufferevent_getfd(bev)) == -1)
+		    (p.fd = bufferevent_getfd(bev)) == -1)
 			continue;
-		n = recv(s, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0 || (n == -1 && errno != EAGAIN &&
-		    errno != EWOULDBLOCK && errno != EINTR)) {
+		p.events = POLLRDHUP;
+		p.revents = 0;
+		if (poll(&p, 1, 0) == 1 &&
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
 			log_debug("http: a long poll's client left (events "
 			    "after %lld)", (long long)w->after);
 			http_waiter_answer(w, NULL);
@@ -402,27 +407,142 @@ http_waiters_probe(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The events one query read for every waiter (http_events_wake()). */
+struct http_events_all {
+	json_t		*events;	/* json_of_event() of each */
+	int64_t		*ids;
+	size_t		 n, cap;
+};
+
+static int
+http_events_all_cb(void *arg, const struct store_event *e)
+{
+	struct http_events_all	*all = arg;
+
+	if (all->n == all->cap) {
+		all->cap = all->cap ? 2 * all->cap : 64;
+		all->ids = xreallocarray(all->ids, all->cap, sizeof(*all->ids));
+	}
+	all->ids[all->n++] = e->id;
+	json_array_append_new(all->events, json_of_event(server->store, e));
+	return 0;
+}
+
+/* w's answer from the events read for all: those after w->after, at most
+ * w->limit; NULL when there are none. */
+static json_t *
+http_events_slice(const struct http_events_all *all,
+    const struct http_waiter *w)
+{
+	json_t	*a, *o;
+	size_t	 i;
+	int64_t	 last = w->after;
+
+	a = json_array();
+	for (i = 0; i < all->n && json_array_size(a) < w->limit; i++)
+		if (all->ids[i] > w->after) {
+			json_array_append(a, json_array_get(all->events, i));
+			last = all->ids[i];
+		}
+	if (json_array_size(a) == 0) {
+		json_decref(a);
+		return NULL;
+	}
+	o = json_object();
+	json_object_set_new(o, "events", a);
+	json_put_int(o, "next", last);
+	return o;
+}
+
+/*
+ * After a commit: one query reads the events after the lowest cursor of
+ * those waiting (at most HTTP_EVENTS_LIMIT), and each waiter gets its part
+ * of them. A waiter whose cursor lies past what that read reached is left
+ * for the next commit (or its timeout, which reads on its own).
+ */
 void
 http_events_wake(void)
 {
+	struct http_events_all	 all;
 	struct http_waiter	*w, *next;
 	json_t			*body;
-	size_t			 n;
+	int64_t			 after = INT64_MAX;
+	size_t			 limit = 0, woken = 0, nw = 0;
 
 	/* Only committed events: the daemon's batch kicks again. */
 	if (store_pending(server->store))
 		return;
+	TAILQ_FOREACH(w, &http_waiters, entry)
+		if (!w->gone) {
+			nw++;
+			if (w->after < after)
+				after = w->after;
+			if (w->limit > limit)
+				limit = w->limit;
+		}
+	if (nw == 0)
+		return;
+	memset(&all, 0, sizeof(all));
+	all.events = json_array();
+	http_events_queries++;
+	if (store_event_list(server->store, after, limit, http_events_all_cb,
+	    &all) == -1) {
+		log_warnx("http: events: %s", store_errstr(server->store));
+		goto done;
+	}
 	for (w = TAILQ_FIRST(&http_waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
-		if (w->gone)
-			continue;
-		if ((body = http_events_read(w->after, w->limit, &n)) == NULL)
-			continue;
-		if (n == 0)
-			json_decref(body);
-		else
+		if (!w->gone && (body = http_events_slice(&all, w)) != NULL) {
 			http_waiter_answer(w, body);
+			woken++;
+		}
 	}
+	if (all.n > 0)
+		log_debug("http: %zu events for %zu long polls, %zu answered, "
+		    "one store query", all.n, nw, woken);
+ done:
+	json_decref(all.events);
+	free(all.ids);
+}
+
+static int
+http_events_oldest_cb(void *arg, const struct store_event *e)
+{
+	*(int64_t *)arg = e->id;
+	return 0;
+}
+
+/*
+ * A reader whose cursor fell behind the journal's retention (events_keep;
+ * events not yet delivered to every webhook are kept) would miss events
+ * without knowing: 410 with the oldest id kept, to start again from.
+ * Event ids have no gaps but those pruning leaves.
+ */
+static int
+http_events_behind(struct http_req *r, int64_t after)
+{
+	int64_t	 oldest = 0;
+	json_t	*o;
+	char	 msg[160];
+
+	if (after == 0)
+		return 0;
+	if (store_event_list(server->store, 0, 1, http_events_oldest_cb,
+	    &oldest) == -1) {
+		http_store_error(r);
+		return -1;
+	}
+	if (oldest == 0 || oldest <= after + 1)
+		return 0;
+	o = json_object();
+	json_put_str(o, "error", "gone");
+	snprintf(msg, sizeof(msg), "the events after %lld up to %lld were "
+	    "pruned (events_keep); start again from after=%lld",
+	    (long long)after, (long long)oldest - 1, (long long)oldest - 1);
+	json_put_str(o, "message", msg);
+	json_put_int(o, "oldest", oldest);
+	http_reply(r, 410, o);
+	return -1;
 }
 
 /* GET /v1/events?after=ID&limit=N&wait=SECS */
@@ -437,7 +557,8 @@ http_events_get(struct http_req *r)
 
 	if (http_query_int(r, "after", 0, 0, INT64_MAX, &after) == -1 ||
 	    http_query_int(r, "limit", 100, 1, HTTP_EVENTS_LIMIT, &limit) ==
-	    -1 || http_query_int(r, "wait", 0, 0, http_max_wait, &wait) == -1)
+	    -1 || http_query_int(r, "wait", 0, 0, http_max_wait, &wait) == -1 ||
+	    http_events_behind(r, after) == -1)
 		return;
 	if (store_pending(server->store) && wait > 0)
 		body = NULL;		/* wait for the commit's kick */
@@ -466,6 +587,13 @@ http_events_get(struct http_req *r)
 	TAILQ_INSERT_TAIL(&http_waiters, w, entry);
 	http_nwaiters++;
 	r->done = 1;
+}
+
+void
+http_events_stats(size_t *waiting, uint64_t *queries)
+{
+	*waiting = http_nwaiters;
+	*queries = http_events_queries;
 }
 
 void

@@ -279,6 +279,9 @@ json_of_webhook(const struct store_webhook *w)
 	json_put_str(o, "last_error", w->last_error);
 	json_put_time(o, "last_attempt", w->last_attempt);
 	json_put_time(o, "next_attempt", w->next_attempt);
+	json_put_bool(o, "managed", w->managed);
+	if (w->managed)		/* xfed.conf's secret is not in the row */
+		json_put_bool(o, "signed", w->secret != NULL);
 	return o;
 }
 

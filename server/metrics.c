@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 
 #include "el.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -38,6 +39,8 @@ static struct {
 	uint64_t	 batch_bucket[NBATCH_LE];
 	double		 batch_sum;
 	uint64_t	 commit_failures;
+	uint64_t	 dialback[2][3];	/* valid, invalid, error */
+	uint64_t	 sasl[2][2];		/* success, failure */
 } metrics;
 static struct metrics_hooks	 metrics_hooks;
 static int			 metrics_om;	/* OpenMetrics 1.0 this time */
@@ -60,6 +63,18 @@ metrics_stanza(enum metrics_dir dir, const struct el *st)
 	else if (el_is(st, EL_NS_SERVER, "iq"))
 		k = 2;
 	metrics.stanzas[dir][k]++;
+}
+
+void
+metrics_dialback(enum metrics_dir dir, int valid)
+{
+	metrics.dialback[dir][valid == 1 ? 0 : valid == 0 ? 1 : 2]++;
+}
+
+void
+metrics_sasl(enum metrics_dir dir, int success)
+{
+	metrics.sasl[dir][success ? 0 : 1]++;
 }
 
 void
@@ -192,6 +207,7 @@ metrics_write(struct evbuffer *b, int openmetrics)
 {
 	struct metrics_streams	 ms;
 	struct store_stats	 ss;
+	struct http_stats	 hs;
 	int64_t			 v;
 	size_t			 i, d;
 
@@ -219,6 +235,25 @@ metrics_write(struct evbuffer *b, int openmetrics)
 			    "\"%s\",kind=\"%s\"} %llu\n", d ? "out" : "in",
 			    metrics_kinds[i],
 			    (unsigned long long)metrics.stanzas[d][i]);
+
+	metrics_head(b, "xfed_dialback_results_total", "counter",
+	    "Dialback verdicts on domain pairs: in, on inbound streams (the "
+	    "authoritative server's answer); out, the peer's answer to ours.");
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < 3; i++)
+			evbuffer_add_printf(b, "xfed_dialback_results_total{"
+			    "direction=\"%s\",result=\"%s\"} %llu\n",
+			    d ? "out" : "in", i == 0 ? "valid" : i == 1 ?
+			    "invalid" : "error",
+			    (unsigned long long)metrics.dialback[d][i]);
+	metrics_head(b, "xfed_sasl_external_total", "counter",
+	    "SASL EXTERNAL attempts: in, peers' we judged; out, ours.");
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < 2; i++)
+			evbuffer_add_printf(b, "xfed_sasl_external_total{"
+			    "direction=\"%s\",result=\"%s\"} %llu\n",
+			    d ? "out" : "in", i == 0 ? "success" : "failure",
+			    (unsigned long long)metrics.sasl[d][i]);
 
 	if (metrics_hooks.dns != NULL) {
 		uint64_t	 look = 0, bad = 0;
@@ -279,6 +314,19 @@ metrics_write(struct evbuffer *b, int openmetrics)
 		evbuffer_add_printf(b, "xfed_events_last_id %lld\n",
 		    (long long)v);
 	}
+
+	http_stats(&hs);
+	metrics_head(b, "xfed_http_connections", "gauge",
+	    "Open HTTP API connections.");
+	evbuffer_add_printf(b, "xfed_http_connections %zu\n", hs.connections);
+	metrics_head(b, "xfed_http_long_polls", "gauge",
+	    "GET /v1/events requests waiting for events.");
+	evbuffer_add_printf(b, "xfed_http_long_polls %zu\n", hs.long_polls);
+	metrics_head(b, "xfed_http_events_queries_total", "counter",
+	    "Store reads of events for GET /v1/events (one a commit for all "
+	    "the waiting requests).");
+	evbuffer_add_printf(b, "xfed_http_events_queries_total %llu\n",
+	    (unsigned long long)hs.events_queries);
 	if (openmetrics)
 		evbuffer_add_printf(b, "# EOF\n");
 }

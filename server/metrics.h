@@ -33,6 +33,13 @@ struct metrics_hooks {
 void	 metrics_init(const struct metrics_hooks *);
 /* A stanza routed in (delivered to a hosted domain) or sent out. */
 void	 metrics_stanza(enum metrics_dir, const struct el *stanza);
+/* A dialback verdict on a domain pair: in, on an inbound stream (the
+ * authoritative server's answer to our db:verify); out, the peer's answer
+ * to our db:result. valid: 1 valid, 0 invalid, -1 error (or no answer). */
+void	 metrics_dialback(enum metrics_dir, int valid);
+/* A SASL EXTERNAL attempt (XEP-0178): in, a peer's we judged; out, ours
+ * the peer judged. */
+void	 metrics_sasl(enum metrics_dir, int success);
 /* A batch commit of the daemon: its time, its writes, whether it held. */
 void	 metrics_commit(double secs, uint64_t writes, int ok);
 /* The whole exposition into buf: the Prometheus text format 0.0.4, or

@@ -64,7 +64,7 @@ struct webhook {
 	char			 last_error[128];
 };
 
-static struct webhook		*webhooks;
+static struct webhook		**webhooks;
 static size_t			 nwebhooks;
 static struct event_base	*webhook_base;
 static struct evdns_base	*webhook_dns;
@@ -292,18 +292,37 @@ webhook_send(struct webhook *w)
 	}
 }
 
+int
+webhook_url_ok(const char *url)
+{
+	struct evhttp_uri	*u;
+	const char		*scheme, *host;
+	int			 ok;
+
+	if ((u = evhttp_uri_parse(url)) == NULL)
+		return 0;
+	scheme = evhttp_uri_get_scheme(u);
+	host = evhttp_uri_get_host(u);
+	ok = scheme != NULL && (strcmp(scheme, "http") == 0 ||
+	    strcmp(scheme, "https") == 0) && host != NULL && *host != '\0' &&
+	    strlen(host) < 256 && strlen(url) <= 2048;
+	evhttp_uri_free(u);
+	return ok;
+}
+
 static int
-webhook_setup(struct webhook *w, const struct conf_webhook *cw, int64_t start)
+webhook_setup(struct webhook *w, const char *url, const char *secret,
+    int64_t start)
 {
 	const char	*host, *path, *query;
 	size_t		 n;
 
-	w->url = xstrdup(cw->url);
-	w->secret = cw->secret ? xstrdup(cw->secret) : NULL;
-	if ((w->uri = evhttp_uri_parse(cw->url)) == NULL ||
+	w->url = xstrdup(url);
+	w->secret = secret ? xstrdup(secret) : NULL;
+	if ((w->uri = evhttp_uri_parse(url)) == NULL ||
 	    (host = evhttp_uri_get_host(w->uri)) == NULL || *host == '\0' ||
 	    strlen(host) >= sizeof(w->host)) {
-		log_warnx("webhook %s: not a URL", cw->url);
+		log_warnx("webhook %s: not a URL", url);
 		return -1;
 	}
 	w->https = strcmp(evhttp_uri_get_scheme(w->uri), "https") == 0;
@@ -331,21 +350,13 @@ webhook_setup(struct webhook *w, const struct conf_webhook *cw, int64_t start)
 	return 0;
 }
 
-int
-webhook_init(struct event_base *base, const struct conf *c)
+/* The resolver and the TLS client context, made for the first webhook. */
+static void
+webhook_client_init(const struct conf *c)
 {
-	int64_t	 start = 0;
-	size_t	 i;
-
-	webhook_base = base;
-	webhook_timeout = c->webhook_timeout;
-	webhook_backoff_max = c->webhook_backoff_max;
-	if (c->webhooks.n == 0)
-		return 0;
-	/* A new webhook starts with the events that come after it. */
-	if (store_event_last(server->store, &start) == -1)
-		return -1;
-	if ((webhook_dns = evdns_base_new(base,
+	if (webhook_ssl != NULL)
+		return;
+	if ((webhook_dns = evdns_base_new(webhook_base,
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
 		log_warnx("webhook: no resolver; host names resolve blocking");
 	if ((webhook_ssl = SSL_CTX_new(TLS_client_method())) == NULL)
@@ -355,16 +366,135 @@ webhook_init(struct event_base *base, const struct conf *c)
 		SSL_CTX_load_verify_locations(webhook_ssl, c->tls_ca_file, NULL);
 	SSL_CTX_set_verify(webhook_ssl, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_min_proto_version(webhook_ssl, TLS1_2_VERSION);
-	webhooks = xcalloc(c->webhooks.n, sizeof(*webhooks));
-	for (i = 0; i < c->webhooks.n; i++, nwebhooks++)
-		if (webhook_setup(&webhooks[i], CONF_WEBHOOK(c, i), start) ==
-		    -1) {
-			nwebhooks++;
-			return -1;
-		}
-	if (store_flush(server->store) == -1)
-		return -1;
+}
+
+static void
+webhook_drop(struct webhook *w)
+{
+	if (w->con != NULL)
+		evhttp_connection_free(w->con);	/* its request, uncalled */
+	if (w->timer != NULL)
+		event_free(w->timer);
+	if (w->uri != NULL)
+		evhttp_uri_free(w->uri);
+	free(w->url);
+	free(w->secret);
+	free(w->target);
+	free(w);
+}
+
+/* The webhooks wanted: xfed.conf's lines, then the managed rows. */
+struct webhook_want {
+	char	*url;
+	char	*secret;
+};
+
+struct webhook_wants {
+	struct webhook_want	*v;
+	size_t			 n, cap;
+};
+
+static void
+webhook_want(struct webhook_wants *ws, const char *url, const char *secret)
+{
+	size_t	 i;
+
+	for (i = 0; i < ws->n; i++)
+		if (strcmp(ws->v[i].url, url) == 0)
+			return;		/* xfed.conf's line first */
+	if (ws->n == ws->cap) {
+		ws->cap = ws->cap ? 2 * ws->cap : 8;
+		ws->v = xreallocarray(ws->v, ws->cap, sizeof(*ws->v));
+	}
+	ws->v[ws->n].url = xstrdup(url);
+	ws->v[ws->n].secret = secret ? xstrdup(secret) : NULL;
+	ws->n++;
+}
+
+static int
+webhook_managed_cb(void *arg, const struct store_webhook *row)
+{
+	if (row->managed)
+		webhook_want(arg, row->url, row->secret);
 	return 0;
+}
+
+/*
+ * Makes the running set what xfed.conf and the store's managed rows say:
+ * a webhook that stays keeps its connection, timer and cursor; a new one
+ * starts after the newest event (its row's cursor when it has one); one
+ * gone stops, its request in flight dropped. -1 when the store fails.
+ */
+int
+webhook_sync(const struct conf *c)
+{
+	struct webhook_wants	 ws = { NULL, 0, 0 };
+	struct webhook		**next, *w;
+	int64_t			 start = 0;
+	size_t			 i, j, n = 0;
+	int			 rc = 0, made = 0;
+
+	webhook_timeout = c->webhook_timeout;
+	webhook_backoff_max = c->webhook_backoff_max;
+	for (i = 0; i < c->webhooks.n; i++)
+		webhook_want(&ws, CONF_WEBHOOK(c, i)->url,
+		    CONF_WEBHOOK(c, i)->secret);
+	if (store_webhook_list(server->store, webhook_managed_cb, &ws) == -1 ||
+	    store_event_last(server->store, &start) == -1) {
+		rc = -1;
+		goto out;
+	}
+	next = xcalloc(ws.n + 1, sizeof(*next));
+	for (i = 0; i < ws.n; i++) {
+		for (j = 0, w = NULL; j < nwebhooks && w == NULL; j++)
+			if (webhooks[j] != NULL &&
+			    strcmp(webhooks[j]->url, ws.v[i].url) == 0) {
+				w = webhooks[j];
+				webhooks[j] = NULL;
+			}
+		if (w != NULL) {
+			free(w->secret);
+			w->secret = ws.v[i].secret ? xstrdup(ws.v[i].secret) :
+			    NULL;
+			next[n++] = w;
+			continue;
+		}
+		webhook_client_init(c);
+		w = xcalloc(1, sizeof(*w));
+		if (webhook_setup(w, ws.v[i].url, ws.v[i].secret, start) == -1) {
+			webhook_drop(w);
+			rc = -1;
+			continue;
+		}
+		next[n++] = w;
+		made = 1;
+	}
+	for (j = 0; j < nwebhooks; j++)
+		if (webhooks[j] != NULL) {
+			log_info("webhook %s: removed", webhooks[j]->url);
+			webhook_drop(webhooks[j]);
+		}
+	free(webhooks);
+	webhooks = next;
+	nwebhooks = n;
+	if (made && store_flush(server->store) == -1)
+		rc = -1;
+	if (made)
+		webhook_kick();
+ out:
+	for (i = 0; i < ws.n; i++) {
+		free(ws.v[i].url);
+		free(ws.v[i].secret);
+	}
+	free(ws.v);
+	return rc;
+}
+
+int
+webhook_init(struct event_base *base, const struct conf *c)
+{
+	webhook_base = base;
+	return webhook_sync(c);
 }
 
 void
@@ -373,7 +503,7 @@ webhook_kick(void)
 	size_t	 i;
 
 	for (i = 0; i < nwebhooks; i++)
-		webhook_send(&webhooks[i]);
+		webhook_send(webhooks[i]);
 }
 
 int64_t
@@ -383,8 +513,8 @@ webhook_min_cursor(void)
 	size_t	 i;
 
 	for (i = 0; i < nwebhooks; i++)
-		if (webhooks[i].cursor < m)
-			m = webhooks[i].cursor;
+		if (webhooks[i]->cursor < m)
+			m = webhooks[i]->cursor;
 	return m;
 }
 
@@ -395,12 +525,12 @@ webhook_foreach(void (*fn)(void *, const struct webhook_info *), void *arg)
 	size_t			 i;
 
 	for (i = 0; i < nwebhooks; i++) {
-		wi.url = webhooks[i].url;
-		wi.cursor = webhooks[i].cursor;
-		wi.failures = webhooks[i].failures;
-		wi.inflight = webhooks[i].inflight;
-		wi.last_status = webhooks[i].last_status;
-		wi.last_error = webhooks[i].last_error;
+		wi.url = webhooks[i]->url;
+		wi.cursor = webhooks[i]->cursor;
+		wi.failures = webhooks[i]->failures;
+		wi.inflight = webhooks[i]->inflight;
+		wi.last_status = webhooks[i]->last_status;
+		wi.last_error = webhooks[i]->last_error;
 		if (store_event_count(server->store, wi.cursor, &wi.backlog) ==
 		    -1)
 			wi.backlog = -1;
@@ -413,17 +543,8 @@ webhook_free(void)
 {
 	size_t	 i;
 
-	for (i = 0; i < nwebhooks; i++) {
-		if (webhooks[i].con != NULL)
-			evhttp_connection_free(webhooks[i].con);
-		if (webhooks[i].timer != NULL)
-			event_free(webhooks[i].timer);
-		if (webhooks[i].uri != NULL)
-			evhttp_uri_free(webhooks[i].uri);
-		free(webhooks[i].url);
-		free(webhooks[i].secret);
-		free(webhooks[i].target);
-	}
+	for (i = 0; i < nwebhooks; i++)
+		webhook_drop(webhooks[i]);
 	free(webhooks);
 	webhooks = NULL;
 	nwebhooks = 0;

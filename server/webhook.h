@@ -23,6 +23,12 @@ struct webhook_info {
 
 /* Opens (or makes) each webhook's row; -1 when the store fails. */
 int	 webhook_init(struct event_base *, const struct conf *);
+/* The running webhooks become xfed.conf's (c) and the store's managed
+ * rows (at SIGHUP, after an API change, now and then for xfedctl's);
+ * -1 when the store fails (what could be done is done). */
+int	 webhook_sync(const struct conf *c);
+/* An http or https URL with a host. */
+int	 webhook_url_ok(const char *url);
 /* Events were committed: POST what is due. */
 void	 webhook_kick(void);
 /* The lowest cursor (INT64_MAX without webhooks): older events may go. */

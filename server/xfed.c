@@ -213,6 +213,9 @@ xfed_due(evutil_socket_t fd, short what, void *arg)
 	outbox_kick();
 	xfed_committed();	/* webhooks whose receivers came back */
 	message_receipts_run();		/* rows consumed meanwhile */
+	/* webhooks xfedctl added or deleted */
+	if (n % 5 == 0 && webhook_sync(xfed_conf) == -1)
+		log_warnx("webhooks: %s", store_errstr(server->store));
 	if (++n % 60 == 0) {
 		s2s_mgr_reap();
 		xfed_events_prune();
@@ -553,7 +556,7 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		sdnotify("RELOADING=1");
 		if ((c = conf_load(xfed_conf_path, xfed_report)) == NULL) {
 			log_warnx("config not reloaded: errors above");
-			sdnotify("READY=1");
+	sdnotify("READY=1");
 			break;
 		}
 		if (c->dialback_secret != NULL)
@@ -575,6 +578,9 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		log_setlevel(c->log_level);
 		log_set_stanzas(c->log_stanzas);
 		block_load_rules();
+		http_reload(c);
+		if (webhook_sync(c) == -1)
+			log_warnx("webhooks: %s", store_errstr(server->store));
 		log_info("config reloaded");
 		sdnotify("READY=1");
 		break;
@@ -781,6 +787,10 @@ main(int argc, char **argv)
 	metrics_init(&mhooks);
 	if (webhook_init(xfed_base, xfed_conf) == -1)
 		fatalx("webhooks: %s", store_errstr(server->store));
+	/* retention of the journal at start too, then every minute */
+	xfed_events_prune();
+	if (store_flush(server->store) == -1)
+		log_warnx("store: %s", store_errstr(server->store));
 	block_load_rules();
 	block_load_users();
 	retention_init();
@@ -790,6 +800,7 @@ main(int argc, char **argv)
 	outbox_kick();
 	/* listeners, store and control socket are up (Type=notify) */
 	xfed_up = 1;
+	log_info("xfed ready: listeners, store and control socket up");
 	sdnotify("READY=1");
 	xfed_ready(ready_fd);
 	event_base_dispatch(xfed_base);

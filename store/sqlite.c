@@ -490,6 +490,8 @@ const struct store_ops sqlite_ops = {
 	.event_prune = sqlite_event_prune,
 	.webhook_open = sqlite_webhook_open,
 	.webhook_list = sqlite_webhook_list,
+	.webhook_add = sqlite_webhook_add,
+	.webhook_delete = sqlite_webhook_delete,
 	.webhook_done = sqlite_webhook_done,
 	.webhook_fail = sqlite_webhook_fail,
 };

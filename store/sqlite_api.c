@@ -236,12 +236,15 @@ store_webhook_one(sqlite3_stmt *q, void *arg)
 	w.last_error = STORE_COL_TEXT(q, 6);
 	w.last_attempt = sqlite3_column_int64(q, 7);
 	w.next_attempt = sqlite3_column_int64(q, 8);
+	w.secret = STORE_COL_TEXT(q, 9);
+	w.managed = sqlite3_column_int(q, 10);
 	return cx->cb(cx->arg, &w);
 }
 
 #define WEBHOOK_SELECT \
 	"SELECT id, url, cursor, delivered, failures, last_status, " \
-	"last_error, last_attempt, next_attempt FROM webhooks "
+	"last_error, last_attempt, next_attempt, secret, managed " \
+	"FROM webhooks "
 
 int
 sqlite_webhook_open(struct store *st, const char *url, int64_t start,
@@ -278,6 +281,38 @@ sqlite_webhook_list(struct store *st, store_webhook_cb cb, void *arg)
 	    "ORDER BY id")) == NULL)
 		return -1;
 	return sqlite_rows(st, q, store_webhook_one, &cx, NULL, "webhooks");
+}
+
+int
+sqlite_webhook_add(struct store *st, const char *url, const char *secret,
+    int64_t start, int64_t *idp)
+{
+	sqlite3_stmt	*q;
+
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_WEBHOOK_ADD,
+	    "INSERT INTO webhooks (url, cursor, secret, managed) "
+	    "VALUES (?1, ?2, ?3, 1)")) == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, start);
+	if (secret != NULL)
+		sqlite3_bind_text(q, 3, secret, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 3);
+	return sqlite_wchange(st, q, idp, "webhook add", "webhook %s", url);
+}
+
+int
+sqlite_webhook_delete(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*q;
+
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_WEBHOOK_DEL,
+	    "DELETE FROM webhooks WHERE id = ?1 AND managed = 1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	return sqlite_wchange(st, q, NULL, "webhook delete", "no webhook %lld "
+	    "made through the API or xfedctl", (long long)id);
 }
 
 int

@@ -505,6 +505,11 @@ static const char *const schema_steps[] = {
 	JOURNAL("blocks", "ins", "INSERT", "NEW.user_id", "insert")
 	JOURNAL("blocks", "upd", "UPDATE", "NEW.user_id", "update")
 	JOURNAL("blocks", "del", "DELETE", "OLD.user_id", "delete"),
+
+	/* 5 -> 6: webhooks made through the API or xfedctl, with a secret */
+	"ALTER TABLE webhooks ADD COLUMN secret TEXT;"
+	"ALTER TABLE webhooks ADD COLUMN managed INTEGER NOT NULL DEFAULT 0"
+	" CHECK (managed IN (0, 1));",
 };
 #define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==

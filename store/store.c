@@ -641,6 +641,19 @@ store_webhook_list(struct store *st, store_webhook_cb cb, void *arg)
 }
 
 int
+store_webhook_add(struct store *st, const char *url, const char *secret,
+    int64_t start, int64_t *idp)
+{
+	return st->ops->webhook_add(st, url, secret, start, idp);
+}
+
+int
+store_webhook_delete(struct store *st, int64_t id)
+{
+	return st->ops->webhook_delete(st, id);
+}
+
+int
 store_webhook_done(struct store *st, int64_t id, int64_t cursor, int64_t n,
     int status)
 {

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	5	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	6	/* PRAGMA user_version of a current file */
 
 struct store;
 
@@ -622,6 +622,8 @@ struct store_webhook {
 	const char	*last_error;
 	int64_t		 last_attempt;
 	int64_t		 next_attempt;
+	const char	*secret;	/* managed ones' only; NULL when none */
+	int		 managed;	/* made by store_webhook_add() */
 };
 typedef int	(*store_webhook_cb)(void *, const struct store_webhook *);
 
@@ -629,6 +631,13 @@ typedef int	(*store_webhook_cb)(void *, const struct store_webhook *);
 int	 store_webhook_open(struct store *, const char *url, int64_t start,
 	    store_webhook_cb, void *arg);
 int	 store_webhook_list(struct store *, store_webhook_cb, void *arg);
+/* A managed webhook (the API, xfedctl webhook add): its events start
+ * after start; STORE_E_EXISTS when the URL has a row. *idp gets its id. */
+int	 store_webhook_add(struct store *, const char *url, const char *secret,
+	    int64_t start, int64_t *idp);
+/* Deletes the managed webhook id; STORE_E_NOTFOUND when there is none
+ * (rows of xfed.conf's webhook lines are not deleted here). */
+int	 store_webhook_delete(struct store *, int64_t id);
 /* Events up to cursor were delivered (n of them). */
 int	 store_webhook_done(struct store *, int64_t id, int64_t cursor,
 	    int64_t n, int status);

@@ -6,6 +6,7 @@
  * committed (PRAGMA data_version) and reading only then; --after ID is the
  * cursor to resume from.
  */
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,15 +79,14 @@ static int
 cmd_events_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 {
 	long long	*after = p;
-	char		*end;
 
 	if (ch == 'f') {
 		after[1] = 1;
 		return CTL_OK;
 	}
-	after[0] = strtoll(arg, &end, 10);
-	if (*arg == '\0' || *end != '\0' || after[0] < 0)
-		return ctl_fail("invalid id \"%s\" for --after", arg);
+	if (ctl_parse_id(arg, 0, &after[0]) == -1)
+		return ctl_usage(ctl, "invalid id \"%s\" for --after (digits, "
+		    "at most %lld)", arg, LLONG_MAX);
 	after[2] = 1;
 	return CTL_OK;
 }

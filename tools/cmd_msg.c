@@ -6,6 +6,7 @@
  * no I/O) and reads the inbox only then. It ends cleanly on SIGINT,
  * SIGTERM and a closed pipe.
  */
+#include <limits.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -337,7 +338,7 @@ cmd_inbox_ack_line(struct cmd_inbox *ib, char *line)
 {
 	struct ctl	*ctl = ib->ctl;
 	char		*p = line, *end;
-	long long	 upto;
+	long long	 upto = 0;
 	size_t		 i, kept = 0;
 
 	p += strspn(p, " \t");
@@ -345,9 +346,12 @@ cmd_inbox_ack_line(struct cmd_inbox *ib, char *line)
 		p += 3 + strspn(p + 3, " \t");
 	if (*p == '\0')
 		return 0;
-	upto = strtoll(p, &end, 10);
-	end += strspn(end, " \t\r");
-	if (end == p || *end != '\0' || upto < 1) {
+	end = p + strcspn(p, " \t\r");
+	if (*(end + strspn(end, " \t\r")) != '\0')
+		end = p;		/* something after the id */
+	else
+		*end = '\0';
+	if (end == p || ctl_parse_id(p, 1, &upto) == -1) {
 		ctl_fail("inbox: invalid acknowledgement \"%s\": write an "
 		    "inbox id (or \"ack ID\") a line", line);
 		return -1;
@@ -455,13 +459,12 @@ static int
 cmd_inbox_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 {
 	struct cmd_inbox_opts	*o = p;
-	char			*end;
 
 	switch (ch) {
 	case 'A':
-		o->after = strtoll(arg, &end, 10);
-		if (*arg == '\0' || *end != '\0' || o->after < 0)
-			return ctl_fail("invalid id \"%s\" for --after", arg);
+		if (ctl_parse_id(arg, 0, &o->after) == -1)
+			return ctl_usage(ctl, "invalid id \"%s\" for --after "
+			    "(digits, at most %lld)", arg, LLONG_MAX);
 		break;
 	case 'k':
 		o->flags |= 0x400;

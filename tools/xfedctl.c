@@ -30,6 +30,7 @@ static const struct ctl_cmd *const ctl_tables[] = {
 	cmd_peers_table,
 	cmd_token_table,
 	cmd_events_table,
+	cmd_webhook_table,
 	cmd_block_table,
 };
 #define NTABLES	(sizeof(ctl_tables) / sizeof(ctl_tables[0]))
@@ -59,6 +60,23 @@ ctl_usage(struct ctl *ctl, const char *fmt, ...)
 	fprintf(stderr, "; usage: xfedctl %s%s%s\n", ctl->cmd->name,
 	    ctl->cmd->args[0] ? " " : "", ctl->cmd->args);
 	return CTL_USAGE;
+}
+
+int
+ctl_parse_id(const char *s, long long min, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	/* strtoll takes leading blanks and a sign; an id has neither. */
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || errno == ERANGE || v < min)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 int

@@ -47,6 +47,7 @@ extern const struct ctl_cmd	cmd_check_table[];
 extern const struct ctl_cmd	cmd_peers_table[];
 extern const struct ctl_cmd	cmd_token_table[];
 extern const struct ctl_cmd	cmd_events_table[];
+extern const struct ctl_cmd	cmd_webhook_table[];
 extern const struct ctl_cmd	cmd_block_table[];
 
 /* xfedctl.c */
@@ -56,6 +57,9 @@ int	 ctl_fail(const char *, ...) __attribute__((format(printf, 1, 2)));
  * returns CTL_USAGE. */
 int	 ctl_usage(struct ctl *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* An id in decimal digits only, from min to LLONG_MAX (no sign, blank,
+ * overflow or trailing garbage): 0, or -1. */
+int	 ctl_parse_id(const char *, long long min, long long *);
 /* The store's last error as a failure. */
 int	 ctl_store_fail(struct ctl *);
 /* Options common to every command: --help, and --json when json_ok.

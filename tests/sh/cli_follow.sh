@@ -18,7 +18,13 @@ expect inbox_after 0 "two"
 grep -q one "$OUT" && fail inbox_after_excludes "entry $I1 listed" ||
     ok inbox_after_excludes
 ctl inbox romeo --after x
-expect inbox_after_bad 1 '' 'invalid id "x" for --after'
+expect inbox_after_bad 2 '' 'invalid id "x" for --after'
+for bad in 99999999999999999999 12x -1 ' 5' 0x5 ''; do
+	ctl inbox romeo --after "$bad"
+	expect "inbox_after_bad_$bad" 2 '' "invalid id \"$bad\" for --after.*usage:"
+done
+ctl inbox romeo --after 9223372036854775807
+expect inbox_after_max 0
 ctl inbox romeo --ack --consume
 expect ack_consume_usage 2 '' '--consume and --ack do not go together'
 
@@ -33,6 +39,14 @@ echo "ack nonsense" | "$XFED_BUILD/xfedctl" -c "$CONF" inbox romeo --ack \
     > "$OUT" 2> "$ERR"
 RC=$?
 expect ack_bad_line 1 '' 'invalid acknowledgement "ack nonsense"'
+for bad in 99999999999999999999 -1 12x 3.5 0 'ack 3 4'; do
+	echo "$bad" | "$XFED_BUILD/xfedctl" -c "$CONF" inbox romeo --ack \
+	    > "$OUT" 2> "$ERR"
+	RC=$?
+	expect "ack_bad_$bad" 1 '' "invalid acknowledgement \"$bad\""
+done
+ctl inbox romeo --ack -1
+expect ack_takes_no_value 2 '' 'usage:'
 check ack_bad_line_nothing [ "$(sql "SELECT count(*) FROM inbox
     WHERE consumed IS NULL")" = 1 ]
 
@@ -95,5 +109,9 @@ kill -TERM "$EVPID"
 wait "$EVPID"
 check events_follow_exit0 [ $? = 0 ]
 ctl events --after -3
-expect events_after_bad 1 '' 'invalid id "-3" for --after'
+expect events_after_bad 2 '' 'invalid id "-3" for --after'
+ctl events --after 99999999999999999999
+expect events_after_overflow 2 '' 'invalid id "99999999999999999999" for --after'
+ctl events --after 12x
+expect events_after_garbage 2 '' 'invalid id "12x" for --after'
 t_exit

@@ -8,10 +8,7 @@ t_init
 
 PS=$(free_port)
 D=$T/a
-mkdir -p "$D"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/key.pem" \
-    -out "$D/cert.pem" -days 2 -subj /CN=a.localhost \
-    -addext subjectAltName=DNS:a.localhost 2>/dev/null
+http_cert "$D"
 http_conf "$D" "tls_certificate cert.pem" "tls_key key.pem" \
     "http_listen_tls 127.0.0.1:$PS" "http_socket http.sock" \
     "http_max_body 64k" "http_rate 100"

@@ -195,7 +195,8 @@ start_xfed() {
 	local d=$1
 	t_bg "$XFED_BUILD/xfed" -d -c "$d/xfed.conf" 2> "$d/xfed.log"
 	XFED_PID=$T_LASTPID
-	if ! wait_for 20 grep -q "listening on" "$d/xfed.log"; then
+	# ready: listeners bound, store open, control socket up
+	if ! wait_for 20 grep -q "xfed ready:" "$d/xfed.log"; then
 		sed 's/^/# /' "$d/xfed.log"
 		return 1
 	fi
@@ -271,6 +272,13 @@ http_conf() {
 	for l in "$@"; do
 		echo "$l" >> "$d/xfed.conf"
 	done
+}
+
+http_cert() {	# DIR: cert.pem and key.pem for a.localhost (self-signed)
+	mkdir -p "$1"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1/key.pem" \
+	    -out "$1/cert.pem" -days 2 -subj /CN=a.localhost \
+	    -addext subjectAltName=DNS:a.localhost 2>/dev/null
 }
 
 http_tokens() {

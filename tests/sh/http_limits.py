@@ -1,0 +1,67 @@
+"""tests/sh/http_limits.py: raw HTTP clients for tests/sh/http_limits.sh.
+  raw PORT HEX        sends the bytes (hex), prints the status line, the
+                      Content-Type and the body of the answer
+  slow PORT           sends a request's headers one byte a second; prints
+                      "closed after N bytes" when xfed closes, "answered"
+                      if it answers, "open" if it is still open after 30 s
+  idle PORT           connects and sends nothing; "closed" or "open" (30 s)
+"""
+import socket
+import sys
+import time
+
+
+def answer(s):
+    data = b''
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    return data
+
+
+def main():
+    what, port = sys.argv[1], int(sys.argv[2])
+    s = socket.create_connection(('127.0.0.1', port), timeout=30)
+    if what == 'raw':
+        s.sendall(bytes.fromhex(sys.argv[3]))
+        data = answer(s)
+        head, _, body = data.partition(b'\r\n\r\n')
+        lines = head.decode('latin-1').split('\r\n')
+        print(lines[0])
+        for l in lines[1:]:
+            if l.lower().startswith('content-type:'):
+                print(l)
+        print(body.decode('utf-8', 'replace').strip())
+    elif what == 'slow':
+        req = b'GET /health HTTP/1.1\r\nHost: x\r\n' + b'X-Slow: ' + b'a' * 60
+        sent = 0
+        try:
+            for c in req:
+                s.sendall(bytes([c]))
+                sent += 1
+                s.settimeout(1)
+                try:
+                    b = s.recv(1)
+                    if not b:
+                        print('closed after %d bytes' % sent)
+                        return
+                    print('answered')
+                    return
+                except socket.timeout:
+                    pass
+        except (BrokenPipeError, ConnectionResetError):
+            print('closed after %d bytes' % sent)
+            return
+        print('open')
+    elif what == 'idle':
+        try:
+            print('closed' if s.recv(1) == b'' else 'answered')
+        except socket.timeout:
+            print('open')
+        except ConnectionResetError:
+            print('closed')
+
+
+main()
