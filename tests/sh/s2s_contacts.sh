@@ -5,8 +5,8 @@
 # the IQs a good server answers (S2S section 9): disco#info and #items of
 # x.test, of nat's bare JID and of nat/xfed, ping, version, time and last
 # activity, nat's vCard with its photo; and meets the errors for a user
-# without a profile, for nobody, and, as a stranger, for nat (S2S 8.40-8.43,
-# 9.1-9.10, 10.12).  Then names and avatars: the client sees the avatar
+# without a profile, for nobody, and, as a stranger, the same for nat and
+# nobody (S2S 8.40-8.43, 9.1-9.10, 10.12).  Then names and avatars: the client sees the avatar
 # hash in nat's presence and verifies its caps (S2S 9.11, 9.18, 9.19); a
 # new avatar set with xfedctl reaches it, in presence and vCard; nat's
 # subscription request carries its nickname (XEP-0172, S2S 9.17).  Then
@@ -137,15 +137,24 @@ iqs() {
 iqs $LAB_P alice alice-pw
 iqs $LAB_E bob bob-pw
 
-# A stranger: what nat's contacts see is not for everyone (S2S 9.4, 9.9).
+# A stranger: what nat's contacts see is not for everyone, and nothing
+# tells nat from nobody (RFC 6121 8.5.1, S2S 8.41, 9.4, 9.9, 9.10).
 lab_client carol@p.test carol-pw --tag carol \
     "!disco nat@x.test" "!last nat@x.test" "!disco nat@x.test/xfed" \
-    "vcard nat@x.test" "ping nat@x.test" > "$LAB_DIR/out/iq-carol" 2>&1
+    "!vcard nat@x.test" "!ping nat@x.test" \
+    "!disco nobody@x.test" "!last nobody@x.test" "!vcard nobody@x.test" \
+    "!ping nobody@x.test" > "$LAB_DIR/out/iq-carol" 2>&1
 lab_steps "p.test: stranger carol@p.test" "$LAB_DIR/out/iq-carol" $?
-lab_case "p.test: stranger: disco#info of nat service-unavailable" \
-    has "$LAB_DIR/out/iq-carol" "!disco nat@x.test" "service-unavailable"
-lab_case "p.test: stranger: last activity of nat forbidden" \
-    has "$LAB_DIR/out/iq-carol" "!last nat@x.test" "forbidden"
+for who in nat nobody; do
+	lab_case "p.test: stranger: disco#info of $who service-unavailable" \
+	    has "$LAB_DIR/out/iq-carol" "!disco $who@x.test" "service-unavailable"
+	lab_case "p.test: stranger: last activity of $who forbidden (XEP-0012 4)" \
+	    has "$LAB_DIR/out/iq-carol" "!last $who@x.test" "forbidden"
+	lab_case "p.test: stranger: vCard of $who service-unavailable" \
+	    has "$LAB_DIR/out/iq-carol" "!vcard $who@x.test" "service-unavailable"
+	lab_case "p.test: stranger: ping of $who service-unavailable" \
+	    has "$LAB_DIR/out/iq-carol" "!ping $who@x.test" "service-unavailable"
+done
 
 # client_passed FILE STEP: client.py printed PASS for STEP in FILE.
 client_passed() {

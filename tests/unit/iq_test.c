@@ -139,6 +139,9 @@ ask(const char *type, const char *from, const char *to, const char *payload)
 #define RESULT	"type='result' id='q'"
 #define STRANGER "eve@r.test/x"
 #define CONTACT	"bob@r.test/phone"
+#define PS(node, item) "<pubsub xmlns='http://jabber.org/protocol/pubsub'>" \
+	"<items node='" node "'>" item "</items></pubsub>"
+#define PNG_SHA1 "4caece539b039b16e16206ea2478f8c5ffb2ca05"
 
 static void
 test_domain(void)
@@ -235,8 +238,8 @@ test_account(void)
 	EXPECT("get", STRANGER, "nobody@x.test", DITEMS,
 	    "<query xmlns='http://jabber.org/protocol/disco#items'/>");
 	/* S2S 9.6 */
-	EXPECT("get", STRANGER, "nat@x.test", PING,
-	    "<iq from='nat@x.test' to='eve@r.test/x' " RESULT "/>");
+	EXPECT("get", CONTACT, "nat@x.test", PING,
+	    "<iq from='nat@x.test' to='bob@r.test/phone' " RESULT "/>");
 	/* version and time are the server's, not the user's (S2S 9.8) */
 	EXPECT("get", CONTACT, "nat@x.test", VERSION, UNAV);
 	EXPECT("get", CONTACT, "nat@x.test", TIME, UNAV);
@@ -264,15 +267,15 @@ static void
 test_vcard(void)
 {
 	REQUIRE(setup(NULL) == 0);
-	EXPECT("get", STRANGER, "nat@x.test", VCARD,
+	EXPECT("get", CONTACT, "nat@x.test", VCARD,
 	    "<vCard xmlns='vcard-temp'><FN>Nat Native</FN>"
 	    "<NICKNAME>nat</NICKNAME><EMAIL><INTERNET/>"
 	    "<USERID>nat@example.org</USERID></EMAIL>"
 	    "<PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORw0KGgo=</BINVAL></PHOTO>"
 	    "</vCard></iq>");
 	/* no profile data: no vCard, the same error as for nobody */
-	EXPECT("get", STRANGER, "mute@x.test", VCARD, UNAV);
-	EXPECT("get", STRANGER, "nobody@x.test", VCARD, UNAV);
+	EXPECT("get", CONTACT, "mute@x.test", VCARD, UNAV);
+	EXPECT("get", CONTACT, "nobody@x.test", VCARD, UNAV);
 	EXPECT("set", CONTACT, "nat@x.test",
 	    "<vCard xmlns='vcard-temp'><FN>x</FN></vCard>", "<not-allowed ");
 	teardown();
@@ -289,11 +292,92 @@ test_absent_users(void)
 	for (i = 0; i < 2; i++) {
 		EXPECT("get", CONTACT, users[i], PING, UNAV);
 		EXPECT("get", CONTACT, users[i], DINFO, UNAV);
-		EXPECT("get", CONTACT, users[i], LAST, UNAV);
+		EXPECT("get", CONTACT, users[i], LAST, "<forbidden ");
 		EXPECT("get", CONTACT, users[i], VCARD, UNAV);
 	}
 	EXPECT("get", CONTACT, "nobody@x.test/xfed", PING,
 	    "from='nobody@x.test/xfed'");
+	teardown();
+}
+
+/*
+ * RFC 6121 8.5.1, S2S 8.36, 8.41, 9.9, 9.15: a stranger learns nothing of
+ * who exists. For each request, nat (exists, has a profile, online),
+ * mute (exists, no profile), off (disabled) and nobody give the same
+ * answer, byte for byte once the address is taken out.
+ */
+static void
+test_stranger_same(void)
+{
+	static const char *const users[] = { "nat", "mute", "off", "nobody" };
+	static const struct { const char *type, *payload, *want; } reqs[] = {
+		{ "get", DINFO, UNAV },
+		{ "get", DITEMS, "<query xmlns='http://jabber.org/protocol/"
+		    "disco#items'/>" },
+		{ "get", PING, UNAV },
+		{ "set", PING, UNAV },
+		{ "get", VCARD, UNAV },
+		{ "set", "<vCard xmlns='vcard-temp'><FN>x</FN></vCard>", UNAV },
+		{ "get", LAST, "<error type='auth'><forbidden " },
+		{ "get", PS("urn:xmpp:avatar:data", ""), "<error type='auth'>"
+		    "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-"
+		    "stanzas'/><presence-subscription-required " },
+		{ "get", PS("urn:other", ""), "<not-authorized " },
+		{ "set", PS("urn:xmpp:avatar:data", ""), UNAV },
+		{ "get", "<query xmlns='urn:unknown'/>", UNAV },
+		{ "get", VERSION, UNAV },
+	};
+	char	 to[64], *first, *got, *p;
+	size_t	 i, u;
+
+	REQUIRE(setup(NULL) == 0);
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		first = NULL;
+		for (u = 0; u < 4; u++) {
+			snprintf(to, sizeof(to), "%s@x.test", users[u]);
+			EXPECT(reqs[i].type, STRANGER, to, reqs[i].payload,
+			    reqs[i].want);
+			got = ask(reqs[i].type, STRANGER, to, reqs[i].payload);
+			/* the answer's from is the address asked */
+			if ((p = strstr(got, to)) != NULL)
+				memmove(p, p + strlen(users[u]),
+				    strlen(p + strlen(users[u])) + 1);
+			if (first == NULL)
+				first = got;
+			else {
+				CHECK_STR(got, first);
+				free(got);
+			}
+		}
+		free(first);
+	}
+	teardown();
+}
+
+/* RFC 6121 4.6.3, 8.5.3.1, S2S 9.19: who got nat's directed presence may
+ * resolve nat's caps; a stranger may not. */
+static void
+test_resource_directed(void)
+{
+	char	 node[256], payload[512];
+
+	REQUIRE(setup(NULL) == 0);
+	snprintf(node, sizeof(node), "%s#%s", DISCO_CAPS_NODE,
+	    disco_caps_ver());
+	snprintf(payload, sizeof(payload), "<query xmlns="
+	    "'http://jabber.org/protocol/disco#info' node='%s'/>", node);
+	EXPECT("get", STRANGER, "nat@x.test/xfed", payload, UNAV);
+	REQUIRE(store_directed_add(iq_srv.store, "nat", "x.test",
+	    STRANGER) == 0);
+	EXPECT("get", STRANGER, "nat@x.test/xfed", payload, node);
+	EXPECT("get", STRANGER, "nat@x.test/xfed", PING, RESULT);
+	EXPECT("get", "eve@r.test/other", "nat@x.test/xfed", payload, UNAV);
+	/* a bare target covers its resources */
+	REQUIRE(store_directed_add(iq_srv.store, "nat", "x.test",
+	    "dan@r.test") == 0);
+	EXPECT("get", "dan@r.test/pc", "nat@x.test/xfed", payload, node);
+	/* the bare JID stays closed to them */
+	EXPECT("get", STRANGER, "nat@x.test", DINFO, UNAV);
 	teardown();
 }
 
@@ -328,9 +412,6 @@ test_resource(void)
 	teardown();
 }
 
-#define PS(node, item) "<pubsub xmlns='http://jabber.org/protocol/pubsub'>" \
-	"<items node='" node "'>" item "</items></pubsub>"
-#define PNG_SHA1 "4caece539b039b16e16206ea2478f8c5ffb2ca05"
 
 /* XEP-0084, XEP-0163, S2S 9.13-9.15. */
 static void
@@ -363,7 +444,7 @@ test_pep(void)
 	EXPECT("set", CONTACT, "nat@x.test", PS("urn:xmpp:avatar:data", ""),
 	    "<error type='auth'><forbidden ");
 	EXPECT("get", CONTACT, "nobody@x.test", PS("urn:xmpp:avatar:data", ""),
-	    UNAV);
+	    "<not-authorized ");
 	teardown();
 }
 
@@ -410,6 +491,8 @@ static const struct t_case cases[] = {
 	{ "iq_last", test_last },
 	{ "iq_vcard", test_vcard },
 	{ "iq_absent_users", test_absent_users },
+	{ "iq_stranger_same", test_stranger_same },
+	{ "iq_resource_directed", test_resource_directed },
 	{ "iq_resource", test_resource },
 	{ "iq_pep", test_pep },
 	{ "iq_caps_vectors", test_caps_vectors },
