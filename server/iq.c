@@ -65,8 +65,6 @@ struct iq_user {
 	char		*status;
 	int		 trusted;	/* the sender has from/both */
 	int		 directed;	/* the sender got directed presence */
-	const char	*full;		/* the sender's full JID */
-	const char	*bare;		/* and bare */
 };
 
 static int
@@ -94,25 +92,12 @@ iq_sub_cb(void *arg, const struct store_sub *s)
 	return 0;
 }
 
-/* A target of N's directed presence: the sender's full or bare JID. */
-static int
-iq_directed_cb(void *arg, const char *jid)
-{
-	struct iq_user	*iu = arg;
-
-	if (strcmp(jid, iu->full) == 0 || strcmp(jid, iu->bare) == 0) {
-		iu->directed = 1;
-		return 1;
-	}
-	return 0;
-}
-
 /* Loads what the IQ needs; -1 on a store error (logged). */
 static int
 iq_user_load(struct iq_user *iu, const struct jid *to, const struct jid *from)
 {
 	struct store_presence	 p;
-	char			 bare[JID_MAX + 1], full[JID_MAX + 1];
+	char			 bare[JID_MAX + 1];
 
 	if (store_user_get(server->store, to->local, to->domain, iq_user_cb,
 	    iu) == -1) {
@@ -134,14 +119,9 @@ iq_user_load(struct iq_user *iu, const struct jid *to, const struct jid *from)
 	    store_errcode(server->store) != STORE_E_NOTFOUND)
 		goto fail;
 	if (to->resource != NULL && !iu->trusted &&
-	    jid_full_str(from, full, sizeof(full)) != NULL) {
-		iu->full = full;
-		iu->bare = bare;
-		if (store_directed_list(server->store, to->local, to->domain,
-		    iq_directed_cb, iu) == -1)
-			goto fail;
-		iu->full = iu->bare = NULL;
-	}
+	    (iu->directed = presence_may_see(to->local, to->domain,
+	    from)) == -1)
+		return -1;
 	return 0;
  fail:
 	log_warnx("iq: %s", store_errstr(server->store));

@@ -218,6 +218,52 @@ presence_sub_free(struct presence_sub *ps)
 	ps->request = NULL;
 }
 
+struct presence_see {
+	const char	*full, *bare;
+	int		 yes;
+};
+
+static int
+presence_see_cb(void *arg, const char *jid)
+{
+	struct presence_see	*ps = arg;
+
+	if (strcmp(jid, ps->full) == 0 || strcmp(jid, ps->bare) == 0) {
+		ps->yes = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int
+presence_may_see(const char *local, const char *domain,
+    const struct jid *from)
+{
+	struct presence_sub	 sub;
+	struct presence_see	 ps;
+	char			 bare[JID_MAX + 1], full[JID_MAX + 1];
+	int			 from_ok;
+
+	if (jid_bare_str(from, bare, sizeof(bare)) == NULL ||
+	    jid_full_str(from, full, sizeof(full)) == NULL)
+		return 0;
+	if (presence_sub_load(&sub, local, domain, bare) == -1)
+		return -1;
+	from_ok = presence_has_from(sub.s.state);
+	presence_sub_free(&sub);
+	if (from_ok)
+		return 1;
+	ps.full = full;
+	ps.bare = bare;
+	ps.yes = 0;
+	if (store_directed_list(server->store, local, domain, presence_see_cb,
+	    &ps) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return -1;
+	}
+	return ps.yes;
+}
+
 /* A presence of type type (NULL: available) with no payload. */
 static void
 presence_send(const char *type, const char *from, const char *to,

@@ -61,6 +61,14 @@ void	 presence_changed(int64_t user_id);
 struct el *presence_stanza(const char *local, const char *domain,
 	    const char *to);
 
+/*
+ * 1 when from may see the user's presence: a contact with from/both, or
+ * a target (full JID, or its bare JID) of the user's directed presence
+ * (RFC 6121 4.6.3); 0 otherwise; -1 on a store error (logged).
+ */
+int	 presence_may_see(const char *local, const char *domain,
+	    const struct jid *from);
+
 /* XEP-0172: the user's nickname (else name), if any, as <nick/> in el. */
 #define NS_NICK		"http://jabber.org/protocol/nick"
 void	 presence_add_nick(struct el *el, const char *local,

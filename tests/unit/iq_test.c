@@ -2,8 +2,9 @@
  * tests/unit/iq_test.c: server/iq.c, disco.c and vcard.c against a real
  * store in a temporary directory: each IQ xfed answers for a domain, a
  * user's bare JID and the user's resource, the errors for strangers,
- * unknown and disabled users (S2S 8.40-8.43, section 9), and the XEP-0115
- * hash with the XEP's own example vectors.
+ * unknown and disabled users (S2S 8.40-8.43, section 9), the XEP-0115
+ * hash with the XEP's own example vectors, and who message.c owes a
+ * receipt (XEP-0184).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "el.h"
 #include "iq.h"
 #include "jid.h"
+#include "message.h"
 #include "server.h"
 #include "store.h"
 #include "../t.h"
@@ -448,6 +450,52 @@ test_pep(void)
 	teardown();
 }
 
+/* message_wants_receipt() for <message from=FROM to=nat id=ID>BODY. */
+static int
+wants(const char *from, const char *id, const char *type)
+{
+	char		 xml[1024], tb[JID_BUFSZ], fb[JID_BUFSZ];
+	struct el	*st;
+	struct jid	 tj, fj;
+	const char	*err;
+	int		 r;
+
+	snprintf(xml, sizeof(xml), "<message from='%s' to='nat@x.test'%s%s%s"
+	    "%s%s%s><body>b</body><request xmlns='urn:xmpp:receipts'/>"
+	    "</message>", from, id ? " id='" : "", id ? id : "", id ? "'" : "",
+	    type ? " type='" : "", type ? type : "", type ? "'" : "");
+	if ((st = t_parse_stanza(xml)) == NULL ||
+	    jid_parse_buf("nat@x.test", &tj, tb, sizeof(tb), &err) == -1 ||
+	    jid_parse_buf(from, &fj, fb, sizeof(fb), &err) == -1) {
+		el_free(st);
+		return -2;
+	}
+	r = message_wants_receipt(st, &tj, &fj);
+	el_free(st);
+	return r;
+}
+
+/* XEP-0184 5.3, 8: no receipt to strangers, without an id, in groupchat. */
+static void
+test_receipts(void)
+{
+	REQUIRE(setup(NULL) == 0);
+	CHECK(wants(CONTACT, "m1", "chat") == 1);
+	CHECK(wants(CONTACT, "m1", NULL) == 1);
+	CHECK(wants(CONTACT, "", "chat") == 0);
+	CHECK(wants(CONTACT, NULL, "chat") == 0);
+	CHECK(wants(CONTACT, "m1", "groupchat") == 0);
+	CHECK(wants(STRANGER, "m1", "chat") == 0);
+	/* a target of nat's directed presence sees nat anyway */
+	REQUIRE(store_directed_add(iq_srv.store, "nat", "x.test",
+	    "eve@r.test") == 0);
+	CHECK(wants(STRANGER, "m1", "chat") == 1);
+	teardown();
+	REQUIRE(setup("receipts no\n") == 0);
+	CHECK(wants(CONTACT, "m1", "chat") == 0);
+	teardown();
+}
+
 /* XEP-0115 5.2 (the simple example, S2S 9.18) and 5.3 (two identities). */
 static void
 test_caps_vectors(void)
@@ -496,6 +544,7 @@ static const struct t_case cases[] = {
 	{ "iq_resource", test_resource },
 	{ "iq_pep", test_pep },
 	{ "iq_caps_vectors", test_caps_vectors },
+	{ "iq_receipts", test_receipts },
 };
 
 int
