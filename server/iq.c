@@ -48,6 +48,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "utf8.h"
 #include "vcard.h"
 #include "xmalloc.h"
 
@@ -211,7 +212,7 @@ iq_last(const struct el *st, int64_t then, const char *status)
 	snprintf(buf, sizeof(buf), "%lld", (long long)(secs > 0 ? secs : 0));
 	el_set_attr(q, "seconds", buf);
 	if (status != NULL)
-		el_add_text(q, status, strlen(status));
+		el_add_text(q, status, utf8_prefix(status, STORE_STATUS_MAX));
 	return r;
 }
 

@@ -72,8 +72,8 @@ pep_items(const struct store_user *u, const struct el *q, const char **cond)
 		    strcmp(wid, "current") == 0)) {
 			it = el_add(out, NULL, "item");
 			el_set_attr(it, "id", "current");
-			el_add_text_child(it, NS_NICK, "nick",
-			    u->nickname ? u->nickname : u->name);
+			vcard_add_text(it, NS_NICK, "nick", u->nickname ?
+			    u->nickname : u->name, STORE_PROFILE_TEXT_MAX);
 		}
 		return r;
 	}

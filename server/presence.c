@@ -320,7 +320,8 @@ presence_add_nick(struct el *el, const char *local, const char *domain)
 	struct presence_profile	 pp;
 
 	if (presence_profile(local, domain, &pp) == PRESENCE_USER_OK)
-		el_add_text_child(el, NS_NICK, "nick", pp.nick);
+		vcard_add_text(el, NS_NICK, "nick", pp.nick,
+		    STORE_PROFILE_TEXT_MAX);
 	free(pp.nick);
 }
 
@@ -355,7 +356,7 @@ presence_stanza(const char *local, const char *domain, const char *to)
 	else if (p.show != STORE_SHOW_AVAILABLE)
 		el_add_text_child(el, EL_NS_SERVER, "show",
 		    store_show_name(p.show));
-	el_add_text_child(el, EL_NS_SERVER, "status", p.status);
+	vcard_add_text(el, EL_NS_SERVER, "status", p.status, STORE_STATUS_MAX);
 	if (p.show != STORE_SHOW_UNAVAILABLE && p.priority != 0) {
 		snprintf(prio, sizeof(prio), "%d", p.priority);
 		el_add_text_child(el, EL_NS_SERVER, "priority", prio);

@@ -170,6 +170,8 @@ typedef int	(*store_user_cb)(void *, const struct store_user *);
  */
 #define STORE_PROFILE_TEXT_MAX	1024
 #define STORE_PROFILE_NOTE_MAX	8192
+/* presence.status: what xfed sends of it, at most */
+#define STORE_STATUS_MAX	1024
 #define STORE_AVATAR_MAX	65536
 /* The MIME type of an allowed avatar image (by its first bytes), or NULL
  * when data is not one, or too large. */

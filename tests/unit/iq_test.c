@@ -450,6 +450,70 @@ test_pep(void)
 	teardown();
 }
 
+/* A string of n 'a' followed by tail. */
+static char *
+longtext(size_t n, const char *tail)
+{
+	char	*s = malloc(n + strlen(tail) + 1);
+
+	memset(s, 'a', n);
+	strcpy(s + n, tail);
+	return s;
+}
+
+/*
+ * CONTRACT.md's limits, whatever the native system wrote: 1024 bytes of
+ * name, nickname, email, url and status, 8192 of note, cut on a UTF-8
+ * boundary (a 2-byte "\xc3\xa9" across the limit goes whole).
+ */
+static void
+test_profile_bounds(void)
+{
+	struct store_user	 u;
+	char			*name, *note, *status, *want, *got;
+
+	REQUIRE(setup(NULL) == 0);
+	name = longtext(1023, "\xc3\xa9tail");
+	note = longtext(8191, "\xc3\xa9tail");
+	status = longtext(1022, "\xc3\xa9\xc3\xa9");
+	memset(&u, 0, sizeof(u));
+	REQUIRE(store_user_add(iq_srv.store, "big", "x.test", NULL,
+	    &u.id) == 0);
+	u.name = name;
+	u.nickname = name;
+	u.note = note;
+	REQUIRE(store_user_update(iq_srv.store, &u) == 0);
+	REQUIRE(store_presence_set(iq_srv.store, "big", "x.test",
+	    STORE_SHOW_UNAVAILABLE, status, 0) == 0);
+	REQUIRE(store_sub_put(iq_srv.store, &(struct store_sub){ .local = "big",
+	    .domain = "x.test", .jid = "bob@r.test",
+	    .state = STORE_SUB_BOTH }) == 0);
+	got = ask("get", CONTACT, "big@x.test", VCARD);
+	want = longtext(1023, "</FN>");
+	CHECK(strstr(got, want) != NULL);
+	free(want);
+	want = longtext(8191, "</DESC>");
+	CHECK(strstr(got, want) != NULL);
+	free(want);
+	CHECK(strstr(got, "tail") == NULL);
+	free(got);
+	got = ask("get", CONTACT, "big@x.test", PS("http://jabber.org/"
+	    "protocol/nick", ""));
+	want = longtext(1023, "</nick>");
+	CHECK(strstr(got, want) != NULL);
+	free(want);
+	free(got);
+	got = ask("get", CONTACT, "big@x.test", LAST);
+	want = longtext(1022, "\xc3\xa9</query>");
+	CHECK(strstr(got, want) != NULL);
+	free(want);
+	free(got);
+	free(name);
+	free(note);
+	free(status);
+	teardown();
+}
+
 /* message_wants_receipt() for <message from=FROM to=nat id=ID>BODY. */
 static int
 wants(const char *from, const char *id, const char *type)
@@ -545,6 +609,7 @@ static const struct t_case cases[] = {
 	{ "iq_pep", test_pep },
 	{ "iq_caps_vectors", test_caps_vectors },
 	{ "iq_receipts", test_receipts },
+	{ "iq_profile_bounds", test_profile_bounds },
 };
 
 int
