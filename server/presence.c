@@ -25,7 +25,10 @@
  *                 is disabled); otherwise, and for an unknown N,
  *                 `unsubscribed` (4.3.2)
  *   (none), unavailable   from R with to/both: kept in remote_presence per
- *                 full JID; from anyone else: ignored (4.4.3)
+ *                 full JID; from anyone else while N is online: kept too,
+ *                 the newest PRESENCE_STRANGERS_MAX, until N goes
+ *                 unavailable or xfed restarts (4.6.4); else ignored
+ *                 (8.5.2.2.2)
  *   error         never answered (RFC 6120 8.3.1); R's presence forgotten
  *   other type    <bad-request/> (4.7.1)
  * A disabled N is an unknown N for all but probes.
@@ -580,6 +583,10 @@ presence_avail_in(const struct el *st, const struct jid *to,
 	else
 		log_debug("presence: %s is %s for %s@%s", full,
 		    store_show_name(r.show), to->local, to->domain);
+	/* a stranger's: the newest PRESENCE_STRANGERS_MAX stay */
+	if (!presence_has_to(ps.s.state) && store_rpres_strangers(
+	    server->store, to->local, to->domain, PRESENCE_STRANGERS_MAX) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
 	free(xml);
  out:
 	presence_sub_free(&ps);
@@ -772,6 +779,9 @@ presence_broadcast_user(const char *local, const char *domain,
 	}
 	if (off && l.n > nsubs && store_directed_del(server->store, local,
 	    domain, NULL) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	/* 4.6.4: strangers' presence was for the user online */
+	if (off && store_rpres_strangers(server->store, local, domain, 0) == -1)
 		log_warnx("presence: %s", store_errstr(server->store));
 	el_free(tmpl);
  out:
@@ -968,6 +978,9 @@ presence_run(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (!presence_started) {
 		presence_started = 1;
+		/* what strangers did while xfed was stopped is unknown */
+		if (store_rpres_strangers(server->store, NULL, NULL, 0) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
 		presence_start_probes();
 		presence_broadcast_online(NULL);	/* set while stopped */
 		presence_departed = 1;

@@ -22,6 +22,11 @@ struct jid;
  * client that saw it online sees the same resource go offline.
  */
 #define PRESENCE_RESOURCE	"xfed"
+/*
+ * Directed presence from strangers kept per user, at most (the newest);
+ * dropped when the user goes unavailable and at start (RFC 6121 4.6.4).
+ */
+#define PRESENCE_STRANGERS_MAX	100
 /* Contacts probed at start, at most (to/both subscriptions). */
 #define PRESENCE_START_PROBES	1000
 

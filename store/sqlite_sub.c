@@ -167,6 +167,36 @@ store_rpres_del(struct store *st, const char *local, const char *domain,
 	return store_wstep(st, q, "remote presence del");
 }
 
+#define RPRES_STRANGER "NOT EXISTS (SELECT 1 FROM subscriptions s " \
+	"WHERE s.user_id = r.user_id AND s.jid = r.bare " \
+	"AND s.state IN ('to', 'both'))"
+
+int
+store_rpres_strangers(struct store *st, const char *local,
+    const char *domain, size_t keep)
+{
+	sqlite3_stmt	*q;
+
+	if (store_wbegin(st) == -1)
+		return -1;
+	if (local == NULL) {
+		if ((q = store_q(st, Q_RPRES_STRANGERS_ALL, "DELETE FROM "
+		    "remote_presence AS r WHERE " RPRES_STRANGER)) == NULL)
+			return -1;
+		return store_wstep(st, q, "remote presence strangers");
+	}
+	/* the newest keep stay: LIMIT -1 OFFSET keep is all the others */
+	if ((q = store_q(st, Q_RPRES_STRANGERS, "DELETE FROM remote_presence "
+	    "WHERE rowid IN (SELECT r.rowid FROM remote_presence AS r "
+	    "WHERE r.user_id = " USER_WHERE " AND " RPRES_STRANGER
+	    " ORDER BY r.updated DESC, r.rowid DESC LIMIT -1 OFFSET ?3)")) ==
+	    NULL)
+		return -1;
+	store_bind_user(q, local, domain);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)keep);
+	return store_wstep(st, q, "remote presence strangers");
+}
+
 struct store_rpres_ctx {
 	store_rpres_cb	 cb;
 	void		*arg;

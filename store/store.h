@@ -269,6 +269,14 @@ int	 store_rpres_del(struct store *, const char *local, const char *domain,
 	    const char *bare);
 int	 store_rpres_list(struct store *, const char *local,
 	    const char *domain, store_rpres_cb, void *arg);
+/*
+ * Directed presence from strangers (RFC 6121 4.6.4: a bare JID the user
+ * has no to/both subscription with) is kept for an online user only, and
+ * only the newest keep rows of it; this deletes the rest. local NULL:
+ * every user's, all of them (keep is then ignored).
+ */
+int	 store_rpres_strangers(struct store *, const char *local,
+	    const char *domain, size_t keep);
 
 /* Inbox: stanzas delivered to native users. */
 
