@@ -3,7 +3,8 @@
  * Inbound presence stanzas (subscriptions, probes, contacts' presence) are
  * applied to the store and answered; a native user's presence, when it
  * changes, goes to every contact allowed to see it. Stanzas made here go
- * through router_send() without an outbox row: they are not retried.
+ * through router_send() without an outbox row: they are not retried, but
+ * for what is owed (presence_owed_done() below).
  */
 #ifndef PRESENCE_H
 #define PRESENCE_H
@@ -44,6 +45,18 @@ void	 presence_free(void);
 void	 presence_shutdown(void);
 /* A users row was deleted: its contacts are told, later in this pass. */
 void	 presence_user_deleted(void);
+
+/*
+ * What is owed to contacts and must reach them (a deleted user's farewell,
+ * the unavailable of a stopping xfed) is a `departed` row, kept until its
+ * stanzas are sent: they go with the outbox id -(row id), and the S2S
+ * layer's verdicts on negative ids come here (outbox.c passes them on).
+ * Done: written on an authenticated stream or acknowledged: the row goes.
+ * Failed: tried again at retry_at (wake: now), or never when it is 0.
+ */
+void	 presence_owed_done(int64_t outbox_id);
+void	 presence_owed_failed(int64_t outbox_id, int64_t retry_at);
+void	 presence_owed_wake(int64_t outbox_id);
 
 /*
  * Takes nothing: an inbound presence stanza (borrowed) for a hosted

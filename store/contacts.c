@@ -2,7 +2,8 @@
  * store/contacts.c: what the daemon owes contacts outside the
  * subscription table: the targets of a user's directed presence (RFC 6121
  * 4.6.3) and, after a user was deleted, the contacts it must still tell
- * (kept by the schema's users_departed trigger).
+ * (kept by the schema's users_departed trigger), or the contacts a
+ * stopping daemon could not tell that a user went unavailable.
  */
 #include <string.h>
 
@@ -115,6 +116,22 @@ store_departed_list(struct store *st, size_t limit,
 		return -1;
 	sqlite3_bind_int64(q, 1, limit ? (sqlite3_int64)limit : -1);
 	return store_rows(st, q, store_departed_one, &cx, NULL, "departed");
+}
+
+int
+store_departed_owe(struct store *st, const char *local, const char *domain,
+    const char *jid, int64_t *idp)
+{
+	sqlite3_stmt	*q;
+
+	if (store_wbegin(st) == -1 || (q = store_q(st, Q_DEPARTED_ADD,
+	    "INSERT INTO departed (localpart, domain, jid, state) "
+	    "VALUES (?1, ?2, ?3, 'directed')")) == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, jid, -1, SQLITE_STATIC);
+	return store_wchange(st, q, idp, "departed owe", "not written");
 }
 
 int

@@ -413,6 +413,13 @@ struct store_departed {
 int	 store_departed_list(struct store *, size_t limit,
 	    int (*cb)(void *, const struct store_departed *), void *arg);
 int	 store_departed_del(struct store *, int64_t id);
+/*
+ * An unavailable owed to jid from the user (a row of state "directed"),
+ * kept until it is sent: written when xfed stops, for each contact it
+ * tells; *idp is the row's id.
+ */
+int	 store_departed_owe(struct store *, const char *local,
+	    const char *domain, const char *jid, int64_t *idp);
 
 /*
  * Domain rules: remote domains blocked, or allowed when any allow rule
