@@ -351,6 +351,9 @@ outbox_stanza(const struct store_outbox *o, const char **stage,
 	}
 	if (o->kind == STORE_KIND_SUBSCRIBE)
 		presence_add_nick(el, o->local, o->domain);	/* XEP-0172 */
+	/* XEP-0172 4.2: a stranger learns the name with a first message */
+	if (o->kind == STORE_KIND_MESSAGE && o->body != NULL)
+		presence_add_first_nick(el, o->local, o->domain, to, o->id);
 	if (max > S2S_OUT_MAX)
 		max = S2S_OUT_MAX;
 	if (payload_check(el, max, why, whysz) == -1) {

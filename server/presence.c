@@ -382,6 +382,34 @@ presence_add_nick(struct el *el, const char *local, const char *domain)
 	free(pp.nick);
 }
 
+void
+presence_add_first_nick(struct el *el, const char *local, const char *domain,
+    const char *to, int64_t row_id)
+{
+	struct presence_sub	 ps;
+	char			 bare[JID_MAX + 1], *slash;
+	int			 earlier = 1, none;
+
+	if (el_child(el, NS_NICK, "nick") != NULL)
+		return;
+	snprintf(bare, sizeof(bare), "%s", to);
+	if ((slash = strchr(bare, '/')) != NULL)
+		*slash = '\0';
+	if (presence_sub_load(&ps, local, domain, bare) == -1)
+		return;
+	none = ps.s.state == STORE_SUB_NONE;
+	presence_sub_free(&ps);
+	if (!none)
+		return;
+	if (store_outbox_earlier(server->store, local, domain, bare, row_id,
+	    &earlier) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return;
+	}
+	if (!earlier)
+		presence_add_nick(el, local, domain);
+}
+
 struct el *
 presence_stanza(const char *local, const char *domain, const char *to)
 {

@@ -91,6 +91,14 @@ int	 presence_may_see(const char *local, const char *domain,
 #define NS_NICK		"http://jabber.org/protocol/nick"
 void	 presence_add_nick(struct el *el, const char *local,
 	    const char *domain);
+/*
+ * XEP-0172 4.2: the same in message el of outbox row row_id to the
+ * prepared JID to, when it is the user's first message to it (no earlier
+ * message row to its bare JID) and there is no subscription either way;
+ * nothing when el has a <nick/> already.
+ */
+void	 presence_add_first_nick(struct el *el, const char *local,
+	    const char *domain, const char *to, int64_t row_id);
 
 /*
  * An outbox row of the user to jid is being routed: before an

@@ -384,6 +384,13 @@ typedef int	(*store_queued_cb)(void *, const char *domain, int64_t rows,
 		    int64_t oldest);
 int	 store_outbox_queued(struct store *, store_queued_cb, void *arg);
 /*
+ * *yes = 1 when the user has a message row before row id to the bare JID
+ * bare or one of its full JIDs (XEP-0172 4.2: the first message to a
+ * stranger carries the nickname), else 0.
+ */
+int	 store_outbox_earlier(struct store *, const char *local,
+	    const char *domain, const char *bare, int64_t id, int *yes);
+/*
  * Directed presence (RFC 6121 4.6): who got a user's presence without a
  * subscription, so that its unavailable follows.
  */
