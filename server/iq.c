@@ -36,6 +36,7 @@
 #include <time.h>
 #include <sys/utsname.h>
 
+#include "caps.h"
 #include "config.h"
 #include "conf.h"
 #include "disco.h"
@@ -415,6 +416,8 @@ iq_in(const struct el *st, const struct jid *to, const struct jid *from)
 	struct el	*r;
 	struct el	*q = el_first(st);
 
+	if (caps_answer(st, from))	/* a contact's caps (XEP-0115) */
+		return;
 	if ((r = iq_answer(st, to, from)) == NULL)
 		return;
 	log_debug("iq: %s %s from %s to %s: %s", el_attr(st, "type") ?

@@ -47,6 +47,7 @@
 
 #include <event2/event.h>
 
+#include "caps.h"
 #include "disco.h"
 #include "el.h"
 #include "jid.h"
@@ -658,6 +659,12 @@ presence_avail_in(const struct el *st, const struct jid *to,
 				r.priority = (int)p;
 		}
 	}
+	/* XEP-0115, XEP-0163: what the resource wants of the user's PEP */
+	if (unavailable)
+		caps_gone(to->local, to->domain, from->resource == NULL ? bare :
+		    full);
+	else if (presence_has_from(ps.s.state))
+		caps_presence(to->local, to->domain, full, st);
 	xml = el_to_string(st, NULL, NULL);
 	r.xml = xml;
 	if (store_rpres_put(server->store, &r) == -1)
@@ -884,6 +891,9 @@ presence_broadcast_user(const char *local, const char *domain,
 	/* 4.6.4: strangers' presence was for the user online */
 	if (off && store_rpres_strangers(server->store, local, domain, 0) == -1)
 		log_warnx("presence: %s", store_errstr(server->store));
+	/* XEP-0163 4.3.1: a new avatar or nickname to who asks for it */
+	if (type == NULL)
+		caps_profile(local, domain, l.v, nsubs);
 	el_free(tmpl);
  out:
 	presence_list_free(&l);
@@ -1264,6 +1274,7 @@ presence_free(void)
 	presence_ev = presence_retry_ev = NULL;
 	free(presence_owed);
 	presence_owed = NULL;
+	caps_free();
 	presence_nowed = presence_capowed = 0;
 	free(presence_pending);
 	presence_pending = NULL;

@@ -9,7 +9,9 @@
 # nobody (S2S 8.40-8.43, 9.1-9.10, 10.12).  Then names and avatars: the client sees the avatar
 # hash in nat's presence and verifies its caps (S2S 9.11, 9.18, 9.19); a
 # new avatar set with xfedctl reaches it, in presence and vCard; nat's
-# subscription request carries its nickname (XEP-0172, S2S 9.17).  Then
+# subscription request carries its nickname (XEP-0172, S2S 9.17); a client
+# announcing +notify in its caps gets nat's avatar and nick as PEP
+# notifications (XEP-0163), on its first presence and on a change.  Then
 # presence that is never stale, both clients watching at once: unavailable
 # when xfed stops, a presence set while it was stopped announced at start,
 # unavailable when nat is disabled (and messages refused), available again
@@ -204,6 +206,34 @@ avatars() {
 }
 
 avatars $LAB_P alice alice-pw red blue
+
+# XEP-0163 notifications: a client whose caps say +notify for the avatar
+# metadata and the nick gets their items on its first presence (once xfed
+# has verified its caps, XEP-0115 5.4), and the new item when the avatar
+# changes (S2S 9.13, 9.16, 9.20). alice approves nat's request of the
+# avatars phase, so that her presence, with the caps, reaches nat.
+PEP=$LAB_DIR/out/pep-p.test
+LAB_TIMEOUT=30 lab_client alice@p.test alice-pw --tag alice --resource pep \
+    --notify urn:xmpp:avatar:metadata --notify http://jabber.org/protocol/nick \
+    "approve nat@x.test" \
+    "wait-xml nat@x.test '<item id=\"$BLUE\"><metadata xmlns=\"urn:xmpp:avatar:metadata\"><info id=\"$BLUE\"'" \
+    "wait-xml nat@x.test '<nick xmlns=\"http://jabber.org/protocol/nick\">natty</nick>'" \
+    "wait-xml nat@x.test '<item id=\"$RED\"><metadata'" \
+    > "$PEP" 2>&1 &
+PP=$!
+lab_case "pep: alice saw the avatar metadata on her first presence" \
+    lab_bounded 30 client_passed "$PEP" "wait-xml nat@x.test '<item id=\"$BLUE\""
+lab_case "pep: and the nick" lab_bounded 30 client_passed "$PEP" \
+    "wait-xml nat@x.test '<nick"
+lab_case "pep: xfed verified alice's caps" grep -q \
+    "caps: .* verified, +notify bits 0x5" "$LAB_XLOG"
+lab_case "pep: xfedctl user set nat --avatar red.png" \
+    lab_xctl user set nat --avatar "$LAB_XD/red.png"
+wait $PP
+lab_steps "pep: client alice@p.test/pep" "$PEP" $?
+lab_case "pep: nat's avatar back to blue" \
+    lab_xctl user set nat --avatar "$LAB_XD/blue.png"
+
 avatars $LAB_E bob bob-pw blue red
 
 # passed FILE STEP N: client.py printed PASS for STEP at least N times.

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "caps.h"
 #include "conf.h"
 #include "disco.h"
 #include "el.h"
@@ -594,6 +595,57 @@ test_caps_vectors(void)
 	CHECK(strlen(disco_caps_ver()) == DISCO_VER_LEN);
 }
 
+/*
+ * XEP-0115 5.4, S2S 9.20: the answer to a caps query hashed as received
+ * (the 5.2 example, features in another order), the +notify bits read
+ * from it; a form (not hashed here) or an identity without a type is not
+ * verifiable.
+ */
+static void
+test_caps_answer(void)
+{
+	struct el	*st;
+	char		 ver[DISCO_VER_LEN + 1];
+
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info' node='n#v'>"
+	    "<feature var='http://jabber.org/protocol/muc'/>"
+	    "<identity category='client' type='pc' name='Exodus 0.9.1'/>"
+	    "<feature var='http://jabber.org/protocol/disco#info'/>"
+	    "<feature var='http://jabber.org/protocol/disco#items'/>"
+	    "<feature var='http://jabber.org/protocol/caps'/>"
+	    "</query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_ver_of(el_first(st), ver) == 0);
+	CHECK_STR(ver, "QgayPKawpkPSDYmwT/WM94uAlu0=");
+	CHECK(caps_bits_of(el_first(st)) == 0);
+	el_free(st);
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info'>"
+	    "<identity category='client' type='phone'/>"
+	    "<feature var='urn:xmpp:avatar:metadata+notify'/>"
+	    "<feature var='http://jabber.org/protocol/nick+notify'/>"
+	    "<feature var='urn:xmpp:avatar:data'/>"
+	    "</query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_bits_of(el_first(st)) ==
+	    (CAPS_AVATAR_METADATA | CAPS_NICK));
+	el_free(st);
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info'>"
+	    "<identity category='client' type='pc'/>"
+	    "<x xmlns='jabber:x:data' type='result'/></query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_ver_of(el_first(st), ver) == -1);
+	el_free(st);
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info'><identity category='client'/>"
+	    "</query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_ver_of(el_first(st), ver) == -1);
+	el_free(st);
+}
+
 static const struct t_case cases[] = {
 	{ "iq_domain", test_domain },
 	{ "iq_domain_node", test_domain_node },
@@ -608,6 +660,7 @@ static const struct t_case cases[] = {
 	{ "iq_resource", test_resource },
 	{ "iq_pep", test_pep },
 	{ "iq_caps_vectors", test_caps_vectors },
+	{ "iq_caps_answer", test_caps_answer },
 	{ "iq_receipts", test_receipts },
 	{ "iq_profile_bounds", test_profile_bounds },
 };
