@@ -8,7 +8,8 @@
  *                             without an avatar an empty <metadata/> (4.5)
  *   http://jabber.org/protocol/nick   the nickname, else the name
  * An item asked for by an id the node does not hold: an empty <items/>
- * (XEP-0060 6.5.9.12 lets a service answer so for a missing item).
+ * (XEP-0060 6.5.9.12 lets a service answer so for a missing item). The
+ * same items make the notifications caps.c sends (pep_event()).
  */
 #include <stdio.h>
 #include <stdlib.h>
