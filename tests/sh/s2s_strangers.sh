@@ -4,7 +4,9 @@
 #     carries her nickname, the next ones do not, nor messages to a
 #     contact; a row whose xml has a <nick/> of its own gets no second one;
 #   - XEP-0184 8: a stranger's request for a receipt is not honoured (the
-#     inbox row owes none), a contact's is.
+#     inbox row owes none), a contact's is;
+#   - RFC 6121 4.6.4: a stranger's directed presence is kept for alice
+#     while she is online, and dropped when she goes unavailable.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -62,5 +64,18 @@ check stranger_owed_no_receipt [ "$(receipt_on_a "ack? from a stranger")" = - ]
 bctl send carol alice@a.localhost "ack? from a contact" --request-receipt > /dev/null
 check contact_request_arrives wait_for 20 a_has "ack? from a contact"
 check contact_owed_a_receipt [ "$(receipt_on_a "ack? from a contact")" = wanted ]
+
+# RFC 6121 4.6.4: directed presence from stranger bob
+actl presence set alice available > /dev/null
+bctl presence set bob available "hello alice" > /dev/null
+q "$T/b" "INSERT INTO outbox (user_id, kind, to_jid) SELECT id, 'presence',
+    'alice@a.localhost' FROM users WHERE localpart = 'bob'"
+bob_on_a() {
+	[ "$(q "$T/a" "SELECT count(*) FROM remote_presence
+	    WHERE bare = 'bob@b.localhost'")" = "$1" ]
+}
+check stranger_presence_kept wait_for 20 bob_on_a 1
+actl presence set alice unavailable > /dev/null
+check stranger_presence_dropped wait_for 20 bob_on_a 0
 
 t_exit
