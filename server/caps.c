@@ -14,7 +14,8 @@
  *   waiting    resources whose first presence waits for their ver's
  *              answer, to get the last items then
  *   profiles   user -> SHA-1 of its avatar hash and nickname, to tell a
- *              change of those from any other change of its row
+ *              change of those from any other change of its row (or of
+ *              its presence, which comes the same way)
  * Each is bounded (CAPS_*_MAX): beyond, new entries are not kept (and the
  * oldest waiting one goes), which costs notifications, never memory.
  */
@@ -450,7 +451,6 @@ caps_profile(const char *local, const char *domain, char *const *from,
 	struct caps_ver			*v;
 	char				 user[JID_MAX + 1];
 	size_t				 i;
-	int				 fresh;
 
 	snprintf(user, sizeof(user), "%s@%s", local, domain);
 	if (!caps_profiles_init) {
@@ -461,12 +461,11 @@ caps_profile(const char *local, const char *domain, char *const *from,
 	if (caps_events_load(local, domain, &ce) == -1 ||
 	    ce.digest[0] == '\0')
 		return;
-	fresh = strmap_get(&caps_profiles, user, 0) == NULL;
+	/* not known yet (the first change since start): sent too, which
+	 * at worst repeats an item a resource has */
 	p = strmap_get(&caps_profiles, user, sizeof(*p));
-	if (fresh || strcmp(p->digest, ce.digest) == 0) {
-		memcpy(p->digest, ce.digest, sizeof(p->digest));
+	if (strcmp(p->digest, ce.digest) == 0)
 		return;
-	}
 	memcpy(p->digest, ce.digest, sizeof(p->digest));
 	ce.bits = CAPS_AVATAR_METADATA | CAPS_AVATAR_DATA | CAPS_NICK;
 	if (caps_events_load(local, domain, &ce) == -1)

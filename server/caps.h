@@ -50,8 +50,8 @@ int	 caps_answer(const struct el *st, const struct jid *from);
 /*
  * The user's row may have changed: when its avatar or nickname did since
  * the last call, the resources of the contacts in from (bare JIDs with
- * from/both, n of them) that ask for a node get its new item (4.3.1).
- * The first call for a user remembers only.
+ * from/both, n of them) that ask for a node get its new item (4.3.1);
+ * the first call for a user since start counts as a change.
  */
 void	 caps_profile(const char *local, const char *domain,
 	    char *const *from, size_t n);

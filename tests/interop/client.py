@@ -277,8 +277,10 @@ async def _wait_xml(c, a):
     return await c.until(
         lambda: next((x for f, x in c.raw_messages
                       if f == frm and text in x), None),
-        lambda: "from %s: %d message(s)" % (
-            frm, sum(1 for f, _ in c.raw_messages if f == frm)))
+        lambda: "from %s: %d message(s)%s" % (
+            frm, sum(1 for f, _ in c.raw_messages if f == frm),
+            "".join("; " + x[:400] for f, x in c.raw_messages[-3:]
+                    if f == frm)))
 
 
 @step("subscribe", 1)

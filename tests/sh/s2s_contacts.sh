@@ -216,15 +216,15 @@ PEP=$LAB_DIR/out/pep-p.test
 LAB_TIMEOUT=30 lab_client alice@p.test alice-pw --tag alice --resource pep \
     --notify urn:xmpp:avatar:metadata --notify http://jabber.org/protocol/nick \
     "approve nat@x.test" \
-    "wait-xml nat@x.test '<item id=\"$BLUE\"><metadata xmlns=\"urn:xmpp:avatar:metadata\"><info id=\"$BLUE\"'" \
-    "wait-xml nat@x.test '<nick xmlns=\"http://jabber.org/protocol/nick\">natty</nick>'" \
-    "wait-xml nat@x.test '<item id=\"$RED\"><metadata'" \
+    "wait-xml nat@x.test $BLUE" \
+    "wait-xml nat@x.test natty</nick>" \
+    "wait-xml nat@x.test $RED" \
     > "$PEP" 2>&1 &
 PP=$!
 lab_case "pep: alice saw the avatar metadata on her first presence" \
-    lab_bounded 30 client_passed "$PEP" "wait-xml nat@x.test '<item id=\"$BLUE\""
+    lab_bounded 30 client_passed "$PEP" "wait-xml nat@x.test $BLUE"
 lab_case "pep: and the nick" lab_bounded 30 client_passed "$PEP" \
-    "wait-xml nat@x.test '<nick"
+    "wait-xml nat@x.test natty</nick>"
 lab_case "pep: xfed verified alice's caps" grep -q \
     "caps: .* verified, +notify bits 0x5" "$LAB_XLOG"
 lab_case "pep: xfedctl user set nat --avatar red.png" \
@@ -327,6 +327,7 @@ lab_case "stale: chat state to online nat stored as chatstate" \
 LAB_TIMEOUT=60 lab_client carol@p.test carol-pw --tag carol \
     "raw '<presence to=\"nat@x.test\"><status>hi nat</status></presence>'" \
     "wait-presence nat@x.test online" \
+    "caps nat@x.test/xfed" \
     "wait-presence nat@x.test unavailable" \
     > "$LAB_DIR/out/directed" 2>&1 &
 PC=$!
@@ -399,6 +400,8 @@ wait $PB
 lab_steps "stale: client bob@e.test" "$LAB_DIR/out/stale-e.test" $?
 wait $PC
 lab_steps "directed: client carol@p.test" "$LAB_DIR/out/directed" $?
+lab_case "directed: carol verified nat's caps (RFC 6121 4.6.3, S2S 9.19)" \
+    has "$LAB_DIR/out/directed" "caps nat@x.test/xfed" "verified"
 for t in unavailable unsubscribed unsubscribe; do
 	lab_case "deleted: $t sent to bob@e.test" grep -Eq \
 	    "send <presence type='$t' from='nat@x\.test(/xfed)?' to='bob@e\.test'/>" \
