@@ -9,8 +9,8 @@
  *   versions   ver -> the +notify bits of its features, or a query on
  *              its way (sent to the first resource announcing it, from
  *              the user's bare JID, with node#ver, XEP-0115 6.2); an
- *              answer whose features do not hash to ver is not cached
- *              (5.4, S2S 9.20)
+ *              answer whose identities, features and forms do not hash
+ *              to ver is not cached (5.4, S2S 9.20)
  *   waiting    resources whose first presence waits for their ver's
  *              answer, to get the last items then
  *   profiles   user -> SHA-1 of its avatar hash and nickname, to tell a
@@ -149,12 +149,139 @@ caps_bits_of(const struct el *query)
 	return bits;
 }
 
+#define NS_XDATA	"jabber:x:data"
+
+/* A growing string of "text<" parts (XEP-0115 5.1 step 7). */
+struct caps_buf {
+	char	*s;
+	size_t	 len, cap;
+};
+
+static void
+caps_buf_add(struct caps_buf *b, const char *text)
+{
+	size_t	 n = strlen(text);
+
+	if (b->len + n + 2 > b->cap) {
+		b->cap = (b->len + n + 2) * 2;
+		b->s = xreallocarray(b->s, b->cap, 1);
+	}
+	memcpy(b->s + b->len, text, n);
+	b->len += n;
+	b->s[b->len++] = '<';
+	b->s[b->len] = '\0';
+}
+
+static int
+caps_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A form's hidden FORM_TYPE value, or NULL (5.4 step 3.6: form ignored). */
+static const char *
+caps_form_type(const struct el *x)
+{
+	const struct el	*f, *v;
+	const char	*type;
+
+	EL_FOREACH(f, x)
+		if (el_is(f, NS_XDATA, "field") && el_attr(f, "var") != NULL &&
+		    strcmp(el_attr(f, "var"), "FORM_TYPE") == 0) {
+			type = el_attr(f, "type");
+			if (type == NULL || strcmp(type, "hidden") != 0 ||
+			    (v = el_child(f, NS_XDATA, "value")) == NULL)
+				return NULL;
+			return el_text(v);
+		}
+	return NULL;
+}
+
+static int
+caps_cmp_form(const void *a, const void *b)
+{
+	return strcmp(caps_form_type(*(const struct el *const *)a),
+	    caps_form_type(*(const struct el *const *)b));
+}
+
+static int
+caps_cmp_field(const void *a, const void *b)
+{
+	return strcmp(el_attr(*(const struct el *const *)a, "var"),
+	    el_attr(*(const struct el *const *)b, "var"));
+}
+
+/*
+ * The extended forms of query as 5.1 step 7 strings them into b: forms by
+ * FORM_TYPE, each its FORM_TYPE, then its fields by var, each var and
+ * its values sorted. -1 for two forms of one FORM_TYPE (5.4 step 3.5) or
+ * a field without a var.
+ */
+static int
+caps_forms(const struct el *query, struct caps_buf *b)
+{
+	const struct el	**forms, **fields, *c, *f, *v;
+	const char	**vals;
+	size_t		 nforms = 0, nfields, nvals, i, j, k, n = 0;
+	int		 rc = -1;
+
+	EL_FOREACH(c, query)
+		n++;
+	forms = xcalloc(n + 1, sizeof(*forms));
+	EL_FOREACH(c, query)
+		if (el_is(c, NS_XDATA, "x") && caps_form_type(c) != NULL)
+			forms[nforms++] = c;
+	qsort(forms, nforms, sizeof(*forms), caps_cmp_form);
+	for (i = 0; i < nforms; i++) {
+		if (i > 0 && caps_cmp_form(&forms[i - 1], &forms[i]) == 0)
+			goto out;
+		caps_buf_add(b, caps_form_type(forms[i]));
+		n = 0;
+		EL_FOREACH(f, forms[i])
+			n++;
+		fields = xcalloc(n + 1, sizeof(*fields));
+		nfields = 0;
+		EL_FOREACH(f, forms[i]) {
+			if (!el_is(f, NS_XDATA, "field"))
+				continue;
+			if (el_attr(f, "var") == NULL) {
+				free(fields);
+				goto out;
+			}
+			if (strcmp(el_attr(f, "var"), "FORM_TYPE") != 0)
+				fields[nfields++] = f;
+		}
+		qsort(fields, nfields, sizeof(*fields), caps_cmp_field);
+		for (j = 0; j < nfields; j++) {
+			caps_buf_add(b, el_attr(fields[j], "var"));
+			n = 0;
+			EL_FOREACH(v, fields[j])
+				n++;
+			vals = xcalloc(n + 1, sizeof(*vals));
+			nvals = 0;
+			EL_FOREACH(v, fields[j])
+				if (el_is(v, NS_XDATA, "value"))
+					vals[nvals++] = el_text(v);
+			qsort(vals, nvals, sizeof(*vals), caps_cmp_str);
+			for (k = 0; k < nvals; k++)
+				caps_buf_add(b, vals[k]);
+			free(vals);
+		}
+		free(fields);
+	}
+	rc = 0;
+ out:
+	free(forms);
+	return rc;
+}
+
 int
 caps_ver_of(const struct el *query, char *out)
 {
 	struct disco_identity	*ids;
 	const char		**fv;
 	const struct el		*c;
+	struct caps_buf		 forms = { NULL, 0, 0 };
 	size_t			 nids = 0, nf = 0, n = 0;
 	int			 rc = -1;
 
@@ -176,11 +303,12 @@ caps_ver_of(const struct el *query, char *out)
 			if ((fv[nf] = el_attr(c, "var")) == NULL)
 				goto out;
 			nf++;
-		} else if (strcmp(c->ns, "jabber:x:data") == 0)
-			goto out;	/* XEP-0115 5.4 step 3.6: not hashed here */
+		}
 	}
-	rc = disco_caps_hash(ids, nids, fv, nf, out);
+	if (caps_forms(query, &forms) == 0)
+		rc = disco_caps_hash_ext(ids, nids, fv, nf, forms.s, out);
  out:
+	free(forms.s);
 	free(ids);
 	free(fv);
 	return rc;

@@ -58,8 +58,10 @@ void	 caps_profile(const char *local, const char *domain,
 
 /*
  * The XEP-0115 verification string of a disco#info <query/> (borrowed)
- * into out (DISCO_VER_LEN + 1 bytes); -1 when it cannot be computed
- * (extended forms, which xfed does not hash, or a malformed identity).
+ * into out (DISCO_VER_LEN + 1 bytes), extended forms (XEP-0128) included
+ * (5.1 step 7); -1 when the answer is ill-formed (an identity without
+ * category or type, a feature without var, two forms of one FORM_TYPE:
+ * 5.4 step 3).
  */
 int	 caps_ver_of(const struct el *query, char *out);
 /* The CAPS_* bits the features of a disco#info <query/> ask for. */

@@ -598,8 +598,8 @@ test_caps_vectors(void)
 /*
  * XEP-0115 5.4, S2S 9.20: the answer to a caps query hashed as received
  * (the 5.2 example, features in another order), the +notify bits read
- * from it; a form (not hashed here) or an identity without a type is not
- * verifiable.
+ * from it; the 5.3 example with its extended form (and a form without
+ * FORM_TYPE, ignored); ill-formed answers (5.4 step 3) are not verified.
  */
 static void
 test_caps_answer(void)
@@ -631,10 +631,41 @@ test_caps_answer(void)
 	CHECK(caps_bits_of(el_first(st)) ==
 	    (CAPS_AVATAR_METADATA | CAPS_NICK));
 	el_free(st);
+	/* 5.3: two identities, an extended form (hashed), in any order; a
+	 * form without FORM_TYPE is ignored */
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info'>"
+	    "<identity xml:lang='en' category='client' name='Psi 0.11' "
+	    "type='pc'/>"
+	    "<identity xml:lang='el' category='client' name='\xce\xa8 0.11' "
+	    "type='pc'/>"
+	    "<feature var='http://jabber.org/protocol/disco#info'/>"
+	    "<feature var='http://jabber.org/protocol/disco#items'/>"
+	    "<feature var='http://jabber.org/protocol/muc'/>"
+	    "<feature var='http://jabber.org/protocol/caps'/>"
+	    "<x xmlns='jabber:x:data' type='result'>"
+	    "<field var='FORM_TYPE' type='hidden'>"
+	    "<value>urn:xmpp:dataforms:softwareinfo</value></field>"
+	    "<field var='ip_version'><value>ipv6</value><value>ipv4</value>"
+	    "</field>"
+	    "<field var='os'><value>Mac</value></field>"
+	    "<field var='os_version'><value>10.5.1</value></field>"
+	    "<field var='software'><value>Psi</value></field>"
+	    "<field var='software_version'><value>0.11</value></field>"
+	    "</x><x xmlns='jabber:x:data' type='result'><field var='a'>"
+	    "<value>b</value></field></x></query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_ver_of(el_first(st), ver) == 0);
+	CHECK_STR(ver, "q07IKJEyjvHSyhy//CH0CxmKi8w=");
+	el_free(st);
+	/* 5.4 step 3.5: two forms of one FORM_TYPE */
 	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
 	    "jabber.org/protocol/disco#info'>"
 	    "<identity category='client' type='pc'/>"
-	    "<x xmlns='jabber:x:data' type='result'/></query></iq>");
+	    "<x xmlns='jabber:x:data' type='result'><field var='FORM_TYPE' "
+	    "type='hidden'><value>urn:a</value></field></x>"
+	    "<x xmlns='jabber:x:data' type='result'><field var='FORM_TYPE' "
+	    "type='hidden'><value>urn:a</value></field></x></query></iq>");
 	REQUIRE(st != NULL);
 	CHECK(caps_ver_of(el_first(st), ver) == -1);
 	el_free(st);
