@@ -48,6 +48,7 @@
 #include <event2/event.h>
 
 #include "caps.h"
+#include "conf.h"
 #include "disco.h"
 #include "el.h"
 #include "jid.h"
@@ -1029,6 +1030,16 @@ presence_departed_send(const struct store_departed *d)
 
 	snprintf(user, sizeof(user), "%s@%s", d->local, d->domain);
 	snprintf(full, sizeof(full), "%s/%s", user, PRESENCE_RESOURCE);
+	if ((int64_t)time(NULL) - d->created >
+	    (int64_t)server->conf->outbound_retry_for) {
+		/* as an outbox row would fail by now */
+		log_info("presence: gave up telling %s that %s %s", d->jid,
+		    user, d->state == STORE_DEPARTED_DIRECTED ?
+		    "is unavailable" : "is gone");
+		if (store_departed_del(server->store, d->id) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
+		return;
+	}
 	if (d->state == STORE_DEPARTED_DIRECTED &&
 	    presence_user_online(d->local, d->domain)) {
 		log_debug("presence: unavailable owed by %s to %s: online "

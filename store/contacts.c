@@ -100,6 +100,7 @@ store_departed_one(sqlite3_stmt *q, void *arg)
 	d.state = store_sub_state_parse(STORE_COL_TEXT(q, 4), &s) == 0 ?
 	    (int)s : STORE_DEPARTED_DIRECTED;
 	d.pending_out = sqlite3_column_int(q, 5);
+	d.created = sqlite3_column_int64(q, 6);
 	return cx->cb(cx->arg, &d);
 }
 
@@ -111,7 +112,8 @@ store_departed_list(struct store *st, size_t limit,
 	sqlite3_stmt			*q;
 
 	if ((q = store_q(st, Q_DEPARTED_LIST, "SELECT id, localpart, domain, "
-	    "jid, state, pending_out FROM departed ORDER BY id LIMIT ?1")) ==
+	    "jid, state, pending_out, created FROM departed ORDER BY id "
+	    "LIMIT ?1")) ==
 	    NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, limit ? (sqlite3_int64)limit : -1);

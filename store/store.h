@@ -416,6 +416,7 @@ struct store_departed {
 	const char	*jid;
 	int		 state;		/* enum store_sub_state or _DIRECTED */
 	int		 pending_out;
+	int64_t		 created;
 };
 int	 store_departed_list(struct store *, size_t limit,
 	    int (*cb)(void *, const struct store_departed *), void *arg);

@@ -7,7 +7,8 @@
 #     a kept unavailable is void when alice is online again at start;
 #   - alice is deleted while B is down: her farewell (unavailable,
 #     unsubscribed) waits in `departed` until B is back, then B has it
-#     and nothing is left to tell.
+#     and nothing is left to tell; a row older than outbound_retry_for is
+#     given up.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -79,6 +80,17 @@ unsubscribed_on_b() {
 check farewell_reached_b wait_for 30 unsubscribed_on_b
 check alice_gone_on_b wait_for 10 alice_on_b ""
 check nothing_left_to_tell wait_for 10 departed_a 0
+
+# a row older than outbound_retry_for (2d) is given up, as an outbox row
+stop_a
+q "$T/a" "INSERT INTO departed (localpart, domain, jid, state, created)
+    VALUES ('old', 'a.localhost', 'bob@b.localhost', 'from',
+    strftime('%s', 'now') - 3 * 86400)"
+start_a || { fail restart_a3 "xfed A did not start"; exit 1; }
+check old_farewell_given_up wait_for 10 departed_a 0
+check given_up_logged grep -q \
+    "gave up telling bob@b.localhost that old@a.localhost is gone" \
+    "$T/a/xfed.log"
 
 stop_b
 stop_a
