@@ -13,9 +13,9 @@
  *              to ver is not cached (5.4, S2S 9.20)
  *   waiting    resources whose first presence waits for their ver's
  *              answer, to get the last items then
- *   profiles   user -> SHA-1 of its avatar hash and nickname, to tell a
- *              change of those from any other change of its row (or of
- *              its presence, which comes the same way)
+ *   profiles   user -> its avatar's hash and its nickname's, to tell a
+ *              change of those (and which) from any other change of its
+ *              row (or of its presence, which comes the same way)
  * Each is bounded (CAPS_*_MAX): beyond, new entries are not kept (and the
  * oldest waiting one goes), which costs notifications, never memory.
  */
@@ -74,7 +74,9 @@ static int		 caps_profiles_init;
 static unsigned long	 caps_seq;
 
 struct caps_profile_data {
-	char	 digest[2 * 20 + 1];
+	int	 known;
+	char	 avatar[VCARD_HASH_LEN + 1];	/* "" without one */
+	char	 nick[2 * 20 + 1];		/* SHA-1 of the nickname */
 };
 
 static const struct {
@@ -318,14 +320,15 @@ caps_ver_of(const struct el *query, char *out)
 struct caps_events {
 	int		 bits;
 	struct el	*ev[CAPS_NNODES];
-	char		 digest[2 * 20 + 1];
+	int		 found;		/* the user is there, enabled */
+	char		 avatar[VCARD_HASH_LEN + 1];
+	char		 nick[2 * 20 + 1];
 };
 
 static int
 caps_events_cb(void *arg, const struct store_user *u)
 {
 	struct caps_events	*ce = arg;
-	char			 hash[VCARD_HASH_LEN + 1];
 	const char		*nick;
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 len, i;
@@ -338,17 +341,17 @@ caps_events_cb(void *arg, const struct store_user *u)
 		if (ce->bits & caps_nodes[k].bit)
 			ce->ev[k] = pep_event(u, caps_nodes[k].node);
 	/* what the notified nodes show: the avatar's hash and the nick */
-	vcard_photo_hash(u, hash);
+	ce->found = 1;
+	vcard_photo_hash(u, ce->avatar);
 	nick = u->nickname != NULL ? u->nickname : u->name != NULL ?
 	    u->name : "";
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return 0;
 	if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, hash, strlen(hash) + 1) == 1 &&
 	    EVP_DigestUpdate(ctx, nick, strlen(nick)) == 1 &&
 	    EVP_DigestFinal_ex(ctx, md, &len) == 1)
 		for (i = 0; i < len && i < 20; i++)
-			snprintf(ce->digest + 2 * i, 3, "%02x", md[i]);
+			snprintf(ce->nick + 2 * i, 3, "%02x", md[i]);
 	EVP_MD_CTX_free(ctx);
 	return 0;
 }
@@ -579,6 +582,7 @@ caps_profile(const char *local, const char *domain, char *const *from,
 	struct caps_ver			*v;
 	char				 user[JID_MAX + 1];
 	size_t				 i;
+	int				 changed = 0;
 
 	snprintf(user, sizeof(user), "%s@%s", local, domain);
 	if (!caps_profiles_init) {
@@ -586,16 +590,21 @@ caps_profile(const char *local, const char *domain, char *const *from,
 		caps_profiles_init = 1;
 	}
 	memset(&ce, 0, sizeof(ce));
-	if (caps_events_load(local, domain, &ce) == -1 ||
-	    ce.digest[0] == '\0')
+	if (caps_events_load(local, domain, &ce) == -1 || !ce.found)
 		return;
 	/* not known yet (the first change since start): sent too, which
 	 * at worst repeats an item a resource has */
 	p = strmap_get(&caps_profiles, user, sizeof(*p));
-	if (strcmp(p->digest, ce.digest) == 0)
+	if (!p->known || strcmp(p->avatar, ce.avatar) != 0)
+		changed |= CAPS_AVATAR_METADATA | CAPS_AVATAR_DATA;
+	if (!p->known || strcmp(p->nick, ce.nick) != 0)
+		changed |= CAPS_NICK;
+	p->known = 1;
+	memcpy(p->avatar, ce.avatar, sizeof(p->avatar));
+	memcpy(p->nick, ce.nick, sizeof(p->nick));
+	if (changed == 0)
 		return;
-	memcpy(p->digest, ce.digest, sizeof(p->digest));
-	ce.bits = CAPS_AVATAR_METADATA | CAPS_AVATAR_DATA | CAPS_NICK;
+	ce.bits = changed;
 	if (caps_events_load(local, domain, &ce) == -1)
 		goto out;
 	for (i = 0; i < caps_nres; i++) {
@@ -603,7 +612,7 @@ caps_profile(const char *local, const char *domain, char *const *from,
 		    !caps_is_from(caps_res[i].full, from, n) ||
 		    (v = caps_ver_find(caps_res[i].ver)) == NULL || !v->known)
 			continue;
-		caps_send(&ce, user, caps_res[i].full, v->bits);
+		caps_send(&ce, user, caps_res[i].full, v->bits & changed);
 	}
  out:
 	caps_events_free(&ce);
