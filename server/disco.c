@@ -125,6 +125,14 @@ int
 disco_caps_hash(const struct disco_identity *ids, size_t nids,
     const char *const *features, size_t nfeatures, char *out)
 {
+	return disco_caps_hash_ext(ids, nids, features, nfeatures, NULL, out);
+}
+
+int
+disco_caps_hash_ext(const struct disco_identity *ids, size_t nids,
+    const char *const *features, size_t nfeatures, const char *ext,
+    char *out)
+{
 	char		**idv, **fv;
 	size_t		 i, len;
 	unsigned char	 digest[EVP_MAX_MD_SIZE];
@@ -159,6 +167,7 @@ disco_caps_hash(const struct disco_identity *ids, size_t nids,
 		disco_append(md, fv[i]);
 		disco_append(md, "<");
 	}
+	disco_append(md, ext);
 	if (EVP_DigestFinal_ex(md, digest, &dlen) != 1)
 		goto out;
 	EVP_EncodeBlock((unsigned char *)out, digest, (int)dlen);

@@ -43,6 +43,11 @@ int		 disco_has(enum disco_target, const char *ns, int version);
 #define DISCO_VER_LEN	28
 int		 disco_caps_hash(const struct disco_identity *, size_t nids,
 		    const char *const *features, size_t nfeatures, char *out);
+/* The same with the extended forms' part of the string (5.1 step 7),
+ * made by the caller, hashed after the features; NULL: none. */
+int		 disco_caps_hash_ext(const struct disco_identity *, size_t nids,
+		    const char *const *features, size_t nfeatures,
+		    const char *ext, char *out);
 /* The verification string of DISCO_RESOURCE (computed once). */
 const char	*disco_caps_ver(void);
 

@@ -10,20 +10,23 @@
  *                           ping, version (unless version_reply no),
  *                           time, last (seconds since start) (S2S 9.2,
  *                           9.5-9.9, 8.43)
- *   to N's bare JID         disco#info (account/registered; R with
- *                           from/both only), disco#items (empty), ping,
- *                           vCard (get; set: <not-allowed/>), last (R with
- *                           from/both, else <forbidden/>) (S2S 8.40, 9.4,
- *                           9.9, 9.10); PEP items of the avatar and nick
- *                           nodes (pep.c) to R with from/both, else
- *                           <not-authorized/> (S2S 9.13-9.15)
+ *   to N's bare JID, R with from/both: disco#info (account/registered),
+ *                           disco#items (empty), ping, vCard (get; set:
+ *                           <not-allowed/>), last, PEP items of the avatar
+ *                           and nick nodes (pep.c) (S2S 8.40, 9.4, 9.9,
+ *                           9.10, 9.13-9.15)
  *   to N's full JID         N/PRESENCE_RESOURCE while N is available and R
- *                           has from/both: disco#info (the caps node too),
- *                           ping; else <service-unavailable/> (S2S 8.42,
- *                           9.19)
- *   N unknown or disabled   <service-unavailable/>, the same as for a
- *                           namespace nobody answers; disco#items gets its
- *                           empty result (S2S 8.41, 9.5, 10.12)
+ *                           has from/both or got N's directed presence
+ *                           (RFC 6121 4.6.3): disco#info (the caps node
+ *                           too), ping; else <service-unavailable/> (S2S
+ *                           8.42, 9.19)
+ *   a stranger, N unknown or disabled: what R gets depends on the
+ *                           namespace only, never on N (RFC 6121 8.5.1,
+ *                           S2S 8.36, 8.41, 10.12): disco#items its empty
+ *                           result (9.5), last <forbidden/> (XEP-0012 4,
+ *                           9.9), PEP <not-authorized/> with
+ *                           presence-subscription-required (9.15),
+ *                           everything else <service-unavailable/>
  * A known namespace with an operation it does not have (a set, another
  * element) gets <feature-not-implemented/> (S2S 9.1).
  */
@@ -33,6 +36,7 @@
 #include <time.h>
 #include <sys/utsname.h>
 
+#include "caps.h"
 #include "config.h"
 #include "conf.h"
 #include "disco.h"
@@ -45,6 +49,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "utf8.h"
 #include "vcard.h"
 #include "xmalloc.h"
 
@@ -61,6 +66,7 @@ struct iq_user {
 	int64_t		 since;		/* when its presence was set */
 	char		*status;
 	int		 trusted;	/* the sender has from/both */
+	int		 directed;	/* the sender got directed presence */
 };
 
 static int
@@ -114,6 +120,10 @@ iq_user_load(struct iq_user *iu, const struct jid *to, const struct jid *from)
 	    iq_sub_cb, iu) == -1 &&
 	    store_errcode(server->store) != STORE_E_NOTFOUND)
 		goto fail;
+	if (to->resource != NULL && !iu->trusted &&
+	    (iu->directed = presence_may_see(to->local, to->domain,
+	    from)) == -1)
+		return -1;
 	return 0;
  fail:
 	log_warnx("iq: %s", store_errstr(server->store));
@@ -203,7 +213,7 @@ iq_last(const struct el *st, int64_t then, const char *status)
 	snprintf(buf, sizeof(buf), "%lld", (long long)(secs > 0 ? secs : 0));
 	el_set_attr(q, "seconds", buf);
 	if (status != NULL)
-		el_add_text(q, status, strlen(status));
+		el_add_text(q, status, utf8_prefix(status, STORE_STATUS_MAX));
 	return r;
 }
 
@@ -265,8 +275,8 @@ iq_domain(const struct el *st, const struct el *q, int get)
 
 /*
  * XEP-0163 access model "presence": contacts with from/both read the
- * nodes; others get not-authorized with presence-subscription-required
- * (XEP-0060 6.5.9.6, S2S 9.15); nobody publishes from outside.
+ * nodes (others get iq_stranger()'s not-authorized, S2S 9.15); nobody
+ * publishes from outside.
  */
 static struct el *
 iq_pep(const struct el *st, int get, struct iq_user *iu)
@@ -275,17 +285,36 @@ iq_pep(const struct el *st, int get, struct iq_user *iu)
 
 	if (!get)
 		return iq_error(st, "auth", "forbidden");
-	if (!iu->trusted) {
-		if ((r = iq_error(st, "auth", "not-authorized")) != NULL)
-			el_add(el_child(r, EL_NS_SERVER, "error"),
-			    NS_PUBSUB_ERRORS, "presence-subscription-required");
-		return r;
-	}
 	if (iu->pep == NULL)
 		return iq_error(st, "cancel", iu->pep_cond);
 	r = iq_result(st);
 	el_add_copy(r, iu->pep);
 	return r;
+}
+
+/*
+ * A stranger, or a user that does not exist or is disabled: the answer
+ * tells nothing of the user (RFC 6121 8.5.1), only of the namespace.
+ */
+static struct el *
+iq_stranger(const struct el *st, const struct el *q, int get)
+{
+	struct el	*r;
+
+	if (!get)
+		return iq_unavailable(st);
+	/* S2S 9.5: never an error */
+	if (iq_is(q, NS_DISCO_ITEMS, "query"))
+		return iq_disco(st, q, DISCO_ACCOUNT);
+	if (iq_is(q, NS_LAST, "query"))	/* XEP-0012 4, S2S 9.9 */
+		return iq_error(st, "auth", "forbidden");
+	if (iq_is(q, NS_PUBSUB, "pubsub")) {	/* XEP-0060 6.5.9.6 */
+		if ((r = iq_error(st, "auth", "not-authorized")) != NULL)
+			el_add(el_child(r, EL_NS_SERVER, "error"),
+			    NS_PUBSUB_ERRORS, "presence-subscription-required");
+		return r;
+	}
+	return iq_unavailable(st);
 }
 
 /* A get or set to a user's bare JID; iu is loaded. */
@@ -295,10 +324,11 @@ iq_account(const struct el *st, const struct el *q, int get,
 {
 	struct el	*r;
 
-	/* S2S 9.5: never an error, so nothing tells who exists */
+	if (!iu->found || !iu->trusted)
+		return iq_stranger(st, q, get);
 	if (get && iq_is(q, NS_DISCO_ITEMS, "query"))
 		return iq_disco(st, q, DISCO_ACCOUNT);
-	if (!iu->found || !disco_has(DISCO_ACCOUNT, q->ns, 0))
+	if (!disco_has(DISCO_ACCOUNT, q->ns, 0))
 		return iq_unavailable(st);
 	if (iq_is(q, NS_VCARD, "vCard")) {
 		if (!get)	/* only the native system edits profiles */
@@ -314,13 +344,10 @@ iq_account(const struct el *st, const struct el *q, int get,
 	if (!get)
 		return iq_error(st, "cancel", "feature-not-implemented");
 	if (iq_is(q, NS_DISCO_INFO, "query"))
-		return iu->trusted ? iq_disco(st, q, DISCO_ACCOUNT) :
-		    iq_unavailable(st);
+		return iq_disco(st, q, DISCO_ACCOUNT);
 	if (iq_is(q, NS_PING, "ping"))
 		return iq_result(st);
 	if (iq_is(q, NS_LAST, "query")) {
-		if (!iu->trusted)	/* XEP-0012 4, S2S 9.9 */
-			return iq_error(st, "auth", "forbidden");
 		if (iu->available)
 			return iq_last(st, (int64_t)time(NULL), NULL);
 		return iq_last(st, iu->since, iu->status);
@@ -334,7 +361,7 @@ iq_resource(const struct el *st, const struct el *q, int get,
     const struct jid *to, struct iq_user *iu)
 {
 	/* offline, someone else's resource, or a stranger: the same */
-	if (!iu->found || !iu->available || !iu->trusted ||
+	if (!iu->found || !iu->available || (!iu->trusted && !iu->directed) ||
 	    strcmp(to->resource, PRESENCE_RESOURCE) != 0 ||
 	    !disco_has(DISCO_RESOURCE, q->ns, 0))
 		return iq_unavailable(st);
@@ -389,6 +416,8 @@ iq_in(const struct el *st, const struct jid *to, const struct jid *from)
 	struct el	*r;
 	struct el	*q = el_first(st);
 
+	if (caps_answer(st, from))	/* a contact's caps (XEP-0115) */
+		return;
 	if ((r = iq_answer(st, to, from)) == NULL)
 		return;
 	log_debug("iq: %s %s from %s to %s: %s", el_attr(st, "type") ?

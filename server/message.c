@@ -10,8 +10,10 @@
  *                  a chat state without a body: ignored (XEP-0085 5.5)
  *   no such user, or disabled: headline ignored, as for an offline user
  *                  (S2S 8.36); the rest is refused by the inbox put
- * A message with an id that asks for a receipt (XEP-0184), not groupchat,
- * gets one when the native system consumes its inbox row.
+ * A message with a non-empty id that asks for a receipt (XEP-0184), not
+ * groupchat, from a sender who may see the user's presence (from/both or
+ * directed presence, XEP-0184 8), gets one when the native system
+ * consumes its inbox row.
  */
 #define MESSAGE_RECEIPTS_BATCH	256
 #include <string.h>
@@ -24,6 +26,7 @@
 #include "jid.h"
 #include "log.h"
 #include "message.h"
+#include "presence.h"
 #include "rowxml.h"
 #include "router.h"
 #include "server.h"
@@ -95,14 +98,24 @@ message_check(const struct el *st, const struct jid *to,
 }
 
 int
-message_wants_receipt(const struct el *st)
+message_wants_receipt(const struct el *st, const struct jid *to,
+    const struct jid *from)
 {
 	const char	*type = el_attr(st, "type");
+	const char	*id = el_attr(st, "id");
 
 	/* XEP-0184 5.3: not for groupchat; an id to refer to */
-	return server->conf->receipts && el_attr(st, "id") != NULL &&
-	    (type == NULL || strcmp(type, "groupchat") != 0) &&
-	    el_child(st, NS_RECEIPTS, "request") != NULL;
+	if (!server->conf->receipts || id == NULL || id[0] == '\0' ||
+	    (type != NULL && strcmp(type, "groupchat") == 0) ||
+	    el_child(st, NS_RECEIPTS, "request") == NULL)
+		return 0;
+	/* XEP-0184 8: a receipt tells a stranger the user is there */
+	if (presence_may_see(to->local, to->domain, from) != 1) {
+		log_debug("message: no receipt for %s: may not see %s@%s",
+		    el_attr(st, "from"), to->local, to->domain);
+		return 0;
+	}
+	return 1;
 }
 
 struct message_receipt {

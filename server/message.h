@@ -26,10 +26,13 @@ enum message_verdict {
 enum message_verdict message_check(const struct el *stanza,
 	    const struct jid *to, enum store_kind *kind);
 /*
- * 1 when the sender of the message asked for a receipt that xfed will
- * send once the native system consumes it (XEP-0184 5.1, `receipts`).
+ * 1 when the sender of the message to the user to asked for a receipt
+ * that xfed will send once the native system consumes it (XEP-0184 5.1,
+ * `receipts`): the message has a non-empty id, and the sender may see
+ * the user's presence (XEP-0184 8: no receipts to strangers).
  */
-int	 message_wants_receipt(const struct el *stanza);
+int	 message_wants_receipt(const struct el *stanza, const struct jid *to,
+	    const struct jid *from);
 /* Sends the receipts owed for consumed inbox rows (from a timer). */
 void	 message_receipts_run(void);
 

@@ -351,6 +351,9 @@ outbox_stanza(const struct store_outbox *o, const char **stage,
 	}
 	if (o->kind == STORE_KIND_SUBSCRIBE)
 		presence_add_nick(el, o->local, o->domain);	/* XEP-0172 */
+	/* XEP-0172 4.2: a stranger learns the name with a first message */
+	if (o->kind == STORE_KIND_MESSAGE && o->body != NULL)
+		presence_add_first_nick(el, o->local, o->domain, to, o->id);
 	if (max > S2S_OUT_MAX)
 		max = S2S_OUT_MAX;
 	if (payload_check(el, max, why, whysz) == -1) {
@@ -412,6 +415,10 @@ outbox_wake(int64_t id)
 {
 	struct outbox_read	 r = { 0, 0, 0, 1 };
 
+	if (id < 0) {
+		presence_owed_wake(id);
+		return;
+	}
 	if (server->stopping || batch_failing() || outbox_find(id) != NULL)
 		return;
 	outbox_reading = 1;
@@ -543,31 +550,47 @@ outbox_done(int64_t id, enum outbox_verdict res, int64_t next,
 void
 outbox_sent(int64_t id)
 {
-	outbox_done(id, OUTBOX_SENT, 0, NULL);
+	if (id < 0)	/* presence owed to a contact (presence.h) */
+		presence_owed_done(id);
+	else
+		outbox_done(id, OUTBOX_SENT, 0, NULL);
 }
 
 void
 outbox_failed(int64_t id, int64_t retry_at, const struct s2s_failure *f)
 {
-	outbox_done(id, retry_at == 0 ? OUTBOX_FAILED : OUTBOX_RETRY, retry_at,
-	    f);
+	if (id < 0)
+		presence_owed_failed(id, retry_at);
+	else
+		outbox_done(id, retry_at == 0 ? OUTBOX_FAILED : OUTBOX_RETRY,
+		    retry_at, f);
 }
 
 void
 outbox_delivered(int64_t id)
 {
-	outbox_done(id, OUTBOX_DELIVERED, 0, NULL);
+	if (id < 0)
+		presence_owed_done(id);
+	else
+		outbox_done(id, OUTBOX_DELIVERED, 0, NULL);
 }
 
 void
 outbox_invalid(int64_t id, const char *cond, const char *text)
 {
-	outbox_fail(id, "address", cond, text);
+	if (id < 0)
+		presence_owed_failed(id, 0);
+	else
+		outbox_fail(id, "address", cond, text);
 }
 
 void
 outbox_blocked(int64_t id, const char *text)
 {
+	if (id < 0) {
+		presence_owed_failed(id, 0);
+		return;
+	}
 	outbox_remove(id);
 	outbox_fail(id, "blocked", "not-acceptable", text);
 }

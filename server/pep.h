@@ -14,6 +14,7 @@
 #define NS_PUBSUB_ERRORS	"http://jabber.org/protocol/pubsub#errors"
 #define NS_AVATAR_DATA		"urn:xmpp:avatar:data"
 #define NS_AVATAR_METADATA	"urn:xmpp:avatar:metadata"
+#define NS_PUBSUB_EVENT		"http://jabber.org/protocol/pubsub#event"
 
 struct el;
 
@@ -25,5 +26,11 @@ struct el;
  */
 struct el	*pep_items(const struct store_user *u, const struct el *q,
 		    const char **cond);
+/*
+ * A notification of the node's current item (XEP-0163 4.3, XEP-0060
+ * 7.1.2.1): <message type='headline'><event><items node='...'><item/>,
+ * without from and to; NULL when the node holds no item (no nickname).
+ */
+struct el	*pep_event(const struct store_user *u, const char *node);
 
 #endif

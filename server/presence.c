@@ -7,7 +7,10 @@
  * remote_presence and sends what the user's server owes its contacts.
  * Stanzas made here go out through router_send() without an outbox row:
  * when the peer is down they are dropped (logged), and the contact's
- * server gets the presence again by probing when its user logs in.
+ * server gets the presence again by probing when its user logs in. Not
+ * so what nobody would ask again: a deleted user's farewell and the
+ * unavailable of a stopping xfed are `departed` rows until sent
+ * (presence_owed_done()), retried, and sent by the next xfed if need be.
  *
  * Inbound, to a native user N from a contact R (resource stripped for the
  * subscription checks, S2S 11.10; to N's full JID = to N's bare JID):
@@ -25,7 +28,10 @@
  *                 is disabled); otherwise, and for an unknown N,
  *                 `unsubscribed` (4.3.2)
  *   (none), unavailable   from R with to/both: kept in remote_presence per
- *                 full JID; from anyone else: ignored (4.4.3)
+ *                 full JID; from anyone else while N is online: kept too,
+ *                 the newest PRESENCE_STRANGERS_MAX, until N goes
+ *                 unavailable or xfed restarts (4.6.4); else ignored
+ *                 (8.5.2.2.2)
  *   error         never answered (RFC 6120 8.3.1); R's presence forgotten
  *   other type    <bad-request/> (4.7.1)
  * A disabled N is an unknown N for all but probes.
@@ -37,9 +43,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
+#include "caps.h"
+#include "conf.h"
 #include "disco.h"
 #include "el.h"
 #include "jid.h"
@@ -88,6 +97,10 @@ struct presence_sub {
 };
 
 static struct event		*presence_ev;
+static struct event		*presence_retry_ev;	/* owed rows again */
+static int64_t			 presence_retry_at;
+static int64_t			*presence_owed;		/* departed ids sent */
+static size_t			 presence_nowed, presence_capowed;
 static int64_t			*presence_pending;	/* users.id to do */
 static size_t			 presence_npending, presence_cappending;
 static int			 presence_started;
@@ -218,10 +231,59 @@ presence_sub_free(struct presence_sub *ps)
 	ps->request = NULL;
 }
 
-/* A presence of type type (NULL: available) with no payload. */
+struct presence_see {
+	const char	*full, *bare;
+	int		 yes;
+};
+
+static int
+presence_see_cb(void *arg, const char *jid)
+{
+	struct presence_see	*ps = arg;
+
+	if (strcmp(jid, ps->full) == 0 || strcmp(jid, ps->bare) == 0) {
+		ps->yes = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int
+presence_may_see(const char *local, const char *domain,
+    const struct jid *from)
+{
+	struct presence_sub	 sub;
+	struct presence_see	 ps;
+	char			 bare[JID_MAX + 1], full[JID_MAX + 1];
+	int			 from_ok;
+
+	if (jid_bare_str(from, bare, sizeof(bare)) == NULL ||
+	    jid_full_str(from, full, sizeof(full)) == NULL)
+		return 0;
+	if (presence_sub_load(&sub, local, domain, bare) == -1)
+		return -1;
+	from_ok = presence_has_from(sub.s.state);
+	presence_sub_free(&sub);
+	if (from_ok)
+		return 1;
+	ps.full = full;
+	ps.bare = bare;
+	ps.yes = 0;
+	if (store_directed_list(server->store, local, domain, presence_see_cb,
+	    &ps) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return -1;
+	}
+	return ps.yes;
+}
+
+/*
+ * A presence of type type (NULL: available) with no payload; oid is the
+ * outbox id router_send() gets (negative: a departed row, 0: none).
+ */
 static void
-presence_send(const char *type, const char *from, const char *to,
-    const char *id)
+presence_send_oid(const char *type, const char *from, const char *to,
+    const char *id, int64_t oid)
 {
 	struct el	*e = el_new(EL_NS_SERVER, "presence");
 
@@ -231,7 +293,50 @@ presence_send(const char *type, const char *from, const char *to,
 	el_set_attr(e, "to", to);
 	if (id != NULL)
 		el_set_attr(e, "id", id);
-	router_send(e, 0);
+	router_send(e, oid);
+}
+
+static void
+presence_send(const char *type, const char *from, const char *to,
+    const char *id)
+{
+	presence_send_oid(type, from, to, id, 0);
+}
+
+/* Departed rows whose stanzas are on their way (not to be sent twice). */
+static int
+presence_owed_remove(int64_t id)
+{
+	size_t	 i;
+
+	for (i = 0; i < presence_nowed; i++)
+		if (presence_owed[i] == id) {
+			presence_owed[i] = presence_owed[--presence_nowed];
+			return 1;
+		}
+	return 0;
+}
+
+static int
+presence_owed_has(int64_t id)
+{
+	size_t	 i;
+
+	for (i = 0; i < presence_nowed; i++)
+		if (presence_owed[i] == id)
+			return 1;
+	return 0;
+}
+
+static void
+presence_owed_add(int64_t id)
+{
+	if (presence_nowed == presence_capowed) {
+		presence_capowed = presence_capowed ? presence_capowed * 2 : 16;
+		presence_owed = xreallocarray(presence_owed, presence_capowed,
+		    sizeof(*presence_owed));
+	}
+	presence_owed[presence_nowed++] = id;
 }
 
 /* What a presence stanza of the user shows besides the presence row. */
@@ -274,8 +379,37 @@ presence_add_nick(struct el *el, const char *local, const char *domain)
 	struct presence_profile	 pp;
 
 	if (presence_profile(local, domain, &pp) == PRESENCE_USER_OK)
-		el_add_text_child(el, NS_NICK, "nick", pp.nick);
+		vcard_add_text(el, NS_NICK, "nick", pp.nick,
+		    STORE_PROFILE_TEXT_MAX);
 	free(pp.nick);
+}
+
+void
+presence_add_first_nick(struct el *el, const char *local, const char *domain,
+    const char *to, int64_t row_id)
+{
+	struct presence_sub	 ps;
+	char			 bare[JID_MAX + 1], *slash;
+	int			 earlier = 1, none;
+
+	if (el_child(el, NS_NICK, "nick") != NULL)
+		return;
+	snprintf(bare, sizeof(bare), "%s", to);
+	if ((slash = strchr(bare, '/')) != NULL)
+		*slash = '\0';
+	if (presence_sub_load(&ps, local, domain, bare) == -1)
+		return;
+	none = ps.s.state == STORE_SUB_NONE;
+	presence_sub_free(&ps);
+	if (!none)
+		return;
+	if (store_outbox_earlier(server->store, local, domain, bare, row_id,
+	    &earlier) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return;
+	}
+	if (!earlier)
+		presence_add_nick(el, local, domain);
 }
 
 struct el *
@@ -309,7 +443,7 @@ presence_stanza(const char *local, const char *domain, const char *to)
 	else if (p.show != STORE_SHOW_AVAILABLE)
 		el_add_text_child(el, EL_NS_SERVER, "show",
 		    store_show_name(p.show));
-	el_add_text_child(el, EL_NS_SERVER, "status", p.status);
+	vcard_add_text(el, EL_NS_SERVER, "status", p.status, STORE_STATUS_MAX);
 	if (p.show != STORE_SHOW_UNAVAILABLE && p.priority != 0) {
 		snprintf(prio, sizeof(prio), "%d", p.priority);
 		el_add_text_child(el, EL_NS_SERVER, "priority", prio);
@@ -526,6 +660,12 @@ presence_avail_in(const struct el *st, const struct jid *to,
 				r.priority = (int)p;
 		}
 	}
+	/* XEP-0115, XEP-0163: what the resource wants of the user's PEP */
+	if (unavailable)
+		caps_gone(to->local, to->domain, from->resource == NULL ? bare :
+		    full);
+	else if (presence_has_from(ps.s.state))
+		caps_presence(to->local, to->domain, full, st);
 	xml = el_to_string(st, NULL, NULL);
 	r.xml = xml;
 	if (store_rpres_put(server->store, &r) == -1)
@@ -533,6 +673,10 @@ presence_avail_in(const struct el *st, const struct jid *to,
 	else
 		log_debug("presence: %s is %s for %s@%s", full,
 		    store_show_name(r.show), to->local, to->domain);
+	/* a stranger's: the newest PRESENCE_STRANGERS_MAX stay */
+	if (!presence_has_to(ps.s.state) && store_rpres_strangers(
+	    server->store, to->local, to->domain, PRESENCE_STRANGERS_MAX) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
 	free(xml);
  out:
 	presence_sub_free(&ps);
@@ -678,13 +822,32 @@ presence_directed_cb(void *arg, const char *jid)
 }
 
 /*
+ * A departed row for an unavailable owed to jid, kept until it is sent
+ * (the next xfed sends what this one could not); the outbox id its
+ * stanza goes with, 0 when the row could not be written.
+ */
+static int64_t
+presence_owe(const char *local, const char *domain, const char *jid)
+{
+	int64_t	 id;
+
+	if (store_departed_owe(server->store, local, domain, jid, &id) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		return 0;
+	}
+	presence_owed_add(id);
+	return -id;
+}
+
+/*
  * RFC 6121 4.4.2, 4.5.2: the user's presence (or, with type set, a presence
- * of that type) to whoever may see it; an unavailable one also to those
+ * of that type) to whoever may see it; with owe, each stanza is owed until
+ * it is sent (presence_owe()); an unavailable one also to those
  * that got directed presence, which are then forgotten (4.6.3).
  */
 static void
 presence_broadcast_user(const char *local, const char *domain,
-    const char *type)
+    const char *type, int owe)
 {
 	struct presence_list	 l = { NULL, 0 };
 	struct el		*tmpl, *el, *show;
@@ -721,11 +884,17 @@ presence_broadcast_user(const char *local, const char *domain,
 	for (i = 0; i < l.n; i++) {
 		el = el_copy(tmpl);
 		el_set_attr(el, "to", l.v[i]);
-		router_send(el, 0);
+		router_send(el, owe ? presence_owe(local, domain, l.v[i]) : 0);
 	}
 	if (off && l.n > nsubs && store_directed_del(server->store, local,
 	    domain, NULL) == -1)
 		log_warnx("presence: %s", store_errstr(server->store));
+	/* 4.6.4: strangers' presence was for the user online */
+	if (off && store_rpres_strangers(server->store, local, domain, 0) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	/* XEP-0163 4.3.1: a new avatar or nickname to who asks for it */
+	if (type == NULL)
+		caps_profile(local, domain, l.v, nsubs);
 	el_free(tmpl);
  out:
 	presence_list_free(&l);
@@ -743,7 +912,7 @@ presence_broadcast(int64_t id)
 	if (f.local == NULL)
 		log_debug("presence: user %lld is gone", (long long)id);
 	else
-		presence_broadcast_user(f.local, f.domain, NULL);
+		presence_broadcast_user(f.local, f.domain, NULL, 0);
 	free(f.local);
 	free(f.domain);
 }
@@ -772,7 +941,8 @@ presence_online_cb(void *arg, const struct store_user *u)
 /*
  * Every user online now gets its presence (type NULL) or one of type
  * sent to its contacts: at start, what was set while xfed was stopped;
- * at shutdown, unavailable.
+ * at shutdown, unavailable, owed until sent (RFC 6121 4.5.2: contacts
+ * whose streams are down get it from the next xfed).
  */
 static void
 presence_broadcast_online(const char *type)
@@ -786,7 +956,7 @@ presence_broadcast_online(const char *type)
 	for (i = 0; i < l.n; i++) {
 		at = strchr(l.v[i], '@');
 		*at = '\0';
-		presence_broadcast_user(l.v[i], at + 1, type);
+		presence_broadcast_user(l.v[i], at + 1, type, type != NULL);
 	}
 	if (l.n > 0)
 		log_info("presence: %s %zu user%s to their contacts",
@@ -801,50 +971,181 @@ presence_shutdown(void)
 	presence_broadcast_online("unavailable");
 }
 
-/*
- * A deleted user's farewell, as Prosody and ejabberd say it when an
- * account goes: unavailable and unsubscribed to whoever saw the user,
- * unsubscribe to whoever the user saw or asked to see, unavailable to the
- * targets of directed presence (RFC 6121 3.2.2, 3.3.2, 4.6.3).
- */
+/* A departed row, copied out of the store's callback. */
+struct presence_drow {
+	struct store_departed	 d;
+	char			*local, *domain, *jid;
+};
+
+struct presence_drows {
+	struct presence_drow	*v;
+	size_t				 n;
+};
+
 static int
 presence_departed_cb(void *arg, const struct store_departed *d)
 {
-	struct presence_list	*done = arg;
-	char			 user[JID_MAX + 1], id[24];
-	char			 full[JID_MAX + sizeof(PRESENCE_RESOURCE) + 1];
+	struct presence_drows	*l = arg;
+	struct presence_drow	*p;
+
+	if (presence_owed_has(d->id))	/* on its way already */
+		return 0;
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	p = &l->v[l->n++];
+	p->d = *d;
+	p->d.local = p->local = xstrdup(d->local);
+	p->d.domain = p->domain = xstrdup(d->domain);
+	p->d.jid = p->jid = xstrdup(d->jid);
+	return 0;
+}
+
+/* 1 when the user exists, is enabled and its presence is not unavailable. */
+static int
+presence_user_online(const char *local, const char *domain)
+{
+	struct store_presence	 p;
+
+	return presence_user(local, domain) == PRESENCE_USER_OK &&
+	    store_presence_get(server->store, local, domain, &p) == 0 &&
+	    p.show != STORE_SHOW_UNAVAILABLE;
+}
+
+/*
+ * One departed row. A deleted user's farewell, as Prosody and ejabberd
+ * say it when an account goes: unavailable and unsubscribed to whoever
+ * saw the user, unsubscribe to whoever the user saw or asked to see,
+ * unavailable to the targets of directed presence (RFC 6121 3.2.2, 3.3.2,
+ * 4.6.3); an unavailable a stopped xfed owed (state directed) is void
+ * once the user is online again (its presence went since). The last
+ * stanza carries the row's id: the stream is in order, so when it is
+ * sent, all are, and the row goes (presence_owed_done()).
+ */
+static void
+presence_departed_send(const struct store_departed *d)
+{
+	char		 user[JID_MAX + 1];
+	char		 full[JID_MAX + sizeof(PRESENCE_RESOURCE) + 1];
+	const char	*type[3], *from[3];
+	size_t		 n = 0, i;
 
 	snprintf(user, sizeof(user), "%s@%s", d->local, d->domain);
 	snprintf(full, sizeof(full), "%s/%s", user, PRESENCE_RESOURCE);
+	if ((int64_t)time(NULL) - d->created >
+	    (int64_t)server->conf->outbound_retry_for) {
+		/* as an outbox row would fail by now */
+		log_info("presence: gave up telling %s that %s %s", d->jid,
+		    user, d->state == STORE_DEPARTED_DIRECTED ?
+		    "is unavailable" : "is gone");
+		if (store_departed_del(server->store, d->id) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
+		return;
+	}
+	if (d->state == STORE_DEPARTED_DIRECTED &&
+	    presence_user_online(d->local, d->domain)) {
+		log_debug("presence: unavailable owed by %s to %s: online "
+		    "again", user, d->jid);
+		if (store_departed_del(server->store, d->id) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
+		return;
+	}
 	if (d->state == STORE_DEPARTED_DIRECTED ||
-	    presence_has_from(d->state))
-		presence_send("unavailable", full, d->jid, NULL);
+	    presence_has_from(d->state)) {
+		type[n] = "unavailable";
+		from[n++] = full;
+	}
 	if (d->state != STORE_DEPARTED_DIRECTED &&
-	    presence_has_from(d->state))
-		presence_send("unsubscribed", user, d->jid, NULL);
+	    presence_has_from(d->state)) {
+		type[n] = "unsubscribed";
+		from[n++] = user;
+	}
 	if (d->state != STORE_DEPARTED_DIRECTED &&
-	    (presence_has_to(d->state) || d->pending_out))
-		presence_send("unsubscribe", user, d->jid, NULL);
-	log_info("presence: %s is gone: told %s", user, d->jid);
-	snprintf(id, sizeof(id), "%lld", (long long)d->id);
-	presence_list_add(done, id);
-	return 0;
+	    (presence_has_to(d->state) || d->pending_out)) {
+		type[n] = "unsubscribe";
+		from[n++] = user;
+	}
+	if (n == 0) {
+		if (store_departed_del(server->store, d->id) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
+		return;
+	}
+	presence_owed_add(d->id);
+	for (i = 0; i < n; i++)
+		presence_send_oid(type[i], from[i], d->jid, NULL,
+		    i + 1 == n ? -d->id : 0);
+	log_info("presence: %s %s: telling %s", user,
+	    d->state == STORE_DEPARTED_DIRECTED ? "is unavailable" : "is gone",
+	    d->jid);
 }
 
 static void
 presence_departed_run(void)
 {
-	struct presence_list	 done = { NULL, 0 };
-	size_t			 i;
+	struct presence_drows	 l = { NULL, 0 };
+	size_t				 i;
 
 	if (store_departed_list(server->store, 1000, presence_departed_cb,
-	    &done) == -1)
+	    &l) == -1)
 		log_warnx("presence: %s", store_errstr(server->store));
-	for (i = 0; i < done.n; i++)
-		if (store_departed_del(server->store,
-		    strtoll(done.v[i], NULL, 10)) == -1)
+	for (i = 0; i < l.n; i++) {
+		presence_departed_send(&l.v[i].d);
+		free(l.v[i].local);
+		free(l.v[i].domain);
+		free(l.v[i].jid);
+	}
+	free(l.v);
+}
+
+void
+presence_owed_done(int64_t oid)
+{
+	presence_owed_remove(-oid);
+	if (store_departed_del(server->store, -oid) == -1)
+		log_warnx("presence: %s", store_errstr(server->store));
+	else
+		log_debug("presence: departed row %lld told",
+		    (long long)-oid);
+}
+
+void
+presence_owed_failed(int64_t oid, int64_t retry_at)
+{
+	struct timeval	 tv = { 1, 0 };
+	int64_t		 now = (int64_t)time(NULL);
+
+	presence_owed_remove(-oid);
+	if (retry_at == 0) {
+		/* never deliverable (address, blocked, too large) */
+		log_info("presence: departed row %lld cannot be sent: dropped",
+		    (long long)-oid);
+		if (store_departed_del(server->store, -oid) == -1)
 			log_warnx("presence: %s", store_errstr(server->store));
-	presence_list_free(&done);
+		return;
+	}
+	if (retry_at < now + 1)
+		retry_at = now + 1;
+	tv.tv_sec = (time_t)(retry_at - now);
+	/* the earliest retry wins */
+	if (presence_retry_ev != NULL && (!evtimer_pending(presence_retry_ev,
+	    NULL) || retry_at < presence_retry_at)) {
+		presence_retry_at = retry_at;
+		evtimer_add(presence_retry_ev, &tv);
+	}
+}
+
+void
+presence_owed_wake(int64_t oid)
+{
+	presence_departed = 1;
+	if (presence_ev != NULL && !server->stopping)
+		event_active(presence_ev, EV_TIMEOUT, 0);
+}
+
+static void
+presence_retry(evutil_socket_t fd, short what, void *arg)
+{
+	if (server->stopping)
+		return;
+	presence_departed_run();
 }
 
 /* Start probes: pairs (user's bare JID, contact), bounded. */
@@ -921,6 +1222,9 @@ presence_run(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (!presence_started) {
 		presence_started = 1;
+		/* what strangers did while xfed was stopped is unknown */
+		if (store_rpres_strangers(server->store, NULL, NULL, 0) == -1)
+			log_warnx("presence: %s", store_errstr(server->store));
 		presence_start_probes();
 		presence_broadcast_online(NULL);	/* set while stopped */
 		presence_departed = 1;
@@ -965,7 +1269,8 @@ void
 presence_init(void)
 {
 	if ((presence_ev = event_new(server->base, -1, 0, presence_run,
-	    NULL)) == NULL)
+	    NULL)) == NULL || (presence_retry_ev = evtimer_new(server->base,
+	    presence_retry, NULL)) == NULL)
 		fatalx("presence: event_new failed");
 	event_active(presence_ev, EV_TIMEOUT, 0);
 }
@@ -975,7 +1280,13 @@ presence_free(void)
 {
 	if (presence_ev != NULL)
 		event_free(presence_ev);
-	presence_ev = NULL;
+	if (presence_retry_ev != NULL)
+		event_free(presence_retry_ev);
+	presence_ev = presence_retry_ev = NULL;
+	free(presence_owed);
+	presence_owed = NULL;
+	caps_free();
+	presence_nowed = presence_capowed = 0;
 	free(presence_pending);
 	presence_pending = NULL;
 	presence_npending = presence_cappending = 0;

@@ -276,7 +276,7 @@ router_message_in(struct el *stanza, const struct jid *to,
 	m.type = type;
 	m.stanza_id = el_attr(stanza, "id");
 	m.body = router_child_text(stanza, "body");
-	m.receipt = !iserr && message_wants_receipt(stanza);
+	m.receipt = !iserr && message_wants_receipt(stanza, to, from);
 	m.subject = router_child_text(stanza, "subject");
 	m.thread = router_child_text(stanza, "thread");
 	xml = el_to_string(stanza, NULL, &len);

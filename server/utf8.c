@@ -1,4 +1,6 @@
 /* server/utf8.c: well-formed UTF-8 (RFC 3629 section 4), see utf8.h. */
+#include <string.h>
+
 #include "utf8.h"
 
 size_t
@@ -36,4 +38,17 @@ utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
 		*cp = (*cp << 6) | (s[k] & 0x3f);
 	}
 	return more + 1;
+}
+
+size_t
+utf8_prefix(const char *s, size_t max)
+{
+	size_t	 n = strlen(s);
+
+	if (n <= max)
+		return n;
+	/* s[max] continues a code point: that one goes too */
+	for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+		;
+	return n;
 }

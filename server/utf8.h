@@ -15,4 +15,11 @@
  */
 size_t	 utf8_decode(const unsigned char *s, size_t n, unsigned long *cp);
 
+/*
+ * The length of the longest prefix of s (NUL-terminated) of at most max
+ * bytes that ends on a code point boundary: text cut to a limit stays
+ * UTF-8.
+ */
+size_t	 utf8_prefix(const char *s, size_t max);
+
 #endif

@@ -14,8 +14,22 @@
 #include <openssl/evp.h>
 
 #include "el.h"
+#include "utf8.h"
 #include "vcard.h"
 #include "xmalloc.h"
+
+struct el *
+vcard_add_text(struct el *parent, const char *ns, const char *name,
+    const char *text, size_t max)
+{
+	struct el	*c;
+
+	if (text == NULL)
+		return NULL;
+	c = el_add(parent, ns, name);
+	el_add_text(c, text, utf8_prefix(text, max));
+	return c;
+}
 
 struct el *
 vcard_new(const struct store_user *u)
@@ -29,15 +43,17 @@ vcard_new(const struct store_user *u)
 	    u->url == NULL && u->note == NULL && type == NULL)
 		return NULL;
 	v = el_new(NS_VCARD, "vCard");
-	el_add_text_child(v, NULL, "FN", u->name);
-	el_add_text_child(v, NULL, "NICKNAME", u->nickname);
+	vcard_add_text(v, NULL, "FN", u->name, STORE_PROFILE_TEXT_MAX);
+	vcard_add_text(v, NULL, "NICKNAME", u->nickname,
+	    STORE_PROFILE_TEXT_MAX);
 	if (u->email != NULL) {
 		c = el_add(v, NULL, "EMAIL");
 		el_add(c, NULL, "INTERNET");
-		el_add_text_child(c, NULL, "USERID", u->email);
+		vcard_add_text(c, NULL, "USERID", u->email,
+		    STORE_PROFILE_TEXT_MAX);
 	}
-	el_add_text_child(v, NULL, "URL", u->url);
-	el_add_text_child(v, NULL, "DESC", u->note);
+	vcard_add_text(v, NULL, "URL", u->url, STORE_PROFILE_TEXT_MAX);
+	vcard_add_text(v, NULL, "DESC", u->note, STORE_PROFILE_NOTE_MAX);
 	if (type != NULL) {
 		c = el_add(v, NULL, "PHOTO");
 		el_add_text_child(c, NULL, "TYPE", type);

@@ -14,6 +14,13 @@
 
 struct el;
 
+/*
+ * A new last child of parent holding at most max bytes of text, cut on a
+ * UTF-8 boundary (profile columns and presence status are bounded, what
+ * the native system wrote notwithstanding); nothing when text is NULL.
+ */
+struct el	*vcard_add_text(struct el *parent, const char *ns,
+		    const char *name, const char *text, size_t max);
 /* A new <vCard/>, or NULL when the user has no profile data at all. */
 struct el	*vcard_new(const struct store_user *);
 /* The avatar in base64 (caller frees), or NULL without a usable one. */

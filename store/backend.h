@@ -94,6 +94,8 @@ struct store_ops {
 	int	(*rpres_put)(struct store *, const struct store_rpres *);
 	int	(*rpres_del)(struct store *, const char *local,
 		    const char *domain, const char *bare);
+	int	(*rpres_strangers)(struct store *, const char *local,
+		    const char *domain, size_t keep);
 	int	(*rpres_list)(struct store *, const char *local,
 		    const char *domain, store_rpres_cb, void *arg);
 	int	(*rpres_get)(struct store *, int64_t user_id, const char *jid,
@@ -136,6 +138,8 @@ struct store_ops {
 		    int64_t next_attempt, const char *stage, const char *error);
 	int	(*outbox_failed)(struct store *, int64_t id, const char *stage,
 		    const char *error, const char *error_xml);
+	int	(*outbox_earlier)(struct store *, const char *local,
+		    const char *domain, const char *bare, int64_t id, int *yes);
 	int	(*outbox_queued)(struct store *, store_queued_cb, void *arg);
 	int	(*outbox_prune)(struct store *, int64_t before, int limit,
 		    int64_t *np);
@@ -152,6 +156,8 @@ struct store_ops {
 		    const char *domain, const char *jid);
 	int	(*departed_list)(struct store *, size_t limit, int (*cb)(void *,
 		    const struct store_departed *), void *arg);
+	int	(*departed_owe)(struct store *, const char *local,
+		    const char *domain, const char *jid, int64_t *idp);
 	int	(*departed_del)(struct store *, int64_t id);
 
 	/* Domain rules and blocks. */

@@ -2,7 +2,8 @@
  * store/sqlite_contacts.c: what the daemon owes contacts outside the
  * subscription table: the targets of a user's directed presence (RFC 6121
  * 4.6.3) and, after a user was deleted, the contacts it must still tell
- * (kept by the schema's users_departed trigger).
+ * (kept by the schema's users_departed trigger), or the contacts a
+ * stopping daemon could not tell that a user went unavailable.
  */
 #include <string.h>
 
@@ -99,6 +100,7 @@ store_departed_one(sqlite3_stmt *q, void *arg)
 	d.state = store_sub_state_parse(STORE_COL_TEXT(q, 4), &s) == 0 ?
 	    (int)s : STORE_DEPARTED_DIRECTED;
 	d.pending_out = sqlite3_column_int(q, 5);
+	d.created = sqlite3_column_int64(q, 6);
 	return cx->cb(cx->arg, &d);
 }
 
@@ -110,11 +112,28 @@ sqlite_departed_list(struct store *st, size_t limit,
 	sqlite3_stmt			*q;
 
 	if ((q = sqlite_q(st, Q_DEPARTED_LIST, "SELECT id, localpart, domain, "
-	    "jid, state, pending_out FROM departed ORDER BY id LIMIT ?1")) ==
+	    "jid, state, pending_out, created FROM departed ORDER BY id "
+	    "LIMIT ?1")) ==
 	    NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, limit ? (sqlite3_int64)limit : -1);
 	return sqlite_rows(st, q, store_departed_one, &cx, NULL, "departed");
+}
+
+int
+sqlite_departed_owe(struct store *st, const char *local, const char *domain,
+    const char *jid, int64_t *idp)
+{
+	sqlite3_stmt	*q;
+
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_DEPARTED_ADD,
+	    "INSERT INTO departed (localpart, domain, jid, state) "
+	    "VALUES (?1, ?2, ?3, 'directed')")) == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, local, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, jid, -1, SQLITE_STATIC);
+	return sqlite_wchange(st, q, idp, "departed owe", "not written");
 }
 
 int

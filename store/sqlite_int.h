@@ -58,6 +58,10 @@ enum sqlite_q {
 	Q_DIRECTED_DEL_ALL,
 	Q_DEPARTED_LIST,
 	Q_DEPARTED_DEL,
+	Q_DEPARTED_ADD,
+	Q_RPRES_STRANGERS,
+	Q_RPRES_STRANGERS_ALL,
+	Q_OUTBOX_EARLIER,
 	Q_STATE_GET,
 	Q_STATE_SET,
 	Q_DATA_VERSION,
@@ -166,6 +170,8 @@ int	sqlite_sub_put(struct store *, const struct store_sub *s);
 int	sqlite_rpres_put(struct store *, const struct store_rpres *);
 int	sqlite_rpres_del(struct store *, const char *local, const char *domain,
 	    const char *bare);
+int	sqlite_rpres_strangers(struct store *, const char *local,
+	    const char *domain, size_t keep);
 int	sqlite_rpres_list(struct store *, const char *local, const char *domain,
 	    store_rpres_cb, void *arg);
 int	sqlite_rpres_get(struct store *, int64_t user_id, const char *jid,
@@ -201,6 +207,8 @@ int	sqlite_outbox_retry(struct store *, int64_t id, int64_t next_attempt,
 	    const char *stage, const char *error);
 int	sqlite_outbox_failed(struct store *, int64_t id, const char *stage,
 	    const char *error, const char *error_xml);
+int	sqlite_outbox_earlier(struct store *, const char *local,
+	    const char *domain, const char *bare, int64_t id, int *yes);
 int	sqlite_outbox_queued(struct store *, store_queued_cb, void *arg);
 int	sqlite_outbox_prune(struct store *, int64_t before, int limit,
 	    int64_t *np);
@@ -214,6 +222,8 @@ int	sqlite_directed_del(struct store *, const char *local,
 	    const char *domain, const char *jid);
 int	sqlite_departed_list(struct store *, size_t limit, int (*cb)(void *,
 	    const struct store_departed *), void *arg);
+int	sqlite_departed_owe(struct store *, const char *local,
+	    const char *domain, const char *jid, int64_t *idp);
 int	sqlite_departed_del(struct store *, int64_t id);
 int	sqlite_domain_rule_set(struct store *, const char *domain,
 	    enum store_rule);

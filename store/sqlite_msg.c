@@ -338,6 +338,33 @@ sqlite_outbox_queued(struct store *st, store_queued_cb cb, void *arg)
 	    "outbox queued");
 }
 
+static int
+store_outbox_earlier_one(sqlite3_stmt *q, void *arg)
+{
+	*(int *)arg = sqlite3_column_int(q, 0);
+	return 0;
+}
+
+int
+sqlite_outbox_earlier(struct store *st, const char *local, const char *domain,
+    const char *bare, int64_t id, int *yes)
+{
+	sqlite3_stmt	*q;
+
+	*yes = 0;
+	/* outbox_user (user_id, id) bounds the scan */
+	if ((q = sqlite_q(st, Q_OUTBOX_EARLIER, "SELECT EXISTS (SELECT 1 "
+	    "FROM outbox WHERE user_id = " USER_WHERE " AND id < ?4 AND "
+	    "kind = 'message' AND (to_jid = ?3 OR substr(to_jid, 1, "
+	    "length(?3) + 1) = ?3 || '/'))")) == NULL)
+		return -1;
+	sqlite_bind_user(q, local, domain);
+	sqlite3_bind_text(q, 3, bare, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, id);
+	return sqlite_rows(st, q, store_outbox_earlier_one, yes, NULL,
+	    "outbox earlier");
+}
+
 /* One UPDATE of row id; NOTFOUND when there is no such row. */
 static int
 store_outbox_update(struct store *st, sqlite3_stmt *q, int64_t id,

@@ -168,6 +168,36 @@ sqlite_rpres_del(struct store *st, const char *local, const char *domain,
 	return sqlite_wstep(st, q, "remote presence del");
 }
 
+#define RPRES_STRANGER "NOT EXISTS (SELECT 1 FROM subscriptions s " \
+	"WHERE s.user_id = r.user_id AND s.jid = r.bare " \
+	"AND s.state IN ('to', 'both'))"
+
+int
+sqlite_rpres_strangers(struct store *st, const char *local,
+    const char *domain, size_t keep)
+{
+	sqlite3_stmt	*q;
+
+	if (sqlite_wbegin(st) == -1)
+		return -1;
+	if (local == NULL) {
+		if ((q = sqlite_q(st, Q_RPRES_STRANGERS_ALL, "DELETE FROM "
+		    "remote_presence AS r WHERE " RPRES_STRANGER)) == NULL)
+			return -1;
+		return sqlite_wstep(st, q, "remote presence strangers");
+	}
+	/* the newest keep stay: LIMIT -1 OFFSET keep is all the others */
+	if ((q = sqlite_q(st, Q_RPRES_STRANGERS, "DELETE FROM remote_presence "
+	    "WHERE rowid IN (SELECT r.rowid FROM remote_presence AS r "
+	    "WHERE r.user_id = " USER_WHERE " AND " RPRES_STRANGER
+	    " ORDER BY r.updated DESC, r.rowid DESC LIMIT -1 OFFSET ?3)")) ==
+	    NULL)
+		return -1;
+	sqlite_bind_user(q, local, domain);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)keep);
+	return sqlite_wstep(st, q, "remote presence strangers");
+}
+
 struct store_rpres_ctx {
 	store_rpres_cb	 cb;
 	void		*arg;

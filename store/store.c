@@ -666,3 +666,24 @@ store_webhook_fail(struct store *st, int64_t id, int status, const char *error,
 {
 	return st->ops->webhook_fail(st, id, status, error, next_attempt);
 }
+
+int
+store_rpres_strangers(struct store *st, const char *local, const char *domain,
+    size_t keep)
+{
+	return st->ops->rpres_strangers(st, local, domain, keep);
+}
+
+int
+store_outbox_earlier(struct store *st, const char *local, const char *domain,
+    const char *bare, int64_t id, int *yes)
+{
+	return st->ops->outbox_earlier(st, local, domain, bare, id, yes);
+}
+
+int
+store_departed_owe(struct store *st, const char *local, const char *domain,
+    const char *jid, int64_t *idp)
+{
+	return st->ops->departed_owe(st, local, domain, jid, idp);
+}

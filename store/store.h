@@ -198,6 +198,8 @@ typedef int	(*store_user_cb)(void *, const struct store_user *);
  */
 #define STORE_PROFILE_TEXT_MAX	1024
 #define STORE_PROFILE_NOTE_MAX	8192
+/* presence.status: what xfed sends of it, at most */
+#define STORE_STATUS_MAX	1024
 #define STORE_AVATAR_MAX	65536
 /* The MIME type of an allowed avatar image (by its first bytes), or NULL
  * when data is not one, or too large. */
@@ -302,6 +304,14 @@ int	 store_rpres_del(struct store *, const char *local, const char *domain,
 	    const char *bare);
 int	 store_rpres_list(struct store *, const char *local,
 	    const char *domain, store_rpres_cb, void *arg);
+/*
+ * Directed presence from strangers (RFC 6121 4.6.4: a bare JID the user
+ * has no to/both subscription with) is kept for an online user only, and
+ * only the newest keep rows of it; this deletes the rest. local NULL:
+ * every user's, all of them (keep is then ignored).
+ */
+int	 store_rpres_strangers(struct store *, const char *local,
+	    const char *domain, size_t keep);
 
 /* Inbox: stanzas delivered to native users. */
 
@@ -409,6 +419,13 @@ typedef int	(*store_queued_cb)(void *, const char *domain, int64_t rows,
 		    int64_t oldest);
 int	 store_outbox_queued(struct store *, store_queued_cb, void *arg);
 /*
+ * *yes = 1 when the user has a message row before row id to the bare JID
+ * bare or one of its full JIDs (XEP-0172 4.2: the first message to a
+ * stranger carries the nickname), else 0.
+ */
+int	 store_outbox_earlier(struct store *, const char *local,
+	    const char *domain, const char *bare, int64_t id, int *yes);
+/*
  * Directed presence (RFC 6121 4.6): who got a user's presence without a
  * subscription, so that its unavailable follows.
  */
@@ -434,10 +451,18 @@ struct store_departed {
 	const char	*jid;
 	int		 state;		/* enum store_sub_state or _DIRECTED */
 	int		 pending_out;
+	int64_t		 created;
 };
 int	 store_departed_list(struct store *, size_t limit,
 	    int (*cb)(void *, const struct store_departed *), void *arg);
 int	 store_departed_del(struct store *, int64_t id);
+/*
+ * An unavailable owed to jid from the user (a row of state "directed"),
+ * kept until it is sent: written when xfed stops, for each contact it
+ * tells; *idp is the row's id.
+ */
+int	 store_departed_owe(struct store *, const char *local,
+	    const char *domain, const char *jid, int64_t *idp);
 
 /*
  * Domain rules: remote domains blocked, or allowed when any allow rule

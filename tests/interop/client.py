@@ -47,6 +47,10 @@ Each STEP is one argument: a verb and its words, split like a shell line.
   caps JID                    XEP-0115: disco#info at the full JID with the
                               node#ver of its last presence; the hash checked
   raw XML                     send XML as is
+With --notify NODE (repeatable) the client announces NODE+notify in its
+XEP-0115 caps (slixmpp's xep_0115 and xep_0163), so that PEP services send
+it NODE's items (XEP-0163 4.2); wait-xml sees the notifications.
+
 A '!' before a query (ping, disco, items, version, vcard, last, time, caps)
 wants an error reply ('!ping nx.test').
 
@@ -96,8 +100,9 @@ class Client(slixmpp.ClientXMPP):
     """Remembers everything it receives, so that a wait step also sees what
     arrived before it started, and wakes the waiting step on each change."""
 
-    def __init__(self, jid, password, timeout):
+    def __init__(self, jid, password, timeout, notify=()):
         super().__init__(jid, password)
+        self.notify = list(notify)
         self.timeout = timeout
         # Subscriptions are test steps: never answer them on our own.
         self.auto_authorize = None
@@ -113,7 +118,8 @@ class Client(slixmpp.ClientXMPP):
         self.problems = []          # connection / stream / auth trouble
         self.session = asyncio.get_event_loop().create_future()
         self._waiters = []
-        for p in ("xep_0030", "xep_0092", "xep_0199"):
+        for p in ("xep_0030", "xep_0092", "xep_0199") + (
+                ("xep_0115", "xep_0163") if self.notify else ()):
             self.register_plugin(p)
         on = self.add_event_handler
         on("session_start", self._session_start)
@@ -154,6 +160,12 @@ class Client(slixmpp.ClientXMPP):
         except (IqError, IqTimeout) as exc:
             self._no_session("roster request failed: %s" % exc)
             return
+        if self.notify:
+            # the +notify features, hashed into the caps of the first
+            # presence (XEP-0163 4.2)
+            for ns in self.notify:
+                self["xep_0030"].add_feature(ns + "+notify")
+            await self["xep_0115"].update_caps(broadcast=False)
         self.send_presence()
         if not self.session.done():
             self.session.set_result(True)
@@ -265,8 +277,10 @@ async def _wait_xml(c, a):
     return await c.until(
         lambda: next((x for f, x in c.raw_messages
                       if f == frm and text in x), None),
-        lambda: "from %s: %d message(s)" % (
-            frm, sum(1 for f, _ in c.raw_messages if f == frm)))
+        lambda: "from %s: %d message(s)%s" % (
+            frm, sum(1 for f, _ in c.raw_messages if f == frm),
+            "".join("; " + x[:400] for f, x in c.raw_messages[-3:]
+                    if f == frm)))
 
 
 @step("subscribe", 1)
@@ -539,7 +553,7 @@ async def session(opts, steps):
     jid = JID(opts.jid)
     if not jid.resource:
         jid = JID("%s/%s" % (jid.bare, opts.resource))
-    c = Client(jid, opts.password, opts.timeout)
+    c = Client(jid, opts.password, opts.timeout, opts.notify)
     if opts.ca:
         c.ca_certs = opts.ca
     addr = None
@@ -592,6 +606,8 @@ def main():
                     help="CA certificate to trust (default $LAB_CA)")
     ap.add_argument("--server", help="HOST[:PORT] instead of the SRV lookup")
     ap.add_argument("--resource", default="client")
+    ap.add_argument("--notify", action="append", default=[], metavar="NODE",
+                    help="announce NODE+notify in the caps (XEP-0163)")
     ap.add_argument("--tag", help="name at the start of each line (default the bare JID)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print failures only")
     ap.add_argument("-v", "--verbose", action="store_true",

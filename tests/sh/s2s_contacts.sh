@@ -5,11 +5,13 @@
 # the IQs a good server answers (S2S section 9): disco#info and #items of
 # x.test, of nat's bare JID and of nat/xfed, ping, version, time and last
 # activity, nat's vCard with its photo; and meets the errors for a user
-# without a profile, for nobody, and, as a stranger, for nat (S2S 8.40-8.43,
-# 9.1-9.10, 10.12).  Then names and avatars: the client sees the avatar
+# without a profile, for nobody, and, as a stranger, the same for nat and
+# nobody (S2S 8.40-8.43, 9.1-9.10, 10.12).  Then names and avatars: the client sees the avatar
 # hash in nat's presence and verifies its caps (S2S 9.11, 9.18, 9.19); a
 # new avatar set with xfedctl reaches it, in presence and vCard; nat's
-# subscription request carries its nickname (XEP-0172, S2S 9.17).  Then
+# subscription request carries its nickname (XEP-0172, S2S 9.17); a client
+# announcing +notify in its caps gets nat's avatar and nick as PEP
+# notifications (XEP-0163), on its first presence and on a change.  Then
 # presence that is never stale, both clients watching at once: unavailable
 # when xfed stops, a presence set while it was stopped announced at start,
 # unavailable when nat is disabled (and messages refused), available again
@@ -137,15 +139,24 @@ iqs() {
 iqs $LAB_P alice alice-pw
 iqs $LAB_E bob bob-pw
 
-# A stranger: what nat's contacts see is not for everyone (S2S 9.4, 9.9).
+# A stranger: what nat's contacts see is not for everyone, and nothing
+# tells nat from nobody (RFC 6121 8.5.1, S2S 8.41, 9.4, 9.9, 9.10).
 lab_client carol@p.test carol-pw --tag carol \
     "!disco nat@x.test" "!last nat@x.test" "!disco nat@x.test/xfed" \
-    "vcard nat@x.test" "ping nat@x.test" > "$LAB_DIR/out/iq-carol" 2>&1
+    "!vcard nat@x.test" "!ping nat@x.test" \
+    "!disco nobody@x.test" "!last nobody@x.test" "!vcard nobody@x.test" \
+    "!ping nobody@x.test" > "$LAB_DIR/out/iq-carol" 2>&1
 lab_steps "p.test: stranger carol@p.test" "$LAB_DIR/out/iq-carol" $?
-lab_case "p.test: stranger: disco#info of nat service-unavailable" \
-    has "$LAB_DIR/out/iq-carol" "!disco nat@x.test" "service-unavailable"
-lab_case "p.test: stranger: last activity of nat forbidden" \
-    has "$LAB_DIR/out/iq-carol" "!last nat@x.test" "forbidden"
+for who in nat nobody; do
+	lab_case "p.test: stranger: disco#info of $who service-unavailable" \
+	    has "$LAB_DIR/out/iq-carol" "!disco $who@x.test" "service-unavailable"
+	lab_case "p.test: stranger: last activity of $who forbidden (XEP-0012 4)" \
+	    has "$LAB_DIR/out/iq-carol" "!last $who@x.test" "forbidden"
+	lab_case "p.test: stranger: vCard of $who service-unavailable" \
+	    has "$LAB_DIR/out/iq-carol" "!vcard $who@x.test" "service-unavailable"
+	lab_case "p.test: stranger: ping of $who service-unavailable" \
+	    has "$LAB_DIR/out/iq-carol" "!ping $who@x.test" "service-unavailable"
+done
 
 # client_passed FILE STEP: client.py printed PASS for STEP in FILE.
 client_passed() {
@@ -195,6 +206,34 @@ avatars() {
 }
 
 avatars $LAB_P alice alice-pw red blue
+
+# XEP-0163 notifications: a client whose caps say +notify for the avatar
+# metadata and the nick gets their items on its first presence (once xfed
+# has verified its caps, XEP-0115 5.4), and the new item when the avatar
+# changes (S2S 9.13, 9.16, 9.20). alice approves nat's request of the
+# avatars phase, so that her presence, with the caps, reaches nat.
+PEP=$LAB_DIR/out/pep-p.test
+LAB_TIMEOUT=30 lab_client alice@p.test alice-pw --tag alice --resource pep \
+    --notify urn:xmpp:avatar:metadata --notify http://jabber.org/protocol/nick \
+    "approve nat@x.test" \
+    "wait-xml nat@x.test $BLUE" \
+    "wait-xml nat@x.test natty</nick>" \
+    "wait-xml nat@x.test $RED" \
+    > "$PEP" 2>&1 &
+PP=$!
+lab_case "pep: alice saw the avatar metadata on her first presence" \
+    lab_bounded 30 client_passed "$PEP" "wait-xml nat@x.test $BLUE"
+lab_case "pep: and the nick" lab_bounded 30 client_passed "$PEP" \
+    "wait-xml nat@x.test natty</nick>"
+lab_case "pep: xfed verified alice's caps" grep -q \
+    "caps: .* verified, +notify bits 0x5" "$LAB_XLOG"
+lab_case "pep: xfedctl user set nat --avatar red.png" \
+    lab_xctl user set nat --avatar "$LAB_XD/red.png"
+wait $PP
+lab_steps "pep: client alice@p.test/pep" "$PEP" $?
+lab_case "pep: nat's avatar back to blue" \
+    lab_xctl user set nat --avatar "$LAB_XD/blue.png"
+
 avatars $LAB_E bob bob-pw blue red
 
 # passed FILE STEP N: client.py printed PASS for STEP at least N times.
@@ -288,6 +327,7 @@ lab_case "stale: chat state to online nat stored as chatstate" \
 LAB_TIMEOUT=60 lab_client carol@p.test carol-pw --tag carol \
     "raw '<presence to=\"nat@x.test\"><status>hi nat</status></presence>'" \
     "wait-presence nat@x.test online" \
+    "caps nat@x.test/xfed" \
     "wait-presence nat@x.test unavailable" \
     > "$LAB_DIR/out/directed" 2>&1 &
 PC=$!
@@ -360,6 +400,8 @@ wait $PB
 lab_steps "stale: client bob@e.test" "$LAB_DIR/out/stale-e.test" $?
 wait $PC
 lab_steps "directed: client carol@p.test" "$LAB_DIR/out/directed" $?
+lab_case "directed: carol verified nat's caps (RFC 6121 4.6.3, S2S 9.19)" \
+    has "$LAB_DIR/out/directed" "caps nat@x.test/xfed" "verified"
 for t in unavailable unsubscribed unsubscribe; do
 	lab_case "deleted: $t sent to bob@e.test" grep -Eq \
 	    "send <presence type='$t' from='nat@x\.test(/xfed)?' to='bob@e\.test'/>" \

@@ -122,7 +122,7 @@ peer() {
 	    "raw '<message to=\"nat@x.test\" type=\"chat\" id=\"pl-$u\"><body>$xbody</body>$EXT</message>'" \
 	    "wait-message nat@x.test '$reply'" \
 	    "ping x.test" \
-	    "ping nat@x.test" \
+	    "!ping nat@x.test" \
 	    "!ping nobody@x.test" \
 	    "send nobody@x.test to nobody" \
 	    "wait-message nobody@x.test [error service-unavailable]" \
@@ -154,6 +154,11 @@ peer() {
 	# 4. the errors are the right ones
 	lab_case "$d: ping nobody@x.test answered service-unavailable" \
 	    grep -q '!ping nobody@x.test  -> error reply, as wanted: service-unavailable' \
+	    "$LAB_DIR/out/client-$d"
+	# the client is no contact of nat's: nothing tells nat from nobody
+	# (RFC 6121 8.5.1, S2S 8.41)
+	lab_case "$d: ping nat@x.test from a stranger answered the same" \
+	    grep -q '!ping nat@x.test  -> error reply, as wanted: service-unavailable' \
 	    "$LAB_DIR/out/client-$d"
 
 	# 3. both sides found the other through SRV; dialback both ways.

@@ -1653,6 +1653,86 @@ test_migrates_v1_contacts(void)
 	buf[0] = '\0';
 	CHECK(store_departed_list(st, 1, departed_cb, buf) == 0);
 	CHECK_STR(buf, "nat@x.test>b@r.test:0:1;");
+	/* an unavailable a stopping daemon owes: state directed */
+	CHECK(store_departed_owe(st, "mute", "x.test", "c@r.test", &id) == 0);
+	CHECK(id > 3);
+	buf[0] = '\0';
+	CHECK(store_departed_list(st, 0, departed_cb, buf) == 0);
+	CHECK_STR(buf, "nat@x.test>b@r.test:0:1;nat@x.test>d@r.test/p:-1:0;"
+	    "mute@x.test>c@r.test:-1:0;");
+	CHECK(store_departed_del(st, id) == 0);
+	store_close(st);
+}
+
+static int
+rpres_names_cb(void *arg, const struct store_rpres *r)
+{
+	strcat(arg, r->jid);
+	strcat(arg, ";");
+	return 0;
+}
+
+/* RFC 6121 4.6.4: strangers' directed presence, bounded and dropped. */
+static void
+test_rpres_strangers(void)
+{
+	struct store		*st = open_new();
+	struct store_rpres	 r;
+	struct store_sub	 s;
+	char			 jid[64], buf[512];
+	int			 i;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	REQUIRE(store_user_add(st, "tybalt", "example.test", NULL, NULL) == 0);
+	memset(&s, 0, sizeof(s));
+	s.local = "romeo";
+	s.domain = "example.test";
+	s.jid = "juliet@example.org";
+	s.state = STORE_SUB_TO;
+	REQUIRE(store_sub_put(st, &s) == 0);
+	s.jid = "nurse@example.org";		/* she sees him, not he her */
+	s.state = STORE_SUB_FROM;
+	REQUIRE(store_sub_put(st, &s) == 0);
+	memset(&r, 0, sizeof(r));
+	r.local = "romeo";
+	r.domain = "example.test";
+	r.show = STORE_SHOW_AVAILABLE;
+	r.jid = "juliet@example.org/balcony";
+	REQUIRE(store_rpres_put(st, &r) == 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(jid, sizeof(jid), "s%d@example.org/x", i);
+		r.jid = jid;
+		REQUIRE(store_rpres_put(st, &r) == 0);
+	}
+	r.jid = "nurse@example.org/x";
+	REQUIRE(store_rpres_put(st, &r) == 0);
+	r.local = "tybalt";
+	r.jid = "s0@example.org/x";
+	REQUIRE(store_rpres_put(st, &r) == 0);
+	/* the newest two of romeo's strangers stay; juliet (to) stays */
+	CHECK(store_rpres_strangers(st, "romeo", "example.test", 2) == 0);
+	buf[0] = '\0';
+	CHECK(store_rpres_list(st, "romeo", "example.test", rpres_names_cb,
+	    buf) == 0);
+	CHECK_STR(buf, "juliet@example.org/balcony;nurse@example.org/x;"
+	    "s3@example.org/x;");
+	CHECK(store_rpres_strangers(st, "romeo", "example.test", 0) == 0);
+	buf[0] = '\0';
+	CHECK(store_rpres_list(st, "romeo", "example.test", rpres_names_cb,
+	    buf) == 0);
+	CHECK_STR(buf, "juliet@example.org/balcony;");
+	/* tybalt's were not touched; at start, everyone's go */
+	buf[0] = '\0';
+	CHECK(store_rpres_list(st, "tybalt", "example.test", rpres_names_cb,
+	    buf) == 0);
+	CHECK_STR(buf, "s0@example.org/x;");
+	CHECK(store_rpres_strangers(st, NULL, NULL, 0) == 0);
+	buf[0] = '\0';
+	CHECK(store_rpres_list(st, "tybalt", "example.test", rpres_names_cb,
+	    buf) == 0);
+	CHECK_STR(buf, "");
+	CHECK(store_rpres_strangers(st, "nobody", "example.test", 0) == 0);
 	store_close(st);
 }
 
@@ -1671,6 +1751,7 @@ static const struct t_case cases[] = {
 	{ "subscriptions", test_subscriptions },
 	{ "sub_transitions", test_sub_transitions },
 	{ "remote_presence", test_remote_presence },
+	{ "rpres_strangers", test_rpres_strangers },
 	{ "inbox", test_inbox },
 	{ "outbox", test_outbox },
 	{ "state", test_state },
