@@ -31,6 +31,7 @@ struct ssl_st;
 struct event;
 struct evbuffer;
 struct evbuffer_cb_entry;
+struct ev_token_bucket_cfg;
 struct s2s_stream;
 struct xml_parser;
 
@@ -123,6 +124,7 @@ struct s2s_stream {
 	struct event		*settle_ev;	/* deferred close after overflow */
 	const char		*eof_why;	/* with S2S_EV_EOF */
 	struct event		*pause_ev;	/* s2s_stream_pause(), lazily */
+	uint64_t		 bytes_in;	/* parsed, after TLS */
 };
 
 TAILQ_HEAD(s2s_streams, s2s_stream);
