@@ -149,7 +149,7 @@ xfed_poll(evutil_socket_t fd, short what, void *arg)
 	if (todo & XFED_RELOAD_RULES)
 		block_load_rules();
 	if (todo & XFED_RELOAD_BLOCKS)
-		block_load_users();
+		block_load_users(presence_block_changed);
 	if (todo & XFED_KICK)
 		outbox_kick();
 	if (n > 0)
@@ -659,7 +659,7 @@ main(int argc, char **argv)
 	if (http_init(xfed_base, xfed_conf, server->tls, &hhooks) == -1)
 		fatalx("cannot open the HTTP API's listeners");
 	block_load_rules();
-	block_load_users();
+	block_load_users(NULL);
 	retention_init();
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
