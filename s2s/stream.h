@@ -31,7 +31,6 @@ struct ssl_st;
 struct event;
 struct evbuffer;
 struct evbuffer_cb_entry;
-struct ev_token_bucket_cfg;
 struct s2s_stream;
 struct xml_parser;
 

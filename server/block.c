@@ -128,12 +128,12 @@ block_user_cb(void *arg, const struct store_block *b)
 	return 0;
 }
 
-/* Calls changed for each key of a (sorted) missing from b (sorted). */
+/* Calls changed for each key of a missing from b (sorted). */
 static void
 block_set_diff(const struct block_set *a, const struct block_set *b,
     block_changed_fn *changed, int blocked)
 {
-	char	 key[2 * JID_MAX + 4], *jid;
+	char	 key[2 * JID_MAX + 4], *jid, *at;
 	size_t	 i;
 
 	for (i = 0; i < a->n; i++) {
@@ -143,11 +143,11 @@ block_set_diff(const struct block_set *a, const struct block_set *b,
 		if ((jid = strchr(key, '\n')) == NULL)
 			continue;
 		*jid++ = '\0';
-		/* key is local@domain; the domain follows the last '@' */
-		if (strrchr(key, '@') == NULL)
+		/* key is local@domain (a localpart has no '@') */
+		if ((at = strchr(key, '@')) == NULL)
 			continue;
-		*strrchr(key, '@') = '\0';
-		changed(key, key + strlen(key) + 1, jid, blocked);
+		*at = '\0';
+		changed(key, at + 1, jid, blocked);
 	}
 }
 
