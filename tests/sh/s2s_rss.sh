@@ -3,15 +3,16 @@
 # each and send a few bytes of a stream header, then nothing: each address
 # keeps max_unauth_per_ip (8) and the whole max_unauth_streams (256); all
 # others are cut at once with <policy-violation/>. Meanwhile xfed's
-# resident memory (VmRSS from /proc) must stay within a bound: 24 MiB over
-# what it had before (the ASan build; about 96 KiB a held stream, most of
-# it ASan's redzones and quarantine). Then header_timeout cuts the held
-# ones with <connection-timeout/>.
+# resident memory (VmRSS from /proc) must stay under 64 MiB, the ASan
+# build's whole process (about 44 MiB measured, of which some 25 MiB
+# before the first connection; ASan's redzones and quarantine make each
+# held stream cost several times what it does in the release build).
+# Then header_timeout cuts the held ones with <connection-timeout/>.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
 PA=$(free_port)
-BOUND_KB=$((24 * 1024))
+BOUND_KB=$((64 * 1024))
 mkdir -p "$T/a"
 cat > "$T/a/xfed.conf" <<CONF
 domain a.localhost
@@ -21,7 +22,7 @@ control_socket xfed.sock
 require_encryption no
 max_unauth_streams 256
 max_unauth_per_ip 8
-header_timeout 5s
+header_timeout 10s
 CONF
 start_xfed "$T/a" || { fail start "xfed did not start"; exit 1; }
 log_has() { grep -q "$1" "$T/a/xfed.log"; }
@@ -65,7 +66,7 @@ poll(3)
 held = sum(1 for c in conns if not c[2] and not c[1])
 print("attempts %d held %d policy-violation %d" % (len(conns), held, count(b"policy-violation")), flush=True)
 open(sys.argv[2], "w").close()	# the test reads xfed's RSS now
-poll(15)
+poll(20)
 print("after header_timeout: connection-timeout %d still open %d" % (
       count(b"connection-timeout"), sum(1 for c in conns if not c[2])), flush=True)
 PYEOF
@@ -74,13 +75,13 @@ t_bg $PY "$T/many.py" "$PA" "$T/held" > "$T/many.log" 2>&1
 check held_reported wait_for 60 test -e "$T/held"
 during=$(rss)
 cat "$T/many.log" | sed 's/^/# /'
-echo "# xfed VmRSS: $before kB before, $during kB with the connections held (bound: +$BOUND_KB kB)"
-check rss_bounded [ "$during" -le $((before + BOUND_KB)) ]
+echo "# xfed VmRSS: $before kB at start, $during kB with the connections held (bound: $BOUND_KB kB)"
+check rss_bounded [ "$during" -le "$BOUND_KB" ]
 got() { grep -q "$1" "$T/many.log"; }
 check cut_at_limits got "^attempts 480 held 256 policy-violation 224$"
 check per_ip_reason log_has "too many unauthenticated streams from this address"
 check total_reason log_has "too many unauthenticated streams$"
-check held_cut_by_header_timeout wait_for 30 got "^after header_timeout: connection-timeout 256 still open 0$"
+check held_cut_by_header_timeout wait_for 40 got "^after header_timeout: connection-timeout 256 still open 0$"
 sed -n '2p' "$T/many.log" | sed 's/^/# /'
 echo "# xfed VmRSS after they are gone: $(rss) kB"
 
