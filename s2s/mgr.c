@@ -372,6 +372,13 @@ s2s_mgr_verifying(const struct s2s_route *r)
 }
 
 int
+s2s_mgr_verify_only(const struct s2s_route *r)
+{
+	return r != NULL && s2s_mgr_verifying(r) &&
+	    TAILQ_EMPTY(&r->inflight) && TAILQ_EMPTY(&r->queue);
+}
+
+int
 s2s_mgr_busy(const struct s2s_route *r)
 {
 	return r != NULL && (s2s_mgr_verifying(r) ||
@@ -540,6 +547,7 @@ s2s_mgr_stream_failed(struct s2s_route *r, const struct s2s_failure *f)
 	s2s_mgr_give_back(r, f, next);
 	/* S2S 4.24: the inbound streams waiting hear it as a dialback error */
 	db_verify_fail(r->local, r->remote,
+	    strcmp(f->cond, "resource-constraint") == 0 ? f->cond :
 	    strcmp(f->stage, "dns") == 0 ? "remote-server-not-found" :
 	    strcmp(f->stage, "connect") == 0 ? "remote-connection-failed" :
 	    "remote-server-timeout");

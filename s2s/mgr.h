@@ -35,6 +35,9 @@ void	 s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	    int64_t outbox_id);
 /* 1 while the route has stanzas or verifications under way. */
 int	 s2s_mgr_busy(const struct s2s_route *);
+/* 1 when the route's stream is wanted only for dialback verifications:
+ * nothing of ours waits to go (issue 12, max_verify_per_target). */
+int	 s2s_mgr_verify_only(const struct s2s_route *);
 /* The remote just proved itself inbound: retry it now, not at backoff end. */
 void	 s2s_mgr_remote_alive(const char *local, const char *remote);
 /* 1 when remote is backing off (stanzas for it wait without connecting). */

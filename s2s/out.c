@@ -58,6 +58,7 @@
 #include "out.h"
 #include "server.h"
 #include "sm.h"
+#include "sources.h"
 #include "stream.h"
 #include "tls.h"
 #include "xml.h"
@@ -100,6 +101,7 @@ struct s2s_out {
 	char			 peer_why[400];	/* peer's refusal, for errors */
 	struct sm_out		 sm;		/* XEP-0198 */
 	time_t			 r_sent;	/* our last <r/> */
+	char			 vslot[INET6_ADDRSTRLEN]; /* counted target */
 };
 
 static struct dns	*s2s_out_dns;
@@ -192,6 +194,43 @@ s2s_out_connect(struct s2s_stream *st, const struct sockaddr *sa,
 	}
 }
 
+/* The stream no longer counts as a verification connection. */
+static void
+s2s_out_vslot_release(struct s2s_out *out)
+{
+	if (out->vslot[0] != '\0') {
+		sources_target_release(out->vslot);
+		out->vslot[0] = '\0';
+	}
+}
+
+/*
+ * A stream opened only to verify dialback keys counts against its target
+ * address until it is authenticated or gone (max_verify_per_target):
+ * domains an attacker claims may all point at one victim. -1 at the
+ * limit, after the failure report (the verifications get
+ * resource-constraint).
+ */
+static int
+s2s_out_vslot_take(struct s2s_stream *st, const struct dns_target *t,
+    const char *addr)
+{
+	struct s2s_out	*out = s2s_out(st);
+	struct source	 src;
+	const char	*why;
+
+	if (out->route == NULL || !s2s_mgr_verify_only(out->route))
+		return 0;
+	source_of((const struct sockaddr *)&t->ss, &src);
+	if (sources_target_take(src.ip, &why) == -1) {
+		s2s_out_fail(st, "connect", "resource-constraint", 0,
+		    "%s: %s", addr, why);
+		return -1;
+	}
+	snprintf(out->vslot, sizeof(out->vslot), "%s", src.ip);
+	return 0;
+}
+
 /* The connection to one target failed: the next one, or the route fails. */
 static void
 s2s_out_try_next(struct s2s_stream *st)
@@ -199,6 +238,8 @@ s2s_out_try_next(struct s2s_stream *st)
 	struct s2s_out		*out = s2s_out(st);
 	struct dns_target	*t;
 	char			 addr[64];
+
+	s2s_out_vslot_release(out);
 
 	if (out->targets == NULL || out->next >= out->targets->n) {
 		s2s_out_fail(st, "connect", "remote-server-timeout", 0, "%s",
@@ -226,6 +267,8 @@ s2s_out_try_next(struct s2s_stream *st)
 	st->flags &= ~(S2S_F_TLS | S2S_F_CERT_OK | S2S_F_HDR_SENT);
 	st->tls_desc[0] = '\0';
 	dns_target_addr(t, addr, sizeof(addr));
+	if (s2s_out_vslot_take(st, t, addr) == -1)
+		return;
 	s2s_out_connect(st, (struct sockaddr *)&t->ss, t->sslen, addr);
 }
 
@@ -476,6 +519,7 @@ s2s_out_ready(struct s2s_stream *st, const char *how)
 {
 	st->flags |= S2S_F_AUTHED;
 	evtimer_del(st->timer);
+	s2s_out_vslot_release(s2s_out(st));
 	s2s_log(st, LOG_L_INFO, "%s verified pair=%s/%s%s%s", how, st->local,
 	    st->remote, st->tls_desc[0] ? " tls=" : "", st->tls_desc);
 	s2s_out_enter(st, S2S_OUT_READY);
@@ -846,6 +890,7 @@ s2s_out_gone(struct s2s_stream *st)
 {
 	struct s2s_out	*out = s2s_out(st);
 
+	s2s_out_vslot_release(out);
 	/* closed before it was usable, for any reason not yet reported (a
 	 * parser error, our stream error): backoff applies all the same */
 	if (out->state != S2S_OUT_READY && out->state != S2S_OUT_CLOSING)

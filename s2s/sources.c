@@ -33,6 +33,7 @@ struct sources_failure {
 };
 
 static struct strmap	 sources_ip, sources_net, sources_dom, sources_fail;
+static struct strmap	 sources_tgt;	/* .streams: verification connections */
 static size_t		 sources_total;
 
 void
@@ -66,6 +67,7 @@ sources_init(void)
 	strmap_init(&sources_net, SOURCES_BUCKETS);
 	strmap_init(&sources_dom, SOURCES_BUCKETS);
 	strmap_init(&sources_fail, SOURCES_BUCKETS);
+	strmap_init(&sources_tgt, SOURCES_BUCKETS);
 }
 
 static struct sources_count *
@@ -234,6 +236,34 @@ sources_failed_recently(const struct source *src, const char *domain,
 	return 1;
 }
 
+int
+sources_target_take(const char *ip, const char **why)
+{
+	long long		 max = server->conf->max_verify_per_target;
+	struct sources_count	*t;
+
+	sources_init();
+	t = sources_count(&sources_tgt, ip);
+	if (max > 0 && t->streams >= max) {
+		*why = "too many verification connections to this address";
+		return -1;	/* the entry has a count: nothing to tidy */
+	}
+	t->streams++;
+	return 0;
+}
+
+void
+sources_target_release(const char *ip)
+{
+	struct sources_count	*c;
+
+	sources_init();
+	if ((c = strmap_get(&sources_tgt, ip, 0)) != NULL) {
+		c->streams--;
+		sources_tidy(&sources_tgt, ip);
+	}
+}
+
 size_t
 sources_streams(void)
 {
@@ -247,5 +277,6 @@ sources_free(void)
 	strmap_clear(&sources_net);
 	strmap_clear(&sources_dom);
 	strmap_clear(&sources_fail);
+	strmap_clear(&sources_tgt);
 	sources_total = 0;
 }

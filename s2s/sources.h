@@ -5,7 +5,10 @@
  * in all; dialback verifications pending per IP and per claimed domain;
  * and, per (IP, claimed domain), the verifications that failed lately (a
  * negative cache, so that one source cannot make xfed ask the same
- * authoritative server again and again). Limits come from the config;
+ * authoritative server again and again). Outbound, the connections made
+ * only for verifications, per target address (so that claimed domains
+ * pointing at one victim cannot make xfed open many connections to it).
+ * Limits come from the config;
  * the streams (s2s/, dialback/) take and release.
  */
 #ifndef SOURCES_H
@@ -45,6 +48,14 @@ void	 sources_failed(const struct source *, const char *domain, int valid,
 /* 1 with the remembered verdict when one failed lately, else 0. */
 int	 sources_failed_recently(const struct source *, const char *domain,
 	    int *valid, char cond[SOURCE_COND_MAX]);
+
+/*
+ * One more outbound connection, opened only to verify dialback keys, to
+ * the address ip (max_verify_per_target): 0 counted, -1 at the limit
+ * (nothing counted). Released once the stream is authenticated or gone.
+ */
+int	 sources_target_take(const char *ip, const char **why);
+void	 sources_target_release(const char *ip);
 
 /* Counts, for status and tests. */
 size_t	 sources_streams(void);

@@ -45,6 +45,7 @@ static int		 s2s_stream_paused;	/* inbound reading stopped */
 
 #define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
 #define S2S_FEED_MAX	(16 * 1024)	/* bytes parsed between pause checks */
+#define S2S_BUDGET_TICK_MS 100		/* stream_read_rate refills this often */
 
 static void	s2s_stream_free(struct s2s_stream *);
 static void	s2s_stream_read(struct bufferevent *, void *);
@@ -249,6 +250,7 @@ s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
 		/* XML_STOPPED: a restart; the bytes after it are for the new
 		 * document, which this layer does not have yet (TLS) */
 		evbuffer_drain(in, used);
+		st->bytes_in += used;
 		if (rc == -1) {
 			s2s_stream_error(st, xml_err_condition(xml_error(st->xml)),
 			    xml_errstr(st->xml));
@@ -315,6 +317,53 @@ s2s_stream_tls_done(struct s2s_stream *st)
 	tls_info(st->ssl, st->tls_desc, sizeof(st->tls_desc));
 	s2s_log(st, LOG_L_INFO, "TLS up: %s", st->tls_desc);
 	s2s_stream_input(st, S2S_EV_TLS_UP, NULL);
+}
+
+/*
+ * stream_read_rate (issue 12): a token bucket on the bufferevent that
+ * reads the socket, refilled every S2S_BUDGET_TICK_MS with one second
+ * of burst. Out of tokens, libevent stops reading the socket until they
+ * come back: the peer's bytes wait in the kernel and in TCP, not in xfed.
+ * Under STARTTLS the filter reads from this same socket bufferevent, so
+ * the budget counts bytes on the wire. A stream keeps the rate in force
+ * when it opened. libevent keeps a pointer to the configuration, and a
+ * freed bufferevent may be finalized later, so the configurations (one
+ * per rate a reload brought) live until exit.
+ */
+struct s2s_budget {
+	long long			 rate;
+	struct ev_token_bucket_cfg	*cfg;
+	struct s2s_budget		*next;
+};
+static struct s2s_budget	*s2s_budgets;
+
+static void
+s2s_stream_read_budget(struct s2s_stream *st)
+{
+	long long		 rate = server->conf->stream_read_rate;
+	struct s2s_budget	*b;
+	size_t			 tick;
+	struct timeval		 tv = { 0, S2S_BUDGET_TICK_MS * 1000 };
+
+	if (rate <= 0)
+		return;
+	for (b = s2s_budgets; b != NULL && b->rate != rate; b = b->next)
+		;
+	if (b == NULL) {
+		tick = (size_t)(rate * S2S_BUDGET_TICK_MS / 1000);
+		if (tick == 0)
+			tick = 1;
+		b = xcalloc(1, sizeof(*b));
+		b->rate = rate;
+		b->cfg = ev_token_bucket_cfg_new(tick, (size_t)rate,
+		    EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, &tv);
+		if (b->cfg == NULL)
+			fatalx("token bucket: out of memory");
+		b->next = s2s_budgets;
+		s2s_budgets = b;
+	}
+	if (bufferevent_set_rate_limit(st->bev, b->cfg) == -1)
+		fatalx("bufferevent rate limit: out of memory");
 }
 
 static void
@@ -403,6 +452,7 @@ s2s_stream_new_socket(struct s2s_stream *st, struct ssl_st *ssl)
 		    BEV_OPT_CLOSE_ON_FREE);
 	if (st->bev == NULL)
 		fatalx("bufferevent: out of memory");
+	s2s_stream_read_budget(st);
 	xml_reset(st->xml);
 	s2s_stream_setcb(st);
 }
@@ -507,6 +557,7 @@ s2s_stream_new(size_t size, int fd, enum s2s_dir dir,
 		free(st);
 		return NULL;
 	}
+	s2s_stream_read_budget(st);
 	memset(&lim, 0, sizeof(lim));
 	lim.max_stanza_size = (size_t)server->conf->max_stanza_size;
 	st->xml = xml_new(&lim, &s2s_stream_xml_cb, st);
@@ -666,9 +717,11 @@ s2s_stream_close(struct s2s_stream *st, const char *reason)
 	if (s2s_stream_dead(st))
 		return;
 	st->flags |= S2S_F_DEAD;
-	s2s_log(st, LOG_L_INFO, "closed reason=\"%s\" in=%llu out=%llu secs=%lld",
-	    reason ? reason : "done", (unsigned long long)st->nin,
-	    (unsigned long long)st->nout, (long long)(time(NULL) - st->opened));
+	s2s_log(st, LOG_L_INFO, "closed reason=\"%s\" in=%llu out=%llu "
+	    "secs=%lld bytes=%llu", reason ? reason : "done",
+	    (unsigned long long)st->nin, (unsigned long long)st->nout,
+	    (long long)(time(NULL) - st->opened),
+	    (unsigned long long)st->bytes_in);
 	if (st->ops->gone != NULL)
 		st->ops->gone(st);
 	if ((st->flags & S2S_F_HDR_SENT) && !(st->flags & S2S_F_CLOSE_SENT)) {

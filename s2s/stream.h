@@ -123,6 +123,7 @@ struct s2s_stream {
 	struct event		*settle_ev;	/* deferred close after overflow */
 	const char		*eof_why;	/* with S2S_EV_EOF */
 	struct event		*pause_ev;	/* s2s_stream_pause(), lazily */
+	uint64_t		 bytes_in;	/* parsed, after TLS */
 };
 
 TAILQ_HEAD(s2s_streams, s2s_stream);

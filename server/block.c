@@ -128,16 +128,55 @@ block_user_cb(void *arg, const struct store_block *b)
 	return 0;
 }
 
-void
-block_load_users(void)
+/* Calls changed for each key of a missing from b (sorted). */
+static void
+block_set_diff(const struct block_set *a, const struct block_set *b,
+    block_changed_fn *changed, int blocked)
 {
-	block_set_clear(&block_users);
+	char	 key[2 * JID_MAX + 4], *jid, *at;
+	size_t	 i;
+
+	for (i = 0; i < a->n; i++) {
+		if (block_set_has(b, a->v[i]))
+			continue;
+		snprintf(key, sizeof(key), "%s", a->v[i]);
+		if ((jid = strchr(key, '\n')) == NULL)
+			continue;
+		*jid++ = '\0';
+		/* key is local@domain (a localpart has no '@') */
+		if ((at = strchr(key, '@')) == NULL)
+			continue;
+		*at = '\0';
+		changed(key, at + 1, jid, blocked);
+	}
+}
+
+void
+block_load_users(block_changed_fn *changed)
+{
+	static int		 loaded;
+	struct block_set	 was = block_users;
+
+	memset(&block_users, 0, sizeof(block_users));
 	if (store_block_list(server->store, NULL, NULL, block_user_cb,
-	    NULL) == -1)
+	    NULL) == -1) {
+		/* keep what was in force until the store answers again */
 		log_warnx("block: %s", store_errstr(server->store));
+		block_set_clear(&block_users);
+		free(block_users.v);
+		block_users = was;
+		return;
+	}
 	block_set_sort(&block_users);
 	log_info("block: %zu JID%s blocked by users", block_users.n,
 	    block_users.n == 1 ? "" : "s");
+	if (loaded && changed != NULL) {
+		block_set_diff(&block_users, &was, changed, 1);
+		block_set_diff(&was, &block_users, changed, 0);
+	}
+	loaded = 1;
+	block_set_clear(&was);
+	free(was.v);
 }
 
 void

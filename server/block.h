@@ -13,7 +13,14 @@ struct jid;
 
 /* Loads the config's and the store's lists; again after any change. */
 void	 block_load_rules(void);
-void	 block_load_users(void);
+/*
+ * The users' blocks. From the second load on, changed (when not NULL) is
+ * called for each item added (blocked 1) or removed (blocked 0) since
+ * the load before: XEP-0191 3.3.2 and 3.4.2 have presence follow.
+ */
+typedef void	 block_changed_fn(const char *local, const char *domain,
+		    const char *jid, int blocked);
+void	 block_load_users(block_changed_fn *changed);
 void	 block_free(void);
 
 /*

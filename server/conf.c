@@ -189,6 +189,16 @@ static const struct conf_key conf_keys[] = {
 	{ "header_timeout", CK_SECONDS, 0, OFF(header_timeout), "10s", 1, 30,
 	    "An inbound stream whose header does not come this long after the "
 	    "connection is cut with connection-timeout (at most 30s)." },
+	{ "max_verify_per_target", CK_NUMBER, 0, OFF(max_verify_per_target),
+	    "8", 0, 1000000,
+	    "Outbound connections opened only to verify dialback keys, in "
+	    "their handshake at once, to one address; beyond, the verification "
+	    "gets the dialback error resource-constraint (0: no limit)." },
+	{ "stream_read_rate", CK_SIZE, 0, OFF(stream_read_rate), "1m", 0,
+	    1LL << 30,
+	    "Bytes a second xfed reads from each stream, with one second of "
+	    "burst; above it the socket is not read until the budget returns "
+	    "(k and m suffixes; 0: no limit)." },
 	{ "block_domain", CK_DOMAIN, CK_REPEAT, OFF(block_domains), NULL, 0, 0,
 	    "A remote domain (and its subdomains) refused in both directions "
 	    "(repeatable; xfedctl block adds more without a restart)." },

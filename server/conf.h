@@ -97,6 +97,8 @@ struct conf {
 	long long	 max_pending_per_domain;
 	long long	 verify_failure_cache;	/* seconds */
 	long long	 header_timeout;	/* seconds, accept to header */
+	long long	 stream_read_rate;	/* bytes/s a stream, 0: no cap */
+	long long	 max_verify_per_target;	/* verification connections */
 	struct conf_arr	 block_domains;		/* char *, prepared */
 	struct conf_arr	 allow_domains;		/* char *, prepared */
 };

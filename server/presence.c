@@ -47,6 +47,7 @@
 
 #include <event2/event.h>
 
+#include "block.h"
 #include "caps.h"
 #include "conf.h"
 #include "disco.h"
@@ -483,8 +484,9 @@ presence_inbox(const struct el *st, const struct jid *to,
 	struct store_inbox	 m;
 	char			*xml, fromp[JID_MAX + 1], top[JID_MAX + 1];
 
-	if (!quota_inbox_take(to->local, to->domain)) {
-		/* the subscription row keeps the request (pending_in) */
+	if (kind != STORE_KIND_SUBSCRIBE &&
+	    !quota_inbox_take(to->local, to->domain)) {
+		/* the subscription row has the change all the same */
 		log_info("presence: %s@%s is at inbox_quota: %s from %s not "
 		    "put in the inbox", to->local, to->domain,
 		    store_kind_name(kind), el_attr(st, "from"));
@@ -523,6 +525,18 @@ presence_sub_in(const struct el *st, const struct jid *to, const char *user,
 	was = ps.s.state;
 	pin = ps.s.pending_in;
 	flags = store_sub_inbound(&ps.s, kind);
+	if (kind == STORE_KIND_SUBSCRIBE && (flags & STORE_SUB_DELIVER) &&
+	    !quota_inbox_take(to->local, to->domain)) {
+		/*
+		 * A request the user has no room to see is refused, not kept
+		 * pending where nobody reads it (S2S 10.15, RFC 6121 3.1.3):
+		 * the contact's server hears why and may ask again later.
+		 */
+		log_info("presence: %s@%s is at inbox_quota: subscribe from "
+		    "%s refused", to->local, to->domain, bare);
+		router_bounce(st, "wait", "resource-constraint", NULL);
+		goto out;
+	}
 	if (kind == STORE_KIND_SUBSCRIBE && (flags & STORE_SUB_DELIVER))
 		ps.s.request = presence_child_text(st, "status");
 	if ((flags & STORE_SUB_CHANGED) &&
@@ -821,6 +835,73 @@ presence_directed_cb(void *arg, const char *jid)
 	return 0;
 }
 
+/* 1 when the user blocks jid (XEP-0191). */
+static int
+presence_blocks(const char *local, const char *domain, const char *jid)
+{
+	struct jid	 j;
+	char		 buf[JID_BUFSZ];
+	const char	*errstr;
+
+	return jid_parse_buf(jid, &j, buf, sizeof(buf), &errstr) == 0 &&
+	    block_user_blocks(local, domain, &j);
+}
+
+void
+presence_block_changed(const char *local, const char *domain,
+    const char *item, int blocked)
+{
+	struct presence_list	 l = { NULL, 0 };
+	struct jid		 it, c;
+	char			 ib[JID_BUFSZ], cb[JID_BUFSZ];
+	const char		*errstr, *to;
+	struct el		*el, *off;
+	size_t			 i, n = 0;
+
+	if (jid_parse_buf(item, &it, ib, sizeof(ib), &errstr) == -1)
+		return;
+	if (store_sub_list(server->store, local, domain, presence_from_cb,
+	    &l) == -1) {
+		log_warnx("presence: %s", store_errstr(server->store));
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		/* the contacts the item covers (XEP-0191 matching) */
+		if (jid_parse_buf(l.v[i], &c, cb, sizeof(cb), &errstr) == -1 ||
+		    strcmp(c.domain, it.domain) != 0 || (it.local != NULL &&
+		    (c.local == NULL || strcmp(c.local, it.local) != 0)))
+			continue;
+		/* a full JID (or domain/resource) item: that resource only */
+		to = it.resource != NULL ? item : l.v[i];
+		if ((el = presence_stanza(local, domain, to)) == NULL)
+			continue;
+		if (el_attr(el, "type") != NULL ||
+		    (!blocked && presence_blocks(local, domain, to))) {
+			/* unavailable anyway, or still blocked by another item */
+			el_free(el);
+			continue;
+		}
+		if (blocked) {
+			/* 3.3.2: unavailable from the available resource */
+			off = el_new(EL_NS_SERVER, "presence");
+			el_set_attr(off, "from", el_attr(el, "from"));
+			el_set_attr(off, "to", to);
+			el_set_attr(off, "type", "unavailable");
+			el_free(el);
+			el = off;
+		}
+		router_send(el, 0);	/* 3.4.2: unblocked, the current one */
+		n++;
+	}
+	if (n > 0)
+		log_info("presence: %s@%s %sblocks %s: %s sent to %zu "
+		    "contact%s", local, domain, blocked ? "" : "no longer ",
+		    item, blocked ? "unavailable" : "current presence", n,
+		    n == 1 ? "" : "s");
+ out:
+	presence_list_free(&l);
+}
+
 /*
  * A departed row for an unavailable owed to jid, kept until it is sent
  * (the next xfed sends what this one could not); the outbox id its
@@ -882,6 +963,8 @@ presence_broadcast_user(const char *local, const char *domain,
 		    l.n > nsubs ? " and directed presence's targets" : "");
 	}
 	for (i = 0; i < l.n; i++) {
+		if (presence_blocks(local, domain, l.v[i]))
+			continue;	/* XEP-0191 3.3.2: not to a blocked JID */
 		el = el_copy(tmpl);
 		el_set_attr(el, "to", l.v[i]);
 		router_send(el, owe ? presence_owe(local, domain, l.v[i]) : 0);

@@ -70,6 +70,13 @@ void	 presence_in(const struct el *stanza, const struct jid *to,
  * new presence, later in this loop pass.
  */
 void	 presence_changed(int64_t user_id);
+/*
+ * The user local@domain blocked (1) or unblocked (0) the JID item: the
+ * contacts it covers that may see the user's presence get unavailable
+ * presence, or the current presence (XEP-0191 3.3.2, 3.4.2).
+ */
+void	 presence_block_changed(const char *local, const char *domain,
+	    const char *item, int blocked);
 
 /*
  * The user's current presence as a stanza from its full JID to to, or

@@ -183,7 +183,7 @@ xfed_poll(evutil_socket_t fd, short what, void *arg)
 	if (todo & XFED_RELOAD_RULES)
 		block_load_rules();
 	if (todo & XFED_RELOAD_BLOCKS)
-		block_load_users();
+		block_load_users(presence_block_changed);
 	if (todo & XFED_KICK)
 		outbox_kick();
 	if (n > 0)
@@ -792,7 +792,7 @@ main(int argc, char **argv)
 	if (store_flush(server->store) == -1)
 		log_warnx("store: %s", store_errstr(server->store));
 	block_load_rules();
-	block_load_users();
+	block_load_users(NULL);
 	retention_init();
 	xfed_due_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_due, NULL);
 	evtimer_add(xfed_due_ev, &due_tv);

@@ -28,6 +28,7 @@ actl() { "$XFED_BUILD/xfedctl" -c "$T/a/xfed.conf" "$@"; }
 actl user add alice > /dev/null
 actl user add bob > /dev/null
 actl user add dave > /dev/null
+actl user add frank > /dev/null
 start_xfed "$T/a" || { fail start "xfed did not start"; exit 1; }
 
 # peer DOMAIN PORT EXPECT [XML...]: authenticate as DOMAIN, send the XML,
@@ -118,6 +119,40 @@ i=$(actl send alice eve@r1.test 'to someone alice blocks')
 check outbox_to_blocked_jid_failed wait_for 5 row_is "$i" failed blocked
 check unblocked_stored inbox_has "stanza_id = 'u2'"
 
+# XEP-0191 3.3.2, 3.4.2: gil@r1.test may see frank's presence; when frank
+# blocks gil, gil gets unavailable presence, and when frank unblocks him,
+# the current presence. r1.test's server (rawpeer) listens meanwhile.
+sqlite3 -cmd '.timeout 5000' "$DB" "INSERT INTO subscriptions (user_id, jid, state)
+    SELECT id, 'gil@r1.test', 'from' FROM users WHERE localpart = 'frank'"
+cat > "$T/listen.py" <<'PYEOF'
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import rawpeer
+rawpeer.Authoritative("r1.test", "127.0.0.1", int(sys.argv[2])).start()
+time.sleep(60)
+PYEOF
+t_bg $PY "$T/listen.py" "$XFED_SRC/tests/interop" "$PR1" > "$T/gil.log" 2>&1
+GIL_PID=$T_LASTPID
+to_gil() {	# N [TYPE]: at least N presences to gil (TYPE: unavailable)
+	local re="<presence from='frank@a.localhost/xfed' to='gil@r1.test'>"
+	[ -n "${2:-}" ] && re="<presence from='frank@a.localhost/xfed' to='gil@r1.test' type='$2'/>"
+	[ "$(grep -c "$re" "$T/gil.log")" -ge "$1" ]
+}
+wait_for 5 grep -q "authoritative server for r1.test" "$T/gil.log"
+actl presence set frank available > /dev/null
+check block_presence_before wait_for 10 to_gil 1
+actl block add frank gil@r1.test > /dev/null
+check block_sends_unavailable wait_for 10 to_gil 1 unavailable
+check block_presence_logged wait_for 5 log_has 'frank@a.localhost blocks gil@r1.test: unavailable sent to 1 contact'
+actl presence set frank away > /dev/null
+check blocked_gets_no_broadcast wait_for 5 log_has 'presence: frank@a.localhost is away'
+actl block del frank gil@r1.test > /dev/null
+check unblock_sends_current wait_for 10 to_gil 2
+check unblock_current_is_away grep -q "to='gil@r1.test'><show>away</show>" "$T/gil.log"
+check blocked_got_no_away [ "$(grep -c "to='gil@r1.test'><show>away" "$T/gil.log")" = 1 ]
+kill "$GIL_PID" 2>/dev/null
+wait "$GIL_PID" 2>/dev/null
+
 # inbox_quota: 6 unconsumed rows a user; the 7th waits (resource-constraint)
 check quota_fill peer r1.test "$PR1" open "$(for n in 1 2 3 4 5 6; do
 	msg carol@r1.test dave@a.localhost "q$n" "$n"; done)"
@@ -125,6 +160,13 @@ check quota_filled wait_for 5 inbox_has "stanza_id = 'q6'"
 check quota_over_sent peer r1.test "$PR1" open "$(msg carol@r1.test dave@a.localhost q7 'one too many')"
 check quota_over_refused wait_for 5 answered q7 resource-constraint wait
 check quota_over_not_stored [ "$(sqlite3 "$DB" "SELECT count(*) FROM inbox WHERE stanza_id = 'q7'")" = 0 ]
+# a subscription request over the quota is refused the same way, not kept
+# pending where the user has no room to see it (S2S 10.15)
+check quota_subscribe_sent peer r1.test "$PR1" open \
+    "<presence from='carol@r1.test' to='dave@a.localhost' type='subscribe' id='qs1'/>"
+check quota_subscribe_refused wait_for 5 answered qs1 resource-constraint wait
+check quota_subscribe_not_pending [ "$(sqlite3 "$DB" "SELECT count(*) FROM subscriptions WHERE jid = 'carol@r1.test' AND pending_in = 1")" = 0 ]
+check quota_subscribe_not_stored [ "$(sqlite3 "$DB" "SELECT count(*) FROM inbox WHERE stanza_id = 'qs1'")" = 0 ]
 check quota_other_user_served peer r1.test "$PR1" open "$(msg carol@r1.test bob@a.localhost q0 'bob has room')"
 sqlite3 -cmd '.timeout 5000' "$DB" "UPDATE inbox SET consumed = 1 WHERE stanza_id = 'q1'"
 q8() { peer r1.test "$PR1" open "$(msg carol@r1.test dave@a.localhost q8 'room again')" && inbox_has "stanza_id = 'q8'"; }

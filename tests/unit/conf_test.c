@@ -68,6 +68,8 @@ test_good(void)
 	CHECK(c->max_pending_per_domain == 1000000);
 	CHECK(c->verify_failure_cache == 86400);
 	CHECK(c->header_timeout == 1);
+	CHECK(c->stream_read_rate == 1LL << 30);
+	CHECK(c->max_verify_per_target == 0);
 	conf_free(c);
 }
 
@@ -112,6 +114,8 @@ test_defaults(void)
 	    c->max_unauth_per_net == 32);
 	CHECK(c->max_pending_per_ip == 32 && c->max_pending_per_domain == 64);
 	CHECK(c->verify_failure_cache == 60 && c->header_timeout == 10);
+	CHECK(c->stream_read_rate == 1024 * 1024);
+	CHECK(c->max_verify_per_target == 8);
 	CHECK(c->block_domains.n == 0 && c->allow_domains.n == 0);
 	CHECK_STR(c->control_socket, "/run/xfed/xfed.sock");
 	CHECK(c->require_encryption == 1);

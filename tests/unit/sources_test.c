@@ -2,7 +2,8 @@
  * tests/unit/sources_test.c: per-source fairness (s2s/sources.c):
  * unauthenticated streams per IP, per IPv6 /64 and in all, pending
  * verifications per IP and per claimed domain, each at its limit and
- * back after a release; the negative cache per (IP, domain).
+ * back after a release; the negative cache per (IP, domain); outbound
+ * verification connections per target address.
  */
 #include <string.h>
 #include <arpa/inet.h>
@@ -25,6 +26,7 @@ setup(void)
 	sc.max_pending_per_ip = 2;
 	sc.max_pending_per_domain = 3;
 	sc.verify_failure_cache = 60;
+	sc.max_verify_per_target = 2;
 	ss.conf = &sc;
 	server = &ss;
 	sources_free();
@@ -164,12 +166,32 @@ test_failed_cache(void)
 	sources_free();
 }
 
+static void
+test_verify_targets(void)
+{
+	const char	*why = NULL;
+
+	setup();
+	CHECK(sources_target_take("192.0.2.9", &why) == 0);
+	CHECK(sources_target_take("192.0.2.9", &why) == 0);
+	CHECK(sources_target_take("192.0.2.9", &why) == -1);
+	CHECK(why != NULL && strstr(why, "verification connections") != NULL);
+	/* another target has its own count */
+	CHECK(sources_target_take("2001:db8::9", &why) == 0);
+	sources_target_release("192.0.2.9");
+	CHECK(sources_target_take("192.0.2.9", &why) == 0);
+	sc.max_verify_per_target = 0;	/* no limit */
+	CHECK(sources_target_take("192.0.2.9", &why) == 0);
+	sources_free();
+}
+
 static const struct t_case cases[] = {
 	{ "source_of", test_source_of },
 	{ "streams_per_ip", test_streams_per_ip },
 	{ "streams_per_net_and_total", test_streams_per_net_and_total },
 	{ "pending", test_pending },
 	{ "failed_cache", test_failed_cache },
+	{ "verify_targets", test_verify_targets },
 };
 
 int
