@@ -458,6 +458,29 @@ xfed_test(void)
 	return rc;
 }
 
+/*
+ * The events journal is written only when something reads it: the HTTP
+ * API, webhooks, or events_journal for a native system (CONTRACT.md).
+ */
+static void
+xfed_events_journal(const struct conf *c)
+{
+	int	 on = c->http_listens.n > 0 || c->http_listens_tls.n > 0 ||
+		    c->http_socket != NULL || c->webhooks.n > 0 ||
+		    c->events_journal;
+
+	switch (store_events_journal(server->store, on)) {
+	case -1:
+		fatalx("store: events journal: %s",
+		    store_errstr(server->store));
+	case 1:
+		log_info("store: events journal %s", on ? "on" :
+		    "off (no http_listen, http_socket, webhook or "
+		    "events_journal)");
+		break;
+	}
+}
+
 static void
 xfed_report(const char *line)
 {
@@ -644,6 +667,7 @@ main(int argc, char **argv)
 	if ((server->store = store_open(xfed_conf->store,
 	    xfed_store_flags(xfed_conf), &errstr)) == NULL)
 		fatalx("%s", errstr);
+	xfed_events_journal(xfed_conf);
 	batch_init(xfed_committed);
 	if (store_checkpoint_start(server->store) == -1)
 		log_warnx("store: %s; checkpoints stay in the event loop",
