@@ -511,6 +511,9 @@ xfed_stop(void)
 	for (i = 0; i < xfed_nlisteners; i++)
 		evconnlistener_free(xfed_listeners[i]);
 	xfed_nlisteners = 0;
+	/* what was read so far is committed first: the streams' last <a/>
+	 * (XEP-0198) covers it; a failing store keeps it for the retries */
+	batch_flush_sync();
 	s2s_stream_shutdown_all();
 	xfed_stop_deadline = time(NULL) + XFED_STOP_SECS;
 	xfed_stop_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_stop_wait,
