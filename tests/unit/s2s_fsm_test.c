@@ -553,6 +553,37 @@ in_sm_acks_after_commit(void)
 }
 
 /*
+ * XEP-0198 3, S2S 7.5: <enable/> while the only pair's dialback is still
+ * being verified is refused with <failed/> and unexpected-request, the
+ * stream stays; once the pair is verified, <enable/> is accepted.
+ */
+static void
+in_sm_enable_dialback_pending(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_open();
+	srv.stopping = 1;	/* the verification goes nowhere */
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
+	    "from='a.test' to='b.test'>abcd</db:result>"));
+	free(output(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
+	    "xmlns='urn:xmpp:sm:3'/>"));
+	CHECK(wrote(st, "<failed xmlns='urn:xmpp:sm:3'><unexpected-request "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
+	CHECK(!s2s_stream_dead(st));
+	CHECK_STR(st->state_name, "open");
+	s2s_in_verified(st->id, "b.test", "a.test", 1, NULL);
+	CHECK_STR(st->state_name, "authenticated");
+	free(output(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
+	    "xmlns='urn:xmpp:sm:3'/>"));
+	CHECK(wrote(st, "<enabled xmlns='urn:xmpp:sm:3'/>"));
+	teardown();
+}
+
+/*
  * XEP-0198 4, S2S 1.23: xfed stopping sends a last <a/> covering what is
  * committed, then its </stream>; a stanza of a batch still open is not
  * covered (the peer sends it again). The stream is read on until theirs.
@@ -1002,6 +1033,7 @@ static const struct t_case cases[] = {
 	{ "out_eof_and_timeouts", out_eof_and_timeouts },
 	{ "out_shutdown", out_shutdown },
 	{ "out_sm_enable_ack", out_sm_enable_ack },
+	{ "in_sm_enable_dialback_pending", in_sm_enable_dialback_pending },
 	{ "in_sm_last_ack_at_shutdown", in_sm_last_ack_at_shutdown },
 	{ "in_no_sm_no_last_ack", in_no_sm_no_last_ack },
 	{ "out_sm_ack_bad_h", out_sm_ack_bad_h },
