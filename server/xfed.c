@@ -471,8 +471,12 @@ xfed_events_journal(const struct conf *c)
 
 	switch (store_events_journal(server->store, on)) {
 	case -1:
-		fatalx("store: events journal: %s",
+		/* a full disk or a long lock: xfed still starts (batch.c
+		 * waits for the store); the next start tries again */
+		log_warnx("store: events journal not turned %s, it stays as "
+		    "it was: %s", on ? "on" : "off",
 		    store_errstr(server->store));
+		break;
 	case 1:
 		log_info("store: events journal %s", on ? "on" :
 		    "off (no http_listen, http_socket, webhook or "

@@ -635,6 +635,18 @@ test_events_journal(void)
 	fill_inbox(&m, "romeo", "disabled");
 	CHECK(store_inbox_put(st, &m, NULL) == -1);
 	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	/* another writer holds the file: an error, nothing changed */
+	CHECK(store_flush(st) == 0);
+	store_busy_timeout(st, 0);
+	REQUIRE(sqlite3_open(db_path, &db) == SQLITE_OK);
+	REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	CHECK(store_events_journal(st, 0) == -1);
+	CHECK(store_errcode(st) == STORE_E_DB);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master WHERE "
+	    "type = 'trigger' AND name LIKE 'events%'") == 8);
 	free(made);
 	store_close(st);
 }
