@@ -471,8 +471,9 @@ xfed_events_journal(const struct conf *c)
 
 	switch (store_events_journal(server->store, on)) {
 	case -1:
-		/* a full disk or a long lock: xfed still starts (batch.c
-		 * waits for the store); the next start tries again */
+		/* another writer holding the file past the busy timeout,
+		 * an I/O error: xfed starts all the same, the next start
+		 * tries again */
 		log_warnx("store: events journal not turned %s, it stays as "
 		    "it was: %s", on ? "on" : "off",
 		    store_errstr(server->store));
