@@ -699,11 +699,20 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
  * our </stream:stream> and is read on, its stanzas delivered, until the
  * peer's closing tag, EOF or S2S_CLOSE_SECS, so that nothing the peer
  * wrote before it saw our close is lost. Others: <system-shutdown/>.
+ * With XEP-0198, a last <a/> before our close covers every stanza whose
+ * batch is committed (the server commits the open batch before it stops
+ * the streams), so the peer need not send those again; what comes after
+ * our close is stored but never acknowledged here: the peer sends it
+ * again on its next stream (XEP-0198 4, S2S 7.6).
  */
 static void
 s2s_in_shutdown(struct s2s_stream *st)
 {
+	struct s2s_in	*in = s2s_in_of(st);
+
 	s2s_log(st, LOG_L_INFO, "closing: xfed is stopping");
+	if (in->sm.enabled)
+		s2s_in_sm_ack(st, in->sm.covered);
 	s2s_stream_send_raw(st, "</stream:stream>", 16);
 	st->flags |= S2S_F_CLOSE_SENT;
 	s2s_in_enter(st, S2S_IN_CLOSING);

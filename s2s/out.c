@@ -23,8 +23,11 @@
  *             unused for idle_timeout -> our </stream> -> CLOSING. With
  *             stream management: <r/> every SM_REQUEST_EVERY stanzas and
  *             when the output drains; <a/> -> the rows it covers are
- *             delivered; an h beyond what was sent or below the last ->
- *             undefined-condition; no <a/> within idle_timeout (at most
+ *             delivered; an h beyond what was sent ->
+ *             undefined-condition with <handled-count-too-high/>, below
+ *             the last -> undefined-condition, not a plain number (sign,
+ *             leading zero, over 2^32-1) -> bad-format (XEP-0198 4; h
+ *             wraps at 2^32); no <a/> within idle_timeout (at most
  *             S2S_OUT_ACK_SECS) -> failed; rows not acknowledged when the
  *             stream ends go back to the outbox (S2S 7.6)
  *   CLOSING   the route has let go; their </stream>, EOF or 5 s -> closed
@@ -629,6 +632,8 @@ s2s_out_sm(struct s2s_stream *st, const struct el *el)
 	struct s2s_out	*out = s2s_out(st);
 	const char	*cond;
 	char		 text[128], buf[64];
+	struct el	*app;
+	long		 rc;
 	int		 n, was_full;
 
 	if (el_is(el, NS_SM, "enabled") || el_is(el, NS_SM, "failed")) {
@@ -648,13 +653,21 @@ s2s_out_sm(struct s2s_stream *st, const struct el *el)
 			return;
 		}
 		was_full = sm_out_full(&out->sm);
-		if (sm_out_ack(&out->sm, el_attr(el, "h"), s2s_out_sm_acked,
-		    st, &cond, text, sizeof(text)) == -1) {
+		if ((rc = sm_out_ack(&out->sm, el_attr(el, "h"),
+		    s2s_out_sm_acked, st, &cond, text, sizeof(text))) < 0) {
 			/* XEP-0198 4; what it did not cover goes again,
 			 * after a backoff */
 			s2s_out_report(st, "stream", "remote-server-timeout", 0,
 			    "stream management: %s", text);
-			s2s_stream_error(st, cond, text);
+			app = NULL;
+			if (rc == SM_ACK_TOO_HIGH) {
+				app = el_new(NS_SM, "handled-count-too-high");
+				el_set_attr(app, "h", el_attr(el, "h"));
+				snprintf(buf, sizeof(buf), "%lu",
+				    (unsigned long)out->sm.sent);
+				el_set_attr(app, "send-count", buf);
+			}
+			s2s_stream_error_app(st, cond, text, app);
 			return;
 		}
 		if (out->state == S2S_OUT_READY)

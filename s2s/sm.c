@@ -158,7 +158,8 @@ sm_parse_h(const char *s, uint32_t *h)
 	uint64_t	 v = 0;
 	const char	*p;
 
-	if (s == NULL || *s == '\0' || strlen(s) > 10)
+	if (s == NULL || *s == '\0' || strlen(s) > 10 ||
+	    (s[0] == '0' && s[1] != '\0'))
 		return -1;
 	for (p = s; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9')
@@ -190,21 +191,25 @@ sm_out_ack(struct sm_out *sm, const char *hs, void (*cb)(void *, int64_t),
 	int64_t		 id;
 
 	if (sm_parse_h(hs, &h) == -1) {
-		*cond = "invalid-xml";
-		snprintf(text, textlen, "<a/> without a valid 'h'");
+		*cond = "bad-format";
+		snprintf(text, textlen, "<a/> without a valid 'h' (digits, "
+		    "no leading zeros, at most 4294967295)");
 		return -1;
 	}
 	/* modulo 2^32: the distance forward from the last h */
 	n = h - sm->acked;
 	if (n > sm->n) {
 		*cond = "undefined-condition";
-		if (sm->acked - h < UINT32_C(0x80000000))
+		/* modulo 2^32 too: behind the last h by less than half the
+		 * range is backwards, else beyond what was sent */
+		if (sm->acked - h < UINT32_C(0x80000000)) {
 			snprintf(text, textlen, "h %u is below the h %u "
 			    "acknowledged before", h, sm->acked);
-		else
-			snprintf(text, textlen, "h %u acknowledges more "
-			    "stanzas than the %u sent", h, sm->sent);
-		return -1;
+			return -1;
+		}
+		snprintf(text, textlen, "h %u acknowledges more stanzas than "
+		    "the %u sent", h, sm->sent);
+		return SM_ACK_TOO_HIGH;
 	}
 	sm->awaiting = 0;
 	sm->acked = h;

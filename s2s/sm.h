@@ -80,10 +80,14 @@ void	 sm_out_sent(struct sm_out *, int64_t id);
 int	 sm_out_want_request(struct sm_out *, int drained);
 /*
  * The peer's <a h='...'/>: calls cb for each outbox id it covers, oldest
- * first, and returns how many stanzas it released. -1 on a bad h, with
- * *cond the stream error condition and text (of size textlen) why, nothing
- * released (XEP-0198 4: h beyond what was sent).
+ * first, and returns how many stanzas it released. On a bad h nothing is
+ * released, *cond is the stream error condition and text (of size
+ * textlen) says why: SM_ACK_TOO_HIGH when h acknowledges more than was
+ * sent (XEP-0198 4: undefined-condition with <handled-count-too-high/>),
+ * -1 when h is not a number (bad-format) or goes back below the last h
+ * (undefined-condition).
  */
+#define SM_ACK_TOO_HIGH	(-2)
 long	 sm_out_ack(struct sm_out *, const char *h,
 	    void (*cb)(void *, int64_t), void *arg, const char **cond,
 	    char *text, size_t textlen);
@@ -95,7 +99,11 @@ size_t	 sm_out_unacked(const struct sm_out *);
  */
 size_t	 sm_out_take(struct sm_out *, void (*cb)(void *, int64_t), void *arg);
 
-/* The number an h attribute holds: 0, or -1 unless 0..2^32-1 in digits. */
+/*
+ * The number an h attribute holds (XEP-0198 4, xs:unsignedInt as written
+ * by every implementation): 0, or -1 unless ASCII digits without a sign,
+ * spaces or leading zeros ("0" itself is fine) for 0..2^32-1.
+ */
 int	 sm_parse_h(const char *, uint32_t *);
 
 #endif

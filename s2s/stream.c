@@ -742,13 +742,22 @@ s2s_stream_close(struct s2s_stream *st, const char *reason)
 void
 s2s_stream_error(struct s2s_stream *st, const char *cond, const char *text)
 {
+	s2s_stream_error_app(st, cond, text, NULL);
+}
+
+void
+s2s_stream_error_app(struct s2s_stream *st, const char *cond,
+    const char *text, struct el *app)
+{
 	struct evbuffer	*out;
 	struct el	*err, *t;
 	const char	*dom;
 	size_t		 len;
 
-	if (s2s_stream_dead(st))
+	if (s2s_stream_dead(st)) {
+		el_free(app);
 		return;
+	}
 	s2s_log(st, LOG_L_INFO, "stream error %s%s%s", cond,
 	    text ? ": " : "", text ? text : "");
 	out = evbuffer_new();
@@ -767,6 +776,10 @@ s2s_stream_error(struct s2s_stream *st, const char *cond, const char *text)
 		t = el_add(err, NS_XMPP_STREAMS, "text");
 		el_set_attr(t, "xml:lang", "en");
 		el_add_text(t, text, strlen(text));
+	}
+	if (app != NULL) {
+		el_add_copy(err, app);
+		el_free(app);
 	}
 	el_write(out, err, EL_NS_SERVER);
 	el_free(err);

@@ -186,6 +186,12 @@ void		 s2s_stream_send_el_free(struct s2s_stream *, struct el *);
  */
 void		 s2s_stream_error(struct s2s_stream *, const char *cond,
 		    const char *text);
+/*
+ * The same with an application-specific condition (RFC 6120 4.9.4) after
+ * the defined one and the text, when app is not NULL (takes app).
+ */
+void		 s2s_stream_error_app(struct s2s_stream *, const char *cond,
+		    const char *text, struct el *app);
 /* Ends the stream: our close tag if not sent, then free once flushed. */
 void		 s2s_stream_close(struct s2s_stream *, const char *reason);
 int		 s2s_stream_dead(const struct s2s_stream *);

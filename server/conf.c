@@ -138,6 +138,9 @@ static const struct conf_key conf_keys[] = {
 	{ "events_keep", CK_SECONDS, 0, OFF(events_keep), "7d", 60,
 	    365LL * 86400, "How long events stay in the journal once every "
 	    "webhook has them." },
+	{ "events_journal", CK_BOOL, 0, OFF(events_journal), "no", 0, 0,
+	    "Keep the events journal without http_listen, http_socket or "
+	    "webhook too (for a native system that reads the events table)." },
 	{ "version_reply", CK_BOOL, 0, OFF(version_reply), "yes", 0, 0,
 	    "Answer software version requests (XEP-0092) to the domains with "
 	    "xfed's name and version." },

@@ -82,6 +82,7 @@ struct conf {
 	long long	 webhook_timeout;	/* seconds */
 	long long	 webhook_backoff_max;	/* seconds */
 	long long	 events_keep;		/* seconds */
+	int		 events_journal;	/* kept without http/webhooks */
 	int		 version_reply;		/* XEP-0092 at the domains */
 	int		 version_os;		/* ... with <os/> */
 	int		 receipts;		/* XEP-0184 on consume */

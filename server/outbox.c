@@ -326,6 +326,8 @@ outbox_stanza(const struct store_outbox *o, const char **stage,
 		snprintf(why, whysz, "%s holds a NUL byte", o->nul_column);
 		return NULL;
 	}
+	if (payload_row_ok(o, why, whysz) == -1)
+		return NULL;
 	if (jid_prep(o->to, to, sizeof(to), &errstr) == -1) {
 		*stage = "address";
 		*cond = "jid-malformed";

@@ -7,7 +7,9 @@
  * 4.9.3.13 not-well-formed, 4.9.3.14 policy-violation) and the rows
  * written after it on the same stream are lost with it. Checked here, such
  * a row fails alone. NUL bytes are found where the row is read
- * (store_outbox.nul_column), since a C string ends at the first one.
+ * (store_outbox.nul_column), since a C string ends at the first one. A
+ * message row's type is one a native user may send, else the peer's
+ * handling of it is anyone's guess (RFC 6121 5.2.2).
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +58,29 @@ payload_stanza(const struct store_outbox *o, const char *to, const char *id)
 	} else if (o->kind == STORE_KIND_SUBSCRIBE)
 		el_add_text_child(el, EL_NS_SERVER, "status", o->body);	/* the request text */
 	return el;
+}
+
+int
+payload_row_ok(const struct store_outbox *o, char *why, size_t whysz)
+{
+	static const char *const types[] = { "chat", "normal", "headline" };
+	const char	*p;
+	size_t		 i;
+
+	if (o->kind != STORE_KIND_MESSAGE || o->type == NULL)
+		return 0;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(o->type, types[i]) == 0)
+			return 0;
+	/* the value in the reason only when it is short printable ASCII */
+	for (p = o->type; *p >= 0x20 && *p < 0x7f; p++)
+		;
+	if (*p == '\0' && p - o->type <= 32)
+		snprintf(why, whysz, "type \"%s\" is not chat, normal or "
+		    "headline", o->type);
+	else
+		snprintf(why, whysz, "type is not chat, normal or headline");
+	return -1;
 }
 
 int

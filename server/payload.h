@@ -21,6 +21,14 @@ struct store_outbox;
 struct el	*payload_stanza(const struct store_outbox *o, const char *to,
 		    const char *id);
 /*
+ * The row's own fields before it becomes a stanza: a message row's type
+ * is NULL (chat) or one a native user may send (RFC 6121 5.2.2: chat,
+ * normal, headline; groupchat needs a room joined, error is the server's).
+ * 0, or -1 with the reason (one line) in why.
+ */
+int		 payload_row_ok(const struct store_outbox *o, char *why,
+		    size_t whysz);
+/*
  * Checks the stanza as it will be written: every attribute value and
  * text in the tree well-formed UTF-8 holding only characters XML 1.0
  * allows, from and to prepared JIDs, and at most max bytes once

@@ -495,6 +495,44 @@ xfed_test(void)
 	return rc;
 }
 
+/*
+ * The events journal is written only when something reads it: the HTTP
+ * API, webhooks, or events_journal for a native system (CONTRACT.md).
+ */
+static void
+xfed_webhook_count(void *arg, const struct webhook_info *w)
+{
+	(*(size_t *)arg)++;
+}
+
+static void
+xfed_events_journal(const struct conf *c)
+{
+	size_t	 hooks = 0;
+	int	 on;
+
+	/* webhooks include those made with xfedctl or the API */
+	webhook_foreach(xfed_webhook_count, &hooks);
+	on = c->http_listens.n > 0 || c->http_listens_tls.n > 0 ||
+	    c->http_socket != NULL || hooks > 0 || c->events_journal;
+
+	switch (store_events_journal(server->store, on)) {
+	case -1:
+		/* another writer holding the file past the busy timeout,
+		 * an I/O error: xfed starts all the same, the next start
+		 * tries again */
+		log_warnx("store: events journal not turned %s, it stays as "
+		    "it was: %s", on ? "on" : "off",
+		    store_errstr(server->store));
+		break;
+	case 1:
+		log_info("store: events journal %s", on ? "on" :
+		    "off (no http_listen, http_socket, webhook or "
+		    "events_journal)");
+		break;
+	}
+}
+
 static void
 xfed_report(const char *line)
 {
@@ -525,6 +563,9 @@ xfed_stop(void)
 	for (i = 0; i < xfed_nlisteners; i++)
 		evconnlistener_free(xfed_listeners[i]);
 	xfed_nlisteners = 0;
+	/* what was read so far is committed first: the streams' last <a/>
+	 * (XEP-0198) covers it; a failing store keeps it for the retries */
+	batch_flush_sync();
 	s2s_stream_shutdown_all();
 	xfed_stop_deadline = time(NULL) + XFED_STOP_SECS;
 	xfed_stop_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_stop_wait,
@@ -581,6 +622,7 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		http_reload(c);
 		if (webhook_sync(c) == -1)
 			log_warnx("webhooks: %s", store_errstr(server->store));
+		xfed_events_journal(c);
 		log_info("config reloaded");
 		sdnotify("READY=1");
 		break;
@@ -787,6 +829,7 @@ main(int argc, char **argv)
 	metrics_init(&mhooks);
 	if (webhook_init(xfed_base, xfed_conf) == -1)
 		fatalx("webhooks: %s", store_errstr(server->store));
+	xfed_events_journal(xfed_conf);	/* after webhooks: their readers */
 	/* retention of the journal at start too, then every minute */
 	xfed_events_prune();
 	if (store_flush(server->store) == -1)

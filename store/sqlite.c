@@ -491,6 +491,7 @@ const struct store_ops sqlite_ops = {
 	.event_last = sqlite_event_last,
 	.event_count = sqlite_event_count,
 	.event_prune = sqlite_event_prune,
+	.events_journal = sqlite_events_journal,
 	.webhook_open = sqlite_webhook_open,
 	.webhook_list = sqlite_webhook_list,
 	.webhook_add = sqlite_webhook_add,

@@ -252,6 +252,7 @@ int	sqlite_event_list(struct store *, int64_t after, size_t limit,
 int	sqlite_event_last(struct store *, int64_t *idp);
 int	sqlite_event_count(struct store *, int64_t after, int64_t *np);
 int	sqlite_event_prune(struct store *, int64_t upto, int64_t before);
+int	sqlite_events_journal(struct store *, int on);
 int	sqlite_webhook_open(struct store *, const char *url, int64_t start,
 	    store_webhook_cb, void *arg);
 int	sqlite_webhook_list(struct store *, store_webhook_cb, void *arg);

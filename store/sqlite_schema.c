@@ -163,6 +163,32 @@
 	" INSERT INTO changes (tbl, row_id, op) VALUES ('" tbl "', " row \
 	", '" op "'); END;"
 
+/*
+ * The events journal's triggers (step 3; steps 4 and 5 make some again
+ * after rebuilding their tables). store_events_journal() drops and
+ * makes them again, by name: a later step that rebuilds one of these
+ * tables must not assume its events trigger exists (DROP TRIGGER IF
+ * EXISTS), and makes it again only if the journal is on.
+ */
+#define EVENTS_INBOX \
+	"CREATE TRIGGER events_inbox AFTER INSERT ON inbox BEGIN" \
+	" INSERT INTO events (type, user_id, ref_id, jid, state, at)" \
+	" VALUES ('inbox', NEW.user_id, NEW.id, NEW.from_jid, NEW.kind," \
+	" NEW.received); END;"
+#define EVENTS_RPRES_INS \
+	"CREATE TRIGGER events_rpres_ins AFTER INSERT ON remote_presence BEGIN" \
+	" INSERT INTO events (type, user_id, jid, state, at) VALUES" \
+	" ('presence', NEW.user_id, NEW.jid, NEW.show, NEW.updated); END;"
+#define EVENTS_RPRES_UPD \
+	"CREATE TRIGGER events_rpres_upd AFTER UPDATE ON remote_presence" \
+	" WHEN NEW.show IS NOT OLD.show OR NEW.status IS NOT OLD.status" \
+	" OR NEW.priority IS NOT OLD.priority BEGIN" \
+	" INSERT INTO events (type, user_id, jid, state, at) VALUES" \
+	" ('presence', NEW.user_id, NEW.jid, NEW.show, NEW.updated); END;"
+#define EVENTS_RPRES_DEL \
+	"CREATE TRIGGER events_rpres_del AFTER DELETE ON remote_presence BEGIN" \
+	" INSERT INTO events (type, user_id, jid, state) VALUES" \
+	" ('presence', OLD.user_id, OLD.jid, 'gone'); END;"
 /* Step 3's events trigger of the outbox; step 5 makes it again. */
 #define EVENTS_OUTBOX \
 	"CREATE TRIGGER events_outbox AFTER UPDATE OF state ON outbox" \
@@ -170,6 +196,21 @@
 	" 'delivered') BEGIN" \
 	" INSERT INTO events (type, user_id, ref_id, jid, state) VALUES" \
 	" ('outbox', NEW.user_id, NEW.id, NEW.to_jid, NEW.state); END;"
+#define EVENTS_USER_INS \
+	"CREATE TRIGGER events_user_ins AFTER INSERT ON users BEGIN" \
+	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES" \
+	" ('user', NEW.id, NEW.localpart || '@' || NEW.domain, NEW.id," \
+	" 'created'); END;"
+#define EVENTS_USER_UPD \
+	"CREATE TRIGGER events_user_upd AFTER UPDATE ON users BEGIN" \
+	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES" \
+	" ('user', NEW.id, NEW.localpart || '@' || NEW.domain, NEW.id," \
+	" 'updated'); END;"
+#define EVENTS_USER_DEL \
+	"CREATE TRIGGER events_user_del AFTER DELETE ON users BEGIN" \
+	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES" \
+	" ('user', OLD.id, OLD.localpart || '@' || OLD.domain, OLD.id," \
+	" 'deleted'); END;"
 
 static const char *const schema_steps[] = {
 	/* 0 -> 1: the first schema. */
@@ -344,34 +385,14 @@ static const char *const schema_steps[] = {
 	" next_attempt INTEGER NOT NULL DEFAULT 0,"
 	" created INTEGER NOT NULL DEFAULT " NOW ");"
 
-	"CREATE TRIGGER events_inbox AFTER INSERT ON inbox BEGIN"
-	" INSERT INTO events (type, user_id, ref_id, jid, state, at)"
-	" VALUES ('inbox', NEW.user_id, NEW.id, NEW.from_jid, NEW.kind,"
-	" NEW.received); END;"
-	"CREATE TRIGGER events_rpres_ins AFTER INSERT ON remote_presence BEGIN"
-	" INSERT INTO events (type, user_id, jid, state, at) VALUES"
-	" ('presence', NEW.user_id, NEW.jid, NEW.show, NEW.updated); END;"
-	"CREATE TRIGGER events_rpres_upd AFTER UPDATE ON remote_presence"
-	" WHEN NEW.show IS NOT OLD.show OR NEW.status IS NOT OLD.status"
-	" OR NEW.priority IS NOT OLD.priority BEGIN"
-	" INSERT INTO events (type, user_id, jid, state, at) VALUES"
-	" ('presence', NEW.user_id, NEW.jid, NEW.show, NEW.updated); END;"
-	"CREATE TRIGGER events_rpres_del AFTER DELETE ON remote_presence BEGIN"
-	" INSERT INTO events (type, user_id, jid, state) VALUES"
-	" ('presence', OLD.user_id, OLD.jid, 'gone'); END;"
+	EVENTS_INBOX
+	EVENTS_RPRES_INS
+	EVENTS_RPRES_UPD
+	EVENTS_RPRES_DEL
 	EVENTS_OUTBOX
-	"CREATE TRIGGER events_user_ins AFTER INSERT ON users BEGIN"
-	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES"
-	" ('user', NEW.id, NEW.localpart || '@' || NEW.domain, NEW.id,"
-	" 'created'); END;"
-	"CREATE TRIGGER events_user_upd AFTER UPDATE ON users BEGIN"
-	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES"
-	" ('user', NEW.id, NEW.localpart || '@' || NEW.domain, NEW.id,"
-	" 'updated'); END;"
-	"CREATE TRIGGER events_user_del AFTER DELETE ON users BEGIN"
-	" INSERT INTO events (type, user_id, user, ref_id, state) VALUES"
-	" ('user', OLD.id, OLD.localpart || '@' || OLD.domain, OLD.id,"
-	" 'deleted'); END;",
+	EVENTS_USER_INS
+	EVENTS_USER_UPD
+	EVENTS_USER_DEL,
 
 	/*
 	 * 3 -> 4: native users as complete contacts. The inbox gets the
@@ -437,10 +458,7 @@ static const char *const schema_steps[] = {
 	" SELECT OLD.localpart, OLD.domain, jid, 'directed' FROM directed"
 	" WHERE user_id = OLD.id; END;"
 	/* the inbox's rebuild dropped the events trigger of step 3 */
-	"CREATE TRIGGER events_inbox AFTER INSERT ON inbox BEGIN"
-	" INSERT INTO events (type, user_id, ref_id, jid, state, at)"
-	" VALUES ('inbox', NEW.user_id, NEW.id, NEW.from_jid, NEW.kind,"
-	" NEW.received); END;",
+	EVENTS_INBOX,
 
 	/*
 	 * 4 -> 5: hostile peers and retention. Domain block/allow rules and
@@ -674,6 +692,73 @@ sqlite_schema_open(struct store *st, int flags, char *err, size_t errsz)
 	    "PRAGMA foreign_keys = ON", "pragmas", err, errsz) == -1)
 		return -1;
 	return schema_migrate(st, err, errsz);
+}
+
+static const struct {
+	const char	*name;
+	const char	*sql;
+} schema_events[] = {
+	{ "events_inbox", EVENTS_INBOX },
+	{ "events_rpres_ins", EVENTS_RPRES_INS },
+	{ "events_rpres_upd", EVENTS_RPRES_UPD },
+	{ "events_rpres_del", EVENTS_RPRES_DEL },
+	{ "events_outbox", EVENTS_OUTBOX },
+	{ "events_user_ins", EVENTS_USER_INS },
+	{ "events_user_upd", EVENTS_USER_UPD },
+	{ "events_user_del", EVENTS_USER_DEL },
+};
+
+/* 1 when the trigger name exists, 0 when not, -1 on error. */
+static int
+schema_has_trigger(struct store *st, const char *name)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(sqlite_db(st), "SELECT 1 FROM sqlite_master WHERE "
+	    "type = 'trigger' AND name = ?1", -1, &q, NULL) != SQLITE_OK)
+		return sqlite_dberr(st, "events journal");
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		sqlite_dberr(st, "events journal");
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+sqlite_events_journal(struct store *st, int on)
+{
+	char		 err[256], sql[64];
+	size_t		 i;
+	int		 has, changed = 0;
+
+	on = on != 0;
+
+	if (store_begin(st) == -1)
+		return -1;
+	for (i = 0; i < sizeof(schema_events) / sizeof(schema_events[0]);
+	    i++) {
+		if ((has = schema_has_trigger(st, schema_events[i].name)) == -1)
+			goto fail;
+		if (has == on)
+			continue;
+		if (!on)
+			snprintf(sql, sizeof(sql), "DROP TRIGGER %s",
+			    schema_events[i].name);
+		if (schema_exec(st, on ? schema_events[i].sql : sql,
+		    "events journal", err, sizeof(err)) == -1) {
+			store_fail(st, STORE_E_DB, "%s", err);
+			goto fail;
+		}
+		changed = 1;
+	}
+	if (store_commit(st) == -1)
+		return -1;
+	return changed;
+ fail:
+	store_rollback(st);
+	return -1;
 }
 
 int

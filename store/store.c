@@ -687,3 +687,9 @@ store_departed_owe(struct store *st, const char *local, const char *domain,
 {
 	return st->ops->departed_owe(st, local, domain, jid, idp);
 }
+
+int
+store_events_journal(struct store *st, int on)
+{
+	return st->ops->events_journal(st, on);
+}

@@ -138,6 +138,14 @@ const char	*store_errstr(const struct store *);
 enum store_err	 store_errcode(const struct store *);
 /* The schema version of the open file (STORE_SCHEMA_VERSION). */
 int		 store_version(struct store *);
+/*
+ * The events journal (the events table, CONTRACT.md) on or off: its
+ * triggers made or dropped, for every writer of the file. The daemon
+ * turns it on when something reads it (http_listen, webhook,
+ * events_journal): each trigger is a second row per inbox row. 1 when
+ * this changed the file, 0 when it was so already, -1 on error.
+ */
+int		 store_events_journal(struct store *, int on);
 
 /*
  * The daemon's connection: on SQLite, WAL checkpoints move to a thread of

@@ -51,6 +51,10 @@ cmd_webhook_add(struct ctl *ctl, int argc, char **argv)
 			return ctl_fail("a webhook for %s exists", argv[i]);
 		return ctl_store_fail(ctl);
 	}
+	/* a daemon without the API or webhooks keeps no events journal:
+	 * this webhook is its reader from now on (CONTRACT.md) */
+	if (store_events_journal(ctl->st, 1) == -1)
+		return ctl_store_fail(ctl);
 	printf("%lld\n", (long long)id);
 	return CTL_OK;
 }

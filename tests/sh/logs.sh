@@ -47,14 +47,18 @@ check trace_out_no_xml_at_info sh -c "! grep -E 'stanza out#.* xml=' '$T/a/xfed.
 IN="stanza in#[0-9]+ from=alice@a.localhost(/[^ ]*)? to=bob@b.localhost kind=message/chat size=[0-9]+ xml=<message "
 check trace_in_debug grep -Eq "$IN.*traced &lt;body&gt;" "$T/b/xfed.log"
 
-# a type with a line break cannot forge a log line (one word per field)
+# a type with a line break cannot forge a log line: the row fails at
+# payload (not a message type) and its reason leaves the value out
 actl user add mallory > /dev/null
 sqlite3 "$T/a/xfed.db" "INSERT INTO outbox (user_id, kind, to_jid, type, body)
     SELECT id, 'message', 'bob@b.localhost', 'chat' || char(10) ||
     '2026-01-01T00:00:00.000Z error FORGED x', 'f' FROM users
     WHERE localpart = 'mallory'"
-check forged_type_sent wait_for 20 grep -q 'from=mallory@a.localhost' "$T/a/xfed.log"
-check forged_type_escaped grep -q 'kind=message/chat\\x0a2026' "$T/a/xfed.log"
+forged() { sqlite3 -separator '|' "$T/a/xfed.db" "SELECT o.state, o.error_stage,
+    o.last_error FROM outbox o JOIN users u ON u.id = o.user_id
+    WHERE u.localpart = 'mallory'"; }
+check forged_type_refused wait_for 20 eval '[ "$(forged)" = "failed|payload|type is not chat, normal or headline" ]'
+check forged_type_not_sent sh -c "! grep -q 'from=mallory@a.localhost' '$T/a/xfed.log'"
 check forged_no_line sh -c "! grep -q '^2026-01-01T00:00:00.000Z error FORGED' '$T/a/xfed.log' '$T/b/xfed.log'"
 
 # store events name the user

@@ -35,8 +35,13 @@ INSERT INTO outbox (user_id, to_jid, body) VALUES (1, 'bob@b.localhost',
 $(good 5)
 INSERT INTO outbox (user_id, to_jid, body) VALUES (1, 'bob@b.localhost', 'a' || char(1));
 $(good 6)
+INSERT INTO outbox (user_id, to_jid, type, body) VALUES (1, 'bob@b.localhost', 'groupchat', 'type groupchat');
+INSERT INTO outbox (user_id, to_jid, type, body) VALUES (1, 'bob@b.localhost', 'Chat', 'type Chat');
+INSERT INTO outbox (user_id, to_jid, type, body) VALUES (1, 'bob@b.localhost', 'headline', 'good 7');
+INSERT INTO outbox (user_id, to_jid, type, body) VALUES (1, 'bob@b.localhost', '', 'type empty');
+INSERT INTO outbox (user_id, to_jid, type, body) VALUES (1, 'bob@b.localhost', 'normal', 'good 8');
 SQL
-check rows_inserted [ "$(sqlite3 "$T/a/xfed.db" 'SELECT count(*) FROM outbox')" = 11 ]
+check rows_inserted [ "$(sqlite3 "$T/a/xfed.db" 'SELECT count(*) FROM outbox')" = 16 ]
 
 start_xfed "$T/a" || { fail start_a "xfed A did not start"; exit 1; }
 PIDA=$XFED_PID
@@ -48,7 +53,9 @@ settled() {
 }
 check all_rows_settled wait_for 30 settled
 got() { sqlite3 "$T/b/xfed.db" 'SELECT body FROM inbox ORDER BY id' | tr '\n' ,; }
-if wait_for 20 [ "$(got)" = "good 1,good 2,good 3,good 4,good 5,good 6," ]; then
+# good 7 is a headline: sent, then ignored by B, bob being offline (RFC
+# 6121 8.5.2.2, server/message.c)
+if wait_for 20 [ "$(got)" = "good 1,good 2,good 3,good 4,good 5,good 6,good 8," ]; then
 	ok good_rows_delivered_in_order
 else
 	fail good_rows_delivered_in_order "B has: $(got | cut -c1-200)"
@@ -69,8 +76,16 @@ bad_row text_not_utf8_failed 4 'not valid UTF-8'
 bad_row nul_in_to_failed 6 'to_jid holds a NUL byte'
 bad_row five_mib_failed 8 'larger than'
 bad_row control_char_failed 10 'U\+0001'
+bad_row type_groupchat_failed 12 'type "groupchat" is not chat, normal or headline'
+bad_row type_case_failed 13 'type "Chat" is not chat, normal or headline'
+bad_row type_empty_failed 15 'type "" is not chat, normal or headline'
 n=$(sqlite3 "$T/a/xfed.db" "SELECT count(*) FROM outbox WHERE state = 'sent'")
-check good_rows_sent [ "$n" = 6 ]
+check good_rows_sent [ "$n" = 8 ]
+check good_rows_types [ "$(sqlite3 "$T/a/xfed.db" "SELECT group_concat(state)
+    FROM (SELECT state FROM outbox WHERE body IN ('good 7', 'good 8')
+    ORDER BY id)")" = sent,sent ]
+check good_row_normal [ "$(sqlite3 "$T/b/xfed.db" "SELECT type FROM inbox
+    WHERE body = 'good 8'")" = normal ]
 check a_still_up kill -0 "$PIDA"
 check nothing_for_the_short_jid [ "$(sqlite3 "$T/b/xfed.db" "SELECT count(*) FROM inbox WHERE body = 'nul in to'")" = 0 ]
 check failure_logged grep -q "row 8 failed: payload" "$T/a/xfed.log"

@@ -10,7 +10,8 @@
 #      delivered is in y's inbox; y restarted: none lost (S2S 7.6)
 #   5. y's inbound side against a raw peer (dialback): <enable/> before
 #      authentication -> <failed/>; twice -> undefined-condition; <r/>
-#      unenabled ignored; <a h/> counts the stanzas (S2S 7.5)
+#      unenabled ignored; <a h/> counts the stanzas (S2S 7.5); y stopped
+#      (SIGTERM): a last <a h/> covering what it read, then its close
 #   6. x's outbound side against a raw peer that acknowledges more than it
 #      got (the row goes again), or fewer than before (the row stays
 #      delivered): undefined-condition either way (XEP-0198 4, S2S 7.6);
@@ -141,7 +142,8 @@ down
 
 # 5. y as receiver, against smpeer.py authenticated by dialback
 PA=$(free_port)
-conf "$T/y" y.test "$PY_" p.test "$PA" "" "log_level debug"
+conf "$T/y" y.test "$PY_" p.test "$PA" "" "log_level debug" \
+    "log_stanzas yes"
 rm -f "$T"/y/xfed.db* "$T"/y/xfed.log
 yctl user add yu > /dev/null
 start_y || { fail sm_start5 "xfed did not start"; exit 1; }
@@ -156,7 +158,24 @@ for sc in acks enable-twice before-auth r-unenabled; do
 	fi
 done
 check sm_in_acked_stored wait_for 10 eval '[ "$(y_distinct)" = 3 ]'
-XFED_PID=$PIDY; stop_xfed
+# y stopping: a last <a/> covering the message it has read, then its close
+$PY "$XFED_SRC/tests/sh/smpeer.py" in shutdown --port "$PY_" --to y.test \
+    --from p.test --listen "$PA" > "$T/peer-shutdown.out" 2>&1 &
+SDPEER=$!
+if wait_for 10 grep -q "id='sd-late'" "$T/y/xfed.log"; then
+	XFED_PID=$PIDY; stop_xfed
+else
+	fail sm_in_shutdown_read "y never read the last message"
+	XFED_PID=$PIDY; stop_xfed
+fi
+wait "$SDPEER"
+if grep -q '^PASS' "$T/peer-shutdown.out"; then
+	ok sm_in_shutdown_last_ack
+else
+	fail sm_in_shutdown_last_ack "$(grep '^FAIL' "$T/peer-shutdown.out")"
+	sed 's/^/# /' "$T/peer-shutdown.out" | tail -15
+fi
+check sm_in_shutdown_stored [ "$(y_distinct)" = 4 ]
 
 # 6. x as sender, against smpeer.py that acknowledges wrongly or never
 for sc in too-high backwards silent; do

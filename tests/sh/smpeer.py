@@ -11,6 +11,10 @@ top of tests/interop/rawpeer.py. Prints every byte, then PASS or FAIL WHY.
         before-auth    <enable/> before dialback -> <failed/> with
                        unexpected-request, the stream stays open
         r-unenabled    <r/> without <enable/> -> no answer, stream open
+        shutdown       3 messages and <r/> -> <a h='3'/>; one more
+                       message, then xfed is stopped (by the caller, once
+                       its log shows that message): a last <a h='4'/>
+                       before its </stream:stream> (XEP-0198 4)
 
   smpeer.py out --port P --domain DOMAIN --cert F --key F SCENARIO
       plays xfed's peer for an outbound stream: STARTTLS, SASL EXTERNAL
@@ -90,6 +94,24 @@ def inbound(a):
             st.send("<message from='sm@%s' to='%s' type='chat' id='sm%d'>"
                     "<body>sm message %d</body></message>"
                     % (a.frm, a.rcpt, i, i))
+        if a.scenario == "shutdown":
+            st.send("<r xmlns='%s'/>" % NS_SM)
+            el = next_el(st)
+            if el is None or el.tag != "{%s}a" % NS_SM or el.get("h") != "3":
+                return result(False, "want <a h='3'/> first")
+            st.send("<message from='sm@%s' to='%s' type='chat' id='sd-late'>"
+                    "<body>sm message late</body></message>" % (a.frm, a.rcpt))
+            el = next_el(st, 30)
+            if el is None or el.tag != "{%s}a" % NS_SM or el.get("h") != "4":
+                return result(False, "want a last <a h='4'/>, got %s" % (
+                    stream_error(el) or (el is not None and
+                                         rawpeer.ET.tostring(el))))
+            kind, _ = st.next()
+            if kind != "end":
+                return result(False, "want </stream:stream> after the last "
+                              "<a/>, got %s" % kind)
+            st.send("</stream:stream>")
+            return result(True)
         for want in ("3", "3"):
             st.send("<r xmlns='%s'/>" % NS_SM)
             el = next_el(st)

@@ -35,6 +35,12 @@ ALICE=$(q "SELECT id FROM users WHERE localpart = 'alice'")
 
 # ---- 1. outside changes reach the running daemon --------------------------
 start_xfed "$D" || { fail start "xfed did not start"; exit 1; }
+# nothing reads the events journal (no HTTP API, no webhook): its triggers
+# are dropped, for every writer of the file (CONTRACT.md, events)
+ntrig() { q "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'
+    AND name LIKE 'events%'"; }
+check events_journal_off [ "$(ntrig)" = 0 ]
+check events_journal_off_logged grep -q "events journal off" "$D/xfed.log"
 now_ms() { date +%s%3N; }
 # log_ms PATTERN N: the time (ms) of the Nth log line matching PATTERN
 log_ms() {
@@ -192,5 +198,16 @@ check burst_after_kill_at_most_all [ "$n" -le "$N" ]
 check store_ok_after_kill [ "$(q "PRAGMA quick_check")" = ok ]
 stop_xfed
 check stopped_2 [ $? = 0 ]
+
+# ---- 3. events_journal yes: the triggers again, and events written -------
+echo "events_journal yes" >> "$D/xfed.conf"
+start_xfed "$D" || { fail start_5 "xfed did not start"; exit 1; }
+check events_journal_on [ "$(ntrig)" = 8 ]
+ev0=$(q "SELECT count(*) FROM events WHERE type = 'user'")
+actl user add carol >/dev/null
+check events_journal_written [ "$(q "SELECT count(*) FROM events
+    WHERE type = 'user'")" = $((ev0 + 1)) ]
+stop_xfed
+check stopped_3 [ $? = 0 ]
 
 t_exit

@@ -2,7 +2,8 @@
  * tests/unit/payload_test.c: the checks an outbox row's stanza passes
  * before it may reach a stream (server/payload.c): UTF-8 and XML 1.0
  * characters in every text and attribute of the tree, prepared from/to
- * JIDs, and the size limit measured as the serializer writes it.
+ * JIDs, the size limit measured as the serializer writes it, and a
+ * message row's type.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,12 +125,51 @@ test_size(void)
 	el_free(el);
 }
 
+/*
+ * A message row's type: NULL (chat) or chat, normal, headline (RFC 6121
+ * 5.2.2 as a native user sends); anything else fails the row, named in
+ * the reason only when it is short printable ASCII. Other kinds ignore it.
+ */
+static void
+test_row_type(void)
+{
+	static const char *const good[] = { NULL, "chat", "normal",
+	    "headline" };
+	static const char *const bad[] = { "", "groupchat", "error", "Chat",
+	    "chat ", "normal\n", "\xff" };
+	struct store_outbox	 o;
+	char			 why[PAYLOAD_WHY_MAX];
+	size_t			 i;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = STORE_KIND_MESSAGE;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		o.type = good[i];
+		CHECK(payload_row_ok(&o, why, sizeof(why)) == 0);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o.type = bad[i];
+		why[0] = '\0';
+		CHECK(payload_row_ok(&o, why, sizeof(why)) == -1);
+		CHECK(strstr(why, "not chat, normal or headline") != NULL);
+	}
+	o.type = "groupchat";
+	CHECK(payload_row_ok(&o, why, sizeof(why)) == -1);
+	CHECK_STR(why, "type \"groupchat\" is not chat, normal or headline");
+	o.type = "normal\n";
+	CHECK(payload_row_ok(&o, why, sizeof(why)) == -1);
+	CHECK_STR(why, "type is not chat, normal or headline");
+	o.kind = STORE_KIND_SUBSCRIBE;
+	CHECK(payload_row_ok(&o, why, sizeof(why)) == 0);
+}
+
 static const struct t_case cases[] = {
 	{ "text", test_text },
 	{ "body", test_body },
 	{ "any_part", test_any_part },
 	{ "jids", test_jids },
 	{ "size", test_size },
+	{ "row_type", test_row_type },
 };
 
 int

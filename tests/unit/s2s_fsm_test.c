@@ -552,6 +552,94 @@ in_sm_acks_after_commit(void)
 	teardown();
 }
 
+/*
+ * XEP-0198 3, S2S 7.5: <enable/> while the only pair's dialback is still
+ * being verified is refused with <failed/> and unexpected-request, the
+ * stream stays; once the pair is verified, <enable/> is accepted.
+ */
+static void
+in_sm_enable_dialback_pending(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_open();
+	srv.stopping = 1;	/* the verification goes nowhere */
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
+	    "from='a.test' to='b.test'>abcd</db:result>"));
+	free(output(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
+	    "xmlns='urn:xmpp:sm:3'/>"));
+	CHECK(wrote(st, "<failed xmlns='urn:xmpp:sm:3'><unexpected-request "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
+	CHECK(!s2s_stream_dead(st));
+	CHECK_STR(st->state_name, "open");
+	s2s_in_verified(st->id, "b.test", "a.test", 1, NULL);
+	CHECK_STR(st->state_name, "authenticated");
+	free(output(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
+	    "xmlns='urn:xmpp:sm:3'/>"));
+	CHECK(wrote(st, "<enabled xmlns='urn:xmpp:sm:3'/>"));
+	teardown();
+}
+
+/*
+ * XEP-0198 4, S2S 1.23: xfed stopping sends a last <a/> covering what is
+ * committed, then its </stream>; a stanza of a batch still open is not
+ * covered (the peer sends it again). The stream is read on until theirs.
+ */
+static void
+in_sm_last_ack_at_shutdown(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_dialback(1);
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
+	    "xmlns='urn:xmpp:sm:3'/>"));
+	free(output(st));
+	deliver_batch = 5;
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>1</body></message>"));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>2</body></message>"));
+	s2s_in_settled(5);		/* committed: h 2 */
+	deliver_batch = 6;
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>3</body></message>"));
+	CHECK(!wrote(st, "<a "));	/* nobody asked */
+	s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
+	CHECK(wrote(st, "<a xmlns='urn:xmpp:sm:3' h='2'/></stream:stream>"));
+	CHECK_STR(st->state_name, "closing");
+	CHECK(!s2s_stream_dead(st));
+	/* still delivered after our close, never acknowledged */
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>4</body></message>"));
+	CHECK(ndelivered == 4);
+	s2s_in_settled(6);
+	CHECK(!wrote(st, "<a "));
+	teardown();
+}
+
+/* Without XEP-0198 enabled, no <a/> at shutdown: the close tag alone. */
+static void
+in_no_sm_no_last_ack(void)
+{
+	struct s2s_stream	*st;
+	char			*s;
+
+	setup();
+	st = inbound_dialback(1);
+	free(output(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>1</body></message>"));
+	s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
+	s = output(st);
+	CHECK_STR(s, "</stream:stream>");
+	free(s);
+	teardown();
+}
+
 static void
 in_sm_before_auth(void)
 {
@@ -719,6 +807,21 @@ out_write(struct s2s_stream *st, int64_t id, int want)
 	el_free(m);
 }
 
+/* An outbound stream with XEP-0198 enabled and outbox row 7 written. */
+static struct s2s_stream *
+outbound_sm_row7(void)
+{
+	struct s2s_stream	*st;
+
+	st = outbound_sasl_features("<stream:features><sm "
+	    "xmlns='urn:xmpp:sm:3'/></stream:features>");
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enabled "
+	    "xmlns='urn:xmpp:sm:3'/>"));
+	out_write(st, 7, 1);
+	free(output(st));
+	return st;
+}
+
 /* S2S 7.5, 7.6: rows are delivered when the peer's <a/> covers them. */
 static void
 out_sm_enable_ack(void)
@@ -774,20 +877,48 @@ out_sm_ack_too_high(void)
 	struct s2s_stream	*st;
 
 	setup();
-	st = outbound_sasl_features("<stream:features><sm "
-	    "xmlns='urn:xmpp:sm:3'/></stream:features>");
-	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enabled "
-	    "xmlns='urn:xmpp:sm:3'/>"));
-	out_write(st, 7, 1);
-	free(output(st));
+	st = outbound_sm_row7();
 	/* XEP-0198 4: h beyond what was sent */
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<a "
 	    "xmlns='urn:xmpp:sm:3' h='3'/>"));
-	CHECK(wrote(st, "<undefined-condition"));
+	/* the defined condition, its text, then the application's */
+	CHECK(wrote(st, "<undefined-condition xmlns='urn:ietf:params:xml:ns:"
+	    "xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams' "
+	    "xml:lang='en'>h 3 acknowledges more stanzas than the 1 sent</text>"
+	    "<handled-count-too-high xmlns='urn:xmpp:sm:3' h='3' "
+	    "send-count='1'/></stream:error>"));
 	CHECK(s2s_stream_dead(st));
 	CHECK(nacked == 0);
 	CHECK(nretried == 1 && retried[0] == 7);
 	teardown();
+}
+
+/* XEP-0198 4: an h that is not a plain count (leading zero, sign, over
+ * 2^32-1) ends the stream with bad-format; nothing counts as acked. */
+static void
+out_sm_ack_bad_h(void)
+{
+	static const char *const bad[] = { "01", "+1", "4294967296", "1x" };
+	struct s2s_stream	*st;
+	char			 a[96];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setup();
+		st = outbound_sm_row7();
+		snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%s'/>",
+		    bad[i]);
+		s2s_stream_input(st, S2S_EV_ELEMENT, element(a));
+		CHECK(wrote(st, "<bad-format xmlns='urn:ietf:params:xml:ns:"
+		    "xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:"
+		    "xmpp-streams' xml:lang='en'>&lt;a/&gt; without a valid "
+		    "'h' (digits, no leading zeros, at most 4294967295)"
+		    "</text></stream:error>"));
+		CHECK(s2s_stream_dead(st));
+		CHECK(nacked == 0);
+		CHECK(nretried == 1 && retried[0] == 7);
+		teardown();
+	}
 }
 
 /*
@@ -902,6 +1033,10 @@ static const struct t_case cases[] = {
 	{ "out_eof_and_timeouts", out_eof_and_timeouts },
 	{ "out_shutdown", out_shutdown },
 	{ "out_sm_enable_ack", out_sm_enable_ack },
+	{ "in_sm_enable_dialback_pending", in_sm_enable_dialback_pending },
+	{ "in_sm_last_ack_at_shutdown", in_sm_last_ack_at_shutdown },
+	{ "in_no_sm_no_last_ack", in_no_sm_no_last_ack },
+	{ "out_sm_ack_bad_h", out_sm_ack_bad_h },
 	{ "out_sm_refused_or_absent", out_sm_refused_or_absent },
 	{ "out_sm_ack_too_high", out_sm_ack_too_high },
 	{ "stream_overflow_marks", stream_overflow_marks },

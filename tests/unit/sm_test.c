@@ -218,7 +218,7 @@ test_out_ack_too_high(void)
 	memset(&ids, 0, sizeof(ids));
 	/* XEP-0198 4: h beyond what was sent is a stream error */
 	CHECK(sm_out_ack(&sm, "4", ids_add, &ids, &cond, text,
-	    sizeof(text)) == -1);
+	    sizeof(text)) == SM_ACK_TOO_HIGH);
 	CHECK_STR(cond, "undefined-condition");
 	CHECK(strstr(text, "more") != NULL);
 	CHECK(ids.n == 0);
@@ -252,8 +252,11 @@ test_out_ack_backwards(void)
 static void
 test_out_ack_bad_h(void)
 {
+	/* XEP-0198 4: h is a count; a sign, a space, a leading zero or
+	 * more than 2^32-1 is not one */
 	static const char *const bad[] = { NULL, "", "-1", "1a", " 1",
-	    "4294967296", "99999999999", "0x10" };
+	    "4294967296", "99999999999", "0x10", "+1", "01", "00", "007",
+	    "0000000001", "1 ", "1.0", "1e3", "\xd9\xa1" };
 	struct sm_out	 sm;
 	struct ids	 ids;
 	const char	*cond;
@@ -269,11 +272,15 @@ test_out_ack_bad_h(void)
 		cond = NULL;
 		CHECK(sm_out_ack(&sm, bad[i], ids_add, &ids, &cond, text,
 		    sizeof(text)) == -1);
-		CHECK_STR(cond, "invalid-xml");
+		CHECK_STR(cond, "bad-format");
 	}
 	CHECK(ids.n == 0);
+	CHECK(sm_out_unacked(&sm) == 2);
 	CHECK(sm_parse_h("4294967295", &h) == 0 && h == UINT32_MAX);
-	CHECK(sm_parse_h("007", &h) == 0 && h == 7);
+	CHECK(sm_parse_h("0", &h) == 0 && h == 0);
+	CHECK(sm_parse_h("10", &h) == 0 && h == 10);
+	CHECK(sm_parse_h("007", &h) == -1);
+	CHECK(sm_parse_h("4294967296", &h) == -1);
 	sm_out_free(&sm);
 }
 
@@ -298,13 +305,43 @@ test_out_counters_wrap(void)
 	    sizeof(text)) == 2);
 	CHECK(ids.n == 3 && ids.v[1] == 101 && ids.v[2] == 102);
 	CHECK(sm_out_ack(&sm, "3", ids_add, &ids, &cond, text,
-	    sizeof(text)) == -1);
+	    sizeof(text)) == SM_ACK_TOO_HIGH);
 	CHECK(sm_out_ack(&sm, "4294967295", ids_add, &ids, &cond, text,
 	    sizeof(text)) == -1);
 	CHECK(strstr(text, "below") != NULL);
 	CHECK(sm_out_ack(&sm, "2", ids_add, &ids, &cond, text,
 	    sizeof(text)) == 1);
 	CHECK(ids.n == 4 && ids.v[3] == 103);
+	sm_out_free(&sm);
+}
+
+/* XEP-0198 4: h wraps to 0 after 2^32-1; an ack of exactly 0 then
+ * covers the stanza that took the count there. */
+static void
+test_out_wraps_to_zero(void)
+{
+	struct sm_out	 sm;
+	struct ids	 ids;
+	const char	*cond = NULL;
+	char		 text[128];
+
+	sm_out_init(&sm);
+	sm.enabled = 1;
+	sm.sent = sm.acked = sm.requested = UINT32_MAX - 1;
+	send_ids(&sm, 7, 2);
+	CHECK(sm.sent == 0);
+	CHECK(sm_out_want_request(&sm, 1) == 1);
+	memset(&ids, 0, sizeof(ids));
+	CHECK(sm_out_ack(&sm, "0", ids_add, &ids, &cond, text,
+	    sizeof(text)) == 2);
+	CHECK(ids.n == 2 && ids.v[0] == 7 && ids.v[1] == 8);
+	CHECK(sm.acked == 0 && sm_out_unacked(&sm) == 0);
+	/* nothing more was sent: 1 is too high, 4294967295 backwards */
+	CHECK(sm_out_ack(&sm, "1", ids_add, &ids, &cond, text,
+	    sizeof(text)) == SM_ACK_TOO_HIGH);
+	CHECK(sm_out_ack(&sm, "4294967295", ids_add, &ids, &cond, text,
+	    sizeof(text)) == -1);
+	CHECK(ids.n == 2);
 	sm_out_free(&sm);
 }
 
@@ -398,6 +435,7 @@ test_out_full(void)
 
 static const struct t_case cases[] = {
 	{ "sm_in_enable_once", test_in_enable_once },
+	{ "sm_out_wraps_to_zero", test_out_wraps_to_zero },
 	{ "sm_in_nothing_waits_answers_now", test_in_nothing_waits_answers_now },
 	{ "sm_in_waits_for_commit", test_in_waits_for_commit },
 	{ "sm_in_covers_per_batch", test_in_covers_per_batch },

@@ -713,6 +713,88 @@ fill_inbox(struct store_inbox *m, const char *local, const char *body)
 	m->xml = "<message/>";
 }
 
+/* The events triggers' names and text, in name order. */
+#define EVENTS_TRIGGERS \
+	"SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql " \
+	"FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'events%' " \
+	"ORDER BY name)"
+
+/*
+ * The events journal off (no reader) and on again: the same triggers as
+ * the migrations made, no events row while off; an inbox row for a user
+ * who does not exist or is disabled is refused either way.
+ */
+static void
+test_events_journal(void)
+{
+	struct store		*st = open_new();
+	struct store_inbox	 m;
+	sqlite3			*db;
+	sqlite3_stmt		*q;
+	char			*made = NULL;
+	int64_t			 id = 0;
+
+	REQUIRE(st != NULL);
+	REQUIRE(sqlite3_open(db_path, &db) == SQLITE_OK);
+	REQUIRE(sqlite3_prepare_v2(db, EVENTS_TRIGGERS, -1, &q, NULL) ==
+	    SQLITE_OK);
+	REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+	made = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	REQUIRE(made != NULL && strstr(made, "events_inbox:") != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	CHECK(store_events_journal(st, 1) == 0);	/* on already */
+	CHECK(store_events_journal(st, 0) == 1);
+	CHECK(store_events_journal(st, 0) == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master WHERE "
+	    "type = 'trigger' AND name LIKE 'events%'") == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM events") == 1);
+	fill_inbox(&m, "romeo", "unjournaled");
+	CHECK(store_inbox_put(st, &m, &id) == 0);
+	CHECK(id > 0);
+	fill_inbox(&m, "tybalt", "nobody");
+	CHECK(store_inbox_put(st, &m, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(strstr(store_errstr(st), "tybalt@example.test") != NULL);
+	CHECK(store_flush(st) == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM events") == 1);
+	CHECK(store_events_journal(st, 1) == 1);
+	fill_inbox(&m, "romeo", "journaled");
+	CHECK(store_inbox_put(st, &m, &id) == 0);
+	CHECK(store_flush(st) == 0);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM events WHERE "
+	    "type = 'inbox'") == 1);
+	/* made again as the migrations made them */
+	REQUIRE(sqlite3_open(db_path, &db) == SQLITE_OK);
+	REQUIRE(sqlite3_prepare_v2(db, EVENTS_TRIGGERS, -1, &q, NULL) ==
+	    SQLITE_OK);
+	REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(q, 0), made);
+	sqlite3_finalize(q);
+	/* a disabled user's inbox takes nothing, journal or not */
+	REQUIRE(sqlite3_exec(db, "UPDATE users SET disabled = 1", NULL, NULL,
+	    NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	fill_inbox(&m, "romeo", "disabled");
+	CHECK(store_inbox_put(st, &m, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	/* another writer holds the file: an error, nothing changed */
+	CHECK(store_flush(st) == 0);
+	store_busy_timeout(st, 0);
+	REQUIRE(sqlite3_open(db_path, &db) == SQLITE_OK);
+	REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	CHECK(store_events_journal(st, 0) == -1);
+	CHECK(store_errcode(st) == STORE_E_DB);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master WHERE "
+	    "type = 'trigger' AND name LIKE 'events%'") == 8);
+	free(made);
+	store_close(st);
+}
+
 static void
 test_inbox(void)
 {
@@ -1738,6 +1820,7 @@ test_rpres_strangers(void)
 
 static const struct t_case cases[] = {
 	{ "open_creates_current", test_open_creates_current },
+	{ "events_journal", test_events_journal },
 	{ "open_migrates_v0", test_open_migrates_v0 },
 	{ "outbox_delivered", test_outbox_delivered },
 	{ "migrates_v1_contacts", test_migrates_v1_contacts },

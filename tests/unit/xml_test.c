@@ -657,8 +657,84 @@ test_long_stream(void)
 	xml_free(p);
 }
 
+/*
+ * The stanza size limit falls on the same byte whether the text before
+ * it is scanned in a run (xml_feed's fast path) or byte by byte: a
+ * stanza of exactly max_stanza_size bytes passes, one more is refused,
+ * fed whole and one byte at a time; a NUL, a byte over 0x7f and a '<'
+ * end a run and are judged as before.
+ */
+static void
+test_text_run_limits(void)
+{
+	static const struct xml_limits lim = { 100, 1024, 16, 16 };
+	static const char *const tails[] = { "\xc3\xa9</body></message>",
+	    "\xff</body></message>", "\0</body></message>" };
+	struct dump	 d = { NULL, 0, 0, NULL, 0, ACT_NONE };
+	char		 st[256];
+	static const char xs[] =
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	size_t		 n, off, step, k;
+	int		 rc, extra, form, run;
+
+	/* in text and in an attribute value, fed whole and byte by byte:
+	 * 32 and 16 bytes around the x's */
+	for (run = 0; run < 8; run++) {
+		form = run & 1;
+		extra = (run >> 1) & 1;
+		step = run >> 2;
+		n = snprintf(st, sizeof(st), form == 0 ?
+		    "<message><body>%.*s</body></message>" :
+		    "<message id='%.*s'/>", (form == 0 ? 68 : 84) + extra, xs);
+		REQUIRE(n == (size_t)(100 + extra));
+		d.p = xml_new(&lim, &test_cb, &d);
+		REQUIRE(xml_feed(d.p, hdr, strlen(hdr)) == 0);
+		for (off = 0, rc = 0; off < n && rc == 0; off += k) {
+			k = step == 0 ? n : 1;
+			rc = xml_feed(d.p, st + off, k);
+		}
+		CHECK(rc == (extra ? -1 : 0));
+		if (extra)
+			CHECK(xml_error(d.p) == XML_E_POLICY_VIOLATION);
+		xml_free(d.p);
+	}
+	/* a value's run ends at its own quote, a '<' or a byte over 0x7f */
+	d.p = xml_new(NULL, &test_cb, &d);
+	REQUIRE(xml_feed(d.p, hdr, strlen(hdr)) == 0);
+	CHECK(xml_feed(d.p, "<message id=\"a'b\" to='c\"d'/>", 28) == 0);
+	CHECK(strstr(d.buf, "id='a&apos;b'") != NULL ||
+	    strstr(d.buf, "id=\"a'b\"") != NULL);
+	CHECK(xml_feed(d.p, "<message id='xxxx<'/>", 21) == -1);
+	CHECK(xml_error(d.p) == XML_E_NOT_WELL_FORMED);
+	xml_free(d.p);
+	d.p = xml_new(NULL, &test_cb, &d);
+	REQUIRE(xml_feed(d.p, hdr, strlen(hdr)) == 0);
+	CHECK(xml_feed(d.p, "<message id='xxxx\xff'/>", 20) == -1);
+	CHECK(xml_error(d.p) == XML_E_UNSUPPORTED_ENCODING);
+	xml_free(d.p);
+	for (k = 0; k < sizeof(tails) / sizeof(tails[0]); k++) {
+		n = snprintf(st, sizeof(st), "<message><body>xxxxxxxxxxxxxxxx");
+		memcpy(st + n, tails[k], k == 2 ? 18 : strlen(tails[k]));
+		n += k == 2 ? 18 : strlen(tails[k]);
+		d.p = xml_new(NULL, &test_cb, &d);
+		REQUIRE(xml_feed(d.p, hdr, strlen(hdr)) == 0);
+		rc = xml_feed(d.p, st, n);
+		if (k == 0)
+			CHECK(rc == 0);
+		else {
+			CHECK(rc == -1);
+			CHECK(xml_error(d.p) == (k == 1 ?
+			    XML_E_UNSUPPORTED_ENCODING : XML_E_NOT_WELL_FORMED));
+		}
+		xml_free(d.p);
+	}
+	free(d.buf);
+}
+
 static const struct t_case cases[] = {
 	{ "golden", test_golden },
+	{ "text_run_limits", test_text_run_limits },
 	{ "prompt_delivery", test_prompt_delivery },
 	{ "stop_in_callback", test_stop_in_callback },
 	{ "reset_in_callback", test_reset_in_callback },
