@@ -12,6 +12,7 @@
  * it, and goes back to the outbox if the stream dies first (out.c keeps
  * those, S2S 7.6).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 #include "out.h"
 #include "server.h"
 #include "stream.h"
+#include "strmap.h"
 #include "verify.h"
 #include "xmalloc.h"
 
@@ -35,6 +37,7 @@
 #define S2S_MGR_REAP_SECS	3600	/* an idle route's backoff is kept */
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
 #define S2S_MGR_HISTORY		8	/* attempts remembered, per route */
+#define S2S_MGR_BUCKETS		1024	/* of the routes' map */
 
 struct s2s_qitem {
 	TAILQ_ENTRY(s2s_qitem)	 entry;
@@ -67,6 +70,8 @@ struct s2s_route {
 };
 
 static TAILQ_HEAD(, s2s_route)	 s2s_routes = TAILQ_HEAD_INITIALIZER(s2s_routes);
+/* "remote local" -> the route: a fan-out looks one up per stanza */
+static struct strmap		 s2s_route_map;
 static struct s2s_mgr_conf	 s2s_mgr;
 
 static void	s2s_mgr_verify_wanted(const char *, const char *);
@@ -92,23 +97,51 @@ s2s_route_remote(const struct s2s_route *r)
 	return r->remote;
 }
 
+/* The map's key of a pair: domains hold no space. */
+static char *
+s2s_mgr_key(const char *local, const char *remote)
+{
+	char	*key;
+
+	if (asprintf(&key, "%s %s", remote, local) == -1)
+		fatal("asprintf");
+	return key;
+}
+
 static struct s2s_route *
 s2s_mgr_find(const char *local, const char *remote, int create)
 {
-	struct s2s_route	*r;
+	struct s2s_route	**rp, *r;
+	char			 *key = s2s_mgr_key(local, remote);
 
-	TAILQ_FOREACH(r, &s2s_routes, entry)
-		if (strcmp(r->remote, remote) == 0 && strcmp(r->local, local) == 0)
-			return r;
-	if (!create)
-		return NULL;
-	r = xcalloc(1, sizeof(*r));
+	if (s2s_route_map.tab == NULL)
+		strmap_init(&s2s_route_map, S2S_MGR_BUCKETS);
+	rp = strmap_get(&s2s_route_map, key, create ? sizeof(*rp) : 0);
+	free(key);
+	if (rp == NULL || *rp != NULL)
+		return rp != NULL ? *rp : NULL;
+	r = *rp = xcalloc(1, sizeof(*r));
 	r->local = xstrdup(local);
 	r->remote = xstrdup(remote);
 	TAILQ_INIT(&r->queue);
 	TAILQ_INIT(&r->inflight);
 	TAILQ_INSERT_TAIL(&s2s_routes, r, entry);
 	return r;
+}
+
+/* Takes the route out of the list and the map, and frees it. */
+static void
+s2s_mgr_forget(struct s2s_route *r)
+{
+	char	*key = s2s_mgr_key(r->local, r->remote);
+
+	strmap_del(&s2s_route_map, key);
+	free(key);
+	TAILQ_REMOVE(&s2s_routes, r, entry);
+	free(r->deferred);
+	free(r->local);
+	free(r->remote);
+	free(r);
 }
 
 static void
@@ -575,11 +608,7 @@ s2s_mgr_reap(void)
 			continue;
 		log_debug("route %s -> %s: idle, forgotten", r->local,
 		    r->remote);
-		TAILQ_REMOVE(&s2s_routes, r, entry);
-		free(r->deferred);
-		free(r->local);
-		free(r->remote);
-		free(r);
+		s2s_mgr_forget(r);
 	}
 }
 
@@ -595,11 +624,8 @@ s2s_mgr_shutdown(void)
 	f.text = "xfed is stopping";
 	f.cond = "remote-server-timeout";
 	while ((r = TAILQ_FIRST(&s2s_routes)) != NULL) {
-		TAILQ_REMOVE(&s2s_routes, r, entry);
 		s2s_mgr_give_back(r, &f, (int64_t)time(NULL));
-		free(r->deferred);
-		free(r->local);
-		free(r->remote);
-		free(r);
+		s2s_mgr_forget(r);
 	}
+	strmap_clear(&s2s_route_map);
 }
