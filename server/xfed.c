@@ -48,7 +48,8 @@
 #include "xmalloc.h"
 
 #define XFED_POLL_MS	50	/* outside changes: PRAGMA data_version */
-#define XFED_WATCH_US	1000	/* a write seen: polled this soon, at most */
+/* a write seen: polled this soon, then again if nothing was committed */
+static const suseconds_t xfed_watch_us[] = { 250, 1000, 3000, 8000, 20000 };
 #define XFED_DUE_SECS	1	/* outbox rows whose retry time came */
 #define XFED_STOP_SECS	(S2S_CLOSE_SECS + 1)	/* inbound streams closing */
 #define XFED_STOP_POLL_MS 20
@@ -144,8 +145,8 @@ xfed_change(void *arg, const struct store_change *c)
 }
 
 /* Changes from other processes (xfedctl, the native system). */
-static void
-xfed_poll(evutil_socket_t fd, short what, void *arg)
+static int
+xfed_poll_now(void)
 {
 	int	 todo = 0, n;
 
@@ -159,29 +160,48 @@ xfed_poll(evutil_socket_t fd, short what, void *arg)
 		outbox_kick();
 	if (n > 0)
 		xfed_committed();
+	return n;
+}
+
+static void
+xfed_poll(evutil_socket_t fd, short what, void *arg)
+{
+	xfed_poll_now();
 }
 
 /*
  * Another process's commit writes the store's -wal (without WAL, the file
  * itself): inotify on its folder sees the writes, and a poll follows
- * XFED_WATCH_US after the last one seen, instead of up to XFED_POLL_MS
+ * xfed_watch_us[0] after the last one seen, instead of up to XFED_POLL_MS
  * later. Not at once: the write comes before the commit is visible (the
- * -shm index, which inotify does not see, is updated after it). Our own
- * commits wake it too, so polls stay XFED_WATCH_US apart at least; the
- * timer still runs, for what inotify misses.
+ * -shm index, which inotify does not see, is updated after it), so a
+ * poll that finds nothing new is tried again, later each time, in case
+ * the writer was descheduled in between. Our own commits wake it too, so
+ * polls stay xfed_watch_us[0] apart at least; the timer still runs, for
+ * what inotify misses.
  */
 static int	 xfed_watch_again;	/* writes seen while a poll waited */
+static size_t	 xfed_watch_try;	/* index in xfed_watch_us */
+
+static void
+xfed_watch_arm(size_t try)
+{
+	struct timeval	 tv = { 0, xfed_watch_us[try] };
+
+	xfed_watch_try = try;
+	evtimer_add(xfed_soon_ev, &tv);
+}
 
 static void
 xfed_soon(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval	 tv = { 0, XFED_WATCH_US };
+	size_t	 n = sizeof(xfed_watch_us) / sizeof(xfed_watch_us[0]);
 
-	xfed_poll(-1, 0, NULL);
-	if (xfed_watch_again) {
-		xfed_watch_again = 0;
-		evtimer_add(xfed_soon_ev, &tv);
-	}
+	if (xfed_poll_now() == 0 && xfed_watch_try + 1 < n)
+		xfed_watch_arm(xfed_watch_try + 1);
+	else if (xfed_watch_again)
+		xfed_watch_arm(0);
+	xfed_watch_again = 0;
 }
 
 /* Whether an inotify name is the store's file, its -wal or its -journal. */
@@ -200,7 +220,6 @@ xfed_watch_read(evutil_socket_t fd, short what, void *arg)
 	char			 buf[4096]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ie;
-	struct timeval		 tv = { 0, XFED_WATCH_US };
 	ssize_t			 n, off;
 	int			 hit = 0;
 
@@ -216,7 +235,7 @@ xfed_watch_read(evutil_socket_t fd, short what, void *arg)
 	if (evtimer_pending(xfed_soon_ev, NULL))
 		xfed_watch_again = 1;
 	else
-		evtimer_add(xfed_soon_ev, &tv);
+		xfed_watch_arm(0);
 }
 
 static void
