@@ -33,7 +33,13 @@
 #include "verify.h"
 #include "xmalloc.h"
 
-#define S2S_MGR_MEM_QUEUE_MAX	256	/* stanzas xfed made, per route */
+/*
+ * Stanzas xfed made (presence, answers) waiting for a route, in bytes of
+ * their trees: a broadcast to thousands of contacts on one domain waits
+ * whole while the stream is set up, and a peer that stops reading while
+ * it asks still costs no more than this.
+ */
+#define S2S_MGR_MEM_QUEUE_BYTES	(16 * 1024 * 1024)
 #define S2S_MGR_REAP_SECS	3600	/* an idle route's backoff is kept */
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
 #define S2S_MGR_HISTORY		8	/* attempts remembered, per route */
@@ -43,6 +49,7 @@ struct s2s_qitem {
 	TAILQ_ENTRY(s2s_qitem)	 entry;
 	struct el		*el;		/* NULL once written */
 	int64_t			 outbox_id;
+	size_t			 mem;		/* counted in the route's nmem */
 };
 TAILQ_HEAD(s2s_qitems, s2s_qitem);
 
@@ -53,7 +60,8 @@ struct s2s_route {
 	int			 ready;
 	struct s2s_qitems	 queue;		/* waiting for a ready stream */
 	struct s2s_qitems	 inflight;	/* written, not yet flushed */
-	size_t			 nqueue, nmem;
+	size_t			 nqueue;
+	size_t			 nmem;		/* bytes of queued made stanzas */
 	int			 failures;
 	int64_t			 backoff_until;
 	char			 last_error[256];
@@ -200,8 +208,7 @@ s2s_mgr_pump(struct s2s_route *r)
 	    (q = TAILQ_FIRST(&r->queue)) != NULL) {
 		TAILQ_REMOVE(&r->queue, q, entry);
 		r->nqueue--;
-		if (q->outbox_id == 0)
-			r->nmem--;
+		r->nmem -= q->mem;
 		s2s_mgr_write(r, q);
 	}
 }
@@ -319,7 +326,8 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 			    "off: %s", local, remote, r->last_error);
 		return;
 	}
-	if (outbox_id == 0 && r->nmem >= S2S_MGR_MEM_QUEUE_MAX) {
+	if (outbox_id == 0 &&
+	    r->nmem + el_mem(stanza) > S2S_MGR_MEM_QUEUE_BYTES) {
 		log_warnx("route %s -> %s: queue full, dropped a stanza",
 		    local, remote);
 		el_free(stanza);
@@ -336,7 +344,7 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	TAILQ_INSERT_TAIL(&r->queue, q, entry);
 	r->nqueue++;
 	if (outbox_id == 0)
-		r->nmem++;
+		r->nmem += q->mem = el_mem(stanza);
 	s2s_mgr_connect(r);
 }
 

@@ -4,7 +4,9 @@
 # remote's verification stream back to xfed (XEP-0220 2.1.2, S2S 4.13-4.27),
 # and every change of the presence row, committed by another process,
 # reaches every subscriber exactly once: cold (no stream up), warm, and
-# warm again after more subscribers were added. The remote side is
+# warm again after more subscribers were added. Then 600 contacts on one
+# domain: all of them wait in memory while its stream is set up, none
+# dropped (they once were beyond 256 a route). The remote side is
 # tests/bench/loadgen.py --exact, which parses every stanza.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
@@ -52,5 +54,24 @@ check broadcast_logged_more grep -q \
     "$T/x/xfed.log"
 
 stop_xfed
-check no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer' '$T/x/xfed.log'"
+
+# one domain, 600 contacts, cold: a fresh xfed
+P=$(free_port); AP=$(free_port)
+mkdir -p "$T/y"
+sed -e "s/^listen .*/listen 127.0.0.1:$P/" -e '/^route /d' \
+    "$T/x/xfed.conf" > "$T/y/xfed.conf"
+echo "route r0.gen.localhost 127.0.0.1:$AP" >> "$T/y/xfed.conf"
+"$XFED_BUILD/xfedctl" -c "$T/y/xfed.conf" user add alice > /dev/null
+start_xfed "$T/y" || { fail start_y "xfed did not start"; exit 1; }
+if timeout 120 $PY "$XFED_SRC/tests/bench/loadgen.py" presence 600 \
+    --exact --domains 1 --frm gen.localhost --port "$P" --auth-port "$AP" \
+    --to xfed.localhost --store "$T/y/xfed.db" --settle 0.5 --timeout 60 \
+    > "$T/gen1.out" 2> "$T/gen1.err"; then
+	ok one_domain_600_contacts_cold
+else
+	fail one_domain_600_contacts_cold "$(cat "$T/gen1.err")"
+fi
+check no_queue_full sh -c "! grep -q 'queue full' '$T/y/xfed.log'"
+stop_xfed
+check no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:|LeakSanitizer' '$T/x/xfed.log' '$T/y/xfed.log'"
 t_exit
