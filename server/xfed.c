@@ -172,15 +172,16 @@ xfed_poll(evutil_socket_t fd, short what, void *arg)
 /*
  * Another process's commit writes the store's -wal (without WAL, the file
  * itself): inotify on its folder sees the writes, and a poll follows
- * xfed_watch_us[0] after the last one seen, instead of up to XFED_POLL_MS
- * later. Not at once: the write comes before the commit is visible (the
- * -shm index, which inotify does not see, is updated after it), so a
- * poll that finds nothing new is tried again, later each time, in case
- * the writer was descheduled in between. Our own commits wake it too, so
- * polls stay xfed_watch_us[0] apart at least; the timer still runs, for
- * what inotify misses.
+ * xfed_watch_us[0] later, instead of up to XFED_POLL_MS. Not at once: the
+ * write comes before the commit is visible (the -shm index, which inotify
+ * does not see, is updated after it), so a poll that finds nothing new is
+ * tried again, later each time, in case the writer was descheduled in
+ * between. Our own commits write there too: while a series of polls runs
+ * the inotify descriptor is not read (the kernel merges the repeated
+ * events meanwhile), so a busy xfed costs one read and a few polls per
+ * series, not a wakeup per commit. The timer still runs, for what inotify
+ * misses.
  */
-static int	 xfed_watch_again;	/* writes seen while a poll waited */
 static size_t	 xfed_watch_try;	/* index in xfed_watch_us */
 
 static void
@@ -199,9 +200,8 @@ xfed_soon(evutil_socket_t fd, short what, void *arg)
 
 	if (xfed_poll_now() == 0 && xfed_watch_try + 1 < n)
 		xfed_watch_arm(xfed_watch_try + 1);
-	else if (xfed_watch_again)
-		xfed_watch_arm(0);
-	xfed_watch_again = 0;
+	else	/* writes meanwhile make it readable: a new series */
+		event_add(xfed_watch_ev, NULL);
 }
 
 /* Whether an inotify name is the store's file, its -wal or its -journal. */
@@ -232,10 +232,8 @@ xfed_watch_read(evutil_socket_t fd, short what, void *arg)
 		}
 	if (!hit)
 		return;
-	if (evtimer_pending(xfed_soon_ev, NULL))
-		xfed_watch_again = 1;
-	else
-		xfed_watch_arm(0);
+	event_del(xfed_watch_ev);
+	xfed_watch_arm(0);
 }
 
 static void
