@@ -316,13 +316,15 @@ def proc_cpu(pid):
     return int(f[11]) / hz, int(f[12]) / hz
 
 
-def proc_oncpu(pid):
-    """Seconds pid ran on a CPU (all threads; nanosecond resolution)."""
-    t = 0
+def proc_sched(pid):
+    """Seconds pid ran on a CPU and waited for one, all threads
+    (schedstat: nanosecond resolution)."""
+    run = wait = 0
     for tid in os.listdir("/proc/%d/task" % pid):
         with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-            t += int(f.read().split()[0])
-    return t / 1e9
+            v = f.read().split()
+            run, wait = run + int(v[0]), wait + int(v[1])
+    return run / 1e9, wait / 1e9
 
 
 def proc_runq(pid):
@@ -744,7 +746,7 @@ def mode_presence(a):
     def change(show, n):
         with rx.lock:
             base = rx.presence
-        c0 = proc_oncpu(a.pid) if a.pid else 0
+        c0 = proc_sched(a.pid) if a.pid else (0, 0)
         with w:
             w.execute("INSERT OR REPLACE INTO presence (user_id, show) "
                       "VALUES (?, ?)", (uid, show))
@@ -770,11 +772,13 @@ def mode_presence(a):
                                      sorted(want - set(got))[:3],
                                      [j for j, c in got.items() if c > 1][:3],
                                      sorted(set(got) - want)[:3]))
-        cpu[show] = (proc_oncpu(a.pid) - c0) * 1000 if a.pid else 0
+        c1 = proc_sched(a.pid) if a.pid else (0, 0)
+        cpu[show] = (c1[0] - c0[0]) * 1000
+        runq[show] = (c1[1] - c0[1]) * 1000
         with rx.lock:
             return (rx.last - t0) * 1000
 
-    cpu = {}
+    cpu, runq = {}, {}
 
     subscribe(0, a.n)
     time.sleep(a.settle)
@@ -786,14 +790,17 @@ def mode_presence(a):
            presence_cold_ms="%.1f" % cold, presence_warm_ms="%.1f" % warm,
            presence_streams=streams,
            presence_cold_cpu_ms="%.1f" % cpu["available"],
-           presence_warm_cpu_ms="%.1f" % cpu["away"])
+           presence_warm_cpu_ms="%.1f" % cpu["away"],
+           presence_cold_runq_ms="%.1f" % runq["available"],
+           presence_warm_runq_ms="%.1f" % runq["away"])
     if a.warm_n > a.n:
         subscribe(a.n, a.warm_n)
         time.sleep(a.settle)
         change("dnd", a.warm_n)	# the new contacts' domains are up already
         report(presence_warm_n=a.warm_n, presence_warm_n_ms="%.1f" %
                change("xa", a.warm_n),
-               presence_warm_n_cpu_ms="%.1f" % cpu["xa"])
+               presence_warm_n_cpu_ms="%.1f" % cpu["xa"],
+               presence_warm_n_runq_ms="%.1f" % runq["xa"])
     if rx.streams != a.domains:
         die("%d streams verified for %d domains" % (rx.streams, a.domains))
 
