@@ -12,6 +12,7 @@
  * it, and goes back to the outbox if the stream dies first (out.c keeps
  * those, S2S 7.6).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,19 +29,28 @@
 #include "out.h"
 #include "server.h"
 #include "stream.h"
+#include "strmap.h"
 #include "verify.h"
 #include "xmalloc.h"
 
-#define S2S_MGR_MEM_QUEUE_MAX	256	/* stanzas xfed made, per route */
+/*
+ * Stanzas xfed made (presence, answers) waiting for a route, in bytes of
+ * their trees: a broadcast to thousands of contacts on one domain waits
+ * whole while the stream is set up, and a peer that stops reading while
+ * it asks still costs no more than this.
+ */
+#define S2S_MGR_MEM_QUEUE_BYTES	(16 * 1024 * 1024)
 #define S2S_MGR_REAP_SECS	3600	/* an idle route's backoff is kept */
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
 #define S2S_MGR_HISTORY		8	/* attempts remembered, per route */
 #define S2S_MGR_REFUSALS	32	/* inbound refusals remembered, all */
+#define S2S_MGR_BUCKETS		1024	/* of the routes' map */
 
 struct s2s_qitem {
 	TAILQ_ENTRY(s2s_qitem)	 entry;
 	struct el		*el;		/* NULL once written */
 	int64_t			 outbox_id;
+	size_t			 mem;		/* counted in the route's nmem */
 };
 TAILQ_HEAD(s2s_qitems, s2s_qitem);
 
@@ -51,7 +61,8 @@ struct s2s_route {
 	int			 ready;
 	struct s2s_qitems	 queue;		/* waiting for a ready stream */
 	struct s2s_qitems	 inflight;	/* written, not yet flushed */
-	size_t			 nqueue, nmem;
+	size_t			 nqueue;
+	size_t			 nmem;		/* bytes of queued made stanzas */
 	int			 failures;
 	int64_t			 backoff_until;
 	char			 last_error[256];
@@ -77,6 +88,8 @@ struct s2s_refusal {
 };
 static struct s2s_refusal	 s2s_refusals[S2S_MGR_REFUSALS];
 static size_t			 s2s_rnext, s2s_nrefusals;
+/* "remote local" -> the route: a fan-out looks one up per stanza */
+static struct strmap		 s2s_route_map;
 static struct s2s_mgr_conf	 s2s_mgr;
 
 static void	s2s_mgr_verify_wanted(const char *, const char *);
@@ -102,23 +115,51 @@ s2s_route_remote(const struct s2s_route *r)
 	return r->remote;
 }
 
+/* The map's key of a pair: domains hold no space. */
+static char *
+s2s_mgr_key(const char *local, const char *remote)
+{
+	char	*key;
+
+	if (asprintf(&key, "%s %s", remote, local) == -1)
+		fatal("asprintf");
+	return key;
+}
+
 static struct s2s_route *
 s2s_mgr_find(const char *local, const char *remote, int create)
 {
-	struct s2s_route	*r;
+	struct s2s_route	**rp, *r;
+	char			 *key = s2s_mgr_key(local, remote);
 
-	TAILQ_FOREACH(r, &s2s_routes, entry)
-		if (strcmp(r->remote, remote) == 0 && strcmp(r->local, local) == 0)
-			return r;
-	if (!create)
-		return NULL;
-	r = xcalloc(1, sizeof(*r));
+	if (s2s_route_map.tab == NULL)
+		strmap_init(&s2s_route_map, S2S_MGR_BUCKETS);
+	rp = strmap_get(&s2s_route_map, key, create ? sizeof(*rp) : 0);
+	free(key);
+	if (rp == NULL || *rp != NULL)
+		return rp != NULL ? *rp : NULL;
+	r = *rp = xcalloc(1, sizeof(*r));
 	r->local = xstrdup(local);
 	r->remote = xstrdup(remote);
 	TAILQ_INIT(&r->queue);
 	TAILQ_INIT(&r->inflight);
 	TAILQ_INSERT_TAIL(&s2s_routes, r, entry);
 	return r;
+}
+
+/* Takes the route out of the list and the map, and frees it. */
+static void
+s2s_mgr_forget(struct s2s_route *r)
+{
+	char	*key = s2s_mgr_key(r->local, r->remote);
+
+	strmap_del(&s2s_route_map, key);
+	free(key);
+	TAILQ_REMOVE(&s2s_routes, r, entry);
+	free(r->deferred);
+	free(r->local);
+	free(r->remote);
+	free(r);
 }
 
 static void
@@ -177,8 +218,7 @@ s2s_mgr_pump(struct s2s_route *r)
 	    (q = TAILQ_FIRST(&r->queue)) != NULL) {
 		TAILQ_REMOVE(&r->queue, q, entry);
 		r->nqueue--;
-		if (q->outbox_id == 0)
-			r->nmem--;
+		r->nmem -= q->mem;
 		s2s_mgr_write(r, q);
 	}
 }
@@ -327,7 +367,8 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 			    "off: %s", local, remote, r->last_error);
 		return;
 	}
-	if (outbox_id == 0 && r->nmem >= S2S_MGR_MEM_QUEUE_MAX) {
+	if (outbox_id == 0 &&
+	    r->nmem + el_mem(stanza) > S2S_MGR_MEM_QUEUE_BYTES) {
 		log_warnx("route %s -> %s: queue full, dropped a stanza",
 		    local, remote);
 		el_free(stanza);
@@ -344,7 +385,7 @@ s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	TAILQ_INSERT_TAIL(&r->queue, q, entry);
 	r->nqueue++;
 	if (outbox_id == 0)
-		r->nmem++;
+		r->nmem += q->mem = el_mem(stanza);
 	s2s_mgr_connect(r);
 }
 
@@ -624,11 +665,7 @@ s2s_mgr_reap(void)
 			continue;
 		log_debug("route %s -> %s: idle, forgotten", r->local,
 		    r->remote);
-		TAILQ_REMOVE(&s2s_routes, r, entry);
-		free(r->deferred);
-		free(r->local);
-		free(r->remote);
-		free(r);
+		s2s_mgr_forget(r);
 	}
 }
 
@@ -644,11 +681,8 @@ s2s_mgr_shutdown(void)
 	f.text = "xfed is stopping";
 	f.cond = "remote-server-timeout";
 	while ((r = TAILQ_FIRST(&s2s_routes)) != NULL) {
-		TAILQ_REMOVE(&s2s_routes, r, entry);
 		s2s_mgr_give_back(r, &f, (int64_t)time(NULL));
-		free(r->deferred);
-		free(r->local);
-		free(r->remote);
-		free(r);
+		s2s_mgr_forget(r);
 	}
+	strmap_clear(&s2s_route_map);
 }
