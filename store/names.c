@@ -1,6 +1,6 @@
 /*
  * store/names.c: the names of the store's enumerations, as the schema
- * spells them (CHECK constraints in schema.c) and xfedctl prints them.
+ * spells them (CHECK constraints in sqlite_schema.c) and xfedctl prints them.
  */
 #include <string.h>
 

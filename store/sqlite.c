@@ -1,12 +1,14 @@
 /*
- * store/sqlite.c: the SQLite connection: open and close, the statement
- * cache, transactions and write batching, error reporting. The schema and
- * its migrations are schema.c's; each group of tables has its own file
- * (sqlite_user.c, sqlite_sub.c, sqlite_msg.c), the change journal is
- * notify.c's.
+ * store/sqlite.c: the SQLite backend (backend.h): open and close, the
+ * statement cache, transactions and write batching, error reporting, and
+ * sqlite_ops, its table of operations. The schema and its migrations are
+ * sqlite_schema.c's; each group of tables has its own file
+ * (sqlite_user.c, sqlite_sub.c, sqlite_msg.c...), the change journal is
+ * sqlite_notify.c's, file access sqlite_access.c's, checkpoints
+ * sqlite_ckpt.c's.
  *
  * Batching: the first write outside an explicit transaction opens one
- * (BEGIN IMMEDIATE) and calls the batch callback; store_flush() commits
+ * (BEGIN IMMEDIATE) and calls the batch callback; sqlite_flush() commits
  * it. In WAL mode with synchronous=NORMAL a commit is an append to the
  * WAL with no fsync; the WAL is synced at checkpoints. A clean close
  * commits the batch; a crash loses at most the uncommitted batch (and,
@@ -30,43 +32,10 @@
 
 static char	 store_open_err[700];
 
-int64_t
-store_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
-void
-store_ok(struct store *st)
-{
-	st->errcode = STORE_E_NONE;
-	st->err[0] = '\0';
-}
-
-static int
-store_vfail(struct store *st, enum store_err code, const char *fmt,
-    va_list ap)
-{
-	st->errcode = code;
-	vsnprintf(st->err, sizeof(st->err), fmt, ap);
-	return -1;
-}
-
 int
-store_fail(struct store *st, enum store_err code, const char *fmt, ...)
+sqlite_dberr(struct store *st, const char *what)
 {
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	store_vfail(st, code, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int
-store_dberr(struct store *st, const char *what)
-{
-	int		 xc = sqlite3_extended_errcode(st->db);
+	int		 xc = sqlite3_extended_errcode(sq(st)->db);
 	enum store_err	 code = STORE_E_DB;
 
 	switch (xc) {
@@ -85,11 +54,11 @@ store_dberr(struct store *st, const char *what)
 		code = STORE_E_INVALID;
 		break;
 	}
-	store_fail(st, code, "%s: %s", what, sqlite3_errmsg(st->db));
+	store_fail(st, code, "%s: %s", what, sqlite3_errmsg(sq(st)->db));
 	if (code == STORE_E_DB)
 		st->stats.failures++;
 	/* Some errors (I/O, full disk) end the transaction in SQLite. */
-	if (st->txn != STORE_TXN_NONE && sqlite3_get_autocommit(st->db)) {
+	if (st->txn != STORE_TXN_NONE && sqlite3_get_autocommit(sq(st)->db)) {
 		if (st->txn == STORE_TXN_BATCH)	/* the daemon says more */
 			log_debug("store: batch rolled back: %s", st->err);
 		st->txn = STORE_TXN_NONE;
@@ -98,20 +67,20 @@ store_dberr(struct store *st, const char *what)
 }
 
 sqlite3_stmt *
-store_q(struct store *st, enum store_q id, const char *sql)
+sqlite_q(struct store *st, enum sqlite_q id, const char *sql)
 {
-	if (st->q[id] == NULL &&
-	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st->q[id], NULL) != SQLITE_OK) {
-		store_dberr(st, "prepare");
-		st->q[id] = NULL;
+	if (sq(st)->q[id] == NULL &&
+	    sqlite3_prepare_v3(sq(st)->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &sq(st)->q[id], NULL) != SQLITE_OK) {
+		sqlite_dberr(st, "prepare");
+		sq(st)->q[id] = NULL;
 		return NULL;
 	}
-	return st->q[id];
+	return sq(st)->q[id];
 }
 
 int
-store_rows(struct store *st, sqlite3_stmt *q,
+sqlite_rows(struct store *st, sqlite3_stmt *q,
     int (*row)(sqlite3_stmt *, void *), void *arg, int *nrows,
     const char *what)
 {
@@ -123,7 +92,7 @@ store_rows(struct store *st, sqlite3_stmt *q,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		store_dberr(st, what);
+		sqlite_dberr(st, what);
 	else
 		store_ok(st);
 	sqlite3_reset(q);
@@ -133,25 +102,25 @@ store_rows(struct store *st, sqlite3_stmt *q,
 }
 
 int
-store_value(struct store *st, sqlite3_stmt *q, int64_t *vp, const char *what)
+sqlite_value(struct store *st, sqlite3_stmt *q, int64_t *vp, const char *what)
 {
 	int	 rc;
 
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		*vp = sqlite3_column_int64(q, 0);
 	else
-		store_dberr(st, what);
+		sqlite_dberr(st, what);
 	sqlite3_reset(q);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int
-store_wstep(struct store *st, sqlite3_stmt *q, const char *what)
+sqlite_wstep(struct store *st, sqlite3_stmt *q, const char *what)
 {
 	int	 rc = -1;
 
 	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, what);
+		sqlite_dberr(st, what);
 	else {
 		store_ok(st);
 		rc = 0;
@@ -161,31 +130,31 @@ store_wstep(struct store *st, sqlite3_stmt *q, const char *what)
 }
 
 int
-store_wcount(struct store *st, sqlite3_stmt *q, int64_t *np, const char *what)
+sqlite_wcount(struct store *st, sqlite3_stmt *q, int64_t *np, const char *what)
 {
-	if (store_wstep(st, q, what) == -1)
+	if (sqlite_wstep(st, q, what) == -1)
 		return -1;
 	if (np != NULL)
-		*np = sqlite3_changes(st->db);
+		*np = sqlite3_changes(sq(st)->db);
 	return 0;
 }
 
 int
-store_wchange(struct store *st, sqlite3_stmt *q, int64_t *idp,
+sqlite_wchange(struct store *st, sqlite3_stmt *q, int64_t *idp,
     const char *what, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 rc = -1;
 
 	if (sqlite3_step(q) != SQLITE_DONE)
-		store_dberr(st, what);
-	else if (sqlite3_changes(st->db) == 0) {
+		sqlite_dberr(st, what);
+	else if (sqlite3_changes(sq(st)->db) == 0) {
 		va_start(ap, fmt);
 		store_vfail(st, STORE_E_NOTFOUND, fmt, ap);
 		va_end(ap);
 	} else {
 		if (idp != NULL)
-			*idp = sqlite3_last_insert_rowid(st->db);
+			*idp = sqlite3_last_insert_rowid(sq(st)->db);
 		store_ok(st);
 		rc = 0;
 	}
@@ -195,164 +164,155 @@ store_wchange(struct store *st, sqlite3_stmt *q, int64_t *idp,
 
 /* Runs a cached statement that returns no rows. */
 static int
-store_exec_q(struct store *st, enum store_q id, const char *sql,
+sqlite_exec_q(struct store *st, enum sqlite_q id, const char *sql,
     const char *what)
 {
 	sqlite3_stmt	*q;
 	int		 rc;
 
-	if ((q = store_q(st, id, sql)) == NULL)
+	if ((q = sqlite_q(st, id, sql)) == NULL)
 		return -1;
 	rc = sqlite3_step(q);
 	if (rc != SQLITE_DONE)
-		store_dberr(st, what);
+		sqlite_dberr(st, what);
 	sqlite3_reset(q);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 struct store *
-store_open(const char *path, int flags, const char **errstr)
+store_sqlite_open(const char *path, int flags, const char **errstr)
 {
-	struct store	*st;
-	size_t		 i;
-	int		 oflags, rc, created = 0, persist;
+	struct sqlite_store	*sl;
+	struct store		*st;
+	size_t			 i;
+	int			 oflags, rc, created = 0, persist;
 
-	st = xcalloc(1, sizeof(*st));
-	st->path = xstrdup(path);
-	if (store_access_check(path, flags, store_open_err,
+	sl = xcalloc(1, sizeof(*sl));
+	st = &sl->base;
+	st->ops = &sqlite_ops;
+	st->location = xstrdup(path);
+	st->flags = flags;
+	if (sqlite_access_check(path, flags, store_open_err,
 	    sizeof(store_open_err)) == -1)
 		goto fail;
-	if ((flags & STORE_OPEN_CREATE) && (created = store_access_create(path,
+	if ((flags & STORE_OPEN_CREATE) && (created = sqlite_access_create(path,
 	    flags, store_open_err, sizeof(store_open_err))) == -1)
 		goto fail;
 	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (flags & STORE_OPEN_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
-	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+	rc = sqlite3_open_v2(path, &sl->db, oflags, NULL);
 	if (rc != SQLITE_OK) {
-		if (rc == SQLITE_CANTOPEN && st->db != NULL &&
-		    sqlite3_system_errno(st->db) != 0)
+		if (rc == SQLITE_CANTOPEN && sl->db != NULL &&
+		    sqlite3_system_errno(sl->db) != 0)
 			snprintf(store_open_err, sizeof(store_open_err),
 			    "%s: cannot open: %s", path,
-			    strerror(sqlite3_system_errno(st->db)));
+			    strerror(sqlite3_system_errno(sl->db)));
 		else
 			snprintf(store_open_err, sizeof(store_open_err),
-			    "%s: %s", path, st->db ? sqlite3_errmsg(st->db) :
+			    "%s: %s", path, sl->db ? sqlite3_errmsg(sl->db) :
 			    sqlite3_errstr(rc));
 		goto fail;
 	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(sl->db, 1);
+	sqlite3_busy_timeout(sl->db, STORE_BUSY_TIMEOUT_MS);
 	/*
 	 * -wal and -shm stay when the last connection closes: a native system
 	 * in xfed's group then writes the store without write access to the
 	 * directory (store_group_write; CONTRACT.md "Access").
 	 */
 	persist = 1;
-	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-	if (store_schema_open(st, flags, store_open_err,
+	sqlite3_file_control(sl->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	if (sqlite_schema_open(st, flags, store_open_err,
 	    sizeof(store_open_err)) == -1)
 		goto fail;
-	if (store_notify_init(st) == -1) {
+	if (sqlite_notify_init(st) == -1) {
 		snprintf(store_open_err, sizeof(store_open_err), "%s: %s",
 		    path, st->err);
 		goto fail;
 	}
-	store_access_fix(path, flags);
+	sqlite_access_fix(path, flags);
 	store_ok(st);
 	return st;
  fail:
 	*errstr = store_open_err;
 	for (i = 0; i < Q_COUNT; i++)
-		sqlite3_finalize(st->q[i]);
-	sqlite3_close(st->db);
+		sqlite3_finalize(sl->q[i]);
+	sqlite3_close(sl->db);
 	if (created == 1)		/* nothing left behind by a failed open */
 		unlink(path);
-	free(st->path);
-	free(st);
+	free(st->location);
+	free(sl);
 	return NULL;
 }
 
 void
-store_close(struct store *st)
+sqlite_close(struct store *st)
 {
-	sqlite3_stmt	*q = NULL;
-	size_t		 i;
+	struct sqlite_store	*sl = sq(st);
+	sqlite3_stmt		*q = NULL;
+	size_t			 i;
 
-	if (st == NULL)
-		return;
-	if (st->txn == STORE_TXN_BATCH && store_flush(st) == -1)
+	if (st->txn == STORE_TXN_BATCH && sqlite_flush(st) == -1)
 		log_warnx("store: %s", st->err);
 	else if (st->txn == STORE_TXN_EXPLICIT)
-		store_rollback(st);
-	store_checkpoint_stop(st);
+		sqlite_rollback(st);
+	sqlite_checkpoint_stop(st);
 	for (i = 0; i < Q_COUNT; i++)
-		sqlite3_finalize(st->q[i]);
+		sqlite3_finalize(sl->q[i]);
 	/* the kept -wal is emptied at close: a file copied over the store
 	 * without it (a restored backup) meets no stale frames */
-	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_size_limit = 0", -1, &q,
-	    NULL) == SQLITE_OK)
+	if (sqlite3_prepare_v2(sl->db, "PRAGMA journal_size_limit = 0", -1,
+	    &q, NULL) == SQLITE_OK)
 		sqlite3_step(q);
 	sqlite3_finalize(q);
-	if (sqlite3_close(st->db) != SQLITE_OK)
-		log_warnx("store: close %s: %s", st->path,
-		    sqlite3_errmsg(st->db));
-	free(st->scratch);
-	free(st->path);
-	free(st);
-}
-
-const char *
-store_errstr(const struct store *st)
-{
-	return st->err[0] ? st->err : "no error";
-}
-
-enum store_err
-store_errcode(const struct store *st)
-{
-	return st->errcode;
+	if (sqlite3_close(sl->db) != SQLITE_OK)
+		log_warnx("store: close %s: %s", st->location,
+		    sqlite3_errmsg(sl->db));
+	free(sl->scratch);
+	free(st->location);
+	free(sl);
 }
 
 static int
-store_begin_txn(struct store *st, enum store_txn kind)
+sqlite_begin_txn(struct store *st, enum store_txn kind)
 {
-	if (store_exec_q(st, Q_BEGIN, "BEGIN IMMEDIATE", "begin") == -1)
+	if (sqlite_exec_q(st, Q_BEGIN, "BEGIN IMMEDIATE", "begin") == -1)
 		return -1;
 	st->txn = kind;
 	return 0;
 }
 
-int
-store_wbegin(struct store *st)
+/* Opens the batch for store_batch_write(). */
+static int
+sqlite_begin_batch(struct store *st)
 {
-	st->stats.writes++;
-	if (st->txn != STORE_TXN_NONE)
-		return 0;
-	if (store_begin_txn(st, STORE_TXN_BATCH) == -1)
-		return -1;
-	if (st->batch_cb != NULL)
-		st->batch_cb(st->batch_arg);
-	return 0;
+	return sqlite_exec_q(st, Q_BEGIN, "BEGIN IMMEDIATE", "begin");
 }
 
 int
-store_begin(struct store *st)
+sqlite_wbegin(struct store *st)
+{
+	return store_batch_write(st, sqlite_begin_batch);
+}
+
+int
+sqlite_begin(struct store *st)
 {
 	if (st->txn == STORE_TXN_EXPLICIT)
 		return store_fail(st, STORE_E_DB, "begin: a transaction is "
 		    "already open");
-	if (st->txn == STORE_TXN_BATCH && store_flush(st) == -1)
+	if (st->txn == STORE_TXN_BATCH && sqlite_flush(st) == -1)
 		return -1;
-	return store_begin_txn(st, STORE_TXN_EXPLICIT);
+	return sqlite_begin_txn(st, STORE_TXN_EXPLICIT);
 }
 
 static int
-store_end(struct store *st)
+sqlite_end(struct store *st)
 {
-	if (store_exec_q(st, Q_COMMIT, "COMMIT", "commit") == -1) {
-		if (!sqlite3_get_autocommit(st->db))
-			store_exec_q(st, Q_ROLLBACK, "ROLLBACK", "rollback");
+	if (sqlite_exec_q(st, Q_COMMIT, "COMMIT", "commit") == -1) {
+		if (!sqlite3_get_autocommit(sq(st)->db))
+			sqlite_exec_q(st, Q_ROLLBACK, "ROLLBACK", "rollback");
 		st->txn = STORE_TXN_NONE;
 		return -1;
 	}
@@ -361,77 +321,51 @@ store_end(struct store *st)
 }
 
 int
-store_commit(struct store *st)
+sqlite_commit(struct store *st)
 {
 	if (st->txn != STORE_TXN_EXPLICIT)
 		return store_fail(st, STORE_E_DB, "commit: no transaction");
-	return store_end(st);
+	return sqlite_end(st);
 }
 
 int
-store_rollback(struct store *st)
+sqlite_rollback(struct store *st)
 {
 	int	 rc = 0;
 
 	if (st->txn == STORE_TXN_NONE)
 		return 0;
-	if (!sqlite3_get_autocommit(st->db))
-		rc = store_exec_q(st, Q_ROLLBACK, "ROLLBACK", "rollback");
+	if (!sqlite3_get_autocommit(sq(st)->db))
+		rc = sqlite_exec_q(st, Q_ROLLBACK, "ROLLBACK", "rollback");
 	st->txn = STORE_TXN_NONE;
 	return rc;
 }
 
 int
-store_flush(struct store *st)
+sqlite_flush(struct store *st)
 {
 	int	 rc;
 
 	if (st->txn != STORE_TXN_BATCH)
 		return 0;
-	if ((rc = store_end(st)) == 0)
+	if ((rc = sqlite_end(st)) == 0)
 		st->stats.commits++;
 	return rc;
 }
 
 void
-store_stats(const struct store *st, struct store_stats *s)
+sqlite_busy_timeout(struct store *st, int wait)
 {
-	*s = st->stats;
+	sqlite3_busy_timeout(sq(st)->db, wait ? STORE_BUSY_TIMEOUT_MS : 0);
 }
 
 int
-store_pending(const struct store *st)
-{
-	return st->txn == STORE_TXN_BATCH;
-}
-
-void
-store_busy_timeout(struct store *st, int wait)
-{
-	sqlite3_busy_timeout(st->db, wait ? STORE_BUSY_TIMEOUT_MS : 0);
-}
-
-void
-store_counts(const struct store *st, uint64_t *writes, uint64_t *dberrs)
-{
-	*writes = st->stats.writes;
-	*dberrs = st->stats.failures;
-}
-
-void
-store_set_batch_cb(struct store *st, void (*cb)(void *), void *arg)
-{
-	st->batch_cb = cb;
-	st->batch_arg = arg;
-}
-
-int
-store_state_get(struct store *st, const char *key, char **valuep)
+sqlite_state_get(struct store *st, const char *key, char **valuep)
 {
 	sqlite3_stmt	*q;
 	int		 rc;
 
-	if ((q = store_q(st, Q_STATE_GET,
+	if ((q = sqlite_q(st, Q_STATE_GET,
 	    "SELECT value FROM s2s_state WHERE key = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
@@ -442,7 +376,7 @@ store_state_get(struct store *st, const char *key, char **valuep)
 	} else if (rc == SQLITE_DONE)
 		rc = store_fail(st, STORE_E_NOTFOUND, "%s: not set", key);
 	else
-		rc = store_dberr(st, "state get");
+		rc = sqlite_dberr(st, "state get");
 	sqlite3_reset(q);
 	if (rc == 0)
 		store_ok(st);
@@ -450,11 +384,11 @@ store_state_get(struct store *st, const char *key, char **valuep)
 }
 
 int
-store_state_set(struct store *st, const char *key, const char *value)
+sqlite_state_set(struct store *st, const char *key, const char *value)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_STATE_SET,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_STATE_SET,
 	    "INSERT INTO s2s_state (key, value, updated) VALUES (?1, ?2, ?3) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
 	    "updated = excluded.updated")) == NULL)
@@ -462,5 +396,87 @@ store_state_set(struct store *st, const char *key, const char *value)
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, store_now());
-	return store_wstep(st, q, "state set");
+	return sqlite_wstep(st, q, "state set");
 }
+
+const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sqlite_close,
+	.version = sqlite_version,
+	.checkpoint_start = sqlite_checkpoint_start,
+	.checkpoint_stop = sqlite_checkpoint_stop,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.flush = sqlite_flush,
+	.busy_timeout = sqlite_busy_timeout,
+	.state_get = sqlite_state_get,
+	.state_set = sqlite_state_set,
+	.user_add = sqlite_user_add,
+	.user_del = sqlite_user_del,
+	.user_get = sqlite_user_get,
+	.user_get_id = sqlite_user_get_id,
+	.user_find = sqlite_user_find,
+	.user_list = sqlite_user_list,
+	.user_update = sqlite_user_update,
+	.presence_set = sqlite_presence_set,
+	.presence_get = sqlite_presence_get,
+	.sub_get = sqlite_sub_get,
+	.sub_list = sqlite_sub_list,
+	.sub_put = sqlite_sub_put,
+	.rpres_put = sqlite_rpres_put,
+	.rpres_del = sqlite_rpres_del,
+	.rpres_list = sqlite_rpres_list,
+	.rpres_get = sqlite_rpres_get,
+	.inbox_put = sqlite_inbox_put,
+	.inbox_list = sqlite_inbox_list,
+	.inbox_consume = sqlite_inbox_consume,
+	.receipts_due = sqlite_receipts_due,
+	.receipt_sent = sqlite_receipt_sent,
+	.inbox_last = sqlite_inbox_last,
+	.inbox_get = sqlite_inbox_get,
+	.inbox_ack = sqlite_inbox_ack,
+	.inbox_unconsumed = sqlite_inbox_unconsumed,
+	.inbox_prune = sqlite_inbox_prune,
+	.inbox_unconsumed_all = sqlite_inbox_unconsumed_all,
+	.outbox_add = sqlite_outbox_add,
+	.outbox_get = sqlite_outbox_get,
+	.outbox_list = sqlite_outbox_list,
+	.outbox_due = sqlite_outbox_due,
+	.outbox_sent = sqlite_outbox_sent,
+	.outbox_delivered = sqlite_outbox_delivered,
+	.outbox_retry = sqlite_outbox_retry,
+	.outbox_failed = sqlite_outbox_failed,
+	.outbox_queued = sqlite_outbox_queued,
+	.outbox_prune = sqlite_outbox_prune,
+	.outbox_counts = sqlite_outbox_counts,
+	.outbox_oldest = sqlite_outbox_oldest,
+	.directed_add = sqlite_directed_add,
+	.directed_list = sqlite_directed_list,
+	.directed_del = sqlite_directed_del,
+	.departed_list = sqlite_departed_list,
+	.departed_del = sqlite_departed_del,
+	.domain_rule_set = sqlite_domain_rule_set,
+	.domain_rule_del = sqlite_domain_rule_del,
+	.domain_rule_list = sqlite_domain_rule_list,
+	.block_add = sqlite_block_add,
+	.block_del = sqlite_block_del,
+	.block_list = sqlite_block_list,
+	.changes_poll = sqlite_changes_poll,
+	.changed = sqlite_changed,
+	.watch_fd = sqlite_watch_fd,
+	.changes_prune = sqlite_changes_prune,
+	.token_add = sqlite_token_add,
+	.token_find = sqlite_token_find,
+	.token_list = sqlite_token_list,
+	.token_revoke = sqlite_token_revoke,
+	.token_used = sqlite_token_used,
+	.event_list = sqlite_event_list,
+	.event_last = sqlite_event_last,
+	.event_count = sqlite_event_count,
+	.event_prune = sqlite_event_prune,
+	.webhook_open = sqlite_webhook_open,
+	.webhook_list = sqlite_webhook_list,
+	.webhook_done = sqlite_webhook_done,
+	.webhook_fail = sqlite_webhook_fail,
+};

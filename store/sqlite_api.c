@@ -35,12 +35,12 @@ store_scope_parse(const char *s, enum store_scope *sp)
 /* Tokens. */
 
 int
-store_token_add(struct store *st, const char *name, const char *hash,
+sqlite_token_add(struct store *st, const char *name, const char *hash,
     enum store_scope scope, int64_t *idp)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_TOKEN_ADD,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_TOKEN_ADD,
 	    "INSERT INTO api_tokens (name, hash, scope, created) "
 	    "VALUES (?1, ?2, ?3, ?4)")) == NULL)
 		return -1;
@@ -48,7 +48,7 @@ store_token_add(struct store *st, const char *name, const char *hash,
 	sqlite3_bind_text(q, 2, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, store_scope_name(scope), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, store_now());
-	return store_wchange(st, q, idp, "token add", "token not added");
+	return sqlite_wchange(st, q, idp, "token add", "token not added");
 }
 
 struct store_token_ctx {
@@ -75,18 +75,18 @@ store_token_one(sqlite3_stmt *q, void *arg)
 	"SELECT id, name, scope, created, last_used FROM api_tokens "
 
 int
-store_token_find(struct store *st, const char *hash, store_token_cb cb,
+sqlite_token_find(struct store *st, const char *hash, store_token_cb cb,
     void *arg)
 {
 	struct store_token_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 	int			 n;
 
-	if ((q = store_q(st, Q_TOKEN_FIND, TOKEN_SELECT
+	if ((q = sqlite_q(st, Q_TOKEN_FIND, TOKEN_SELECT
 	    "WHERE hash = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	if (store_rows(st, q, store_token_one, &cx, &n, "token") == -1)
+	if (sqlite_rows(st, q, store_token_one, &cx, &n, "token") == -1)
 		return -1;
 	if (n == 0)
 		return store_fail(st, STORE_E_NOTFOUND, "no such token");
@@ -94,41 +94,41 @@ store_token_find(struct store *st, const char *hash, store_token_cb cb,
 }
 
 int
-store_token_list(struct store *st, store_token_cb cb, void *arg)
+sqlite_token_list(struct store *st, store_token_cb cb, void *arg)
 {
 	struct store_token_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
-	if ((q = store_q(st, Q_TOKEN_LIST, TOKEN_SELECT
+	if ((q = sqlite_q(st, Q_TOKEN_LIST, TOKEN_SELECT
 	    "ORDER BY name")) == NULL)
 		return -1;
-	return store_rows(st, q, store_token_one, &cx, NULL, "tokens");
+	return sqlite_rows(st, q, store_token_one, &cx, NULL, "tokens");
 }
 
 int
-store_token_revoke(struct store *st, const char *name)
+sqlite_token_revoke(struct store *st, const char *name)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_TOKEN_REVOKE,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_TOKEN_REVOKE,
 	    "DELETE FROM api_tokens WHERE name = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	return store_wchange(st, q, NULL, "token revoke", "no token %s",
+	return sqlite_wchange(st, q, NULL, "token revoke", "no token %s",
 	    name);
 }
 
 int
-store_token_used(struct store *st, int64_t id, int64_t when)
+sqlite_token_used(struct store *st, int64_t id, int64_t when)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_TOKEN_USED,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_TOKEN_USED,
 	    "UPDATE api_tokens SET last_used = ?2 WHERE id = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int64(q, 2, when);
-	return store_wstep(st, q, "token used");
+	return sqlite_wstep(st, q, "token used");
 }
 
 /* Events. */
@@ -157,14 +157,14 @@ store_event_one(sqlite3_stmt *q, void *arg)
 }
 
 int
-store_event_list(struct store *st, int64_t after, size_t limit,
+sqlite_event_list(struct store *st, int64_t after, size_t limit,
     store_event_cb cb, void *arg)
 {
 	struct store_event_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
 	/* A deleted user's events keep the name the trigger wrote. */
-	if ((q = store_q(st, Q_EVENT_LIST, "SELECT e.id, e.type, e.user_id, "
+	if ((q = sqlite_q(st, Q_EVENT_LIST, "SELECT e.id, e.type, e.user_id, "
 	    "coalesce(e.user, u.localpart || '@' || u.domain), e.ref_id, "
 	    "e.jid, e.state, e.at FROM events e LEFT JOIN users u "
 	    "ON u.id = e.user_id WHERE e.id > ?1 ORDER BY e.id LIMIT ?2")) ==
@@ -172,45 +172,45 @@ store_event_list(struct store *st, int64_t after, size_t limit,
 		return -1;
 	sqlite3_bind_int64(q, 1, after);
 	sqlite3_bind_int64(q, 2, limit ? (sqlite3_int64)limit : -1);
-	return store_rows(st, q, store_event_one, &cx, NULL, "events");
+	return sqlite_rows(st, q, store_event_one, &cx, NULL, "events");
 }
 
 int
-store_event_last(struct store *st, int64_t *idp)
+sqlite_event_last(struct store *st, int64_t *idp)
 {
 	sqlite3_stmt	*q;
 
 	/* Pruning keeps the newest row: this is the high mark. */
-	if ((q = store_q(st, Q_EVENT_LAST,
+	if ((q = sqlite_q(st, Q_EVENT_LAST,
 	    "SELECT coalesce(max(id), 0) FROM events")) == NULL)
 		return -1;
-	return store_value(st, q, idp, "events");
+	return sqlite_value(st, q, idp, "events");
 }
 
 int
-store_event_count(struct store *st, int64_t after, int64_t *np)
+sqlite_event_count(struct store *st, int64_t after, int64_t *np)
 {
 	sqlite3_stmt	*q;
 
-	if ((q = store_q(st, Q_EVENT_COUNT,
+	if ((q = sqlite_q(st, Q_EVENT_COUNT,
 	    "SELECT count(*) FROM events WHERE id > ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, after);
-	return store_value(st, q, np, "events");
+	return sqlite_value(st, q, np, "events");
 }
 
 int
-store_event_prune(struct store *st, int64_t upto, int64_t before)
+sqlite_event_prune(struct store *st, int64_t upto, int64_t before)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_EVENT_PRUNE,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_EVENT_PRUNE,
 	    "DELETE FROM events WHERE id <= ?1 AND at < ?2 "
 	    "AND id < (SELECT max(id) FROM events)")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, upto);
 	sqlite3_bind_int64(q, 2, before);
-	return store_wstep(st, q, "events prune");
+	return sqlite_wstep(st, q, "events prune");
 }
 
 /* Webhooks. */
@@ -244,24 +244,24 @@ store_webhook_one(sqlite3_stmt *q, void *arg)
 	"last_error, last_attempt, next_attempt FROM webhooks "
 
 int
-store_webhook_open(struct store *st, const char *url, int64_t start,
+sqlite_webhook_open(struct store *st, const char *url, int64_t start,
     store_webhook_cb cb, void *arg)
 {
 	struct store_webhook_ctx	 cx = { cb, arg };
 	sqlite3_stmt			*q;
 	int				 n;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_WEBHOOK_ENSURE,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_WEBHOOK_ENSURE,
 	    "INSERT INTO webhooks (url, cursor) VALUES (?1, ?2) "
 	    "ON CONFLICT (url) DO NOTHING")) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, url, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, start);
-	if (store_wstep(st, q, "webhook") == -1 || (q = store_q(st,
+	if (sqlite_wstep(st, q, "webhook") == -1 || (q = sqlite_q(st,
 	    Q_WEBHOOK_GET, WEBHOOK_SELECT "WHERE url = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, url, -1, SQLITE_STATIC);
-	if (store_rows(st, q, store_webhook_one, &cx, &n, "webhook") == -1)
+	if (sqlite_rows(st, q, store_webhook_one, &cx, &n, "webhook") == -1)
 		return -1;
 	if (n == 0)
 		return store_fail(st, STORE_E_NOTFOUND, "no webhook %s", url);
@@ -269,24 +269,24 @@ store_webhook_open(struct store *st, const char *url, int64_t start,
 }
 
 int
-store_webhook_list(struct store *st, store_webhook_cb cb, void *arg)
+sqlite_webhook_list(struct store *st, store_webhook_cb cb, void *arg)
 {
 	struct store_webhook_ctx	 cx = { cb, arg };
 	sqlite3_stmt			*q;
 
-	if ((q = store_q(st, Q_WEBHOOK_LIST, WEBHOOK_SELECT
+	if ((q = sqlite_q(st, Q_WEBHOOK_LIST, WEBHOOK_SELECT
 	    "ORDER BY id")) == NULL)
 		return -1;
-	return store_rows(st, q, store_webhook_one, &cx, NULL, "webhooks");
+	return sqlite_rows(st, q, store_webhook_one, &cx, NULL, "webhooks");
 }
 
 int
-store_webhook_done(struct store *st, int64_t id, int64_t cursor, int64_t n,
+sqlite_webhook_done(struct store *st, int64_t id, int64_t cursor, int64_t n,
     int status)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_WEBHOOK_DONE,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_WEBHOOK_DONE,
 	    "UPDATE webhooks SET cursor = max(cursor, ?2), "
 	    "delivered = delivered + ?3, failures = 0, last_status = ?4, "
 	    "last_error = NULL, last_attempt = ?5, next_attempt = 0 "
@@ -297,17 +297,17 @@ store_webhook_done(struct store *st, int64_t id, int64_t cursor, int64_t n,
 	sqlite3_bind_int64(q, 3, n);
 	sqlite3_bind_int(q, 4, status);
 	sqlite3_bind_int64(q, 5, store_now());
-	return store_wchange(st, q, NULL, "webhook done", "no webhook %lld",
+	return sqlite_wchange(st, q, NULL, "webhook done", "no webhook %lld",
 	    (long long)id);
 }
 
 int
-store_webhook_fail(struct store *st, int64_t id, int status,
+sqlite_webhook_fail(struct store *st, int64_t id, int status,
     const char *error, int64_t next_attempt)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_WEBHOOK_FAIL,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_WEBHOOK_FAIL,
 	    "UPDATE webhooks SET failures = failures + 1, last_status = ?2, "
 	    "last_error = ?3, last_attempt = ?4, next_attempt = ?5 "
 	    "WHERE id = ?1")) == NULL)
@@ -320,7 +320,7 @@ store_webhook_fail(struct store *st, int64_t id, int status,
 	sqlite3_bind_text(q, 3, error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, store_now());
 	sqlite3_bind_int64(q, 5, next_attempt);
-	return store_wchange(st, q, NULL, "webhook fail", "no webhook %lld",
+	return sqlite_wchange(st, q, NULL, "webhook fail", "no webhook %lld",
 	    (long long)id);
 }
 
@@ -343,35 +343,35 @@ store_count_one(sqlite3_stmt *q, void *arg)
 }
 
 int
-store_outbox_counts(struct store *st, store_count_cb cb, void *arg)
+sqlite_outbox_counts(struct store *st, store_count_cb cb, void *arg)
 {
 	struct store_count_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
-	if ((q = store_q(st, Q_OUTBOX_COUNTS, "SELECT state, error_stage, "
+	if ((q = sqlite_q(st, Q_OUTBOX_COUNTS, "SELECT state, error_stage, "
 	    "count(*) FROM outbox GROUP BY state, error_stage")) == NULL)
 		return -1;
-	return store_rows(st, q, store_count_one, &cx, NULL, "outbox counts");
+	return sqlite_rows(st, q, store_count_one, &cx, NULL, "outbox counts");
 }
 
 int
-store_outbox_oldest(struct store *st, int64_t *createdp)
+sqlite_outbox_oldest(struct store *st, int64_t *createdp)
 {
 	sqlite3_stmt	*q;
 
-	if ((q = store_q(st, Q_OUTBOX_OLDEST, "SELECT coalesce(min(created), "
+	if ((q = sqlite_q(st, Q_OUTBOX_OLDEST, "SELECT coalesce(min(created), "
 	    "0) FROM outbox WHERE state = 'queued'")) == NULL)
 		return -1;
-	return store_value(st, q, createdp, "outbox oldest");
+	return sqlite_value(st, q, createdp, "outbox oldest");
 }
 
 int
-store_inbox_unconsumed_all(struct store *st, int64_t *np)
+sqlite_inbox_unconsumed_all(struct store *st, int64_t *np)
 {
 	sqlite3_stmt	*q;
 
-	if ((q = store_q(st, Q_INBOX_UNCONSUMED_ALL,
+	if ((q = sqlite_q(st, Q_INBOX_UNCONSUMED_ALL,
 	    "SELECT count(*) FROM inbox WHERE consumed IS NULL")) == NULL)
 		return -1;
-	return store_value(st, q, np, "inbox unconsumed");
+	return sqlite_value(st, q, np, "inbox unconsumed");
 }

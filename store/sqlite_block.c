@@ -12,12 +12,12 @@
 #include "store.h"
 
 int
-store_domain_rule_set(struct store *st, const char *domain,
+sqlite_domain_rule_set(struct store *st, const char *domain,
     enum store_rule action)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_RULE_SET,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_RULE_SET,
 	    "INSERT INTO domain_rules (domain, action, created) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT (domain) DO UPDATE SET "
 	    "action = excluded.action WHERE action <> excluded.action")) ==
@@ -26,19 +26,19 @@ store_domain_rule_set(struct store *st, const char *domain,
 	sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, store_rule_name(action), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, store_now());
-	return store_wstep(st, q, "domain rule set");
+	return sqlite_wstep(st, q, "domain rule set");
 }
 
 int
-store_domain_rule_del(struct store *st, const char *domain)
+sqlite_domain_rule_del(struct store *st, const char *domain)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_RULE_DEL,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_RULE_DEL,
 	    "DELETE FROM domain_rules WHERE domain = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
-	return store_wchange(st, q, NULL, "domain rule del",
+	return sqlite_wchange(st, q, NULL, "domain rule del",
 	    "no rule for %s", domain);
 }
 
@@ -63,47 +63,47 @@ store_rule_one(sqlite3_stmt *q, void *arg)
 }
 
 int
-store_domain_rule_list(struct store *st, store_domain_rule_cb cb, void *arg)
+sqlite_domain_rule_list(struct store *st, store_domain_rule_cb cb, void *arg)
 {
 	struct store_rule_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
-	if ((q = store_q(st, Q_RULE_LIST, "SELECT domain, action, created "
+	if ((q = sqlite_q(st, Q_RULE_LIST, "SELECT domain, action, created "
 	    "FROM domain_rules ORDER BY domain")) == NULL)
 		return -1;
-	return store_rows(st, q, store_rule_one, &cx, NULL, "domain rules");
+	return sqlite_rows(st, q, store_rule_one, &cx, NULL, "domain rules");
 }
 
 int
-store_block_add(struct store *st, const char *local, const char *domain,
+sqlite_block_add(struct store *st, const char *local, const char *domain,
     const char *jid)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_BLOCK_ADD,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_BLOCK_ADD,
 	    "INSERT INTO blocks (user_id, jid, created) SELECT id, ?3, ?4 "
 	    "FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, jid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, store_now());
-	return store_wchange(st, q, NULL, "block add", "no user %s@%s", local,
+	return sqlite_wchange(st, q, NULL, "block add", "no user %s@%s", local,
 	    domain);
 }
 
 int
-store_block_del(struct store *st, const char *local, const char *domain,
+sqlite_block_del(struct store *st, const char *local, const char *domain,
     const char *jid)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_BLOCK_DEL,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_BLOCK_DEL,
 	    "DELETE FROM blocks WHERE jid = ?3 AND user_id = (SELECT id "
 	    "FROM users WHERE domain = ?2 AND localpart = ?1)")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, jid, -1, SQLITE_STATIC);
-	return store_wchange(st, q, NULL, "block del",
+	return sqlite_wchange(st, q, NULL, "block del",
 	    "%s@%s does not block %s", local, domain, jid);
 }
 
@@ -133,21 +133,21 @@ store_block_one(sqlite3_stmt *q, void *arg)
 	"JOIN users u ON u.id = b.user_id "
 
 int
-store_block_list(struct store *st, const char *local, const char *domain,
+sqlite_block_list(struct store *st, const char *local, const char *domain,
     store_block_cb cb, void *arg)
 {
 	struct store_block_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
 	if (local != NULL)
-		q = store_q(st, Q_BLOCK_LIST_USER, BLOCK_SELECT
+		q = sqlite_q(st, Q_BLOCK_LIST_USER, BLOCK_SELECT
 		    "WHERE u.domain = ?2 AND u.localpart = ?1 ORDER BY b.jid");
 	else
-		q = store_q(st, Q_BLOCK_LIST, BLOCK_SELECT
+		q = sqlite_q(st, Q_BLOCK_LIST, BLOCK_SELECT
 		    "ORDER BY u.domain, u.localpart, b.jid");
 	if (q == NULL)
 		return -1;
 	if (local != NULL)
-		store_bind_user(q, local, domain);
-	return store_rows(st, q, store_block_one, &cx, NULL, "blocks");
+		sqlite_bind_user(q, local, domain);
+	return sqlite_rows(st, q, store_block_one, &cx, NULL, "blocks");
 }

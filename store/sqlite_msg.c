@@ -1,6 +1,6 @@
 /*
  * store/sqlite_msg.c: the inbox (stanzas delivered to native users) and
- * the outbox (what they send), on SQLite. store_inbox_put() is the hot
+ * the outbox (what they send), on SQLite. sqlite_inbox_put() is the hot
  * path of inbound traffic: one cached INSERT .. SELECT that finds the
  * user and writes the row in one step, no allocation.
  */
@@ -12,18 +12,18 @@
 #include "store.h"
 
 int
-store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
+sqlite_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_PUT,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_INBOX_PUT,
 	    "INSERT INTO inbox (user_id, kind, from_jid, to_jid, type, "
 	    "stanza_id, body, subject, thread, xml, received, receipt) "
 	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, ''), "
 	    "?12, ?13 FROM users WHERE domain = ?2 AND localpart = ?1 "
 	    "AND disabled = 0")) == NULL)
 		return -1;
-	store_bind_user(q, m->local, m->domain);
+	sqlite_bind_user(q, m->local, m->domain);
 	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, m->from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, m->to, -1, SQLITE_STATIC);
@@ -38,7 +38,7 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 		sqlite3_bind_text(q, 13, "wanted", -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(q, 13);
-	return store_wchange(st, q, idp, "inbox put",
+	return sqlite_wchange(st, q, idp, "inbox put",
 	    "no user %s@%s", m->local, m->domain);
 }
 
@@ -78,52 +78,52 @@ store_inbox_one(sqlite3_stmt *q, void *arg)
 	"WHERE i.id > ?3 AND (?4 OR i.consumed IS NULL) "
 
 int
-store_inbox_list(struct store *st, const char *local, const char *domain,
+sqlite_inbox_list(struct store *st, const char *local, const char *domain,
     int64_t after, int flags, size_t limit, store_inbox_cb cb, void *arg)
 {
 	struct store_inbox_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
 	if (local != NULL)
-		q = store_q(st, Q_INBOX_LIST_USER, INBOX_SELECT
+		q = sqlite_q(st, Q_INBOX_LIST_USER, INBOX_SELECT
 		    "AND u.domain = ?2 AND u.localpart = ?1 "
 		    "ORDER BY i.id LIMIT ?5");
 	else
-		q = store_q(st, Q_INBOX_LIST, INBOX_SELECT
+		q = sqlite_q(st, Q_INBOX_LIST, INBOX_SELECT
 		    "ORDER BY i.id LIMIT ?5");
 	if (q == NULL)
 		return -1;
 	if (local != NULL)
-		store_bind_user(q, local, domain);
+		sqlite_bind_user(q, local, domain);
 	sqlite3_bind_int64(q, 3, after);
 	sqlite3_bind_int(q, 4, (flags & STORE_INBOX_ALL) != 0);
 	sqlite3_bind_int64(q, 5, limit ? (sqlite3_int64)limit : -1);
-	return store_rows(st, q, store_inbox_one, &cx, NULL, "inbox");
+	return sqlite_rows(st, q, store_inbox_one, &cx, NULL, "inbox");
 }
 
 int
-store_inbox_consume(struct store *st, int64_t id)
+sqlite_inbox_consume(struct store *st, int64_t id)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_CONSUME,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_INBOX_CONSUME,
 	    "UPDATE inbox SET consumed = coalesce(consumed, ?2) "
 	    "WHERE id = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int64(q, 2, store_now());
-	return store_wchange(st, q, NULL, "inbox consume",
+	return sqlite_wchange(st, q, NULL, "inbox consume",
 	    "no inbox entry %lld", (long long)id);
 }
 
 int
-store_receipts_due(struct store *st, size_t limit, store_inbox_cb cb,
+sqlite_receipts_due(struct store *st, size_t limit, store_inbox_cb cb,
     void *arg)
 {
 	struct store_inbox_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
-	if ((q = store_q(st, Q_RECEIPTS_DUE, "SELECT i.id, u.localpart, "
+	if ((q = sqlite_q(st, Q_RECEIPTS_DUE, "SELECT i.id, u.localpart, "
 	    "u.domain, i.kind, i.from_jid, i.to_jid, i.type, i.stanza_id, "
 	    "i.body, i.subject, i.thread, i.xml, i.received, i.consumed "
 	    "FROM inbox i JOIN users u ON u.id = i.user_id "
@@ -131,34 +131,34 @@ store_receipts_due(struct store *st, size_t limit, store_inbox_cb cb,
 	    "ORDER BY i.id LIMIT ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, limit ? (sqlite3_int64)limit : -1);
-	return store_rows(st, q, store_inbox_one, &cx, NULL, "receipts");
+	return sqlite_rows(st, q, store_inbox_one, &cx, NULL, "receipts");
 }
 
 int
-store_receipt_sent(struct store *st, int64_t id)
+sqlite_receipt_sent(struct store *st, int64_t id)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_RECEIPT_SENT,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_RECEIPT_SENT,
 	    "UPDATE inbox SET receipt = 'sent' WHERE id = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
-	return store_wstep(st, q, "receipt sent");
+	return sqlite_wstep(st, q, "receipt sent");
 }
 
 int
-store_inbox_last(struct store *st, int64_t *idp)
+sqlite_inbox_last(struct store *st, int64_t *idp)
 {
 	sqlite3_stmt	*q;
 
-	if ((q = store_q(st, Q_INBOX_LAST,
+	if ((q = sqlite_q(st, Q_INBOX_LAST,
 	    "SELECT coalesce(max(id), 0) FROM inbox")) == NULL)
 		return -1;
-	return store_value(st, q, idp, "inbox last");
+	return sqlite_value(st, q, idp, "inbox last");
 }
 
 int
-store_outbox_add(struct store *st, const struct store_outbox *m,
+sqlite_outbox_add(struct store *st, const struct store_outbox *m,
     int64_t *idp)
 {
 	sqlite3_stmt	*q;
@@ -166,13 +166,13 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 
 	if (type == NULL && m->kind == STORE_KIND_MESSAGE)
 		type = "chat";
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_ADD,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_OUTBOX_ADD,
 	    "INSERT INTO outbox (user_id, kind, to_jid, type, stanza_id, "
 	    "body, subject, thread, xml, created, updated) "
 	    "SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?10, ?10 FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	store_bind_user(q, m->local, m->domain);
+	sqlite_bind_user(q, m->local, m->domain);
 	sqlite3_bind_text(q, 3, store_kind_name(m->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, m->to, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, type, -1, SQLITE_STATIC);
@@ -182,7 +182,7 @@ store_outbox_add(struct store *st, const struct store_outbox *m,
 	sqlite3_bind_text(q, 9, m->thread, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 10, store_now());
 	sqlite3_bind_text(q, 11, m->xml, -1, SQLITE_STATIC);
-	return store_wchange(st, q, idp, "outbox add",
+	return sqlite_wchange(st, q, idp, "outbox add",
 	    "no user %s@%s", m->local, m->domain);
 }
 
@@ -248,17 +248,17 @@ store_outbox_one(sqlite3_stmt *q, void *arg)
 	"FROM outbox o JOIN users u ON u.id = o.user_id "
 
 int
-store_outbox_get(struct store *st, int64_t id, store_outbox_cb cb, void *arg)
+sqlite_outbox_get(struct store *st, int64_t id, store_outbox_cb cb, void *arg)
 {
 	struct store_outbox_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 	int			 n;
 
-	if ((q = store_q(st, Q_OUTBOX_GET, OUTBOX_SELECT
+	if ((q = sqlite_q(st, Q_OUTBOX_GET, OUTBOX_SELECT
 	    "WHERE o.id = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
-	if (store_rows(st, q, store_outbox_one, &cx, &n, "outbox") == -1)
+	if (sqlite_rows(st, q, store_outbox_one, &cx, &n, "outbox") == -1)
 		return -1;
 	if (n == 0)
 		return store_fail(st, STORE_E_NOTFOUND, "no outbox entry %lld",
@@ -267,41 +267,41 @@ store_outbox_get(struct store *st, int64_t id, store_outbox_cb cb, void *arg)
 }
 
 int
-store_outbox_list(struct store *st, const char *local, const char *domain,
+sqlite_outbox_list(struct store *st, const char *local, const char *domain,
     size_t limit, store_outbox_cb cb, void *arg)
 {
 	struct store_outbox_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
 	if (local != NULL)
-		q = store_q(st, Q_OUTBOX_LIST_USER, OUTBOX_SELECT
+		q = sqlite_q(st, Q_OUTBOX_LIST_USER, OUTBOX_SELECT
 		    "WHERE u.domain = ?2 AND u.localpart = ?1 "
 		    "ORDER BY o.id DESC LIMIT ?3");
 	else
-		q = store_q(st, Q_OUTBOX_LIST, OUTBOX_SELECT
+		q = sqlite_q(st, Q_OUTBOX_LIST, OUTBOX_SELECT
 		    "ORDER BY o.id DESC LIMIT ?3");
 	if (q == NULL)
 		return -1;
 	if (local != NULL)
-		store_bind_user(q, local, domain);
+		sqlite_bind_user(q, local, domain);
 	sqlite3_bind_int64(q, 3, limit ? (sqlite3_int64)limit : -1);
-	return store_rows(st, q, store_outbox_one, &cx, NULL, "outbox");
+	return sqlite_rows(st, q, store_outbox_one, &cx, NULL, "outbox");
 }
 
 int
-store_outbox_due(struct store *st, int64_t now, size_t limit,
+sqlite_outbox_due(struct store *st, int64_t now, size_t limit,
     store_outbox_cb cb, void *arg)
 {
 	struct store_outbox_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
-	if ((q = store_q(st, Q_OUTBOX_DUE, OUTBOX_SELECT
+	if ((q = sqlite_q(st, Q_OUTBOX_DUE, OUTBOX_SELECT
 	    "WHERE o.state = 'queued' AND o.next_attempt <= ?1 "
 	    "ORDER BY o.id LIMIT ?2")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, now);
 	sqlite3_bind_int64(q, 2, limit ? (sqlite3_int64)limit : -1);
-	return store_rows(st, q, store_outbox_one, &cx, NULL, "outbox");
+	return sqlite_rows(st, q, store_outbox_one, &cx, NULL, "outbox");
 }
 
 struct store_queued_ctx {
@@ -319,13 +319,13 @@ store_outbox_queued_one(sqlite3_stmt *q, void *arg)
 }
 
 int
-store_outbox_queued(struct store *st, store_queued_cb cb, void *arg)
+sqlite_outbox_queued(struct store *st, store_queued_cb cb, void *arg)
 {
 	struct store_queued_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
 	/* The domain of to_jid: before any '/', after any '@'. */
-	if ((q = store_q(st, Q_OUTBOX_QUEUED,
+	if ((q = sqlite_q(st, Q_OUTBOX_QUEUED,
 	    "WITH b(j, created) AS (SELECT CASE WHEN instr(to_jid, '/') > 0 "
 	    "THEN substr(to_jid, 1, instr(to_jid, '/') - 1) ELSE to_jid END, "
 	    "created FROM outbox WHERE state = 'queued'), "
@@ -334,7 +334,7 @@ store_outbox_queued(struct store *st, store_queued_cb cb, void *arg)
 	    "SELECT domain, count(*), min(created) FROM d GROUP BY domain "
 	    "ORDER BY domain")) == NULL)
 		return -1;
-	return store_rows(st, q, store_outbox_queued_one, &cx, NULL,
+	return sqlite_rows(st, q, store_outbox_queued_one, &cx, NULL,
 	    "outbox queued");
 }
 
@@ -345,16 +345,16 @@ store_outbox_update(struct store *st, sqlite3_stmt *q, int64_t id,
 {
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int64(q, 2, store_now());
-	return store_wchange(st, q, NULL, what,
+	return sqlite_wchange(st, q, NULL, what,
 	    "no outbox entry %lld", (long long)id);
 }
 
 int
-store_outbox_sent(struct store *st, int64_t id)
+sqlite_outbox_sent(struct store *st, int64_t id)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_SENT,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_OUTBOX_SENT,
 	    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, "
 	    "updated = ?2 WHERE id = ?1")) == NULL)
 		return -1;
@@ -362,12 +362,12 @@ store_outbox_sent(struct store *st, int64_t id)
 }
 
 int
-store_outbox_delivered(struct store *st, int64_t id)
+sqlite_outbox_delivered(struct store *st, int64_t id)
 {
 	sqlite3_stmt	*q;
 
 	/* an attempt when it was not counted as sent before */
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_DELIVERED,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_OUTBOX_DELIVERED,
 	    "UPDATE outbox SET attempts = attempts + (state = 'queued'), "
 	    "state = 'delivered', updated = ?2 WHERE id = ?1")) == NULL)
 		return -1;
@@ -375,12 +375,12 @@ store_outbox_delivered(struct store *st, int64_t id)
 }
 
 int
-store_outbox_retry(struct store *st, int64_t id, int64_t next_attempt,
+sqlite_outbox_retry(struct store *st, int64_t id, int64_t next_attempt,
     const char *stage, const char *error)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_RETRY,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_OUTBOX_RETRY,
 	    "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?3, "
 	    "error_stage = ?4, last_error = ?5, updated = ?2 "
 	    "WHERE id = ?1")) == NULL)
@@ -392,12 +392,12 @@ store_outbox_retry(struct store *st, int64_t id, int64_t next_attempt,
 }
 
 int
-store_outbox_failed(struct store *st, int64_t id, const char *stage,
+sqlite_outbox_failed(struct store *st, int64_t id, const char *stage,
     const char *error, const char *error_xml)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_OUTBOX_FAILED,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_OUTBOX_FAILED,
 	    "UPDATE outbox SET state = 'failed', attempts = attempts + 1, "
 	    "error_stage = ?3, last_error = ?4, error_xml = ?5, updated = ?2 "
 	    "WHERE id = ?1")) == NULL)
@@ -409,19 +409,19 @@ store_outbox_failed(struct store *st, int64_t id, const char *stage,
 }
 
 int
-store_inbox_get(struct store *st, int64_t id, store_inbox_cb cb, void *arg)
+sqlite_inbox_get(struct store *st, int64_t id, store_inbox_cb cb, void *arg)
 {
 	struct store_inbox_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 	int			 n;
 
-	if ((q = store_q(st, Q_INBOX_GET, INBOX_SELECT "AND i.id = ?1")) ==
+	if ((q = sqlite_q(st, Q_INBOX_GET, INBOX_SELECT "AND i.id = ?1")) ==
 	    NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int64(q, 3, id - 1);
 	sqlite3_bind_int(q, 4, 1);
-	if (store_rows(st, q, store_inbox_one, &cx, &n, "inbox") == -1)
+	if (sqlite_rows(st, q, store_inbox_one, &cx, &n, "inbox") == -1)
 		return -1;
 	if (n == 0)
 		return store_fail(st, STORE_E_NOTFOUND, "no inbox entry %lld",
@@ -430,55 +430,55 @@ store_inbox_get(struct store *st, int64_t id, store_inbox_cb cb, void *arg)
 }
 
 int
-store_inbox_ack(struct store *st, const char *local, const char *domain,
+sqlite_inbox_ack(struct store *st, const char *local, const char *domain,
     int64_t upto, int64_t *np)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_INBOX_ACK,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_INBOX_ACK,
 	    "UPDATE inbox SET consumed = ?4 WHERE user_id = (SELECT id "
 	    "FROM users WHERE domain = ?2 AND localpart = ?1) AND id <= ?3 "
 	    "AND consumed IS NULL")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	sqlite3_bind_int64(q, 3, upto);
 	sqlite3_bind_int64(q, 4, store_now());
-	if (store_wstep(st, q, "inbox ack") == -1)
+	if (sqlite_wstep(st, q, "inbox ack") == -1)
 		return -1;
-	*np = sqlite3_changes(st->db);
+	*np = sqlite3_changes(sq(st)->db);
 	return 0;
 }
 
 int
-store_inbox_unconsumed(struct store *st, const char *local,
+sqlite_inbox_unconsumed(struct store *st, const char *local,
     const char *domain, int64_t *np)
 {
 	sqlite3_stmt	*q;
 
-	if ((q = store_q(st, Q_INBOX_UNCONSUMED, "SELECT count(*) FROM inbox "
+	if ((q = sqlite_q(st, Q_INBOX_UNCONSUMED, "SELECT count(*) FROM inbox "
 	    "WHERE consumed IS NULL AND user_id = (SELECT id FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1)")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
-	return store_value(st, q, np, "inbox count");
+	sqlite_bind_user(q, local, domain);
+	return sqlite_value(st, q, np, "inbox count");
 }
 
 /* One bounded DELETE of rows finished before before (?1), limit ?2. */
 static int
-store_prune(struct store *st, enum store_q id, const char *sql,
+store_prune(struct store *st, enum sqlite_q id, const char *sql,
     int64_t before, int limit, int64_t *np, const char *what)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, id, sql)) == NULL)
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, id, sql)) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, before);
 	sqlite3_bind_int(q, 2, limit);
-	return store_wcount(st, q, np, what);
+	return sqlite_wcount(st, q, np, what);
 }
 
 int
-store_inbox_prune(struct store *st, int64_t before, int limit, int64_t *np)
+sqlite_inbox_prune(struct store *st, int64_t before, int limit, int64_t *np)
 {
 	return store_prune(st, Q_INBOX_PRUNE, "DELETE FROM inbox WHERE id IN "
 	    "(SELECT id FROM inbox WHERE consumed IS NOT NULL AND "
@@ -487,7 +487,7 @@ store_inbox_prune(struct store *st, int64_t before, int limit, int64_t *np)
 }
 
 int
-store_outbox_prune(struct store *st, int64_t before, int limit, int64_t *np)
+sqlite_outbox_prune(struct store *st, int64_t before, int limit, int64_t *np)
 {
 	return store_prune(st, Q_OUTBOX_PRUNE, "DELETE FROM outbox WHERE id IN "
 	    "(SELECT id FROM outbox WHERE state <> 'queued' AND "

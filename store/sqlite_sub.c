@@ -43,18 +43,18 @@ store_sub_one(sqlite3_stmt *q, void *arg)
 	"WHERE u.domain = ?2 AND u.localpart = ?1"
 
 int
-store_sub_get(struct store *st, const char *local, const char *domain,
+sqlite_sub_get(struct store *st, const char *local, const char *domain,
     const char *jid, store_sub_cb cb, void *arg)
 {
 	struct store_sub_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 	int			 n;
 
-	if ((q = store_q(st, Q_SUB_GET, SUB_SELECT " AND s.jid = ?3")) == NULL)
+	if ((q = sqlite_q(st, Q_SUB_GET, SUB_SELECT " AND s.jid = ?3")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, jid, -1, SQLITE_STATIC);
-	if (store_rows(st, q, store_sub_one, &cx, &n, "subscription") == -1)
+	if (sqlite_rows(st, q, store_sub_one, &cx, &n, "subscription") == -1)
 		return -1;
 	if (n == 0)
 		return store_fail(st, STORE_E_NOTFOUND, "%s@%s has no "
@@ -63,33 +63,33 @@ store_sub_get(struct store *st, const char *local, const char *domain,
 }
 
 int
-store_sub_list(struct store *st, const char *local, const char *domain,
+sqlite_sub_list(struct store *st, const char *local, const char *domain,
     store_sub_cb cb, void *arg)
 {
 	struct store_sub_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
-	if ((q = store_q(st, Q_SUB_LIST, SUB_SELECT " ORDER BY s.jid")) == NULL)
+	if ((q = sqlite_q(st, Q_SUB_LIST, SUB_SELECT " ORDER BY s.jid")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
-	return store_rows(st, q, store_sub_one, &cx, NULL, "subscriptions");
+	sqlite_bind_user(q, local, domain);
+	return sqlite_rows(st, q, store_sub_one, &cx, NULL, "subscriptions");
 }
 
 int
-store_sub_put(struct store *st, const struct store_sub *s)
+sqlite_sub_put(struct store *st, const struct store_sub *s)
 {
 	sqlite3_stmt	*q;
 	int		 empty;
 
 	empty = s->state == STORE_SUB_NONE && !s->pending_in &&
 	    !s->pending_out && !s->preapproved;
-	if (store_wbegin(st) == -1)
+	if (sqlite_wbegin(st) == -1)
 		return -1;
 	if (empty)
-		q = store_q(st, Q_SUB_DROP, "DELETE FROM subscriptions "
+		q = sqlite_q(st, Q_SUB_DROP, "DELETE FROM subscriptions "
 		    "WHERE user_id = " USER_WHERE " AND jid = ?3");
 	else
-		q = store_q(st, Q_SUB_PUT, "INSERT INTO subscriptions "
+		q = sqlite_q(st, Q_SUB_PUT, "INSERT INTO subscriptions "
 		    "(user_id, jid, state, pending_out, pending_in, preapproved, "
 		    "request, updated) SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
 		    "FROM users WHERE domain = ?2 AND localpart = ?1 "
@@ -100,7 +100,7 @@ store_sub_put(struct store *st, const struct store_sub *s)
 		    "request = excluded.request, updated = excluded.updated");
 	if (q == NULL)
 		return -1;
-	store_bind_user(q, s->local, s->domain);
+	sqlite_bind_user(q, s->local, s->domain);
 	sqlite3_bind_text(q, 3, s->jid, -1, SQLITE_STATIC);
 	if (!empty) {
 		sqlite3_bind_text(q, 4, store_sub_state_name(s->state), -1,
@@ -113,17 +113,17 @@ store_sub_put(struct store *st, const struct store_sub *s)
 		sqlite3_bind_int64(q, 9, store_now());
 	}
 	if (empty)
-		return store_wstep(st, q, "subscription put");
-	return store_wchange(st, q, NULL, "subscription put",
+		return sqlite_wstep(st, q, "subscription put");
+	return sqlite_wchange(st, q, NULL, "subscription put",
 	    "no user %s@%s", s->local, s->domain);
 }
 
 int
-store_rpres_put(struct store *st, const struct store_rpres *r)
+sqlite_rpres_put(struct store *st, const struct store_rpres *r)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_RPRES_PUT,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_RPRES_PUT,
 	    "INSERT INTO remote_presence "
 	    "(user_id, jid, bare, show, status, priority, xml, updated) "
 	    "SELECT id, ?3, CASE WHEN instr(?3, '/') > 0 "
@@ -134,37 +134,37 @@ store_rpres_put(struct store *st, const struct store_rpres *r)
 	    "status = excluded.status, priority = excluded.priority, "
 	    "xml = excluded.xml, updated = excluded.updated")) == NULL)
 		return -1;
-	store_bind_user(q, r->local, r->domain);
+	sqlite_bind_user(q, r->local, r->domain);
 	sqlite3_bind_text(q, 3, r->jid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, store_show_name(r->show), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, r->status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 6, r->priority);
 	sqlite3_bind_text(q, 7, r->xml, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 8, r->updated ? r->updated : store_now());
-	return store_wchange(st, q, NULL, "remote presence put",
+	return sqlite_wchange(st, q, NULL, "remote presence put",
 	    "no user %s@%s", r->local, r->domain);
 }
 
 int
-store_rpres_del(struct store *st, const char *local, const char *domain,
+sqlite_rpres_del(struct store *st, const char *local, const char *domain,
     const char *bare)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1)
+	if (sqlite_wbegin(st) == -1)
 		return -1;
 	if (bare != NULL)
-		q = store_q(st, Q_RPRES_DEL, "DELETE FROM remote_presence "
+		q = sqlite_q(st, Q_RPRES_DEL, "DELETE FROM remote_presence "
 		    "WHERE user_id = " USER_WHERE " AND bare = ?3");
 	else
-		q = store_q(st, Q_RPRES_DEL_ALL, "DELETE FROM remote_presence "
+		q = sqlite_q(st, Q_RPRES_DEL_ALL, "DELETE FROM remote_presence "
 		    "WHERE user_id = " USER_WHERE);
 	if (q == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	if (bare != NULL)
 		sqlite3_bind_text(q, 3, bare, -1, SQLITE_STATIC);
-	return store_wstep(st, q, "remote presence del");
+	return sqlite_wstep(st, q, "remote presence del");
 }
 
 struct store_rpres_ctx {
@@ -191,38 +191,38 @@ store_rpres_one(sqlite3_stmt *q, void *arg)
 }
 
 int
-store_rpres_list(struct store *st, const char *local, const char *domain,
+sqlite_rpres_list(struct store *st, const char *local, const char *domain,
     store_rpres_cb cb, void *arg)
 {
 	struct store_rpres_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
-	if ((q = store_q(st, Q_RPRES_LIST, "SELECT u.localpart, u.domain, "
+	if ((q = sqlite_q(st, Q_RPRES_LIST, "SELECT u.localpart, u.domain, "
 	    "r.jid, r.show, r.status, r.priority, r.xml, r.updated "
 	    "FROM remote_presence r JOIN users u ON u.id = r.user_id "
 	    "WHERE u.domain = ?2 AND u.localpart = ?1 ORDER BY r.jid")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
-	return store_rows(st, q, store_rpres_one, &cx, NULL,
+	sqlite_bind_user(q, local, domain);
+	return sqlite_rows(st, q, store_rpres_one, &cx, NULL,
 	    "remote presence");
 }
 
 int
-store_rpres_get(struct store *st, int64_t user_id, const char *jid,
+sqlite_rpres_get(struct store *st, int64_t user_id, const char *jid,
     store_rpres_cb cb, void *arg)
 {
 	struct store_rpres_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 	int			 n;
 
-	if ((q = store_q(st, Q_RPRES_GET, "SELECT u.localpart, u.domain, "
+	if ((q = sqlite_q(st, Q_RPRES_GET, "SELECT u.localpart, u.domain, "
 	    "r.jid, r.show, r.status, r.priority, r.xml, r.updated "
 	    "FROM remote_presence r JOIN users u ON u.id = r.user_id "
 	    "WHERE r.user_id = ?1 AND r.jid = ?2")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, user_id);
 	sqlite3_bind_text(q, 2, jid, -1, SQLITE_STATIC);
-	if (store_rows(st, q, store_rpres_one, &cx, &n,
+	if (sqlite_rows(st, q, store_rpres_one, &cx, &n,
 	    "remote presence") == -1)
 		return -1;
 	if (n == 0)

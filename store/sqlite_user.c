@@ -55,29 +55,29 @@ store_user_rows(struct store *st, sqlite3_stmt *q, store_user_cb cb,
 {
 	struct store_user_ctx	 cx = { cb, arg };
 
-	return store_rows(st, q, store_user_one, &cx, nrows, "users");
+	return sqlite_rows(st, q, store_user_one, &cx, nrows, "users");
 }
 
 int
-store_user_add(struct store *st, const char *local, const char *domain,
+sqlite_user_add(struct store *st, const char *local, const char *domain,
     const char *name, int64_t *idp)
 {
 	sqlite3_stmt	*q;
 	int		 rc = -1;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_USER_ADD,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_USER_ADD,
 	    "INSERT INTO users (localpart, domain, name, created) "
 	    "VALUES (?1, ?2, ?3, ?4)")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, store_now());
 	if (sqlite3_step(q) == SQLITE_DONE) {
 		if (idp != NULL)
-			*idp = sqlite3_last_insert_rowid(st->db);
+			*idp = sqlite3_last_insert_rowid(sq(st)->db);
 		store_ok(st);
 		rc = 0;
-	} else if (store_dberr(st, "user add") == -1 &&
+	} else if (sqlite_dberr(st, "user add") == -1 &&
 	    st->errcode == STORE_E_EXISTS)
 		store_fail(st, STORE_E_EXISTS, "user %s@%s already exists",
 		    local, domain);
@@ -86,25 +86,25 @@ store_user_add(struct store *st, const char *local, const char *domain,
 }
 
 int
-store_user_del(struct store *st, const char *local, const char *domain)
+sqlite_user_del(struct store *st, const char *local, const char *domain)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_USER_DEL,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_USER_DEL,
 	    "DELETE FROM users WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
-	return store_wchange(st, q, NULL, "user del",
+	sqlite_bind_user(q, local, domain);
+	return sqlite_wchange(st, q, NULL, "user del",
 	    "no user %s@%s", local, domain);
 }
 
 int
-store_user_get_id(struct store *st, int64_t id, store_user_cb cb, void *arg)
+sqlite_user_get_id(struct store *st, int64_t id, store_user_cb cb, void *arg)
 {
 	sqlite3_stmt	*q;
 	int		 n;
 
-	if ((q = store_q(st, Q_USER_GET_ID, "SELECT " USER_COLS " FROM users "
+	if ((q = sqlite_q(st, Q_USER_GET_ID, "SELECT " USER_COLS " FROM users "
 	    "WHERE id = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
@@ -118,16 +118,16 @@ store_user_get_id(struct store *st, int64_t id, store_user_cb cb, void *arg)
 }
 
 int
-store_user_get(struct store *st, const char *local, const char *domain,
+sqlite_user_get(struct store *st, const char *local, const char *domain,
     store_user_cb cb, void *arg)
 {
 	sqlite3_stmt	*q;
 	int		 n;
 
-	if ((q = store_q(st, Q_USER_GET, "SELECT " USER_COLS " FROM users "
+	if ((q = sqlite_q(st, Q_USER_GET, "SELECT " USER_COLS " FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	if (store_user_rows(st, q, cb, arg, &n) == -1)
 		return -1;
 	if (n == 0)
@@ -138,16 +138,16 @@ store_user_get(struct store *st, const char *local, const char *domain,
 }
 
 int
-store_user_find(struct store *st, const char *local, const char *domain,
+sqlite_user_find(struct store *st, const char *local, const char *domain,
     int64_t *idp)
 {
 	sqlite3_stmt	*q;
 	int		 rc;
 
-	if ((q = store_q(st, Q_USER_FIND, "SELECT id FROM users "
+	if ((q = sqlite_q(st, Q_USER_FIND, "SELECT id FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		if (idp != NULL)
@@ -156,7 +156,7 @@ store_user_find(struct store *st, const char *local, const char *domain,
 	} else if (rc == SQLITE_DONE)
 		rc = 0;
 	else
-		rc = store_dberr(st, "user find");
+		rc = sqlite_dberr(st, "user find");
 	sqlite3_reset(q);
 	if (rc != -1)
 		store_ok(st);
@@ -164,18 +164,18 @@ store_user_find(struct store *st, const char *local, const char *domain,
 }
 
 int
-store_user_list(struct store *st, const char *domain, store_user_cb cb,
+sqlite_user_list(struct store *st, const char *domain, store_user_cb cb,
     void *arg)
 {
 	sqlite3_stmt	*q;
 	int		 n;
 
 	if (domain != NULL) {
-		if ((q = store_q(st, Q_USER_LIST_DOMAIN, "SELECT " USER_COLS
+		if ((q = sqlite_q(st, Q_USER_LIST_DOMAIN, "SELECT " USER_COLS
 		    " FROM users WHERE domain = ?1 ORDER BY localpart")) == NULL)
 			return -1;
 		sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
-	} else if ((q = store_q(st, Q_USER_LIST, "SELECT " USER_COLS
+	} else if ((q = sqlite_q(st, Q_USER_LIST, "SELECT " USER_COLS
 	    " FROM users ORDER BY domain, localpart")) == NULL)
 		return -1;
 	if (store_user_rows(st, q, cb, arg, &n) == -1)
@@ -185,11 +185,11 @@ store_user_list(struct store *st, const char *domain, store_user_cb cb,
 }
 
 int
-store_user_update(struct store *st, const struct store_user *u)
+sqlite_user_update(struct store *st, const struct store_user *u)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_USER_UPDATE,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_USER_UPDATE,
 	    "UPDATE users SET name = ?2, nickname = ?3, email = ?4, url = ?5, "
 	    "note = ?6, avatar = ?7, avatar_type = ?8, disabled = ?9 "
 	    "WHERE id = ?1")) == NULL)
@@ -207,12 +207,12 @@ store_user_update(struct store *st, const struct store_user *u)
 		sqlite3_bind_null(q, 7);
 	sqlite3_bind_text(q, 8, u->avatar_type, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 9, u->disabled != 0);
-	return store_wchange(st, q, NULL, "user update",
+	return sqlite_wchange(st, q, NULL, "user update",
 	    "no user with id %lld", (long long)u->id);
 }
 
 int
-store_presence_set(struct store *st, const char *local, const char *domain,
+sqlite_presence_set(struct store *st, const char *local, const char *domain,
     enum store_show show, const char *status, int priority)
 {
 	sqlite3_stmt	*q;
@@ -220,7 +220,7 @@ store_presence_set(struct store *st, const char *local, const char *domain,
 	if (priority < -128 || priority > 127)
 		return store_fail(st, STORE_E_INVALID, "priority %d is not "
 		    "between -128 and 127", priority);
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_PRES_SET,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_PRES_SET,
 	    "INSERT INTO presence (user_id, show, status, priority, updated) "
 	    "SELECT id, ?3, ?4, ?5, ?6 FROM users "
 	    "WHERE domain = ?2 AND localpart = ?1 "
@@ -228,29 +228,29 @@ store_presence_set(struct store *st, const char *local, const char *domain,
 	    "status = excluded.status, priority = excluded.priority, "
 	    "updated = excluded.updated")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, store_show_name(show), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 5, priority);
 	sqlite3_bind_int64(q, 6, store_now());
-	return store_wchange(st, q, NULL, "presence set",
+	return sqlite_wchange(st, q, NULL, "presence set",
 	    "no user %s@%s", local, domain);
 }
 
 int
-store_presence_get(struct store *st, const char *local, const char *domain,
+sqlite_presence_get(struct store *st, const char *local, const char *domain,
     struct store_presence *p)
 {
 	sqlite3_stmt	*q;
 	const char	*s;
 	int		 rc;
 
-	if ((q = store_q(st, Q_PRES_GET, "SELECT p.show, p.status, "
+	if ((q = sqlite_q(st, Q_PRES_GET, "SELECT p.show, p.status, "
 	    "p.priority, p.updated FROM users u "
 	    "LEFT JOIN presence p ON p.user_id = u.id "
 	    "WHERE u.domain = ?2 AND u.localpart = ?1")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		memset(p, 0, sizeof(*p));
@@ -260,17 +260,17 @@ store_presence_get(struct store *st, const char *local, const char *domain,
 			p->priority = sqlite3_column_int(q, 2);
 			p->updated = sqlite3_column_int64(q, 3);
 		}
-		free(st->scratch);
-		st->scratch = NULL;
+		free(sq(st)->scratch);
+		sq(st)->scratch = NULL;
 		if ((s = STORE_COL_TEXT(q, 1)) != NULL)
-			st->scratch = xstrdup(s);
-		p->status = st->scratch;
+			sq(st)->scratch = xstrdup(s);
+		p->status = sq(st)->scratch;
 		rc = 0;
 	} else if (rc == SQLITE_DONE)
 		rc = store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", local,
 		    domain);
 	else
-		rc = store_dberr(st, "presence get");
+		rc = sqlite_dberr(st, "presence get");
 	sqlite3_reset(q);
 	if (rc == 0)
 		store_ok(st);

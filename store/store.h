@@ -2,9 +2,11 @@
  * store/store.h: the store, the only interface the rest of xfed (and
  * xfedctl) uses to reach persistent data: native users, their presence,
  * subscriptions, remote presence, inbox, outbox, S2S state and the change
- * journal. No SQL and no backend types leave store/; SQLite (sqlite.c and
- * its neighbours) is the embedded backend. The schema itself is a public
- * contract for native systems, described in store/CONTRACT.md.
+ * journal. No SQL and no backend types leave store/: store_open() picks the
+ * backend by the form of the store setting, a path for SQLite (sqlite.c
+ * and its neighbours, the embedded default) or a postgresql:// URI for
+ * PostgreSQL; backend.h says what a backend provides. The schema itself is
+ * a public contract for native systems, described in store/CONTRACT.md.
  *
  * Conventions: work returns 0 or -1; on -1, store_errstr() says why in one
  * line and store_errcode() classifies it. Reads hand rows to a callback;
@@ -88,7 +90,9 @@ int		 store_out_state_parse(const char *, enum store_out_state *);
 #define STORE_OPEN_GROUP_WRITE	0x4	/* a new file is 0660, not 0640 */
 
 /*
- * Opens path, refuses a file that is not a database, not an xfed store,
+ * Opens the store: a postgresql:// or postgres:// URI opens PostgreSQL
+ * (when xfed was built with libpq), anything else is a SQLite file path.
+ * For SQLite: opens path, refuses a file that is not a database, not an xfed store,
  * corrupt, or from a newer schema, or that this user may not write (the
  * error names owner, mode and fix), and migrates an older one. A file it
  * creates is 0640 (0660 with STORE_OPEN_GROUP_WRITE; as root, owned like
@@ -100,7 +104,8 @@ struct store	*store_open(const char *path, int flags, const char **errstr);
 /*
  * What store_open() checks before it opens, with nothing created: 0 when
  * this user may open path for writing (and, with STORE_OPEN_CREATE, make
- * it), else -1 and *errstr (static) names the problem and the fix.
+ * it), else -1 and *errstr (static) names the problem and the fix. A
+ * PostgreSQL URI passes (it is checked when it is opened).
  */
 int		 store_path_check(const char *path, int flags,
 		    const char **errstr);
@@ -112,9 +117,9 @@ enum store_err	 store_errcode(const struct store *);
 int		 store_version(struct store *);
 
 /*
- * The daemon's connection: WAL checkpoints move to a thread of their own so
- * that their fsyncs never stall the caller (checkpoint.c). Stopped by
- * store_close().
+ * The daemon's connection: on SQLite, WAL checkpoints move to a thread of
+ * their own so that their fsyncs never stall the caller (sqlite_ckpt.c);
+ * a backend without checkpoints does nothing. Stopped by store_close().
  */
 int	 store_checkpoint_start(struct store *);
 void	 store_checkpoint_stop(struct store *);
@@ -505,6 +510,12 @@ typedef void	(*store_change_cb)(void *, const struct store_change *);
 int	 store_changes_poll(struct store *, store_change_cb, void *arg);
 /* 1 when another connection committed since the last check, else 0. */
 int	 store_changed(struct store *);
+/*
+ * What tells that store_changed() may say 1: -1 when nothing does (SQLite:
+ * the caller asks store_changed() on a timer), else a file descriptor to
+ * watch for reading (PostgreSQL: the connection LISTEN is heard on).
+ */
+int	 store_watch_fd(struct store *);
 /*
  * Deletes at most limit reported journal rows older than before (Unix
  * seconds); *np gets how many.

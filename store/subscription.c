@@ -1,7 +1,7 @@
 /*
  * store/subscription.c: RFC 6121 subscription state changes caused by an
  * inbound subscription stanza, as a pure function on a struct store_sub.
- * Outbound changes are the schema's (triggers on the outbox, schema.c),
+ * Outbound changes are the schema's (triggers on the outbox, sqlite_schema.c),
  * so a native system gets them by inserting an outbox row.
  */
 #include <stddef.h>

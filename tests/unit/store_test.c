@@ -1007,9 +1007,9 @@ test_open_migrates_v4(void)
 	char			 sql[128];
 	int			 i;
 
-	REQUIRE(raw_exec(tmp_db(), store_schema_step(0)) == 0);
+	REQUIRE(raw_exec(tmp_db(), sqlite_schema_step(0)) == 0);
 	for (i = 1; i < 4; i++)
-		REQUIRE(raw_exec(db_path, store_schema_step(i)) == 0);
+		REQUIRE(raw_exec(db_path, sqlite_schema_step(i)) == 0);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = 4;"
 	    "PRAGMA application_id = %d", 0x78666564);
 	REQUIRE(raw_exec(db_path, sql) == 0);
@@ -1433,7 +1433,7 @@ test_migrates_v1_contacts(void)
 	char			 sql[256], buf[512];
 	int64_t			 id;
 
-	REQUIRE(raw_exec(tmp_db(), store_schema_step(0)) == 0);
+	REQUIRE(raw_exec(tmp_db(), sqlite_schema_step(0)) == 0);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = 1;"
 	    "PRAGMA application_id = %d", 0x78666564);
 	REQUIRE(raw_exec(db_path, sql) == 0);

@@ -1,5 +1,5 @@
 /*
- * store/access.c: who may open the store file. Before SQLite sees the
+ * store/sqlite_access.c: who may open the store file. Before SQLite sees the
  * path: a new file is made here with the documented mode (0640, 0660 with
  * store_group_write; as root, owned like its directory, so a store that
  * `xfedctl user add` made as root is the daemon's), and an existing file
@@ -26,7 +26,7 @@
 
 /* A user's (or, with gid set, a group's) name, else the number. */
 static const char *
-store_access_name(uid_t uid, const gid_t *gid, char *buf, size_t n)
+sqlite_access_name(uid_t uid, const gid_t *gid, char *buf, size_t n)
 {
 	struct passwd	*pw = gid == NULL ? getpwuid(uid) : NULL;
 	struct group	*gr = gid != NULL ? getgrgid(*gid) : NULL;
@@ -39,14 +39,14 @@ store_access_name(uid_t uid, const gid_t *gid, char *buf, size_t n)
 }
 
 unsigned int
-store_access_mode(int flags)
+sqlite_access_mode(int flags)
 {
 	return flags & STORE_OPEN_GROUP_WRITE ? 0660 : 0640;
 }
 
 /* The directory path is in (for -wal and -shm). */
 static void
-store_access_dir(const char *path, char *dir, size_t n)
+sqlite_access_dir(const char *path, char *dir, size_t n)
 {
 	char	 tmp[PATH_MAX];
 
@@ -56,14 +56,14 @@ store_access_dir(const char *path, char *dir, size_t n)
 
 /* Says what is wrong with what (path or its directory) and how to fix it. */
 static int
-store_access_refuse(const char *path, const char *what, const struct stat *sb,
+sqlite_access_refuse(const char *path, const char *what, const struct stat *sb,
     const char *problem, char *err, size_t errsz)
 {
 	char	 me[64], owner[64], group[64];
 
-	store_access_name(geteuid(), NULL, me, sizeof(me));
-	store_access_name(sb->st_uid, NULL, owner, sizeof(owner));
-	store_access_name(0, &sb->st_gid, group, sizeof(group));
+	sqlite_access_name(geteuid(), NULL, me, sizeof(me));
+	sqlite_access_name(sb->st_uid, NULL, owner, sizeof(owner));
+	sqlite_access_name(0, &sb->st_gid, group, sizeof(group));
 	if (what == path)
 		snprintf(err, errsz, "%s: %s by user %s (owned by %s:%s, mode "
 		    "%04o): run as user %s, or chown %s %s*", path, problem, me,
@@ -80,7 +80,7 @@ store_access_refuse(const char *path, const char *what, const struct stat *sb,
 
 /* -wal and -shm are there (xfed keeps them) and this user may write them. */
 static int
-store_access_wal_ok(const char *path)
+sqlite_access_wal_ok(const char *path)
 {
 	char	 p[PATH_MAX];
 
@@ -92,22 +92,22 @@ store_access_wal_ok(const char *path)
 }
 
 int
-store_access_check(const char *path, int flags, char *err, size_t errsz)
+sqlite_access_check(const char *path, int flags, char *err, size_t errsz)
 {
 	struct stat	 sb;
 	char		 dir[PATH_MAX];
 
-	store_access_dir(path, dir, sizeof(dir));
+	sqlite_access_dir(path, dir, sizeof(dir));
 	if (stat(path, &sb) == 0) {
 		if (!S_ISREG(sb.st_mode))
 			return 0;		/* SQLite names it */
 		if (eaccess(path, R_OK) == -1 && errno == EACCES)
-			return store_access_refuse(path, path, &sb,
+			return sqlite_access_refuse(path, path, &sb,
 			    "cannot open: Permission denied: not readable",
 			    err, errsz);
 		if (eaccess(path, W_OK) == -1 && (errno == EACCES ||
 		    errno == EROFS))
-			return store_access_refuse(path, path, &sb,
+			return sqlite_access_refuse(path, path, &sb,
 			    errno == EROFS ? "on a read-only file system, not "
 			    "writable" : "not writable", err, errsz);
 	} else if (errno != ENOENT || !(flags & STORE_OPEN_CREATE))
@@ -118,18 +118,18 @@ store_access_check(const char *path, int flags, char *err, size_t errsz)
 		return -1;
 	}
 	if (S_ISDIR(sb.st_mode) && eaccess(dir, W_OK | X_OK) == -1 &&
-	    errno == EACCES && !store_access_wal_ok(path))
-		return store_access_refuse(path, dir, &sb, "not writable",
+	    errno == EACCES && !sqlite_access_wal_ok(path))
+		return sqlite_access_refuse(path, dir, &sb, "not writable",
 		    err, errsz);
 	return 0;
 }
 
 int
-store_path_check(const char *path, int flags, const char **errstr)
+store_sqlite_path_check(const char *path, int flags, const char **errstr)
 {
 	static char	 err[700];
 
-	if (store_access_check(path, flags, err, sizeof(err)) == -1) {
+	if (sqlite_access_check(path, flags, err, sizeof(err)) == -1) {
 		*errstr = err;
 		return -1;
 	}
@@ -137,14 +137,14 @@ store_path_check(const char *path, int flags, const char **errstr)
 }
 
 int
-store_access_create(const char *path, int flags, char *err, size_t errsz)
+sqlite_access_create(const char *path, int flags, char *err, size_t errsz)
 {
 	struct stat	 sb;
 	char		 dir[PATH_MAX];
 	int		 fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    store_access_mode(flags));
+	    sqlite_access_mode(flags));
 	if (fd == -1) {
 		if (errno == EEXIST || errno == ENOENT)
 			return 0;		/* there, or SQLite names it */
@@ -153,9 +153,9 @@ store_access_create(const char *path, int flags, char *err, size_t errsz)
 		return -1;
 	}
 	/* the umask must not take away group read (or write) */
-	if (fchmod(fd, store_access_mode(flags)) == -1)
+	if (fchmod(fd, sqlite_access_mode(flags)) == -1)
 		goto fail;
-	store_access_dir(path, dir, sizeof(dir));
+	sqlite_access_dir(path, dir, sizeof(dir));
 	if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0 &&
 	    fchown(fd, sb.st_uid, sb.st_gid) == -1)
 		goto fail;
@@ -170,12 +170,12 @@ store_access_create(const char *path, int flags, char *err, size_t errsz)
 }
 
 void
-store_access_fix(const char *path, int flags)
+sqlite_access_fix(const char *path, int flags)
 {
 	static const char *const suffix[] = { "", "-wal", "-shm" };
 	struct stat	 sb;
 	char		 p[PATH_MAX];
-	mode_t		 want = (mode_t)store_access_mode(flags);
+	mode_t		 want = (mode_t)sqlite_access_mode(flags);
 	size_t		 i;
 
 	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {

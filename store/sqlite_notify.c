@@ -1,7 +1,7 @@
 /*
- * store/notify.c: noticing changes other processes commit (xfedctl, the
- * native system, the sqlite3 shell). Triggers (schema.c) journal them in
- * the changes table; PRAGMA data_version tells, without I/O, whether any
+ * store/sqlite_notify.c: noticing changes other processes commit (xfedctl,
+ * the native system, the sqlite3 shell). Triggers (sqlite_schema.c)
+ * journal them in the changes table; PRAGMA data_version tells, without I/O, whether any
  * other connection committed since the last look, so a timer can ask
  * often and the journal is read only when something happened. Acting on
  * a change (and the timer) is the daemon's.
@@ -14,30 +14,38 @@
 #include "store.h"
 
 int
-store_changed(struct store *st)
+sqlite_changed(struct store *st)
 {
 	sqlite3_stmt	*q;
 	int64_t		 v;
 
-	if ((q = store_q(st, Q_DATA_VERSION, "PRAGMA data_version")) == NULL ||
-	    store_value(st, q, &v, "data_version") == -1)
+	if ((q = sqlite_q(st, Q_DATA_VERSION, "PRAGMA data_version")) == NULL ||
+	    sqlite_value(st, q, &v, "data_version") == -1)
 		return -1;
-	if (v == st->data_version)
+	if (v == sq(st)->data_version)
 		return 0;
-	st->data_version = v;
+	sq(st)->data_version = v;
 	return 1;
+}
+
+/* SQLite has nothing to wait on: the caller asks sqlite_changed() on a
+ * timer. */
+int
+sqlite_watch_fd(struct store *st)
+{
+	return -1;
 }
 
 /* At open: later polls report what happens from now on. */
 int
-store_notify_init(struct store *st)
+sqlite_notify_init(struct store *st)
 {
 	sqlite3_stmt	*q;
 
-	if (store_changed(st) == -1 || (q = store_q(st, Q_CHANGES_MAX,
+	if (sqlite_changed(st) == -1 || (q = sqlite_q(st, Q_CHANGES_MAX,
 	    "SELECT coalesce(max(seq), 0) FROM changes")) == NULL)
 		return -1;
-	return store_value(st, q, &st->last_seq, "changes");
+	return sqlite_value(st, q, &sq(st)->last_seq, "changes");
 }
 
 struct store_change_ctx {
@@ -56,7 +64,7 @@ store_change_one(sqlite3_stmt *q, void *arg)
 
 	memset(&c, 0, sizeof(c));
 	c.seq = sqlite3_column_int64(q, 0);
-	cx->st->last_seq = c.seq;
+	sq(cx->st)->last_seq = c.seq;
 	if (tbl == NULL || op == NULL)
 		return 0;
 	if (strcmp(tbl, "users") == 0)
@@ -79,34 +87,34 @@ store_change_one(sqlite3_stmt *q, void *arg)
 }
 
 int
-store_changes_poll(struct store *st, store_change_cb cb, void *arg)
+sqlite_changes_poll(struct store *st, store_change_cb cb, void *arg)
 {
 	struct store_change_ctx	 cx = { st, cb, arg };
 	sqlite3_stmt		*q;
 	int			 rc, n;
 
-	if ((rc = store_changed(st)) <= 0)
+	if ((rc = sqlite_changed(st)) <= 0)
 		return rc;
-	if ((q = store_q(st, Q_CHANGES_AFTER, "SELECT seq, tbl, row_id, op, "
+	if ((q = sqlite_q(st, Q_CHANGES_AFTER, "SELECT seq, tbl, row_id, op, "
 	    "at FROM changes WHERE seq > ?1 ORDER BY seq")) == NULL)
 		return -1;
-	sqlite3_bind_int64(q, 1, st->last_seq);
-	if (store_rows(st, q, store_change_one, &cx, &n, "changes") == -1)
+	sqlite3_bind_int64(q, 1, sq(st)->last_seq);
+	if (sqlite_rows(st, q, store_change_one, &cx, &n, "changes") == -1)
 		return -1;
 	return n;
 }
 
 int
-store_changes_prune(struct store *st, int64_t before, int limit, int64_t *np)
+sqlite_changes_prune(struct store *st, int64_t before, int limit, int64_t *np)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_CHANGES_PRUNE,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_CHANGES_PRUNE,
 	    "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes "
 	    "WHERE seq <= ?1 AND at < ?2 ORDER BY seq LIMIT ?3)")) == NULL)
 		return -1;
-	sqlite3_bind_int64(q, 1, st->last_seq);
+	sqlite3_bind_int64(q, 1, sq(st)->last_seq);
 	sqlite3_bind_int64(q, 2, before);
 	sqlite3_bind_int(q, 3, limit);
-	return store_wcount(st, q, np, "changes prune");
+	return sqlite_wcount(st, q, np, "changes prune");
 }

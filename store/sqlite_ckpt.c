@@ -1,5 +1,5 @@
 /*
- * store/checkpoint.c: WAL checkpoints off the event loop. In WAL mode with
+ * store/sqlite_ckpt.c: WAL checkpoints off the event loop. In WAL mode with
  * synchronous=NORMAL a commit is an append without fsync; the fsyncs all
  * happen when a checkpoint copies the WAL back into the database. SQLite
  * runs those inside the commit that crosses wal_autocheckpoint, which would
@@ -76,17 +76,17 @@ store_ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 int
-store_checkpoint_start(struct store *st)
+sqlite_checkpoint_start(struct store *st)
 {
 	struct store_ckpt	*c;
 
-	if (st->ckpt != NULL)
+	if (sq(st)->ckpt != NULL)
 		return 0;
 	c = xcalloc(1, sizeof(*c));
-	if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE |
+	if (sqlite3_open_v2(st->location, &c->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_fail(st, STORE_E_DB, "%s: checkpoint connection: %s",
-		    st->path, sqlite3_errmsg(c->db));
+		    st->location, sqlite3_errmsg(c->db));
 		sqlite3_close(c->db);
 		free(c);
 		return -1;
@@ -102,21 +102,21 @@ store_checkpoint_start(struct store *st)
 		return store_fail(st, STORE_E_DB, "cannot start the checkpoint "
 		    "thread");
 	}
-	st->ckpt = c;
+	sq(st)->ckpt = c;
 	/* the hook replaces SQLite's automatic checkpoints on this connection */
-	sqlite3_wal_hook(st->db, store_ckpt_hook, c);
+	sqlite3_wal_hook(sq(st)->db, store_ckpt_hook, c);
 	return 0;
 }
 
 void
-store_checkpoint_stop(struct store *st)
+sqlite_checkpoint_stop(struct store *st)
 {
-	struct store_ckpt	*c = st->ckpt;
+	struct store_ckpt	*c = sq(st)->ckpt;
 
 	if (c == NULL)
 		return;
-	sqlite3_wal_hook(st->db, NULL, NULL);
-	sqlite3_wal_autocheckpoint(st->db, 1000);
+	sqlite3_wal_hook(sq(st)->db, NULL, NULL);
+	sqlite3_wal_autocheckpoint(sq(st)->db, 1000);
 	pthread_mutex_lock(&c->lock);
 	c->stop = 1;
 	pthread_cond_signal(&c->wake);
@@ -126,5 +126,5 @@ store_checkpoint_stop(struct store *st)
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->wake);
 	free(c);
-	st->ckpt = NULL;
+	sq(st)->ckpt = NULL;
 }

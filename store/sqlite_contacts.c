@@ -1,5 +1,5 @@
 /*
- * store/contacts.c: what the daemon owes contacts outside the
+ * store/sqlite_contacts.c: what the daemon owes contacts outside the
  * subscription table: the targets of a user's directed presence (RFC 6121
  * 4.6.3) and, after a user was deleted, the contacts it must still tell
  * (kept by the schema's users_departed trigger).
@@ -12,21 +12,21 @@
 #include "store.h"
 
 int
-store_directed_add(struct store *st, const char *local, const char *domain,
+sqlite_directed_add(struct store *st, const char *local, const char *domain,
     const char *jid)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_DIRECTED_ADD,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_DIRECTED_ADD,
 	    "INSERT INTO directed (user_id, jid, sent) "
 	    "SELECT id, ?3, ?4 FROM users WHERE domain = ?2 AND localpart = ?1 "
 	    "ON CONFLICT (user_id, jid) DO UPDATE SET sent = excluded.sent")) ==
 	    NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, jid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, store_now());
-	return store_wchange(st, q, NULL, "directed add", "no user %s@%s",
+	return sqlite_wchange(st, q, NULL, "directed add", "no user %s@%s",
 	    local, domain);
 }
 
@@ -44,39 +44,39 @@ store_directed_one(sqlite3_stmt *q, void *arg)
 }
 
 int
-store_directed_list(struct store *st, const char *local, const char *domain,
+sqlite_directed_list(struct store *st, const char *local, const char *domain,
     int (*cb)(void *, const char *), void *arg)
 {
 	struct store_directed_ctx	 cx = { cb, arg };
 	sqlite3_stmt			*q;
 
-	if ((q = store_q(st, Q_DIRECTED_LIST, "SELECT jid FROM directed "
+	if ((q = sqlite_q(st, Q_DIRECTED_LIST, "SELECT jid FROM directed "
 	    "WHERE user_id = " USER_WHERE " ORDER BY jid")) == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
-	return store_rows(st, q, store_directed_one, &cx, NULL, "directed");
+	sqlite_bind_user(q, local, domain);
+	return sqlite_rows(st, q, store_directed_one, &cx, NULL, "directed");
 }
 
 int
-store_directed_del(struct store *st, const char *local, const char *domain,
+sqlite_directed_del(struct store *st, const char *local, const char *domain,
     const char *jid)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1)
+	if (sqlite_wbegin(st) == -1)
 		return -1;
 	if (jid != NULL)
-		q = store_q(st, Q_DIRECTED_DEL, "DELETE FROM directed "
+		q = sqlite_q(st, Q_DIRECTED_DEL, "DELETE FROM directed "
 		    "WHERE user_id = " USER_WHERE " AND jid = ?3");
 	else
-		q = store_q(st, Q_DIRECTED_DEL_ALL, "DELETE FROM directed "
+		q = sqlite_q(st, Q_DIRECTED_DEL_ALL, "DELETE FROM directed "
 		    "WHERE user_id = " USER_WHERE);
 	if (q == NULL)
 		return -1;
-	store_bind_user(q, local, domain);
+	sqlite_bind_user(q, local, domain);
 	if (jid != NULL)
 		sqlite3_bind_text(q, 3, jid, -1, SQLITE_STATIC);
-	return store_wstep(st, q, "directed del");
+	return sqlite_wstep(st, q, "directed del");
 }
 
 struct store_departed_ctx {
@@ -103,28 +103,28 @@ store_departed_one(sqlite3_stmt *q, void *arg)
 }
 
 int
-store_departed_list(struct store *st, size_t limit,
+sqlite_departed_list(struct store *st, size_t limit,
     int (*cb)(void *, const struct store_departed *), void *arg)
 {
 	struct store_departed_ctx	 cx = { cb, arg };
 	sqlite3_stmt			*q;
 
-	if ((q = store_q(st, Q_DEPARTED_LIST, "SELECT id, localpart, domain, "
+	if ((q = sqlite_q(st, Q_DEPARTED_LIST, "SELECT id, localpart, domain, "
 	    "jid, state, pending_out FROM departed ORDER BY id LIMIT ?1")) ==
 	    NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, limit ? (sqlite3_int64)limit : -1);
-	return store_rows(st, q, store_departed_one, &cx, NULL, "departed");
+	return sqlite_rows(st, q, store_departed_one, &cx, NULL, "departed");
 }
 
 int
-store_departed_del(struct store *st, int64_t id)
+sqlite_departed_del(struct store *st, int64_t id)
 {
 	sqlite3_stmt	*q;
 
-	if (store_wbegin(st) == -1 || (q = store_q(st, Q_DEPARTED_DEL,
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_DEPARTED_DEL,
 	    "DELETE FROM departed WHERE id = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
-	return store_wstep(st, q, "departed del");
+	return sqlite_wstep(st, q, "departed del");
 }

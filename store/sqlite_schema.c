@@ -1,5 +1,5 @@
 /*
- * store/schema.c: the SQLite schema, its versions and migrations, and the
+ * store/sqlite_schema.c: the SQLite schema, its versions and migrations, and the
  * checks made at open: is it a database, is it ours, is it intact, is it
  * from this version of xfed or an older one. store/CONTRACT.md documents
  * every table and column below; change both together.
@@ -508,7 +508,7 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
     STORE_SCHEMA_VERSION, "one migration step per schema version");
 
 const char *
-store_schema_step(int i)
+sqlite_schema_step(int i)
 {
 	return i >= 0 && i < NSTEPS ? schema_steps[i] : NULL;
 }
@@ -521,17 +521,17 @@ schema_int(struct store *st, const char *sql, long long *v, char *err,
 	sqlite3_stmt	*q;
 	int		 rc;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
-		snprintf(err, errsz, "%s: %s", st->path,
-		    sqlite3_errmsg(st->db));
+	if (sqlite3_prepare_v2(sq(st)->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", st->location,
+		    sqlite3_errmsg(sq(st)->db));
 		return -1;
 	}
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
 		*v = sqlite3_column_int64(q, 0);
 	else
-		snprintf(err, errsz, "%s: %s", st->path,
-		    sqlite3_errmsg(st->db));
+		snprintf(err, errsz, "%s: %s", st->location,
+		    sqlite3_errmsg(sq(st)->db));
 	sqlite3_finalize(q);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -542,9 +542,9 @@ schema_exec(struct store *st, const char *sql, const char *what, char *err,
 {
 	char	*msg = NULL;
 
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errsz, "%s: %s: %s", st->path, what,
-		    msg ? msg : sqlite3_errmsg(st->db));
+	if (sqlite3_exec(sq(st)->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s: %s", st->location, what,
+		    msg ? msg : sqlite3_errmsg(sq(st)->db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -560,10 +560,10 @@ schema_check(struct store *st, char *err, size_t errsz)
 	char		*p;
 	int		 rc;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q,
+	if (sqlite3_prepare_v2(sq(st)->db, "PRAGMA quick_check(1)", -1, &q,
 	    NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "%s: integrity check failed: %s",
-		    st->path, sqlite3_errmsg(st->db));
+		    st->location, sqlite3_errmsg(sq(st)->db));
 		return -1;
 	}
 	rc = sqlite3_step(q);
@@ -572,13 +572,13 @@ schema_check(struct store *st, char *err, size_t errsz)
 		rc = 0;
 	else {
 		if (r == NULL)
-			r = sqlite3_errmsg(st->db);
+			r = sqlite3_errmsg(sq(st)->db);
 		else if (strncmp(r, "*** in database main ***", 24) == 0)
 			r += 24;
 		r += strspn(r, " \n");
 		snprintf(err, errsz, "%s: integrity check failed: %s; "
 		    "restore a backup (sqlite3 .recover may save data)",
-		    st->path, r);
+		    st->location, r);
 		/* One line: the report may span several. */
 		for (p = err; *p != '\0'; p++)
 			if (*p == '\n')
@@ -620,12 +620,12 @@ schema_migrate(struct store *st, char *err, size_t errsz)
 	}
 	return schema_exec(st, "COMMIT", "migrate", err, errsz);
  fail:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 
 int
-store_schema_open(struct store *st, int flags, char *err, size_t errsz)
+sqlite_schema_open(struct store *st, int flags, char *err, size_t errsz)
 {
 	long long	 app, ver, nobj;
 
@@ -640,12 +640,12 @@ store_schema_open(struct store *st, int flags, char *err, size_t errsz)
 		return -1;
 	if (app != STORE_APPLICATION_ID && (app != 0 || ver != 0 || nobj)) {
 		snprintf(err, errsz, "%s: not an xfed store (a database of "
-		    "another program)", st->path);
+		    "another program)", st->location);
 		return -1;
 	}
 	if (ver > NSTEPS) {
 		snprintf(err, errsz, "%s: schema version %lld is newer than "
-		    "this xfed's (%d); use a newer xfed", st->path, ver,
+		    "this xfed's (%d); use a newer xfed", st->location, ver,
 		    STORE_SCHEMA_VERSION);
 		return -1;
 	}
@@ -658,7 +658,7 @@ store_schema_open(struct store *st, int flags, char *err, size_t errsz)
 }
 
 int
-store_version(struct store *st)
+sqlite_version(struct store *st)
 {
 	char		 err[256];
 	long long	 v;
