@@ -53,8 +53,7 @@ pg_mono_ms(void)
 void
 pg_ok(struct pg_store *ps)
 {
-	ps->errcode = STORE_E_NONE;
-	ps->err[0] = '\0';
+	store_ok(&ps->base);
 }
 
 static int
@@ -63,13 +62,13 @@ pg_vfail(struct pg_store *ps, enum store_err code, const char *fmt,
 {
 	char	*p;
 
-	ps->errcode = code;
-	vsnprintf(ps->err, sizeof(ps->err), fmt, ap);
+	ps->base.errcode = code;
+	vsnprintf(ps->base.err, sizeof(ps->base.err), fmt, ap);
 	/* one line: libpq's messages end in a newline, some span two */
-	for (p = ps->err; *p != '\0'; p++)
+	for (p = ps->base.err; *p != '\0'; p++)
 		if (*p == '\n')
 			*p = ' ';
-	while (p > ps->err && p[-1] == ' ')
+	while (p > ps->base.err && p[-1] == ' ')
 		*--p = '\0';
 	return -1;
 }
@@ -108,12 +107,12 @@ pg_dberr(struct pg_store *ps, const PGresult *r, const char *what)
 		msg = PQerrorMessage(ps->conn);
 	pg_fail(ps, code, "%s: %s", what, msg);
 	if (code == STORE_E_DB)
-		ps->stats.failures++;
+		ps->base.stats.failures++;
 	if (PQstatus(ps->conn) != CONNECTION_OK ||
 	    PQtransactionStatus(ps->conn) == PQTRANS_IDLE) {
-		if (ps->txn == PG_TXN_BATCH)	/* the daemon says more */
-			log_debug("store: batch lost: %s", ps->err);
-		ps->txn = PG_TXN_NONE;
+		if (ps->base.txn == STORE_TXN_BATCH)	/* the daemon says more */
+			log_debug("store: batch lost: %s", ps->base.err);
+		ps->base.txn = STORE_TXN_NONE;
 	}
 	return -1;
 }
@@ -184,7 +183,7 @@ pg_connected(struct pg_store *ps)
 
 	if (PQstatus(ps->conn) == CONNECTION_OK)
 		return 0;
-	ps->txn = PG_TXN_NONE;		/* it died with the connection */
+	ps->base.txn = STORE_TXN_NONE;		/* it died with the connection */
 	now = pg_mono_ms();
 	if (now < ps->retry_at_ms)
 		return pg_fail(ps, STORE_E_DB, "PostgreSQL: not connected, "
@@ -197,7 +196,7 @@ pg_connected(struct pg_store *ps)
 		if (ps->backoff_ms > PG_BACKOFF_MAX_MS)
 			ps->backoff_ms = PG_BACKOFF_MAX_MS;
 		ps->retry_at_ms = now + ps->backoff_ms;
-		ps->stats.failures++;
+		ps->base.stats.failures++;
 		return pg_fail(ps, STORE_E_DB, "PostgreSQL: reconnect: %s",
 		    PQerrorMessage(ps->conn));
 	}
@@ -250,10 +249,10 @@ pg_read(struct pg_store *ps, enum pg_q id, const char *sql,
 		pg_dberr(ps, r, what);
 		PQclear(r);
 		/* a failed read aborts an open transaction */
-		if (ps->txn != PG_TXN_NONE &&
+		if (ps->base.txn != STORE_TXN_NONE &&
 		    PQtransactionStatus(ps->conn) == PQTRANS_INERROR) {
 			PQclear(PQexec(ps->conn, "ROLLBACK"));
-			ps->txn = PG_TXN_NONE;
+			ps->base.txn = STORE_TXN_NONE;
 		}
 		return NULL;
 	}
@@ -339,8 +338,8 @@ pg_wrun(struct pg_store *ps, enum pg_q id, const char *sql,
 	*rp = NULL;
 	if (pg_connected(ps) == -1 || pg_prepare(ps, id, sql) == -1)
 		return -1;
-	ps->stats.writes++;
-	opening = ps->txn == PG_TXN_NONE;
+	ps->base.stats.writes++;
+	opening = ps->base.txn == STORE_TXN_NONE;
 	pg_qname(id, name, sizeof(name));
 	if (PQenterPipelineMode(ps->conn) != 1)
 		return pg_fail(ps, STORE_E_DB, "%s: pipeline: %s", what,
@@ -354,15 +353,15 @@ pg_wrun(struct pg_store *ps, enum pg_q id, const char *sql,
 	    PQpipelineSync(ps->conn) != 1) {
 		pg_fail(ps, STORE_E_DB, "%s: send: %s", what,
 		    PQerrorMessage(ps->conn));
-		ps->stats.failures++;
+		ps->base.stats.failures++;
 		PQexitPipelineMode(ps->conn);
 		if (!opening && PQstatus(ps->conn) != CONNECTION_OK)
-			ps->txn = PG_TXN_NONE;
+			ps->base.txn = STORE_TXN_NONE;
 		return -1;
 	}
 	if (pg_pipe_results(ps, res, n) == -1) {
 		pg_dberr(ps, NULL, what);
-		ps->txn = PG_TXN_NONE;
+		ps->base.txn = STORE_TXN_NONE;
 		goto done;
 	}
 	PQexitPipelineMode(ps->conn);
@@ -371,9 +370,9 @@ pg_wrun(struct pg_store *ps, enum pg_q id, const char *sql,
 			pg_dberr(ps, res[0], what);
 			goto done;
 		}
-		ps->txn = PG_TXN_BATCH;
-		if (ps->batch_cb != NULL)
-			ps->batch_cb(ps->batch_arg);
+		ps->base.txn = STORE_TXN_BATCH;
+		if (ps->base.batch_cb != NULL)
+			ps->base.batch_cb(ps->base.batch_arg);
 	}
 	i = opening ? 2 : 1;
 	st = PQresultStatus(res[i]);
@@ -385,7 +384,7 @@ pg_wrun(struct pg_store *ps, enum pg_q id, const char *sql,
 			    "ROLLBACK TO SAVEPOINT xfed_w");
 
 			if (PQresultStatus(r) != PGRES_COMMAND_OK)
-				ps->txn = PG_TXN_NONE;
+				ps->base.txn = STORE_TXN_NONE;
 			PQclear(r);
 		}
 		goto done;
@@ -468,6 +467,21 @@ pg_txn_exec(struct pg_store *ps, const char *sql, const char *what)
 	return rc;
 }
 
+/* The URI for messages: a password in it is masked. */
+static char *
+pg_location(const char *uri)
+{
+	char		*s = xstrdup(uri), *at, *colon, *auth;
+
+	if ((auth = strstr(s, "://")) == NULL)
+		return s;
+	auth += 3;
+	if ((at = strchr(auth, '@')) != NULL &&
+	    (colon = memchr(auth, ':', at - auth)) != NULL && at - colon > 1)
+		memmove(colon + 1, at, strlen(at) + 1);
+	return s;
+}
+
 struct store *
 store_pg_open(const char *uri, int flags, const char **errstr)
 {
@@ -477,17 +491,20 @@ store_pg_open(const char *uri, int flags, const char **errstr)
 	struct pg_store	*ps;
 
 	ps = xcalloc(1, sizeof(*ps));
-	ps->uri = xstrdup(uri);
+	ps->base.ops = &pg_ops;
+	ps->base.flags = flags;
+	ps->base.location = pg_location(uri);
 	ps->conn = PQconnectdbParams(keys, vals, 1);
 	if (ps->conn == NULL || PQstatus(ps->conn) != CONNECTION_OK) {
-		snprintf(pg_open_err, sizeof(pg_open_err), "%s: %s", uri,
+		snprintf(pg_open_err, sizeof(pg_open_err), "%s: %s",
+		    ps->base.location,
 		    ps->conn ? PQerrorMessage(ps->conn) : "out of memory");
 		pg_open_err[strcspn(pg_open_err, "\n")] = '\0';
 		goto fail;
 	}
 	if (PQserverVersion(ps->conn) < 140000) {
 		snprintf(pg_open_err, sizeof(pg_open_err), "%s: PostgreSQL "
-		    "%d is too old: xfed needs 14 or newer", uri,
+		    "%d is too old: xfed needs 14 or newer", ps->base.location,
 		    PQserverVersion(ps->conn) / 10000);
 		goto fail;
 	}
@@ -495,8 +512,8 @@ store_pg_open(const char *uri, int flags, const char **errstr)
 	    sizeof(pg_open_err)) == -1)
 		goto fail;
 	if (pg_listen(ps) == -1 || pg_notify_init(ps) == -1) {
-		snprintf(pg_open_err, sizeof(pg_open_err), "%s: %s", uri,
-		    ps->err);
+		snprintf(pg_open_err, sizeof(pg_open_err), "%s: %s",
+		    ps->base.location, ps->base.err);
 		goto fail;
 	}
 	pg_ok(ps);
@@ -504,7 +521,7 @@ store_pg_open(const char *uri, int flags, const char **errstr)
  fail:
 	*errstr = pg_open_err;
 	PQfinish(ps->conn);
-	free(ps->uri);
+	free(ps->base.location);
 	free(ps);
 	return NULL;
 }
@@ -516,27 +533,15 @@ pg_close(struct store *st)
 
 	if (ps == NULL)
 		return;
-	if (ps->txn == PG_TXN_BATCH && pg_flush(st) == -1)
-		log_warnx("store: %s", ps->err);
-	else if (ps->txn == PG_TXN_EXPLICIT)
+	if (ps->base.txn == STORE_TXN_BATCH && pg_flush(st) == -1)
+		log_warnx("store: %s", ps->base.err);
+	else if (ps->base.txn == STORE_TXN_EXPLICIT)
 		pg_rollback(st);
 	PQfinish(ps->conn);
 	free(ps->scratch);
 	PQfreemem(ps->blob);
-	free(ps->uri);
+	free(ps->base.location);
 	free(ps);
-}
-
-const char *
-pg_errstr(const struct store *st)
-{
-	return PGC(st)->err[0] ? PGC(st)->err : "no error";
-}
-
-enum store_err
-pg_errcode(const struct store *st)
-{
-	return PGC(st)->errcode;
 }
 
 int
@@ -569,14 +574,14 @@ pg_begin(struct store *st)
 {
 	struct pg_store	*ps = PG(st);
 
-	if (ps->txn == PG_TXN_EXPLICIT)
+	if (ps->base.txn == STORE_TXN_EXPLICIT)
 		return pg_fail(ps, STORE_E_DB, "begin: a transaction is "
 		    "already open");
-	if (ps->txn == PG_TXN_BATCH && pg_flush(st) == -1)
+	if (ps->base.txn == STORE_TXN_BATCH && pg_flush(st) == -1)
 		return -1;
 	if (pg_connected(ps) == -1 || pg_txn_exec(ps, "BEGIN", "begin") == -1)
 		return -1;
-	ps->txn = PG_TXN_EXPLICIT;
+	ps->base.txn = STORE_TXN_EXPLICIT;
 	return 0;
 }
 
@@ -589,14 +594,14 @@ pg_end(struct pg_store *ps)
 	if (rc == -1 && PQstatus(ps->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(ps->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(ps->conn, "ROLLBACK"));
-	ps->txn = PG_TXN_NONE;
+	ps->base.txn = STORE_TXN_NONE;
 	return rc;
 }
 
 int
 pg_commit(struct store *st)
 {
-	if (PG(st)->txn != PG_TXN_EXPLICIT)
+	if (PG(st)->base.txn != STORE_TXN_EXPLICIT)
 		return pg_fail(PG(st), STORE_E_DB, "commit: no transaction");
 	return pg_end(PG(st));
 }
@@ -607,12 +612,12 @@ pg_rollback(struct store *st)
 	struct pg_store	*ps = PG(st);
 	int		 rc = 0;
 
-	if (ps->txn == PG_TXN_NONE)
+	if (ps->base.txn == STORE_TXN_NONE)
 		return 0;
 	if (PQstatus(ps->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(ps->conn) != PQTRANS_IDLE)
 		rc = pg_txn_exec(ps, "ROLLBACK", "rollback");
-	ps->txn = PG_TXN_NONE;
+	ps->base.txn = STORE_TXN_NONE;
 	return rc;
 }
 
@@ -622,49 +627,23 @@ pg_flush(struct store *st)
 	struct pg_store	*ps = PG(st);
 	int		 rc;
 
-	if (ps->txn != PG_TXN_BATCH)
+	if (ps->base.txn != STORE_TXN_BATCH)
 		return 0;
 	if (PQstatus(ps->conn) != CONNECTION_OK) {
-		ps->txn = PG_TXN_NONE;
-		ps->stats.failures++;
+		ps->base.txn = STORE_TXN_NONE;
+		ps->base.stats.failures++;
 		return pg_fail(ps, STORE_E_DB, "commit: the connection to "
 		    "PostgreSQL was lost; the batch was not stored");
 	}
 	if ((rc = pg_end(ps)) == 0)
-		ps->stats.commits++;
+		ps->base.stats.commits++;
 	return rc;
-}
-
-void
-pg_stats(const struct store *st, struct store_stats *s)
-{
-	*s = PGC(st)->stats;
-}
-
-int
-pg_pending(const struct store *st)
-{
-	return PGC(st)->txn == PG_TXN_BATCH;
 }
 
 /* Lock waits are PostgreSQL's (lock_timeout is not set): nothing to do. */
 void
 pg_busy_timeout(struct store *st, int wait)
 {
-}
-
-void
-pg_counts(const struct store *st, uint64_t *writes, uint64_t *dberrs)
-{
-	*writes = PGC(st)->stats.writes;
-	*dberrs = PGC(st)->stats.failures;
-}
-
-void
-pg_set_batch_cb(struct store *st, void (*cb)(void *), void *arg)
-{
-	PG(st)->batch_cb = cb;
-	PG(st)->batch_arg = arg;
 }
 
 int
@@ -701,19 +680,86 @@ pg_state_set(struct store *st, const char *key, const char *value)
 	    &p, NULL, "state set");
 }
 
-#else	/* !HAVE_LIBPQ */
-
-#include <stddef.h>
-
-#include "pg_store.h"
-#include "store.h"
-
-struct store *
-store_pg_open(const char *uri, int flags, const char **errstr)
-{
-	*errstr = "this xfed was built without PostgreSQL (libpq): use a "
-	    "SQLite store, or rebuild with libpq-dev installed";
-	return NULL;
-}
+const struct store_ops pg_ops = {
+	.name = "postgresql",
+	.close = pg_close,
+	.version = pg_version,
+	.checkpoint_start = pg_checkpoint_start,
+	.checkpoint_stop = pg_checkpoint_stop,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.flush = pg_flush,
+	.busy_timeout = pg_busy_timeout,
+	.state_get = pg_state_get,
+	.state_set = pg_state_set,
+	.user_add = pg_user_add,
+	.user_del = pg_user_del,
+	.user_get = pg_user_get,
+	.user_get_id = pg_user_get_id,
+	.user_find = pg_user_find,
+	.user_list = pg_user_list,
+	.user_update = pg_user_update,
+	.presence_set = pg_presence_set,
+	.presence_get = pg_presence_get,
+	.sub_get = pg_sub_get,
+	.sub_list = pg_sub_list,
+	.sub_put = pg_sub_put,
+	.rpres_put = pg_rpres_put,
+	.rpres_del = pg_rpres_del,
+	.rpres_list = pg_rpres_list,
+	.rpres_get = pg_rpres_get,
+	.inbox_put = pg_inbox_put,
+	.inbox_list = pg_inbox_list,
+	.inbox_consume = pg_inbox_consume,
+	.receipts_due = pg_receipts_due,
+	.receipt_sent = pg_receipt_sent,
+	.inbox_last = pg_inbox_last,
+	.inbox_get = pg_inbox_get,
+	.inbox_ack = pg_inbox_ack,
+	.inbox_unconsumed = pg_inbox_unconsumed,
+	.inbox_prune = pg_inbox_prune,
+	.inbox_unconsumed_all = pg_inbox_unconsumed_all,
+	.outbox_add = pg_outbox_add,
+	.outbox_get = pg_outbox_get,
+	.outbox_list = pg_outbox_list,
+	.outbox_due = pg_outbox_due,
+	.outbox_sent = pg_outbox_sent,
+	.outbox_delivered = pg_outbox_delivered,
+	.outbox_retry = pg_outbox_retry,
+	.outbox_failed = pg_outbox_failed,
+	.outbox_queued = pg_outbox_queued,
+	.outbox_prune = pg_outbox_prune,
+	.outbox_counts = pg_outbox_counts,
+	.outbox_oldest = pg_outbox_oldest,
+	.directed_add = pg_directed_add,
+	.directed_list = pg_directed_list,
+	.directed_del = pg_directed_del,
+	.departed_list = pg_departed_list,
+	.departed_del = pg_departed_del,
+	.domain_rule_set = pg_domain_rule_set,
+	.domain_rule_del = pg_domain_rule_del,
+	.domain_rule_list = pg_domain_rule_list,
+	.block_add = pg_block_add,
+	.block_del = pg_block_del,
+	.block_list = pg_block_list,
+	.changes_poll = pg_changes_poll,
+	.changed = pg_changed,
+	.watch_fd = pg_watch_fd,
+	.changes_prune = pg_changes_prune,
+	.token_add = pg_token_add,
+	.token_find = pg_token_find,
+	.token_list = pg_token_list,
+	.token_revoke = pg_token_revoke,
+	.token_used = pg_token_used,
+	.event_list = pg_event_list,
+	.event_last = pg_event_last,
+	.event_count = pg_event_count,
+	.event_prune = pg_event_prune,
+	.webhook_open = pg_webhook_open,
+	.webhook_list = pg_webhook_list,
+	.webhook_done = pg_webhook_done,
+	.webhook_fail = pg_webhook_fail,
+};
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include "backend.h"
 #include "store.h"
 
 /* One slot per statement; each is prepared once per connection. */
@@ -91,11 +92,6 @@ enum pg_q {
 	PQ_COUNT
 };
 
-enum pg_txn {
-	PG_TXN_NONE = 0,
-	PG_TXN_BATCH,		/* opened by a write, closed by store_flush() */
-	PG_TXN_EXPLICIT,	/* store_begin() .. store_commit() */
-};
 
 /* The channel the journal's trigger notifies (CONTRACT.md). */
 #define PG_CHANNEL		"xfed_changes"
@@ -104,23 +100,15 @@ enum pg_txn {
 #define PG_BACKOFF_MAX_MS	5000
 
 struct pg_store {
-	/* struct store base; -- the common header, first (store/backend.h) */
+	struct store	 base;		/* first: backend.h */
 	PGconn		*conn;
-	char		*uri;
 	char		 prepared[PQ_COUNT];	/* on this connection */
-	enum pg_txn	 txn;
-	int		 txn_open;	/* BEGIN sent on this connection */
-	void		(*batch_cb)(void *);
-	void		*batch_arg;
-	enum store_err	 errcode;
-	char		 err[512];
 	int64_t		 last_seq;	/* last journal row reported */
 	int		 notified;	/* a NOTIFY arrived since the last poll */
 	char		*scratch;	/* a string lent until the next call */
 	unsigned char	*blob;		/* an unescaped bytea, same */
 	int64_t		 retry_at_ms;	/* no reconnection before (monotonic) */
 	int		 backoff_ms;
-	struct store_stats stats;
 };
 
 #define PG(st)	((struct pg_store *)(st))

@@ -43,6 +43,14 @@ pg_changed(struct store *st)
 	return 1;
 }
 
+/* The connection LISTEN is heard on: readable when a NOTIFY (or
+ * anything else) arrived; -1 while disconnected. */
+int
+pg_watch_fd(struct store *st)
+{
+	return PQsocket(PG(st)->conn);
+}
+
 /* At open: later polls report what happens from now on. */
 int
 pg_notify_init(struct pg_store *ps)

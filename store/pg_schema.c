@@ -407,7 +407,7 @@ pg_schema_exec(struct pg_store *ps, const char *sql, const char *what,
 	r = PQexec(ps->conn, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
 	    PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(err, errsz, "%s: %s: %s", ps->uri, what,
+		snprintf(err, errsz, "%s: %s: %s", ps->base.location, what,
 		    PQresultErrorMessage(r));
 		err[strcspn(err, "\n")] = '\0';
 		rc = -1;
@@ -425,7 +425,7 @@ pg_schema_int(struct pg_store *ps, const char *sql, int *vp, char *err,
 
 	r = PQexec(ps->conn, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		snprintf(err, errsz, "%s: %s", ps->uri,
+		snprintf(err, errsz, "%s: %s", ps->base.location,
 		    PQresultErrorMessage(r));
 		err[strcspn(err, "\n")] = '\0';
 		rc = -1;
@@ -469,13 +469,13 @@ pg_schema_open(struct pg_store *ps, int flags, char *err, size_t errsz)
 		if (!has && ntab > 0) {
 			snprintf(err, errsz, "%s: not an xfed store (the "
 			    "database has tables of another program)",
-			    ps->uri);
+			    ps->base.location);
 			goto fail;
 		}
 		if (v > NSTEPS) {
 			snprintf(err, errsz, "%s: schema version %d is newer "
 			    "than this xfed's (%d); use a newer xfed",
-			    ps->uri, v, STORE_SCHEMA_VERSION);
+			    ps->base.location, v, STORE_SCHEMA_VERSION);
 			goto fail;
 		}
 		if (v == NSTEPS)

@@ -6,16 +6,14 @@
 #ifndef STORE_PG_STORE_H
 #define STORE_PG_STORE_H
 
+#include "backend.h"
 #include "store.h"
 
-/* Connects to uri (a libpq connection URI: postgresql://...), creates or
- * migrates the schema; NULL with *errstr (static) naming the problem. */
-struct store	*store_pg_open(const char *uri, int flags,
-		    const char **errstr);
+/* store_pg_open() (backend.h) connects to a libpq connection URI,
+ * creates or migrates the schema and returns a store using pg_ops. */
+extern const struct store_ops pg_ops;
 
 void pg_close(struct store *);
-const char *pg_errstr(const struct store *);
-enum store_err pg_errcode(const struct store *);
 int pg_version(struct store *);
 int pg_checkpoint_start(struct store *);
 void pg_checkpoint_stop(struct store *);
@@ -23,10 +21,7 @@ int pg_begin(struct store *);
 int pg_commit(struct store *);
 int pg_rollback(struct store *);
 int pg_flush(struct store *);
-int pg_pending(const struct store *);
 void pg_busy_timeout(struct store *, int wait);
-void pg_counts(const struct store *, uint64_t *writes, uint64_t *dberrs);
-void pg_set_batch_cb(struct store *, void (*cb)(void *), void *arg);
 int pg_user_add(struct store *, const char *local, const char *domain, const
     char *name, int64_t *idp);
 int pg_user_del(struct store *, const char *local, const char *domain);
@@ -100,6 +95,7 @@ int pg_state_get(struct store *, const char *key, char **valuep);
 int pg_state_set(struct store *, const char *key, const char *value);
 int pg_changes_poll(struct store *, store_change_cb, void *arg);
 int pg_changed(struct store *);
+int pg_watch_fd(struct store *);
 int pg_changes_prune(struct store *, int64_t before, int limit, int64_t
     *np);
 int pg_token_add(struct store *, const char *name, const char *hash, enum
@@ -129,6 +125,5 @@ int pg_rpres_get(struct store *, int64_t user_id, const char *jid,
 int pg_outbox_counts(struct store *, store_count_cb, void *arg);
 int pg_outbox_oldest(struct store *, int64_t *createdp);
 int pg_inbox_unconsumed_all(struct store *, int64_t *np);
-void pg_stats(const struct store *, struct store_stats *);
 
 #endif

@@ -87,7 +87,7 @@ pg_user_add(struct store *st, const char *local, const char *domain,
 	if (pg_write_id(ps, PQ_USER_ADD, "INSERT INTO users (localpart, "
 	    "domain, name, created) VALUES ($1, $2, $3, $4) RETURNING id", &p,
 	    NULL, idp, "user add") == -1) {
-		if (ps->errcode == STORE_E_EXISTS)
+		if (ps->base.errcode == STORE_E_EXISTS)
 			pg_fail(ps, STORE_E_EXISTS, "user %s@%s already exists",
 			    local, domain);
 		return -1;

@@ -20,7 +20,6 @@
 #include <libpq-fe.h>
 #endif
 
-#include "store/pg_store.h"
 #include "store/store.h"
 #include "tests/t.h"
 
@@ -94,7 +93,7 @@ open_new(void)
 
 	if (new_db() == NULL)
 		return NULL;
-	if ((st = store_pg_open(uri, STORE_OPEN_CREATE, &err)) == NULL)
+	if ((st = store_open(uri, STORE_OPEN_CREATE, &err)) == NULL)
 		printf("  open: %s\n", err);
 	return st;
 }
@@ -105,7 +104,7 @@ open_again(void)
 	const char	*err = NULL;
 	struct store	*st;
 
-	if ((st = store_pg_open(uri, 0, &err)) == NULL)
+	if ((st = store_open(uri, 0, &err)) == NULL)
 		printf("  open: %s\n", err);
 	return st;
 }
@@ -116,7 +115,7 @@ test_open_creates_current(void)
 	struct store	*st = open_new(), *b;
 
 	REQUIRE(st != NULL);
-	CHECK(pg_version(st) == STORE_SCHEMA_VERSION);
+	CHECK(store_version(st) == STORE_SCHEMA_VERSION);
 	CHECK(raw_int(uri, "SELECT max(version) FROM xfed_schema") ==
 	    STORE_SCHEMA_VERSION);
 	CHECK(raw_int(uri, "SELECT count(*) FROM pg_tables WHERE "
@@ -126,11 +125,11 @@ test_open_creates_current(void)
 	    "'domain_rules', 'blocks')") == 15);
 	/* a second open finds it current and changes nothing */
 	REQUIRE((b = open_again()) != NULL);
-	CHECK(pg_version(b) == STORE_SCHEMA_VERSION);
+	CHECK(store_version(b) == STORE_SCHEMA_VERSION);
 	CHECK(raw_int(uri, "SELECT count(*) FROM xfed_schema") ==
 	    STORE_SCHEMA_VERSION);
-	pg_close(b);
-	pg_close(st);
+	store_close(b);
+	store_close(st);
 }
 
 static void
@@ -143,21 +142,21 @@ test_open_refuses(void)
 	/* a database of another program */
 	REQUIRE(new_db() != NULL);
 	REQUIRE(raw_exec(uri, "CREATE TABLE t (a int)") == 0);
-	CHECK(store_pg_open(uri, STORE_OPEN_CREATE, &err) == NULL);
+	CHECK(store_open(uri, STORE_OPEN_CREATE, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "not an xfed store") != NULL);
 	/* a newer schema */
 	REQUIRE((st = open_new()) != NULL);
-	pg_close(st);
+	store_close(st);
 	REQUIRE(raw_exec(uri, "INSERT INTO xfed_schema (version) "
 	    "VALUES (99)") == 0);
 	err = NULL;
-	CHECK(store_pg_open(uri, 0, &err) == NULL);
+	CHECK(store_open(uri, 0, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "schema version 99 is newer") != NULL);
 	/* no such database: one line naming it */
 	snprintf(bad, sizeof(bad), "%s", uri);
 	memcpy(strstr(bad, "///t") + 3, "nx", 2);
 	err = NULL;
-	CHECK(store_pg_open(bad, 0, &err) == NULL);
+	CHECK(store_open(bad, 0, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "does not exist") != NULL &&
 	    strchr(err, '\n') == NULL);
 }
@@ -186,29 +185,29 @@ test_users(void)
 	unsigned char		 png[100];
 
 	REQUIRE(st != NULL);
-	CHECK(pg_user_add(st, "alice", "a.example", "Alice", &id) == 0);
+	CHECK(store_user_add(st, "alice", "a.example", "Alice", &id) == 0);
 	CHECK(id > 0);
-	CHECK(pg_user_add(st, "bob", "a.example", NULL, NULL) == 0);
-	CHECK(pg_user_add(st, "alice", "a.example", NULL, NULL) == -1);
-	CHECK(pg_errcode(st) == STORE_E_EXISTS);
-	CHECK(strstr(pg_errstr(st), "alice@a.example already exists") != NULL);
+	CHECK(store_user_add(st, "bob", "a.example", NULL, NULL) == 0);
+	CHECK(store_user_add(st, "alice", "a.example", NULL, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_EXISTS);
+	CHECK(strstr(store_errstr(st), "alice@a.example already exists") != NULL);
 	/* the refused row did not abort the batch */
-	CHECK(pg_pending(st) == 1);
-	CHECK(pg_user_find(st, "bob", "a.example", &id2) == 1 && id2 > id);
-	CHECK(pg_flush(st) == 0);
-	CHECK(pg_pending(st) == 0);
+	CHECK(store_pending(st) == 1);
+	CHECK(store_user_find(st, "bob", "a.example", &id2) == 1 && id2 > id);
+	CHECK(store_flush(st) == 0);
+	CHECK(store_pending(st) == 0);
 	CHECK(raw_int(uri, "SELECT count(*) FROM users") == 2);
-	CHECK(pg_user_find(st, "carol", "a.example", NULL) == 0);
+	CHECK(store_user_find(st, "carol", "a.example", NULL) == 0);
 	/* a CHECK of the schema is STORE_E_INVALID */
-	CHECK(pg_user_add(st, "a@b", "a.example", NULL, NULL) == -1);
-	CHECK(pg_errcode(st) == STORE_E_INVALID);
+	CHECK(store_user_add(st, "a@b", "a.example", NULL, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_INVALID);
 
 	seen_n = 0;
-	CHECK(pg_user_get(st, "alice", "a.example", user_cb, NULL) == 0);
+	CHECK(store_user_get(st, "alice", "a.example", user_cb, NULL) == 0);
 	CHECK(seen_n == 1);
 	CHECK_STR(seen_name, "Alice");
-	CHECK(pg_user_get(st, "nobody", "a.example", user_cb, NULL) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_user_get(st, "nobody", "a.example", user_cb, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
 	/* avatar bytes with NULs go through binary */
 	memset(png, 0, sizeof(png));
 	memcpy(png, "\x89PNG\r\n\x1a\n", 8);
@@ -218,23 +217,23 @@ test_users(void)
 	u.avatar = png;
 	u.avatar_len = sizeof(png);
 	u.avatar_type = "image/png";
-	CHECK(pg_user_update(st, &u) == 0);
+	CHECK(store_user_update(st, &u) == 0);
 	seen_n = 0;
-	CHECK(pg_user_get_id(st, id, user_cb, NULL) == 0);
+	CHECK(store_user_get_id(st, id, user_cb, NULL) == 0);
 	CHECK(seen_n == 1 && seen_avatar == sizeof(png));
 	CHECK_STR(seen_name, "Alice A.");
 	u.id = 999999;
-	CHECK(pg_user_update(st, &u) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_user_update(st, &u) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
 	seen_n = 0;
-	CHECK(pg_user_list(st, NULL, user_cb, NULL) == 0 && seen_n == 2);
+	CHECK(store_user_list(st, NULL, user_cb, NULL) == 0 && seen_n == 2);
 	seen_n = 0;
-	CHECK(pg_user_list(st, "b.example", user_cb, NULL) == 0 &&
+	CHECK(store_user_list(st, "b.example", user_cb, NULL) == 0 &&
 	    seen_n == 0);
-	CHECK(pg_user_del(st, "bob", "a.example") == 0);
-	CHECK(pg_user_del(st, "bob", "a.example") == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
-	pg_close(st);		/* commits the batch */
+	CHECK(store_user_del(st, "bob", "a.example") == 0);
+	CHECK(store_user_del(st, "bob", "a.example") == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	store_close(st);		/* commits the batch */
 	CHECK(raw_int(uri, "SELECT count(*) FROM users") == 1);
 	CHECK(raw_int(uri, "SELECT count(*) FROM events WHERE type = 'user'")
 	    == 4);
@@ -247,25 +246,25 @@ test_presence(void)
 	struct store_presence	 p;
 
 	REQUIRE(st != NULL);
-	REQUIRE(pg_user_add(st, "alice", "a.example", NULL, NULL) == 0);
-	CHECK(pg_presence_get(st, "alice", "a.example", &p) == 0);
+	REQUIRE(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
+	CHECK(store_presence_get(st, "alice", "a.example", &p) == 0);
 	CHECK(p.show == STORE_SHOW_UNAVAILABLE && p.status == NULL);
-	CHECK(pg_presence_set(st, "alice", "a.example", STORE_SHOW_AWAY,
+	CHECK(store_presence_set(st, "alice", "a.example", STORE_SHOW_AWAY,
 	    "lunch", 5) == 0);
-	CHECK(pg_presence_set(st, "alice", "a.example", STORE_SHOW_DND,
+	CHECK(store_presence_set(st, "alice", "a.example", STORE_SHOW_DND,
 	    "busy", -3) == 0);
-	CHECK(pg_presence_get(st, "alice", "a.example", &p) == 0);
+	CHECK(store_presence_get(st, "alice", "a.example", &p) == 0);
 	CHECK(p.show == STORE_SHOW_DND && p.priority == -3 && p.updated > 0);
 	CHECK_STR(p.status, "busy");
-	CHECK(pg_presence_set(st, "alice", "a.example", STORE_SHOW_AWAY, NULL,
+	CHECK(store_presence_set(st, "alice", "a.example", STORE_SHOW_AWAY, NULL,
 	    200) == -1);
-	CHECK(pg_errcode(st) == STORE_E_INVALID);
-	CHECK(pg_presence_set(st, "zed", "a.example", STORE_SHOW_AWAY, NULL,
+	CHECK(store_errcode(st) == STORE_E_INVALID);
+	CHECK(store_presence_set(st, "zed", "a.example", STORE_SHOW_AWAY, NULL,
 	    0) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
-	CHECK(pg_presence_get(st, "zed", "a.example", &p) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
-	pg_close(st);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_presence_get(st, "zed", "a.example", &p) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	store_close(st);
 }
 
 static int	 batch_calls;
@@ -298,10 +297,10 @@ test_inbox(void)
 	int			 i;
 
 	REQUIRE(st != NULL);
-	pg_set_batch_cb(st, batch_cb, NULL);
-	REQUIRE(pg_user_add(st, "alice", "a.example", NULL, &uid) == 0);
+	store_set_batch_cb(st, batch_cb, NULL);
+	REQUIRE(store_user_add(st, "alice", "a.example", NULL, &uid) == 0);
 	CHECK(batch_calls == 1);
-	REQUIRE(pg_flush(st) == 0);
+	REQUIRE(store_flush(st) == 0);
 	memset(&m, 0, sizeof(m));
 	m.local = "alice";
 	m.domain = "a.example";
@@ -312,51 +311,51 @@ test_inbox(void)
 	m.body = "h\xc3\xa9llo 'quoted' \\ $1";
 	m.xml = "<message/>";
 	m.receipt = 1;
-	CHECK(pg_inbox_put(st, &m, &id) == 0 && id > 0);
+	CHECK(store_inbox_put(st, &m, &id) == 0 && id > 0);
 	CHECK(batch_calls == 2);
 	m.receipt = 0;
 	for (i = 0; i < 50; i++)
-		CHECK(pg_inbox_put(st, &m, &id2) == 0);
+		CHECK(store_inbox_put(st, &m, &id2) == 0);
 	CHECK(batch_calls == 2);	/* one batch */
 	m.local = "nobody";
-	CHECK(pg_inbox_put(st, &m, NULL) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
-	CHECK(pg_flush(st) == 0);
+	CHECK(store_inbox_put(st, &m, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_flush(st) == 0);
 	CHECK(raw_int(uri, "SELECT count(*) FROM inbox") == 51);
 	CHECK(raw_int(uri, "SELECT count(*) FROM inbox WHERE body = "
 	    "'h\xc3\xa9llo ''quoted'' \\ $1'") == 51);
 	inbox_n = 0;
-	CHECK(pg_inbox_list(st, "alice", "a.example", 0, 0, 10, inbox_cb,
+	CHECK(store_inbox_list(st, "alice", "a.example", 0, 0, 10, inbox_cb,
 	    NULL) == 0 && inbox_n == 10);
 	inbox_n = 0;
-	CHECK(pg_inbox_list(st, NULL, NULL, id, 0, 0, inbox_cb, NULL) == 0 &&
+	CHECK(store_inbox_list(st, NULL, NULL, id, 0, 0, inbox_cb, NULL) == 0 &&
 	    inbox_n == 50 && inbox_last == id2);
-	CHECK(pg_inbox_last(st, &n) == 0 && n == id2);
-	CHECK(pg_inbox_consume(st, id) == 0);
-	CHECK(pg_inbox_consume(st, 999999) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_inbox_last(st, &n) == 0 && n == id2);
+	CHECK(store_inbox_consume(st, id) == 0);
+	CHECK(store_inbox_consume(st, 999999) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
 	inbox_n = 0;
-	CHECK(pg_receipts_due(st, 10, inbox_cb, NULL) == 0 && inbox_n == 1);
-	CHECK(pg_receipt_sent(st, id) == 0);
+	CHECK(store_receipts_due(st, 10, inbox_cb, NULL) == 0 && inbox_n == 1);
+	CHECK(store_receipt_sent(st, id) == 0);
 	inbox_n = 0;
-	CHECK(pg_receipts_due(st, 10, inbox_cb, NULL) == 0 && inbox_n == 0);
-	CHECK(pg_inbox_unconsumed(st, "alice", "a.example", &n) == 0 &&
+	CHECK(store_receipts_due(st, 10, inbox_cb, NULL) == 0 && inbox_n == 0);
+	CHECK(store_inbox_unconsumed(st, "alice", "a.example", &n) == 0 &&
 	    n == 50);
-	CHECK(pg_inbox_ack(st, "alice", "a.example", id2 - 1, &n) == 0 &&
+	CHECK(store_inbox_ack(st, "alice", "a.example", id2 - 1, &n) == 0 &&
 	    n == 49);
-	CHECK(pg_inbox_unconsumed_all(st, &n) == 0 && n == 1);
+	CHECK(store_inbox_unconsumed_all(st, &n) == 0 && n == 1);
 	inbox_n = 0;
-	CHECK(pg_inbox_get(st, id2, inbox_cb, NULL) == 0 && inbox_n == 1);
+	CHECK(store_inbox_get(st, id2, inbox_cb, NULL) == 0 && inbox_n == 1);
 	/* a disabled user receives nothing */
 	memset(&u, 0, sizeof(u));
 	u.id = uid;
 	u.disabled = 1;
-	CHECK(pg_user_update(st, &u) == 0);
+	CHECK(store_user_update(st, &u) == 0);
 	m.local = "alice";
-	CHECK(pg_inbox_put(st, &m, NULL) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
-	CHECK(pg_inbox_prune(st, time(NULL) + 10, 100, &n) == 0 && n == 50);
-	pg_close(st);
+	CHECK(store_inbox_put(st, &m, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_inbox_prune(st, time(NULL) + 10, 100, &n) == 0 && n == 50);
+	store_close(st);
 }
 
 static int	 out_n;
@@ -405,85 +404,85 @@ test_outbox(void)
 	int64_t			 id = 0, id2 = 0, n;
 
 	REQUIRE(st != NULL);
-	REQUIRE(pg_user_add(st, "alice", "a.example", NULL, NULL) == 0);
+	REQUIRE(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
 	memset(&m, 0, sizeof(m));
 	m.local = "alice";
 	m.domain = "a.example";
 	m.kind = STORE_KIND_MESSAGE;
 	m.to = "romeo@b.example";
 	m.body = "hi";
-	CHECK(pg_outbox_add(st, &m, &id) == 0 && id > 0);
+	CHECK(store_outbox_add(st, &m, &id) == 0 && id > 0);
 	m.to = "x";		/* the schema's CHECK: 3 bytes at least */
-	CHECK(pg_outbox_add(st, &m, NULL) == -1);
-	CHECK(pg_errcode(st) == STORE_E_INVALID);
+	CHECK(store_outbox_add(st, &m, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_INVALID);
 	m.local = "nobody";
 	m.to = "romeo@b.example";
-	CHECK(pg_outbox_add(st, &m, NULL) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
-	CHECK(pg_flush(st) == 0);
+	CHECK(store_outbox_add(st, &m, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_flush(st) == 0);
 	out_n = 0;
-	CHECK(pg_outbox_due(st, time(NULL), 10, outbox_cb, NULL) == 0 &&
+	CHECK(store_outbox_due(st, time(NULL), 10, outbox_cb, NULL) == 0 &&
 	    out_n == 1 && out_id == id && out_state == STORE_OUT_QUEUED);
 	q_n = 0;
-	CHECK(pg_outbox_queued(st, queued_cb, NULL) == 0 && q_n == 1);
-	CHECK(pg_outbox_retry(st, id, time(NULL) + 60, "connect", "refused")
+	CHECK(store_outbox_queued(st, queued_cb, NULL) == 0 && q_n == 1);
+	CHECK(store_outbox_retry(st, id, time(NULL) + 60, "connect", "refused")
 	    == 0);
 	out_n = 0;
-	CHECK(pg_outbox_due(st, time(NULL), 10, outbox_cb, NULL) == 0 &&
+	CHECK(store_outbox_due(st, time(NULL), 10, outbox_cb, NULL) == 0 &&
 	    out_n == 0);
-	CHECK(pg_outbox_sent(st, id) == 0);
-	CHECK(pg_outbox_delivered(st, id) == 0);
+	CHECK(store_outbox_sent(st, id) == 0);
+	CHECK(store_outbox_delivered(st, id) == 0);
 	out_n = 0;
-	CHECK(pg_outbox_get(st, id, outbox_cb, NULL) == 0 && out_n == 1 &&
+	CHECK(store_outbox_get(st, id, outbox_cb, NULL) == 0 && out_n == 1 &&
 	    out_state == STORE_OUT_DELIVERED);
-	CHECK(pg_outbox_failed(st, 999999, "dns", "x", NULL) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
-	CHECK(pg_outbox_retry(st, id, 0, "nonsense", "x") == -1);
-	CHECK(pg_errcode(st) == STORE_E_INVALID);
-	CHECK(pg_flush(st) == 0);
+	CHECK(store_outbox_failed(st, 999999, "dns", "x", NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_outbox_retry(st, id, 0, "nonsense", "x") == -1);
+	CHECK(store_errcode(st) == STORE_E_INVALID);
+	CHECK(store_flush(st) == 0);
 	CHECK(raw_int(uri, "SELECT attempts FROM outbox") == 2);
 
 	/* RFC 6121 3.1.2: subscribe makes the request pending */
 	m.local = "alice";
 	m.kind = STORE_KIND_SUBSCRIBE;
 	m.body = NULL;
-	CHECK(pg_outbox_add(st, &m, &id2) == 0);
+	CHECK(store_outbox_add(st, &m, &id2) == 0);
 	sub_n = 0;
-	CHECK(pg_sub_get(st, "alice", "a.example", "romeo@b.example", sub_cb,
+	CHECK(store_sub_get(st, "alice", "a.example", "romeo@b.example", sub_cb,
 	    NULL) == 0 && sub_n == 1 && sub_seen.pending_out == 1 &&
 	    sub_seen.state == STORE_SUB_NONE);
 	/* 3.4: subscribed with no request pending pre-approves, not sent */
 	m.to = "juliet@b.example";
 	m.kind = STORE_KIND_SUBSCRIBED;
-	CHECK(pg_outbox_add(st, &m, &id2) == 0);
+	CHECK(store_outbox_add(st, &m, &id2) == 0);
 	out_n = 0;
-	CHECK(pg_outbox_get(st, id2, outbox_cb, NULL) == 0 &&
+	CHECK(store_outbox_get(st, id2, outbox_cb, NULL) == 0 &&
 	    out_state == STORE_OUT_DONE);
-	CHECK(pg_sub_get(st, "alice", "a.example", "juliet@b.example", sub_cb,
+	CHECK(store_sub_get(st, "alice", "a.example", "juliet@b.example", sub_cb,
 	    NULL) == 0 && sub_seen.preapproved == 1);
 	/* 3.2: unsubscribed cancels it; the empty row goes */
 	m.kind = STORE_KIND_UNSUBSCRIBED;
-	CHECK(pg_outbox_add(st, &m, &id2) == 0);
-	CHECK(pg_sub_get(st, "alice", "a.example", "juliet@b.example", sub_cb,
-	    NULL) == -1 && pg_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_outbox_add(st, &m, &id2) == 0);
+	CHECK(store_sub_get(st, "alice", "a.example", "juliet@b.example", sub_cb,
+	    NULL) == -1 && store_errcode(st) == STORE_E_NOTFOUND);
 	/* inbound transitions are stored with sub_put */
 	memset(&s, 0, sizeof(s));
 	s.local = "alice";
 	s.domain = "a.example";
 	s.jid = "romeo@b.example";
 	s.state = STORE_SUB_BOTH;
-	CHECK(pg_sub_put(st, &s) == 0);
+	CHECK(store_sub_put(st, &s) == 0);
 	sub_n = 0;
-	CHECK(pg_sub_list(st, "alice", "a.example", sub_cb, NULL) == 0 &&
+	CHECK(store_sub_list(st, "alice", "a.example", sub_cb, NULL) == 0 &&
 	    sub_n == 1 && sub_seen.state == STORE_SUB_BOTH &&
 	    sub_seen.pending_out == 0);
 	s.state = STORE_SUB_NONE;
-	CHECK(pg_sub_put(st, &s) == 0);
+	CHECK(store_sub_put(st, &s) == 0);
 	sub_n = 0;
-	CHECK(pg_sub_list(st, "alice", "a.example", sub_cb, NULL) == 0 &&
+	CHECK(store_sub_list(st, "alice", "a.example", sub_cb, NULL) == 0 &&
 	    sub_n == 0);
-	CHECK(pg_outbox_prune(st, time(NULL) + 10, 100, &n) == 0 && n == 3);
-	pg_close(st);
+	CHECK(store_outbox_prune(st, time(NULL) + 10, 100, &n) == 0 && n == 3);
+	store_close(st);
 }
 
 static int	 ch_n, ch_users, ch_outbox;
@@ -505,7 +504,7 @@ poll_some(struct store *a)
 	int	 i, n = 0;
 
 	for (i = 0; i < 500 && n == 0; i++) {
-		if ((n = pg_changes_poll(a, change_cb, NULL)) == 0)
+		if ((n = store_changes_poll(a, change_cb, NULL)) == 0)
 			usleep(10000);
 	}
 	return n;
@@ -519,15 +518,15 @@ test_journal_notify(void)
 
 	REQUIRE(a != NULL);
 	REQUIRE((b = open_again()) != NULL);
-	CHECK(pg_changes_poll(a, change_cb, NULL) == 0);
-	REQUIRE(pg_user_add(b, "alice", "a.example", NULL, NULL) == 0);
+	CHECK(store_changes_poll(a, change_cb, NULL) == 0);
+	REQUIRE(store_user_add(b, "alice", "a.example", NULL, NULL) == 0);
 	/* nothing before the commit */
 	usleep(50000);
-	CHECK(pg_changes_poll(a, change_cb, NULL) == 0);
-	REQUIRE(pg_flush(b) == 0);
+	CHECK(store_changes_poll(a, change_cb, NULL) == 0);
+	REQUIRE(store_flush(b) == 0);
 	ch_n = ch_users = ch_outbox = 0;
 	CHECK(poll_some(a) == 1 && ch_users == 1);
-	CHECK(pg_changes_poll(a, change_cb, NULL) == 0);
+	CHECK(store_changes_poll(a, change_cb, NULL) == 0);
 	/* a native system's own INSERT, as psql would make it */
 	snprintf(sql, sizeof(sql), "INSERT INTO outbox (user_id, to_jid, "
 	    "body) SELECT id, 'romeo@b.example', 'x' FROM users");
@@ -535,18 +534,18 @@ test_journal_notify(void)
 	ch_n = ch_users = ch_outbox = 0;
 	CHECK(poll_some(a) == 1 && ch_outbox == 1);
 	/* rules and blocks are journaled too */
-	CHECK(pg_domain_rule_set(b, "evil.example", STORE_RULE_BLOCK) == 0);
-	CHECK(pg_block_add(b, "alice", "a.example", "x@evil.example") == 0);
-	CHECK(pg_block_add(b, "alice", "a.example", "x@evil.example") == -1);
-	CHECK(pg_errcode(b) == STORE_E_EXISTS);
-	CHECK(pg_flush(b) == 0);
+	CHECK(store_domain_rule_set(b, "evil.example", STORE_RULE_BLOCK) == 0);
+	CHECK(store_block_add(b, "alice", "a.example", "x@evil.example") == 0);
+	CHECK(store_block_add(b, "alice", "a.example", "x@evil.example") == -1);
+	CHECK(store_errcode(b) == STORE_E_EXISTS);
+	CHECK(store_flush(b) == 0);
 	ch_n = 0;
 	CHECK(poll_some(a) == 2);
-	CHECK(pg_changes_prune(a, time(NULL) + 10, 100, NULL) == 0);
-	CHECK(pg_flush(a) == 0);
+	CHECK(store_changes_prune(a, time(NULL) + 10, 100, NULL) == 0);
+	CHECK(store_flush(a) == 0);
 	CHECK(raw_int(uri, "SELECT count(*) FROM changes") == 0);
-	pg_close(b);
-	pg_close(a);
+	store_close(b);
+	store_close(a);
 }
 
 static void
@@ -556,27 +555,27 @@ test_state_and_txn(void)
 	char		*v = NULL;
 
 	REQUIRE(st != NULL);
-	CHECK(pg_state_get(st, "k", &v) == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
-	CHECK(pg_state_set(st, "k", "one") == 0);
-	CHECK(pg_state_set(st, "k", "two") == 0);
-	CHECK(pg_state_get(st, "k", &v) == 0);
+	CHECK(store_state_get(st, "k", &v) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_state_set(st, "k", "one") == 0);
+	CHECK(store_state_set(st, "k", "two") == 0);
+	CHECK(store_state_get(st, "k", &v) == 0);
 	CHECK_STR(v, "two");
 	free(v);
 	/* begin commits the open batch first */
-	CHECK(pg_begin(st) == 0);
+	CHECK(store_begin(st) == 0);
 	CHECK(raw_int(uri, "SELECT count(*) FROM s2s_state") == 1);
-	CHECK(pg_begin(st) == -1);
-	CHECK(pg_user_add(st, "alice", "a.example", NULL, NULL) == 0);
-	CHECK(pg_pending(st) == 0);
-	CHECK(pg_rollback(st) == 0);
+	CHECK(store_begin(st) == -1);
+	CHECK(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
+	CHECK(store_pending(st) == 0);
+	CHECK(store_rollback(st) == 0);
 	CHECK(raw_int(uri, "SELECT count(*) FROM users") == 0);
-	CHECK(pg_begin(st) == 0);
-	CHECK(pg_user_add(st, "alice", "a.example", NULL, NULL) == 0);
-	CHECK(pg_commit(st) == 0);
+	CHECK(store_begin(st) == 0);
+	CHECK(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
+	CHECK(store_commit(st) == 0);
 	CHECK(raw_int(uri, "SELECT count(*) FROM users") == 1);
-	CHECK(pg_commit(st) == -1);
-	pg_close(st);
+	CHECK(store_commit(st) == -1);
+	store_close(st);
 }
 
 static void
@@ -588,37 +587,37 @@ test_reconnect(void)
 	int			 i, rc = -1;
 
 	REQUIRE(st != NULL);
-	REQUIRE(pg_user_add(st, "alice", "a.example", NULL, NULL) == 0);
-	REQUIRE(pg_flush(st) == 0);
+	REQUIRE(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
+	REQUIRE(store_flush(st) == 0);
 	/* the server ends the session (a restart, an administrator) */
 	REQUIRE(raw_exec(uri, "SELECT pg_terminate_backend(pid) FROM "
 	    "pg_stat_activity WHERE application_name = 'xfed' AND "
 	    "datname = current_database()") == 0);
 	usleep(100000);
-	CHECK(pg_user_find(st, "alice", "a.example", &id) == -1);
-	CHECK(pg_errcode(st) == STORE_E_DB);
+	CHECK(store_user_find(st, "alice", "a.example", &id) == -1);
+	CHECK(store_errcode(st) == STORE_E_DB);
 	/* the next calls reconnect (within the backoff) and prepare again */
 	for (i = 0; i < 100 && rc != 1; i++) {
-		rc = pg_user_find(st, "alice", "a.example", &id);
+		rc = store_user_find(st, "alice", "a.example", &id);
 		if (rc != 1)
 			usleep(20000);
 	}
 	CHECK(rc == 1);
-	CHECK(pg_user_add(st, "bob", "a.example", NULL, NULL) == 0);
-	CHECK(pg_flush(st) == 0);
+	CHECK(store_user_add(st, "bob", "a.example", NULL, NULL) == 0);
+	CHECK(store_flush(st) == 0);
 	CHECK(raw_int(uri, "SELECT count(*) FROM users") == 2);
 	/* a batch lost with its connection fails the flush */
-	CHECK(pg_user_add(st, "carol", "a.example", NULL, NULL) == 0);
+	CHECK(store_user_add(st, "carol", "a.example", NULL, NULL) == 0);
 	REQUIRE(raw_exec(uri, "SELECT pg_terminate_backend(pid) FROM "
 	    "pg_stat_activity WHERE application_name = 'xfed' AND "
 	    "datname = current_database()") == 0);
 	usleep(100000);
-	CHECK(pg_flush(st) == -1);
-	CHECK(pg_errcode(st) == STORE_E_DB);
-	CHECK(pg_pending(st) == 0);
-	pg_stats(st, &ss);
+	CHECK(store_flush(st) == -1);
+	CHECK(store_errcode(st) == STORE_E_DB);
+	CHECK(store_pending(st) == 0);
+	store_stats(st, &ss);
 	CHECK(ss.failures >= 2);
-	pg_close(st);
+	store_close(st);
 	CHECK(raw_int(uri, "SELECT count(*) FROM users") == 2);
 }
 
@@ -641,20 +640,20 @@ test_api_tables(void)
 	REQUIRE(st != NULL);
 	memset(hash, 'a', 64);
 	hash[64] = '\0';
-	CHECK(pg_token_add(st, "t1", hash, STORE_SCOPE_ADMIN, &id) == 0);
-	CHECK(pg_token_add(st, "t1", hash, STORE_SCOPE_READ, NULL) == -1);
-	CHECK(pg_errcode(st) == STORE_E_EXISTS);
-	CHECK(pg_token_used(st, id, 5) == 0);
-	CHECK(pg_token_revoke(st, "t2") == -1);
-	CHECK(pg_errcode(st) == STORE_E_NOTFOUND);
-	CHECK(pg_user_add(st, "alice", "a.example", NULL, NULL) == 0);
-	CHECK(pg_flush(st) == 0);
-	CHECK(pg_event_last(st, &last) == 0 && last > 0);
+	CHECK(store_token_add(st, "t1", hash, STORE_SCOPE_ADMIN, &id) == 0);
+	CHECK(store_token_add(st, "t1", hash, STORE_SCOPE_READ, NULL) == -1);
+	CHECK(store_errcode(st) == STORE_E_EXISTS);
+	CHECK(store_token_used(st, id, 5) == 0);
+	CHECK(store_token_revoke(st, "t2") == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
+	CHECK(store_flush(st) == 0);
+	CHECK(store_event_last(st, &last) == 0 && last > 0);
 	ev_n = 0;
-	CHECK(pg_event_list(st, 0, 0, event_cb, NULL) == 0 && ev_n == 1);
-	CHECK(pg_event_count(st, 0, &n) == 0 && n == 1);
-	CHECK(pg_event_prune(st, last, time(NULL) + 10) == 0);
-	pg_close(st);
+	CHECK(store_event_list(st, 0, 0, event_cb, NULL) == 0 && ev_n == 1);
+	CHECK(store_event_count(st, 0, &n) == 0 && n == 1);
+	CHECK(store_event_prune(st, last, time(NULL) + 10) == 0);
+	store_close(st);
 }
 
 static void
@@ -665,7 +664,7 @@ test_unreachable(void)
 
 	snprintf(u, sizeof(u), "postgresql:///xfed?host=%s/none&port=5432",
 	    pg_dir);
-	CHECK(store_pg_open(u, 0, &err) == NULL);
+	CHECK(store_open(u, 0, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "No such file") != NULL);
 }
 
@@ -748,7 +747,7 @@ test_refused(void)
 {
 	const char	*err = NULL;
 
-	CHECK(store_pg_open("postgresql:///x", 0, &err) == NULL);
+	CHECK(store_open("postgresql:///x", 0, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "without PostgreSQL") != NULL);
 }
 
