@@ -56,7 +56,8 @@ static const struct conf_key conf_keys[] = {
 	{ "listen_tls", CK_LISTEN, CK_REPEAT, OFF(listens_tls), NULL, 0, 0,
 	    "Address and port for direct TLS (XEP-0368), e.g. 0.0.0.0:5270 (repeatable)." },
 	{ "store", CK_PATH, 0, OFF(store), "/var/lib/xfed/xfed.db", 0, 0,
-	    "SQLite database file: users, presence, subscriptions, inbox, outbox." },
+	    "Users, presence, subscriptions, inbox, outbox: a SQLite database "
+	    "file, or a postgresql:// URI (xfed built with libpq)." },
 	{ "store_group_write", CK_BOOL, 0, OFF(store_group_write), "no", 0, 0,
 	    "Create the store, its -wal and -shm 0660 instead of 0640, for a native "
 	    "system whose user is in xfed's group and writes the store." },
@@ -360,7 +361,8 @@ conf_path(struct conf_ctx *cx, const char *v)
 {
 	char	*p;
 
-	if (v[0] == '/' || cx->dir[0] == '\0')
+	/* absolute, or a URI (the store's postgresql://) */
+	if (v[0] == '/' || cx->dir[0] == '\0' || strstr(v, "://") != NULL)
 		return xstrdup(v);
 	xasprintf(&p, "%s/%s", cx->dir, v);
 	return p;

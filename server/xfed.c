@@ -46,7 +46,7 @@
 #include "webhook.h"
 #include "xmalloc.h"
 
-#define XFED_POLL_MS	50	/* outside changes: PRAGMA data_version */
+#define XFED_POLL_MS	50	/* outside changes, when the store has no fd */
 #define XFED_DUE_SECS	1	/* outbox rows whose retry time came */
 #define XFED_STOP_SECS	(S2S_CLOSE_SECS + 1)	/* inbound streams closing */
 #define XFED_STOP_POLL_MS 20
@@ -58,6 +58,7 @@ static const char		*xfed_conf_path = CONF_DEFAULT_PATH;
 static struct evconnlistener	**xfed_listeners;
 static size_t			 xfed_nlisteners;
 static struct event		*xfed_poll_ev, *xfed_due_ev;
+static int			 xfed_poll_fd = -2;	/* what xfed_poll_ev waits on */
 static struct dns		*xfed_dns;
 static struct event		*xfed_stop_ev;
 static time_t			 xfed_stop_deadline;
@@ -138,6 +139,35 @@ xfed_change(void *arg, const struct store_change *c)
 	}
 }
 
+static void	xfed_poll(evutil_socket_t, short, void *);
+
+/*
+ * What tells of outside changes: the store's fd when it has one (read
+ * when it becomes readable), else a timer of XFED_POLL_MS. Asked again
+ * after each poll, as a backend's fd changes when it reconnects.
+ */
+static void
+xfed_watch(void)
+{
+	struct timeval	 tv = { 0, XFED_POLL_MS * 1000 };
+	int		 fd = store_watch_fd(server->store);
+
+	if (fd == xfed_poll_fd)
+		return;
+	if (xfed_poll_ev != NULL)
+		event_free(xfed_poll_ev);
+	xfed_poll_fd = fd;
+	if (fd == -1) {
+		xfed_poll_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_poll,
+		    NULL);
+		evtimer_add(xfed_poll_ev, &tv);
+	} else {
+		xfed_poll_ev = event_new(xfed_base, fd, EV_READ | EV_PERSIST,
+		    xfed_poll, NULL);
+		event_add(xfed_poll_ev, NULL);
+	}
+}
+
 /* Changes from other processes (xfedctl, the native system). */
 static void
 xfed_poll(evutil_socket_t fd, short what, void *arg)
@@ -146,6 +176,7 @@ xfed_poll(evutil_socket_t fd, short what, void *arg)
 
 	if ((n = store_changes_poll(server->store, xfed_change, &todo)) == -1)
 		log_warnx("store: %s", store_errstr(server->store));
+	xfed_watch();
 	if (todo & XFED_RELOAD_RULES)
 		block_load_rules();
 	if (todo & XFED_RELOAD_BLOCKS)
@@ -556,7 +587,6 @@ main(int argc, char **argv)
 				    metrics_write };
 	struct metrics_hooks	 mhooks = { xfed_metrics_streams,
 				    xfed_metrics_dns };
-	struct timeval		 poll_tv = { 0, XFED_POLL_MS * 1000 };
 	struct timeval		 due_tv = { XFED_DUE_SECS, 0 };
 	const char		*errstr;
 	size_t			 i;
@@ -642,7 +672,7 @@ main(int argc, char **argv)
 		fatalx("resolver: %s", errstr);
 	xfed_listen();
 	if ((server->store = store_open(xfed_conf->store,
-	    xfed_store_flags(xfed_conf), &errstr)) == NULL)
+	    xfed_store_flags(xfed_conf) | STORE_OPEN_LOCK, &errstr)) == NULL)
 		fatalx("%s", errstr);
 	batch_init(xfed_committed);
 	if (store_checkpoint_start(server->store) == -1)
@@ -663,11 +693,9 @@ main(int argc, char **argv)
 	retention_init();
 	if (control_listen(xfed_base, xfed_conf->control_socket, &hooks) == -1)
 		fatalx("cannot open the control socket");
-	xfed_poll_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_poll, NULL);
 	xfed_due_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_due, NULL);
-	evtimer_add(xfed_poll_ev, &poll_tv);
 	evtimer_add(xfed_due_ev, &due_tv);
-	xfed_poll(-1, 0, NULL);
+	xfed_poll(-1, 0, NULL);		/* and xfed_watch() */
 	outbox_kick();
 	/* listeners, store and control socket are up (Type=notify) */
 	sdnotify("READY=1");

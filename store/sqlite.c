@@ -192,11 +192,15 @@ store_sqlite_open(const char *path, int flags, const char **errstr)
 	st->ops = &sqlite_ops;
 	st->location = xstrdup(path);
 	st->flags = flags;
+	sl->lockfd = -1;
 	if (sqlite_access_check(path, flags, store_open_err,
 	    sizeof(store_open_err)) == -1)
 		goto fail;
 	if ((flags & STORE_OPEN_CREATE) && (created = sqlite_access_create(path,
 	    flags, store_open_err, sizeof(store_open_err))) == -1)
+		goto fail;
+	if ((flags & STORE_OPEN_LOCK) && (sl->lockfd = sqlite_lock_take(path,
+	    store_open_err, sizeof(store_open_err))) == -1)
 		goto fail;
 	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (flags & STORE_OPEN_CREATE)
@@ -239,6 +243,8 @@ store_sqlite_open(const char *path, int flags, const char **errstr)
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(sl->q[i]);
 	sqlite3_close(sl->db);
+	if (sl->lockfd != -1)
+		close(sl->lockfd);
 	if (created == 1)		/* nothing left behind by a failed open */
 		unlink(path);
 	free(st->location);
@@ -269,6 +275,8 @@ sqlite_close(struct store *st)
 	if (sqlite3_close(sl->db) != SQLITE_OK)
 		log_warnx("store: close %s: %s", st->location,
 		    sqlite3_errmsg(sl->db));
+	if (sl->lockfd != -1)		/* after SQLite's fds: sqlite_lock.c */
+		close(sl->lockfd);
 	free(sl->scratch);
 	free(st->location);
 	free(sl);

@@ -110,6 +110,7 @@ struct sqlite_store {
 	int64_t		 last_seq;	/* last journal row reported */
 	char		*scratch;	/* a string lent until the next call */
 	struct store_ckpt *ckpt;	/* sqlite_ckpt.c, the daemon's only */
+	int		 lockfd;	/* STORE_OPEN_LOCK: sqlite_lock.c; -1 */
 };
 
 static inline struct sqlite_store *
@@ -290,6 +291,13 @@ int		 sqlite_access_create(const char *path, int flags, char *err,
 		    size_t errsz);
 void		 sqlite_access_fix(const char *path, int flags);
 unsigned int	 sqlite_access_mode(int flags);
+
+/*
+ * sqlite_lock.c: the daemon's lock on path, an fd to close after
+ * sqlite3_close(); -1 with err naming the file and the holder's PID when
+ * another process has it.
+ */
+int		 sqlite_lock_take(const char *path, char *err, size_t errsz);
 
 /* sqlite_schema.c */
 /* The SQL of migration step i (version i -> i + 1), or NULL; for tests

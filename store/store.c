@@ -5,10 +5,12 @@
  * same in every backend lives here too: the error of a connection, its
  * counters, the write batch's bookkeeping.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "backend.h"
@@ -45,6 +47,13 @@ store_path_check(const char *location, int flags, const char **errstr)
 	if (store_is_pg(location))
 		return 0;
 	return store_sqlite_path_check(location, flags, errstr);
+}
+
+int
+store_missing(const char *location)
+{
+	return !store_is_pg(location) && access(location, F_OK) == -1 &&
+	    errno == ENOENT;
 }
 
 int64_t

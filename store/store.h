@@ -85,20 +85,35 @@ int		 store_out_state_parse(const char *, enum store_out_state *);
 
 /* Connection. */
 
+/*
+ * Open flags, per backend. SQLite: as said beside each. PostgreSQL: CREATE
+ * makes the schema in an empty database (the database itself must exist),
+ * the others mean nothing there (access is the database's roles; several
+ * instances share one database by design).
+ */
 #define STORE_OPEN_CREATE	0x1	/* create the file when missing */
 #define STORE_OPEN_NOCHECK	0x2	/* skip PRAGMA quick_check */
 #define STORE_OPEN_GROUP_WRITE	0x4	/* a new file is 0660, not 0640 */
+/* The daemon's: refuse when another process holds the store's daemon
+ * lock, else hold it until store_close() (xfedctl never asks). */
+#define STORE_OPEN_LOCK		0x8
 
 /*
  * Opens the store: a postgresql:// or postgres:// URI opens PostgreSQL
  * (when xfed was built with libpq), anything else is a SQLite file path.
- * For SQLite: opens path, refuses a file that is not a database, not an xfed store,
- * corrupt, or from a newer schema, or that this user may not write (the
- * error names owner, mode and fix), and migrates an older one. A file it
- * creates is 0640 (0660 with STORE_OPEN_GROUP_WRITE; as root, owned like
- * its directory); a file this user owns gets that mode back. On NULL,
- * *errstr is one line naming the file and the problem; it points at a
- * static buffer valid until the next store_open().
+ * For SQLite: opens path, refuses a file that is not a database, not an
+ * xfed store, corrupt, or from a newer schema, or that this user may not
+ * write (the error names owner, mode and fix), and migrates an older one.
+ * A file it creates is 0640 (0660 with STORE_OPEN_GROUP_WRITE; as root,
+ * owned like its directory); a file this user owns gets that mode back.
+ * With STORE_OPEN_LOCK it takes flock(LOCK_EX) on the file itself, on an
+ * fd of its own kept open until after sqlite3_close() (closing any fd of
+ * the file would drop SQLite's POSIX locks), and refuses a file another
+ * process has locked so, naming it and that process's PID (/proc/locks).
+ * flock() and SQLite's POSIX locks do not meet on a local file system, so
+ * xfedctl and native systems are not affected. On NULL, *errstr is one
+ * line naming the file and the problem; it points at a static buffer valid
+ * until the next store_open().
  */
 struct store	*store_open(const char *path, int flags, const char **errstr);
 /*
@@ -109,6 +124,9 @@ struct store	*store_open(const char *path, int flags, const char **errstr);
  */
 int		 store_path_check(const char *path, int flags,
 		    const char **errstr);
+/* 1 when location is a store file that does not exist yet (a URI is
+ * never missing: it is checked when opened), else 0. */
+int		 store_missing(const char *location);
 /* Commits an open batch, rolls back an explicit transaction, closes. */
 void		 store_close(struct store *);
 const char	*store_errstr(const struct store *);

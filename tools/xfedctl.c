@@ -160,7 +160,7 @@ ctl_open_existing(struct ctl *ctl, const char **errstr)
 	static char	 buf[1200];
 	const char	*path = ctl->conf->store;
 
-	if (access(path, F_OK) == -1 && errno == ENOENT) {
+	if (store_missing(path)) {
 		snprintf(buf, sizeof(buf), "%s: no store yet (xfed makes it "
 		    "when it first starts)", path);
 		*errstr = buf;
