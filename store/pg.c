@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -245,6 +246,7 @@ pg_read(struct pg_store *ps, enum pg_q id, const char *sql,
 	pg_qname(id, name, sizeof(name));
 	r = PQexecPrepared(ps->conn, name, p ? p->n : 0, p ? p->v : NULL,
 	    p ? p->len : NULL, p ? p->fmt : NULL, 0);
+	pg_notices(ps);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		pg_dberr(ps, r, what);
 		PQclear(r);
@@ -359,7 +361,9 @@ pg_wrun(struct pg_store *ps, enum pg_q id, const char *sql,
 			ps->base.txn = STORE_TXN_NONE;
 		return -1;
 	}
-	if (pg_pipe_results(ps, res, n) == -1) {
+	n = pg_pipe_results(ps, res, n);
+	pg_notices(ps);
+	if (n == -1) {
 		pg_dberr(ps, NULL, what);
 		ps->base.txn = STORE_TXN_NONE;
 		goto done;
@@ -459,6 +463,7 @@ pg_txn_exec(struct pg_store *ps, const char *sql, const char *what)
 	int		 rc = 0;
 
 	r = PQexec(ps->conn, sql);
+	pg_notices(ps);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		rc = pg_dberr(ps, r, what);
 	else
@@ -494,6 +499,7 @@ store_pg_open(const char *uri, int flags, const char **errstr)
 	ps->base.ops = &pg_ops;
 	ps->base.flags = flags;
 	ps->base.location = pg_location(uri);
+	ps->epfd = ps->wakefd = ps->watched = -1;
 	ps->conn = PQconnectdbParams(keys, vals, 1);
 	if (ps->conn == NULL || PQstatus(ps->conn) != CONNECTION_OK) {
 		snprintf(pg_open_err, sizeof(pg_open_err), "%s: %s",
@@ -538,6 +544,10 @@ pg_close(struct store *st)
 	else if (ps->base.txn == STORE_TXN_EXPLICIT)
 		pg_rollback(st);
 	PQfinish(ps->conn);
+	if (ps->epfd != -1)
+		close(ps->epfd);
+	if (ps->wakefd != -1)
+		close(ps->wakefd);
 	free(ps->scratch);
 	PQfreemem(ps->blob);
 	free(ps->base.location);

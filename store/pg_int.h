@@ -109,6 +109,9 @@ struct pg_store {
 	unsigned char	*blob;		/* an unescaped bytea, same */
 	int64_t		 retry_at_ms;	/* no reconnection before (monotonic) */
 	int		 backoff_ms;
+	int		 epfd;		/* store_watch_fd(): the socket + wake */
+	int		 wakefd;	/* an eventfd: a NOTIFY read by a query */
+	int		 watched;	/* the socket in epfd, -1 when none */
 };
 
 #define PG(st)	((struct pg_store *)(st))
@@ -182,8 +185,13 @@ int	 pg_schema_version(struct pg_store *, int *vp, char *err,
 /* The SQL of PostgreSQL migration step i, or NULL (for tests). */
 const char *pg_schema_step(int i);
 
-/* pg.c: what pg_notify.c needs. */
+/* pg.c: what pg_misc.c needs. */
 int	 pg_connected(struct pg_store *);
+/* pg_misc.c */
 int	 pg_notify_init(struct pg_store *);
+/* Keeps epfd on the connection's current socket (none when it is bad). */
+void	 pg_watch_sync(struct pg_store *);
+/* After a query: NOTIFYs libpq read meanwhile make epfd readable. */
+void	 pg_notices(struct pg_store *);
 
 #endif

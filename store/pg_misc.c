@@ -14,7 +14,11 @@
 
 #ifdef HAVE_LIBPQ
 
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 #include <libpq-fe.h>
 
@@ -22,33 +26,108 @@
 #include "pg_store.h"
 #include "store.h"
 
+void
+pg_watch_sync(struct pg_store *ps)
+{
+	struct epoll_event	 ev;
+	int			 sock = -1;
+
+	if (ps->epfd == -1)
+		return;
+	if (PQstatus(ps->conn) == CONNECTION_OK)
+		sock = PQsocket(ps->conn);
+	if (sock == ps->watched)
+		return;
+	if (ps->watched != -1)
+		epoll_ctl(ps->epfd, EPOLL_CTL_DEL, ps->watched, NULL);
+	ps->watched = -1;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = sock;
+	if (sock != -1 && epoll_ctl(ps->epfd, EPOLL_CTL_ADD, sock, &ev) == 0)
+		ps->watched = sock;
+}
+
+/* Wakes the watcher: the eventfd's counter, read back by pg_changed(). */
+static void
+pg_wake(struct pg_store *ps)
+{
+	uint64_t	 one = 1;
+
+	if (ps->wakefd != -1 && write(ps->wakefd, &one, sizeof(one)) == -1)
+		return;		/* the counter is full: readable anyway */
+}
+
+void
+pg_notices(struct pg_store *ps)
+{
+	PGnotify	*n;
+
+	while ((n = PQnotifies(ps->conn)) != NULL) {
+		if (!ps->notified)
+			pg_wake(ps);
+		ps->notified = 1;
+		PQfreemem(n);
+	}
+}
+
 int
 pg_changed(struct store *st)
 {
 	struct pg_store	*ps = PG(st);
-	PGnotify	*n;
+	uint64_t	 v;
 
-	if (pg_connected(ps) == -1)
+	if (pg_connected(ps) == -1) {
+		pg_watch_sync(ps);
 		return -1;
-	if (PQconsumeInput(ps->conn) != 1)
-		return pg_fail(ps, STORE_E_DB, "PostgreSQL: %s",
-		    PQerrorMessage(ps->conn));
-	while ((n = PQnotifies(ps->conn)) != NULL) {
-		ps->notified = 1;
-		PQfreemem(n);
 	}
+	if (PQconsumeInput(ps->conn) != 1) {
+		pg_fail(ps, STORE_E_DB, "PostgreSQL: %s",
+		    PQerrorMessage(ps->conn));
+		pg_watch_sync(ps);	/* a dead socket stays readable */
+		return -1;
+	}
+	pg_watch_sync(ps);
+	pg_notices(ps);
+	/* drained after: what comes later wakes the watcher again */
+	if (ps->wakefd != -1 && read(ps->wakefd, &v, sizeof(v)) == -1)
+		v = 0;		/* nothing to drain */
 	if (!ps->notified)
 		return 0;
 	ps->notified = 0;
 	return 1;
 }
 
-/* The connection LISTEN is heard on: readable when a NOTIFY (or
- * anything else) arrived; -1 while disconnected. */
+/*
+ * What the daemon waits on: an epoll fd holding the connection's socket
+ * (readable when a NOTIFY arrives) and an eventfd written when a query
+ * read a NOTIFY first (libpq keeps it; the socket is then quiet). The fd
+ * stays the same across reconnections; the socket in it changes.
+ */
 int
 pg_watch_fd(struct store *st)
 {
-	return PQsocket(PG(st)->conn);
+	struct pg_store		*ps = PG(st);
+	struct epoll_event	 ev;
+
+	if (ps->epfd == -1) {
+		if ((ps->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+			return -1;
+		if ((ps->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) ==
+		    -1) {
+			close(ps->epfd);
+			ps->epfd = -1;
+			return -1;
+		}
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.fd = ps->wakefd;
+		epoll_ctl(ps->epfd, EPOLL_CTL_ADD, ps->wakefd, &ev);
+		if (ps->notified)
+			pg_wake(ps);
+	}
+	pg_watch_sync(ps);
+	return ps->epfd;
 }
 
 /* At open: later polls report what happens from now on. */

@@ -466,6 +466,12 @@ pg_schema_open(struct pg_store *ps, int flags, char *err, size_t errsz)
 		v = 0;
 		if (has && pg_schema_version(ps, &v, err, errsz) == -1)
 			goto fail;
+		if (!has && !(ps->base.flags & STORE_OPEN_CREATE)) {
+			snprintf(err, errsz, "%s: no xfed schema in this "
+			    "database (xfed creates it at its first start)",
+			    ps->base.location);
+			goto fail;
+		}
 		if (!has && ntab > 0) {
 			snprintf(err, errsz, "%s: not an xfed store (the "
 			    "database has tables of another program)",

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 
 #ifdef HAVE_LIBPQ
 #include <libpq-fe.h>
@@ -548,6 +549,74 @@ test_journal_notify(void)
 	store_close(a);
 }
 
+/* 1 when fd becomes readable within ms. */
+static int
+readable(int fd, int ms)
+{
+	struct pollfd	 p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+static void
+test_watch_fd(void)
+{
+	struct store	*a = open_new(), *b;
+	int64_t		 id;
+	int		 fd, i, rc, seen;
+
+	REQUIRE(a != NULL);
+	REQUIRE((b = open_again()) != NULL);
+	REQUIRE((fd = store_watch_fd(a)) >= 0);
+	CHECK(!readable(fd, 100));
+	REQUIRE(store_user_add(b, "alice", "a.example", NULL, NULL) == 0);
+	REQUIRE(store_flush(b) == 0);
+	CHECK(readable(fd, 5000));
+	ch_n = 0;
+	CHECK(store_changes_poll(a, change_cb, NULL) == 1 && ch_n == 1);
+	CHECK(!readable(fd, 100));
+	/* a NOTIFY that a's own query read first still wakes the watcher */
+	REQUIRE(store_presence_set(b, "alice", "a.example", STORE_SHOW_AWAY,
+	    NULL, 0) == 0);
+	REQUIRE(store_flush(b) == 0);
+	usleep(200000);
+	CHECK(store_user_find(a, "alice", "a.example", &id) == 1);
+	CHECK(readable(fd, 5000));
+	ch_n = 0;
+	CHECK(store_changes_poll(a, change_cb, NULL) == 1 && ch_n == 1);
+	CHECK(!readable(fd, 100));
+	/* the same fd after a reconnection, watching the new socket */
+	REQUIRE(raw_exec(uri, "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE application_name = 'xfed' AND "
+	    "datname = current_database() AND pid <> pg_backend_pid()") == 0);
+	usleep(100000);
+	store_close(b);
+	/* the watcher wakes for the ended session, the poll fails, the dead
+	 * socket leaves the set; the next call reconnects */
+	for (i = 0, rc = -1, seen = 0; i < 100 && !(seen && rc == 0); i++) {
+		if (!seen && !readable(fd, 50))
+			continue;
+		if ((rc = store_changes_poll(a, change_cb, NULL)) == -1) {
+			seen = 1;
+			CHECK(!readable(fd, 0));
+			usleep(20000);
+		}
+	}
+	CHECK(seen && rc == 0);
+	CHECK(store_watch_fd(a) == fd);
+	REQUIRE((b = open_again()) != NULL);
+	REQUIRE(store_user_add(b, "bob", "a.example", NULL, NULL) == 0);
+	REQUIRE(store_flush(b) == 0);
+	CHECK(readable(fd, 5000));
+	ch_n = 0;
+	rc = store_changes_poll(a, change_cb, NULL);
+	CHECK(rc == 1 && ch_n == 1);
+	if (rc != 1)
+		printf("  poll: %d %s\n", rc, store_errstr(a));
+	store_close(b);
+	store_close(a);
+}
+
 static void
 test_state_and_txn(void)
 {
@@ -676,6 +745,7 @@ static const struct t_case cases[] = {
 	{ "pg_inbox", test_inbox },
 	{ "pg_outbox_and_sub_triggers", test_outbox },
 	{ "pg_journal_notify", test_journal_notify },
+	{ "pg_watch_fd", test_watch_fd },
 	{ "pg_state_and_txn", test_state_and_txn },
 	{ "pg_reconnect", test_reconnect },
 	{ "pg_api_tables", test_api_tables },
