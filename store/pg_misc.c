@@ -82,6 +82,7 @@ pg_changed(struct store *st)
 		return -1;
 	}
 	if (PQconsumeInput(ps->conn) != 1) {
+		ps->base.stats.failures++;
 		pg_fail(ps, STORE_E_DB, "PostgreSQL: %s",
 		    PQerrorMessage(ps->conn));
 		pg_watch_sync(ps);	/* a dead socket stays readable */
