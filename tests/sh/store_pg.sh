@@ -1,5 +1,6 @@
-# tests/sh/store_pg.sh: xfed on a PostgreSQL store (a PostgreSQL 15 this
-# test starts, tests/sh/pg.sh) federating with a second xfed on SQLite:
+# tests/sh/store_pg.sh: the store unit tests on a PostgreSQL 15 this test
+# starts (tests/sh/pg.sh), then xfed on that PostgreSQL federating with a
+# second xfed on SQLite:
 # xfedctl against PostgreSQL, messages both ways (S2S 4.1), a row a native
 # system inserts with psql reaching the peer through LISTEN/NOTIFY (the
 # time from its commit to xfed reading it is printed, not asserted), and
@@ -16,6 +17,18 @@ if ! pg_start "$T/pg"; then
 	exit 1
 fi
 ok pg_started
+
+# the store unit tests (tests/unit/store_test.c) on this PostgreSQL: each
+# case in a schema of its own (made by the store, STORE_OPEN_CREATE);
+# SQLite-only cases say "skipped"
+XFED_TEST_STORE="$PG_URI&options=-csearch_path%3D%s" \
+    "$XFED_BUILD/tests/unit/store_test" > "$T/store_test.out" 2>&1
+rc=$?
+sed -e 's/^ok /ok store_test_pg_/' -e 's/^FAIL /FAIL store_test_pg_/' \
+    "$T/store_test.out" | grep -E '^(ok|FAIL) '
+if [ "$rc" != 0 ] && ! grep -q '^FAIL ' "$T/store_test.out"; then
+	fail store_test_pg "exit $rc: $(tail -5 "$T/store_test.out")"
+fi
 
 PA=$(free_port)
 PB=$(free_port)
