@@ -16,6 +16,8 @@
  * SQLITE_ONLY() (PRAGMA, the file's bytes, SQLite schema steps) print
  * "skipped" and pass on any other backend.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,9 @@
 #include <sys/wait.h>
 
 #include <sqlite3.h>
+#ifdef HAVE_LIBPQ
+#include <libpq-fe.h>
+#endif
 
 #include "store/sqlite_int.h"
 #include "store/store.h"
@@ -80,13 +85,45 @@ open_new(void)
 	return st;
 }
 
+#ifdef HAVE_LIBPQ
+/* SQL on a PostgreSQL store, through a connection of its own; the value
+ * of the first column of the first row in *vp when vp is not NULL. */
+static int
+raw_pg(const char *uri, const char *sql, long long *vp)
+{
+	PGconn		*c = PQconnectdb(uri);
+	PGresult	*r;
+	int		 rc = -1;
+
+	/* SQLite's connection setting: PostgreSQL always checks keys */
+	if (strncmp(sql, "PRAGMA foreign_keys = ON; ", 26) == 0)
+		sql += 26;
+	if (PQstatus(c) == CONNECTION_OK) {
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK) {
+			rc = 0;
+			if (vp != NULL && PQntuples(r) > 0)
+				*vp = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+			else if (vp != NULL)
+				rc = -1;
+		} else
+			printf("  sql: %s", PQresultErrorMessage(r));
+		PQclear(r);
+	} else
+		printf("  connect: %s", PQerrorMessage(c));
+	PQfinish(c);
+	return rc;
+}
+#else
 /* A URI's raw SQL needs libpq; without it, the case fails saying so. */
 static int
-raw_uri(const char *loc)
+raw_pg(const char *loc, const char *sql, long long *vp)
 {
 	printf("  %s: raw SQL on a URI needs xfed built with libpq\n", loc);
 	return -1;
 }
+#endif
 
 /* Runs SQL on the store through a plain connection, as another program. */
 static int
@@ -96,7 +133,7 @@ raw_exec(const char *path, const char *sql)
 	int	 rc;
 
 	if (is_uri(path))
-		return raw_uri(path);
+		return raw_pg(path, sql, NULL);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		return -1;
 	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -112,7 +149,7 @@ raw_int(const char *path, const char *sql)
 	long long	 v = -1;
 
 	if (is_uri(path))
-		return raw_uri(path);
+		return raw_pg(path, sql, &v) == 0 ? v : -1;
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		return -1;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK &&
@@ -727,13 +764,15 @@ fill_inbox(struct store_inbox *m, const char *local, const char *body)
 static void
 test_events_journal(void)
 {
-	struct store		*st = open_new();
+	struct store		*st;
 	struct store_inbox	 m;
 	sqlite3			*db;
 	sqlite3_stmt		*q;
 	char			*made = NULL;
 	int64_t			 id = 0;
 
+	SQLITE_ONLY();
+	st = open_new();
 	REQUIRE(st != NULL);
 	REQUIRE(sqlite3_open(db_path, &db) == SQLITE_OK);
 	REQUIRE(sqlite3_prepare_v2(db, EVENTS_TRIGGERS, -1, &q, NULL) ==
@@ -1144,6 +1183,26 @@ change_cb(void *arg, const struct store_change *c)
 	}
 }
 
+/*
+ * store_changes_poll() where news is expected. SQLite knows at once that
+ * another connection committed (PRAGMA data_version); PostgreSQL's
+ * NOTIFY is on its way when the writer's COMMIT returns, so on a URI the
+ * poll is tried again for up to 2 s until it reports something.
+ */
+static int
+changes_news(struct store *st, struct changes_seen *cs)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < 100; i++) {
+		n = store_changes_poll(st, change_cb, cs);
+		if (n != 0 || !is_uri(db_path))
+			break;
+		usleep(20000);
+	}
+	return n;
+}
+
 static int
 rule_cb(void *arg, const struct store_domain_rule *r)
 {
@@ -1198,7 +1257,7 @@ test_blocks(void)
 	CHECK_STR(out, "alice@example.test:eve@evil.example;"
 	    "alice@example.test:x.example;");
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(b, change_cb, &cs) >= 5);
+	CHECK(changes_news(b, &cs) >= 5);
 	CHECK(cs.rules == 3 && cs.blocks == 2);
 
 	CHECK(store_domain_rule_del(st, "spam.example") == 0);
@@ -1211,7 +1270,7 @@ test_blocks(void)
 	REQUIRE(store_flush(st) == 0);
 	CHECK(raw_int(db_path, "SELECT count(*) FROM blocks") == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(b, change_cb, &cs) >= 3);
+	CHECK(changes_news(b, &cs) >= 3);
 	CHECK(cs.rules == 1 && cs.blocks == 2);
 	/* the journal's CHECK still refuses other names */
 	CHECK(raw_exec(db_path, "INSERT INTO changes (tbl, row_id, op) "
@@ -1370,7 +1429,7 @@ test_changes_from_other_connection(void)
 	CHECK(store_changes_poll(a, change_cb, &cs) == 0);
 	REQUIRE(store_flush(b) == 0);
 	/* b's row, and a's own user row, journaled after a opened. */
-	CHECK(store_changes_poll(a, change_cb, &cs) == 2);
+	CHECK(changes_news(a, &cs) == 2);
 	CHECK(cs.users == 1);
 	CHECK(cs.outbox == 1 && cs.outbox_id == id);
 	/* Nothing new: data_version did not move. */
@@ -1382,7 +1441,7 @@ test_changes_from_other_connection(void)
 	    STORE_SHOW_CHAT, NULL, 0) == 0);
 	REQUIRE(store_flush(b) == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) == 2);
+	CHECK(changes_news(a, &cs) == 2);
 	CHECK(cs.presence == 2);
 	store_close(b);
 
@@ -1392,7 +1451,7 @@ test_changes_from_other_connection(void)
 	    "WHERE localpart = 'romeo'");
 	REQUIRE(raw_exec(db_path, sql) == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) == 1);
+	CHECK(changes_news(a, &cs) == 1);
 	CHECK(cs.outbox == 1);
 	/* Requeueing a failed row is a change too; marking sent is not. */
 	REQUIRE(store_outbox_failed(a, cs.outbox_id, "remote", "x", NULL) == 0);
@@ -1401,14 +1460,14 @@ test_changes_from_other_connection(void)
 	    "WHERE id = %lld", (long long)cs.outbox_id);
 	REQUIRE(raw_exec(db_path, sql) == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) == 1);
+	CHECK(changes_news(a, &cs) == 1);
 	CHECK(cs.outbox == 1);
 
 	/* Deleting the user: a users delete (and the cascade's rows). */
 	REQUIRE(raw_exec(db_path, "PRAGMA foreign_keys = ON; "
 	    "DELETE FROM users") == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) >= 1);
+	CHECK(changes_news(a, &cs) >= 1);
 	CHECK(cs.users == 1 && cs.deleted >= 1);
 
 	/* Pruning keeps nothing that was not reported. */
@@ -1418,7 +1477,7 @@ test_changes_from_other_connection(void)
 	REQUIRE(raw_exec(db_path, "INSERT INTO users (localpart, domain) "
 	    "VALUES ('new', 'example.test')") == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) == 1);
+	CHECK(changes_news(a, &cs) == 1);
 	CHECK(cs.users == 1);
 	store_close(a);
 }
@@ -1754,6 +1813,16 @@ rpres_names_cb(void *arg, const struct store_rpres *r)
 	return 0;
 }
 
+static int
+count_char(const char *s, int c)
+{
+	int	 n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == c;
+	return n;
+}
+
 /* RFC 6121 4.6.4: strangers' directed presence, bounded and dropped. */
 static void
 test_rpres_strangers(void)
@@ -1797,8 +1866,9 @@ test_rpres_strangers(void)
 	buf[0] = '\0';
 	CHECK(store_rpres_list(st, "romeo", "example.test", rpres_names_cb,
 	    buf) == 0);
-	CHECK_STR(buf, "juliet@example.org/balcony;nurse@example.org/x;"
-	    "s3@example.org/x;");
+	/* (rows of one second: which two is the backend's tie-break) */
+	CHECK(strncmp(buf, "juliet@example.org/balcony;", 27) == 0);
+	CHECK(strchr(buf, ';') != NULL && count_char(buf, ';') == 3);
 	CHECK(store_rpres_strangers(st, "romeo", "example.test", 0) == 0);
 	buf[0] = '\0';
 	CHECK(store_rpres_list(st, "romeo", "example.test", rpres_names_cb,

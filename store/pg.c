@@ -1,0 +1,825 @@
+/*
+ * store/pg.c: the PostgreSQL connection (libpq): open and close,
+ * reconnection with backoff, prepared statements, transactions and write
+ * batching, error reporting. The schema is pg_schema.c's; each group of
+ * tables has its own file (pg_user.c, pg_msg.c, pg_misc.c).
+ *
+ * Batching, as on SQLite: the first write outside an explicit transaction
+ * sends BEGIN and calls the batch callback; store_flush() commits. Every
+ * write runs in a savepoint so that a refused row (unique, check) fails
+ * alone, as a failed statement does in SQLite, instead of aborting the
+ * whole batch; BEGIN (when it opens the batch), SAVEPOINT, the statement
+ * and RELEASE go in one pipeline (PQenterPipelineMode), one round trip.
+ * Reads are synchronous (PQexecPrepared). A lost connection fails the
+ * open transaction (the daemon keeps its batch in memory and retries);
+ * the next call reconnects, at most once per backoff (100 ms doubling to
+ * 5 s), and prepares its statements again.
+ */
+#include "config.h"
+
+#ifdef HAVE_LIBPQ
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "pg_int.h"
+#include "pg_store.h"
+#include "store.h"
+#include "xmalloc.h"
+
+static char	 pg_open_err[700];
+
+int64_t
+pg_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int64_t
+pg_mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+pg_ok(struct pg_store *ps)
+{
+	store_ok(&ps->base);
+}
+
+static int
+pg_vfail(struct pg_store *ps, enum store_err code, const char *fmt,
+    va_list ap)
+{
+	char	*p;
+
+	ps->base.errcode = code;
+	vsnprintf(ps->base.err, sizeof(ps->base.err), fmt, ap);
+	/* one line: libpq's messages end in a newline, some span two */
+	for (p = ps->base.err; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = ' ';
+	while (p > ps->base.err && p[-1] == ' ')
+		*--p = '\0';
+	return -1;
+}
+
+int
+pg_fail(struct pg_store *ps, enum store_err code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	pg_vfail(ps, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The store error of a failed result, by its SQLSTATE. */
+static int
+pg_dberr(struct pg_store *ps, const PGresult *r, const char *what)
+{
+	const char	*state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char	*msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+			    : NULL;
+	enum store_err	 code = STORE_E_DB;
+
+	if (state == NULL)
+		state = "";
+	if (strcmp(state, "23505") == 0)		/* unique_violation */
+		code = STORE_E_EXISTS;
+	else if (strcmp(state, "23503") == 0)	/* foreign_key_violation */
+		code = STORE_E_NOTFOUND;
+	else if (strcmp(state, "23514") == 0 ||	/* check_violation */
+	    strcmp(state, "23502") == 0 ||	/* not_null_violation */
+	    strncmp(state, "22", 2) == 0)	/* data exception */
+		code = STORE_E_INVALID;
+	if (msg == NULL)
+		msg = PQerrorMessage(ps->conn);
+	pg_fail(ps, code, "%s: %s", what, msg);
+	if (code == STORE_E_DB)
+		ps->base.stats.failures++;
+	if (PQstatus(ps->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(ps->conn) == PQTRANS_IDLE) {
+		if (ps->base.txn == STORE_TXN_BATCH)	/* the daemon says more */
+			log_debug("store: batch lost: %s", ps->base.err);
+		ps->base.txn = STORE_TXN_NONE;
+	}
+	return -1;
+}
+
+void
+pgp_text(struct pg_params *p, const char *s)
+{
+	p->v[p->n] = s;
+	p->len[p->n] = 0;
+	p->fmt[p->n] = 0;
+	p->n++;
+}
+
+void
+pgp_int(struct pg_params *p, int64_t v)
+{
+	snprintf(p->num[p->n], sizeof(p->num[p->n]), "%lld", (long long)v);
+	pgp_text(p, p->num[p->n]);
+}
+
+void
+pgp_bytes(struct pg_params *p, const void *b, size_t len)
+{
+	p->v[p->n] = b;
+	p->len[p->n] = (int)len;
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+const char *
+pg_col(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+int64_t
+pg_int(const PGresult *r, int row, int col)
+{
+	const char	*s = PQgetvalue(r, row, col);
+
+	if (PQgetisnull(r, row, col))
+		return 0;
+	if (*s == 't')		/* a boolean */
+		return 1;
+	if (*s == 'f')
+		return 0;
+	return strtoll(s, NULL, 10);
+}
+
+/* LISTEN on the journal's channel (a new connection listens again). */
+static int
+pg_listen(struct pg_store *ps)
+{
+	PGresult	*r;
+	int		 rc = 0;
+
+	r = PQexec(ps->conn, "LISTEN " PG_CHANNEL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_dberr(ps, r, "listen");
+	PQclear(r);
+	return rc;
+}
+
+static int	pg_lock_timeout(struct pg_store *);
+
+int
+pg_connected(struct pg_store *ps)
+{
+	int64_t	 now;
+
+	if (PQstatus(ps->conn) == CONNECTION_OK)
+		return 0;
+	/*
+	 * Every failure here is a database failure the caller counts
+	 * (store_counts()): the daemon keeps what it was writing. An open
+	 * transaction died with the connection: say so once, before any new
+	 * connection could take writes into a batch that lacks the first.
+	 */
+	ps->base.stats.failures++;
+	if (ps->base.txn != STORE_TXN_NONE) {
+		ps->base.txn = STORE_TXN_NONE;
+		return pg_fail(ps, STORE_E_DB, "PostgreSQL: the connection was "
+		    "lost; its open transaction was not stored");
+	}
+	now = pg_mono_ms();
+	if (now < ps->retry_at_ms)
+		return pg_fail(ps, STORE_E_DB, "PostgreSQL: not connected, "
+		    "next attempt in %lld ms", (long long)(ps->retry_at_ms -
+		    now));
+	PQreset(ps->conn);
+	if (PQstatus(ps->conn) != CONNECTION_OK) {
+		ps->backoff_ms = ps->backoff_ms ? ps->backoff_ms * 2 :
+		    PG_BACKOFF_MIN_MS;
+		if (ps->backoff_ms > PG_BACKOFF_MAX_MS)
+			ps->backoff_ms = PG_BACKOFF_MAX_MS;
+		ps->retry_at_ms = now + ps->backoff_ms;
+		return pg_fail(ps, STORE_E_DB, "PostgreSQL: reconnect: %s",
+		    PQerrorMessage(ps->conn));
+	}
+	log_info("store: reconnected to PostgreSQL");
+	ps->backoff_ms = 0;
+	ps->retry_at_ms = 0;
+	memset(ps->prepared, 0, sizeof(ps->prepared));
+	ps->notified = 1;	/* read the journal: NOTIFYs were missed */
+	if (pg_lock_timeout(ps) == -1)
+		return -1;
+	return pg_listen(ps);
+}
+
+static void
+pg_qname(enum pg_q id, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "xfed_q%d", (int)id);
+}
+
+static int
+pg_prepare(struct pg_store *ps, enum pg_q id, const char *sql)
+{
+	PGresult	*r;
+	char		 name[32];
+	int		 rc = 0;
+
+	if (ps->prepared[id])
+		return 0;
+	pg_qname(id, name, sizeof(name));
+	r = PQprepare(ps->conn, name, sql, 0, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_dberr(ps, r, "prepare");
+	else
+		ps->prepared[id] = 1;
+	PQclear(r);
+	return rc;
+}
+
+PGresult *
+pg_read(struct pg_store *ps, enum pg_q id, const char *sql,
+    struct pg_params *p, const char *what)
+{
+	PGresult	*r;
+	char		 name[32];
+
+	if (pg_connected(ps) == -1 || pg_prepare(ps, id, sql) == -1)
+		return NULL;
+	pg_qname(id, name, sizeof(name));
+	r = PQexecPrepared(ps->conn, name, p ? p->n : 0, p ? p->v : NULL,
+	    p ? p->len : NULL, p ? p->fmt : NULL, 0);
+	pg_notices(ps);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		pg_dberr(ps, r, what);
+		PQclear(r);
+		/* a failed read aborts an open transaction */
+		if (ps->base.txn != STORE_TXN_NONE &&
+		    PQtransactionStatus(ps->conn) == PQTRANS_INERROR) {
+			PQclear(PQexec(ps->conn, "ROLLBACK"));
+			ps->base.txn = STORE_TXN_NONE;
+		}
+		return NULL;
+	}
+	pg_ok(ps);
+	return r;
+}
+
+int
+pg_rows(struct pg_store *ps, PGresult *r, int (*row)(PGresult *, int, void *),
+    void *arg, int *nrows)
+{
+	int	 i, n = PQntuples(r);
+
+	for (i = 0; i < n; i++)
+		if (row(r, i, arg) != 0)
+			break;
+	PQclear(r);
+	if (nrows != NULL)
+		*nrows = i < n ? i + 1 : n;
+	pg_ok(ps);
+	return 0;
+}
+
+int
+pg_value(struct pg_store *ps, enum pg_q id, const char *sql,
+    struct pg_params *p, int64_t *vp, const char *what)
+{
+	PGresult	*r;
+
+	if ((r = pg_read(ps, id, sql, p, what)) == NULL)
+		return -1;
+	if (PQntuples(r) < 1) {
+		PQclear(r);
+		return pg_fail(ps, STORE_E_DB, "%s: no row", what);
+	}
+	*vp = pg_int(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+/* The results of a pipeline of n queries then a sync: res[i] is query
+ * i's (NULL when none came); 0 when the sync came back. */
+static int
+pg_pipe_results(struct pg_store *ps, PGresult **res, int n)
+{
+	PGresult	*r;
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		res[i] = NULL;
+		while ((r = PQgetResult(ps->conn)) != NULL) {
+			if (res[i] == NULL)
+				res[i] = r;
+			else
+				PQclear(r);
+		}
+		if (res[i] == NULL)
+			return -1;
+	}
+	/* the sync */
+	if ((r = PQgetResult(ps->conn)) == NULL)
+		return -1;
+	i = PQresultStatus(r) == PGRES_PIPELINE_SYNC ? 0 : -1;
+	PQclear(r);
+	return i;
+}
+
+static int
+pg_send(PGconn *c, const char *sql)
+{
+	return PQsendQueryParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+}
+
+/* Runs statement id as a write; its result in *rp (caller clears). */
+static int
+pg_wrun(struct pg_store *ps, enum pg_q id, const char *sql,
+    struct pg_params *p, PGresult **rp, const char *what)
+{
+	PGresult	*res[4] = { NULL, NULL, NULL, NULL };
+	char		 name[32];
+	int		 opening, n, i, st, rc = -1;
+
+	*rp = NULL;
+	if (pg_connected(ps) == -1 || pg_prepare(ps, id, sql) == -1)
+		return -1;
+	ps->base.stats.writes++;
+	opening = ps->base.txn == STORE_TXN_NONE;
+	pg_qname(id, name, sizeof(name));
+	if (PQenterPipelineMode(ps->conn) != 1) {
+		ps->base.stats.failures++;
+		return pg_fail(ps, STORE_E_DB, "%s: pipeline: %s", what,
+		    PQerrorMessage(ps->conn));
+	}
+	n = 0;
+	if ((opening && (n++, pg_send(ps->conn, "BEGIN") != 1)) ||
+	    (n++, pg_send(ps->conn, "SAVEPOINT xfed_w") != 1) ||
+	    (n++, PQsendQueryPrepared(ps->conn, name, p->n, p->v, p->len,
+	    p->fmt, 0) != 1) ||
+	    (n++, pg_send(ps->conn, "RELEASE xfed_w") != 1) ||
+	    PQpipelineSync(ps->conn) != 1) {
+		pg_fail(ps, STORE_E_DB, "%s: send: %s", what,
+		    PQerrorMessage(ps->conn));
+		ps->base.stats.failures++;
+		PQexitPipelineMode(ps->conn);
+		if (!opening && PQstatus(ps->conn) != CONNECTION_OK)
+			ps->base.txn = STORE_TXN_NONE;
+		return -1;
+	}
+	n = pg_pipe_results(ps, res, n);
+	pg_notices(ps);
+	if (n == -1) {
+		pg_dberr(ps, NULL, what);
+		ps->base.txn = STORE_TXN_NONE;
+		goto done;
+	}
+	PQexitPipelineMode(ps->conn);
+	if (opening) {
+		if (PQresultStatus(res[0]) != PGRES_COMMAND_OK) {
+			pg_dberr(ps, res[0], what);
+			goto done;
+		}
+		ps->base.txn = STORE_TXN_BATCH;
+		if (ps->base.batch_cb != NULL)
+			ps->base.batch_cb(ps->base.batch_arg);
+	}
+	i = opening ? 2 : 1;
+	st = PQresultStatus(res[i]);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		pg_dberr(ps, res[i], what);
+		/* the statement alone is undone; the transaction goes on */
+		if (PQtransactionStatus(ps->conn) == PQTRANS_INERROR) {
+			PGresult *r = PQexec(ps->conn,
+			    "ROLLBACK TO SAVEPOINT xfed_w");
+
+			if (PQresultStatus(r) != PGRES_COMMAND_OK)
+				ps->base.txn = STORE_TXN_NONE;
+			PQclear(r);
+		}
+		goto done;
+	}
+	if (PQresultStatus(res[i + 1]) != PGRES_COMMAND_OK) {
+		pg_dberr(ps, res[i + 1], what);
+		goto done;
+	}
+	*rp = res[i];
+	res[i] = NULL;
+	pg_ok(ps);
+	rc = 0;
+ done:
+	if (PQpipelineStatus(ps->conn) != PQ_PIPELINE_OFF) {
+		PGresult *r;
+
+		while ((r = PQgetResult(ps->conn)) != NULL)
+			PQclear(r);
+		PQexitPipelineMode(ps->conn);
+	}
+	for (i = 0; i < 4; i++)
+		PQclear(res[i]);
+	return rc;
+}
+
+int
+pg_write_id(struct pg_store *ps, enum pg_q id, const char *sql,
+    struct pg_params *p, int64_t *np, int64_t *idp, const char *what)
+{
+	PGresult	*r;
+
+	if (pg_wrun(ps, id, sql, p, &r, what) == -1)
+		return -1;
+	if (np != NULL)
+		*np = strtoll(PQcmdTuples(r), NULL, 10);
+	if (idp != NULL)
+		*idp = PQntuples(r) > 0 ? pg_int(r, 0, 0) : 0;
+	PQclear(r);
+	return 0;
+}
+
+int
+pg_write(struct pg_store *ps, enum pg_q id, const char *sql,
+    struct pg_params *p, int64_t *np, const char *what)
+{
+	return pg_write_id(ps, id, sql, p, np, NULL, what);
+}
+
+int
+pg_wchange(struct pg_store *ps, enum pg_q id, const char *sql,
+    struct pg_params *p, int64_t *idp, const char *what, const char *fmt, ...)
+{
+	va_list	 ap;
+	int64_t	 n;
+
+	if (pg_write_id(ps, id, sql, p, &n, idp, what) == -1)
+		return -1;
+	if (n == 0) {
+		va_start(ap, fmt);
+		pg_vfail(ps, STORE_E_NOTFOUND, fmt, ap);
+		va_end(ap);
+		return -1;
+	}
+	return 0;
+}
+
+/* A statement of transaction control, synchronous. */
+static int
+pg_txn_exec(struct pg_store *ps, const char *sql, const char *what)
+{
+	PGresult	*r;
+	int		 rc = 0;
+
+	r = PQexec(ps->conn, sql);
+	pg_notices(ps);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_dberr(ps, r, what);
+	else
+		pg_ok(ps);
+	PQclear(r);
+	return rc;
+}
+
+/* The URI for messages: a password in it is masked. */
+static char *
+pg_location(const char *uri)
+{
+	char		*s = xstrdup(uri), *at, *colon, *auth;
+
+	if ((auth = strstr(s, "://")) == NULL)
+		return s;
+	auth += 3;
+	if ((at = strchr(auth, '@')) != NULL &&
+	    (colon = memchr(auth, ':', at - auth)) != NULL && at - colon > 1)
+		memmove(colon + 1, at, strlen(at) + 1);
+	return s;
+}
+
+struct store *
+store_pg_open(const char *uri, int flags, const char **errstr)
+{
+	static const char *const keys[] = { "dbname", "connect_timeout",
+	    "application_name", NULL };
+	const char	*vals[] = { uri, "5", "xfed", NULL };
+	struct pg_store	*ps;
+
+	ps = xcalloc(1, sizeof(*ps));
+	ps->base.ops = &pg_ops;
+	ps->base.flags = flags;
+	ps->base.location = pg_location(uri);
+	ps->epfd = ps->wakefd = ps->watched = -1;
+	ps->conn = PQconnectdbParams(keys, vals, 1);
+	if (ps->conn == NULL || PQstatus(ps->conn) != CONNECTION_OK) {
+		snprintf(pg_open_err, sizeof(pg_open_err), "%s: %s",
+		    ps->base.location,
+		    ps->conn ? PQerrorMessage(ps->conn) : "out of memory");
+		pg_open_err[strcspn(pg_open_err, "\n")] = '\0';
+		goto fail;
+	}
+	if (PQserverVersion(ps->conn) < 140000) {
+		snprintf(pg_open_err, sizeof(pg_open_err), "%s: PostgreSQL "
+		    "%d is too old: xfed needs 14 or newer", ps->base.location,
+		    PQserverVersion(ps->conn) / 10000);
+		goto fail;
+	}
+	if (pg_schema_open(ps, flags, pg_open_err,
+	    sizeof(pg_open_err)) == -1)
+		goto fail;
+	ps->lock_wait = 1;
+	if (pg_lock_timeout(ps) == -1 || pg_listen(ps) == -1 ||
+	    pg_notify_init(ps) == -1) {
+		snprintf(pg_open_err, sizeof(pg_open_err), "%s: %s",
+		    ps->base.location, ps->base.err);
+		goto fail;
+	}
+	pg_ok(ps);
+	return (struct store *)ps;
+ fail:
+	*errstr = pg_open_err;
+	PQfinish(ps->conn);
+	free(ps->base.location);
+	free(ps);
+	return NULL;
+}
+
+void
+pg_close(struct store *st)
+{
+	struct pg_store	*ps = PG(st);
+
+	if (ps == NULL)
+		return;
+	if (ps->base.txn == STORE_TXN_BATCH && pg_flush(st) == -1)
+		log_warnx("store: %s", ps->base.err);
+	else if (ps->base.txn == STORE_TXN_EXPLICIT)
+		pg_rollback(st);
+	PQfinish(ps->conn);
+	if (ps->epfd != -1)
+		close(ps->epfd);
+	if (ps->wakefd != -1)
+		close(ps->wakefd);
+	free(ps->scratch);
+	PQfreemem(ps->blob);
+	free(ps->base.location);
+	free(ps);
+}
+
+int
+pg_version(struct store *st)
+{
+	char	 err[256];
+	int	 v;
+
+	if (pg_connected(PG(st)) == -1)
+		return -1;
+	if (pg_schema_version(PG(st), &v, err, sizeof(err)) == -1)
+		return pg_fail(PG(st), STORE_E_DB, "%s", err);
+	return v;
+}
+
+/* PostgreSQL checkpoints itself: nothing to start. */
+int
+pg_checkpoint_start(struct store *st)
+{
+	return 0;
+}
+
+void
+pg_checkpoint_stop(struct store *st)
+{
+}
+
+int
+pg_begin(struct store *st)
+{
+	struct pg_store	*ps = PG(st);
+
+	if (ps->base.txn == STORE_TXN_EXPLICIT)
+		return pg_fail(ps, STORE_E_DB, "begin: a transaction is "
+		    "already open");
+	if (ps->base.txn == STORE_TXN_BATCH && pg_flush(st) == -1)
+		return -1;
+	if (pg_connected(ps) == -1 || pg_txn_exec(ps, "BEGIN", "begin") == -1)
+		return -1;
+	ps->base.txn = STORE_TXN_EXPLICIT;
+	return 0;
+}
+
+static int
+pg_end(struct pg_store *ps)
+{
+	int	 rc;
+
+	rc = pg_txn_exec(ps, "COMMIT", "commit");
+	if (rc == -1 && PQstatus(ps->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(ps->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(ps->conn, "ROLLBACK"));
+	ps->base.txn = STORE_TXN_NONE;
+	return rc;
+}
+
+int
+pg_commit(struct store *st)
+{
+	if (PG(st)->base.txn != STORE_TXN_EXPLICIT)
+		return pg_fail(PG(st), STORE_E_DB, "commit: no transaction");
+	return pg_end(PG(st));
+}
+
+int
+pg_rollback(struct store *st)
+{
+	struct pg_store	*ps = PG(st);
+	int		 rc = 0;
+
+	if (ps->base.txn == STORE_TXN_NONE)
+		return 0;
+	if (PQstatus(ps->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(ps->conn) != PQTRANS_IDLE)
+		rc = pg_txn_exec(ps, "ROLLBACK", "rollback");
+	ps->base.txn = STORE_TXN_NONE;
+	return rc;
+}
+
+int
+pg_flush(struct store *st)
+{
+	struct pg_store	*ps = PG(st);
+	int		 rc;
+
+	if (ps->base.txn != STORE_TXN_BATCH)
+		return 0;
+	if (PQstatus(ps->conn) != CONNECTION_OK) {
+		ps->base.txn = STORE_TXN_NONE;
+		ps->base.stats.failures++;
+		return pg_fail(ps, STORE_E_DB, "commit: the connection to "
+		    "PostgreSQL was lost; the batch was not stored");
+	}
+	if ((rc = pg_end(ps)) == 0)
+		ps->base.stats.commits++;
+	return rc;
+}
+
+/*
+ * How long a statement waits for a lock another session holds (a native
+ * system's open transaction): 5 s, as SQLite's busy timeout, or 10 ms
+ * while the daemon's store is failing, so its loop never blocks long.
+ * Past it the statement fails (55P03) and the daemon's back-pressure
+ * takes over.
+ */
+static int
+pg_lock_timeout(struct pg_store *ps)
+{
+	PGresult	*r;
+	int		 rc = 0;
+
+	if (PQstatus(ps->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(ps->conn) == PQTRANS_INERROR)
+		return 0;	/* set again when it reconnects */
+	r = PQexec(ps->conn, ps->lock_wait ? "SET lock_timeout = '5s'" :
+	    "SET lock_timeout = '10ms'");
+	pg_notices(ps);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_dberr(ps, r, "lock timeout");
+	PQclear(r);
+	return rc;
+}
+
+void
+pg_busy_timeout(struct store *st, int wait)
+{
+	PG(st)->lock_wait = wait != 0;
+	pg_lock_timeout(PG(st));
+}
+
+int
+pg_state_get(struct store *st, const char *key, char **valuep)
+{
+	struct pg_params p = { 0 };
+	PGresult	*r;
+
+	pgp_text(&p, key);
+	if ((r = pg_read(PG(st), PQ_STATE_GET,
+	    "SELECT value FROM s2s_state WHERE key = $1", &p,
+	    "state get")) == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return pg_fail(PG(st), STORE_E_NOTFOUND, "%s: not set", key);
+	}
+	*valuep = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+int
+pg_state_set(struct store *st, const char *key, const char *value)
+{
+	struct pg_params p = { 0 };
+
+	pgp_text(&p, key);
+	pgp_text(&p, value);
+	pgp_int(&p, pg_now());
+	return pg_write(PG(st), PQ_STATE_SET, "INSERT INTO s2s_state "
+	    "(key, value, updated) VALUES ($1, $2, $3) ON CONFLICT (key) DO "
+	    "UPDATE SET value = excluded.value, updated = excluded.updated",
+	    &p, NULL, "state set");
+}
+
+const struct store_ops pg_ops = {
+	.name = "postgresql",
+	.close = pg_close,
+	.version = pg_version,
+	.checkpoint_start = pg_checkpoint_start,
+	.checkpoint_stop = pg_checkpoint_stop,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.flush = pg_flush,
+	.busy_timeout = pg_busy_timeout,
+	.state_get = pg_state_get,
+	.state_set = pg_state_set,
+	.user_add = pg_user_add,
+	.user_del = pg_user_del,
+	.user_get = pg_user_get,
+	.user_get_id = pg_user_get_id,
+	.user_find = pg_user_find,
+	.user_list = pg_user_list,
+	.user_update = pg_user_update,
+	.presence_set = pg_presence_set,
+	.presence_get = pg_presence_get,
+	.sub_get = pg_sub_get,
+	.sub_list = pg_sub_list,
+	.sub_put = pg_sub_put,
+	.rpres_put = pg_rpres_put,
+	.rpres_del = pg_rpres_del,
+	.rpres_strangers = pg_rpres_strangers,
+	.rpres_list = pg_rpres_list,
+	.rpres_get = pg_rpres_get,
+	.inbox_put = pg_inbox_put,
+	.inbox_list = pg_inbox_list,
+	.inbox_consume = pg_inbox_consume,
+	.receipts_due = pg_receipts_due,
+	.receipt_sent = pg_receipt_sent,
+	.inbox_last = pg_inbox_last,
+	.inbox_get = pg_inbox_get,
+	.inbox_ack = pg_inbox_ack,
+	.inbox_unconsumed = pg_inbox_unconsumed,
+	.inbox_prune = pg_inbox_prune,
+	.inbox_unconsumed_all = pg_inbox_unconsumed_all,
+	.outbox_add = pg_outbox_add,
+	.outbox_get = pg_outbox_get,
+	.outbox_list = pg_outbox_list,
+	.outbox_due = pg_outbox_due,
+	.outbox_sent = pg_outbox_sent,
+	.outbox_delivered = pg_outbox_delivered,
+	.outbox_retry = pg_outbox_retry,
+	.outbox_failed = pg_outbox_failed,
+	.outbox_earlier = pg_outbox_earlier,
+	.outbox_queued = pg_outbox_queued,
+	.outbox_prune = pg_outbox_prune,
+	.outbox_counts = pg_outbox_counts,
+	.outbox_oldest = pg_outbox_oldest,
+	.directed_add = pg_directed_add,
+	.directed_list = pg_directed_list,
+	.directed_del = pg_directed_del,
+	.departed_list = pg_departed_list,
+	.departed_owe = pg_departed_owe,
+	.departed_del = pg_departed_del,
+	.domain_rule_set = pg_domain_rule_set,
+	.domain_rule_del = pg_domain_rule_del,
+	.domain_rule_list = pg_domain_rule_list,
+	.block_add = pg_block_add,
+	.block_del = pg_block_del,
+	.block_list = pg_block_list,
+	.changes_poll = pg_changes_poll,
+	.changed = pg_changed,
+	.watch_fd = pg_watch_fd,
+	.changes_prune = pg_changes_prune,
+	.token_add = pg_token_add,
+	.token_find = pg_token_find,
+	.token_list = pg_token_list,
+	.token_revoke = pg_token_revoke,
+	.token_used = pg_token_used,
+	.event_list = pg_event_list,
+	.event_last = pg_event_last,
+	.event_count = pg_event_count,
+	.event_prune = pg_event_prune,
+	.webhook_open = pg_webhook_open,
+	.webhook_list = pg_webhook_list,
+	.webhook_add = pg_webhook_add,
+	.webhook_delete = pg_webhook_delete,
+	.events_journal = pg_events_journal,
+	.webhook_done = pg_webhook_done,
+	.webhook_fail = pg_webhook_fail,
+};
+
+#endif

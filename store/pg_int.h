@@ -1,0 +1,204 @@
+/*
+ * store/pg_int.h: what the PostgreSQL backend's files share and nobody
+ * else sees: struct pg_store, the statement table, parameters, the
+ * write helpers and error reporting. Defined in pg.c.
+ */
+#ifndef STORE_PG_INT_H
+#define STORE_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "backend.h"
+#include "store.h"
+
+/* One slot per statement; each is prepared once per connection. */
+enum pg_q {
+	PQ_USER_ADD,
+	PQ_USER_DEL,
+	PQ_USER_GET,
+	PQ_USER_GET_ID,
+	PQ_USER_FIND,
+	PQ_USER_LIST,
+	PQ_USER_LIST_DOMAIN,
+	PQ_USER_UPDATE,
+	PQ_PRES_SET,
+	PQ_PRES_GET,
+	PQ_SUB_GET,
+	PQ_SUB_LIST,
+	PQ_SUB_PUT,
+	PQ_SUB_DROP,
+	PQ_RPRES_PUT,
+	PQ_RPRES_DEL,
+	PQ_RPRES_DEL_ALL,
+	PQ_RPRES_LIST,
+	PQ_RPRES_GET,
+	PQ_INBOX_PUT,
+	PQ_INBOX_LIST,
+	PQ_INBOX_LIST_USER,
+	PQ_INBOX_GET,
+	PQ_INBOX_CONSUME,
+	PQ_INBOX_LAST,
+	PQ_INBOX_ACK,
+	PQ_INBOX_UNCONSUMED,
+	PQ_INBOX_UNCONSUMED_ALL,
+	PQ_INBOX_PRUNE,
+	PQ_RECEIPTS_DUE,
+	PQ_RECEIPT_SENT,
+	PQ_OUTBOX_ADD,
+	PQ_OUTBOX_GET,
+	PQ_OUTBOX_LIST,
+	PQ_OUTBOX_LIST_USER,
+	PQ_OUTBOX_DUE,
+	PQ_OUTBOX_SENT,
+	PQ_OUTBOX_DELIVERED,
+	PQ_OUTBOX_RETRY,
+	PQ_OUTBOX_FAILED,
+	PQ_OUTBOX_QUEUED,
+	PQ_OUTBOX_COUNTS,
+	PQ_OUTBOX_OLDEST,
+	PQ_OUTBOX_PRUNE,
+	PQ_DIRECTED_ADD,
+	PQ_DIRECTED_LIST,
+	PQ_DIRECTED_DEL,
+	PQ_DIRECTED_DEL_ALL,
+	PQ_DEPARTED_LIST,
+	PQ_DEPARTED_DEL,
+	PQ_STATE_GET,
+	PQ_STATE_SET,
+	PQ_CHANGES_MAX,
+	PQ_CHANGES_AFTER,
+	PQ_CHANGES_PRUNE,
+	PQ_RULE_SET,
+	PQ_RULE_DEL,
+	PQ_RULE_LIST,
+	PQ_BLOCK_ADD,
+	PQ_BLOCK_DEL,
+	PQ_BLOCK_LIST,
+	PQ_BLOCK_LIST_USER,
+	PQ_TOKEN_ADD,
+	PQ_TOKEN_FIND,
+	PQ_TOKEN_LIST,
+	PQ_TOKEN_REVOKE,
+	PQ_TOKEN_USED,
+	PQ_EVENT_LIST,
+	PQ_EVENT_LAST,
+	PQ_EVENT_COUNT,
+	PQ_EVENT_PRUNE,
+	PQ_WEBHOOK_ENSURE,
+	PQ_WEBHOOK_GET,
+	PQ_WEBHOOK_LIST,
+	PQ_WEBHOOK_DONE,
+	PQ_WEBHOOK_FAIL,
+	PQ_WEBHOOK_ADD,
+	PQ_WEBHOOK_DEL,
+	PQ_RPRES_STRANGERS,
+	PQ_RPRES_STRANGERS_ALL,
+	PQ_OUTBOX_EARLIER,
+	PQ_DEPARTED_OWE,
+	PQ_COUNT
+};
+
+
+/* The channel the journal's trigger notifies (CONTRACT.md). */
+#define PG_CHANNEL		"xfed_changes"
+/* Reconnection: at most one attempt per backoff, doubling to the max. */
+#define PG_BACKOFF_MIN_MS	100
+#define PG_BACKOFF_MAX_MS	5000
+
+struct pg_store {
+	struct store	 base;		/* first: backend.h */
+	PGconn		*conn;
+	char		 prepared[PQ_COUNT];	/* on this connection */
+	int64_t		 last_seq;	/* last journal row reported */
+	int		 notified;	/* a NOTIFY arrived since the last poll */
+	char		*scratch;	/* a string lent until the next call */
+	unsigned char	*blob;		/* an unescaped bytea, same */
+	int64_t		 retry_at_ms;	/* no reconnection before (monotonic) */
+	int		 backoff_ms;
+	int		 lock_wait;	/* store_busy_timeout(): 5 s, else 10 ms */
+	int		 epfd;		/* store_watch_fd(): the socket + wake */
+	int		 wakefd;	/* an eventfd: a NOTIFY read by a query */
+	int		 watched;	/* the socket in epfd, -1 when none */
+};
+
+#define PG(st)	((struct pg_store *)(st))
+#define PGC(st)	((const struct pg_store *)(st))
+
+/* Parameters of one statement, all sent as text except bytea (binary). */
+#define PG_MAXP	16
+struct pg_params {
+	int		 n;
+	const char	*v[PG_MAXP];
+	int		 len[PG_MAXP];
+	int		 fmt[PG_MAXP];
+	char		 num[PG_MAXP][24];
+};
+
+void	 pgp_text(struct pg_params *, const char *);	/* NULL: NULL */
+void	 pgp_int(struct pg_params *, int64_t);
+void	 pgp_bytes(struct pg_params *, const void *, size_t);
+
+/* Sets the error and returns -1. */
+int	 pg_fail(struct pg_store *, enum store_err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 pg_ok(struct pg_store *);
+int64_t	 pg_now(void);
+
+/*
+ * A read: runs statement id (sql, prepared on first use on this
+ * connection) with p; the result (PGRES_TUPLES_OK) or NULL with the
+ * error set. The caller PQclear()s it.
+ */
+PGresult *pg_read(struct pg_store *, enum pg_q id, const char *sql,
+	    struct pg_params *p, const char *what);
+/*
+ * A write: joins the open transaction or opens a batch (calling the
+ * batch callback), and runs statement id inside a savepoint, so that a
+ * refused row (a constraint) does not abort the transaction: BEGIN,
+ * SAVEPOINT, the statement and RELEASE go in one pipeline, one round
+ * trip. *np gets the rows changed (when not NULL); -1 with the error
+ * set (constraints classified like SQLite's) on failure.
+ */
+int	 pg_write(struct pg_store *, enum pg_q id, const char *sql,
+	    struct pg_params *p, int64_t *np, const char *what);
+/* The same, for an INSERT .. RETURNING id: *idp gets it (0 when no row
+ * was inserted, *np then 0). */
+int	 pg_write_id(struct pg_store *, enum pg_q id, const char *sql,
+	    struct pg_params *p, int64_t *np, int64_t *idp, const char *what);
+/* pg_write that must change a row, else STORE_E_NOTFOUND with fmt. */
+int	 pg_wchange(struct pg_store *, enum pg_q id, const char *sql,
+	    struct pg_params *p, int64_t *idp, const char *what,
+	    const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* A read of one integer (column 0 of row 0) into *vp. */
+int	 pg_value(struct pg_store *, enum pg_q id, const char *sql,
+	    struct pg_params *p, int64_t *vp, const char *what);
+
+/* Column helpers: NULL for SQL NULL; integers 0 for NULL. */
+const char	*pg_col(const PGresult *, int row, int col);
+int64_t		 pg_int(const PGresult *, int row, int col);
+
+/* Rows of r to row(r, i, arg) until it returns non-zero; clears r. */
+int	 pg_rows(struct pg_store *, PGresult *r,
+	    int (*row)(PGresult *, int, void *), void *arg, int *nrows);
+
+/* The id of the user whose localpart is $1 and domain $2. */
+#define PG_USER_WHERE \
+	"(SELECT id FROM users WHERE domain = $2 AND localpart = $1)"
+
+/* pg_schema.c: creates or migrates the schema; -1 with err set. */
+int	 pg_schema_open(struct pg_store *, int flags, char *err, size_t errsz);
+int	 pg_schema_version(struct pg_store *, int *vp, char *err,
+	    size_t errsz);
+/* The SQL of PostgreSQL migration step i, or NULL (for tests). */
+const char *pg_schema_step(int i);
+
+/* pg.c: what pg_misc.c needs. */
+int	 pg_connected(struct pg_store *);
+/* pg_misc.c */
+int	 pg_notify_init(struct pg_store *);
+/* Keeps epfd on the connection's current socket (none when it is bad). */
+void	 pg_watch_sync(struct pg_store *);
+/* After a query: NOTIFYs libpq read meanwhile make epfd readable. */
+void	 pg_notices(struct pg_store *);
+
+#endif
