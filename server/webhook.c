@@ -343,8 +343,10 @@ webhook_init(struct event_base *base, const struct conf *c)
 	if (c->webhooks.n == 0)
 		return 0;
 	/* A new webhook starts with the events that come after it. */
-	if (store_event_last(server->store, &start) == -1)
+	if (store_event_last(server->store, &start) == -1) {
+		log_warnx("webhooks: store: %s", store_errstr(server->store));
 		return -1;
+	}
 	if ((webhook_dns = evdns_base_new(base,
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
 		log_warnx("webhook: no resolver; host names resolve blocking");
@@ -362,8 +364,10 @@ webhook_init(struct event_base *base, const struct conf *c)
 			nwebhooks++;
 			return -1;
 		}
-	if (store_flush(server->store) == -1)
+	if (store_flush(server->store) == -1) {
+		log_warnx("webhooks: store: %s", store_errstr(server->store));
 		return -1;
+	}
 	return 0;
 }
 

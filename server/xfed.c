@@ -434,6 +434,54 @@ xfed_store_flags(const struct conf *c)
  * disk: the config, the certificates and keys (loaded, matching), and that
  * the store can be opened for writing or made.
  */
+/*
+ * xfed -t: a socket path (control_socket, http_socket) that a start would
+ * refuse: one that names the store or its -wal/-shm/-journal, or a file
+ * there that is not a socket (a start never unlinks one).
+ */
+/* PATH with its directory resolved ("a/./x.db", "a/x.db": one name). */
+static void
+xfed_path_norm(char *out, size_t n, const char *path)
+{
+	char		 dir[PATH_MAX], real[PATH_MAX];
+	const char	*base = strrchr(path, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s", base == NULL ? 1 :
+	    base == path ? 1 : (int)(base - path), base == NULL ? "." : path);
+	if (realpath(dir, real) == NULL)
+		snprintf(out, n, "%s", path);
+	else
+		snprintf(out, n, "%s/%s", real, base == NULL ? path : base + 1);
+}
+
+static int
+xfed_test_socket(const char *key, const char *path, const char *store)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char		 f[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	struct stat	 sb;
+	size_t		 i;
+
+	if (path == NULL)
+		return 0;
+	xfed_path_norm(a, sizeof(a), path);
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(f, sizeof(f), "%s%s", store, sfx[i]);
+		xfed_path_norm(b, sizeof(b), f);
+		if (strcmp(a, b) == 0) {
+			fprintf(stderr, "%s: %s %s: is the store's path\n",
+			    xfed_conf_path, key, path);
+			return -1;
+		}
+	}
+	if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+		fprintf(stderr, "%s: %s %s: exists and is not a socket\n",
+		    xfed_conf_path, key, path);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 xfed_test(void)
 {
@@ -450,6 +498,12 @@ xfed_test(void)
 		} else
 			tls_ctx_free(t);
 	}
+	if (xfed_test_socket("control_socket", xfed_conf->control_socket,
+	    xfed_conf->store) == -1)
+		rc = 1;
+	if (xfed_test_socket("http_socket", xfed_conf->http_socket,
+	    xfed_conf->store) == -1)
+		rc = 1;
 	if (store_path_check(xfed_conf->store, xfed_store_flags(xfed_conf),
 	    &errstr) == -1) {
 		fprintf(stderr, "%s\n", errstr);
@@ -652,6 +706,7 @@ main(int argc, char **argv)
 				    xfed_metrics_dns };
 	struct timeval		 poll_tv = { 0, XFED_POLL_MS * 1000 };
 	struct timeval		 due_tv = { XFED_DUE_SECS, 0 };
+	struct stat		 sb;
 	const char		*errstr;
 	size_t			 i;
 	int			 ch, foreground = 0, debug = 0, test = 0;
@@ -733,8 +788,9 @@ main(int argc, char **argv)
 	if (http_init(xfed_base, xfed_conf, server->tls, &hhooks) == -1)
 		fatalx("cannot open the HTTP API's listeners");
 	/* every socket is bound; what fails from here on removes a store
-	 * this start made (xfed_unstart) */
-	xfed_store_new = access(xfed_conf->store, F_OK) == -1 &&
+	 * this start made (xfed_unstart); a symbolic link there, even to
+	 * nothing, is not this start's (store_open refuses a dangling one) */
+	xfed_store_new = lstat(xfed_conf->store, &sb) == -1 &&
 	    errno == ENOENT;
 	if ((server->store = store_open(xfed_conf->store,
 	    xfed_store_flags(xfed_conf), &errstr)) == NULL)
@@ -750,7 +806,7 @@ main(int argc, char **argv)
 	presence_init();
 	metrics_init(&mhooks);
 	if (webhook_init(xfed_base, xfed_conf) == -1)
-		fatalx("webhooks: %s", store_errstr(server->store));
+		fatalx("cannot start the webhooks");
 	block_load_rules();
 	block_load_users();
 	retention_init();
