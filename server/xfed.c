@@ -434,11 +434,6 @@ xfed_store_flags(const struct conf *c)
  * disk: the config, the certificates and keys (loaded, matching), and that
  * the store can be opened for writing or made.
  */
-/*
- * xfed -t: a socket path (control_socket, http_socket) that a start would
- * refuse: one that names the store or its -wal/-shm/-journal, or a file
- * there that is not a socket (a start never unlinks one).
- */
 /* PATH with its directory resolved ("a/./x.db", "a/x.db": one name). */
 static void
 xfed_path_norm(char *out, size_t n, const char *path)
@@ -448,12 +443,16 @@ xfed_path_norm(char *out, size_t n, const char *path)
 
 	snprintf(dir, sizeof(dir), "%.*s", base == NULL ? 1 :
 	    base == path ? 1 : (int)(base - path), base == NULL ? "." : path);
-	if (realpath(dir, real) == NULL)
+	if (realpath(dir, real) == NULL || (size_t)snprintf(out, n, "%s/%s",
+	    real, base == NULL ? path : base + 1) >= n)
 		snprintf(out, n, "%s", path);
-	else
-		snprintf(out, n, "%s/%s", real, base == NULL ? path : base + 1);
 }
 
+/*
+ * xfed -t: a socket path (control_socket, http_socket) that a start would
+ * refuse: one that names the store or its -wal/-shm/-journal, or a file
+ * there that is not a socket (a start never unlinks one).
+ */
 static int
 xfed_test_socket(const char *key, const char *path, const char *store)
 {
