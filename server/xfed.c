@@ -429,11 +429,6 @@ xfed_store_flags(const struct conf *c)
 	    (c->store_group_write ? STORE_OPEN_GROUP_WRITE : 0);
 }
 
-/*
- * xfed -t: what a start would refuse, found without changing anything on
- * disk: the config, the certificates and keys (loaded, matching), and that
- * the store can be opened for writing or made.
- */
 /* PATH with its directory resolved ("a/./x.db", "a/x.db": one name). */
 static void
 xfed_path_norm(char *out, size_t n, const char *path)
@@ -481,6 +476,12 @@ xfed_test_socket(const char *key, const char *path, const char *store)
 	return 0;
 }
 
+/*
+ * xfed -t: what a start would refuse, found without changing anything on
+ * disk: the config, the certificates and keys (loaded, matching), and that
+ * the store can be opened for writing or made, and socket paths that are
+ * no store and no other file.
+ */
 static int
 xfed_test(void)
 {
