@@ -102,18 +102,22 @@ bench: all $(B)/tests/bench/ceiling
 # Without DESTDIR (a real install) the user, group and directories are
 # made at once; a package has them made by its own tools. Every file gets
 # its mode from install -m, never from the caller's umask (077 would make
-# the unit unreadable to systemd).
+# the unit unreadable to systemd). An existing /etc/xfed keeps its mode
+# and an existing xfed.conf is never replaced; a new one is the commented
+# sample, 0640 (it may hold secrets), group xfed on a real install.
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+XFED_ETC = $(DESTDIR)$(SYSCONFDIR)/xfed
 install: all
+	[ -d $(XFED_ETC) ] || install -d -m 755 $(XFED_ETC)
 	install -d -m 755 $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/xfed \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 \
 	    $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 755 $(B)/xfed $(B)/xfedctl $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 server/xfed.8 tools/xfedctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 server/xfed.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	$(B)/xfed -p > $(B)/xfed.conf.sample
-	install -m 644 $(B)/xfed.conf.sample $(DESTDIR)$(SYSCONFDIR)/xfed/xfed.conf.sample
+	install -m 644 $(B)/xfed.conf.sample $(XFED_ETC)/xfed.conf.sample
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    server/xfed.service > $(B)/xfed.service
 	install -m 644 $(B)/xfed.service $(DESTDIR)$(UNITDIR)/xfed.service
@@ -122,6 +126,11 @@ install: all
 	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers > /dev/null; then \
 	    systemd-sysusers $(PREFIX)/lib/sysusers.d/xfed.conf && \
 	    systemd-tmpfiles --create $(PREFIX)/lib/tmpfiles.d/xfed.conf; fi
+	@if [ ! -e $(XFED_ETC)/xfed.conf ]; then \
+	    install -m 640 $(B)/xfed.conf.sample $(XFED_ETC)/xfed.conf && \
+	    echo "made $(XFED_ETC)/xfed.conf from the sample" && \
+	    if [ -z "$(DESTDIR)" ]; then chgrp xfed $(XFED_ETC)/xfed.conf; fi; \
+	else echo "$(XFED_ETC)/xfed.conf kept; the new sample is xfed.conf.sample"; fi
 
 # A copy of the sources, so that dpkg-buildpackage writes nothing here.
 DEB_DIR ?= build/deb

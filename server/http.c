@@ -687,6 +687,7 @@ static int
 http_bind_unix(struct event_base *base, const char *path)
 {
 	struct sockaddr_un	 sun;
+	struct stat		 sb;
 	mode_t			 old;
 
 	memset(&sun, 0, sizeof(sun));
@@ -696,6 +697,12 @@ http_bind_unix(struct event_base *base, const char *path)
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
+	/* only a stale socket goes: never a file the path names by mistake
+	 * (the store, a config) */
+	if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+		log_warnx("http_socket %s: exists and is not a socket", path);
+		return -1;
+	}
 	if (unlink(path) == -1 && errno != ENOENT) {
 		log_warn("http_socket %s: unlink", path);
 		return -1;

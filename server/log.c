@@ -133,7 +133,7 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
-/* An error before ready, for the parent that waits on the daemon. */
+/* An error or warning before ready, for the parent that waits. */
 static void
 log_startup(const char *fmt, va_list ap)
 {
@@ -156,6 +156,16 @@ log_msg(enum log_level level, const char *fmt, va_list ap)
 	struct tm		 tm;
 	int			 saved = errno;
 
+	/* before ready, without -f: the parent that waits prints the
+	 * errors and the warnings that name their cause, whatever the
+	 * log level (syslog has them too) */
+	if (!log_foreground && log_startup_fd != -1 && level <= LOG_L_WARN) {
+		va_list	 ap2;
+
+		va_copy(ap2, ap);
+		log_startup(fmt, ap2);
+		va_end(ap2);
+	}
 	if (level > log_level) {
 		errno = saved;
 		return;
@@ -175,15 +185,8 @@ log_msg(enum log_level level, const char *fmt, va_list ap)
 		line[n++] = '\n';
 		fwrite(line, 1, n, stderr);
 		fflush(stderr);
-	} else {
-		va_list	 ap2;
-
-		va_copy(ap2, ap);
+	} else
 		vsyslog(prio[level], fmt, ap);
-		if (level == LOG_L_ERROR && log_startup_fd != -1)
-			log_startup(fmt, ap2);
-		va_end(ap2);
-	}
 	errno = saved;
 }
 

@@ -441,6 +441,7 @@ webhook_sync(const struct conf *c)
 		    CONF_WEBHOOK(c, i)->secret);
 	if (store_webhook_list(server->store, webhook_managed_cb, &ws) == -1 ||
 	    store_event_last(server->store, &start) == -1) {
+		log_warnx("webhooks: store: %s", store_errstr(server->store));
 		rc = -1;
 		goto out;
 	}
@@ -477,8 +478,10 @@ webhook_sync(const struct conf *c)
 	free(webhooks);
 	webhooks = next;
 	nwebhooks = n;
-	if (made && store_flush(server->store) == -1)
+	if (made && store_flush(server->store) == -1) {
+		log_warnx("webhooks: store: %s", store_errstr(server->store));
 		rc = -1;
+	}
 	if (made)
 		webhook_kick();
  out:

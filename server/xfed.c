@@ -338,8 +338,8 @@ xfed_due(evutil_socket_t fd, short what, void *arg)
 	xfed_committed();	/* webhooks whose receivers came back */
 	message_receipts_run();		/* rows consumed meanwhile */
 	/* webhooks xfedctl added or deleted */
-	if (n % 5 == 0 && webhook_sync(xfed_conf) == -1)
-		log_warnx("webhooks: %s", store_errstr(server->store));
+	if (n % 5 == 0)
+		(void)webhook_sync(xfed_conf);	/* it logs what failed */
 	if (++n % 60 == 0) {
 		s2s_mgr_reap();
 		xfed_events_prune();
@@ -587,10 +587,58 @@ xfed_store_flags(const struct conf *c)
 	    (c->store_group_write ? STORE_OPEN_GROUP_WRITE : 0);
 }
 
+/* PATH with its directory resolved ("a/./x.db", "a/x.db": one name). */
+static void
+xfed_path_norm(char *out, size_t n, const char *path)
+{
+	char		 dir[PATH_MAX], real[PATH_MAX];
+	const char	*base = strrchr(path, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s", base == NULL ? 1 :
+	    base == path ? 1 : (int)(base - path), base == NULL ? "." : path);
+	if (realpath(dir, real) == NULL || (size_t)snprintf(out, n, "%s/%s",
+	    real, base == NULL ? path : base + 1) >= n)
+		snprintf(out, n, "%s", path);
+}
+
+/*
+ * xfed -t: a socket path (control_socket, http_socket) that a start would
+ * refuse: one that names the store or its -wal/-shm/-journal, or a file
+ * there that is not a socket (a start never unlinks one).
+ */
+static int
+xfed_test_socket(const char *key, const char *path, const char *store)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char		 f[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	struct stat	 sb;
+	size_t		 i;
+
+	if (path == NULL)
+		return 0;
+	xfed_path_norm(a, sizeof(a), path);
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(f, sizeof(f), "%s%s", store, sfx[i]);
+		xfed_path_norm(b, sizeof(b), f);
+		if (strcmp(a, b) == 0) {
+			fprintf(stderr, "%s: %s %s: is the store's path\n",
+			    xfed_conf_path, key, path);
+			return -1;
+		}
+	}
+	if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+		fprintf(stderr, "%s: %s %s: exists and is not a socket\n",
+		    xfed_conf_path, key, path);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * xfed -t: what a start would refuse, found without changing anything on
  * disk: the config, the certificates and keys (loaded, matching), and that
- * the store can be opened for writing or made.
+ * the store can be opened for writing or made, and socket paths that are
+ * no store and no other file.
  */
 static int
 xfed_test(void)
@@ -608,6 +656,12 @@ xfed_test(void)
 		} else
 			tls_ctx_free(t);
 	}
+	if (xfed_test_socket("control_socket", xfed_conf->control_socket,
+	    xfed_conf->store) == -1)
+		rc = 1;
+	if (xfed_test_socket("http_socket", xfed_conf->http_socket,
+	    xfed_conf->store) == -1)
+		rc = 1;
 	if (store_path_check(xfed_conf->store, xfed_store_flags(xfed_conf),
 	    &errstr) == -1) {
 		fprintf(stderr, "%s\n", errstr);
@@ -744,8 +798,7 @@ xfed_signal(evutil_socket_t sig, short what, void *arg)
 		log_set_stanzas(c->log_stanzas);
 		block_load_rules();
 		http_reload(c);
-		if (webhook_sync(c) == -1)
-			log_warnx("webhooks: %s", store_errstr(server->store));
+		(void)webhook_sync(c);		/* it logs what failed */
 		xfed_events_journal(c);
 		log_info("config reloaded");
 		sdnotify("READY=1");
@@ -854,6 +907,7 @@ main(int argc, char **argv)
 	struct metrics_hooks	 mhooks = { xfed_metrics_streams,
 				    xfed_metrics_dns };
 	struct timeval		 due_tv = { XFED_DUE_SECS, 0 };
+	struct stat		 sb;
 	const char		*errstr;
 	size_t			 i;
 	int			 ch, foreground = 0, debug = 0, test = 0;
@@ -935,8 +989,9 @@ main(int argc, char **argv)
 	if (http_init(xfed_base, xfed_conf, server->tls, &hhooks) == -1)
 		fatalx("cannot open the HTTP API's listeners");
 	/* every socket is bound; what fails from here on removes a store
-	 * this start made (xfed_unstart) */
-	xfed_store_new = access(xfed_conf->store, F_OK) == -1 &&
+	 * this start made (xfed_unstart); a symbolic link there, even to
+	 * nothing, is not this start's (store_open refuses a dangling one) */
+	xfed_store_new = lstat(xfed_conf->store, &sb) == -1 &&
 	    errno == ENOENT;
 	if ((server->store = store_open(xfed_conf->store,
 	    xfed_store_flags(xfed_conf) | STORE_OPEN_LOCK, &errstr)) == NULL)
@@ -952,7 +1007,7 @@ main(int argc, char **argv)
 	presence_init();
 	metrics_init(&mhooks);
 	if (webhook_init(xfed_base, xfed_conf) == -1)
-		fatalx("webhooks: %s", store_errstr(server->store));
+		fatalx("cannot start the webhooks");
 	xfed_events_journal(xfed_conf);	/* after webhooks: their readers */
 	/* retention of the journal at start too, then every minute */
 	xfed_events_prune();

@@ -141,6 +141,48 @@ sqlite_access_wal_ok(const char *path)
 	return eaccess(p, R_OK | W_OK) == 0;
 }
 
+/*
+ * A reader of a WAL store needs its -shm: without one (removed after a
+ * checkpoint by another program) SQLite makes it in the directory, and a
+ * reader that may not write there gets "attempt to write a readonly
+ * database" instead of the fix.
+ */
+static int
+store_access_shm(const char *path, const char *dir, char *err, size_t errsz)
+{
+	struct stat	 sb;
+	char		 p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s-shm", path);
+	if (access(p, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	if (stat(dir, &sb) == 0 && eaccess(dir, W_OK | X_OK) == -1 &&
+	    errno == EACCES)
+		return sqlite_access_refuse(path, dir, &sb, "not writable",
+		    err, errsz);
+	return 0;
+}
+
+/*
+ * A symbolic link to nothing: SQLite would make the store (and its -wal,
+ * -shm) at the target, which a failed start then cannot tell from the
+ * link it removes. The store path names the target instead.
+ */
+static int
+store_access_dangling(const char *path, char *err, size_t errsz)
+{
+	char	 to[PATH_MAX];
+	ssize_t	 n;
+
+	if ((n = readlink(path, to, sizeof(to) - 1)) == -1)
+		n = 0;
+	to[n] = '\0';
+	snprintf(err, errsz, "%s: a symbolic link to %s, which does not exist: "
+	    "set store to the target in xfed.conf, or remove the link", path,
+	    to);
+	return -1;
+}
+
 int
 sqlite_access_check(const char *path, int flags, char *err, size_t errsz)
 {
@@ -156,7 +198,7 @@ sqlite_access_check(const char *path, int flags, char *err, size_t errsz)
 			    "cannot open: Permission denied: not readable",
 			    err, errsz);
 		if (flags & STORE_OPEN_READONLY)
-			return 0;
+			return store_access_shm(path, dir, err, errsz);
 		if (eaccess(path, W_OK) == -1 && (errno == EACCES ||
 		    errno == EROFS))
 			return sqlite_access_refuse(path, path, &sb,
@@ -165,6 +207,9 @@ sqlite_access_check(const char *path, int flags, char *err, size_t errsz)
 	} else if (errno == EACCES && stat(dir, &sb) == 0)
 		return sqlite_access_refuse(path, dir, &sb, "not searchable",
 		    err, errsz);
+	else if (errno == ENOENT && lstat(path, &sb) == 0 &&
+	    S_ISLNK(sb.st_mode))
+		return store_access_dangling(path, err, errsz);
 	else if (errno != ENOENT || !(flags & STORE_OPEN_CREATE))
 		return 0;			/* SQLite names it */
 	if (stat(dir, &sb) == -1) {

@@ -165,7 +165,7 @@
 
 /*
  * The events journal's triggers (step 3; steps 4 and 5 make some again
- * after rebuilding their tables). store_events_journal() drops and
+ * after rebuilding their tables). sqlite_events_journal() drops and
  * makes them again, by name: a later step that rebuilds one of these
  * tables must not assume its events trigger exists (DROP TRIGGER IF
  * EXISTS), and makes it again only if the journal is on.
@@ -735,7 +735,7 @@ sqlite_events_journal(struct store *st, int on)
 
 	on = on != 0;
 
-	if (store_begin(st) == -1)
+	if (sqlite_begin(st) == -1)
 		return -1;
 	for (i = 0; i < sizeof(schema_events) / sizeof(schema_events[0]);
 	    i++) {
@@ -753,11 +753,11 @@ sqlite_events_journal(struct store *st, int on)
 		}
 		changed = 1;
 	}
-	if (store_commit(st) == -1)
+	if (sqlite_commit(st) == -1)
 		return -1;
 	return changed;
  fail:
-	store_rollback(st);
+	sqlite_rollback(st);
 	return -1;
 }
 

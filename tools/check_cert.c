@@ -128,6 +128,15 @@ check_cert_key(struct check_cert *cc)
 	ERR_clear_error();
 }
 
+/* The CA store peers are assumed to have: tls_ca_file, else the system's. */
+static int
+check_cert_load_cas(const struct conf *c, X509_STORE *store)
+{
+	return c->tls_ca_file != NULL ?
+	    X509_STORE_load_file(store, c->tls_ca_file) == 1 :
+	    X509_STORE_set_default_paths(store) == 1;
+}
+
 /* Chain to a trusted CA; dates are judged apart (check_cert_dates). */
 static void
 check_cert_chain(struct check_cert *cc)
@@ -144,9 +153,7 @@ check_cert_chain(struct check_cert *cc)
 
 	if (store == NULL || ctx == NULL || untrusted == NULL)
 		goto out;
-	if (c->tls_ca_file != NULL ?
-	    X509_STORE_load_file(store, c->tls_ca_file) != 1 :
-	    X509_STORE_set_default_paths(store) != 1) {
+	if (!check_cert_load_cas(c, store)) {
 		chk_report(cc->chk, CHK_FAIL, "cert", cc->subject, "fix "
 		    "tls_ca_file", "cannot read the CA store %s", cas);
 		goto out;
@@ -225,36 +232,103 @@ check_cert_name(struct check_cert *cc)
 	}
 }
 
+/* The leaf's own dates are check_cert_dates'; only the CAs' count here. */
+static int
+check_cert_path_cb(int ok, X509_STORE_CTX *ctx)
+{
+	int	 err = X509_STORE_CTX_get_error(ctx);
+
+	if (!ok && X509_STORE_CTX_get_error_depth(ctx) == 0 &&
+	    (err == X509_V_ERR_CERT_HAS_EXPIRED ||
+	    err == X509_V_ERR_CERT_NOT_YET_VALID))
+		return 1;
+	return ok;
+}
+
+/*
+ * Whether a path valid today leads from the leaf to the CA store, with
+ * the file's certificates as candidates: OpenSSL (trusted first) and
+ * other current verifiers take it past an out-of-date intermediate, as
+ * when the file still carries a cross-signed CA that expired.
+ */
+static int
+check_cert_valid_path(struct check_cert *cc)
+{
+	X509_STORE	*store = X509_STORE_new();
+	X509_STORE_CTX	*ctx = X509_STORE_CTX_new();
+	STACK_OF(X509)	*untrusted = sk_X509_new_null();
+	int		 i, ok = 0;
+
+	if (store == NULL || ctx == NULL || untrusted == NULL ||
+	    !check_cert_load_cas(cc->chk->ctl->conf, store))
+		goto out;
+	for (i = 1; i < cc->n; i++)
+		sk_X509_push(untrusted, cc->chain[i]);
+	if (X509_STORE_CTX_init(ctx, store, cc->chain[0], untrusted) != 1)
+		goto out;
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
+	X509_STORE_CTX_set_verify_cb(ctx, check_cert_path_cb);
+	ok = X509_verify_cert(ctx) == 1;
+ out:
+	sk_X509_free(untrusted);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	ERR_clear_error();
+	return ok;
+}
+
 /*
  * The intermediates the file carries: chain verification above ignores
  * time (NO_CHECK_TIME, to name the first problem only), but a peer
- * refuses a chain with an expired CA certificate (RFC 5280 6.1.3), as
- * after a CA rolled its intermediate and the file kept the old one.
+ * refuses a chain with an expired or not yet valid CA certificate (RFC
+ * 5280 6.1.3), as after a CA rolled its intermediate and the file kept
+ * the old one. Where a path valid today exists through the CA store, it
+ * is a WARN: current verifiers take that path, older ones do not.
  */
 static void
 check_cert_chain_dates(struct check_cert *cc)
 {
-	struct tm	 tm;
-	char		 when[32], dn[256], fix[400];
-	int		 i;
+	const struct conf	*c = cc->chk->ctl->conf;
+	const ASN1_TIME		*t;
+	struct tm		 tm;
+	char			 when[32], dn[256], fix[400];
+	int			 i, expired, path = -1;
+	const char		*cas = c->tls_ca_file ? c->tls_ca_file :
+	    "the system's CA store";
 
 	for (i = 1; i < cc->n; i++) {
-		const ASN1_TIME	*na = X509_get0_notAfter(cc->chain[i]);
-
-		if (X509_cmp_current_time(na) > 0)
+		expired = X509_cmp_current_time(
+		    X509_get0_notAfter(cc->chain[i])) <= 0;
+		if (!expired && X509_cmp_current_time(
+		    X509_get0_notBefore(cc->chain[i])) <= 0)
 			continue;
+		t = expired ? X509_get0_notAfter(cc->chain[i]) :
+		    X509_get0_notBefore(cc->chain[i]);
 		check_cert_dn(X509_get_subject_name(cc->chain[i]), dn,
 		    sizeof(dn));
-		if (ASN1_TIME_to_tm(na, &tm) == 1)
+		if (ASN1_TIME_to_tm(t, &tm) == 1)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 		else
 			snprintf(when, sizeof(when), "an unreadable date");
 		snprintf(fix, sizeof(fix), "replace it in %s with the CA's "
 		    "current chain (its \"full chain\" file), then send xfed "
 		    "SIGHUP", cc->cert_file);
-		chk_report(cc->chk, CHK_FAIL, "cert", cc->subject, fix,
-		    "the intermediate \"%s\" (certificate %d in the file) "
-		    "expired on %s: peers refuse the chain", dn, i + 1, when);
+		if (path == -1)
+			path = check_cert_valid_path(cc);
+		if (path)
+			chk_report(cc->chk, CHK_WARN, "cert", cc->subject, fix,
+			    "the intermediate \"%s\" (certificate %d in the "
+			    "file) %s %s: a path valid today through %s "
+			    "exists, but peers that follow the file's chain "
+			    "(older verifiers) refuse it", dn, i + 1,
+			    expired ? "expired on" : "is not valid until",
+			    when, cas);
+		else
+			chk_report(cc->chk, CHK_FAIL, "cert", cc->subject, fix,
+			    "the intermediate \"%s\" (certificate %d in the "
+			    "file) %s %s: peers refuse the chain", dn, i + 1,
+			    expired ? "expired on" : "is not valid until",
+			    when);
 	}
 }
 

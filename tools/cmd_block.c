@@ -168,6 +168,7 @@ cmd_block_list(struct ctl *ctl, int argc, char **argv)
 	if (argc - i > 1)
 		return ctl_usage(ctl, "unexpected argument \"%s\"",
 		    argv[i + 1]);
+	ctl->reader = 1;
 	if (argc - i == 1) {
 		if ((rc = ctl_user_operand(ctl, argc, argv, i, &u)) !=
 		    CTL_OK || (rc = ctl_open_user(ctl, &u)) != CTL_OK)

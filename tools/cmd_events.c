@@ -110,6 +110,7 @@ cmd_events(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if (argc - i > 0)
 		return ctl_usage(ctl, "too many arguments");
+	ctl->reader = 1;
 	if (ctl_open(ctl) == -1)
 		return CTL_FAIL;
 	memset(&ev, 0, sizeof(ev));

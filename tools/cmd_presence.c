@@ -83,6 +83,7 @@ cmd_presence_show(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if ((rc = ctl_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
 		return rc;
+	ctl->reader = 1;
 	if (ctl_open(ctl) == -1)
 		return CTL_FAIL;
 	if (store_presence_get(ctl->st, u.local, u.domain, &p) == -1)

@@ -189,6 +189,7 @@ cmd_roster(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if ((rc = ctl_user_operand(ctl, argc, argv, i, &u)) != CTL_OK)
 		return rc;
+	ctl->reader = 1;
 	if ((rc = ctl_open_user(ctl, &u)) != CTL_OK)
 		return rc;
 	memset(&r, 0, sizeof(r));

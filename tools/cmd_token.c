@@ -85,6 +85,7 @@ cmd_token_list(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if (argc - i != 0)
 		return ctl_usage(ctl, "too many arguments");
+	ctl->reader = 1;
 	if (ctl_open(ctl) == -1)
 		return CTL_FAIL;
 	if (store_token_list(ctl->st, cmd_token_list_cb, ctl) == -1)

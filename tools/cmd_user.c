@@ -121,6 +121,7 @@ cmd_user_list(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if (argc - i > 0)
 		return ctl_usage(ctl, "unexpected argument \"%s\"", argv[i]);
+	ctl->reader = 1;
 	if (ctl_open(ctl) == -1)
 		return CTL_FAIL;
 	if (store_user_list(ctl->st, NULL, cmd_user_list_cb, ctl) == -1)

@@ -36,6 +36,19 @@ sh "$XFED_SRC/tests/tls/mkcerts.sh" "$P" > /dev/null 2>&1 ||
 	done
 	cat viaint.pem int.pem > full.pem
 	cat soon.pem int.pem > soonfull.pem
+	# the same intermediate (name and key) out of date: expired in 2020,
+	# valid only from 2099 ("openssl ca" sets the dates)
+	openssl ca -batch -config ca.cnf -notext -extensions v3_ca \
+	    -startdate 20200101000000Z -enddate 20200201000000Z \
+	    -in int.csr -out intold.pem 2>/dev/null &&
+	openssl ca -batch -config ca.cnf -notext -extensions v3_ca \
+	    -startdate 20990101000000Z -enddate 20991231000000Z \
+	    -in int.csr -out intnew.pem 2>/dev/null || exit 1
+	cat viaint.pem intold.pem > oldint.pem
+	cat viaint.pem intnew.pem > newint.pem
+	# a CA store that also trusts the current intermediate: a path valid
+	# today exists past the file's out-of-date one
+	cat ca.pem int.pem > caint.pem
 ) || { fail pki "intermediate CA"; exit 1; }
 
 cli_init x.test
@@ -80,6 +93,29 @@ ctl check --only cert
 got "cert: a missing intermediate is an incomplete chain" 2 \
     '^FAIL cert x.test .*incomplete chain: no certificate for the issuer "CN ?= ?xfed-test-intermediate"' \
     '^     fix: append the intermediate certificate\(s\) to'
+
+# an out-of-date intermediate in the file: FAIL when it is the only path,
+# WARN when the CA store gives a path valid today (RFC 5280 6.1.3)
+cert oldint viaint
+ctl check --only cert
+got "cert: an expired intermediate is a FAIL" 2 \
+    '^FAIL cert x.test .*the intermediate "CN ?= ?xfed-test-intermediate" \(certificate 2 in the file\) expired on 2020-02-01.*: peers refuse the chain' \
+    '^     fix: replace it in .*oldint.pem with the CA.s current chain'
+cert newint viaint
+ctl check --only cert
+got "cert: a not yet valid intermediate is a FAIL" 2 \
+    '^FAIL cert x.test .*the intermediate "CN ?= ?xfed-test-intermediate" \(certificate 2 in the file\) is not valid until 2099-01-01.*: peers refuse the chain'
+cert oldint viaint
+sed -i "s|^tls_ca_file .*|tls_ca_file $P/caint.pem|" "$CONF"
+ctl check --only cert
+got "cert: an expired intermediate with a valid path through the CA store is a WARN" 1 \
+    '^WARN cert x.test .*expired on 2020-02-01.*: a path valid today through .*caint.pem exists' \
+    '^5 OK, 1 WARN, 0 FAIL$'
+cert newint viaint
+sed -i "s|^tls_ca_file .*|tls_ca_file $P/caint.pem|" "$CONF"
+ctl check --only cert
+got "cert: a not yet valid intermediate with a valid path is a WARN" 1 \
+    '^WARN cert x.test .*is not valid until 2099-01-01.*: a path valid today'
 
 cert wrong
 ctl check --only cert

@@ -2,12 +2,14 @@
 """tests/sh/cmdscan.py FILE...: prints, one a line and sorted, the words that
 stand where a script runs a command. Shell scripts: line start, after | ; &&
 || ( $( then do if ! and after wrappers such as timeout, env, ip netns exec
-and the tests' own t_bg, check, wait_for; the string of `sh -c` and `bash
--c`; heredocs that are shell (fed to sh or bash, or written to a *.sh file)
+and the tests' own t_bg, check, wait_for, setsid, stdbuf, nice, xargs,
+runuser (its -c string too) and find's -exec/-execdir/-ok; the string of
+`sh -c` and `bash -c`, and the Python of `$PY -c` and `python3 -c`; heredocs that are shell (fed to sh or bash, or written to a *.sh file)
 or Python (fed to python3/$PY, or written to a *.py file); quoted text and
 comments are skipped, a quoted "$(...)" is scanned. Python files (*.py) and
 Python heredocs: subprocess.run/call/check_call/check_output/Popen and
-os.system/os.exec*/os.spawn*: a literal argv[0] or, with shell=True or
+os.system/os.exec*/os.spawn*, also through `import subprocess as sp` and
+`from subprocess import run`: a literal argv[0] or, with shell=True or
 os.system, the shell text. C files (*.c): system(), popen() and exec*()
 with a literal, a #define'd literal, or a buffer that snprintf() filled
 from a literal format. A call whose program none of this tells is an error
@@ -24,7 +26,16 @@ STARTS = {'\n', ';', ';;', '&', '&&', '|', '||', '(', '!', '{', 'then', 'do',
           'else', 'elif', 'if', 'while', 'until', 'time', 'exec', 'command'}
 # wrapper -> words it takes before the command it runs
 WRAPPERS = {'t_bg': 0, 'check': 1, 'wait_for': 1, 'lab_exec': 0,
-            'lab_spawn': 1, 'nohup': 0, 'xargs': 0}
+            'lab_spawn': 1, 'nohup': 0}
+# wrapper -> its options that take a separate argument; the command follows
+OPT_WRAPPERS = {'setsid': (), 'stdbuf': ('-i', '-o', '-e'),
+                'nice': ('-n',), 'xargs': ('-I', '-n', '-P', '-L', '-s',
+                                           '-d', '-E', '-a'),
+                'runuser': ('-u', '-g', '-G', '-s', '-w'),
+                'timeout': ('-k', '-s'), 'setpriv': ()}
+FIND_EXEC = ('-exec', '-execdir', '-ok', '-okdir')
+PYTHONS = ('$PY', '$LAB_PY', 'python3', 'python')
+ERRORS = []
 ASSIGN = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*=')
 HEREDOC = re.compile(r'<<-?\s*[\'"]?([A-Za-z_][A-Za-z0-9_]*)[\'"]?')
 FUNC = re.compile(r'^\s*(?:function\s+)?([A-Za-z_][A-Za-z0-9_-]*)\s*\(\)',
@@ -155,6 +166,9 @@ def scan(toks, found):
         if t in STARTS:
             start, i = True, i + 1
             continue
+        if t in FIND_EXEC:		# find ... -exec PROGRAM ... ;
+            start, i = True, i + 1
+            continue
         if not start:
             i += 1
             continue
@@ -176,14 +190,33 @@ def scan(toks, found):
             i = skip_options(toks, i + 1)
             start = True
             continue
-        if t in ('timeout', 'setpriv', 'nice'):
+        if t == 'runuser':		# runuser [-l] USER -c 'TEXT'
+            j = i + 1
+            while j < len(toks) and toks[j] not in STARTS and \
+                    toks[j] not in ('-c', '--command', '--', '-u'):
+                j += 1
+            if j + 1 < len(toks) and toks[j] in ('-c', '--command'):
+                found.add(t)
+                scan_shell(toks[j + 1], found)
+                i = j + 2
+                continue
+        if t in OPT_WRAPPERS:
             found.add(t)
             i += 1
-            while i < len(toks) and toks[i].startswith('-'):
-                i += 2 if toks[i] in ('-k', '-s', '-n') else 1
+            while i < len(toks) and toks[i].startswith('-') and \
+                    toks[i] != '--':
+                i += 2 if toks[i] in OPT_WRAPPERS[t] else 1
+            if i < len(toks) and toks[i] == '--':
+                i += 1
             if t == 'timeout':
                 i += 1
             start = True
+            continue
+        if t in PYTHONS and i + 2 < len(toks) and toks[i + 1] == '-c':
+            found.add(t)
+            scan_python(re.sub(r'\$\{?(\w+)\}?', r'\1', toks[i + 2]),
+                        'a %s -c string' % t, found, ERRORS)
+            i += 3
             continue
         if t in ('sh', 'bash', 'dash') and i + 2 < len(toks) and \
                 toks[i + 1] == '-c':
@@ -219,14 +252,32 @@ def scan_python(text, where, found, errors):
     except SyntaxError as e:
         errors.append('%s: not Python (%s)' % (where, e.msg))
         return
+    # import subprocess as sp; from subprocess import run as r
+    mods, funcs = {'subprocess': 'subprocess', 'asyncio': 'asyncio',
+                   'os': 'os'}, {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name in ('subprocess', 'asyncio', 'os'):
+                    mods[a.asname or a.name] = a.name
+        elif isinstance(node, ast.ImportFrom) and \
+                node.module in ('subprocess', 'asyncio', 'os'):
+            for a in node.names:
+                if a.name == '*':
+                    errors.append('%s:%d: from %s import *: name what '
+                                  'runs' % (where, node.lineno,
+                                            node.module))
+                funcs[a.asname or a.name] = (node.module, a.name)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not node.args:
             continue
         f = node.func
         name = f.attr if isinstance(f, ast.Attribute) else \
             f.id if isinstance(f, ast.Name) else ''
-        mod = f.value.id if isinstance(f, ast.Attribute) and \
+        mod = mods.get(f.value.id, '') if isinstance(f, ast.Attribute) and \
             isinstance(f.value, ast.Name) else ''
+        if isinstance(f, ast.Name) and f.id in funcs:
+            mod, name = funcs[f.id]
         shell = any(k.arg == 'shell' and isinstance(k.value, ast.Constant)
                     and k.value.value for k in node.keywords)
         if name in SUBPROCESS and mod in ('subprocess', 'asyncio'):
@@ -311,7 +362,7 @@ def main():
             # $VARS the shell expands in an unquoted heredoc: names here
             scan_python(re.sub(r'\$\{?(\w+)\}?', r'\1', body),
                         path + ' (a heredoc)', found, errors)
-    for e in errors:
+    for e in errors + ERRORS:
         print('cmdscan: ' + e, file=sys.stderr)
     for w in sorted(found - funcs):
         if re.match(r'^(\[|[A-Za-z0-9_./][A-Za-z0-9_./+-]*)$', w):

@@ -7,7 +7,9 @@
 # postrm removes on purge; the unit is in /usr/lib/systemd/system and
 # dh_installsystemd's snippets (state, purge) are in the maintainer scripts;
 # the postinst makes the user before the directories and neither enables
-# nor starts the unit; lintian reports neither error nor warning; the
+# nor starts the unit; an upgrade does not stop xfed in the preinst and
+# the postinst try-restarts it (a running xfed runs the new version), the
+# prerm stops it on remove only; lintian reports neither error nor warning; the
 # packaged binaries run and the packaged config parses once given a domain.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
@@ -50,6 +52,19 @@ check deb_postinst_user_first [ -n "$su" ] && [ -n "$tf" ] && [ "$su" -lt "$tf" 
 check deb_unit_not_enabled awk '/deb-systemd-invoke start/ { bad = 1 }
     /was-enabled/ { guard = 1 } /^\t*fi$/ { guard = 0 }
     /deb-systemd-helper enable/ && !guard { bad = 1 } END { exit bad }' "$T/ctrl/postinst"
+# upgrade: no stop before unpacking, a try-restart after (runs only if
+# it was running); remove: the prerm stops it, an upgrade's prerm does not
+check deb_upgrade_no_preinst_stop sh -c "! grep -qs 'deb-systemd-invoke stop' '$T/ctrl/preinst'"
+check deb_upgrade_try_restart awk '/if \[ -n "\$2" \]; then/ { up = 1 }
+    up && /deb-systemd-invoke try-restart .xfed.service./ { ok = 1 }
+    END { exit !ok }' "$T/ctrl/postinst"
+check deb_remove_stops awk '/\[ "\$1" = remove \]/ { rm = 1 }
+    rm && /deb-systemd-invoke stop xfed.service/ { ok = 1 }
+    END { exit !ok }' "$T/ctrl/prerm"
+# each stop in the prerm is under an if that tests for remove
+check deb_upgrade_prerm_no_stop awk '/^[ \t]*if / { cond = $0 }
+    /deb-systemd-invoke stop/ && cond !~ /"\$1" = remove/ { bad = 1 }
+    END { exit bad }' "$T/ctrl/prerm"
 check deb_depends_sysusers sh -c "dpkg-deb -f '$deb' Depends | grep -q systemd"
 
 # lintian: no error (make deb fails on one) and no warning

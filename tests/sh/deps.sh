@@ -3,10 +3,13 @@
 # tools/deps builds and passes make check.
 #   programs   a maintained list (Makefile, configure, tools/*, the python
 #              and packaging steps) plus tests/sh/cmdscan.py's scan of the
-#              shell scripts under tests/ and tools/ (with `sh -c` strings
-#              and shell and Python heredocs), the Python files under tests/
-#              (subprocess, os.system) and the C files (system, popen,
-#              exec*); a call whose program the scan cannot tell fails it
+#              shell scripts under tests/ and tools/ (with `sh -c` and
+#              `$PY -c` strings, wrappers such as setsid, runuser, stdbuf,
+#              xargs and find -exec, and shell and Python heredocs), the
+#              Python files under tests/ (subprocess, os.system, aliased
+#              or imported by name) and the C files (system, popen,
+#              exec*); a call whose program the scan cannot tell fails it;
+#              the scan is itself checked on a file of each construct
 #   make deb   `tools/deps deb` covers debian/control's Build-Depends and
 #              the programs the package build runs, without the test stack
 #   resolved   command -v on Debian's default PATH (never /usr/local or a
@@ -88,6 +91,43 @@ $PY "$XFED_SRC/tests/sh/cmdscan.py" "$XFED_SRC"/tests/sh/*.sh \
     "$XFED_SRC"/s2s/*.c "$XFED_SRC"/dialback/*.c "$XFED_SRC"/sasl/*.c \
     > "$T/scanned" 2> "$T/err"
 check deps_scan [ -s "$T/scanned" -a ! -s "$T/err" ]
+
+# the scan itself: what runs through `$PY -c`, an aliased subprocess and
+# the wrappers is found (made-up program names, one per construct)
+cat > "$T/scan.sh" <<'EOF'
+$PY -c 'import subprocess; subprocess.run(["p_pyc", "x"])'
+python3 -c 'import os; os.system("p_pyc3 y")'
+setsid -f p_setsid arg
+runuser -u nobody -- p_runuser x
+runuser -l nobody -c 'p_runuser_c y'
+stdbuf -oL p_stdbuf
+stdbuf -o L p_stdbuf2
+ls | xargs -n 1 p_xargs
+ls | xargs -I {} p_xargs_i {}
+find . -name x -exec p_find {} \;
+find . -execdir p_finddir {} +
+nice -n 5 p_nice
+timeout -k 5 10 p_timeout
+EOF
+cat > "$T/scan.py" <<'EOF'
+import subprocess as sp
+from subprocess import run, Popen as P
+import os as o
+sp.run(["p_alias"])
+run(["p_from"])
+P(["p_from_as"])
+o.system("p_os_alias x")
+EOF
+$PY "$XFED_SRC/tests/sh/cmdscan.py" "$T/scan.sh" "$T/scan.py" > "$T/scan.out" 2> "$T/scan.err"
+for p in p_pyc p_pyc3 p_setsid p_runuser p_runuser_c p_stdbuf p_stdbuf2 \
+    p_xargs p_xargs_i p_find p_finddir p_nice p_timeout p_alias p_from \
+    p_from_as p_os_alias; do
+	check "cmdscan_finds $p" grep -qx "$p" "$T/scan.out"
+done
+check cmdscan_fixture_no_error [ ! -s "$T/scan.err" ]
+echo 'from subprocess import *' > "$T/star.py"
+$PY "$XFED_SRC/tests/sh/cmdscan.py" "$T/star.py" > /dev/null 2> "$T/scan.err"
+check cmdscan_star_import_fails grep -q "from subprocess import \*" "$T/scan.err"
 {
 	for e in $LISTED; do
 		printf '%s\t%s\t1\t%s\t%s\n' "${e%%:*}" "${e#*:}" \

@@ -6,6 +6,8 @@
 # the unit is Type=notify with UMask=0027, `systemd-analyze verify` finds
 # nothing in it and `systemd-analyze security --offline=yes` rates it at
 # most 2.0 ("OK"). Under umask 077 the modes are the same (install -m).
+# xfed.conf is made from the sample, 0640, only where there is none: an
+# edited one is kept, and an existing /etc/xfed keeps its mode.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 R=$T/root
@@ -25,6 +27,17 @@ check unit_umask grep -qx "UMask=0027" "$U"
 check unit_user grep -qx "User=xfed" "$U"
 { cat "$R/etc/xfed/xfed.conf.sample"; printf "domain example.org\nrequire_encryption no\nstore %s/x.db\n" "$T"; } > "$T/s.conf"
 check sample_parses "$XFED_BUILD/xfed" -t -c "$T/s.conf"
+check conf_from_sample cmp -s "$R/etc/xfed/xfed.conf" "$R/etc/xfed/xfed.conf.sample"
+check conf_mode [ "$(stat -c %a "$R/etc/xfed/xfed.conf")" = 640 ]
+# a second install over an edited config and a 0750 /etc/xfed
+echo "domain mine.example" >> "$R/etc/xfed/xfed.conf"
+cp "$R/etc/xfed/xfed.conf" "$T/edited.conf"
+chmod 750 "$R/etc/xfed"
+make -s -C "$XFED_SRC" install B="$XFED_BUILD" DESTDIR="$R" PREFIX=/usr > "$T/make2.log" 2>&1
+check install_again_ran [ $? = 0 ]
+check conf_edited_kept cmp -s "$R/etc/xfed/xfed.conf" "$T/edited.conf"
+check conf_kept_said grep -q "xfed.conf kept" "$T/make2.log"
+check etc_mode_kept [ "$(stat -c %a "$R/etc/xfed")" = 750 ]
 
 # sysusers and tmpfiles, applied to DESTDIR as the package's tools would
 systemd-sysusers --root="$R" > "$T/sysusers.log" 2>&1
@@ -62,6 +75,7 @@ R2=$T/root077
 check install_umask077_ran [ $? = 0 ]
 (cd "$R2" && find . -type f -printf '%m %p\n' | sort) > "$T/modes077"
 cat > "$T/modes.want" <<EOF
+640 ./etc/xfed/xfed.conf
 644 ./etc/xfed/xfed.conf.sample
 644 ./usr/lib/systemd/system/xfed.service
 644 ./usr/lib/sysusers.d/xfed.conf

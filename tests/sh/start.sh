@@ -116,6 +116,7 @@ sed -i "s/^listen .*/listen 127.0.0.1:$P2/" "$D/xfed.conf"
 "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
 check start_after_store_exit [ $? = 1 ]
 check start_after_store_says grep -q "webhook http:///x: not a URL" "$T/err"
+check start_after_store_no_store_text sh -c "grep -q 'cannot start the webhooks' '$T/err' && ! grep -q 'no error' '$T/err'"
 nothing_made start_after_store_made_nothing
 
 # Without -f the parent waits for the daemon: exit 1 with the error on its
@@ -131,8 +132,10 @@ else
 	nothing_made daemon_fail_made_nothing
 fi
 # With a syslog socket (a private /dev in a mount namespace) the daemon's
-# lines go to syslog: the parent prints the error it was sent.
-if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+# lines go to syslog: the parent prints the error it was sent, and the
+# warnings before it that name the cause.
+# syslog_start CONF: xfed without -f under a private /dev/log; $T/err, $T/rc
+syslog_start() {
 	cat > "$T/syslog.sh" <<EOF
 mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 || exit 1
 $PY -c 'import socket, sys
@@ -143,15 +146,29 @@ while True:
     s.recv(4096)' "$T/syslog.up" &
 lpid=\$!
 while [ ! -e "$T/syslog.up" ]; do sleep 0.05; done
-"$XFED_BUILD/xfed" -c "$D/xfed.conf" > "$T/out" 2> "$T/err"
+"$XFED_BUILD/xfed" -c "$1" > "$T/out" 2> "$T/err"
 echo \$? > "$T/rc"
 kill \$lpid
 EOF
+	rm -f "$T/syslog.up" "$T/rc"
 	timeout 60 unshare -m sh "$T/syslog.sh"
+}
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	SYSLOG=1
+	syslog_start "$D/xfed.conf"
 	check daemon_syslog_fail_exit1 [ "$(cat "$T/rc")" = 1 ]
 	check daemon_syslog_fail_says grep -qx "xfed: listen 127.0.0.1:$PORT: bind: Address already in use" "$T/err"
 	nothing_made daemon_syslog_fail_made_nothing
+	# the cause, a warning, reaches the parent with the fatal line
+	conf "tls_certificate missing.crt" "tls_key a.key"
+	syslog_start "$D/xfed.conf"
+	check daemon_syslog_cert_exit1 [ "$(cat "$T/rc")" = 1 ]
+	check daemon_syslog_cert_cause grep -q "xfed: cannot load certificate .*missing.crt: No such file or directory" "$T/err"
+	check daemon_syslog_cert_fatal grep -q "xfed: cannot load the TLS certificates" "$T/err"
+	nothing_made daemon_syslog_cert_made_nothing
+	conf "require_encryption no"
 else
+	SYSLOG=
 	ok daemon_syslog_skipped_not_root
 fi
 kill "$BUSY"
@@ -159,6 +176,13 @@ wait "$BUSY" 2>/dev/null
 "$XFED_BUILD/xfed" -c "$D/xfed.conf" > "$T/out" 2> "$D/daemon.log"
 check daemon_ready_exit0 [ $? = 0 ]
 check daemon_ready_when_exit test -S "$D/x.sock" -a -s "$D/x.db"
+# another xfed on the same control socket, without -f: the parent says why
+if [ -n "$SYSLOG" ]; then
+	sed "s/^listen .*/listen 127.0.0.1:$P2/" "$D/xfed.conf" > "$D/two.conf"
+	syslog_start "$D/two.conf"
+	check daemon_syslog_running_exit1 [ "$(cat "$T/rc")" = 1 ]
+	check daemon_syslog_running_cause grep -q "xfed: control_socket .*x.sock: another xfed is running" "$T/err"
+fi
 pid=$("$XFED_BUILD/xfedctl" -c "$D/xfed.conf" status --json | $PY -c 'import json, sys
 for l in sys.stdin:
     d = json.loads(l)
@@ -212,5 +236,48 @@ timeout 20 "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" 2> "$T/err"
 check ctlsock_file_refused [ $? = 1 ]
 check ctlsock_file_named grep -q "x.sock: exists and is not a socket" "$T/err"
 check ctlsock_file_kept [ "$(cat "$D/x.sock")" = precious ]
+rm -f "$D"/x.*
+# an http_socket path that names the store (mistyped): xfed -t says so,
+# a start refuses it and the store is kept (never unlinked)
+"$XFED_BUILD/xfedctl" -c "$D/xfed.conf" user add alice@example.org > "$T/out" 2>&1
+check http_sock_store_made [ -s "$D/x.db" ]
+conf "require_encryption no" "http_socket ./x.db"
+xt http_sock_store_t 1 "http_socket .*x.db: (is the store's path|exists and is not a socket)"
+cp "$D/x.db" "$T/x.db.before"
+timeout 20 "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" 2> "$T/err"
+check http_sock_store_refused [ $? = 1 ]
+check http_sock_store_named grep -q "http_socket .*x.db: exists and is not a socket" "$T/err"
+check http_sock_store_kept cmp -s "$D/x.db" "$T/x.db.before"
+rm -f "$D"/x.*
+# before the store exists: the same path is still the store's
+conf "require_encryption no" "http_socket ./x.db"
+xt http_sock_store_path_t 1 "http_socket .*x.db: is the store's path"
+conf "require_encryption no" "http_socket $D/x.db"
+xt http_sock_store_abs_t 1 "http_socket .*x.db: is the store's path"
+conf "require_encryption no" "http_socket ./x.db-wal"
+xt http_sock_wal_path_t 1 "http_socket .*x.db-wal: is the store's path"
+# any other file there: refused by -t and by a start, kept
+printf precious > "$D/x.conf"
+conf "require_encryption no" "http_socket ./x.conf"
+xt http_sock_file_t 1 "http_socket .*x.conf: exists and is not a socket"
+timeout 20 "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" 2> "$T/err"
+check http_sock_file_refused [ $? = 1 ]
+check http_sock_file_kept [ "$(cat "$D/x.conf")" = precious ]
+rm -f "$D"/x.*
+# a store path that is a symbolic link to nothing: refused by -t, by a
+# start and by xfedctl; nothing made at the target, the link kept
+mkdir -p "$T/data"
+ln -s "$T/data/x.db" "$D/x.db"
+DANGLING="x.db: a symbolic link to .*data/x.db, which does not exist: set store to the target"
+conf "require_encryption no"
+xt store_dangling_t 1 "$DANGLING"
+timeout 20 "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" 2> "$T/err"
+check store_dangling_start_exit [ $? = 1 ]
+check store_dangling_start_says grep -Eq "$DANGLING" "$T/err"
+"$XFED_BUILD/xfedctl" -c "$D/xfed.conf" user add alice@example.org > "$T/out" 2> "$T/err"
+check store_dangling_ctl_exit [ $? = 1 ]
+check store_dangling_ctl_says grep -Eq "$DANGLING" "$T/err"
+check store_dangling_link_kept [ -L "$D/x.db" ]
+check store_dangling_target_untouched [ -z "$(ls "$T/data")" ]
 rm -f "$D"/x.*
 t_exit

@@ -71,6 +71,14 @@ as "$R" outbox alice
 check reader_outbox [ $RC = 0 -a ! -s "$T/err" ] && grep -q "juliet@remote.example" "$T/out"
 as "$R" outbox --json
 check reader_outbox_json [ $RC = 0 ] && grep -q hello "$T/out"
+# every command that only reads opens read-only too
+for c in "user list" "presence show alice" "roster alice" "events" \
+    "block list" "block list alice" "token list"; do
+	as "$R" $c
+	check "reader_$(echo "$c" | tr ' ' _)" [ $RC = 0 -a ! -s "$T/err" ]
+done
+as "$R" user list
+check reader_user_list_says grep -q "alice@example.org" "$T/out"
 check reader_store_unchanged [ "$(stat -c '%a %U:%G' "$L/x.db" "$L/x.db-wal" "$L/x.db-shm" | sort -u)" = "640 $S:$G" ]
 
 # ... but does not write: the fix named is group write or the daemon's user
@@ -90,4 +98,14 @@ check other_says grep -Eq "x.db: directory .*lib is not searchable by user $O \(
 as "$O" status
 check other_no_socket [ $RC = 1 ]
 stop_xfed
+
+# -wal and -shm gone (root's sqlite3 checkpointed and removed them): the
+# member cannot make -shm in the daemon's directory; told to start xfed
+sqlite3 "$L/x.db" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+rm -f "$L/x.db-wal" "$L/x.db-shm"
+as "$R" user show alice
+check reader_noshm_refused [ $RC = 1 ] && [ "$(wc -l < "$T/err")" = 1 ]
+check reader_noshm_says grep -Eq "x.db: directory .*lib is not writable by user $R \(owned by $S:$G, mode 0750\), and SQLite makes .*x.db-wal and -shm there: run as user $S, or start xfed once" "$T/err"
+check reader_noshm_not_sqlite sh -c "! grep -q 'readonly database' '$T/err'"
+check reader_noshm_made_nothing [ ! -e "$L/x.db-shm" -a ! -e "$L/x.db-wal" ]
 t_exit
