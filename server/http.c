@@ -123,7 +123,11 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 	struct evbuffer	*buf = evbuffer_new();
 	char		*s;
 
-	/* A HEAD answer has no body (evhttp would send one, unannounced). */
+	if (body != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/json");
+	/* A HEAD answer has no body (evhttp would send one, unannounced),
+	 * but the headers a GET would have. */
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
 		json_decref(body);
 		body = NULL;
@@ -134,8 +138,6 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 		evbuffer_add(buf, "\n", 1);
 		free(s);
 		json_decref(body);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
 	}
 	evhttp_send_reply(req, status, NULL, buf);
 	evbuffer_free(buf);

@@ -192,12 +192,13 @@ http_conn_out(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	static int		 inside;
 	struct evbuffer_ptr	 at, s, last;
 	struct evbuffer		*keep;
-	size_t			 len = evbuffer_get_length(buf), n;
+	size_t			 len = evbuffer_get_length(buf);
+	ev_ssize_t		 n;
 	char			 line[128], *reason, *e;
 	const char		*code;
 	json_t			*o;
 	char			*text;
-	int			 status;
+	int			 status, frozen;
 
 	if (inside || info->n_added < sizeof(page) - 1 ||
 	    evbuffer_ptr_set(buf, &at, len - info->n_added,
@@ -216,13 +217,25 @@ http_conn_out(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	}
 	if (last.pos == -1)
 		return;
+	/*
+	 * A socket bufferevent keeps its output's start frozen (only its
+	 * own write drains it); an answer written from evhttp's write
+	 * callback, as the next request's error on a kept-alive or
+	 * pipelined connection is, finds it so. Nothing is being sent
+	 * meanwhile: thawed for the rewrite, frozen again after.
+	 */
+	if ((frozen = evbuffer_drain(buf, 0) == -1))
+		evbuffer_unfreeze(buf, 1);
 	n = evbuffer_copyout_from(buf, &last, line, sizeof(line) - 1);
+	if (n <= 0)
+		goto out;
 	line[n] = '\0';
 	if ((e = strstr(line, "\r\n")) != NULL)
 		*e = '\0';
-	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1)
-		return;
-	reason = strchr(strchr(line, ' ') + 1, ' ');
+	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1 ||
+	    (reason = strchr(line, ' ')) == NULL)
+		goto out;
+	reason = strchr(reason + 1, ' ');
 	reason = reason != NULL ? reason + 1 : "";
 	switch (status) {
 	case 400:	code = "bad_request"; break;
@@ -250,6 +263,9 @@ http_conn_out(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	evbuffer_free(keep);
 	inside = 0;
 	free(text);
+ out:
+	if (frozen)
+		evbuffer_freeze(buf, 1);
 }
 
 struct bufferevent *

@@ -1,6 +1,8 @@
 """tests/sh/http_limits.py: raw HTTP clients for tests/sh/http_limits.sh.
   raw PORT HEX        sends the bytes (hex), prints the status line, the
                       Content-Type and the body of the answer
+  whole PORT HEX      sends the bytes (hex), prints everything answered
+                      (several answers on a kept-alive connection)
   slow PORT           sends a request's headers one byte a second; prints
                       "closed after N bytes" when xfed closes, "answered"
                       if it answers, "open" if it is still open after 30 s
@@ -34,6 +36,9 @@ def main():
             if l.lower().startswith('content-type:'):
                 print(l)
         print(body.decode('utf-8', 'replace').strip())
+    elif what == 'whole':
+        s.sendall(bytes.fromhex(sys.argv[3]))
+        sys.stdout.write(answer(s).decode('latin-1'))
     elif what == 'slow':
         req = b'GET /health HTTP/1.1\r\nHost: x\r\n' + b'X-Slow: ' + b'a' * 60
         sent = 0

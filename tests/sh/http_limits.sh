@@ -52,7 +52,12 @@ check put_405 [ "$(code -X PUT -H "$AUTH" "http://127.0.0.1:$PH/v1/users")" = 40
 check put_405_json is_error method_not_allowed
 check trace_405 [ "$(code -X TRACE -H "$AUTH" "http://127.0.0.1:$PH/v1/users")" = 405 ]
 check trace_405_json is_error method_not_allowed
-check head_405 [ "$(code -I -H "$AUTH" "http://127.0.0.1:$PH/v1/users")" = 405 ]
+check head_405 [ "$(code -I -D "$T/headers" -H "$AUTH" \
+    "http://127.0.0.1:$PH/v1/users")" = 405 ]
+check head_405_type grep -qi '^content-type: application/json' "$T/headers"
+check head_401 [ "$(code -I -D "$T/headers" \
+    "http://127.0.0.1:$PH/v1/users")" = 401 ]
+check head_401_type grep -qi '^content-type: application/json' "$T/headers"
 raw 'FOO /v1/users HTTP/1.1\r\nHost: x\r\n\r\n'
 check unknown_method_501 grep -q '^HTTP/1.1 501 ' "$T/raw"
 check unknown_method_json grep -qi '^content-type: application/json' "$T/raw"
@@ -69,6 +74,34 @@ raw 'POST /v1/users HTTP/1.1\r\nHost: x\r\nExpect: later\r\nContent-Length: 2\r\
 check expect_417 grep -q '^HTTP/1.1 417 ' "$T/raw"
 tail -1 "$T/raw" > "$T/body"
 check expect_417_json is_error expectation_failed
+# On a connection that already answered (kept alive, or pipelined), evhttp's
+# errors come as JSON too, with a Content-Type; xfed stays up.
+whole() { $PY "$XFED_SRC/tests/sh/http_limits.py" whole "$PH" \
+    "$(printf '%b' "$1" | od -An -tx1 | tr -d ' \n')" > "$T/whole"; }
+all_json() {	# N: $T/whole holds N answers, each with a JSON Content-Type
+	[ "$(grep -c '^HTTP/1.1 ' "$T/whole")" = "$1" ] &&
+	[ "$(grep -ci '^content-type: application/json' "$T/whole")" = "$1" ] &&
+	! grep -qi '<html' "$T/whole"
+}
+whole 'GET /v1/users HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/users HTTP/1.1\r\nBroken header\r\n\r\n'
+check pipelined_400 grep -q '^HTTP/1.1 400 ' "$T/whole"
+check pipelined_json all_json 2
+tail -1 "$T/whole" > "$T/body"
+check pipelined_400_body is_error bad_request
+whole 'GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\nFOO /v1/users HTTP/1.1\r\nHost: x\r\n\r\n'
+check pipelined_501 grep -q '^HTTP/1.1 501 ' "$T/whole"
+check pipelined_501_json all_json 3
+for i in 1 2 3; do
+	curl -s -o "$T/body.h" -H "Authorization: Bearer $WRITE" \
+	    "http://127.0.0.1:$PH/health" --next -s -o "$T/body" \
+	    -D "$T/headers" -X POST -H "Authorization: Bearer $WRITE" \
+	    --data-binary @"$T/big" "http://127.0.0.1:$PH/v1/users"
+done
+check kept_alive_413 grep -q '^HTTP/1.1 413 ' "$T/headers"
+check kept_alive_413_type grep -qi '^content-type: application/json' "$T/headers"
+check kept_alive_413_json is_error too_large
+check kept_alive_still_up [ "$(code -H "$AUTH" "http://127.0.0.1:$PH/health")" = 200 ]
+
 # Keep-alive still works: two answers on one connection, then the health.
 check keepalive_two [ "$(curl -s -o /dev/null -o /dev/null \
     -w '%{http_code}%{num_connects}\n' \
