@@ -658,7 +658,8 @@ http_new(struct event_base *base, const struct conf *c, struct tls_ctx *tls)
 static int
 http_bind(struct evhttp *h, const struct conf_addr *a, const char *what)
 {
-	int	 fd, on = 1;
+	struct evhttp_bound_socket	*b;
+	int				 fd, on = 1;
 
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
@@ -675,11 +676,12 @@ http_bind(struct evhttp *h, const struct conf_addr *a, const char *what)
 		close(fd);
 		return -1;
 	}
-	if (evhttp_accept_socket(h, fd) == -1) {
+	if ((b = evhttp_accept_socket_with_handle(h, fd)) == NULL) {
 		log_warnx("%s %s: evhttp_accept_socket failed", what, a->text);
 		close(fd);
 		return -1;
 	}
+	http_conn_listener(evhttp_bound_socket_get_listener(b));
 	log_info("HTTP API listening on %s%s", a->text,
 	    h == http_tls ? " (TLS)" : "");
 	return 0;
@@ -715,6 +717,7 @@ http_bind_unix(struct event_base *base, const char *path)
 		log_warnx("http_socket %s: evhttp_bind_listener failed", path);
 		return -1;
 	}
+	http_conn_listener(http_unix_lev);
 	snprintf(http_unix_path, sizeof(http_unix_path), "%s", path);
 	log_info("HTTP API listening on %s", path);
 	return 0;

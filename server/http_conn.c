@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -29,6 +29,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include <openssl/ssl.h>
 
@@ -36,131 +37,237 @@
 #include "http_int.h"
 #include "json.h"
 #include "log.h"
+#include "strmap.h"
 #include "tls.h"
 #include "xmalloc.h"
 
+#define HTTP_CONN_BUSY	"too many open connections (http_max_connections, " \
+			"http_max_connections_per_source)"
+
 struct http_conn {
-	TAILQ_ENTRY(http_conn)	 entry;
 	struct bufferevent	*bev;		/* only until admitted */
+	struct evhttp_connection *evcon;	/* from then on */
 	int			 fd;
-	ino_t			 ino;
-	char			 source[INET6_ADDRSTRLEN];	/* "": Unix */
+	int			 tls;
+	char			 source[INET6_ADDRSTRLEN + 3];	/* "": Unix;
+						 * IPv6 by /64 */
 	struct event		*deadline;
-	int			 admitted;	/* counted in the caps */
+	int			 admitted;	/* known by its descriptor */
+	int			 counted;	/* counted in the caps */
 	int			 refused;	/* over a cap: 503 */
 	int			 busy;		/* a request is being served */
+	/* a long poll's, called when the connection goes */
+	void			(*closecb)(struct evhttp_connection *, void *);
+	void			*closearg;
 };
 
-static TAILQ_HEAD(, http_conn) http_conns = TAILQ_HEAD_INITIALIZER(http_conns);
+/* Not admitted yet (the accepts of this loop pass). */
+static struct http_conn		**http_conn_new;
+static size_t			 http_conn_nnew, http_conn_capnew;
+/* Admitted, by descriptor: found and forgotten in O(1). */
+static struct http_conn		**http_conn_byfd;
+static size_t			 http_conn_nfd;
+static size_t			 http_conn_n;		/* counted */
+static struct strmap		 http_conn_sources;	/* source: size_t */
 static struct event_base	*http_conn_base;
-static struct event		*http_conn_admit_ev;
+static struct event		*http_conn_admit_ev, *http_conn_resume_ev;
+static struct evconnlistener	*http_conn_levs[16];
+static size_t			 http_conn_nlevs;
 static long long		 http_conn_max, http_conn_max_source;
 static long long		 http_conn_timeout;
+
+/*
+ * One line per kind in 10 s at the most, saying how many were not logged:
+ * a flood of refused connections or failed accepts must not fill the log.
+ */
+struct http_conn_quiet {
+	time_t		 last;
+	unsigned long	 unsaid;
+};
+static struct http_conn_quiet	 http_conn_q_refused, http_conn_q_accept;
+
+static int
+http_conn_may_log(struct http_conn_quiet *q, unsigned long *unsaid)
+{
+	time_t	 now = time(NULL);
+
+	if (q->last != 0 && now - q->last < 10) {
+		q->unsaid++;
+		return 0;
+	}
+	q->last = now;
+	*unsaid = q->unsaid;
+	q->unsaid = 0;
+	return 1;
+}
+
+static void
+http_conn_uncount(struct http_conn *c)
+{
+	size_t	*n;
+
+	if (!c->counted)
+		return;
+	c->counted = 0;
+	http_conn_n--;
+	if (c->source[0] != '\0' && (n = strmap_get(&http_conn_sources,
+	    c->source, 0)) != NULL && --*n == 0)
+		strmap_del(&http_conn_sources, c->source);
+}
 
 static void
 http_conn_free(struct http_conn *c)
 {
-	TAILQ_REMOVE(&http_conns, c, entry);
+	http_conn_uncount(c);
+	if (c->admitted && c->fd >= 0 && (size_t)c->fd < http_conn_nfd &&
+	    http_conn_byfd[c->fd] == c)
+		http_conn_byfd[c->fd] = NULL;
 	event_free(c->deadline);
 	free(c);
 }
 
-/* The connection's socket is still the one it was admitted with. */
-static int
-http_conn_alive(const struct http_conn *c)
+/* evhttp frees the connection: forgotten, and a long poll told. */
+static void
+http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	struct stat	 sb;
+	struct http_conn	*c = arg;
 
-	return c->fd != -1 && fstat(c->fd, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
-	    sb.st_ino == c->ino;
+	if (c->closecb != NULL)
+		c->closecb(evcon, c->closearg);
+	http_conn_free(c);
 }
 
 static void
-http_conn_arm(struct http_conn *c)
+http_conn_arm(struct http_conn *c, long long secs)
 {
-	struct timeval	 tv = { (time_t)http_conn_timeout, 0 };
+	struct timeval	 tv = { (time_t)secs, 0 };
 
 	evtimer_add(c->deadline, &tv);
 }
 
 /*
- * No whole request in http_header_timeout: the socket is shut down, so
- * evhttp reads its end and frees the connection (a slow client gets no
- * answer: it may still be sending).
+ * No whole request in http_header_timeout (1 s for one over a cap): the
+ * socket is shut down, so evhttp reads its end and frees the connection
+ * (a slow client gets no answer: it may still be sending).
  */
 static void
 http_conn_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_conn	*c = arg;
 
-	if (!http_conn_alive(c)) {
-		http_conn_free(c);
+	if (c->busy && !c->refused)
 		return;
-	}
-	if (c->busy)
-		return;
-	log_info("http: closing a connection%s%s: no whole request in %llds",
-	    c->source[0] ? " from " : "", c->source, http_conn_timeout);
+	if (!c->refused)
+		log_info("http: closing a connection%s%s: no whole request "
+		    "in %llds", c->source[0] ? " from " : "", c->source,
+		    http_conn_timeout);
 	shutdown(c->fd, SHUT_RDWR);
 }
 
-/* Counts the open connections (dropping those gone) and those from src. */
+/* The 503 for a connection over a cap, as it is accepted (not over TLS:
+ * that one is answered if it sends a request in the second it has). */
 static void
-http_conn_count(const struct http_conn *self, size_t *all, size_t *src)
+http_conn_refuse(struct http_conn *c)
 {
-	struct http_conn	*c, *next;
+	json_t	*o = json_object();
+	char	*text, *msg;
+	int	 n;
 
-	*all = *src = 0;
-	for (c = TAILQ_FIRST(&http_conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c == self || !c->admitted)
-			continue;
-		if (!http_conn_alive(c) || c->fd == self->fd) {
-			http_conn_free(c);
-			continue;
+	json_put_str(o, "error", "busy");
+	json_put_str(o, "message", HTTP_CONN_BUSY);
+	text = json_text(o);
+	json_decref(o);
+	n = asprintf(&msg, "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Retry-After: 1\r\nConnection: close\r\n\r\n%s\n",
+	    strlen(text) + 1, text);
+	free(text);
+	if (n == -1)
+		return;
+	/* a new socket's buffer takes it; what it does not is lost */
+	(void)send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(msg);
+	shutdown(c->fd, SHUT_WR);
+}
+
+/* The caps' key of an address: itself, or its /64 for IPv6 (one host
+ * commonly has a whole /64). */
+static void
+http_conn_source(struct http_conn *c)
+{
+	struct sockaddr_storage	 ss;
+	struct in6_addr		 a6;
+	socklen_t		 len = sizeof(ss);
+
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		    c->source, sizeof(c->source));
+	else if (ss.ss_family == AF_INET6) {
+		a6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			inet_ntop(AF_INET, &a6.s6_addr[12], c->source,
+			    sizeof(c->source));
+			return;
 		}
-		if (c->refused)
-			continue;
-		(*all)++;
-		if (self->source[0] != '\0' &&
-		    strcmp(c->source, self->source) == 0)
-			(*src)++;
+		memset(&a6.s6_addr[8], 0, 8);
+		inet_ntop(AF_INET6, &a6, c->source, sizeof(c->source) - 3);
+		strcat(c->source, "/64");
 	}
 }
 
 static void
 http_conn_admit_one(struct http_conn *c)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-	struct stat		 sb;
-	size_t			 all, src;
+	struct evhttp_connection	*evcon;
+	void				*cbarg = NULL;
+	size_t				*src, nsrc = 0, old;
+	unsigned long			 unsaid;
 
 	c->fd = bufferevent_getfd(c->bev);
+	bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
 	c->bev = NULL;
-	if (c->fd == -1 || fstat(c->fd, &sb) == -1) {
+	if (c->fd < 0 || (c->evcon = evcon = cbarg) == NULL) {
 		http_conn_free(c);
 		return;
 	}
-	c->ino = sb.st_ino;
-	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->
-			    sin_addr, c->source, sizeof(c->source));
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->
-			    sin6_addr, c->source, sizeof(c->source));
+	if ((size_t)c->fd >= http_conn_nfd) {
+		old = http_conn_nfd;
+		http_conn_nfd = (size_t)c->fd + 64;
+		http_conn_byfd = xreallocarray(http_conn_byfd, http_conn_nfd,
+		    sizeof(*http_conn_byfd));
+		memset(http_conn_byfd + old, 0,
+		    (http_conn_nfd - old) * sizeof(*http_conn_byfd));
 	}
-	http_conn_count(c, &all, &src);
-	if ((long long)all >= http_conn_max ||
-	    (c->source[0] != '\0' && (long long)src >= http_conn_max_source)) {
-		log_warnx("http: refusing a connection%s%s: %zu open, %zu "
-		    "from there", c->source[0] ? " from " : "", c->source,
-		    all, src);
-		c->refused = 1;
-	}
+	if (http_conn_byfd[c->fd] != NULL)	/* its close was missed */
+		http_conn_free(http_conn_byfd[c->fd]);
+	http_conn_byfd[c->fd] = c;
 	c->admitted = 1;
-	http_conn_arm(c);
+	evhttp_connection_set_closecb(evcon, http_conn_closed, c);
+	http_conn_source(c);
+	if (c->source[0] != '\0' && (src = strmap_get(&http_conn_sources,
+	    c->source, 0)) != NULL)
+		nsrc = *src;
+	if ((long long)http_conn_n >= http_conn_max ||
+	    (c->source[0] != '\0' && (long long)nsrc >= http_conn_max_source)) {
+		if (http_conn_may_log(&http_conn_q_refused, &unsaid))
+			log_warnx("http: refusing a connection%s%s: %zu open, "
+			    "%zu from there (%lu more refused unlogged)",
+			    c->source[0] ? " from " : "", c->source,
+			    http_conn_n, nsrc, unsaid);
+		c->refused = 1;
+		if (!c->tls)
+			http_conn_refuse(c);
+		http_conn_arm(c, 1);
+		return;
+	}
+	c->counted = 1;
+	http_conn_n++;
+	if (c->source[0] != '\0')
+		(*(size_t *)strmap_get(&http_conn_sources, c->source,
+		    sizeof(size_t)))++;
+	http_conn_arm(c, http_conn_timeout);
 }
 
 /* Runs in the same loop pass as the accepts, before their sockets' events:
@@ -168,13 +275,53 @@ http_conn_admit_one(struct http_conn *c)
 static void
 http_conn_admit(evutil_socket_t fd, short what, void *arg)
 {
-	struct http_conn	*c, *next;
+	size_t	 i;
 
-	for (c = TAILQ_FIRST(&http_conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (!c->admitted && c->bev != NULL)
-			http_conn_admit_one(c);
+	for (i = 0; i < http_conn_nnew; i++)
+		http_conn_admit_one(http_conn_new[i]);
+	http_conn_nnew = 0;
+}
+
+/* Accepting again after running out of descriptors. */
+static void
+http_conn_resume(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < http_conn_nlevs; i++)
+		evconnlistener_enable(http_conn_levs[i]);
+}
+
+/*
+ * accept() failed. Out of descriptors (or memory) the listening socket
+ * stays readable: accepting pauses for a second, the connections wait in
+ * the backlog, and the log gets one line in 10 s.
+ */
+static void
+http_conn_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	unsigned long	 unsaid;
+	int		 err = errno;
+
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		evconnlistener_disable(lev);
+		evtimer_add(http_conn_resume_ev, &tv);
 	}
+	if (http_conn_may_log(&http_conn_q_accept, &unsaid))
+		log_warnx("http: accept: %s%s (%lu more unlogged)",
+		    strerror(err), err == EMFILE || err == ENFILE ?
+		    "; accepting again in 1 s" : "", unsaid);
+}
+
+void
+http_conn_listener(struct evconnlistener *lev)
+{
+	evconnlistener_set_error_cb(lev, http_conn_accept_error);
+	if (http_conn_nlevs < sizeof(http_conn_levs) /
+	    sizeof(http_conn_levs[0]))
+		http_conn_levs[http_conn_nlevs++] = lev;
 }
 
 /*
@@ -291,8 +438,14 @@ http_conn_bev(struct event_base *base, void *arg)
 	c = xcalloc(1, sizeof(*c));
 	c->bev = bev;
 	c->fd = -1;
+	c->tls = tls != NULL;
 	c->deadline = evtimer_new(base, http_conn_expired, c);
-	TAILQ_INSERT_TAIL(&http_conns, c, entry);
+	if (http_conn_nnew == http_conn_capnew) {
+		http_conn_capnew = http_conn_capnew ? 2 * http_conn_capnew : 16;
+		http_conn_new = xreallocarray(http_conn_new, http_conn_capnew,
+		    sizeof(*http_conn_new));
+	}
+	http_conn_new[http_conn_nnew++] = c;
 	event_active(http_conn_admit_ev, EV_TIMEOUT, 0);
 	return bev;
 }
@@ -302,17 +455,28 @@ http_conn_of(struct evhttp_request *req)
 {
 	struct evhttp_connection	*evcon;
 	struct bufferevent		*bev;
-	struct http_conn		*c;
 	int				 fd;
 
 	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
 	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
-	    (fd = bufferevent_getfd(bev)) == -1)
+	    (fd = bufferevent_getfd(bev)) < 0 || (size_t)fd >= http_conn_nfd)
 		return NULL;
-	TAILQ_FOREACH(c, &http_conns, entry)
-		if (c->admitted && c->fd == fd && http_conn_alive(c))
-			return c;
-	return NULL;
+	return http_conn_byfd[fd];
+}
+
+/* A long poll's close callback, called before the connection is freed. */
+void
+http_conn_set_closecb(struct evhttp_request *req,
+    void (*cb)(struct evhttp_connection *, void *), void *arg)
+{
+	struct http_conn		*c = http_conn_of(req);
+	struct evhttp_connection	*evcon;
+
+	if (c != NULL) {
+		c->closecb = cb;
+		c->closearg = arg;
+	} else if ((evcon = evhttp_request_get_connection(req)) != NULL)
+		evhttp_connection_set_closecb(evcon, cb, arg);
 }
 
 int
@@ -329,8 +493,7 @@ http_conn_request(struct http_req *r)
 		    "Connection", "close");
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
-		http_error(r, 503, "busy", "too many open connections "
-		    "(http_max_connections, http_max_connections_per_source)");
+		http_error(r, 503, "busy", HTTP_CONN_BUSY);
 		return -1;
 	}
 	return 0;
@@ -344,7 +507,7 @@ http_conn_replied(struct evhttp_request *req)
 	if (c == NULL)
 		return;
 	c->busy = 0;
-	http_conn_arm(c);
+	http_conn_arm(c, c->refused ? 1 : http_conn_timeout);
 }
 
 void
@@ -352,10 +515,14 @@ http_conn_init(struct event_base *base, const struct conf *cf)
 {
 	http_conn_base = base;
 	http_conn_limits(cf);
-	if (http_conn_admit_ev == NULL &&
-	    (http_conn_admit_ev = event_new(base, -1, 0, http_conn_admit,
-	    NULL)) == NULL)
-		fatalx("http: event_new failed");
+	if (http_conn_admit_ev == NULL) {
+		strmap_init(&http_conn_sources, 1024);
+		if ((http_conn_admit_ev = event_new(base, -1, 0,
+		    http_conn_admit, NULL)) == NULL ||
+		    (http_conn_resume_ev = evtimer_new(base, http_conn_resume,
+		    NULL)) == NULL)
+			fatalx("http: event_new failed");
+	}
 }
 
 void
@@ -369,23 +536,37 @@ http_conn_limits(const struct conf *cf)
 size_t
 http_conn_open(void)
 {
-	struct http_conn	 self;
-	size_t			 all, src;
-
-	memset(&self, 0, sizeof(self));
-	self.fd = -1;
-	http_conn_count(&self, &all, &src);
-	return all;
+	return http_conn_n;
 }
 
+/* Before evhttp_free(): the connections it frees then call nothing here. */
 void
 http_conn_free_all(void)
 {
 	struct http_conn	*c;
+	size_t			 i;
 
-	while ((c = TAILQ_FIRST(&http_conns)) != NULL)
+	for (i = 0; i < http_conn_nnew; i++)
+		http_conn_free(http_conn_new[i]);
+	http_conn_nnew = 0;
+	free(http_conn_new);
+	http_conn_new = NULL;
+	http_conn_capnew = 0;
+	for (i = 0; i < http_conn_nfd; i++) {
+		if ((c = http_conn_byfd[i]) == NULL)
+			continue;
+		evhttp_connection_set_closecb(c->evcon, c->closecb,
+		    c->closearg);
 		http_conn_free(c);
+	}
+	free(http_conn_byfd);
+	http_conn_byfd = NULL;
+	http_conn_nfd = 0;
+	strmap_clear(&http_conn_sources);
 	if (http_conn_admit_ev != NULL)
 		event_free(http_conn_admit_ev);
-	http_conn_admit_ev = NULL;
+	if (http_conn_resume_ev != NULL)
+		event_free(http_conn_resume_ev);
+	http_conn_admit_ev = http_conn_resume_ev = NULL;
+	http_conn_nlevs = 0;
 }

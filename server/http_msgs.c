@@ -334,12 +334,10 @@ http_waiter_free(struct http_waiter *w)
 static void
 http_waiter_answer(struct http_waiter *w, json_t *body)
 {
-	struct evhttp_connection *evcon;
 	size_t			 n;
 
-	if (!w->gone &&
-	    (evcon = evhttp_request_get_connection(w->req)) != NULL)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (!w->gone)
+		http_conn_set_closecb(w->req, NULL, NULL);
 	if (body == NULL && (body = http_events_read(w->after, w->limit,
 	    &n)) == NULL) {
 		body = json_object();
@@ -582,8 +580,7 @@ http_events_get(struct http_req *r)
 	tv.tv_sec = wait;
 	tv.tv_usec = 0;
 	evtimer_add(w->timer, &tv);
-	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req),
-	    http_waiter_closed, w);
+	http_conn_set_closecb(r->req, http_waiter_closed, w);
 	TAILQ_INSERT_TAIL(&http_waiters, w, entry);
 	http_nwaiters++;
 	r->done = 1;

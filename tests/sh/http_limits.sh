@@ -1,9 +1,11 @@
 # tests/sh/http_limits.sh: the HTTP API's connections (issue 14): a long
 # poll whose TLS client left is noticed; caps on open connections in all
-# and per client address (the next one is answered 503 in JSON and
-# closed); a request sent too slowly, or none at all, is cut after
-# http_header_timeout while a long poll is not; evhttp's own errors (400,
-# 413, 501 for an unknown method) come as the API's JSON error body, also over TLS.
+# and per client address (the next one is answered 503 in JSON as it is
+# accepted, and closed; refusals logged once in 10 s); out of descriptors,
+# accepting pauses and the log gets one line; a request sent too slowly,
+# or none at all, is cut after http_header_timeout while a long poll is
+# not; evhttp's own errors (400, 413, 417, 501) come as the API's JSON
+# error body, also over TLS and on kept-alive or pipelined connections.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -139,13 +141,27 @@ wait_for 10 established "$PH" 4
 check total_cap_503 [ "$(code --interface 127.0.0.3 -H "$AUTH" \
     "http://127.0.0.1:$PH/v1/users")" = 503 ]
 check total_cap_json is_error busy
-check cap_logged grep -q "refusing a connection from 127.0.0.3: 4 open" \
+check cap_logged grep -q "refusing a connection from 127.0.0.1: 2 open, 2 from there" \
     "$D/xfed.log"
+# Over a cap, a connection that sends nothing is answered and closed as it
+# is accepted (it holds no descriptor); the lines say so once in 10 s.
+$PY "$XFED_SRC/tests/sh/http_limits.py" silent "$PH" > "$T/silent"
+check silent_over_cap_503 grep -q '^HTTP/1.1 503 ' "$T/silent"
+check cap_log_quiet [ "$(grep -c "refusing a connection" "$D/xfed.log")" -le 2 ]
 for p in $POLLS; do kill "$p" 2>/dev/null; done
 wait $POLLS 2>/dev/null
 from3() { [ "$(code --interface 127.0.0.3 -H "$AUTH" \
     "http://127.0.0.1:$PH/v1/users")" = 200 ]; }
 check caps_freed wait_for 10 from3
+
+# Out of descriptors: accepting pauses (one log line, not one per
+# attempt), the held clients wait in the backlog, then all is served again.
+$PY "$XFED_SRC/tests/sh/http_limits.py" nofile "$PH" "$XFED_PID" 20 > "$T/nofile"
+check nofile_held grep -q '^held 20' "$T/nofile"
+check nofile_logged grep -q "http: accept: Too many open files" "$D/xfed.log"
+check nofile_log_quiet [ "$(grep -c "http: accept:" "$D/xfed.log")" -le 2 ]
+health() { [ "$(code "http://127.0.0.1:$PH/health")" = 200 ]; }
+check nofile_served_again wait_for 10 health
 
 # SIGHUP: a new cap applies without a restart.
 sed -i 's/^http_max_connections_per_source 2/http_max_connections_per_source 1/' \
