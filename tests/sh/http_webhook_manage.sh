@@ -48,6 +48,11 @@ check api_create_bad_url_400 [ "$(api "$ADMIN" POST /v1/webhooks \
     '{"url":"ftp://x/y"}')" = 400 ]
 check api_create_bad_url_json is_error bad_field
 check api_create_no_body_400 [ "$(api "$ADMIN" POST /v1/webhooks)" = 400 ]
+check api_create_secret_empty_400 [ "$(api "$ADMIN" POST /v1/webhooks \
+    "{\"url\":\"http://127.0.0.1:$P3/hook\",\"secret\":\"\"}")" = 400 ]
+check api_create_secret_empty_json is_error bad_field
+check api_create_secret_empty_no_row [ "$(sqlite3 "$D/xfed.db" \
+    "SELECT count(*) FROM webhooks WHERE url = 'http://127.0.0.1:$P3/hook'")" = 0 ]
 check api_create_secret_type_400 [ "$(api "$ADMIN" POST /v1/webhooks \
     "{\"url\":\"http://127.0.0.1:$P3/hook\",\"secret\":5}")" = 400 ]
 actl user add romeo > /dev/null
