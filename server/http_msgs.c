@@ -503,13 +503,6 @@ http_events_wake(void)
 	free(all.ids);
 }
 
-static int
-http_events_oldest_cb(void *arg, const struct store_event *e)
-{
-	*(int64_t *)arg = e->id;
-	return 0;
-}
-
 /*
  * A reader whose cursor fell behind the journal's retention (events_keep;
  * events not yet delivered to every webhook are kept) would miss events
@@ -525,8 +518,7 @@ http_events_behind(struct http_req *r, int64_t after)
 
 	if (after == 0)
 		return 0;
-	if (store_event_list(server->store, 0, 1, http_events_oldest_cb,
-	    &oldest) == -1) {
+	if (store_event_first(server->store, &oldest) == -1) {
 		http_store_error(r);
 		return -1;
 	}

@@ -75,13 +75,6 @@ cmd_events_batch(struct cmd_events *ev)
 	return 0;
 }
 
-static int
-cmd_events_oldest_cb(void *arg, const struct store_event *e)
-{
-	*(int64_t *)arg = e->id;
-	return 0;
-}
-
 /*
  * A cursor behind the journal's retention (events_keep) would skip the
  * pruned events without a word (the API answers 410): said on stderr, the
@@ -94,8 +87,7 @@ cmd_events_behind(struct ctl *ctl, int64_t after)
 
 	if (after == 0)
 		return 0;
-	if (store_event_list(ctl->st, 0, 1, cmd_events_oldest_cb,
-	    &oldest) == -1) {
+	if (store_event_first(ctl->st, &oldest) == -1) {
 		ctl_store_fail(ctl);
 		return -1;
 	}

@@ -1370,6 +1370,7 @@ test_api(void)
 	CHECK(store_event_list(st, 0, 0, event_ids_cb, ids) == 0);
 	CHECK(ids[0] == 3 && ids[1] < ids[2] && ids[2] < ids[3]);
 	CHECK(store_event_last(st, &last) == 0 && last == ids[3]);
+	CHECK(store_event_first(st, &again) == 0 && again == ids[1]);
 	CHECK(store_event_count(st, ids[1], &n) == 0 && n == 2);
 
 	/* Acknowledge up to the first entry only. */
@@ -1385,6 +1386,7 @@ test_api(void)
 	CHECK(store_user_add(st, "juliet", "example.test", NULL, NULL) == 0);
 	REQUIRE(store_flush(st) == 0);
 	CHECK(store_event_last(st, &again) == 0 && again == last + 1);
+	CHECK(store_event_first(st, &n) == 0 && n == last);
 
 	/* A webhook's cursor only moves forward; failures count up. */
 	memset(&w, 0, sizeof(w));
