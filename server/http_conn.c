@@ -1,18 +1,21 @@
 /*
  * server/http_conn.c: the HTTP API's connections below evhttp: how many
  * may be open (in all and per client address), how long a client may take
- * to send a request, and JSON in place of evhttp's own HTML error pages.
+ * to send a request, and JSON in place of evhttp's own HTML error pages
+ * (a request's framing is followed as it comes, so that a malformed chunked
+ * body is answered 400 where evhttp says 413).
  * What a request asks for is http.c's.
  *
  * libevent 2.1's evhttp tells nothing of a connection before its first
- * whole request, and nothing when one goes. So the bufferevent evhttp asks
- * for (http_conn_bev()) is where a connection is seen: its socket is known
- * once evhttp set it, before any of its events ran, and a connection is
- * named by its descriptor and the socket's inode from then on; one whose
- * descriptor no longer names that socket is gone. A wrapping (filter)
- * bufferevent would give a hook on free, but it reports data written
- * before the socket has it, and evhttp closes right then after a
- * "Connection: close" answer.
+ * whole request. So the bufferevent evhttp asks for (http_conn_bev()) is
+ * where a connection is seen: its socket is known once evhttp set it,
+ * before any of its events ran (http_conn_admit(), same loop pass), and
+ * its evhttp_connection is the bufferevent's callback argument. From then
+ * on a connection is found by its descriptor, and forgotten in evhttp's
+ * close callback (a long poll's own is called from there): admitting and
+ * counting are O(1). A wrapping (filter) bufferevent would give a hook on
+ * free, but it reports data written before the socket has it, and evhttp
+ * closes right then after a "Connection: close" answer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,6 +59,15 @@ struct http_conn {
 	int			 counted;	/* counted in the caps */
 	int			 refused;	/* over a cap: 503 */
 	int			 busy;		/* a request is being served */
+	/* the requests' framing as it comes, to tell a malformed chunked
+	 * body from one too large (evhttp answers 413 to both) */
+	struct evbuffer_cb_entry *in_cb, *out_cb;
+	int			 pstate;
+	long long		 pleft, plen_body;
+	int			 pchunked;
+	char			 pline[80];
+	size_t			 plen;
+	int			 corrupt;
 	/* a long poll's, called when the connection goes */
 	void			(*closecb)(struct evhttp_connection *, void *);
 	void			*closearg;
@@ -115,6 +127,123 @@ http_conn_uncount(struct http_conn *c)
 		strmap_del(&http_conn_sources, c->source);
 }
 
+enum { HTTP_P_HEAD, HTTP_P_SIZE, HTTP_P_DATA, HTTP_P_TRAILER, HTTP_P_BODY,
+    HTTP_P_DONE };
+
+/* One whole line of the request's framing (CR LF or LF taken off). */
+static void
+http_conn_line(struct http_conn *c, char *l)
+{
+	char		*end;
+	long long	 n;
+
+	switch (c->pstate) {
+	case HTTP_P_HEAD:
+		if (*l != '\0') {
+			if (strncasecmp(l, "transfer-encoding:", 18) == 0 &&
+			    strcasestr(l + 18, "chunked") != NULL)
+				c->pchunked = 1;
+			else if (strncasecmp(l, "content-length:", 15) == 0)
+				c->plen_body = strtoll(l + 15, NULL, 10);
+			return;
+		}
+		if (c->pchunked)
+			c->pstate = HTTP_P_SIZE;
+		else if (c->plen_body > 0) {
+			c->pstate = HTTP_P_BODY;
+			c->pleft = c->plen_body;
+		}
+		c->pchunked = 0;
+		c->plen_body = 0;
+		return;
+	case HTTP_P_SIZE:
+		if (*l == '\0')
+			return;		/* the CR LF after a chunk */
+		/* as evhttp_handle_chunked_read() reads it */
+		errno = 0;
+		n = strtoll(l, &end, 16);
+		if (errno != 0) {
+			c->pstate = HTTP_P_DONE;	/* unsure: leave it */
+			return;
+		}
+		if (*l == '\0' || (*end != '\0' && *end != ' ') || n < 0) {
+			c->corrupt = 1;
+			c->pstate = HTTP_P_DONE;
+		} else if (n == 0)
+			c->pstate = HTTP_P_TRAILER;
+		else {
+			c->pstate = HTTP_P_DATA;
+			c->pleft = n;
+		}
+		return;
+	case HTTP_P_TRAILER:
+		if (*l == '\0')
+			c->pstate = HTTP_P_HEAD;
+		return;
+	}
+}
+
+/* Bytes evhttp has not read yet: followed through the framing. */
+static void
+http_conn_in(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct http_conn	*c = arg;
+	struct evbuffer_ptr	 at;
+	char			 chunk[2048];
+	ev_ssize_t		 n, i;
+	long long		 skip;
+	size_t			 len = evbuffer_get_length(buf), left;
+
+	if (info->n_added == 0 || c->pstate == HTTP_P_DONE ||
+	    info->n_added > len || evbuffer_ptr_set(buf, &at,
+	    len - info->n_added, EVBUFFER_PTR_SET) == -1)
+		return;
+	for (left = info->n_added; left > 0 && c->pstate != HTTP_P_DONE;
+	    left -= (size_t)n) {
+		n = evbuffer_copyout_from(buf, &at, chunk, left < sizeof(chunk) ?
+		    left : sizeof(chunk));
+		if (n <= 0 || evbuffer_ptr_set(buf, &at, (size_t)n,
+		    EVBUFFER_PTR_ADD) == -1)
+			return;
+		for (i = 0; i < n && c->pstate != HTTP_P_DONE; i++) {
+			if (c->pstate == HTTP_P_DATA ||
+			    c->pstate == HTTP_P_BODY) {
+				skip = c->pleft < n - i ? c->pleft : n - i;
+				c->pleft -= skip;
+				i += skip - 1;
+				if (c->pleft == 0)
+					c->pstate = c->pstate == HTTP_P_DATA ?
+					    HTTP_P_SIZE : HTTP_P_HEAD;
+				continue;
+			}
+			if (chunk[i] != '\n') {
+				if (c->plen < sizeof(c->pline) - 1)
+					c->pline[c->plen++] = chunk[i];
+				continue;
+			}
+			if (c->plen > 0 && c->pline[c->plen - 1] == '\r')
+				c->plen--;
+			c->pline[c->plen] = '\0';
+			c->plen = 0;
+			http_conn_line(c, c->pline);
+		}
+	}
+}
+
+static void
+http_conn_unhook(struct http_conn *c, struct bufferevent *bev)
+{
+	if (bev == NULL)
+		return;
+	if (c->in_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(bev), c->in_cb);
+	if (c->out_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_output(bev),
+		    c->out_cb);
+	c->in_cb = c->out_cb = NULL;
+}
+
 static void
 http_conn_free(struct http_conn *c)
 {
@@ -134,6 +263,7 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
 
 	if (c->closecb != NULL)
 		c->closecb(evcon, c->closearg);
+	http_conn_unhook(c, evhttp_connection_get_bufferevent(evcon));
 	http_conn_free(c);
 }
 
@@ -229,6 +359,7 @@ http_conn_admit_one(struct http_conn *c)
 	bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
 	c->bev = NULL;
 	if (c->fd < 0 || (c->evcon = evcon = cbarg) == NULL) {
+		http_conn_unhook(c, c->bev);
 		http_conn_free(c);
 		return;
 	}
@@ -241,7 +372,7 @@ http_conn_admit_one(struct http_conn *c)
 		    (http_conn_nfd - old) * sizeof(*http_conn_byfd));
 	}
 	if (http_conn_byfd[c->fd] != NULL)	/* its close was missed */
-		http_conn_free(http_conn_byfd[c->fd]);
+		http_conn_free(http_conn_byfd[c->fd]);	/* (its buffers too) */
 	http_conn_byfd[c->fd] = c;
 	c->admitted = 1;
 	evhttp_connection_set_closecb(evcon, http_conn_closed, c);
@@ -336,6 +467,7 @@ http_conn_out(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
 {
 	static const char	 page[] = "<HTML><HEAD>\n<TITLE>";
+	struct http_conn	*c = arg;
 	static int		 inside;
 	struct evbuffer_ptr	 at, s, last;
 	struct evbuffer		*keep;
@@ -384,6 +516,11 @@ http_conn_out(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		goto out;
 	reason = strchr(reason + 1, ' ');
 	reason = reason != NULL ? reason + 1 : "";
+	/* evhttp's 413 for a chunk size it cannot read */
+	if (status == 413 && c != NULL && c->corrupt) {
+		status = 400;
+		reason = "Bad Request";
+	}
 	switch (status) {
 	case 400:	code = "bad_request"; break;
 	case 413:	code = "too_large"; break;
@@ -434,8 +571,10 @@ http_conn_bev(struct event_base *base, void *arg)
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		return NULL;
-	evbuffer_add_cb(bufferevent_get_output(bev), http_conn_out, NULL);
 	c = xcalloc(1, sizeof(*c));
+	c->out_cb = evbuffer_add_cb(bufferevent_get_output(bev), http_conn_out,
+	    c);
+	c->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), http_conn_in, c);
 	c->bev = bev;
 	c->fd = -1;
 	c->tls = tls != NULL;
@@ -546,8 +685,10 @@ http_conn_free_all(void)
 	struct http_conn	*c;
 	size_t			 i;
 
-	for (i = 0; i < http_conn_nnew; i++)
+	for (i = 0; i < http_conn_nnew; i++) {
+		http_conn_unhook(http_conn_new[i], http_conn_new[i]->bev);
 		http_conn_free(http_conn_new[i]);
+	}
 	http_conn_nnew = 0;
 	free(http_conn_new);
 	http_conn_new = NULL;
@@ -557,6 +698,8 @@ http_conn_free_all(void)
 			continue;
 		evhttp_connection_set_closecb(c->evcon, c->closecb,
 		    c->closearg);
+		http_conn_unhook(c, evhttp_connection_get_bufferevent(
+		    c->evcon));
 		http_conn_free(c);
 	}
 	free(http_conn_byfd);

@@ -72,6 +72,16 @@ check bad_header_json is_error bad_request
 raw 'GET /v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 12x\r\n\r\n'
 tail -1 "$T/raw" > "$T/body"
 check bad_length_json is_error bad_request
+# A chunked body whose chunk size is not hex: 400, not evhttp's 413; one
+# whose chunks add up over http_max_body (2k) is still 413.
+raw 'POST /v1/users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'
+check bad_chunk_400 grep -q '^HTTP/1.1 400 ' "$T/raw"
+tail -1 "$T/raw" > "$T/body"
+check bad_chunk_json is_error bad_request
+raw 'POST /v1/users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n1000\r\n'
+check big_chunk_413 grep -q '^HTTP/1.1 413 ' "$T/raw"
+tail -1 "$T/raw" > "$T/body"
+check big_chunk_json is_error too_large
 raw 'POST /v1/users HTTP/1.1\r\nHost: x\r\nExpect: later\r\nContent-Length: 2\r\n\r\n{}'
 check expect_417 grep -q '^HTTP/1.1 417 ' "$T/raw"
 tail -1 "$T/raw" > "$T/body"
