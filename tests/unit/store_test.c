@@ -1051,6 +1051,46 @@ test_open_migrates_v4(void)
 	    "name LIKE '%_v5' OR name LIKE 'changes_new'") == 0);
 }
 
+/*
+ * A version 5 file migrates to 6 with its webhooks rows (id, cursor,
+ * counts) kept; from then on a deleted webhook's id is never given again
+ * (AUTOINCREMENT), even when it was the newest.
+ */
+static void
+test_open_migrates_v5_webhooks(void)
+{
+	struct store		*st;
+	const char		*err = NULL;
+	char			 sql[128];
+	int64_t			 id = 0, again = 0;
+	int			 i;
+
+	REQUIRE(raw_exec(tmp_db(), store_schema_step(0)) == 0);
+	for (i = 1; i < 5; i++)
+		REQUIRE(raw_exec(db_path, store_schema_step(i)) == 0);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = 5;"
+	    "PRAGMA application_id = %d", 0x78666564);
+	REQUIRE(raw_exec(db_path, sql) == 0);
+	REQUIRE(raw_exec(db_path, "INSERT INTO webhooks (id, url, cursor, "
+	    "delivered) VALUES (7, 'http://h/old', 42, 3)") == 0);
+	st = store_open(db_path, 0, &err);
+	REQUIRE(st != NULL);
+	CHECK(store_version(st) == STORE_SCHEMA_VERSION);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM webhooks WHERE id = 7 AND "
+	    "cursor = 42 AND delivered = 3 AND managed = 0 AND secret IS "
+	    "NULL") == 1);
+	CHECK(store_webhook_add(st, "http://h/a", "s", 0, &id) == 0 && id == 8);
+	CHECK(store_webhook_delete(st, id) == 0);
+	CHECK(store_webhook_add(st, "http://h/a", "s", 0, &again) == 0 &&
+	    again == id + 1);
+	CHECK(store_webhook_delete(st, id) == -1 &&
+	    store_errcode(st) == STORE_E_NOTFOUND);
+	REQUIRE(store_flush(st) == 0);
+	store_close(st);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'webhooks_v6'") == 0);
+}
+
 /* Retention deletes in bounded batches, only what is finished. */
 static void
 test_prune(void)
@@ -1538,6 +1578,7 @@ static const struct t_case cases[] = {
 	{ "api", test_api },
 	{ "blocks", test_blocks },
 	{ "open_migrates_v4", test_open_migrates_v4 },
+	{ "open_migrates_v5_webhooks", test_open_migrates_v5_webhooks },
 	{ "prune", test_prune },
 };
 
