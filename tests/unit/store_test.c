@@ -994,6 +994,21 @@ test_blocks(void)
 	store_close(st);
 }
 
+/* A new file at schema version v: steps 1 to v as written. */
+static void
+old_version_file(int v)
+{
+	char	 sql[128];
+	int	 i;
+
+	REQUIRE(raw_exec(tmp_db(), store_schema_step(0)) == 0);
+	for (i = 1; i < v; i++)
+		REQUIRE(raw_exec(db_path, store_schema_step(i)) == 0);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d;"
+	    "PRAGMA application_id = %d", v, 0x78666564);
+	REQUIRE(raw_exec(db_path, sql) == 0);
+}
+
 /*
  * A version 4 file (steps 1 to 4 run as written) migrates to 5 with its
  * journal (rows, sequence, the triggers of other tables) and its outbox
@@ -1004,15 +1019,8 @@ test_open_migrates_v4(void)
 {
 	struct store		*st;
 	const char		*err = NULL;
-	char			 sql[128];
-	int			 i;
 
-	REQUIRE(raw_exec(tmp_db(), store_schema_step(0)) == 0);
-	for (i = 1; i < 4; i++)
-		REQUIRE(raw_exec(db_path, store_schema_step(i)) == 0);
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = 4;"
-	    "PRAGMA application_id = %d", 0x78666564);
-	REQUIRE(raw_exec(db_path, sql) == 0);
+	old_version_file(4);
 	REQUIRE(raw_exec(db_path, "INSERT INTO users (localpart, domain) "
 	    "VALUES ('a', 'x.test'), ('b', 'x.test');"
 	    "DELETE FROM changes WHERE seq = 2;"
@@ -1061,16 +1069,9 @@ test_open_migrates_v5_webhooks(void)
 {
 	struct store		*st;
 	const char		*err = NULL;
-	char			 sql[128];
 	int64_t			 id = 0, again = 0;
-	int			 i;
 
-	REQUIRE(raw_exec(tmp_db(), store_schema_step(0)) == 0);
-	for (i = 1; i < 5; i++)
-		REQUIRE(raw_exec(db_path, store_schema_step(i)) == 0);
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = 5;"
-	    "PRAGMA application_id = %d", 0x78666564);
-	REQUIRE(raw_exec(db_path, sql) == 0);
+	old_version_file(5);
 	REQUIRE(raw_exec(db_path, "INSERT INTO webhooks (id, url, cursor, "
 	    "delivered) VALUES (7, 'http://h/old', 42, 3)") == 0);
 	st = store_open(db_path, 0, &err);
