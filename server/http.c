@@ -123,7 +123,11 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 	struct evbuffer	*buf = evbuffer_new();
 	char		*s;
 
-	/* A HEAD answer has no body (evhttp would send one, unannounced). */
+	if (body != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/json");
+	/* A HEAD answer has no body (evhttp would send one, unannounced),
+	 * but the headers a GET would have. */
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
 		json_decref(body);
 		body = NULL;
@@ -134,8 +138,6 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 		evbuffer_add(buf, "\n", 1);
 		free(s);
 		json_decref(body);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
 	}
 	evhttp_send_reply(req, status, NULL, buf);
 	evbuffer_free(buf);
@@ -656,7 +658,8 @@ http_new(struct event_base *base, const struct conf *c, struct tls_ctx *tls)
 static int
 http_bind(struct evhttp *h, const struct conf_addr *a, const char *what)
 {
-	int	 fd, on = 1;
+	struct evhttp_bound_socket	*b;
+	int				 fd, on = 1;
 
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
@@ -673,11 +676,12 @@ http_bind(struct evhttp *h, const struct conf_addr *a, const char *what)
 		close(fd);
 		return -1;
 	}
-	if (evhttp_accept_socket(h, fd) == -1) {
+	if ((b = evhttp_accept_socket_with_handle(h, fd)) == NULL) {
 		log_warnx("%s %s: evhttp_accept_socket failed", what, a->text);
 		close(fd);
 		return -1;
 	}
+	http_conn_listener(evhttp_bound_socket_get_listener(b));
 	log_info("HTTP API listening on %s%s", a->text,
 	    h == http_tls ? " (TLS)" : "");
 	return 0;
@@ -720,6 +724,7 @@ http_bind_unix(struct event_base *base, const char *path)
 		log_warnx("http_socket %s: evhttp_bind_listener failed", path);
 		return -1;
 	}
+	http_conn_listener(http_unix_lev);
 	snprintf(http_unix_path, sizeof(http_unix_path), "%s", path);
 	log_info("HTTP API listening on %s", path);
 	return 0;

@@ -97,8 +97,12 @@ http_webhooks_create(struct http_req *r)
 		    "URL with a host");
 		return;
 	}
-	if (secret != NULL && *secret == '\0')
-		secret = NULL;
+	if (secret != NULL && *secret == '\0') {
+		/* as xfedctl's --secret "": no silent unsigned webhook */
+		http_error(r, 400, "bad_field", "secret must not be empty "
+		    "(leave it out for an unsigned webhook)");
+		return;
+	}
 	if (http_write_begin(r) == -1)
 		return;
 	failed = store_event_last(server->store, &start) == -1 ||

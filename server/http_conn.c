@@ -1,24 +1,27 @@
 /*
  * server/http_conn.c: the HTTP API's connections below evhttp: how many
  * may be open (in all and per client address), how long a client may take
- * to send a request, and JSON in place of evhttp's own HTML error pages.
+ * to send a request, and JSON in place of evhttp's own HTML error pages
+ * (a request's framing is followed as it comes, so that a malformed chunked
+ * body is answered 400 where evhttp says 413).
  * What a request asks for is http.c's.
  *
  * libevent 2.1's evhttp tells nothing of a connection before its first
- * whole request, and nothing when one goes. So the bufferevent evhttp asks
- * for (http_conn_bev()) is where a connection is seen: its socket is known
- * once evhttp set it, before any of its events ran, and a connection is
- * named by its descriptor and the socket's inode from then on; one whose
- * descriptor no longer names that socket is gone. A wrapping (filter)
- * bufferevent would give a hook on free, but it reports data written
- * before the socket has it, and evhttp closes right then after a
- * "Connection: close" answer.
+ * whole request. So the bufferevent evhttp asks for (http_conn_bev()) is
+ * where a connection is seen: its socket is known once evhttp set it,
+ * before any of its events ran (http_conn_admit(), same loop pass), and
+ * its evhttp_connection is the bufferevent's callback argument. From then
+ * on a connection is found by its descriptor, and forgotten in evhttp's
+ * close callback (a long poll's own is called from there): admitting and
+ * counting are O(1). A wrapping (filter) bufferevent would give a hook on
+ * free, but it reports data written before the socket has it, and evhttp
+ * closes right then after a "Connection: close" answer.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -29,6 +32,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include <openssl/ssl.h>
 
@@ -36,131 +40,365 @@
 #include "http_int.h"
 #include "json.h"
 #include "log.h"
+#include "strmap.h"
 #include "tls.h"
 #include "xmalloc.h"
 
+#define HTTP_CONN_BUSY	"too many open connections (http_max_connections, " \
+			"http_max_connections_per_source)"
+
 struct http_conn {
-	TAILQ_ENTRY(http_conn)	 entry;
 	struct bufferevent	*bev;		/* only until admitted */
+	struct evhttp_connection *evcon;	/* from then on */
 	int			 fd;
-	ino_t			 ino;
-	char			 source[INET6_ADDRSTRLEN];	/* "": Unix */
+	int			 tls;
+	char			 source[INET6_ADDRSTRLEN + 3];	/* "": Unix;
+						 * IPv6 by /64 */
 	struct event		*deadline;
-	int			 admitted;	/* counted in the caps */
+	int			 admitted;	/* known by its descriptor */
+	int			 counted;	/* counted in the caps */
 	int			 refused;	/* over a cap: 503 */
 	int			 busy;		/* a request is being served */
+	/* the requests' framing as it comes, to tell a malformed chunked
+	 * body from one too large (evhttp answers 413 to both) */
+	struct evbuffer_cb_entry *in_cb, *out_cb;
+	int			 pstate;
+	long long		 pleft, plen_body;
+	int			 pchunked;
+	char			 pline[80];
+	size_t			 plen;
+	int			 corrupt;
+	/* a long poll's, called when the connection goes */
+	void			(*closecb)(struct evhttp_connection *, void *);
+	void			*closearg;
 };
 
-static TAILQ_HEAD(, http_conn) http_conns = TAILQ_HEAD_INITIALIZER(http_conns);
+/* Not admitted yet (the accepts of this loop pass). */
+static struct http_conn		**http_conn_new;
+static size_t			 http_conn_nnew, http_conn_capnew;
+/* Admitted, by descriptor: found and forgotten in O(1). */
+static struct http_conn		**http_conn_byfd;
+static size_t			 http_conn_nfd;
+static size_t			 http_conn_n;		/* counted */
+static struct strmap		 http_conn_sources;	/* source: size_t */
 static struct event_base	*http_conn_base;
-static struct event		*http_conn_admit_ev;
+static struct event		*http_conn_admit_ev, *http_conn_resume_ev;
+static struct evconnlistener	*http_conn_levs[16];
+static size_t			 http_conn_nlevs;
 static long long		 http_conn_max, http_conn_max_source;
 static long long		 http_conn_timeout;
+
+/*
+ * One line per kind in 10 s at the most, saying how many were not logged:
+ * a flood of refused connections or failed accepts must not fill the log.
+ */
+struct http_conn_quiet {
+	time_t		 last;
+	unsigned long	 unsaid;
+};
+static struct http_conn_quiet	 http_conn_q_refused, http_conn_q_accept;
+
+static int
+http_conn_may_log(struct http_conn_quiet *q, unsigned long *unsaid)
+{
+	time_t	 now = time(NULL);
+
+	if (q->last != 0 && now - q->last < 10) {
+		q->unsaid++;
+		return 0;
+	}
+	q->last = now;
+	*unsaid = q->unsaid;
+	q->unsaid = 0;
+	return 1;
+}
+
+static void
+http_conn_uncount(struct http_conn *c)
+{
+	size_t	*n;
+
+	if (!c->counted)
+		return;
+	c->counted = 0;
+	http_conn_n--;
+	if (c->source[0] != '\0' && (n = strmap_get(&http_conn_sources,
+	    c->source, 0)) != NULL && --*n == 0)
+		strmap_del(&http_conn_sources, c->source);
+}
+
+enum { HTTP_P_HEAD, HTTP_P_SIZE, HTTP_P_DATA, HTTP_P_TRAILER, HTTP_P_BODY,
+    HTTP_P_DONE };
+
+/* One whole line of the request's framing (CR LF or LF taken off). */
+static void
+http_conn_line(struct http_conn *c, char *l)
+{
+	char		*end;
+	long long	 n;
+
+	switch (c->pstate) {
+	case HTTP_P_HEAD:
+		if (*l != '\0') {
+			if (strncasecmp(l, "transfer-encoding:", 18) == 0 &&
+			    strcasestr(l + 18, "chunked") != NULL)
+				c->pchunked = 1;
+			else if (strncasecmp(l, "content-length:", 15) == 0)
+				c->plen_body = strtoll(l + 15, NULL, 10);
+			return;
+		}
+		if (c->pchunked)
+			c->pstate = HTTP_P_SIZE;
+		else if (c->plen_body > 0) {
+			c->pstate = HTTP_P_BODY;
+			c->pleft = c->plen_body;
+		}
+		c->pchunked = 0;
+		c->plen_body = 0;
+		return;
+	case HTTP_P_SIZE:
+		if (*l == '\0')
+			return;		/* the CR LF after a chunk */
+		/* as evhttp_handle_chunked_read() reads it */
+		errno = 0;
+		n = strtoll(l, &end, 16);
+		if (errno != 0) {
+			c->pstate = HTTP_P_DONE;	/* unsure: leave it */
+			return;
+		}
+		if (*l == '\0' || (*end != '\0' && *end != ' ') || n < 0) {
+			c->corrupt = 1;
+			c->pstate = HTTP_P_DONE;
+		} else if (n == 0)
+			c->pstate = HTTP_P_TRAILER;
+		else {
+			c->pstate = HTTP_P_DATA;
+			c->pleft = n;
+		}
+		return;
+	case HTTP_P_TRAILER:
+		if (*l == '\0')
+			c->pstate = HTTP_P_HEAD;
+		return;
+	}
+}
+
+/* Bytes evhttp has not read yet: followed through the framing. */
+static void
+http_conn_in(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct http_conn	*c = arg;
+	struct evbuffer_ptr	 at;
+	char			 chunk[2048];
+	ev_ssize_t		 n, i;
+	long long		 skip;
+	size_t			 len = evbuffer_get_length(buf), left;
+
+	if (info->n_added == 0 || c->pstate == HTTP_P_DONE ||
+	    info->n_added > len || evbuffer_ptr_set(buf, &at,
+	    len - info->n_added, EVBUFFER_PTR_SET) == -1)
+		return;
+	for (left = info->n_added; left > 0 && c->pstate != HTTP_P_DONE;
+	    left -= (size_t)n) {
+		n = evbuffer_copyout_from(buf, &at, chunk, left < sizeof(chunk) ?
+		    left : sizeof(chunk));
+		if (n <= 0 || evbuffer_ptr_set(buf, &at, (size_t)n,
+		    EVBUFFER_PTR_ADD) == -1)
+			return;
+		for (i = 0; i < n && c->pstate != HTTP_P_DONE; i++) {
+			if (c->pstate == HTTP_P_DATA ||
+			    c->pstate == HTTP_P_BODY) {
+				skip = c->pleft < n - i ? c->pleft : n - i;
+				c->pleft -= skip;
+				i += skip - 1;
+				if (c->pleft == 0)
+					c->pstate = c->pstate == HTTP_P_DATA ?
+					    HTTP_P_SIZE : HTTP_P_HEAD;
+				continue;
+			}
+			if (chunk[i] != '\n') {
+				if (c->plen < sizeof(c->pline) - 1)
+					c->pline[c->plen++] = chunk[i];
+				continue;
+			}
+			if (c->plen > 0 && c->pline[c->plen - 1] == '\r')
+				c->plen--;
+			c->pline[c->plen] = '\0';
+			c->plen = 0;
+			http_conn_line(c, c->pline);
+		}
+	}
+}
+
+static void
+http_conn_unhook(struct http_conn *c, struct bufferevent *bev)
+{
+	if (bev == NULL)
+		return;
+	if (c->in_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(bev), c->in_cb);
+	if (c->out_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_output(bev),
+		    c->out_cb);
+	c->in_cb = c->out_cb = NULL;
+}
 
 static void
 http_conn_free(struct http_conn *c)
 {
-	TAILQ_REMOVE(&http_conns, c, entry);
+	http_conn_uncount(c);
+	if (c->admitted && c->fd >= 0 && (size_t)c->fd < http_conn_nfd &&
+	    http_conn_byfd[c->fd] == c)
+		http_conn_byfd[c->fd] = NULL;
 	event_free(c->deadline);
 	free(c);
 }
 
-/* The connection's socket is still the one it was admitted with. */
-static int
-http_conn_alive(const struct http_conn *c)
+/* evhttp frees the connection: forgotten, and a long poll told. */
+static void
+http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	struct stat	 sb;
+	struct http_conn	*c = arg;
 
-	return c->fd != -1 && fstat(c->fd, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
-	    sb.st_ino == c->ino;
+	if (c->closecb != NULL)
+		c->closecb(evcon, c->closearg);
+	http_conn_unhook(c, evhttp_connection_get_bufferevent(evcon));
+	http_conn_free(c);
 }
 
 static void
-http_conn_arm(struct http_conn *c)
+http_conn_arm(struct http_conn *c, long long secs)
 {
-	struct timeval	 tv = { (time_t)http_conn_timeout, 0 };
+	struct timeval	 tv = { (time_t)secs, 0 };
 
 	evtimer_add(c->deadline, &tv);
 }
 
 /*
- * No whole request in http_header_timeout: the socket is shut down, so
- * evhttp reads its end and frees the connection (a slow client gets no
- * answer: it may still be sending).
+ * No whole request in http_header_timeout (1 s for one over a cap): the
+ * socket is shut down, so evhttp reads its end and frees the connection
+ * (a slow client gets no answer: it may still be sending).
  */
 static void
 http_conn_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_conn	*c = arg;
 
-	if (!http_conn_alive(c)) {
-		http_conn_free(c);
+	if (c->busy && !c->refused)
 		return;
-	}
-	if (c->busy)
-		return;
-	log_info("http: closing a connection%s%s: no whole request in %llds",
-	    c->source[0] ? " from " : "", c->source, http_conn_timeout);
+	if (!c->refused)
+		log_info("http: closing a connection%s%s: no whole request "
+		    "in %llds", c->source[0] ? " from " : "", c->source,
+		    http_conn_timeout);
 	shutdown(c->fd, SHUT_RDWR);
 }
 
-/* Counts the open connections (dropping those gone) and those from src. */
+/* The 503 for a connection over a cap, as it is accepted (not over TLS:
+ * that one is answered if it sends a request in the second it has). */
 static void
-http_conn_count(const struct http_conn *self, size_t *all, size_t *src)
+http_conn_refuse(struct http_conn *c)
 {
-	struct http_conn	*c, *next;
+	json_t	*o = json_object();
+	char	*text, *msg;
+	int	 n;
 
-	*all = *src = 0;
-	for (c = TAILQ_FIRST(&http_conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c == self || !c->admitted)
-			continue;
-		if (!http_conn_alive(c) || c->fd == self->fd) {
-			http_conn_free(c);
-			continue;
+	json_put_str(o, "error", "busy");
+	json_put_str(o, "message", HTTP_CONN_BUSY);
+	text = json_text(o);
+	json_decref(o);
+	n = asprintf(&msg, "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Retry-After: 1\r\nConnection: close\r\n\r\n%s\n",
+	    strlen(text) + 1, text);
+	free(text);
+	if (n == -1)
+		return;
+	/* a new socket's buffer takes it; what it does not is lost */
+	(void)send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(msg);
+	shutdown(c->fd, SHUT_WR);
+}
+
+/* The caps' key of an address: itself, or its /64 for IPv6 (one host
+ * commonly has a whole /64). */
+static void
+http_conn_source(struct http_conn *c)
+{
+	struct sockaddr_storage	 ss;
+	struct in6_addr		 a6;
+	socklen_t		 len = sizeof(ss);
+
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		    c->source, sizeof(c->source));
+	else if (ss.ss_family == AF_INET6) {
+		a6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			inet_ntop(AF_INET, &a6.s6_addr[12], c->source,
+			    sizeof(c->source));
+			return;
 		}
-		if (c->refused)
-			continue;
-		(*all)++;
-		if (self->source[0] != '\0' &&
-		    strcmp(c->source, self->source) == 0)
-			(*src)++;
+		memset(&a6.s6_addr[8], 0, 8);
+		inet_ntop(AF_INET6, &a6, c->source, sizeof(c->source) - 3);
+		strcat(c->source, "/64");
 	}
 }
 
 static void
 http_conn_admit_one(struct http_conn *c)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-	struct stat		 sb;
-	size_t			 all, src;
+	struct evhttp_connection	*evcon;
+	void				*cbarg = NULL;
+	size_t				*src, nsrc = 0, old;
+	unsigned long			 unsaid;
 
 	c->fd = bufferevent_getfd(c->bev);
+	bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
 	c->bev = NULL;
-	if (c->fd == -1 || fstat(c->fd, &sb) == -1) {
+	if (c->fd < 0 || (c->evcon = evcon = cbarg) == NULL) {
+		http_conn_unhook(c, c->bev);
 		http_conn_free(c);
 		return;
 	}
-	c->ino = sb.st_ino;
-	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->
-			    sin_addr, c->source, sizeof(c->source));
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->
-			    sin6_addr, c->source, sizeof(c->source));
+	if ((size_t)c->fd >= http_conn_nfd) {
+		old = http_conn_nfd;
+		http_conn_nfd = (size_t)c->fd + 64;
+		http_conn_byfd = xreallocarray(http_conn_byfd, http_conn_nfd,
+		    sizeof(*http_conn_byfd));
+		memset(http_conn_byfd + old, 0,
+		    (http_conn_nfd - old) * sizeof(*http_conn_byfd));
 	}
-	http_conn_count(c, &all, &src);
-	if ((long long)all >= http_conn_max ||
-	    (c->source[0] != '\0' && (long long)src >= http_conn_max_source)) {
-		log_warnx("http: refusing a connection%s%s: %zu open, %zu "
-		    "from there", c->source[0] ? " from " : "", c->source,
-		    all, src);
-		c->refused = 1;
-	}
+	if (http_conn_byfd[c->fd] != NULL)	/* its close was missed */
+		http_conn_free(http_conn_byfd[c->fd]);	/* (its buffers too) */
+	http_conn_byfd[c->fd] = c;
 	c->admitted = 1;
-	http_conn_arm(c);
+	evhttp_connection_set_closecb(evcon, http_conn_closed, c);
+	http_conn_source(c);
+	if (c->source[0] != '\0' && (src = strmap_get(&http_conn_sources,
+	    c->source, 0)) != NULL)
+		nsrc = *src;
+	if ((long long)http_conn_n >= http_conn_max ||
+	    (c->source[0] != '\0' && (long long)nsrc >= http_conn_max_source)) {
+		if (http_conn_may_log(&http_conn_q_refused, &unsaid))
+			log_warnx("http: refusing a connection%s%s: %zu open, "
+			    "%zu from there (%lu more refused unlogged)",
+			    c->source[0] ? " from " : "", c->source,
+			    http_conn_n, nsrc, unsaid);
+		c->refused = 1;
+		if (!c->tls)
+			http_conn_refuse(c);
+		http_conn_arm(c, 1);
+		return;
+	}
+	c->counted = 1;
+	http_conn_n++;
+	if (c->source[0] != '\0')
+		(*(size_t *)strmap_get(&http_conn_sources, c->source,
+		    sizeof(size_t)))++;
+	http_conn_arm(c, http_conn_timeout);
 }
 
 /* Runs in the same loop pass as the accepts, before their sockets' events:
@@ -168,13 +406,53 @@ http_conn_admit_one(struct http_conn *c)
 static void
 http_conn_admit(evutil_socket_t fd, short what, void *arg)
 {
-	struct http_conn	*c, *next;
+	size_t	 i;
 
-	for (c = TAILQ_FIRST(&http_conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (!c->admitted && c->bev != NULL)
-			http_conn_admit_one(c);
+	for (i = 0; i < http_conn_nnew; i++)
+		http_conn_admit_one(http_conn_new[i]);
+	http_conn_nnew = 0;
+}
+
+/* Accepting again after running out of descriptors. */
+static void
+http_conn_resume(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < http_conn_nlevs; i++)
+		evconnlistener_enable(http_conn_levs[i]);
+}
+
+/*
+ * accept() failed. Out of descriptors (or memory) the listening socket
+ * stays readable: accepting pauses for a second, the connections wait in
+ * the backlog, and the log gets one line in 10 s.
+ */
+static void
+http_conn_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	unsigned long	 unsaid;
+	int		 err = errno;
+
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		evconnlistener_disable(lev);
+		evtimer_add(http_conn_resume_ev, &tv);
 	}
+	if (http_conn_may_log(&http_conn_q_accept, &unsaid))
+		log_warnx("http: accept: %s%s (%lu more unlogged)",
+		    strerror(err), err == EMFILE || err == ENFILE ?
+		    "; accepting again in 1 s" : "", unsaid);
+}
+
+void
+http_conn_listener(struct evconnlistener *lev)
+{
+	evconnlistener_set_error_cb(lev, http_conn_accept_error);
+	if (http_conn_nlevs < sizeof(http_conn_levs) /
+	    sizeof(http_conn_levs[0]))
+		http_conn_levs[http_conn_nlevs++] = lev;
 }
 
 /*
@@ -189,15 +467,17 @@ http_conn_out(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
 {
 	static const char	 page[] = "<HTML><HEAD>\n<TITLE>";
+	struct http_conn	*c = arg;
 	static int		 inside;
 	struct evbuffer_ptr	 at, s, last;
 	struct evbuffer		*keep;
-	size_t			 len = evbuffer_get_length(buf), n;
+	size_t			 len = evbuffer_get_length(buf);
+	ev_ssize_t		 n;
 	char			 line[128], *reason, *e;
 	const char		*code;
 	json_t			*o;
 	char			*text;
-	int			 status;
+	int			 status, frozen;
 
 	if (inside || info->n_added < sizeof(page) - 1 ||
 	    evbuffer_ptr_set(buf, &at, len - info->n_added,
@@ -216,14 +496,31 @@ http_conn_out(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	}
 	if (last.pos == -1)
 		return;
+	/*
+	 * A socket bufferevent keeps its output's start frozen (only its
+	 * own write drains it); an answer written from evhttp's write
+	 * callback, as the next request's error on a kept-alive or
+	 * pipelined connection is, finds it so. Nothing is being sent
+	 * meanwhile: thawed for the rewrite, frozen again after.
+	 */
+	if ((frozen = evbuffer_drain(buf, 0) == -1))
+		evbuffer_unfreeze(buf, 1);
 	n = evbuffer_copyout_from(buf, &last, line, sizeof(line) - 1);
+	if (n <= 0)
+		goto out;
 	line[n] = '\0';
 	if ((e = strstr(line, "\r\n")) != NULL)
 		*e = '\0';
-	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1)
-		return;
-	reason = strchr(strchr(line, ' ') + 1, ' ');
+	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1 ||
+	    (reason = strchr(line, ' ')) == NULL)
+		goto out;
+	reason = strchr(reason + 1, ' ');
 	reason = reason != NULL ? reason + 1 : "";
+	/* evhttp's 413 for a chunk size it cannot read */
+	if (status == 413 && c != NULL && c->corrupt) {
+		status = 400;
+		reason = "Bad Request";
+	}
 	switch (status) {
 	case 400:	code = "bad_request"; break;
 	case 413:	code = "too_large"; break;
@@ -250,6 +547,9 @@ http_conn_out(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	evbuffer_free(keep);
 	inside = 0;
 	free(text);
+ out:
+	if (frozen)
+		evbuffer_freeze(buf, 1);
 }
 
 struct bufferevent *
@@ -271,12 +571,20 @@ http_conn_bev(struct event_base *base, void *arg)
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		return NULL;
-	evbuffer_add_cb(bufferevent_get_output(bev), http_conn_out, NULL);
 	c = xcalloc(1, sizeof(*c));
+	c->out_cb = evbuffer_add_cb(bufferevent_get_output(bev), http_conn_out,
+	    c);
+	c->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), http_conn_in, c);
 	c->bev = bev;
 	c->fd = -1;
+	c->tls = tls != NULL;
 	c->deadline = evtimer_new(base, http_conn_expired, c);
-	TAILQ_INSERT_TAIL(&http_conns, c, entry);
+	if (http_conn_nnew == http_conn_capnew) {
+		http_conn_capnew = http_conn_capnew ? 2 * http_conn_capnew : 16;
+		http_conn_new = xreallocarray(http_conn_new, http_conn_capnew,
+		    sizeof(*http_conn_new));
+	}
+	http_conn_new[http_conn_nnew++] = c;
 	event_active(http_conn_admit_ev, EV_TIMEOUT, 0);
 	return bev;
 }
@@ -286,17 +594,28 @@ http_conn_of(struct evhttp_request *req)
 {
 	struct evhttp_connection	*evcon;
 	struct bufferevent		*bev;
-	struct http_conn		*c;
 	int				 fd;
 
 	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
 	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
-	    (fd = bufferevent_getfd(bev)) == -1)
+	    (fd = bufferevent_getfd(bev)) < 0 || (size_t)fd >= http_conn_nfd)
 		return NULL;
-	TAILQ_FOREACH(c, &http_conns, entry)
-		if (c->admitted && c->fd == fd && http_conn_alive(c))
-			return c;
-	return NULL;
+	return http_conn_byfd[fd];
+}
+
+/* A long poll's close callback, called before the connection is freed. */
+void
+http_conn_set_closecb(struct evhttp_request *req,
+    void (*cb)(struct evhttp_connection *, void *), void *arg)
+{
+	struct http_conn		*c = http_conn_of(req);
+	struct evhttp_connection	*evcon;
+
+	if (c != NULL) {
+		c->closecb = cb;
+		c->closearg = arg;
+	} else if ((evcon = evhttp_request_get_connection(req)) != NULL)
+		evhttp_connection_set_closecb(evcon, cb, arg);
 }
 
 int
@@ -313,8 +632,7 @@ http_conn_request(struct http_req *r)
 		    "Connection", "close");
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
-		http_error(r, 503, "busy", "too many open connections "
-		    "(http_max_connections, http_max_connections_per_source)");
+		http_error(r, 503, "busy", HTTP_CONN_BUSY);
 		return -1;
 	}
 	return 0;
@@ -328,7 +646,7 @@ http_conn_replied(struct evhttp_request *req)
 	if (c == NULL)
 		return;
 	c->busy = 0;
-	http_conn_arm(c);
+	http_conn_arm(c, c->refused ? 1 : http_conn_timeout);
 }
 
 void
@@ -336,10 +654,14 @@ http_conn_init(struct event_base *base, const struct conf *cf)
 {
 	http_conn_base = base;
 	http_conn_limits(cf);
-	if (http_conn_admit_ev == NULL &&
-	    (http_conn_admit_ev = event_new(base, -1, 0, http_conn_admit,
-	    NULL)) == NULL)
-		fatalx("http: event_new failed");
+	if (http_conn_admit_ev == NULL) {
+		strmap_init(&http_conn_sources, 1024);
+		if ((http_conn_admit_ev = event_new(base, -1, 0,
+		    http_conn_admit, NULL)) == NULL ||
+		    (http_conn_resume_ev = evtimer_new(base, http_conn_resume,
+		    NULL)) == NULL)
+			fatalx("http: event_new failed");
+	}
 }
 
 void
@@ -353,23 +675,41 @@ http_conn_limits(const struct conf *cf)
 size_t
 http_conn_open(void)
 {
-	struct http_conn	 self;
-	size_t			 all, src;
-
-	memset(&self, 0, sizeof(self));
-	self.fd = -1;
-	http_conn_count(&self, &all, &src);
-	return all;
+	return http_conn_n;
 }
 
+/* Before evhttp_free(): the connections it frees then call nothing here. */
 void
 http_conn_free_all(void)
 {
 	struct http_conn	*c;
+	size_t			 i;
 
-	while ((c = TAILQ_FIRST(&http_conns)) != NULL)
+	for (i = 0; i < http_conn_nnew; i++) {
+		http_conn_unhook(http_conn_new[i], http_conn_new[i]->bev);
+		http_conn_free(http_conn_new[i]);
+	}
+	http_conn_nnew = 0;
+	free(http_conn_new);
+	http_conn_new = NULL;
+	http_conn_capnew = 0;
+	for (i = 0; i < http_conn_nfd; i++) {
+		if ((c = http_conn_byfd[i]) == NULL)
+			continue;
+		evhttp_connection_set_closecb(c->evcon, c->closecb,
+		    c->closearg);
+		http_conn_unhook(c, evhttp_connection_get_bufferevent(
+		    c->evcon));
 		http_conn_free(c);
+	}
+	free(http_conn_byfd);
+	http_conn_byfd = NULL;
+	http_conn_nfd = 0;
+	strmap_clear(&http_conn_sources);
 	if (http_conn_admit_ev != NULL)
 		event_free(http_conn_admit_ev);
-	http_conn_admit_ev = NULL;
+	if (http_conn_resume_ev != NULL)
+		event_free(http_conn_resume_ev);
+	http_conn_admit_ev = http_conn_resume_ev = NULL;
+	http_conn_nlevs = 0;
 }

@@ -106,6 +106,10 @@ void	 http_conn_limits(const struct conf *);
 int	 http_conn_request(struct http_req *);
 /* An answer went out on req's connection: its next request's deadline. */
 void	 http_conn_replied(struct evhttp_request *);
+void	 http_conn_set_closecb(struct evhttp_request *,
+	    void (*)(struct evhttp_connection *, void *), void *);
+struct evconnlistener;
+void	 http_conn_listener(struct evconnlistener *);
 size_t	 http_conn_open(void);
 void	 http_conn_free_all(void);
 

@@ -334,12 +334,10 @@ http_waiter_free(struct http_waiter *w)
 static void
 http_waiter_answer(struct http_waiter *w, json_t *body)
 {
-	struct evhttp_connection *evcon;
 	size_t			 n;
 
-	if (!w->gone &&
-	    (evcon = evhttp_request_get_connection(w->req)) != NULL)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (!w->gone)
+		http_conn_set_closecb(w->req, NULL, NULL);
 	if (body == NULL && (body = http_events_read(w->after, w->limit,
 	    &n)) == NULL) {
 		body = json_object();
@@ -505,13 +503,6 @@ http_events_wake(void)
 	free(all.ids);
 }
 
-static int
-http_events_oldest_cb(void *arg, const struct store_event *e)
-{
-	*(int64_t *)arg = e->id;
-	return 0;
-}
-
 /*
  * A reader whose cursor fell behind the journal's retention (events_keep;
  * events not yet delivered to every webhook are kept) would miss events
@@ -527,8 +518,7 @@ http_events_behind(struct http_req *r, int64_t after)
 
 	if (after == 0)
 		return 0;
-	if (store_event_list(server->store, 0, 1, http_events_oldest_cb,
-	    &oldest) == -1) {
+	if (store_event_first(server->store, &oldest) == -1) {
 		http_store_error(r);
 		return -1;
 	}
@@ -582,8 +572,7 @@ http_events_get(struct http_req *r)
 	tv.tv_sec = wait;
 	tv.tv_usec = 0;
 	evtimer_add(w->timer, &tv);
-	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req),
-	    http_waiter_closed, w);
+	http_conn_set_closecb(r->req, http_waiter_closed, w);
 	TAILQ_INSERT_TAIL(&http_waiters, w, entry);
 	http_nwaiters++;
 	r->done = 1;

@@ -387,6 +387,7 @@ webhook_drop(struct webhook *w)
 struct webhook_want {
 	char	*url;
 	char	*secret;
+	int64_t	 id;		/* its row's, 0 before it has one */
 };
 
 struct webhook_wants {
@@ -395,35 +396,43 @@ struct webhook_wants {
 };
 
 static void
-webhook_want(struct webhook_wants *ws, const char *url, const char *secret)
+webhook_want(struct webhook_wants *ws, const char *url, const char *secret,
+    int64_t id, int add)
 {
 	size_t	 i;
 
 	for (i = 0; i < ws->n; i++)
-		if (strcmp(ws->v[i].url, url) == 0)
+		if (strcmp(ws->v[i].url, url) == 0) {
+			if (ws->v[i].id == 0)
+				ws->v[i].id = id;
 			return;		/* xfed.conf's line first */
+		}
+	if (!add)
+		return;
 	if (ws->n == ws->cap) {
 		ws->cap = ws->cap ? 2 * ws->cap : 8;
 		ws->v = xreallocarray(ws->v, ws->cap, sizeof(*ws->v));
 	}
 	ws->v[ws->n].url = xstrdup(url);
 	ws->v[ws->n].secret = secret ? xstrdup(secret) : NULL;
+	ws->v[ws->n].id = id;
 	ws->n++;
 }
 
+/* A managed row is wanted; any row names the id of xfed.conf's line. */
 static int
 webhook_managed_cb(void *arg, const struct store_webhook *row)
 {
-	if (row->managed)
-		webhook_want(arg, row->url, row->secret);
+	webhook_want(arg, row->url, row->secret, row->id, row->managed);
 	return 0;
 }
 
 /*
  * Makes the running set what xfed.conf and the store's managed rows say:
- * a webhook that stays keeps its connection, timer and cursor; a new one
- * starts after the newest event (its row's cursor when it has one); one
- * gone stops, its request in flight dropped. -1 when the store fails.
+ * a webhook that stays (the same row) keeps its connection, timer and
+ * cursor; a new one starts after the newest event (its row's cursor when
+ * it has one); one gone stops, its request in flight dropped. -1 when
+ * the store fails.
  */
 int
 webhook_sync(const struct conf *c)
@@ -438,7 +447,7 @@ webhook_sync(const struct conf *c)
 	webhook_backoff_max = c->webhook_backoff_max;
 	for (i = 0; i < c->webhooks.n; i++)
 		webhook_want(&ws, CONF_WEBHOOK(c, i)->url,
-		    CONF_WEBHOOK(c, i)->secret);
+		    CONF_WEBHOOK(c, i)->secret, 0, 1);
 	if (store_webhook_list(server->store, webhook_managed_cb, &ws) == -1 ||
 	    store_event_last(server->store, &start) == -1) {
 		log_warnx("webhooks: store: %s", store_errstr(server->store));
@@ -447,9 +456,10 @@ webhook_sync(const struct conf *c)
 	}
 	next = xcalloc(ws.n + 1, sizeof(*next));
 	for (i = 0; i < ws.n; i++) {
+		/* By row: a URL deleted and made again is a new webhook. */
 		for (j = 0, w = NULL; j < nwebhooks && w == NULL; j++)
-			if (webhooks[j] != NULL &&
-			    strcmp(webhooks[j]->url, ws.v[i].url) == 0) {
+			if (webhooks[j] != NULL && ws.v[i].id != 0 &&
+			    webhooks[j]->id == ws.v[i].id) {
 				w = webhooks[j];
 				webhooks[j] = NULL;
 			}

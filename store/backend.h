@@ -191,6 +191,7 @@ struct store_ops {
 	int	(*event_list)(struct store *, int64_t after, size_t limit,
 		    store_event_cb, void *arg);
 	int	(*event_last)(struct store *, int64_t *idp);
+	int	(*event_first)(struct store *, int64_t *idp);
 	int	(*event_count)(struct store *, int64_t after, int64_t *np);
 	int	(*event_prune)(struct store *, int64_t upto, int64_t before);
 	int	(*events_journal)(struct store *, int on);

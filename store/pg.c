@@ -811,6 +811,7 @@ const struct store_ops pg_ops = {
 	.token_used = pg_token_used,
 	.event_list = pg_event_list,
 	.event_last = pg_event_last,
+	.event_first = pg_event_first,
 	.event_count = pg_event_count,
 	.event_prune = pg_event_prune,
 	.webhook_open = pg_webhook_open,

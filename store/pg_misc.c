@@ -505,6 +505,13 @@ pg_event_last(struct store *st, int64_t *idp)
 }
 
 int
+pg_event_first(struct store *st, int64_t *idp)
+{
+	return pg_value(PG(st), PQ_EVENT_FIRST, "SELECT coalesce(min(id), 0) "
+	    "FROM events", NULL, idp, "events");
+}
+
+int
 pg_event_count(struct store *st, int64_t after, int64_t *np)
 {
 	struct pg_params p = { 0 };

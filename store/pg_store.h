@@ -114,6 +114,7 @@ int pg_token_used(struct store *, int64_t id, int64_t when);
 int pg_event_list(struct store *, int64_t after, size_t limit,
     store_event_cb, void *arg);
 int pg_event_last(struct store *, int64_t *idp);
+int pg_event_first(struct store *, int64_t *idp);
 int pg_event_count(struct store *, int64_t after, int64_t *np);
 int pg_event_prune(struct store *, int64_t upto, int64_t before);
 int pg_webhook_open(struct store *, const char *url, int64_t start,

@@ -489,6 +489,7 @@ const struct store_ops sqlite_ops = {
 	.token_used = sqlite_token_used,
 	.event_list = sqlite_event_list,
 	.event_last = sqlite_event_last,
+	.event_first = sqlite_event_first,
 	.event_count = sqlite_event_count,
 	.event_prune = sqlite_event_prune,
 	.events_journal = sqlite_events_journal,

@@ -188,6 +188,17 @@ sqlite_event_last(struct store *st, int64_t *idp)
 }
 
 int
+sqlite_event_first(struct store *st, int64_t *idp)
+{
+	sqlite3_stmt	*q;
+
+	if ((q = sqlite_q(st, Q_EVENT_FIRST,
+	    "SELECT coalesce(min(id), 0) FROM events")) == NULL)
+		return -1;
+	return sqlite_value(st, q, idp, "events");
+}
+
+int
 sqlite_event_count(struct store *st, int64_t after, int64_t *np)
 {
 	sqlite3_stmt	*q;

@@ -75,6 +75,7 @@ enum sqlite_q {
 	Q_TOKEN_USED,
 	Q_EVENT_LIST,
 	Q_EVENT_LAST,
+	Q_EVENT_FIRST,
 	Q_EVENT_COUNT,
 	Q_EVENT_PRUNE,
 	Q_WEBHOOK_ENSURE,
@@ -250,6 +251,7 @@ int	sqlite_token_used(struct store *, int64_t id, int64_t when);
 int	sqlite_event_list(struct store *, int64_t after, size_t limit,
 	    store_event_cb, void *arg);
 int	sqlite_event_last(struct store *, int64_t *idp);
+int	sqlite_event_first(struct store *, int64_t *idp);
 int	sqlite_event_count(struct store *, int64_t after, int64_t *np);
 int	sqlite_event_prune(struct store *, int64_t upto, int64_t before);
 int	sqlite_events_journal(struct store *, int on);

@@ -104,6 +104,17 @@
  * rebuilds the table (which drops them) makes them again from here, so
  * they stay the same text.
  */
+/* The webhooks columns of step 3, after id, before created. */
+#define WEBHOOK_COLUMNS \
+	" url TEXT NOT NULL UNIQUE," \
+	" cursor INTEGER NOT NULL DEFAULT 0," \
+	" delivered INTEGER NOT NULL DEFAULT 0," \
+	" failures INTEGER NOT NULL DEFAULT 0," \
+	" last_status INTEGER," \
+	" last_error TEXT," \
+	" last_attempt INTEGER," \
+	" next_attempt INTEGER NOT NULL DEFAULT 0,"
+
 #define OUTBOX_INDEXES \
 	"CREATE INDEX outbox_queue ON outbox (next_attempt, id)" \
 	" WHERE state = 'queued';" \
@@ -375,14 +386,7 @@ static const char *const schema_steps[] = {
 
 	"CREATE TABLE webhooks ("
 	" id INTEGER PRIMARY KEY,"
-	" url TEXT NOT NULL UNIQUE,"
-	" cursor INTEGER NOT NULL DEFAULT 0,"
-	" delivered INTEGER NOT NULL DEFAULT 0,"
-	" failures INTEGER NOT NULL DEFAULT 0,"
-	" last_status INTEGER,"
-	" last_error TEXT,"
-	" last_attempt INTEGER,"
-	" next_attempt INTEGER NOT NULL DEFAULT 0,"
+	WEBHOOK_COLUMNS
 	" created INTEGER NOT NULL DEFAULT " NOW ");"
 
 	EVENTS_INBOX
@@ -524,10 +528,26 @@ static const char *const schema_steps[] = {
 	JOURNAL("blocks", "upd", "UPDATE", "NEW.user_id", "update")
 	JOURNAL("blocks", "del", "DELETE", "OLD.user_id", "delete"),
 
-	/* 5 -> 6: webhooks made through the API or xfedctl, with a secret */
-	"ALTER TABLE webhooks ADD COLUMN secret TEXT;"
-	"ALTER TABLE webhooks ADD COLUMN managed INTEGER NOT NULL DEFAULT 0"
-	" CHECK (managed IN (0, 1));",
+	/*
+	 * 5 -> 6: webhooks made through the API or xfedctl, with a secret.
+	 * The table is rebuilt with AUTOINCREMENT: a webhook's id is never
+	 * given again, so a DELETE retried after a new webhook was made,
+	 * or a daemon that still runs a deleted one, cannot take the new
+	 * row for the old (rows are few, written once per delivery).
+	 */
+	"CREATE TABLE webhooks_v6 ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	WEBHOOK_COLUMNS
+	" created INTEGER NOT NULL DEFAULT " NOW ","
+	" secret TEXT,"
+	" managed INTEGER NOT NULL DEFAULT 0 CHECK (managed IN (0, 1)));"
+	"INSERT INTO webhooks_v6 (id, url, cursor, delivered, failures,"
+	" last_status, last_error, last_attempt, next_attempt, created)"
+	" SELECT id, url, cursor, delivered, failures, last_status,"
+	" last_error, last_attempt, next_attempt, created FROM webhooks"
+	" ORDER BY id;"
+	"DROP TABLE webhooks;"
+	"ALTER TABLE webhooks_v6 RENAME TO webhooks;",
 };
 #define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==

@@ -693,3 +693,9 @@ store_events_journal(struct store *st, int on)
 {
 	return st->ops->events_journal(st, on);
 }
+
+int
+store_event_first(struct store *st, int64_t *idp)
+{
+	return st->ops->event_first(st, idp);
+}

@@ -639,6 +639,8 @@ int	 store_event_list(struct store *, int64_t after, size_t limit,
 	    store_event_cb, void *arg);
 /* The highest event id, 0 when none ever. */
 int	 store_event_last(struct store *, int64_t *idp);
+/* The lowest event id kept (retention prunes the oldest), 0 when none. */
+int	 store_event_first(struct store *, int64_t *idp);
 /* Number of events with id > after. */
 int	 store_event_count(struct store *, int64_t after, int64_t *np);
 /* Deletes events older than before (seconds) and at or below upto; the

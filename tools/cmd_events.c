@@ -75,6 +75,30 @@ cmd_events_batch(struct cmd_events *ev)
 	return 0;
 }
 
+/*
+ * A cursor behind the journal's retention (events_keep) would skip the
+ * pruned events without a word (the API answers 410): said on stderr, the
+ * rest printed, and the exit status CTL_GAP. 0, 1 (gap) or -1 (said).
+ */
+static int
+cmd_events_behind(struct ctl *ctl, int64_t after)
+{
+	int64_t	 oldest = 0;
+
+	if (after == 0)
+		return 0;
+	if (store_event_first(ctl->st, &oldest) == -1) {
+		ctl_store_fail(ctl);
+		return -1;
+	}
+	if (oldest == 0 || oldest <= after + 1)
+		return 0;
+	fprintf(stderr, "xfedctl: the events after %lld up to %lld were "
+	    "pruned (events_keep); printing from %lld\n", (long long)after,
+	    (long long)oldest - 1, (long long)oldest);
+	return 1;
+}
+
 static int
 cmd_events_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 {
@@ -103,7 +127,7 @@ cmd_events(struct ctl *ctl, int argc, char **argv)
 	struct sigaction	 sa;
 	long long		 o[3] = { 0, 0, 0 };	/* after, follow, set */
 	int64_t			 last;
-	int			 i, rc, r;
+	int			 i, rc, r, gap = 0;
 
 	if ((i = ctl_getopt(ctl, argc, argv, "", opts, 1, cmd_events_opt, o,
 	    &rc)) == -1)
@@ -131,6 +155,8 @@ cmd_events(struct ctl *ctl, int argc, char **argv)
 			ev.last = last;
 		}
 	}
+	if (o[2] && (gap = cmd_events_behind(ctl, ev.last)) == -1)
+		return CTL_FAIL;
 	r = cmd_events_batch(&ev);
 	while (o[1] && r == 0 && !cmd_events_stop) {
 		poll(NULL, 0, CMD_EVENTS_FOLLOW_MS);
@@ -141,7 +167,7 @@ cmd_events(struct ctl *ctl, int argc, char **argv)
 		else if (r == -1)
 			ctl_store_fail(ctl);
 	}
-	return r == -1 ? CTL_FAIL : CTL_OK;
+	return r == -1 ? CTL_FAIL : gap ? CTL_GAP : CTL_OK;
 }
 
 const struct ctl_cmd cmd_events_table[] = {
@@ -149,6 +175,8 @@ const struct ctl_cmd cmd_events_table[] = {
 	    "Lists the events journal (inbox entries, contacts' presence, "
 	    "outbox\noutcomes, user changes) after ID; --follow keeps "
 	    "printing new ones (from\nnow on, without --after) until SIGINT, "
-	    "SIGTERM or a closed pipe.", cmd_events },
+	    "SIGTERM or a closed pipe. Exit status 3\nwhen events after ID "
+	    "were already pruned (events_keep): said on stderr,\nthe rest "
+	    "printed.", cmd_events },
 	{ NULL, NULL, NULL, NULL },
 };

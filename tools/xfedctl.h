@@ -15,10 +15,11 @@
 #include "jid.h"
 #include "store/store.h"
 
-/* Exit status: done, failed, usage. */
+/* Exit status: done, failed, usage; events: done, but some were pruned. */
 #define CTL_OK		0
 #define CTL_FAIL	1
 #define CTL_USAGE	2
+#define CTL_GAP		3
 
 struct ctl {
 	const char	*conf_path;

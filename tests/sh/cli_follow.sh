@@ -108,6 +108,14 @@ grep -q "romeo@a.localhost created" "$T/ev" &&
 kill -TERM "$EVPID"
 wait "$EVPID"
 check events_follow_exit0 [ $? = 0 ]
+# A cursor behind retention (pruned as events_keep does, keeping the
+# newest): said on stderr, the rest printed, exit status 3 (as the API's 410).
+OLD=$(sql "SELECT min(id) FROM events")
+sql "DELETE FROM events WHERE id <= $OLD + 1"
+ctl events --after "$OLD"
+expect events_behind_retention 3 "mercutio" "events after $OLD up to $((OLD + 1)) were pruned"
+ctl events --after "$((OLD + 1))"
+expect events_at_retention 0 "mercutio"
 ctl events --after -3
 expect events_after_bad 2 '' 'invalid id "-3" for --after'
 ctl events --after 99999999999999999999

@@ -1,11 +1,20 @@
 """tests/sh/http_limits.py: raw HTTP clients for tests/sh/http_limits.sh.
   raw PORT HEX        sends the bytes (hex), prints the status line, the
                       Content-Type and the body of the answer
+  whole PORT HEX      sends the bytes (hex), prints everything answered
+                      (several answers on a kept-alive connection)
   slow PORT           sends a request's headers one byte a second; prints
                       "closed after N bytes" when xfed closes, "answered"
                       if it answers, "open" if it is still open after 30 s
+  silent PORT         connects and sends nothing: prints the status line
+                      xfed answers unasked, or "open" (10 s)
+  nofile PORT PID N   lowers xfed's descriptor limit to what it has open,
+                      connects N times and holds them 3 s, restores the
+                      limit, closes them: prints "held N"
   idle PORT           connects and sends nothing; "closed" or "open" (30 s)
 """
+import os
+import resource
 import socket
 import sys
 import time
@@ -34,6 +43,31 @@ def main():
             if l.lower().startswith('content-type:'):
                 print(l)
         print(body.decode('utf-8', 'replace').strip())
+    elif what == 'whole':
+        s.sendall(bytes.fromhex(sys.argv[3]))
+        sys.stdout.write(answer(s).decode('latin-1'))
+    elif what == 'silent':
+        s.settimeout(10)
+        try:
+            data = answer(s)
+            print(data.split(b'\r\n')[0].decode('latin-1') or 'closed')
+        except socket.timeout:
+            print('open')
+    elif what == 'nofile':
+        pid, n = int(sys.argv[3]), int(sys.argv[4])
+        old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        have = len(os.listdir('/proc/%d/fd' % pid))
+        held = []
+        try:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (have, old[1]))
+            for _ in range(n):
+                held.append(socket.create_connection(('127.0.0.1', port)))
+            time.sleep(3)
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+        for h in held:
+            h.close()
+        print('held %d' % len(held))
     elif what == 'slow':
         req = b'GET /health HTTP/1.1\r\nHost: x\r\n' + b'X-Slow: ' + b'a' * 60
         sent = 0

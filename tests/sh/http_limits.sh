@@ -1,9 +1,11 @@
 # tests/sh/http_limits.sh: the HTTP API's connections (issue 14): a long
 # poll whose TLS client left is noticed; caps on open connections in all
-# and per client address (the next one is answered 503 in JSON and
-# closed); a request sent too slowly, or none at all, is cut after
-# http_header_timeout while a long poll is not; evhttp's own errors (400,
-# 413, 501 for an unknown method) come as the API's JSON error body, also over TLS.
+# and per client address (the next one is answered 503 in JSON as it is
+# accepted, and closed; refusals logged once in 10 s); out of descriptors,
+# accepting pauses and the log gets one line; a request sent too slowly,
+# or none at all, is cut after http_header_timeout while a long poll is
+# not; evhttp's own errors (400, 413, 417, 501) come as the API's JSON
+# error body, also over TLS and on kept-alive or pipelined connections.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -52,7 +54,12 @@ check put_405 [ "$(code -X PUT -H "$AUTH" "http://127.0.0.1:$PH/v1/users")" = 40
 check put_405_json is_error method_not_allowed
 check trace_405 [ "$(code -X TRACE -H "$AUTH" "http://127.0.0.1:$PH/v1/users")" = 405 ]
 check trace_405_json is_error method_not_allowed
-check head_405 [ "$(code -I -H "$AUTH" "http://127.0.0.1:$PH/v1/users")" = 405 ]
+check head_405 [ "$(code -I -D "$T/headers" -H "$AUTH" \
+    "http://127.0.0.1:$PH/v1/users")" = 405 ]
+check head_405_type grep -qi '^content-type: application/json' "$T/headers"
+check head_401 [ "$(code -I -D "$T/headers" \
+    "http://127.0.0.1:$PH/v1/users")" = 401 ]
+check head_401_type grep -qi '^content-type: application/json' "$T/headers"
 raw 'FOO /v1/users HTTP/1.1\r\nHost: x\r\n\r\n'
 check unknown_method_501 grep -q '^HTTP/1.1 501 ' "$T/raw"
 check unknown_method_json grep -qi '^content-type: application/json' "$T/raw"
@@ -65,10 +72,48 @@ check bad_header_json is_error bad_request
 raw 'GET /v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 12x\r\n\r\n'
 tail -1 "$T/raw" > "$T/body"
 check bad_length_json is_error bad_request
+# A chunked body whose chunk size is not hex: 400, not evhttp's 413; one
+# whose chunks add up over http_max_body (2k) is still 413.
+raw 'POST /v1/users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'
+check bad_chunk_400 grep -q '^HTTP/1.1 400 ' "$T/raw"
+tail -1 "$T/raw" > "$T/body"
+check bad_chunk_json is_error bad_request
+raw 'POST /v1/users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n1000\r\n'
+check big_chunk_413 grep -q '^HTTP/1.1 413 ' "$T/raw"
+tail -1 "$T/raw" > "$T/body"
+check big_chunk_json is_error too_large
 raw 'POST /v1/users HTTP/1.1\r\nHost: x\r\nExpect: later\r\nContent-Length: 2\r\n\r\n{}'
 check expect_417 grep -q '^HTTP/1.1 417 ' "$T/raw"
 tail -1 "$T/raw" > "$T/body"
 check expect_417_json is_error expectation_failed
+# On a connection that already answered (kept alive, or pipelined), evhttp's
+# errors come as JSON too, with a Content-Type; xfed stays up.
+whole() { $PY "$XFED_SRC/tests/sh/http_limits.py" whole "$PH" \
+    "$(printf '%b' "$1" | od -An -tx1 | tr -d ' \n')" > "$T/whole"; }
+all_json() {	# N: $T/whole holds N answers, each with a JSON Content-Type
+	[ "$(grep -c '^HTTP/1.1 ' "$T/whole")" = "$1" ] &&
+	[ "$(grep -ci '^content-type: application/json' "$T/whole")" = "$1" ] &&
+	! grep -qi '<html' "$T/whole"
+}
+whole 'GET /v1/users HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/users HTTP/1.1\r\nBroken header\r\n\r\n'
+check pipelined_400 grep -q '^HTTP/1.1 400 ' "$T/whole"
+check pipelined_json all_json 2
+tail -1 "$T/whole" > "$T/body"
+check pipelined_400_body is_error bad_request
+whole 'GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\nFOO /v1/users HTTP/1.1\r\nHost: x\r\n\r\n'
+check pipelined_501 grep -q '^HTTP/1.1 501 ' "$T/whole"
+check pipelined_501_json all_json 3
+for i in 1 2 3; do
+	curl -s -o "$T/body.h" -H "Authorization: Bearer $WRITE" \
+	    "http://127.0.0.1:$PH/health" --next -s -o "$T/body" \
+	    -D "$T/headers" -X POST -H "Authorization: Bearer $WRITE" \
+	    --data-binary @"$T/big" "http://127.0.0.1:$PH/v1/users"
+done
+check kept_alive_413 grep -q '^HTTP/1.1 413 ' "$T/headers"
+check kept_alive_413_type grep -qi '^content-type: application/json' "$T/headers"
+check kept_alive_413_json is_error too_large
+check kept_alive_still_up [ "$(code -H "$AUTH" "http://127.0.0.1:$PH/health")" = 200 ]
+
 # Keep-alive still works: two answers on one connection, then the health.
 check keepalive_two [ "$(curl -s -o /dev/null -o /dev/null \
     -w '%{http_code}%{num_connects}\n' \
@@ -106,13 +151,27 @@ wait_for 10 established "$PH" 4
 check total_cap_503 [ "$(code --interface 127.0.0.3 -H "$AUTH" \
     "http://127.0.0.1:$PH/v1/users")" = 503 ]
 check total_cap_json is_error busy
-check cap_logged grep -q "refusing a connection from 127.0.0.3: 4 open" \
+check cap_logged grep -q "refusing a connection from 127.0.0.1: 2 open, 2 from there" \
     "$D/xfed.log"
+# Over a cap, a connection that sends nothing is answered and closed as it
+# is accepted (it holds no descriptor); the lines say so once in 10 s.
+$PY "$XFED_SRC/tests/sh/http_limits.py" silent "$PH" > "$T/silent"
+check silent_over_cap_503 grep -q '^HTTP/1.1 503 ' "$T/silent"
+check cap_log_quiet [ "$(grep -c "refusing a connection" "$D/xfed.log")" -le 2 ]
 for p in $POLLS; do kill "$p" 2>/dev/null; done
 wait $POLLS 2>/dev/null
 from3() { [ "$(code --interface 127.0.0.3 -H "$AUTH" \
     "http://127.0.0.1:$PH/v1/users")" = 200 ]; }
 check caps_freed wait_for 10 from3
+
+# Out of descriptors: accepting pauses (one log line, not one per
+# attempt), the held clients wait in the backlog, then all is served again.
+$PY "$XFED_SRC/tests/sh/http_limits.py" nofile "$PH" "$XFED_PID" 20 > "$T/nofile"
+check nofile_held grep -q '^held 20' "$T/nofile"
+check nofile_logged grep -q "http: accept: Too many open files" "$D/xfed.log"
+check nofile_log_quiet [ "$(grep -c "http: accept:" "$D/xfed.log")" -le 2 ]
+health() { [ "$(code "http://127.0.0.1:$PH/health")" = 200 ]; }
+check nofile_served_again wait_for 10 health
 
 # SIGHUP: a new cap applies without a restart.
 sed -i 's/^http_max_connections_per_source 2/http_max_connections_per_source 1/' \

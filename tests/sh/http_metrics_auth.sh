@@ -3,7 +3,8 @@
 # xfed; invalid for a raw peer claiming b.localhost with a wrong key, which
 # B, the authoritative server, refuses: XEP-0220 2.4, S2S 4.22) and SASL
 # EXTERNAL outcomes (XEP-0178, between two xfed with CA certificates);
-# promtool check metrics passes on both formats.
+# promtool check metrics passes on the Prometheus text format (the one it
+# reads); the OpenMetrics answer has the families and ends with # EOF.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -71,6 +72,7 @@ check promtool_text promtool_ok
 metrics "$A" "application/openmetrics-text; version=1.0.0"
 check openmetrics_dialback_family grep -q '^# TYPE xfed_dialback_results counter' "$T/m"
 check openmetrics_sasl_family grep -q '^# TYPE xfed_sasl_external counter' "$T/m"
+check openmetrics_eof [ "$(tail -1 "$T/m")" = "# EOF" ]
 down
 
 # SASL EXTERNAL both ways with CA-signed certificates.

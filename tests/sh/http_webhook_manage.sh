@@ -48,6 +48,11 @@ check api_create_bad_url_400 [ "$(api "$ADMIN" POST /v1/webhooks \
     '{"url":"ftp://x/y"}')" = 400 ]
 check api_create_bad_url_json is_error bad_field
 check api_create_no_body_400 [ "$(api "$ADMIN" POST /v1/webhooks)" = 400 ]
+check api_create_secret_empty_400 [ "$(api "$ADMIN" POST /v1/webhooks \
+    "{\"url\":\"http://127.0.0.1:$P3/hook\",\"secret\":\"\"}")" = 400 ]
+check api_create_secret_empty_json is_error bad_field
+check api_create_secret_empty_no_row [ "$(sqlite3 "$D/xfed.db" \
+    "SELECT count(*) FROM webhooks WHERE url = 'http://127.0.0.1:$P3/hook'")" = 0 ]
 check api_create_secret_type_400 [ "$(api "$ADMIN" POST /v1/webhooks \
     "{\"url\":\"http://127.0.0.1:$P3/hook\",\"secret\":5}")" = 400 ]
 actl user add romeo > /dev/null
@@ -88,6 +93,33 @@ actl user add tybalt > /dev/null
 check others_still_deliver wait_for 20 got "$T/r2" tybalt
 grep -q tybalt "$T/r3" && fail deleted_gets_nothing "tybalt reached the deleted webhook" ||
     ok deleted_gets_nothing
+
+# Ids are never given again (AUTOINCREMENT, schema 6): the URL made again
+# gets a new id although $ID3 was the newest; a DELETE of $ID3 retried
+# then removes nothing. Deleted and made again before the running xfed
+# looked: it follows the new row (its cursor, its delivered count).
+made3() {	# N: the P3 webhook was started N times
+	[ "$(grep -c "webhook http://127.0.0.1:$P3/hook: events after" \
+	    "$D/xfed.log")" = "$1" ]
+}
+ID5=$(actl webhook add "http://127.0.0.1:$P3/hook" --secret three)
+check ids_not_reused [ "$ID5" -gt "$ID3" ]
+actl webhook del "$ID3" 2> "$T/err"
+check retried_del_removes_nothing [ $? = 1 ]
+check retried_del_row_stays [ "$(sqlite3 "$D/xfed.db" \
+    "SELECT count(*) FROM webhooks WHERE id = $ID5")" = 1 ]
+wait_for 15 made3 2
+actl webhook del "$ID5" && ID6=$(actl webhook add "http://127.0.0.1:$P3/hook" \
+    --secret three)
+check readded_new_id [ "$ID6" -gt "$ID5" ]
+check readded_followed wait_for 15 made3 3
+actl user add benvolio > /dev/null
+check readded_delivers wait_for 20 got "$T/r3" benvolio
+delivered6() { [ "$(sqlite3 "$D/xfed.db" \
+    "SELECT delivered > 0 FROM webhooks WHERE id = $ID6")" = 1 ]; }
+check readded_row_advances wait_for 10 delivered6
+check one_row_per_url [ "$(sqlite3 "$D/xfed.db" \
+    "SELECT count(*) FROM webhooks WHERE url = 'http://127.0.0.1:$P3/hook'")" = 1 ]
 
 # The API's delete: 204, then 404; xfed.conf's row is not the API's.
 ID1=$(sqlite3 "$D/xfed.db" "SELECT id FROM webhooks WHERE managed = 0")

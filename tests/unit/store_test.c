@@ -1279,6 +1279,21 @@ test_blocks(void)
 	store_close(st);
 }
 
+/* A new file at schema version v: steps 1 to v as written. */
+static void
+old_version_file(int v)
+{
+	char	 sql[128];
+	int	 i;
+
+	REQUIRE(raw_exec(tmp_db(), sqlite_schema_step(0)) == 0);
+	for (i = 1; i < v; i++)
+		REQUIRE(raw_exec(db_path, sqlite_schema_step(i)) == 0);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d;"
+	    "PRAGMA application_id = %d", v, 0x78666564);
+	REQUIRE(raw_exec(db_path, sql) == 0);
+}
+
 /*
  * A version 4 file (steps 1 to 4 run as written) migrates to 5 with its
  * journal (rows, sequence, the triggers of other tables) and its outbox
@@ -1289,16 +1304,9 @@ test_open_migrates_v4(void)
 {
 	struct store		*st;
 	const char		*err = NULL;
-	char			 sql[128];
-	int			 i;
 
 	SQLITE_ONLY();
-	REQUIRE(raw_exec(tmp_db(), sqlite_schema_step(0)) == 0);
-	for (i = 1; i < 4; i++)
-		REQUIRE(raw_exec(db_path, sqlite_schema_step(i)) == 0);
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = 4;"
-	    "PRAGMA application_id = %d", 0x78666564);
-	REQUIRE(raw_exec(db_path, sql) == 0);
+	old_version_file(4);
 	REQUIRE(raw_exec(db_path, "INSERT INTO users (localpart, domain) "
 	    "VALUES ('a', 'x.test'), ('b', 'x.test');"
 	    "DELETE FROM changes WHERE seq = 2;"
@@ -1335,6 +1343,40 @@ test_open_migrates_v4(void)
 	    "WHERE body = 'new'") == -1);
 	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name LIKE '%_v5' OR name LIKE 'changes_new'") == 0);
+}
+
+/*
+ * A version 5 file migrates to 6 with its webhooks rows (id, cursor,
+ * counts) kept; from then on a deleted webhook's id is never given again
+ * (AUTOINCREMENT), even when it was the newest.
+ */
+static void
+test_open_migrates_v5_webhooks(void)
+{
+	struct store		*st;
+	const char		*err = NULL;
+	int64_t			 id = 0, again = 0;
+
+	SQLITE_ONLY();
+	old_version_file(5);
+	REQUIRE(raw_exec(db_path, "INSERT INTO webhooks (id, url, cursor, "
+	    "delivered) VALUES (7, 'http://h/old', 42, 3)") == 0);
+	st = store_open(db_path, 0, &err);
+	REQUIRE(st != NULL);
+	CHECK(store_version(st) == STORE_SCHEMA_VERSION);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM webhooks WHERE id = 7 AND "
+	    "cursor = 42 AND delivered = 3 AND managed = 0 AND secret IS "
+	    "NULL") == 1);
+	CHECK(store_webhook_add(st, "http://h/a", "s", 0, &id) == 0 && id == 8);
+	CHECK(store_webhook_delete(st, id) == 0);
+	CHECK(store_webhook_add(st, "http://h/a", "s", 0, &again) == 0 &&
+	    again == id + 1);
+	CHECK(store_webhook_delete(st, id) == -1 &&
+	    store_errcode(st) == STORE_E_NOTFOUND);
+	REQUIRE(store_flush(st) == 0);
+	store_close(st);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'webhooks_v6'") == 0);
 }
 
 /* Retention deletes in bounded batches, only what is finished. */
@@ -1656,6 +1698,7 @@ test_api(void)
 	CHECK(store_event_list(st, 0, 0, event_ids_cb, ids) == 0);
 	CHECK(ids[0] == 3 && ids[1] < ids[2] && ids[2] < ids[3]);
 	CHECK(store_event_last(st, &last) == 0 && last == ids[3]);
+	CHECK(store_event_first(st, &again) == 0 && again == ids[1]);
 	CHECK(store_event_count(st, ids[1], &n) == 0 && n == 2);
 
 	/* Acknowledge up to the first entry only. */
@@ -1671,6 +1714,7 @@ test_api(void)
 	CHECK(store_user_add(st, "juliet", "example.test", NULL, NULL) == 0);
 	REQUIRE(store_flush(st) == 0);
 	CHECK(store_event_last(st, &again) == 0 && again == last + 1);
+	CHECK(store_event_first(st, &n) == 0 && n == last);
 
 	/* A webhook's cursor only moves forward; failures count up. */
 	memset(&w, 0, sizeof(w));
@@ -1917,6 +1961,7 @@ static const struct t_case cases[] = {
 	{ "api", test_api },
 	{ "blocks", test_blocks },
 	{ "open_migrates_v4", test_open_migrates_v4 },
+	{ "open_migrates_v5_webhooks", test_open_migrates_v5_webhooks },
 	{ "prune", test_prune },
 };
 
