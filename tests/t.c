@@ -47,6 +47,54 @@ t_tmpdir(void)
 	return path;
 }
 
+static char	 t_pg_dir[512];
+
+int
+t_pg_start(char *uri, size_t urisz)
+{
+	const char	*env = getenv("XFED_TEST_PG");
+	const char	*src = getenv("XFED_SRC");
+	char		 cmd[1024];
+	FILE		*f;
+
+	if (env != NULL && *env != '\0') {
+		snprintf(uri, urisz, "%s", env);
+		return 0;
+	}
+	snprintf(t_pg_dir, sizeof(t_pg_dir), "%s/pg", t_tmpdir());
+	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh start %s",
+	    src ? src : ".", t_pg_dir);
+	if ((f = popen(cmd, "r")) == NULL || fgets(uri, urisz, f) == NULL) {
+		if (f != NULL)
+			pclose(f);
+		printf("FAIL pg_start: no PostgreSQL (tests/sh/pg.sh)\n");
+		return -1;
+	}
+	uri[strcspn(uri, "\n")] = '\0';
+	if (pclose(f) == 0)
+		return 0;
+	printf("FAIL pg_start: no PostgreSQL (tests/sh/pg.sh)\n");
+	return -1;
+}
+
+void
+t_pg_stop(void)
+{
+	const char	*src = getenv("XFED_SRC");
+	char		 cmd[1024];
+
+	if (t_pg_dir[0] == '\0')
+		return;
+	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh stop %s",
+	    src ? src : ".", t_pg_dir);
+	if (system(cmd) != 0)
+		printf("FAIL pg_stop: %s\n", cmd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t_pg_dir);
+	if (system(cmd) != 0)
+		printf("  could not remove %s\n", t_pg_dir);
+	t_pg_dir[0] = '\0';
+}
+
 char *
 t_readfile(const char *path, size_t *lenp)
 {

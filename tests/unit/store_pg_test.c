@@ -28,7 +28,6 @@
 
 static char	 base_uri[1024];	/* the server's database xfed */
 static char	 uri[1100];		/* this case's database */
-static char	 pg_dir[512];
 static int	 ndb;
 
 /* Runs sql on the database of u; 0 or -1 (printed). */
@@ -732,7 +731,7 @@ test_unreachable(void)
 	char		 u[600];
 
 	snprintf(u, sizeof(u), "postgresql:///xfed?host=%s/none&port=5432",
-	    pg_dir);
+	    t_tmpdir());
 	CHECK(store_open(u, 0, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "No such file") != NULL);
 }
@@ -752,61 +751,17 @@ static const struct t_case cases[] = {
 	{ "pg_unreachable", test_unreachable },
 };
 
-/* Starts the run's PostgreSQL (tests/sh/pg.sh) unless XFED_TEST_PG. */
-static int
-pg_up(void)
-{
-	const char	*env = getenv("XFED_TEST_PG");
-	const char	*src = getenv("XFED_SRC");
-	char		 cmd[1024];
-	FILE		*f;
-
-	if (env != NULL && *env != '\0') {
-		snprintf(base_uri, sizeof(base_uri), "%s", env);
-		return 0;
-	}
-	snprintf(pg_dir, sizeof(pg_dir), "%s/pg", t_tmpdir());
-	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh start %s",
-	    src ? src : ".", pg_dir);
-	if ((f = popen(cmd, "r")) == NULL ||
-	    fgets(base_uri, sizeof(base_uri), f) == NULL) {
-		if (f != NULL)
-			pclose(f);
-		return -1;
-	}
-	base_uri[strcspn(base_uri, "\n")] = '\0';
-	return pclose(f) == 0 ? 0 : -1;
-}
-
-static void
-pg_down(void)
-{
-	const char	*src = getenv("XFED_SRC");
-	char		 cmd[1024];
-
-	if (pg_dir[0] == '\0')
-		return;
-	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh stop %s",
-	    src ? src : ".", pg_dir);
-	if (system(cmd) != 0)
-		printf("FAIL pg_stop: %s\n", cmd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", pg_dir);
-	if (system(cmd) != 0)
-		printf("  could not remove %s\n", pg_dir);
-}
-
 int
 main(int argc, char **argv)
 {
 	int	 rc;
 
-	if (pg_up() == -1) {
-		printf("FAIL pg_start: no PostgreSQL (tests/sh/pg.sh)\n");
-		pg_down();
+	if (t_pg_start(base_uri, sizeof(base_uri)) == -1) {
+		t_pg_stop();
 		return 1;
 	}
 	rc = T_RUN(cases, argc, argv);
-	pg_down();
+	t_pg_stop();
 	return rc;
 }
 
