@@ -78,6 +78,12 @@ static const struct conf_key conf_keys[] = {
 	{ "dialback_secret", CK_STRING, 0, OFF(dialback_secret), NULL, 0, 0,
 	    "Secret for dialback keys; instances serving one domain share it. "
 	    "Default: one generated once and kept in the store." },
+	{ "instance_name", CK_STRING, 0, OFF(instance_name), NULL, 0, 0,
+	    "This daemon's name among the instances sharing one store. "
+	    "Default: the host name and the process id." },
+	{ "lease_time", CK_SECONDS, 0, OFF(lease_time), "30s", 3, 3600,
+	    "How long an instance's lease of a remote domain lasts without "
+	    "renewal; another instance takes it over after that." },
 	{ "control_socket", CK_PATH, 0, OFF(control_socket), "/run/xfed/xfed.sock",
 	    0, 0, "Unix socket xfedctl uses to talk to the running daemon." },
 	{ "log_level", CK_LEVEL, 0, OFF(log_level), "info", 0, 0,
@@ -737,6 +743,7 @@ conf_free(struct conf *c)
 	free(c->tls_certificate);
 	free(c->tls_key);
 	free(c->dialback_secret);
+	free(c->instance_name);
 	free(c->control_socket);
 	free(c);
 }

@@ -33,6 +33,10 @@
  * 4.5.2), one stanza per contact's bare JID, from N/PRESENCE_RESOURCE.
  * At start, contacts N has to/both with are probed, at most
  * PRESENCE_START_PROBES of them (4.3.1).
+ * Several instances on one store: a broadcast goes to a contact only from
+ * the instance holding the lease of (N's domain, the contact's domain)
+ * (lease.c), so each contact gets it once; an instance that stops while
+ * others run leaves the users online.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +47,7 @@
 #include "disco.h"
 #include "el.h"
 #include "jid.h"
+#include "lease.h"
 #include "log.h"
 #include "presence.h"
 #include "quota.h"
@@ -677,6 +682,19 @@ presence_directed_cb(void *arg, const char *jid)
 	return 0;
 }
 
+/* 1 when this instance sends domain's stanzas to jid's (lease.c). */
+static int
+presence_lease(const char *domain, const char *jid)
+{
+	struct jid	 j;
+	char		 buf[JID_BUFSZ];
+	const char	*errstr;
+
+	if (jid_parse_buf(jid, &j, buf, sizeof(buf), &errstr) == -1)
+		return 1;	/* the router refuses it, once */
+	return lease_holds(domain, j.domain);
+}
+
 /*
  * RFC 6121 4.4.2, 4.5.2: the user's presence (or, with type set, a presence
  * of that type) to whoever may see it; an unavailable one also to those
@@ -719,6 +737,9 @@ presence_broadcast_user(const char *local, const char *domain,
 		    l.n > nsubs ? " and directed presence's targets" : "");
 	}
 	for (i = 0; i < l.n; i++) {
+		/* the instance holding the pair's lease sends it: once */
+		if (!presence_lease(domain, l.v[i]))
+			continue;
 		el = el_copy(tmpl);
 		el_set_attr(el, "to", l.v[i]);
 		router_send(el, 0);
@@ -798,6 +819,12 @@ presence_broadcast_online(const char *type)
 void
 presence_shutdown(void)
 {
+	/* the users stay online through the instances that go on */
+	if (lease_others() > 0) {
+		log_info("presence: other instances serve the users: no "
+		    "unavailable sent");
+		return;
+	}
 	presence_broadcast_online("unavailable");
 }
 

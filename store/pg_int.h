@@ -188,8 +188,10 @@ int	 pg_rows(struct pg_store *, PGresult *r,
 /* The database's clock in Unix seconds: leases and heartbeats of
  * instances on several hosts compare one clock. */
 #define PG_DBNOW	"extract(epoch FROM clock_timestamp())::bigint"
-/* The domain of an outbox row's to_jid: before any '/', after any '@'. */
-#define PG_TO_DOMAIN	"split_part(split_part(o.to_jid, '/', 1), '@', -1)"
+/* The domain of an outbox row's to_jid: before any '/', after any '@',
+ * in lower case without a trailing dot (as server/lease.c names it). */
+#define PG_TO_DOMAIN \
+	"lower(rtrim(split_part(split_part(o.to_jid, '/', 1), '@', -1), '.'))"
 
 /* The id of the user whose localpart is $1 and domain $2. */
 #define PG_USER_WHERE \

@@ -14,11 +14,12 @@
 
 /*
  * The (remote domain, local domain) pairs of the due queued rows: the
- * domain of to_jid is what lies before any '/' and after any '@'. ?1 is
- * now.
+ * domain of to_jid is what lies before any '/' and after any '@', in
+ * lower case without a trailing dot (as lease.c names it). ?1 is now.
  */
 #define DUE_PAIRS \
-	"SELECT DISTINCT substr(j, instr(j, '@') + 1) AS remote, " \
+	"SELECT DISTINCT lower(rtrim(substr(j, instr(j, '@') + 1), '.')) " \
+	"AS remote, " \
 	"u.domain AS local FROM (SELECT user_id, CASE WHEN " \
 	"instr(to_jid, '/') > 0 THEN substr(to_jid, 1, instr(to_jid, '/') - 1) " \
 	"ELSE to_jid END AS j FROM outbox WHERE state = 'queued' AND " \
