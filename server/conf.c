@@ -92,7 +92,8 @@ static const struct conf_key conf_keys[] = {
 	    "Log every stanza in and out: direction, stream, from, to, kind, size; "
 	    "the XML too at log_level debug." },
 	{ "route", CK_ROUTE, CK_REPEAT, OFF(routes), NULL, 0, 0,
-	    "DOMAIN HOST:PORT: reach DOMAIN there, without DNS (repeatable)." },
+	    "DOMAIN HOST:PORT: reach DOMAIN there, without DNS (repeatable; "
+	    "several for one domain are tried in order)." },
 	{ "resolver", CK_RESOLVER, CK_REPEAT, OFF(resolvers), NULL, 0, 0,
 	    "IP[:PORT] of a DNS server to use instead of /etc/resolv.conf (repeatable)." },
 	{ "max_stanza_size", CK_SIZE, 0, OFF(max_stanza_size), "524288",

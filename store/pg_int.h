@@ -187,7 +187,7 @@ int	 pg_rows(struct pg_store *, PGresult *r,
 
 /* The database's clock in Unix seconds: leases and heartbeats of
  * instances on several hosts compare one clock. */
-#define PG_DBNOW	"extract(epoch FROM clock_timestamp())::bigint"
+#define PG_DBNOW	"floor(extract(epoch FROM clock_timestamp()))::bigint"
 /* The domain of an outbox row's to_jid: before any '/', after any '@',
  * in lower case without a trailing dot (as server/lease.c names it). */
 #define PG_TO_DOMAIN \
