@@ -59,7 +59,7 @@ static const char		*xfed_conf_path = CONF_DEFAULT_PATH;
 static struct evconnlistener	**xfed_listeners;
 static size_t			 xfed_nlisteners;
 static struct event		*xfed_poll_ev, *xfed_due_ev;
-static int			 xfed_poll_fd = -2;	/* what xfed_poll_ev waits on */
+static int			 xfed_poll_fd = -2;	/* xfed_poll_ev's */
 static struct dns		*xfed_dns;
 static struct event		*xfed_stop_ev;
 static time_t			 xfed_stop_deadline;

@@ -7,8 +7,9 @@
  * SQLite, sqlite.c; a postgresql:// or postgres:// URI: PostgreSQL,
  * store_pg_open()) and turns each store_X() of store.h that needs the
  * database into st->ops->X(st, ...). What needs no database (the
- * name/parse functions, store_sub_inbound(), store_avatar_type(), errors,
- * counters) is shared and stays out of the table.
+ * name/parse functions, store_sub_inbound() and store_sub_outbound(),
+ * store_avatar_type(), store_missing(), errors, counters) is shared and
+ * stays out of the table.
  *
  * A backend's connection is a struct of its own whose FIRST member is a
  * struct store, so that its functions may cast the struct store * they
@@ -255,8 +256,8 @@ int		 store_is_pg(const char *s);
 /* Clears the error. */
 void		 store_ok(struct store *);
 /* Sets the error and returns -1. */
-int		 store_fail(struct store *, enum store_err, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
+int		 store_fail(struct store *, enum store_err, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
 int		 store_vfail(struct store *, enum store_err, const char *fmt,
 		    va_list)
 		    __attribute__((format(printf, 3, 0)));

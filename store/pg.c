@@ -184,7 +184,18 @@ pg_connected(struct pg_store *ps)
 
 	if (PQstatus(ps->conn) == CONNECTION_OK)
 		return 0;
-	ps->base.txn = STORE_TXN_NONE;		/* it died with the connection */
+	/*
+	 * Every failure here is a database failure the caller counts
+	 * (store_counts()): the daemon keeps what it was writing. An open
+	 * transaction died with the connection: say so once, before any new
+	 * connection could take writes into a batch that lacks the first.
+	 */
+	ps->base.stats.failures++;
+	if (ps->base.txn != STORE_TXN_NONE) {
+		ps->base.txn = STORE_TXN_NONE;
+		return pg_fail(ps, STORE_E_DB, "PostgreSQL: the connection was "
+		    "lost; its open transaction was not stored");
+	}
 	now = pg_mono_ms();
 	if (now < ps->retry_at_ms)
 		return pg_fail(ps, STORE_E_DB, "PostgreSQL: not connected, "
@@ -197,7 +208,6 @@ pg_connected(struct pg_store *ps)
 		if (ps->backoff_ms > PG_BACKOFF_MAX_MS)
 			ps->backoff_ms = PG_BACKOFF_MAX_MS;
 		ps->retry_at_ms = now + ps->backoff_ms;
-		ps->base.stats.failures++;
 		return pg_fail(ps, STORE_E_DB, "PostgreSQL: reconnect: %s",
 		    PQerrorMessage(ps->conn));
 	}
@@ -343,9 +353,11 @@ pg_wrun(struct pg_store *ps, enum pg_q id, const char *sql,
 	ps->base.stats.writes++;
 	opening = ps->base.txn == STORE_TXN_NONE;
 	pg_qname(id, name, sizeof(name));
-	if (PQenterPipelineMode(ps->conn) != 1)
+	if (PQenterPipelineMode(ps->conn) != 1) {
+		ps->base.stats.failures++;
 		return pg_fail(ps, STORE_E_DB, "%s: pipeline: %s", what,
 		    PQerrorMessage(ps->conn));
+	}
 	n = 0;
 	if ((opening && (n++, pg_send(ps->conn, "BEGIN") != 1)) ||
 	    (n++, pg_send(ps->conn, "SAVEPOINT xfed_w") != 1) ||

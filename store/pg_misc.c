@@ -62,11 +62,17 @@ void
 pg_notices(struct pg_store *ps)
 {
 	PGnotify	*n;
+	int		 self = PQbackendPID(ps->conn);
 
+	/* this connection's own commits are not news (SQLite's
+	 * data_version does not move for them either); its journal rows
+	 * are reported with the next other writer's */
 	while ((n = PQnotifies(ps->conn)) != NULL) {
-		if (!ps->notified)
-			pg_wake(ps);
-		ps->notified = 1;
+		if (n->be_pid != self) {
+			if (!ps->notified)
+				pg_wake(ps);
+			ps->notified = 1;
+		}
 		PQfreemem(n);
 	}
 }
@@ -82,6 +88,7 @@ pg_changed(struct store *st)
 		return -1;
 	}
 	if (PQconsumeInput(ps->conn) != 1) {
+		ps->base.stats.failures++;
 		pg_fail(ps, STORE_E_DB, "PostgreSQL: %s",
 		    PQerrorMessage(ps->conn));
 		pg_watch_sync(ps);	/* a dead socket stays readable */

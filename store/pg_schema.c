@@ -454,6 +454,48 @@ pg_schema_version(struct pg_store *ps, int *vp, char *err, size_t errsz)
 	    "FROM xfed_schema", vp, err, errsz);
 }
 
+/*
+ * With STORE_OPEN_CREATE, the first schema of search_path (a URI's
+ * options=-csearch_path%3Dname) is made when missing, so that several
+ * stores can share one database, one schema each.
+ */
+static int
+pg_schema_ensure(struct pg_store *ps, char *err, size_t errsz)
+{
+	PGresult	*r;
+	char		 name[128], sql[300], *q;
+	const char	*sp;
+	size_t		 n;
+	int		 rc;
+
+	r = PQexec(ps->conn, "SHOW search_path");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		PQclear(r);
+		return pg_schema_exec(ps, "SHOW search_path", "search_path",
+		    err, errsz);
+	}
+	sp = PQgetvalue(r, 0, 0);
+	sp += strspn(sp, " ");
+	n = strcspn(sp, ",");
+	while (n > 0 && sp[n - 1] == ' ')
+		n--;
+	if (n >= 2 && sp[0] == '"' && sp[n - 1] == '"') {
+		sp++;
+		n -= 2;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)n, sp);
+	PQclear(r);
+	if (name[0] == '\0' || strcmp(name, "$user") == 0 ||
+	    strcmp(name, "public") == 0 || strchr(name, '"') != NULL)
+		return 0;
+	if ((q = PQescapeIdentifier(ps->conn, name, strlen(name))) == NULL)
+		return 0;
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA IF NOT EXISTS %s", q);
+	PQfreemem(q);
+	rc = pg_schema_exec(ps, sql, "create schema", err, errsz);
+	return rc;
+}
+
 int
 pg_schema_open(struct pg_store *ps, int flags, char *err, size_t errsz)
 {
@@ -461,7 +503,9 @@ pg_schema_open(struct pg_store *ps, int flags, char *err, size_t errsz)
 	int	 v, has, ntab;
 
 	if (pg_schema_exec(ps, "SET client_min_messages = warning", "set",
-	    err, errsz) == -1)
+	    err, errsz) == -1 ||
+	    ((ps->base.flags & STORE_OPEN_CREATE) &&
+	    pg_schema_ensure(ps, err, errsz) == -1))
 		return -1;
 	for (;;) {
 		if (pg_schema_exec(ps, "BEGIN; SELECT pg_advisory_xact_lock("

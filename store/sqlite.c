@@ -35,7 +35,7 @@ static char	 store_open_err[700];
 int
 sqlite_dberr(struct store *st, const char *what)
 {
-	int		 xc = sqlite3_extended_errcode(sq(st)->db);
+	int		 xc = sqlite3_extended_errcode(sqlite_db(st));
 	enum store_err	 code = STORE_E_DB;
 
 	switch (xc) {
@@ -54,11 +54,12 @@ sqlite_dberr(struct store *st, const char *what)
 		code = STORE_E_INVALID;
 		break;
 	}
-	store_fail(st, code, "%s: %s", what, sqlite3_errmsg(sq(st)->db));
+	store_fail(st, code, "%s: %s", what, sqlite3_errmsg(sqlite_db(st)));
 	if (code == STORE_E_DB)
 		st->stats.failures++;
 	/* Some errors (I/O, full disk) end the transaction in SQLite. */
-	if (st->txn != STORE_TXN_NONE && sqlite3_get_autocommit(sq(st)->db)) {
+	if (st->txn != STORE_TXN_NONE &&
+	    sqlite3_get_autocommit(sqlite_db(st))) {
 		if (st->txn == STORE_TXN_BATCH)	/* the daemon says more */
 			log_debug("store: batch rolled back: %s", st->err);
 		st->txn = STORE_TXN_NONE;
@@ -69,14 +70,15 @@ sqlite_dberr(struct store *st, const char *what)
 sqlite3_stmt *
 sqlite_q(struct store *st, enum sqlite_q id, const char *sql)
 {
-	if (sq(st)->q[id] == NULL &&
-	    sqlite3_prepare_v3(sq(st)->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &sq(st)->q[id], NULL) != SQLITE_OK) {
+	sqlite3_stmt	**q = &sqlite_st(st)->q[id];
+
+	if (*q == NULL && sqlite3_prepare_v3(sqlite_db(st), sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, q, NULL) != SQLITE_OK) {
 		sqlite_dberr(st, "prepare");
-		sq(st)->q[id] = NULL;
+		*q = NULL;
 		return NULL;
 	}
-	return sq(st)->q[id];
+	return *q;
 }
 
 int
@@ -135,7 +137,7 @@ sqlite_wcount(struct store *st, sqlite3_stmt *q, int64_t *np, const char *what)
 	if (sqlite_wstep(st, q, what) == -1)
 		return -1;
 	if (np != NULL)
-		*np = sqlite3_changes(sq(st)->db);
+		*np = sqlite3_changes(sqlite_db(st));
 	return 0;
 }
 
@@ -148,13 +150,13 @@ sqlite_wchange(struct store *st, sqlite3_stmt *q, int64_t *idp,
 
 	if (sqlite3_step(q) != SQLITE_DONE)
 		sqlite_dberr(st, what);
-	else if (sqlite3_changes(sq(st)->db) == 0) {
+	else if (sqlite3_changes(sqlite_db(st)) == 0) {
 		va_start(ap, fmt);
 		store_vfail(st, STORE_E_NOTFOUND, fmt, ap);
 		va_end(ap);
 	} else {
 		if (idp != NULL)
-			*idp = sqlite3_last_insert_rowid(sq(st)->db);
+			*idp = sqlite3_last_insert_rowid(sqlite_db(st));
 		store_ok(st);
 		rc = 0;
 	}
@@ -226,7 +228,8 @@ store_sqlite_open(const char *path, int flags, const char **errstr)
 	 * directory (store_group_write; CONTRACT.md "Access").
 	 */
 	persist = 1;
-	sqlite3_file_control(sl->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	sqlite3_file_control(sl->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+	    &persist);
 	if (sqlite_schema_open(st, flags, store_open_err,
 	    sizeof(store_open_err)) == -1)
 		goto fail;
@@ -255,7 +258,7 @@ store_sqlite_open(const char *path, int flags, const char **errstr)
 void
 sqlite_close(struct store *st)
 {
-	struct sqlite_store	*sl = sq(st);
+	struct sqlite_store	*sl = sqlite_st(st);
 	sqlite3_stmt		*q = NULL;
 	size_t			 i;
 
@@ -319,7 +322,7 @@ static int
 sqlite_end(struct store *st)
 {
 	if (sqlite_exec_q(st, Q_COMMIT, "COMMIT", "commit") == -1) {
-		if (!sqlite3_get_autocommit(sq(st)->db))
+		if (!sqlite3_get_autocommit(sqlite_db(st)))
 			sqlite_exec_q(st, Q_ROLLBACK, "ROLLBACK", "rollback");
 		st->txn = STORE_TXN_NONE;
 		return -1;
@@ -343,7 +346,7 @@ sqlite_rollback(struct store *st)
 
 	if (st->txn == STORE_TXN_NONE)
 		return 0;
-	if (!sqlite3_get_autocommit(sq(st)->db))
+	if (!sqlite3_get_autocommit(sqlite_db(st)))
 		rc = sqlite_exec_q(st, Q_ROLLBACK, "ROLLBACK", "rollback");
 	st->txn = STORE_TXN_NONE;
 	return rc;
@@ -364,7 +367,7 @@ sqlite_flush(struct store *st)
 void
 sqlite_busy_timeout(struct store *st, int wait)
 {
-	sqlite3_busy_timeout(sq(st)->db, wait ? STORE_BUSY_TIMEOUT_MS : 0);
+	sqlite3_busy_timeout(sqlite_db(st), wait ? STORE_BUSY_TIMEOUT_MS : 0);
 }
 
 int

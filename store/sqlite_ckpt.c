@@ -80,7 +80,7 @@ sqlite_checkpoint_start(struct store *st)
 {
 	struct store_ckpt	*c;
 
-	if (sq(st)->ckpt != NULL)
+	if (sqlite_st(st)->ckpt != NULL)
 		return 0;
 	c = xcalloc(1, sizeof(*c));
 	if (sqlite3_open_v2(st->location, &c->db, SQLITE_OPEN_READWRITE |
@@ -102,21 +102,21 @@ sqlite_checkpoint_start(struct store *st)
 		return store_fail(st, STORE_E_DB, "cannot start the checkpoint "
 		    "thread");
 	}
-	sq(st)->ckpt = c;
+	sqlite_st(st)->ckpt = c;
 	/* the hook replaces SQLite's automatic checkpoints on this connection */
-	sqlite3_wal_hook(sq(st)->db, store_ckpt_hook, c);
+	sqlite3_wal_hook(sqlite_db(st), store_ckpt_hook, c);
 	return 0;
 }
 
 void
 sqlite_checkpoint_stop(struct store *st)
 {
-	struct store_ckpt	*c = sq(st)->ckpt;
+	struct store_ckpt	*c = sqlite_st(st)->ckpt;
 
 	if (c == NULL)
 		return;
-	sqlite3_wal_hook(sq(st)->db, NULL, NULL);
-	sqlite3_wal_autocheckpoint(sq(st)->db, 1000);
+	sqlite3_wal_hook(sqlite_db(st), NULL, NULL);
+	sqlite3_wal_autocheckpoint(sqlite_db(st), 1000);
 	pthread_mutex_lock(&c->lock);
 	c->stop = 1;
 	pthread_cond_signal(&c->wake);
@@ -126,5 +126,5 @@ sqlite_checkpoint_stop(struct store *st)
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->wake);
 	free(c);
-	sq(st)->ckpt = NULL;
+	sqlite_st(st)->ckpt = NULL;
 }

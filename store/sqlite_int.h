@@ -124,9 +124,15 @@ struct sqlite_store {
 };
 
 static inline struct sqlite_store *
-sq(struct store *st)
+sqlite_st(struct store *st)
 {
 	return (struct sqlite_store *)st;
+}
+
+static inline sqlite3 *
+sqlite_db(struct store *st)
+{
+	return sqlite_st(st)->db;
 }
 
 extern const struct store_ops sqlite_ops;
@@ -290,7 +296,8 @@ int		 sqlite_value(struct store *, sqlite3_stmt *q, int64_t *vp,
 		    const char *what);
 /* Steps the write q to its end and resets it; sets the error and
  * returns -1 when it fails. */
-int		 sqlite_wstep(struct store *, sqlite3_stmt *q, const char *what);
+int		 sqlite_wstep(struct store *, sqlite3_stmt *q,
+		    const char *what);
 /* The same, with the number of rows it changed in *np (when not NULL). */
 int		 sqlite_wcount(struct store *, sqlite3_stmt *q, int64_t *np,
 		    const char *what);
@@ -307,11 +314,12 @@ int		 sqlite_wchange(struct store *, sqlite3_stmt *q, int64_t *idp,
 int		 sqlite_notify_init(struct store *);
 
 /*
- * sqlite_access.c: before SQLite opens path. check: 0, or -1 with err naming the
- * owner, mode and fix when this user may not read or write the file (or
- * make -wal/-shm in its directory). create: makes a missing file with the
- * store's mode (flags: STORE_OPEN_GROUP_WRITE); 1 when it made one. fix:
- * sets that mode on the file, -wal and -shm where this user owns them.
+ * sqlite_access.c: before SQLite opens path. check: 0, or -1 with err
+ * naming the owner, mode and fix when this user may not read or write the
+ * file (or make -wal/-shm in its directory). create: makes a missing file
+ * with the store's mode (flags: STORE_OPEN_GROUP_WRITE); 1 when it made
+ * one. fix: sets that mode on the file, -wal and -shm where this user owns
+ * them.
  */
 int		 sqlite_access_check(const char *path, int flags, char *err,
 		    size_t errsz);

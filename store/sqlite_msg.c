@@ -445,7 +445,7 @@ sqlite_inbox_ack(struct store *st, const char *local, const char *domain,
 	sqlite3_bind_int64(q, 4, store_now());
 	if (sqlite_wstep(st, q, "inbox ack") == -1)
 		return -1;
-	*np = sqlite3_changes(sq(st)->db);
+	*np = sqlite3_changes(sqlite_db(st));
 	return 0;
 }
 

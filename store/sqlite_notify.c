@@ -1,9 +1,10 @@
 /*
  * store/sqlite_notify.c: noticing changes other processes commit (xfedctl,
  * the native system, the sqlite3 shell). Triggers (sqlite_schema.c)
- * journal them in the changes table; PRAGMA data_version tells, without I/O, whether any
- * other connection committed since the last look, so a timer can ask
- * often and the journal is read only when something happened. Acting on
+ * journal them in the changes table; PRAGMA data_version tells, without
+ * I/O, whether any other connection committed since the last look, so a
+ * timer can ask often and the journal is read only when something
+ * happened. Acting on
  * a change (and the timer) is the daemon's.
  */
 #include <string.h>
@@ -22,9 +23,9 @@ sqlite_changed(struct store *st)
 	if ((q = sqlite_q(st, Q_DATA_VERSION, "PRAGMA data_version")) == NULL ||
 	    sqlite_value(st, q, &v, "data_version") == -1)
 		return -1;
-	if (v == sq(st)->data_version)
+	if (v == sqlite_st(st)->data_version)
 		return 0;
-	sq(st)->data_version = v;
+	sqlite_st(st)->data_version = v;
 	return 1;
 }
 
@@ -45,7 +46,7 @@ sqlite_notify_init(struct store *st)
 	if (sqlite_changed(st) == -1 || (q = sqlite_q(st, Q_CHANGES_MAX,
 	    "SELECT coalesce(max(seq), 0) FROM changes")) == NULL)
 		return -1;
-	return sqlite_value(st, q, &sq(st)->last_seq, "changes");
+	return sqlite_value(st, q, &sqlite_st(st)->last_seq, "changes");
 }
 
 struct store_change_ctx {
@@ -64,7 +65,7 @@ store_change_one(sqlite3_stmt *q, void *arg)
 
 	memset(&c, 0, sizeof(c));
 	c.seq = sqlite3_column_int64(q, 0);
-	sq(cx->st)->last_seq = c.seq;
+	sqlite_st(cx->st)->last_seq = c.seq;
 	if (tbl == NULL || op == NULL)
 		return 0;
 	if (strcmp(tbl, "users") == 0)
@@ -98,7 +99,7 @@ sqlite_changes_poll(struct store *st, store_change_cb cb, void *arg)
 	if ((q = sqlite_q(st, Q_CHANGES_AFTER, "SELECT seq, tbl, row_id, op, "
 	    "at FROM changes WHERE seq > ?1 ORDER BY seq")) == NULL)
 		return -1;
-	sqlite3_bind_int64(q, 1, sq(st)->last_seq);
+	sqlite3_bind_int64(q, 1, sqlite_st(st)->last_seq);
 	if (sqlite_rows(st, q, store_change_one, &cx, &n, "changes") == -1)
 		return -1;
 	return n;
@@ -113,7 +114,7 @@ sqlite_changes_prune(struct store *st, int64_t before, int limit, int64_t *np)
 	    "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes "
 	    "WHERE seq <= ?1 AND at < ?2 ORDER BY seq LIMIT ?3)")) == NULL)
 		return -1;
-	sqlite3_bind_int64(q, 1, sq(st)->last_seq);
+	sqlite3_bind_int64(q, 1, sqlite_st(st)->last_seq);
 	sqlite3_bind_int64(q, 2, before);
 	sqlite3_bind_int(q, 3, limit);
 	return sqlite_wcount(st, q, np, "changes prune");

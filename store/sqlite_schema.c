@@ -1,8 +1,8 @@
 /*
- * store/sqlite_schema.c: the SQLite schema, its versions and migrations, and the
- * checks made at open: is it a database, is it ours, is it intact, is it
- * from this version of xfed or an older one. store/CONTRACT.md documents
- * every table and column below; change both together.
+ * store/sqlite_schema.c: the SQLite schema, its versions and migrations,
+ * and the checks made at open: is it a database, is it ours, is it intact,
+ * is it from this version of xfed or an older one. store/CONTRACT.md
+ * documents every table and column below; change both together.
  *
  * A version is PRAGMA user_version; PRAGMA application_id marks the file
  * as an xfed store. schema_steps[i] takes a file from version i to i + 1,
@@ -120,7 +120,10 @@
 /*
  * Outbound subscription actions (RFC 6121): inserting the outbox row is
  * the action; these apply it to the subscription row, and mark the row
- * 'done' when nothing is to be sent.
+ * 'done' when nothing is to be sent. They are triggers because a native
+ * system inserts outbox rows itself; what they do is the outbound half of
+ * subscription.c's table (store_sub_outbound()), and store_test's
+ * sub_transitions holds them to it.
  */
 #define OUTBOX_SUB_TRIGGERS \
 	/* 3.1.2: always routed; pending out unless already subscribed. */ \
@@ -532,9 +535,9 @@ schema_int(struct store *st, const char *sql, long long *v, char *err,
 	sqlite3_stmt	*q;
 	int		 rc;
 
-	if (sqlite3_prepare_v2(sq(st)->db, sql, -1, &q, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(sqlite_db(st), sql, -1, &q, NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "%s: %s", st->location,
-		    sqlite3_errmsg(sq(st)->db));
+		    sqlite3_errmsg(sqlite_db(st)));
 		return -1;
 	}
 	rc = sqlite3_step(q);
@@ -542,7 +545,7 @@ schema_int(struct store *st, const char *sql, long long *v, char *err,
 		*v = sqlite3_column_int64(q, 0);
 	else
 		snprintf(err, errsz, "%s: %s", st->location,
-		    sqlite3_errmsg(sq(st)->db));
+		    sqlite3_errmsg(sqlite_db(st)));
 	sqlite3_finalize(q);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -553,9 +556,9 @@ schema_exec(struct store *st, const char *sql, const char *what, char *err,
 {
 	char	*msg = NULL;
 
-	if (sqlite3_exec(sq(st)->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(sqlite_db(st), sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errsz, "%s: %s: %s", st->location, what,
-		    msg ? msg : sqlite3_errmsg(sq(st)->db));
+		    msg ? msg : sqlite3_errmsg(sqlite_db(st)));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -571,10 +574,10 @@ schema_check(struct store *st, char *err, size_t errsz)
 	char		*p;
 	int		 rc;
 
-	if (sqlite3_prepare_v2(sq(st)->db, "PRAGMA quick_check(1)", -1, &q,
+	if (sqlite3_prepare_v2(sqlite_db(st), "PRAGMA quick_check(1)", -1, &q,
 	    NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "%s: integrity check failed: %s",
-		    st->location, sqlite3_errmsg(sq(st)->db));
+		    st->location, sqlite3_errmsg(sqlite_db(st)));
 		return -1;
 	}
 	rc = sqlite3_step(q);
@@ -583,7 +586,7 @@ schema_check(struct store *st, char *err, size_t errsz)
 		rc = 0;
 	else {
 		if (r == NULL)
-			r = sqlite3_errmsg(sq(st)->db);
+			r = sqlite3_errmsg(sqlite_db(st));
 		else if (strncmp(r, "*** in database main ***", 24) == 0)
 			r += 24;
 		r += strspn(r, " \n");
@@ -631,7 +634,7 @@ schema_migrate(struct store *st, char *err, size_t errsz)
 	}
 	return schema_exec(st, "COMMIT", "migrate", err, errsz);
  fail:
-	sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(sqlite_db(st), "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 

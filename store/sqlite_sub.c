@@ -69,7 +69,8 @@ sqlite_sub_list(struct store *st, const char *local, const char *domain,
 	struct store_sub_ctx	 cx = { cb, arg };
 	sqlite3_stmt		*q;
 
-	if ((q = sqlite_q(st, Q_SUB_LIST, SUB_SELECT " ORDER BY s.jid")) == NULL)
+	if ((q = sqlite_q(st, Q_SUB_LIST,
+	    SUB_SELECT " ORDER BY s.jid")) == NULL)
 		return -1;
 	sqlite_bind_user(q, local, domain);
 	return sqlite_rows(st, q, store_sub_one, &cx, NULL, "subscriptions");

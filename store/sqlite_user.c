@@ -74,7 +74,7 @@ sqlite_user_add(struct store *st, const char *local, const char *domain,
 	sqlite3_bind_int64(q, 4, store_now());
 	if (sqlite3_step(q) == SQLITE_DONE) {
 		if (idp != NULL)
-			*idp = sqlite3_last_insert_rowid(sq(st)->db);
+			*idp = sqlite3_last_insert_rowid(sqlite_db(st));
 		store_ok(st);
 		rc = 0;
 	} else if (sqlite_dberr(st, "user add") == -1 &&
@@ -260,11 +260,11 @@ sqlite_presence_get(struct store *st, const char *local, const char *domain,
 			p->priority = sqlite3_column_int(q, 2);
 			p->updated = sqlite3_column_int64(q, 3);
 		}
-		free(sq(st)->scratch);
-		sq(st)->scratch = NULL;
+		free(sqlite_st(st)->scratch);
+		sqlite_st(st)->scratch = NULL;
 		if ((s = STORE_COL_TEXT(q, 1)) != NULL)
-			sq(st)->scratch = xstrdup(s);
-		p->status = sq(st)->scratch;
+			sqlite_st(st)->scratch = xstrdup(s);
+		p->status = sqlite_st(st)->scratch;
 		rc = 0;
 	} else if (rc == SQLITE_DONE)
 		rc = store_fail(st, STORE_E_NOTFOUND, "no user %s@%s", local,

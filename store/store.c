@@ -24,10 +24,13 @@ store_is_pg(const char *s)
 }
 
 #ifndef HAVE_LIBPQ
+static const char	 store_no_pg[] =
+			    "xfed was built without PostgreSQL support";
+
 struct store *
 store_pg_open(const char *uri, int flags, const char **errstr)
 {
-	*errstr = "xfed was built without PostgreSQL support";
+	*errstr = store_no_pg;
 	return NULL;
 }
 #endif
@@ -44,8 +47,14 @@ store_open(const char *location, int flags, const char **errstr)
 int
 store_path_check(const char *location, int flags, const char **errstr)
 {
-	if (store_is_pg(location))
+	if (store_is_pg(location)) {
+#ifndef HAVE_LIBPQ
+		*errstr = store_no_pg;
+		return -1;
+#else
 		return 0;
+#endif
+	}
 	return store_sqlite_path_check(location, flags, errstr);
 }
 

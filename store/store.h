@@ -120,7 +120,8 @@ struct store	*store_open(const char *path, int flags, const char **errstr);
  * What store_open() checks before it opens, with nothing created: 0 when
  * this user may open path for writing (and, with STORE_OPEN_CREATE, make
  * it), else -1 and *errstr (static) names the problem and the fix. A
- * PostgreSQL URI passes (it is checked when it is opened).
+ * PostgreSQL URI passes (it is checked when it is opened), unless xfed
+ * was built without libpq.
  */
 int		 store_path_check(const char *path, int flags,
 		    const char **errstr);
@@ -259,15 +260,22 @@ int	 store_sub_list(struct store *, const char *local, const char *domain,
 int	 store_sub_put(struct store *, const struct store_sub *s);
 
 /*
- * RFC 6121 transitions of an inbound subscription stanza (3.1.3, 3.1.6,
- * 3.2.3, 3.3.3), applied to *s (pure; the caller stores the result). The
- * returned flags say what the daemon does next. Outbound transitions are
- * done by the schema itself when an outbox row is inserted (CONTRACT.md).
+ * RFC 6121 transitions, one table for both directions (subscription.c).
+ * store_sub_inbound(): a subscription stanza from the contact (3.1.3,
+ * 3.1.6, 3.2.3, 3.3.3), applied to *s (pure; the caller stores the
+ * result); the returned flags say what the daemon does next.
+ * store_sub_outbound(): the user's action (3.1.2, 3.1.5, 3.2, 3.3.2, 3.4),
+ * which the schema itself applies when an outbox row is inserted
+ * (CONTRACT.md: a native system inserts it directly); this is what every
+ * backend's triggers are tested against. STORE_SUB_SEND: the row is sent
+ * (else it is marked done).
  */
 #define STORE_SUB_CHANGED	0x1	/* *s changed: store_sub_put() it */
 #define STORE_SUB_DELIVER	0x2	/* put the stanza in the user's inbox */
 #define STORE_SUB_AUTOREPLY	0x4	/* answer <subscribed/> (approved) */
+#define STORE_SUB_SEND		0x8	/* outbound: the stanza goes out */
 int	 store_sub_inbound(struct store_sub *s, enum store_kind kind);
+int	 store_sub_outbound(struct store_sub *s, enum store_kind kind);
 
 /* The last presence of each remote full JID, per native user. */
 
@@ -531,7 +539,10 @@ int	 store_changed(struct store *);
 /*
  * What tells that store_changed() may say 1: -1 when nothing does (SQLite:
  * the caller asks store_changed() on a timer), else a file descriptor to
- * watch for reading (PostgreSQL: the connection LISTEN is heard on).
+ * watch for reading (PostgreSQL: the connection LISTEN is heard on). When
+ * it is readable the caller calls store_changes_poll(), which reads what
+ * made it so; ask again after each poll, as the fd changes when the
+ * backend reconnects.
  */
 int	 store_watch_fd(struct store *);
 /*

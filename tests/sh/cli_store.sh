@@ -74,4 +74,23 @@ expect store_is_directory 1 '' 'dir.db: '
 sed -i 's|^store .*|store ./missing/x.db|' "$CONF"
 ctl user list
 expect store_dir_missing 1 '' 'missing/x.db: cannot open'
+
+# A PostgreSQL URI in a build without libpq: refused by xfedctl, xfed -t
+# and xfed, saying so; the URI is not taken for a path (nothing made).
+if ! grep -q '^#define HAVE_LIBPQ' "$XFED_SRC/config.h"; then
+	sed -i 's|^store .*|store postgresql://xfed@127.0.0.1:1/xfed|' "$CONF"
+	echo "listen 127.0.0.1:$(free_port)" >> "$CONF"
+	ctl user list
+	expect pg_without_libpq 1 '' ': xfed was built without PostgreSQL support$'
+	"$XFED_BUILD/xfed" -t -c "$CONF" > "$OUT" 2> "$ERR"
+	RC=$?
+	expect pg_without_libpq_test 1 '' 'without PostgreSQL support'
+	"$XFED_BUILD/xfed" -f -c "$CONF" > "$OUT" 2> "$ERR"
+	RC=$?
+	check pg_without_libpq_start [ "$RC" = 1 ]
+	check pg_without_libpq_says grep -q 'without PostgreSQL support' "$ERR"
+	check pg_uri_not_a_path [ ! -e "$T/postgresql:" ]
+else
+	ok pg_without_libpq_skipped
+fi
 t_exit

@@ -24,17 +24,18 @@ pg_as() {
 }
 
 pg_up() {
-	local d=$1 i
+	local d=$1 i pid
 	pg_as "$PG_BIN/pg_ctl" -D "$d/data" -l "$d/log" -s -o "-k $d" \
 	    start > /dev/null 2>&1 &
+	pid=$!
 	for i in $(seq 1 300); do
 		if "$PG_BIN/pg_isready" -q -h "$d" -p 5432 -t 1; then
-			wait
+			wait "$pid"
 			return 0
 		fi
 		sleep 0.1
 	done
-	wait
+	wait "$pid"
 	echo "pg.sh: postgres in $d not ready after 30 s:" >&2
 	tail -5 "$d/log" >&2
 	return 1

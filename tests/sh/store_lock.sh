@@ -51,7 +51,7 @@ check ctl_reads_beside_daemon sh -c \
 
 # kill -9: the lock goes with the process; a new daemon starts
 kill -KILL "$FIRST"
-wait "$FIRST" 2> /dev/null
+{ wait "$FIRST"; } 2> /dev/null
 start_xfed "$D"
 check restart_after_kill9 [ $? = 0 ]
 check restarted_alive kill -0 "$XFED_PID"

@@ -71,6 +71,27 @@ test_good(void)
 	conf_free(c);
 }
 
+/* A store that is a URI (PostgreSQL) is kept as written, not taken for a
+ * path relative to the config file; a relative path still is. */
+static void
+test_store_uri(void)
+{
+	const char	*uri = "domain a.test\nrequire_encryption no\n"
+			    "store postgresql://xfed@db/xfed\n";
+	const char	*rel = "domain a.test\nrequire_encryption no\n"
+			    "store var/x.db\n";
+	struct conf	*c;
+
+	c = conf_parse("/etc/xfed/xfed.conf", uri, strlen(uri), NULL);
+	REQUIRE(c != NULL);
+	CHECK_STR(c->store, "postgresql://xfed@db/xfed");
+	conf_free(c);
+	c = conf_parse("/etc/xfed/xfed.conf", rel, strlen(rel), NULL);
+	REQUIRE(c != NULL);
+	CHECK_STR(c->store, "/etc/xfed/var/x.db");
+	conf_free(c);
+}
+
 static void
 test_defaults(void)
 {
@@ -264,6 +285,7 @@ test_http_bad(void)
 static const struct t_case cases[] = {
 	{ "conf_good", test_good },
 	{ "conf_defaults", test_defaults },
+	{ "conf_store_uri", test_store_uri },
 	{ "conf_bad_lines", test_bad },
 	{ "conf_no_domain", test_no_domain },
 	{ "conf_tls_pair", test_tls_pair },

@@ -3,7 +3,21 @@
  * directory: opening and refusing files, migrations, every operation and
  * its errors, the outbox subscription triggers, batching across close and
  * reopen, and the change journal seen from a second connection.
+ *
+ * XFED_TEST_STORE chooses the backend the cases run against. Unset: a
+ * fresh SQLite file per case, TMPDIR/xfed-t.XXXXXX/x.db. Set: the store
+ * location of every case, where "%s" becomes a name unique to the case
+ * ("t" PID "_" N), e.g. /srv/t/%s.db, or a postgresql:// URI whose "%s"
+ * names a database or schema the runner provides empty (CREATE makes the
+ * tables). Without "%s", the cases share that one store and expect it
+ * empty, so run one case at a time (store_test NAME). raw_exec() and
+ * raw_int() run SQL on the store as another program would: on a file
+ * with sqlite3, on a URI with libpq (HAVE_LIBPQ). Cases marked
+ * SQLITE_ONLY() (PRAGMA, the file's bytes, SQLite schema steps) print
+ * "skipped" and pass on any other backend.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +26,52 @@
 #include <sys/wait.h>
 
 #include <sqlite3.h>
+#ifdef HAVE_LIBPQ
+#include <libpq-fe.h>
+#endif
 
 #include "store/sqlite_int.h"
 #include "store/store.h"
 #include "tests/t.h"
 
-static char	 db_path[512];
+static char	 db_path[512];	/* the case's store location */
 
+/* A location that is not a file path (a URI such as postgresql://). */
+static int
+is_uri(const char *loc)
+{
+	return strstr(loc, "://") != NULL;
+}
+
+/* The store location for a new case (XFED_TEST_STORE, above). */
 static const char *
 tmp_db(void)
 {
-	snprintf(db_path, sizeof(db_path), "%s/x.db", t_tmpdir());
+	static int	 n;
+	const char	*tmpl = getenv("XFED_TEST_STORE"), *pct;
+	char		 tag[32];
+
+	if (tmpl == NULL || *tmpl == '\0') {
+		snprintf(db_path, sizeof(db_path), "%s/x.db", t_tmpdir());
+		return db_path;
+	}
+	snprintf(tag, sizeof(tag), "t%ld_%d", (long)getpid(), ++n);
+	if ((pct = strstr(tmpl, "%s")) == NULL)
+		snprintf(db_path, sizeof(db_path), "%s", tmpl);
+	else
+		snprintf(db_path, sizeof(db_path), "%.*s%s%s",
+		    (int)(pct - tmpl), tmpl, tag, pct + 2);
 	return db_path;
 }
+
+/* The case looks at SQLite itself: on another backend it passes untried. */
+#define SQLITE_ONLY() do {						\
+	if (getenv("XFED_TEST_STORE") != NULL &&			\
+	    is_uri(getenv("XFED_TEST_STORE"))) {			\
+		printf("  skipped: SQLite only\n");			\
+		return;							\
+	}								\
+} while (0)
 
 static struct store *
 open_new(void)
@@ -38,13 +85,55 @@ open_new(void)
 	return st;
 }
 
-/* Runs SQL on the file through a plain connection, as another program. */
+#ifdef HAVE_LIBPQ
+/* SQL on a PostgreSQL store, through a connection of its own; the value
+ * of the first column of the first row in *vp when vp is not NULL. */
+static int
+raw_pg(const char *uri, const char *sql, long long *vp)
+{
+	PGconn		*c = PQconnectdb(uri);
+	PGresult	*r;
+	int		 rc = -1;
+
+	/* SQLite's connection setting: PostgreSQL always checks keys */
+	if (strncmp(sql, "PRAGMA foreign_keys = ON; ", 26) == 0)
+		sql += 26;
+	if (PQstatus(c) == CONNECTION_OK) {
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK) {
+			rc = 0;
+			if (vp != NULL && PQntuples(r) > 0)
+				*vp = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+			else if (vp != NULL)
+				rc = -1;
+		} else
+			printf("  sql: %s", PQresultErrorMessage(r));
+		PQclear(r);
+	} else
+		printf("  connect: %s", PQerrorMessage(c));
+	PQfinish(c);
+	return rc;
+}
+#else
+/* A URI's raw SQL needs libpq; without it, the case fails saying so. */
+static int
+raw_pg(const char *loc, const char *sql, long long *vp)
+{
+	printf("  %s: raw SQL on a URI needs xfed built with libpq\n", loc);
+	return -1;
+}
+#endif
+
+/* Runs SQL on the store through a plain connection, as another program. */
 static int
 raw_exec(const char *path, const char *sql)
 {
 	sqlite3	*db;
 	int	 rc;
 
+	if (is_uri(path))
+		return raw_pg(path, sql, NULL);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		return -1;
 	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -59,6 +148,8 @@ raw_int(const char *path, const char *sql)
 	sqlite3_stmt	*q;
 	long long	 v = -1;
 
+	if (is_uri(path))
+		return raw_pg(path, sql, &v) == 0 ? v : -1;
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		return -1;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK &&
@@ -72,8 +163,10 @@ raw_int(const char *path, const char *sql)
 static void
 test_open_creates_current(void)
 {
-	struct store	*st = open_new();
+	struct store	*st;
 
+	SQLITE_ONLY();
+	st = open_new();
 	REQUIRE(st != NULL);
 	CHECK(store_version(st) == STORE_SCHEMA_VERSION);
 	store_close(st);
@@ -89,6 +182,7 @@ test_open_migrates_v0(void)
 	const char	*err = NULL;
 	struct store	*st;
 
+	SQLITE_ONLY();
 	/* An empty database (version 0) made by another connection. */
 	REQUIRE(raw_exec(tmp_db(), "PRAGMA user_version = 0; VACUUM") == 0);
 	st = store_open(db_path, 0, &err);
@@ -107,8 +201,10 @@ static void
 test_open_refuses_newer(void)
 {
 	const char	*err = NULL;
-	struct store	*st = open_new();
+	struct store	*st;
 
+	SQLITE_ONLY();
+	st = open_new();
 	REQUIRE(st != NULL);
 	store_close(st);
 	REQUIRE(raw_exec(db_path, "PRAGMA user_version = 99") == 0);
@@ -123,6 +219,7 @@ test_open_refuses_foreign(void)
 {
 	const char	*err = NULL;
 
+	SQLITE_ONLY();
 	REQUIRE(raw_exec(tmp_db(), "CREATE TABLE t (a)") == 0);
 	CHECK(store_open(db_path, 0, &err) == NULL);
 	REQUIRE(err != NULL);
@@ -137,6 +234,7 @@ test_open_refuses_not_db(void)
 	const char	*err = NULL;
 	FILE		*f;
 
+	SQLITE_ONLY();
 	REQUIRE((f = fopen(tmp_db(), "w")) != NULL);
 	fprintf(f, "this is a text file, not a database, and it is long "
 	    "enough to have something where the header would be.\n");
@@ -152,6 +250,7 @@ test_open_missing(void)
 {
 	const char	*err = NULL;
 
+	SQLITE_ONLY();
 	tmp_db();
 	CHECK(store_open(db_path, 0, &err) == NULL);
 	REQUIRE(err != NULL);
@@ -163,11 +262,13 @@ static void
 test_open_refuses_corrupt(void)
 {
 	const char	*err = NULL;
-	struct store	*st = open_new();
+	struct store	*st;
 	char		 name[32], junk[4096];
 	FILE		*f;
 	int		 i;
 
+	SQLITE_ONLY();
+	st = open_new();
 	REQUIRE(st != NULL);
 	REQUIRE(store_begin(st) == 0);
 	for (i = 0; i < 300; i++) {
@@ -404,6 +505,86 @@ inbound(struct store *st, enum store_kind kind, const char *text)
 	if (fx & STORE_SUB_CHANGED && store_sub_put(st, &s) == -1)
 		return -1;
 	return fx;
+}
+
+/*
+ * Every backend's outbox triggers against the one table of transitions
+ * (store_sub_outbound()): each of the 32 subscription rows (state x
+ * pending_out x pending_in x preapproved; no row when all are clear) and
+ * each of the four kinds, one contact each; what the row became and
+ * whether the outbox row stays queued or is done must be what the table
+ * says. Inbound transitions are the table itself (store_sub_inbound()).
+ */
+static void
+test_sub_transitions(void)
+{
+	static const enum store_kind kinds[] = { STORE_KIND_SUBSCRIBE,
+	    STORE_KIND_SUBSCRIBED, STORE_KIND_UNSUBSCRIBE,
+	    STORE_KIND_UNSUBSCRIBED };
+	struct store		*st = open_new();
+	struct store_sub	 s;
+	struct store_outbox	 m;
+	struct sub_seen		 ss;
+	char			 jid[64];
+	int64_t			 id;
+	size_t			 k;
+	int			 b, does, bad = 0;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	for (b = 0; b < 32; b++)
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			snprintf(jid, sizeof(jid), "c%d-%zu@example.org", b, k);
+			memset(&s, 0, sizeof(s));
+			s.local = "romeo";
+			s.domain = "example.test";
+			s.jid = jid;
+			s.state = (enum store_sub_state)(b & 3);
+			s.pending_out = (b & 4) != 0;
+			s.pending_in = (b & 8) != 0;
+			s.preapproved = (b & 16) != 0;
+			s.request = s.pending_in ? "hi" : NULL;
+			REQUIRE(store_sub_put(st, &s) == 0);
+			memset(&m, 0, sizeof(m));
+			m.local = "romeo";
+			m.domain = "example.test";
+			m.kind = kinds[k];
+			m.to = jid;
+			REQUIRE(store_outbox_add(st, &m, &id) == 0);
+			out_state = (enum store_out_state)-1;
+			REQUIRE(store_outbox_get(st, id, out_state_cb,
+			    NULL) == 0);
+			memset(&ss, 0, sizeof(ss));
+			REQUIRE(store_sub_get(st, "romeo", "example.test", jid,
+			    sub_cb, &ss) == 0 ||
+			    store_errcode(st) == STORE_E_NOTFOUND);
+
+			does = store_sub_outbound(&s, kinds[k]);
+			if (out_state != (does & STORE_SUB_SEND ?
+			    STORE_OUT_QUEUED : STORE_OUT_DONE) ||
+			    ss.n != (s.state != STORE_SUB_NONE ||
+			    s.pending_out || s.pending_in || s.preapproved) ||
+			    ss.state != s.state || ss.out != s.pending_out ||
+			    ss.in != s.pending_in || ss.pre != s.preapproved ||
+			    strcmp(ss.request, s.request ? s.request : "")) {
+				printf("  row %d, %s: stored %s%s%s%s%s, %s; "
+				    "the table says %s%s%s%s, %s\n", b,
+				    store_kind_name(kinds[k]),
+				    ss.n ? "" : "(none) ",
+				    store_sub_state_name(ss.state),
+				    ss.out ? " out" : "", ss.in ? " in" : "",
+				    ss.pre ? " pre" : "",
+				    store_out_state_name(out_state),
+				    store_sub_state_name(s.state),
+				    s.pending_out ? " out" : "",
+				    s.pending_in ? " in" : "",
+				    s.preapproved ? " pre" : "",
+				    does & STORE_SUB_SEND ? "queued" : "done");
+				bad++;
+			}
+		}
+	CHECK(bad == 0);
+	store_close(st);
 }
 
 static void
@@ -918,6 +1099,26 @@ change_cb(void *arg, const struct store_change *c)
 	}
 }
 
+/*
+ * store_changes_poll() where news is expected. SQLite knows at once that
+ * another connection committed (PRAGMA data_version); PostgreSQL's
+ * NOTIFY is on its way when the writer's COMMIT returns, so on a URI the
+ * poll is tried again for up to 2 s until it reports something.
+ */
+static int
+changes_news(struct store *st, struct changes_seen *cs)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < 100; i++) {
+		n = store_changes_poll(st, change_cb, cs);
+		if (n != 0 || !is_uri(db_path))
+			break;
+		usleep(20000);
+	}
+	return n;
+}
+
 static int
 rule_cb(void *arg, const struct store_domain_rule *r)
 {
@@ -972,7 +1173,7 @@ test_blocks(void)
 	CHECK_STR(out, "alice@example.test:eve@evil.example;"
 	    "alice@example.test:x.example;");
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(b, change_cb, &cs) >= 5);
+	CHECK(changes_news(b, &cs) >= 5);
 	CHECK(cs.rules == 3 && cs.blocks == 2);
 
 	CHECK(store_domain_rule_del(st, "spam.example") == 0);
@@ -985,7 +1186,7 @@ test_blocks(void)
 	REQUIRE(store_flush(st) == 0);
 	CHECK(raw_int(db_path, "SELECT count(*) FROM blocks") == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(b, change_cb, &cs) >= 3);
+	CHECK(changes_news(b, &cs) >= 3);
 	CHECK(cs.rules == 1 && cs.blocks == 2);
 	/* the journal's CHECK still refuses other names */
 	CHECK(raw_exec(db_path, "INSERT INTO changes (tbl, row_id, op) "
@@ -1007,6 +1208,7 @@ test_open_migrates_v4(void)
 	char			 sql[128];
 	int			 i;
 
+	SQLITE_ONLY();
 	REQUIRE(raw_exec(tmp_db(), sqlite_schema_step(0)) == 0);
 	for (i = 1; i < 4; i++)
 		REQUIRE(raw_exec(db_path, sqlite_schema_step(i)) == 0);
@@ -1143,7 +1345,7 @@ test_changes_from_other_connection(void)
 	CHECK(store_changes_poll(a, change_cb, &cs) == 0);
 	REQUIRE(store_flush(b) == 0);
 	/* b's row, and a's own user row, journaled after a opened. */
-	CHECK(store_changes_poll(a, change_cb, &cs) == 2);
+	CHECK(changes_news(a, &cs) == 2);
 	CHECK(cs.users == 1);
 	CHECK(cs.outbox == 1 && cs.outbox_id == id);
 	/* Nothing new: data_version did not move. */
@@ -1155,7 +1357,7 @@ test_changes_from_other_connection(void)
 	    STORE_SHOW_CHAT, NULL, 0) == 0);
 	REQUIRE(store_flush(b) == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) == 2);
+	CHECK(changes_news(a, &cs) == 2);
 	CHECK(cs.presence == 2);
 	store_close(b);
 
@@ -1165,7 +1367,7 @@ test_changes_from_other_connection(void)
 	    "WHERE localpart = 'romeo'");
 	REQUIRE(raw_exec(db_path, sql) == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) == 1);
+	CHECK(changes_news(a, &cs) == 1);
 	CHECK(cs.outbox == 1);
 	/* Requeueing a failed row is a change too; marking sent is not. */
 	REQUIRE(store_outbox_failed(a, cs.outbox_id, "remote", "x", NULL) == 0);
@@ -1174,14 +1376,14 @@ test_changes_from_other_connection(void)
 	    "WHERE id = %lld", (long long)cs.outbox_id);
 	REQUIRE(raw_exec(db_path, sql) == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) == 1);
+	CHECK(changes_news(a, &cs) == 1);
 	CHECK(cs.outbox == 1);
 
 	/* Deleting the user: a users delete (and the cascade's rows). */
 	REQUIRE(raw_exec(db_path, "PRAGMA foreign_keys = ON; "
 	    "DELETE FROM users") == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) >= 1);
+	CHECK(changes_news(a, &cs) >= 1);
 	CHECK(cs.users == 1 && cs.deleted >= 1);
 
 	/* Pruning keeps nothing that was not reported. */
@@ -1191,7 +1393,7 @@ test_changes_from_other_connection(void)
 	REQUIRE(raw_exec(db_path, "INSERT INTO users (localpart, domain) "
 	    "VALUES ('new', 'example.test')") == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK(store_changes_poll(a, change_cb, &cs) == 1);
+	CHECK(changes_news(a, &cs) == 1);
 	CHECK(cs.users == 1);
 	store_close(a);
 }
@@ -1433,6 +1635,7 @@ test_migrates_v1_contacts(void)
 	char			 sql[256], buf[512];
 	int64_t			 id;
 
+	SQLITE_ONLY();
 	REQUIRE(raw_exec(tmp_db(), sqlite_schema_step(0)) == 0);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = 1;"
 	    "PRAGMA application_id = %d", 0x78666564);
@@ -1523,6 +1726,7 @@ static const struct t_case cases[] = {
 	{ "users", test_users },
 	{ "presence", test_presence },
 	{ "subscriptions", test_subscriptions },
+	{ "sub_transitions", test_sub_transitions },
 	{ "remote_presence", test_remote_presence },
 	{ "inbox", test_inbox },
 	{ "outbox", test_outbox },
