@@ -10,8 +10,9 @@
 #     in order; xfedctl peers names the holder
 #   - kill -9 of the holder mid-delivery of LEASE_ROWS rows (2000): the
 #     other instance takes the lease over once it expires (lease_time 5s)
-#     and every row reaches B, none lost, at most one window (256) twice,
-#     the first copies in order
+#     and every row reaches B, none lost, at most one window (256) twice
+#     (the first copies out of order are counted: the dead instance's
+#     stanzas still on their way interleave with the new holder's)
 #   - a clean stop frees the leases and deletes the instance's row
 . "$XFED_SRC/tests/sh/lib.sh"
 . "$XFED_SRC/tests/sh/pg.sh"
@@ -131,8 +132,15 @@ else fail all_delivered_after_kill "$(b_bodies 'row ' | sort -u | wc -l) of $N i
 total=$(b_bodies 'row ' | wc -l)
 echo "# $total rows in B for $N queued: $((total - N)) received twice"
 check duplicates_bounded [ $((total - N)) -le 256 ]
-r=$(in_order 'row ' "$N")
-check first_copies_in_order [ "$r" = ok ] || echo "# $r"
+# not asserted: what the dead instance wrote before the kill and the peer
+# had not read yet may still arrive after the new holder's first rows
+echo "# first copies out of order: $(b_bodies 'row ' | $PY -c 'import sys
+seen, last, n = set(), 0, 0
+for l in sys.stdin:
+    v = int(l.split()[-1])
+    if v in seen: continue
+    seen.add(v); n += v < last; last = max(last, v)
+print(n)')"
 check taken_over wait_for 1 grep -q "lease: $other claimed" "$T/$other/xfed.log"
 check none_left [ "$(pg_psql -c "SELECT count(*) FROM outbox WHERE state = 'queued'")" = 0 ]
 check lease_moved [ "$(pg_psql -c "SELECT holder FROM leases WHERE remote_domain = 'b.localhost'")" = "$other" ]
