@@ -184,6 +184,27 @@ test_sqlite_leases(void)
 	store_close(st);
 }
 
+/* A version 5 file (the step's tables dropped) is migrated to 6. */
+static void
+test_sqlite_migrate_5(void)
+{
+	struct store	*st = sq_open();
+	const char	*err = NULL;
+	char		 cmd[1200];
+
+	REQUIRE(st != NULL);
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s 'DROP TABLE leases; "
+	    "DROP TABLE instances; PRAGMA user_version = 5'", db_path);
+	REQUIRE(system(cmd) == 0);
+	REQUIRE((st = store_open(db_path, 0, &err)) != NULL);
+	CHECK(store_version(st) == 6);
+	CHECK(store_instance_beat(st, "i1", 1) == 0);
+	CHECK(store_lease_release(st, "i1") == 0);
+	CHECK(store_flush(st) == 0);
+	store_close(st);
+}
+
 #ifdef HAVE_LIBPQ
 
 static char	 base_uri[1024];
@@ -244,6 +265,26 @@ test_pg_instances(void)
 	store_close(b);
 }
 
+/* A version 5 database (the step's tables dropped) is migrated to 6. */
+static void
+test_pg_migrate_5(void)
+{
+	struct store	*a = NULL, *b = NULL;
+	const char	*err = NULL;
+
+	REQUIRE(pg_two(&a, &b) == 0);
+	store_close(a);
+	store_close(b);
+	REQUIRE(raw_exec(uri, "DROP TABLE leases; DROP TABLE instances; "
+	    "DELETE FROM xfed_schema WHERE version = 6") == 0);
+	REQUIRE((a = store_open(uri, 0, &err)) != NULL);
+	CHECK(store_version(a) == 6);
+	CHECK(store_instance_beat(a, "i1", 1) == 0);
+	CHECK(store_lease_release(a, "i1") == 0);
+	CHECK(store_flush(a) == 0);
+	store_close(a);
+}
+
 static void
 test_pg_leases(void)
 {
@@ -302,8 +343,10 @@ test_pg_leases(void)
 static const struct t_case cases[] = {
 	{ "sqlite_instances", test_sqlite_instances },
 	{ "sqlite_leases", test_sqlite_leases },
+	{ "sqlite_migrate_5", test_sqlite_migrate_5 },
 #ifdef HAVE_LIBPQ
 	{ "pg_instances", test_pg_instances },
+	{ "pg_migrate_5", test_pg_migrate_5 },
 	{ "pg_leases", test_pg_leases },
 #endif
 };
