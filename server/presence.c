@@ -706,7 +706,7 @@ presence_broadcast_user(const char *local, const char *domain,
 {
 	struct presence_list	 l = { NULL, 0 };
 	struct el		*tmpl, *el, *show;
-	size_t			 i, nsubs;
+	size_t			 i, j, nsubs, nheld;
 	int			 off;
 
 	if (store_sub_list(server->store, local, domain, presence_from_cb,
@@ -729,6 +729,17 @@ presence_broadcast_user(const char *local, const char *domain,
 	if (off && store_directed_list(server->store, local, domain,
 	    presence_directed_cb, &l) == -1)
 		log_warnx("presence: %s", store_errstr(server->store));
+	/* the instance holding a pair's lease sends to it: once */
+	for (i = j = nheld = 0; i < l.n; i++) {
+		if (!presence_lease(domain, l.v[i])) {
+			free(l.v[i]);
+			continue;
+		}
+		nheld += i < nsubs;
+		l.v[j++] = l.v[i];
+	}
+	l.n = j;
+	nsubs = nheld;
 	if (l.n > 0) {
 		show = el_child(tmpl, EL_NS_SERVER, "show");
 		log_info("presence: %s@%s is %s: sent to %zu contact%s%s",
@@ -737,9 +748,6 @@ presence_broadcast_user(const char *local, const char *domain,
 		    l.n > nsubs ? " and directed presence's targets" : "");
 	}
 	for (i = 0; i < l.n; i++) {
-		/* the instance holding the pair's lease sends it: once */
-		if (!presence_lease(domain, l.v[i]))
-			continue;
 		el = el_copy(tmpl);
 		el_set_attr(el, "to", l.v[i]);
 		router_send(el, 0);

@@ -8,6 +8,8 @@
 #   - rows queued for b.localhost through either instance's xfedctl are
 #     sent by the holder of the pair's lease alone: each reaches B once and
 #     in order; xfedctl peers names the holder
+#   - alice's presence change reaches bob once (each instance sees it in
+#     the journal; the lease holder alone broadcasts it)
 #   - kill -9 of the holder mid-delivery of LEASE_ROWS rows (2000): the
 #     other instance takes the lease over once it expires (lease_time 5s)
 #     and every row reaches B, none lost, at most one window (256) twice
@@ -42,7 +44,7 @@ a_conf "$T/a1" "$PA1" a1
 a_conf "$T/a2" "$PA2" a2
 pair_conf "$T/b" b.localhost "$PB" a.localhost "$PA2"
 echo "route a.localhost 127.0.0.1:$PA1" >> "$T/b/xfed.conf"	# as SRV
-echo "inbox_quota 0" >> "$T/b/xfed.conf"	# LEASE_ROWS may pass 10000
+printf "inbox_quota 0\nlog_stanzas yes\n" >> "$T/b/xfed.conf"	# LEASE_ROWS may pass 10000
 a1ctl() { "$XFED_BUILD/xfedctl" -c "$T/a1/xfed.conf" "$@"; }
 a2ctl() { "$XFED_BUILD/xfedctl" -c "$T/a2/xfed.conf" "$@"; }
 a1ctl user add alice > /dev/null && bctl user add bob > /dev/null
@@ -111,6 +113,26 @@ check peers_holder grep -q "sent from a.localhost by instance $holder" \
 # B verified the holder's key by asking a2 (its first target), whichever
 # issued it
 check b_verified_via_a2 grep -q "in#.* a.localhost .*dialback verified pair=b.localhost/a.localhost" "$T/b/xfed.log"
+
+# presence broadcasts: both instances see alice's change in the journal,
+# the holder of (a.localhost, b.localhost) alone sends it (RFC 6121 4.4.2)
+roster_is() {	# CTL NAME JID STATE
+	$1 roster "$2" --json | $PY -c 'import json, sys
+sys.exit(0 if any(r["jid"] == sys.argv[1] and r["subscription"] == sys.argv[2]
+    for r in map(json.loads, sys.stdin)) else 1)' "$3" "$4"
+}
+bctl subscribe bob alice@a.localhost > /dev/null
+check sub_asked wait_for 20 roster_is a1ctl alice bob@b.localhost none
+a2ctl approve alice bob@b.localhost > /dev/null
+check sub_approved wait_for 20 roster_is bctl bob alice@a.localhost to
+pres_in_b() {
+	grep -c "stanza in#[0-9]* from=alice@a.localhost/[^ ]* to=bob@b.localhost kind=presence/.*lease check" "$T/b/xfed.log"
+}
+a2ctl presence set alice away "lease check" > /dev/null
+check presence_arrived wait_for 20 [ "$(pres_in_b)" -ge 1 ]
+# the other instance had as long to send it too (bounded, not a timing)
+sleep 2
+check presence_once [ "$(pres_in_b)" = 1 ]
 
 # 2. kill -9 of the holder mid-delivery
 pg_psql -c "INSERT INTO outbox (user_id, to_jid, body) SELECT u.id,
