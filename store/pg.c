@@ -177,6 +177,8 @@ pg_listen(struct pg_store *ps)
 	return rc;
 }
 
+static int	pg_lock_timeout(struct pg_store *);
+
 int
 pg_connected(struct pg_store *ps)
 {
@@ -216,6 +218,8 @@ pg_connected(struct pg_store *ps)
 	ps->retry_at_ms = 0;
 	memset(ps->prepared, 0, sizeof(ps->prepared));
 	ps->notified = 1;	/* read the journal: NOTIFYs were missed */
+	if (pg_lock_timeout(ps) == -1)
+		return -1;
 	return pg_listen(ps);
 }
 
@@ -529,7 +533,9 @@ store_pg_open(const char *uri, int flags, const char **errstr)
 	if (pg_schema_open(ps, flags, pg_open_err,
 	    sizeof(pg_open_err)) == -1)
 		goto fail;
-	if (pg_listen(ps) == -1 || pg_notify_init(ps) == -1) {
+	ps->lock_wait = 1;
+	if (pg_lock_timeout(ps) == -1 || pg_listen(ps) == -1 ||
+	    pg_notify_init(ps) == -1) {
 		snprintf(pg_open_err, sizeof(pg_open_err), "%s: %s",
 		    ps->base.location, ps->base.err);
 		goto fail;
@@ -662,10 +668,36 @@ pg_flush(struct store *st)
 	return rc;
 }
 
-/* Lock waits are PostgreSQL's (lock_timeout is not set): nothing to do. */
+/*
+ * How long a statement waits for a lock another session holds (a native
+ * system's open transaction): 5 s, as SQLite's busy timeout, or 10 ms
+ * while the daemon's store is failing, so its loop never blocks long.
+ * Past it the statement fails (55P03) and the daemon's back-pressure
+ * takes over.
+ */
+static int
+pg_lock_timeout(struct pg_store *ps)
+{
+	PGresult	*r;
+	int		 rc = 0;
+
+	if (PQstatus(ps->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(ps->conn) == PQTRANS_INERROR)
+		return 0;	/* set again when it reconnects */
+	r = PQexec(ps->conn, ps->lock_wait ? "SET lock_timeout = '5s'" :
+	    "SET lock_timeout = '10ms'");
+	pg_notices(ps);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_dberr(ps, r, "lock timeout");
+	PQclear(r);
+	return rc;
+}
+
 void
 pg_busy_timeout(struct store *st, int wait)
 {
+	PG(st)->lock_wait = wait != 0;
+	pg_lock_timeout(PG(st));
 }
 
 int

@@ -120,6 +120,7 @@ struct pg_store {
 	unsigned char	*blob;		/* an unescaped bytea, same */
 	int64_t		 retry_at_ms;	/* no reconnection before (monotonic) */
 	int		 backoff_ms;
+	int		 lock_wait;	/* store_busy_timeout(): 5 s, else 10 ms */
 	int		 epfd;		/* store_watch_fd(): the socket + wake */
 	int		 wakefd;	/* an eventfd: a NOTIFY read by a query */
 	int		 watched;	/* the socket in epfd, -1 when none */

@@ -30,7 +30,7 @@
 #include "store.h"
 
 #define PG_LOCK_ID	"2019976548"	/* 0x78666564, "xfed" */
-#define NOW	"(extract(epoch FROM now())::bigint)"
+#define NOW	"(floor(extract(epoch FROM now()))::bigint)"
 #define BOOL(c)	c " INTEGER NOT NULL DEFAULT 0 CHECK (" c " IN (0, 1))"
 #define SHOWS(c) \
 	c " IN ('available', 'chat', 'away', 'xa', 'dnd', 'unavailable')"

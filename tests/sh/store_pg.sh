@@ -49,6 +49,20 @@ check user_dup_refused [ $? != 0 ]
 check user_dup_message grep -q "alice@a.localhost already exists" "$T/err"
 check no_sqlite_file [ ! -e "$T/a/xfed.db" ]
 
+# a database that does not exist: one line naming it, a failure status,
+# and the daemon refuses to start the same way
+mkdir -p "$T/n"
+grep -v '^store ' "$T/a/xfed.conf" > "$T/n/xfed.conf"
+echo "store postgresql:///nodb?host=$PG_DIR&port=5432&user=xfed" >> "$T/n/xfed.conf"
+"$XFED_BUILD/xfedctl" -c "$T/n/xfed.conf" user list > /dev/null 2> "$T/err"
+rc=$?
+check nodb_ctl_fails [ "$rc" != 0 ]
+check nodb_ctl_one_line [ "$(wc -l < "$T/err")" = 1 ]
+check nodb_ctl_names_it grep -q 'database "nodb" does not exist' "$T/err"
+"$XFED_BUILD/xfed" -d -c "$T/n/xfed.conf" > /dev/null 2> "$T/err"
+check nodb_daemon_refused [ $? != 0 ]
+check nodb_daemon_says grep -q 'database "nodb" does not exist' "$T/err"
+
 start_xfed "$T/a" || { fail start_a "xfed A (PostgreSQL) did not start"; exit 1; }
 PIDA=$XFED_PID
 start_xfed "$T/b" || { fail start_b "xfed B did not start"; exit 1; }

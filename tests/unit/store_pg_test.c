@@ -689,6 +689,39 @@ test_reconnect(void)
 	CHECK(raw_int(uri, "SELECT count(*) FROM users") == 2);
 }
 
+/* A lock another session holds: the wait is bounded, then STORE_E_DB. */
+static void
+test_lock_timeout(void)
+{
+	struct store	*a = open_new(), *b;
+	struct store_user u;
+	int64_t		 id = 0;
+
+	REQUIRE(a != NULL);
+	REQUIRE(store_user_add(a, "alice", "a.example", NULL, &id) == 0);
+	REQUIRE(store_flush(a) == 0);
+	REQUIRE((b = open_again()) != NULL);
+	REQUIRE(store_begin(b) == 0);
+	REQUIRE(store_presence_set(b, "alice", "a.example", STORE_SHOW_AWAY,
+	    NULL, 0) == 0);
+	memset(&u, 0, sizeof(u));
+	u.id = id;
+	/* b holds the journal's lock and alice's presence row: a's write
+	 * waits 10 ms (the daemon's setting while its store fails), fails */
+	store_busy_timeout(a, 0);
+	CHECK(store_presence_set(a, "alice", "a.example", STORE_SHOW_DND,
+	    NULL, 0) == -1);
+	CHECK(store_errcode(a) == STORE_E_DB);
+	CHECK(strstr(store_errstr(a), "lock") != NULL);
+	CHECK(store_rollback(a) == 0);
+	REQUIRE(store_commit(b) == 0);
+	store_busy_timeout(a, 1);
+	CHECK(store_user_update(a, &u) == 0);
+	CHECK(store_flush(a) == 0);
+	store_close(b);
+	store_close(a);
+}
+
 static int	 ev_n;
 
 static int
@@ -747,6 +780,7 @@ static const struct t_case cases[] = {
 	{ "pg_watch_fd", test_watch_fd },
 	{ "pg_state_and_txn", test_state_and_txn },
 	{ "pg_reconnect", test_reconnect },
+	{ "pg_lock_timeout", test_lock_timeout },
 	{ "pg_api_tables", test_api_tables },
 	{ "pg_unreachable", test_unreachable },
 };
