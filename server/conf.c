@@ -642,6 +642,8 @@ conf_parse(const char *path, const char *buf, size_t len,
 	}
 	if (c->domains.n == 0)
 		conf_error(&cx, NULL, "no domain configured (add a \"domain\" line)");
+	if (c->instance_name != NULL && strlen(c->instance_name) > 255)
+		conf_error(&cx, NULL, "instance_name is longer than 255 bytes");
 	if ((c->tls_certificate == NULL) != (c->tls_key == NULL))
 		conf_error(&cx, NULL, "tls_certificate and tls_key go together");
 	else if (c->tls_certificate == NULL && c->tls_domains.n == 0 &&
