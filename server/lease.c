@@ -117,6 +117,8 @@ lease_holds(const char *local, const char *remote)
 	char	 key[512];
 	int	*v, held = 0;
 
+	if (lease_ev == NULL)	/* not started (unit tests): alone */
+		return 1;
 	snprintf(key, sizeof(key), "%s %s", local, remote);
 	if ((v = strmap_get(&lease_seen, key, 0)) != NULL)
 		return *v == 1;
