@@ -159,6 +159,13 @@ test_open_refuses(void)
 	CHECK(store_open(bad, 0, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "does not exist") != NULL &&
 	    strchr(err, '\n') == NULL);
+	/* a password in the URI is not repeated in messages */
+	snprintf(bad, sizeof(bad), "postgresql://xfed:s3cret@/nx?host=%s&"
+	    "port=5432", pg_dir[0] ? pg_dir : "/nonexistent");
+	err = NULL;
+	CHECK(store_open(bad, 0, &err) == NULL);
+	CHECK(err != NULL && strstr(err, "s3cret") == NULL &&
+	    strstr(err, "postgresql://xfed:@/nx") != NULL);
 }
 
 static int	 seen_n;
