@@ -47,7 +47,7 @@ t_tmpdir(void)
 	return path;
 }
 
-static char	 t_pg_dir[512];
+static char	 t_pgdir[512];
 
 int
 t_pg_start(char *uri, size_t urisz)
@@ -61,9 +61,9 @@ t_pg_start(char *uri, size_t urisz)
 		snprintf(uri, urisz, "%s", env);
 		return 0;
 	}
-	snprintf(t_pg_dir, sizeof(t_pg_dir), "%s/pg", t_tmpdir());
+	snprintf(t_pgdir, sizeof(t_pgdir), "%s/pg", t_tmpdir());
 	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh start %s",
-	    src ? src : ".", t_pg_dir);
+	    src ? src : ".", t_pgdir);
 	if ((f = popen(cmd, "r")) == NULL || fgets(uri, urisz, f) == NULL) {
 		if (f != NULL)
 			pclose(f);
@@ -77,22 +77,28 @@ t_pg_start(char *uri, size_t urisz)
 	return -1;
 }
 
+const char *
+t_pg_dir(void)
+{
+	return t_pgdir;
+}
+
 void
 t_pg_stop(void)
 {
 	const char	*src = getenv("XFED_SRC");
 	char		 cmd[1024];
 
-	if (t_pg_dir[0] == '\0')
+	if (t_pgdir[0] == '\0')
 		return;
 	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh stop %s",
-	    src ? src : ".", t_pg_dir);
+	    src ? src : ".", t_pgdir);
 	if (system(cmd) != 0)
 		printf("FAIL pg_stop: %s\n", cmd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", t_pg_dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t_pgdir);
 	if (system(cmd) != 0)
-		printf("  could not remove %s\n", t_pg_dir);
-	t_pg_dir[0] = '\0';
+		printf("  could not remove %s\n", t_pgdir);
+	t_pgdir[0] = '\0';
 }
 
 char *

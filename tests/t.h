@@ -38,6 +38,8 @@ char	*t_readfile(const char *, size_t *);
  */
 int	 t_pg_start(char *uri, size_t urisz);
 void	 t_pg_stop(void);
+/* The data directory and socket of the one started, "" when none. */
+const char *t_pg_dir(void);
 
 struct el;
 /* Parses s as the first stanza of a jabber:server stream (new tree);

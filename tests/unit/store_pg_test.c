@@ -161,7 +161,7 @@ test_open_refuses(void)
 	    strchr(err, '\n') == NULL);
 	/* a password in the URI is not repeated in messages */
 	snprintf(bad, sizeof(bad), "postgresql://xfed:s3cret@/nx?host=%s&"
-	    "port=5432", pg_dir[0] ? pg_dir : "/nonexistent");
+	    "port=5432", t_pg_dir()[0] ? t_pg_dir() : "/nonexistent");
 	err = NULL;
 	CHECK(store_open(bad, 0, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "s3cret") == NULL &&
