@@ -2,10 +2,16 @@
  * tests/t.c: runs the cases of one unit-test binary, all or those named on
  * the command line, and prints "ok NAME" or "FAIL NAME" for each.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifdef HAVE_LIBPQ
+#include <libpq-fe.h>
+#endif
 
 #include "el.h"
 #include "xml.h"
@@ -76,6 +82,29 @@ t_pg_start(char *uri, size_t urisz)
 	printf("FAIL pg_start: no PostgreSQL (tests/sh/pg.sh)\n");
 	return -1;
 }
+
+#ifdef HAVE_LIBPQ
+int
+t_pg_exec(const char *uri, const char *sql)
+{
+	PGconn		*c = PQconnectdb(uri);
+	PGresult	*r;
+	int		 rc = -1;
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK)
+			rc = 0;
+		else
+			printf("  sql: %s", PQresultErrorMessage(r));
+		PQclear(r);
+	} else
+		printf("  connect: %s", PQerrorMessage(c));
+	PQfinish(c);
+	return rc;
+}
+#endif
 
 const char *
 t_pg_dir(void)

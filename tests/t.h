@@ -38,6 +38,8 @@ char	*t_readfile(const char *, size_t *);
  */
 int	 t_pg_start(char *uri, size_t urisz);
 void	 t_pg_stop(void);
+/* Runs sql on the database at uri (libpq builds); 0 or -1, printed. */
+int	 t_pg_exec(const char *uri, const char *sql);
 /* The data directory and socket of the one started, "" when none. */
 const char *t_pg_dir(void);
 

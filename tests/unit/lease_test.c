@@ -15,10 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HAVE_LIBPQ
-#include <libpq-fe.h>
-#endif
-
 #include "store/store.h"
 #include "tests/t.h"
 
@@ -211,26 +207,7 @@ static char	 base_uri[1024];
 static char	 uri[1100];
 static int	 ndb;
 
-static int
-raw_exec(const char *u, const char *sql)
-{
-	PGconn		*c = PQconnectdb(u);
-	PGresult	*r;
-	int		 rc = -1;
-
-	if (PQstatus(c) == CONNECTION_OK) {
-		r = PQexec(c, sql);
-		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
-		    PQresultStatus(r) == PGRES_TUPLES_OK)
-			rc = 0;
-		else
-			printf("  sql: %s", PQresultErrorMessage(r));
-		PQclear(r);
-	} else
-		printf("  connect: %s", PQerrorMessage(c));
-	PQfinish(c);
-	return rc;
-}
+#define raw_exec t_pg_exec
 
 /* Two connections to a new database: two instances. */
 static int

@@ -31,26 +31,7 @@ static char	 uri[1100];		/* this case's database */
 static int	 ndb;
 
 /* Runs sql on the database of u; 0 or -1 (printed). */
-static int
-raw_exec(const char *u, const char *sql)
-{
-	PGconn		*c = PQconnectdb(u);
-	PGresult	*r;
-	int		 rc = -1;
-
-	if (PQstatus(c) == CONNECTION_OK) {
-		r = PQexec(c, sql);
-		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
-		    PQresultStatus(r) == PGRES_TUPLES_OK)
-			rc = 0;
-		else
-			printf("  sql: %s", PQresultErrorMessage(r));
-		PQclear(r);
-	} else
-		printf("  connect: %s", PQerrorMessage(c));
-	PQfinish(c);
-	return rc;
-}
+#define raw_exec t_pg_exec
 
 static long long
 raw_int(const char *u, const char *sql)
