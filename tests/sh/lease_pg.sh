@@ -1,17 +1,17 @@
-# tests/sh/lease_pg.sh: two xfed instances for a.localhost on one
-# PostgreSQL 15 (tests/sh/pg.sh), on two ports, and a peer xfed for
-# b.localhost on SQLite with two routes for a.localhost, the second
+# tests/sh/lease_pg.sh: three xfed instances for a.localhost on one
+# PostgreSQL 15 (tests/sh/pg.sh), on three ports, and a peer xfed for
+# b.localhost on SQLite with three routes for a.localhost, the second
 # instance first, tried in order as SRV targets are.
-#   - both instances beat (xfedctl status lists them) and share the
+#   - the instances beat (xfedctl status lists them) and share the
 #     dialback secret the first one generated: B checks the first one's
 #     keys with the second (XEP-0185, S2S 4.5)
-#   - rows queued for b.localhost through either instance's xfedctl are
+#   - rows queued for b.localhost through any instance's xfedctl are
 #     sent by the holder of the pair's lease alone: each reaches B once and
 #     in order; xfedctl peers names the holder
 #   - alice's presence change reaches bob once (each instance sees it in
 #     the journal; the lease holder alone broadcasts it)
-#   - kill -9 of the holder mid-delivery of LEASE_ROWS rows (2000): the
-#     other instance takes the lease over once it expires (lease_time 5s)
+#   - kill -9 of the holder mid-delivery of LEASE_ROWS rows (2000):
+#     one of the others takes the lease over once it expires (lease_time 5s)
 #     and every row reaches B, none lost, at most one window (256) twice
 #     (the first copies out of order are counted: the dead instance's
 #     stanzas still on their way interleave with the new holder's)
@@ -26,6 +26,7 @@ trap 'pg_stop "$T/pg"; t_cleanup' EXIT
 
 PA1=$(free_port)
 PA2=$(free_port)
+PA3=$(free_port)
 PB=$(free_port)
 a_conf() {	# DIR PORT NAME
 	mkdir -p "$1"
@@ -42,11 +43,14 @@ CONF
 }
 a_conf "$T/a1" "$PA1" a1
 a_conf "$T/a2" "$PA2" a2
+a_conf "$T/a3" "$PA3" a3
 pair_conf "$T/b" b.localhost "$PB" a.localhost "$PA2"
-echo "route a.localhost 127.0.0.1:$PA1" >> "$T/b/xfed.conf"	# as SRV
+printf "route a.localhost 127.0.0.1:%s\nroute a.localhost 127.0.0.1:%s\n" \
+    "$PA1" "$PA3" >> "$T/b/xfed.conf"	# as an SRV record set
 printf "inbox_quota 0\nlog_stanzas yes\n" >> "$T/b/xfed.conf"	# LEASE_ROWS may pass 10000
 a1ctl() { "$XFED_BUILD/xfedctl" -c "$T/a1/xfed.conf" "$@"; }
 a2ctl() { "$XFED_BUILD/xfedctl" -c "$T/a2/xfed.conf" "$@"; }
+a3ctl() { "$XFED_BUILD/xfedctl" -c "$T/a3/xfed.conf" "$@"; }
 a1ctl user add alice > /dev/null && bctl user add bob > /dev/null
 check users_added [ $? = 0 ]
 
@@ -54,6 +58,8 @@ start_xfed "$T/a1" || { fail start_a1 "a1 did not start"; exit 1; }
 PID1=$XFED_PID
 start_xfed "$T/a2" || { fail start_a2 "a2 did not start"; exit 1; }
 PID2=$XFED_PID
+start_xfed "$T/a3" || { fail start_a3 "a3 did not start"; exit 1; }
+PID3=$XFED_PID
 start_xfed "$T/b" || { fail start_b "b did not start"; exit 1; }
 PIDB=$XFED_PID
 
@@ -62,11 +68,12 @@ check secret_generated_once [ "$(cat "$T"/a?/xfed.log |
     grep -c 'generated a dialback secret')" = 1 ]
 st=$(a1ctl status)
 echo "$st" | grep -q "^  a1 started .*last heartbeat" &&
-    echo "$st" | grep -q "^  a2 started .*last heartbeat"
+    echo "$st" | grep -q "^  a2 started .*last heartbeat" &&
+    echo "$st" | grep -q "^  a3 started .*last heartbeat"
 check status_instances [ $? = 0 ] || echo "$st" | sed 's/^/# /'
 a2ctl status --json | $PY -c 'import json,sys
 d = json.load(sys.stdin)
-assert sorted(i["name"] for i in d["instances"]) == ["a1", "a2"], d'
+assert sorted(i["name"] for i in d["instances"]) == ["a1", "a2", "a3"], d'
 check status_instances_json [ $? = 0 ]
 
 b_bodies() {
@@ -90,7 +97,7 @@ print("ok" if order == want else "first copies %s..., %d distinct" %
 
 # 1. queued through both instances' xfedctl, alternately
 for i in $(seq 1 40); do
-	if [ $((i % 2)) = 1 ]; then c=a1ctl; else c=a2ctl; fi
+	case $((i % 3)) in 0) c=a1ctl ;; 1) c=a2ctl ;; *) c=a3ctl ;; esac
 	$c send alice bob@b.localhost "msg $i" > /dev/null || break
 done
 check queued_40 [ "$i" = 40 ]
@@ -99,12 +106,16 @@ else fail delivered_40 "$(b_bodies 'msg ' | wc -l) in B"; fi
 check delivered_40_in_order [ "$(in_order 'msg ' 40)" = ok ]
 check delivered_40_once [ "$(b_bodies 'msg ' | wc -l)" = 40 ]
 holder=$(pg_psql -c "SELECT holder FROM leases WHERE remote_domain = 'b.localhost' AND local_domain = 'a.localhost'")
-check one_holder [ "$holder" = a1 -o "$holder" = a2 ]
-other=$([ "$holder" = a1 ] && echo a2 || echo a1)
-# (the other may open a stream to B too: the dialback check of B's key)
+check one_holder [ "$holder" = a1 -o "$holder" = a2 -o "$holder" = a3 ]
+# (the others may open a stream to B too: the dialback check of B's key)
 sent_by_holder() {
-	grep -q "outbox: row .* to bob@b.localhost" "$T/$holder/xfed.log" &&
-	    ! grep -q "outbox: row .* to bob@b.localhost" "$T/$other/xfed.log"
+	local a
+	for a in a1 a2 a3; do
+		[ "$a" = "$holder" ] && continue
+		grep -q "outbox: row .* to bob@b.localhost" "$T/$a/xfed.log" &&
+		    return 1
+	done
+	grep -q "outbox: row .* to bob@b.localhost" "$T/$holder/xfed.log"
 }
 check only_holder_streams sent_by_holder
 a1ctl peers b.localhost > "$T/peers.out"
@@ -130,7 +141,7 @@ pres_in_b() {
 }
 a2ctl presence set alice away "lease check" > /dev/null
 check presence_arrived wait_for 20 [ "$(pres_in_b)" -ge 1 ]
-# the other instance had as long to send it too (bounded, not a timing)
+# the other instances had as long to send it too (bounded, not a timing)
 sleep 2
 check presence_once [ "$(pres_in_b)" = 1 ]
 
@@ -143,8 +154,7 @@ if wait_for 60 b_count "row " $((N / 5)); then ok delivering
 else fail delivering "$(b_bodies 'row ' | wc -l) in B"; fi
 # the holder now (a busy instance may have missed a renewal meanwhile)
 holder=$(pg_psql -c "SELECT holder FROM leases WHERE remote_domain = 'b.localhost' AND local_domain = 'a.localhost'")
-other=$([ "$holder" = a1 ] && echo a2 || echo a1)
-if [ "$holder" = a1 ]; then victim=$PID1; else victim=$PID2; fi
+case $holder in a1) victim=$PID1 ;; a2) victim=$PID2 ;; *) victim=$PID3 ;; esac
 kill -KILL "$victim"
 wait "$victim" 2>/dev/null
 before=$(b_bodies 'row ' | wc -l)
@@ -163,12 +173,13 @@ for l in sys.stdin:
     if v in seen: continue
     seen.add(v); n += v < last; last = max(last, v)
 print(n)')"
-check taken_over wait_for 1 grep -q "lease: $other claimed" "$T/$other/xfed.log"
+other=$(pg_psql -c "SELECT holder FROM leases WHERE remote_domain = 'b.localhost'")
+check lease_moved [ -n "$other" -a "$other" != "$holder" ]
+check taken_over grep -q "lease: $other claimed" "$T/$other/xfed.log"
 check none_left [ "$(pg_psql -c "SELECT count(*) FROM outbox WHERE state = 'queued'")" = 0 ]
-check lease_moved [ "$(pg_psql -c "SELECT holder FROM leases WHERE remote_domain = 'b.localhost'")" = "$other" ]
 
 # 3. a clean stop frees the leases and the instance's row
-if [ "$other" = a1 ]; then XFED_PID=$PID1; else XFED_PID=$PID2; fi
+case $other in a1) XFED_PID=$PID1 ;; a2) XFED_PID=$PID2 ;; *) XFED_PID=$PID3 ;; esac
 stop_xfed
 check clean_stop [ $? = 0 ]
 check leases_freed [ "$(pg_psql -c "SELECT count(*) FROM leases WHERE holder = '$other'")" = 0 ]
