@@ -293,7 +293,11 @@ s2s_out_resolved(void *arg, struct dns_targets *targets, const char *errstr,
 	s2s_out_try_next(st);
 }
 
-/* A configured route: one target, no DNS (RFC 6120 3.2.3, S2S 6.10). */
+/*
+ * Configured routes: no DNS (RFC 6120 3.2.3, S2S 6.10). Several routes
+ * for one domain are its targets in the config's order, tried one after
+ * the other as SRV targets are (several instances of one domain).
+ */
 static int
 s2s_out_static(struct s2s_stream *st, const char *remote)
 {
@@ -302,15 +306,20 @@ s2s_out_static(struct s2s_stream *st, const char *remote)
 	struct dns_target	*t;
 	struct sockaddr_in	*sin;
 	struct sockaddr_in6	*sin6;
-	size_t			 i;
+	size_t			 i, n = 0;
 
+	for (i = 0; i < server->conf->routes.n; i++)
+		if (strcmp(CONF_ROUTE(server->conf, i)->domain, remote) == 0)
+			n++;
+	if (n == 0)
+		return 0;
+	out->targets = xcalloc(1, sizeof(*out->targets));
+	out->targets->v = xcalloc(n, sizeof(*out->targets->v));
 	for (i = 0; i < server->conf->routes.n; i++) {
 		r = CONF_ROUTE(server->conf, i);
 		if (strcmp(r->domain, remote) != 0)
 			continue;
-		out->targets = xcalloc(1, sizeof(*out->targets));
-		out->targets->v = t = xcalloc(1, sizeof(*t));
-		out->targets->n = 1;
+		t = &out->targets->v[out->targets->n++];
 		t->host = xstrdup(r->host);
 		t->port = r->port;
 		sin = (struct sockaddr_in *)&t->ss;
@@ -328,10 +337,9 @@ s2s_out_static(struct s2s_stream *st, const char *remote)
 			    "route %s: %s is not an IP address", remote, r->host);
 			return 1;
 		}
-		s2s_out_try_next(st);
-		return 1;
 	}
-	return 0;
+	s2s_out_try_next(st);
+	return 1;
 }
 
 static void

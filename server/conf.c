@@ -78,6 +78,12 @@ static const struct conf_key conf_keys[] = {
 	{ "dialback_secret", CK_STRING, 0, OFF(dialback_secret), NULL, 0, 0,
 	    "Secret for dialback keys; instances serving one domain share it. "
 	    "Default: one generated once and kept in the store." },
+	{ "instance_name", CK_STRING, 0, OFF(instance_name), NULL, 0, 0,
+	    "This daemon's name among the instances sharing one store. "
+	    "Default: the host name and the process id." },
+	{ "lease_time", CK_SECONDS, 0, OFF(lease_time), "30s", 3, 3600,
+	    "How long an instance's lease of a remote domain lasts without "
+	    "renewal; another instance takes it over after that." },
 	{ "control_socket", CK_PATH, 0, OFF(control_socket), "/run/xfed/xfed.sock",
 	    0, 0, "Unix socket xfedctl uses to talk to the running daemon." },
 	{ "log_level", CK_LEVEL, 0, OFF(log_level), "info", 0, 0,
@@ -86,7 +92,8 @@ static const struct conf_key conf_keys[] = {
 	    "Log every stanza in and out: direction, stream, from, to, kind, size; "
 	    "the XML too at log_level debug." },
 	{ "route", CK_ROUTE, CK_REPEAT, OFF(routes), NULL, 0, 0,
-	    "DOMAIN HOST:PORT: reach DOMAIN there, without DNS (repeatable)." },
+	    "DOMAIN HOST:PORT: reach DOMAIN there, without DNS (repeatable; "
+	    "several for one domain are tried in order)." },
 	{ "resolver", CK_RESOLVER, CK_REPEAT, OFF(resolvers), NULL, 0, 0,
 	    "IP[:PORT] of a DNS server to use instead of /etc/resolv.conf (repeatable)." },
 	{ "max_stanza_size", CK_SIZE, 0, OFF(max_stanza_size), "524288",
@@ -657,6 +664,8 @@ conf_parse(const char *path, const char *buf, size_t len,
 	}
 	if (c->domains.n == 0)
 		conf_error(&cx, NULL, "no domain configured (add a \"domain\" line)");
+	if (c->instance_name != NULL && strlen(c->instance_name) > 255)
+		conf_error(&cx, NULL, "instance_name is longer than 255 bytes");
 	if ((c->tls_certificate == NULL) != (c->tls_key == NULL))
 		conf_error(&cx, NULL, "tls_certificate and tls_key go together");
 	else if (c->tls_certificate == NULL && c->tls_domains.n == 0 &&
@@ -759,6 +768,7 @@ conf_free(struct conf *c)
 	free(c->tls_certificate);
 	free(c->tls_key);
 	free(c->dialback_secret);
+	free(c->instance_name);
 	free(c->control_socket);
 	free(c);
 }

@@ -59,6 +59,8 @@ struct conf {
 	int		 require_encryption;
 	int		 secure_auth;
 	char		*dialback_secret;
+	char		*instance_name;		/* NULL: host name and pid */
+	long long	 lease_time;		/* seconds */
 	char		*control_socket;
 	int		 log_level;		/* enum log_level */
 	int		 log_stanzas;

@@ -22,6 +22,12 @@
  * Marks are kept in memory until committed: when a commit fails they are
  * written again once the store works (batch.c), never lost; while it
  * fails, no row is read.
+ *
+ * Several instances on one store: only the rows of the (local, remote)
+ * domain pairs whose lease this instance holds are read (lease.c), so one
+ * instance sends each pair's rows, in order. When an instance dies, the
+ * rows in its window that were not marked go again from the instance
+ * that takes its leases over: at most OUTBOX_BATCH duplicates per pair.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +40,7 @@
 #include "conf.h"
 #include "el.h"
 #include "jid.h"
+#include "lease.h"
 #include "log.h"
 #include "outbox.h"
 #include "payload.h"
@@ -403,11 +410,26 @@ outbox_row(void *arg, const struct store_outbox *o)
 	return 0;
 }
 
+/* 1 when this instance holds the lease of row o's pair (lease.c). */
+static int
+outbox_held(const struct store_outbox *o)
+{
+	struct jid	 j;
+	char		 buf[JID_BUFSZ];
+	const char	*errstr;
+
+	/* an address that does not parse fails wherever it is read */
+	if (jid_parse_buf(o->to, &j, buf, sizeof(buf), &errstr) == -1)
+		return 1;
+	return lease_holds(o->domain, j.domain);
+}
+
 static int
 outbox_wake_row(void *arg, const struct store_outbox *o)
 {
-	/* sent, failed or changed meanwhile: nothing to do */
-	if (o->state != STORE_OUT_QUEUED)
+	/* sent, failed or changed meanwhile, or another instance's now:
+	 * nothing to do */
+	if (o->state != STORE_OUT_QUEUED || !outbox_held(o))
 		return 0;
 	return outbox_row(arg, o);
 }
@@ -445,9 +467,13 @@ outbox_kick(void)
 		outbox_more = 1;	/* after the next commit */
 		return;
 	}
+	/* a pair whose first row was just queued: its lease now */
+	lease_claim();
+	if (batch_failing())
+		return;
 	outbox_reading = 1;
-	rc = store_outbox_due(server->store, (int64_t)time(NULL), OUTBOX_BATCH,
-	    outbox_row, &r);
+	rc = store_outbox_due_held(server->store, lease_name(),
+	    (int64_t)time(NULL), OUTBOX_BATCH, outbox_row, &r);
 	outbox_reading = 0;
 	outbox_replay();	/* the marks made during the read */
 	if (rc == -1) {

@@ -39,6 +39,10 @@
  * 4.5.2), one stanza per contact's bare JID, from N/PRESENCE_RESOURCE.
  * At start, contacts N has to/both with are probed, at most
  * PRESENCE_START_PROBES of them (4.3.1).
+ * Several instances on one store: a broadcast goes to a contact only from
+ * the instance holding the lease of (N's domain, the contact's domain)
+ * (lease.c), so each contact gets it once; an instance that stops while
+ * others run leaves the users online.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +57,7 @@
 #include "disco.h"
 #include "el.h"
 #include "jid.h"
+#include "lease.h"
 #include "log.h"
 #include "presence.h"
 #include "quota.h"
@@ -920,6 +925,19 @@ presence_owe(const char *local, const char *domain, const char *jid)
 	return -id;
 }
 
+/* 1 when this instance sends domain's stanzas to jid's (lease.c). */
+static int
+presence_lease(const char *domain, const char *jid)
+{
+	struct jid	 j;
+	char		 buf[JID_BUFSZ];
+	const char	*errstr;
+
+	if (jid_parse_buf(jid, &j, buf, sizeof(buf), &errstr) == -1)
+		return 1;	/* the router refuses it, once */
+	return lease_holds(domain, j.domain);
+}
+
 /*
  * RFC 6121 4.4.2, 4.5.2: the user's presence (or, with type set, a presence
  * of that type) to whoever may see it; with owe, each stanza is owed until
@@ -932,7 +950,7 @@ presence_broadcast_user(const char *local, const char *domain,
 {
 	struct presence_list	 l = { NULL, 0 };
 	struct el		*tmpl, *el, *show;
-	size_t			 i, nsubs;
+	size_t			 i, j, nsubs, nheld;
 	int			 off;
 
 	if (store_sub_list(server->store, local, domain, presence_from_cb,
@@ -955,6 +973,17 @@ presence_broadcast_user(const char *local, const char *domain,
 	if (off && store_directed_list(server->store, local, domain,
 	    presence_directed_cb, &l) == -1)
 		log_warnx("presence: %s", store_errstr(server->store));
+	/* the instance holding a pair's lease sends to it: once */
+	for (i = j = nheld = 0; i < l.n; i++) {
+		if (!presence_lease(domain, l.v[i])) {
+			free(l.v[i]);
+			continue;
+		}
+		nheld += i < nsubs;
+		l.v[j++] = l.v[i];
+	}
+	l.n = j;
+	nsubs = nheld;
 	if (l.n > 0) {
 		show = el_child(tmpl, EL_NS_SERVER, "show");
 		log_info("presence: %s@%s is %s: sent to %zu contact%s%s",
@@ -1051,6 +1080,12 @@ presence_broadcast_online(const char *type)
 void
 presence_shutdown(void)
 {
+	/* the users stay online through the instances that go on */
+	if (lease_others() > 0) {
+		log_info("presence: other instances serve the users: no "
+		    "unavailable sent");
+		return;
+	}
 	presence_broadcast_online("unavailable");
 }
 

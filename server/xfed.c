@@ -27,6 +27,7 @@
 #include "http.h"
 #include "in.h"
 #include "jid.h"
+#include "lease.h"
 #include "log.h"
 #include "metrics.h"
 #include "message.h"
@@ -363,12 +364,16 @@ xfed_secret(void)
 	}
 	if (db_secret_generate(gen, sizeof(gen)) == -1)
 		fatalx("cannot generate a dialback secret");
-	if (store_state_set(server->store, "dialback_secret", gen) == -1 ||
+	/* of instances starting at once on one store, the first one's
+	 * secret is every one's: each verifies the others' keys */
+	if (store_state_init(server->store, "dialback_secret", gen, &v) == -1 ||
 	    store_flush(server->store) == -1)
 		fatalx("store: cannot keep the dialback secret: %s",
 		    store_errstr(server->store));
-	db_set_secret(gen);
-	log_info("generated a dialback secret and kept it in the store");
+	db_set_secret(v);
+	if (strcmp(v, gen) == 0)
+		log_info("generated a dialback secret and kept it in the store");
+	free(v);
 }
 
 static void
@@ -1001,6 +1006,7 @@ main(int argc, char **argv)
 		log_warnx("store: %s; checkpoints stay in the event loop",
 		    store_errstr(server->store));
 	xfed_secret();
+	lease_init();
 	s2s_out_set_dns(xfed_dns);
 	xfed_s2s_init();
 	outbox_init();
@@ -1050,6 +1056,7 @@ main(int argc, char **argv)
 	}
 
 	s2s_stream_free_all();
+	lease_free();
 	webhook_free();
 	dns_free(xfed_dns);
 	batch_free();

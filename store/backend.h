@@ -64,6 +64,27 @@ struct store_ops {
 	int	(*state_set)(struct store *, const char *key,
 		    const char *value);
 
+	int	(*state_init)(struct store *, const char *key,
+		    const char *value, char **valuep);
+
+	/* Instances and leases. */
+	int	(*instance_beat)(struct store *, const char *name,
+		    int64_t started);
+	int	(*instance_del)(struct store *, const char *name);
+	int	(*instance_list)(struct store *, store_instance_cb, void *arg);
+	int	(*lease_claim)(struct store *, const char *holder, int ttl,
+		    int64_t *np);
+	int	(*lease_take)(struct store *, const char *holder,
+		    const char *local, const char *remote, int ttl,
+		    int *heldp);
+	int	(*lease_renew)(struct store *, const char *holder, int ttl,
+		    int64_t *np);
+	int	(*lease_release)(struct store *, const char *holder);
+	int	(*lease_list)(struct store *, const char *holder,
+		    store_lease_cb, void *arg);
+	int	(*outbox_due_held)(struct store *, const char *holder,
+		    int64_t now, size_t limit, store_outbox_cb, void *arg);
+
 	/* Users and their presence. */
 	int	(*user_add)(struct store *, const char *local,
 		    const char *domain, const char *name, int64_t *idp);

@@ -96,6 +96,17 @@ enum pg_q {
 	PQ_RPRES_STRANGERS_ALL,
 	PQ_OUTBOX_EARLIER,
 	PQ_DEPARTED_OWE,
+	PQ_STATE_INIT,
+	PQ_INSTANCE_BEAT,
+	PQ_INSTANCE_DEL,
+	PQ_INSTANCE_LIST,
+	PQ_LEASE_WANTED,
+	PQ_LEASE_CLAIM,
+	PQ_LEASE_TAKE,
+	PQ_LEASE_RENEW,
+	PQ_LEASE_RELEASE,
+	PQ_LEASE_LIST,
+	PQ_OUTBOX_DUE_HELD,
 	PQ_COUNT
 };
 
@@ -181,6 +192,14 @@ int64_t		 pg_int(const PGresult *, int row, int col);
 /* Rows of r to row(r, i, arg) until it returns non-zero; clears r. */
 int	 pg_rows(struct pg_store *, PGresult *r,
 	    int (*row)(PGresult *, int, void *), void *arg, int *nrows);
+
+/* The database's clock in Unix seconds: leases and heartbeats of
+ * instances on several hosts compare one clock. */
+#define PG_DBNOW	"floor(extract(epoch FROM clock_timestamp()))::bigint"
+/* The domain of an outbox row's to_jid: before any '/', after any '@',
+ * in lower case without a trailing dot (as server/lease.c names it). */
+#define PG_TO_DOMAIN \
+	"lower(rtrim(split_part(split_part(o.to_jid, '/', 1), '@', -1), '.'))"
 
 /* The id of the user whose localpart is $1 and domain $2. */
 #define PG_USER_WHERE \

@@ -355,6 +355,27 @@ pg_outbox_due(struct store *st, int64_t now, size_t limit,
 	return pg_rows(PG(st), r, pg_outbox_one, &cx, NULL);
 }
 
+int
+pg_outbox_due_held(struct store *st, const char *holder, int64_t now,
+    size_t limit, store_outbox_cb cb, void *arg)
+{
+	struct pg_outbox_ctx cx = { cb, arg };
+	struct pg_params p = { 0 };
+	PGresult	*r;
+
+	pgp_int(&p, now);
+	pgp_limit(&p, limit);
+	pgp_text(&p, holder);
+	if ((r = pg_read(PG(st), PQ_OUTBOX_DUE_HELD, OUTBOX_SELECT
+	    "JOIN leases l ON l.remote_domain = " PG_TO_DOMAIN " AND "
+	    "l.local_domain = u.domain "
+	    "WHERE o.state = 'queued' AND o.next_attempt <= $1 AND "
+	    "l.holder = $3 AND l.expiry >= " PG_DBNOW " "
+	    "ORDER BY o.id LIMIT $2", &p, "outbox")) == NULL)
+		return -1;
+	return pg_rows(PG(st), r, pg_outbox_one, &cx, NULL);
+}
+
 struct pg_queued_ctx {
 	store_queued_cb	 cb;
 	void		*arg;

@@ -388,6 +388,18 @@ static const char *const pg_steps[] = {
 	"ALTER TABLE webhooks ADD COLUMN secret TEXT;"
 	"ALTER TABLE webhooks ADD COLUMN managed INTEGER NOT NULL DEFAULT 0"
 	" CHECK (managed IN (0, 1));",
+	/* 6 -> 7: instances and the leases of remote domains */
+	"CREATE TABLE instances ("
+	" name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 255),"
+	" started BIGINT NOT NULL,"
+	" heartbeat BIGINT NOT NULL);"
+	"CREATE TABLE leases ("
+	" remote_domain TEXT NOT NULL,"
+	" local_domain TEXT NOT NULL,"
+	" holder TEXT NOT NULL,"
+	" expiry BIGINT NOT NULL,"
+	" PRIMARY KEY (remote_domain, local_domain));"
+	"CREATE INDEX leases_holder ON leases (holder);",
 };
 #define NSTEPS	((int)(sizeof(pg_steps) / sizeof(pg_steps[0])))
 _Static_assert(sizeof(pg_steps) / sizeof(pg_steps[0]) ==

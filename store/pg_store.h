@@ -99,6 +99,20 @@ int pg_inbox_prune(struct store *, int64_t before, int limit, int64_t *np);
 int pg_outbox_prune(struct store *, int64_t before, int limit, int64_t *np);
 int pg_state_get(struct store *, const char *key, char **valuep);
 int pg_state_set(struct store *, const char *key, const char *value);
+int pg_state_init(struct store *, const char *key, const char *value,
+    char **valuep);
+int pg_instance_beat(struct store *, const char *name, int64_t started);
+int pg_instance_del(struct store *, const char *name);
+int pg_instance_list(struct store *, store_instance_cb, void *arg);
+int pg_lease_claim(struct store *, const char *holder, int ttl, int64_t *np);
+int pg_lease_take(struct store *, const char *holder, const char *local,
+    const char *remote, int ttl, int *heldp);
+int pg_lease_renew(struct store *, const char *holder, int ttl, int64_t *np);
+int pg_lease_release(struct store *, const char *holder);
+int pg_lease_list(struct store *, const char *holder, store_lease_cb,
+    void *arg);
+int pg_outbox_due_held(struct store *, const char *holder, int64_t now,
+    size_t limit, store_outbox_cb, void *arg);
 int pg_changes_poll(struct store *, store_change_cb, void *arg);
 int pg_changed(struct store *);
 int pg_watch_fd(struct store *);

@@ -101,6 +101,16 @@ enum sqlite_q {
 	Q_INBOX_UNCONSUMED,
 	Q_INBOX_PRUNE,
 	Q_OUTBOX_PRUNE,
+	Q_STATE_INIT,
+	Q_INSTANCE_BEAT,
+	Q_INSTANCE_DEL,
+	Q_INSTANCE_LIST,
+	Q_LEASE_WANTED,
+	Q_LEASE_CLAIM,
+	Q_LEASE_TAKE,
+	Q_LEASE_RENEW,
+	Q_LEASE_RELEASE,
+	Q_LEASE_LIST,
 	Q_COUNT
 };
 
@@ -265,6 +275,24 @@ int	sqlite_webhook_done(struct store *, int64_t id, int64_t cursor,
 	    int64_t n, int status);
 int	sqlite_webhook_fail(struct store *, int64_t id, int status,
 	    const char *error, int64_t next_attempt);
+
+/* sqlite_lease.c: instances and leases (one daemon holds them all). */
+int	sqlite_state_init(struct store *, const char *key, const char *value,
+	    char **valuep);
+int	sqlite_instance_beat(struct store *, const char *name, int64_t started);
+int	sqlite_instance_del(struct store *, const char *name);
+int	sqlite_instance_list(struct store *, store_instance_cb, void *arg);
+int	sqlite_lease_claim(struct store *, const char *holder, int ttl,
+	    int64_t *np);
+int	sqlite_lease_take(struct store *, const char *holder,
+	    const char *local, const char *remote, int ttl, int *heldp);
+int	sqlite_lease_renew(struct store *, const char *holder, int ttl,
+	    int64_t *np);
+int	sqlite_lease_release(struct store *, const char *holder);
+int	sqlite_lease_list(struct store *, const char *holder, store_lease_cb,
+	    void *arg);
+int	sqlite_outbox_due_held(struct store *, const char *holder, int64_t now,
+	    size_t limit, store_outbox_cb, void *arg);
 
 /* The statement for slot id, prepared from sql on first use; NULL (with
  * the error set) when it does not prepare. */

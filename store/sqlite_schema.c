@@ -548,6 +548,18 @@ static const char *const schema_steps[] = {
 	" ORDER BY id;"
 	"DROP TABLE webhooks;"
 	"ALTER TABLE webhooks_v6 RENAME TO webhooks;",
+
+	/* 6 -> 7: instances and the leases of remote domains */
+	"CREATE TABLE instances ("
+	" name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 255),"
+	" started INTEGER NOT NULL,"
+	" heartbeat INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE leases ("
+	" remote_domain TEXT NOT NULL,"
+	" local_domain TEXT NOT NULL,"
+	" holder TEXT NOT NULL,"
+	" expiry INTEGER NOT NULL,"
+	" PRIMARY KEY (remote_domain, local_domain)) WITHOUT ROWID;",
 };
 #define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==

@@ -699,3 +699,67 @@ store_event_first(struct store *st, int64_t *idp)
 {
 	return st->ops->event_first(st, idp);
 }
+
+int
+store_state_init(struct store *st, const char *key, const char *value,
+    char **valuep)
+{
+	return st->ops->state_init(st, key, value, valuep);
+}
+
+int
+store_instance_beat(struct store *st, const char *name, int64_t started)
+{
+	return st->ops->instance_beat(st, name, started);
+}
+
+int
+store_instance_del(struct store *st, const char *name)
+{
+	return st->ops->instance_del(st, name);
+}
+
+int
+store_instance_list(struct store *st, store_instance_cb cb, void *arg)
+{
+	return st->ops->instance_list(st, cb, arg);
+}
+
+int
+store_lease_claim(struct store *st, const char *holder, int ttl, int64_t *np)
+{
+	return st->ops->lease_claim(st, holder, ttl, np);
+}
+
+int
+store_lease_take(struct store *st, const char *holder, const char *local,
+    const char *remote, int ttl, int *heldp)
+{
+	return st->ops->lease_take(st, holder, local, remote, ttl, heldp);
+}
+
+int
+store_lease_renew(struct store *st, const char *holder, int ttl, int64_t *np)
+{
+	return st->ops->lease_renew(st, holder, ttl, np);
+}
+
+int
+store_lease_release(struct store *st, const char *holder)
+{
+	return st->ops->lease_release(st, holder);
+}
+
+int
+store_lease_list(struct store *st, const char *holder, store_lease_cb cb,
+    void *arg)
+{
+	return st->ops->lease_list(st, holder, cb, arg);
+}
+
+int
+store_outbox_due_held(struct store *st, const char *holder, int64_t now,
+    size_t limit, store_outbox_cb cb, void *arg)
+{
+	return st->ops->outbox_due_held(st, holder, now, limit, cb, arg);
+}

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	6	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	7	/* PRAGMA user_version of a current file */
 
 struct store;
 
@@ -697,6 +697,63 @@ int	 store_outbox_counts(struct store *, store_count_cb, void *arg);
 int	 store_outbox_oldest(struct store *, int64_t *createdp);
 /* Unconsumed inbox rows of all users. */
 int	 store_inbox_unconsumed_all(struct store *, int64_t *np);
+
+/*
+ * Several instances on one store (CONTRACT.md, "Instances and leases").
+ * An instance is a running daemon, named by the instance_name setting; it
+ * beats (instances.heartbeat) on a timer. The outbox rows of one (local
+ * domain, remote domain) pair are sent by the instance holding that
+ * pair's lease only, so each pair keeps one ordered stream; a lease
+ * expires ttl seconds after its last claim or renewal, and is then free
+ * for any instance. Times are the database's clock (PostgreSQL) or this
+ * host's (SQLite, where one daemon holds every lease).
+ */
+struct store_instance {
+	const char	*name;
+	int64_t		 started, heartbeat;	/* Unix seconds */
+};
+typedef int	(*store_instance_cb)(void *, const struct store_instance *);
+struct store_lease {
+	const char	*remote, *local, *holder;
+	int64_t		 expiry;		/* Unix seconds */
+};
+typedef int	(*store_lease_cb)(void *, const struct store_lease *);
+
+/* Inserts or refreshes instance name's row: heartbeat now. */
+int	 store_instance_beat(struct store *, const char *name,
+	    int64_t started);
+/* Removes instance name's row (a clean stop). */
+int	 store_instance_del(struct store *, const char *name);
+/* Instances by name. */
+int	 store_instance_list(struct store *, store_instance_cb, void *arg);
+/*
+ * Claims for holder the leases, free or expired, of every pair with a
+ * due queued outbox row; *np (when not NULL) gets how many it claimed.
+ */
+int	 store_lease_claim(struct store *, const char *holder, int ttl,
+	    int64_t *np);
+/* Claims the lease of one pair unless another holds it unexpired;
+ * *heldp gets 1 when holder holds it now. */
+int	 store_lease_take(struct store *, const char *holder,
+	    const char *local, const char *remote, int ttl, int *heldp);
+/* Extends holder's leases to now + ttl; *np gets how many. */
+int	 store_lease_renew(struct store *, const char *holder, int ttl,
+	    int64_t *np);
+/* Frees holder's leases at once (a clean stop). */
+int	 store_lease_release(struct store *, const char *holder);
+/* Leases by remote then local domain; holder NULL: all. */
+int	 store_lease_list(struct store *, const char *holder, store_lease_cb,
+	    void *arg);
+/* store_outbox_due() restricted to the pairs whose unexpired lease
+ * holder holds. */
+int	 store_outbox_due_held(struct store *, const char *holder, int64_t now,
+	    size_t limit, store_outbox_cb, void *arg);
+/*
+ * The value of key, set to value first when unset: of two instances
+ * starting at once, both get the one stored first. *valuep is allocated.
+ */
+int	 store_state_init(struct store *, const char *key, const char *value,
+	    char **valuep);
 
 /* Counters of this connection, since it opened. */
 struct store_stats {

@@ -2,10 +2,16 @@
  * tests/t.c: runs the cases of one unit-test binary, all or those named on
  * the command line, and prints "ok NAME" or "FAIL NAME" for each.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifdef HAVE_LIBPQ
+#include <libpq-fe.h>
+#endif
 
 #include "el.h"
 #include "xml.h"
@@ -45,6 +51,83 @@ t_tmpdir(void)
 		exit(1);
 	}
 	return path;
+}
+
+static char	 t_pgdir[512];
+
+int
+t_pg_start(char *uri, size_t urisz)
+{
+	const char	*env = getenv("XFED_TEST_PG");
+	const char	*src = getenv("XFED_SRC");
+	char		 cmd[1024];
+	FILE		*f;
+
+	if (env != NULL && *env != '\0') {
+		snprintf(uri, urisz, "%s", env);
+		return 0;
+	}
+	snprintf(t_pgdir, sizeof(t_pgdir), "%s/pg", t_tmpdir());
+	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh start %s",
+	    src ? src : ".", t_pgdir);
+	if ((f = popen(cmd, "r")) == NULL || fgets(uri, urisz, f) == NULL) {
+		if (f != NULL)
+			pclose(f);
+		printf("FAIL pg_start: no PostgreSQL (tests/sh/pg.sh)\n");
+		return -1;
+	}
+	uri[strcspn(uri, "\n")] = '\0';
+	if (pclose(f) == 0)
+		return 0;
+	printf("FAIL pg_start: no PostgreSQL (tests/sh/pg.sh)\n");
+	return -1;
+}
+
+#ifdef HAVE_LIBPQ
+int
+t_pg_exec(const char *uri, const char *sql)
+{
+	PGconn		*c = PQconnectdb(uri);
+	PGresult	*r;
+	int		 rc = -1;
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK)
+			rc = 0;
+		else
+			printf("  sql: %s", PQresultErrorMessage(r));
+		PQclear(r);
+	} else
+		printf("  connect: %s", PQerrorMessage(c));
+	PQfinish(c);
+	return rc;
+}
+#endif
+
+const char *
+t_pg_dir(void)
+{
+	return t_pgdir;
+}
+
+void
+t_pg_stop(void)
+{
+	const char	*src = getenv("XFED_SRC");
+	char		 cmd[1024];
+
+	if (t_pgdir[0] == '\0')
+		return;
+	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh stop %s",
+	    src ? src : ".", t_pgdir);
+	if (system(cmd) != 0)
+		printf("FAIL pg_stop: %s\n", cmd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t_pgdir);
+	if (system(cmd) != 0)
+		printf("  could not remove %s\n", t_pgdir);
+	t_pgdir[0] = '\0';
 }
 
 char *

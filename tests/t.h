@@ -30,6 +30,19 @@ const char *t_tmpdir(void);
 /* Reads a whole file into a NUL-terminated buffer (caller frees). */
 char	*t_readfile(const char *, size_t *);
 
+/*
+ * The run's PostgreSQL: XFED_TEST_PG (a connection URI) when set, else a
+ * server of its own started by tests/sh/pg.sh in a t_tmpdir(); its URI
+ * (database xfed) in uri. 0, or -1 with a line saying why. t_pg_stop()
+ * stops and removes the one started, by its PID.
+ */
+int	 t_pg_start(char *uri, size_t urisz);
+void	 t_pg_stop(void);
+/* Runs sql on the database at uri (libpq builds); 0 or -1, printed. */
+int	 t_pg_exec(const char *uri, const char *sql);
+/* The data directory and socket of the one started, "" when none. */
+const char *t_pg_dir(void);
+
 struct el;
 /* Parses s as the first stanza of a jabber:server stream (new tree);
  * NULL, with a line saying why, when the parser refuses it. */

@@ -6,7 +6,8 @@
  * how its last attempts ended, by stage and with the peer's own text,
  * and its inbound attempts that we refused (stage, what it was told).
  * Live data comes from the running daemon's status answer (server/ctl.h),
- * queued rows from the store.
+ * queued rows and the instance holding each pair's lease (the one that
+ * sends to it, when several share the store) from the store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,13 +49,19 @@ struct peers_queued {
 	int64_t		 rows, oldest;
 };
 
+struct peers_lease {
+	char		 local[256], remote[256], holder[256];
+	int64_t		 expiry;
+};
+
 struct peers {
 	struct ctl		*ctl;
 	struct peers_stream	*s;
 	struct peers_route	*r;
 	struct peers_queued	*q;
 	struct peers_refused	*in;
-	size_t			 ns, nr, nq, nin;
+	struct peers_lease	*l;
+	size_t			 ns, nr, nq, nin, nl;
 	char			**doms;		/* remote domains, sorted */
 	size_t			 nd;
 	int			 noq;		/* the store unreadable */
@@ -67,6 +74,55 @@ peers_grow(void *v, size_t n, size_t size)
 	v = xreallocarray(v, n + 1, size);
 	memset((char *)v + n * size, 0, size);
 	return v;
+}
+
+static int
+peers_lease(void *arg, const struct store_lease *sl)
+{
+	struct peers		*ps = arg;
+	struct peers_lease	*l;
+	const char		*errstr;
+
+	ps->l = peers_grow(ps->l, ps->nl, sizeof(*ps->l));
+	l = &ps->l[ps->nl++];
+	snprintf(l->local, sizeof(l->local), "%s", sl->local);
+	if (jid_prep_domain(sl->remote, l->remote, sizeof(l->remote),
+	    &errstr) == -1)
+		snprintf(l->remote, sizeof(l->remote), "%s", sl->remote);
+	snprintf(l->holder, sizeof(l->holder), "%s", sl->holder);
+	l->expiry = sl->expiry;
+	return 0;
+}
+
+/* Which instance sends local's stanzas to its remote, and until when. */
+static void
+peers_print_leases(struct peers *ps, struct out_json *j, const char *d)
+{
+	const struct peers_lease *l;
+	char			 t[32];
+	size_t			 i;
+
+	if (ps->ctl->json)
+		out_json_array(j, "leases");
+	for (i = 0; i < ps->nl; i++) {
+		l = &ps->l[i];
+		if (strcmp(l->remote, d) != 0)
+			continue;
+		if (ps->ctl->json) {
+			out_json_obj(j, NULL);
+			out_json_str(j, "local", l->local);
+			out_json_str(j, "holder", l->holder);
+			out_json_time(j, "expiry", l->expiry);
+			out_json_obj_end(j);
+			continue;
+		}
+		printf("  sent from %s by instance ", l->local);
+		out_text(stdout, l->holder);
+		printf(", lease until %s\n", out_time(l->expiry, t,
+		    sizeof(t)));
+	}
+	if (ps->ctl->json)
+		out_json_array_end(j);
 }
 
 static int
@@ -326,7 +382,6 @@ peers_print(struct peers *ps, const char *d)
 			out_json_int(&j, "oldest_queued_age", q ? now -
 			    q->oldest : 0);
 		}
-		out_json_array(&j, "streams");
 	} else {
 		out_text(stdout, d);
 		putchar('\n');
@@ -340,6 +395,9 @@ peers_print(struct peers *ps, const char *d)
 		else
 			printf("  queued in the store: none\n");
 	}
+	peers_print_leases(ps, &j, d);
+	if (ps->ctl->json)
+		out_json_array(&j, "streams");
 	for (i = 0; i < ps->ns; i++)
 		if (strcmp(ps->s[i].remote, d) == 0)
 			peers_print_stream(ps, &j, &ps->s[i]);
@@ -396,8 +454,9 @@ cmd_peers(struct ctl *ctl, int argc, char **argv)
 	 * still shows, and the exit status says something is missing */
 	if (rc == CTL_OK && ctl_open_existing(ctl, &errstr) != 0)
 		snprintf(noq, sizeof(noq), "%s", errstr);
-	else if (rc == CTL_OK && store_outbox_queued(ctl->st, peers_queued,
-	    &ps) == -1)
+	else if (rc == CTL_OK && (store_outbox_queued(ctl->st, peers_queued,
+	    &ps) == -1 || store_lease_list(ctl->st, NULL, peers_lease,
+	    &ps) == -1))
 		snprintf(noq, sizeof(noq), "%s", store_errstr(ctl->st));
 	ps.noq = noq[0] != '\0';
 	if (rc == CTL_OK) {
@@ -409,6 +468,8 @@ cmd_peers(struct ctl *ctl, int argc, char **argv)
 			peers_add_domain(&ps, ps.q[i].domain, only);
 		for (i = 0; i < ps.nin; i++)
 			peers_add_domain(&ps, ps.in[i].remote, only);
+		for (i = 0; i < ps.nl; i++)
+			peers_add_domain(&ps, ps.l[i].remote, only);
 		if (ps.nd > 1)
 			qsort(ps.doms, ps.nd, sizeof(*ps.doms), peers_cmp);
 		for (i = 0; i < ps.nd; i++)
@@ -427,6 +488,7 @@ cmd_peers(struct ctl *ctl, int argc, char **argv)
 	free(ps.r);
 	free(ps.q);
 	free(ps.in);
+	free(ps.l);
 	return rc;
 }
 
@@ -437,7 +499,9 @@ const struct ctl_cmd cmd_peers_table[] = {
 	    "certificate; outbox rows queued\nfor it and the oldest's age; "
 	    "backoff; how the last 8 attempts ended,\nwith the stage "
 	    "(dns, connect, tls, dialback, stream...) and the peer's own\n"
-	    "text; and the peer's own attempts we refused lately (inbound: "
-	    "stage and\nwhat it was told). Needs xfed running.", cmd_peers },
+	    "text; the peer's own attempts we refused lately (inbound: "
+	    "stage and\nwhat it was told); the instance holding the lease of "
+	    "each local domain's\nstream to it. Needs xfed running.",
+	    cmd_peers },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -209,6 +210,53 @@ cmd_status_answer(void *arg, int type, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* One instance sharing the store, with how long ago it last beat. */
+static int
+cmd_status_instance(void *arg, const struct store_instance *in)
+{
+	struct cmd_status_ctx	*cx = arg;
+	char			 t[32], d[32];
+	int64_t			 now = (int64_t)time(NULL);
+
+	if (cx->ctl->json) {
+		out_json_obj(&cx->j, NULL);
+		out_json_str(&cx->j, "name", in->name);
+		out_json_time(&cx->j, "started", in->started);
+		out_json_time(&cx->j, "heartbeat", in->heartbeat);
+		out_json_obj_end(&cx->j);
+		return 0;
+	}
+	fputs("  ", stdout);
+	out_text(stdout, in->name);
+	printf(" started %s, last heartbeat %s ago\n", out_time(in->started,
+	    t, sizeof(t)), out_duration((uint64_t)(now > in->heartbeat ?
+	    now - in->heartbeat : 0), d, sizeof(d)));
+	return 0;
+}
+
+/* The instances from the store: the daemons sharing it, live or dead. */
+static int
+cmd_status_instances(struct cmd_status_ctx *cx)
+{
+	const char	*errstr;
+	int		 rc = CTL_OK;
+
+	if (cx->ctl->json) {
+		if (cx->section > 0)
+			out_json_array_end(&cx->j);
+		out_json_array(&cx->j, "instances");
+		cx->section = 4;
+	} else
+		printf("instances:\n");
+	if (ctl_open_existing(cx->ctl, &errstr) != 0)
+		rc = ctl_fail("instances unavailable: %s", errstr);
+	else if (store_instance_list(cx->ctl->st, cmd_status_instance,
+	    cx) == -1)
+		rc = ctl_fail("instances unavailable: %s",
+		    store_errstr(cx->ctl->st));
+	return rc;
+}
+
 static int
 cmd_status(struct ctl *ctl, int argc, char **argv)
 {
@@ -229,7 +277,9 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 		out_json_begin(&cx.j, stdout);
 	ctl_msg_begin(&m, CTL_T_STATUS);
 	rc = ctl_sock_request(ctl, fd, &m, cmd_status_answer, &cx);
-	if (ctl->json && rc == CTL_OK) {
+	if (rc == CTL_OK)
+		rc = cmd_status_instances(&cx);
+	if (ctl->json && (rc == CTL_OK || cx.section == 4)) {
 		if (cx.section > 0)
 			out_json_array_end(&cx.j);
 		out_json_end(&cx.j);
@@ -243,6 +293,7 @@ const struct ctl_cmd cmd_status_table[] = {
 	    "Shows the running daemon: version, uptime, domains, every S2S "
 	    "stream\n(direction, pair, state, authentication, TLS, stanza "
 	    "counts), every\nroute (queue, backoff, last error) and every "
-	    "webhook (cursor, backlog,\nfailures). Needs xfed running.", cmd_status },
+	    "webhook (cursor, backlog,\nfailures), and every instance sharing "
+	    "the store with its last\nheartbeat. Needs xfed running.", cmd_status },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -47,6 +47,11 @@ echo "$st" | grep -q "out .*a.localhost <-> b.localhost" && echo "$st" | grep -q
 check status_streams [ $? = 0 ]
 actl status --json | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["streams"]'
 check status_json [ $? = 0 ]
+# on SQLite the one daemon is the one instance, holding every lease
+actl status | grep -q "^  [^ ]* started .*, last heartbeat .* ago$"
+check status_instance [ $? = 0 ]
+actl peers b.localhost | grep -q "^  sent from a.localhost by instance [^ ]*:$PIDA, lease until "
+check peers_lease_holder [ $? = 0 ]
 
 # a message to an unknown user on B comes back as an error on A's row
 id=$(actl send alice nobody@b.localhost 'to nobody')

@@ -1,6 +1,6 @@
 # tests/sh/store_migrate.sh: a version 1 store (tests/store/v1.sql: outbox
 # rows in every state, error stages of the old vocabulary, subscriptions)
-# is migrated to the current version (6) when xfedctl opens it: every row
+# is migrated to the current version (7) when xfedctl opens it: every row
 # kept as it was (an old 'xfed' stage becomes 'payload'), the indexes and
 # triggers of the rebuilt outbox back and working, 'delivered' and
 # 'payload' accepted and values outside the lists refused.
@@ -17,7 +17,7 @@ sql "SELECT * FROM subscriptions ORDER BY user_id, jid" > "$T/subs.v1"
 
 ctl outbox --json
 expect migrated_opened 0
-check version_current [ "$(sql 'PRAGMA user_version')" = 6 ]
+check version_current [ "$(sql 'PRAGMA user_version')" = 7 ]
 check application_id [ "$(sql 'PRAGMA application_id')" = 2019976548 ]
 sed 's/|xfed$/|payload/' "$T/rows.v1" > "$T/rows.want"
 sql "SELECT $cols, error_stage FROM outbox ORDER BY id" > "$T/rows.v2"

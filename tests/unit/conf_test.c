@@ -122,7 +122,20 @@ test_defaults(void)
 	CHECK(c->max_stanza_size == 524288);
 	CHECK(c->log_level == LOG_L_INFO);
 	CHECK(c->dialback_secret == NULL);
+	CHECK(c->instance_name == NULL && c->lease_time == 30);
 	conf_free(c);
+}
+
+static void
+test_instance_name_long(void)
+{
+	char	 txt[400];
+
+	snprintf(txt, sizeof(txt), "domain a.example\nrequire_encryption no\n"
+	    "instance_name %0256d\n", 0);
+	got[0] = '\0';
+	CHECK(conf_parse("x.conf", txt, strlen(txt), collect) == NULL);
+	CHECK_STR(got, "x.conf: instance_name is longer than 255 bytes\n");
 }
 
 static void
@@ -292,6 +305,7 @@ static const struct t_case cases[] = {
 	{ "conf_store_uri", test_store_uri },
 	{ "conf_bad_lines", test_bad },
 	{ "conf_no_domain", test_no_domain },
+	{ "conf_instance_name_long", test_instance_name_long },
 	{ "conf_tls_pair", test_tls_pair },
 	{ "conf_tls_required", test_tls_required },
 	{ "conf_missing_file", test_missing_file },

@@ -28,30 +28,10 @@
 
 static char	 base_uri[1024];	/* the server's database xfed */
 static char	 uri[1100];		/* this case's database */
-static char	 pg_dir[512];
 static int	 ndb;
 
 /* Runs sql on the database of u; 0 or -1 (printed). */
-static int
-raw_exec(const char *u, const char *sql)
-{
-	PGconn		*c = PQconnectdb(u);
-	PGresult	*r;
-	int		 rc = -1;
-
-	if (PQstatus(c) == CONNECTION_OK) {
-		r = PQexec(c, sql);
-		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
-		    PQresultStatus(r) == PGRES_TUPLES_OK)
-			rc = 0;
-		else
-			printf("  sql: %s", PQresultErrorMessage(r));
-		PQclear(r);
-	} else
-		printf("  connect: %s", PQerrorMessage(c));
-	PQfinish(c);
-	return rc;
-}
+#define raw_exec t_pg_exec
 
 static long long
 raw_int(const char *u, const char *sql)
@@ -162,7 +142,7 @@ test_open_refuses(void)
 	    strchr(err, '\n') == NULL);
 	/* a password in the URI is not repeated in messages */
 	snprintf(bad, sizeof(bad), "postgresql://xfed:s3cret@/nx?host=%s&"
-	    "port=5432", pg_dir[0] ? pg_dir : "/nonexistent");
+	    "port=5432", t_pg_dir()[0] ? t_pg_dir() : "/nonexistent");
 	err = NULL;
 	CHECK(store_open(bad, 0, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "s3cret") == NULL &&
@@ -772,7 +752,7 @@ test_unreachable(void)
 	char		 u[600];
 
 	snprintf(u, sizeof(u), "postgresql:///xfed?host=%s/none&port=5432",
-	    pg_dir);
+	    t_tmpdir());
 	CHECK(store_open(u, 0, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "No such file") != NULL);
 }
@@ -793,61 +773,17 @@ static const struct t_case cases[] = {
 	{ "pg_unreachable", test_unreachable },
 };
 
-/* Starts the run's PostgreSQL (tests/sh/pg.sh) unless XFED_TEST_PG. */
-static int
-pg_up(void)
-{
-	const char	*env = getenv("XFED_TEST_PG");
-	const char	*src = getenv("XFED_SRC");
-	char		 cmd[1024];
-	FILE		*f;
-
-	if (env != NULL && *env != '\0') {
-		snprintf(base_uri, sizeof(base_uri), "%s", env);
-		return 0;
-	}
-	snprintf(pg_dir, sizeof(pg_dir), "%s/pg", t_tmpdir());
-	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh start %s",
-	    src ? src : ".", pg_dir);
-	if ((f = popen(cmd, "r")) == NULL ||
-	    fgets(base_uri, sizeof(base_uri), f) == NULL) {
-		if (f != NULL)
-			pclose(f);
-		return -1;
-	}
-	base_uri[strcspn(base_uri, "\n")] = '\0';
-	return pclose(f) == 0 ? 0 : -1;
-}
-
-static void
-pg_down(void)
-{
-	const char	*src = getenv("XFED_SRC");
-	char		 cmd[1024];
-
-	if (pg_dir[0] == '\0')
-		return;
-	snprintf(cmd, sizeof(cmd), "sh %s/tests/sh/pg.sh stop %s",
-	    src ? src : ".", pg_dir);
-	if (system(cmd) != 0)
-		printf("FAIL pg_stop: %s\n", cmd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", pg_dir);
-	if (system(cmd) != 0)
-		printf("  could not remove %s\n", pg_dir);
-}
-
 int
 main(int argc, char **argv)
 {
 	int	 rc;
 
-	if (pg_up() == -1) {
-		printf("FAIL pg_start: no PostgreSQL (tests/sh/pg.sh)\n");
-		pg_down();
+	if (t_pg_start(base_uri, sizeof(base_uri)) == -1) {
+		t_pg_stop();
 		return 1;
 	}
 	rc = T_RUN(cases, argc, argv);
-	pg_down();
+	t_pg_stop();
 	return rc;
 }
 
