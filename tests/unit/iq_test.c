@@ -675,6 +675,44 @@ test_caps_answer(void)
 	REQUIRE(st != NULL);
 	CHECK(caps_ver_of(el_first(st), ver) == -1);
 	el_free(st);
+	/* 5.4 step 3.3: '<' in a hashed value could fake another list (the
+	 * name below strings like an identity and four features) */
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info'><identity category='client' "
+	    "type='phone' name='C&lt;http://jabber.org/protocol/disco#info"
+	    "&lt;urn:xmpp:ping'/></query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_ver_of(el_first(st), ver) == -1);
+	el_free(st);
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info'><identity category='client' "
+	    "type='pc'/><feature var='a&lt;b'/></query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_ver_of(el_first(st), ver) == -1);
+	el_free(st);
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info'><identity category='client' "
+	    "type='pc'/><x xmlns='jabber:x:data' type='result'><field "
+	    "var='FORM_TYPE' type='hidden'><value>urn:a</value></field>"
+	    "<field var='f'><value>x&lt;y</value></field></x></query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_ver_of(el_first(st), ver) == -1);
+	el_free(st);
+	/* 5.4 step 3.4: an identity or a feature twice */
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info'><identity category='client' "
+	    "type='pc' name='a'/><identity category='client' type='pc' "
+	    "name='a'/></query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_ver_of(el_first(st), ver) == -1);
+	el_free(st);
+	st = t_parse_stanza("<iq type='result' id='x'><query xmlns='http://"
+	    "jabber.org/protocol/disco#info'><identity category='client' "
+	    "type='pc'/><feature var='urn:b'/><feature var='urn:a'/>"
+	    "<feature var='urn:b'/></query></iq>");
+	REQUIRE(st != NULL);
+	CHECK(caps_ver_of(el_first(st), ver) == -1);
+	el_free(st);
 }
 
 static const struct t_case cases[] = {
