@@ -410,21 +410,13 @@ caps_ver_check(const struct disco_identity *ids, size_t nids,
     const char **fv, size_t nf)
 {
 	char	**idv;
-	size_t	 i, len;
+	size_t	 i;
 	int	 rc = -1;
 
 	idv = xcalloc(nids + 1, sizeof(*idv));
-	for (i = 0; i < nids; i++) {
-		len = strlen(ids[i].category) + strlen(ids[i].type) +
-		    (ids[i].lang ? strlen(ids[i].lang) : 0) +
-		    (ids[i].name ? strlen(ids[i].name) : 0) + 4;
-		idv[i] = xmalloc(len);
-		snprintf(idv[i], len, "%s/%s/%s/%s", ids[i].category,
-		    ids[i].type, ids[i].lang ? ids[i].lang : "",
-		    ids[i].name ? ids[i].name : "");
-		if (strchr(idv[i], '<') != NULL)
+	for (i = 0; i < nids; i++)
+		if (strchr((idv[i] = disco_identity_str(&ids[i])), '<') != NULL)
 			goto out;
-	}
 	qsort(idv, nids, sizeof(*idv), caps_cmp_str);
 	for (i = 1; i < nids; i++)
 		if (strcmp(idv[i - 1], idv[i]) == 0)
