@@ -418,7 +418,8 @@ struct store_departed {
 	int		 pending_out;
 	int64_t		 created;
 };
-int	 store_departed_list(struct store *, size_t limit,
+/* The rows after the id after (0: all), in id order, limit of them. */
+int	 store_departed_list(struct store *, int64_t after, size_t limit,
 	    int (*cb)(void *, const struct store_departed *), void *arg);
 int	 store_departed_del(struct store *, int64_t id);
 /*

@@ -8,7 +8,8 @@
 #   - alice is deleted while B is down: her farewell (unavailable,
 #     unsubscribed) waits in `departed` until B is back, then B has it
 #     and nothing is left to tell; a row older than outbound_retry_for is
-#     given up.
+#     given up;
+#   - 1500 rows owed to a dead domain do not hold up one owed to bob.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -91,6 +92,37 @@ check old_farewell_given_up wait_for 10 departed_a 0
 check given_up_logged grep -q \
     "gave up telling bob@b.localhost that old@a.localhost is gone" \
     "$T/a/xfed.log"
+
+# ---- many rows owed to a dead domain hold no one else up ----
+# 1500 unavailable owed by carl to dN@dead.localhost (a closed port), then
+# one to bob: bob is told at once, not after the dead ones' 2 days
+actl user add carl > /dev/null
+actl approve carl bob@b.localhost > /dev/null
+bctl subscribe bob carl@a.localhost > /dev/null
+actl presence set carl available > /dev/null
+carl_on_b() {
+	[ "$(q "$T/b" "SELECT show FROM remote_presence
+	    WHERE bare = 'carl@a.localhost'")" = "$1" ]
+}
+check bob_sees_carl wait_for 20 carl_on_b available
+stop_b
+stop_a
+printf 'route dead.localhost 127.0.0.1:%s\n' "$(free_port)" >> "$T/a/xfed.conf"
+q "$T/a" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+    WHERE i < 1500) INSERT INTO departed (localpart, domain, jid, state)
+    SELECT 'carl', 'a.localhost', 'd' || i || '@dead.localhost', 'directed'
+    FROM n"
+q "$T/a" "DELETE FROM departed WHERE jid = 'bob@b.localhost'"
+q "$T/a" "INSERT INTO departed (localpart, domain, jid, state)
+    VALUES ('carl', 'a.localhost', 'bob@b.localhost', 'directed')"
+actl presence set carl unavailable > /dev/null
+start_b || { fail restart_b4 "xfed B did not start"; exit 1; }
+start_a || { fail restart_a4 "xfed A did not start"; exit 1; }
+check behind_dead_rows_told wait_for 30 carl_on_b unavailable
+check dead_rows_kept [ "$(q "$T/a" "SELECT count(*) FROM departed
+    WHERE jid LIKE '%@dead.localhost'")" = 1500 ]
+check bob_row_gone wait_for 10 eval '[ "$(q "$T/a" "SELECT count(*) FROM
+    departed WHERE jid = '"'"'bob@b.localhost'"'"'")" = 0 ]'
 
 stop_b
 stop_a
