@@ -2,6 +2,7 @@
 # the contact's server is down at the moment it is owed (RFC 6121 4.5.2,
 # 3.2.2; S2S 8.23). Two xfed processes on loopback: bob@b.localhost sees
 # alice@a.localhost (alice has `from`).
+#   - A stops while B is up: the unavailable reaches B and no row stays;
 #   - A stops while B is down: the unavailable is kept in A's `departed`
 #     and sent by the next A, so bob does not keep seeing alice online;
 #     a kept unavailable is void when alice is online again at start;
@@ -35,6 +36,17 @@ actl approve alice bob@b.localhost > /dev/null
 bctl subscribe bob alice@a.localhost > /dev/null
 actl presence set alice available > /dev/null
 check bob_sees_alice wait_for 20 alice_on_b available
+
+# ---- xfed A stops while B is up: the unavailable is written before the
+# stream ends, so no row is left (store/CONTRACT.md: a row goes once its
+# stanzas are written) and the next A sends nothing again ----
+stop_a
+check clean_stop_told wait_for 20 alice_on_b unavailable
+check clean_stop_no_row departed_a 0
+check clean_stop_row_told grep -q "departed row [0-9]* told" "$T/a/xfed.log"
+start_a || { fail restart_a0 "xfed A did not start"; exit 1; }
+actl presence set alice available > /dev/null
+check bob_sees_alice_back wait_for 20 alice_on_b available
 
 # ---- xfed A stops while B is down ----
 stop_b
