@@ -843,13 +843,14 @@ presence_owe(const char *local, const char *domain, const char *jid)
 
 /*
  * RFC 6121 4.4.2, 4.5.2: the user's presence (or, with type set, a presence
- * of that type) to whoever may see it; with owe, each stanza is owed until
- * it is sent (presence_owe()); an unavailable one also to those
- * that got directed presence, which are then forgotten (4.6.3).
+ * of that type) to whoever may see it; an unavailable one also to those
+ * that got directed presence, which are then forgotten (4.6.3), and each
+ * unavailable stanza is owed until it is sent (presence_owe()): a contact
+ * whose stream is down gets it later (going offline, disabled, stopped).
  */
 static void
 presence_broadcast_user(const char *local, const char *domain,
-    const char *type, int owe)
+    const char *type)
 {
 	struct presence_list	 l = { NULL, 0 };
 	struct el		*tmpl, *el, *show;
@@ -886,7 +887,7 @@ presence_broadcast_user(const char *local, const char *domain,
 	for (i = 0; i < l.n; i++) {
 		el = el_copy(tmpl);
 		el_set_attr(el, "to", l.v[i]);
-		router_send(el, owe ? presence_owe(local, domain, l.v[i]) : 0);
+		router_send(el, off ? presence_owe(local, domain, l.v[i]) : 0);
 	}
 	if (off && l.n > nsubs && store_directed_del(server->store, local,
 	    domain, NULL) == -1)
@@ -914,7 +915,7 @@ presence_broadcast(int64_t id)
 	if (f.local == NULL)
 		log_debug("presence: user %lld is gone", (long long)id);
 	else
-		presence_broadcast_user(f.local, f.domain, NULL, 0);
+		presence_broadcast_user(f.local, f.domain, NULL);
 	free(f.local);
 	free(f.domain);
 }
@@ -958,7 +959,7 @@ presence_broadcast_online(const char *type)
 	for (i = 0; i < l.n; i++) {
 		at = strchr(l.v[i], '@');
 		*at = '\0';
-		presence_broadcast_user(l.v[i], at + 1, type, type != NULL);
+		presence_broadcast_user(l.v[i], at + 1, type);
 	}
 	if (l.n > 0)
 		log_info("presence: %s %zu user%s to their contacts",

@@ -424,8 +424,9 @@ int	 store_departed_list(struct store *, int64_t after, size_t limit,
 int	 store_departed_del(struct store *, int64_t id);
 /*
  * An unavailable owed to jid from the user (a row of state "directed"),
- * kept until it is sent: written when xfed stops, for each contact it
- * tells; *idp is the row's id.
+ * kept until it is sent: written for each contact an unavailable goes to
+ * (the user went offline or was disabled, or xfed stops); *idp is the
+ * row's id.
  */
 int	 store_departed_owe(struct store *, const char *local,
 	    const char *domain, const char *jid, int64_t *idp);

@@ -3,6 +3,8 @@
 # 3.2.2; S2S 8.23). Two xfed processes on loopback: bob@b.localhost sees
 # alice@a.localhost (alice has `from`).
 #   - A stops while B is up: the unavailable reaches B and no row stays;
+#   - alice goes offline, or is disabled, while B is down: the unavailable
+#     is kept in `departed` until B is back;
 #   - A stops while B is down: the unavailable is kept in A's `departed`
 #     and sent by the next A, so bob does not keep seeing alice online;
 #     a kept unavailable is void when alice is online again at start;
@@ -73,6 +75,25 @@ check void_logged wait_for 10 grep -q \
     "$T/a/xfed.log"
 start_b || { fail restart_b2 "xfed B did not start"; exit 1; }
 check bob_sees_alice_online wait_for 20 alice_on_b available
+
+# ---- alice goes offline, then is disabled, while B is down: each
+# unavailable is owed until B has it (RFC 6121 4.5.2) ----
+stop_b
+actl presence set alice unavailable > /dev/null
+check offline_owed wait_for 20 departed_a 1
+start_b || { fail restart_b5 "xfed B did not start"; exit 1; }
+check offline_reached_b wait_for 30 alice_on_b unavailable
+check offline_row_gone wait_for 20 departed_a 0
+actl presence set alice available > /dev/null
+check online_again_on_b wait_for 20 alice_on_b available
+stop_b
+actl user set alice --disable > /dev/null
+check disabled_owed wait_for 20 departed_a 1
+start_b || { fail restart_b6 "xfed B did not start"; exit 1; }
+check disabled_reached_b wait_for 30 alice_on_b unavailable
+check disabled_row_gone wait_for 20 departed_a 0
+actl user set alice --enable > /dev/null
+check enabled_on_b wait_for 20 alice_on_b available
 
 # ---- alice is deleted while B is down ----
 stop_b
