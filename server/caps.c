@@ -479,6 +479,7 @@ caps_ver_of(const struct el *query, char *out)
 /* Each node of bits: the user's current item as a notification. */
 struct caps_events {
 	int		 bits;
+	int		 retract;	/* a change: a nick gone is retracted */
 	struct el	*ev[CAPS_NNODES];
 	int		 found;		/* the user is there, enabled */
 	char		 avatar[VCARD_HASH_LEN + 1];
@@ -499,7 +500,8 @@ caps_events_cb(void *arg, const struct store_user *u)
 		return 0;
 	for (k = 0; k < CAPS_NNODES; k++)
 		if (ce->bits & caps_nodes[k].bit)
-			ce->ev[k] = pep_event(u, caps_nodes[k].node);
+			ce->ev[k] = pep_event(u, caps_nodes[k].node,
+			    ce->retract);
 	/* what the notified nodes show: the avatar's hash and the nick */
 	ce->found = 1;
 	vcard_photo_hash(u, ce->avatar);
@@ -814,6 +816,7 @@ caps_profile(const char *local, const char *domain, char *const *from,
 	if (changed == 0)
 		return;
 	ce.bits = changed;
+	ce.retract = 1;
 	if (caps_events_load(local, domain, &ce) == -1)
 		goto out;
 	for (i = 0; i < caps_nres; i++) {

@@ -11,7 +11,8 @@ of the newest caps query xfed sent. Lines starting with '#':
   #query N S         wait (at most S seconds) until N caps queries came;
   #errall            answer every query not answered yet with an error,
                      from the JID asked;
-  #wait TEXT S       wait (at most S seconds) until xfed sent TEXT.
+  #wait TEXT S       wait (at most S seconds) until xfed sent TEXT;
+  #mark NAME         print "MARK NAME" (the test acts on it).
 Prints "IN< data" for what xfed sends, "SENT> line" for what it sends and
 "QUERY to id node" for each caps query seen. Ends SECS seconds after the
 script did.
@@ -175,6 +176,8 @@ for line in open(sfile):
     elif w[0] == '#wait':
         t, _, lim = line[6:].rpartition(' ')
         until(lambda: t.encode() in seen, float(lim))
+    elif w[0] == '#mark':
+        log("MARK " + w[1])
     elif w[0] == '#errall':
         with lock:
             todo = [q for q in queries if not q[3]]

@@ -8,6 +8,8 @@
 #     answer then verifies the string (5.4), and a resource announcing it
 #     later gets alice's nick at once (XEP-0163 4.3.2);
 #   - a resource that goes before its string is verified gets nothing;
+#   - when alice's nick and name are cleared, the resources asking for the
+#     nick get its retraction;
 #   - flooding: 1030 junk strings from one contact are not all asked (at
 #     most CAPS_QUERIES_PER_DOMAIN unanswered per domain) and do not fill
 #     the tables: once answered, a new genuine string is asked and learnt.
@@ -73,7 +75,8 @@ out += [pres("m5@h.localhost/phone", V2), "#query 2 20",
         % A,
         ans("m5@h.localhost/phone", "{ID}", "Conversations", F2),
         pres("m6@h.localhost/phone", V2),
-        "#wait m6@h.localhost/phone 10"]
+        "#wait m6@h.localhost/phone 10",
+        "#mark nick", "#wait retract 20"]
 # flooding from one contact
 for k in range(1030):
     out.append(pres("mallory@h.localhost/j%d" % k, "junk%d=" % k, "http://hp"))
@@ -89,8 +92,15 @@ PYEOF
 )
 set -- $VERS
 V=$1 V2=$2 V3=$3
-$PY "$XFED_SRC/tests/sh/capspeer.py" h.localhost "$PH" a.localhost "$PX" 1 \
-    "$T/script" > "$T/peer.out" 2>&1
+t_bg $PY "$XFED_SRC/tests/sh/capspeer.py" h.localhost "$PH" a.localhost \
+    "$PX" 1 "$T/script" > "$T/peer.out" 2>&1
+PEER=$T_LASTPID
+# alice's nick and name go: the resources asking for the nick get its
+# retraction (XEP-0060 7.2.2.1), not nothing
+if wait_for 60 grep -q "MARK nick" "$T/peer.out"; then
+	actl user set alice --nick "" --name "" > /dev/null
+fi
+wait "$PEER"
 check peer_authenticated grep -q AUTHENTICATED "$T/peer.out"
 check peer_no_timeout eval '! grep -q TIMEOUT "$T/peer.out"'
 LOG=$T/a/xfed.log
@@ -118,6 +128,7 @@ check ids_unpredictable eval '! grep -q "QUERY .* xfedcaps-[0-9] " "$T/peer.out"
 check gone_before_verified grep -qF "caps: $V2 verified" "$LOG"
 check gone_gets_nothing sent m5@h.localhost/phone "!"
 check m6_got_nick sent m6@h.localhost/phone Ally
+check nick_retracted sent m3@h.localhost/phone "<retract id='current'/>"
 check flood_bounded grep -q "queries to h.localhost unanswered" "$LOG"
 check flood_asked_8 [ "$(grep -c "^QUERY mallory@h.localhost/j" \
     "$T/peer.out")" = 8 ]
