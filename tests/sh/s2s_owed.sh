@@ -78,22 +78,24 @@ check bob_sees_alice_online wait_for 20 alice_on_b available
 
 # ---- alice goes offline, then is disabled, while B is down: each
 # unavailable is owed until B has it (RFC 6121 4.5.2) ----
-stop_b
-actl presence set alice unavailable > /dev/null
-check offline_owed wait_for 20 departed_a 1
-start_b || { fail restart_b5 "xfed B did not start"; exit 1; }
-check offline_reached_b wait_for 30 alice_on_b unavailable
-check offline_row_gone wait_for 20 departed_a 0
-actl presence set alice available > /dev/null
-check online_again_on_b wait_for 20 alice_on_b available
-stop_b
-actl user set alice --disable > /dev/null
-check disabled_owed wait_for 20 departed_a 1
-start_b || { fail restart_b6 "xfed B did not start"; exit 1; }
-check disabled_reached_b wait_for 30 alice_on_b unavailable
-check disabled_row_gone wait_for 20 departed_a 0
-actl user set alice --enable > /dev/null
-check enabled_on_b wait_for 20 alice_on_b available
+# owed_while_down NAME OFF... ON...: OFF (a command) while B is down
+# leaves a row until B is back and sees alice unavailable; ON (another)
+# makes her available again
+owed_while_down() {
+	local name=$1
+	stop_b
+	actl $2 > /dev/null
+	check ${name}_owed wait_for 20 departed_a 1
+	start_b || { fail ${name}_restart_b "xfed B did not start"; exit 1; }
+	check ${name}_reached_b wait_for 30 alice_on_b unavailable
+	check ${name}_row_gone wait_for 20 departed_a 0
+	actl $3 > /dev/null
+	check ${name}_back_on_b wait_for 20 alice_on_b available
+}
+owed_while_down offline "presence set alice unavailable" \
+    "presence set alice available"
+owed_while_down disabled "user set alice --disable" \
+    "user set alice --enable"
 
 # ---- alice is deleted while B is down ----
 stop_b
