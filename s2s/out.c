@@ -105,6 +105,8 @@ struct s2s_out {
 	struct sm_out		 sm;		/* XEP-0198 */
 	time_t			 r_sent;	/* our last <r/> */
 	char			 vslot[INET6_ADDRSTRLEN]; /* counted target */
+	int			 stopping;	/* xfed stops: close once
+						 * what was written is out */
 };
 
 static struct dns	*s2s_out_dns;
@@ -678,6 +680,11 @@ s2s_out_sm(struct s2s_stream *st, const struct el *el)
 			s2s_stream_error_app(st, cond, text, app);
 			return;
 		}
+		if (out->stopping && sm_out_unacked(&out->sm) == 0 &&
+		    evbuffer_get_length(s2s_stream_output(st)) == 0) {
+			s2s_stream_error(st, "system-shutdown", NULL);
+			return;
+		}
 		if (out->state == S2S_OUT_READY)
 			s2s_out_sm_request(st, 1);
 		if (was_full && out->route != NULL)
@@ -851,8 +858,26 @@ s2s_out_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 		switch (ev) {
 		case S2S_EV_DRAINED:
 			s2s_mgr_stream_flushed(out->route);
+			if (out->stopping && sm_out_unacked(&out->sm) == 0) {
+				s2s_stream_error(st, "system-shutdown", NULL);
+				return;
+			}
 			s2s_out_sm_request(st, 1);
 			return;
+		case S2S_EV_SHUTDOWN:
+			/* what xfed wrote last (its unavailable presence)
+			 * is out, and acked with stream management, before
+			 * the stream ends: then it counts as sent */
+			if (evbuffer_get_length(s2s_stream_output(st)) > 0 ||
+			    sm_out_unacked(&out->sm) > 0) {
+				out->stopping = 1;
+				if (sm_out_unacked(&out->sm) > 0)
+					s2s_stream_send_raw(st, "<r xmlns='"
+					    NS_SM "'/>", sizeof("<r xmlns='"
+					    NS_SM "'/>") - 1);
+				return;
+			}
+			break;
 		case S2S_EV_TIMEOUT:
 			s2s_out_ready_timeout(st);
 			return;

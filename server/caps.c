@@ -16,15 +16,21 @@
  *   profiles   user -> its avatar's hash and its nickname's, to tell a
  *              change of those (and which) from any other change of its
  *              row (or of its presence, which comes the same way)
- * Each is bounded (CAPS_*_MAX): beyond, new entries are not kept (and the
- * oldest waiting one goes), which costs notifications, never memory.
+ * Each is bounded (CAPS_*_MAX): beyond, the least recently seen entry
+ * goes (a version: one not verified first), which costs notifications,
+ * never memory; a contact domain has at most CAPS_JIDS_PER_DOMAIN
+ * resources and CAPS_QUERIES_PER_DOMAIN unanswered queries, so that no
+ * contact can keep the others' caps from being learnt. A query's id is
+ * random, and only the full JID asked may answer it, with the node asked.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "caps.h"
 #include "disco.h"
@@ -47,14 +53,18 @@ struct caps_res {
 	char	*user;			/* local@domain */
 	char	*full;
 	char	 ver[CAPS_VER_MAX + 1];
+	uint64_t used;			/* caps_clock at its last presence */
 };
 
 struct caps_ver {
 	char	 ver[CAPS_VER_MAX + 1];
 	int	 known;			/* bits is the answer */
 	int	 bits;
+	uint64_t used;			/* caps_clock when last named */
 	int64_t	 asked;			/* when the query went (not known) */
-	char	 id[32];		/* its id */
+	char	 id[2 * CAPS_ID_BYTES + sizeof(CAPS_ID_PREFIX)];
+	char	*to;			/* the full JID asked, */
+	char	*node;			/* with this node (node#ver) */
 };
 
 struct caps_wait {
@@ -72,6 +82,7 @@ static size_t		 caps_nwait;
 static struct strmap	 caps_profiles;
 static int		 caps_profiles_init;
 static unsigned long	 caps_seq;
+static uint64_t		 caps_clock;	/* ticks at each presence: LRU */
 
 struct caps_profile_data {
 	int	 known;
@@ -122,6 +133,115 @@ caps_res_drop(size_t i)
 	caps_res[i] = caps_res[--caps_nres];
 }
 
+/* 1 when the full JID full is at domain. */
+static int
+caps_at(const char *full, const char *domain)
+{
+	const char	*d = strchr(full, '@');
+	size_t		 n = strlen(domain);
+
+	d = d != NULL && d < full + strcspn(full, "/") ? d + 1 : full;
+	return strncmp(d, domain, n) == 0 && (d[n] == '\0' || d[n] == '/');
+}
+
+/* The domain of a full JID into out. */
+static void
+caps_domain(const char *full, char *out, size_t outsz)
+{
+	const char	*d = strchr(full, '@');
+
+	d = d != NULL && d < full + strcspn(full, "/") ? d + 1 : full;
+	snprintf(out, outsz, "%.*s", (int)strcspn(d, "/"), d);
+}
+
+/*
+ * Room for one more resource: when the table is full, or the contact's
+ * domain has CAPS_JIDS_PER_DOMAIN of them, the least recently seen one
+ * (of the domain, or of all) goes, so that no contact can keep others
+ * out.
+ */
+static void
+caps_res_room(const char *domain)
+{
+	size_t	 i, n = 0, old = SIZE_MAX, oldall = SIZE_MAX;
+
+	for (i = 0; i < caps_nres; i++) {
+		if (oldall == SIZE_MAX || caps_res[i].used <
+		    caps_res[oldall].used)
+			oldall = i;
+		if (!caps_at(caps_res[i].full, domain))
+			continue;
+		n++;
+		if (old == SIZE_MAX || caps_res[i].used < caps_res[old].used)
+			old = i;
+	}
+	if (n >= CAPS_JIDS_PER_DOMAIN)
+		caps_res_drop(old);
+	else if (caps_nres >= CAPS_JIDS_MAX)
+		caps_res_drop(oldall);
+}
+
+static void
+caps_ver_clear(struct caps_ver *v)
+{
+	free(v->to);
+	free(v->node);
+	v->to = v->node = NULL;
+	v->id[0] = '\0';
+}
+
+static int
+caps_ver_pending(const struct caps_ver *v, int64_t now)
+{
+	return !v->known && v->id[0] != '\0' &&
+	    now - v->asked < CAPS_QUERY_SECS;
+}
+
+/* Queries to domain still waiting for their answer. */
+static size_t
+caps_pending(const char *domain, int64_t now)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < caps_nvers; i++)
+		if (caps_ver_pending(&caps_vers[i], now) &&
+		    caps_at(caps_vers[i].to, domain))
+			n++;
+	return n;
+}
+
+/*
+ * A new entry for ver. When the table is full, one goes: the least
+ * recently named string that is not verified and not waited for, else
+ * the least recently named of all (a verified one is learnt again).
+ */
+static struct caps_ver *
+caps_ver_new(const char *ver, int64_t now)
+{
+	struct caps_ver	*v;
+	size_t		 i, old = SIZE_MAX, oldall = SIZE_MAX;
+
+	if (caps_nvers < CAPS_VERS_MAX)
+		v = &caps_vers[caps_nvers++];
+	else {
+		for (i = 0; i < caps_nvers; i++) {
+			v = &caps_vers[i];
+			if (!v->known && !caps_ver_pending(v, now) &&
+			    (old == SIZE_MAX || v->used < caps_vers[old].used))
+				old = i;
+			if (oldall == SIZE_MAX ||
+			    v->used < caps_vers[oldall].used)
+				oldall = i;
+		}
+		v = &caps_vers[old != SIZE_MAX ? old : oldall];
+		log_debug("caps: %s forgotten for %s", v->ver, ver);
+		caps_ver_clear(v);
+	}
+	memset(v, 0, sizeof(*v));
+	snprintf(v->ver, sizeof(v->ver), "%s", ver);
+	return v;
+}
+
 static void
 caps_wait_drop(size_t i)
 {
@@ -157,6 +277,7 @@ caps_bits_of(const struct el *query)
 struct caps_buf {
 	char	*s;
 	size_t	 len, cap;
+	int	 bad;		/* a part held '<' (5.4 step 3.3) */
 };
 
 static void
@@ -164,6 +285,8 @@ caps_buf_add(struct caps_buf *b, const char *text)
 {
 	size_t	 n = strlen(text);
 
+	if (strchr(text, '<') != NULL)
+		b->bad = 1;
 	if (b->len + n + 2 > b->cap) {
 		b->cap = (b->len + n + 2) * 2;
 		b->s = xreallocarray(b->s, b->cap, 1);
@@ -271,9 +394,45 @@ caps_forms(const struct el *query, struct caps_buf *b)
 		}
 		free(fields);
 	}
-	rc = 0;
+	rc = b->bad ? -1 : 0;
  out:
 	free(forms);
+	return rc;
+}
+
+/*
+ * -1 when a hashed value holds '<' or an identity or a feature comes
+ * twice (XEP-0115 5.4 steps 3.3, 3.4): such answers could make another
+ * list's string.
+ */
+static int
+caps_ver_check(const struct disco_identity *ids, size_t nids,
+    const char **fv, size_t nf)
+{
+	char	**idv;
+	size_t	 i;
+	int	 rc = -1;
+
+	idv = xcalloc(nids + 1, sizeof(*idv));
+	for (i = 0; i < nids; i++)
+		if (strchr((idv[i] = disco_identity_str(&ids[i])), '<') != NULL)
+			goto out;
+	qsort(idv, nids, sizeof(*idv), caps_cmp_str);
+	for (i = 1; i < nids; i++)
+		if (strcmp(idv[i - 1], idv[i]) == 0)
+			goto out;
+	for (i = 0; i < nf; i++)
+		if (strchr(fv[i], '<') != NULL)
+			goto out;
+	qsort(fv, nf, sizeof(*fv), caps_cmp_str);
+	for (i = 1; i < nf; i++)
+		if (strcmp(fv[i - 1], fv[i]) == 0)
+			goto out;
+	rc = 0;
+ out:
+	for (i = 0; i < nids; i++)
+		free(idv[i]);
+	free(idv);
 	return rc;
 }
 
@@ -283,7 +442,7 @@ caps_ver_of(const struct el *query, char *out)
 	struct disco_identity	*ids;
 	const char		**fv;
 	const struct el		*c;
-	struct caps_buf		 forms = { NULL, 0, 0 };
+	struct caps_buf		 forms = { NULL, 0, 0, 0 };
 	size_t			 nids = 0, nf = 0, n = 0;
 	int			 rc = -1;
 
@@ -307,7 +466,8 @@ caps_ver_of(const struct el *query, char *out)
 			nf++;
 		}
 	}
-	if (caps_forms(query, &forms) == 0)
+	if (caps_ver_check(ids, nids, fv, nf) == 0 &&
+	    caps_forms(query, &forms) == 0)
 		rc = disco_caps_hash_ext(ids, nids, fv, nf, forms.s, out);
  out:
 	free(forms.s);
@@ -319,6 +479,7 @@ caps_ver_of(const struct el *query, char *out)
 /* Each node of bits: the user's current item as a notification. */
 struct caps_events {
 	int		 bits;
+	int		 retract;	/* a change: a nick gone is retracted */
 	struct el	*ev[CAPS_NNODES];
 	int		 found;		/* the user is there, enabled */
 	char		 avatar[VCARD_HASH_LEN + 1];
@@ -339,7 +500,8 @@ caps_events_cb(void *arg, const struct store_user *u)
 		return 0;
 	for (k = 0; k < CAPS_NNODES; k++)
 		if (ce->bits & caps_nodes[k].bit)
-			ce->ev[k] = pep_event(u, caps_nodes[k].node);
+			ce->ev[k] = pep_event(u, caps_nodes[k].node,
+			    ce->retract);
 	/* what the notified nodes show: the avatar's hash and the nick */
 	ce->found = 1;
 	vcard_photo_hash(u, ce->avatar);
@@ -421,13 +583,23 @@ caps_send_last(const char *local, const char *domain, const char *full,
 
 static void
 caps_query(const char *user, const char *full, const char *node,
-    struct caps_ver *v)
+    struct caps_ver *v, int64_t now)
 {
 	struct el	*iq, *q;
+	unsigned char	 rnd[CAPS_ID_BYTES];
 	char		 nv[1024];
+	size_t		 i, n;
 
-	snprintf(v->id, sizeof(v->id), CAPS_ID_PREFIX "%lu", ++caps_seq);
-	v->asked = (int64_t)time(NULL);
+	/* unpredictable: only who was asked can know it */
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		log_warnx("caps: no random bytes for a query id");
+		return;
+	}
+	caps_ver_clear(v);
+	n = (size_t)snprintf(v->id, sizeof(v->id), CAPS_ID_PREFIX);
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(v->id + n + 2 * i, 3, "%02x", rnd[i]);
+	v->asked = now;
 	iq = el_new(EL_NS_SERVER, "iq");
 	el_set_attr(iq, "type", "get");
 	el_set_attr(iq, "from", user);
@@ -436,6 +608,8 @@ caps_query(const char *user, const char *full, const char *node,
 	q = el_add(iq, NS_DISCO_INFO, "query");
 	snprintf(nv, sizeof(nv), "%s#%s", node, v->ver);
 	el_set_attr(q, "node", nv);
+	v->to = xstrdup(full);
+	v->node = xstrdup(nv);
 	log_debug("caps: asking %s what %s is", full, nv);
 	router_send(iq, 0);
 }
@@ -449,7 +623,8 @@ caps_presence(const char *local, const char *domain, const char *full,
 	struct caps_res	*r;
 	struct caps_ver	*v;
 	struct caps_wait *w;
-	char		 user[JID_MAX + 1];
+	char		 user[JID_MAX + 1], cdom[JID_MAX + 1];
+	int64_t		 now = (int64_t)time(NULL);
 	int		 first;
 
 	snprintf(user, sizeof(user), "%s@%s", local, domain);
@@ -459,35 +634,41 @@ caps_presence(const char *local, const char *domain, const char *full,
 	    (hash = el_attr(c, "hash")) == NULL || strcmp(hash, "sha-1") != 0 ||
 	    strlen(ver) > CAPS_VER_MAX || strlen(node) > 512)
 		return;
+	caps_domain(full, cdom, sizeof(cdom));
+	caps_clock++;
 	if ((r = caps_res_find(user, full)) == NULL) {
-		if (caps_nres >= CAPS_JIDS_MAX) {
-			log_debug("caps: %zu resources known: %s not kept",
-			    caps_nres, full);
-			return;
-		}
+		caps_res_room(cdom);
 		r = &caps_res[caps_nres++];
 		r->user = xstrdup(user);
 		r->full = xstrdup(full);
 		first = 1;
 	} else
 		first = strcmp(r->ver, "") == 0;
+	r->used = caps_clock;
 	snprintf(r->ver, sizeof(r->ver), "%s", ver);
-	if ((v = caps_ver_find(ver)) != NULL && v->known) {
+	if ((v = caps_ver_find(ver)) != NULL)
+		v->used = caps_clock;
+	if (v != NULL && v->known) {
 		if (first)
 			caps_send_last(local, domain, full, v->bits);
 		return;
 	}
 	if (!first)
 		return;
-	if (v == NULL) {
-		if (caps_nvers >= CAPS_VERS_MAX)
+	if (v == NULL || !caps_ver_pending(v, now)) {
+		/* a domain's unanswered queries are bounded: junk strings
+		 * cost that domain's contacts only */
+		if (caps_pending(cdom, now) >= CAPS_QUERIES_PER_DOMAIN) {
+			log_info("caps: %zu queries to %s unanswered: %s not "
+			    "asked", caps_pending(cdom, now), cdom, ver);
 			return;
-		v = &caps_vers[caps_nvers++];
-		memset(v, 0, sizeof(*v));
-		snprintf(v->ver, sizeof(v->ver), "%s", ver);
+		}
+		if (v == NULL) {
+			v = caps_ver_new(ver, now);
+			v->used = caps_clock;
+		}
+		caps_query(user, full, node, v, now);
 	}
-	if (v->asked == 0 || (int64_t)time(NULL) - v->asked >= CAPS_QUERY_SECS)
-		caps_query(user, full, node, v);
 	if (caps_nwait >= CAPS_WAIT_MAX)
 		caps_wait_drop(0);
 	w = &caps_wait[caps_nwait++];
@@ -496,18 +677,35 @@ caps_presence(const char *local, const char *domain, const char *full,
 	snprintf(w->ver, sizeof(w->ver), "%s", ver);
 }
 
+/* 1 when full is jid or, for a bare jid, one of its resources. */
+static int
+caps_of(const char *full, const char *jid)
+{
+	size_t	 n = strlen(jid);
+
+	return strncmp(full, jid, n) == 0 &&
+	    (full[n] == '\0' || full[n] == '/');
+}
+
 void
 caps_gone(const char *local, const char *domain, const char *jid)
 {
 	char	 user[JID_MAX + 1];
-	size_t	 i, n = strlen(jid);
+	size_t	 i;
 
 	snprintf(user, sizeof(user), "%s@%s", local, domain);
 	for (i = 0; i < caps_nres; ) {
 		if (strcmp(caps_res[i].user, user) == 0 &&
-		    strncmp(caps_res[i].full, jid, n) == 0 &&
-		    (caps_res[i].full[n] == '\0' || caps_res[i].full[n] == '/'))
+		    caps_of(caps_res[i].full, jid))
 			caps_res_drop(i);
+		else
+			i++;
+	}
+	/* gone before its caps were learnt: nothing to send it then */
+	for (i = 0; i < caps_nwait; ) {
+		if (strcmp(caps_wait[i].user, user) == 0 &&
+		    caps_of(caps_wait[i].full, jid))
+			caps_wait_drop(i);
 		else
 			i++;
 	}
@@ -517,9 +715,10 @@ int
 caps_answer(const struct el *st, const struct jid *from)
 {
 	const char	*id = el_attr(st, "id"), *type = el_attr(st, "type");
+	const char	*node;
 	const struct el	*q;
 	struct caps_ver	*v = NULL;
-	char		 ver[DISCO_VER_LEN + 1], *at;
+	char		 ver[DISCO_VER_LEN + 1], *at, full[JID_MAX + 1];
 	size_t		 i;
 
 	if (type == NULL || (strcmp(type, "result") != 0 &&
@@ -527,19 +726,31 @@ caps_answer(const struct el *st, const struct jid *from)
 	    strncmp(id, CAPS_ID_PREFIX, strlen(CAPS_ID_PREFIX)) != 0)
 		return 0;
 	for (i = 0; i < caps_nvers; i++)
-		if (!caps_vers[i].known && strcmp(caps_vers[i].id, id) == 0)
+		if (!caps_vers[i].known && caps_vers[i].id[0] != '\0' &&
+		    strcmp(caps_vers[i].id, id) == 0)
 			v = &caps_vers[i];
 	if (v == NULL)
 		return 1;	/* late, or answered already */
+	/* only the JID asked answers (RFC 6120 8.2.3); anyone else's
+	 * answer is dropped and the query still waits for the right one */
+	if (jid_full_str(from, full, sizeof(full)) == NULL ||
+	    strcmp(full, v->to) != 0) {
+		log_info("caps: an answer to the query to %s came from %s: "
+		    "ignored", v->to, el_attr(st, "from"));
+		return 1;
+	}
 	q = el_child(st, NS_DISCO_INFO, "query");
 	if (strcmp(type, "result") != 0 || q == NULL ||
+	    (node = el_attr(q, "node")) == NULL ||
+	    strcmp(node, v->node) != 0 ||
 	    caps_ver_of(q, ver) == -1 || strcmp(ver, v->ver) != 0) {
 		/* XEP-0115 5.4: not what the string promised, not cached */
 		log_info("caps: %s did not verify %s", el_attr(st, "from"),
 		    v->ver);
-		v->id[0] = '\0';
+		caps_ver_clear(v);
 		return 1;
 	}
+	caps_ver_clear(v);
 	v->known = 1;
 	v->bits = caps_bits_of(q);
 	log_debug("caps: %s verified, +notify bits %#x", v->ver, v->bits);
@@ -605,6 +816,7 @@ caps_profile(const char *local, const char *domain, char *const *from,
 	if (changed == 0)
 		return;
 	ce.bits = changed;
+	ce.retract = 1;
 	if (caps_events_load(local, domain, &ce) == -1)
 		goto out;
 	for (i = 0; i < caps_nres; i++) {
@@ -625,7 +837,8 @@ caps_free(void)
 		caps_res_drop(caps_nres - 1);
 	while (caps_nwait > 0)
 		caps_wait_drop(caps_nwait - 1);
-	caps_nvers = 0;
+	while (caps_nvers > 0)
+		caps_ver_clear(&caps_vers[--caps_nvers]);
 	if (caps_profiles_init)
 		strmap_clear(&caps_profiles);
 	caps_profiles_init = 0;

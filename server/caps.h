@@ -19,10 +19,15 @@ struct jid;
 #define CAPS_JIDS_MAX		4096
 #define CAPS_VERS_MAX		1024
 #define CAPS_WAIT_MAX		256
+/* Of one contact domain: resources remembered, queries unanswered. */
+#define CAPS_JIDS_PER_DOMAIN	256
+#define CAPS_QUERIES_PER_DOMAIN	8
 /* A query unanswered this long may be asked again. */
 #define CAPS_QUERY_SECS		60
 /* The id prefix of xfed's disco#info queries. */
 #define CAPS_ID_PREFIX		"xfedcaps-"
+/* Random bytes (as hex) after it. */
+#define CAPS_ID_BYTES		12
 
 /*
  * The nodes a +notify feature asks for, as bits: the answer to a caps
@@ -45,7 +50,11 @@ void	 caps_presence(const char *local, const char *domain,
 	    const char *full, const struct el *presence);
 /* An unavailable from jid (a full JID, or a bare one: all of it). */
 void	 caps_gone(const char *local, const char *domain, const char *jid);
-/* 1 when the IQ st (result or error) answers a query of ours: taken. */
+/*
+ * 1 when the IQ st (result or error) has the id of a query of ours: taken.
+ * It counts only from the full JID asked (from), with the node asked and
+ * a list that hashes to the string (XEP-0115 5.4).
+ */
 int	 caps_answer(const struct el *st, const struct jid *from);
 /*
  * The user's row may have changed: when its avatar or nickname did since

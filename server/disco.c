@@ -128,13 +128,28 @@ disco_caps_hash(const struct disco_identity *ids, size_t nids,
 	return disco_caps_hash_ext(ids, nids, features, nfeatures, NULL, out);
 }
 
+char *
+disco_identity_str(const struct disco_identity *id)
+{
+	size_t	 len;
+	char	*s;
+
+	len = strlen(id->category) + strlen(id->type) +
+	    (id->lang ? strlen(id->lang) : 0) +
+	    (id->name ? strlen(id->name) : 0) + 4;
+	s = xmalloc(len);
+	snprintf(s, len, "%s/%s/%s/%s", id->category, id->type,
+	    id->lang ? id->lang : "", id->name ? id->name : "");
+	return s;
+}
+
 int
 disco_caps_hash_ext(const struct disco_identity *ids, size_t nids,
     const char *const *features, size_t nfeatures, const char *ext,
     char *out)
 {
 	char		**idv, **fv;
-	size_t		 i, len;
+	size_t		 i;
 	unsigned char	 digest[EVP_MAX_MD_SIZE];
 	unsigned int	 dlen;
 	EVP_MD_CTX	*md;
@@ -142,15 +157,8 @@ disco_caps_hash_ext(const struct disco_identity *ids, size_t nids,
 
 	/* "category/type/lang/name", sorted as whole strings (5.1 steps 2-3) */
 	idv = xcalloc(nids + 1, sizeof(*idv));
-	for (i = 0; i < nids; i++) {
-		len = strlen(ids[i].category) + strlen(ids[i].type) +
-		    (ids[i].lang ? strlen(ids[i].lang) : 0) +
-		    (ids[i].name ? strlen(ids[i].name) : 0) + 4;
-		idv[i] = xmalloc(len);
-		snprintf(idv[i], len, "%s/%s/%s/%s", ids[i].category,
-		    ids[i].type, ids[i].lang ? ids[i].lang : "",
-		    ids[i].name ? ids[i].name : "");
-	}
+	for (i = 0; i < nids; i++)
+		idv[i] = disco_identity_str(&ids[i]);
 	qsort(idv, nids, sizeof(*idv), disco_cmp_str);
 	fv = xcalloc(nfeatures + 1, sizeof(*fv));
 	memcpy(fv, features, nfeatures * sizeof(*fv));

@@ -45,6 +45,8 @@ int		 disco_caps_hash(const struct disco_identity *, size_t nids,
 		    const char *const *features, size_t nfeatures, char *out);
 /* The same with the extended forms' part of the string (5.1 step 7),
  * made by the caller, hashed after the features; NULL: none. */
+/* "category/type/lang/name" of an identity (XEP-0115 5.1 step 2), to free. */
+char		*disco_identity_str(const struct disco_identity *);
 int		 disco_caps_hash_ext(const struct disco_identity *, size_t nids,
 		    const char *const *features, size_t nfeatures,
 		    const char *ext, char *out);

@@ -122,7 +122,7 @@ pep_items(const struct store_user *u, const struct el *q, const char **cond)
 }
 
 struct el *
-pep_event(const struct store_user *u, const char *node)
+pep_event(const struct store_user *u, const char *node, int retract)
 {
 	struct el	*m, *out;
 
@@ -131,6 +131,11 @@ pep_event(const struct store_user *u, const char *node)
 	out = el_add(el_add(m, NS_PUBSUB_EVENT, "event"), NULL, "items");
 	el_set_attr(out, "node", node);
 	pep_fill(out, u, node, NULL);
+	if (out->children == NULL && retract &&
+	    strcmp(node, NS_NICK) == 0)
+		/* no nickname (nor name) any more: contacts drop the old
+		 * one (XEP-0060 7.2.2.1) */
+		el_set_attr(el_add(out, NULL, "retract"), "id", "current");
 	if (out->children == NULL) {
 		el_free(m);
 		return NULL;

@@ -29,8 +29,11 @@ struct el	*pep_items(const struct store_user *u, const struct el *q,
 /*
  * A notification of the node's current item (XEP-0163 4.3, XEP-0060
  * 7.1.2.1): <message type='headline'><event><items node='...'><item/>,
- * without from and to; NULL when the node holds no item (no nickname).
+ * without from and to; NULL when the node holds no item (no nickname),
+ * unless retract: then the nick node's <retract id='current'/> (a change
+ * to no nickname).
  */
-struct el	*pep_event(const struct store_user *u, const char *node);
+struct el	*pep_event(const struct store_user *u, const char *node,
+		    int retract);
 
 #endif

@@ -59,6 +59,7 @@
 #include "jid.h"
 #include "lease.h"
 #include "log.h"
+#include "mgr.h"
 #include "presence.h"
 #include "quota.h"
 #include "router.h"
@@ -111,6 +112,7 @@ static int64_t			*presence_pending;	/* users.id to do */
 static size_t			 presence_npending, presence_cappending;
 static int			 presence_started;
 static int			 presence_departed;	/* users deleted */
+static int64_t			 presence_departed_after; /* next pass from */
 
 static void
 presence_list_add(struct presence_list *l, const char *s)
@@ -940,13 +942,14 @@ presence_lease(const char *domain, const char *jid)
 
 /*
  * RFC 6121 4.4.2, 4.5.2: the user's presence (or, with type set, a presence
- * of that type) to whoever may see it; with owe, each stanza is owed until
- * it is sent (presence_owe()); an unavailable one also to those
- * that got directed presence, which are then forgotten (4.6.3).
+ * of that type) to whoever may see it; an unavailable one also to those
+ * that got directed presence, which are then forgotten (4.6.3), and each
+ * unavailable stanza is owed until it is sent (presence_owe()): a contact
+ * whose stream is down gets it later (going offline, disabled, stopped).
  */
 static void
 presence_broadcast_user(const char *local, const char *domain,
-    const char *type, int owe)
+    const char *type)
 {
 	struct presence_list	 l = { NULL, 0 };
 	struct el		*tmpl, *el, *show;
@@ -996,7 +999,7 @@ presence_broadcast_user(const char *local, const char *domain,
 			continue;	/* XEP-0191 3.3.2: not to a blocked JID */
 		el = el_copy(tmpl);
 		el_set_attr(el, "to", l.v[i]);
-		router_send(el, owe ? presence_owe(local, domain, l.v[i]) : 0);
+		router_send(el, off ? presence_owe(local, domain, l.v[i]) : 0);
 	}
 	if (off && l.n > nsubs && store_directed_del(server->store, local,
 	    domain, NULL) == -1)
@@ -1024,7 +1027,7 @@ presence_broadcast(int64_t id)
 	if (f.local == NULL)
 		log_debug("presence: user %lld is gone", (long long)id);
 	else
-		presence_broadcast_user(f.local, f.domain, NULL, 0);
+		presence_broadcast_user(f.local, f.domain, NULL);
 	free(f.local);
 	free(f.domain);
 }
@@ -1068,7 +1071,7 @@ presence_broadcast_online(const char *type)
 	for (i = 0; i < l.n; i++) {
 		at = strchr(l.v[i], '@');
 		*at = '\0';
-		presence_broadcast_user(l.v[i], at + 1, type, type != NULL);
+		presence_broadcast_user(l.v[i], at + 1, type);
 	}
 	if (l.n > 0)
 		log_info("presence: %s %zu user%s to their contacts",
@@ -1098,6 +1101,8 @@ struct presence_drow {
 struct presence_drows {
 	struct presence_drow	*v;
 	size_t				 n;
+	size_t				 nread;	/* rows read, */
+	int64_t				 last;	/* the last one's id */
 };
 
 static int
@@ -1106,6 +1111,8 @@ presence_departed_cb(void *arg, const struct store_departed *d)
 	struct presence_drows	*l = arg;
 	struct presence_drow	*p;
 
+	l->nread++;
+	l->last = d->id;
 	if (presence_owed_has(d->id))	/* on its way already */
 		return 0;
 	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
@@ -1138,12 +1145,16 @@ presence_user_online(const char *local, const char *domain)
  * stanza carries the row's id: the stream is in order, so when it is
  * sent, all are, and the row goes (presence_owed_done()).
  */
-static void
+static void presence_retry_arm(int64_t);
+
+static int
 presence_departed_send(const struct store_departed *d)
 {
-	char		 user[JID_MAX + 1];
+	char		 user[JID_MAX + 1], jbuf[JID_BUFSZ];
 	char		 full[JID_MAX + sizeof(PRESENCE_RESOURCE) + 1];
-	const char	*type[3], *from[3];
+	const char	*type[3], *from[3], *errstr;
+	struct jid	 to;
+	int64_t		 until;
 	size_t		 n = 0, i;
 
 	snprintf(user, sizeof(user), "%s@%s", d->local, d->domain);
@@ -1156,7 +1167,7 @@ presence_departed_send(const struct store_departed *d)
 		    "is unavailable" : "is gone");
 		if (store_departed_del(server->store, d->id) == -1)
 			log_warnx("presence: %s", store_errstr(server->store));
-		return;
+		return 0;
 	}
 	if (d->state == STORE_DEPARTED_DIRECTED &&
 	    presence_user_online(d->local, d->domain)) {
@@ -1164,7 +1175,13 @@ presence_departed_send(const struct store_departed *d)
 		    "again", user, d->jid);
 		if (store_departed_del(server->store, d->id) == -1)
 			log_warnx("presence: %s", store_errstr(server->store));
-		return;
+		return 0;
+	}
+	/* a domain backing off waits: its rows hold no one else up */
+	if (jid_parse_buf(d->jid, &to, jbuf, sizeof(jbuf), &errstr) == 0 &&
+	    s2s_mgr_backing_off(d->domain, to.domain, &until)) {
+		presence_retry_arm(until);
+		return 0;
 	}
 	if (d->state == STORE_DEPARTED_DIRECTED ||
 	    presence_has_from(d->state)) {
@@ -1184,7 +1201,7 @@ presence_departed_send(const struct store_departed *d)
 	if (n == 0) {
 		if (store_departed_del(server->store, d->id) == -1)
 			log_warnx("presence: %s", store_errstr(server->store));
-		return;
+		return 0;
 	}
 	presence_owed_add(d->id);
 	for (i = 0; i < n; i++)
@@ -1193,24 +1210,63 @@ presence_departed_send(const struct store_departed *d)
 	log_info("presence: %s %s: telling %s", user,
 	    d->state == STORE_DEPARTED_DIRECTED ? "is unavailable" : "is gone",
 	    d->jid);
+	return 1;
 }
 
+/*
+ * One pass over the departed rows, read PRESENCE_DEPARTED_BATCH at a
+ * time, from where the last pass stopped round to it again: rows whose
+ * domain backs off, or that are on their way, are passed over, so that
+ * they hold no other contact up; after PRESENCE_DEPARTED_BATCH rows sent,
+ * the pass stops and the next one (a second later) goes on from there.
+ */
 static void
 presence_departed_run(void)
 {
-	struct presence_drows	 l = { NULL, 0 };
-	size_t				 i;
+	struct presence_drows	 l;
+	int64_t				 start = presence_departed_after;
+	int64_t				 after = start;
+	size_t				 i, sent = 0;
+	int				 wrapped = start == 0, stop = 0;
 
-	if (store_departed_list(server->store, 1000, presence_departed_cb,
-	    &l) == -1)
-		log_warnx("presence: %s", store_errstr(server->store));
-	for (i = 0; i < l.n; i++) {
-		presence_departed_send(&l.v[i].d);
-		free(l.v[i].local);
-		free(l.v[i].domain);
-		free(l.v[i].jid);
+	while (!stop) {
+		memset(&l, 0, sizeof(l));
+		if (store_departed_list(server->store, after,
+		    PRESENCE_DEPARTED_BATCH, presence_departed_cb, &l) == -1) {
+			log_warnx("presence: %s", store_errstr(server->store));
+			stop = 1;
+		}
+		for (i = 0; i < l.n; i++) {
+			if (!stop && wrapped && start != 0 &&
+			    l.v[i].d.id > start)
+				stop = 1;	/* round to where it began */
+			if (!stop) {
+				sent += presence_departed_send(&l.v[i].d);
+				after = l.v[i].d.id;
+				if (sent >= PRESENCE_DEPARTED_BATCH) {
+					presence_departed_after = after;
+					presence_retry_arm(
+					    (int64_t)time(NULL) + 1);
+					stop = 2;
+				}
+			}
+			free(l.v[i].local);
+			free(l.v[i].domain);
+			free(l.v[i].jid);
+		}
+		free(l.v);
+		if (stop)
+			break;
+		if (l.nread == PRESENCE_DEPARTED_BATCH)
+			after = l.last;
+		else if (!wrapped) {
+			wrapped = 1;
+			after = 0;
+		} else
+			stop = 1;
 	}
-	free(l.v);
+	if (stop != 2)
+		presence_departed_after = 0;
 }
 
 void
@@ -1227,9 +1283,6 @@ presence_owed_done(int64_t oid)
 void
 presence_owed_failed(int64_t oid, int64_t retry_at)
 {
-	struct timeval	 tv = { 1, 0 };
-	int64_t		 now = (int64_t)time(NULL);
-
 	presence_owed_remove(-oid);
 	if (retry_at == 0) {
 		/* never deliverable (address, blocked, too large) */
@@ -1239,6 +1292,16 @@ presence_owed_failed(int64_t oid, int64_t retry_at)
 			log_warnx("presence: %s", store_errstr(server->store));
 		return;
 	}
+	presence_retry_arm(retry_at);
+}
+
+/* A pass over the departed rows at retry_at, unless one comes sooner. */
+static void
+presence_retry_arm(int64_t retry_at)
+{
+	struct timeval	 tv = { 1, 0 };
+	int64_t		 now = (int64_t)time(NULL);
+
 	if (retry_at < now + 1)
 		retry_at = now + 1;
 	tv.tv_sec = (time_t)(retry_at - now);

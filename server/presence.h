@@ -30,6 +30,8 @@ struct jid;
 #define PRESENCE_STRANGERS_MAX	100
 /* Contacts probed at start, at most (to/both subscriptions). */
 #define PRESENCE_START_PROBES	1000
+/* Departed rows read at a time, and sent at most in one pass. */
+#define PRESENCE_DEPARTED_BATCH	1000
 
 /*
  * Schedules what is owed at start: probes, the presence of users online

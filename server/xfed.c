@@ -725,12 +725,15 @@ xfed_report(const char *line)
 /*
  * While stopping: the loop ends once every inbound stream has closed at
  * both ends (what the peers wrote until then is delivered and committed
- * like any other stanza), or after XFED_STOP_SECS.
+ * like any other stanza) and every outbound one has written (and, with
+ * stream management, had acked) what it had, the unavailable presence
+ * xfed owes included, or after XFED_STOP_SECS.
  */
 static void
 xfed_stop_wait(evutil_socket_t fd, short what, void *arg)
 {
-	if (s2s_stream_count(S2S_DIR_IN) == 0 ||
+	if ((s2s_stream_count(S2S_DIR_IN) == 0 &&
+	    s2s_stream_count(S2S_DIR_OUT) == 0) ||
 	    time(NULL) >= xfed_stop_deadline)
 		event_base_loopexit(xfed_base, NULL);
 }

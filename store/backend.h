@@ -175,8 +175,8 @@ struct store_ops {
 		    void *arg);
 	int	(*directed_del)(struct store *, const char *local,
 		    const char *domain, const char *jid);
-	int	(*departed_list)(struct store *, size_t limit, int (*cb)(void *,
-		    const struct store_departed *), void *arg);
+	int	(*departed_list)(struct store *, int64_t after, size_t limit,
+		    int (*cb)(void *, const struct store_departed *), void *arg);
 	int	(*departed_owe)(struct store *, const char *local,
 		    const char *domain, const char *jid, int64_t *idp);
 	int	(*departed_del)(struct store *, int64_t id);

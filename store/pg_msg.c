@@ -584,7 +584,7 @@ pg_departed_one(PGresult *r, int i, void *arg)
 }
 
 int
-pg_departed_list(struct store *st, size_t limit,
+pg_departed_list(struct store *st, int64_t after, size_t limit,
     int (*cb)(void *, const struct store_departed *), void *arg)
 {
 	struct pg_departed_ctx cx = { cb, arg };
@@ -592,9 +592,10 @@ pg_departed_list(struct store *st, size_t limit,
 	PGresult	*r;
 
 	pgp_limit(&p, limit);
+	pgp_int(&p, after);
 	if ((r = pg_read(PG(st), PQ_DEPARTED_LIST, "SELECT id, localpart, "
-	    "domain, jid, state, pending_out, created FROM departed ORDER BY id "
-	    "LIMIT $1", &p, "departed")) == NULL)
+	    "domain, jid, state, pending_out, created FROM departed WHERE "
+	    "id > $2 ORDER BY id LIMIT $1", &p, "departed")) == NULL)
 		return -1;
 	return pg_rows(PG(st), r, pg_departed_one, &cx, NULL);
 }
@@ -637,7 +638,8 @@ pg_outbox_earlier(struct store *st, const char *local, const char *domain,
 	pgp_int(&p, id);
 	if (pg_value(PG(st), PQ_OUTBOX_EARLIER, "SELECT EXISTS (SELECT 1 "
 	    "FROM outbox WHERE user_id = " PG_USER_WHERE " AND id < $4 AND "
-	    "kind = 'message' AND (to_jid = $3 OR substr(to_jid, 1, "
+	    "kind = 'message' AND state IN ('queued', 'sent', 'delivered') "
+	    "AND (lower(to_jid) = $3 OR substr(lower(to_jid), 1, "
 	    "length($3) + 1) = $3 || '/'))::int", &p, &v, "outbox earlier") ==
 	    -1)
 		return -1;

@@ -79,8 +79,8 @@ int pg_directed_list(struct store *, const char *local, const char *domain,
     int (*cb)(void *, const char *), void *arg);
 int pg_directed_del(struct store *, const char *local, const char *domain,
     const char *jid);
-int pg_departed_list(struct store *, size_t limit, int (*cb)(void *, const
-    struct store_departed *), void *arg);
+int pg_departed_list(struct store *, int64_t after, size_t limit,
+    int (*cb)(void *, const struct store_departed *), void *arg);
 int pg_departed_owe(struct store *, const char *local,
     const char *domain, const char *jid, int64_t *idp);
 int pg_departed_del(struct store *, int64_t id);

@@ -105,18 +105,18 @@ store_departed_one(sqlite3_stmt *q, void *arg)
 }
 
 int
-sqlite_departed_list(struct store *st, size_t limit,
+sqlite_departed_list(struct store *st, int64_t after, size_t limit,
     int (*cb)(void *, const struct store_departed *), void *arg)
 {
 	struct store_departed_ctx	 cx = { cb, arg };
 	sqlite3_stmt			*q;
 
 	if ((q = sqlite_q(st, Q_DEPARTED_LIST, "SELECT id, localpart, domain, "
-	    "jid, state, pending_out, created FROM departed ORDER BY id "
-	    "LIMIT ?1")) ==
-	    NULL)
+	    "jid, state, pending_out, created FROM departed WHERE id > ?2 "
+	    "ORDER BY id LIMIT ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, limit ? (sqlite3_int64)limit : -1);
+	sqlite3_bind_int64(q, 2, after);
 	return sqlite_rows(st, q, store_departed_one, &cx, NULL, "departed");
 }
 

@@ -231,8 +231,8 @@ int	sqlite_directed_list(struct store *, const char *local,
 	    const char *domain, int (*cb)(void *, const char *), void *arg);
 int	sqlite_directed_del(struct store *, const char *local,
 	    const char *domain, const char *jid);
-int	sqlite_departed_list(struct store *, size_t limit, int (*cb)(void *,
-	    const struct store_departed *), void *arg);
+int	sqlite_departed_list(struct store *, int64_t after, size_t limit,
+	    int (*cb)(void *, const struct store_departed *), void *arg);
 int	sqlite_departed_owe(struct store *, const char *local,
 	    const char *domain, const char *jid, int64_t *idp);
 int	sqlite_departed_del(struct store *, int64_t id);

@@ -371,10 +371,13 @@ sqlite_outbox_earlier(struct store *st, const char *local, const char *domain,
 	sqlite3_stmt	*q;
 
 	*yes = 0;
-	/* outbox_user (user_id, id) bounds the scan */
+	/* outbox_user (user_id, id) bounds the scan; to_jid is as the
+	 * native system wrote it, bare the prepared JID: compared without
+	 * (ASCII) case; a row that failed or was refused took no nick */
 	if ((q = sqlite_q(st, Q_OUTBOX_EARLIER, "SELECT EXISTS (SELECT 1 "
 	    "FROM outbox WHERE user_id = " USER_WHERE " AND id < ?4 AND "
-	    "kind = 'message' AND (to_jid = ?3 OR substr(to_jid, 1, "
+	    "kind = 'message' AND state IN ('queued', 'sent', 'delivered') "
+	    "AND (lower(to_jid) = ?3 OR substr(lower(to_jid), 1, "
 	    "length(?3) + 1) = ?3 || '/'))")) == NULL)
 		return -1;
 	sqlite_bind_user(q, local, domain);

@@ -494,10 +494,10 @@ store_directed_del(struct store *st, const char *local, const char *domain,
 }
 
 int
-store_departed_list(struct store *st, size_t limit, int (*cb)(void *,
-    const struct store_departed *), void *arg)
+store_departed_list(struct store *st, int64_t after, size_t limit,
+    int (*cb)(void *, const struct store_departed *), void *arg)
 {
-	return st->ops->departed_list(st, limit, cb, arg);
+	return st->ops->departed_list(st, after, limit, cb, arg);
 }
 
 int

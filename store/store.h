@@ -461,13 +461,15 @@ struct store_departed {
 	int		 pending_out;
 	int64_t		 created;
 };
-int	 store_departed_list(struct store *, size_t limit,
+/* The rows after the id after (0: all), in id order, limit of them. */
+int	 store_departed_list(struct store *, int64_t after, size_t limit,
 	    int (*cb)(void *, const struct store_departed *), void *arg);
 int	 store_departed_del(struct store *, int64_t id);
 /*
  * An unavailable owed to jid from the user (a row of state "directed"),
- * kept until it is sent: written when xfed stops, for each contact it
- * tells; *idp is the row's id.
+ * kept until it is sent: written for each contact an unavailable goes to
+ * (the user went offline or was disabled, or xfed stops); *idp is the
+ * row's id.
  */
 int	 store_departed_owe(struct store *, const char *local,
 	    const char *domain, const char *jid, int64_t *idp);

@@ -3,6 +3,8 @@
 #   - XEP-0172 4.2 (S2S 8.39, 9.17): alice's first message to a stranger
 #     carries her nickname, the next ones do not, nor messages to a
 #     contact; a row whose xml has a <nick/> of its own gets no second one;
+#     the JID is compared prepared (Zed@B is zed@b), and a failed row
+#     does not count as the first;
 #   - XEP-0184 8: a stranger's request for a receipt is not honoured (the
 #     inbox row owes none), a contact's is;
 #   - RFC 6121 4.6.4: a stranger's directed presence is kept for alice
@@ -41,6 +43,23 @@ check full_jid_then_bare_has_none eval '! has_nick "again to dave"'
 actl send alice erin@b.localhost "own nick" --xml "$NICK" > /dev/null
 check own_nick_arrives wait_for 20 arrived "own nick"
 check own_nick_once [ "$(nicks "own nick")" = 1 ]
+
+# the outbox's to_jid as the native system wrote it: Zed@B.localhost is
+# the JID zed@b.localhost, which then gets no second nick
+bctl user add zed > /dev/null
+q "$T/a" "INSERT INTO outbox (user_id, to_jid, body) SELECT id,
+    'Zed@B.localhost', 'first to zed' FROM users WHERE localpart = 'alice'"
+check case_first_has_nick wait_for 20 has_nick "first to zed"
+actl send alice zed@b.localhost "again to zed" > /dev/null
+check case_again_arrives wait_for 20 arrived "again to zed"
+check case_again_has_none eval '! has_nick "again to zed"'
+# a row that failed took no nick: the next first message has it
+bctl user add fay > /dev/null
+q "$T/a" "INSERT INTO outbox (user_id, to_jid, body, state) SELECT id,
+    'fay@b.localhost', 'failed to fay', 'failed' FROM users
+    WHERE localpart = 'alice'"
+actl send alice fay@b.localhost "first to fay" > /dev/null
+check after_failed_has_nick wait_for 20 has_nick "first to fay"
 
 # a contact (carol subscribed, alice approved) gets no nick in messages
 bctl user add carol > /dev/null

@@ -595,6 +595,23 @@ test_caps_vectors(void)
 	CHECK(strlen(disco_caps_ver()) == DISCO_VER_LEN);
 }
 
+/* 1 when a disco#info answer holding inner is not verified. */
+static int
+caps_fails(const char *inner)
+{
+	struct el	*st;
+	char		 buf[2048], ver[DISCO_VER_LEN + 1];
+	int		 rc;
+
+	snprintf(buf, sizeof(buf), "<iq type='result' id='x'><query xmlns="
+	    "'http://jabber.org/protocol/disco#info'>%s</query></iq>", inner);
+	if ((st = t_parse_stanza(buf)) == NULL)
+		return 0;
+	rc = caps_ver_of(el_first(st), ver) == -1;
+	el_free(st);
+	return rc;
+}
+
 /*
  * XEP-0115 5.4, S2S 9.20: the answer to a caps query hashed as received
  * (the 5.2 example, features in another order), the +notify bits read
@@ -675,6 +692,25 @@ test_caps_answer(void)
 	REQUIRE(st != NULL);
 	CHECK(caps_ver_of(el_first(st), ver) == -1);
 	el_free(st);
+	/* 5.4 step 3.3: '<' in a hashed value could fake another list (the
+	 * first name strings like an identity and two features) */
+	CHECK(caps_fails("<identity category='client' type='phone' "
+	    "name='C&lt;http://jabber.org/protocol/disco#info"
+	    "&lt;urn:xmpp:ping'/>"));
+	CHECK(caps_fails("<identity category='client' type='pc'/>"
+	    "<feature var='a&lt;b'/>"));
+	CHECK(caps_fails("<identity category='client' type='pc'/>"
+	    "<x xmlns='jabber:x:data' type='result'><field var='FORM_TYPE' "
+	    "type='hidden'><value>urn:a</value></field><field var='f'>"
+	    "<value>x&lt;y</value></field></x>"));
+	/* 5.4 step 3.4: an identity or a feature twice */
+	CHECK(caps_fails("<identity category='client' type='pc' name='a'/>"
+	    "<identity category='client' type='pc' name='a'/>"));
+	CHECK(caps_fails("<identity category='client' type='pc'/>"
+	    "<feature var='urn:b'/><feature var='urn:a'/>"
+	    "<feature var='urn:b'/>"));
+	CHECK(!caps_fails("<identity category='client' type='pc'/>"
+	    "<feature var='urn:b'/><feature var='urn:a'/>"));
 }
 
 static const struct t_case cases[] = {

@@ -1831,20 +1831,27 @@ test_migrates_v1_contacts(void)
 
 	CHECK(store_user_del(st, "nat", "x.test") == 0);
 	buf[0] = '\0';
-	CHECK(store_departed_list(st, 0, departed_cb, buf) == 0);
+	CHECK(store_departed_list(st, 0, 0, departed_cb, buf) == 0);
 	CHECK_STR(buf, "nat@x.test>a@r.test:3:0;nat@x.test>b@r.test:0:1;"
 	    "nat@x.test>d@r.test/p:-1:0;");
 	CHECK(store_departed_del(st, 1) == 0);
 	buf[0] = '\0';
-	CHECK(store_departed_list(st, 1, departed_cb, buf) == 0);
+	CHECK(store_departed_list(st, 0, 1, departed_cb, buf) == 0);
 	CHECK_STR(buf, "nat@x.test>b@r.test:0:1;");
 	/* an unavailable a stopping daemon owes: state directed */
 	CHECK(store_departed_owe(st, "mute", "x.test", "c@r.test", &id) == 0);
 	CHECK(id > 3);
 	buf[0] = '\0';
-	CHECK(store_departed_list(st, 0, departed_cb, buf) == 0);
+	CHECK(store_departed_list(st, 0, 0, departed_cb, buf) == 0);
 	CHECK_STR(buf, "nat@x.test>b@r.test:0:1;nat@x.test>d@r.test/p:-1:0;"
 	    "mute@x.test>c@r.test:-1:0;");
+	/* after an id: the rows that follow it */
+	buf[0] = '\0';
+	CHECK(store_departed_list(st, 2, 1, departed_cb, buf) == 0);
+	CHECK_STR(buf, "nat@x.test>d@r.test/p:-1:0;");
+	buf[0] = '\0';
+	CHECK(store_departed_list(st, id, 0, departed_cb, buf) == 0);
+	CHECK_STR(buf, "");
 	CHECK(store_departed_del(st, id) == 0);
 	store_close(st);
 }
