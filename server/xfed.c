@@ -829,7 +829,7 @@ xfed_daemonize(int to_stderr)
 	size_t	 len = 0;
 	ssize_t	 n;
 	pid_t	 pid;
-	int	 p[2], fd;
+	int	 p[2], fd, cut = 0;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
 		fatal("pipe");
@@ -837,15 +837,28 @@ xfed_daemonize(int to_stderr)
 		fatal("fork");
 	if (pid > 0) {
 		close(p[1]);
+		/* to the end of the pipe, whatever the child says before:
+		 * the ready byte is its last, the cause of a failure near
+		 * the end; a full buffer keeps its newer half */
 		for (;;) {
-			n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+			if (len == sizeof(buf)) {
+				memmove(buf, buf + sizeof(buf) / 2,
+				    sizeof(buf) / 2);
+				len = sizeof(buf) / 2;
+				cut = 1;
+			}
+			n = read(p[0], buf + len, sizeof(buf) - len);
 			if (n == -1 && errno == EINTR)
 				continue;
-			if (n <= 0 || (len += n) == sizeof(buf) - 1)
+			if (n <= 0)
 				break;
+			len += n;
 		}
 		if (len > 0 && buf[len - 1] == '\0')
 			_exit(0);
+		if (cut)
+			fprintf(stderr, "xfed: (earlier start-up lines in its "
+			    "log)\n");
 		if (len > 0)
 			fwrite(buf, 1, len, stderr);
 		else
