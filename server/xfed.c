@@ -427,11 +427,50 @@ xfed_tls(const struct conf *c)
 	return t;
 }
 
+/* Listeners paused for running out of descriptors come back after 1 s. */
+static struct event	*xfed_accept_ev;
+static time_t		 xfed_accept_logged;
+static unsigned long	 xfed_accept_quiet;
+
+static void
+xfed_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < xfed_nlisteners; i++)
+		evconnlistener_enable(xfed_listeners[i]);
+}
+
+/*
+ * accept() failed: out of descriptors or memory (a flood, on this port or
+ * another), the listener pauses for a second instead of spinning, and the
+ * log says so once every 10 s at most, with how many it did not write.
+ */
 static void
 xfed_accept_error(struct evconnlistener *lev, void *arg)
 {
-	/* EMFILE and friends: keep the listener, say so */
-	log_warn("accept on %s", (const char *)arg);
+	struct timeval	 tv = { 1, 0 };
+	int		 e = evutil_socket_geterror(evconnlistener_get_fd(lev));
+	int		 pause = e == EMFILE || e == ENFILE || e == ENOBUFS ||
+			    e == ENOMEM;
+	time_t		 now = time(NULL);
+
+	if (pause) {
+		evconnlistener_disable(lev);
+		if (xfed_accept_ev == NULL)
+			xfed_accept_ev = evtimer_new(xfed_base,
+			    xfed_accept_resume, NULL);
+		evtimer_add(xfed_accept_ev, &tv);
+	}
+	if (now - xfed_accept_logged < 10) {
+		xfed_accept_quiet++;
+		return;
+	}
+	log_warnx("accept on a S2S listener: %s%s (%lu more like it not "
+	    "logged)", evutil_socket_error_to_string(e), pause ?
+	    "; listeners paused for 1 s" : "", xfed_accept_quiet);
+	xfed_accept_logged = now;
+	xfed_accept_quiet = 0;
 }
 
 /* Binds every listen address; an address in use is fatal at start. */
@@ -746,6 +785,8 @@ xfed_stop(void)
 	size_t		 i;
 
 	server->stopping = 1;
+	if (xfed_accept_ev != NULL)
+		event_free(xfed_accept_ev);
 	for (i = 0; i < xfed_nlisteners; i++)
 		evconnlistener_free(xfed_listeners[i]);
 	xfed_nlisteners = 0;
