@@ -689,6 +689,7 @@ xfed_test(void)
 {
 	struct tls_ctx	*t;
 	const char	*errstr;
+	size_t		 i;
 	int		 rc = 0;
 
 	log_init(1, LOG_L_WARN);
@@ -706,6 +707,25 @@ xfed_test(void)
 	if (xfed_test_socket("http_socket", xfed_conf->http_socket,
 	    xfed_conf->store) == -1)
 		rc = 1;
+	if (xfed_conf->http_socket != NULL && xfed_conf->control_socket != NULL) {
+		char	 a[PATH_MAX], b[PATH_MAX];
+
+		xfed_path_norm(a, sizeof(a), xfed_conf->http_socket);
+		xfed_path_norm(b, sizeof(b), xfed_conf->control_socket);
+		if (strcmp(a, b) == 0) {
+			fprintf(stderr, "%s: http_socket %s: is the "
+			    "control_socket's path\n", xfed_conf_path,
+			    xfed_conf->http_socket);
+			rc = 1;
+		}
+	}
+	for (i = 0; i < xfed_conf->webhooks.n; i++)
+		if (!webhook_url_ok(CONF_WEBHOOK(xfed_conf, i)->url)) {
+			fprintf(stderr, "%s: webhook %s: not an http or https "
+			    "URL with a host\n", xfed_conf_path,
+			    CONF_WEBHOOK(xfed_conf, i)->url);
+			rc = 1;
+		}
 	if (store_path_check(xfed_conf->store, xfed_store_flags(xfed_conf),
 	    &errstr) == -1) {
 		fprintf(stderr, "%s\n", errstr);

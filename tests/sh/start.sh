@@ -283,6 +283,13 @@ timeout 20 "$XFED_BUILD/xfed" -f -c "$D/xfed.conf" 2> "$T/err"
 check http_sock_file_refused [ $? = 1 ]
 check http_sock_file_kept [ "$(cat "$D/x.conf")" = precious ]
 rm -f "$D"/x.*
+# http_socket on the control socket's path, a webhook URL a start refuses:
+# xfed -t says so
+conf "require_encryption no" "http_socket ./x.sock"
+xt http_sock_ctl_t 1 "http_socket .*x.sock: is the control_socket.s path"
+conf "require_encryption no" "webhook http:///nohost"
+xt webhook_url_t 1 "webhook http:///nohost: not an http or https URL"
+conf "require_encryption no"
 # a store path that is a symbolic link to nothing: refused by -t, by a
 # start and by xfedctl; nothing made at the target, the link kept
 mkdir -p "$T/data"
