@@ -625,7 +625,7 @@ caps_presence(const char *local, const char *domain, const char *full,
 	struct caps_wait *w;
 	char		 user[JID_MAX + 1], cdom[JID_MAX + 1];
 	int64_t		 now = (int64_t)time(NULL);
-	int		 first;
+	int		 first, changed;
 
 	snprintf(user, sizeof(user), "%s@%s", local, domain);
 	/* only sha-1 is hashed here (the one every client uses) */
@@ -642,18 +642,24 @@ caps_presence(const char *local, const char *domain, const char *full,
 		r->user = xstrdup(user);
 		r->full = xstrdup(full);
 		first = 1;
-	} else
+		changed = 0;
+	} else {
 		first = strcmp(r->ver, "") == 0;
+		/* a client that changed what it supports (XEP-0115 4) */
+		changed = !first && strcmp(r->ver, ver) != 0;
+	}
 	r->used = caps_clock;
 	snprintf(r->ver, sizeof(r->ver), "%s", ver);
 	if ((v = caps_ver_find(ver)) != NULL)
 		v->used = caps_clock;
 	if (v != NULL && v->known) {
-		if (first)
+		if (first || changed)
 			caps_send_last(local, domain, full, v->bits);
 		return;
 	}
-	if (!first)
+	/* the same string again: asked already, or being asked; one that
+	 * was evicted meanwhile is asked again (the resource had its items) */
+	if (!first && !changed && v != NULL)
 		return;
 	if (v == NULL || !caps_ver_pending(v, now)) {
 		/* a domain's unanswered queries are bounded: junk strings
@@ -669,6 +675,8 @@ caps_presence(const char *local, const char *domain, const char *full,
 		}
 		caps_query(user, full, node, v, now);
 	}
+	if (!first && !changed)
+		return;
 	if (caps_nwait >= CAPS_WAIT_MAX)
 		caps_wait_drop(0);
 	w = &caps_wait[caps_nwait++];

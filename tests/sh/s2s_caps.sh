@@ -10,6 +10,8 @@
 #   - a resource that goes before its string is verified gets nothing;
 #   - when alice's nick and name are cleared, the resources asking for the
 #     nick get its retraction;
+#   - a resource announcing a new string (its client changed) is asked
+#     again (XEP-0115 4);
 #   - flooding: 1030 junk strings from one contact are not all asked (at
 #     most CAPS_QUERIES_PER_DOMAIN unanswered per domain) and do not fill
 #     the tables: once answered, a new genuine string is asked and learnt.
@@ -86,12 +88,18 @@ V3 = ver([("client", "phone", "Conversations")], F3)
 out += [pres("mallory@h.localhost/good", V3), "#query 11 20",
         ans("mallory@h.localhost/good", "{ID}", "Conversations", F3),
         "#sleep 2"]
+# a resource whose client changes what it supports is asked again
+F4 = F + ["urn:xmpp:x:changed"]
+V4 = ver([("client", "phone", "Conversations")], F4)
+out += [pres("m2@h.localhost/phone", V4), "#query 12 20",
+        ans("m2@h.localhost/phone", "{ID}", "Conversations", F4),
+        "#sleep 2"]
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
-print(V, V2, V3)
+print(V, V2, V3, V4)
 PYEOF
 )
 set -- $VERS
-V=$1 V2=$2 V3=$3
+V=$1 V2=$2 V3=$3 V4=$4
 t_bg $PY "$XFED_SRC/tests/sh/capspeer.py" h.localhost "$PH" a.localhost \
     "$PX" 1 "$T/script" > "$T/peer.out" 2>&1
 PEER=$T_LASTPID
@@ -133,5 +141,8 @@ check flood_bounded grep -q "queries to h.localhost unanswered" "$LOG"
 check flood_asked_8 [ "$(grep -c "^QUERY mallory@h.localhost/j" \
     "$T/peer.out")" = 8 ]
 check flood_then_learnt grep -qF "caps: $V3 verified" "$LOG"
+check changed_caps_asked [ "$(grep -c "^QUERY m2@h.localhost/phone" \
+    "$T/peer.out")" = 2 ]
+check changed_caps_learnt grep -qF "caps: $V4 verified" "$LOG"
 stop_xfed
 t_exit
