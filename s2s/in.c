@@ -380,7 +380,7 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 	if (valid == 1) {
 		s2s_in_src_authed(in);
 		db_pairs_validate(&in->pairs, p);
-		st->flags |= S2S_F_AUTHED;
+		s2s_stream_set_authed(st);
 		evtimer_del(st->timer);
 		if (in->state == S2S_IN_OPEN)
 			s2s_in_enter(st, S2S_IN_AUTHED);
@@ -552,7 +552,8 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	    st->remote);
 	s2s_stream_send_raw(st, "<success xmlns='" NS_SASL "'/>",
 	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
-	st->flags |= S2S_F_SASL | S2S_F_AUTHED;
+	st->flags |= S2S_F_SASL;
+	s2s_stream_set_authed(st);
 	evtimer_del(st->timer);
 	s2s_in_src_authed(in);
 	if ((p = db_pairs_find(&in->pairs, st->remote, st->local)) != NULL) {

@@ -2,8 +2,9 @@
  * s2s/sources.h: fairness between the sources of inbound streams
  * (issue 12; S2S 4.38, 10.8). A source is a peer IP address, and for IPv6
  * also its /64. Counted here: unauthenticated streams per IP, per /64 and
- * in all; dialback verifications pending per IP and per claimed domain;
- * and, per (IP, claimed domain), the verifications that failed lately (a
+ * in all; dialback verifications pending per IP, per IPv6 /64 and /48
+ * and per claimed domain; and, per (IP or IPv6 /64, claimed domain), the
+ * verifications that failed lately (a
  * negative cache, so that one source cannot make xfed ask the same
  * authoritative server again and again). Outbound, the connections made
  * only for verifications, per target address (so that claimed domains
@@ -22,7 +23,12 @@
 struct source {
 	char	 ip[INET6_ADDRSTRLEN];		/* "" when unknown */
 	char	 net[INET6_ADDRSTRLEN + 4];	/* IPv6: "prefix::/64", else "" */
+	char	 net48[INET6_ADDRSTRLEN + 4];	/* IPv6: "prefix::/48", else "" */
 };
+
+/* Pending verifications from one IPv6 /48: this many times
+ * max_pending_per_net (a /48 holds 65536 /64s). */
+#define SOURCES_PER48_FACTOR	4
 
 /* The source of a peer address (AF_INET, AF_INET6; others count as one
  * unknown source). */
