@@ -363,7 +363,8 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 
 /*
  * The verdict on a pending pair of st; a failure is remembered for the
- * source (verify_failure_cache) unless it was answered from memory.
+ * source (verify_failure_cache) unless it was answered from memory or is
+ * resource-constraint.
  */
 static void
 s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
@@ -375,7 +376,10 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 	if ((p = db_pairs_find(&in->pairs, remote, local)) == NULL || p->valid)
 		return;		/* S2S 4.21: gone, drop it */
 	s2s_in_pending_done(in, p);
-	if (valid != 1 && remember)
+	/* resource-constraint is a limit (ours or the peer's), not a
+	 * failure of the claimed domain: not remembered */
+	if (valid != 1 && remember && (cond == NULL ||
+	    strcmp(cond, "resource-constraint") != 0))
 		sources_failed(&in->src, remote, valid, cond);
 	if (valid == 1) {
 		s2s_in_src_authed(in);

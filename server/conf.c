@@ -192,8 +192,13 @@ static const struct conf_key conf_keys[] = {
 	{ "max_verify_per_target", CK_NUMBER, 0, OFF(max_verify_per_target),
 	    "8", 0, 1000000,
 	    "Outbound connections opened only to verify dialback keys, in "
-	    "their handshake at once, to one address; beyond, the verification "
-	    "gets the dialback error resource-constraint (0: no limit)." },
+	    "their handshake at once, to one address; beyond, the next ones "
+	    "wait their turn (0: no limit)." },
+	{ "max_verify_wait_per_target", CK_NUMBER, 0,
+	    OFF(max_verify_wait_per_target), "64", 0, 1000000,
+	    "Verification connections waiting for their turn to one address "
+	    "(max_verify_per_target); beyond, the verification gets the "
+	    "dialback error resource-constraint, with no backoff." },
 	{ "stream_read_rate", CK_SIZE, 0, OFF(stream_read_rate), "1m", 0,
 	    1LL << 30,
 	    "Bytes a second xfed reads from each stream, with one second of "

@@ -98,6 +98,7 @@ struct conf {
 	long long	 header_timeout;	/* seconds, accept to header */
 	long long	 stream_read_rate;	/* bytes/s a stream, 0: no cap */
 	long long	 max_verify_per_target;	/* verification connections */
+	long long	 max_verify_wait_per_target; /* streams queued for one */
 	struct conf_arr	 block_domains;		/* char *, prepared */
 	struct conf_arr	 allow_domains;		/* char *, prepared */
 };
