@@ -107,7 +107,9 @@ t_bg $PY "$T/tarpit.py" > "$T/tarpit.log" 2>&1
 # claim SRC DOMAIN...: one stream from SRC, a db:result for each DOMAIN;
 # prints "SRC N" with N the resource-constraint answers within 2 s
 cat > "$T/claim.py" <<'PYEOF'
-import socket, sys, time
+import os, socket, sys, time
+sys.path.insert(0, os.path.join(os.environ["XFED_SRC"], "tests/sh"))
+import hostilepeer
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 s.bind((sys.argv[1], 0))
 s.connect(("fd00:1::1", 5269))
@@ -118,15 +120,7 @@ for d in sys.argv[2:]:
     msg += "<db:result from='%s' to='a.localhost'>%s</db:result>" % (d, "ab" * 32)
 s.sendall(msg.encode())
 s.settimeout(0.5)
-got, end = b"", time.time() + 2
-while time.time() < end:
-    try:
-        d = s.recv(4096)
-    except socket.timeout:
-        continue
-    if not d:
-        break
-    got += d
+got = hostilepeer.recv_until(s, b"</stream:stream>", 2)
 print(sys.argv[1], got.count(b"resource-constraint"), flush=True)
 time.sleep(30)
 PYEOF
