@@ -347,17 +347,26 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		s2s_in_verdict(st, local, remote, valid, fcond, 0);
 		return;
 	}
-	s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local, remote);
-	if (db_verify_request(local, remote, st->sid, m->key, st->id,
-	    &cond) == -1) {
+	/* the claimed domain's server is asked at most
+	 * verify_rate_per_domain times a second, whatever the sources */
+	if (sources_domain_rate_take(remote, &why) == -1) {
+		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s", remote,
+		    why);
+		cond = "resource-constraint";
+	} else {
+		s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local,
+		    remote);
+		if (db_verify_request(local, remote, st->sid, m->key, st->id,
+		    &cond) == 0)
+			return;
 		s2s_log(st, LOG_L_INFO, "dialback not checked pair=%s/%s: %s",
 		    local, remote, cond);
-		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote,
-		    NULL, NULL, cond));
-		if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {
-			s2s_in_pending_done(in, p);
-			db_pairs_drop(&in->pairs, p);
-		}
+	}
+	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
+	    NULL, cond));
+	if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {
+		s2s_in_pending_done(in, p);
+		db_pairs_drop(&in->pairs, p);
 	}
 }
 
@@ -382,6 +391,7 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 	    strcmp(cond, "resource-constraint") != 0))
 		sources_failed(&in->src, remote, valid, cond);
 	if (valid == 1) {
+		sources_domain_rate_refund(remote);	/* counts failures */
 		s2s_in_src_authed(in);
 		db_pairs_validate(&in->pairs, p);
 		s2s_stream_set_authed(st);

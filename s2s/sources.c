@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "jid.h"
 #include "log.h"
+#include "rate.h"
 #include "server.h"
 #include "sources.h"
 #include "strmap.h"
@@ -35,6 +36,7 @@ struct sources_failure {
 
 static struct strmap	 sources_ip, sources_net, sources_dom, sources_fail;
 static struct strmap	 sources_tgt;	/* .streams: verification connections */
+static struct strmap	 sources_rate;	/* rate.c's buckets, per claimed domain */
 static size_t		 sources_total;
 
 void
@@ -309,6 +311,38 @@ sources_target_release(const char *ip)
 	}
 }
 
+int
+sources_domain_rate_take(const char *domain, const char **why)
+{
+	struct rate_bucket	*b;
+	double			 rate;
+
+	rate = (double)server->conf->verify_rate_per_domain;
+	if (rate <= 0)
+		return 0;
+	b = rate_bucket_get(&sources_rate, domain, rate, rate_now_ms());
+	if (b->tokens < 1) {
+		*why = "too many dialback verifications for this domain lately";
+		return -1;
+	}
+	b->tokens -= 1;
+	return 0;
+}
+
+void
+sources_domain_rate_refund(const char *domain)
+{
+	struct rate_bucket	*b;
+	double			 rate;
+
+	rate = (double)server->conf->verify_rate_per_domain;
+	if (rate <= 0 || strmap_get(&sources_rate, domain, 0) == NULL)
+		return;
+	b = rate_bucket_get(&sources_rate, domain, rate, rate_now_ms());
+	if (b->tokens + 1 <= rate * RATE_BURST_SECS)
+		b->tokens += 1;
+}
+
 size_t
 sources_streams(void)
 {
@@ -323,5 +357,6 @@ sources_free(void)
 	strmap_clear(&sources_dom);
 	strmap_clear(&sources_fail);
 	strmap_clear(&sources_tgt);
+	strmap_clear(&sources_rate);
 	sources_total = 0;
 }

@@ -63,6 +63,16 @@ int	 sources_failed_recently(const struct source *, const char *domain,
 int	 sources_target_take(const char *ip, const char **why);
 void	 sources_target_release(const char *ip);
 
+/*
+ * One more verification asked of domain's authoritative server, whatever
+ * the source (verify_rate_per_domain a second, two seconds of burst; a
+ * token bucket): 0 counted, -1 over the rate. A verification that comes
+ * back valid gives its token back, so the bucket runs out on failures
+ * and floods, not on a domain's real streams.
+ */
+int	 sources_domain_rate_take(const char *domain, const char **why);
+void	 sources_domain_rate_refund(const char *domain);
+
 /* Counts, for status and tests. */
 size_t	 sources_streams(void);
 void	 sources_free(void);

@@ -178,6 +178,11 @@ static const struct conf_key conf_keys[] = {
 	    0, 1000000,
 	    "The same from one IPv6 /64; from one /48, 4 times this (0: no "
 	    "limit)." },
+	{ "verify_rate_per_domain", CK_NUMBER, 0, OFF(verify_rate_per_domain),
+	    "10", 0, 1000000,
+	    "Dialback verifications a second xfed asks of one claimed "
+	    "domain's server, whatever the sources, with 2 s of burst; a valid "
+	    "answer does not count; beyond, resource-constraint (0: no limit)." },
 	{ "max_pending_per_domain", CK_NUMBER, 0, OFF(max_pending_per_domain),
 	    "64", 0, 1000000,
 	    "Dialback verifications under way for one claimed domain (0: no "

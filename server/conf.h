@@ -93,6 +93,7 @@ struct conf {
 	long long	 max_unauth_per_net;	/* per IPv6 /64 */
 	long long	 max_pending_per_ip;	/* dialback verifications */
 	long long	 max_pending_per_net;	/* the same per IPv6 /64 */
+	long long	 verify_rate_per_domain; /* a second, per claimed domain */
 	long long	 max_pending_per_domain;
 	long long	 verify_failure_cache;	/* seconds */
 	long long	 header_timeout;	/* seconds, accept to header */

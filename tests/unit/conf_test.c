@@ -93,6 +93,7 @@ test_defaults(void)
 	    c->max_unauth_per_net == 32);
 	CHECK(c->max_pending_per_ip == 32 && c->max_pending_per_domain == 64);
 	CHECK(c->max_pending_per_net == 64);
+	CHECK(c->verify_rate_per_domain == 10);
 	CHECK(c->verify_failure_cache == 60 && c->header_timeout == 10);
 	CHECK(c->stream_read_rate == 1024 * 1024);
 	CHECK(c->max_verify_per_target == 8);

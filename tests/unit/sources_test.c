@@ -244,6 +244,31 @@ test_verify_targets(void)
 	sources_free();
 }
 
+/* Issue 12 review: verifications per claimed domain whatever the
+ * sources (a token bucket; no refill is waited for here) */
+static void
+test_domain_rate(void)
+{
+	const char	*why = NULL;
+	int		 i;
+
+	setup();
+	sc.verify_rate_per_domain = 1;		/* 2 s of burst: 2 */
+	for (i = 0; i < 2; i++)
+		CHECK(sources_domain_rate_take("r1.example", &why) == 0);
+	CHECK(sources_domain_rate_take("r1.example", &why) == -1);
+	CHECK(why != NULL && strstr(why, "for this domain lately") != NULL);
+	/* another domain has its own bucket */
+	CHECK(sources_domain_rate_take("r2.example", &why) == 0);
+	/* a valid verdict gives its token back */
+	sources_domain_rate_refund("r1.example");
+	CHECK(sources_domain_rate_take("r1.example", &why) == 0);
+	CHECK(sources_domain_rate_take("r1.example", &why) == -1);
+	sc.verify_rate_per_domain = 0;		/* no limit */
+	CHECK(sources_domain_rate_take("r1.example", &why) == 0);
+	sources_free();
+}
+
 static const struct t_case cases[] = {
 	{ "source_of", test_source_of },
 	{ "streams_per_ip", test_streams_per_ip },
@@ -252,6 +277,7 @@ static const struct t_case cases[] = {
 	{ "pending_per_net", test_pending_per_net },
 	{ "failed_cache", test_failed_cache },
 	{ "verify_targets", test_verify_targets },
+	{ "domain_rate", test_domain_rate },
 };
 
 int
