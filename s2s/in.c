@@ -354,23 +354,33 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		s2s_in_verdict(st, local, remote, valid, fcond, 0);
 		return;
 	}
-	s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local, remote);
-	if (db_verify_request(local, remote, st->sid, m->key, st->id,
-	    &cond) == -1) {
+	/* the claimed domain's server is asked at most
+	 * verify_rate_per_domain times a second, whatever the sources */
+	if (sources_domain_rate_take(remote, &why) == -1) {
+		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s", remote,
+		    why);
+		cond = "resource-constraint";
+	} else {
+		s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local,
+		    remote);
+		if (db_verify_request(local, remote, st->sid, m->key, st->id,
+		    &cond) == 0)
+			return;
 		s2s_log(st, LOG_L_INFO, "dialback not checked pair=%s/%s: %s",
 		    local, remote, cond);
-		s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote,
-		    NULL, NULL, cond));
-		if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {
-			s2s_in_pending_done(in, p);
-			db_pairs_drop(&in->pairs, p);
-		}
+	}
+	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
+	    NULL, cond));
+	if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {
+		s2s_in_pending_done(in, p);
+		db_pairs_drop(&in->pairs, p);
 	}
 }
 
 /*
  * The verdict on a pending pair of st; a failure is remembered for the
- * source (verify_failure_cache) unless it was answered from memory.
+ * source (verify_failure_cache) unless it was answered from memory or is
+ * resource-constraint.
  */
 static void
 s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
@@ -383,12 +393,16 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 		return;		/* S2S 4.21: gone, drop it */
 	s2s_in_pending_done(in, p);
 	metrics_dialback(METRICS_IN, valid);
-	if (valid != 1 && remember)
+	/* resource-constraint is a limit (ours or the peer's), not a
+	 * failure of the claimed domain: not remembered */
+	if (valid != 1 && remember && (cond == NULL ||
+	    strcmp(cond, "resource-constraint") != 0))
 		sources_failed(&in->src, remote, valid, cond);
 	if (valid == 1) {
+		sources_domain_rate_refund(remote);	/* counts failures */
 		s2s_in_src_authed(in);
 		db_pairs_validate(&in->pairs, p);
-		st->flags |= S2S_F_AUTHED;
+		s2s_stream_set_authed(st);
 		evtimer_del(st->timer);
 		if (in->state == S2S_IN_OPEN)
 			s2s_in_enter(st, S2S_IN_AUTHED);
@@ -572,7 +586,8 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	metrics_sasl(METRICS_IN, 1);
 	s2s_stream_send_raw(st, "<success xmlns='" NS_SASL "'/>",
 	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
-	st->flags |= S2S_F_SASL | S2S_F_AUTHED;
+	st->flags |= S2S_F_SASL;
+	s2s_stream_set_authed(st);
 	evtimer_del(st->timer);
 	s2s_in_src_authed(in);
 	if ((p = db_pairs_find(&in->pairs, st->remote, st->local)) != NULL) {

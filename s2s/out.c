@@ -3,7 +3,14 @@
  * peer to close, as one switch over its states (s2s_out_event) fed with
  * stream.c's events. I/O, errors and closing are stream.c's.
  *   RESOLVE   configured route, else DNS SRV (dns.c) -> targets
- *   CONNECT   each target in turn, 10 s each; all failed -> route failed
+ *   CONNECT   each target in turn, 10 s each; all failed -> route failed.
+ *             A connection only to verify keys, to an address already at
+ *             max_verify_per_target: VWAIT first
+ *   VWAIT     queued for that address (at most max_verify_wait_per_target
+ *             streams), connects when one of its verification
+ *             connections ends; the queue full or 30 s gone -> the
+ *             verifications get resource-constraint, a local limit: no
+ *             route failure, no backoff
  *   HEADER    our header sent (S2S 1.4); theirs -> FEATURES (pre-1.0 peer:
  *             straight to dialback, S2S 1.8)
  *   FEATURES  <stream:features/>: STARTTLS offered and we have TLS ->
@@ -64,16 +71,19 @@
 #include "sources.h"
 #include "stream.h"
 #include "tls.h"
+#include "verify.h"
 #include "xml.h"
 #include "xmalloc.h"
 
 #define S2S_OUT_CONNECT_SECS	10
 #define S2S_OUT_KEEPALIVE_SECS	300	/* S2S 1.20: not more often */
 #define S2S_OUT_ACK_SECS	120	/* an <r/> unanswered this long: dead */
+#define S2S_OUT_VWAIT_SECS	30	/* XEP-0220 2.5: what a verification waits */
 
 enum s2s_out_state {
 	S2S_OUT_RESOLVE,
 	S2S_OUT_CONNECT,
+	S2S_OUT_VWAIT,
 	S2S_OUT_HEADER,
 	S2S_OUT_FEATURES,
 	S2S_OUT_STARTTLS,
@@ -85,7 +95,7 @@ enum s2s_out_state {
 };
 
 static const char *const s2s_out_state_names[] = {
-	"resolve", "connect", "header", "features", "starttls", "sasl", "auth",
+	"resolve", "connect", "vwait", "header", "features", "starttls", "sasl", "auth",
 	"enabling", "ready", "closing",
 };
 
@@ -107,7 +117,18 @@ struct s2s_out {
 	char			 vslot[INET6_ADDRSTRLEN]; /* counted target */
 	int			 stopping;	/* xfed stops: close once
 						 * what was written is out */
+	/* VWAIT: queued for a verification connection to vwait_ip */
+	TAILQ_ENTRY(s2s_out)	 vwait_entry;
+	int			 vwaiting;
+	char			 vwait_ip[INET6_ADDRSTRLEN];
+	char			 vwait_addr[64];
+	const struct dns_target	*vwait_t;
 };
+
+/* The streams in VWAIT, oldest first, all targets together (at most
+ * DB_VERIFY_MAX: each waits for a verification). */
+static TAILQ_HEAD(, s2s_out) s2s_out_vwaits =
+    TAILQ_HEAD_INITIALIZER(s2s_out_vwaits);
 
 static struct dns	*s2s_out_dns;
 
@@ -199,41 +220,114 @@ s2s_out_connect(struct s2s_stream *st, const struct sockaddr *sa,
 	}
 }
 
+static void
+s2s_out_vwait_leave(struct s2s_out *out)
+{
+	if (out->vwaiting) {
+		TAILQ_REMOVE(&s2s_out_vwaits, out, vwait_entry);
+		out->vwaiting = 0;
+	}
+}
+
+/*
+ * A local limit stops this verification connection: not the peer's
+ * failure, so no report to the route (no backoff, no outbox row
+ * deferred) and nothing for the negative cache; the verifications
+ * waiting on it get the dialback error resource-constraint (S2S 4.24).
+ */
+static void
+s2s_out_refuse_here(struct s2s_stream *st, const char *why)
+{
+	struct s2s_out	*out = s2s_out(st);
+
+	s2s_out_vwait_leave(out);
+	out->failed = 1;
+	s2s_log(st, LOG_L_INFO, "verification connection not opened: %s", why);
+	if (st->local != NULL && st->remote != NULL)
+		db_verify_fail(st->local, st->remote, "resource-constraint");
+	s2s_stream_close(st, why);
+}
+
+/* A verification connection to ip ended: the oldest stream waiting for
+ * that address connects. */
+static void
+s2s_out_vwait_wake(const char *ip)
+{
+	struct s2s_out	*w;
+	const char	*why;
+
+	TAILQ_FOREACH(w, &s2s_out_vwaits, vwait_entry)
+		if (strcmp(w->vwait_ip, ip) == 0)
+			break;
+	if (w == NULL || sources_target_take(ip, &why) == -1)
+		return;
+	s2s_out_vwait_leave(w);
+	snprintf(w->vslot, sizeof(w->vslot), "%s", ip);
+	s2s_log(&w->st, LOG_L_DEBUG, "verification connection to %s free",
+	    ip);
+	s2s_out_connect(&w->st, (const struct sockaddr *)&w->vwait_t->ss,
+	    w->vwait_t->sslen, w->vwait_addr);
+}
+
 /* The stream no longer counts as a verification connection. */
 static void
 s2s_out_vslot_release(struct s2s_out *out)
 {
+	char	 ip[INET6_ADDRSTRLEN];
+
 	if (out->vslot[0] != '\0') {
-		sources_target_release(out->vslot);
+		snprintf(ip, sizeof(ip), "%s", out->vslot);
+		sources_target_release(ip);
 		out->vslot[0] = '\0';
+		s2s_out_vwait_wake(ip);
 	}
 }
 
 /*
  * A stream opened only to verify dialback keys counts against its target
  * address until it is authenticated or gone (max_verify_per_target):
- * domains an attacker claims may all point at one victim. -1 at the
- * limit, after the failure report (the verifications get
- * resource-constraint).
+ * domains an attacker claims may all point at one victim. At the limit
+ * the stream waits its turn (VWAIT, max_verify_wait_per_target per
+ * address): a real server hosting many domains at one address gets all
+ * its verifications, in turn. 0 connect now, 1 waiting, -1 refused (the
+ * queue is full).
  */
 static int
 s2s_out_vslot_take(struct s2s_stream *st, const struct dns_target *t,
     const char *addr)
 {
-	struct s2s_out	*out = s2s_out(st);
+	struct s2s_out	*out = s2s_out(st), *w;
 	struct source	 src;
 	const char	*why;
+	long long	 n = 0;
+	char		 text[200];
 
 	if (out->route == NULL || !s2s_mgr_verify_only(out->route))
 		return 0;
 	source_of((const struct sockaddr *)&t->ss, &src);
-	if (sources_target_take(src.ip, &why) == -1) {
-		s2s_out_fail(st, "connect", "resource-constraint", 0,
-		    "%s: %s", addr, why);
+	if (sources_target_take(src.ip, &why) == 0) {
+		snprintf(out->vslot, sizeof(out->vslot), "%s", src.ip);
+		return 0;
+	}
+	TAILQ_FOREACH(w, &s2s_out_vwaits, vwait_entry)
+		if (strcmp(w->vwait_ip, src.ip) == 0)
+			n++;
+	if (n >= server->conf->max_verify_wait_per_target) {
+		snprintf(text, sizeof(text), "%s: %s, and %lld wait already",
+		    addr, why, n);
+		s2s_out_refuse_here(st, text);
 		return -1;
 	}
-	snprintf(out->vslot, sizeof(out->vslot), "%s", src.ip);
-	return 0;
+	snprintf(out->vwait_ip, sizeof(out->vwait_ip), "%s", src.ip);
+	snprintf(out->vwait_addr, sizeof(out->vwait_addr), "%s", addr);
+	out->vwait_t = t;
+	out->vwaiting = 1;
+	TAILQ_INSERT_TAIL(&s2s_out_vwaits, out, vwait_entry);
+	s2s_out_enter(st, S2S_OUT_VWAIT);
+	s2s_stream_timer(st, S2S_OUT_VWAIT_SECS);
+	s2s_log(st, LOG_L_INFO, "waiting for a verification connection to "
+	    "%s (%lld before)", addr, n);
+	return 1;
 }
 
 /* The connection to one target failed: the next one, or the route fails. */
@@ -272,7 +366,7 @@ s2s_out_try_next(struct s2s_stream *st)
 	st->flags &= ~(S2S_F_TLS | S2S_F_CERT_OK | S2S_F_HDR_SENT);
 	st->tls_desc[0] = '\0';
 	dns_target_addr(t, addr, sizeof(addr));
-	if (s2s_out_vslot_take(st, t, addr) == -1)
+	if (s2s_out_vslot_take(st, t, addr) != 0)
 		return;
 	s2s_out_connect(st, (struct sockaddr *)&t->ss, t->sslen, addr);
 }
@@ -530,7 +624,7 @@ s2s_out_ready_timer(struct s2s_stream *st)
 static void
 s2s_out_ready(struct s2s_stream *st, const char *how)
 {
-	st->flags |= S2S_F_AUTHED;
+	s2s_stream_set_authed(st);
 	evtimer_del(st->timer);
 	s2s_out_vslot_release(s2s_out(st));
 	s2s_log(st, LOG_L_INFO, "%s verified pair=%s/%s%s%s", how, st->local,
@@ -837,6 +931,13 @@ s2s_out_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 			break;
 		}
 		break;
+	case S2S_OUT_VWAIT:
+		if (ev == S2S_EV_TIMEOUT) {
+			s2s_out_refuse_here(st, "no verification connection "
+			    "to its address became free in time");
+			return;
+		}
+		break;
 	case S2S_OUT_HEADER:
 		if (ev == S2S_EV_OPENED) {
 			s2s_out_open(st, el);
@@ -936,6 +1037,7 @@ s2s_out_gone(struct s2s_stream *st)
 {
 	struct s2s_out	*out = s2s_out(st);
 
+	s2s_out_vwait_leave(out);
 	s2s_out_vslot_release(out);
 	/* closed before it was usable, for any reason not yet reported (a
 	 * parser error, our stream error): backoff applies all the same */
@@ -964,6 +1066,7 @@ s2s_out_release(struct s2s_stream *st)
 {
 	struct s2s_out	*out = s2s_out(st);
 
+	s2s_out_vwait_leave(out);
 	if (out->targets != NULL)
 		dns_targets_free(out->targets);
 	sm_out_free(&out->sm);

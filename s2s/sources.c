@@ -1,6 +1,7 @@
 /*
  * s2s/sources.c: the counters and the negative cache of sources.h, in
- * string maps keyed by IP, /64, claimed domain, and "IP domain". An entry
+ * string maps keyed by IP, IPv6 /64 and /48, claimed domain, and "IP
+ * domain" ("/64 domain" for IPv6). An entry
  * goes when its counts are back at zero, so memory follows what is under
  * way; the negative cache is capped at SOURCES_FAILED_MAX entries (expired
  * ones are swept first; when all are fresh, a new failure is not kept).
@@ -14,6 +15,7 @@
 #include "conf.h"
 #include "jid.h"
 #include "log.h"
+#include "rate.h"
 #include "server.h"
 #include "sources.h"
 #include "strmap.h"
@@ -34,6 +36,7 @@ struct sources_failure {
 
 static struct strmap	 sources_ip, sources_net, sources_dom, sources_fail;
 static struct strmap	 sources_tgt;	/* .streams: verification connections */
+static struct strmap	 sources_rate;	/* rate.c's buckets, per claimed domain */
 static size_t		 sources_total;
 
 void
@@ -55,6 +58,9 @@ source_of(const struct sockaddr *sa, struct source *src)
 		memset(net.s6_addr + 8, 0, 8);
 		inet_ntop(AF_INET6, &net, buf, sizeof(buf));
 		snprintf(src->net, sizeof(src->net), "%s/64", buf);
+		memset(net.s6_addr + 6, 0, 2);
+		inet_ntop(AF_INET6, &net, buf, sizeof(buf));
+		snprintf(src->net48, sizeof(src->net48), "%s/48", buf);
 	}
 }
 
@@ -142,28 +148,65 @@ sources_stream_release(const struct source *src)
 		sources_total--;
 }
 
+/*
+ * The pending counts of src: its IP, and for IPv6 its /64 and /48 (in
+ * sources_net, beside the stream counts of the /64s). S2S 4.38: one /64
+ * holds as many addresses as its owner likes, so the IP alone is no
+ * bound there.
+ */
+static void
+sources_pending_add(const struct source *src, long long n)
+{
+	struct sources_count	*c;
+
+	if ((c = strmap_get(&sources_ip, src->ip, 0)) != NULL) {
+		c->pending += n;
+		sources_tidy(&sources_ip, src->ip);
+	}
+	if (src->net[0] != '\0' &&
+	    (c = strmap_get(&sources_net, src->net, 0)) != NULL) {
+		c->pending += n;
+		sources_tidy(&sources_net, src->net);
+	}
+	if (src->net48[0] != '\0' &&
+	    (c = strmap_get(&sources_net, src->net48, 0)) != NULL) {
+		c->pending += n;
+		sources_tidy(&sources_net, src->net48);
+	}
+}
+
 int
 sources_pending_take(const struct source *src, const char *domain,
     const char **why)
 {
 	const struct conf	*cf = server->conf;
-	struct sources_count	*ip, *dom;
+	struct sources_count	*ip, *dom, *net = NULL, *net48 = NULL;
 
 	sources_init();
 	ip = sources_count(&sources_ip, src->ip);
 	dom = sources_count(&sources_dom, domain);
+	if (src->net[0] != '\0')
+		net = sources_count(&sources_net, src->net);
+	if (src->net48[0] != '\0')
+		net48 = sources_count(&sources_net, src->net48);
 	if (cf->max_pending_per_ip > 0 &&
 	    ip->pending >= cf->max_pending_per_ip)
 		*why = "too many dialback verifications from this address";
+	else if (net != NULL && cf->max_pending_per_net > 0 &&
+	    net->pending >= cf->max_pending_per_net)
+		*why = "too many dialback verifications from this /64";
+	else if (net48 != NULL && cf->max_pending_per_net > 0 &&
+	    net48->pending >= SOURCES_PER48_FACTOR * cf->max_pending_per_net)
+		*why = "too many dialback verifications from this /48";
 	else if (cf->max_pending_per_domain > 0 &&
 	    dom->pending >= cf->max_pending_per_domain)
 		*why = "too many dialback verifications for this domain";
 	else {
-		ip->pending++;
+		sources_pending_add(src, 1);
 		dom->pending++;
 		return 0;
 	}
-	sources_tidy(&sources_ip, src->ip);
+	sources_pending_add(src, 0);	/* tidies */
 	sources_tidy(&sources_dom, domain);
 	return -1;
 }
@@ -174,10 +217,7 @@ sources_pending_release(const struct source *src, const char *domain)
 	struct sources_count	*c;
 
 	sources_init();
-	if ((c = strmap_get(&sources_ip, src->ip, 0)) != NULL) {
-		c->pending--;
-		sources_tidy(&sources_ip, src->ip);
-	}
+	sources_pending_add(src, -1);
 	if ((c = strmap_get(&sources_dom, domain, 0)) != NULL) {
 		c->pending--;
 		sources_tidy(&sources_dom, domain);
@@ -190,18 +230,25 @@ sources_expired(void *data, void *arg)
 	return ((struct sources_failure *)data)->until <= *(time_t *)arg;
 }
 
+/* The negative cache's source: an IPv6 peer has its whole /64. */
+static const char *
+sources_fail_key(const struct source *src)
+{
+	return src->net[0] != '\0' ? src->net : src->ip;
+}
+
 void
 sources_failed(const struct source *src, const char *domain, int valid,
     const char *cond)
 {
 	struct sources_failure	*f;
-	char			 key[INET6_ADDRSTRLEN + JID_PART_MAX + 2];
+	char			 key[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
 	time_t			 now = time(NULL);
 
 	if (server->conf->verify_failure_cache == 0)
 		return;
 	sources_init();
-	snprintf(key, sizeof(key), "%s %s", src->ip, domain);
+	snprintf(key, sizeof(key), "%s %s", sources_fail_key(src), domain);
 	if (strmap_get(&sources_fail, key, 0) == NULL &&
 	    sources_fail.n >= SOURCES_FAILED_MAX) {
 		strmap_sweep(&sources_fail, sources_expired, &now);
@@ -219,12 +266,12 @@ sources_failed_recently(const struct source *src, const char *domain,
     int *valid, char cond[SOURCE_COND_MAX])
 {
 	struct sources_failure	*f;
-	char			 key[INET6_ADDRSTRLEN + JID_PART_MAX + 2];
+	char			 key[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
 
 	if (server->conf->verify_failure_cache == 0)
 		return 0;
 	sources_init();
-	snprintf(key, sizeof(key), "%s %s", src->ip, domain);
+	snprintf(key, sizeof(key), "%s %s", sources_fail_key(src), domain);
 	if ((f = strmap_get(&sources_fail, key, 0)) == NULL)
 		return 0;
 	if (f->until <= time(NULL)) {
@@ -264,6 +311,38 @@ sources_target_release(const char *ip)
 	}
 }
 
+int
+sources_domain_rate_take(const char *domain, const char **why)
+{
+	struct rate_bucket	*b;
+	double			 rate;
+
+	rate = (double)server->conf->verify_rate_per_domain;
+	if (rate <= 0)
+		return 0;
+	b = rate_bucket_get(&sources_rate, domain, rate, rate_now_ms());
+	if (b->tokens < 1) {
+		*why = "too many dialback verifications for this domain lately";
+		return -1;
+	}
+	b->tokens -= 1;
+	return 0;
+}
+
+void
+sources_domain_rate_refund(const char *domain)
+{
+	struct rate_bucket	*b;
+	double			 rate;
+
+	rate = (double)server->conf->verify_rate_per_domain;
+	if (rate <= 0 || strmap_get(&sources_rate, domain, 0) == NULL)
+		return;
+	b = rate_bucket_get(&sources_rate, domain, rate, rate_now_ms());
+	if (b->tokens + 1 <= rate * RATE_BURST_SECS)
+		b->tokens += 1;
+}
+
 size_t
 sources_streams(void)
 {
@@ -278,5 +357,6 @@ sources_free(void)
 	strmap_clear(&sources_dom);
 	strmap_clear(&sources_fail);
 	strmap_clear(&sources_tgt);
+	strmap_clear(&sources_rate);
 	sources_total = 0;
 }

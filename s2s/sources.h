@@ -2,8 +2,9 @@
  * s2s/sources.h: fairness between the sources of inbound streams
  * (issue 12; S2S 4.38, 10.8). A source is a peer IP address, and for IPv6
  * also its /64. Counted here: unauthenticated streams per IP, per /64 and
- * in all; dialback verifications pending per IP and per claimed domain;
- * and, per (IP, claimed domain), the verifications that failed lately (a
+ * in all; dialback verifications pending per IP, per IPv6 /64 and /48
+ * and per claimed domain; and, per (IP or IPv6 /64, claimed domain), the
+ * verifications that failed lately (a
  * negative cache, so that one source cannot make xfed ask the same
  * authoritative server again and again). Outbound, the connections made
  * only for verifications, per target address (so that claimed domains
@@ -22,7 +23,12 @@
 struct source {
 	char	 ip[INET6_ADDRSTRLEN];		/* "" when unknown */
 	char	 net[INET6_ADDRSTRLEN + 4];	/* IPv6: "prefix::/64", else "" */
+	char	 net48[INET6_ADDRSTRLEN + 4];	/* IPv6: "prefix::/48", else "" */
 };
+
+/* Pending verifications from one IPv6 /48: this many times
+ * max_pending_per_net (a /48 holds 65536 /64s). */
+#define SOURCES_PER48_FACTOR	4
 
 /* The source of a peer address (AF_INET, AF_INET6; others count as one
  * unknown source). */
@@ -56,6 +62,16 @@ int	 sources_failed_recently(const struct source *, const char *domain,
  */
 int	 sources_target_take(const char *ip, const char **why);
 void	 sources_target_release(const char *ip);
+
+/*
+ * One more verification asked of domain's authoritative server, whatever
+ * the source (verify_rate_per_domain a second, two seconds of burst; a
+ * token bucket): 0 counted, -1 over the rate. A verification that comes
+ * back valid gives its token back, so the bucket runs out on failures
+ * and floods, not on a domain's real streams.
+ */
+int	 sources_domain_rate_take(const char *domain, const char **why);
+void	 sources_domain_rate_refund(const char *domain);
 
 /* Counts, for status and tests. */
 size_t	 sources_streams(void);

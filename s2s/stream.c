@@ -524,6 +524,29 @@ s2s_stream_timer(struct s2s_stream *st, int secs)
 	evtimer_add(st->timer, &tv);
 }
 
+/*
+ * The largest element the parser takes: max_unauth_stanza_size until
+ * the stream is authenticated, so that an unauthenticated peer cannot
+ * make xfed hold a partial element of max_stanza_size (issue 12).
+ */
+static size_t
+s2s_stream_max_element(int authed)
+{
+	const struct conf	*cf = server->conf;
+
+	if (!authed && cf->max_unauth_stanza_size > 0 &&
+	    cf->max_unauth_stanza_size < cf->max_stanza_size)
+		return (size_t)cf->max_unauth_stanza_size;
+	return (size_t)cf->max_stanza_size;
+}
+
+void
+s2s_stream_set_authed(struct s2s_stream *st)
+{
+	st->flags |= S2S_F_AUTHED;
+	xml_set_max_stanza_size(st->xml, s2s_stream_max_element(1));
+}
+
 struct s2s_stream *
 s2s_stream_new(size_t size, int fd, enum s2s_dir dir,
     const struct s2s_ops *ops, const char *addr, struct ssl_st *ssl,
@@ -559,7 +582,7 @@ s2s_stream_new(size_t size, int fd, enum s2s_dir dir,
 	}
 	s2s_stream_read_budget(st);
 	memset(&lim, 0, sizeof(lim));
-	lim.max_stanza_size = (size_t)server->conf->max_stanza_size;
+	lim.max_stanza_size = s2s_stream_max_element(0);
 	st->xml = xml_new(&lim, &s2s_stream_xml_cb, st);
 	st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
 	st->settle_ev = event_new(server->base, -1, 0, s2s_stream_settle_cb,

@@ -208,6 +208,8 @@ void		 s2s_stream_pause(struct s2s_stream *, int ms);
 /* (Re)arms the stream's timer; S2S_EV_TIMEOUT when it fires. */
 void		 s2s_stream_timer(struct s2s_stream *, int secs);
 void		 s2s_stream_set_state(struct s2s_stream *, const char *);
+/* S2S_F_AUTHED, and the parser takes elements up to max_stanza_size. */
+void		 s2s_stream_set_authed(struct s2s_stream *);
 /* 1 when the header declares jabber:server as default namespace. */
 int		 s2s_stream_header_ns_ok(const struct el *hdr);
 /* Logs a line prefixed with the stream's id, peer and address. */

@@ -99,6 +99,12 @@ static const struct conf_key conf_keys[] = {
 	{ "max_stanza_size", CK_SIZE, 0, OFF(max_stanza_size), "524288",
 	    CONF_MIN_STANZA_SIZE, 64 << 20,
 	    "Largest stanza accepted, in bytes (k and m suffixes; at least 10000)." },
+	{ "max_unauth_stanza_size", CK_SIZE, 0, OFF(max_unauth_stanza_size),
+	    "16k", 4096, 64 << 20,
+	    "Largest element accepted on a stream before it is authenticated "
+	    "(dialback, TLS and SASL elements and stream features are small); "
+	    "bounds what unauthenticated streams make xfed buffer (k and m "
+	    "suffixes; at most max_stanza_size is used)." },
 	{ "outbound_retry_for", CK_SECONDS, 0, OFF(outbound_retry_for), "2d",
 	    1, 365LL * 86400,
 	    "How long outgoing messages are retried before they fail (s, m, h, d)." },
@@ -188,6 +194,15 @@ static const struct conf_key conf_keys[] = {
 	    1000000,
 	    "Dialback verifications under way for streams from one IP address; "
 	    "beyond, resource-constraint (0: no limit)." },
+	{ "max_pending_per_net", CK_NUMBER, 0, OFF(max_pending_per_net), "64",
+	    0, 1000000,
+	    "The same from one IPv6 /64; from one /48, 4 times this (0: no "
+	    "limit)." },
+	{ "verify_rate_per_domain", CK_NUMBER, 0, OFF(verify_rate_per_domain),
+	    "10", 0, 1000000,
+	    "Dialback verifications a second xfed asks of one claimed "
+	    "domain's server, whatever the sources, with 2 s of burst; a valid "
+	    "answer does not count; beyond, resource-constraint (0: no limit)." },
 	{ "max_pending_per_domain", CK_NUMBER, 0, OFF(max_pending_per_domain),
 	    "64", 0, 1000000,
 	    "Dialback verifications under way for one claimed domain (0: no "
@@ -202,8 +217,13 @@ static const struct conf_key conf_keys[] = {
 	{ "max_verify_per_target", CK_NUMBER, 0, OFF(max_verify_per_target),
 	    "8", 0, 1000000,
 	    "Outbound connections opened only to verify dialback keys, in "
-	    "their handshake at once, to one address; beyond, the verification "
-	    "gets the dialback error resource-constraint (0: no limit)." },
+	    "their handshake at once, to one address; beyond, the next ones "
+	    "wait their turn (0: no limit)." },
+	{ "max_verify_wait_per_target", CK_NUMBER, 0,
+	    OFF(max_verify_wait_per_target), "64", 0, 1000000,
+	    "Verification connections waiting for their turn to one address "
+	    "(max_verify_per_target); beyond, the verification gets the "
+	    "dialback error resource-constraint, with no backoff." },
 	{ "stream_read_rate", CK_SIZE, 0, OFF(stream_read_rate), "1m", 0,
 	    1LL << 30,
 	    "Bytes a second xfed reads from each stream, with one second of "

@@ -67,6 +67,7 @@ struct conf {
 	struct conf_arr	 routes;		/* struct conf_route */
 	struct conf_arr	 resolvers;		/* struct conf_addr */
 	long long	 max_stanza_size;	/* bytes */
+	long long	 max_unauth_stanza_size; /* bytes, before authentication */
 	long long	 outbound_retry_for;	/* seconds */
 	long long	 outbound_backoff_min;	/* seconds */
 	long long	 idle_timeout;		/* seconds */
@@ -97,11 +98,14 @@ struct conf {
 	long long	 max_unauth_per_ip;
 	long long	 max_unauth_per_net;	/* per IPv6 /64 */
 	long long	 max_pending_per_ip;	/* dialback verifications */
+	long long	 max_pending_per_net;	/* the same per IPv6 /64 */
+	long long	 verify_rate_per_domain; /* a second, per claimed domain */
 	long long	 max_pending_per_domain;
 	long long	 verify_failure_cache;	/* seconds */
 	long long	 header_timeout;	/* seconds, accept to header */
 	long long	 stream_read_rate;	/* bytes/s a stream, 0: no cap */
 	long long	 max_verify_per_target;	/* verification connections */
+	long long	 max_verify_wait_per_target; /* streams queued for one */
 	struct conf_arr	 block_domains;		/* char *, prepared */
 	struct conf_arr	 allow_domains;		/* char *, prepared */
 };

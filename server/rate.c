@@ -1,5 +1,6 @@
 /*
- * server/rate.c: per-remote-domain token buckets. A bucket holds up to two
+ * server/rate.c: token buckets keyed by string (rate_bucket_get), and
+ * the per-remote-domain stanza rate with them. A bucket holds up to two
  * seconds of remote_stanza_rate and refills continuously; a stanza takes
  * one token and may take the bucket below zero, so the answer is how long
  * until it is back at zero: whoever reads that domain's streams waits that
@@ -17,14 +18,7 @@
 
 #define RATE_BUCKETS	1024
 #define RATE_SWEEP_AT	4096		/* domains before full ones go */
-#define RATE_BURST_SECS	2
 #define RATE_LOG_MS	10000		/* one "over its rate" line per 10 s */
-
-struct rate_bucket {
-	double			 tokens;
-	int64_t			 last_ms;	/* when tokens was computed */
-	int64_t			 logged_ms;
-};
 
 struct rate_now {
 	double			 rate;
@@ -33,7 +27,7 @@ struct rate_now {
 
 static struct strmap		 rate_domains;
 
-static int64_t
+int64_t
 rate_now_ms(void)
 {
 	struct timespec	 ts;
@@ -66,6 +60,29 @@ rate_full(void *data, void *arg)
 	return rate_refill(data, now->rate, now->ms);
 }
 
+struct rate_bucket *
+rate_bucket_get(struct strmap *m, const char *key, double rate,
+    int64_t now_ms)
+{
+	struct rate_bucket	*b;
+	struct rate_now		 now;
+
+	now.rate = rate;
+	now.ms = now_ms;
+	if (m->tab == NULL)
+		strmap_init(m, RATE_BUCKETS);
+	if ((b = strmap_get(m, key, 0)) == NULL) {
+		if (m->n >= RATE_SWEEP_AT)
+			strmap_sweep(m, rate_full, &now);
+		b = strmap_get(m, key, sizeof(*b));
+		b->tokens = rate * RATE_BURST_SECS;
+		b->last_ms = now_ms;
+		b->logged_ms = now_ms - RATE_LOG_MS;
+	} else
+		rate_refill(b, rate, now_ms);
+	return b;
+}
+
 int
 rate_stanza(const char *domain)
 {
@@ -77,17 +94,7 @@ rate_stanza(const char *domain)
 	if (now.rate <= 0)
 		return 0;
 	now.ms = rate_now_ms();
-	if (rate_domains.tab == NULL)
-		strmap_init(&rate_domains, RATE_BUCKETS);
-	if ((b = strmap_get(&rate_domains, domain, 0)) == NULL) {
-		if (rate_domains.n >= RATE_SWEEP_AT)
-			strmap_sweep(&rate_domains, rate_full, &now);
-		b = strmap_get(&rate_domains, domain, sizeof(*b));
-		b->tokens = now.rate * RATE_BURST_SECS;
-		b->last_ms = now.ms;
-		b->logged_ms = now.ms - RATE_LOG_MS;
-	}
-	rate_refill(b, now.rate, now.ms);
+	b = rate_bucket_get(&rate_domains, domain, now.rate, now.ms);
 	b->tokens -= 1;
 	if (b->tokens >= 0)
 		return 0;

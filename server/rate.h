@@ -6,6 +6,28 @@
 #ifndef RATE_H
 #define RATE_H
 
+#include <stdint.h>
+
+#include "strmap.h"
+
+#define RATE_BURST_SECS	2
+
+struct rate_bucket {
+	double			 tokens;
+	int64_t			 last_ms;	/* when tokens was computed */
+	int64_t			 logged_ms;
+};
+
+int64_t	 rate_now_ms(void);
+/*
+ * The bucket of key in m (initialised here when needed), refilled to
+ * now_ms at rate tokens a second up to RATE_BURST_SECS of them; a new
+ * one is full. Full buckets are forgotten when m grows large, so memory
+ * follows the keys that are busy.
+ */
+struct rate_bucket *rate_bucket_get(struct strmap *m, const char *key,
+	    double rate, int64_t now_ms);
+
 /*
  * Counts one stanza from the prepared remote domain: 0 while the domain
  * is within its rate, else the milliseconds until it is again.

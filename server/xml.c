@@ -956,6 +956,12 @@ xml_lex(struct xml_parser *p, unsigned char c)
 	return r;
 }
 
+void
+xml_set_max_stanza_size(struct xml_parser *p, size_t n)
+{
+	p->lim.max_stanza_size = n != 0 ? n : XML_DEFAULT_MAX_STANZA_SIZE;
+}
+
 int
 xml_feed(struct xml_parser *p, const char *buf, size_t len)
 {

@@ -72,6 +72,8 @@ struct xml_cb {
 struct xml_parser *xml_new(const struct xml_limits *, const struct xml_cb *,
 		    void *arg);
 void		 xml_free(struct xml_parser *);
+/* Changes max_stanza_size (0: the default) from the next byte on. */
+void		 xml_set_max_stanza_size(struct xml_parser *, size_t);
 /* 0 all parsed, XML_STOPPED, or -1 on a stream error (xml_error()). */
 int		 xml_feed(struct xml_parser *, const char *buf, size_t len);
 /* Forget the document: the next byte starts a new one (stream restart). */

@@ -29,6 +29,7 @@ actl user add alice > /dev/null
 actl user add bob > /dev/null
 actl user add dave > /dev/null
 actl user add frank > /dev/null
+actl user add hank > /dev/null
 start_xfed "$T/a" || { fail start "xfed did not start"; exit 1; }
 
 # peer DOMAIN PORT EXPECT [XML...]: authenticate as DOMAIN, send the XML,
@@ -59,6 +60,23 @@ row_is() {	# ID STATE STAGE
 	[ "$(sqlite3 "$DB" "SELECT state || ' ' || coalesce(error_stage, '') FROM outbox WHERE id = $1")" = "$2 $3" ]
 }
 log_has() { grep -q "$1" "$T/a/xfed.log"; }
+
+# max_unauth_stanza_size (16k by default): before authentication no
+# element may grow past it, so unauthenticated streams cannot make xfed
+# buffer max_stanza_size each; once authenticated, max_stanza_size holds
+big=$($PY -c 'print("a" * 20000)')
+unauth_big() {
+	$PY "$XFED_SRC/tests/interop/rawpeer.py" --host 127.0.0.1 \
+	    --port "$PA" --to a.localhost --from r1.test --wait 2 \
+	    --expect stream-error:policy-violation raw \
+	    "<db:result from='r1.test' to='a.localhost'>$big" \
+	    >> "$T/peer.log" 2>&1
+}
+check unauth_element_over_16k_refused unauth_big
+check unauth_element_logged log_has 'stanza too large'
+check authed_element_over_16k_sent peer r1.test "$PR1" open \
+    "$(msg 'big@r1.test' 'hank@a.localhost' big1 "$big")"
+check authed_element_over_16k_stored wait_for 5 inbox_has "stanza_id = 'big1'"
 check r2_before_block peer r2.test "$PR2" open "$(msg 'x@r2.test' 'alice@a.localhost' b0 'before')"
 actl block add r2.test > /dev/null
 check block_add_applied wait_for 5 log_has 'block: 1 domain blocked'

@@ -113,9 +113,13 @@ test_defaults(void)
 	CHECK(c->max_unauth_streams == 1024 && c->max_unauth_per_ip == 8 &&
 	    c->max_unauth_per_net == 32);
 	CHECK(c->max_pending_per_ip == 32 && c->max_pending_per_domain == 64);
+	CHECK(c->max_pending_per_net == 64);
+	CHECK(c->verify_rate_per_domain == 10);
 	CHECK(c->verify_failure_cache == 60 && c->header_timeout == 10);
 	CHECK(c->stream_read_rate == 1024 * 1024);
 	CHECK(c->max_verify_per_target == 8);
+	CHECK(c->max_verify_wait_per_target == 64);
+	CHECK(c->max_unauth_stanza_size == 16384);
 	CHECK(c->block_domains.n == 0 && c->allow_domains.n == 0);
 	CHECK_STR(c->control_socket, "/run/xfed/xfed.sock");
 	CHECK(c->require_encryption == 1);

@@ -5,6 +5,7 @@
  * back after a release; the negative cache per (IP, domain); outbound
  * verification connections per target address.
  */
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -25,6 +26,7 @@ setup(void)
 	sc.max_unauth_per_net = 3;
 	sc.max_pending_per_ip = 2;
 	sc.max_pending_per_domain = 3;
+	sc.max_pending_per_net = 0;
 	sc.verify_failure_cache = 60;
 	sc.max_verify_per_target = 2;
 	ss.conf = &sc;
@@ -65,6 +67,7 @@ test_source_of(void)
 	src6(&s, "2001:db8:1:2:3:4:5:6");
 	CHECK_STR(s.ip, "2001:db8:1:2:3:4:5:6");
 	CHECK_STR(s.net, "2001:db8:1:2::/64");
+	CHECK_STR(s.net48, "2001:db8:1::/48");
 	source_of(NULL, &s);
 	CHECK_STR(s.ip, "");
 }
@@ -141,6 +144,55 @@ test_pending(void)
 	sources_free();
 }
 
+/*
+ * Issue 12 review: one /64 (or a few) rotating addresses must not take
+ * the global DB_VERIFY_MAX. Per IPv6 /64 max_pending_per_net, per /48
+ * SOURCES_PER48_FACTOR times that, whatever the addresses inside.
+ */
+static void
+test_pending_per_net(void)
+{
+	struct source	 s;
+	const char	*why = NULL;
+	char		 ip[64], dom[32];
+	int		 i;
+
+	setup();
+	sc.max_pending_per_ip = 1;
+	sc.max_pending_per_domain = 0;
+	sc.max_pending_per_net = 3;
+	for (i = 0; i < 3; i++) {	/* one address each, one /64 */
+		snprintf(ip, sizeof(ip), "fd00:0:0:64::%d", i + 1);
+		snprintf(dom, sizeof(dom), "d%d.example", i);
+		src6(&s, ip);
+		CHECK(sources_pending_take(&s, dom, &why) == 0);
+	}
+	src6(&s, "fd00:0:0:64::99");
+	CHECK(sources_pending_take(&s, "d9.example", &why) == -1);
+	CHECK(why != NULL && strstr(why, "from this /64") != NULL);
+	/* the other /64s of the /48 fill it up to 4 x 3 = 12 */
+	for (i = 0; i < 9; i++) {
+		snprintf(ip, sizeof(ip), "fd00:0:0:%x::%d", 0x65 + i / 3,
+		    i % 3 + 1);
+		snprintf(dom, sizeof(dom), "e%d.example", i);
+		src6(&s, ip);
+		CHECK(sources_pending_take(&s, dom, &why) == 0);
+	}
+	src6(&s, "fd00:0:0:99::1");	/* a fresh /64, same /48 */
+	CHECK(sources_pending_take(&s, "f.example", &why) == -1);
+	CHECK(why != NULL && strstr(why, "from this /48") != NULL);
+	src6(&s, "fd00:1::1");		/* another /48 */
+	CHECK(sources_pending_take(&s, "f.example", &why) == 0);
+	src4(&s, "192.0.2.1");		/* IPv4 has no /64 */
+	CHECK(sources_pending_take(&s, "g.example", &why) == 0);
+	/* a release frees the /64 and the /48 */
+	src6(&s, "fd00:0:0:64::1");
+	sources_pending_release(&s, "d0.example");
+	src6(&s, "fd00:0:0:64::99");
+	CHECK(sources_pending_take(&s, "d9.example", &why) == 0);
+	sources_free();
+}
+
 static void
 test_failed_cache(void)
 {
@@ -157,6 +209,13 @@ test_failed_cache(void)
 	CHECK(valid == -1);
 	CHECK_STR(cond, "remote-connection-failed");
 	/* another address is not answered from a's failures */
+	CHECK(!sources_failed_recently(&b, "x.example", &valid, cond));
+	/* IPv6: the whole /64 shares its failures (rotating addresses) */
+	src6(&b, "2001:db8:1:2::1");
+	sources_failed(&b, "x.example", 0, NULL);
+	src6(&b, "2001:db8:1:2::ffff");
+	CHECK(sources_failed_recently(&b, "x.example", &valid, cond));
+	src6(&b, "2001:db8:1:3::1");
 	CHECK(!sources_failed_recently(&b, "x.example", &valid, cond));
 	sources_failed(&a, "y.example", 0, NULL);
 	CHECK(sources_failed_recently(&a, "y.example", &valid, cond));
@@ -185,13 +244,40 @@ test_verify_targets(void)
 	sources_free();
 }
 
+/* Issue 12 review: verifications per claimed domain whatever the
+ * sources (a token bucket; no refill is waited for here) */
+static void
+test_domain_rate(void)
+{
+	const char	*why = NULL;
+	int		 i;
+
+	setup();
+	sc.verify_rate_per_domain = 1;		/* 2 s of burst: 2 */
+	for (i = 0; i < 2; i++)
+		CHECK(sources_domain_rate_take("r1.example", &why) == 0);
+	CHECK(sources_domain_rate_take("r1.example", &why) == -1);
+	CHECK(why != NULL && strstr(why, "for this domain lately") != NULL);
+	/* another domain has its own bucket */
+	CHECK(sources_domain_rate_take("r2.example", &why) == 0);
+	/* a valid verdict gives its token back */
+	sources_domain_rate_refund("r1.example");
+	CHECK(sources_domain_rate_take("r1.example", &why) == 0);
+	CHECK(sources_domain_rate_take("r1.example", &why) == -1);
+	sc.verify_rate_per_domain = 0;		/* no limit */
+	CHECK(sources_domain_rate_take("r1.example", &why) == 0);
+	sources_free();
+}
+
 static const struct t_case cases[] = {
 	{ "source_of", test_source_of },
 	{ "streams_per_ip", test_streams_per_ip },
 	{ "streams_per_net_and_total", test_streams_per_net_and_total },
 	{ "pending", test_pending },
+	{ "pending_per_net", test_pending_per_net },
 	{ "failed_cache", test_failed_cache },
 	{ "verify_targets", test_verify_targets },
+	{ "domain_rate", test_domain_rate },
 };
 
 int
