@@ -141,21 +141,25 @@ sqlite_lease_take(struct store *st, const char *holder, const char *local,
 {
 	sqlite3_stmt	*q;
 
-	*heldp = 0;
+	/*
+	 * One daemon per SQLite store (STORE_OPEN_LOCK): it holds every
+	 * lease, whether or not its row can be written now (another writer
+	 * holding the file, a full disk); the row only tells xfedctl peers,
+	 * and lease_claim() writes it again later.
+	 */
+	*heldp = 1;
 	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_LEASE_TAKE,
 	    "INSERT INTO leases (remote_domain, local_domain, holder, expiry) "
 	    "VALUES (?3, ?2, ?1, ?4) "
 	    "ON CONFLICT (remote_domain, local_domain) DO UPDATE SET "
 	    "holder = excluded.holder, expiry = excluded.expiry "
 	    "WHERE holder <> excluded.holder")) == NULL)
-		return -1;
+		return 0;
 	sqlite3_bind_text(q, 1, holder, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, local, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, remote, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, store_now() + ttl);
-	if (sqlite_wstep(st, q, "lease take") == -1)
-		return -1;
-	*heldp = 1;
+	(void)sqlite_wstep(st, q, "lease take");
 	return 0;
 }
 
