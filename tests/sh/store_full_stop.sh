@@ -9,7 +9,8 @@
 # store what it holds nor read the rest, and neither answers those stanzas
 # nor tells x in any other way. Those rows end `sent` on x and missing on
 # y. What is checked here is what holds today: y says at exit how many
-# stanzas it could not store, x leaves no row queued, nothing arrives
+# stanzas it could not store and, per inbound stream, how many bytes it
+# never read, x leaves no row queued, nothing arrives
 # twice, and every row is either in y's inbox or counted as lost. The
 # count of lost rows is printed as "# known gap"; it does not fail the test.
 . "$XFED_SRC/tests/sh/lib.sh"
@@ -58,6 +59,10 @@ XFED_PID=$PIDY
 stop_xfed
 check y_stopped [ $? = 0 ]
 check y_says_not_stored grep -q "store: still failing at exit: [0-9]* stanza" \
+    "$T/y/xfed.log"
+# and what it never read of x's stream (x wrote STOP_N rows of ~450 bytes
+# while y's reading was paused: far more than y had read)
+check y_says_unread grep -q "in#.*closed with [0-9]* bytes unread" \
     "$T/y/xfed.log"
 
 rm -f "$T/disk/fill"
