@@ -738,10 +738,12 @@ s2s_stream_close(struct s2s_stream *st, const char *reason)
 	    (unsigned long long)st->nin, (unsigned long long)st->nout,
 	    (long long)(time(NULL) - st->opened),
 	    (unsigned long long)st->bytes_in);
-	/* an inbound stream closed with its peer's bytes unread (reading
-	 * paused while the store failed, then xfed stopped): a peer without
-	 * XEP-0198 counts those stanzas delivered; said, not left silent */
-	if (st->dir == S2S_DIR_IN &&
+	/* an inbound stream closed while its reading is paused (the store
+	 * failing, then xfed stopped) with its peer's bytes unread: a peer
+	 * without XEP-0198 counts those stanzas delivered; said, not left
+	 * silent. (Not while reading: the bytes of the stanza that closed
+	 * it are still in the buffer then.) */
+	if (st->dir == S2S_DIR_IN && !s2s_stream_reads(st) &&
 	    (unread = s2s_stream_unread(st)) > 0)
 		s2s_log(st, LOG_L_WARN, "closed with %zu bytes unread: the "
 		    "stanzas in them were neither stored nor answered", unread);
