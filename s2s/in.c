@@ -35,7 +35,8 @@
  *           <enable/> once a pair is verified -> <enabled/> (no
  *           resumption), before -> <failed/>, a second -> stream error;
  *           each stanza counted; <r/> -> <a h/> once the store batches
- *           holding what the stanzas wrote are committed (sm.c)
+ *           holding what the stanzas wrote are committed (sm.c); each
+ *           commit covering stanzas of the stream -> <a h/> unasked
  *   CLOSING stanzas still delivered; their </stream>, EOF or
  *           S2S_CLOSE_SECS -> closed (RFC 6120 4.4, S2S 1.23)
  *   any     unknown first-level elements -> unsupported-stanza-type (S2S
@@ -95,6 +96,8 @@ struct s2s_in {
 	int			 sasl_tries;
 	const char		*cert_why;	/* why the certificate failed */
 	struct sm_in		 sm;		/* XEP-0198 */
+	uint32_t		 sm_told;	/* h of our last <a/> */
+	int			 sm_told_any;	/* an <a/> went out */
 	struct source		 src;		/* s2s/sources.c */
 	int			 src_unauth;	/* counted unauthenticated */
 	int			 header_seen;
@@ -605,9 +608,12 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 static void
 s2s_in_sm_ack(struct s2s_stream *st, uint32_t h)
 {
-	char	 buf[64];
-	int	 n;
+	struct s2s_in	*in = s2s_in_of(st);
+	char		 buf[64];
+	int		 n;
 
+	in->sm_told = h;
+	in->sm_told_any = 1;
 	n = snprintf(buf, sizeof(buf), "<a xmlns='" NS_SM "' h='%lu'/>",
 	    (unsigned long)h);
 	s2s_stream_send_raw(st, buf, (size_t)n);
@@ -658,8 +664,11 @@ s2s_in_settled(uint64_t batch)
 	struct s2s_in		*in;
 	uint32_t		 h;
 
+	/* nothing after our </stream:stream>: what came after it is sent
+	 * again by the peer (s2s_in_shutdown) */
 	TAILQ_FOREACH(st, &s2s_streams, entry)
 		if (st->dir == S2S_DIR_IN && !s2s_stream_dead(st) &&
+		    !(st->flags & S2S_F_CLOSE_SENT) &&
 		    (in = s2s_in_of(st))->sm.enabled &&
 		    sm_in_settled(&in->sm, batch, &h))
 			s2s_in_sm_ack(st, h);
@@ -726,7 +735,9 @@ s2s_in_shutdown(struct s2s_stream *st)
 	struct s2s_in	*in = s2s_in_of(st);
 
 	s2s_log(st, LOG_L_INFO, "closing: xfed is stopping");
-	if (in->sm.enabled)
+	/* not again when the last commit's unasked <a/> said it already */
+	if (in->sm.enabled && (!in->sm_told_any ||
+	    in->sm_told != in->sm.covered))
 		s2s_in_sm_ack(st, in->sm.covered);
 	s2s_stream_send_raw(st, "</stream:stream>", 16);
 	st->flags |= S2S_F_CLOSE_SENT;

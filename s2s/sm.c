@@ -80,9 +80,15 @@ sm_in_settled(struct sm_in *sm, uint64_t batch, uint32_t *h)
 		    sizeof(sm->open[0]));
 		sm->nopen -= i;
 	}
-	/* one <a/> answers every <r/> that waited; what is still open is
-	 * asked for again by the peer */
-	if (!sm->asked || i == 0)
+	/*
+	 * Whatever this commit covered is acknowledged now, asked for or not
+	 * (XEP-0198 4 allows an unrequested <a/>): a sender that keeps one
+	 * <r/> out at a time would otherwise hold rows committed here as
+	 * unacknowledged and send them again after a crash of either side;
+	 * this bounds those to one commit window. It also answers every <r/>
+	 * that waited.
+	 */
+	if (i == 0)
 		return 0;
 	sm->asked = 0;
 	*h = sm->covered;

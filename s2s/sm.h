@@ -8,7 +8,9 @@
  * stanzas whose effects are committed: each handled stanza carries the
  * number of the store batch its writes went to (0: it wrote nothing that
  * waits), and an <r/> is answered once every batch up to that stanza's is
- * settled. Batch numbers only grow, and batches settle in order.
+ * settled; each commit that covers stanzas of the stream sends an <a/>
+ * unasked, so a sender's unacknowledged rows stay within one commit
+ * window. Batch numbers only grow, and batches settle in order.
  *
  * Sending side (struct sm_out): the stanzas written since our <enable/>,
  * oldest first, as outbox ids (0 for a stanza xfed made itself); an <a/>
@@ -51,8 +53,8 @@ void	 sm_in_handled(struct sm_in *, uint64_t batch);
 int	 sm_in_request(struct sm_in *, uint32_t *h);
 /*
  * Every batch up to and including batch is settled (committed, or its
- * stanzas answered with errors): 1 with *h when an <r/> may be answered
- * now.
+ * stanzas answered with errors): 1 with *h when that covered stanzas of
+ * this stream, to be acknowledged now, asked for (<r/>) or not.
  */
 int	 sm_in_settled(struct sm_in *, uint64_t batch, uint32_t *h);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -734,9 +735,24 @@ s2s_stream_flushed(struct bufferevent *bev, void *arg)
 	s2s_stream_free_later(st);
 }
 
+/* Bytes the peer sent that were not parsed: buffered, and in the kernel. */
+static size_t
+s2s_stream_unread(struct s2s_stream *st)
+{
+	size_t	 n = evbuffer_get_length(bufferevent_get_input(st->bev));
+	int	 k = 0;
+
+	if (bufferevent_getfd(st->bev) != -1 &&
+	    ioctl(bufferevent_getfd(st->bev), FIONREAD, &k) == 0 && k > 0)
+		n += (size_t)k;
+	return n;
+}
+
 void
 s2s_stream_close(struct s2s_stream *st, const char *reason)
 {
+	size_t	 unread;
+
 	if (s2s_stream_dead(st))
 		return;
 	st->flags |= S2S_F_DEAD;
@@ -745,6 +761,15 @@ s2s_stream_close(struct s2s_stream *st, const char *reason)
 	    (unsigned long long)st->nin, (unsigned long long)st->nout,
 	    (long long)(time(NULL) - st->opened),
 	    (unsigned long long)st->bytes_in);
+	/* an inbound stream closed while its reading is paused (the store
+	 * failing, then xfed stopped) with its peer's bytes unread: a peer
+	 * without XEP-0198 counts those stanzas delivered; said, not left
+	 * silent. (Not while reading: the bytes of the stanza that closed
+	 * it are still in the buffer then.) */
+	if (st->dir == S2S_DIR_IN && !s2s_stream_reads(st) &&
+	    (unread = s2s_stream_unread(st)) > 0)
+		s2s_log(st, LOG_L_WARN, "closed with %zu bytes unread: the "
+		    "stanzas in them were neither stored nor answered", unread);
 	if (st->ops->gone != NULL)
 		st->ops->gone(st);
 	if ((st->flags & S2S_F_HDR_SENT) && !(st->flags & S2S_F_CLOSE_SENT)) {

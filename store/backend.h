@@ -215,7 +215,7 @@ struct store_ops {
 	int	(*event_first)(struct store *, int64_t *idp);
 	int	(*event_count)(struct store *, int64_t after, int64_t *np);
 	int	(*event_prune)(struct store *, int64_t upto, int64_t before);
-	int	(*events_journal)(struct store *, int on);
+	int	(*events_journal)(struct store *, int on);	/* -1: ask */
 	int	(*webhook_open)(struct store *, const char *url, int64_t start,
 		    store_webhook_cb, void *arg);
 	int	(*webhook_list)(struct store *, store_webhook_cb, void *arg);

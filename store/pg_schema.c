@@ -569,6 +569,12 @@ pg_schema_open(struct pg_store *ps, int flags, char *err, size_t errsz)
 
 #endif
 
+/* how many of the journal's triggers are enabled */
+#define PG_EVENTS_ON	"SELECT count(*) FROM pg_trigger t JOIN pg_class c " \
+	"ON c.oid = t.tgrelid WHERE t.tgname LIKE 'events\\_%' AND " \
+	"c.relnamespace = current_schema()::regnamespace AND " \
+	"t.tgenabled <> 'D'"
+
 /*
  * The events journal's triggers on or off (ALTER TABLE .. ENABLE or
  * DISABLE TRIGGER, in one transaction): 1 when that changed something,
@@ -588,13 +594,16 @@ pg_events_journal(struct store *st, int on)
 	size_t		 i;
 	int		 n;
 
+	if (on == -1) {	/* asked: no transaction, nothing changed */
+		if (pg_schema_int(ps, PG_EVENTS_ON, &n, err,
+		    sizeof(err)) == -1)
+			return store_fail(st, STORE_E_DB, "%s", err);
+		return n > 0;
+	}
 	on = on != 0;
 	if (store_begin(st) == -1)
 		return -1;
-	if (pg_schema_int(ps, "SELECT count(*) FROM pg_trigger t JOIN pg_class "
-	    "c ON c.oid = t.tgrelid WHERE t.tgname LIKE 'events\\_%' AND "
-	    "c.relnamespace = current_schema()::regnamespace AND "
-	    "t.tgenabled <> 'D'", &n, err, sizeof(err)) == -1)
+	if (pg_schema_int(ps, PG_EVENTS_ON, &n, err, sizeof(err)) == -1)
 		goto fail;
 	if (on ? n == (int)(sizeof(trig) / sizeof(trig[0])) : n == 0)
 		return store_commit(st) == -1 ? -1 : 0;

@@ -765,8 +765,9 @@ sqlite_events_journal(struct store *st, int on)
 	size_t		 i;
 	int		 has, changed = 0;
 
+	if (on == -1)	/* asked: all of them are made or dropped at once */
+		return schema_has_trigger(st, schema_events[0].name);
 	on = on != 0;
-
 	if (sqlite_begin(st) == -1)
 		return -1;
 	for (i = 0; i < sizeof(schema_events) / sizeof(schema_events[0]);

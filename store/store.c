@@ -691,7 +691,13 @@ store_departed_owe(struct store *st, const char *local, const char *domain,
 int
 store_events_journal(struct store *st, int on)
 {
-	return st->ops->events_journal(st, on);
+	return st->ops->events_journal(st, on != 0);
+}
+
+int
+store_events_journal_on(struct store *st)
+{
+	return st->ops->events_journal(st, -1);
 }
 
 int

@@ -146,6 +146,9 @@ int		 store_version(struct store *);
  * this changed the file, 0 when it was so already, -1 on error.
  */
 int		 store_events_journal(struct store *, int on);
+/* Whether the journal's triggers are there, changing nothing (a reader
+ * may ask): 1 on, 0 off, -1 on error. */
+int		 store_events_journal_on(struct store *);
 
 /*
  * The daemon's connection: on SQLite, WAL checkpoints move to a thread of

@@ -99,6 +99,27 @@ cmd_events_behind(struct ctl *ctl, int64_t after)
 	return 1;
 }
 
+/*
+ * The journal is written only when something reads it (CONTRACT.md): with
+ * its triggers absent nothing new will show, which is said on stderr
+ * rather than left to look like a quiet server. 0, or -1 (said).
+ */
+static int
+cmd_events_off(struct ctl *ctl)
+{
+	switch (store_events_journal_on(ctl->st)) {
+	case -1:
+		ctl_store_fail(ctl);
+		return -1;
+	case 0:
+		fprintf(stderr, "xfedctl: the events journal is off: nothing "
+		    "new is recorded until xfed runs with events_journal yes, "
+		    "http_listen, http_socket or a webhook\n");
+		break;
+	}
+	return 0;
+}
+
 static int
 cmd_events_opt(struct ctl *ctl, int ch, const char *arg, void *p)
 {
@@ -136,6 +157,8 @@ cmd_events(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "too many arguments");
 	ctl->reader = 1;
 	if (ctl_open(ctl) == -1)
+		return CTL_FAIL;
+	if ((r = cmd_events_off(ctl)) == -1)
 		return CTL_FAIL;
 	memset(&ev, 0, sizeof(ev));
 	ev.ctl = ctl;

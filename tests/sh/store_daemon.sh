@@ -41,6 +41,10 @@ ntrig() { q "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'
     AND name LIKE 'events%'"; }
 check events_journal_off [ "$(ntrig)" = 0 ]
 check events_journal_off_logged grep -q "events journal off" "$D/xfed.log"
+# xfedctl events says so instead of printing nothing without a word
+actl events > "$T/ev.out" 2> "$T/ev.err"
+check events_off_exit0 [ $? = 0 ]
+check events_off_hint grep -q "events journal is off: nothing new is recorded until xfed runs with events_journal yes" "$T/ev.err"
 now_ms() { date +%s%3N; }
 # log_ms PATTERN N: the time (ms) of the Nth log line matching PATTERN
 log_ms() {
@@ -203,6 +207,9 @@ check stopped_2 [ $? = 0 ]
 echo "events_journal yes" >> "$D/xfed.conf"
 start_xfed "$D" || { fail start_5 "xfed did not start"; exit 1; }
 check events_journal_on [ "$(ntrig)" = 8 ]
+actl events > "$T/ev.out" 2> "$T/ev.err"
+check events_on_exit0 [ $? = 0 ]
+check events_on_no_hint [ ! -s "$T/ev.err" ]
 ev0=$(q "SELECT count(*) FROM events WHERE type = 'user'")
 actl user add carol >/dev/null
 check events_journal_written [ "$(q "SELECT count(*) FROM events

@@ -583,6 +583,21 @@ in_sm_enable_dialback_pending(void)
 	teardown();
 }
 
+/* setup(), an inbound stream verified by dialback, XEP-0198 enabled, its
+ * output so far taken */
+static struct s2s_stream *
+inbound_sm(void)
+{
+	struct s2s_stream	*st;
+
+	setup();
+	st = inbound_dialback(1);
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
+	    "xmlns='urn:xmpp:sm:3'/>"));
+	free(output(st));
+	return st;
+}
+
 /*
  * XEP-0198 4, S2S 1.23: xfed stopping sends a last <a/> covering what is
  * committed, then its </stream>; a stanza of a batch still open is not
@@ -593,23 +608,21 @@ in_sm_last_ack_at_shutdown(void)
 {
 	struct s2s_stream	*st;
 
-	setup();
-	st = inbound_dialback(1);
-	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
-	    "xmlns='urn:xmpp:sm:3'/>"));
-	free(output(st));
+	st = inbound_sm();
 	deliver_batch = 5;
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
 	    "from='x@a.test' to='bob@b.test'><body>1</body></message>"));
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
 	    "from='x@a.test' to='bob@b.test'><body>2</body></message>"));
-	s2s_in_settled(5);		/* committed: h 2 */
+	s2s_in_settled(5);		/* committed: h 2, sent unasked */
+	CHECK(wrote(st, "<a xmlns='urn:xmpp:sm:3' h='2'/>"));
 	deliver_batch = 6;
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
 	    "from='x@a.test' to='bob@b.test'><body>3</body></message>"));
-	CHECK(!wrote(st, "<a "));	/* nobody asked */
+	CHECK(!wrote(st, "<a "));	/* batch 6 is not committed */
 	s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
-	CHECK(wrote(st, "<a xmlns='urn:xmpp:sm:3' h='2'/></stream:stream>"));
+	/* h 2 was said already: the close alone */
+	CHECK(!wrote(st, "<a "));
 	CHECK_STR(st->state_name, "closing");
 	CHECK(!s2s_stream_dead(st));
 	/* still delivered after our close, never acknowledged */
@@ -618,6 +631,23 @@ in_sm_last_ack_at_shutdown(void)
 	CHECK(ndelivered == 4);
 	s2s_in_settled(6);
 	CHECK(!wrote(st, "<a "));
+	teardown();
+}
+
+/* A stanza that wrote nothing waiting is covered without a commit, so
+ * without an <a/>: the last one at shutdown says it, before the close. */
+static void
+in_sm_last_ack_uncommitted_cover(void)
+{
+	struct s2s_stream	*st;
+
+	st = inbound_sm();
+	deliver_batch = 0;
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'><body>1</body></message>"));
+	CHECK(!wrote(st, "<a "));
+	s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
+	CHECK(wrote(st, "<a xmlns='urn:xmpp:sm:3' h='1'/></stream:stream>"));
 	teardown();
 }
 
@@ -1035,6 +1065,8 @@ static const struct t_case cases[] = {
 	{ "out_sm_enable_ack", out_sm_enable_ack },
 	{ "in_sm_enable_dialback_pending", in_sm_enable_dialback_pending },
 	{ "in_sm_last_ack_at_shutdown", in_sm_last_ack_at_shutdown },
+	{ "in_sm_last_ack_uncommitted_cover",
+	    in_sm_last_ack_uncommitted_cover },
 	{ "in_no_sm_no_last_ack", in_no_sm_no_last_ack },
 	{ "out_sm_ack_bad_h", out_sm_ack_bad_h },
 	{ "out_sm_refused_or_absent", out_sm_refused_or_absent },

@@ -783,8 +783,10 @@ test_events_journal(void)
 	sqlite3_close(db);
 	REQUIRE(made != NULL && strstr(made, "events_inbox:") != NULL);
 	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	CHECK(store_events_journal_on(st) == 1);
 	CHECK(store_events_journal(st, 1) == 0);	/* on already */
 	CHECK(store_events_journal(st, 0) == 1);
+	CHECK(store_events_journal_on(st) == 0);	/* xfedctl events says */
 	CHECK(store_events_journal(st, 0) == 0);
 	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'trigger' AND name LIKE 'events%'") == 0);
@@ -826,6 +828,7 @@ test_events_journal(void)
 	    SQLITE_OK);
 	CHECK(store_events_journal(st, 0) == -1);
 	CHECK(store_errcode(st) == STORE_E_DB);
+	CHECK(store_events_journal_on(st) == 1);	/* asking only reads */
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db);
 	CHECK(raw_int(db_path, "SELECT count(*) FROM sqlite_master WHERE "

@@ -1,0 +1,95 @@
+# tests/sh/store_full_stop.sh: SIGTERM of the receiver while its store
+# fails, the sender without XEP-0198 (dialback, plain TCP; S2S 1.23,
+# RFC 6120 4.4). x sends STOP_N rows to y; y's store is on a small tmpfs
+# filled up, so y pauses reading and holds what it read (store_full.sh);
+# y gets SIGTERM, the disk is freed, y starts again.
+#
+# KNOWN GAP (issue 9): without stream management x counts a row as sent
+# once the kernel took its bytes; y, stopping with a failing store, cannot
+# store what it holds nor read the rest, and neither answers those stanzas
+# nor tells x in any other way. Those rows end `sent` on x and missing on
+# y. What is checked here is what holds today: y says at exit how many
+# stanzas it could not store and, per inbound stream, how many bytes it
+# never read, x leaves no row queued, nothing arrives
+# twice, and every row is either in y's inbox or counted as lost. The
+# count of lost rows is printed as "# known gap"; it does not fail the test.
+. "$XFED_SRC/tests/sh/lib.sh"
+t_init
+
+N=${STOP_N:-2000}
+PX=$(free_port)
+PY_=$(free_port)
+mkdir -p "$T/x" "$T/y" "$T/disk"
+if ! mount -t tmpfs -o size=64m xfed-test "$T/disk" 2>/dev/null; then
+	echo "# skipped: cannot mount a tmpfs (not root?)"
+	exit 0
+fi
+T_MOUNT=$T/disk
+conf() {
+	pair_conf_cert "$@" 'require_encryption no' 'outbound_retry_for 1h' \
+	    'outbound_backoff_min 1s' 'inbox_quota 0' 'remote_stanza_rate 0'
+}
+conf "$T/x" x.test "$PX" y.test "$PY_" ""
+conf "$T/y" y.test "$PY_" x.test "$PX" ""
+sed -i "s|^store xfed.db|store $T/disk/y.db|" "$T/y/xfed.conf"
+xctl() { "$XFED_BUILD/xfedctl" -c "$T/x/xfed.conf" "$@"; }
+yctl() { "$XFED_BUILD/xfedctl" -c "$T/y/xfed.conf" "$@"; }
+xsql() { sqlite3 -batch -cmd '.timeout 5000' "$T/x/xfed.db" "$@"; }
+ysql() { sqlite3 -batch -cmd '.timeout 5000' "$T/disk/y.db" "$@"; }
+xctl user add xu > /dev/null && yctl user add yu > /dev/null
+check users_added [ $? = 0 ]
+start_xfed "$T/x" || exit 1
+PIDX=$XFED_PID
+start_xfed "$T/y" || exit 1
+PIDY=$XFED_PID
+
+xsql "INSERT INTO outbox (user_id, to_jid, body) VALUES (1, 'yu@y.test', 'warm')"
+check warm_delivered wait_for 20 \
+    eval '[ "$(ysql "SELECT count(*) FROM inbox")" -ge 1 ]'
+dd if=/dev/zero of="$T/disk/fill" bs=64k > /dev/null 2>&1
+xsql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+    WHERE i < $N) INSERT INTO outbox (user_id, to_jid, type, body)
+    SELECT 1, 'yu@y.test', 'chat', 'r' || i || ' ' || hex(zeroblob(200))
+    FROM n"
+check y_store_failing wait_for 30 grep -q "store: failing" "$T/y/xfed.log"
+# x has written what it could (it stops when y's TCP window is full)
+x_in() { xsql "SELECT count(*) FROM outbox WHERE state = '$1'"; }
+wait_for 10 eval '[ "$(x_in sent)" -ge 1 ]'
+XFED_PID=$PIDY
+stop_xfed
+check y_stopped [ $? = 0 ]
+check y_says_not_stored grep -q "store: still failing at exit: [0-9]* stanza" \
+    "$T/y/xfed.log"
+# and what it never read of x's stream (x wrote STOP_N rows of ~450 bytes
+# while y's reading was paused: far more than y had read)
+check y_says_unread grep -q "in#.*closed with [0-9]* bytes unread" \
+    "$T/y/xfed.log"
+
+rm -f "$T/disk/fill"
+mv "$T/y/xfed.log" "$T/y/xfed.log.1"
+start_xfed "$T/y" || exit 1
+PIDY=$XFED_PID
+check x_none_queued wait_for 120 eval '[ "$(x_in queued)" = 0 ]'
+# what x wrote last has been committed by y: the count stops moving
+prev=-1
+for i in $(seq 30); do
+	cur=$(ysql "SELECT count(*) FROM inbox")
+	[ "$cur" = "$prev" ] && break
+	prev=$cur
+	sleep 1
+done
+got=$(ysql "SELECT count(DISTINCT substr(body, 1, instr(body, ' ')))
+    FROM inbox WHERE body LIKE 'r%'")
+rows=$(ysql "SELECT count(*) FROM inbox WHERE body LIKE 'r%'")
+sent=$(xsql "SELECT count(*) FROM outbox WHERE body LIKE 'r%'
+    AND state IN ('sent', 'delivered')")
+check no_duplicates [ "$got" = "$rows" ]
+check every_row_final [ "$sent" -le "$N" ]
+lost=$((N - got))
+echo "# known gap (issue 9): $lost of $N rows marked sent on x and not" \
+    "stored on y ($got stored)"
+XFED_PID=$PIDX
+stop_xfed
+XFED_PID=$PIDY
+stop_xfed
+t_exit
