@@ -57,7 +57,6 @@ struct http_conn {
 	struct event		*deadline;
 	int			 admitted;	/* known by its descriptor */
 	int			 counted;	/* counted in the caps */
-	int			 refused;	/* over a cap: 503 */
 	int			 busy;		/* a request is being served */
 	/* the requests' framing as it comes, to tell a malformed chunked
 	 * body from one too large (evhttp answers 413 to both) */
@@ -276,26 +275,25 @@ http_conn_arm(struct http_conn *c, long long secs)
 }
 
 /*
- * No whole request in http_header_timeout (1 s for one over a cap): the
- * socket is shut down, so evhttp reads its end and frees the connection
- * (a slow client gets no answer: it may still be sending).
+ * No whole request in http_header_timeout: the socket is shut down, so
+ * evhttp reads its end and frees the connection (a slow client gets no
+ * answer: it may still be sending).
  */
 static void
 http_conn_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_conn	*c = arg;
 
-	if (c->busy && !c->refused)
+	if (c->busy)
 		return;
-	if (!c->refused)
-		log_info("http: closing a connection%s%s: no whole request "
-		    "in %llds", c->source[0] ? " from " : "", c->source,
-		    http_conn_timeout);
+	log_info("http: closing a connection%s%s: no whole request "
+	    "in %llds", c->source[0] ? " from " : "", c->source,
+	    http_conn_timeout);
 	shutdown(c->fd, SHUT_RDWR);
 }
 
-/* The 503 for a connection over a cap, as it is accepted (not over TLS:
- * that one is answered if it sends a request in the second it has). */
+/* The 503 for a connection over a cap, as it is accepted (not over TLS),
+ * written if the socket takes it now: the connection is closed next. */
 static void
 http_conn_refuse(struct http_conn *c)
 {
@@ -317,7 +315,6 @@ http_conn_refuse(struct http_conn *c)
 	/* a new socket's buffer takes it; what it does not is lost */
 	(void)send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	free(msg);
-	shutdown(c->fd, SHUT_WR);
 }
 
 /* The caps' key of an address: itself, or its /64 for IPv6 (one host
@@ -387,10 +384,14 @@ http_conn_admit_one(struct http_conn *c)
 			    "%zu from there (%lu more refused unlogged)",
 			    c->source[0] ? " from " : "", c->source,
 			    http_conn_n, nsrc, unsaid);
-		c->refused = 1;
+		/* closed now: a flood of connections over a cap holds no
+		 * descriptor (over TLS there is no answer to give yet) */
 		if (!c->tls)
 			http_conn_refuse(c);
-		http_conn_arm(c, 1);
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+		http_conn_unhook(c, evhttp_connection_get_bufferevent(evcon));
+		http_conn_free(c);
+		evhttp_connection_free(evcon);
 		return;
 	}
 	c->counted = 1;
@@ -618,24 +619,15 @@ http_conn_set_closecb(struct evhttp_request *req,
 		evhttp_connection_set_closecb(evcon, cb, arg);
 }
 
-int
-http_conn_request(struct http_req *r)
+void
+http_conn_request(struct evhttp_request *req)
 {
-	struct http_conn	*c = http_conn_of(r->req);
+	struct http_conn	*c = http_conn_of(req);
 
 	if (c == NULL)
-		return 0;
+		return;
 	event_del(c->deadline);
 	c->busy = 1;
-	if (c->refused) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->req),
-		    "Connection", "close");
-		evhttp_add_header(evhttp_request_get_output_headers(r->req),
-		    "Retry-After", "1");
-		http_error(r, 503, "busy", HTTP_CONN_BUSY);
-		return -1;
-	}
-	return 0;
 }
 
 void
@@ -646,7 +638,7 @@ http_conn_replied(struct evhttp_request *req)
 	if (c == NULL)
 		return;
 	c->busy = 0;
-	http_conn_arm(c, c->refused ? 1 : http_conn_timeout);
+	http_conn_arm(c, http_conn_timeout);
 }
 
 void

@@ -12,6 +12,11 @@
                       connects N times and holds them 3 s, restores the
                       limit, closes them: prints "held N"
   idle PORT           connects and sends nothing; "closed" or "open" (30 s)
+  overcap PORT PID N  (over a cap) connects N times, sends nothing, keeps
+                      its ends open and reads each to xfed's close (10 s
+                      each): prints "refused R" (R answered 503) and
+                      "held H", the descriptors xfed has then beyond those
+                      it had before
 """
 import os
 import resource
@@ -53,6 +58,25 @@ def main():
             print(data.split(b'\r\n')[0].decode('latin-1') or 'closed')
         except socket.timeout:
             print('open')
+    elif what == 'overcap':
+        pid, n = int(sys.argv[3]), int(sys.argv[4])
+        s.close()
+        before = len(os.listdir('/proc/%d/fd' % pid))
+        held, refused = [], 0
+        for _ in range(n):
+            c = socket.create_connection(('127.0.0.1', port))
+            c.settimeout(10)
+            held.append(c)
+        for c in held:
+            if answer(c).startswith(b'HTTP/1.1 503 '):
+                refused += 1
+        # every connection was closed by xfed (its end read): its
+        # descriptor must be gone already, not held for a while
+        after = len(os.listdir('/proc/%d/fd' % pid))
+        for c in held:
+            c.close()
+        print('refused %d' % refused)
+        print('held %d' % max(0, after - before))
     elif what == 'nofile':
         pid, n = int(sys.argv[3]), int(sys.argv[4])
         old = resource.prlimit(pid, resource.RLIMIT_NOFILE)

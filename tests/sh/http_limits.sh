@@ -1,7 +1,8 @@
 # tests/sh/http_limits.sh: the HTTP API's connections (issue 14): a long
 # poll whose TLS client left is noticed; caps on open connections in all
 # and per client address (the next one is answered 503 in JSON as it is
-# accepted, and closed; refusals logged once in 10 s); out of descriptors,
+# accepted, and closed at once, holding no descriptor; refusals logged once
+# in 10 s); out of descriptors,
 # accepting pauses and the log gets one line; a request sent too slowly,
 # or none at all, is cut after http_header_timeout while a long poll is
 # not; evhttp's own errors (400, 413, 417, 501) come as the API's JSON
@@ -157,6 +158,11 @@ check cap_logged grep -q "refusing a connection from 127.0.0.1: 2 open, 2 from t
 # is accepted (it holds no descriptor); the lines say so once in 10 s.
 $PY "$XFED_SRC/tests/sh/http_limits.py" silent "$PH" > "$T/silent"
 check silent_over_cap_503 grep -q '^HTTP/1.1 503 ' "$T/silent"
+# A flood over a cap (clients that keep their ends open) holds no descriptor:
+# each is answered and closed at accept.
+$PY "$XFED_SRC/tests/sh/http_limits.py" overcap "$PH" "$XFED_PID" 50 > "$T/overcap"
+check overcap_answered grep -q '^refused 50$' "$T/overcap"
+check overcap_no_fd grep -q '^held 0$' "$T/overcap"
 check cap_log_quiet [ "$(grep -c "refusing a connection" "$D/xfed.log")" -le 2 ]
 for p in $POLLS; do kill "$p" 2>/dev/null; done
 wait $POLLS 2>/dev/null
