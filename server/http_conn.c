@@ -86,6 +86,7 @@ static struct evconnlistener	*http_conn_levs[16];
 static size_t			 http_conn_nlevs;
 static long long		 http_conn_max, http_conn_max_source;
 static long long		 http_conn_timeout;
+static size_t			 http_conn_inmax;	/* read high-watermark */
 
 /*
  * One line per kind in 10 s at the most, saying how many were not logged:
@@ -572,6 +573,13 @@ http_conn_bev(struct event_base *base, void *arg)
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		return NULL;
+	/*
+	 * While it writes an answer evhttp leaves reading on (to see the
+	 * client leave) with nothing taking the input: requests pipelined
+	 * behind an answer the client does not read would pile up without
+	 * end. Past one whole request, reading stops until evhttp takes some.
+	 */
+	bufferevent_setwatermark(bev, EV_READ, 0, http_conn_inmax);
 	c = xcalloc(1, sizeof(*c));
 	c->out_cb = evbuffer_add_cb(bufferevent_get_output(bev), http_conn_out,
 	    c);
@@ -662,6 +670,7 @@ http_conn_limits(const struct conf *cf)
 	http_conn_max = cf->http_max_conns;
 	http_conn_max_source = cf->http_max_conns_source;
 	http_conn_timeout = cf->http_header_timeout;
+	http_conn_inmax = (size_t)cf->http_max_body + HTTP_MAX_HEADERS + 4096;
 }
 
 size_t

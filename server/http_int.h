@@ -98,6 +98,8 @@ void	 http_tokens_list(struct http_req *);
 /* http_conn.c: connections below evhttp (caps, request deadline, JSON
  * error pages). http_conn_bev() is evhttp's bufferevent callback (arg: the
  * TLS context, or NULL for plain sockets). */
+/* evhttp's limit on a request's headers, in bytes */
+#define HTTP_MAX_HEADERS	(16 * 1024)
 struct conf;
 struct bufferevent *http_conn_bev(struct event_base *, void *tls);
 void	 http_conn_init(struct event_base *, const struct conf *);

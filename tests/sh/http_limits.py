@@ -8,6 +8,10 @@
                       if it answers, "open" if it is still open after 30 s
   silent PORT         connects and sends nothing: prints the status line
                       xfed answers unasked, or "open" (10 s)
+  pipeline PORT       pipelines GET /health requests and reads no answer,
+                      up to 64 MB, until a send waits 3 s: prints
+                      "blocked" or "took all", then "sent MB" (what
+                      xfed and the kernel's buffers took)
   nofile PORT PID N   lowers xfed's descriptor limit to what it has open,
                       connects N times and holds them 3 s, restores the
                       limit, closes them: prints "held N"
@@ -15,8 +19,8 @@
   overcap PORT PID N  (over a cap) connects N times, sends nothing, keeps
                       its ends open and reads each to xfed's close (10 s
                       each): prints "refused R" (R answered 503) and
-                      "held H", the descriptors xfed has then beyond those
-                      it had before
+                      "held H", how many of them xfed still has a
+                      descriptor for
 """
 import os
 import resource
@@ -58,10 +62,21 @@ def main():
             print(data.split(b'\r\n')[0].decode('latin-1') or 'closed')
         except socket.timeout:
             print('open')
+    elif what == 'pipeline':
+        req = b'GET /health HTTP/1.1\r\nHost: x\r\n\r\n' * 3000
+        s.settimeout(3)
+        sent, blocked = 0, False
+        while sent < 64 << 20:
+            try:
+                sent += s.send(req)
+            except socket.timeout:
+                blocked = True
+                break
+        print('blocked' if blocked else 'took all')
+        print('sent %d' % (sent >> 20))
     elif what == 'overcap':
         pid, n = int(sys.argv[3]), int(sys.argv[4])
         s.close()
-        before = len(os.listdir('/proc/%d/fd' % pid))
         held, refused = [], 0
         for _ in range(n):
             c = socket.create_connection(('127.0.0.1', port))
@@ -70,13 +85,27 @@ def main():
         for c in held:
             if answer(c).startswith(b'HTTP/1.1 503 '):
                 refused += 1
-        # every connection was closed by xfed (its end read): its
-        # descriptor must be gone already, not held for a while
-        after = len(os.listdir('/proc/%d/fd' % pid))
+        # every connection was closed by xfed (its end read): xfed's
+        # side of none of them may still be one of its descriptors
+        ports = set(c.getsockname()[1] for c in held)
+        mine = set()
+        for fd in os.listdir('/proc/%d/fd' % pid):
+            try:
+                mine.add(os.readlink('/proc/%d/fd/%s' % (pid, fd)))
+            except OSError:
+                pass
+        still = 0
+        with open('/proc/net/tcp') as f:
+            for l in f.readlines()[1:]:
+                w = l.split()
+                if (int(w[1].split(':')[1], 16) == port and
+                        int(w[2].split(':')[1], 16) in ports and
+                        'socket:[%s]' % w[9] in mine):
+                    still += 1
         for c in held:
             c.close()
         print('refused %d' % refused)
-        print('held %d' % max(0, after - before))
+        print('held %d' % still)
     elif what == 'nofile':
         pid, n = int(sys.argv[3]), int(sys.argv[4])
         old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
