@@ -627,6 +627,17 @@ pg_webhook_delete(struct store *st, int64_t id)
 }
 
 int
+pg_webhook_forget(struct store *st, int64_t id)
+{
+	struct pg_params p = { 0 };
+
+	pgp_int(&p, id);
+	return pg_wchange(PG(st), PQ_WEBHOOK_FORGET, "DELETE FROM webhooks "
+	    "WHERE id = $1 AND managed = 0", &p, NULL, "webhook forget",
+	    "no webhook %lld of xfed.conf", (long long)id);
+}
+
+int
 pg_webhook_done(struct store *st, int64_t id, int64_t cursor, int64_t n,
     int status)
 {

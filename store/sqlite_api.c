@@ -327,6 +327,19 @@ sqlite_webhook_delete(struct store *st, int64_t id)
 }
 
 int
+sqlite_webhook_forget(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*q;
+
+	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_WEBHOOK_FORGET,
+	    "DELETE FROM webhooks WHERE id = ?1 AND managed = 0")) == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	return sqlite_wchange(st, q, NULL, "webhook forget", "no webhook %lld "
+	    "of xfed.conf", (long long)id);
+}
+
+int
 sqlite_webhook_done(struct store *st, int64_t id, int64_t cursor, int64_t n,
     int status)
 {
