@@ -96,7 +96,8 @@ struct http_conn_quiet {
 	time_t		 last;
 	unsigned long	 unsaid;
 };
-static struct http_conn_quiet	 http_conn_q_refused, http_conn_q_accept;
+static struct http_conn_quiet	 http_conn_q_refused, http_conn_q_accept,
+				 http_conn_q_slow;
 
 static int
 http_conn_may_log(struct http_conn_quiet *q, unsigned long *unsaid)
@@ -284,12 +285,14 @@ static void
 http_conn_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_conn	*c = arg;
+	unsigned long		 unsaid;
 
 	if (c->busy)
 		return;
-	log_info("http: closing a connection%s%s: no whole request "
-	    "in %llds", c->source[0] ? " from " : "", c->source,
-	    http_conn_timeout);
+	if (http_conn_may_log(&http_conn_q_slow, &unsaid))
+		log_info("http: closing a connection%s%s: no whole request "
+		    "in %llds (%lu more closed unlogged)", c->source[0] ?
+		    " from " : "", c->source, http_conn_timeout, unsaid);
 	shutdown(c->fd, SHUT_RDWR);
 }
 

@@ -15,7 +15,8 @@
   nofile PORT PID N   lowers xfed's descriptor limit to what it has open,
                       connects N times and holds them 3 s, restores the
                       limit, closes them: prints "held N"
-  idle PORT           connects and sends nothing; "closed" or "open" (30 s)
+  idle PORT [SRC]     connects (from SRC) and sends nothing; "closed" or
+                      "open" (30 s)
   overcap PORT PID N  (over a cap) connects N times, sends nothing, keeps
                       its ends open and reads each to xfed's close (10 s
                       each): prints "refused R" (R answered 503) and
@@ -41,7 +42,9 @@ def answer(s):
 
 def main():
     what, port = sys.argv[1], int(sys.argv[2])
-    s = socket.create_connection(('127.0.0.1', port), timeout=30)
+    src = (sys.argv[3], 0) if what == 'idle' and len(sys.argv) > 3 else None
+    s = socket.create_connection(('127.0.0.1', port), timeout=30,
+                                 source_address=src)
     if what == 'raw':
         s.sendall(bytes.fromhex(sys.argv[3]))
         data = answer(s)
@@ -85,8 +88,14 @@ def main():
         for c in held:
             if answer(c).startswith(b'HTTP/1.1 503 '):
                 refused += 1
-        # every connection was closed by xfed (its end read): xfed's
-        # side of none of them may still be one of its descriptors
+        # every connection was closed by xfed (its end read); libevent
+        # closes a freed socket in its loop pass's finalizers, after the
+        # FIN: one more connection, answered, is a pass later. Then
+        # xfed's side of none of the N may still be one of its descriptors.
+        c = socket.create_connection(('127.0.0.1', port))
+        c.settimeout(10)
+        answer(c)
+        c.close()
         ports = set(c.getsockname()[1] for c in held)
         mine = set()
         for fd in os.listdir('/proc/%d/fd' % pid):

@@ -138,6 +138,15 @@ echo "# slow client: $(cat "$T/slow") (http_header_timeout 3s)"
 check slow_logged grep -q "no whole request in 3s" "$D/xfed.log"
 $PY "$XFED_SRC/tests/sh/http_limits.py" idle "$PH" > "$T/idle"
 check idle_closed grep -q '^closed' "$T/idle"
+# Many such clients at once: one line in 10 s, not one each.
+IDLE=
+for src in 127.0.0.1 127.0.0.1 127.0.0.2 127.0.0.2; do
+	t_bg $PY "$XFED_SRC/tests/sh/http_limits.py" idle "$PH" "$src" \
+	    > /dev/null
+	IDLE="$IDLE $T_LASTPID"
+done
+wait $IDLE
+check slow_log_quiet [ "$(grep -c "no whole request" "$D/xfed.log")" -le 3 ]
 # A long poll longer than the header timeout is not cut.
 check long_poll_not_cut [ "$(code -H "$AUTH" \
     "http://127.0.0.1:$PH/v1/events?after=999999&wait=5")" = 200 ]
