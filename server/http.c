@@ -569,7 +569,8 @@ http_request(struct evhttp_request *req, void *arg)
 	r.req = req;
 	r.method = evhttp_request_get_command(req);
 	TAILQ_INIT(&r.query);
-	http_conn_request(req);
+	if (http_conn_request(&r) == -1)
+		goto out;
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || http_split(&r, path) == -1) {
 		http_error(&r, 400, "bad_path", "malformed path");

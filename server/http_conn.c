@@ -44,6 +44,10 @@
 #include "tls.h"
 #include "xmalloc.h"
 
+/* Connections over the caps that may still ask for /health (a liveness
+ * probe must not fail because slow clients hold every connection). */
+#define HTTP_CONN_RESERVE	2
+
 #define HTTP_CONN_BUSY	"too many open connections (http_max_connections, " \
 			"http_max_connections_per_source)"
 
@@ -57,6 +61,7 @@ struct http_conn {
 	struct event		*deadline;
 	int			 admitted;	/* known by its descriptor */
 	int			 counted;	/* counted in the caps */
+	int			 reserve;	/* over them: /health only */
 	int			 busy;		/* a request is being served */
 	/* the requests' framing as it comes, to tell a malformed chunked
 	 * body from one too large (evhttp answers 413 to both) */
@@ -79,6 +84,7 @@ static size_t			 http_conn_nnew, http_conn_capnew;
 static struct http_conn		**http_conn_byfd;
 static size_t			 http_conn_nfd;
 static size_t			 http_conn_n;		/* counted */
+static size_t			 http_conn_nreserve;
 static struct strmap		 http_conn_sources;	/* source: size_t */
 static struct event_base	*http_conn_base;
 static struct event		*http_conn_admit_ev, *http_conn_resume_ev;
@@ -249,6 +255,10 @@ static void
 http_conn_free(struct http_conn *c)
 {
 	http_conn_uncount(c);
+	if (c->reserve) {
+		c->reserve = 0;
+		http_conn_nreserve--;
+	}
 	if (c->admitted && c->fd >= 0 && (size_t)c->fd < http_conn_nfd &&
 	    http_conn_byfd[c->fd] == c)
 		http_conn_byfd[c->fd] = NULL;
@@ -276,26 +286,6 @@ http_conn_arm(struct http_conn *c, long long secs)
 	evtimer_add(c->deadline, &tv);
 }
 
-/*
- * No whole request in http_header_timeout: the socket is shut down, so
- * evhttp reads its end and frees the connection (a slow client gets no
- * answer: it may still be sending).
- */
-static void
-http_conn_expired(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_conn	*c = arg;
-	unsigned long		 unsaid;
-
-	if (c->busy)
-		return;
-	if (http_conn_may_log(&http_conn_q_slow, &unsaid))
-		log_info("http: closing a connection%s%s: no whole request "
-		    "in %llds (%lu more closed unlogged)", c->source[0] ?
-		    " from " : "", c->source, http_conn_timeout, unsaid);
-	shutdown(c->fd, SHUT_RDWR);
-}
-
 /* The 503 for a connection over a cap, as it is accepted (not over TLS),
  * written if the socket takes it now: the connection is closed next. */
 static void
@@ -319,6 +309,45 @@ http_conn_refuse(struct http_conn *c)
 	/* a new socket's buffer takes it; what it does not is lost */
 	(void)send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	free(msg);
+}
+
+/* A connection over a cap goes now: answered 503 if the socket takes it
+ * (not over TLS), freed, its descriptor closed. */
+static void
+http_conn_drop(struct http_conn *c)
+{
+	struct evhttp_connection	*evcon = c->evcon;
+
+	if (!c->tls)
+		http_conn_refuse(c);
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	http_conn_unhook(c, evhttp_connection_get_bufferevent(evcon));
+	http_conn_free(c);
+	evhttp_connection_free(evcon);
+}
+
+/*
+ * No whole request in http_header_timeout: the socket is shut down, so
+ * evhttp reads its end and frees the connection (a slow client gets no
+ * answer: it may still be sending).
+ */
+static void
+http_conn_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn	*c = arg;
+	unsigned long		 unsaid;
+
+	if (c->busy)
+		return;
+	if (c->reserve) {
+		http_conn_drop(c);
+		return;
+	}
+	if (http_conn_may_log(&http_conn_q_slow, &unsaid))
+		log_info("http: closing a connection%s%s: no whole request "
+		    "in %llds (%lu more closed unlogged)", c->source[0] ?
+		    " from " : "", c->source, http_conn_timeout, unsaid);
+	shutdown(c->fd, SHUT_RDWR);
 }
 
 /* The caps' key of an address: itself, or its /64 for IPv6 (one host
@@ -388,14 +417,15 @@ http_conn_admit_one(struct http_conn *c)
 			    "%zu from there (%lu more refused unlogged)",
 			    c->source[0] ? " from " : "", c->source,
 			    http_conn_n, nsrc, unsaid);
-		/* closed now: a flood of connections over a cap holds no
-		 * descriptor (over TLS there is no answer to give yet) */
-		if (!c->tls)
-			http_conn_refuse(c);
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
-		http_conn_unhook(c, evhttp_connection_get_bufferevent(evcon));
-		http_conn_free(c);
-		evhttp_connection_free(evcon);
+		/* a reserved slot for /health, a second; else closed now:
+		 * a flood over a cap holds no more descriptors than that */
+		if (http_conn_nreserve < HTTP_CONN_RESERVE) {
+			c->reserve = 1;
+			http_conn_nreserve++;
+			http_conn_arm(c, 1);
+			return;
+		}
+		http_conn_drop(c);
 		return;
 	}
 	c->counted = 1;
@@ -630,15 +660,26 @@ http_conn_set_closecb(struct evhttp_request *req,
 		evhttp_connection_set_closecb(evcon, cb, arg);
 }
 
-void
-http_conn_request(struct evhttp_request *req)
+int
+http_conn_request(struct http_req *r)
 {
-	struct http_conn	*c = http_conn_of(req);
+	struct http_conn	*c = http_conn_of(r->req);
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(r->req);
+	const char		*uri = evhttp_request_get_uri(r->req);
 
 	if (c == NULL)
-		return;
+		return 0;
 	event_del(c->deadline);
 	c->busy = 1;
+	if (!c->reserve)
+		return 0;
+	evhttp_add_header(out, "Connection", "close");
+	if (uri != NULL && (strcmp(uri, "/health") == 0 ||
+	    strncmp(uri, "/health?", 8) == 0))
+		return 0;
+	evhttp_add_header(out, "Retry-After", "1");
+	http_error(r, 503, "busy", HTTP_CONN_BUSY);
+	return -1;
 }
 
 void
@@ -649,7 +690,7 @@ http_conn_replied(struct evhttp_request *req)
 	if (c == NULL)
 		return;
 	c->busy = 0;
-	http_conn_arm(c, http_conn_timeout);
+	http_conn_arm(c, c->reserve ? 1 : http_conn_timeout);
 }
 
 void

@@ -104,8 +104,9 @@ struct conf;
 struct bufferevent *http_conn_bev(struct event_base *, void *tls);
 void	 http_conn_init(struct event_base *, const struct conf *);
 void	 http_conn_limits(const struct conf *);
-/* A request arrived: its connection's header deadline is off. */
-void	 http_conn_request(struct evhttp_request *);
+/* A request arrived: its connection's header deadline is off; -1 after a
+ * 503 when its connection is over a cap and it asks for more than /health. */
+int	 http_conn_request(struct http_req *);
 /* An answer went out on req's connection: its next request's deadline. */
 void	 http_conn_replied(struct evhttp_request *);
 void	 http_conn_set_closecb(struct evhttp_request *,

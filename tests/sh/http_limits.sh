@@ -161,6 +161,13 @@ wait_for 10 established "$PH" 4
 check total_cap_503 [ "$(code --interface 127.0.0.3 -H "$AUTH" \
     "http://127.0.0.1:$PH/v1/users")" = 503 ]
 check total_cap_json is_error busy
+# /health is still answered over the caps (a liveness probe under a
+# slowloris), from a reserved slot, once and closed.
+check health_over_cap_200 [ "$(code --interface 127.0.0.3 -D "$T/headers" \
+    "http://127.0.0.1:$PH/health")" = 200 ]
+check health_over_cap_close grep -qi '^connection: close' "$T/headers"
+check health_over_cap_source_200 [ "$(code --interface 127.0.0.1 \
+    "http://127.0.0.1:$PH/health")" = 200 ]
 check cap_logged grep -q "refusing a connection from 127.0.0.1: 2 open, 2 from there" \
     "$D/xfed.log"
 # Over a cap, a connection that sends nothing is answered and closed as it
