@@ -41,7 +41,6 @@
 #include "token.h"
 #include "xmalloc.h"
 
-#define HTTP_MAX_HEADERS	(16 * 1024)
 #define HTTP_MAX_BUCKETS	4096	/* tokens and addresses, least recent go */
 #define HTTP_USED_EVERY		60	/* seconds between last_used writes */
 

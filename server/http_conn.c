@@ -44,6 +44,10 @@
 #include "tls.h"
 #include "xmalloc.h"
 
+/* Connections over the caps that may still ask for /health (a liveness
+ * probe must not fail because slow clients hold every connection). */
+#define HTTP_CONN_RESERVE	2
+
 #define HTTP_CONN_BUSY	"too many open connections (http_max_connections, " \
 			"http_max_connections_per_source)"
 
@@ -57,7 +61,7 @@ struct http_conn {
 	struct event		*deadline;
 	int			 admitted;	/* known by its descriptor */
 	int			 counted;	/* counted in the caps */
-	int			 refused;	/* over a cap: 503 */
+	int			 reserve;	/* over them: /health only */
 	int			 busy;		/* a request is being served */
 	/* the requests' framing as it comes, to tell a malformed chunked
 	 * body from one too large (evhttp answers 413 to both) */
@@ -80,6 +84,7 @@ static size_t			 http_conn_nnew, http_conn_capnew;
 static struct http_conn		**http_conn_byfd;
 static size_t			 http_conn_nfd;
 static size_t			 http_conn_n;		/* counted */
+static size_t			 http_conn_nreserve;
 static struct strmap		 http_conn_sources;	/* source: size_t */
 static struct event_base	*http_conn_base;
 static struct event		*http_conn_admit_ev, *http_conn_resume_ev;
@@ -87,6 +92,7 @@ static struct evconnlistener	*http_conn_levs[16];
 static size_t			 http_conn_nlevs;
 static long long		 http_conn_max, http_conn_max_source;
 static long long		 http_conn_timeout;
+static size_t			 http_conn_inmax;	/* read high-watermark */
 
 /*
  * One line per kind in 10 s at the most, saying how many were not logged:
@@ -96,7 +102,8 @@ struct http_conn_quiet {
 	time_t		 last;
 	unsigned long	 unsaid;
 };
-static struct http_conn_quiet	 http_conn_q_refused, http_conn_q_accept;
+static struct http_conn_quiet	 http_conn_q_refused, http_conn_q_accept,
+				 http_conn_q_slow;
 
 static int
 http_conn_may_log(struct http_conn_quiet *q, unsigned long *unsaid)
@@ -248,6 +255,10 @@ static void
 http_conn_free(struct http_conn *c)
 {
 	http_conn_uncount(c);
+	if (c->reserve) {
+		c->reserve = 0;
+		http_conn_nreserve--;
+	}
 	if (c->admitted && c->fd >= 0 && (size_t)c->fd < http_conn_nfd &&
 	    http_conn_byfd[c->fd] == c)
 		http_conn_byfd[c->fd] = NULL;
@@ -275,27 +286,8 @@ http_conn_arm(struct http_conn *c, long long secs)
 	evtimer_add(c->deadline, &tv);
 }
 
-/*
- * No whole request in http_header_timeout (1 s for one over a cap): the
- * socket is shut down, so evhttp reads its end and frees the connection
- * (a slow client gets no answer: it may still be sending).
- */
-static void
-http_conn_expired(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_conn	*c = arg;
-
-	if (c->busy && !c->refused)
-		return;
-	if (!c->refused)
-		log_info("http: closing a connection%s%s: no whole request "
-		    "in %llds", c->source[0] ? " from " : "", c->source,
-		    http_conn_timeout);
-	shutdown(c->fd, SHUT_RDWR);
-}
-
-/* The 503 for a connection over a cap, as it is accepted (not over TLS:
- * that one is answered if it sends a request in the second it has). */
+/* The 503 for a connection over a cap, as it is accepted (not over TLS),
+ * written if the socket takes it now: the connection is closed next. */
 static void
 http_conn_refuse(struct http_conn *c)
 {
@@ -317,7 +309,45 @@ http_conn_refuse(struct http_conn *c)
 	/* a new socket's buffer takes it; what it does not is lost */
 	(void)send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	free(msg);
-	shutdown(c->fd, SHUT_WR);
+}
+
+/* A connection over a cap goes now: answered 503 if the socket takes it
+ * (not over TLS), freed, its descriptor closed. */
+static void
+http_conn_drop(struct http_conn *c)
+{
+	struct evhttp_connection	*evcon = c->evcon;
+
+	if (!c->tls)
+		http_conn_refuse(c);
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	http_conn_unhook(c, evhttp_connection_get_bufferevent(evcon));
+	http_conn_free(c);
+	evhttp_connection_free(evcon);
+}
+
+/*
+ * No whole request in http_header_timeout: the socket is shut down, so
+ * evhttp reads its end and frees the connection (a slow client gets no
+ * answer: it may still be sending).
+ */
+static void
+http_conn_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn	*c = arg;
+	unsigned long		 unsaid;
+
+	if (c->busy)
+		return;
+	if (c->reserve) {
+		http_conn_drop(c);
+		return;
+	}
+	if (http_conn_may_log(&http_conn_q_slow, &unsaid))
+		log_info("http: closing a connection%s%s: no whole request "
+		    "in %llds (%lu more closed unlogged)", c->source[0] ?
+		    " from " : "", c->source, http_conn_timeout, unsaid);
+	shutdown(c->fd, SHUT_RDWR);
 }
 
 /* The caps' key of an address: itself, or its /64 for IPv6 (one host
@@ -387,10 +417,15 @@ http_conn_admit_one(struct http_conn *c)
 			    "%zu from there (%lu more refused unlogged)",
 			    c->source[0] ? " from " : "", c->source,
 			    http_conn_n, nsrc, unsaid);
-		c->refused = 1;
-		if (!c->tls)
-			http_conn_refuse(c);
-		http_conn_arm(c, 1);
+		/* a reserved slot for /health, a second; else closed now:
+		 * a flood over a cap holds no more descriptors than that */
+		if (http_conn_nreserve < HTTP_CONN_RESERVE) {
+			c->reserve = 1;
+			http_conn_nreserve++;
+			http_conn_arm(c, 1);
+			return;
+		}
+		http_conn_drop(c);
 		return;
 	}
 	c->counted = 1;
@@ -571,6 +606,13 @@ http_conn_bev(struct event_base *base, void *arg)
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		return NULL;
+	/*
+	 * While it writes an answer evhttp leaves reading on (to see the
+	 * client leave) with nothing taking the input: requests pipelined
+	 * behind an answer the client does not read would pile up without
+	 * end. Past one whole request, reading stops until evhttp takes some.
+	 */
+	bufferevent_setwatermark(bev, EV_READ, 0, http_conn_inmax);
 	c = xcalloc(1, sizeof(*c));
 	c->out_cb = evbuffer_add_cb(bufferevent_get_output(bev), http_conn_out,
 	    c);
@@ -622,20 +664,22 @@ int
 http_conn_request(struct http_req *r)
 {
 	struct http_conn	*c = http_conn_of(r->req);
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(r->req);
+	const char		*uri = evhttp_request_get_uri(r->req);
 
 	if (c == NULL)
 		return 0;
 	event_del(c->deadline);
 	c->busy = 1;
-	if (c->refused) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->req),
-		    "Connection", "close");
-		evhttp_add_header(evhttp_request_get_output_headers(r->req),
-		    "Retry-After", "1");
-		http_error(r, 503, "busy", HTTP_CONN_BUSY);
-		return -1;
-	}
-	return 0;
+	if (!c->reserve)
+		return 0;
+	evhttp_add_header(out, "Connection", "close");
+	if (uri != NULL && (strcmp(uri, "/health") == 0 ||
+	    strncmp(uri, "/health?", 8) == 0))
+		return 0;
+	evhttp_add_header(out, "Retry-After", "1");
+	http_error(r, 503, "busy", HTTP_CONN_BUSY);
+	return -1;
 }
 
 void
@@ -646,7 +690,7 @@ http_conn_replied(struct evhttp_request *req)
 	if (c == NULL)
 		return;
 	c->busy = 0;
-	http_conn_arm(c, c->refused ? 1 : http_conn_timeout);
+	http_conn_arm(c, c->reserve ? 1 : http_conn_timeout);
 }
 
 void
@@ -670,6 +714,7 @@ http_conn_limits(const struct conf *cf)
 	http_conn_max = cf->http_max_conns;
 	http_conn_max_source = cf->http_max_conns_source;
 	http_conn_timeout = cf->http_header_timeout;
+	http_conn_inmax = (size_t)cf->http_max_body + HTTP_MAX_HEADERS + 4096;
 }
 
 size_t

@@ -98,11 +98,14 @@ void	 http_tokens_list(struct http_req *);
 /* http_conn.c: connections below evhttp (caps, request deadline, JSON
  * error pages). http_conn_bev() is evhttp's bufferevent callback (arg: the
  * TLS context, or NULL for plain sockets). */
+/* evhttp's limit on a request's headers, in bytes */
+#define HTTP_MAX_HEADERS	(16 * 1024)
 struct conf;
 struct bufferevent *http_conn_bev(struct event_base *, void *tls);
 void	 http_conn_init(struct event_base *, const struct conf *);
 void	 http_conn_limits(const struct conf *);
-/* A request arrived: -1 after a 503 when its connection is over a cap. */
+/* A request arrived: its connection's header deadline is off; -1 after a
+ * 503 when its connection is over a cap and it asks for more than /health. */
 int	 http_conn_request(struct http_req *);
 /* An answer went out on req's connection: its next request's deadline. */
 void	 http_conn_replied(struct evhttp_request *);

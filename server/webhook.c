@@ -393,9 +393,13 @@ struct webhook_want {
 struct webhook_wants {
 	struct webhook_want	*v;
 	size_t			 n, cap;
+	/* rows of xfed.conf lines no longer there */
+	int64_t			*gone;
+	size_t			 ngone, capgone;
 };
 
-static void
+/* 1 when url is wanted (so far, or added now) */
+static int
 webhook_want(struct webhook_wants *ws, const char *url, const char *secret,
     int64_t id, int add)
 {
@@ -405,10 +409,10 @@ webhook_want(struct webhook_wants *ws, const char *url, const char *secret,
 		if (strcmp(ws->v[i].url, url) == 0) {
 			if (ws->v[i].id == 0)
 				ws->v[i].id = id;
-			return;		/* xfed.conf's line first */
+			return 1;	/* xfed.conf's line first */
 		}
 	if (!add)
-		return;
+		return 0;
 	if (ws->n == ws->cap) {
 		ws->cap = ws->cap ? 2 * ws->cap : 8;
 		ws->v = xreallocarray(ws->v, ws->cap, sizeof(*ws->v));
@@ -417,13 +421,25 @@ webhook_want(struct webhook_wants *ws, const char *url, const char *secret,
 	ws->v[ws->n].secret = secret ? xstrdup(secret) : NULL;
 	ws->v[ws->n].id = id;
 	ws->n++;
+	return 1;
 }
 
-/* A managed row is wanted; any row names the id of xfed.conf's line. */
+/* A managed row is wanted; any row names the id of xfed.conf's line; the
+ * row of a line no longer in xfed.conf is to go. */
 static int
 webhook_managed_cb(void *arg, const struct store_webhook *row)
 {
-	webhook_want(arg, row->url, row->secret, row->id, row->managed);
+	struct webhook_wants	*ws = arg;
+
+	if (webhook_want(ws, row->url, row->secret, row->id, row->managed) ||
+	    row->managed)
+		return 0;
+	if (ws->ngone == ws->capgone) {
+		ws->capgone = ws->capgone ? 2 * ws->capgone : 8;
+		ws->gone = xreallocarray(ws->gone, ws->capgone,
+		    sizeof(*ws->gone));
+	}
+	ws->gone[ws->ngone++] = row->id;
 	return 0;
 }
 
@@ -431,17 +447,18 @@ webhook_managed_cb(void *arg, const struct store_webhook *row)
  * Makes the running set what xfed.conf and the store's managed rows say:
  * a webhook that stays (the same row) keeps its connection, timer and
  * cursor; a new one starts after the newest event (its row's cursor when
- * it has one); one gone stops, its request in flight dropped. -1 when
- * the store fails.
+ * it has one); one gone stops, its request in flight dropped, and the row
+ * of a line gone from xfed.conf is deleted (its URL may then be added
+ * through the API or xfedctl). -1 when the store fails.
  */
 int
 webhook_sync(const struct conf *c)
 {
-	struct webhook_wants	 ws = { NULL, 0, 0 };
+	struct webhook_wants	 ws = { NULL, 0, 0, NULL, 0, 0 };
 	struct webhook		**next, *w;
 	int64_t			 start = 0;
 	size_t			 i, j, n = 0;
-	int			 rc = 0, made = 0;
+	int			 rc = 0, made = 0, forgot = 0;
 
 	webhook_timeout = c->webhook_timeout;
 	webhook_backoff_max = c->webhook_backoff_max;
@@ -453,6 +470,16 @@ webhook_sync(const struct conf *c)
 		log_warnx("webhooks: store: %s", store_errstr(server->store));
 		rc = -1;
 		goto out;
+	}
+	for (i = 0; i < ws.ngone; i++) {
+		if (store_webhook_forget(server->store, ws.gone[i]) == -1) {
+			log_warnx("webhooks: store: %s",
+			    store_errstr(server->store));
+			rc = -1;
+		} else
+			log_info("webhook %lld: its line left xfed.conf, its "
+			    "row is deleted", (long long)ws.gone[i]);
+		forgot = 1;
 	}
 	next = xcalloc(ws.n + 1, sizeof(*next));
 	for (i = 0; i < ws.n; i++) {
@@ -488,7 +515,7 @@ webhook_sync(const struct conf *c)
 	free(webhooks);
 	webhooks = next;
 	nwebhooks = n;
-	if (made && store_flush(server->store) == -1) {
+	if ((made || forgot) && store_flush(server->store) == -1) {
 		log_warnx("webhooks: store: %s", store_errstr(server->store));
 		rc = -1;
 	}
@@ -500,6 +527,7 @@ webhook_sync(const struct conf *c)
 		free(ws.v[i].secret);
 	}
 	free(ws.v);
+	free(ws.gone);
 	return rc;
 }
 

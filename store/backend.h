@@ -222,6 +222,7 @@ struct store_ops {
 	int	(*webhook_add)(struct store *, const char *url, const char *secret,
 		    int64_t start, int64_t *idp);
 	int	(*webhook_delete)(struct store *, int64_t id);
+	int	(*webhook_forget)(struct store *, int64_t id);
 	int	(*webhook_done)(struct store *, int64_t id, int64_t cursor,
 		    int64_t n, int status);
 	int	(*webhook_fail)(struct store *, int64_t id, int status,

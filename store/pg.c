@@ -828,6 +828,7 @@ const struct store_ops pg_ops = {
 	.webhook_list = pg_webhook_list,
 	.webhook_add = pg_webhook_add,
 	.webhook_delete = pg_webhook_delete,
+	.webhook_forget = pg_webhook_forget,
 	.events_journal = pg_events_journal,
 	.webhook_done = pg_webhook_done,
 	.webhook_fail = pg_webhook_fail,

@@ -615,15 +615,30 @@ pg_webhook_add(struct store *st, const char *url, const char *secret,
 	    &p, idp, "webhook add", "webhook %s", url);
 }
 
-int
-pg_webhook_delete(struct store *st, int64_t id)
+/* managed 1: the API's or xfedctl's; 0: an xfed.conf line's */
+static int
+pg_webhook_rm(struct store *st, int64_t id, int managed)
 {
 	struct pg_params p = { 0 };
 
 	pgp_int(&p, id);
+	pgp_int(&p, managed);
 	return pg_wchange(PG(st), PQ_WEBHOOK_DEL, "DELETE FROM webhooks "
-	    "WHERE id = $1 AND managed = 1", &p, NULL, "webhook delete",
-	    "no webhook %lld made through the API or xfedctl", (long long)id);
+	    "WHERE id = $1 AND managed = $2", &p, NULL, "webhook delete",
+	    "no webhook %lld %s", (long long)id, managed ?
+	    "made through the API or xfedctl" : "of xfed.conf");
+}
+
+int
+pg_webhook_delete(struct store *st, int64_t id)
+{
+	return pg_webhook_rm(st, id, 1);
+}
+
+int
+pg_webhook_forget(struct store *st, int64_t id)
+{
+	return pg_webhook_rm(st, id, 0);
 }
 
 int

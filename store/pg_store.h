@@ -137,6 +137,7 @@ int pg_webhook_list(struct store *, store_webhook_cb, void *arg);
 int pg_webhook_add(struct store *, const char *url,
     const char *secret, int64_t start, int64_t *idp);
 int pg_webhook_delete(struct store *, int64_t id);
+int pg_webhook_forget(struct store *, int64_t id);
 int pg_events_journal(struct store *, int on);
 int pg_webhook_done(struct store *, int64_t id, int64_t cursor, int64_t n,
     int status);

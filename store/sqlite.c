@@ -507,6 +507,7 @@ const struct store_ops sqlite_ops = {
 	.webhook_list = sqlite_webhook_list,
 	.webhook_add = sqlite_webhook_add,
 	.webhook_delete = sqlite_webhook_delete,
+	.webhook_forget = sqlite_webhook_forget,
 	.webhook_done = sqlite_webhook_done,
 	.webhook_fail = sqlite_webhook_fail,
 };

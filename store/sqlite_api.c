@@ -313,17 +313,32 @@ sqlite_webhook_add(struct store *st, const char *url, const char *secret,
 	return sqlite_wchange(st, q, idp, "webhook add", "webhook %s", url);
 }
 
-int
-sqlite_webhook_delete(struct store *st, int64_t id)
+/* managed 1: the API's or xfedctl's; 0: an xfed.conf line's */
+static int
+sqlite_webhook_rm(struct store *st, int64_t id, int managed)
 {
 	sqlite3_stmt	*q;
 
 	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_WEBHOOK_DEL,
-	    "DELETE FROM webhooks WHERE id = ?1 AND managed = 1")) == NULL)
+	    "DELETE FROM webhooks WHERE id = ?1 AND managed = ?2")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int(q, 2, managed);
 	return sqlite_wchange(st, q, NULL, "webhook delete", "no webhook %lld "
-	    "made through the API or xfedctl", (long long)id);
+	    "%s", (long long)id, managed ? "made through the API or xfedctl" :
+	    "of xfed.conf");
+}
+
+int
+sqlite_webhook_delete(struct store *st, int64_t id)
+{
+	return sqlite_webhook_rm(st, id, 1);
+}
+
+int
+sqlite_webhook_forget(struct store *st, int64_t id)
+{
+	return sqlite_webhook_rm(st, id, 0);
 }
 
 int

@@ -271,6 +271,7 @@ int	sqlite_webhook_list(struct store *, store_webhook_cb, void *arg);
 int	sqlite_webhook_add(struct store *, const char *url,
 	    const char *secret, int64_t start, int64_t *idp);
 int	sqlite_webhook_delete(struct store *, int64_t id);
+int	sqlite_webhook_forget(struct store *, int64_t id);
 int	sqlite_webhook_done(struct store *, int64_t id, int64_t cursor,
 	    int64_t n, int status);
 int	sqlite_webhook_fail(struct store *, int64_t id, int status,

@@ -640,10 +640,41 @@ store_webhook_list(struct store *st, store_webhook_cb cb, void *arg)
 	return st->ops->webhook_list(st, cb, arg);
 }
 
+struct store_webhook_find {
+	const char	*url;
+	int64_t		 id;
+	int		 managed;
+};
+
+static int
+store_webhook_find_cb(void *arg, const struct store_webhook *w)
+{
+	struct store_webhook_find	*f = arg;
+
+	if (strcmp(w->url, f->url) == 0) {
+		f->id = w->id;
+		f->managed = w->managed;
+	}
+	return 0;
+}
+
+/* A URL with a row is told apart here, by whose it is, before the
+ * backend's unique constraint would say it in its own words. */
 int
 store_webhook_add(struct store *st, const char *url, const char *secret,
     int64_t start, int64_t *idp)
 {
+	struct store_webhook_find	 f = { url, 0, 0 };
+
+	if (st->ops->webhook_list(st, store_webhook_find_cb, &f) == -1)
+		return -1;
+	if (f.id != 0 && f.managed)
+		return store_fail(st, STORE_E_EXISTS, "a webhook for %s "
+		    "exists (id %lld)", url, (long long)f.id);
+	if (f.id != 0)
+		return store_fail(st, STORE_E_EXISTS, "a webhook for %s "
+		    "exists (id %lld): it is a webhook line of xfed.conf",
+		    url, (long long)f.id);
 	return st->ops->webhook_add(st, url, secret, start, idp);
 }
 
@@ -651,6 +682,12 @@ int
 store_webhook_delete(struct store *st, int64_t id)
 {
 	return st->ops->webhook_delete(st, id);
+}
+
+int
+store_webhook_forget(struct store *st, int64_t id)
+{
+	return st->ops->webhook_forget(st, id);
 }
 
 int

@@ -672,12 +672,16 @@ int	 store_webhook_open(struct store *, const char *url, int64_t start,
 	    store_webhook_cb, void *arg);
 int	 store_webhook_list(struct store *, store_webhook_cb, void *arg);
 /* A managed webhook (the API, xfedctl webhook add): its events start
- * after start; STORE_E_EXISTS when the URL has a row. *idp gets its id. */
+ * after start; STORE_E_EXISTS when the URL has a row (the message says
+ * whether it is xfed.conf's). *idp gets its id. */
 int	 store_webhook_add(struct store *, const char *url, const char *secret,
 	    int64_t start, int64_t *idp);
 /* Deletes the managed webhook id; STORE_E_NOTFOUND when there is none
  * (rows of xfed.conf's webhook lines are not deleted here). */
 int	 store_webhook_delete(struct store *, int64_t id);
+/* Deletes the row id of an xfed.conf webhook line (not managed), once the
+ * line is gone; STORE_E_NOTFOUND when there is none. */
+int	 store_webhook_forget(struct store *, int64_t id);
 /* Events up to cursor were delivered (n of them). */
 int	 store_webhook_done(struct store *, int64_t id, int64_t cursor,
 	    int64_t n, int status);

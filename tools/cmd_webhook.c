@@ -48,7 +48,7 @@ cmd_webhook_add(struct ctl *ctl, int argc, char **argv)
 	    store_webhook_add(ctl->st, argv[i], secret, start, &id) == -1 ||
 	    ctl_commit(ctl) == -1) {
 		if (store_errcode(ctl->st) == STORE_E_EXISTS)
-			return ctl_fail("a webhook for %s exists", argv[i]);
+			return ctl_fail("%s", store_errstr(ctl->st));
 		return ctl_store_fail(ctl);
 	}
 	/* a daemon without the API or webhooks keeps no events journal:

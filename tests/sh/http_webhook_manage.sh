@@ -3,7 +3,8 @@
 # secret: deliveries signed with it) and xfedctl webhook add/list/del,
 # besides xfed.conf's webhook lines, which SIGHUP reloads without a
 # restart. The running xfed follows each change; the errors are JSON
-# (400, 403, 404, 409) and xfedctl's usage errors exit 2.
+# (400, 403, 404, 409) and xfedctl's usage errors exit 2. A line removed
+# from xfed.conf takes its row with it; its URL is then free to add.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -130,6 +131,17 @@ check api_delete_again_404 [ "$(api "$ADMIN" DELETE "/v1/webhooks/$ID2")" = 404 
 check api_delete_json is_error not_found
 check api_delete_at_once grep -q "webhook http://127.0.0.1:$P2/hook: removed" "$D/xfed.log"
 
+# xfed.conf's URL made again through the API or xfedctl: 409 / exit 1,
+# naming xfed.conf, not the store's own words.
+check api_create_conf_409 [ "$(api "$ADMIN" POST /v1/webhooks \
+    "{\"url\":\"http://127.0.0.1:$P1/hook\"}")" = 409 ]
+check api_create_conf_json is_error exists
+check api_create_conf_says grep -q "webhook line of xfed.conf" "$T/body"
+check api_create_conf_no_sql eval '! grep -qi "constraint\|sqlite" "$T/body"'
+actl webhook add "http://127.0.0.1:$P1/hook" 2> "$T/err"
+check ctl_add_conf_fails [ $? = 1 ]
+check ctl_add_conf_says grep -q "webhook line of xfed.conf" "$T/err"
+
 # SIGHUP: xfed.conf's webhooks and HTTP limits reloaded, no restart.
 sed -i "s|^webhook http://127.0.0.1:$P1/hook one|webhook http://127.0.0.1:$P4/hook four|" \
     "$D/xfed.conf"
@@ -139,6 +151,20 @@ check hup_added wait_for 10 grep -q "webhook http://127.0.0.1:$P4/hook: events a
 check hup_removed grep -q "webhook http://127.0.0.1:$P1/hook: removed" "$D/xfed.log"
 actl user add mercutio > /dev/null
 check hup_webhook_delivers wait_for 20 got "$T/r4" mercutio
+# The line gone from xfed.conf leaves no row behind: its URL is free for
+# xfedctl and the API, and is then theirs to delete.
+p1rows() { sqlite3 "$D/xfed.db" \
+    "SELECT count(*) FROM webhooks WHERE url = 'http://127.0.0.1:$P1/hook'"; }
+check hup_row_deleted [ "$(p1rows)" = 0 ]
+check hup_row_logged grep -q "webhook $ID1: its line left xfed.conf" "$D/xfed.log"
+actl webhook list > "$T/list"
+check hup_not_listed eval '! grep -q ":$P1/hook" "$T/list"'
+ID7=$(actl webhook add "http://127.0.0.1:$P1/hook" --secret one)
+check hup_url_ctl_add [ -n "$ID7" ]
+check hup_url_managed grep -q "^$ID7 http://127.0.0.1:$P1/hook managed" \
+    "$(actl webhook list > "$T/list"; echo "$T/list")"
+check hup_url_api_delete_204 [ "$(api "$ADMIN" DELETE "/v1/webhooks/$ID7")" = 204 ]
+check hup_url_gone [ "$(p1rows)" = 0 ]
 
 stop_xfed
 check stopped_clean [ $? = 0 ]

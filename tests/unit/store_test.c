@@ -1382,6 +1382,48 @@ test_open_migrates_v5_webhooks(void)
 	    "name = 'webhooks_v6'") == 0);
 }
 
+static int
+webhook_id_cb(void *arg, const struct store_webhook *w)
+{
+	*(int64_t *)arg = w->id;
+	return 0;
+}
+
+/*
+ * The row of an xfed.conf webhook line: not the API's to delete, its URL
+ * not addable again (the error says whose it is, in the store's words not
+ * the database's); forgotten once the line is gone, then the URL is free.
+ */
+static void
+test_webhook_conf_rows(void)
+{
+	struct store	*st = open_new();
+	int64_t		 conf = 0, id = 0;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_webhook_open(st, "http://h/conf", 0, webhook_id_cb,
+	    &conf) == 0 && conf > 0);
+	CHECK(store_webhook_add(st, "http://h/conf", NULL, 0, &id) == -1 &&
+	    store_errcode(st) == STORE_E_EXISTS &&
+	    strstr(store_errstr(st), "webhook line of xfed.conf") != NULL &&
+	    strcasestr(store_errstr(st), "constraint") == NULL);
+	CHECK(store_webhook_delete(st, conf) == -1 &&
+	    store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_webhook_forget(st, conf) == 0);
+	CHECK(store_webhook_forget(st, conf) == -1 &&
+	    store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_webhook_add(st, "http://h/conf", NULL, 0, &id) == 0 &&
+	    id > conf);
+	CHECK(store_webhook_add(st, "http://h/conf", NULL, 0, &conf) == -1 &&
+	    store_errcode(st) == STORE_E_EXISTS &&
+	    strstr(store_errstr(st), "xfed.conf") == NULL);
+	CHECK(store_webhook_forget(st, id) == -1 &&
+	    store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(store_webhook_delete(st, id) == 0);
+	REQUIRE(store_flush(st) == 0);
+	store_close(st);
+}
+
 /* Retention deletes in bounded batches, only what is finished. */
 static void
 test_prune(void)
@@ -1972,6 +2014,7 @@ static const struct t_case cases[] = {
 	{ "blocks", test_blocks },
 	{ "open_migrates_v4", test_open_migrates_v4 },
 	{ "open_migrates_v5_webhooks", test_open_migrates_v5_webhooks },
+	{ "webhook_conf_rows", test_webhook_conf_rows },
 	{ "prune", test_prune },
 };
 
