@@ -107,7 +107,7 @@ while True:
     time.sleep(1)
 PYEOF
 t_bg $PY "$T/multi.py" "$XFED_SRC/tests/interop" "$PF" > "$T/multi.log" 2>&1
-wait_for 5 sh -c "$PY -c 'import socket; socket.create_connection((\"127.0.0.4\", $PF)).close()'"
+wait_for 5 $PY -c "import socket; socket.create_connection(('127.0.0.4', $PF)).close()"
 $PY "$T/attack.py" "$XFED_SRC/tests/interop" "$PA" f 1 16 > "$T/multi1.log" 2>&1
 valid=$(grep -c "^answer a.localhost valid" "$T/multi1.log")
 errors=$(grep -c "^answer a.localhost error resource-constraint" "$T/multi1.log")
