@@ -50,7 +50,7 @@ check trace_in_debug grep -Eq "$IN.*traced &lt;body&gt;" "$T/b/xfed.log"
 # a type with a line break cannot forge a log line: the row fails at
 # payload (not a message type) and its reason leaves the value out
 actl user add mallory > /dev/null
-sqlite3 "$T/a/xfed.db" "INSERT INTO outbox (user_id, kind, to_jid, type, body)
+sqlite3 -cmd ".timeout 20000" "$T/a/xfed.db" "INSERT INTO outbox (user_id, kind, to_jid, type, body)
     SELECT id, 'message', 'bob@b.localhost', 'chat' || char(10) ||
     '2026-01-01T00:00:00.000Z error FORGED x', 'f' FROM users
     WHERE localpart = 'mallory'"
