@@ -75,7 +75,9 @@ check reader_outbox_json [ $RC = 0 ] && grep -q hello "$T/out"
 for c in "user list" "presence show alice" "roster alice" "events" \
     "block list" "block list alice" "token list"; do
 	as "$R" $c
-	check "reader_$(echo "$c" | tr ' ' _)" [ $RC = 0 -a ! -s "$T/err" ]
+	# (events: the daemon runs without a journal reader, and says so)
+	grep -v 'the events journal is off' "$T/err" > "$T/err2"
+	check "reader_$(echo "$c" | tr ' ' _)" [ $RC = 0 -a ! -s "$T/err2" ]
 done
 as "$R" user list
 check reader_user_list_says grep -q "alice@example.org" "$T/out"
