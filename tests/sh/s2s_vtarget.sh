@@ -112,8 +112,11 @@ $PY "$T/attack.py" "$XFED_SRC/tests/interop" "$PA" f 1 16 > "$T/multi1.log" 2>&1
 valid=$(grep -c "^answer a.localhost valid" "$T/multi1.log")
 errors=$(grep -c "^answer a.localhost error resource-constraint" "$T/multi1.log")
 echo "# f1..f16 at one address: $valid verified in turn, $errors refused beyond the queue"
-check hosted_domains_verified_in_turn [ "$valid" = 12 ]
-check hosted_beyond_queue_refused [ "$errors" = 4 ]
+# 3 connections and 9 waiting at most: when all 16 claims are read before
+# the first verification ends, 12 verify and 4 are refused; when the first
+# ones end sooner (a quick target, a slow machine), more get a place
+check hosted_domains_verified_in_turn [ "$valid" -ge 12 ]
+check hosted_beyond_queue_refused [ $((valid + errors)) = 16 -a "$errors" -le 4 ]
 check hosted_no_backoff sh -c "! grep -q 'f[0-9]*.test: .*retry in' '$T/a/xfed.log'"
 # asked again (same address, same domains): verified, not answered from
 # memory and not refused by a backoff
