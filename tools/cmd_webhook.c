@@ -76,20 +76,15 @@ cmd_webhook_list_cb(void *arg, const struct store_webhook *w)
 }
 
 static int
+cmd_webhook_list_all(struct ctl *ctl)
+{
+	return store_webhook_list(ctl->st, cmd_webhook_list_cb, ctl);
+}
+
+static int
 cmd_webhook_list(struct ctl *ctl, int argc, char **argv)
 {
-	int	 i, rc;
-
-	if ((i = ctl_getopt(ctl, argc, argv, "", NULL, 1, NULL, NULL,
-	    &rc)) == -1)
-		return rc;
-	if (argc - i != 0)
-		return ctl_usage(ctl, "too many arguments");
-	if (ctl_open(ctl) == -1)
-		return CTL_FAIL;
-	if (store_webhook_list(ctl->st, cmd_webhook_list_cb, ctl) == -1)
-		return ctl_store_fail(ctl);
-	return CTL_OK;
+	return ctl_list(ctl, argc, argv, cmd_webhook_list_all);
 }
 
 static int

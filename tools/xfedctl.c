@@ -184,6 +184,24 @@ ctl_open(struct ctl *ctl)
 }
 
 int
+ctl_list(struct ctl *ctl, int argc, char **argv, int (*list)(struct ctl *))
+{
+	int	 i, rc;
+
+	if ((i = ctl_getopt(ctl, argc, argv, "", NULL, 1, NULL, NULL,
+	    &rc)) == -1)
+		return rc;
+	if (argc - i != 0)
+		return ctl_usage(ctl, "too many arguments");
+	ctl->reader = 1;
+	if (ctl_open(ctl) == -1)
+		return CTL_FAIL;
+	if (list(ctl) == -1)
+		return ctl_store_fail(ctl);
+	return CTL_OK;
+}
+
+int
 ctl_open_existing(struct ctl *ctl, const char **errstr)
 {
 	static char	 buf[1200];

@@ -76,6 +76,13 @@ char	*ctl_join(int argc, char **argv);
  * reader's command (ctl->reader) opens an existing store this user may
  * not write read-only: a member of xfed's group reads a 0640 store. */
 int	 ctl_open(struct ctl *);
+/*
+ * A listing command: no operand, [--json], the store opened as a reader's
+ * (ctl->reader), then list(ctl) prints every row; -1 from it is a store
+ * error. Returns the command's exit code.
+ */
+int	 ctl_list(struct ctl *, int argc, char **argv,
+	    int (*list)(struct ctl *));
 /* The diagnostic commands' open: the existing store only, never created,
  * read-only when this user may not write it (a writer's open migrates an
  * older schema). 0; -1 with *errstr, one line; -2 with *errstr when there

@@ -48,6 +48,8 @@ as() {
 check root_add [ $? = 0 ]
 "$XFED_BUILD/xfedctl" -c "$T/xfed.conf" send alice@example.org juliet@remote.example hello > /dev/null
 check root_send [ $? = 0 ]
+"$XFED_BUILD/xfedctl" -c "$T/xfed.conf" webhook add http://127.0.0.1:9/hook > /dev/null
+check root_webhook_add [ $? = 0 ]
 sqlite3 "$L/x.db" "INSERT INTO inbox (user_id, kind, from_jid, to_jid, body)
     VALUES ((SELECT id FROM users WHERE localpart = 'alice'), 'message',
     'juliet@remote.example/balcony', 'alice@example.org', 'hi alice')"
@@ -73,7 +75,7 @@ as "$R" outbox --json
 check reader_outbox_json [ $RC = 0 ] && grep -q hello "$T/out"
 # every command that only reads opens read-only too
 for c in "user list" "presence show alice" "roster alice" "events" \
-    "block list" "block list alice" "token list"; do
+    "block list" "block list alice" "token list" "webhook list"; do
 	as "$R" $c
 	# (events: the daemon runs without a journal reader, and says so)
 	grep -v 'the events journal is off' "$T/err" > "$T/err2"
@@ -81,6 +83,8 @@ for c in "user list" "presence show alice" "roster alice" "events" \
 done
 as "$R" user list
 check reader_user_list_says grep -q "alice@example.org" "$T/out"
+as "$R" webhook list
+check reader_webhook_list_says grep -q "http://127.0.0.1:9/hook managed" "$T/out"
 check reader_store_unchanged [ "$(stat -c '%a %U:%G' "$L/x.db" "$L/x.db-wal" "$L/x.db-shm" | sort -u)" = "640 $S:$G" ]
 
 # ... but does not write: the fix named is group write or the daemon's user
