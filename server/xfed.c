@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <event2/event.h>
@@ -50,8 +49,6 @@
 #include "xmalloc.h"
 
 #define XFED_POLL_MS	50	/* outside changes, when the store has no fd */
-/* a write seen: polled this soon, then again if nothing was committed */
-static const suseconds_t xfed_watch_us[] = { 250, 1000, 3000, 8000, 20000 };
 #define XFED_DUE_SECS	1	/* outbox rows whose retry time came */
 #define XFED_STOP_SECS	(S2S_CLOSE_SECS + 1)	/* inbound streams closing */
 #define XFED_STOP_POLL_MS 20
@@ -66,9 +63,6 @@ static int			 xfed_store_new; /* this start made the store */
 static size_t			 xfed_nlisteners;
 static struct event		*xfed_poll_ev, *xfed_due_ev;
 static int			 xfed_poll_fd = -2;	/* xfed_poll_ev's */
-static struct event		*xfed_watch_ev, *xfed_soon_ev;
-static int			 xfed_watch_fd = -1;
-static char			*xfed_watch_name;	/* the store's file name */
 static struct dns		*xfed_dns;
 static struct event		*xfed_stop_ev;
 static time_t			 xfed_stop_deadline;
@@ -179,8 +173,8 @@ xfed_watch(void)
 }
 
 /* Changes from other processes (xfedctl, the native system). */
-static int
-xfed_poll_now(void)
+static void
+xfed_poll(evutil_socket_t fd, short what, void *arg)
 {
 	int	 todo = 0, n;
 
@@ -195,124 +189,6 @@ xfed_poll_now(void)
 		outbox_kick();
 	if (n > 0)
 		xfed_committed();
-	return n;
-}
-
-static void
-xfed_poll(evutil_socket_t fd, short what, void *arg)
-{
-	xfed_poll_now();
-}
-
-/*
- * Another process's commit writes the store's -wal (without WAL, the file
- * itself): inotify on its folder sees the writes, and a poll follows
- * xfed_watch_us[0] later, instead of up to XFED_POLL_MS. Not at once: the
- * write comes before the commit is visible (the -shm index, which inotify
- * does not see, is updated after it), so a poll that finds nothing new is
- * tried again, later each time, in case the writer was descheduled in
- * between. Our own commits write there too: while a series of polls runs
- * the inotify descriptor is not read (the kernel merges the repeated
- * events meanwhile), so a busy xfed costs one read and a few polls per
- * series, not a wakeup per commit. The timer still runs, for what inotify
- * misses.
- */
-static size_t	 xfed_watch_try;	/* index in xfed_watch_us */
-
-static void
-xfed_watch_arm(size_t try)
-{
-	struct timeval	 tv = { 0, xfed_watch_us[try] };
-
-	xfed_watch_try = try;
-	evtimer_add(xfed_soon_ev, &tv);
-}
-
-static void
-xfed_soon(evutil_socket_t fd, short what, void *arg)
-{
-	size_t	 n = sizeof(xfed_watch_us) / sizeof(xfed_watch_us[0]);
-
-	if (xfed_poll_now() == 0 && xfed_watch_try + 1 < n)
-		xfed_watch_arm(xfed_watch_try + 1);
-	else	/* writes meanwhile make it readable: a new series */
-		event_add(xfed_watch_ev, NULL);
-}
-
-/* Whether an inotify name is the store's file, its -wal or its -journal. */
-static int
-xfed_watch_match(const char *name)
-{
-	size_t	 n = strlen(xfed_watch_name);
-
-	return strncmp(name, xfed_watch_name, n) == 0 && (name[n] == '\0' ||
-	    strcmp(name + n, "-wal") == 0 || strcmp(name + n, "-journal") == 0);
-}
-
-static void
-xfed_watch_read(evutil_socket_t fd, short what, void *arg)
-{
-	char			 buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ie;
-	ssize_t			 n, off;
-	int			 hit = 0;
-
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (off = 0; off < n; off += sizeof(*ie) + ie->len) {
-			ie = (const struct inotify_event *)(buf + off);
-			if ((ie->mask & IN_Q_OVERFLOW) ||
-			    (ie->len > 0 && xfed_watch_match(ie->name)))
-				hit = 1;
-		}
-	if (!hit)
-		return;
-	event_del(xfed_watch_ev);
-	xfed_watch_arm(0);
-}
-
-static void
-xfed_watch_start(const char *store)
-{
-	const char	*slash = strrchr(store, '/');
-	char		*dir;
-
-	xfed_soon_ev = evtimer_new(xfed_base, xfed_soon, NULL);
-	if ((xfed_watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
-		log_info("store: inotify: %s; outside changes polled every "
-		    "%d ms", strerror(errno), XFED_POLL_MS);
-		return;
-	}
-	dir = slash == NULL ? xstrdup(".") : slash == store ? xstrdup("/") :
-	    xstrndup(store, (size_t)(slash - store));
-	xfed_watch_name = xstrdup(slash == NULL ? store : slash + 1);
-	if (inotify_add_watch(xfed_watch_fd, dir, IN_MODIFY | IN_CREATE |
-	    IN_MOVED_TO) == -1) {
-		log_info("store: inotify on %s: %s; outside changes polled "
-		    "every %d ms", dir, strerror(errno), XFED_POLL_MS);
-		close(xfed_watch_fd);
-		xfed_watch_fd = -1;
-	} else {
-		xfed_watch_ev = event_new(xfed_base, xfed_watch_fd,
-		    EV_READ | EV_PERSIST, xfed_watch_read, NULL);
-		event_add(xfed_watch_ev, NULL);
-	}
-	free(dir);
-}
-
-static void
-xfed_watch_stop(void)
-{
-	if (xfed_watch_ev != NULL)
-		event_free(xfed_watch_ev);
-	if (xfed_soon_ev != NULL)
-		event_free(xfed_soon_ev);
-	if (xfed_watch_fd != -1)
-		close(xfed_watch_fd);
-	free(xfed_watch_name);
-	xfed_watch_ev = xfed_soon_ev = NULL;
-	xfed_watch_fd = -1;
-	xfed_watch_name = NULL;
 }
 
 /* Events every webhook has, older than events_keep, go. */
@@ -1101,9 +977,6 @@ main(int argc, char **argv)
 	retention_init();
 	xfed_due_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_due, NULL);
 	evtimer_add(xfed_due_ev, &due_tv);
-	/* SQLite: inotify on its folder hastens the timer's polls */
-	if (store_watch_fd(server->store) == -1)
-		xfed_watch_start(xfed_conf->store);
 	xfed_poll(-1, 0, NULL);		/* and xfed_watch() */
 	outbox_kick();
 	/* listeners, store and control socket are up (Type=notify) */
@@ -1116,7 +989,6 @@ main(int argc, char **argv)
 	/* let the streams' goodbyes out, bounded, then stop */
 	event_free(xfed_poll_ev);
 	event_free(xfed_due_ev);
-	xfed_watch_stop();
 	if (xfed_stop_ev != NULL)
 		event_free(xfed_stop_ev);
 	s2s_mgr_shutdown();

@@ -282,6 +282,7 @@ sqlite_close(struct store *st)
 		    sqlite3_errmsg(sl->db));
 	if (sl->lockfd != -1)		/* after SQLite's fds: sqlite_lock.c */
 		close(sl->lockfd);
+	sqlite_watch_free(st);
 	free(sl->scratch);
 	free(st->location);
 	free(sl);

@@ -117,6 +117,7 @@ enum sqlite_q {
 #define STORE_BUSY_TIMEOUT_MS	5000
 
 struct store_ckpt;
+struct sqlite_watch;
 
 /* A SQLite connection: the shared head first (backend.h). */
 struct sqlite_store {
@@ -128,6 +129,8 @@ struct sqlite_store {
 	char		*scratch;	/* a string lent until the next call */
 	struct store_ckpt *ckpt;	/* sqlite_ckpt.c, the daemon's only */
 	int		 lockfd;	/* STORE_OPEN_LOCK: sqlite_lock.c; -1 */
+	struct sqlite_watch *watch;	/* sqlite_watch_fd()'s; NULL */
+	int		 watch_failed;	/* it could not be made: -1 */
 };
 
 static inline struct sqlite_store *
@@ -331,6 +334,8 @@ int		 sqlite_wchange(struct store *, sqlite3_stmt *q, int64_t *idp,
 
 /* sqlite_notify.c: where the first sqlite_changes_poll() starts. */
 int		 sqlite_notify_init(struct store *);
+/* sqlite_notify.c: sqlite_watch_fd()'s descriptors go (at close). */
+void		 sqlite_watch_free(struct store *);
 
 /*
  * sqlite_access.c: before SQLite opens path. check: 0, or -1 with err

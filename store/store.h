@@ -579,12 +579,13 @@ int	 store_changes_poll(struct store *, store_change_cb, void *arg);
 /* 1 when another connection committed since the last check, else 0. */
 int	 store_changed(struct store *);
 /*
- * What tells that store_changed() may say 1: -1 when nothing does (SQLite:
- * the caller asks store_changed() on a timer), else a file descriptor to
- * watch for reading (PostgreSQL: the connection LISTEN is heard on). When
- * it is readable the caller calls store_changes_poll(), which reads what
- * made it so; ask again after each poll, as the fd changes when the
- * backend reconnects.
+ * What tells when to call store_changes_poll(): a file descriptor to watch
+ * for reading (SQLite: a timer and inotify on the store's folder, with
+ * polls again shortly after a write in case its commit shows late;
+ * PostgreSQL: the connection LISTEN is heard on), or -1 when there is none
+ * (the caller polls on a timer). When it is readable the caller calls
+ * store_changes_poll(), which reads what made it so; ask again after each
+ * poll, as the fd changes when the backend reconnects.
  */
 int	 store_watch_fd(struct store *);
 /*

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/wait.h>
 
 #include <sqlite3.h>
@@ -1643,6 +1644,65 @@ test_changes_latency(void)
 	store_close(a);
 }
 
+/*
+ * store_watch_fd(): the descriptor that tells when to poll. On SQLite it is
+ * the same fd at each call; another connection's commit makes it readable
+ * and the polls it calls for report the commit; with nothing written it
+ * still wakes (the timer, for what inotify misses). Waits are bounded,
+ * nothing is timed.
+ */
+static void
+test_changes_watch_fd(void)
+{
+	const char		*err = NULL;
+	struct store		*a = open_new(), *b;
+	struct store_outbox	 m;
+	struct changes_seen	 cs;
+	struct pollfd		 pfd;
+	double			 deadline;
+	int			 fd, n = 0;
+
+	REQUIRE(a != NULL);
+	if (is_uri(db_path)) {	/* PostgreSQL's: store_pg's LISTEN tests */
+		store_close(a);
+		return;
+	}
+	REQUIRE(store_user_add(a, "romeo", "example.test", NULL, NULL) == 0);
+	REQUIRE(store_flush(a) == 0);
+	memset(&cs, 0, sizeof(cs));
+	store_changes_poll(a, change_cb, &cs);
+	fd = store_watch_fd(a);
+	CHECK(fd >= 0);
+	CHECK(store_watch_fd(a) == fd);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	/* nothing written: the timer wakes it; its poll reports nothing */
+	CHECK(poll(&pfd, 1, 5000) == 1);
+	CHECK(store_changes_poll(a, change_cb, &cs) == 0);
+	CHECK(store_watch_fd(a) == fd);
+
+	b = store_open(db_path, 0, &err);
+	REQUIRE(b != NULL);
+	memset(&m, 0, sizeof(m));
+	m.local = "romeo";
+	m.domain = "example.test";
+	m.to = "juliet@example.org";
+	m.body = "watched";
+	REQUIRE(store_outbox_add(b, &m, NULL) == 0);
+	REQUIRE(store_flush(b) == 0);
+	memset(&cs, 0, sizeof(cs));
+	/* poll only when the fd says so, as the daemon does */
+	deadline = now_ms() + 10000;
+	while (n == 0 && now_ms() < deadline)
+		if (poll(&pfd, 1, 1000) == 1)
+			n = store_changes_poll(a, change_cb, &cs);
+	/* b's row, and a's own user row, journaled after a opened */
+	CHECK(n == 2);
+	CHECK(cs.outbox == 1 && cs.users == 1);
+	store_close(b);
+	store_close(a);
+}
+
 static void
 test_names(void)
 {
@@ -2009,6 +2069,7 @@ static const struct t_case cases[] = {
 	{ "inbox_throughput", test_inbox_throughput },
 	{ "changes_from_other_connection", test_changes_from_other_connection },
 	{ "changes_latency", test_changes_latency },
+	{ "changes_watch_fd", test_changes_watch_fd },
 	{ "names", test_names },
 	{ "api", test_api },
 	{ "blocks", test_blocks },
