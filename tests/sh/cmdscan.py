@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """tests/sh/cmdscan.py FILE...: prints, one a line and sorted, the words that
 stand where a script runs a command. Shell scripts: line start, after | ; &&
-|| ( $( then do if ! and after wrappers such as timeout, env, ip netns exec
+|| ( $( then do if ! and after wrappers such as timeout, env, ip netns exec,
+sudo, chroot, unshare, nsenter, flock (its -c string too), ionice, setpriv
 and the tests' own t_bg, check, wait_for, setsid, stdbuf, nice, xargs,
 runuser (its -c string too) and find's -exec/-execdir/-ok; the string of
 `sh -c` and `bash -c`, and the Python of `$PY -c` and `python3 -c`; heredocs that are shell (fed to sh or bash, or written to a *.sh file)
@@ -27,12 +28,30 @@ STARTS = {'\n', ';', ';;', '&', '&&', '|', '||', '(', '!', '{', 'then', 'do',
 # wrapper -> words it takes before the command it runs
 WRAPPERS = {'t_bg': 0, 'check': 1, 'wait_for': 1, 'lab_exec': 0,
             'lab_spawn': 1, 'nohup': 0}
-# wrapper -> its options that take a separate argument; the command follows
-OPT_WRAPPERS = {'setsid': (), 'stdbuf': ('-i', '-o', '-e'),
-                'nice': ('-n',), 'xargs': ('-I', '-n', '-P', '-L', '-s',
-                                           '-d', '-E', '-a'),
-                'runuser': ('-u', '-g', '-G', '-s', '-w'),
-                'timeout': ('-k', '-s'), 'setpriv': ()}
+# wrapper -> (its options that take a separate argument, how many operands
+# come before the command it runs, its options whose argument is shell text)
+OPT_WRAPPERS = {
+    'setsid': ((), 0, ()), 'stdbuf': (('-i', '-o', '-e'), 0, ()),
+    'nice': (('-n', '--adjustment'), 0, ()),
+    'xargs': (('-I', '-n', '-P', '-L', '-s', '-d', '-E', '-a'), 0, ()),
+    'runuser': (('-u', '-g', '-G', '-s', '-w'), 0, ()),
+    'timeout': (('-k', '-s', '--kill-after', '--signal'), 1, ()),
+    'setpriv': ((), 0, ()),
+    'env': (('-u', '--unset', '-C', '--chdir'), 0, ()),
+    'sudo': (('-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U', '-T',
+              '--user', '--group', '--chdir', '--host', '--prompt',
+              '--role', '--type', '--other-user', '--command-timeout',
+              '--close-from'), 0, ()),
+    'chroot': (('--userspec', '--groups'), 1, ()),
+    'unshare': (('-S', '-G', '-R', '-w', '--setuid', '--setgid', '--root',
+                 '--wd', '--map-user', '--map-group', '--propagation',
+                 '--setgroups', '--map-users', '--map-groups'), 0, ()),
+    'nsenter': (('-t', '--target', '-S', '--setuid', '-G', '--setgid'), 0,
+                ()),
+    'flock': (('-w', '--wait', '--timeout', '-E', '--conflict-exit-code'), 1,
+              ('-c', '--command')),
+    'ionice': (('-c', '--class', '-n', '--classdata'), 0, ()),
+}
 FIND_EXEC = ('-exec', '-execdir', '-ok', '-okdir')
 PYTHONS = ('$PY', '$LAB_PY', 'python3', 'python')
 ERRORS = []
@@ -153,12 +172,6 @@ class Lexer:
         return toks
 
 
-def skip_options(toks, i):
-    while i < len(toks) and toks[i].startswith('-'):
-        i += 1
-    return i
-
-
 def scan(toks, found):
     i, start = 0, True
     while i < len(toks):
@@ -185,11 +198,6 @@ def scan(toks, found):
             i += 1 + WRAPPERS[t]
             start = True
             continue
-        if t == 'env':
-            found.add(t)
-            i = skip_options(toks, i + 1)
-            start = True
-            continue
         if t == 'runuser':		# runuser [-l] USER -c 'TEXT'
             j = i + 1
             while j < len(toks) and toks[j] not in STARTS and \
@@ -202,14 +210,21 @@ def scan(toks, found):
                 continue
         if t in OPT_WRAPPERS:
             found.add(t)
+            args, operands, shell_c = OPT_WRAPPERS[t]
             i += 1
             while i < len(toks) and toks[i].startswith('-') and \
                     toks[i] != '--':
-                i += 2 if toks[i] in OPT_WRAPPERS[t] else 1
+                if toks[i] in shell_c and i + 1 < len(toks):
+                    scan_shell(toks[i + 1], found)
+                i += 2 if toks[i] in args + shell_c else 1
             if i < len(toks) and toks[i] == '--':
                 i += 1
-            if t == 'timeout':
-                i += 1
+            i += operands
+            # flock FILE -c TEXT: the text is the command
+            if i + 1 < len(toks) and toks[i] in shell_c:
+                scan_shell(toks[i + 1], found)
+                i += 2
+                continue
             start = True
             continue
         if t in PYTHONS and i + 2 < len(toks) and toks[i + 1] == '-c':

@@ -5,7 +5,9 @@
 #              and packaging steps) plus tests/sh/cmdscan.py's scan of the
 #              shell scripts under tests/ and tools/ (with `sh -c` and
 #              `$PY -c` strings, wrappers such as setsid, runuser, stdbuf,
-#              xargs and find -exec, and shell and Python heredocs), the
+#              sudo, chroot, unshare, nsenter, flock, ionice, env, ip
+#              netns exec, xargs and find -exec, and shell and Python
+#              heredocs), the
 #              Python files under tests/ (subprocess, os.system, aliased
 #              or imported by name) and the C files (system, popen,
 #              exec*); a call whose program the scan cannot tell fails it;
@@ -108,6 +110,22 @@ find . -name x -exec p_find {} \;
 find . -execdir p_finddir {} +
 nice -n 5 p_nice
 timeout -k 5 10 p_timeout
+sudo -u nobody -E p_sudo x
+sudo -- p_sudo2
+chroot --userspec=1:1 /srv/root p_chroot
+chroot /srv/root p_chroot2 y
+unshare -n -m p_unshare
+unshare --net=/run/ns -S 0 p_unshare2
+nsenter -t 1 -n -m p_nsenter
+nsenter --net=/run/netns/a -- p_nsenter2
+flock -w 5 /tmp/lock p_flock arg
+flock /tmp/lock -c 'p_flock_c y'
+ionice -c 2 -n 7 p_ionice
+ionice -c3 p_ionice2
+env -u HOME -i A=1 p_env
+setpriv --reuid=1 --init-groups p_setpriv
+ip netns exec ns1 p_netns
+sudo -u nobody timeout 5 nice -n 3 ionice -c 3 p_chain
 EOF
 cat > "$T/scan.py" <<'EOF'
 import subprocess as sp
@@ -121,10 +139,17 @@ EOF
 $PY "$XFED_SRC/tests/sh/cmdscan.py" "$T/scan.sh" "$T/scan.py" > "$T/scan.out" 2> "$T/scan.err"
 for p in p_pyc p_pyc3 p_setsid p_runuser p_runuser_c p_stdbuf p_stdbuf2 \
     p_xargs p_xargs_i p_find p_finddir p_nice p_timeout p_alias p_from \
+    p_sudo p_sudo2 p_chroot p_chroot2 p_unshare p_unshare2 p_nsenter \
+    p_nsenter2 p_flock p_flock_c p_ionice p_ionice2 p_env p_setpriv p_netns \
+    p_chain \
     p_from_as p_os_alias; do
 	check "cmdscan_finds $p" grep -qx "$p" "$T/scan.out"
 done
 check cmdscan_fixture_no_error [ ! -s "$T/scan.err" ]
+# what a wrapper takes before the command is not taken for a program
+for w in nobody /srv/root /tmp/lock HOME 5 2 7 1 ns1 /run/ns; do
+	check "cmdscan_skips_wrapper_operand $w" sh -c "! grep -qx -- '$w' '$T/scan.out'"
+done
 echo 'from subprocess import *' > "$T/star.py"
 $PY "$XFED_SRC/tests/sh/cmdscan.py" "$T/star.py" > /dev/null 2> "$T/scan.err"
 check cmdscan_star_import_fails grep -q "from subprocess import \*" "$T/scan.err"
