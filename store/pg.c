@@ -293,6 +293,25 @@ pg_rows(struct pg_store *ps, PGresult *r, int (*row)(PGresult *, int, void *),
 }
 
 int
+pg_get_one(struct pg_store *ps, enum pg_q q, const char *sql, int64_t id,
+    int (*row)(PGresult *, int, void *), void *ctx, const char *table,
+    const char *what)
+{
+	struct pg_params p = { 0 };
+	PGresult	*r;
+	int		 n;
+
+	pgp_int(&p, id);
+	if ((r = pg_read(ps, q, sql, &p, table)) == NULL ||
+	    pg_rows(ps, r, row, ctx, &n) == -1)
+		return -1;
+	if (n == 0)
+		return pg_fail(ps, STORE_E_NOTFOUND, "no %s %lld", what,
+		    (long long)id);
+	return 0;
+}
+
+int
 pg_value(struct pg_store *ps, enum pg_q id, const char *sql,
     struct pg_params *p, int64_t *vp, const char *what)
 {

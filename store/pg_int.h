@@ -193,6 +193,15 @@ int64_t		 pg_int(const PGresult *, int row, int col);
 int	 pg_rows(struct pg_store *, PGresult *r,
 	    int (*row)(PGresult *, int, void *), void *arg, int *nrows);
 
+/*
+ * A read of the row whose id is $1 of sql (statement q) to row(r, i, ctx);
+ * no such row is STORE_E_NOTFOUND "no WHAT ID". table names the read in
+ * errors.
+ */
+int	 pg_get_one(struct pg_store *, enum pg_q q, const char *sql,
+	    int64_t id, int (*row)(PGresult *, int, void *), void *ctx,
+	    const char *table, const char *what);
+
 /* The database's clock in Unix seconds: leases and heartbeats of
  * instances on several hosts compare one clock. */
 #define PG_DBNOW	"floor(extract(epoch FROM clock_timestamp()))::bigint"

@@ -118,19 +118,9 @@ int
 pg_inbox_get(struct store *st, int64_t id, store_inbox_cb cb, void *arg)
 {
 	struct pg_inbox_ctx cx = { cb, arg };
-	struct pg_params p = { 0 };
-	PGresult	*r;
-	int		 n;
 
-	pgp_int(&p, id);
-	if ((r = pg_read(PG(st), PQ_INBOX_GET, INBOX_COLS "WHERE i.id = $1",
-	    &p, "inbox")) == NULL ||
-	    pg_rows(PG(st), r, pg_inbox_one, &cx, &n) == -1)
-		return -1;
-	if (n == 0)
-		return pg_fail(PG(st), STORE_E_NOTFOUND, "no inbox entry %lld",
-		    (long long)id);
-	return 0;
+	return pg_get_one(PG(st), PQ_INBOX_GET, INBOX_COLS "WHERE i.id = $1",
+	    id, pg_inbox_one, &cx, "inbox", "inbox entry");
 }
 
 int
@@ -299,19 +289,10 @@ int
 pg_outbox_get(struct store *st, int64_t id, store_outbox_cb cb, void *arg)
 {
 	struct pg_outbox_ctx cx = { cb, arg };
-	struct pg_params p = { 0 };
-	PGresult	*r;
-	int		 n;
 
-	pgp_int(&p, id);
-	if ((r = pg_read(PG(st), PQ_OUTBOX_GET, OUTBOX_SELECT "WHERE o.id = $1",
-	    &p, "outbox")) == NULL ||
-	    pg_rows(PG(st), r, pg_outbox_one, &cx, &n) == -1)
-		return -1;
-	if (n == 0)
-		return pg_fail(PG(st), STORE_E_NOTFOUND, "no outbox entry %lld",
-		    (long long)id);
-	return 0;
+	return pg_get_one(PG(st), PQ_OUTBOX_GET, OUTBOX_SELECT
+	    "WHERE o.id = $1", id, pg_outbox_one, &cx, "outbox",
+	    "outbox entry");
 }
 
 int

@@ -109,19 +109,11 @@ pg_user_del(struct store *st, const char *local, const char *domain)
 int
 pg_user_get_id(struct store *st, int64_t id, store_user_cb cb, void *arg)
 {
-	struct pg_params p = { 0 };
-	PGresult	*r;
-	int		 n;
+	struct pg_user_ctx	 cx = { PG(st), cb, arg };
 
-	pgp_int(&p, id);
-	if ((r = pg_read(PG(st), PQ_USER_GET_ID, "SELECT " USER_COLS
-	    " FROM users WHERE id = $1", &p, "users")) == NULL ||
-	    pg_user_rows(PG(st), r, cb, arg, &n) == -1)
-		return -1;
-	if (n == 0)
-		return pg_fail(PG(st), STORE_E_NOTFOUND, "no user with id %lld",
-		    (long long)id);
-	return 0;
+	return pg_get_one(PG(st), PQ_USER_GET_ID, "SELECT " USER_COLS
+	    " FROM users WHERE id = $1", id, pg_user_one, &cx, "users",
+	    "user with id");
 }
 
 int

@@ -1703,6 +1703,36 @@ test_changes_watch_fd(void)
 	store_close(a);
 }
 
+/* One row by its id: found, or STORE_E_NOTFOUND naming it (both backends). */
+static void
+test_get_one_by_id(void)
+{
+	struct store		*st = open_new();
+	struct users		 us;
+	struct inbox_seen	 is;
+	struct out_seen		 os;
+	int64_t			 uid = 0;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, &uid) == 0);
+	REQUIRE(store_flush(st) == 0);
+	memset(&us, 0, sizeof(us));
+	CHECK(store_user_get_id(st, uid, user_cb, &us) == 0 && us.n == 1);
+	CHECK(strcmp(us.names[0], "romeo@example.test") == 0);
+	CHECK(store_user_get_id(st, uid + 1000, user_cb, &us) == -1);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(strstr(store_errstr(st), "no user with id") != NULL);
+	memset(&is, 0, sizeof(is));
+	CHECK(store_inbox_get(st, 4242, inbox_cb, &is) == -1 && is.n == 0);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(strstr(store_errstr(st), "no inbox entry 4242") != NULL);
+	memset(&os, 0, sizeof(os));
+	CHECK(store_outbox_get(st, 4343, out_cb, &os) == -1 && os.n == 0);
+	CHECK(store_errcode(st) == STORE_E_NOTFOUND);
+	CHECK(strstr(store_errstr(st), "no outbox entry 4343") != NULL);
+	store_close(st);
+}
+
 static void
 test_names(void)
 {
@@ -2070,6 +2100,7 @@ static const struct t_case cases[] = {
 	{ "changes_from_other_connection", test_changes_from_other_connection },
 	{ "changes_latency", test_changes_latency },
 	{ "changes_watch_fd", test_changes_watch_fd },
+	{ "get_one_by_id", test_get_one_by_id },
 	{ "names", test_names },
 	{ "api", test_api },
 	{ "blocks", test_blocks },
