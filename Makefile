@@ -107,6 +107,9 @@ bench: all $(B)/tests/bench/ceiling
 # sample, 0640 (it may hold secrets), group xfed on a real install.
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 XFED_ETC = $(DESTDIR)$(SYSCONFDIR)/xfed
+# a new xfed.conf goes to this group (its readers), on a real install only
+XFED_GROUP ?= xfed
+CONF_CHGRP ?= $(if $(DESTDIR),no,yes)
 install: all
 	[ -d $(XFED_ETC) ] || install -d -m 755 $(XFED_ETC)
 	install -d -m 755 $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
@@ -129,7 +132,10 @@ install: all
 	@if [ ! -e $(XFED_ETC)/xfed.conf ]; then \
 	    install -m 640 $(B)/xfed.conf.sample $(XFED_ETC)/xfed.conf && \
 	    echo "made $(XFED_ETC)/xfed.conf from the sample" && \
-	    if [ -z "$(DESTDIR)" ]; then chgrp xfed $(XFED_ETC)/xfed.conf; fi; \
+	    if [ "$(CONF_CHGRP)" = yes ]; then \
+	    if getent group $(XFED_GROUP) > /dev/null; then \
+	    chgrp $(XFED_GROUP) $(XFED_ETC)/xfed.conf; \
+	    else echo "warning: no group $(XFED_GROUP) (systemd-sysusers makes it from $(PREFIX)/lib/sysusers.d/xfed.conf): $(XFED_ETC)/xfed.conf keeps group $$(id -gn); once the group exists: chgrp $(XFED_GROUP) $(XFED_ETC)/xfed.conf" >&2; fi; fi; \
 	else echo "$(XFED_ETC)/xfed.conf kept; the new sample is xfed.conf.sample"; fi
 
 # A copy of the sources, so that dpkg-buildpackage writes nothing here.

@@ -41,6 +41,7 @@ dpkg-query:tools/deps apt-get:tools/deps tar:Makefile(deb)
 dpkg-buildpackage:Makefile(deb) dh:debian/rules lintian:Makefile(deb)
 dpkg-deb:tests/sh/deb.sh systemd-analyze:tests/sh/install.sh
 systemd-sysusers:tests/sh/install.sh systemd-tmpfiles:tests/sh/install.sh
+getent:Makefile(install) chgrp:Makefile(install) id:Makefile(install)
 "
 
 "$XFED_SRC/tools/deps" list check > "$T/pkgs" 2> "$T/err"

@@ -39,6 +39,21 @@ check conf_edited_kept cmp -s "$R/etc/xfed/xfed.conf" "$T/edited.conf"
 check conf_kept_said grep -q "xfed.conf kept" "$T/make2.log"
 check etc_mode_kept [ "$(stat -c %a "$R/etc/xfed")" = 750 ]
 
+# the new xfed.conf's group, as on a real install (CONF_CHGRP=yes): a group
+# that exists is set; a missing one is a warning, not a failed install
+R2=$T/root2
+make -s -C "$XFED_SRC" install B="$XFED_BUILD" DESTDIR="$R2" PREFIX=/usr \
+    CONF_CHGRP=yes XFED_GROUP="$(id -gn)" > "$T/make3.log" 2>&1
+check install_chgrp_ran [ $? = 0 ]
+check install_chgrp_group [ "$(stat -c %G "$R2/etc/xfed/xfed.conf")" = "$(id -gn)" ]
+rm -rf "$R2"
+make -s -C "$XFED_SRC" install B="$XFED_BUILD" DESTDIR="$R2" PREFIX=/usr \
+    CONF_CHGRP=yes XFED_GROUP=xfednone$$ > "$T/make4.log" 2>&1
+check install_nogroup_ran [ $? = 0 ]
+check install_nogroup_conf [ "$(stat -c %a "$R2/etc/xfed/xfed.conf")" = 640 ]
+check install_nogroup_warns grep -q "^warning: no group xfednone$$ (systemd-sysusers makes it from /usr/lib/sysusers.d/xfed.conf): .*/etc/xfed/xfed.conf keeps group $(id -gn); once the group exists: chgrp xfednone$$ " "$T/make4.log"
+check install_nogroup_no_chgrp_error sh -c "! grep -q 'chgrp: invalid group' '$T/make4.log'"
+
 # sysusers and tmpfiles, applied to DESTDIR as the package's tools would
 systemd-sysusers --root="$R" > "$T/sysusers.log" 2>&1
 check sysusers_ran [ $? = 0 ]
