@@ -183,6 +183,27 @@ store_access_dangling(const char *path, char *err, size_t errsz)
 	return -1;
 }
 
+/*
+ * The store file is gone but its -wal is there (the file moved or deleted
+ * without it, or a backup restored without the file): SQLite would make a
+ * new empty store beside the old journal, or tell a reader only that it
+ * cannot open a file. Say what is there and the two ways out.
+ */
+static int
+store_access_orphan_wal(const char *path, char *err, size_t errsz)
+{
+	char	 p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s-wal", path);
+	if (access(p, F_OK) == -1)
+		return 0;
+	snprintf(err, errsz, "%s: no such file, but %s-wal is there (the "
+	    "store was moved or deleted without it): put the store file back, "
+	    "or remove %s-wal and %s-shm to start an empty store", path, path,
+	    path, path);
+	return -1;
+}
+
 int
 sqlite_access_check(const char *path, int flags, char *err, size_t errsz)
 {
@@ -210,6 +231,9 @@ sqlite_access_check(const char *path, int flags, char *err, size_t errsz)
 	else if (errno == ENOENT && lstat(path, &sb) == 0 &&
 	    S_ISLNK(sb.st_mode))
 		return store_access_dangling(path, err, errsz);
+	else if (errno == ENOENT && store_access_orphan_wal(path, err,
+	    errsz) == -1)
+		return -1;
 	else if (errno != ENOENT || !(flags & STORE_OPEN_CREATE))
 		return 0;			/* SQLite names it */
 	if (stat(dir, &sb) == -1) {

@@ -114,4 +114,18 @@ check reader_noshm_refused [ $RC = 1 ] && [ "$(wc -l < "$T/err")" = 1 ]
 check reader_noshm_says grep -Eq "x.db: directory .*lib is not writable by user $R \(owned by $S:$G, mode 0750\), and SQLite makes .*x.db-wal and -shm there: run as user $S, or start xfed once" "$T/err"
 check reader_noshm_not_sqlite sh -c "! grep -q 'readonly database' '$T/err'"
 check reader_noshm_made_nothing [ ! -e "$L/x.db-shm" -a ! -e "$L/x.db-wal" ]
+
+# the store file gone but a -wal left (moved without it): reader and writer
+# are told what is there, and nothing new is made beside the old journal
+mv "$L/x.db" "$T/x.db.moved"
+printf 'stale' > "$L/x.db-wal"
+chown "$S:$G" "$L/x.db-wal"
+chmod 640 "$L/x.db-wal"
+ORPHAN="x.db: no such file, but .*x.db-wal is there \(the store was moved or deleted without it\): put the store file back, or remove .*x.db-wal and .*x.db-shm to start an empty store$"
+as "$R" user show alice
+check reader_orphan_wal_refused [ $RC = 1 ] && [ "$(wc -l < "$T/err")" = 1 ]
+check reader_orphan_wal_says grep -Eq "$ORPHAN" "$T/err"
+"$XFED_BUILD/xfedctl" -c "$T/xfed.conf" user list > "$T/out" 2> "$T/err"
+check writer_orphan_wal_refused [ $? = 1 ] && grep -Eq "$ORPHAN" "$T/err"
+check orphan_wal_made_nothing [ ! -e "$L/x.db" -a "$(cat "$L/x.db-wal")" = stale ]
 t_exit
