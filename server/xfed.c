@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <event2/event.h>
@@ -270,6 +271,40 @@ xfed_tls_warn(const char *domain, const char *msg, void *arg)
 }
 
 /* The TLS contexts from tls_certificate/tls_key; NULL without them. */
+/*
+ * Descriptors for what the settings let in at once: every unauthenticated
+ * stream, every HTTP connection (with an HTTP listener), and a margin for
+ * the store, listeners, authenticated and outbound streams and DNS. At or
+ * below it accepts fail with EMFILE under load: say so at start, and which
+ * settings to change.
+ */
+#define XFED_FD_MARGIN	64
+
+static void
+xfed_fd_limit(const struct conf *c)
+{
+	struct rlimit	 rl;
+	long long	 need = c->max_unauth_streams + XFED_FD_MARGIN;
+	int		 http = c->http_listens.n > 0 ||
+			    c->http_listens_tls.n > 0 || c->http_socket != NULL;
+	char		 hs[64] = "";
+
+	if (http) {
+		need += c->http_max_conns;
+		snprintf(hs, sizeof(hs), " + http_max_connections %lld",
+		    c->http_max_conns);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || (long long)rl.rlim_cur > need)
+		return;
+	log_warnx("open file limit %llu (RLIMIT_NOFILE) is not above "
+	    "max_unauth_streams %lld%s + %d for the store, listeners and "
+	    "other streams: raise it (LimitNOFILE= in xfed.service, ulimit "
+	    "-n) above %lld, or lower max_unauth_streams%s",
+	    (unsigned long long)rl.rlim_cur, c->max_unauth_streams, hs,
+	    XFED_FD_MARGIN, need, http ? " or http_max_connections" : "");
+}
+
 static struct tls_ctx *
 xfed_tls(const struct conf *c)
 {
@@ -932,6 +967,7 @@ main(int argc, char **argv)
 	server->started = time(NULL);
 	log_info("xfed %s starting for %s%s", XFED_VERSION,
 	    CONF_DOMAIN(xfed_conf, 0), xfed_conf->domains.n > 1 ? " and more" : "");
+	xfed_fd_limit(xfed_conf);
 	/* what can fail without touching the disk comes before the store */
 	server->tls = xfed_tls(xfed_conf);
 	if ((xfed_conf->tls_certificate != NULL || xfed_conf->tls_domains.n) &&
