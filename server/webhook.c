@@ -62,6 +62,7 @@ struct webhook {
 	int			 failures;
 	int			 last_status;
 	char			 last_error[128];
+	int			 said_dup;	/* the warning below, once */
 };
 
 static struct webhook		**webhooks;
@@ -388,6 +389,7 @@ struct webhook_want {
 	char	*url;
 	char	*secret;
 	int64_t	 id;		/* its row's, 0 before it has one */
+	int	 dup;		/* xfed.conf's line, and a managed row too */
 };
 
 struct webhook_wants {
@@ -409,6 +411,8 @@ webhook_want(struct webhook_wants *ws, const char *url, const char *secret,
 		if (strcmp(ws->v[i].url, url) == 0) {
 			if (ws->v[i].id == 0)
 				ws->v[i].id = id;
+			if (add && id != 0)	/* a managed row */
+				ws->v[i].dup = 1;
 			return 1;	/* xfed.conf's line first */
 		}
 	if (!add)
@@ -441,6 +445,23 @@ webhook_managed_cb(void *arg, const struct store_webhook *row)
 	}
 	ws->gone[ws->ngone++] = row->id;
 	return 0;
+}
+
+/*
+ * A webhook line of xfed.conf whose URL a row made through the API or
+ * xfedctl has too (the row came first: each refuses the other's URL after)
+ * runs once, as that row, with the line's secret. Said once per webhook.
+ */
+static void
+webhook_dup_say(struct webhook *w, const struct webhook_want *want)
+{
+	if (!want->dup || w->said_dup)
+		return;
+	w->said_dup = 1;
+	log_warnx("webhook %s: xfed.conf's line has the URL of webhook %lld, "
+	    "made through the API or xfedctl: one webhook runs, with the "
+	    "line's secret; remove the line, or delete the row (xfedctl "
+	    "webhook del %lld)", w->url, (long long)w->id, (long long)w->id);
 }
 
 /*
@@ -494,6 +515,7 @@ webhook_sync(const struct conf *c)
 			free(w->secret);
 			w->secret = ws.v[i].secret ? xstrdup(ws.v[i].secret) :
 			    NULL;
+			webhook_dup_say(w, &ws.v[i]);
 			next[n++] = w;
 			continue;
 		}
@@ -504,6 +526,7 @@ webhook_sync(const struct conf *c)
 			rc = -1;
 			continue;
 		}
+		webhook_dup_say(w, &ws.v[i]);
 		next[n++] = w;
 		made = 1;
 	}

@@ -4,7 +4,9 @@
 # besides xfed.conf's webhook lines, which SIGHUP reloads without a
 # restart. The running xfed follows each change; the errors are JSON
 # (400, 403, 404, 409) and xfedctl's usage errors exit 2. A line removed
-# from xfed.conf takes its row with it; its URL is then free to add.
+# from xfed.conf takes its row with it; its URL is then free to add. A
+# line added with the URL of a row made through the API or xfedctl is
+# warned about once.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -165,6 +167,21 @@ check hup_url_managed grep -q "^$ID7 http://127.0.0.1:$P1/hook managed" \
     "$(actl webhook list > "$T/list"; echo "$T/list")"
 check hup_url_api_delete_204 [ "$(api "$ADMIN" DELETE "/v1/webhooks/$ID7")" = 204 ]
 check hup_url_gone [ "$(p1rows)" = 0 ]
+
+# A row made through xfedctl, then the same URL as a line of xfed.conf: one
+# webhook runs (one row), and a warning names the row and the two fixes,
+# once, not at every reload.
+ID8=$(actl webhook add "http://127.0.0.1:$P1/hook" --secret one)
+check dup_row_made [ -n "$ID8" ]
+echo "webhook http://127.0.0.1:$P1/hook one" >> "$D/xfed.conf"
+DUP="webhook http://127.0.0.1:$P1/hook: xfed.conf's line has the URL of webhook $ID8, made through the API or xfedctl: one webhook runs, with the line's secret; remove the line, or delete the row (xfedctl webhook del $ID8)"
+kill -HUP "$XFED_PID"
+check dup_warned wait_for 10 grep -qF "$DUP" "$D/xfed.log"
+check dup_one_row [ "$(p1rows)" = 1 ]
+nrel=$(grep -c "config reloaded" "$D/xfed.log")
+kill -HUP "$XFED_PID"
+check dup_reloaded_again wait_for 10 sh -c "[ \$(grep -c 'config reloaded' '$D/xfed.log') -gt $nrel ]"
+check dup_warned_once [ "$(grep -cF "$DUP" "$D/xfed.log")" = 1 ]
 
 stop_xfed
 check stopped_clean [ $? = 0 ]
