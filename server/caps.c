@@ -19,7 +19,8 @@
  * Each is bounded (CAPS_*_MAX): beyond, the least recently seen entry
  * goes (a version: one not verified first), which costs notifications,
  * never memory; a contact domain has at most CAPS_JIDS_PER_DOMAIN
- * resources and CAPS_QUERIES_PER_DOMAIN unanswered queries, so that no
+ * resources, CAPS_QUERIES_PER_DOMAIN unanswered queries and
+ * CAPS_WAIT_PER_DOMAIN resources waiting for an answer, so that no
  * contact can keep the others' caps from being learnt. A query's id is
  * random, and only the full JID asked may answer it, with the node asked.
  */
@@ -250,6 +251,55 @@ caps_wait_drop(size_t i)
 	memmove(&caps_wait[i], &caps_wait[i + 1],
 	    (caps_nwait - i - 1) * sizeof(caps_wait[0]));
 	caps_nwait--;
+}
+
+/*
+ * Room for one more waiting resource of domain: a domain has at most
+ * CAPS_WAIT_PER_DOMAIN (its oldest goes), so one contact domain can never
+ * take the whole list from the others' first presences; a full list
+ * gives up its oldest entry.
+ */
+static void
+caps_wait_room(const char *domain)
+{
+	char	 d[JID_MAX + 1];
+	size_t	 i, n = 0, oldest = 0;
+
+	for (i = 0; i < caps_nwait; i++) {
+		caps_domain(caps_wait[i].full, d, sizeof(d));
+		if (strcmp(d, domain) == 0 && n++ == 0)
+			oldest = i;
+	}
+	if (n >= CAPS_WAIT_PER_DOMAIN) {
+		log_debug("caps: %zu resources of %s wait for answers: %s no "
+		    "longer waits", n, domain, caps_wait[oldest].full);
+		caps_wait_drop(oldest);
+	} else if (caps_nwait >= CAPS_WAIT_MAX)
+		caps_wait_drop(0);
+}
+
+/* A query not asked: one line per CAPS_REFUSED_LOG_SECS, with how many
+ * others were not logged meanwhile. */
+static void
+caps_refused(const char *domain, size_t pending, const char *ver,
+    int64_t now)
+{
+	static int64_t		 last;
+	static unsigned long	 unsaid;
+
+	if (last != 0 && now - last < CAPS_REFUSED_LOG_SECS) {
+		unsaid++;
+		return;
+	}
+	if (unsaid == 0)
+		log_info("caps: %zu queries to %s unanswered: %s not asked",
+		    pending, domain, ver);
+	else
+		log_info("caps: %zu queries to %s unanswered: %s not asked "
+		    "(%lu more not asked in the last %d s not logged)",
+		    pending, domain, ver, unsaid, CAPS_REFUSED_LOG_SECS);
+	last = now;
+	unsaid = 0;
 }
 
 int
@@ -665,8 +715,7 @@ caps_presence(const char *local, const char *domain, const char *full,
 		/* a domain's unanswered queries are bounded: junk strings
 		 * cost that domain's contacts only */
 		if (caps_pending(cdom, now) >= CAPS_QUERIES_PER_DOMAIN) {
-			log_info("caps: %zu queries to %s unanswered: %s not "
-			    "asked", caps_pending(cdom, now), cdom, ver);
+			caps_refused(cdom, caps_pending(cdom, now), ver, now);
 			return;
 		}
 		if (v == NULL) {
@@ -677,8 +726,7 @@ caps_presence(const char *local, const char *domain, const char *full,
 	}
 	if (!first && !changed)
 		return;
-	if (caps_nwait >= CAPS_WAIT_MAX)
-		caps_wait_drop(0);
+	caps_wait_room(cdom);
 	w = &caps_wait[caps_nwait++];
 	w->user = xstrdup(user);
 	w->full = xstrdup(full);

@@ -19,9 +19,13 @@ struct jid;
 #define CAPS_JIDS_MAX		4096
 #define CAPS_VERS_MAX		1024
 #define CAPS_WAIT_MAX		256
-/* Of one contact domain: resources remembered, queries unanswered. */
+/* Of one contact domain: resources remembered, queries unanswered,
+ * resources waiting for an answer (a share of CAPS_WAIT_MAX). */
 #define CAPS_JIDS_PER_DOMAIN	256
 #define CAPS_QUERIES_PER_DOMAIN	8
+#define CAPS_WAIT_PER_DOMAIN	32
+/* Queries not asked (over a domain's limit): one log line this often. */
+#define CAPS_REFUSED_LOG_SECS	10
 /* A query unanswered this long may be asked again. */
 #define CAPS_QUERY_SECS		60
 /* The id prefix of xfed's disco#info queries. */

@@ -13,8 +13,12 @@
 #   - a resource announcing a new string (its client changed) is asked
 #     again (XEP-0115 4);
 #   - flooding: 1030 junk strings from one contact are not all asked (at
-#     most CAPS_QUERIES_PER_DOMAIN unanswered per domain) and do not fill
-#     the tables: once answered, a new genuine string is asked and learnt.
+#     most CAPS_QUERIES_PER_DOMAIN unanswered per domain, the refusals
+#     logged once per 10 s with a count) and do not fill the tables: once
+#     answered, a new genuine string is asked and learnt;
+#   - 40 resources of one domain waiting for one answer keep at most
+#     CAPS_WAIT_PER_DOMAIN (32) places: the oldest 8 get nothing, the rest
+#     the nick (set again for this).
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -94,6 +98,15 @@ V4 = ver([("client", "phone", "Conversations")], F4)
 out += [pres("m2@h.localhost/phone", V4), "#query 12 20",
         ans("m2@h.localhost/phone", "{ID}", "Conversations", F4),
         "#sleep 2"]
+# 40 resources of one domain wait for one string's answer: only the last
+# CAPS_WAIT_PER_DOMAIN (32) still wait when it comes and get the nick
+F5 = F + ["urn:xmpp:x:share"]
+V5 = ver([("client", "phone", "Conversations")], F5)
+out += ["#mark renick", "#sleep 2"]
+out += [pres("zed@h.localhost/w%d" % k, V5) for k in range(40)]
+out += ["#query 13 20", "#sleep 1",
+        ans("zed@h.localhost/w0", "{ID}", "Conversations", F5),
+        "#wait zed@h.localhost/w39 10", "#sleep 1"]
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 print(V, V2, V3, V4)
 PYEOF
@@ -107,6 +120,9 @@ PEER=$T_LASTPID
 # retraction (XEP-0060 7.2.2.1), not nothing
 if wait_for 60 grep -q "MARK nick" "$T/peer.out"; then
 	actl user set alice --nick "" --name "" > /dev/null
+fi
+if wait_for 120 grep -q "MARK renick" "$T/peer.out"; then
+	actl user set alice --nick Ally2 > /dev/null
 fi
 wait "$PEER"
 check peer_authenticated grep -q AUTHENTICATED "$T/peer.out"
@@ -138,11 +154,19 @@ check gone_gets_nothing sent m5@h.localhost/phone "!"
 check m6_got_nick sent m6@h.localhost/phone Ally
 check nick_retracted sent m3@h.localhost/phone "<retract id='current'/>"
 check flood_bounded grep -q "queries to h.localhost unanswered" "$LOG"
+# the refusals are logged once per 10 s with a count, not once each
+check flood_log_quiet [ "$(grep -c "queries to h.localhost unanswered" "$LOG")" -le 3 ]
+check flood_log_counts grep -Eq "queries to h.localhost unanswered: .* not asked \([1-9][0-9]* more not asked in the last 10 s not logged\)" "$LOG"
 check flood_asked_8 [ "$(grep -c "^QUERY mallory@h.localhost/j" \
     "$T/peer.out")" = 8 ]
 check flood_then_learnt grep -qF "caps: $V3 verified" "$LOG"
 check changed_caps_asked [ "$(grep -c "^QUERY m2@h.localhost/phone" \
     "$T/peer.out")" = 2 ]
 check changed_caps_learnt grep -qF "caps: $V4 verified" "$LOG"
+# (the flood's 8 asked resources, answered with errors, still wait too)
+check wait_share_dropped [ "$(grep -c "caps: 32 resources of h.localhost wait for answers: zed@h.localhost/w[0-9]* no longer waits" "$LOG")" = 8 ]
+check wait_share_oldest_nothing sent zed@h.localhost/w0 "!"
+check wait_share_newest_nick sent zed@h.localhost/w39 Ally2
+check wait_share_kept_nick sent zed@h.localhost/w8 Ally2
 stop_xfed
 t_exit
