@@ -275,6 +275,12 @@ int		 store_vfail(struct store *, enum store_err, const char *fmt,
 		    __attribute__((format(printf, 3, 0)));
 int64_t		 store_now(void);
 /*
+ * 1 when the JID written (as a native system wrote it, any case, any
+ * resource) is bare once prepared (RFC 7622: Unicode case mapping, width
+ * mapping, NFC), else 0. For what SQL's lower() cannot fold (non-ASCII).
+ */
+int		 store_jid_same_bare(const char *written, const char *bare);
+/*
  * Before a write of a backend that batches: counts it, and when no
  * transaction is open, calls begin(st) to open a batch (0 or -1), then
  * the batch callback.

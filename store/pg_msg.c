@@ -605,27 +605,55 @@ pg_departed_owe(struct store *st, const char *local, const char *domain,
 	    "RETURNING id", &p, idp, "departed owe", "not written");
 }
 
+struct pg_earlier_u {
+	const char	*bare;
+	int		*yes;
+};
+
+static int
+pg_outbox_earlier_u(PGresult *r, int i, void *arg)
+{
+	struct pg_earlier_u	*cx = arg;
+	const char		*to = pg_col(r, i, 0);
+
+	if (to != NULL && store_jid_same_bare(to, cx->bare))
+		*cx->yes = 1;
+	return *cx->yes;
+}
+
+#define PG_OUTBOX_EARLIER_ROWS \
+	"FROM outbox WHERE user_id = " PG_USER_WHERE " AND id < $3 AND " \
+	"kind = 'message' AND state IN ('queued', 'sent', 'delivered') "
+
 int
 pg_outbox_earlier(struct store *st, const char *local, const char *domain,
     const char *bare, int64_t id, int *yes)
 {
+	struct pg_earlier_u cx = { bare, yes };
 	struct pg_params p = { 0 };
+	PGresult	*r;
 	int64_t		 v;
 
 	*yes = 0;
 	pgp_text(&p, local);
 	pgp_text(&p, domain);
-	pgp_text(&p, bare);
 	pgp_int(&p, id);
+	pgp_text(&p, bare);
 	if (pg_value(PG(st), PQ_OUTBOX_EARLIER, "SELECT EXISTS (SELECT 1 "
-	    "FROM outbox WHERE user_id = " PG_USER_WHERE " AND id < $4 AND "
-	    "kind = 'message' AND state IN ('queued', 'sent', 'delivered') "
-	    "AND (lower(to_jid) = $3 OR substr(lower(to_jid), 1, "
-	    "length($3) + 1) = $3 || '/'))::int", &p, &v, "outbox earlier") ==
-	    -1)
+	    PG_OUTBOX_EARLIER_ROWS "AND (lower(to_jid) = $4 OR "
+	    "substr(lower(to_jid), 1, length($4) + 1) = $4 || '/'))::int", &p,
+	    &v, "outbox earlier") == -1)
 		return -1;
-	*yes = v != 0;
-	return 0;
+	if ((*yes = v != 0))
+		return 0;
+	/* what lower() may not fold (non-ASCII, by the database's locale)
+	 * is prepared as a JID here (Unicode case, width, NFC) */
+	p.n = 3;
+	if ((r = pg_read(PG(st), PQ_OUTBOX_EARLIER_U, "SELECT to_jid "
+	    PG_OUTBOX_EARLIER_ROWS "AND to_jid ~ '[^ -~]'", &p,
+	    "outbox earlier")) == NULL)
+		return -1;
+	return pg_rows(PG(st), r, pg_outbox_earlier_u, &cx, NULL);
 }
 
 #endif

@@ -364,26 +364,55 @@ store_outbox_earlier_one(sqlite3_stmt *q, void *arg)
 	return 0;
 }
 
+struct store_earlier_u {
+	const char	*bare;
+	int		*yes;
+};
+
+static int
+store_outbox_earlier_u(sqlite3_stmt *q, void *arg)
+{
+	struct store_earlier_u	*cx = arg;
+	const char		*to = STORE_COL_TEXT(q, 0);
+
+	if (to != NULL && store_jid_same_bare(to, cx->bare))
+		*cx->yes = 1;
+	return *cx->yes;
+}
+
+#define OUTBOX_EARLIER_ROWS \
+	"FROM outbox WHERE user_id = " USER_WHERE " AND id < ?4 AND " \
+	"kind = 'message' AND state IN ('queued', 'sent', 'delivered') "
+
 int
 sqlite_outbox_earlier(struct store *st, const char *local, const char *domain,
     const char *bare, int64_t id, int *yes)
 {
-	sqlite3_stmt	*q;
+	struct store_earlier_u	 cx = { bare, yes };
+	sqlite3_stmt		*q;
 
 	*yes = 0;
 	/* outbox_user (user_id, id) bounds the scan; to_jid is as the
 	 * native system wrote it, bare the prepared JID: compared without
-	 * (ASCII) case; a row that failed or was refused took no nick */
+	 * ASCII case in SQL; a row that failed or was refused took no nick */
 	if ((q = sqlite_q(st, Q_OUTBOX_EARLIER, "SELECT EXISTS (SELECT 1 "
-	    "FROM outbox WHERE user_id = " USER_WHERE " AND id < ?4 AND "
-	    "kind = 'message' AND state IN ('queued', 'sent', 'delivered') "
-	    "AND (lower(to_jid) = ?3 OR substr(lower(to_jid), 1, "
-	    "length(?3) + 1) = ?3 || '/'))")) == NULL)
+	    OUTBOX_EARLIER_ROWS "AND (lower(to_jid) = ?3 OR "
+	    "substr(lower(to_jid), 1, length(?3) + 1) = ?3 || '/'))")) == NULL)
 		return -1;
 	sqlite_bind_user(q, local, domain);
 	sqlite3_bind_text(q, 3, bare, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, id);
-	return sqlite_rows(st, q, store_outbox_earlier_one, yes, NULL,
+	if (sqlite_rows(st, q, store_outbox_earlier_one, yes, NULL,
+	    "outbox earlier") == -1 || *yes)
+		return *yes ? 0 : -1;
+	/* lower() folds ASCII only: rows with other characters are
+	 * prepared as JIDs here (Unicode case, width, NFC) */
+	if ((q = sqlite_q(st, Q_OUTBOX_EARLIER_U, "SELECT to_jid "
+	    OUTBOX_EARLIER_ROWS "AND to_jid GLOB '*[^ -~]*'")) == NULL)
+		return -1;
+	sqlite_bind_user(q, local, domain);
+	sqlite3_bind_int64(q, 4, id);
+	return sqlite_rows(st, q, store_outbox_earlier_u, &cx, NULL,
 	    "outbox earlier");
 }
 

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "backend.h"
+#include "jid.h"
 #include "store.h"
 
 int
@@ -63,6 +64,19 @@ store_missing(const char *location)
 {
 	return !store_is_pg(location) && access(location, F_OK) == -1 &&
 	    errno == ENOENT;
+}
+
+int
+store_jid_same_bare(const char *written, const char *bare)
+{
+	char		 out[JID_MAX + 1];
+	const char	*err;
+	size_t		 n;
+
+	if (jid_prep(written, out, sizeof(out), &err) == -1)
+		return 0;
+	n = strcspn(out, "/");
+	return strlen(bare) == n && strncmp(out, bare, n) == 0;
 }
 
 int64_t

@@ -1733,6 +1733,58 @@ test_get_one_by_id(void)
 	store_close(st);
 }
 
+/*
+ * store_outbox_earlier(): an earlier message to the same bare JID, however
+ * the native system wrote its case (XEP-0172 nick in the first message
+ * only): ASCII case, any resource, and what SQL's lower() does not fold:
+ * non-ASCII case, fullwidth letters (RFC 7622, RFC 8265 3.3.2 width and
+ * case mapping). A failed row, another JID or a later row is not one.
+ */
+static void
+test_outbox_earlier_case(void)
+{
+	static const struct { const char *to, *bare; int yes; } c[] = {
+		{ "Juliet@Example.ORG/balcony", "juliet@example.org", 1 },
+		{ "\xc3\x89LODIE@example.org", "\xc3\xa9lodie@example.org", 1 },
+		{ "\xc3\x89lodie@example.org/x", "\xc3\xa9lodie@example.org", 1 },
+		{ "\xef\xbc\xa1lice@example.org", "alice@example.org", 1 },
+		{ "\xc3\x89LODIE@example.org", "\xc3\xa9lodie2@example.org", 0 },
+		{ "\xc3\x89LODIE@example.org", "elodie@example.org", 0 },
+	};
+	struct store		*st;
+	struct store_outbox	 m;
+	size_t			 i;
+	int64_t			 id, later;
+	int			 yes;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		st = open_new();
+		REQUIRE(st != NULL);
+		REQUIRE(store_user_add(st, "romeo", "example.test", NULL,
+		    NULL) == 0);
+		memset(&m, 0, sizeof(m));
+		m.local = "romeo";
+		m.domain = "example.test";
+		m.to = c[i].to;
+		m.body = "first";
+		REQUIRE(store_outbox_add(st, &m, &id) == 0);
+		m.to = "someone@else.example";
+		REQUIRE(store_outbox_add(st, &m, &later) == 0);
+		REQUIRE(store_flush(st) == 0);
+		yes = -1;
+		CHECK(store_outbox_earlier(st, "romeo", "example.test",
+		    c[i].bare, later, &yes) == 0);
+		if (yes != c[i].yes)
+			printf("  case %zu: %s vs %s: %d\n", i, c[i].to,
+			    c[i].bare, yes);
+		CHECK(yes == c[i].yes);
+		/* not earlier than itself */
+		CHECK(store_outbox_earlier(st, "romeo", "example.test",
+		    c[i].bare, id, &yes) == 0 && yes == 0);
+		store_close(st);
+	}
+}
+
 static void
 test_names(void)
 {
@@ -2101,6 +2153,7 @@ static const struct t_case cases[] = {
 	{ "changes_latency", test_changes_latency },
 	{ "changes_watch_fd", test_changes_watch_fd },
 	{ "get_one_by_id", test_get_one_by_id },
+	{ "outbox_earlier_case", test_outbox_earlier_case },
 	{ "names", test_names },
 	{ "api", test_api },
 	{ "blocks", test_blocks },
