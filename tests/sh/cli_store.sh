@@ -33,12 +33,13 @@ cp "$T/good.db" "$DB"
 sql "PRAGMA user_version = 8"
 refused newer_schema "x.db: schema version 8 is newer than this xfed's \(7\)"
 
-rm -f "$DB"
+rm -f "$DB" "$DB-wal" "$DB-shm"
 sqlite3 "$DB" "CREATE TABLE accounts (id INTEGER)"
 refused foreign_database "x.db: not an xfed store"
 
 # A corrupt file: enough rows for several pages, then garbage over some.
-rm -f "$DB"
+# (-wal and -shm go with the file: a -wal without it is refused)
+rm -f "$DB" "$DB-wal" "$DB-shm"
 ctl user list
 for i in $(seq 300); do echo "INSERT INTO users (localpart, domain, name) VALUES ('u$i', 'example.test', 'a name long enough to need pages $i');"; done | sql
 sql "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
