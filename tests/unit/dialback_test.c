@@ -69,7 +69,7 @@ wanted(const char *local, const char *remote)
 
 static void
 verdict(uint64_t in_id, const char *local, const char *remote, int valid,
-    const char *cond)
+    const char *cond, int ours)
 {
 	nverdicts++;
 	last_in = in_id;

@@ -291,7 +291,7 @@ inbound_dialback(int verdict)
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
 	    "from='a.test' to='b.test'>abcd</db:result>"));
 	CHECK_STR(st->state_name, "open");
-	s2s_in_verified(st->id, "b.test", "a.test", verdict, NULL);
+	s2s_in_verified(st->id, "b.test", "a.test", verdict, NULL, 0);
 	return st;
 }
 
@@ -574,7 +574,7 @@ in_sm_enable_dialback_pending(void)
 	    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
 	CHECK(!s2s_stream_dead(st));
 	CHECK_STR(st->state_name, "open");
-	s2s_in_verified(st->id, "b.test", "a.test", 1, NULL);
+	s2s_in_verified(st->id, "b.test", "a.test", 1, NULL, 0);
 	CHECK_STR(st->state_name, "authenticated");
 	free(output(st));
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
