@@ -1,7 +1,7 @@
 # tests/sh/s2s_vrate.sh: dialback verifications per claimed domain,
 # whatever the sources (issue 12, verify_rate_per_domain; S2S 4.38).
 # Forty streams from forty loopback addresses each claim r1.test with a
-# bad key: the negative cache (per address) does not see them as one, but
+# bad key: the negative cache (per IPv4 address) does not see them as one, but
 # r1.test's authoritative server is asked at most the burst plus the rate
 # for the time the flood took; the rest get the dialback error
 # resource-constraint at once. r1.test itself still verifies afterwards.

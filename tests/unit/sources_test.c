@@ -2,7 +2,8 @@
  * tests/unit/sources_test.c: per-source fairness (s2s/sources.c):
  * unauthenticated streams per IP, per IPv6 /64 and in all, pending
  * verifications per IP and per claimed domain, each at its limit and
- * back after a release; the negative cache per (IP, domain); outbound
+ * back after a release; the negative cache per (IP or IPv6 /64, domain);
+ * the verification rate per domain and per source network; outbound
  * verification connections per target address.
  */
 #include <stdio.h>
