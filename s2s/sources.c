@@ -444,8 +444,10 @@ sources_refund(struct strmap *m, const char *key, double rate)
 	if (rate <= 0 || m->tab == NULL || strmap_get(m, key, 0) == NULL)
 		return;
 	b = rate_bucket_get(m, key, rate, rate_now_ms());
-	if (b->tokens + 1 <= rate * RATE_BURST_SECS)
-		b->tokens += 1;
+	/* up to the burst: the bucket refilled meanwhile */
+	b->tokens += 1;
+	if (b->tokens > rate * RATE_BURST_SECS)
+		b->tokens = rate * RATE_BURST_SECS;
 }
 
 void
