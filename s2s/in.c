@@ -161,38 +161,35 @@ s2s_in_pair_end(struct s2s_in *in, struct db_pair *p, int refund)
 /*
  * A claim refused by a fairness limit, logged at most once per reason
  * (why, a constant string) per S2S_IN_REFUSAL_LOG_MS, with the count of
- * those not logged since: a flood writes a line every few seconds, not
- * one per claim.
+ * those left out since: a flood writes a line every few seconds, not one
+ * per claim. Reasons beyond the table share its last slot.
  */
 static void
 s2s_in_refusal_log(struct s2s_stream *st, const char *remote,
     const char *why)
 {
 	static struct {
-		const char	*why;
-		int64_t		 last_ms;
-		long long	 quiet;		/* refused since, not logged */
+		const char		*why;
+		struct log_every	 every;
 	}		 r[S2S_IN_REFUSAL_REASONS];
-	int64_t		 now = rate_now_ms();
+	long long	 quiet;
 	int		 i;
 
 	for (i = 0; i < S2S_IN_REFUSAL_REASONS - 1; i++)
 		if (r[i].why == NULL || r[i].why == why)
 			break;
-	if (r[i].why == why && now - r[i].last_ms < S2S_IN_REFUSAL_LOG_MS) {
-		r[i].quiet++;
+	if (r[i].why != why)
+		memset(&r[i].every, 0, sizeof(r[i].every));
+	r[i].why = why;
+	if (!log_every_due(&r[i].every, S2S_IN_REFUSAL_LOG_MS, &quiet))
 		return;
-	}
-	if (r[i].why == why && r[i].quiet > 0)
+	if (quiet > 0)
 		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s (and %lld "
-		    "more claims so in %d s)", remote, why, r[i].quiet,
+		    "more claims so in %d s)", remote, why, quiet,
 		    S2S_IN_REFUSAL_LOG_MS / 1000);
 	else
 		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s", remote,
 		    why);
-	r[i].why = why;
-	r[i].last_ms = now;
-	r[i].quiet = 0;
 }
 
 static void

@@ -614,6 +614,24 @@ caps_query(const char *user, const char *full, const char *node,
 	router_send(iq, 0);
 }
 
+#define CAPS_LOG_MS	10000	/* one "not asked" line per 10 s */
+
+/* A ver not asked (its domain has CAPS_QUERIES_PER_DOMAIN unanswered):
+ * one line per CAPS_LOG_MS, with the count of the others, as a contact
+ * sending junk strings would repeat it with each presence. */
+static void
+caps_refusal_log(const char *cdom, const char *ver, size_t pending)
+{
+	static struct log_every	 every;
+	long long		 quiet;
+
+	if (!log_every_due(&every, CAPS_LOG_MS, &quiet))
+		return;
+	log_info("caps: %zu queries to %s unanswered: %s not asked (and %lld "
+	    "more not asked in %d s)", pending, cdom, ver, quiet,
+	    CAPS_LOG_MS / 1000);
+}
+
 void
 caps_presence(const char *local, const char *domain, const char *full,
     const struct el *presence)
@@ -665,8 +683,7 @@ caps_presence(const char *local, const char *domain, const char *full,
 		/* a domain's unanswered queries are bounded: junk strings
 		 * cost that domain's contacts only */
 		if (caps_pending(cdom, now) >= CAPS_QUERIES_PER_DOMAIN) {
-			log_info("caps: %zu queries to %s unanswered: %s not "
-			    "asked", caps_pending(cdom, now), cdom, ver);
+			caps_refusal_log(cdom, ver, caps_pending(cdom, now));
 			return;
 		}
 		if (v == NULL) {
