@@ -403,7 +403,8 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		st->remote = xstrdup(remote);
 	if (sources_failed_recently(&in->src, remote, &valid, fcond)) {
 		s2s_log(st, LOG_L_INFO, "dialback pair=%s/%s answered from "
-		    "memory: it failed lately from this address", local, remote);
+		    "memory: it failed lately from this source (%s)", local,
+		    remote, source_key(&in->src));
 		s2s_in_verdict(st, local, remote, valid, fcond, 0, 0);
 		return;
 	}

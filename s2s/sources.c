@@ -280,9 +280,8 @@ sources_expired(void *data, void *arg)
 	return ((struct sources_failure *)data)->until <= *(time_t *)arg;
 }
 
-/* The negative cache's source: an IPv6 peer has its whole /64. */
-static const char *
-sources_fail_key(const struct source *src)
+const char *
+source_key(const struct source *src)
 {
 	return src->net[0] != '\0' ? src->net : src->ip;
 }
@@ -298,7 +297,7 @@ sources_failed(const struct source *src, const char *domain, int valid,
 	if (server->conf->verify_failure_cache == 0)
 		return;
 	sources_init();
-	snprintf(key, sizeof(key), "%s %s", sources_fail_key(src), domain);
+	snprintf(key, sizeof(key), "%s %s", source_key(src), domain);
 	if (strmap_get(&sources_fail, key, 0) == NULL &&
 	    sources_fail.n >= SOURCES_FAILED_MAX) {
 		strmap_sweep(&sources_fail, sources_expired, &now);
@@ -321,7 +320,7 @@ sources_failed_recently(const struct source *src, const char *domain,
 	if (server->conf->verify_failure_cache == 0)
 		return 0;
 	sources_init();
-	snprintf(key, sizeof(key), "%s %s", sources_fail_key(src), domain);
+	snprintf(key, sizeof(key), "%s %s", source_key(src), domain);
 	if ((f = strmap_get(&sources_fail, key, 0)) == NULL)
 		return 0;
 	if (f->until <= time(NULL)) {
@@ -367,7 +366,7 @@ static void
 sources_key(char *key, size_t size, const struct source *src,
     const char *pfx, const char *domain)
 {
-	snprintf(key, size, "%s %s", pfx != NULL ? pfx : sources_fail_key(src),
+	snprintf(key, size, "%s %s", pfx != NULL ? pfx : source_key(src),
 	    domain);
 }
 

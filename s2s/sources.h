@@ -36,6 +36,9 @@ struct source {
 /* The source of a peer address (AF_INET, AF_INET6; others count as one
  * unknown source). */
 void	 source_of(const struct sockaddr *, struct source *);
+/* Its IP, or for IPv6 its /64 (one host owns a /64): the source of the
+ * negative cache and of verify_exempt_time. */
+const char *source_key(const struct source *);
 
 /*
  * One more unauthenticated stream from src: 0 counted, -1 over a limit
