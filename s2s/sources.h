@@ -6,7 +6,10 @@
  * and per claimed domain; and, per (IP or IPv6 /64, claimed domain), the
  * verifications that failed lately (a
  * negative cache, so that one source cannot make xfed ask the same
- * authoritative server again and again). Outbound, the connections made
+ * authoritative server again and again); the verifications asked of a
+ * claimed domain's server, per domain and per source network's share of
+ * that, with the sources that verified the domain lately exempt.
+ * Outbound, the connections made
  * only for verifications, per target address (so that claimed domains
  * pointing at one victim cannot make xfed open many connections to it).
  * Limits come from the config;
