@@ -20,6 +20,7 @@ struct db_pair {
 	char	*remote;
 	char	*local;
 	int	 valid;		/* else pending */
+	int	 rated;		/* its verification took rate tokens */
 };
 
 struct db_pairs {

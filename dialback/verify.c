@@ -57,14 +57,14 @@ db_verify_free(struct db_verify *v)
 
 /* Ends v with a verdict (v is freed before the hook runs). */
 static void
-db_verify_end(struct db_verify *v, int valid, const char *cond)
+db_verify_end(struct db_verify *v, int valid, const char *cond, int ours)
 {
 	char		*local = v->local, *remote = v->remote;
 	uint64_t	 in_id = v->in_id;
 
 	v->local = v->remote = NULL;
 	db_verify_free(v);
-	db_vhooks.verdict(in_id, local, remote, valid, cond);
+	db_vhooks.verdict(in_id, local, remote, valid, cond, ours);
 	free(local);
 	free(remote);
 }
@@ -77,7 +77,7 @@ db_verify_timeout(evutil_socket_t fd, short what, void *arg)
 
 	log_info("route %s -> %s: no answer to db:verify in %d s", v->local,
 	    v->remote, DB_VERIFY_SECS);
-	db_verify_end(v, -1, "remote-server-timeout");
+	db_verify_end(v, -1, "remote-server-timeout", 0);
 }
 
 int
@@ -146,12 +146,13 @@ db_verify_answer(const char *local, const char *remote, const char *id,
 			break;
 	if (v == NULL)
 		return -1;
-	db_verify_end(v, valid, cond);
+	db_verify_end(v, valid, cond, 0);
 	return 0;
 }
 
-void
-db_verify_fail(const char *local, const char *remote, const char *cond)
+static void
+db_verify_end_all(const char *local, const char *remote, const char *cond,
+    int ours)
 {
 	struct db_verify	*v;
 
@@ -162,8 +163,20 @@ db_verify_fail(const char *local, const char *remote, const char *cond)
 				break;
 		if (v == NULL)
 			return;
-		db_verify_end(v, -1, cond);
+		db_verify_end(v, -1, cond, ours);
 	}
+}
+
+void
+db_verify_fail(const char *local, const char *remote, const char *cond)
+{
+	db_verify_end_all(local, remote, cond, 0);
+}
+
+void
+db_verify_refuse(const char *local, const char *remote)
+{
+	db_verify_end_all(local, remote, "resource-constraint", 1);
 }
 
 size_t

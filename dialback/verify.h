@@ -25,10 +25,11 @@ struct db_verify_hooks {
 	void	(*wanted)(const char *local, const char *remote);
 	/*
 	 * The verdict on inbound stream in_id for the pair: valid 1, invalid
-	 * 0, or -1 for a dialback error with cond (S2S 4.24).
+	 * 0, or -1 for a dialback error with cond (S2S 4.24); ours 1 when
+	 * the error is a local limit (db_verify_refuse()), not the peer's.
 	 */
 	void	(*verdict)(uint64_t in_id, const char *local,
-		    const char *remote, int valid, const char *cond);
+		    const char *remote, int valid, const char *cond, int ours);
 };
 
 void	 db_verify_init(struct event_base *, const struct db_verify_hooks *);
@@ -55,6 +56,9 @@ int	 db_verify_answer(const char *local, const char *remote,
  * the pair ends with the dialback error cond (S2S 4.24). */
 void	 db_verify_fail(const char *local, const char *remote,
 	    const char *cond);
+/* A local limit stops the verifications of the pair: they end with
+ * resource-constraint, as ours. */
+void	 db_verify_refuse(const char *local, const char *remote);
 /* Verifications waiting for the pair. */
 size_t	 db_verify_pending(const char *local, const char *remote);
 /* At exit: forgets them all, without verdicts. */

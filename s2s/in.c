@@ -62,6 +62,7 @@
 #include "metrics.h"
 #include "mgr.h"
 #include "pairs.h"
+#include "rate.h"
 #include "s2s.h"
 #include "log.h"
 #include "server.h"
@@ -139,7 +140,57 @@ s2s_in_pending_done(struct s2s_in *in, const struct db_pair *p)
 }
 
 static void	s2s_in_verdict(struct s2s_stream *, const char *, const char *,
-		    int, const char *, int);
+		    int, const char *, int, int);
+
+/* A pending pair ends without a verdict: refund 1 gives back the rate
+ * tokens its verification took (xfed refused it for its own reasons). */
+static void
+s2s_in_pair_end(struct s2s_in *in, struct db_pair *p, int refund)
+{
+	if (p == NULL)
+		return;
+	s2s_in_pending_done(in, p);
+	if (p->rated && refund)
+		sources_domain_rate_refund(&in->src, p->remote);
+	db_pairs_drop(&in->pairs, p);
+}
+
+#define S2S_IN_REFUSAL_LOG_MS	10000	/* one line per reason per 10 s */
+#define S2S_IN_REFUSAL_REASONS	8
+
+/*
+ * A claim refused by a fairness limit, logged at most once per reason
+ * (why, a constant string) per S2S_IN_REFUSAL_LOG_MS, with the count of
+ * those left out since: a flood writes a line every few seconds, not one
+ * per claim. Reasons beyond the table share its last slot.
+ */
+static void
+s2s_in_refusal_log(struct s2s_stream *st, const char *remote,
+    const char *why)
+{
+	static struct {
+		const char		*why;
+		struct log_every	 every;
+	}		 r[S2S_IN_REFUSAL_REASONS];
+	long long	 quiet;
+	int		 i;
+
+	for (i = 0; i < S2S_IN_REFUSAL_REASONS - 1; i++)
+		if (r[i].why == NULL || r[i].why == why)
+			break;
+	if (r[i].why != why)
+		memset(&r[i].every, 0, sizeof(r[i].every));
+	r[i].why = why;
+	if (!log_every_due(&r[i].every, S2S_IN_REFUSAL_LOG_MS, &quiet))
+		return;
+	if (quiet > 0)
+		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s (and %lld "
+		    "more claims so in %d s)", remote, why, quiet,
+		    S2S_IN_REFUSAL_LOG_MS / 1000);
+	else
+		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s", remote,
+		    why);
+}
 
 static void
 s2s_in_enter(struct s2s_stream *st, enum s2s_in_state state)
@@ -292,7 +343,7 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	char			 text[256], fcond[SOURCE_COND_MAX];
 	const char		*cond, *why;
 	struct el		*e;
-	int			 valid;
+	int			 valid, rated;
 
 	c.conf = server->conf;
 	c.tls = (st->flags & S2S_F_TLS) != 0;
@@ -337,8 +388,7 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		/* S2S 4.38: no source takes the whole budget of
 		 * verifications */
 		if (sources_pending_take(&in->src, remote, &why) == -1) {
-			s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s",
-			    remote, why);
+			s2s_in_refusal_log(st, remote, why);
 			db_pairs_drop(&in->pairs, db_pairs_find(&in->pairs,
 			    remote, local));
 			s2s_stream_send_el_free(st, db_build(0, DB_ERROR, m->to,
@@ -353,17 +403,20 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		st->remote = xstrdup(remote);
 	if (sources_failed_recently(&in->src, remote, &valid, fcond)) {
 		s2s_log(st, LOG_L_INFO, "dialback pair=%s/%s answered from "
-		    "memory: it failed lately from this address", local, remote);
-		s2s_in_verdict(st, local, remote, valid, fcond, 0);
+		    "memory: it failed lately from this source (%s)", local,
+		    remote, source_key(&in->src));
+		s2s_in_verdict(st, local, remote, valid, fcond, 0, 0);
 		return;
 	}
+	p = db_pairs_find(&in->pairs, remote, local);
 	/* the claimed domain's server is asked at most
-	 * verify_rate_per_domain times a second, whatever the sources */
-	if (sources_domain_rate_take(remote, &why) == -1) {
-		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s", remote,
-		    why);
+	 * verify_rate_per_domain times a second, whatever the sources, and
+	 * one network has its share of that (verify_rate_per_source) */
+	if ((rated = sources_domain_rate_take(&in->src, remote, &why)) == -1) {
+		s2s_in_refusal_log(st, remote, why);
 		cond = "resource-constraint";
 	} else {
+		p->rated = rated;
 		s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local,
 		    remote);
 		if (db_verify_request(local, remote, st->sid, m->key, st->id,
@@ -374,10 +427,7 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	}
 	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
 	    NULL, cond));
-	if ((p = db_pairs_find(&in->pairs, remote, local)) != NULL) {
-		s2s_in_pending_done(in, p);
-		db_pairs_drop(&in->pairs, p);
-	}
+	s2s_in_pair_end(in, p, 1);
 }
 
 /*
@@ -387,7 +437,7 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
  */
 static void
 s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
-    int valid, const char *cond, int remember)
+    int valid, const char *cond, int remember, int ours)
 {
 	struct s2s_in	*in = s2s_in_of(st);
 	struct db_pair	*p;
@@ -395,6 +445,10 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 	if ((p = db_pairs_find(&in->pairs, remote, local)) == NULL || p->valid)
 		return;		/* S2S 4.21: gone, drop it */
 	s2s_in_pending_done(in, p);
+	/* the rate counts failures, not valid claims nor our own refusals */
+	if (p->rated && (valid == 1 || ours))
+		sources_domain_rate_refund(&in->src, remote);
+	p->rated = 0;
 	metrics_dialback(METRICS_IN, valid);
 	/* resource-constraint is a limit (ours or the peer's), not a
 	 * failure of the claimed domain: not remembered */
@@ -402,7 +456,7 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 	    strcmp(cond, "resource-constraint") != 0))
 		sources_failed(&in->src, remote, valid, cond);
 	if (valid == 1) {
-		sources_domain_rate_refund(remote);	/* counts failures */
+		sources_verified(&in->src, remote);	/* verify_exempt_time */
 		s2s_in_src_authed(in);
 		db_pairs_validate(&in->pairs, p);
 		s2s_stream_set_authed(st);
@@ -438,7 +492,7 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 
 void
 s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
-    int valid, const char *cond)
+    int valid, const char *cond, int ours)
 {
 	struct s2s_stream	*st;
 
@@ -447,7 +501,7 @@ s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 			break;
 	if (st == NULL || s2s_stream_dead(st))
 		return;		/* S2S 4.21: gone, drop it */
-	s2s_in_verdict(st, local, remote, valid, cond, 1);
+	s2s_in_verdict(st, local, remote, valid, cond, 1, ours);
 }
 
 static void
@@ -834,8 +888,13 @@ s2s_in_release(struct s2s_stream *st)
 	struct s2s_in	*in = s2s_in_of(st);
 	int		 i;
 
-	for (i = 0; i < in->pairs.n; i++)
+	for (i = 0; i < in->pairs.n; i++) {
 		s2s_in_pending_done(in, &in->pairs.v[i]);
+		/* xfed stops: the verifications under way are never sent */
+		if (in->pairs.v[i].rated && server->stopping)
+			sources_domain_rate_refund(&in->src,
+			    in->pairs.v[i].remote);
+	}
 	s2s_in_src_authed(in);
 	db_pairs_clear(&in->pairs);
 }

@@ -15,10 +15,11 @@ struct s2s_stream *s2s_in_accept(int fd, const struct sockaddr *, socklen_t,
 /*
  * The authoritative server's verdict on a db:result received on inbound
  * stream in_id for (local, remote): valid 1, invalid 0, or -1 for a
- * dialback error with cond. A stream that is gone is ignored (S2S 4.21).
+ * dialback error with cond, ours 1 when that is a local limit. A stream
+ * that is gone is ignored (S2S 4.21).
  */
 void	 s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
-	    int valid, const char *cond);
+	    int valid, const char *cond, int ours);
 
 /*
  * Every store batch up to and including batch is settled: inbound streams

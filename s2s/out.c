@@ -244,7 +244,7 @@ s2s_out_refuse_here(struct s2s_stream *st, const char *why)
 	out->failed = 1;
 	s2s_log(st, LOG_L_INFO, "verification connection not opened: %s", why);
 	if (st->local != NULL && st->remote != NULL)
-		db_verify_fail(st->local, st->remote, "resource-constraint");
+		db_verify_refuse(st->local, st->remote);
 	s2s_stream_close(st, why);
 }
 

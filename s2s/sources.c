@@ -5,6 +5,11 @@
  * goes when its counts are back at zero, so memory follows what is under
  * way; the negative cache is capped at SOURCES_FAILED_MAX entries (expired
  * ones are swept first; when all are fresh, a new failure is not kept).
+ * The verification rates: token buckets (rate.c) per claimed domain and
+ * per "share-network domain", each table at most SOURCES_RATE_MAX (full
+ * buckets are forgotten first; beyond, a new key is over its rate), and
+ * the exempt sources per "IP domain" ("/64 domain"), at most
+ * SOURCES_EXEMPT_MAX (the expired go first, then the oldest).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +27,8 @@
 
 #define SOURCES_BUCKETS		1024
 #define SOURCES_FAILED_MAX	4096
+#define SOURCES_RATE_MAX	8192
+#define SOURCES_EXEMPT_MAX	4096
 
 struct sources_count {
 	long long	 streams;	/* unauthenticated */
@@ -37,7 +44,48 @@ struct sources_failure {
 static struct strmap	 sources_ip, sources_net, sources_dom, sources_fail;
 static struct strmap	 sources_tgt;	/* .streams: verification connections */
 static struct strmap	 sources_rate;	/* rate.c's buckets, per claimed domain */
+static struct strmap	 sources_share;	/* the same per "network domain" */
+static struct strmap	 sources_exempt; /* time_t until, per "IP domain" */
 static size_t		 sources_total;
+
+/* Keeps the first bits of the n bytes at a, zeroes the rest. */
+static void
+sources_mask(unsigned char *a, size_t n, long long bits)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++, bits -= 8)
+		if (bits <= 0)
+			a[i] = 0;
+		else if (bits < 8)
+			a[i] &= (unsigned char)(0xff << (8 - bits));
+}
+
+/* src->share: the network sharing one verify_rate_per_source. */
+static void
+sources_share_of(const struct sockaddr *sa, struct source *src)
+{
+	const struct conf	*cf = server != NULL ? server->conf : NULL;
+	struct in6_addr		 a6;
+	struct in_addr		 a4;
+	long long		 bits;
+	char			 buf[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		bits = cf != NULL && cf->verify_source_prefix4 > 0 ?
+		    cf->verify_source_prefix4 : 24;
+		a4 = ((const struct sockaddr_in *)sa)->sin_addr;
+		sources_mask((unsigned char *)&a4, sizeof(a4), bits);
+		inet_ntop(AF_INET, &a4, buf, sizeof(buf));
+	} else {
+		bits = cf != NULL && cf->verify_source_prefix6 > 0 ?
+		    cf->verify_source_prefix6 : 48;
+		a6 = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+		sources_mask(a6.s6_addr, sizeof(a6.s6_addr), bits);
+		inet_ntop(AF_INET6, &a6, buf, sizeof(buf));
+	}
+	snprintf(src->share, sizeof(src->share), "%s/%d", buf, (int)bits & 0xff);
+}
 
 void
 source_of(const struct sockaddr *sa, struct source *src)
@@ -49,6 +97,8 @@ source_of(const struct sockaddr *sa, struct source *src)
 	memset(src, 0, sizeof(*src));
 	if (sa == NULL)
 		return;
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		sources_share_of(sa, src);
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		    src->ip, sizeof(src->ip));
@@ -230,9 +280,8 @@ sources_expired(void *data, void *arg)
 	return ((struct sources_failure *)data)->until <= *(time_t *)arg;
 }
 
-/* The negative cache's source: an IPv6 peer has its whole /64. */
-static const char *
-sources_fail_key(const struct source *src)
+const char *
+source_key(const struct source *src)
 {
 	return src->net[0] != '\0' ? src->net : src->ip;
 }
@@ -248,7 +297,7 @@ sources_failed(const struct source *src, const char *domain, int valid,
 	if (server->conf->verify_failure_cache == 0)
 		return;
 	sources_init();
-	snprintf(key, sizeof(key), "%s %s", sources_fail_key(src), domain);
+	snprintf(key, sizeof(key), "%s %s", source_key(src), domain);
 	if (strmap_get(&sources_fail, key, 0) == NULL &&
 	    sources_fail.n >= SOURCES_FAILED_MAX) {
 		strmap_sweep(&sources_fail, sources_expired, &now);
@@ -271,7 +320,7 @@ sources_failed_recently(const struct source *src, const char *domain,
 	if (server->conf->verify_failure_cache == 0)
 		return 0;
 	sources_init();
-	snprintf(key, sizeof(key), "%s %s", sources_fail_key(src), domain);
+	snprintf(key, sizeof(key), "%s %s", source_key(src), domain);
 	if ((f = strmap_get(&sources_fail, key, 0)) == NULL)
 		return 0;
 	if (f->until <= time(NULL)) {
@@ -311,36 +360,149 @@ sources_target_release(const char *ip)
 	}
 }
 
-int
-sources_domain_rate_take(const char *domain, const char **why)
+/* The key "SOURCE domain" of src's entry for domain, the source being
+ * pfx when set, else the negative cache's source. */
+static void
+sources_key(char *key, size_t size, const struct source *src,
+    const char *pfx, const char *domain)
 {
-	struct rate_bucket	*b;
-	double			 rate;
+	snprintf(key, size, "%s %s", pfx != NULL ? pfx : source_key(src),
+	    domain);
+}
 
-	rate = (double)server->conf->verify_rate_per_domain;
-	if (rate <= 0)
+static int
+sources_is_exempt(const struct source *src, const char *domain)
+{
+	char	 key[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
+	time_t	*until;
+
+	if (server->conf->verify_exempt_time == 0 || sources_exempt.tab == NULL)
 		return 0;
-	b = rate_bucket_get(&sources_rate, domain, rate, rate_now_ms());
-	if (b->tokens < 1) {
+	sources_key(key, sizeof(key), src, NULL, domain);
+	if ((until = strmap_get(&sources_exempt, key, 0)) == NULL)
+		return 0;
+	if (*until > time(NULL))
+		return 1;
+	strmap_del(&sources_exempt, key);
+	return 0;
+}
+
+/* The bucket of key in m, NULL when m is full of busy buckets. */
+static struct rate_bucket *
+sources_bucket(struct strmap *m, const char *key, double rate, int64_t now)
+{
+	int	 fresh = m->tab == NULL || strmap_get(m, key, 0) == NULL;
+
+	rate_bucket_get(m, key, rate, now);
+	if (fresh && m->n > SOURCES_RATE_MAX) {
+		strmap_del(m, key);
+		return NULL;
+	}
+	return strmap_get(m, key, 0);
+}
+
+int
+sources_domain_rate_take(const struct source *src, const char *domain,
+    const char **why)
+{
+	const struct conf	*cf = server->conf;
+	struct rate_bucket	*b, *share = NULL;
+	char			 key[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
+	double			 rate = (double)cf->verify_rate_per_domain;
+	double			 srate = (double)cf->verify_rate_per_source;
+	int64_t			 now = rate_now_ms();
+
+	if (rate <= 0 || sources_is_exempt(src, domain))
+		return 0;
+	if (srate > 0 && src->share[0] != '\0') {
+		sources_key(key, sizeof(key), src, src->share, domain);
+		share = sources_bucket(&sources_share, key, srate, now);
+		if (share == NULL || share->tokens < 1) {
+			*why = "too many dialback verifications for this domain "
+			    "from this network lately";
+			return -1;
+		}
+	}
+	b = sources_bucket(&sources_rate, domain, rate, now);
+	if (b == NULL || b->tokens < 1) {
 		*why = "too many dialback verifications for this domain lately";
 		return -1;
 	}
 	b->tokens -= 1;
+	if (share != NULL)
+		share->tokens -= 1;
+	return 1;
+}
+
+/* One token back in m's bucket of key, if it is still there. */
+static void
+sources_refund(struct strmap *m, const char *key, double rate)
+{
+	struct rate_bucket	*b;
+
+	if (rate <= 0 || m->tab == NULL || strmap_get(m, key, 0) == NULL)
+		return;
+	b = rate_bucket_get(m, key, rate, rate_now_ms());
+	/* up to the burst: the bucket refilled meanwhile */
+	b->tokens += 1;
+	if (b->tokens > rate * RATE_BURST_SECS)
+		b->tokens = rate * RATE_BURST_SECS;
+}
+
+void
+sources_domain_rate_refund(const struct source *src, const char *domain)
+{
+	const struct conf	*cf = server->conf;
+	char			 key[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
+
+	sources_refund(&sources_rate, domain,
+	    (double)cf->verify_rate_per_domain);
+	if (src->share[0] != '\0') {
+		sources_key(key, sizeof(key), src, src->share, domain);
+		sources_refund(&sources_share, key,
+		    (double)cf->verify_rate_per_source);
+	}
+}
+
+static int
+sources_until_before(void *data, void *arg)
+{
+	return *(time_t *)data <= *(time_t *)arg;
+}
+
+static int
+sources_oldest(void *data, void *arg)
+{
+	if (*(time_t *)data < *(time_t *)arg)
+		*(time_t *)arg = *(time_t *)data;
 	return 0;
 }
 
 void
-sources_domain_rate_refund(const char *domain)
+sources_verified(const struct source *src, const char *domain)
 {
-	struct rate_bucket	*b;
-	double			 rate;
+	char	 key[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
+	time_t	 now = time(NULL), oldest = now + 1;
+	long long secs = server->conf->verify_exempt_time;
 
-	rate = (double)server->conf->verify_rate_per_domain;
-	if (rate <= 0 || strmap_get(&sources_rate, domain, 0) == NULL)
+	if (secs == 0 || src->ip[0] == '\0')
 		return;
-	b = rate_bucket_get(&sources_rate, domain, rate, rate_now_ms());
-	if (b->tokens + 1 <= rate * RATE_BURST_SECS)
-		b->tokens += 1;
+	if (sources_exempt.tab == NULL)
+		strmap_init(&sources_exempt, SOURCES_BUCKETS);
+	sources_key(key, sizeof(key), src, NULL, domain);
+	if (strmap_get(&sources_exempt, key, 0) == NULL &&
+	    sources_exempt.n >= SOURCES_EXEMPT_MAX) {
+		strmap_sweep(&sources_exempt, sources_until_before, &now);
+		if (sources_exempt.n >= SOURCES_EXEMPT_MAX) {
+			/* all fresh: the one that ends first goes */
+			oldest = now + secs;
+			strmap_sweep(&sources_exempt, sources_oldest, &oldest);
+			strmap_sweep(&sources_exempt, sources_until_before,
+			    &oldest);
+		}
+	}
+	*(time_t *)strmap_get(&sources_exempt, key, sizeof(time_t)) =
+	    now + secs;
 }
 
 size_t
@@ -358,5 +520,7 @@ sources_free(void)
 	strmap_clear(&sources_fail);
 	strmap_clear(&sources_tgt);
 	strmap_clear(&sources_rate);
+	strmap_clear(&sources_share);
+	strmap_clear(&sources_exempt);
 	sources_total = 0;
 }

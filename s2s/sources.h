@@ -6,7 +6,10 @@
  * and per claimed domain; and, per (IP or IPv6 /64, claimed domain), the
  * verifications that failed lately (a
  * negative cache, so that one source cannot make xfed ask the same
- * authoritative server again and again). Outbound, the connections made
+ * authoritative server again and again); the verifications asked of a
+ * claimed domain's server, per domain and per source network's share of
+ * that, with the sources that verified the domain lately exempt.
+ * Outbound, the connections made
  * only for verifications, per target address (so that claimed domains
  * pointing at one victim cannot make xfed open many connections to it).
  * Limits come from the config;
@@ -24,6 +27,9 @@ struct source {
 	char	 ip[INET6_ADDRSTRLEN];		/* "" when unknown */
 	char	 net[INET6_ADDRSTRLEN + 4];	/* IPv6: "prefix::/64", else "" */
 	char	 net48[INET6_ADDRSTRLEN + 4];	/* IPv6: "prefix::/48", else "" */
+	/* its network for the shares of verify_rate_per_domain: IPv4
+	 * /verify_source_prefix4, IPv6 /verify_source_prefix6 */
+	char	 share[INET6_ADDRSTRLEN + 4];
 };
 
 /* Pending verifications from one IPv6 /48: this many times
@@ -33,6 +39,9 @@ struct source {
 /* The source of a peer address (AF_INET, AF_INET6; others count as one
  * unknown source). */
 void	 source_of(const struct sockaddr *, struct source *);
+/* Its IP, or for IPv6 its /64 (one host owns a /64): the source of the
+ * negative cache and of verify_exempt_time. */
+const char *source_key(const struct source *);
 
 /*
  * One more unauthenticated stream from src: 0 counted, -1 over a limit
@@ -64,14 +73,28 @@ int	 sources_target_take(const char *ip, const char **why);
 void	 sources_target_release(const char *ip);
 
 /*
- * One more verification asked of domain's authoritative server, whatever
- * the source (verify_rate_per_domain a second, two seconds of burst; a
- * token bucket): 0 counted, -1 over the rate. A verification that comes
- * back valid gives its token back, so the bucket runs out on failures
- * and floods, not on a domain's real streams.
+ * One more verification asked of domain's authoritative server for a
+ * claim from src. Two token buckets (two seconds of burst each): the
+ * domain's, verify_rate_per_domain a second whatever the sources, and
+ * the share of src's network (src->share) in it, verify_rate_per_source
+ * a second, so that one network cannot spend the domain's budget for
+ * everyone. A source (IP, IPv6 /64) that had a claim of domain verified
+ * valid within verify_exempt_time takes no token: the domain's real
+ * server gets through a flood that claims it. 1 tokens taken, 0 exempt
+ * (nothing taken), -1 over a rate (nothing taken) with *why.
  */
-int	 sources_domain_rate_take(const char *domain, const char **why);
-void	 sources_domain_rate_refund(const char *domain);
+int	 sources_domain_rate_take(const struct source *, const char *domain,
+	    const char **why);
+/*
+ * The tokens of a take that returned 1 come back: the verification came
+ * back valid (the buckets run out on failures and floods, not on a
+ * domain's real streams), or xfed refused it for its own reasons (a
+ * local limit, stopping).
+ */
+void	 sources_domain_rate_refund(const struct source *, const char *domain);
+/* A claim of domain from src was verified valid: src is exempt from the
+ * buckets above for that domain for verify_exempt_time. */
+void	 sources_verified(const struct source *, const char *domain);
 
 /* Counts, for status and tests. */
 size_t	 sources_streams(void);

@@ -202,7 +202,26 @@ static const struct conf_key conf_keys[] = {
 	    "10", 0, 1000000,
 	    "Dialback verifications a second xfed asks of one claimed "
 	    "domain's server, whatever the sources, with 2 s of burst; a valid "
-	    "answer does not count; beyond, resource-constraint (0: no limit)." },
+	    "answer, and a claim xfed refuses for its own limits, do not "
+	    "count; beyond, resource-constraint (0: no limit)." },
+	{ "verify_rate_per_source", CK_NUMBER, 0, OFF(verify_rate_per_source),
+	    "2", 0, 1000000,
+	    "The share of verify_rate_per_domain one source network "
+	    "(verify_source_prefix4, verify_source_prefix6) may use for one "
+	    "claimed domain, a second with 2 s of burst; beyond, "
+	    "resource-constraint (0: no share, only the domain's rate)." },
+	{ "verify_source_prefix4", CK_NUMBER, 0, OFF(verify_source_prefix4),
+	    "24", 8, 32,
+	    "The IPv4 network, as a prefix length, that shares one "
+	    "verify_rate_per_source." },
+	{ "verify_source_prefix6", CK_NUMBER, 0, OFF(verify_source_prefix6),
+	    "48", 16, 128,
+	    "The same for IPv6." },
+	{ "verify_exempt_time", CK_SECONDS, 0, OFF(verify_exempt_time), "1h",
+	    0, 30 * 86400,
+	    "A source (an IPv4 address, an IPv6 /64) whose claim of a domain was "
+	    "verified valid skips verify_rate_per_domain and "
+	    "verify_rate_per_source for that domain this long (0: never)." },
 	{ "max_pending_per_domain", CK_NUMBER, 0, OFF(max_pending_per_domain),
 	    "64", 0, 1000000,
 	    "Dialback verifications under way for one claimed domain (0: no "
@@ -210,7 +229,8 @@ static const struct conf_key conf_keys[] = {
 	{ "verify_failure_cache", CK_SECONDS, 0, OFF(verify_failure_cache),
 	    "60s", 0, 86400,
 	    "How long a failed dialback verification is answered from memory "
-	    "for the same address and domain (0: never)." },
+	    "for the same source and domain: an IPv4 address, an IPv6 /64 "
+	    "(0: never)." },
 	{ "header_timeout", CK_SECONDS, 0, OFF(header_timeout), "10s", 1, 30,
 	    "An inbound stream whose header does not come this long after the "
 	    "connection is cut with connection-timeout (at most 30s)." },

@@ -100,6 +100,10 @@ struct conf {
 	long long	 max_pending_per_ip;	/* dialback verifications */
 	long long	 max_pending_per_net;	/* the same per IPv6 /64 */
 	long long	 verify_rate_per_domain; /* a second, per claimed domain */
+	long long	 verify_rate_per_source; /* the same, one network's share */
+	long long	 verify_source_prefix4;	/* that network: IPv4 prefix length */
+	long long	 verify_source_prefix6;	/* the same for IPv6 */
+	long long	 verify_exempt_time;	/* seconds, after a valid verdict */
 	long long	 max_pending_per_domain;
 	long long	 verify_failure_cache;	/* seconds */
 	long long	 header_timeout;	/* seconds, accept to header */

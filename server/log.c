@@ -298,3 +298,21 @@ log_vis(char *dst, size_t n, const char *src, size_t srclen)
 {
 	return log_vis_as(dst, n, src, srclen, 0);
 }
+
+int
+log_every_due(struct log_every *e, long long interval_ms, long long *quiet)
+{
+	struct timespec	 ts;
+	long long	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+	if (e->last_ms != 0 && now - e->last_ms < interval_ms) {
+		e->quiet++;
+		return 0;
+	}
+	*quiet = e->quiet;
+	e->last_ms = now;
+	e->quiet = 0;
+	return 1;
+}

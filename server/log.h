@@ -44,6 +44,20 @@ void	 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Copies src into dst (size n) with control and non-ASCII bytes as \xNN. */
 char	*log_vis(char *dst, size_t n, const char *src, size_t srclen);
 
+/*
+ * A line that a flood would repeat, logged at most once per interval:
+ * log_every_due() is 1 when it is due now, with *quiet the lines left
+ * out since the last one (to be said in it), else 0 and one more is
+ * counted as left out. Zeroed: due at once.
+ */
+struct log_every {
+	long long	 last_ms;	/* 0: never logged */
+	long long	 quiet;
+};
+
+int	 log_every_due(struct log_every *, long long interval_ms,
+	    long long *quiet);
+
 #define log_is_debug()	(log_getlevel() >= LOG_L_DEBUG)
 
 #endif

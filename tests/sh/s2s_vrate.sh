@@ -1,10 +1,13 @@
 # tests/sh/s2s_vrate.sh: dialback verifications per claimed domain,
 # whatever the sources (issue 12, verify_rate_per_domain; S2S 4.38).
 # Forty streams from forty loopback addresses each claim r1.test with a
-# bad key: the negative cache (per address) does not see them as one, but
+# bad key: the negative cache (per IPv4 address) does not see them as one, but
 # r1.test's authoritative server is asked at most the burst plus the rate
 # for the time the flood took; the rest get the dialback error
 # resource-constraint at once. r1.test itself still verifies afterwards.
+# Each address is its own network here (verify_source_prefix4 32), so
+# the shares of verify_rate_per_source never bind: s2s_vshare.sh tests
+# those.
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
 
@@ -18,6 +21,7 @@ store xfed.db
 control_socket xfed.sock
 require_encryption no
 verify_rate_per_domain 5
+verify_source_prefix4 32
 route r1.test 127.0.0.1:$PR1
 CONF
 start_xfed "$T/a" || { fail start "xfed did not start"; exit 1; }

@@ -67,6 +67,9 @@ test_good(void)
 	CHECK(c->max_unauth_per_ip == 0);
 	CHECK(c->max_pending_per_domain == 1000000);
 	CHECK(c->verify_failure_cache == 86400);
+	CHECK(c->verify_rate_per_source == 0 && c->verify_source_prefix6 == 56);
+	CHECK(c->verify_source_prefix4 == 24);	/* the default */
+	CHECK(c->verify_exempt_time == 30 * 86400);
 	CHECK(c->header_timeout == 1);
 	CHECK(c->stream_read_rate == 1LL << 30);
 	CHECK(c->max_verify_per_target == 0);
@@ -115,6 +118,8 @@ test_defaults(void)
 	CHECK(c->max_pending_per_ip == 32 && c->max_pending_per_domain == 64);
 	CHECK(c->max_pending_per_net == 64);
 	CHECK(c->verify_rate_per_domain == 10);
+	CHECK(c->verify_rate_per_source == 2 && c->verify_exempt_time == 3600);
+	CHECK(c->verify_source_prefix4 == 24 && c->verify_source_prefix6 == 48);
 	CHECK(c->verify_failure_cache == 60 && c->header_timeout == 10);
 	CHECK(c->stream_read_rate == 1024 * 1024);
 	CHECK(c->max_verify_per_target == 8);

@@ -57,7 +57,7 @@ pairs_check(void)
 }
 
 /* What the verification hooks saw. */
-static int	 nwanted, nverdicts, last_valid;
+static int	 nwanted, nverdicts, last_valid, last_ours;
 static uint64_t	 last_in;
 static char	 last_cond[64], sent_sids[256];
 
@@ -69,11 +69,12 @@ wanted(const char *local, const char *remote)
 
 static void
 verdict(uint64_t in_id, const char *local, const char *remote, int valid,
-    const char *cond)
+    const char *cond, int ours)
 {
 	nverdicts++;
 	last_in = in_id;
 	last_valid = valid;
+	last_ours = ours;
 	snprintf(last_cond, sizeof(last_cond), "%s", cond ? cond : "");
 }
 
@@ -122,6 +123,16 @@ verify_roles(void)
 	db_verify_fail("b.test", "a.test", "remote-connection-failed");
 	CHECK(nverdicts == 2 && last_in == 8 && last_valid == -1);
 	CHECK_STR(last_cond, "remote-connection-failed");
+	CHECK(last_ours == 0);
+	CHECK(db_verify_pending("b.test", "a.test") == 0);
+	/* a local limit (verification connections per target): ours, so
+	 * the inbound side gives the rate token back */
+	CHECK(db_verify_request("b.test", "a.test", "sid3", "k3", 9,
+	    &cond) == 0);
+	db_verify_refuse("b.test", "a.test");
+	CHECK(nverdicts == 3 && last_in == 9 && last_valid == -1);
+	CHECK_STR(last_cond, "resource-constraint");
+	CHECK(last_ours == 1);
 	CHECK(db_verify_pending("b.test", "a.test") == 0);
 	/* S2S 4.38: at most DB_VERIFY_MAX in all */
 	for (i = 0; i < DB_VERIFY_MAX + 1; i++) {

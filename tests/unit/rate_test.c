@@ -1,11 +1,13 @@
 /*
  * tests/unit/rate_test.c: the per-remote-domain token bucket
  * (server/rate.c): two seconds of burst, then a wait that grows with the
- * debt, buckets per domain, and no limit at 0.
+ * debt, buckets per domain, and no limit at 0. And the lines a flood
+ * would repeat, logged once per interval with a count (log_every_due).
  */
 #include <string.h>
 
 #include "conf.h"
+#include "log.h"
 #include "rate.h"
 #include "server.h"
 #include "tests/t.h"
@@ -85,7 +87,24 @@ test_many_domains(void)
 	rate_free();
 }
 
+static void
+test_log_every(void)
+{
+	struct log_every	 e;
+	long long		 quiet = -1;
+	int			 i;
+
+	memset(&e, 0, sizeof(e));
+	CHECK(log_every_due(&e, 3600000, &quiet) == 1 && quiet == 0);
+	for (i = 0; i < 5; i++)
+		CHECK(log_every_due(&e, 3600000, &quiet) == 0);
+	/* due again (interval 0): the five left out are counted */
+	CHECK(log_every_due(&e, 0, &quiet) == 1 && quiet == 5);
+	CHECK(log_every_due(&e, 0, &quiet) == 1 && quiet == 0);
+}
+
 static const struct t_case cases[] = {
+	{ "log_every", test_log_every },
 	{ "burst_then_wait", test_burst_then_wait },
 	{ "domains_apart", test_domains_apart },
 	{ "no_limit", test_no_limit },

@@ -25,11 +25,13 @@
 #include "log.h"
 #include "mgr.h"
 #include "out.h"
+#include "pairs.h"
 #include "s2s.h"
 #include "server.h"
 #include "sm.h"
 #include "sources.h"
 #include "stream.h"
+#include "verify.h"
 #include "xml.h"
 #include "../t.h"
 
@@ -291,13 +293,111 @@ inbound_dialback(int verdict)
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
 	    "from='a.test' to='b.test'>abcd</db:result>"));
 	CHECK_STR(st->state_name, "open");
-	s2s_in_verified(st->id, "b.test", "a.test", verdict, NULL);
+	s2s_in_verified(st->id, "b.test", "a.test", verdict, NULL, 0);
 	return st;
 }
 
 /*
  * Inbound.
  */
+
+/* A claim of a.test on a new stream while xfed is stopping (mgr.c sends
+ * nothing): 1 when it was refused at once with resource-constraint. */
+static int
+claim_refused(struct s2s_stream **stp)
+{
+	struct s2s_stream	*st = inbound_open();
+	char			*s;
+	int			 no;
+
+	srv.stopping = 1;
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
+	    "from='a.test' to='b.test'>abcd</db:result>"));
+	s = output(st);
+	no = strstr(s, "resource-constraint") != NULL;
+	free(s);
+	*stp = st;
+	return no;
+}
+
+/*
+ * Issue 12: verify_rate_per_domain counts failures, not the claims xfed
+ * itself refuses (a local limit: a verdict marked ours) nor those it
+ * never sent because it stopped; a failure of the peer's keeps its token.
+ */
+static void
+in_dialback_rate_refund(void)
+{
+	struct s2s_stream	*st;
+	char			*s;
+	int			 i;
+
+	setup();
+	srv.conf->verify_rate_per_domain = 1;	/* 2 s of burst: 2 */
+	srv.conf->verify_rate_per_source = 0;
+	srv.conf->verify_failure_cache = 0;
+	for (i = 0; i < 4; i++) {
+		CHECK(!claim_refused(&st));
+		s2s_in_verified(st->id, "b.test", "a.test", -1,
+		    "resource-constraint", 1);
+		s = output(st);
+		CHECK(strstr(s, "type='error'") != NULL &&
+		    strstr(s, "resource-constraint") != NULL);
+		free(s);
+	}
+	/* not sent before xfed stopped: back when the streams go */
+	for (i = 0; i < 2; i++)
+		CHECK(!claim_refused(&st));
+	CHECK(claim_refused(&st));
+	s2s_stream_free_all();
+	CHECK(!claim_refused(&st));
+	/* the peer's failures use the budget up */
+	s2s_in_verified(st->id, "b.test", "a.test", -1,
+	    "remote-server-timeout", 0);
+	CHECK(!claim_refused(&st));
+	s2s_in_verified(st->id, "b.test", "a.test", 0, NULL, 0);
+	CHECK(claim_refused(&st));
+	teardown();
+}
+
+/* Issue 12: a claim refused because 1024 verifications wait in all
+ * (DB_VERIFY_MAX) gives its rate token back. */
+static void
+in_dialback_rate_refund_global(void)
+{
+	struct s2s_stream	*st;
+	struct sockaddr_in	 sin;
+	struct source		 src;
+	const char		*why;
+	char			 el[128];
+	int			 i, j;
+
+	setup();
+	srv.conf->verify_rate_per_domain = 1;	/* 2 s of burst: 2 */
+	srv.conf->max_pending_per_ip = 0;
+	srv.conf->max_pending_per_domain = 0;
+	srv.conf->max_unauth_per_ip = 0;
+	srv.conf->max_unauth_streams = 0;
+	for (i = 0; i < DB_VERIFY_MAX / DB_PAIRS_MAX; i++) {
+		st = inbound_open();
+		srv.stopping = 1;
+		for (j = 0; j < DB_PAIRS_MAX; j++) {
+			snprintf(el, sizeof(el), "<db:result from='x%d.test' "
+			    "to='b.test'>abcd</db:result>", i * DB_PAIRS_MAX + j);
+			s2s_stream_input(st, S2S_EV_ELEMENT, element(el));
+		}
+	}
+	for (i = 0; i < 3; i++)
+		CHECK(claim_refused(&st));	/* the global cap */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	source_of((struct sockaddr *)&sin, &src);
+	CHECK(sources_domain_rate_take(&src, "a.test", &why) == 1);
+	CHECK(sources_domain_rate_take(&src, "a.test", &why) == 1);
+	CHECK(sources_domain_rate_take(&src, "a.test", &why) == -1);
+	teardown();
+}
 
 static void
 in_header_features(void)
@@ -574,7 +674,7 @@ in_sm_enable_dialback_pending(void)
 	    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
 	CHECK(!s2s_stream_dead(st));
 	CHECK_STR(st->state_name, "open");
-	s2s_in_verified(st->id, "b.test", "a.test", 1, NULL);
+	s2s_in_verified(st->id, "b.test", "a.test", 1, NULL, 0);
 	CHECK_STR(st->state_name, "authenticated");
 	free(output(st));
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<enable "
@@ -1040,6 +1140,8 @@ in_rate_pause_after_sm(void)
 
 static const struct t_case cases[] = {
 	{ "in_header_features", in_header_features },
+	{ "in_dialback_rate_refund", in_dialback_rate_refund },
+	{ "in_dialback_rate_refund_global", in_dialback_rate_refund_global },
 	{ "in_header_unknown_host", in_header_unknown_host },
 	{ "in_header_bad_namespace", in_header_bad_namespace },
 	{ "in_header_bad_version", in_header_bad_version },

@@ -2,7 +2,8 @@
  * tests/unit/sources_test.c: per-source fairness (s2s/sources.c):
  * unauthenticated streams per IP, per IPv6 /64 and in all, pending
  * verifications per IP and per claimed domain, each at its limit and
- * back after a release; the negative cache per (IP, domain); outbound
+ * back after a release; the negative cache per (IP or IPv6 /64, domain);
+ * the verification rate per domain and per source network; outbound
  * verification connections per target address.
  */
 #include <stdio.h>
@@ -61,6 +62,7 @@ test_source_of(void)
 {
 	struct source	 s;
 
+	setup();
 	src4(&s, "192.0.2.7");
 	CHECK_STR(s.ip, "192.0.2.7");
 	CHECK_STR(s.net, "");
@@ -68,6 +70,19 @@ test_source_of(void)
 	CHECK_STR(s.ip, "2001:db8:1:2:3:4:5:6");
 	CHECK_STR(s.net, "2001:db8:1:2::/64");
 	CHECK_STR(s.net48, "2001:db8:1::/48");
+	/* the network of verify_rate_per_source: defaults /24 and /48 */
+	CHECK_STR(s.share, "2001:db8:1::/48");
+	src4(&s, "192.0.2.7");
+	CHECK_STR(s.share, "192.0.2.0/24");
+	sc.verify_source_prefix4 = 20;
+	sc.verify_source_prefix6 = 56;
+	src4(&s, "192.0.31.7");
+	CHECK_STR(s.share, "192.0.16.0/20");
+	src6(&s, "2001:db8:1:2ff:3:4:5:6");
+	CHECK_STR(s.share, "2001:db8:1:200::/56");
+	sc.verify_source_prefix4 = 32;
+	src4(&s, "192.0.2.7");
+	CHECK_STR(s.share, "192.0.2.7/32");
 	source_of(NULL, &s);
 	CHECK_STR(s.ip, "");
 }
@@ -244,28 +259,129 @@ test_verify_targets(void)
 	sources_free();
 }
 
-/* Issue 12 review: verifications per claimed domain whatever the
- * sources (a token bucket; no refill is waited for here) */
+/* Issue 12: verifications per claimed domain whatever the sources, the
+ * share of one network in it, the refund, and the sources exempt after a
+ * valid verdict (token buckets; no refill is waited for here) */
 static void
 test_domain_rate(void)
 {
+	struct source	 a, b, c;
 	const char	*why = NULL;
 	int		 i;
 
 	setup();
-	sc.verify_rate_per_domain = 1;		/* 2 s of burst: 2 */
-	for (i = 0; i < 2; i++)
-		CHECK(sources_domain_rate_take("r1.example", &why) == 0);
-	CHECK(sources_domain_rate_take("r1.example", &why) == -1);
+	src4(&a, "192.0.2.7");
+	src4(&b, "198.51.100.7");
+	src4(&c, "203.0.113.7");
+	sc.verify_rate_per_domain = 2;		/* 2 s of burst: 4 */
+	for (i = 0; i < 4; i++)
+		CHECK(sources_domain_rate_take(i < 2 ? &a : &b, "r1.example",
+		    &why) == 1);
+	CHECK(sources_domain_rate_take(&c, "r1.example", &why) == -1);
 	CHECK(why != NULL && strstr(why, "for this domain lately") != NULL);
 	/* another domain has its own bucket */
-	CHECK(sources_domain_rate_take("r2.example", &why) == 0);
-	/* a valid verdict gives its token back */
-	sources_domain_rate_refund("r1.example");
-	CHECK(sources_domain_rate_take("r1.example", &why) == 0);
-	CHECK(sources_domain_rate_take("r1.example", &why) == -1);
+	CHECK(sources_domain_rate_take(&c, "r2.example", &why) == 1);
+	/* a valid verdict (or our own refusal) gives its token back */
+	sources_domain_rate_refund(&a, "r1.example");
+	CHECK(sources_domain_rate_take(&c, "r1.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&c, "r1.example", &why) == -1);
 	sc.verify_rate_per_domain = 0;		/* no limit */
-	CHECK(sources_domain_rate_take("r1.example", &why) == 0);
+	CHECK(sources_domain_rate_take(&a, "r1.example", &why) == 0);
+	sources_free();
+}
+
+static void
+test_domain_rate_share(void)
+{
+	struct source	 a1, a2, b, v6a, v6b, v6c;
+	const char	*why = NULL;
+	int		 i;
+
+	setup();
+	sc.verify_rate_per_domain = 5;		/* burst 10 */
+	sc.verify_rate_per_source = 1;		/* burst 2 per network */
+	src4(&a1, "192.0.2.7");
+	src4(&a2, "192.0.2.200");		/* the same /24 */
+	src4(&b, "198.51.100.7");
+	src6(&v6a, "2001:db8:1:1::1");
+	src6(&v6b, "2001:db8:1:ff::1");		/* the same /48 */
+	src6(&v6c, "2001:db8:2::1");
+	CHECK(sources_domain_rate_take(&a1, "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&a2, "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&a1, "v.example", &why) == -1);
+	CHECK(why != NULL && strstr(why, "from this network") != NULL);
+	/* the share is per domain */
+	CHECK(sources_domain_rate_take(&a1, "w.example", &why) == 1);
+	/* other networks still have theirs, and the domain's budget */
+	CHECK(sources_domain_rate_take(&b, "v.example", &why) == 1);
+	for (i = 0; i < 2; i++)
+		CHECK(sources_domain_rate_take(&v6a, "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&v6b, "v.example", &why) == -1);
+	CHECK(sources_domain_rate_take(&v6c, "v.example", &why) == 1);
+	/* a refused share took no token of the domain: 10 - 6 left */
+	sc.verify_rate_per_source = 0;		/* no share */
+	for (i = 0; i < 4; i++)
+		CHECK(sources_domain_rate_take(&b, "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&b, "v.example", &why) == -1);
+	CHECK(why != NULL && strstr(why, "for this domain lately") != NULL);
+	/* the refund reaches the share too */
+	sc.verify_rate_per_source = 1;
+	sources_domain_rate_refund(&a1, "v.example");
+	CHECK(sources_domain_rate_take(&a2, "v.example", &why) == 1);
+	sources_free();
+}
+
+static void
+test_domain_rate_exempt(void)
+{
+	struct source	 real, near, flood;
+	const char	*why = NULL;
+	int		 i;
+
+	setup();
+	sc.verify_rate_per_domain = 1;		/* burst 2 */
+	sc.verify_rate_per_source = 1;
+	sc.verify_exempt_time = 3600;
+	src6(&real, "2001:db8:5::1");
+	src6(&near, "2001:db8:5:0:1::1");	/* the same /64 */
+	src6(&flood, "2001:db8:6::1");
+	for (i = 0; i < 2; i++)
+		CHECK(sources_domain_rate_take(&flood, "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -1);
+	/* the domain's real server verified once: exempt, takes nothing */
+	sources_verified(&real, "v.example");
+	for (i = 0; i < 5; i++)
+		CHECK(sources_domain_rate_take(&real, "v.example", &why) == 0);
+	CHECK(sources_domain_rate_take(&near, "v.example", &why) == 0);
+	/* for that domain only, and not for the flood */
+	CHECK(sources_domain_rate_take(&real, "w.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&flood, "v.example", &why) == -1);
+	sc.verify_exempt_time = 0;		/* never exempt */
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -1);
+	sources_free();
+}
+
+/* The exempt table stays bounded: past its cap the oldest go. */
+static void
+test_domain_rate_exempt_bounded(void)
+{
+	struct source	 s;
+	char		 ip[32];
+	const char	*why = NULL;
+	int		 i;
+
+	setup();
+	sc.verify_rate_per_domain = 1;
+	sc.verify_exempt_time = 3600;
+	src4(&s, "192.0.2.1");
+	sources_verified(&s, "first.example");
+	for (i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.1", i / 250, i % 250);
+		src4(&s, ip);
+		sources_verified(&s, "v.example");
+	}
+	src4(&s, "10.19.249.1");		/* the last one is kept */
+	CHECK(sources_domain_rate_take(&s, "v.example", &why) == 0);
 	sources_free();
 }
 
@@ -278,6 +394,9 @@ static const struct t_case cases[] = {
 	{ "failed_cache", test_failed_cache },
 	{ "verify_targets", test_verify_targets },
 	{ "domain_rate", test_domain_rate },
+	{ "domain_rate_share", test_domain_rate_share },
+	{ "domain_rate_exempt", test_domain_rate_exempt },
+	{ "domain_rate_exempt_bounded", test_domain_rate_exempt_bounded },
 };
 
 int
