@@ -39,6 +39,9 @@
  *           commit covering stanzas of the stream -> <a h/> unasked
  *   CLOSING stanzas still delivered; their </stream>, EOF or
  *           S2S_CLOSE_SECS -> closed (RFC 6120 4.4, S2S 1.23)
+ *   stopping  a stream accepted while xfed stops only gets its db:verify
+ *           requests answered (the peer checks our last outbound
+ *           streams' keys that way); its db:result goes unanswered
  *   any     unknown first-level elements -> unsupported-stanza-type (S2S
  *           1.25); their </stream> -> ours, close (S2S 1.24); no pair
  *           verified within S2S_HANDSHAKE_SECS -> connection-timeout; xfed
@@ -470,6 +473,18 @@ s2s_in_dialback(struct s2s_stream *st, const struct el *el)
 		/* S2S 4.27: the authoritative answer, on this connection */
 		s2s_stream_send_el_free(st, db_authoritative(&m,
 		    conf_is_hosted(server->conf, m.to)));
+		return;
+	}
+	if (server->stopping) {
+		/*
+		 * A stream accepted while xfed stops is there to verify the
+		 * keys of our last outbound streams (db:verify above): no
+		 * pair is verified any more. Left unanswered rather than
+		 * refused: an error could end the peer's stream before it
+		 * reads our db:verify answer after it; xfed's exit ends it.
+		 */
+		s2s_log(st, LOG_L_INFO, "dialback request for %s left "
+		    "unanswered: xfed is stopping", m.from);
 		return;
 	}
 	s2s_in_db_result(st, &m);
