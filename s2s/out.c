@@ -38,9 +38,9 @@
  *             S2S_OUT_ACK_SECS) -> failed; rows not acknowledged when the
  *             stream ends go back to the outbox (S2S 7.6)
  *             xfed stopping -> once what the route holds is written
- *             (and acked) <system-shutdown/>; a stream still connecting
- *             or authenticating for stanzas that wait goes on until READY
- *             and then does the same (bounded by the stop)
+ *             (and acked) <system-shutdown/>; a connected stream still
+ *             negotiating for stanzas that wait goes on until READY and
+ *             then does the same (bounded by the stop)
  *   CLOSING   the route has let go; their </stream>, EOF or 5 s -> closed
  *             (RFC 6120 4.4, S2S 1.23); a last <a/> still counts
  *   any       db:verify requests answered as authoritative server (S2S
@@ -1039,10 +1039,12 @@ s2s_out_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 		    s2s_out_state_names[out->state]);
 		break;
 	case S2S_EV_SHUTDOWN:
-		/* still connecting or authenticating with stanzas waiting
-		 * for it (answers xfed owes): it goes on, bounded by the
-		 * stop, and ends once they are written (READY) */
-		if (out->route != NULL && s2s_mgr_waiting(out->route)) {
+		/* connected, still negotiating, with stanzas waiting for
+		 * it (answers xfed owes): it goes on, bounded by the stop,
+		 * and ends once they are written (READY); a peer not even
+		 * connected yet is not waited for */
+		if (out->state >= S2S_OUT_HEADER && out->route != NULL &&
+		    s2s_mgr_waiting(out->route)) {
 			out->stopping = 1;
 			break;
 		}

@@ -157,7 +157,9 @@ batch_failed(const char *why)
 		log_warnx("store: failing (%s); inbound streams paused, stanzas "
 		    "kept in memory, retrying", why);
 		store_busy_timeout(server->store, 0);
-		s2s_stream_pause_reading(1);
+		/* stopping, what comes is answered (batch_stop()) */
+		if (!batch_stopping)
+			s2s_stream_pause_reading(1);
 	} else if (batch_state == BATCH_RETRYING) {
 		batch_retry_ms *= 2;
 		if (batch_retry_ms > BATCH_RETRY_MAX_MS)

@@ -563,6 +563,7 @@ outbox_done(int64_t id, enum outbox_verdict res, int64_t next,
 {
 	struct outbox_slot	*s = outbox_find(id);
 	int64_t			 created = -1, deadline;
+	int			 due = 0;
 
 	if (s != NULL && s->verdict_due) {
 		/* the peer's wait error came first: the row goes again */
@@ -576,10 +577,11 @@ outbox_done(int64_t id, enum outbox_verdict res, int64_t next,
 			return;
 		}
 		s = outbox_find(id);
+		due = 1;
 	}
 	if (s != NULL && !s->marked)
 		created = s->created;
-	else if (res != OUTBOX_DELIVERED)
+	else if (res != OUTBOX_DELIVERED && !due)
 		log_warnx("outbox: verdict for row %lld, which is not in flight",
 		    (long long)id);
 	switch (res) {
