@@ -907,6 +907,8 @@ s2s_stream_free_all(void)
 			s2s_stream_close(st, "shutdown");
 		s2s_stream_free(st);
 	}
+	/* nothing stopped any more (unit tests run case after case) */
+	memset(s2s_stream_stopped_dir, 0, sizeof(s2s_stream_stopped_dir));
 }
 
 void

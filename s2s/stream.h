@@ -235,7 +235,8 @@ void		 s2s_stream_shutdown(enum s2s_dir dir);
 int		 s2s_stream_stopped(enum s2s_dir dir);
 /* Streams of direction dir not closed yet, with every flag of flags. */
 size_t		 s2s_stream_count(enum s2s_dir, unsigned int flags);
-/* At exit, after the loop: frees every stream left. */
+/* At exit, after the loop: frees every stream left, and forgets
+ * s2s_stream_shutdown(). */
 void		 s2s_stream_free_all(void);
 
 #endif
