@@ -37,8 +37,15 @@
  *           each stanza counted; <r/> -> <a h/> once the store batches
  *           holding what the stanzas wrote are committed (sm.c); each
  *           commit covering stanzas of the stream -> <a h/> unasked
- *   CLOSING stanzas still delivered; their </stream>, EOF or
+ *   CLOSING stanzas still delivered, but with XEP-0198 not: they come
+ *           after our last <a/>, so the peer sends them again (S2S
+ *           7.6), and storing them too would store them twice; their
+ *           </stream>, EOF or
  *           S2S_CLOSE_SECS -> closed (RFC 6120 4.4, S2S 1.23)
+ *   stopping  a stream accepted while xfed stops only gets its db:verify
+ *           requests answered (the peer checks our last outbound
+ *           streams' keys that way): no EXTERNAL offered, <auth/> ->
+ *           <temporary-auth-failure/>, db:result unanswered
  *   any     unknown first-level elements -> unsupported-stanza-type (S2S
  *           1.25); their </stream> -> ours, close (S2S 1.24); no pair
  *           verified within S2S_HANDSHAKE_SECS -> connection-timeout; xfed
@@ -98,6 +105,7 @@ struct s2s_in {
 	const char		*cert_why;	/* why the certificate failed */
 	struct sm_in		 sm;		/* XEP-0198 */
 	uint32_t		 sm_told;	/* h of our last <a/> */
+	uint64_t		 sm_left;	/* stanzas after our close */
 	int			 sm_told_any;	/* an <a/> went out */
 	struct source		 src;		/* s2s/sources.c */
 	int			 src_unauth;	/* counted unauthenticated */
@@ -232,8 +240,9 @@ s2s_in_features(struct s2s_stream *st)
 		if (server->conf->require_encryption)
 			el_add(c, NS_TLS, "required");
 	}
+	/* no pair is verified while xfed stops (s2s_in_dialback) */
 	if ((st->flags & S2S_F_TLS) && (st->flags & S2S_F_CERT_OK) &&
-	    !(st->flags & S2S_F_SASL)) {
+	    !(st->flags & S2S_F_SASL) && !server->stopping) {
 		c = el_add(f, NS_SASL, "mechanisms");
 		c = el_add(c, NS_SASL, "mechanism");
 		el_add_text(c, "EXTERNAL", 8);
@@ -526,6 +535,18 @@ s2s_in_dialback(struct s2s_stream *st, const struct el *el)
 		    conf_is_hosted(server->conf, m.to)));
 		return;
 	}
+	if (server->stopping) {
+		/*
+		 * A stream accepted while xfed stops is there to verify the
+		 * keys of our last outbound streams (db:verify above): no
+		 * pair is verified any more. Left unanswered rather than
+		 * refused: an error could end the peer's stream before it
+		 * reads our db:verify answer after it; xfed's exit ends it.
+		 */
+		s2s_log(st, LOG_L_INFO, "dialback request for %s left "
+		    "unanswered: xfed is stopping", m.from);
+		return;
+	}
 	s2s_in_db_result(st, &m);
 }
 
@@ -618,6 +639,12 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	}
 	if (++in->sasl_tries > S2S_IN_MAX_SASL) {
 		s2s_stream_error(st, "policy-violation", "too many SASL attempts");
+		return;
+	}
+	if (server->stopping) {
+		/* RFC 6120 6.5.12: try again later, once xfed is back */
+		s2s_in_sasl_failure(st, SASL_C_TEMPORARY_AUTH_FAILURE,
+		    "xfed is stopping");
 		return;
 	}
 	cond = sasl_ext_receive(el_attr(el, "mechanism"), el_text(el),
@@ -780,7 +807,7 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
  * With XEP-0198, a last <a/> before our close covers every stanza whose
  * batch is committed (the server commits the open batch before it stops
  * the streams), so the peer need not send those again; what comes after
- * our close is stored but never acknowledged here: the peer sends it
+ * our close is neither stored nor acknowledged here: the peer sends it
  * again on its next stream (XEP-0198 4, S2S 7.6).
  */
 static void
@@ -845,6 +872,19 @@ s2s_in_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 		}
 		break;
 	case S2S_IN_CLOSING:
+		if (ev == S2S_EV_ELEMENT && in->sm.enabled &&
+		    s2s_in_is_stanza(el)) {
+			/*
+			 * After our last <a/> nothing more is acknowledged:
+			 * the peer keeps this stanza unacknowledged and
+			 * sends it again on its next stream (XEP-0198 4,
+			 * S2S 7.6). Stored here too, it would be stored
+			 * twice.
+			 */
+			in->sm_left++;
+			el_free(el);
+			return;
+		}
 		if (ev == S2S_EV_ELEMENT) {
 			s2s_in_elem(st, el);	/* still delivered */
 			return;
@@ -888,6 +928,11 @@ s2s_in_release(struct s2s_stream *st)
 	struct s2s_in	*in = s2s_in_of(st);
 	int		 i;
 
+	if (in->sm_left > 0)
+		s2s_log(st, LOG_L_INFO, "%llu stanza%s after our close left "
+		    "unacknowledged: the peer sends them again",
+		    (unsigned long long)in->sm_left, in->sm_left == 1 ? "" :
+		    "s");
 	for (i = 0; i < in->pairs.n; i++) {
 		s2s_in_pending_done(in, &in->pairs.v[i]);
 		/* xfed stops: the verifications under way are never sent */

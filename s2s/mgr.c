@@ -319,7 +319,10 @@ s2s_route_history(const struct s2s_route *r, struct s2s_attempt *out,
 static void
 s2s_mgr_connect(struct s2s_route *r)
 {
-	if (r->out != NULL || server->stopping)
+	/* while xfed stops, routes still connect until the outbound
+	 * streams are stopped: the answers to what the inbound streams
+	 * read last go out that way (S2S 1.19) */
+	if (r->out != NULL || s2s_stream_stopped(S2S_DIR_OUT))
 		return;
 	r->ready = 0;
 	r->out = s2s_out_start(r);
@@ -424,6 +427,12 @@ s2s_mgr_busy(const struct s2s_route *r)
 {
 	return r != NULL && (s2s_mgr_verifying(r) ||
 	    !TAILQ_EMPTY(&r->inflight) || !TAILQ_EMPTY(&r->queue));
+}
+
+int
+s2s_mgr_waiting(const struct s2s_route *r)
+{
+	return r != NULL && !TAILQ_EMPTY(&r->queue);
 }
 
 void

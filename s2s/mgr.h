@@ -35,6 +35,8 @@ void	 s2s_mgr_send(const char *local, const char *remote, struct el *stanza,
 	    int64_t outbox_id);
 /* 1 while the route has stanzas or verifications under way. */
 int	 s2s_mgr_busy(const struct s2s_route *);
+/* 1 when stanzas wait in the route's queue for a ready stream. */
+int	 s2s_mgr_waiting(const struct s2s_route *);
 /* 1 when the route's stream is wanted only for dialback verifications:
  * nothing of ours waits to go (issue 12, max_verify_per_target). */
 int	 s2s_mgr_verify_only(const struct s2s_route *);

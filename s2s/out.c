@@ -37,12 +37,16 @@
  *             wraps at 2^32); no <a/> within idle_timeout (at most
  *             S2S_OUT_ACK_SECS) -> failed; rows not acknowledged when the
  *             stream ends go back to the outbox (S2S 7.6)
+ *             xfed stopping -> once what the route holds is written
+ *             (and acked) <system-shutdown/>; a connected stream still
+ *             negotiating for stanzas that wait goes on until READY and
+ *             then does the same (bounded by the stop)
  *   CLOSING   the route has let go; their </stream>, EOF or 5 s -> closed
  *             (RFC 6120 4.4, S2S 1.23); a last <a/> still counts
  *   any       db:verify requests answered as authoritative server (S2S
  *             4.27); db:verify answers -> mgr; stream error -> failed with
- *             the peer's condition and text; xfed stopping ->
- *             system-shutdown
+ *             the peer's condition and text; xfed stopping, nothing
+ *             waiting -> system-shutdown
  */
 #include <errno.h>
 #include <stdio.h>
@@ -135,6 +139,7 @@ static struct dns	*s2s_out_dns;
 static void	s2s_out_try_next(struct s2s_stream *);
 static void	s2s_out_features(struct s2s_stream *, struct el *);
 static void	s2s_out_ready(struct s2s_stream *, const char *);
+static int	s2s_out_stop_done(struct s2s_stream *);
 static void	s2s_out_report(struct s2s_stream *, const char *, const char *,
 		    int, const char *, ...) __attribute__((format(printf, 5, 6)));
 
@@ -633,7 +638,8 @@ s2s_out_ready(struct s2s_stream *st, const char *how)
 	s2s_out(st)->last_used = time(NULL);
 	s2s_out_ready_timer(st);
 	s2s_mgr_stream_open(s2s_out(st)->route);
-	s2s_mgr_stream_ready(s2s_out(st)->route);
+	s2s_mgr_stream_ready(s2s_out(st)->route);	/* pumps */
+	(void)s2s_out_stop_done(st);
 }
 
 /* <proceed/> or <failure/> for our <starttls/> (RFC 6120 5.4.2). */
@@ -717,6 +723,23 @@ s2s_out_sm_request(struct s2s_stream *st, int drained)
 	}
 }
 
+/*
+ * xfed stops: once what the route held is written (and, with stream
+ * management, acknowledged), the stream ends with <system-shutdown/>.
+ * 1 when it did.
+ */
+static int
+s2s_out_stop_done(struct s2s_stream *st)
+{
+	struct s2s_out	*out = s2s_out(st);
+
+	if (!out->stopping || sm_out_unacked(&out->sm) > 0 ||
+	    s2s_stream_queued(st) > 0 || s2s_mgr_waiting(out->route))
+		return 0;
+	s2s_stream_error(st, "system-shutdown", NULL);
+	return 1;
+}
+
 static void
 s2s_out_sm_acked(void *arg, int64_t outbox_id)
 {
@@ -774,11 +797,8 @@ s2s_out_sm(struct s2s_stream *st, const struct el *el)
 			s2s_stream_error_app(st, cond, text, app);
 			return;
 		}
-		if (out->stopping && sm_out_unacked(&out->sm) == 0 &&
-		    evbuffer_get_length(s2s_stream_output(st)) == 0) {
-			s2s_stream_error(st, "system-shutdown", NULL);
+		if (s2s_out_stop_done(st))
 			return;
-		}
 		if (out->state == S2S_OUT_READY)
 			s2s_out_sm_request(st, 1);
 		if (was_full && out->route != NULL)
@@ -958,27 +978,23 @@ s2s_out_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 	case S2S_OUT_READY:
 		switch (ev) {
 		case S2S_EV_DRAINED:
-			s2s_mgr_stream_flushed(out->route);
-			if (out->stopping && sm_out_unacked(&out->sm) == 0) {
-				s2s_stream_error(st, "system-shutdown", NULL);
+			s2s_mgr_stream_flushed(out->route);	/* pumps */
+			if (s2s_out_stop_done(st))
 				return;
-			}
 			s2s_out_sm_request(st, 1);
 			return;
 		case S2S_EV_SHUTDOWN:
-			/* what xfed wrote last (its unavailable presence)
-			 * is out, and acked with stream management, before
-			 * the stream ends: then it counts as sent */
-			if (evbuffer_get_length(s2s_stream_output(st)) > 0 ||
-			    sm_out_unacked(&out->sm) > 0) {
-				out->stopping = 1;
-				if (sm_out_unacked(&out->sm) > 0)
-					s2s_stream_send_raw(st, "<r xmlns='"
-					    NS_SM "'/>", sizeof("<r xmlns='"
-					    NS_SM "'/>") - 1);
+			/* what xfed wrote last (its unavailable presence, the
+			 * answers to what its inbound streams read last) is
+			 * out, and acked with stream management, before the
+			 * stream ends: then it counts as sent */
+			out->stopping = 1;
+			if (s2s_out_stop_done(st))
 				return;
-			}
-			break;
+			if (sm_out_unacked(&out->sm) > 0)
+				s2s_stream_send_raw(st, "<r xmlns='" NS_SM "'/>",
+				    sizeof("<r xmlns='" NS_SM "'/>") - 1);
+			return;
 		case S2S_EV_TIMEOUT:
 			s2s_out_ready_timeout(st);
 			return;
@@ -1023,6 +1039,15 @@ s2s_out_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 		    s2s_out_state_names[out->state]);
 		break;
 	case S2S_EV_SHUTDOWN:
+		/* connected, still negotiating, with stanzas waiting for
+		 * it (answers xfed owes): it goes on, bounded by the stop,
+		 * and ends once they are written (READY); a peer not even
+		 * connected yet is not waited for */
+		if (out->state >= S2S_OUT_HEADER && out->route != NULL &&
+		    s2s_mgr_waiting(out->route)) {
+			out->stopping = 1;
+			break;
+		}
 		s2s_stream_error(st, "system-shutdown", NULL);
 		break;
 	case S2S_EV_TLS_UP:

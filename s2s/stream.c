@@ -43,6 +43,7 @@ struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
 struct s2s_hooks	 s2s_hooks;
 static uint64_t		 s2s_next_id = 1;
 static int		 s2s_stream_paused;	/* inbound reading stopped */
+static int		 s2s_stream_stopped_dir[2];	/* S2S_EV_SHUTDOWN sent */
 
 #define S2S_READ_MAX	(128 * 1024)	/* bytes taken per read callback */
 #define S2S_FEED_MAX	(16 * 1024)	/* bytes parsed between pause checks */
@@ -865,24 +866,33 @@ s2s_stream_free(struct s2s_stream *st)
 }
 
 void
-s2s_stream_shutdown_all(void)
+s2s_stream_shutdown(enum s2s_dir dir)
 {
 	struct s2s_stream	*st, *next;
 
+	s2s_stream_stopped_dir[dir] = 1;
 	for (st = TAILQ_FIRST(&s2s_streams); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
-		s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
+		if (st->dir == dir)
+			s2s_stream_input(st, S2S_EV_SHUTDOWN, NULL);
 	}
 }
 
+int
+s2s_stream_stopped(enum s2s_dir dir)
+{
+	return s2s_stream_stopped_dir[dir];
+}
+
 size_t
-s2s_stream_count(enum s2s_dir dir)
+s2s_stream_count(enum s2s_dir dir, unsigned int flags)
 {
 	struct s2s_stream	*st;
 	size_t			 n = 0;
 
 	TAILQ_FOREACH(st, &s2s_streams, entry)
-		if (st->dir == dir && !s2s_stream_dead(st))
+		if (st->dir == dir && !s2s_stream_dead(st) &&
+		    (st->flags & flags) == flags)
 			n++;
 	return n;
 }
@@ -897,6 +907,8 @@ s2s_stream_free_all(void)
 			s2s_stream_close(st, "shutdown");
 		s2s_stream_free(st);
 	}
+	/* nothing stopped any more (unit tests run case after case) */
+	memset(s2s_stream_stopped_dir, 0, sizeof(s2s_stream_stopped_dir));
 }
 
 void

@@ -223,14 +223,20 @@ void		 s2s_log(const struct s2s_stream *, int level, const char *, ...)
  */
 void		 s2s_stream_pause_reading(int pause);
 /*
- * xfed is stopping: S2S_EV_SHUTDOWN to every stream, which ends the way
- * its direction says (inbound: our </stream:stream>, then reading on
- * until theirs; outbound: <system-shutdown/>).
+ * xfed is stopping: S2S_EV_SHUTDOWN to every stream of direction dir,
+ * which ends the way its direction says (inbound: our </stream:stream>,
+ * then reading on until theirs; outbound: once what its route holds is
+ * written, <system-shutdown/>). The server stops the inbound streams
+ * first and the outbound ones once those are closed: the answers to the
+ * stanzas read meanwhile go out on them (S2S 1.19, 1.23).
  */
-void		 s2s_stream_shutdown_all(void);
-/* Streams of direction dir not closed yet. */
-size_t		 s2s_stream_count(enum s2s_dir);
-/* At exit, after the loop: frees every stream left. */
+void		 s2s_stream_shutdown(enum s2s_dir dir);
+/* 1 once s2s_stream_shutdown(dir) ran: no new stream of dir is opened. */
+int		 s2s_stream_stopped(enum s2s_dir dir);
+/* Streams of direction dir not closed yet, with every flag of flags. */
+size_t		 s2s_stream_count(enum s2s_dir, unsigned int flags);
+/* At exit, after the loop: frees every stream left, and forgets
+ * s2s_stream_shutdown(). */
 void		 s2s_stream_free_all(void);
 
 #endif

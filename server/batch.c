@@ -15,7 +15,11 @@
  *     BATCH_RETRY_MAX_MS, by handling all of them again in a new batch;
  *     a commit that succeeds resumes reading;
  *   - a stanza kept longer than store_wait is answered with
- *     resource-constraint, type wait (RFC 6120 8.3.3.18).
+ *     resource-constraint, type wait (RFC 6120 8.3.3.18);
+ *   - when xfed stops, the store gets a last try; if it still fails,
+ *     every stanza held and every one read until the inbound streams
+ *     close is answered the same way (batch_stop()): the senders try
+ *     again later, nothing is left unanswered.
  * The change of state is logged once each way, with counts, and xfedctl
  * status shows since when the store fails. While it fails, SQLite does not
  * wait for a lock (busy_timeout 0): the loop never blocks on it.
@@ -50,6 +54,7 @@ static struct event	*batch_flush_ev, *batch_retry_ev;
 static time_t		 batch_since;		/* failing since */
 static int		 batch_retry_ms;
 static size_t		 batch_expired;		/* answered while failing */
+static int		 batch_stopping;	/* xfed stops: answer, keep none */
 
 static void	(*batch_committed)(void);	/* after each commit */
 
@@ -152,7 +157,9 @@ batch_failed(const char *why)
 		log_warnx("store: failing (%s); inbound streams paused, stanzas "
 		    "kept in memory, retrying", why);
 		store_busy_timeout(server->store, 0);
-		s2s_stream_pause_reading(1);
+		/* stopping, what comes is answered (batch_stop()) */
+		if (!batch_stopping)
+			s2s_stream_pause_reading(1);
 	} else if (batch_state == BATCH_RETRYING) {
 		batch_retry_ms *= 2;
 		if (batch_retry_ms > BATCH_RETRY_MAX_MS)
@@ -189,6 +196,46 @@ batch_retry(evutil_socket_t fd, short what, void *arg)
 		outbox_replay();
 	if (batch_state == BATCH_RETRYING)
 		batch_commit();
+}
+
+void
+batch_stop(void)
+{
+	size_t	 n;
+
+	if (batch_state == BATCH_OK) {
+		batch_flush_sync();
+		if (batch_state == BATCH_OK)
+			return;
+	}
+	if (batch_state == BATCH_FAILING)
+		batch_retry(-1, 0, NULL);	/* a last try, now */
+	if (batch_state == BATCH_OK)
+		return;
+	/*
+	 * Nothing held can be kept past the exit: each stanza is answered
+	 * with resource-constraint, type wait (RFC 6120 8.3.3.18, S2S
+	 * 5.14), which tells its sender to try again later, and so is each
+	 * one read from now on. Reading resumes, so that what the peers
+	 * wrote before our </stream:stream> is answered too, not left
+	 * unread (S2S 1.23).
+	 */
+	batch_stopping = 1;
+	n = router_expire(INT64_MAX);
+	batch_expired += n;
+	log_warnx("store: still failing at stop: %zu stanza%s held %s "
+	    "answered with resource-constraint (type wait), and so is what "
+	    "the inbound streams still carry", n, n == 1 ? "" : "s",
+	    n == 1 ? "was" : "were");
+	s2s_stream_pause_reading(0);
+}
+
+int
+batch_refusing(void)
+{
+	/* an empty commit may succeed on a full disk: whenever the store
+	 * fails again while stopping, what it held is answered at once */
+	return batch_stopping && batch_state != BATCH_OK;
 }
 
 int

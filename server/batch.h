@@ -24,6 +24,15 @@ void	 batch_flush_now(void);
  * the store is tried again with backoff. why is logged once.
  */
 void	 batch_failed(const char *why);
+/*
+ * xfed stops: the open batch commits; a failing store gets a last try,
+ * and if it still fails, every stanza held is answered with
+ * resource-constraint (type wait), inbound streams are read again and
+ * what they bring is answered the same way (batch_refusing()).
+ */
+void	 batch_stop(void);
+/* 1 while stanzas are answered instead of held (batch_stop()). */
+int	 batch_refusing(void);
 /* 1 while the store fails: stanzas and marks wait instead of writing. */
 int	 batch_failing(void);
 /* Since when the store fails; 0 when it works. */

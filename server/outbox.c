@@ -63,6 +63,8 @@ struct outbox_slot {
 	int64_t		 id;		/* 0: empty */
 	int64_t		 created;
 	int		 marked;
+	int		 verdict_due;	/* a peer's wait error queued it
+					 * again before the route's verdict */
 };
 
 /* A verdict to write, kept until committed. */
@@ -124,8 +126,10 @@ outbox_insert(int64_t id, int64_t created)
 		outbox_tab = xcalloc(outbox_cap, sizeof(*outbox_tab));
 		outbox_n = 0;
 		for (i = 0; i < oldcap; i++)
-			if (old[i].id != 0)
+			if (old[i].id != 0) {
 				outbox_insert(old[i].id, old[i].created);
+				*outbox_find(old[i].id) = old[i];
+			}
 		free(old);
 	}
 	for (i = outbox_hash(id, outbox_cap); outbox_tab[i].id != 0;
@@ -134,6 +138,7 @@ outbox_insert(int64_t id, int64_t created)
 	outbox_tab[i].id = id;
 	outbox_tab[i].created = created;
 	outbox_tab[i].marked = 0;
+	outbox_tab[i].verdict_due = 0;
 	outbox_n++;
 }
 
@@ -247,6 +252,7 @@ outbox_mark(int64_t id, enum store_out_state state, int64_t next,
 void
 outbox_batch_done(int committed)
 {
+	struct outbox_slot	*s;
 	struct outbox_mark	*m;
 	size_t			 i, j;
 
@@ -262,7 +268,11 @@ outbox_batch_done(int committed)
 			outbox_marks[j++] = *m;
 			continue;
 		}
-		outbox_remove(m->id);
+		/* requeued by a peer's wait error before the route said
+		 * sent: the slot stays until it does, so that the row is
+		 * neither read again meanwhile nor marked sent after */
+		if ((s = outbox_find(m->id)) == NULL || !s->verdict_due)
+			outbox_remove(m->id);
 		free(m->stage);
 		free(m->text);
 		free(m->xml);
@@ -527,6 +537,18 @@ outbox_fail(int64_t id, const char *stage, const char *cond, const char *text)
 	free(xml);
 }
 
+/* 1 when a mark of row id waits for its commit. */
+static int
+outbox_has_mark(int64_t id)
+{
+	size_t	 i;
+
+	for (i = 0; i < outbox_nmarks; i++)
+		if (outbox_marks[i].id == id)
+			return 1;
+	return 0;
+}
+
 /* What became of a row handed to the router. */
 enum outbox_verdict {
 	OUTBOX_SENT,		/* written to an authenticated stream, flushed */
@@ -541,10 +563,25 @@ outbox_done(int64_t id, enum outbox_verdict res, int64_t next,
 {
 	struct outbox_slot	*s = outbox_find(id);
 	int64_t			 created = -1, deadline;
+	int			 due = 0;
 
+	if (s != NULL && s->verdict_due) {
+		/* the peer's wait error came first: the row goes again */
+		s->verdict_due = 0;
+		if (!outbox_has_mark(id))	/* the requeue is committed */
+			outbox_remove(id);
+		if (res == OUTBOX_SENT || res == OUTBOX_DELIVERED) {
+			log_debug("outbox: row %lld %s after a wait error: "
+			    "stays queued", (long long)id, res == OUTBOX_SENT ?
+			    "sent" : "delivered");
+			return;
+		}
+		s = outbox_find(id);
+		due = 1;
+	}
 	if (s != NULL && !s->marked)
 		created = s->created;
-	else if (res != OUTBOX_DELIVERED)
+	else if (res != OUTBOX_DELIVERED && !due)
 		log_warnx("outbox: verdict for row %lld, which is not in flight",
 		    (long long)id);
 	switch (res) {
@@ -624,8 +661,11 @@ outbox_blocked(int64_t id, const char *text)
 }
 
 struct outbox_match {
-	const char	*domain;
-	int		 ok;
+	const char		*domain;
+	int			 ok;
+	enum store_out_state	 state;
+	int			 attempts;
+	int64_t			 created;
 };
 
 static int
@@ -638,29 +678,84 @@ outbox_match_row(void *arg, const struct store_outbox *o)
 
 	m->ok = jid_parse_buf(o->to, &j, buf, sizeof(buf), &errstr) == 0 &&
 	    strcmp(j.domain, m->domain) == 0;
+	m->state = o->state;
+	m->attempts = o->attempts;
+	m->created = o->created;
 	return 0;
 }
 
-void
-outbox_peer_error(const char *stanza_id, const char *domain, const char *cond,
-    const char *xml)
+/*
+ * When a row the peer answered with a wait error goes again: after
+ * outbound_backoff_min, doubled with each attempt it made, at most an
+ * hour; -1 past created + outbound_retry_for, when it fails instead.
+ */
+static int64_t
+outbox_wait_next(const struct outbox_match *m)
 {
-	struct outbox_match	 m = { domain, 0 };
-	char			*end;
+	int64_t	 now = time(NULL), secs = server->conf->outbound_backoff_min;
+	int	 i;
+
+	for (i = 1; i < m->attempts && secs < 3600; i++)
+		secs *= 2;
+	if (secs > 3600)
+		secs = 3600;
+	if (now + secs > m->created + server->conf->outbound_retry_for)
+		return -1;
+	return now + secs;
+}
+
+int
+outbox_peer_error(const char *stanza_id, const char *domain,
+    const char *etype, const char *cond, const char *xml)
+{
+	struct outbox_match	 m;
+	struct outbox_slot	*s;
+	char			*end, text[128];
 	long long		 id;
+	int64_t			 next;
+	int			 due;
 
 	if (stanza_id == NULL || strncmp(stanza_id, OUTBOX_ID_PREFIX,
 	    strlen(OUTBOX_ID_PREFIX)) != 0)
-		return;
+		return 0;
 	id = strtoll(stanza_id + strlen(OUTBOX_ID_PREFIX), &end, 10);
 	if (*end != '\0' || id <= 0)
-		return;
+		return 0;
 	/* only the domain the row went to may fail it */
+	memset(&m, 0, sizeof(m));
+	m.domain = domain;
 	if (store_outbox_get(server->store, id, outbox_match_row, &m) == -1 ||
 	    !m.ok)
-		return;
-	log_info("outbox: row %lld refused by %s: %s", id, domain, cond);
+		return 0;
+	/*
+	 * RFC 6120 8.3.2, S2S 5.14: type wait is "retry after waiting" (the
+	 * peer's resource-constraint when its store fails or it stops): the
+	 * row is queued again with a backoff, within outbound_retry_for,
+	 * whatever state it reached meanwhile but failed. Any other type
+	 * fails it.
+	 */
+	if (etype != NULL && strcmp(etype, "wait") == 0 &&
+	    m.state != STORE_OUT_FAILED && m.state != STORE_OUT_DONE &&
+	    (next = outbox_wait_next(&m)) != -1) {
+		log_info("outbox: row %lld: %s answered %s (wait): queued "
+		    "again, retry in %llds", id, domain, cond,
+		    (long long)(next - time(NULL)));
+		snprintf(text, sizeof(text), "%s answered %s (wait)", domain,
+		    cond);
+		/* in flight still (written, not yet flushed): the route's
+		 * verdict comes later and must not undo this */
+		s = outbox_find(id);
+		due = s != NULL && !s->marked;
+		outbox_mark(id, STORE_OUT_QUEUED, next, "remote", text, NULL);
+		if ((s = outbox_find(id)) != NULL)
+			s->verdict_due = due;
+		return 1;
+	}
+	log_info("outbox: row %lld refused by %s: %s%s", id, domain, cond,
+	    etype != NULL && strcmp(etype, "wait") == 0 ?
+	    " (wait, past outbound_retry_for)" : "");
 	if (store_outbox_failed(server->store, id, "remote", cond, xml) == -1)
 		log_warnx("outbox: row %lld: %s", id,
 		    store_errstr(server->store));
+	return 0;
 }

@@ -33,9 +33,13 @@ void	 outbox_delivered(int64_t id);
 void	 outbox_invalid(int64_t id, const char *cond, const char *text);
 /* Not sent: the target is blocked here (error_stage "blocked"). */
 void	 outbox_blocked(int64_t id, const char *text);
-/* An error stanza came back for stanza id from domain: fail its row. */
-void	 outbox_peer_error(const char *stanza_id, const char *domain,
-	    const char *cond, const char *xml);
+/*
+ * An error stanza of type etype came back for stanza id from domain: a
+ * wait error queues its row again with a backoff (1), until
+ * outbound_retry_for is over; any other fails it (0).
+ */
+int	 outbox_peer_error(const char *stanza_id, const char *domain,
+	    const char *etype, const char *cond, const char *xml);
 /* Rows in flight now (read, no verdict yet). */
 uint64_t outbox_inflight(void);
 /* The batch holding the marks written since the last call committed (1)

@@ -82,11 +82,14 @@ router_list_add(struct router_list *l, struct el *stanza, int64_t since)
 	l->n++;
 }
 
-/* Takes stanza: it waits for the store, or is answered when too many do. */
+/*
+ * Takes stanza: it waits for the store, or is answered when too many do
+ * or when xfed stops (batch_stop()).
+ */
 static void
 router_hold(struct el *stanza, int64_t since)
 {
-	if (router_held.n >= ROUTER_HELD_MAX) {
+	if (router_held.n >= ROUTER_HELD_MAX || batch_refusing()) {
 		router_bounce(stanza, "wait", "resource-constraint", NULL);
 		el_free(stanza);
 		return;
@@ -213,24 +216,32 @@ router_bounce(const struct el *stanza, const char *etype, const char *cond,
 		router_send(e, 0);
 }
 
-/* An error stanza about a row of our outbox: record it on the row. */
-static void
+/*
+ * An error stanza about a row of our outbox: record it on the row. 1 when
+ * the row goes again later (an error of type wait): the error is no news
+ * for the user then.
+ */
+static int
 router_error_in(const struct el *stanza, const struct jid *from)
 {
-	const char	*id = el_attr(stanza, "id");
+	const char	*id = el_attr(stanza, "id"), *etype = NULL;
 	char		*xml, cond[64] = "undefined-condition";
 	struct el	*err, *c;
+	int		 again;
 
-	if ((err = el_child(stanza, EL_NS_SERVER, "error")) != NULL)
+	if ((err = el_child(stanza, EL_NS_SERVER, "error")) != NULL) {
+		etype = el_attr(err, "type");
 		EL_FOREACH(c, err)
 			if (strcmp(c->ns, NS_STANZAS) == 0 &&
 			    strcmp(c->name, "text") != 0) {
 				snprintf(cond, sizeof(cond), "%s", c->name);
 				break;
 			}
+	}
 	xml = el_to_string(stanza, NULL, NULL);
-	outbox_peer_error(id, from->domain, cond, xml);
+	again = outbox_peer_error(id, from->domain, etype, cond, xml);
 	free(xml);
+	return again;
 }
 
 static void
@@ -243,8 +254,8 @@ router_message_in(struct el *stanza, const struct jid *to,
 	size_t			 len;
 	int			 iserr = type != NULL && strcmp(type, "error") == 0;
 
-	if (iserr)
-		router_error_in(stanza, from);
+	if (iserr && router_error_in(stanza, from))
+		return;		/* its row goes again */
 	if (to->local == NULL) {
 		router_bounce(stanza, "cancel", "service-unavailable", NULL);
 		return;
@@ -354,6 +365,13 @@ router_deliver_since(struct el *stanza, const struct jid *to,
 		el_free(stanza);
 		return;
 	}
+	if (batch_refusing()) {
+		/* xfed stops and the store fails: its sender tries again
+		 * later (batch_stop()) */
+		router_bounce(stanza, "wait", "resource-constraint", NULL);
+		el_free(stanza);
+		return;
+	}
 	if (batch_failing()) {
 		router_hold(stanza, since);
 		return;
@@ -398,7 +416,7 @@ router_dispatch(struct el *stanza, const struct jid *to,
 	else if (el_is(stanza, EL_NS_SERVER, "presence")) {
 		type = el_attr(stanza, "type");
 		if (type != NULL && strcmp(type, "error") == 0)
-			router_error_in(stanza, from);	/* a subscribe row */
+			(void)router_error_in(stanza, from); /* a subscribe row */
 		presence_in(stanza, to, from);
 	}
 }

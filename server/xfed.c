@@ -51,7 +51,7 @@
 
 #define XFED_POLL_MS	50	/* outside changes, when the store has no fd */
 #define XFED_DUE_SECS	1	/* outbox rows whose retry time came */
-#define XFED_STOP_SECS	(S2S_CLOSE_SECS + 1)	/* inbound streams closing */
+#define XFED_STOP_SECS	(S2S_CLOSE_SECS + 1)	/* each direction closing */
 #define XFED_STOP_POLL_MS 20
 
 static struct server		 xfed_server;
@@ -67,6 +67,7 @@ static int			 xfed_poll_fd = -2;	/* xfed_poll_ev's */
 static struct dns		*xfed_dns;
 static struct event		*xfed_stop_ev;
 static time_t			 xfed_stop_deadline;
+static int			 xfed_stop_out;	/* outbound streams stopped */
 
 /* Store events name users: "alice@example.org", not a row id. */
 static int
@@ -257,10 +258,6 @@ static void
 xfed_accept(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	if (server->stopping) {
-		close(fd);
-		return;
-	}
 	s2s_in_accept(fd, sa, salen, arg != NULL);
 }
 
@@ -693,38 +690,48 @@ xfed_report(const char *line)
 }
 
 /*
- * While stopping: the loop ends once every inbound stream has closed at
- * both ends (what the peers wrote until then is delivered and committed
- * like any other stanza) and every outbound one has written (and, with
- * stream management, had acked) what it had, the unavailable presence
- * xfed owes included, or after XFED_STOP_SECS.
+ * While stopping, in two steps of at most XFED_STOP_SECS each: first
+ * every authenticated inbound stream closes at both ends (what the peers
+ * wrote until then is delivered and committed like any other stanza, or
+ * answered when the store fails, batch_stop()); then every outbound
+ * stream writes (and, with stream management, has acked) what it has:
+ * the unavailable presence xfed owes and the answers to what the inbound
+ * streams read last (S2S 1.19: stanza errors go back on our own stream),
+ * a stream still being set up for them included. Then the loop ends.
  */
 static void
 xfed_stop_wait(evutil_socket_t fd, short what, void *arg)
 {
-	if ((s2s_stream_count(S2S_DIR_IN) == 0 &&
-	    s2s_stream_count(S2S_DIR_OUT) == 0) ||
-	    time(NULL) >= xfed_stop_deadline)
+	time_t	 now = time(NULL);
+
+	if (!xfed_stop_out && (s2s_stream_count(S2S_DIR_IN, S2S_F_AUTHED) ==
+	    0 || now >= xfed_stop_deadline)) {
+		xfed_stop_out = 1;
+		xfed_stop_deadline = now + XFED_STOP_SECS;
+		s2s_stream_shutdown(S2S_DIR_OUT);
+	}
+	if (xfed_stop_out && (s2s_stream_count(S2S_DIR_OUT, 0) == 0 ||
+	    now >= xfed_stop_deadline))
 		event_base_loopexit(xfed_base, NULL);
 }
 
-/* SIGTERM: stop accepting, end every stream, wait for the inbound ones. */
+/*
+ * SIGTERM: end the inbound streams, then the outbound ones. The
+ * listeners stay open until the loop ends, for peers checking the
+ * dialback keys of our last outbound streams (S2S 4.27); no stream
+ * accepted now gets a pair verified (in.c).
+ */
 static void
 xfed_stop(void)
 {
 	struct timeval	 tv = { 0, XFED_STOP_POLL_MS * 1000 };
-	size_t		 i;
 
 	server->stopping = 1;
-	if (xfed_accept_ev != NULL)
-		event_free(xfed_accept_ev);
-	for (i = 0; i < xfed_nlisteners; i++)
-		evconnlistener_free(xfed_listeners[i]);
-	xfed_nlisteners = 0;
 	/* what was read so far is committed first: the streams' last <a/>
-	 * (XEP-0198) covers it; a failing store keeps it for the retries */
-	batch_flush_sync();
-	s2s_stream_shutdown_all();
+	 * (XEP-0198) covers it; a failing store gets a last try, and
+	 * what it still cannot keep is answered (batch.c) */
+	batch_stop();
+	s2s_stream_shutdown(S2S_DIR_IN);
 	xfed_stop_deadline = time(NULL) + XFED_STOP_SECS;
 	xfed_stop_ev = event_new(xfed_base, -1, EV_PERSIST, xfed_stop_wait,
 	    NULL);
@@ -1027,12 +1034,14 @@ main(int argc, char **argv)
 	event_free(xfed_due_ev);
 	if (xfed_stop_ev != NULL)
 		event_free(xfed_stop_ev);
-	s2s_mgr_shutdown();
-	http_free();
-	control_close();
+	if (xfed_accept_ev != NULL)
+		event_free(xfed_accept_ev);
 	for (i = 0; i < xfed_nlisteners; i++)
 		evconnlistener_free(xfed_listeners[i]);
 	free(xfed_listeners);
+	s2s_mgr_shutdown();
+	http_free();
+	control_close();
 	if (!TAILQ_EMPTY(&s2s_streams)) {
 		struct timeval	 tv = { 1, 0 };
 

@@ -440,8 +440,9 @@ pg_outbox_retry(struct store *st, int64_t id, int64_t next_attempt,
 	pgp_text(&p, error);
 	return pg_outbox_update(st, PQ_OUTBOX_RETRY, "UPDATE outbox SET "
 	    "attempts = attempts + 1, next_attempt = $3, error_stage = $4, "
-	    "last_error = $5, updated = $2 WHERE id = $1", &p, id,
-	    "outbox retry");
+	    "last_error = $5, updated = $2, state = CASE WHEN state IN "
+	    "('sent', 'delivered') THEN 'queued' ELSE state END WHERE id = $1",
+	    &p, id, "outbox retry");
 }
 
 int

@@ -460,8 +460,9 @@ sqlite_outbox_retry(struct store *st, int64_t id, int64_t next_attempt,
 
 	if (sqlite_wbegin(st) == -1 || (q = sqlite_q(st, Q_OUTBOX_RETRY,
 	    "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?3, "
-	    "error_stage = ?4, last_error = ?5, updated = ?2 "
-	    "WHERE id = ?1")) == NULL)
+	    "error_stage = ?4, last_error = ?5, updated = ?2, "
+	    "state = CASE WHEN state IN ('sent', 'delivered') THEN 'queued' "
+	    "ELSE state END WHERE id = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 3, next_attempt);
 	sqlite3_bind_text(q, 4, stage, -1, SQLITE_STATIC);

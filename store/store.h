@@ -417,7 +417,8 @@ int	 store_outbox_sent(struct store *, int64_t id);
 /* The remote server acknowledged the row (XEP-0198), or it was stored
  * here for a hosted user. */
 int	 store_outbox_delivered(struct store *, int64_t id);
-/* One more attempt failed; try again at next_attempt. */
+/* One more attempt failed; try again at next_attempt. A row `sent` or
+ * `delivered` is `queued` again (the peer answered with a wait error). */
 int	 store_outbox_retry(struct store *, int64_t id, int64_t next_attempt,
 	    const char *stage, const char *error);
 /* Given up; error_xml is the error stanza, when there was one. */

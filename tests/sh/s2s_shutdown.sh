@@ -1,7 +1,7 @@
 # tests/sh/s2s_shutdown.sh: stopping either end of a busy stream loses no
 # message, without XEP-0198 (two xfed on loopback, plain TCP, dialback).
-#   - SIGTERM of the receiver B with 5,000 rows from A in flight: B stops
-#     accepting, sends </stream:stream> on its inbound stream and reads on
+#   - SIGTERM of the receiver B with 5,000 rows from A in flight: B
+#     sends </stream:stream> on its inbound stream and reads on
 #     until A's closing tag (RFC 6120 4.4, S2S 1.23, 1.24), commits, exits
 #     0; A resends whatever it had not flushed on the next stream once B is
 #     back. Every row is in B's inbox; duplicates are counted and shown.

@@ -11,6 +11,8 @@ top of tests/interop/rawpeer.py. Prints every byte, then PASS or FAIL WHY.
         before-auth    <enable/> before dialback -> <failed/> with
                        unexpected-request, the stream stays open
         r-unenabled    <r/> without <enable/> -> no answer, stream open
+        send           each --stanza in turn, then our </stream:stream>:
+                       xfed's closing tag must follow (without SM)
         shutdown       3 messages and <r/> -> <a h='3'/>; one more
                        message, then xfed is stopped (by the caller, once
                        its log shows that message): <a h='4'/> (unasked
@@ -91,6 +93,16 @@ def inbound(a):
         v = rawpeer.dialback(st, a.frm, a.to, auth)
         if v != "valid":
             return result(False, "dialback: %s" % v)
+        if a.scenario == "send":
+            for x in a.stanza:
+                st.send(x)
+            st.send("</stream:stream>")
+            while True:
+                kind, el = st.next(a.timeout)
+                if kind != "element":
+                    break
+            return result(kind == "end", "want xfed's </stream:stream>, "
+                          "got %s" % kind)
         if a.scenario == "r-unenabled":
             st.send("<r xmlns='%s'/>" % NS_SM)
             out = rawpeer.observe(st, 1.0)
@@ -225,6 +237,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--timeout", type=float, default=10.0)
+    ap.add_argument("--stanza", action="append", default=[])
     a = ap.parse_args()
     try:
         return inbound(a) if a.role == "in" else outbound(a)

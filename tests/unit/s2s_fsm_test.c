@@ -281,15 +281,15 @@ inbound_open(void)
 
 /*
  * An open inbound stream where a.test claimed a pair with db:result; the
- * verification is queued in mgr.c, which connects nowhere while xfed is
- * stopping. verdict: 1 valid, 0 invalid (s2s_in_verified).
+ * verification is queued in mgr.c, which connects nowhere once the
+ * outbound streams are stopped. verdict: 1 valid, 0 invalid (s2s_in_verified).
  */
 static struct s2s_stream *
 inbound_dialback(int verdict)
 {
 	struct s2s_stream	*st = inbound_open();
 
-	srv.stopping = 1;
+	s2s_stream_shutdown(S2S_DIR_OUT);	/* mgr.c connects nowhere */
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
 	    "from='a.test' to='b.test'>abcd</db:result>"));
 	CHECK_STR(st->state_name, "open");
@@ -560,7 +560,8 @@ in_shutdown_unauthenticated(void)
 
 /*
  * A verified pair: db:result, the authoritative verdict (through mgr.c,
- * which makes no connection while xfed is stopping), stanzas delivered;
+ * which makes no connection once the outbound streams are stopped),
+ * stanzas delivered;
  * then the clean stop: our </stream>, stanzas still delivered, their
  * </stream> closes (S2S 1.23, 4.20-4.22).
  */
@@ -586,6 +587,40 @@ in_authenticated_then_closing(void)
 	CHECK(!s2s_stream_dead(st));
 	s2s_stream_input(st, S2S_EV_CLOSED, NULL);
 	CHECK(s2s_stream_dead(st));
+	teardown();
+}
+
+/*
+ * A stream accepted while xfed stops: its db:verify is answered (the
+ * peer checks our last outbound streams' keys, S2S 4.27), its db:result
+ * is not, and no pair gets verified.
+ */
+static void
+in_accepted_while_stopping(void)
+{
+	struct s2s_stream	*st;
+	char			 key[DB_KEY_LEN + 1], xml[512], *out;
+
+	setup();
+	st = inbound_open();
+	srv.stopping = 1;
+	free(output(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
+	    "from='a.test' to='b.test'>abcd</db:result>"));
+	out = output(st);
+	CHECK_STR(out, "");
+	free(out);
+	CHECK_STR(st->state_name, "open");
+	db_make_key("a.test", "b.test", "streamid0123456789abcdef", key);
+	snprintf(xml, sizeof(xml), "<db:verify from='a.test' to='b.test' "
+	    "id='streamid0123456789abcdef'>%s</db:verify>", key);
+	s2s_stream_input(st, S2S_EV_ELEMENT, element(xml));
+	CHECK(wrote(st, "type='valid'"));
+	CHECK(!s2s_stream_dead(st));
+	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
+	    "from='x@a.test' to='bob@b.test'/>"));
+	CHECK(wrote(st, "<not-authorized"));		/* S2S 1.18 */
+	CHECK(ndelivered == 0);
 	teardown();
 }
 
@@ -664,7 +699,7 @@ in_sm_enable_dialback_pending(void)
 
 	setup();
 	st = inbound_open();
-	srv.stopping = 1;	/* the verification goes nowhere */
+	s2s_stream_shutdown(S2S_DIR_OUT);	/* the verification goes nowhere */
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
 	    "from='a.test' to='b.test'>abcd</db:result>"));
 	free(output(st));
@@ -701,7 +736,8 @@ inbound_sm(void)
 /*
  * XEP-0198 4, S2S 1.23: xfed stopping sends a last <a/> covering what is
  * committed, then its </stream>; a stanza of a batch still open is not
- * covered (the peer sends it again). The stream is read on until theirs.
+ * covered (the peer sends it again). The stream is read on until theirs,
+ * and what comes meanwhile is left to the peer to send again.
  */
 static void
 in_sm_last_ack_at_shutdown(void)
@@ -725,10 +761,12 @@ in_sm_last_ack_at_shutdown(void)
 	CHECK(!wrote(st, "<a "));
 	CHECK_STR(st->state_name, "closing");
 	CHECK(!s2s_stream_dead(st));
-	/* still delivered after our close, never acknowledged */
+	/* after our close: never acknowledged, so not delivered either;
+	 * the peer sends it again (S2S 7.6) */
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
 	    "from='x@a.test' to='bob@b.test'><body>4</body></message>"));
-	CHECK(ndelivered == 4);
+	CHECK(ndelivered == 3);
+	CHECK(!s2s_stream_dead(st));
 	s2s_in_settled(6);
 	CHECK(!wrote(st, "<a "));
 	teardown();
@@ -1152,6 +1190,7 @@ static const struct t_case cases[] = {
 	{ "in_peer_close", in_peer_close },
 	{ "in_shutdown_unauthenticated", in_shutdown_unauthenticated },
 	{ "in_authenticated_then_closing", in_authenticated_then_closing },
+	{ "in_accepted_while_stopping", in_accepted_while_stopping },
 	{ "in_invalid_from", in_invalid_from },
 	{ "in_dialback_refused", in_dialback_refused },
 	{ "in_sm_acks_after_commit", in_sm_acks_after_commit },
