@@ -41,8 +41,9 @@
  *           stream sharing a verified pair with this one still has bytes
  *           to read (a sender that died or handed its domains to another
  *           instance, whose last stanzas are still buffered here), this
- *           one waits (s2s_in_hold(), at most S2S_IN_HOLD_SECS), so that
- *           the pair's stanzas are taken in the order they were sent
+ *           one waits before its first stanzas (s2s_in_hold(), at most
+ *           S2S_IN_HOLD_SECS), so that the pair's stanzas are taken in
+ *           the order they were sent
  *   CLOSING stanzas still delivered; their </stream>, EOF or
  *           S2S_CLOSE_SECS -> closed (RFC 6120 4.4, S2S 1.23)
  *   any     unknown first-level elements -> unsupported-stanza-type (S2S
@@ -111,6 +112,7 @@ struct s2s_in {
 	int			 src_unauth;	/* counted unauthenticated */
 	int			 header_seen;
 	time_t			 held_since;	/* s2s_in_hold(), 0: not */
+	int			 hold_done;	/* read once: never held again */
 };
 
 _Static_assert(offsetof(struct s2s_in, st) == 0,
@@ -869,8 +871,10 @@ s2s_in_same_pair(struct s2s_in *a, struct s2s_in *b)
 /*
  * Milliseconds st waits before reading: while an older authenticated
  * inbound stream of one of its pairs has bytes to read, what st brings
- * comes after (see the top); never longer than S2S_IN_HOLD_SECS, so that
- * a peer keeping an old stream busy cannot stop a new one.
+ * comes after (see the top). Only before st's first stanzas are read
+ * (what a stream that ended left behind is there by then), and never
+ * longer than S2S_IN_HOLD_SECS, so that a peer keeping two streams busy
+ * is not slowed.
  */
 static int
 s2s_in_hold(struct s2s_stream *st)
@@ -879,7 +883,7 @@ s2s_in_hold(struct s2s_stream *st)
 	struct s2s_stream	*o;
 	time_t			 now;
 
-	if (!(st->flags & S2S_F_AUTHED))
+	if (!(st->flags & S2S_F_AUTHED) || in->hold_done)
 		return 0;
 	TAILQ_FOREACH(o, &s2s_streams, entry) {
 		if (o == st || o->dir != S2S_DIR_IN || o->id > st->id ||
@@ -901,7 +905,7 @@ s2s_in_hold(struct s2s_stream *st)
 		}
 		return S2S_IN_HOLD_MS;
 	}
-	in->held_since = 0;
+	in->hold_done = 1;
 	return 0;
 }
 

@@ -263,10 +263,13 @@ lease_init(void)
 	}
 	lease_started = (int64_t)server->started;
 	strmap_init(&lease_seen, 64);
+	/* the leases an earlier run under this name still holds: ours */
 	if (store_instance_beat(server->store, lease_me, lease_started) == -1 ||
-	    store_flush(server->store) == -1)
+	    store_lease_renew(server->store, lease_me, lease_ttl(), NULL) ==
+	    -1 || store_flush(server->store) == -1)
 		fatalx("store: instance %s: %s", lease_me,
 		    store_errstr(server->store));
+	lease_until = time(NULL) + lease_ttl();
 	log_info("instance %s, leases of %llds", lease_me,
 	    server->conf->lease_time);
 	tv.tv_sec = lease_ttl() / 3;
