@@ -19,6 +19,8 @@
 #     once the dead instance's stream (still in its buffers) is read: the
 #     rows B stored are runs of consecutive numbers, each starting at or
 #     before the one after the highest seen (a re-sent window, no gap)
+#   - the new holder stopped (SIGSTOP) past its lease's expiry: once it runs
+#     again it says its renewal came late, then sends again, once and in order
 #   - a clean stop frees the leases and deletes the instance's row
 #   - events_journal yes on a1 alone: a1 turns the journal on, a2 and a3
 #     (no reader) leave it on while another instance beats
@@ -208,6 +210,21 @@ other=$(pg_psql -c "SELECT holder FROM leases WHERE remote_domain = 'b.localhost
 check lease_moved [ -n "$other" -a "$other" != "$holder" ]
 check taken_over grep -q "lease: $other claimed" "$T/$other/xfed.log"
 check none_left [ "$(pg_psql -c "SELECT count(*) FROM outbox WHERE state = 'queued'")" = 0 ]
+
+# 2b. the holder stopped (SIGSTOP) past its lease's expiry and grace, with
+# nothing queued (so nobody claims the pair meanwhile): once it runs again
+# it says its renewal came late, sends nothing until that renewal, then
+# sends again, in order and once
+case $other in a1) opid=$PID1 ;; a2) opid=$PID2 ;; *) opid=$PID3 ;; esac
+kill -STOP "$opid"
+sleep 9		# lease_time 5s + grace 2s, and more: the setup, not a check
+kill -CONT "$opid"
+check late_renewal_said wait_for 20 grep -q "lease: $other renewed its leases [0-9]*s after they expired" "$T/$other/xfed.log"
+for i in $(seq 1 10); do a1ctl send alice bob@b.localhost "late $i" > /dev/null || break; done
+check late_queued [ "$i" = 10 ]
+check late_delivered wait_for 30 b_count "late " 10
+check late_in_order [ "$(in_order 'late ' 10)" = ok ]
+check late_once [ "$(b_bodies 'late ' | wc -l)" = 10 ]
 
 # 3. a clean stop frees the leases and the instance's row
 case $other in a1) XFED_PID=$PID1 ;; a2) XFED_PID=$PID2 ;; *) XFED_PID=$PID3 ;; esac
