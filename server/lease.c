@@ -100,6 +100,7 @@ lease_claim(void)
 	time_t	 t0 = time(NULL);
 
 	lease_last_claim = t0;
+	log_debug("lease: %s asks for free leases", lease_me);
 	if (store_lease_claim(server->store, lease_me, lease_ttl(), &n) ==
 	    -1) {
 		if (store_errcode(server->store) == STORE_E_DB)
