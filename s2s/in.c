@@ -37,6 +37,13 @@
  *           each stanza counted; <r/> -> <a h/> once the store batches
  *           holding what the stanzas wrote are committed (sm.c); each
  *           commit covering stanzas of the stream -> <a h/> unasked
+ *           Order across streams: while an older authenticated inbound
+ *           stream sharing a verified pair with this one still has bytes
+ *           to read (a sender that died or handed its domains to another
+ *           instance, whose last stanzas are still buffered here), this
+ *           one waits before its first stanzas (s2s_in_hold(), at most
+ *           S2S_IN_HOLD_SECS), so that the pair's stanzas are taken in
+ *           the order they were sent
  *   CLOSING stanzas still delivered, but with XEP-0198 not: they come
  *           after our last <a/>, so the peer sends them again (S2S
  *           7.6), and storing them too would store them twice; their
@@ -54,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -83,6 +91,8 @@
 #include "xmalloc.h"
 
 #define S2S_IN_MAX_SASL		3	/* S2S 3.8: EXTERNAL attempts */
+#define S2S_IN_HOLD_MS		20	/* waits for an older stream by */
+#define S2S_IN_HOLD_SECS	60	/* and at most this long */
 
 enum s2s_in_state {
 	S2S_IN_HEADER,		/* waiting for the peer's stream header */
@@ -110,6 +120,8 @@ struct s2s_in {
 	struct source		 src;		/* s2s/sources.c */
 	int			 src_unauth;	/* counted unauthenticated */
 	int			 header_seen;
+	time_t			 held_since;	/* s2s_in_hold(), 0: not */
+	int			 hold_done;	/* read once: never held again */
 };
 
 _Static_assert(offsetof(struct s2s_in, st) == 0,
@@ -944,8 +956,65 @@ s2s_in_release(struct s2s_stream *st)
 	db_pairs_clear(&in->pairs);
 }
 
+/* 1 when a and b share a verified pair. */
+static int
+s2s_in_same_pair(struct s2s_in *a, struct s2s_in *b)
+{
+	struct db_pair	*p, *q;
+	int		 i;
+
+	for (i = 0; i < a->pairs.n; i++) {
+		p = &a->pairs.v[i];
+		if (p->valid && (q = db_pairs_find(&b->pairs, p->remote,
+		    p->local)) != NULL && q->valid)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Milliseconds st waits before reading: while an older authenticated
+ * inbound stream of one of its pairs has bytes to read, what st brings
+ * comes after (see the top). Only before st's first stanzas are read
+ * (what a stream that ended left behind is there by then), and never
+ * longer than S2S_IN_HOLD_SECS, so that a peer keeping two streams busy
+ * is not slowed.
+ */
+static int
+s2s_in_hold(struct s2s_stream *st)
+{
+	struct s2s_in		*in = s2s_in_of(st);
+	struct s2s_stream	*o;
+	time_t			 now;
+
+	if (!(st->flags & S2S_F_AUTHED) || in->hold_done)
+		return 0;
+	TAILQ_FOREACH(o, &s2s_streams, entry) {
+		if (o == st || o->dir != S2S_DIR_IN || o->id > st->id ||
+		    s2s_stream_dead(o) || !(o->flags & S2S_F_AUTHED) ||
+		    !s2s_in_same_pair(in, s2s_in_of(o)) ||
+		    s2s_stream_unread(o) == 0)
+			continue;
+		now = time(NULL);
+		if (in->held_since == 0) {
+			in->held_since = now;
+			s2s_log(st, LOG_L_INFO, "waits for in#%llu of the same "
+			    "pair to be read first", (unsigned long long)o->id);
+		}
+		if (now - in->held_since >= S2S_IN_HOLD_SECS) {
+			s2s_log(st, LOG_L_INFO, "read after %ds although in#%llu "
+			    "of the same pair is not read yet", S2S_IN_HOLD_SECS,
+			    (unsigned long long)o->id);
+			break;
+		}
+		return S2S_IN_HOLD_MS;
+	}
+	in->hold_done = 1;
+	return 0;
+}
+
 static const struct s2s_ops s2s_in_ops = {
-	"in", s2s_in_event, NULL, s2s_in_release,
+	"in", s2s_in_event, NULL, s2s_in_release, s2s_in_hold,
 };
 
 struct s2s_stream *

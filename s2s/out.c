@@ -1098,7 +1098,7 @@ s2s_out_release(struct s2s_stream *st)
 }
 
 static const struct s2s_ops s2s_out_ops = {
-	"out", s2s_out_event, s2s_out_gone, s2s_out_release,
+	"out", s2s_out_event, s2s_out_gone, s2s_out_release, NULL,
 };
 
 struct s2s_stream *

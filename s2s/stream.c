@@ -236,6 +236,10 @@ s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
 	/* what is not read stays in the buffer until reading resumes */
 	while (!s2s_stream_dead(st) && s2s_stream_reads(st) &&
 	    evbuffer_get_length(in) > 0) {
+		if (st->ops->hold != NULL && (n = st->ops->hold(st)) > 0) {
+			s2s_stream_pause(st, n);
+			return;
+		}
 		n = evbuffer_peek(in, S2S_FEED_MAX, NULL, v, 8);
 		if (n > 8)
 			n = 8;
@@ -737,7 +741,7 @@ s2s_stream_flushed(struct bufferevent *bev, void *arg)
 }
 
 /* Bytes the peer sent that were not parsed: buffered, and in the kernel. */
-static size_t
+size_t
 s2s_stream_unread(struct s2s_stream *st)
 {
 	size_t	 n = evbuffer_get_length(bufferevent_get_input(st->bev));

@@ -81,6 +81,8 @@ struct s2s_ops {
 	/* Optional: the loop frees the stream: release what the direction
 	 * owns (not the stream's memory, which the loop frees). */
 	void		(*release)(struct s2s_stream *);
+	/* Optional: milliseconds to wait before reading more (0: read). */
+	int		(*hold)(struct s2s_stream *);
 };
 
 
@@ -205,6 +207,8 @@ int		 s2s_stream_failing(const struct s2s_stream *);
  * parsed); then reading goes on by itself.
  */
 void		 s2s_stream_pause(struct s2s_stream *, int ms);
+/* The bytes of st that wait to be read: in its buffer and the socket's. */
+size_t		 s2s_stream_unread(struct s2s_stream *);
 /* (Re)arms the stream's timer; S2S_EV_TIMEOUT when it fires. */
 void		 s2s_stream_timer(struct s2s_stream *, int secs);
 void		 s2s_stream_set_state(struct s2s_stream *, const char *);

@@ -18,6 +18,16 @@ const char	*lease_name(void);
  * claimed (0 also when the store failed, which is logged).
  */
 long long	 lease_claim(void);
+/* lease_claim() for outbox_kick(): on a shared store at most once a
+ * second (a timer does the rest); nothing on one this daemon alone uses. */
+void		 lease_claim_kick(void);
+/* On a store this daemon alone uses: the pair of a row read, and
+ * lease_claim() once the read is done if one was not held yet. */
+void		 lease_note(const char *local, const char *remote);
+void		 lease_claim_noted(void);
+/* 0 once this instance's leases may have expired without a renewal: it
+ * then sends nothing (1 on a store this daemon alone uses). */
+int		 lease_fresh(void);
 /*
  * 1 when this instance sends local's stanzas to remote: it holds the
  * pair's lease, or takes it now because nobody holds it unexpired.

@@ -92,6 +92,7 @@ static int			 outbox_more;	/* more rows may be due */
 static int			 outbox_reading;
 
 static void	outbox_more_cb(evutil_socket_t, short, void *);
+static void	outbox_note(const struct store_outbox *);
 static void	outbox_fail(int64_t, const char *, const char *,
 		    const char *);
 
@@ -414,6 +415,7 @@ outbox_row(void *arg, const struct store_outbox *o)
 	log_debug("outbox: row %lld to %s, attempt %d", (long long)o->id, o->to,
 	    o->attempts + 1);
 	r->routed++;
+	outbox_note(o);
 	presence_outbox_before(o->local, o->domain, o->to, o->kind);
 	router_send(el, o->id);
 	presence_outbox_after(o->local, o->domain, o->to, o->kind);
@@ -432,6 +434,18 @@ outbox_held(const struct store_outbox *o)
 	if (jid_parse_buf(o->to, &j, buf, sizeof(buf), &errstr) == -1)
 		return 1;
 	return lease_holds(o->domain, j.domain);
+}
+
+/* Tells lease.c the pair of row o, routed (lease_note()). */
+static void
+outbox_note(const struct store_outbox *o)
+{
+	struct jid	 j;
+	char		 buf[JID_BUFSZ];
+	const char	*errstr;
+
+	if (jid_parse_buf(o->to, &j, buf, sizeof(buf), &errstr) == 0)
+		lease_note(o->domain, j.domain);
 }
 
 static int
@@ -478,14 +492,15 @@ outbox_kick(void)
 		return;
 	}
 	/* a pair whose first row was just queued: its lease now */
-	lease_claim();
-	if (batch_failing())
-		return;
+	lease_claim_kick();
+	if (batch_failing() || !lease_fresh())
+		return;		/* the tick renews, then kicks */
 	outbox_reading = 1;
 	rc = store_outbox_due_held(server->store, lease_name(),
 	    (int64_t)time(NULL), OUTBOX_BATCH, outbox_row, &r);
 	outbox_reading = 0;
 	outbox_replay();	/* the marks made during the read */
+	lease_claim_noted();
 	if (rc == -1) {
 		log_warnx("outbox: %s", store_errstr(server->store));
 		return;

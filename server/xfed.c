@@ -648,6 +648,10 @@ xfed_test(void)
 /*
  * The events journal is written only when something reads it: the HTTP
  * API, webhooks, or events_journal for a native system (CONTRACT.md).
+ * On a store several instances share, it is on when any of them needs it:
+ * an instance turns it on, and turns it off only when no other instance
+ * beats, so that instances with different settings never undo each
+ * other (webhooks are rows of the store, the same for all).
  */
 static void
 xfed_webhook_count(void *arg, const struct webhook_info *w)
@@ -666,6 +670,12 @@ xfed_events_journal(const struct conf *c)
 	on = c->http_listens.n > 0 || c->http_listens_tls.n > 0 ||
 	    c->http_socket != NULL || hooks > 0 || c->events_journal;
 
+	if (!on && store_shared(server->store) && lease_others() > 0) {
+		if (store_events_journal_on(server->store) == 1)
+			log_info("store: events journal left on: other "
+			    "instances share the store and may read it");
+		return;
+	}
 	switch (store_events_journal(server->store, on)) {
 	case -1:
 		/* another writer holding the file past the busy timeout,

@@ -47,6 +47,7 @@ enum store_txn {
 
 struct store_ops {
 	const char	*name;		/* "sqlite", "postgresql" */
+	int		 shared;	/* 1: several daemons share one store */
 
 	/* Connection and transactions (store_close() also frees). */
 	void	(*close)(struct store *);

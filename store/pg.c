@@ -755,6 +755,7 @@ pg_state_set(struct store *st, const char *key, const char *value)
 
 const struct store_ops pg_ops = {
 	.name = "postgresql",
+	.shared = 1,
 	.close = pg_close,
 	.version = pg_version,
 	.checkpoint_start = pg_checkpoint_start,

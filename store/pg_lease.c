@@ -9,6 +9,11 @@
  * the first's commit and then leaves it) and takes over the expired ones
  * with FOR UPDATE SKIP LOCKED, so that an instance never waits for
  * another's lock on a lease that instance is taking.
+ *
+ * A lease another instance held is taken over only PG_LEASE_GRACE after
+ * its expiry: its holder stops sending at the expiry (server/lease.c),
+ * and what it wrote before has that long to reach the peer, so that the
+ * new holder's rows follow the old holder's (store.h).
  */
 #include "config.h"
 
@@ -21,6 +26,8 @@
 #include "pg_int.h"
 #include "pg_store.h"
 #include "store.h"
+
+#define PG_LEASE_GRACE(ttl)	((ttl) / 2 > 0 ? (ttl) / 2 : 1)
 
 /* The (remote domain, local domain) pairs of the due queued rows; $1 is
  * now (the outbox's times are the writers' clocks). */
@@ -108,12 +115,13 @@ pg_lease_claim(struct store *st, const char *holder, int ttl, int64_t *np)
 		*np = 0;
 	pgp_int(&p, pg_now());
 	pgp_text(&p, holder);
+	pgp_int(&p, PG_LEASE_GRACE(ttl));
 	/* a read first: no write, so no batch, when nothing is free */
 	if (pg_value(PG(st), PQ_LEASE_WANTED, "SELECT EXISTS (SELECT 1 FROM ("
 	    PG_DUE_PAIRS ") d WHERE NOT EXISTS (SELECT 1 FROM leases l WHERE "
 	    "l.remote_domain = d.remote AND l.local_domain = d.local AND "
-	    "(l.holder = $2 OR l.expiry >= " PG_DBNOW ")))::int", &p, &wanted,
-	    "lease claim") == -1)
+	    "(l.holder = $2 OR l.expiry >= " PG_DBNOW " - $3::bigint)))::int",
+	    &p, &wanted, "lease claim") == -1)
 		return -1;
 	if (!wanted)
 		return 0;
@@ -122,13 +130,13 @@ pg_lease_claim(struct store *st, const char *holder, int ttl, int64_t *np)
 	    "), "
 	    "gone AS (SELECT l.remote_domain, l.local_domain FROM leases l "
 	    "JOIN due ON l.remote_domain = due.remote AND "
-	    "l.local_domain = due.local WHERE l.expiry < " PG_DBNOW " "
-	    "FOR UPDATE OF l SKIP LOCKED), "
+	    "l.local_domain = due.local WHERE l.expiry < " PG_DBNOW " - "
+	    "$3::bigint FOR UPDATE OF l SKIP LOCKED), "
 	    "taken AS (UPDATE leases l SET holder = $2, expiry = " PG_DBNOW
-	    " + $3 FROM gone WHERE l.remote_domain = gone.remote_domain AND "
+	    " + $4 FROM gone WHERE l.remote_domain = gone.remote_domain AND "
 	    "l.local_domain = gone.local_domain RETURNING 1), "
 	    "added AS (INSERT INTO leases (remote_domain, local_domain, "
-	    "holder, expiry) SELECT remote, local, $2, " PG_DBNOW " + $3 "
+	    "holder, expiry) SELECT remote, local, $2, " PG_DBNOW " + $4 "
 	    "FROM due ON CONFLICT DO NOTHING RETURNING 1) "
 	    "SELECT (SELECT count(*) FROM taken) + (SELECT count(*) FROM added)",
 	    &p, NULL, &n, "lease claim") == -1)
@@ -150,13 +158,14 @@ pg_lease_take(struct store *st, const char *holder, const char *local,
 	pgp_text(&p, local);
 	pgp_text(&p, remote);
 	pgp_int(&p, ttl);
+	pgp_int(&p, PG_LEASE_GRACE(ttl));
 	if (pg_write(PG(st), PQ_LEASE_TAKE, "INSERT INTO leases "
 	    "(remote_domain, local_domain, holder, expiry) "
 	    "VALUES ($3, $2, $1, " PG_DBNOW " + $4) "
 	    "ON CONFLICT (remote_domain, local_domain) DO UPDATE SET "
 	    "holder = excluded.holder, expiry = excluded.expiry "
 	    "WHERE leases.holder = excluded.holder OR leases.expiry < "
-	    PG_DBNOW, &p, &n, "lease take") == -1)
+	    PG_DBNOW " - $5::bigint", &p, &n, "lease take") == -1)
 		return -1;
 	*heldp = n > 0;
 	return 0;

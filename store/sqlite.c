@@ -415,6 +415,7 @@ sqlite_state_set(struct store *st, const char *key, const char *value)
 
 const struct store_ops sqlite_ops = {
 	.name = "sqlite",
+	.shared = 0,		/* one daemon per file (sqlite_lock.c) */
 	.close = sqlite_close,
 	.version = sqlite_version,
 	.checkpoint_start = sqlite_checkpoint_start,

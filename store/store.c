@@ -783,6 +783,12 @@ store_instance_list(struct store *st, store_instance_cb cb, void *arg)
 }
 
 int
+store_shared(const struct store *st)
+{
+	return st->ops->shared;
+}
+
+int
 store_lease_claim(struct store *st, const char *holder, int ttl, int64_t *np)
 {
 	return st->ops->lease_claim(st, holder, ttl, np);

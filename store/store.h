@@ -730,6 +730,9 @@ struct store_lease {
 };
 typedef int	(*store_lease_cb)(void *, const struct store_lease *);
 
+/* 1 when several daemons may share this store (PostgreSQL), 0 when this
+ * daemon is its only one (SQLite) and so holds every lease. */
+int	 store_shared(const struct store *);
 /* Inserts or refreshes instance name's row: heartbeat now. */
 int	 store_instance_beat(struct store *, const char *name,
 	    int64_t started);

@@ -3,8 +3,8 @@
  * (store.h, "Several instances on one store"), on a real SQLite file and
  * on a real PostgreSQL 15 started for the run (tests/sh/pg.sh), or
  * XFED_TEST_PG when set. On PostgreSQL two connections play two
- * instances: a claimed lease is not taken by the other until it expires,
- * then it is, and each instance reads only the due rows of its own
+ * instances: a claimed lease is not taken by the other until it expired
+ * and its grace (ttl / 2) passed, then it is, and each instance reads only the due rows of its own
  * pairs. On SQLite the one daemon takes every lease.
  */
 #include "config.h"
@@ -158,6 +158,7 @@ test_sqlite_leases(void)
 	REQUIRE(st != NULL);
 	REQUIRE(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
 	queue_rows(st);
+	CHECK(store_shared(st) == 0);	/* one daemon per file */
 	CHECK(store_lease_claim(st, "old", 30, &n) == 0 && n == 2);
 	CHECK(store_flush(st) == 0);
 	/* one daemon per SQLite file: a new name takes what an old run held */
@@ -288,6 +289,19 @@ test_pg_leases(void)
 	    &held) == 0 && held == 0);
 	CHECK(store_lease_take(b, "B", "a.example", "e.example", 30,
 	    &held) == 0 && held == 1);
+	CHECK(store_flush(b) == 0);
+	CHECK(store_shared(a) == 1);
+	/* expired but within the grace (ttl / 2): A reads nothing more, and
+	 * B takes nothing yet (what A wrote may still be on its way) */
+	CHECK(raw_exec(uri, "UPDATE leases SET expiry = "
+	    "floor(extract(epoch FROM clock_timestamp()))::bigint - 2 "
+	    "WHERE holder = 'A'") == 0);
+	rows = 0;
+	CHECK(store_outbox_due_held(a, "A", time(NULL), 0, count_row,
+	    &rows) == 0 && rows == 0);
+	CHECK(store_lease_claim(b, "B", 30, &n) == 0 && n == 0);
+	CHECK(store_lease_take(b, "B", "a.example", "b.example", 30,
+	    &held) == 0 && held == 0);
 	CHECK(store_flush(b) == 0);
 	/* A's leases expire (its renewals stopped): B takes them over */
 	CHECK(raw_exec(uri, "UPDATE leases SET expiry = expiry - 100 "
