@@ -301,8 +301,9 @@ inbound_dialback(int verdict)
  * Inbound.
  */
 
-/* A claim of a.test on a new stream while xfed is stopping (mgr.c sends
- * nothing): 1 when it was refused at once with resource-constraint. */
+/* A claim of a.test on a new stream while the outbound streams are
+ * stopped (mgr.c sends nothing): 1 when it was refused at once with
+ * resource-constraint. */
 static int
 claim_refused(struct s2s_stream **stp)
 {
@@ -310,7 +311,7 @@ claim_refused(struct s2s_stream **stp)
 	char			*s;
 	int			 no;
 
-	srv.stopping = 1;
+	s2s_stream_shutdown(S2S_DIR_OUT);
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<db:result "
 	    "from='a.test' to='b.test'>abcd</db:result>"));
 	s = output(st);
@@ -349,7 +350,9 @@ in_dialback_rate_refund(void)
 	for (i = 0; i < 2; i++)
 		CHECK(!claim_refused(&st));
 	CHECK(claim_refused(&st));
+	srv.stopping = 1;
 	s2s_stream_free_all();
+	srv.stopping = 0;
 	CHECK(!claim_refused(&st));
 	/* the peer's failures use the budget up */
 	s2s_in_verified(st->id, "b.test", "a.test", -1,
@@ -380,7 +383,7 @@ in_dialback_rate_refund_global(void)
 	srv.conf->max_unauth_streams = 0;
 	for (i = 0; i < DB_VERIFY_MAX / DB_PAIRS_MAX; i++) {
 		st = inbound_open();
-		srv.stopping = 1;
+		s2s_stream_shutdown(S2S_DIR_OUT);
 		for (j = 0; j < DB_PAIRS_MAX; j++) {
 			snprintf(el, sizeof(el), "<db:result from='x%d.test' "
 			    "to='b.test'>abcd</db:result>", i * DB_PAIRS_MAX + j);
