@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -309,12 +312,46 @@ s2s_stream_tls_errors(struct s2s_stream *st)
 	}
 }
 
+#ifdef __GLIBC__
+static int		 s2s_trim_armed;
+
+static void
+s2s_stream_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	s2s_trim_armed = 0;
+	malloc_trim(0);
+}
+#endif
+
+/*
+ * A TLS handshake allocates about 50 KiB (records, transcript, key
+ * shares, certificates) and frees it when it ends, an idle stream then
+ * holding about 15 KiB. glibc keeps the freed pages inside the heap, among
+ * the idle streams' chunks, so after a burst of handshakes the process
+ * stays at the burst's size. Half a second after the last handshake of a
+ * burst, give those pages back: at most one malloc_trim() a half second.
+ */
+static void
+s2s_stream_trim_later(void)
+{
+#ifdef __GLIBC__
+	struct timeval	 tv = { 0, 500 * 1000 };
+
+	if (s2s_trim_armed)
+		return;
+	if (event_base_once(server->base, -1, EV_TIMEOUT, s2s_stream_trim_cb,
+	    NULL, &tv) == 0)
+		s2s_trim_armed = 1;
+#endif
+}
+
 static void
 s2s_stream_tls_done(struct s2s_stream *st)
 {
 	if (st->flags & S2S_F_TLS)
 		return;
 	st->flags |= S2S_F_TLS;
+	s2s_stream_trim_later();
 	tls_info(st->ssl, st->tls_desc, sizeof(st->tls_desc));
 	s2s_log(st, LOG_L_INFO, "TLS up: %s", st->tls_desc);
 	s2s_stream_input(st, S2S_EV_TLS_UP, NULL);

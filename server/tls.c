@@ -95,6 +95,13 @@ tls_conn_get(SSL *ssl)
 	return c;
 }
 
+/* NULL while nothing was kept: most connections never need one. */
+static struct tls_conn *
+tls_conn_peek(SSL *ssl)
+{
+	return tls_conn_idx == -1 ? NULL : SSL_get_ex_data(ssl, tls_conn_idx);
+}
+
 /* Keeps the reason for later; the handshake goes on whatever it is. */
 static int
 tls_verify_cb(int ok, X509_STORE_CTX *xs)
@@ -662,7 +669,6 @@ tls_server_new(struct tls_ctx *ctx, const char *local_domain,
 		*errstr = ctx->err;
 		return NULL;
 	}
-	(void)tls_conn_get(ssl);
 	SSL_set_accept_state(ssl);
 	return ssl;
 }
@@ -688,7 +694,6 @@ tls_client_new(struct tls_ctx *ctx, const char *local_domain,
 		*errstr = ctx->err;
 		return NULL;
 	}
-	(void)tls_conn_get(ssl);
 	/* XEP-0368 3: SNI is the peer's domain; an IP literal gets none. */
 	if (strspn(a, "0123456789.") != strlen(a) && strchr(a, ':') == NULL &&
 	    SSL_set_tlsext_host_name(ssl, a) != 1) {
@@ -722,7 +727,7 @@ tls_chain_why(int err)
 int
 tls_peer_verified(SSL *ssl, const char *domain, const char **why)
 {
-	struct tls_conn	*c = tls_conn_get(ssl);
+	struct tls_conn	*c = tls_conn_peek(ssl);
 	X509		*cert;
 	X509_NAME	*subj;
 	char		 ref[TLS_DOMAIN_MAX], names[160], cn[80];
@@ -735,8 +740,10 @@ tls_peer_verified(SSL *ssl, const char *domain, const char **why)
 		return 0;
 	}
 	res = SSL_get_verify_result(ssl);
-	if (res != X509_V_OK || c->first_err != 0) {
-		*why = tls_chain_why(c->first_err ? c->first_err : (int)res);
+	if (c != NULL && c->first_err != 0)
+		res = c->first_err;
+	if (res != X509_V_OK) {
+		*why = tls_chain_why((int)res);
 		goto out;
 	}
 	/* A server-side SSL: the peer is a server acting as TLS client. */
@@ -757,6 +764,7 @@ tls_peer_verified(SSL *ssl, const char *domain, const char **why)
 		ok = 1;
 		goto out;
 	}
+	c = tls_conn_get(ssl);
 	if (names[0] != '\0')
 		snprintf(c->why, sizeof(c->why),
 		    "name mismatch: certificate is for %s, not %s", names, ref);
