@@ -665,8 +665,6 @@ s2s_stream_new(size_t size, int fd, enum s2s_dir dir,
 	lim.max_stanza_size = s2s_stream_max_element(0);
 	st->xml = xml_new(&lim, &s2s_stream_xml_cb, st);
 	st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
-	st->settle_ev = event_new(server->base, -1, 0, s2s_stream_settle_cb,
-	    st);
 	s2s_stream_setcb(st);
 	TAILQ_INSERT_TAIL(&s2s_streams, st, entry);
 	return st;
@@ -697,7 +695,13 @@ s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
 		s2s_log(st, LOG_L_INFO, "output buffer full (%zu bytes queued)",
 		    queued);
 		st->flags |= S2S_F_OVERFLOW;
-		event_active(st->settle_ev, EV_TIMEOUT, 0);
+		/* made here, as few streams ever need it; without it the
+		 * close comes at the stream's next callback */
+		if (st->settle_ev == NULL)
+			st->settle_ev = event_new(server->base, -1, 0,
+			    s2s_stream_settle_cb, st);
+		if (st->settle_ev != NULL)
+			event_active(st->settle_ev, EV_TIMEOUT, 0);
 		return;
 	}
 	if (log_is_debug())
@@ -927,7 +931,8 @@ s2s_stream_free(struct s2s_stream *st)
 	if (st->ops->release != NULL)
 		st->ops->release(st);
 	event_free(st->timer);
-	event_free(st->settle_ev);
+	if (st->settle_ev != NULL)
+		event_free(st->settle_ev);
 	if (st->pause_ev != NULL)
 		event_free(st->pause_ev);
 	if (st->sock_cb != NULL &&

@@ -120,7 +120,7 @@ struct s2s_stream {
 	int			 tls_next_accept;
 	char			 tls_desc[64];	/* "TLSv1.3 TLS_AES_..." */
 	struct evbuffer_cb_entry *sock_cb;	/* on the socket under TLS */
-	struct event		*settle_ev;	/* deferred close after overflow */
+	struct event		*settle_ev;	/* deferred close after overflow, lazily */
 	const char		*eof_why;	/* with S2S_EV_EOF */
 	struct event		*pause_ev;	/* s2s_stream_pause(), lazily */
 	uint64_t		 bytes_in;	/* parsed, after TLS */
