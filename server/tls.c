@@ -31,6 +31,8 @@
  */
 #define TLS_CIPHERS_12	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:" \
 			"!aNULL:!eNULL:!PSK:!SRP:!DSS"
+#define TLS_CIPHERS_13	"TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:" \
+			"TLS_AES_256_GCM_SHA384"
 #define TLS_SID_CTX	"xfed-s2s"
 #define TLS_DOMAIN_MAX	256	/* A-label form, with room for the NUL */
 #define TLS_WHY_MAX	640
@@ -421,12 +423,13 @@ tls_sslctx_new(struct tls_ctx *ctx, X509_STORE *store, const char *cert_file,
 	}
 	/* S2S 2.8, 2.5: TLS 1.2+, no compression, no renegotiation. */
 	if (SSL_CTX_set_min_proto_version(sc, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_cipher_list(sc, TLS_CIPHERS_12) != 1) {
+	    SSL_CTX_set_cipher_list(sc, TLS_CIPHERS_12) != 1 ||
+	    SSL_CTX_set_ciphersuites(sc, TLS_CIPHERS_13) != 1) {
 		tls_seterr(ctx, "cannot set TLS parameters", NULL);
 		goto fail;
 	}
 	SSL_CTX_set_options(sc, SSL_OP_NO_COMPRESSION |
-	    SSL_OP_NO_RENEGOTIATION);
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(sc, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_dh_auto(sc, 1);
 	if (SSL_CTX_use_certificate_chain_file(sc, cert_file) != 1) {
