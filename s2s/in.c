@@ -838,6 +838,7 @@ s2s_in_release(struct s2s_stream *st)
 		s2s_in_pending_done(in, &in->pairs.v[i]);
 	s2s_in_src_authed(in);
 	db_pairs_clear(&in->pairs);
+	sm_in_free(&in->sm);
 }
 
 static const struct s2s_ops s2s_in_ops = {
