@@ -207,6 +207,8 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 	char		 dom[JID_PART_MAX + 1];
 	int		 major = 0, minor = 0;
 
+	if (st->sid == NULL)
+		st->sid = xmalloc(S2S_SID_LEN + 1);
 	if (db_stream_id(st->sid, S2S_SID_LEN + 1) == -1) {
 		el_free(hdr);
 		s2s_stream_error(st, "internal-server-error", NULL);

@@ -348,11 +348,15 @@ s2s_stream_trim_later(void)
 static void
 s2s_stream_tls_done(struct s2s_stream *st)
 {
+	char	 desc[64];
+
 	if (st->flags & S2S_F_TLS)
 		return;
 	st->flags |= S2S_F_TLS;
 	s2s_stream_trim_later();
-	tls_info(st->ssl, st->tls_desc, sizeof(st->tls_desc));
+	tls_info(st->ssl, desc, sizeof(desc));
+	free(st->tls_desc);
+	st->tls_desc = xstrdup(desc);
 	s2s_log(st, LOG_L_INFO, "TLS up: %s", st->tls_desc);
 	s2s_stream_input(st, S2S_EV_TLS_UP, NULL);
 }
@@ -898,7 +902,8 @@ s2s_stream_error_app(struct s2s_stream *st, const char *cond,
 		if (dom == NULL && server->conf->domains.n > 0)
 			dom = CONF_DOMAIN(server->conf, 0);
 		el_write_stream_header(out, dom, NULL,
-		    st->sid[0] ? st->sid : NULL, "1.0", "en", 1);
+		    st->sid != NULL && st->sid[0] ? st->sid : NULL, "1.0", "en",
+		    1);
 		st->flags |= S2S_F_HDR_SENT;
 	}
 	err = el_new(EL_NS_STREAMS, "error");
@@ -945,6 +950,8 @@ s2s_stream_free(struct s2s_stream *st)
 	xml_free(st->xml);
 	free(st->local);
 	free(st->remote);
+	free(st->sid);
+	free(st->tls_desc);
 	free(st);
 }
 
@@ -1003,13 +1010,13 @@ s2s_stream_foreach(void (*cb)(void *, const struct s2s_stream_info *),
 		si.state = st->state_name;
 		si.auth = (st->flags & S2S_F_SASL) ? "sasl-external" :
 		    (st->flags & S2S_F_AUTHED) ? "dialback" : "none";
-		si.tls = st->tls_desc;
+		si.tls = st->tls_desc ? st->tls_desc : "";
 		si.opened = st->opened;
 		si.nin = st->nin;
 		si.nout = st->nout;
 		si.cert_subject = NULL;
 		si.cert_expiry = 0;
-		if (st->ssl != NULL && st->tls_desc[0] != '\0') {
+		if (st->ssl != NULL && st->tls_desc != NULL) {
 			if (tls_peer_subject(st->ssl, subject,
 			    sizeof(subject)) == 0)
 				si.cert_subject = subject;

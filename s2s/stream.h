@@ -110,7 +110,7 @@ struct s2s_stream {
 	struct event		*timer;
 	char			*local;		/* our domain, NULL until known */
 	char			*remote;	/* peer domain, NULL until known */
-	char			 sid[S2S_SID_MAX + 1];	/* ours or the peer's */
+	char			*sid;		/* ours or the peer's, NULL until known */
 	char			 addr[64];	/* peer address, [v6]:port */
 	time_t			 opened;
 	uint64_t		 nin, nout;	/* stanzas */
@@ -118,7 +118,7 @@ struct s2s_stream {
 	struct ssl_st		*ssl;		/* owned by bev once TLS is on */
 	struct ssl_st		*tls_next;	/* STARTTLS after this read */
 	int			 tls_next_accept;
-	char			 tls_desc[64];	/* "TLSv1.3 TLS_AES_..." */
+	char			*tls_desc;	/* "TLSv1.3 TLS_AES_...", NULL until up */
 	struct evbuffer_cb_entry *sock_cb;	/* on the socket under TLS */
 	struct event		*settle_ev;	/* deferred close after overflow, lazily */
 	const char		*eof_why;	/* with S2S_EV_EOF */
