@@ -408,7 +408,7 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 		s2s_in_src_authed(in);
 		db_pairs_validate(&in->pairs, p);
 		s2s_stream_set_authed(st);
-		evtimer_del(st->timer);
+		s2s_stream_timer_stop(st);
 		if (in->state == S2S_IN_OPEN)
 			s2s_in_enter(st, S2S_IN_AUTHED);
 		s2s_log(st, LOG_L_INFO, "dialback verified pair=%s/%s", local,
@@ -593,7 +593,7 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
 	st->flags |= S2S_F_SASL;
 	s2s_stream_set_authed(st);
-	evtimer_del(st->timer);
+	s2s_stream_timer_stop(st);
 	s2s_in_src_authed(in);
 	if ((p = db_pairs_find(&in->pairs, st->remote, st->local)) != NULL) {
 		s2s_in_pending_done(in, p);

@@ -627,7 +627,7 @@ static void
 s2s_out_ready(struct s2s_stream *st, const char *how)
 {
 	s2s_stream_set_authed(st);
-	evtimer_del(st->timer);
+	s2s_stream_timer_stop(st);
 	s2s_out_vslot_release(s2s_out(st));
 	s2s_log(st, LOG_L_INFO, "%s verified pair=%s/%s%s%s", how, st->local,
 	    st->remote, st->tls_desc ? " tls=" : "",

@@ -231,7 +231,7 @@ s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
 	 * reports the handshake as done */
 	if (st->ssl != NULL && !(st->flags & S2S_F_TLS) &&
 	    !s2s_stream_dead(st)) {
-		evtimer_del(st->timer);
+		s2s_stream_timer_stop(st);
 		s2s_stream_tls_done(st);
 	}
 
@@ -551,7 +551,7 @@ s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 	if (st->ssl != NULL && !(st->flags & S2S_F_TLS)) {
 		/* a TLS handshake: done, or failed (no stream error, S2S 2.4) */
 		if (what & BEV_EVENT_CONNECTED) {
-			evtimer_del(st->timer);
+			s2s_stream_timer_stop(st);
 			s2s_stream_tls_done(st);
 			return;
 		}
@@ -605,7 +605,18 @@ s2s_stream_timer(struct s2s_stream *st, int secs)
 {
 	struct timeval	 tv = { secs, 0 };
 
+	if (st->timer == NULL)
+		st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
 	evtimer_add(st->timer, &tv);
+}
+
+void
+s2s_stream_timer_stop(struct s2s_stream *st)
+{
+	if (st->timer != NULL) {
+		event_free(st->timer);
+		st->timer = NULL;
+	}
 }
 
 /*
@@ -668,7 +679,6 @@ s2s_stream_new(size_t size, int fd, enum s2s_dir dir,
 	memset(&lim, 0, sizeof(lim));
 	lim.max_stanza_size = s2s_stream_max_element(0);
 	st->xml = xml_new(&lim, &s2s_stream_xml_cb, st);
-	st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
 	s2s_stream_setcb(st);
 	TAILQ_INSERT_TAIL(&s2s_streams, st, entry);
 	return st;
@@ -765,7 +775,7 @@ static void
 s2s_stream_free_later(struct s2s_stream *st)
 {
 	st->flags |= S2S_F_FREEING;
-	evtimer_del(st->timer);
+	s2s_stream_timer_stop(st);
 	event_base_once(server->base, -1, EV_TIMEOUT, s2s_stream_free_cb, st,
 	    NULL);
 }
@@ -815,7 +825,7 @@ s2s_stream_flushed(struct bufferevent *bev, void *arg)
 	 */
 	if ((sock = bufferevent_get_underlying(bev)) != NULL &&
 	    evbuffer_get_length(out = bufferevent_get_output(sock)) > 0) {
-		if (!evtimer_pending(st->timer, NULL))
+		if (st->timer == NULL || !evtimer_pending(st->timer, NULL))
 			s2s_stream_timer(st, S2S_CLOSE_SECS);
 		return;		/* s2s_stream_sock_drained() frees it */
 	}
@@ -864,7 +874,7 @@ s2s_stream_close(struct s2s_stream *st, const char *reason)
 		st->flags |= S2S_F_CLOSE_SENT;
 	}
 	/* no more reading: flush what we wrote, bounded, then free */
-	evtimer_del(st->timer);
+	s2s_stream_timer_stop(st);
 	bufferevent_disable(st->bev, EV_READ);
 	bufferevent_setwatermark(st->bev, EV_WRITE, 0, 0);
 	bufferevent_setcb(st->bev, NULL, s2s_stream_flushed, NULL, st);
@@ -935,7 +945,7 @@ s2s_stream_free(struct s2s_stream *st)
 	TAILQ_REMOVE(&s2s_streams, st, entry);
 	if (st->ops->release != NULL)
 		st->ops->release(st);
-	event_free(st->timer);
+	s2s_stream_timer_stop(st);
 	if (st->settle_ev != NULL)
 		event_free(st->settle_ev);
 	if (st->pause_ev != NULL)

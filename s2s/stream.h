@@ -207,6 +207,8 @@ int		 s2s_stream_failing(const struct s2s_stream *);
 void		 s2s_stream_pause(struct s2s_stream *, int ms);
 /* (Re)arms the stream's timer; S2S_EV_TIMEOUT when it fires. */
 void		 s2s_stream_timer(struct s2s_stream *, int secs);
+/* Stops the timer and gives its event back (an idle stream holds none). */
+void		 s2s_stream_timer_stop(struct s2s_stream *);
 void		 s2s_stream_set_state(struct s2s_stream *, const char *);
 /* S2S_F_AUTHED, and the parser takes elements up to max_stanza_size. */
 void		 s2s_stream_set_authed(struct s2s_stream *);
