@@ -40,6 +40,11 @@ One remote XMPP server, on loopback, plain TCP, standard library only:
                  is from the commit of the presence row to the last
                  presence received; with --exact, every stanza is parsed
                  and each change must reach each subscriber exactly once
+  presence-c2s N the same receiving server for another server (Prosody,
+                 --host, --port): its user, whose roster already holds the
+                 N contacts, logs in on --c2s-port (SASL PLAIN, bind) and
+                 sends <presence/> (cold), then a change (warm); each time
+                 is from that write to the last presence received
 
 Every mode prints "key value" lines on stdout; tools/bench reads them.
 """
@@ -623,6 +628,15 @@ class Receiver(threading.Thread):
             self.sel.register(c, selectors.EVENT_READ,
                               {"kind": "in", "peer": Peer()})
 
+    def wait(self, total, timeout):
+        """Until total presence stanzas have come (bounded)."""
+        def done():
+            if self.err:
+                die("receiver: %s" % self.err)
+            with self.lock:
+                return self.presence >= total
+        wait_until("%d presence stanzas" % total, done, timeout, 0.002)
+
     def send(self, s, text):
         s.setblocking(True)
         s.sendall(text.encode())
@@ -751,13 +765,7 @@ def mode_presence(a):
             w.execute("INSERT OR REPLACE INTO presence (user_id, show) "
                       "VALUES (?, ?)", (uid, show))
         t0 = time.monotonic()
-
-        def done():
-            if rx.err:
-                die("receiver: %s" % rx.err)
-            with rx.lock:
-                return rx.presence >= base + n
-        wait_until("%d presence stanzas" % n, done, a.timeout, 0.002)
+        rx.wait(base + n, a.timeout)
         if a.exact:
             # each subscriber once, nobody else, nothing twice
             time.sleep(a.settle)
@@ -864,13 +872,7 @@ def mode_presence_c2s(a):
         c0 = proc_sched(a.pid) if a.pid else (0, 0)
         t0 = time.monotonic()
         s.sendall(stanza.encode())
-
-        def done():
-            if rx.err:
-                die("receiver: %s" % rx.err)
-            with rx.lock:
-                return rx.presence >= base + n
-        wait_until("%d presence stanzas" % n, done, a.timeout, 0.002)
+        rx.wait(base + n, a.timeout)
         c1 = proc_sched(a.pid) if a.pid else (0, 0)
         with rx.lock:
             return ((rx.last - t0) * 1000, (c1[0] - c0[0]) * 1000)
