@@ -29,6 +29,12 @@ db_pairs_add(struct db_pairs *t, const char *remote, const char *local,
 
 	if (t->n == DB_PAIRS_MAX)
 		return NULL;
+	if (t->n == t->cap) {
+		t->cap = t->cap == 0 ? 1 : t->cap * 2;
+		if (t->cap > DB_PAIRS_MAX)
+			t->cap = DB_PAIRS_MAX;
+		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+	}
 	p = &t->v[t->n++];
 	p->remote = xstrdup(remote);
 	p->local = xstrdup(local);
@@ -63,6 +69,9 @@ db_pairs_clear(struct db_pairs *t)
 {
 	while (t->n > 0)
 		db_pairs_drop(t, &t->v[0]);
+	free(t->v);
+	t->v = NULL;
+	t->cap = 0;
 }
 
 const char *

@@ -23,15 +23,21 @@ struct db_pair {
 	int	 rated;		/* its verification took rate tokens */
 };
 
+/*
+ * Zeroed is empty. The slots are allocated as pairs come (most streams
+ * carry one pair, so an idle stream holds one slot, not DB_PAIRS_MAX).
+ */
 struct db_pairs {
-	struct db_pair	 v[DB_PAIRS_MAX];
+	struct db_pair	*v;
 	int		 n;
 	int		 nvalid;
+	int		 cap;
 };
 
 struct db_pair	*db_pairs_find(struct db_pairs *, const char *remote,
 		    const char *local);
-/* A new pair, pending or valid; NULL when the table is full. */
+/* A new pair, pending or valid; NULL when the table is full. Other pair
+ * pointers may move. */
 struct db_pair	*db_pairs_add(struct db_pairs *, const char *remote,
 		    const char *local, int valid);
 /* A pending pair becomes valid. */

@@ -279,6 +279,8 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 	char		 dom[JID_PART_MAX + 1];
 	int		 major = 0, minor = 0;
 
+	if (st->sid == NULL)
+		st->sid = xmalloc(S2S_SID_LEN + 1);
 	if (db_stream_id(st->sid, S2S_SID_LEN + 1) == -1) {
 		el_free(hdr);
 		s2s_stream_error(st, "internal-server-error", NULL);
@@ -481,7 +483,7 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 		s2s_in_src_authed(in);
 		db_pairs_validate(&in->pairs, p);
 		s2s_stream_set_authed(st);
-		evtimer_del(st->timer);
+		s2s_stream_timer_stop(st);
 		if (in->state == S2S_IN_OPEN)
 			s2s_in_enter(st, S2S_IN_AUTHED);
 		s2s_log(st, LOG_L_INFO, "dialback verified pair=%s/%s", local,
@@ -684,7 +686,7 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 	    sizeof("<success xmlns='" NS_SASL "'/>") - 1);
 	st->flags |= S2S_F_SASL;
 	s2s_stream_set_authed(st);
-	evtimer_del(st->timer);
+	s2s_stream_timer_stop(st);
 	s2s_in_src_authed(in);
 	if ((p = db_pairs_find(&in->pairs, st->remote, st->local)) != NULL) {
 		s2s_in_pending_done(in, p);
@@ -954,6 +956,7 @@ s2s_in_release(struct s2s_stream *st)
 	}
 	s2s_in_src_authed(in);
 	db_pairs_clear(&in->pairs);
+	sm_in_free(&in->sm);
 }
 
 /* 1 when a and b share a verified pair. */

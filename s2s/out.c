@@ -369,7 +369,8 @@ s2s_out_try_next(struct s2s_stream *st)
 	} else if (st->ssl != NULL || out->next > 1)
 		s2s_stream_new_socket(st, NULL);
 	st->flags &= ~(S2S_F_TLS | S2S_F_CERT_OK | S2S_F_HDR_SENT);
-	st->tls_desc[0] = '\0';
+	free(st->tls_desc);
+	st->tls_desc = NULL;
 	dns_target_addr(t, addr, sizeof(addr));
 	if (s2s_out_vslot_take(st, t, addr) != 0)
 		return;
@@ -457,13 +458,14 @@ s2s_out_open(struct s2s_stream *st, struct el *hdr)
 		s2s_stream_error(st, "invalid-namespace", NULL);
 		return;
 	}
-	if (id == NULL || *id == '\0' || strlen(id) >= sizeof(st->sid)) {
+	if (id == NULL || *id == '\0' || strlen(id) > S2S_SID_MAX) {
 		el_free(hdr);
 		s2s_out_fail(st, "stream", "remote-server-timeout", 0,
 		    "peer's stream header has no usable id");
 		return;
 	}
-	snprintf(st->sid, sizeof(st->sid), "%s", id);
+	free(st->sid);
+	st->sid = xstrdup(id);
 	s2s_log(st, LOG_L_DEBUG, "stream header id=%s version=%s", id,
 	    ver ? ver : "-");
 	el_free(hdr);
@@ -630,10 +632,11 @@ static void
 s2s_out_ready(struct s2s_stream *st, const char *how)
 {
 	s2s_stream_set_authed(st);
-	evtimer_del(st->timer);
+	s2s_stream_timer_stop(st);
 	s2s_out_vslot_release(s2s_out(st));
 	s2s_log(st, LOG_L_INFO, "%s verified pair=%s/%s%s%s", how, st->local,
-	    st->remote, st->tls_desc[0] ? " tls=" : "", st->tls_desc);
+	    st->remote, st->tls_desc ? " tls=" : "",
+	    st->tls_desc ? st->tls_desc : "");
 	s2s_out_enter(st, S2S_OUT_READY);
 	s2s_out(st)->last_used = time(NULL);
 	s2s_out_ready_timer(st);

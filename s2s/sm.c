@@ -18,12 +18,20 @@ sm_in_init(struct sm_in *sm)
 	memset(sm, 0, sizeof(*sm));
 }
 
+void
+sm_in_free(struct sm_in *sm)
+{
+	free(sm->open);
+	sm_in_init(sm);
+}
+
 int
 sm_in_enable(struct sm_in *sm)
 {
 	if (sm->enabled)
 		return -1;
 	sm->enabled = 1;
+	sm->open = xcalloc(SM_IN_BATCHES, sizeof(*sm->open));
 	return 0;
 }
 

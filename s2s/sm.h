@@ -40,11 +40,13 @@ struct sm_in {
 	int		 asked;		/* an <r/> waits for a commit */
 	uint32_t	 handled;	/* stanzas handled, mod 2^32 */
 	uint32_t	 covered;	/* of which settled: the h we may send */
-	struct sm_batch	 open[SM_IN_BATCHES];	/* oldest first */
+	struct sm_batch	*open;	/* SM_IN_BATCHES once enabled, oldest first */
 	int		 nopen;
 };
 
 void	 sm_in_init(struct sm_in *);
+/* What enabling allocated (a stream that never enables holds nothing). */
+void	 sm_in_free(struct sm_in *);
 /* <enable/>: 0, or -1 when it is enabled already (S2S 7.5). */
 int	 sm_in_enable(struct sm_in *);
 /* One stanza handled; its writes are in batch (0: none wait). */

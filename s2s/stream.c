@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -229,7 +232,7 @@ s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
 	 * reports the handshake as done */
 	if (st->ssl != NULL && !(st->flags & S2S_F_TLS) &&
 	    !s2s_stream_dead(st)) {
-		evtimer_del(st->timer);
+		s2s_stream_timer_stop(st);
 		s2s_stream_tls_done(st);
 	}
 
@@ -314,13 +317,51 @@ s2s_stream_tls_errors(struct s2s_stream *st)
 	}
 }
 
+#ifdef __GLIBC__
+static int		 s2s_trim_armed;
+
+static void
+s2s_stream_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	s2s_trim_armed = 0;
+	malloc_trim(0);
+}
+#endif
+
+/*
+ * A TLS handshake allocates about 50 KiB (records, transcript, key
+ * shares, certificates) and frees it when it ends, an idle stream then
+ * holding about 15 KiB. glibc keeps the freed pages inside the heap, among
+ * the idle streams' chunks, so after a burst of handshakes the process
+ * stays at the burst's size. Half a second after the last handshake of a
+ * burst, give those pages back: at most one malloc_trim() a half second.
+ */
+static void
+s2s_stream_trim_later(void)
+{
+#ifdef __GLIBC__
+	struct timeval	 tv = { 0, 500 * 1000 };
+
+	if (s2s_trim_armed)
+		return;
+	if (event_base_once(server->base, -1, EV_TIMEOUT, s2s_stream_trim_cb,
+	    NULL, &tv) == 0)
+		s2s_trim_armed = 1;
+#endif
+}
+
 static void
 s2s_stream_tls_done(struct s2s_stream *st)
 {
+	char	 desc[64];
+
 	if (st->flags & S2S_F_TLS)
 		return;
 	st->flags |= S2S_F_TLS;
-	tls_info(st->ssl, st->tls_desc, sizeof(st->tls_desc));
+	s2s_stream_trim_later();
+	tls_info(st->ssl, desc, sizeof(desc));
+	free(st->tls_desc);
+	st->tls_desc = xstrdup(desc);
 	s2s_log(st, LOG_L_INFO, "TLS up: %s", st->tls_desc);
 	s2s_stream_input(st, S2S_EV_TLS_UP, NULL);
 }
@@ -409,7 +450,46 @@ s2s_stream_pause_reading(int pause)
 	}
 }
 
-/* Wraps the plain socket in a TLS filter, now that the read is done. */
+/*
+ * TLS on the socket itself, in place of the plain bufferevent: one
+ * bufferevent and one BIO fewer for the life of the stream than a filter
+ * over it (about 1 KiB an idle stream). Only when nothing is left in the
+ * plain one: the input was just voided, and what we queued (our
+ * <proceed/>) is written now, which on a connection that has just carried
+ * a few hundred bytes the kernel takes whole. NULL otherwise.
+ */
+static struct bufferevent *
+s2s_stream_tls_socket(struct s2s_stream *st, SSL *ssl)
+{
+	struct bufferevent	*f;
+	struct evbuffer		*out = bufferevent_get_output(st->bev);
+	evutil_socket_t		 fd = bufferevent_getfd(st->bev);
+
+	if (fd == -1 || bufferevent_get_underlying(st->bev) != NULL ||
+	    evbuffer_get_length(bufferevent_get_input(st->bev)) != 0)
+		return NULL;
+	/* libevent keeps the front of a socket's output frozen outside its
+	 * own writes */
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+		;
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) != 0)
+		return NULL;
+	f = bufferevent_openssl_socket_new(server->base, fd, ssl,
+	    st->tls_next_accept ? BUFFEREVENT_SSL_ACCEPTING :
+	    BUFFEREVENT_SSL_CONNECTING, S2S_TLS_BEV_OPTS);
+	if (f == NULL)
+		return NULL;
+	/* the fd now belongs to f: the plain one must not close it */
+	bufferevent_setfd(st->bev, -1);
+	bufferevent_free(st->bev);
+	st->bev = f;
+	s2s_stream_read_budget(st);
+	return f;
+}
+
+/* Puts TLS under the stream, now that the read is done. */
 static void
 s2s_stream_tls_switch(struct s2s_stream *st)
 {
@@ -417,18 +497,21 @@ s2s_stream_tls_switch(struct s2s_stream *st)
 	SSL			*ssl = st->tls_next;
 
 	st->tls_next = NULL;
-	f = bufferevent_openssl_filter_new(server->base, st->bev, ssl,
-	    st->tls_next_accept ? BUFFEREVENT_SSL_ACCEPTING :
-	    BUFFEREVENT_SSL_CONNECTING, S2S_TLS_BEV_OPTS);
-	if (f == NULL) {
-		SSL_free(ssl);
-		s2s_stream_close(st, "cannot start TLS");
-		return;
+	if ((f = s2s_stream_tls_socket(st, ssl)) == NULL) {
+		/* else a filter over the plain one, which writes first */
+		f = bufferevent_openssl_filter_new(server->base, st->bev, ssl,
+		    st->tls_next_accept ? BUFFEREVENT_SSL_ACCEPTING :
+		    BUFFEREVENT_SSL_CONNECTING, S2S_TLS_BEV_OPTS);
+		if (f == NULL) {
+			SSL_free(ssl);
+			s2s_stream_close(st, "cannot start TLS");
+			return;
+		}
+		st->sock_cb = evbuffer_add_cb(bufferevent_get_output(st->bev),
+		    s2s_stream_sock_drained, st);
+		st->bev = f;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
-	st->sock_cb = evbuffer_add_cb(bufferevent_get_output(st->bev),
-	    s2s_stream_sock_drained, st);
-	st->bev = f;
 	st->ssl = ssl;
 	s2s_stream_setcb(st);
 	if (!(st->flags & S2S_F_AUTHED))
@@ -473,7 +556,7 @@ s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 	if (st->ssl != NULL && !(st->flags & S2S_F_TLS)) {
 		/* a TLS handshake: done, or failed (no stream error, S2S 2.4) */
 		if (what & BEV_EVENT_CONNECTED) {
-			evtimer_del(st->timer);
+			s2s_stream_timer_stop(st);
 			s2s_stream_tls_done(st);
 			return;
 		}
@@ -527,7 +610,18 @@ s2s_stream_timer(struct s2s_stream *st, int secs)
 {
 	struct timeval	 tv = { secs, 0 };
 
+	if (st->timer == NULL)
+		st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
 	evtimer_add(st->timer, &tv);
+}
+
+void
+s2s_stream_timer_stop(struct s2s_stream *st)
+{
+	if (st->timer != NULL) {
+		event_free(st->timer);
+		st->timer = NULL;
+	}
 }
 
 /*
@@ -590,9 +684,6 @@ s2s_stream_new(size_t size, int fd, enum s2s_dir dir,
 	memset(&lim, 0, sizeof(lim));
 	lim.max_stanza_size = s2s_stream_max_element(0);
 	st->xml = xml_new(&lim, &s2s_stream_xml_cb, st);
-	st->timer = evtimer_new(server->base, s2s_stream_timer_cb, st);
-	st->settle_ev = event_new(server->base, -1, 0, s2s_stream_settle_cb,
-	    st);
 	s2s_stream_setcb(st);
 	TAILQ_INSERT_TAIL(&s2s_streams, st, entry);
 	return st;
@@ -623,7 +714,13 @@ s2s_stream_send_raw(struct s2s_stream *st, const char *buf, size_t len)
 		s2s_log(st, LOG_L_INFO, "output buffer full (%zu bytes queued)",
 		    queued);
 		st->flags |= S2S_F_OVERFLOW;
-		event_active(st->settle_ev, EV_TIMEOUT, 0);
+		/* made here, as few streams ever need it; without it the
+		 * close comes at the stream's next callback */
+		if (st->settle_ev == NULL)
+			st->settle_ev = event_new(server->base, -1, 0,
+			    s2s_stream_settle_cb, st);
+		if (st->settle_ev != NULL)
+			event_active(st->settle_ev, EV_TIMEOUT, 0);
 		return;
 	}
 	if (log_is_debug())
@@ -683,7 +780,7 @@ static void
 s2s_stream_free_later(struct s2s_stream *st)
 {
 	st->flags |= S2S_F_FREEING;
-	evtimer_del(st->timer);
+	s2s_stream_timer_stop(st);
 	event_base_once(server->base, -1, EV_TIMEOUT, s2s_stream_free_cb, st,
 	    NULL);
 }
@@ -733,7 +830,7 @@ s2s_stream_flushed(struct bufferevent *bev, void *arg)
 	 */
 	if ((sock = bufferevent_get_underlying(bev)) != NULL &&
 	    evbuffer_get_length(out = bufferevent_get_output(sock)) > 0) {
-		if (!evtimer_pending(st->timer, NULL))
+		if (st->timer == NULL || !evtimer_pending(st->timer, NULL))
 			s2s_stream_timer(st, S2S_CLOSE_SECS);
 		return;		/* s2s_stream_sock_drained() frees it */
 	}
@@ -782,7 +879,7 @@ s2s_stream_close(struct s2s_stream *st, const char *reason)
 		st->flags |= S2S_F_CLOSE_SENT;
 	}
 	/* no more reading: flush what we wrote, bounded, then free */
-	evtimer_del(st->timer);
+	s2s_stream_timer_stop(st);
 	bufferevent_disable(st->bev, EV_READ);
 	bufferevent_setwatermark(st->bev, EV_WRITE, 0, 0);
 	bufferevent_setcb(st->bev, NULL, s2s_stream_flushed, NULL, st);
@@ -820,7 +917,8 @@ s2s_stream_error_app(struct s2s_stream *st, const char *cond,
 		if (dom == NULL && server->conf->domains.n > 0)
 			dom = CONF_DOMAIN(server->conf, 0);
 		el_write_stream_header(out, dom, NULL,
-		    st->sid[0] ? st->sid : NULL, "1.0", "en", 1);
+		    st->sid != NULL && st->sid[0] ? st->sid : NULL, "1.0", "en",
+		    1);
 		st->flags |= S2S_F_HDR_SENT;
 	}
 	err = el_new(EL_NS_STREAMS, "error");
@@ -852,8 +950,9 @@ s2s_stream_free(struct s2s_stream *st)
 	TAILQ_REMOVE(&s2s_streams, st, entry);
 	if (st->ops->release != NULL)
 		st->ops->release(st);
-	event_free(st->timer);
-	event_free(st->settle_ev);
+	s2s_stream_timer_stop(st);
+	if (st->settle_ev != NULL)
+		event_free(st->settle_ev);
 	if (st->pause_ev != NULL)
 		event_free(st->pause_ev);
 	if (st->sock_cb != NULL &&
@@ -866,6 +965,8 @@ s2s_stream_free(struct s2s_stream *st)
 	xml_free(st->xml);
 	free(st->local);
 	free(st->remote);
+	free(st->sid);
+	free(st->tls_desc);
 	free(st);
 }
 
@@ -935,13 +1036,13 @@ s2s_stream_foreach(void (*cb)(void *, const struct s2s_stream_info *),
 		si.state = st->state_name;
 		si.auth = (st->flags & S2S_F_SASL) ? "sasl-external" :
 		    (st->flags & S2S_F_AUTHED) ? "dialback" : "none";
-		si.tls = st->tls_desc;
+		si.tls = st->tls_desc ? st->tls_desc : "";
 		si.opened = st->opened;
 		si.nin = st->nin;
 		si.nout = st->nout;
 		si.cert_subject = NULL;
 		si.cert_expiry = 0;
-		if (st->ssl != NULL && st->tls_desc[0] != '\0') {
+		if (st->ssl != NULL && st->tls_desc != NULL) {
 			if (tls_peer_subject(st->ssl, subject,
 			    sizeof(subject)) == 0)
 				si.cert_subject = subject;

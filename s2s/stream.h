@@ -112,7 +112,7 @@ struct s2s_stream {
 	struct event		*timer;
 	char			*local;		/* our domain, NULL until known */
 	char			*remote;	/* peer domain, NULL until known */
-	char			 sid[S2S_SID_MAX + 1];	/* ours or the peer's */
+	char			*sid;		/* ours or the peer's, NULL until known */
 	char			 addr[64];	/* peer address, [v6]:port */
 	time_t			 opened;
 	uint64_t		 nin, nout;	/* stanzas */
@@ -120,9 +120,9 @@ struct s2s_stream {
 	struct ssl_st		*ssl;		/* owned by bev once TLS is on */
 	struct ssl_st		*tls_next;	/* STARTTLS after this read */
 	int			 tls_next_accept;
-	char			 tls_desc[64];	/* "TLSv1.3 TLS_AES_..." */
+	char			*tls_desc;	/* "TLSv1.3 TLS_AES_...", NULL until up */
 	struct evbuffer_cb_entry *sock_cb;	/* on the socket under TLS */
-	struct event		*settle_ev;	/* deferred close after overflow */
+	struct event		*settle_ev;	/* deferred close after overflow, lazily */
 	const char		*eof_why;	/* with S2S_EV_EOF */
 	struct event		*pause_ev;	/* s2s_stream_pause(), lazily */
 	uint64_t		 bytes_in;	/* parsed, after TLS */
@@ -211,6 +211,8 @@ void		 s2s_stream_pause(struct s2s_stream *, int ms);
 size_t		 s2s_stream_unread(struct s2s_stream *);
 /* (Re)arms the stream's timer; S2S_EV_TIMEOUT when it fires. */
 void		 s2s_stream_timer(struct s2s_stream *, int secs);
+/* Stops the timer and gives its event back (an idle stream holds none). */
+void		 s2s_stream_timer_stop(struct s2s_stream *);
 void		 s2s_stream_set_state(struct s2s_stream *, const char *);
 /* S2S_F_AUTHED, and the parser takes elements up to max_stanza_size. */
 void		 s2s_stream_set_authed(struct s2s_stream *);

@@ -31,6 +31,8 @@
  */
 #define TLS_CIPHERS_12	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:" \
 			"!aNULL:!eNULL:!PSK:!SRP:!DSS"
+#define TLS_CIPHERS_13	"TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:" \
+			"TLS_AES_256_GCM_SHA384"
 #define TLS_SID_CTX	"xfed-s2s"
 #define TLS_DOMAIN_MAX	256	/* A-label form, with room for the NUL */
 #define TLS_WHY_MAX	640
@@ -93,6 +95,13 @@ tls_conn_get(SSL *ssl)
 		SSL_set_ex_data(ssl, tls_conn_idx, c);
 	}
 	return c;
+}
+
+/* NULL while nothing was kept: most connections never need one. */
+static struct tls_conn *
+tls_conn_peek(SSL *ssl)
+{
+	return tls_conn_idx == -1 ? NULL : SSL_get_ex_data(ssl, tls_conn_idx);
 }
 
 /* Keeps the reason for later; the handshake goes on whatever it is. */
@@ -414,12 +423,13 @@ tls_sslctx_new(struct tls_ctx *ctx, X509_STORE *store, const char *cert_file,
 	}
 	/* S2S 2.8, 2.5: TLS 1.2+, no compression, no renegotiation. */
 	if (SSL_CTX_set_min_proto_version(sc, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_cipher_list(sc, TLS_CIPHERS_12) != 1) {
+	    SSL_CTX_set_cipher_list(sc, TLS_CIPHERS_12) != 1 ||
+	    SSL_CTX_set_ciphersuites(sc, TLS_CIPHERS_13) != 1) {
 		tls_seterr(ctx, "cannot set TLS parameters", NULL);
 		goto fail;
 	}
 	SSL_CTX_set_options(sc, SSL_OP_NO_COMPRESSION |
-	    SSL_OP_NO_RENEGOTIATION);
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(sc, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_dh_auto(sc, 1);
 	if (SSL_CTX_use_certificate_chain_file(sc, cert_file) != 1) {
@@ -662,7 +672,6 @@ tls_server_new(struct tls_ctx *ctx, const char *local_domain,
 		*errstr = ctx->err;
 		return NULL;
 	}
-	(void)tls_conn_get(ssl);
 	SSL_set_accept_state(ssl);
 	return ssl;
 }
@@ -688,7 +697,6 @@ tls_client_new(struct tls_ctx *ctx, const char *local_domain,
 		*errstr = ctx->err;
 		return NULL;
 	}
-	(void)tls_conn_get(ssl);
 	/* XEP-0368 3: SNI is the peer's domain; an IP literal gets none. */
 	if (strspn(a, "0123456789.") != strlen(a) && strchr(a, ':') == NULL &&
 	    SSL_set_tlsext_host_name(ssl, a) != 1) {
@@ -722,7 +730,7 @@ tls_chain_why(int err)
 int
 tls_peer_verified(SSL *ssl, const char *domain, const char **why)
 {
-	struct tls_conn	*c = tls_conn_get(ssl);
+	struct tls_conn	*c = tls_conn_peek(ssl);
 	X509		*cert;
 	X509_NAME	*subj;
 	char		 ref[TLS_DOMAIN_MAX], names[160], cn[80];
@@ -735,8 +743,10 @@ tls_peer_verified(SSL *ssl, const char *domain, const char **why)
 		return 0;
 	}
 	res = SSL_get_verify_result(ssl);
-	if (res != X509_V_OK || c->first_err != 0) {
-		*why = tls_chain_why(c->first_err ? c->first_err : (int)res);
+	if (c != NULL && c->first_err != 0)
+		res = c->first_err;
+	if (res != X509_V_OK) {
+		*why = tls_chain_why((int)res);
 		goto out;
 	}
 	/* A server-side SSL: the peer is a server acting as TLS client. */
@@ -757,6 +767,7 @@ tls_peer_verified(SSL *ssl, const char *domain, const char **why)
 		ok = 1;
 		goto out;
 	}
+	c = tls_conn_get(ssl);
 	if (names[0] != '\0')
 		snprintf(c->why, sizeof(c->why),
 		    "name mismatch: certificate is for %s, not %s", names, ref);

@@ -103,6 +103,7 @@ struct xml_parser {
 	unsigned int	 reset_pending:1;
 	unsigned int	 dead:1;	/* xml_free() inside a callback */
 	unsigned int	 replaying:1;
+	unsigned int	 replay_shared:1;	/* replay is xml_replay_common */
 	unsigned int	 compact_wanted:1;
 	unsigned int	 ns_bad:1;	/* a namespace error seen */
 };
@@ -311,6 +312,35 @@ xml_sax_text(void *arg, const xmlChar *ch, int len)
 		xml_fail(p, XML_E_NOT_WELL_FORMED, "text between stanzas");
 }
 
+/*
+ * The first stream header's replay, kept for the life of the process:
+ * streams whose header declares the same namespaces (nearly all) point
+ * to it instead of holding a copy each while idle.
+ */
+static char	*xml_replay_common;
+
+static void
+xml_replay_drop(struct xml_parser *p)
+{
+	if (!p->replay_shared)
+		free(p->replay);
+	p->replay = NULL;
+	p->replaylen = 0;
+	p->replay_shared = 0;
+}
+
+static void
+xml_replay_share(struct xml_parser *p)
+{
+	if (xml_replay_common == NULL)
+		xml_replay_common = xstrdup(p->replay);
+	if (strcmp(p->replay, xml_replay_common) == 0) {
+		free(p->replay);
+		p->replay = xml_replay_common;
+		p->replay_shared = 1;
+	}
+}
+
 static void
 xml_replay_add(struct xml_parser *p, const char *s, size_t n)
 {
@@ -358,9 +388,7 @@ xml_header(struct xml_parser *p, const xmlChar *localname,
 		return;
 	}
 	h = el_new(EL_NS_STREAMS, "stream");
-	free(p->replay);
-	p->replay = NULL;
-	p->replaylen = 0;
+	xml_replay_drop(p);
 	xml_replay_add(p, "<stream:stream", 14);
 	for (i = 0; i < nb_ns; i++) {
 		pfx = (const char *)ns[2 * i];
@@ -384,6 +412,7 @@ xml_header(struct xml_parser *p, const xmlChar *localname,
 		xml_replay_add(p, "'", 1);
 	}
 	xml_replay_add(p, ">", 1);
+	xml_replay_share(p);
 	for (i = 0; i < nb_attrs; i++)
 		xml_attr(h, (const char *)attrs[5 * i + 1],
 		    (const char *)attrs[5 * i], (const char *)attrs[5 * i + 2],
@@ -576,11 +605,9 @@ xml_clear(struct xml_parser *p)
 	xml_drop_ctxt(p);
 	el_free(p->stanza);
 	free(p->errmsg);
-	free(p->replay);
+	xml_replay_drop(p);
 	p->stanza = p->cur = NULL;
 	p->errmsg = NULL;
-	p->replay = NULL;
-	p->replaylen = 0;
 	p->err = p->lex_err = XML_E_NONE;
 	p->errstr = "no error";
 	p->lex = XML_LX_TEXT;

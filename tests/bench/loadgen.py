@@ -40,6 +40,11 @@ One remote XMPP server, on loopback, plain TCP, standard library only:
                  is from the commit of the presence row to the last
                  presence received; with --exact, every stanza is parsed
                  and each change must reach each subscriber exactly once
+  presence-c2s N the same receiving server for another server (Prosody,
+                 --host, --port): its user, whose roster already holds the
+                 N contacts, logs in on --c2s-port (SASL PLAIN, bind) and
+                 sends <presence/> (cold), then a change (warm); each time
+                 is from that write to the last presence received
 
 Every mode prints "key value" lines on stdout; tools/bench reads them.
 """
@@ -587,7 +592,7 @@ class Receiver(threading.Thread):
         self.a, self.domains = a, set(domains)
         self.ls = socket.socket()
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.ls.bind(("127.0.0.1", a.auth_port))
+        self.ls.bind((a.listen, a.auth_port))
         self.ls.listen(1024)
         self.ls.setblocking(False)
         self.sel = selectors.DefaultSelector()
@@ -622,6 +627,15 @@ class Receiver(threading.Thread):
             c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.sel.register(c, selectors.EVENT_READ,
                               {"kind": "in", "peer": Peer()})
+
+    def wait(self, total, timeout):
+        """Until total presence stanzas have come (bounded)."""
+        def done():
+            if self.err:
+                die("receiver: %s" % self.err)
+            with self.lock:
+                return self.presence >= total
+        wait_until("%d presence stanzas" % total, done, timeout, 0.002)
 
     def send(self, s, text):
         s.setblocking(True)
@@ -682,7 +696,7 @@ class Receiver(threading.Thread):
             vs.setblocking(False)
             vs.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
-                vs.connect(("127.0.0.1", self.a.port))
+                vs.connect((self.a.host, self.a.port))
             except BlockingIOError:
                 pass
             self.sel.register(vs, selectors.EVENT_WRITE, {
@@ -751,13 +765,7 @@ def mode_presence(a):
             w.execute("INSERT OR REPLACE INTO presence (user_id, show) "
                       "VALUES (?, ?)", (uid, show))
         t0 = time.monotonic()
-
-        def done():
-            if rx.err:
-                die("receiver: %s" % rx.err)
-            with rx.lock:
-                return rx.presence >= base + n
-        wait_until("%d presence stanzas" % n, done, a.timeout, 0.002)
+        rx.wait(base + n, a.timeout)
         if a.exact:
             # each subscriber once, nobody else, nothing twice
             time.sleep(a.settle)
@@ -805,12 +813,98 @@ def mode_presence(a):
         die("%d streams verified for %d domains" % (rx.streams, a.domains))
 
 
+NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
+
+
+def c2s_login(a):
+    """A client of the server under test (RFC 6120: SASL PLAIN, resource
+    binding) on a plain TCP stream; returns the socket, ready for
+    <presence/>."""
+    import base64
+    s = socket.create_connection((a.host, a.c2s_port), timeout=a.timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    head = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+            "xmlns:stream='%s' to='%s' version='1.0'>" % (NS_STREAM, a.to))
+
+    def expect(peer, tag):
+        while True:
+            data = s.recv(65536)
+            if not data:
+                die("c2s: closed while waiting for %s" % tag)
+            for kind, v in peer.feed(data):
+                if kind == "element" and v.tag == tag:
+                    return v
+                if kind == "element" and v.tag in (
+                        "{%s}failure" % NS_SASL, "{%s}error" % NS_STREAM):
+                    die("c2s: %s" % ET.tostring(v).decode()[:300])
+
+    peer = Peer()
+    s.sendall(head.encode())
+    expect(peer, "{%s}features" % NS_STREAM)
+    cred = base64.b64encode(("\0%s\0%s" % (a.user, a.password)).encode())
+    s.sendall(("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>" %
+               (NS_SASL, cred.decode())).encode())
+    expect(peer, "{%s}success" % NS_SASL)
+    peer = Peer()
+    s.sendall(head.encode())
+    expect(peer, "{%s}features" % NS_STREAM)
+    s.sendall(("<iq type='set' id='bind'><bind xmlns='%s'><resource>bench"
+               "</resource></bind></iq>" % NS_BIND).encode())
+    expect(peer, "{jabber:client}iq")
+    return s, peer
+
+
+def mode_presence_c2s(a):
+    """presence N through another server (Prosody): its user, whose
+    roster already holds N contacts on --domains domains with a 'from'
+    subscription, logs in over c2s and sends presence; the time is from
+    the write of <presence/> to the last presence received here."""
+    domains = ["r%d.%s" % (i, a.frm) for i in range(a.domains)]
+    rx = Receiver(a, domains)
+    rx.start()
+    s, _ = c2s_login(a)
+    time.sleep(a.settle)
+
+    def change(stanza, n):
+        with rx.lock:
+            base = rx.presence
+        c0 = proc_sched(a.pid) if a.pid else (0, 0)
+        t0 = time.monotonic()
+        s.sendall(stanza.encode())
+        rx.wait(base + n, a.timeout)
+        c1 = proc_sched(a.pid) if a.pid else (0, 0)
+        with rx.lock:
+            return ((rx.last - t0) * 1000, (c1[0] - c0[0]) * 1000)
+
+    cold, cold_cpu = change("<presence/>", a.n)
+    time.sleep(a.settle)
+    warm, warm_cpu = change("<presence><show>away</show></presence>", a.n)
+    report(presence_n=a.n, presence_domains=a.domains,
+           presence_cold_ms="%.1f" % cold, presence_warm_ms="%.1f" % warm,
+           presence_cold_cpu_ms="%.1f" % cold_cpu,
+           presence_warm_cpu_ms="%.1f" % warm_cpu,
+           presence_streams=rx.streams)
+    if rx.streams != a.domains:
+        die("%d streams verified for %d domains" % (rx.streams, a.domains))
+    s.sendall(b"</stream:stream>")
+    s.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=("inbound", "inbound-sm", "trickle", "idle",
-                                     "fanout", "presence"))
+                                     "fanout", "presence", "presence-c2s"))
     ap.add_argument("n", type=int)
     ap.add_argument("--port", type=int, help="xfed's S2S port")
+    ap.add_argument("--host", default="127.0.0.1",
+                    help="the address of the server under test")
+    ap.add_argument("--listen", default="127.0.0.1",
+                    help="presence: where the receiving server listens")
+    ap.add_argument("--c2s-port", type=int, default=5222,
+                    help="presence-c2s: the client port of the server")
+    ap.add_argument("--password", default="bench-pw",
+                    help="presence-c2s: the user's password")
     ap.add_argument("--auth-port", type=int,
                     help="where our authoritative side listens")
     ap.add_argument("--to", help="xfed's domain")
@@ -838,11 +932,12 @@ def main():
                     help="presence: parse every stanza and check that each "
                     "subscriber got each change exactly once")
     a = ap.parse_args()
-    if a.mode not in ("fanout", "presence"):
+    if a.mode not in ("fanout", "presence", "presence-c2s"):
         Authoritative(a.frm, a.auth_port, a.secret).start()
     {"inbound": mode_inbound, "inbound-sm": mode_inbound,
      "trickle": mode_inbound, "idle": mode_idle,
-     "fanout": mode_fanout, "presence": mode_presence}[a.mode](a)
+     "fanout": mode_fanout, "presence": mode_presence,
+     "presence-c2s": mode_presence_c2s}[a.mode](a)
 
 
 if __name__ == "__main__":

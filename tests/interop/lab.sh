@@ -35,6 +35,7 @@ LAB_FAILED=0
 LAB_KEEP=${LAB_KEEP:-0}	# 1: keep the run directory even if all passed
 LAB_DNS_EXTRA=()	# dnsmasq lines added by lab_dns before lab_up
 LAB_PROSODY_MODULES=()	# Prosody modules added by lab_prosody_module
+LAB_PROSODY_EXTRA=()	# Prosody global options added by lab_prosody_conf
 LAB_STDOUT=1		# the script's own stdout and stderr, saved by lab_init
 LAB_STDERR=2
 
@@ -214,6 +215,9 @@ lab_init() {
 lab_dns() { LAB_DNS_EXTRA+=("$@"); }
 # lab_prosody_module NAME...: Prosody loads these modules too (before lab_up)
 lab_prosody_module() { LAB_PROSODY_MODULES+=("$@"); }
+# lab_prosody_conf LINE...: global Prosody options after the lab's own,
+# which they override (before lab_up)
+lab_prosody_conf() { LAB_PROSODY_EXTRA+=("$@"); }
 
 # _lab_cert DIR NAME CA SAN... [-- openssl-ca options]: key + certificate
 # NAME.key/NAME.crt signed by CA (CA.pem/CA.key in DIR); "self" as CA makes
@@ -384,7 +388,13 @@ EOF
 lab_start_prosody() {
 	local d=$LAB_DIR/prosody pid
 	mkdir -p "$d/data"
-	_lab_prosody_conf "$d" > "$d/prosody.cfg.lua"
+	# lab_prosody_conf's lines replace the lab's options of the same name
+	_lab_prosody_conf "$d" | X=$(printf '%s\n' "${LAB_PROSODY_EXTRA[@]}") awk '
+	    function name(l) { sub(/^[ \t]+/, "", l); sub(/[ \t=].*/, "", l); return l }
+	    BEGIN { k = split(ENVIRON["X"], e, "\n"); for (i = 1; i <= k; i++) if (e[i] != "") x[name(e[i])] = 1 }
+	    /^VirtualHost/ { for (i = 1; i <= k; i++) if (e[i] != "") print e[i] }
+	    !(name($0) in x) { print }' \
+	    > "$d/prosody.cfg.lua"
 	: > "$d/prosody.log"
 	chown -R prosody:prosody "$d"
 	# Prosody refuses to run as root; setpriv execs (no fork), so $! is

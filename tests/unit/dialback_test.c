@@ -32,6 +32,7 @@ pairs_check(void)
 	    "not-authorized");			/* S2S 1.18 */
 	p = db_pairs_add(&t, "a.test", "b.test", 0);
 	REQUIRE(p != NULL);
+	CHECK(t.cap == 1);			/* slots come with pairs */
 	CHECK(db_pairs_find(&t, "a.test", "b.test") == p);
 	CHECK_STR(db_pairs_check(&t, "a.test", "b.test", &text),
 	    "not-authorized");			/* pending is not valid */
@@ -52,8 +53,13 @@ pairs_check(void)
 	db_pairs_drop(&t, db_pairs_find(&t, "a.test", "b.test"));
 	CHECK(t.n == DB_PAIRS_MAX - 1);
 	CHECK(t.nvalid == DB_PAIRS_MAX / 2);	/* the odd ones */
+	CHECK(t.cap == DB_PAIRS_MAX);
 	db_pairs_clear(&t);
 	CHECK(t.n == 0 && t.nvalid == 0);
+	CHECK(t.v == NULL && t.cap == 0);
+	CHECK(db_pairs_add(&t, "a.test", "b.test", 1) != NULL);
+	CHECK(db_pairs_check(&t, "a.test", "b.test", &text) == NULL);
+	db_pairs_clear(&t);
 }
 
 /* What the verification hooks saw. */

@@ -35,10 +35,12 @@ test_in_enable_once(void)
 
 	sm_in_init(&sm);
 	CHECK(!sm.enabled);
+	CHECK(sm.open == NULL);		/* nothing held until enabled */
 	CHECK(sm_in_enable(&sm) == 0);
-	CHECK(sm.enabled);
+	CHECK(sm.enabled && sm.open != NULL);
 	/* S2S 7.5: a second <enable/> is refused */
 	CHECK(sm_in_enable(&sm) == -1);
+	sm_in_free(&sm);
 }
 
 static void
@@ -56,6 +58,7 @@ test_in_nothing_waits_answers_now(void)
 	sm_in_handled(&sm, 0);
 	CHECK(sm_in_request(&sm, &h) == 1);
 	CHECK(h == 2);
+	sm_in_free(&sm);
 }
 
 static void
@@ -87,6 +90,7 @@ test_in_waits_for_commit(void)
 	CHECK(h == 99);
 	CHECK(sm_in_request(&sm, &h) == 1);
 	CHECK(h == 4);
+	sm_in_free(&sm);
 }
 
 static void
@@ -107,6 +111,7 @@ test_in_covers_per_batch(void)
 	CHECK(sm_in_request(&sm, &h) == 0);
 	CHECK(sm_in_settled(&sm, 4, &h) == 1);
 	CHECK(h == 3);
+	sm_in_free(&sm);
 }
 
 static void
@@ -125,6 +130,7 @@ test_in_unwritten_after_waiting(void)
 	CHECK(sm.covered == 0);
 	CHECK(sm_in_settled(&sm, 5, &h) == 1);
 	CHECK(h == 2);
+	sm_in_free(&sm);
 }
 
 static void
@@ -152,6 +158,7 @@ test_in_many_batches_merge_later(void)
 	CHECK(sm_in_settled(&sm, SM_IN_BATCHES + 4, &h) == 1);
 	CHECK(h == SM_IN_BATCHES + 4);
 	CHECK(sm.nopen == 0);
+	sm_in_free(&sm);
 }
 
 static void
@@ -169,6 +176,7 @@ test_in_h_wraps(void)
 	CHECK(sm_in_request(&sm, &h) == 0);
 	CHECK(sm_in_settled(&sm, 2, &h) == 1);
 	CHECK(h == 1);		/* (2^32 - 2 + 3) mod 2^32 */
+	sm_in_free(&sm);
 }
 
 static void

@@ -456,6 +456,45 @@ test_tls12_no_client_cert(void)
 	tls_ctx_free(sctx);
 }
 
+/*
+ * TLS 1.3: ChaCha20-Poly1305 is chosen even when the client lists AES-GCM
+ * first (its per-connection cipher state is smaller, which idle streams
+ * keep); a client without it still gets AES-GCM.
+ */
+static void
+test_tls13_suite_order(void)
+{
+	struct tls_ctx	*sctx = ctx_with("x", NULL);
+	SSL_CTX		*cc = raw_client(TLS1_3_VERSION, 1);
+	SSL		*s, *c;
+	const char	*why;
+	char		 info[128];
+	int		 i;
+	static const char *offer[] = {
+		"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+		"TLS_AES_128_GCM_SHA256",
+	};
+	static const char *want[] = {
+		"TLSv1.3 TLS_CHACHA20_POLY1305_SHA256",
+		"TLSv1.3 TLS_AES_128_GCM_SHA256",
+	};
+
+	REQUIRE(sctx != NULL);
+	for (i = 0; i < 2; i++) {
+		REQUIRE(SSL_CTX_set_ciphersuites(cc, offer[i]) == 1);
+		s = tls_server_new(sctx, NULL, &why);
+		c = SSL_new(cc);
+		SSL_set_connect_state(c);
+		CHECK(handshake(c, s) == 1);
+		tls_info(s, info, sizeof(info));
+		CHECK(strncmp(info, want[i], strlen(want[i])) == 0);
+		SSL_free(s);
+		SSL_free(c);
+	}
+	SSL_CTX_free(cc);
+	tls_ctx_free(sctx);
+}
+
 /* Which certificate does a client dialing peer get from sctx? */
 static const char *
 served_for(struct tls_ctx *sctx, const char *preselect, const char *peer)
@@ -673,6 +712,7 @@ static const struct t_case cases[] = {
 	{ "client_auth_only_as_server", test_client_auth_only_as_server },
 	{ "tls11_refused", test_tls11_refused },
 	{ "tls12_no_client_cert", test_tls12_no_client_cert },
+	{ "tls13_suite_order", test_tls13_suite_order },
 	{ "sni_selects_certificate", test_sni_selects_certificate },
 	{ "add_cert_errors", test_add_cert_errors },
 	{ "reload_keeps_live_sessions", test_reload_keeps_live_sessions },
