@@ -4,7 +4,8 @@
 #   make / make all   build/xfed and build/xfedctl
 #   make run          build, then run xfed in the foreground on ./var/
 #   make check        everything under ASan+UBSan, then tests/run
-#   make fuzz         each libFuzzer target for FUZZ_SECS (default 60)
+#   make fuzz         each libFuzzer target for FUZZ_SECS (default 60), then
+#                     the executions per target and in total (tools/fuzz)
 #   make bench        throughput and memory figures
 #   make install      PREFIX (/usr/local), DESTDIR
 #   make deb          the Debian package, built from a copy of the tree in
@@ -77,12 +78,10 @@ $(FB)/%_fuzz: tests/fuzz/%_fuzz.c $(LIB_SRC) config.mk config.h
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
 fuzz-bins: $(FUZZ_BIN)
 
+# FUZZ_SECS per target, FUZZ_SECS_<target> for one, FUZZ_TARGETS a subset,
+# FUZZ_NICE; a line per target with libFuzzer's counts, then the total.
 fuzz: fuzz-bins
-	@for f in $(FUZZ_BIN); do n=$$(basename $$f _fuzz); \
-	    mkdir -p tests/fuzz/$$n-crashes build/fuzz/$$n-corpus; \
-	    echo "fuzz: $$n for $(FUZZ_SECS) s"; \
-	    $$f -max_total_time=$(FUZZ_SECS) -artifact_prefix=tests/fuzz/$$n-crashes/ \
-	        build/fuzz/$$n-corpus tests/fuzz/$$n || exit 1; done
+	@FUZZ_SECS=$(FUZZ_SECS) tools/fuzz $(FUZZ_TARGETS)
 
 check: config.mk
 	@tools/deps check

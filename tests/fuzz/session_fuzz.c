@@ -8,10 +8,17 @@
  * authoritative server said yes), so that stanzas after a db:result reach
  * the deliver hook, which hands them to the real router (server/router.c)
  * and the local handlers (messages, presence, iq) against a real SQLite
- * store in a temporary directory, made once per process, with one user
- * alice@b.test; the batch commits after each input. Outbound stanzas
- * (answers, bounces) become outbox rows; no connection is made (xfed is
- * "stopping" for the S2S layer). Checked, whatever the input:
+ * store in a temporary directory (on /dev/shm when there is one), made
+ * once per process, with one user alice@b.test; the batch commits after
+ * each input. Outbound stanzas (answers, bounces) become outbox rows; no
+ * connection is made (xfed is "stopping" for the S2S layer). Each input
+ * starts from the same state: after an input that wrote to the store, the
+ * store is copied back from the snapshot taken once alice was added (the
+ * SQLite backup API), and the in-memory inbox counts (quota.c) and stanza
+ * rates (rate.c) are dropped, so that no input sees what an earlier one
+ * stored (a long run would otherwise fill alice's inbox_quota and refuse
+ * every message after it). The config is parsed once. Checked, whatever
+ * the input:
  *   - no sanitizer report, no leak once the stream is freed;
  *   - a stanza delivered comes from a domain verified on this stream and
  *     is addressed to the hosted domain (S2S 5.4: never relayed).
@@ -38,10 +45,13 @@
 #include "mgr.h"
 #include "outbox.h"
 #include "presence.h"
+#include "quota.h"
+#include "rate.h"
 #include "router.h"
 #include "s2s.h"
 #include "server.h"
 #include "sources.h"
+#include "sqlite_int.h"
 #include "store.h"
 #include "stream.h"
 
@@ -51,6 +61,9 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct server	 fz_srv;
 static struct store	*fz_store;	/* one per process: opening is slow */
+static sqlite3		*fz_snap;	/* its content after setup, in memory */
+static sqlite3_int64	 fz_changes;	/* total changes at the last reset */
+static struct conf	*fz_conf;	/* parsed once */
 static struct s2s_stream *fz_st;	/* the session under test */
 
 static uint64_t
@@ -92,19 +105,13 @@ fz_stanza_rate(const char *remote)
 static void
 fz_setup(void)
 {
-	static const char	 conf[] = "domain " FZ_LOCAL "\n"
-				    "require_encryption no\n"
-				    "store /nonexistent/x.db\n"
-				    "control_socket /nonexistent/x.sock\n"
-				    "max_stanza_size 16384\n";
 	struct s2s_hooks	 h;
 	struct s2s_mgr_conf	 mc;
 
 	memset(&fz_srv, 0, sizeof(fz_srv));
 	server = &fz_srv;
 	fz_srv.base = event_base_new();
-	fz_srv.conf = conf_parse("/fuzz/xfed.conf", conf, sizeof(conf) - 1,
-	    NULL);
+	fz_srv.conf = fz_conf;
 	/* verifications are queued in mgr.c, which connects nowhere while
 	 * xfed is stopping; the verdict is faked below */
 	fz_srv.stopping = 1;
@@ -134,14 +141,45 @@ fz_teardown(void)
 	router_free();
 	presence_free();
 	sources_free();
-	conf_free(fz_srv.conf);
+	quota_free();
+	rate_free();
 	event_base_free(fz_srv.base);
 	server = NULL;
 }
 
 /* The temporary store, removed at exit. */
-static char	 fz_dir[] = "/tmp/session_fuzz.XXXXXX";
+static char	 fz_dir[64];
 static char	 fz_path[sizeof(fz_dir) + 8];
+
+/* src copied over dst, page by page (the SQLite backup API). */
+static void
+fz_copy(sqlite3 *dst, sqlite3 *src)
+{
+	sqlite3_backup	*b;
+
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL ||
+	    sqlite3_backup_step(b, -1) != SQLITE_DONE ||
+	    sqlite3_backup_finish(b) != SQLITE_OK) {
+		fprintf(stderr, "store copy: %s\n", sqlite3_errmsg(dst));
+		abort();
+	}
+}
+
+/* The store as it was after fz_store_open(), when an input changed it. */
+static void
+fz_store_reset(void)
+{
+	sqlite3	*db = sqlite_db(fz_store);
+
+	if (sqlite3_total_changes64(db) == fz_changes)
+		return;
+	if (store_flush(fz_store) == -1) {
+		fprintf(stderr, "store: %s\n", store_errstr(fz_store));
+		abort();
+	}
+	fz_copy(db, fz_snap);
+	fz_changes = sqlite3_total_changes64(db);
+}
 
 static void
 fz_store_remove(void)
@@ -152,6 +190,8 @@ fz_store_remove(void)
 
 	if (fz_store != NULL)
 		store_close(fz_store);
+	if (fz_snap != NULL)
+		sqlite3_close(fz_snap);
 	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		snprintf(p, sizeof(p), "%s%s", fz_path, sfx[i]);
 		unlink(p);
@@ -164,6 +204,9 @@ fz_store_open(void)
 {
 	const char	*errstr;
 
+	/* in memory (tmpfs) when the machine has it */
+	snprintf(fz_dir, sizeof(fz_dir), "%s/session_fuzz.XXXXXX",
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (mkdtemp(fz_dir) == NULL) {
 		perror("mkdtemp");
 		abort();
@@ -179,6 +222,15 @@ fz_store_open(void)
 		fprintf(stderr, "store: %s\n", store_errstr(fz_store));
 		abort();
 	}
+	/* what a crash of the fuzzer loses is of no interest */
+	if (store_flush(fz_store) == -1 || sqlite3_exec(sqlite_db(fz_store), "PRAGMA synchronous = OFF",
+	    NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_open(":memory:", &fz_snap) != SQLITE_OK) {
+		fprintf(stderr, "store: %s\n", sqlite3_errmsg(sqlite_db(fz_store)));
+		abort();
+	}
+	fz_copy(fz_snap, sqlite_db(fz_store));
+	fz_changes = sqlite3_total_changes64(sqlite_db(fz_store));
 }
 
 /*
@@ -201,11 +253,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct evbuffer		*in;
 	size_t			 chunk, n;
 
+	static const char	 conf[] = "domain " FZ_LOCAL "\n"
+				    "require_encryption no\n"
+				    "store /nonexistent/x.db\n"
+				    "control_socket /nonexistent/x.sock\n"
+				    "max_stanza_size 16384\n";
+
 	if (!once) {
 		/* quiet, unless FUZZ_LOG is set (to see a session) */
 		log_init(1, getenv("FUZZ_LOG") ? LOG_L_DEBUG : LOG_L_ERROR);
 		db_set_secret("0123456789abcdef0123456789abcdef");
 		fz_store_open();
+		fz_conf = conf_parse("/fuzz/xfed.conf", conf, sizeof(conf) - 1,
+		    NULL);
 		once = 1;
 	}
 	if (len < 1)
@@ -233,5 +293,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		fz_fake_verdict(st);
 	}
 	fz_teardown();
+	fz_store_reset();
 	return 0;
 }
