@@ -233,6 +233,16 @@ router_error_in(const struct el *stanza, const struct jid *from)
 	free(xml);
 }
 
+/* A row store_inbox_put_later() could not store: the user is gone. */
+static void
+router_inbox_refused(void *arg, enum store_err code, const char *why)
+{
+	if (code == STORE_E_NOTFOUND)
+		router_bounce(arg, "cancel", "service-unavailable", NULL);
+	else
+		log_debug("inbox: %s", why);
+}
+
 static void
 router_message_in(struct el *stanza, const struct jid *to,
     const struct jid *from)
@@ -281,8 +291,15 @@ router_message_in(struct el *stanza, const struct jid *to,
 	m.thread = router_child_text(stanza, "thread");
 	xml = el_to_string(stanza, NULL, &len);
 	m.xml = xml;
-	/* a failing store is router_deliver()'s to handle: no answer */
-	if (store_inbox_put(server->store, &m, NULL) == -1 &&
+	/*
+	 * A failing store is router_deliver()'s to handle: no answer. At
+	 * the outermost delivery the stanza is kept until the commit
+	 * (router_kept), so the backend may tell a refusal then.
+	 */
+	if (router_depth == 1)
+		store_inbox_put_later(server->store, &m, router_inbox_refused,
+		    stanza);
+	else if (store_inbox_put(server->store, &m, NULL) == -1 &&
 	    store_errcode(server->store) == STORE_E_NOTFOUND)
 		router_bounce(stanza, "cancel", "service-unavailable", NULL);
 	free(xml);

@@ -125,6 +125,9 @@ struct store_ops {
 	/* Inbox. */
 	int	(*inbox_put)(struct store *, const struct store_inbox *m,
 		    int64_t *idp);
+	/* NULL: inbox_put() then refused() at once (store.c) */
+	int	(*inbox_put_later)(struct store *, const struct store_inbox *m,
+		    store_refused_cb, void *);
 	int	(*inbox_list)(struct store *, const char *local,
 		    const char *domain, int64_t after, int flags, size_t limit,
 		    store_inbox_cb, void *arg);

@@ -107,6 +107,7 @@ enum pg_q {
 	PQ_LEASE_RELEASE,
 	PQ_LEASE_LIST,
 	PQ_OUTBOX_DUE_HELD,
+	PQ_INBOX_PUT_MANY,
 	PQ_COUNT
 };
 
@@ -116,6 +117,8 @@ enum pg_q {
 /* Reconnection: at most one attempt per backoff, doubling to the max. */
 #define PG_BACKOFF_MIN_MS	100
 #define PG_BACKOFF_MAX_MS	5000
+
+struct pg_later;
 
 struct pg_store {
 	struct store	 base;		/* first: backend.h */
@@ -131,6 +134,9 @@ struct pg_store {
 	int		 epfd;		/* store_watch_fd(): the socket + wake */
 	int		 wakefd;	/* an eventfd: a NOTIFY read by a query */
 	int		 watched;	/* the socket in epfd, -1 when none */
+	struct pg_later	**later;	/* pg_write_later() rows not sent yet */
+	size_t		 nlater, later_cap;
+	int		 later_begin;	/* the batch's BEGIN goes with them */
 };
 
 #define PG(st)	((struct pg_store *)(st))
@@ -177,6 +183,19 @@ int	 pg_write(struct pg_store *, enum pg_q id, const char *sql,
  * was inserted, *np then 0). */
 int	 pg_write_id(struct pg_store *, enum pg_q id, const char *sql,
 	    struct pg_params *p, int64_t *np, int64_t *idp, const char *what);
+/*
+ * A write whose refusal the caller takes later (store_inbox_put_later()):
+ * p (text parameters only) is copied and queued; the queue goes out at
+ * the next read, write or flush in pipelines (pg.c). many_sql (or NULL)
+ * stores a whole pipeline's rows in one statement: its parameter j is a
+ * text[] of the rows' parameters j, the last the number of rows, and it
+ * must fail unless it stores them all. A row that changes nothing is
+ * refused with STORE_E_NOTFOUND and nouser; one the database refuses
+ * fails alone, with its error. -1 only when the queue cannot be sent.
+ */
+int	 pg_write_later(struct pg_store *, enum pg_q id, const char *sql,
+	    enum pg_q many_id, const char *many_sql, struct pg_params *p,
+	    store_refused_cb, void *arg, const char *what, const char *nouser);
 /* pg_write that must change a row, else STORE_E_NOTFOUND with fmt. */
 int	 pg_wchange(struct pg_store *, enum pg_q id, const char *sql,
 	    struct pg_params *p, int64_t *idp, const char *what,

@@ -24,32 +24,74 @@ pgp_limit(struct pg_params *p, size_t limit)
 		pgp_int(p, (int64_t)limit);
 }
 
+#define PG_INBOX_PUT "INSERT INTO inbox (user_id, kind, from_jid, to_jid, " \
+	"type, stanza_id, body, subject, thread, xml, received, receipt) " \
+	"SELECT id, $3::text, $4::text, $5::text, $6::text, $7::text, " \
+	"$8::text, $9::text, $10::text, coalesce($11::text, ''), " \
+	"$12::bigint, $13::text FROM users WHERE domain = $2 AND " \
+	"localpart = $1 AND disabled = 0 RETURNING id"
+
+/*
+ * PG_INBOX_PUT for many rows at once (pg_write_later()): $1..$13 are
+ * arrays of its parameters, $14 their length; a division by zero when a
+ * row was not stored (no such user), so that the rows go again one by
+ * one and that row alone is refused.
+ */
+#define PG_INBOX_PUT_MANY "WITH r AS (SELECT * FROM unnest($1::text[], " \
+	"$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], " \
+	"$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], " \
+	"$12::bigint[], $13::text[]) WITH ORDINALITY AS r(lp, dom, kind, " \
+	"fr, t, ty, sid, body, subj, thr, xml, rcv, rcpt, ord)), " \
+	"ins AS (INSERT INTO inbox (user_id, kind, from_jid, to_jid, type, " \
+	"stanza_id, body, subject, thread, xml, received, receipt) " \
+	"SELECT u.id, r.kind, r.fr, r.t, r.ty, r.sid, r.body, r.subj, " \
+	"r.thr, coalesce(r.xml, ''), r.rcv, r.rcpt FROM r JOIN users u ON " \
+	"u.domain = r.dom AND u.localpart = r.lp AND u.disabled = 0 " \
+	"ORDER BY r.ord RETURNING 1) " \
+	"SELECT 1 / (CASE WHEN count(*) = $14::bigint THEN 1 ELSE 0 END) " \
+	"FROM ins"
+
+static void
+pg_inbox_params(struct pg_params *p, const struct store_inbox *m)
+{
+	pgp_text(p, m->local);
+	pgp_text(p, m->domain);
+	pgp_text(p, store_kind_name(m->kind));
+	pgp_text(p, m->from);
+	pgp_text(p, m->to);
+	pgp_text(p, m->type);
+	pgp_text(p, m->stanza_id);
+	pgp_text(p, m->body);
+	pgp_text(p, m->subject);
+	pgp_text(p, m->thread);
+	pgp_text(p, m->xml);
+	pgp_int(p, m->received ? m->received : pg_now());
+	pgp_text(p, m->receipt ? "wanted" : NULL);
+}
+
 int
 pg_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 {
 	struct pg_params p = { 0 };
 
-	pgp_text(&p, m->local);
-	pgp_text(&p, m->domain);
-	pgp_text(&p, store_kind_name(m->kind));
-	pgp_text(&p, m->from);
-	pgp_text(&p, m->to);
-	pgp_text(&p, m->type);
-	pgp_text(&p, m->stanza_id);
-	pgp_text(&p, m->body);
-	pgp_text(&p, m->subject);
-	pgp_text(&p, m->thread);
-	pgp_text(&p, m->xml);
-	pgp_int(&p, m->received ? m->received : pg_now());
-	pgp_text(&p, m->receipt ? "wanted" : NULL);
-	return pg_wchange(PG(st), PQ_INBOX_PUT, "INSERT INTO inbox (user_id, "
-	    "kind, from_jid, to_jid, type, stanza_id, body, subject, thread, "
-	    "xml, received, receipt) SELECT id, $3::text, $4::text, $5::text, "
-	    "$6::text, $7::text, $8::text, $9::text, $10::text, "
-	    "coalesce($11::text, ''), $12::bigint, $13::text FROM users "
-	    "WHERE domain = $2 AND localpart = $1 AND disabled = 0 "
-	    "RETURNING id", &p, idp, "inbox put", "no user %s@%s", m->local,
+	pg_inbox_params(&p, m);
+	return pg_wchange(PG(st), PQ_INBOX_PUT, PG_INBOX_PUT, &p, idp,
+	    "inbox put", "no user %s@%s", m->local, m->domain);
+}
+
+int
+pg_inbox_put_later(struct store *st, const struct store_inbox *m,
+    store_refused_cb refused, void *arg)
+{
+	struct pg_params p = { 0 };
+	char		 nouser[2 * 1024 + 16];
+
+	pg_inbox_params(&p, m);
+	snprintf(nouser, sizeof(nouser), "no user %s@%s", m->local,
 	    m->domain);
+	return pg_write_later(PG(st), PQ_INBOX_PUT, PG_INBOX_PUT,
+	    PQ_INBOX_PUT_MANY, PG_INBOX_PUT_MANY, &p, refused, arg,
+	    "inbox put", nouser);
 }
 
 struct pg_inbox_ctx {

@@ -333,6 +333,20 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 }
 
 int
+store_inbox_put_later(struct store *st, const struct store_inbox *m,
+    store_refused_cb refused, void *arg)
+{
+	if (st->ops->inbox_put_later != NULL)
+		return st->ops->inbox_put_later(st, m, refused, arg);
+	if (st->ops->inbox_put(st, m, NULL) == 0)
+		return 0;
+	if (st->errcode == STORE_E_DB)
+		return -1;
+	refused(arg, st->errcode, st->err);
+	return 0;
+}
+
+int
 store_inbox_list(struct store *st, const char *local, const char *domain,
     int64_t after, int flags, size_t limit, store_inbox_cb cb, void *arg)
 {

@@ -353,6 +353,20 @@ typedef int	(*store_inbox_cb)(void *, const struct store_inbox *);
  */
 int	 store_inbox_put(struct store *, const struct store_inbox *m,
 	    int64_t *idp);
+/*
+ * store_inbox_put() for a caller that takes a refusal later: the backend
+ * may send the row with the rest of the batch when it commits
+ * (PostgreSQL: the batch's rows in one pipeline, store_flush()). 0: stored
+ * or queued; a row the store refuses (STORE_E_NOTFOUND as above, a
+ * constraint) fails alone and is reported to refused(arg, code, why),
+ * either during this call or during the store_flush() that sends it,
+ * before that returns. -1: the store failed, as store_inbox_put(). Every
+ * read or write through the store sends the queued rows first, so order
+ * and read-your-writes hold.
+ */
+typedef void	(*store_refused_cb)(void *, enum store_err, const char *);
+int	 store_inbox_put_later(struct store *, const struct store_inbox *m,
+	    store_refused_cb refused, void *arg);
 #define STORE_INBOX_ALL		0x1	/* include consumed entries */
 /* Entries with id > after (of one user when local is not NULL), oldest
  * first, at most limit (0: no limit). */
