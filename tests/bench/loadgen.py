@@ -52,6 +52,7 @@ import secrets
 import selectors
 import socket
 import sqlite3
+import subprocess
 import ssl
 import sys
 import threading
@@ -333,7 +334,34 @@ def proc_runq(pid):
         return int(f.read().split()[1]) / 1e9
 
 
+class PgDB:
+    """The little of sqlite3's connection scalar() uses, on a PostgreSQL
+    URI, through psql (one process a query: polling, not a data path)."""
+
+    def __init__(self, uri):
+        self.uri = uri
+
+    def execute(self, sql):
+        out = subprocess.run(["psql", "-XAtq", "-d", self.uri, "-c", sql],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise sqlite3.OperationalError(out.stderr.strip())
+        v = out.stdout.strip()
+        return _Row(int(v) if v else None)
+
+
+class _Row:
+    def __init__(self, v):
+        self.v = v
+
+    def fetchone(self):
+        return (self.v,)
+
+
 def db_open(path):
+    """xfed's store: a SQLite file, or a postgresql:// URI."""
+    if path.startswith("postgresql://"):
+        return PgDB(path)
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
     return db
 
@@ -818,7 +846,8 @@ def main():
     ap.add_argument("--secret", default="loadgen-" + "0" * 32)
     ap.add_argument("--user", default="alice")
     ap.add_argument("--user2", default="bob")
-    ap.add_argument("--store", help="xfed's SQLite file")
+    ap.add_argument("--store", help="xfed's SQLite file or "
+                    "postgresql:// URI")
     ap.add_argument("--store2", help="fanout: the receiver's SQLite file")
     ap.add_argument("--pid", type=int, help="xfed's process id")
     ap.add_argument("--timeout", type=float, default=120)
