@@ -176,6 +176,13 @@ outbox_marks_pending(void)
 	return outbox_nmarks;
 }
 
+/* A mark the store could not write: the row went away or was changed. */
+static void
+outbox_mark_refused(void *arg, enum store_err code, const char *why)
+{
+	log_warnx("outbox: row %lld: %s", (long long)(intptr_t)arg, why);
+}
+
 /* Writes mark m into the open batch; -1 when the store failed. */
 static int
 outbox_mark_write(struct outbox_mark *m)
@@ -185,10 +192,11 @@ outbox_mark_write(struct outbox_mark *m)
 
 	switch (m->state) {
 	case STORE_OUT_SENT:
-		rc = store_outbox_sent(st, m->id);
-		break;
 	case STORE_OUT_DELIVERED:
-		rc = store_outbox_delivered(st, m->id);
+		/* a refusal is told by the commit at the latest */
+		rc = store_outbox_mark_later(st, m->id,
+		    m->state == STORE_OUT_DELIVERED, outbox_mark_refused,
+		    (void *)(intptr_t)m->id);
 		break;
 	case STORE_OUT_QUEUED:
 		rc = store_outbox_retry(st, m->id, m->next, m->stage, m->text);

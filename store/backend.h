@@ -158,6 +158,9 @@ struct store_ops {
 		    store_outbox_cb, void *arg);
 	int	(*outbox_sent)(struct store *, int64_t id);
 	int	(*outbox_delivered)(struct store *, int64_t id);
+	/* NULL: outbox_sent() or _delivered(), refused() at once */
+	int	(*outbox_mark_later)(struct store *, int64_t id, int delivered,
+		    store_refused_cb, void *);
 	int	(*outbox_retry)(struct store *, int64_t id,
 		    int64_t next_attempt, const char *stage, const char *error);
 	int	(*outbox_failed)(struct store *, int64_t id, const char *stage,

@@ -1216,6 +1216,7 @@ const struct store_ops pg_ops = {
 	.outbox_due = pg_outbox_due,
 	.outbox_sent = pg_outbox_sent,
 	.outbox_delivered = pg_outbox_delivered,
+	.outbox_mark_later = pg_outbox_mark_later,
 	.outbox_retry = pg_outbox_retry,
 	.outbox_failed = pg_outbox_failed,
 	.outbox_earlier = pg_outbox_earlier,

@@ -449,6 +449,8 @@ pg_outbox_queued(struct store *st, store_queued_cb cb, void *arg)
 	return pg_rows(PG(st), r, pg_queued_one, &cx, NULL);
 }
 
+#define PG_OUTBOX_SQL(set)	"UPDATE outbox SET " set " WHERE id = $1"
+
 /* One UPDATE of row $1 at $2; NOTFOUND when there is no such row. */
 static int
 pg_outbox_update(struct store *st, enum pg_q q, const char *sql,
@@ -471,9 +473,9 @@ pg_outbox_sent(struct store *st, int64_t id)
 	struct pg_params p = { 0 };
 
 	pgp_row(&p, id);
-	return pg_outbox_update(st, PQ_OUTBOX_SENT, "UPDATE outbox SET "
-	    "state = 'sent', attempts = attempts + 1, updated = $2 "
-	    "WHERE id = $1", &p, id, "outbox sent");
+	return pg_outbox_update(st, PQ_OUTBOX_SENT, PG_OUTBOX_SQL(
+	    "state = 'sent', attempts = attempts + 1, updated = $2"), &p, id,
+	    "outbox sent");
 }
 
 int
@@ -483,10 +485,46 @@ pg_outbox_delivered(struct store *st, int64_t id)
 
 	/* an attempt when it was not counted as sent before */
 	pgp_row(&p, id);
-	return pg_outbox_update(st, PQ_OUTBOX_DELIVERED, "UPDATE outbox SET "
+	return pg_outbox_update(st, PQ_OUTBOX_DELIVERED, PG_OUTBOX_SQL(
 	    "attempts = attempts + (state = 'queued')::integer, "
-	    "state = 'delivered', updated = $2 WHERE id = $1", &p, id,
-	    "outbox delivered");
+	    "state = 'delivered', updated = $2"), &p, id, "outbox delivered");
+}
+
+/*
+ * The marks of a pipeline in one UPDATE (pg_write_later()): $1 the ids,
+ * $2 the times, $3 their number; a division by zero unless every row
+ * changed (one gone, or marked twice in the pipeline), so that they go
+ * again one by one.
+ */
+#define PG_OUTBOX_MARK_MANY(set) "WITH c AS (UPDATE outbox o SET " set \
+	" FROM unnest($1::bigint[], $2::bigint[]) AS r(id, at) WHERE " \
+	"o.id = r.id RETURNING 1) SELECT 1 / (CASE WHEN count(*) = " \
+	"$3::bigint THEN 1 ELSE 0 END) FROM c"
+#define PG_SENT_SET	"state = 'sent', attempts = o.attempts + 1, " \
+	"updated = r.at"
+#define PG_DELIVERED_SET "attempts = o.attempts + " \
+	"(o.state = 'queued')::integer, state = 'delivered', updated = r.at"
+
+int
+pg_outbox_mark_later(struct store *st, int64_t id, int delivered,
+    store_refused_cb refused, void *arg)
+{
+	struct pg_params p = { 0 };
+	char		 gone[64];
+
+	pgp_row(&p, id);
+	snprintf(gone, sizeof(gone), "no outbox entry %lld", (long long)id);
+	if (delivered)
+		return pg_write_later(PG(st), PQ_OUTBOX_DELIVERED, PG_OUTBOX_SQL(
+		    "attempts = attempts + (state = 'queued')::integer, "
+		    "state = 'delivered', updated = $2"),
+		    PQ_OUTBOX_DELIVERED_MANY,
+		    PG_OUTBOX_MARK_MANY(PG_DELIVERED_SET), &p, refused, arg,
+		    "outbox delivered", gone);
+	return pg_write_later(PG(st), PQ_OUTBOX_SENT, PG_OUTBOX_SQL(
+	    "state = 'sent', attempts = attempts + 1, updated = $2"),
+	    PQ_OUTBOX_SENT_MANY, PG_OUTBOX_MARK_MANY(PG_SENT_SET), &p,
+	    refused, arg, "outbox sent", gone);
 }
 
 int

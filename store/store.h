@@ -431,6 +431,13 @@ int	 store_outbox_sent(struct store *, int64_t id);
 /* The remote server acknowledged the row (XEP-0198), or it was stored
  * here for a hosted user. */
 int	 store_outbox_delivered(struct store *, int64_t id);
+/*
+ * store_outbox_sent() (delivered 0) or store_outbox_delivered() (1) for a
+ * caller that takes a refusal later, as store_inbox_put_later() does:
+ * PostgreSQL sends the batch's marks in one statement per pipeline.
+ */
+int	 store_outbox_mark_later(struct store *, int64_t id, int delivered,
+	    store_refused_cb refused, void *arg);
 /* One more attempt failed; try again at next_attempt. */
 int	 store_outbox_retry(struct store *, int64_t id, int64_t next_attempt,
 	    const char *stage, const char *error);

@@ -141,7 +141,8 @@ pres_in_b() {
 	grep -c "stanza in#[0-9]* from=alice@a.localhost/[^ ]* to=bob@b.localhost kind=presence/.*lease check" "$T/b/xfed.log"
 }
 a2ctl presence set alice away "lease check" > /dev/null
-check presence_arrived wait_for 20 [ "$(pres_in_b)" -ge 1 ]
+pres_arrived() { [ "$(pres_in_b)" -ge 1 ]; }	# read again each try
+check presence_arrived wait_for 20 pres_arrived
 # the other instances had as long to send it too (bounded, not a timing)
 sleep 2
 check presence_once [ "$(pres_in_b)" = 1 ]

@@ -1194,6 +1194,52 @@ test_inbox_put_later(void)
 	    "'row 300' OR body = 'row 10' OR body = 'undone'") == 0);
 }
 
+/*
+ * store_outbox_mark_later(): 300 rows marked sent in one batch (on
+ * PostgreSQL, two pipelines of one UPDATE each), one of them marked
+ * twice (sent, then delivered: the pipeline goes row by row) and a row
+ * that does not exist: that one alone is refused, by the flush; the
+ * attempts count each row once.
+ */
+static void
+test_outbox_mark_later(void)
+{
+	struct store		*st = open_new();
+	struct store_outbox	 m;
+	struct refusals		 rf;
+	int64_t			 first = 0, id = 0;
+	int			 i, n = 300;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "romeo", "example.test", NULL, NULL) == 0);
+	memset(&m, 0, sizeof(m));
+	m.local = "romeo";
+	m.domain = "example.test";
+	m.kind = STORE_KIND_MESSAGE;
+	m.to = "juliet@example.org";
+	m.body = "hello";
+	for (i = 0; i < n; i++) {
+		REQUIRE(store_outbox_add(st, &m, &id) == 0);
+		if (i == 0)
+			first = id;
+	}
+	REQUIRE(store_flush(st) == 0);
+	memset(&rf, 0, sizeof(rf));
+	for (i = 0; i < n; i++)
+		CHECK(store_outbox_mark_later(st, first + i, 0, refused_cb,
+		    &rf) == 0);
+	CHECK(store_outbox_mark_later(st, first + 5, 1, refused_cb, &rf) == 0);
+	CHECK(store_outbox_mark_later(st, id + 1000, 0, refused_cb, &rf) == 0);
+	CHECK(store_flush(st) == 0);
+	CHECK(rf.n == 1);
+	CHECK(rf.notfound == 1);
+	store_close(st);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM outbox WHERE state = "
+	    "'sent' AND attempts = 1") == n - 1);
+	CHECK(raw_int(db_path, "SELECT count(*) FROM outbox WHERE state = "
+	    "'delivered' AND attempts = 1") == 1);
+}
+
 static void
 noop_refused(void *arg, enum store_err code, const char *why)
 {
@@ -2103,6 +2149,7 @@ static const struct t_case cases[] = {
 	{ "explicit_transaction", test_explicit_transaction },
 	{ "inbox_throughput", test_inbox_throughput },
 	{ "inbox_put_later", test_inbox_put_later },
+	{ "outbox_mark_later", test_outbox_mark_later },
 	{ "changes_from_other_connection", test_changes_from_other_connection },
 	{ "changes_latency", test_changes_latency },
 	{ "names", test_names },
