@@ -538,6 +538,33 @@ def mode_inbound(a):
     s.close()
 
 
+def mode_part(a):
+    """One of several generators the bench runs at once: one stream, 1,000
+    messages first, then a.go + ".ready." + a.frm is made and, once a.go
+    exists, a.n messages sent as fast as the socket takes them. The bench
+    times the rows arriving in the store; this one only sends."""
+    c = open_streams(a, 1, 30)[0]
+    s = c.sock
+    s.setblocking(True)
+    s.sendall(stanzas(a, 1000, first=10 ** 8))
+    data = stanzas(a, a.n)
+    open(a.go + ".ready." + a.frm, "w").close()
+    wait_until("the go file", lambda: os.path.exists(a.go), a.timeout, 0.001)
+    view = memoryview(data)
+    for i in range(0, len(view), 1 << 18):
+        s.sendall(view[i:i + (1 << 18)])
+    report(part_n=a.n, part_frm=a.frm)
+    # xfed reads what is in the socket before its closing tag
+    s.sendall(b"</stream:stream>")
+    s.settimeout(a.timeout)
+    try:
+        while s.recv(65536):
+            pass
+    except OSError:
+        pass
+    s.close()
+
+
 def mode_idle(a):
     # one stream first: xfed's outbound stream to our authoritative side
     # and its first-use allocations are not what is measured
@@ -857,7 +884,7 @@ def mode_presence(a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=("inbound", "inbound-sm", "trickle", "idle",
-                                     "fanout", "presence"))
+                                     "fanout", "presence", "part"))
     ap.add_argument("n", type=int)
     ap.add_argument("--port", type=int, help="xfed's S2S port")
     ap.add_argument("--auth-port", type=int,
@@ -871,6 +898,7 @@ def main():
                     "postgresql:// URI")
     ap.add_argument("--store2", help="fanout: the receiver's SQLite file")
     ap.add_argument("--pid", type=int, help="xfed's process id")
+    ap.add_argument("--go", help="part: the file that starts the sending")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--settle", type=float, default=1.0)
     ap.add_argument("--pace", type=float, default=0.0002,
@@ -892,7 +920,8 @@ def main():
         Authoritative(a.frm, a.auth_port, a.secret).start()
     {"inbound": mode_inbound, "inbound-sm": mode_inbound,
      "trickle": mode_inbound, "idle": mode_idle,
-     "fanout": mode_fanout, "presence": mode_presence}[a.mode](a)
+     "fanout": mode_fanout, "presence": mode_presence,
+     "part": mode_part}[a.mode](a)
 
 
 if __name__ == "__main__":
