@@ -219,6 +219,8 @@ int	 pg_rows(struct pg_store *, PGresult *r,
 #define PG_DBNOW	"floor(extract(epoch FROM clock_timestamp()))::bigint"
 /* The domain of an outbox row's to_jid: before any '/', after any '@',
  * in lower case without a trailing dot (as server/lease.c names it). */
+#define PG_TO_DOMAIN_COL \
+	"lower(rtrim(split_part(split_part(to_jid, '/', 1), '@', -1), '.'))"
 #define PG_TO_DOMAIN \
 	"lower(rtrim(split_part(split_part(o.to_jid, '/', 1), '@', -1), '.'))"
 

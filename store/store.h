@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	7	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	8	/* PRAGMA user_version of a current file */
 
 struct store;
 
