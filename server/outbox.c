@@ -71,7 +71,8 @@ struct outbox_mark {
 	enum store_out_state	 state;		/* QUEUED: a retry */
 	int64_t			 next;		/* retry at */
 	char			*stage, *text, *xml;	/* or NULL */
-	int			 written;	/* in the open batch */
+	int			 written;	/* 1 in the open batch, 2 in the
+						   commit in flight */
 };
 
 static struct outbox_slot	*outbox_tab;
@@ -253,6 +254,17 @@ outbox_mark(int64_t id, enum store_out_state state, int64_t next,
 }
 
 void
+outbox_batch_sent(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < outbox_nmarks; i++)
+		if (outbox_marks[i].written)
+			outbox_marks[i].written = 2;
+	outbox_nwritten = 0;
+}
+
+void
 outbox_batch_done(int committed)
 {
 	struct outbox_mark	*m;
@@ -266,7 +278,7 @@ outbox_batch_done(int committed)
 	}
 	for (i = j = 0; i < outbox_nmarks; i++) {
 		m = &outbox_marks[i];
-		if (!m->written) {
+		if (m->written != 2) {
 			outbox_marks[j++] = *m;
 			continue;
 		}
@@ -276,7 +288,6 @@ outbox_batch_done(int committed)
 		free(m->xml);
 	}
 	outbox_nmarks = j;
-	outbox_nwritten = 0;
 	if (outbox_more && outbox_n < OUTBOX_BATCH && outbox_more_ev != NULL)
 		event_active(outbox_more_ev, EV_TIMEOUT, 0);
 }
@@ -310,6 +321,7 @@ outbox_free(void)
 	outbox_tab = NULL;
 	outbox_cap = outbox_n = outbox_nflight = 0;
 	outbox_nwritten = 0;
+	outbox_batch_sent();
 	outbox_batch_done(1);
 	while (outbox_nmarks > 0) {
 		outbox_nmarks--;

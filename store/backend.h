@@ -57,6 +57,10 @@ struct store_ops {
 	int	(*commit)(struct store *);
 	int	(*rollback)(struct store *);
 	int	(*flush)(struct store *);
+	/* NULL: flush_async is flush (SQLite commits in microseconds). */
+	int	(*flush_async)(struct store *);
+	int	(*flush_poll)(struct store *, int wait);
+	int	(*flush_fd)(struct store *);
 	void	(*busy_timeout)(struct store *, int wait);
 
 	/* S2S state. */

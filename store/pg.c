@@ -25,6 +25,8 @@
 
 #ifdef HAVE_LIBPQ
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,7 +189,9 @@ static int	pg_lock_timeout(struct pg_store *);
 static int	pg_later_drain(struct pg_store *);
 static void	pg_pipe_end(struct pg_store *);
 static int	pg_later_send(struct pg_store *, int);
-static void	pg_later_free(struct pg_later **, size_t, int);
+static void	pg_later_free(struct pg_store *, struct pg_later **, size_t,
+		    int);
+static void	pg_fly_wait(struct pg_store *);
 
 int
 pg_connected(struct pg_store *ps)
@@ -363,6 +367,7 @@ pg_wrun(struct pg_store *ps, enum pg_q id, const char *sql,
 	int		 opening, n, i, st, rc = -1;
 
 	*rp = NULL;
+	pg_fly_wait(ps);
 	if (pg_connected(ps) == -1 || pg_prepare(ps, id, sql) == -1)
 		return -1;
 	ps->base.stats.writes++;
@@ -484,6 +489,7 @@ pg_txn_exec(struct pg_store *ps, const char *sql, const char *what)
 	PGresult	*r;
 	int		 rc = 0;
 
+	pg_fly_wait(ps);
 	r = PQexec(ps->conn, sql);
 	pg_notices(ps);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -568,7 +574,9 @@ pg_write_later(struct pg_store *ps, enum pg_q id, const char *sql,
 	l->cb = cb;
 	l->arg = arg;
 	if (ps->base.txn == STORE_TXN_NONE) {
-		if (pg_connected(ps) == -1) {
+		/* while a commit is in flight the socket is its: checked
+		 * when these rows go out */
+		if (!ps->flying && pg_connected(ps) == -1) {
 			free(l);
 			return -1;
 		}
@@ -834,13 +842,20 @@ pg_later_chunk(struct pg_store *ps, struct pg_later **v, size_t n, int commit)
 	return rc;
 }
 
-/* Frees the queued rows; told: their callers hear of refusals. */
+/* Frees the queued rows; told: their callers hear of refusals (or, while
+ * told_later, those refused wait in ps->told). */
 static void
-pg_later_free(struct pg_later **v, size_t n, int told)
+pg_later_free(struct pg_store *ps, struct pg_later **v, size_t n, int told)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
+		if (told && v[i]->refused && ps->told_later) {
+			ps->told = xreallocarray(ps->told, ps->ntold + 1,
+			    sizeof(*ps->told));
+			ps->told[ps->ntold++] = v[i];
+			continue;
+		}
 		if (told && v[i]->refused)
 			v[i]->cb(v[i]->arg, v[i]->code, v[i]->why);
 		free(v[i]->why);
@@ -863,6 +878,9 @@ pg_later_send(struct pg_store *ps, int commit)
 	size_t		 n = ps->nlater, i, c;
 	int		 rc = 0;
 
+	pg_fly_wait(ps);
+	n = ps->nlater;
+	v = ps->later;
 	if (n == 0)
 		return 0;
 	ps->later = NULL;
@@ -878,7 +896,7 @@ pg_later_send(struct pg_store *ps, int commit)
 		ps->base.txn = STORE_TXN_NONE;
 		ps->base.stats.commits++;
 	}
-	pg_later_free(v, n, rc != -1);
+	pg_later_free(ps, v, n, rc != -1);
 	return rc;
 }
 
@@ -886,7 +904,283 @@ pg_later_send(struct pg_store *ps, int commit)
 static int
 pg_later_drain(struct pg_store *ps)
 {
+	pg_fly_wait(ps);
 	return ps->nlater > 0 ? (pg_later_send(ps, 0) == -1 ? -1 : 0) : 0;
+}
+
+/*
+ * The commit without waiting (pg_flush_async()). Eligible: a batch of
+ * queued rows only, nothing of it sent yet, all of one many statement:
+ * BEGIN, SAVEPOINT, the rows in one statement, RELEASE and COMMIT go out
+ * as one pipeline on the non-blocking socket, and the loop goes on. Its
+ * results are read as they come (pg_flush_poll()) or, when another call
+ * needs the connection first, waited for (pg_fly_wait()). When the
+ * statement is refused (a row names no user, or breaks a constraint), the
+ * transaction is rolled back and the rows are committed again the
+ * synchronous way (pg_flush()), so that the refused one fails alone.
+ */
+#define PG_FLY_MAX	65536	/* rows of one commit sent this way */
+
+static void
+pg_fly_clear(struct pg_store *ps)
+{
+	int	 i;
+
+	for (i = 0; i < ps->fly_nres; i++)
+		PQclear(ps->fly_res[i]);
+	ps->fly_nres = 0;
+}
+
+/* The commit in flight failed: why is kept until pg_flush_poll(). */
+static void
+pg_fly_failed(struct pg_store *ps, enum store_err code, const char *why)
+{
+	free(ps->fly_err);
+	ps->fly_err = xstrdup(why);
+	ps->fly_code = code;
+	ps->fly_done = -1;
+	ps->base.stats.failures++;
+}
+
+/* The refused statement: the rows alone, one by one where needed. */
+static void
+pg_fly_again(struct pg_store *ps)
+{
+	struct pg_later	**sv = ps->later, **told;
+	size_t		 nsv = ps->nlater, capsv = ps->later_cap, ntold, i;
+	enum store_txn	 txn = ps->base.txn;
+	int		 begin = ps->later_begin, rc;
+
+	PQclear(PQexec(ps->conn, "ROLLBACK"));
+	ps->later = ps->fly;
+	ps->nlater = ps->later_cap = ps->nfly;
+	ps->fly = NULL;
+	ps->nfly = 0;
+	ps->later_begin = 1;
+	ps->base.txn = STORE_TXN_BATCH;
+	ps->told_later = 1;
+	rc = pg_flush(&ps->base);
+	ps->told_later = 0;
+	if (rc == -1)
+		pg_fly_failed(ps, ps->base.errcode, ps->base.err);
+	else
+		ps->fly_done = 1;
+	/* the next batch as it was, then the refusals (they may write) */
+	ps->later = sv;
+	ps->nlater = nsv;
+	ps->later_cap = capsv;
+	ps->later_begin = begin;
+	ps->base.txn = txn;
+	told = ps->told;
+	ntold = ps->ntold;
+	ps->told = NULL;
+	ps->ntold = 0;
+	for (i = 0; i < ntold; i++) {
+		if (rc != -1)
+			told[i]->cb(told[i]->arg, told[i]->code, told[i]->why);
+		free(told[i]->why);
+		free(told[i]);
+	}
+	free(told);
+}
+
+/* All results are in: the outcome of the commit in flight. */
+static void
+pg_fly_end(struct pg_store *ps)
+{
+	const char	*state, *msg;
+	int		 i, bad = -1;
+
+	ps->flying = 0;
+	PQexitPipelineMode(ps->conn);
+	PQsetnonblocking(ps->conn, 0);
+	pg_notices(ps);
+	for (i = 0; i < 5 && bad == -1; i++)
+		if (i >= ps->fly_nres || (PQresultStatus(ps->fly_res[i]) !=
+		    PGRES_COMMAND_OK && PQresultStatus(ps->fly_res[i]) !=
+		    PGRES_TUPLES_OK))
+			bad = i;
+	if (bad == -1) {
+		pg_fly_clear(ps);
+		ps->fly_done = 1;
+		ps->base.stats.commits++;
+		pg_later_free(ps, ps->fly, ps->nfly, 1);
+		ps->fly = NULL;
+		ps->nfly = 0;
+		return;
+	}
+	state = bad < ps->fly_nres ? PQresultErrorField(ps->fly_res[bad],
+	    PG_DIAG_SQLSTATE) : NULL;
+	if (bad == 2 && state != NULL && (strncmp(state, "23", 2) == 0 ||
+	    strncmp(state, "22", 2) == 0) &&
+	    PQstatus(ps->conn) == CONNECTION_OK) {
+		/* a refused row: each alone */
+		pg_fly_clear(ps);
+		pg_fly_again(ps);
+		return;
+	}
+	msg = bad < ps->fly_nres ? PQresultErrorField(ps->fly_res[bad],
+	    PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	pg_fly_failed(ps, STORE_E_DB, msg != NULL ? msg :
+	    PQerrorMessage(ps->conn));
+	pg_fly_clear(ps);
+	if (PQstatus(ps->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(ps->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(ps->conn, "ROLLBACK"));
+	pg_later_free(ps, ps->fly, ps->nfly, 0);
+	ps->fly = NULL;
+	ps->nfly = 0;
+}
+
+/* Reads what arrived of the commit in flight; wait: until it is all in. */
+static void
+pg_fly_step(struct pg_store *ps, int wait)
+{
+	struct pollfd	 pfd;
+	PGresult	*r;
+	int		 flush, nulls;
+
+	while (ps->flying) {
+		if ((flush = PQflush(ps->conn)) == -1 ||
+		    PQconsumeInput(ps->conn) != 1) {
+			ps->flying = 0;
+			pg_fly_failed(ps, STORE_E_DB, PQerrorMessage(ps->conn));
+			pg_fly_clear(ps);
+			pg_later_free(ps, ps->fly, ps->nfly, 0);
+			ps->fly = NULL;
+			ps->nfly = 0;
+			if (PQstatus(ps->conn) == CONNECTION_OK) {
+				pg_pipe_end(ps);
+				PQsetnonblocking(ps->conn, 0);
+				PQclear(PQexec(ps->conn, "ROLLBACK"));
+			}
+			return;
+		}
+		nulls = 0;
+		while (!PQisBusy(ps->conn) && nulls < 2) {
+			if ((r = PQgetResult(ps->conn)) == NULL) {
+				nulls++;
+				continue;
+			}
+			nulls = 0;
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				pg_fly_end(ps);
+				return;
+			}
+			if (ps->fly_nres < 5)
+				ps->fly_res[ps->fly_nres++] = r;
+			else
+				PQclear(r);
+		}
+		if (!wait)
+			return;
+		pfd.fd = PQsocket(ps->conn);
+		pfd.events = POLLIN | (flush == 1 ? POLLOUT : 0);
+		if (poll(&pfd, 1, 1000) == -1 && errno != EINTR) {
+			ps->flying = 0;
+			pg_fly_failed(ps, STORE_E_DB, strerror(errno));
+			pg_later_free(ps, ps->fly, ps->nfly, 0);
+			ps->fly = NULL;
+			ps->nfly = 0;
+			PQreset(ps->conn);
+			return;
+		}
+	}
+}
+
+static void
+pg_fly_wait(struct pg_store *ps)
+{
+	if (ps->flying)
+		pg_fly_step(ps, 1);
+}
+
+int
+pg_flush_async(struct store *st)
+{
+	struct pg_store	*ps = PG(st);
+	struct pg_params ap;
+	struct pg_later	**v = ps->later;
+	size_t		 n = ps->nlater, i;
+	char		 name[32], *bufs[PG_MAXP];
+	int		 j, ok;
+
+	pg_fly_wait(ps);
+	ok = ps->base.txn == STORE_TXN_BATCH && ps->later_begin &&
+	    n > 0 && n <= PG_FLY_MAX && ps->fly_done == 0 &&
+	    v[0]->many_sql != NULL;
+	for (i = 1; ok && i < n; i++)
+		ok = v[i]->many_id == v[0]->many_id;
+	if (!ok)
+		return pg_flush(st) == -1 ? -1 : 0;
+	if (pg_connected(ps) == -1 ||
+	    pg_prepare(ps, v[0]->many_id, v[0]->many_sql) == -1) {
+		pg_rollback(st);
+		return -1;
+	}
+	pg_arr_params(v, n, &ap, bufs);
+	pg_qname(v[0]->many_id, name, sizeof(name));
+	ok = PQsetnonblocking(ps->conn, 1) == 0 &&
+	    PQenterPipelineMode(ps->conn) == 1 &&
+	    pg_send(ps->conn, "BEGIN") == 1 &&
+	    pg_send(ps->conn, "SAVEPOINT xfed_b") == 1 &&
+	    PQsendQueryPrepared(ps->conn, name, ap.n, ap.v, ap.len, ap.fmt,
+	    0) == 1 &&
+	    pg_send(ps->conn, "RELEASE xfed_b") == 1 &&
+	    pg_send(ps->conn, "COMMIT") == 1 &&
+	    PQpipelineSync(ps->conn) == 1 && PQflush(ps->conn) != -1;
+	for (j = 0; j < v[0]->p.n; j++)
+		free(bufs[j]);
+	if (!ok) {
+		pg_fail(ps, STORE_E_DB, "commit: send: %s",
+		    PQerrorMessage(ps->conn));
+		ps->base.stats.failures++;
+		pg_pipe_end(ps);
+		PQsetnonblocking(ps->conn, 0);
+		if (PQstatus(ps->conn) == CONNECTION_OK &&
+		    PQtransactionStatus(ps->conn) != PQTRANS_IDLE)
+			PQclear(PQexec(ps->conn, "ROLLBACK"));
+		pg_later_free(ps, v, n, 0);
+		ps->later = NULL;
+		ps->nlater = ps->later_cap = 0;
+		ps->later_begin = 0;
+		ps->base.txn = STORE_TXN_NONE;
+		return -1;
+	}
+	ps->fly = v;
+	ps->nfly = n;
+	ps->flying = 1;
+	ps->later = NULL;
+	ps->nlater = ps->later_cap = 0;
+	ps->later_begin = 0;
+	ps->base.txn = STORE_TXN_NONE;
+	pg_ok(ps);
+	return 1;
+}
+
+int
+pg_flush_poll(struct store *st, int wait)
+{
+	struct pg_store	*ps = PG(st);
+	int		 rc;
+
+	if (ps->flying)
+		pg_fly_step(ps, wait);
+	if (ps->flying)
+		return 0;
+	rc = ps->fly_done;
+	ps->fly_done = 0;
+	if (rc == -1)
+		return pg_fail(ps, ps->fly_code == STORE_E_DB ? STORE_E_DB :
+		    ps->fly_code, "commit: %s", ps->fly_err);
+	return 1;
+}
+
+int
+pg_flush_fd(struct store *st)
+{
+	return PQsocket(PG(st)->conn);
 }
 
 /* The URI for messages: a password in it is masked. */
@@ -958,11 +1252,13 @@ pg_close(struct store *st)
 
 	if (ps == NULL)
 		return;
+	pg_fly_wait(ps);
 	if (ps->base.txn == STORE_TXN_BATCH && pg_flush(st) == -1)
 		log_warnx("store: %s", ps->base.err);
 	else if (ps->base.txn == STORE_TXN_EXPLICIT)
 		pg_rollback(st);
 	PQfinish(ps->conn);
+	free(ps->fly_err);
 	if (ps->epfd != -1)
 		close(ps->epfd);
 	if (ps->wakefd != -1)
@@ -1041,8 +1337,9 @@ pg_rollback(struct store *st)
 	struct pg_store	*ps = PG(st);
 	int		 rc = 0;
 
+	pg_fly_wait(ps);
 	if (ps->nlater > 0) {	/* not sent: nothing to undo there */
-		pg_later_free(ps->later, ps->nlater, 0);
+		pg_later_free(ps, ps->later, ps->nlater, 0);
 		ps->later = NULL;
 		ps->nlater = ps->later_cap = 0;
 	}
@@ -1066,6 +1363,14 @@ pg_flush(struct store *st)
 	struct pg_store	*ps = PG(st);
 	int		 rc;
 
+	pg_fly_wait(ps);
+	if (ps->fly_done == -1 && ps->base.txn == STORE_TXN_BATCH) {
+		/* the batch before this one failed: the daemon, told at its
+		 * poll, handles both again; nothing of this one commits */
+		pg_rollback(st);
+		ps->base.stats.failures++;
+		return pg_fail(ps, STORE_E_DB, "%s", ps->fly_err);
+	}
 	if (ps->base.txn != STORE_TXN_BATCH)
 		return 0;
 	if (ps->nlater > 0) {
@@ -1168,6 +1473,9 @@ const struct store_ops pg_ops = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.flush = pg_flush,
+	.flush_async = pg_flush_async,
+	.flush_poll = pg_flush_poll,
+	.flush_fd = pg_flush_fd,
 	.busy_timeout = pg_busy_timeout,
 	.state_get = pg_state_get,
 	.state_set = pg_state_set,

@@ -139,6 +139,18 @@ struct pg_store {
 	struct pg_later	**later;	/* pg_write_later() rows not sent yet */
 	size_t		 nlater, later_cap;
 	int		 later_begin;	/* the batch's BEGIN goes with them */
+	/* pg_flush_async(): the commit in flight and its outcome */
+	struct pg_later	**fly;		/* its rows */
+	size_t		 nfly;
+	int		 flying;	/* sent, its results not all read */
+	int		 fly_done;	/* 1 committed, -1 failed: not yet told */
+	enum store_err	 fly_code;
+	char		*fly_err;
+	PGresult	*fly_res[5];	/* BEGIN SAVEPOINT rows RELEASE COMMIT */
+	int		 fly_nres;
+	int		 told_later;	/* refusals wait in told, not told */
+	struct pg_later	**told;
+	size_t		 ntold;
 };
 
 #define PG(st)	((struct pg_store *)(st))
@@ -234,6 +246,17 @@ int	 pg_schema_version(struct pg_store *, int *vp, char *err,
 	    size_t errsz);
 /* The SQL of PostgreSQL migration step i, or NULL (for tests). */
 const char *pg_schema_step(int i);
+
+/*
+ * The batch's commit without waiting for it (store_flush_async()): 1 when
+ * sent, 0 when committed already (not eligible: done as pg_flush()), -1
+ * with the error set. pg_flush_poll() reads its outcome: 0 while in
+ * flight, 1 committed, -1 failed (the error set). Any other call on the
+ * connection first waits for the commit in flight.
+ */
+int	 pg_flush_async(struct store *);
+int	 pg_flush_poll(struct store *, int wait);
+int	 pg_flush_fd(struct store *);
 
 /* pg.c: what pg_misc.c needs. */
 int	 pg_connected(struct pg_store *);

@@ -201,6 +201,26 @@ store_flush(struct store *st)
 	return st->ops->flush(st);
 }
 
+int
+store_flush_async(struct store *st)
+{
+	if (st->ops->flush_async == NULL)
+		return st->ops->flush(st);
+	return st->ops->flush_async(st);
+}
+
+int
+store_flush_poll(struct store *st, int wait)
+{
+	return st->ops->flush_poll == NULL ? 1 : st->ops->flush_poll(st, wait);
+}
+
+int
+store_flush_fd(struct store *st)
+{
+	return st->ops->flush_fd == NULL ? -1 : st->ops->flush_fd(st);
+}
+
 void
 store_busy_timeout(struct store *st, int wait)
 {

@@ -165,6 +165,25 @@ int	 store_commit(struct store *);
 int	 store_rollback(struct store *);
 /* Commits the open batch, if any; 0 when there was nothing to do. */
 int	 store_flush(struct store *);
+/*
+ * Starts the commit of the open batch without waiting for it
+ * (PostgreSQL: a batch of inbound rows goes out on the non-blocking
+ * socket): 1 when it is in flight, then store_flush_poll() tells when it
+ * ends; 0 when it was committed before returning (SQLite; or a batch that
+ * cannot go that way) or there was nothing to do; -1 as store_flush().
+ * Writes made while it is in flight go to the next batch; any call that
+ * needs the connection (a read, another commit) first waits for it.
+ */
+int	 store_flush_async(struct store *);
+/*
+ * The commit in flight: 0 while it is (wait: never, it waits), 1 when it
+ * committed, -1 with the error set when it failed (its rows are not
+ * stored; the daemon's batch after it cannot commit either until this
+ * was read). Called until it is not 0.
+ */
+int	 store_flush_poll(struct store *, int wait);
+/* The descriptor that becomes readable when the commit's answer comes. */
+int	 store_flush_fd(struct store *);
 /* 1 while a batch is open (a write since the last flush). */
 int	 store_pending(const struct store *);
 /* Waits up to 5 s for another writer's lock (1), or not at all (0). */

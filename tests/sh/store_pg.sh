@@ -43,7 +43,7 @@ echo "dialback_secret 0123456789abcdef0123456789abcdef" >> "$T/a/xfed.conf"
 # xfedctl on PostgreSQL: the first command makes the schema
 actl user add alice > /dev/null && bctl user add bob > /dev/null
 check users_added [ $? = 0 ]
-check schema_made [ "$(pg_psql -c 'SELECT max(version) FROM xfed_schema')" = 7 ]
+check schema_made [ "$(pg_psql -c 'SELECT max(version) FROM xfed_schema')" = 8 ]
 check user_row [ "$(pg_psql -c "SELECT localpart FROM users")" = alice ]
 actl user add alice > /dev/null 2> "$T/err"
 check user_dup_refused [ $? != 0 ]
