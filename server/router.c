@@ -117,8 +117,9 @@ router_batch_done(int committed)
 			router_hold(router_kept.v[i].stanza,
 			    router_kept.v[i].since);
 	/* committed: the open batch's stay, in order */
-	memmove(router_kept.v, router_kept.v + n, (router_kept.n - n) *
-	    sizeof(*router_kept.v));
+	if (router_kept.n > n)
+		memmove(router_kept.v, router_kept.v + n, (router_kept.n - n) *
+		    sizeof(*router_kept.v));
 	router_kept.n -= n;
 	router_kept_sent = 0;
 	if (committed)	/* the streams that carried them may ack them */

@@ -16,7 +16,11 @@
  * SAVEPOINT, the rows, RELEASE. When a row is refused there, the
  * pipeline is undone to the savepoint and its rows run again one by one,
  * each in its own savepoint, so the refused one fails alone.
- * Reads, and the commit's round trip, are synchronous (PQexecPrepared). A lost connection fails the
+ * The daemon's commit of such a batch need not wait (pg_flush_async()):
+ * it goes out on the non-blocking socket and its answer is read when it
+ * comes, while the next batch's rows queue. Reads, other writes and
+ * other commits are synchronous (PQexecPrepared), each first waiting for
+ * a commit in flight. A lost connection fails the
  * open transaction (the daemon keeps its batch in memory and retries);
  * the next call reconnects, at most once per backoff (100 ms doubling to
  * 5 s), and prepares its statements again.
