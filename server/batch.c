@@ -58,6 +58,13 @@ static int		 batch_stopping;	/* xfed stops: answer, keep none */
 
 static void	(*batch_committed)(void);	/* after each commit */
 
+/* The commit in flight (store_flush_async()): at most one, so batches
+ * commit in order and a stream's acks cover only what committed. */
+static struct event	*batch_fly_ev;
+static int		 batch_inflight;
+static struct timespec	 batch_fly_t0;
+static uint64_t		 batch_fly_writes;
+
 static void	batch_retry(evutil_socket_t, short, void *);
 
 static void
@@ -81,22 +88,17 @@ batch_recovered(void)
 	outbox_kick();
 }
 
-/* Commits the open batch; on failure everything in it waits. */
+/* The commit sent at t0 (with writes up to nw) ended with rc. */
 static int
-batch_commit(void)
+batch_done(const struct timespec *t0, uint64_t nw, int rc)
 {
 	static uint64_t		 writes;
-	struct store_stats	 ss;
-	struct timespec		 t0, t1;
-	int			 rc;
+	struct timespec		 t1;
 
-	store_stats(server->store, &ss);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = store_flush(server->store);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	metrics_commit((double)(t1.tv_sec - t0.tv_sec) +
-	    (t1.tv_nsec - t0.tv_nsec) / 1e9, ss.writes - writes, rc == 0);
-	writes = ss.writes;
+	metrics_commit((double)(t1.tv_sec - t0->tv_sec) +
+	    (t1.tv_nsec - t0->tv_nsec) / 1e9, nw - writes, rc == 0);
+	writes = nw;
 	if (rc == -1) {
 		batch_failed(store_errstr(server->store));
 		return -1;
@@ -110,22 +112,81 @@ batch_commit(void)
 	return 0;
 }
 
+/* The commit in flight, if its answer came (wait: until it comes). */
+static void
+batch_fly_end(int wait)
+{
+	int	 rc;
+
+	if (!batch_inflight ||
+	    (rc = store_flush_poll(server->store, wait)) == 0)
+		return;
+	event_free(batch_fly_ev);
+	batch_fly_ev = NULL;
+	batch_inflight = 0;
+	batch_done(&batch_fly_t0, batch_fly_writes, rc == 1 ? 0 : -1);
+}
+
+static void
+batch_fly(evutil_socket_t fd, short what, void *arg)
+{
+	batch_fly_end(0);
+}
+
+/*
+ * Commits the open batch (sync: before returning; else, where the store
+ * can, in flight while the loop goes on, batch_fly() ending it); on
+ * failure everything in it waits. A commit in flight ends first.
+ */
+static int
+batch_commit(int sync)
+{
+	/* a NOTIFY read by the store may have taken its socket's
+	 * readiness: a look every 2 ms besides */
+	struct timeval		 tv = { 0, 2000 };
+	struct store_stats	 ss;
+	struct timespec		 t0;
+	int			 rc;
+
+	batch_fly_end(1);
+	if (batch_state == BATCH_FAILING)
+		return -1;
+	store_stats(server->store, &ss);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	router_batch_sent();
+	outbox_batch_sent();
+	rc = sync ? store_flush(server->store) :
+	    store_flush_async(server->store);
+	if (rc != 1)
+		return batch_done(&t0, ss.writes, rc);
+	batch_inflight = 1;
+	batch_fly_t0 = t0;
+	batch_fly_writes = ss.writes;
+	batch_fly_ev = event_new(server->base, store_flush_fd(server->store),
+	    EV_READ | EV_PERSIST, batch_fly, NULL);
+	event_add(batch_fly_ev, &tv);
+	return 0;
+}
+
 int
 batch_flush_sync(void)
 {
 	if (batch_state != BATCH_OK)
 		return -1;
+	batch_fly_end(1);
+	if (batch_state != BATCH_OK)
+		return -1;
 	if (!store_pending(server->store))
 		return 0;
 	evtimer_del(batch_flush_ev);
-	return batch_commit();
+	return batch_commit(1);
 }
 
 static void
 batch_flush(evutil_socket_t fd, short what, void *arg)
 {
 	if (batch_state == BATCH_OK)
-		batch_commit();
+		batch_commit(0);
 }
 
 static void
@@ -148,7 +209,20 @@ void
 batch_failed(const char *why)
 {
 	struct timeval	 tv;
+	int		 rc;
 
+	if (batch_inflight) {
+		/* the commit before this batch ends first: what it
+		 * committed is settled, what failed waits with the rest */
+		rc = store_flush_poll(server->store, 1);
+		event_free(batch_fly_ev);
+		batch_fly_ev = NULL;
+		batch_inflight = 0;
+		if (rc == 1) {
+			router_batch_done(1);
+			outbox_batch_done(1);
+		}
+	}
 	store_rollback(server->store);
 	evtimer_del(batch_flush_ev);
 	if (batch_state == BATCH_OK) {
@@ -195,7 +269,7 @@ batch_retry(evutil_socket_t fd, short what, void *arg)
 	if (batch_state == BATCH_RETRYING)
 		outbox_replay();
 	if (batch_state == BATCH_RETRYING)
-		batch_commit();
+		batch_commit(1);
 }
 
 void
@@ -264,10 +338,11 @@ batch_free(void)
 {
 	size_t	 n;
 
+	batch_fly_end(1);
 	if (batch_state == BATCH_FAILING)
 		batch_retry(-1, 0, NULL);
 	else if (batch_state == BATCH_OK)
-		batch_commit();
+		batch_commit(1);
 	if (batch_state != BATCH_OK &&
 	    (n = router_held_count() + outbox_marks_pending()) > 0)
 		log_warnx("store: still failing at exit: %zu stanza%s and "

@@ -73,7 +73,8 @@ struct outbox_mark {
 	enum store_out_state	 state;		/* QUEUED: a retry */
 	int64_t			 next;		/* retry at */
 	char			*stage, *text, *xml;	/* or NULL */
-	int			 written;	/* in the open batch */
+	int			 written;	/* 1 in the open batch, 2 in the
+						   commit in flight */
 };
 
 static struct outbox_slot	*outbox_tab;
@@ -182,6 +183,13 @@ outbox_marks_pending(void)
 	return outbox_nmarks;
 }
 
+/* A mark the store could not write: the row went away or was changed. */
+static void
+outbox_mark_refused(void *arg, enum store_err code, const char *why)
+{
+	log_warnx("outbox: row %lld: %s", (long long)(intptr_t)arg, why);
+}
+
 /* Writes mark m into the open batch; -1 when the store failed. */
 static int
 outbox_mark_write(struct outbox_mark *m)
@@ -191,10 +199,11 @@ outbox_mark_write(struct outbox_mark *m)
 
 	switch (m->state) {
 	case STORE_OUT_SENT:
-		rc = store_outbox_sent(st, m->id);
-		break;
 	case STORE_OUT_DELIVERED:
-		rc = store_outbox_delivered(st, m->id);
+		/* a refusal is told by the commit at the latest */
+		rc = store_outbox_mark_later(st, m->id,
+		    m->state == STORE_OUT_DELIVERED, outbox_mark_refused,
+		    (void *)(intptr_t)m->id);
 		break;
 	case STORE_OUT_QUEUED:
 		rc = store_outbox_retry(st, m->id, m->next, m->stage, m->text);
@@ -251,6 +260,17 @@ outbox_mark(int64_t id, enum store_out_state state, int64_t next,
 }
 
 void
+outbox_batch_sent(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < outbox_nmarks; i++)
+		if (outbox_marks[i].written)
+			outbox_marks[i].written = 2;
+	outbox_nwritten = 0;
+}
+
+void
 outbox_batch_done(int committed)
 {
 	struct outbox_slot	*s;
@@ -265,7 +285,7 @@ outbox_batch_done(int committed)
 	}
 	for (i = j = 0; i < outbox_nmarks; i++) {
 		m = &outbox_marks[i];
-		if (!m->written) {
+		if (m->written != 2) {
 			outbox_marks[j++] = *m;
 			continue;
 		}
@@ -279,7 +299,6 @@ outbox_batch_done(int committed)
 		free(m->xml);
 	}
 	outbox_nmarks = j;
-	outbox_nwritten = 0;
 	if (outbox_more && outbox_n < OUTBOX_BATCH && outbox_more_ev != NULL)
 		event_active(outbox_more_ev, EV_TIMEOUT, 0);
 }
@@ -313,6 +332,7 @@ outbox_free(void)
 	outbox_tab = NULL;
 	outbox_cap = outbox_n = outbox_nflight = 0;
 	outbox_nwritten = 0;
+	outbox_batch_sent();
 	outbox_batch_done(1);
 	while (outbox_nmarks > 0) {
 		outbox_nmarks--;

@@ -45,6 +45,9 @@ uint64_t outbox_inflight(void);
 /* The batch holding the marks written since the last call committed (1)
  * or failed (0: they are written again by outbox_replay()). */
 void	 outbox_batch_done(int committed);
+/* The open batch's commit was sent: its marks are the ones
+ * outbox_batch_done(1) settles. */
+void	 outbox_batch_sent(void);
 /* Writes the marks not committed yet (the store works again). */
 void	 outbox_replay(void);
 /* Marks not committed yet. */

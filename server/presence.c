@@ -396,8 +396,15 @@ void
 presence_add_first_nick(struct el *el, const char *local, const char *domain,
     const char *to, int64_t row_id)
 {
+	/*
+	 * The last pair looked at: a later row of the same pair has an
+	 * earlier one, so it gets no nick and costs no read (an outbox
+	 * pass of many rows to one stranger reads the store once).
+	 */
+	static char		 last[3 * (JID_MAX + 1)];
+	static int64_t		 last_row;
 	struct presence_sub	 ps;
-	char			 bare[JID_MAX + 1], *slash;
+	char			 bare[JID_MAX + 1], key[sizeof(last)], *slash;
 	int			 earlier = 1, none;
 
 	if (el_child(el, NS_NICK, "nick") != NULL)
@@ -405,6 +412,11 @@ presence_add_first_nick(struct el *el, const char *local, const char *domain,
 	snprintf(bare, sizeof(bare), "%s", to);
 	if ((slash = strchr(bare, '/')) != NULL)
 		*slash = '\0';
+	snprintf(key, sizeof(key), "%s@%s %s", local, domain, bare);
+	if (row_id > last_row && strcmp(key, last) == 0)
+		return;
+	memcpy(last, key, sizeof(last));
+	last_row = row_id;
 	if (presence_sub_load(&ps, local, domain, bare) == -1)
 		return;
 	none = ps.s.state == STORE_SUB_NONE;

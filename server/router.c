@@ -67,6 +67,10 @@ static int			 router_depth;	/* router_deliver() nesting */
  * the retry, and the commit that succeeds settles them all.
  */
 static uint64_t			 router_batch = 1;
+/* The first router_kept_sent of router_kept are the commit in flight's,
+ * numbered router_sent; the others are the open batch's. */
+static size_t			 router_kept_sent;
+static uint64_t			 router_sent;
 
 #define ROUTER_HELD_MAX	200000	/* stanzas held at most; then answered */
 
@@ -98,19 +102,31 @@ router_hold(struct el *stanza, int64_t since)
 }
 
 void
+router_batch_sent(void)
+{
+	router_kept_sent = router_kept.n;
+	router_sent = router_batch++;
+}
+
+void
 router_batch_done(int committed)
 {
-	size_t	 i;
+	size_t	 i, n = committed ? router_kept_sent : router_kept.n;
 
-	for (i = 0; i < router_kept.n; i++)
+	for (i = 0; i < n; i++)
 		if (committed)
 			el_free(router_kept.v[i].stanza);
 		else
 			router_hold(router_kept.v[i].stanza,
 			    router_kept.v[i].since);
-	router_kept.n = 0;
+	/* committed: the open batch's stay, in order */
+	if (router_kept.n > n)
+		memmove(router_kept.v, router_kept.v + n, (router_kept.n - n) *
+		    sizeof(*router_kept.v));
+	router_kept.n -= n;
+	router_kept_sent = 0;
 	if (committed)	/* the streams that carried them may ack them */
-		s2s_in_settled(router_batch++);
+		s2s_in_settled(router_sent);
 }
 
 size_t
@@ -158,6 +174,7 @@ router_free(void)
 {
 	size_t	 i;
 
+	router_batch_sent();
 	router_batch_done(1);
 	for (i = 0; i < router_held.n; i++)
 		el_free(router_held.v[i].stanza);
@@ -244,6 +261,16 @@ router_error_in(const struct el *stanza, const struct jid *from)
 	return again;
 }
 
+/* A row store_inbox_put_later() could not store: the user is gone. */
+static void
+router_inbox_refused(void *arg, enum store_err code, const char *why)
+{
+	if (code == STORE_E_NOTFOUND)
+		router_bounce(arg, "cancel", "service-unavailable", NULL);
+	else
+		log_debug("inbox: %s", why);
+}
+
 static void
 router_message_in(struct el *stanza, const struct jid *to,
     const struct jid *from)
@@ -292,8 +319,15 @@ router_message_in(struct el *stanza, const struct jid *to,
 	m.thread = router_child_text(stanza, "thread");
 	xml = el_to_string(stanza, NULL, &len);
 	m.xml = xml;
-	/* a failing store is router_deliver()'s to handle: no answer */
-	if (store_inbox_put(server->store, &m, NULL) == -1 &&
+	/*
+	 * A failing store is router_deliver()'s to handle: no answer. At
+	 * the outermost delivery the stanza is kept until the commit
+	 * (router_kept), so the backend may tell a refusal then.
+	 */
+	if (router_depth == 1)
+		store_inbox_put_later(server->store, &m, router_inbox_refused,
+		    stanza);
+	else if (store_inbox_put(server->store, &m, NULL) == -1 &&
 	    store_errcode(server->store) == STORE_E_NOTFOUND)
 		router_bounce(stanza, "cancel", "service-unavailable", NULL);
 	free(xml);

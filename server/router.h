@@ -42,6 +42,9 @@ struct el *router_error_stanza(const struct el *stanza, const char *etype,
  * with those held already (batch.c), unacknowledged.
  */
 void	 router_batch_done(int committed);
+/* The open batch's commit was sent: router_batch_done(1) settles what it
+ * kept until now, and later stanzas belong to the next batch. */
+void	 router_batch_sent(void);
 /* Handles the held stanzas again, in order; those a new failure stops
  * wait again. */
 void	 router_replay(void);

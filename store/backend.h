@@ -58,6 +58,10 @@ struct store_ops {
 	int	(*commit)(struct store *);
 	int	(*rollback)(struct store *);
 	int	(*flush)(struct store *);
+	/* NULL: flush_async is flush (SQLite commits in microseconds). */
+	int	(*flush_async)(struct store *);
+	int	(*flush_poll)(struct store *, int wait);
+	int	(*flush_fd)(struct store *);
 	void	(*busy_timeout)(struct store *, int wait);
 
 	/* S2S state. */
@@ -126,6 +130,9 @@ struct store_ops {
 	/* Inbox. */
 	int	(*inbox_put)(struct store *, const struct store_inbox *m,
 		    int64_t *idp);
+	/* NULL: inbox_put() then refused() at once (store.c) */
+	int	(*inbox_put_later)(struct store *, const struct store_inbox *m,
+		    store_refused_cb, void *);
 	int	(*inbox_list)(struct store *, const char *local,
 		    const char *domain, int64_t after, int flags, size_t limit,
 		    store_inbox_cb, void *arg);
@@ -156,6 +163,9 @@ struct store_ops {
 		    store_outbox_cb, void *arg);
 	int	(*outbox_sent)(struct store *, int64_t id);
 	int	(*outbox_delivered)(struct store *, int64_t id);
+	/* NULL: outbox_sent() or _delivered(), refused() at once */
+	int	(*outbox_mark_later)(struct store *, int64_t id, int delivered,
+		    store_refused_cb, void *);
 	int	(*outbox_retry)(struct store *, int64_t id,
 		    int64_t next_attempt, const char *stage, const char *error);
 	int	(*outbox_failed)(struct store *, int64_t id, const char *stage,

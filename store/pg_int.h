@@ -108,6 +108,9 @@ enum pg_q {
 	PQ_LEASE_RELEASE,
 	PQ_LEASE_LIST,
 	PQ_OUTBOX_DUE_HELD,
+	PQ_INBOX_PUT_MANY,
+	PQ_OUTBOX_SENT_MANY,
+	PQ_OUTBOX_DELIVERED_MANY,
 	PQ_COUNT
 };
 
@@ -117,6 +120,8 @@ enum pg_q {
 /* Reconnection: at most one attempt per backoff, doubling to the max. */
 #define PG_BACKOFF_MIN_MS	100
 #define PG_BACKOFF_MAX_MS	5000
+
+struct pg_later;
 
 struct pg_store {
 	struct store	 base;		/* first: backend.h */
@@ -132,6 +137,21 @@ struct pg_store {
 	int		 epfd;		/* store_watch_fd(): the socket + wake */
 	int		 wakefd;	/* an eventfd: a NOTIFY read by a query */
 	int		 watched;	/* the socket in epfd, -1 when none */
+	struct pg_later	**later;	/* pg_write_later() rows not sent yet */
+	size_t		 nlater, later_cap;
+	int		 later_begin;	/* the batch's BEGIN goes with them */
+	/* pg_flush_async(): the commit in flight and its outcome */
+	struct pg_later	**fly;		/* its rows */
+	size_t		 nfly;
+	int		 flying;	/* sent, its results not all read */
+	int		 fly_done;	/* 1 committed, -1 failed: not yet told */
+	enum store_err	 fly_code;
+	char		*fly_err;
+	PGresult	*fly_res[5];	/* BEGIN SAVEPOINT rows RELEASE COMMIT */
+	int		 fly_nres;
+	int		 told_later;	/* refusals wait in told, not told */
+	struct pg_later	**told;
+	size_t		 ntold;
 };
 
 #define PG(st)	((struct pg_store *)(st))
@@ -178,6 +198,19 @@ int	 pg_write(struct pg_store *, enum pg_q id, const char *sql,
  * was inserted, *np then 0). */
 int	 pg_write_id(struct pg_store *, enum pg_q id, const char *sql,
 	    struct pg_params *p, int64_t *np, int64_t *idp, const char *what);
+/*
+ * A write whose refusal the caller takes later (store_inbox_put_later()):
+ * p (text parameters only) is copied and queued; the queue goes out at
+ * the next read, write or flush in pipelines (pg.c). many_sql (or NULL)
+ * stores a whole pipeline's rows in one statement: its parameter j is a
+ * text[] of the rows' parameters j, the last the number of rows, and it
+ * must fail unless it stores them all. A row that changes nothing is
+ * refused with STORE_E_NOTFOUND and nouser; one the database refuses
+ * fails alone, with its error. -1 only when the queue cannot be sent.
+ */
+int	 pg_write_later(struct pg_store *, enum pg_q id, const char *sql,
+	    enum pg_q many_id, const char *many_sql, struct pg_params *p,
+	    store_refused_cb, void *arg, const char *what, const char *nouser);
 /* pg_write that must change a row, else STORE_E_NOTFOUND with fmt. */
 int	 pg_wchange(struct pg_store *, enum pg_q id, const char *sql,
 	    struct pg_params *p, int64_t *idp, const char *what,
@@ -208,6 +241,8 @@ int	 pg_get_one(struct pg_store *, enum pg_q q, const char *sql,
 #define PG_DBNOW	"floor(extract(epoch FROM clock_timestamp()))::bigint"
 /* The domain of an outbox row's to_jid: before any '/', after any '@',
  * in lower case without a trailing dot (as server/lease.c names it). */
+#define PG_TO_DOMAIN_COL \
+	"lower(rtrim(split_part(split_part(to_jid, '/', 1), '@', -1), '.'))"
 #define PG_TO_DOMAIN \
 	"lower(rtrim(split_part(split_part(o.to_jid, '/', 1), '@', -1), '.'))"
 
@@ -221,6 +256,17 @@ int	 pg_schema_version(struct pg_store *, int *vp, char *err,
 	    size_t errsz);
 /* The SQL of PostgreSQL migration step i, or NULL (for tests). */
 const char *pg_schema_step(int i);
+
+/*
+ * The batch's commit without waiting for it (store_flush_async()): 1 when
+ * sent, 0 when committed already (not eligible: done as pg_flush()), -1
+ * with the error set. pg_flush_poll() reads its outcome: 0 while in
+ * flight, 1 committed, -1 failed (the error set). Any other call on the
+ * connection first waits for the commit in flight.
+ */
+int	 pg_flush_async(struct store *);
+int	 pg_flush_poll(struct store *, int wait);
+int	 pg_flush_fd(struct store *);
 
 /* pg.c: what pg_misc.c needs. */
 int	 pg_connected(struct pg_store *);

@@ -29,12 +29,25 @@
 
 #define PG_LEASE_GRACE(ttl)	((ttl) / 2 > 0 ? (ttl) / 2 : 1)
 
-/* The (remote domain, local domain) pairs of the due queued rows; $1 is
- * now (the outbox's times are the writers' clocks). */
+/*
+ * The (remote domain, local domain) pairs of the due queued rows; $1 is
+ * now (the outbox's times are the writers' clocks). A loose index scan:
+ * each step takes the next (remote domain, user) of index outbox_pair
+ * after the last one, so a pass costs one index descent per pair of a
+ * remote domain and a sending user, not a read of every queued row
+ * (rows not due yet are skipped inside a step).
+ */
+#define PG_PAIR_NEXT(cond) \
+	"(SELECT " PG_TO_DOMAIN_COL " AS remote, user_id AS uid " \
+	"FROM outbox WHERE state = 'queued' AND next_attempt <= $1" cond \
+	" ORDER BY " PG_TO_DOMAIN_COL ", user_id LIMIT 1)"
 #define PG_DUE_PAIRS \
-	"SELECT DISTINCT " PG_TO_DOMAIN " AS remote, u.domain AS local " \
-	"FROM outbox o JOIN users u ON u.id = o.user_id " \
-	"WHERE o.state = 'queued' AND o.next_attempt <= $1"
+	"WITH RECURSIVE p (remote, uid) AS (" PG_PAIR_NEXT("") \
+	" UNION ALL SELECT n.remote, n.uid FROM p, LATERAL " \
+	PG_PAIR_NEXT(" AND (" PG_TO_DOMAIN_COL ", user_id) > " \
+	"(p.remote, p.uid)") " n) " \
+	"SELECT DISTINCT p.remote, u.domain AS local " \
+	"FROM p JOIN users u ON u.id = p.uid"
 
 int
 pg_state_init(struct store *st, const char *key, const char *value,

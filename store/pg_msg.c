@@ -24,32 +24,74 @@ pgp_limit(struct pg_params *p, size_t limit)
 		pgp_int(p, (int64_t)limit);
 }
 
+#define PG_INBOX_PUT "INSERT INTO inbox (user_id, kind, from_jid, to_jid, " \
+	"type, stanza_id, body, subject, thread, xml, received, receipt) " \
+	"SELECT id, $3::text, $4::text, $5::text, $6::text, $7::text, " \
+	"$8::text, $9::text, $10::text, coalesce($11::text, ''), " \
+	"$12::bigint, $13::text FROM users WHERE domain = $2 AND " \
+	"localpart = $1 AND disabled = 0 RETURNING id"
+
+/*
+ * PG_INBOX_PUT for many rows at once (pg_write_later()): $1..$13 are
+ * arrays of its parameters, $14 their length; a division by zero when a
+ * row was not stored (no such user), so that the rows go again one by
+ * one and that row alone is refused.
+ */
+#define PG_INBOX_PUT_MANY "WITH r AS (SELECT * FROM unnest($1::text[], " \
+	"$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], " \
+	"$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], " \
+	"$12::bigint[], $13::text[]) WITH ORDINALITY AS r(lp, dom, kind, " \
+	"fr, t, ty, sid, body, subj, thr, xml, rcv, rcpt, ord)), " \
+	"ins AS (INSERT INTO inbox (user_id, kind, from_jid, to_jid, type, " \
+	"stanza_id, body, subject, thread, xml, received, receipt) " \
+	"SELECT u.id, r.kind, r.fr, r.t, r.ty, r.sid, r.body, r.subj, " \
+	"r.thr, coalesce(r.xml, ''), r.rcv, r.rcpt FROM r JOIN users u ON " \
+	"u.domain = r.dom AND u.localpart = r.lp AND u.disabled = 0 " \
+	"ORDER BY r.ord RETURNING 1) " \
+	"SELECT 1 / (CASE WHEN count(*) = $14::bigint THEN 1 ELSE 0 END) " \
+	"FROM ins"
+
+static void
+pg_inbox_params(struct pg_params *p, const struct store_inbox *m)
+{
+	pgp_text(p, m->local);
+	pgp_text(p, m->domain);
+	pgp_text(p, store_kind_name(m->kind));
+	pgp_text(p, m->from);
+	pgp_text(p, m->to);
+	pgp_text(p, m->type);
+	pgp_text(p, m->stanza_id);
+	pgp_text(p, m->body);
+	pgp_text(p, m->subject);
+	pgp_text(p, m->thread);
+	pgp_text(p, m->xml);
+	pgp_int(p, m->received ? m->received : pg_now());
+	pgp_text(p, m->receipt ? "wanted" : NULL);
+}
+
 int
 pg_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 {
 	struct pg_params p = { 0 };
 
-	pgp_text(&p, m->local);
-	pgp_text(&p, m->domain);
-	pgp_text(&p, store_kind_name(m->kind));
-	pgp_text(&p, m->from);
-	pgp_text(&p, m->to);
-	pgp_text(&p, m->type);
-	pgp_text(&p, m->stanza_id);
-	pgp_text(&p, m->body);
-	pgp_text(&p, m->subject);
-	pgp_text(&p, m->thread);
-	pgp_text(&p, m->xml);
-	pgp_int(&p, m->received ? m->received : pg_now());
-	pgp_text(&p, m->receipt ? "wanted" : NULL);
-	return pg_wchange(PG(st), PQ_INBOX_PUT, "INSERT INTO inbox (user_id, "
-	    "kind, from_jid, to_jid, type, stanza_id, body, subject, thread, "
-	    "xml, received, receipt) SELECT id, $3::text, $4::text, $5::text, "
-	    "$6::text, $7::text, $8::text, $9::text, $10::text, "
-	    "coalesce($11::text, ''), $12::bigint, $13::text FROM users "
-	    "WHERE domain = $2 AND localpart = $1 AND disabled = 0 "
-	    "RETURNING id", &p, idp, "inbox put", "no user %s@%s", m->local,
+	pg_inbox_params(&p, m);
+	return pg_wchange(PG(st), PQ_INBOX_PUT, PG_INBOX_PUT, &p, idp,
+	    "inbox put", "no user %s@%s", m->local, m->domain);
+}
+
+int
+pg_inbox_put_later(struct store *st, const struct store_inbox *m,
+    store_refused_cb refused, void *arg)
+{
+	struct pg_params p = { 0 };
+	char		 nouser[2 * 1024 + 16];
+
+	pg_inbox_params(&p, m);
+	snprintf(nouser, sizeof(nouser), "no user %s@%s", m->local,
 	    m->domain);
+	return pg_write_later(PG(st), PQ_INBOX_PUT, PG_INBOX_PUT,
+	    PQ_INBOX_PUT_MANY, PG_INBOX_PUT_MANY, &p, refused, arg,
+	    "inbox put", nouser);
 }
 
 struct pg_inbox_ctx {
@@ -388,6 +430,8 @@ pg_outbox_queued(struct store *st, store_queued_cb cb, void *arg)
 	return pg_rows(PG(st), r, pg_queued_one, &cx, NULL);
 }
 
+#define PG_OUTBOX_SQL(set)	"UPDATE outbox SET " set " WHERE id = $1"
+
 /* One UPDATE of row $1 at $2; NOTFOUND when there is no such row. */
 static int
 pg_outbox_update(struct store *st, enum pg_q q, const char *sql,
@@ -410,9 +454,9 @@ pg_outbox_sent(struct store *st, int64_t id)
 	struct pg_params p = { 0 };
 
 	pgp_row(&p, id);
-	return pg_outbox_update(st, PQ_OUTBOX_SENT, "UPDATE outbox SET "
-	    "state = 'sent', attempts = attempts + 1, updated = $2 "
-	    "WHERE id = $1", &p, id, "outbox sent");
+	return pg_outbox_update(st, PQ_OUTBOX_SENT, PG_OUTBOX_SQL(
+	    "state = 'sent', attempts = attempts + 1, updated = $2"), &p, id,
+	    "outbox sent");
 }
 
 int
@@ -422,10 +466,46 @@ pg_outbox_delivered(struct store *st, int64_t id)
 
 	/* an attempt when it was not counted as sent before */
 	pgp_row(&p, id);
-	return pg_outbox_update(st, PQ_OUTBOX_DELIVERED, "UPDATE outbox SET "
+	return pg_outbox_update(st, PQ_OUTBOX_DELIVERED, PG_OUTBOX_SQL(
 	    "attempts = attempts + (state = 'queued')::integer, "
-	    "state = 'delivered', updated = $2 WHERE id = $1", &p, id,
-	    "outbox delivered");
+	    "state = 'delivered', updated = $2"), &p, id, "outbox delivered");
+}
+
+/*
+ * The marks of a pipeline in one UPDATE (pg_write_later()): $1 the ids,
+ * $2 the times, $3 their number; a division by zero unless every row
+ * changed (one gone, or marked twice in the pipeline), so that they go
+ * again one by one.
+ */
+#define PG_OUTBOX_MARK_MANY(set) "WITH c AS (UPDATE outbox o SET " set \
+	" FROM unnest($1::bigint[], $2::bigint[]) AS r(id, at) WHERE " \
+	"o.id = r.id RETURNING 1) SELECT 1 / (CASE WHEN count(*) = " \
+	"$3::bigint THEN 1 ELSE 0 END) FROM c"
+#define PG_SENT_SET	"state = 'sent', attempts = o.attempts + 1, " \
+	"updated = r.at"
+#define PG_DELIVERED_SET "attempts = o.attempts + " \
+	"(o.state = 'queued')::integer, state = 'delivered', updated = r.at"
+
+int
+pg_outbox_mark_later(struct store *st, int64_t id, int delivered,
+    store_refused_cb refused, void *arg)
+{
+	struct pg_params p = { 0 };
+	char		 gone[64];
+
+	pgp_row(&p, id);
+	snprintf(gone, sizeof(gone), "no outbox entry %lld", (long long)id);
+	if (delivered)
+		return pg_write_later(PG(st), PQ_OUTBOX_DELIVERED, PG_OUTBOX_SQL(
+		    "attempts = attempts + (state = 'queued')::integer, "
+		    "state = 'delivered', updated = $2"),
+		    PQ_OUTBOX_DELIVERED_MANY,
+		    PG_OUTBOX_MARK_MANY(PG_DELIVERED_SET), &p, refused, arg,
+		    "outbox delivered", gone);
+	return pg_write_later(PG(st), PQ_OUTBOX_SENT, PG_OUTBOX_SQL(
+	    "state = 'sent', attempts = attempts + 1, updated = $2"),
+	    PQ_OUTBOX_SENT_MANY, PG_OUTBOX_MARK_MANY(PG_SENT_SET), &p,
+	    refused, arg, "outbox sent", gone);
 }
 
 int

@@ -400,6 +400,10 @@ static const char *const pg_steps[] = {
 	" expiry BIGINT NOT NULL,"
 	" PRIMARY KEY (remote_domain, local_domain));"
 	"CREATE INDEX leases_holder ON leases (holder);",
+	/* 7 -> 8: the queued rows by (remote domain, user): the due pairs
+	 * are found by skipping through it (pg_lease.c), not by a scan */
+	"CREATE INDEX outbox_pair ON outbox ((" PG_TO_DOMAIN_COL "), user_id)"
+	" WHERE state = 'queued';",
 };
 #define NSTEPS	((int)(sizeof(pg_steps) / sizeof(pg_steps[0])))
 _Static_assert(sizeof(pg_steps) / sizeof(pg_steps[0]) ==

@@ -50,6 +50,10 @@ int pg_rpres_strangers(struct store *, const char *local,
 int pg_rpres_list(struct store *, const char *local, const char *domain,
     store_rpres_cb, void *arg);
 int pg_inbox_put(struct store *, const struct store_inbox *m, int64_t *idp);
+int pg_inbox_put_later(struct store *, const struct store_inbox *m,
+    store_refused_cb, void *);
+int pg_outbox_mark_later(struct store *, int64_t id, int delivered,
+    store_refused_cb, void *);
 int pg_inbox_list(struct store *, const char *local, const char *domain,
     int64_t after, int flags, size_t limit, store_inbox_cb, void *arg);
 int pg_inbox_consume(struct store *, int64_t id);

@@ -560,6 +560,10 @@ static const char *const schema_steps[] = {
 	" holder TEXT NOT NULL,"
 	" expiry INTEGER NOT NULL,"
 	" PRIMARY KEY (remote_domain, local_domain)) WITHOUT ROWID;",
+
+	/* 7 -> 8: an index of PostgreSQL's only (one daemon holds every
+	 * lease here) */
+	"",
 };
 #define NSTEPS	((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==

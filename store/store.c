@@ -215,6 +215,26 @@ store_flush(struct store *st)
 	return st->ops->flush(st);
 }
 
+int
+store_flush_async(struct store *st)
+{
+	if (st->ops->flush_async == NULL)
+		return st->ops->flush(st);
+	return st->ops->flush_async(st);
+}
+
+int
+store_flush_poll(struct store *st, int wait)
+{
+	return st->ops->flush_poll == NULL ? 1 : st->ops->flush_poll(st, wait);
+}
+
+int
+store_flush_fd(struct store *st)
+{
+	return st->ops->flush_fd == NULL ? -1 : st->ops->flush_fd(st);
+}
+
 void
 store_busy_timeout(struct store *st, int wait)
 {
@@ -346,6 +366,29 @@ store_inbox_put(struct store *st, const struct store_inbox *m, int64_t *idp)
 	return st->ops->inbox_put(st, m, idp);
 }
 
+/* A *_later() call a backend runs at once: a refusal is told now. */
+static int
+store_later_told(struct store *st, int rc, store_refused_cb refused,
+    void *arg)
+{
+	if (rc == 0)
+		return 0;
+	if (st->errcode == STORE_E_DB)
+		return -1;
+	refused(arg, st->errcode, st->err);
+	return 0;
+}
+
+int
+store_inbox_put_later(struct store *st, const struct store_inbox *m,
+    store_refused_cb refused, void *arg)
+{
+	if (st->ops->inbox_put_later != NULL)
+		return st->ops->inbox_put_later(st, m, refused, arg);
+	return store_later_told(st, st->ops->inbox_put(st, m, NULL), refused,
+	    arg);
+}
+
 int
 store_inbox_list(struct store *st, const char *local, const char *domain,
     int64_t after, int flags, size_t limit, store_inbox_cb cb, void *arg)
@@ -446,6 +489,20 @@ int
 store_outbox_delivered(struct store *st, int64_t id)
 {
 	return st->ops->outbox_delivered(st, id);
+}
+
+int
+store_outbox_mark_later(struct store *st, int64_t id, int delivered,
+    store_refused_cb refused, void *arg)
+{
+	int	 rc;
+
+	if (st->ops->outbox_mark_later != NULL)
+		return st->ops->outbox_mark_later(st, id, delivered, refused,
+		    arg);
+	rc = delivered ? st->ops->outbox_delivered(st, id) :
+	    st->ops->outbox_sent(st, id);
+	return store_later_told(st, rc, refused, arg);
 }
 
 int

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	7	/* PRAGMA user_version of a current file */
+#define STORE_SCHEMA_VERSION	8	/* PRAGMA user_version of a current file */
 
 struct store;
 
@@ -165,6 +165,25 @@ int	 store_commit(struct store *);
 int	 store_rollback(struct store *);
 /* Commits the open batch, if any; 0 when there was nothing to do. */
 int	 store_flush(struct store *);
+/*
+ * Starts the commit of the open batch without waiting for it
+ * (PostgreSQL: a batch of inbound rows goes out on the non-blocking
+ * socket): 1 when it is in flight, then store_flush_poll() tells when it
+ * ends; 0 when it was committed before returning (SQLite; or a batch that
+ * cannot go that way) or there was nothing to do; -1 as store_flush().
+ * Writes made while it is in flight go to the next batch; any call that
+ * needs the connection (a read, another commit) first waits for it.
+ */
+int	 store_flush_async(struct store *);
+/*
+ * The commit in flight: 0 while it is (wait: never, it waits), 1 when it
+ * committed, -1 with the error set when it failed (its rows are not
+ * stored; the daemon's batch after it cannot commit either until this
+ * was read). Called until it is not 0.
+ */
+int	 store_flush_poll(struct store *, int wait);
+/* The descriptor that becomes readable when the commit's answer comes. */
+int	 store_flush_fd(struct store *);
 /* 1 while a batch is open (a write since the last flush). */
 int	 store_pending(const struct store *);
 /* Waits up to 5 s for another writer's lock (1), or not at all (0). */
@@ -353,6 +372,20 @@ typedef int	(*store_inbox_cb)(void *, const struct store_inbox *);
  */
 int	 store_inbox_put(struct store *, const struct store_inbox *m,
 	    int64_t *idp);
+/*
+ * store_inbox_put() for a caller that takes a refusal later: the backend
+ * may send the row with the rest of the batch when it commits
+ * (PostgreSQL: the batch's rows in one pipeline, store_flush()). 0: stored
+ * or queued; a row the store refuses (STORE_E_NOTFOUND as above, a
+ * constraint) fails alone and is reported to refused(arg, code, why),
+ * either during this call or during the store_flush() that sends it,
+ * before that returns. -1: the store failed, as store_inbox_put(). Every
+ * read or write through the store sends the queued rows first, so order
+ * and read-your-writes hold.
+ */
+typedef void	(*store_refused_cb)(void *, enum store_err, const char *);
+int	 store_inbox_put_later(struct store *, const struct store_inbox *m,
+	    store_refused_cb refused, void *arg);
 #define STORE_INBOX_ALL		0x1	/* include consumed entries */
 /* Entries with id > after (of one user when local is not NULL), oldest
  * first, at most limit (0: no limit). */
@@ -417,6 +450,13 @@ int	 store_outbox_sent(struct store *, int64_t id);
 /* The remote server acknowledged the row (XEP-0198), or it was stored
  * here for a hosted user. */
 int	 store_outbox_delivered(struct store *, int64_t id);
+/*
+ * store_outbox_sent() (delivered 0) or store_outbox_delivered() (1) for a
+ * caller that takes a refusal later, as store_inbox_put_later() does:
+ * PostgreSQL sends the batch's marks in one statement per pipeline.
+ */
+int	 store_outbox_mark_later(struct store *, int64_t id, int delivered,
+	    store_refused_cb refused, void *arg);
 /* One more attempt failed; try again at next_attempt. A row `sent` or
  * `delivered` is `queued` again (the peer answered with a wait error). */
 int	 store_outbox_retry(struct store *, int64_t id, int64_t next_attempt,

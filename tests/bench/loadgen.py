@@ -57,6 +57,7 @@ import secrets
 import selectors
 import socket
 import sqlite3
+import subprocess
 import ssl
 import sys
 import threading
@@ -338,7 +339,34 @@ def proc_runq(pid):
         return int(f.read().split()[1]) / 1e9
 
 
+class PgDB:
+    """The little of sqlite3's connection scalar() uses, on a PostgreSQL
+    URI, through psql (one process a query: polling, not a data path)."""
+
+    def __init__(self, uri):
+        self.uri = uri
+
+    def execute(self, sql):
+        out = subprocess.run(["psql", "-XAtq", "-d", self.uri, "-c", sql],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise sqlite3.OperationalError(out.stderr.strip())
+        v = out.stdout.strip()
+        return _Row(int(v) if v else None)
+
+
+class _Row:
+    def __init__(self, v):
+        self.v = v
+
+    def fetchone(self):
+        return (self.v,)
+
+
 def db_open(path):
+    """xfed's store: a SQLite file, or a postgresql:// URI."""
+    if path.startswith("postgresql://"):
+        return PgDB(path)
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
     return db
 
@@ -515,6 +543,33 @@ def mode_inbound(a):
     s.close()
 
 
+def mode_part(a):
+    """One of several generators the bench runs at once: one stream, 1,000
+    messages first, then a.go + ".ready." + a.frm is made and, once a.go
+    exists, a.n messages sent as fast as the socket takes them. The bench
+    times the rows arriving in the store; this one only sends."""
+    c = open_streams(a, 1, 30)[0]
+    s = c.sock
+    s.setblocking(True)
+    s.sendall(stanzas(a, 1000, first=10 ** 8))
+    data = stanzas(a, a.n)
+    open(a.go + ".ready." + a.frm, "w").close()
+    wait_until("the go file", lambda: os.path.exists(a.go), a.timeout, 0.001)
+    view = memoryview(data)
+    for i in range(0, len(view), 1 << 18):
+        s.sendall(view[i:i + (1 << 18)])
+    report(part_n=a.n, part_frm=a.frm)
+    # xfed reads what is in the socket before its closing tag
+    s.sendall(b"</stream:stream>")
+    s.settimeout(a.timeout)
+    try:
+        while s.recv(65536):
+            pass
+    except OSError:
+        pass
+    s.close()
+
+
 def mode_idle(a):
     # one stream first: xfed's outbound stream to our authoritative side
     # and its first-use allocations are not what is measured
@@ -551,13 +606,28 @@ def mode_idle(a):
 
 def mode_fanout(a):
     """a.store is the sender's store, a.store2 the receiver's."""
-    w = sqlite3.connect(a.store, timeout=10)
-    uid = w.execute("SELECT id FROM users WHERE localpart = ?",
-                    (a.user,)).fetchone()[0]
     to = "%s@%s" % (a.user2, a.to)
     rx = db_open(a.store2)
     base = scalar(rx, "SELECT count(*) FROM inbox")
     now = int(time.time())
+    if a.store.startswith("postgresql://"):
+        # one statement through psql: the rows commit at once, as below
+        tx = db_open(a.store)
+        t0 = time.monotonic()
+        tx.execute("INSERT INTO outbox (user_id, kind, to_jid, type, body, "
+                   "created, updated) SELECT u.id, 'message', '%s', 'chat', "
+                   "'fan-out message number ' || g || ', a sentence of "
+                   "ordinary length', %d, %d FROM users u, generate_series("
+                   "0, %d) g WHERE u.localpart = '%s'" %
+                   (to, now, now, a.n - 1, a.user))
+        t1 = time.monotonic()
+        first = scalar(tx, "SELECT min(id) FROM outbox WHERE created = %d" %
+                       now)
+        fanout_wait(a, rx, tx, base, first, t0, t1)
+        return
+    w = sqlite3.connect(a.store, timeout=10)
+    uid = w.execute("SELECT id FROM users WHERE localpart = ?",
+                    (a.user,)).fetchone()[0]
     rows = [(uid, to, "fan-out message number %d, a sentence of ordinary "
              "length" % i, now) for i in range(a.n)]
     t0 = time.monotonic()
@@ -569,6 +639,12 @@ def mode_fanout(a):
     first = w.execute("SELECT min(id) FROM outbox WHERE created = ?",
                       (now,)).fetchone()[0]
     tx = db_open(a.store)
+    fanout_wait(a, rx, tx, base, first, t0, t1)
+
+
+def fanout_wait(a, rx, tx, base, first, t0, t1):
+    """The rows committed at t1: until the receiver's inbox has them all,
+    then until the sender marked them all sent."""
     wait_until("%d rows in the receiver's inbox" % a.n, lambda: scalar(
         rx, "SELECT count(*) FROM inbox") >= base + a.n, a.timeout, 0.05)
     t2 = time.monotonic()
@@ -894,7 +970,7 @@ def mode_presence_c2s(a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=("inbound", "inbound-sm", "trickle", "idle",
-                                     "fanout", "presence", "presence-c2s"))
+                                     "fanout", "presence", "presence-c2s", "part"))
     ap.add_argument("n", type=int)
     ap.add_argument("--port", type=int, help="xfed's S2S port")
     ap.add_argument("--host", default="127.0.0.1",
@@ -912,9 +988,11 @@ def main():
     ap.add_argument("--secret", default="loadgen-" + "0" * 32)
     ap.add_argument("--user", default="alice")
     ap.add_argument("--user2", default="bob")
-    ap.add_argument("--store", help="xfed's SQLite file")
+    ap.add_argument("--store", help="xfed's SQLite file or "
+                    "postgresql:// URI")
     ap.add_argument("--store2", help="fanout: the receiver's SQLite file")
     ap.add_argument("--pid", type=int, help="xfed's process id")
+    ap.add_argument("--go", help="part: the file that starts the sending")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--settle", type=float, default=1.0)
     ap.add_argument("--pace", type=float, default=0.0002,
@@ -937,7 +1015,8 @@ def main():
     {"inbound": mode_inbound, "inbound-sm": mode_inbound,
      "trickle": mode_inbound, "idle": mode_idle,
      "fanout": mode_fanout, "presence": mode_presence,
-     "presence-c2s": mode_presence_c2s}[a.mode](a)
+     "presence-c2s": mode_presence_c2s,
+     "part": mode_part}[a.mode](a)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ sql "SELECT * FROM subscriptions ORDER BY user_id, jid" > "$T/subs.v1"
 
 ctl outbox --json
 expect migrated_opened 0
-check version_current [ "$(sql 'PRAGMA user_version')" = 7 ]
+check version_current [ "$(sql 'PRAGMA user_version')" = 8 ]
 check application_id [ "$(sql 'PRAGMA application_id')" = 2019976548 ]
 sed 's/|xfed$/|payload/' "$T/rows.v1" > "$T/rows.want"
 sql "SELECT $cols, error_stage FROM outbox ORDER BY id" > "$T/rows.v2"

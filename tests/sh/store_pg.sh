@@ -1,7 +1,8 @@
 # tests/sh/store_pg.sh: the store unit tests on a PostgreSQL 15 this test
 # starts (tests/sh/pg.sh), then xfed on that PostgreSQL federating with a
 # second xfed on SQLite:
-# xfedctl against PostgreSQL, messages both ways (S2S 4.1), a row a native
+# xfedctl against PostgreSQL, messages both ways (S2S 4.1), a message to
+# no user among stored ones refused alone (service-unavailable), a row a native
 # system inserts with psql reaching the peer through LISTEN/NOTIFY (the
 # time from its commit to xfed reading it is printed, not asserted), and
 # PostgreSQL restarted while the peer sends: xfed pauses its inbound
@@ -42,7 +43,7 @@ echo "dialback_secret 0123456789abcdef0123456789abcdef" >> "$T/a/xfed.conf"
 # xfedctl on PostgreSQL: the first command makes the schema
 actl user add alice > /dev/null && bctl user add bob > /dev/null
 check users_added [ $? = 0 ]
-check schema_made [ "$(pg_psql -c 'SELECT max(version) FROM xfed_schema')" = 7 ]
+check schema_made [ "$(pg_psql -c 'SELECT max(version) FROM xfed_schema')" = 8 ]
 check user_row [ "$(pg_psql -c "SELECT localpart FROM users")" = alice ]
 actl user add alice > /dev/null 2> "$T/err"
 check user_dup_refused [ $? != 0 ]
@@ -76,6 +77,24 @@ check a_to_b wait_for 20 inbox_has "$T/b/xfed.conf" 'hello from postgres'
 bctl send bob alice@a.localhost 'hello to postgres' > /dev/null
 check b_to_a wait_for 20 inbox_has "$T/a/xfed.conf" 'hello to postgres'
 check b_to_a_row [ "$(pg_psql -c "SELECT count(*) FROM inbox WHERE body = 'hello to postgres'")" = 1 ]
+
+# a row the store refuses fails alone, told by the commit of its batch
+# (store_inbox_put_later(): the batch's rows go in one statement, then one
+# by one): B's message to a user A does not have is answered
+# service-unavailable (S2S-CHECKLIST 5.15, 8.34); those around it are stored
+bctl send bob alice@a.localhost 'before nobody' > /dev/null
+nid=$(bctl send bob nobody@a.localhost 'to nobody')
+bctl send bob alice@a.localhost 'after nobody' > /dev/null
+b_refused() {
+	bctl outbox --json | $PY -c 'import json, sys
+sys.exit(0 if any(str(r["id"]) == sys.argv[1] and r["state"] == "failed" and
+    "service-unavailable" in (r.get("last_error") or "")
+    for r in map(json.loads, sys.stdin)) else 1)' "$nid"
+}
+check nobody_refused wait_for 20 b_refused
+check after_nobody_stored wait_for 20 inbox_has "$T/a/xfed.conf" 'after nobody'
+check before_nobody_stored inbox_has "$T/a/xfed.conf" 'before nobody'
+check nobody_no_row [ "$(pg_psql -c "SELECT count(*) FROM inbox WHERE body = 'to nobody'")" = 0 ]
 
 # a native system's row, committed with psql, reaches the peer; A logs
 # when it reads the row, and the delay from a time taken just before the

@@ -710,6 +710,115 @@ test_lock_timeout(void)
 	store_close(a);
 }
 
+static int	 told_n;
+
+static void
+told_cb(void *arg, enum store_err code, const char *why)
+{
+	told_n++;
+}
+
+/* n rows "tag i" to alice, row nobody (-1: none) to no user. */
+static void
+put_rows(struct store *st, const char *tag, int n, int nobody)
+{
+	struct store_inbox	 m;
+	char			 body[32];
+	int			 i;
+
+	memset(&m, 0, sizeof(m));
+	m.domain = "a.example";
+	m.kind = STORE_KIND_MESSAGE;
+	m.from = "romeo@b.example/r";
+	m.to = "alice@a.example";
+	m.xml = "<message/>";
+	m.body = body;
+	for (i = 0; i < n; i++) {
+		snprintf(body, sizeof(body), "%s %d", tag, i);
+		m.local = i == nobody ? "nobody" : "alice";
+		CHECK(store_inbox_put_later(st, &m, told_cb, NULL) == 0);
+	}
+}
+
+/*
+ * store_flush_async(): the batch's rows and COMMIT go out and the call
+ * returns; rows queued meanwhile are the next batch; a row to no user is
+ * refused alone when the answer comes. Then a commit in flight that
+ * fails (PostgreSQL ends the session while the INSERT waits for a lock
+ * another session holds): poll says so, nothing of it nor of the batch
+ * after it is stored, nothing is told as refused, and the same rows
+ * sent again once reconnected are stored once.
+ */
+static void
+test_async_commit(void)
+{
+	struct store	*st = open_new();
+	PGconn		*c;
+	PGresult	*r;
+	int		 i, rc = -1;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
+	REQUIRE(store_flush(st) == 0);
+	told_n = 0;
+	put_rows(st, "a", 300, 150);
+	CHECK(store_flush_async(st) == 1);
+	CHECK(!store_pending(st));
+	CHECK(store_flush_fd(st) >= 0);
+	put_rows(st, "b", 10, -1);		/* the next batch */
+	CHECK(store_pending(st));
+	CHECK(store_flush_poll(st, 1) == 1);
+	CHECK(told_n == 1);			/* row a 150, alone */
+	CHECK(store_flush_poll(st, 0) == 1);	/* nothing in flight */
+	CHECK(store_flush(st) == 0);
+	CHECK(raw_int(uri, "SELECT count(*) FROM inbox") == 309);
+	CHECK(raw_int(uri, "SELECT count(*) FROM inbox WHERE body = 'a 150'")
+	    == 0);
+
+	/* a lock another session holds keeps the commit in flight */
+	c = PQconnectdb(uri);
+	REQUIRE(PQstatus(c) == CONNECTION_OK);
+	r = PQexec(c, "BEGIN; LOCK TABLE inbox IN ACCESS EXCLUSIVE MODE");
+	REQUIRE(PQresultStatus(r) == PGRES_COMMAND_OK);
+	PQclear(r);
+	told_n = 0;
+	put_rows(st, "c", 100, -1);
+	CHECK(store_flush_async(st) == 1);
+	CHECK(store_flush_poll(st, 0) == 0);
+	put_rows(st, "d", 5, -1);		/* the next batch */
+	r = PQexec(c, "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE application_name = 'xfed' AND "
+	    "datname = current_database()");
+	CHECK(PQresultStatus(r) == PGRES_TUPLES_OK);
+	PQclear(r);
+	CHECK(store_flush_poll(st, 1) == -1);
+	CHECK(store_errcode(st) == STORE_E_DB);
+	/* the batch after it cannot commit: the daemon rolls it back */
+	CHECK(store_flush(st) == -1);
+	CHECK(store_rollback(st) == 0);
+	CHECK(!store_pending(st));
+	PQclear(PQexec(c, "COMMIT"));
+	PQfinish(c);
+	CHECK(told_n == 0);
+	CHECK(raw_int(uri, "SELECT count(*) FROM inbox") == 309);
+	/* again, as the daemon does: reconnected within the backoff */
+	for (i = 0; i < 100 && rc != 1; i++) {
+		put_rows(st, "c", 100, -1);
+		put_rows(st, "d", 5, -1);
+		if ((rc = store_flush_async(st)) == 1)
+			rc = store_flush_poll(st, 1);
+		if (rc != 1) {
+			store_rollback(st);
+			usleep(20000);
+		}
+	}
+	CHECK(rc == 1);
+	CHECK(told_n == 0);
+	store_close(st);
+	CHECK(raw_int(uri, "SELECT count(*) FROM inbox") == 414);
+	CHECK(raw_int(uri, "SELECT count(DISTINCT body) FROM inbox") == 414);
+}
+
 static int	 ev_n;
 
 static int
@@ -769,6 +878,7 @@ static const struct t_case cases[] = {
 	{ "pg_state_and_txn", test_state_and_txn },
 	{ "pg_reconnect", test_reconnect },
 	{ "pg_lock_timeout", test_lock_timeout },
+	{ "pg_async_commit", test_async_commit },
 	{ "pg_api_tables", test_api_tables },
 	{ "pg_unreachable", test_unreachable },
 };
