@@ -600,6 +600,7 @@ xfed_s2s_init(void)
 	h.header_id = probe_seen;
 	h.domain_ok = block_domain_ok;
 	h.stanza_rate = rate_stanza;
+	h.may_write = outbox_may_write;
 	s2s_init(&h);
 	memset(&mc, 0, sizeof(mc));
 	mc.backoff_min_secs = (int)xfed_conf->outbound_backoff_min;
