@@ -21,6 +21,9 @@
 #     before the one after the highest seen (a re-sent window, no gap)
 #   - the new holder stopped (SIGSTOP) past its lease's expiry: once it runs
 #     again it says its renewal came late, then sends again, once and in order
+#   - the holder stopped (SIGSTOP) mid-delivery of LEASE_ROWS rows, let run
+#     again (SIGCONT) once another took the pair over: every row reaches B
+#     in order, at most one window twice
 #   - a clean stop frees the leases and deletes the instance's row
 #   - events_journal yes on a1 alone: a1 turns the journal on, a2 and a3
 #     (no reader) leave it on while another instance beats
@@ -100,6 +103,22 @@ b_bodies() {
 }
 b_count() {	# PREFIX N: at least N distinct bodies
 	[ "$(b_bodies "$1" | sort -u | wc -l)" -ge "$2" ]
+}
+# order across a takeover: runs of consecutive numbers, a new run only
+# where a window is sent again (at or before the next new number); "a gap"
+# when a run starts past it
+b_runs() {	# PREFIX
+	b_bodies "$1" | $PY -c 'import sys
+top, prev, runs = 0, None, 0
+for l in sys.stdin:
+    v = int(l.split()[-1])
+    if prev is None or v != prev + 1:
+        if v > top + 1:
+            print("a gap (%d after %d) then" % (v, prev or 0), end=" ")
+            top = 10 ** 9
+        runs += 1
+    prev, top = v, max(top, v)
+print(runs)'
 }
 # the first copies in the order queued, every one there: "ok" or why
 in_order() {	# PREFIX N
@@ -190,17 +209,7 @@ echo "# $total rows in B for $N queued: $((total - N)) received twice"
 check duplicates_bounded [ $((total - N)) -le 256 ]
 # order across the takeover: runs of consecutive numbers, a new run only
 # where a window is sent again (at or before the next new number)
-runs=$(b_bodies 'row ' | $PY -c 'import sys
-top, prev, runs = 0, None, 0
-for l in sys.stdin:
-    v = int(l.split()[-1])
-    if prev is None or v != prev + 1:
-        if v > top + 1:
-            print("a gap (%d after %d) then" % (v, prev or 0), end=" ")
-            top = 10 ** 9
-        runs += 1
-    prev, top = v, max(top, v)
-print(runs)')
+runs=$(b_runs 'row ')
 echo "# rows in B as $runs run(s) of consecutive numbers"
 check in_order_after_kill [ "$(in_order 'row ' "$N")" = ok ]
 case $runs in [0-9]*) check resent_windows_only [ "$runs" -le 3 ] ;;
@@ -225,6 +234,39 @@ check late_queued [ "$i" = 10 ]
 check late_delivered wait_for 30 b_count "late " 10
 check late_in_order [ "$(in_order 'late ' 10)" = ok ]
 check late_once [ "$(b_bodies 'late ' | wc -l)" = 10 ]
+
+# 2c. the holder stopped (SIGSTOP) mid-delivery and let run again (SIGCONT)
+# once another instance took the pair over: the stopped one sends nothing
+# more of the rows it had read (outbox_row() checks the lease per row,
+# queued ones are dropped unwritten), so every row reaches B in order,
+# at most one window twice (S2S-CHECKLIST order per pair)
+holder=$(pg_psql -c "SELECT holder FROM leases WHERE remote_domain = 'b.localhost' AND local_domain = 'a.localhost'")
+case $holder in a1) spid=$PID1 ;; a2) spid=$PID2 ;; *) spid=$PID3 ;; esac
+pg_psql -c "INSERT INTO outbox (user_id, to_jid, body) SELECT u.id,
+    'bob@b.localhost', 'stop ' || g FROM users u, generate_series(1, $N) g
+    WHERE u.localpart = 'alice'" > /dev/null
+check stop_queued [ $? = 0 ]
+if wait_for 60 fifth_sent; then ok stop_delivering
+else fail stop_delivering "$(queued) of $N still queued"; fi
+claims() { cat "$T"/a?/xfed.log | grep -c "lease: [a-z0-9]* claimed"; }
+c0=$(claims)
+kill -STOP "$spid"
+echo "# SIGSTOP of $holder with $(b_bodies 'stop ' | wc -l) of $N in B, $(queued) queued"
+took_over() { [ "$(claims)" -gt "$c0" ]; }
+check stop_taken_over wait_for 30 took_over
+sleep 2		# the new holder sends meanwhile: the setup, not a check
+kill -CONT "$spid"
+if wait_for 120 b_count "stop " "$N"; then ok stop_all_delivered
+else fail stop_all_delivered "$(b_bodies 'stop ' | sort -u | wc -l) of $N in B"; fi
+total=$(b_bodies 'stop ' | wc -l)
+runs=$(b_runs 'stop ')
+echo "# stop: $total rows in B for $N queued ($((total - N)) twice), $runs run(s)"
+echo "# $holder after SIGCONT: $(grep -c 'reading stops after\|not written: left queued' "$T/$holder/xfed.log") lease check(s) stopped it"
+check stop_duplicates_bounded [ $((total - N)) -le 256 ]
+check stop_in_order [ "$(in_order 'stop ' "$N")" = ok ]
+case $runs in [0-9]*) check stop_resent_windows_only [ "$runs" -le 3 ] ;;
+*) fail stop_resent_windows_only "$runs" ;; esac
+check stop_none_left [ "$(queued)" = 0 ]
 
 # 3. a clean stop frees the leases and the instance's row
 case $other in a1) XFED_PID=$PID1 ;; a2) XFED_PID=$PID2 ;; *) XFED_PID=$PID3 ;; esac
