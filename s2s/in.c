@@ -41,9 +41,12 @@
  *           stream sharing a verified pair with this one still has bytes
  *           to read (a sender that died or handed its domains to another
  *           instance, whose last stanzas are still buffered here), this
- *           one waits before its first stanzas (s2s_in_hold(), at most
- *           S2S_IN_HOLD_SECS), so that the pair's stanzas are taken in
- *           the order they were sent
+ *           one is not read (s2s_in_hold(): only the oldest stream of a
+ *           pair with unread bytes is read; a newer one waits, at most
+ *           S2S_IN_HOLD_SECS per wait), so that the pair's stanzas are
+ *           taken in the order they were sent, also when this stream
+ *           was read before (it carried presence before the other
+ *           instance died)
  *   CLOSING stanzas still delivered, but with XEP-0198 not: they come
  *           after our last <a/>, so the peer sends them again (S2S
  *           7.6), and storing them too would store them twice; their
@@ -121,7 +124,7 @@ struct s2s_in {
 	int			 src_unauth;	/* counted unauthenticated */
 	int			 header_seen;
 	time_t			 held_since;	/* s2s_in_hold(), 0: not */
-	int			 hold_done;	/* read once: never held again */
+	int			 hold_spent;	/* this wait ran out: read */
 };
 
 _Static_assert(offsetof(struct s2s_in, st) == 0,
@@ -978,10 +981,13 @@ s2s_in_same_pair(struct s2s_in *a, struct s2s_in *b)
 /*
  * Milliseconds st waits before reading: while an older authenticated
  * inbound stream of one of its pairs has bytes to read, what st brings
- * comes after (see the top). Only before st's first stanzas are read
- * (what a stream that ended left behind is there by then), and never
- * longer than S2S_IN_HOLD_SECS, so that a peer keeping two streams busy
- * is not slowed.
+ * comes after (see the top). Checked before every read, not only the
+ * first: the stream that takes over a pair has often been read before.
+ * A wait lasts until no older stream of the pair has unread bytes, and
+ * never longer than S2S_IN_HOLD_SECS, so that a peer keeping two streams
+ * busy is slowed at most that long each time; only streams sharing a
+ * verified pair wait for each other, so one domain never holds
+ * another's. No allocation: one pass over the streams.
  */
 static int
 s2s_in_hold(struct s2s_stream *st)
@@ -990,7 +996,7 @@ s2s_in_hold(struct s2s_stream *st)
 	struct s2s_stream	*o;
 	time_t			 now;
 
-	if (!(st->flags & S2S_F_AUTHED) || in->hold_done)
+	if (!(st->flags & S2S_F_AUTHED))
 		return 0;
 	TAILQ_FOREACH(o, &s2s_streams, entry) {
 		if (o == st || o->dir != S2S_DIR_IN || o->id > st->id ||
@@ -998,6 +1004,8 @@ s2s_in_hold(struct s2s_stream *st)
 		    !s2s_in_same_pair(in, s2s_in_of(o)) ||
 		    s2s_stream_unread(o) == 0)
 			continue;
+		if (in->hold_spent)
+			return 0;
 		now = time(NULL);
 		if (in->held_since == 0) {
 			in->held_since = now;
@@ -1008,11 +1016,14 @@ s2s_in_hold(struct s2s_stream *st)
 			s2s_log(st, LOG_L_INFO, "read after %ds although in#%llu "
 			    "of the same pair is not read yet", S2S_IN_HOLD_SECS,
 			    (unsigned long long)o->id);
-			break;
+			in->hold_spent = 1;
+			return 0;
 		}
 		return S2S_IN_HOLD_MS;
 	}
-	in->hold_done = 1;
+	/* no older stream left to read: the wait is over */
+	in->held_since = 0;
+	in->hold_spent = 0;
 	return 0;
 }
 

@@ -213,14 +213,25 @@ static void
 s2s_mgr_pump(struct s2s_route *r)
 {
 	struct s2s_qitem	*q;
+	int			 dropped = 0;
 
 	while (r->ready && r->out != NULL && s2s_out_writable(r->out) &&
 	    (q = TAILQ_FIRST(&r->queue)) != NULL) {
 		TAILQ_REMOVE(&r->queue, q, entry);
 		r->nqueue--;
 		r->nmem -= q->mem;
+		if (q->outbox_id != 0 && s2s_hooks.may_write != NULL &&
+		    !s2s_hooks.may_write(q->outbox_id)) {
+			dropped++;
+			s2s_mgr_item_free(r, q);
+			continue;
+		}
 		s2s_mgr_write(r, q);
 	}
+	if (dropped)
+		log_info("route %s -> %s: %d queued row%s not written: left "
+		    "queued for the pair's holder", r->local, r->remote,
+		    dropped, dropped == 1 ? "" : "s");
 }
 
 /* Remembers a row given back, so that it can go before its retry time. */

@@ -61,6 +61,12 @@ struct s2s_hooks {
 	 * stops reading (the domain is over its rate), or 0. May be NULL.
 	 */
 	int	(*stanza_rate)(const char *remote);
+	/*
+	 * 1 when the queued row may be written now; 0: it is dropped
+	 * unwritten and unmarked (this instance may no longer hold its
+	 * pair; the caller forgot it, the row stays queued). May be NULL.
+	 */
+	int	(*may_write)(int64_t outbox_id);
 };
 
 /* Set once at start, before any stream (copied). */

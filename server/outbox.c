@@ -408,6 +408,7 @@ struct outbox_read {
 	int	 routed;	/* of which handed to the router */
 	int	 full;		/* the window filled up */
 	int	 wake;		/* a woken row: past the window */
+	int	 stale;		/* the leases ran out during the read */
 };
 
 static int
@@ -421,6 +422,12 @@ outbox_row(void *arg, const struct store_outbox *o)
 	r->rows++;
 	if (outbox_find(o->id) != NULL)
 		return 0;
+	/* stopped for longer than the lease in the middle of the read
+	 * (SIGSTOP, a stalled host): another instance may hold the pair */
+	if (!lease_fresh()) {
+		r->stale = 1;
+		return 1;
+	}
 	if (outbox_n >= OUTBOX_BATCH && !r->wake) {
 		r->full = 1;
 		return 1;
@@ -481,7 +488,7 @@ outbox_wake_row(void *arg, const struct store_outbox *o)
 void
 outbox_wake(int64_t id)
 {
-	struct outbox_read	 r = { 0, 0, 0, 1 };
+	struct outbox_read	 r = { 0, 0, 0, 1, 0 };
 
 	if (id < 0) {
 		presence_owed_wake(id);
@@ -501,7 +508,7 @@ outbox_wake(int64_t id)
 void
 outbox_kick(void)
 {
-	struct outbox_read	 r = { 0, 0, 0, 0 };
+	struct outbox_read	 r = { 0, 0, 0, 0, 0 };
 	int			 rc;
 
 	outbox_more = 0;
@@ -524,6 +531,11 @@ outbox_kick(void)
 	if (rc == -1) {
 		log_warnx("outbox: %s", store_errstr(server->store));
 		return;
+	}
+	if (r.stale) {
+		log_info("outbox: leases not renewed in time: reading stops "
+		    "after %d rows until they are", r.routed);
+		return;		/* the tick renews, then kicks */
 	}
 	/* rows all in flight already: their verdicts come first */
 	outbox_more = r.full || (r.rows == OUTBOX_BATCH && r.routed > 0);
@@ -645,6 +657,20 @@ outbox_done(int64_t id, enum outbox_verdict res, int64_t next,
 		outbox_fail(id, f->stage, f->cond, f->text);
 		break;
 	}
+}
+
+int
+outbox_may_write(int64_t id)
+{
+	struct outbox_slot	*s;
+
+	if (id < 0 || lease_fresh())
+		return 1;
+	if ((s = outbox_find(id)) != NULL && !s->marked) {
+		outbox_remove(id);
+		outbox_nflight--;
+	}
+	return 0;
 }
 
 void

@@ -22,6 +22,12 @@ void	 outbox_sent(int64_t id);
  * (s2s_hooks.failed). */
 void	 outbox_failed(int64_t id, int64_t retry_at,
 	    const struct s2s_failure *);
+/*
+ * 1 when row id, queued for a stream, may be written now; 0 when this
+ * instance's leases are no longer fresh: the row is forgotten unmarked,
+ * left queued for whichever instance holds its pair (s2s_hooks.may_write).
+ */
+int	 outbox_may_write(int64_t id);
 /* The row's domain is reachable again: send it now if still queued. */
 void	 outbox_wake(int64_t id);
 /*

@@ -508,6 +508,7 @@ xfed_s2s_init(void)
 	h.header_id = probe_seen;
 	h.domain_ok = block_domain_ok;
 	h.stanza_rate = rate_stanza;
+	h.may_write = outbox_may_write;
 	s2s_init(&h);
 	memset(&mc, 0, sizeof(mc));
 	mc.backoff_min_secs = (int)xfed_conf->outbound_backoff_min;
@@ -649,8 +650,8 @@ xfed_test(void)
  * The events journal is written only when something reads it: the HTTP
  * API, webhooks, or events_journal for a native system (CONTRACT.md).
  * On a store several instances share, it is on when any of them needs it:
- * an instance turns it on, and turns it off only when no other instance
- * beats, so that instances with different settings never undo each
+ * an instance turns it on, never off (xfedctl journal off does), so that
+ * instances with different settings, or starting at once, never undo each
  * other (webhooks are rows of the store, the same for all).
  */
 static void
@@ -670,10 +671,12 @@ xfed_events_journal(const struct conf *c)
 	on = c->http_listens.n > 0 || c->http_listens_tls.n > 0 ||
 	    c->http_socket != NULL || hooks > 0 || c->events_journal;
 
-	if (!on && store_shared(server->store) && lease_others() > 0) {
+	/* an instance's view of the others (heartbeats) can be late, and
+	 * another may be turning it on at this moment: never off here */
+	if (!on && store_shared(server->store)) {
 		if (store_events_journal_on(server->store) == 1)
-			log_info("store: events journal left on: other "
-			    "instances share the store and may read it");
+			log_info("store: events journal left on: the store is "
+			    "shared (xfedctl journal off turns it off)");
 		return;
 	}
 	switch (store_events_journal(server->store, on)) {

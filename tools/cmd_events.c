@@ -193,6 +193,33 @@ cmd_events(struct ctl *ctl, int argc, char **argv)
 	return r == -1 ? CTL_FAIL : gap ? CTL_GAP : CTL_OK;
 }
 
+/*
+ * Turns the events journal on or off for every instance sharing the store:
+ * on a shared store an instance only ever turns it on by itself, so
+ * turning it off is said here (CONTRACT.md).
+ */
+static int
+cmd_journal(struct ctl *ctl, int argc, char **argv)
+{
+	int	 on;
+
+	if (argc != 2)
+		return ctl_usage(ctl, argc < 2 ? "on or off?" :
+		    "too many arguments");
+	if (strcmp(argv[1], "on") == 0)
+		on = 1;
+	else if (strcmp(argv[1], "off") == 0)
+		on = 0;
+	else
+		return ctl_usage(ctl, "on or off?");
+	if (ctl_open(ctl) == -1)
+		return CTL_FAIL;
+	if (store_events_journal(ctl->st, on) == -1)
+		return ctl_store_fail(ctl);
+	printf("events journal %s\n", on ? "on" : "off");
+	return CTL_OK;
+}
+
 const struct ctl_cmd cmd_events_table[] = {
 	{ "events", "[--after ID] [--follow] [--json]",
 	    "Lists the events journal (inbox entries, contacts' presence, "
@@ -201,5 +228,10 @@ const struct ctl_cmd cmd_events_table[] = {
 	    "SIGTERM or a closed pipe. Exit status 3\nwhen events after ID "
 	    "were already pruned (events_keep): said on stderr,\nthe rest "
 	    "printed.", cmd_events },
+	{ "journal", "on|off",
+	    "Turns the events journal on or off for every instance of the "
+	    "store. On a\nshared store (PostgreSQL) xfed turns it on when it "
+	    "needs it but never off:\nthat is done here, once nothing reads "
+	    "the journal.", cmd_journal },
 	{ NULL, NULL, NULL, NULL },
 };
