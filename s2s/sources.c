@@ -6,8 +6,8 @@
  * way; the negative cache is capped at SOURCES_FAILED_MAX entries (expired
  * ones are swept first; when all are fresh, a new failure is not kept).
  * The verification rates: token buckets (rate.c) per claimed domain and
- * per "share-network domain", each table at most SOURCES_RATE_MAX (full
- * buckets are forgotten first; beyond, a new key is over its rate), and
+ * per "share-network domain", each table at most SOURCES_RATE_MAX (a new
+ * key makes the least recently used bucket go, never a refusal), and
  * the exempt sources (IP, IPv6 /64) per claimed domain, at most
  * SOURCES_EXEMPT_PER_DOMAIN per domain (a domain's new one replaces its
  * own that ends first) and SOURCES_EXEMPT_MAX in all (the expired go
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/queue.h>
 #include <arpa/inet.h>
 
 #include "conf.h"
@@ -58,8 +59,20 @@ struct sources_failure {
 
 static struct strmap	 sources_ip, sources_net, sources_dom, sources_fail;
 static struct strmap	 sources_tgt;	/* .streams: verification connections */
-static struct strmap	 sources_rate;	/* rate.c's buckets, per claimed domain */
-static struct strmap	 sources_share;	/* the same per "network domain" */
+/* A verification rate bucket, in a table that keeps its least recently
+ * used first. */
+struct sources_rate_ent {
+	struct rate_bucket		 b;
+	TAILQ_ENTRY(sources_rate_ent)	 lru;
+};
+
+struct sources_rates {
+	struct strmap				 m;
+	TAILQ_HEAD(, sources_rate_ent)		 lru;
+};
+
+static struct sources_rates sources_rate;	/* per claimed domain */
+static struct sources_rates sources_share;	/* per "network domain" */
 static struct strmap	 sources_exempt; /* sources_exempt_dom per domain */
 static size_t		 sources_exempt_n; /* exemptions in it */
 static size_t		 sources_total;
@@ -437,18 +450,43 @@ sources_is_exempt(const struct source *src, const char *domain)
 	return 0;
 }
 
-/* The bucket of key in m, NULL when m is full of busy buckets. */
+/*
+ * The bucket of key in r, refilled to now. A new key starts full; when r
+ * holds SOURCES_RATE_MAX, the bucket used least recently goes (the one
+ * most likely full again): table pressure never refuses a new key.
+ */
 static struct rate_bucket *
-sources_bucket(struct strmap *m, const char *key, double rate, int64_t now)
+sources_bucket(struct sources_rates *r, const char *key, double rate,
+    int64_t now)
 {
-	int	 fresh = m->tab == NULL || strmap_get(m, key, 0) == NULL;
+	struct sources_rate_ent	*e;
 
-	rate_bucket_get(m, key, rate, now);
-	if (fresh && m->n > SOURCES_RATE_MAX) {
-		strmap_del(m, key);
-		return NULL;
+	if (r->m.tab == NULL) {
+		strmap_init(&r->m, SOURCES_RATE_MAX);
+		TAILQ_INIT(&r->lru);
 	}
-	return strmap_get(m, key, 0);
+	if ((e = strmap_get(&r->m, key, 0)) != NULL) {
+		rate_bucket_refill(&e->b, rate, now);
+		TAILQ_REMOVE(&r->lru, e, lru);
+	} else {
+		if (r->m.n >= SOURCES_RATE_MAX) {
+			e = TAILQ_FIRST(&r->lru);
+			TAILQ_REMOVE(&r->lru, e, lru);
+			strmap_del(&r->m, strmap_key(e));
+		}
+		e = strmap_get(&r->m, key, sizeof(*e));
+		e->b.tokens = rate * RATE_BURST_SECS;
+		e->b.last_ms = now;
+	}
+	TAILQ_INSERT_TAIL(&r->lru, e, lru);
+	return &e->b;
+}
+
+static void
+sources_rates_free(struct sources_rates *r)
+{
+	strmap_clear(&r->m);
+	TAILQ_INIT(&r->lru);
 }
 
 int
@@ -467,14 +505,14 @@ sources_domain_rate_take(const struct source *src, const char *domain,
 	if (srate > 0 && src->share[0] != '\0') {
 		sources_key(key, sizeof(key), src, src->share, domain);
 		share = sources_bucket(&sources_share, key, srate, now);
-		if (share == NULL || share->tokens < 1) {
+		if (share->tokens < 1) {
 			*why = "too many dialback verifications for this domain "
 			    "from this network lately";
 			return -1;
 		}
 	}
 	b = sources_bucket(&sources_rate, domain, rate, now);
-	if (b == NULL || b->tokens < 1) {
+	if (b->tokens < 1) {
 		*why = "too many dialback verifications for this domain lately";
 		return -1;
 	}
@@ -484,15 +522,15 @@ sources_domain_rate_take(const struct source *src, const char *domain,
 	return 1;
 }
 
-/* One token back in m's bucket of key, if it is still there. */
+/* One token back in r's bucket of key, if it is still there. */
 static void
-sources_refund(struct strmap *m, const char *key, double rate)
+sources_refund(struct sources_rates *r, const char *key, double rate)
 {
 	struct rate_bucket	*b;
 
-	if (rate <= 0 || m->tab == NULL || strmap_get(m, key, 0) == NULL)
+	if (rate <= 0 || r->m.tab == NULL || strmap_get(&r->m, key, 0) == NULL)
 		return;
-	b = rate_bucket_get(m, key, rate, rate_now_ms());
+	b = sources_bucket(r, key, rate, rate_now_ms());
 	/* up to the burst: the bucket refilled meanwhile */
 	b->tokens += 1;
 	if (b->tokens > rate * RATE_BURST_SECS)
@@ -599,8 +637,8 @@ sources_free(void)
 	strmap_clear(&sources_dom);
 	strmap_clear(&sources_fail);
 	strmap_clear(&sources_tgt);
-	strmap_clear(&sources_rate);
-	strmap_clear(&sources_share);
+	sources_rates_free(&sources_rate);
+	sources_rates_free(&sources_share);
 	strmap_clear(&sources_exempt);
 	sources_exempt_n = 0;
 	sources_total = 0;

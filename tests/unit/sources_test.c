@@ -331,6 +331,38 @@ test_domain_rate_share(void)
 	sources_free();
 }
 
+/* A table full of busy share buckets (8192) never refuses a new key: the
+ * least recently used goes, the new one is counted fresh, the recent ones
+ * stay. */
+static void
+test_domain_rate_share_full(void)
+{
+	struct source	 s, real;
+	char		 ip[32];
+	const char	*why = NULL;
+	int		 i, n;
+
+	setup();
+	sc.verify_rate_per_domain = 100000;
+	sc.verify_rate_per_source = 1;		/* burst 2 per network */
+	for (n = 0; n < 9000; n++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.1", n / 250, n % 250);
+		src4(&s, ip);
+		for (i = 0; i < 2; i++)
+			CHECK(sources_domain_rate_take(&s, "v.example",
+			    &why) == 1);
+	}
+	/* the last network's share is kept: still empty */
+	CHECK(sources_domain_rate_take(&s, "v.example", &why) == -1);
+	CHECK(why != NULL && strstr(why, "from this network") != NULL);
+	/* the real server's first claim is not refused for the table */
+	src6(&real, "2001:db8:5::1");
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -1);
+	sources_free();
+}
+
 static void
 test_domain_rate_exempt(void)
 {
@@ -423,6 +455,7 @@ static const struct t_case cases[] = {
 	{ "verify_targets", test_verify_targets },
 	{ "domain_rate", test_domain_rate },
 	{ "domain_rate_share", test_domain_rate_share },
+	{ "domain_rate_share_full", test_domain_rate_share_full },
 	{ "domain_rate_exempt", test_domain_rate_exempt },
 	{ "domain_rate_exempt_bounded", test_domain_rate_exempt_bounded },
 };
