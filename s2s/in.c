@@ -88,6 +88,7 @@
 #include "in.h"
 #include "sm.h"
 #include "stream.h"
+#include "strmap.h"
 #include "tls.h"
 #include "verify.h"
 #include "xml.h"
@@ -178,33 +179,89 @@ s2s_in_pair_end(struct s2s_in *in, struct db_pair *p, int refund)
 	db_pairs_drop(&in->pairs, p);
 }
 
-#define S2S_IN_REFUSAL_LOG_MS	10000	/* one line per reason per 10 s */
-#define S2S_IN_REFUSAL_REASONS	8
+#define S2S_IN_REFUSAL_LOG_MS	10000	/* one line per reason and domain */
+#define S2S_IN_REFUSAL_MAX	1024	/* (reason, domain) pairs followed */
+
+static struct strmap	 s2s_in_refusals;	/* log_every per "domain\twhy" */
+static long long	 s2s_in_refusals_over;	/* beyond the table */
+static struct event	*s2s_in_refusal_ev;
+
+static void s2s_in_refusal_arm(void);
+
+/* The timer's pass over one entry: its count left out, written once its
+ * interval is over; an entry quiet that long goes. */
+static int
+s2s_in_refusal_flush(void *data, void *arg)
+{
+	const char	*key = strmap_key(data), *tab = strchr(key, '\t');
+	long long	 quiet;
+	int		 r;
+
+	(void)arg;
+	if ((r = log_every_flush(data, S2S_IN_REFUSAL_LOG_MS, &quiet)) > 0)
+		log_at(LOG_L_INFO, "dialback refused for %.*s: %s (%lld more "
+		    "claims so in %d s)", (int)(tab - key), key, tab + 1,
+		    quiet, S2S_IN_REFUSAL_LOG_MS / 1000);
+	return r < 0;
+}
+
+static void
+s2s_in_refusal_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	strmap_sweep(&s2s_in_refusals, s2s_in_refusal_flush, NULL);
+	if (s2s_in_refusals_over > 0)
+		log_at(LOG_L_INFO, "dialback refused %lld more claims of other "
+		    "domains in %d s", s2s_in_refusals_over,
+		    S2S_IN_REFUSAL_LOG_MS / 1000);
+	s2s_in_refusals_over = 0;
+	if (s2s_in_refusals.n > 0)
+		s2s_in_refusal_arm();
+}
+
+static void
+s2s_in_refusal_arm(void)
+{
+	struct timeval	 tv = { S2S_IN_REFUSAL_LOG_MS / 1000, 0 };
+
+	if (s2s_in_refusal_ev == NULL)
+		s2s_in_refusal_ev = evtimer_new(server->base,
+		    s2s_in_refusal_timer, NULL);
+	if (!evtimer_pending(s2s_in_refusal_ev, NULL))
+		evtimer_add(s2s_in_refusal_ev, &tv);
+}
 
 /*
  * A claim refused by a fairness limit, logged at most once per reason
- * (why, a constant string) per S2S_IN_REFUSAL_LOG_MS, with the count of
- * those left out since: a flood writes a line every few seconds, not one
- * per claim. Reasons beyond the table share its last slot.
+ * (why) and claimed domain per S2S_IN_REFUSAL_LOG_MS, with the count of
+ * those left out since; a timer writes a count still pending when its
+ * interval is over. At most S2S_IN_REFUSAL_MAX pairs are followed (beyond,
+ * the claims are only counted, in one line per interval): a flood writes
+ * a line every few seconds per domain, not one per claim, and cannot hide
+ * the refusals of another domain.
  */
 static void
 s2s_in_refusal_log(struct s2s_stream *st, const char *remote,
     const char *why)
 {
-	static struct {
-		const char		*why;
-		struct log_every	 every;
-	}		 r[S2S_IN_REFUSAL_REASONS];
-	long long	 quiet;
-	int		 i;
+	struct log_every	*e;
+	char			 key[JID_PART_MAX + 128];
+	long long		 quiet;
 
-	for (i = 0; i < S2S_IN_REFUSAL_REASONS - 1; i++)
-		if (r[i].why == NULL || r[i].why == why)
-			break;
-	if (r[i].why != why)
-		memset(&r[i].every, 0, sizeof(r[i].every));
-	r[i].why = why;
-	if (!log_every_due(&r[i].every, S2S_IN_REFUSAL_LOG_MS, &quiet))
+	if (s2s_in_refusals.tab == NULL)
+		strmap_init(&s2s_in_refusals, S2S_IN_REFUSAL_MAX);
+	snprintf(key, sizeof(key), "%s\t%s", remote, why);
+	if (strmap_get(&s2s_in_refusals, key, 0) == NULL &&
+	    s2s_in_refusals.n >= S2S_IN_REFUSAL_MAX) {
+		s2s_in_refusals_over++;
+		s2s_in_refusal_arm();
+		return;
+	}
+	e = strmap_get(&s2s_in_refusals, key, sizeof(*e));
+	s2s_in_refusal_arm();
+	if (!log_every_due(e, S2S_IN_REFUSAL_LOG_MS, &quiet))
 		return;
 	if (quiet > 0)
 		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s (and %lld "
@@ -213,6 +270,16 @@ s2s_in_refusal_log(struct s2s_stream *st, const char *remote,
 	else
 		s2s_log(st, LOG_L_INFO, "dialback refused for %s: %s", remote,
 		    why);
+}
+
+void
+s2s_in_refusals_free(void)
+{
+	if (s2s_in_refusal_ev != NULL)
+		event_free(s2s_in_refusal_ev);
+	s2s_in_refusal_ev = NULL;
+	strmap_clear(&s2s_in_refusals);
+	s2s_in_refusals_over = 0;
 }
 
 static void

@@ -26,5 +26,7 @@ void	 s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
  * with XEP-0198 answer the <r/> that waited for it.
  */
 void	 s2s_in_settled(uint64_t batch);
+/* Frees the table and timer of the refusal lines (xfed stopping). */
+void	 s2s_in_refusals_free(void);
 
 #endif

@@ -6,15 +6,19 @@
  * way; the negative cache is capped at SOURCES_FAILED_MAX entries (expired
  * ones are swept first; when all are fresh, a new failure is not kept).
  * The verification rates: token buckets (rate.c) per claimed domain and
- * per "share-network domain", each table at most SOURCES_RATE_MAX (full
- * buckets are forgotten first; beyond, a new key is over its rate), and
- * the exempt sources per "IP domain" ("/64 domain"), at most
- * SOURCES_EXEMPT_MAX (the expired go first, then the oldest).
+ * per "share-network domain", each table at most SOURCES_RATE_MAX (a new
+ * key makes the least recently used bucket go, never a refusal), and
+ * the exempt sources (IP, IPv6 /64) per claimed domain, at most
+ * SOURCES_EXEMPT_PER_DOMAIN per domain (a domain's new one replaces its
+ * own that ends first) and SOURCES_EXEMPT_MAX in all (the expired go
+ * first, then one of the domain with the most): one domain's claims never
+ * evict another domain's exemptions while it holds more of them.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/queue.h>
 #include <arpa/inet.h>
 
 #include "conf.h"
@@ -28,7 +32,19 @@
 #define SOURCES_BUCKETS		1024
 #define SOURCES_FAILED_MAX	4096
 #define SOURCES_RATE_MAX	8192
-#define SOURCES_EXEMPT_MAX	4096
+#define SOURCES_EXEMPT_MAX	4096	/* in all */
+#define SOURCES_EXEMPT_PER_DOMAIN 8
+
+/* One exempt source (an IPv4 address, an IPv6 /64) of a domain. */
+struct sources_exemption {
+	char		 key[INET6_ADDRSTRLEN + 4];
+	time_t		 until;
+};
+
+struct sources_exempt_dom {
+	int				 n;
+	struct sources_exemption	 src[SOURCES_EXEMPT_PER_DOMAIN];
+};
 
 struct sources_count {
 	long long	 streams;	/* unauthenticated */
@@ -43,9 +59,22 @@ struct sources_failure {
 
 static struct strmap	 sources_ip, sources_net, sources_dom, sources_fail;
 static struct strmap	 sources_tgt;	/* .streams: verification connections */
-static struct strmap	 sources_rate;	/* rate.c's buckets, per claimed domain */
-static struct strmap	 sources_share;	/* the same per "network domain" */
-static struct strmap	 sources_exempt; /* time_t until, per "IP domain" */
+/* A verification rate bucket, in a table that keeps its least recently
+ * used first. */
+struct sources_rate_ent {
+	struct rate_bucket		 b;
+	TAILQ_ENTRY(sources_rate_ent)	 lru;
+};
+
+struct sources_rates {
+	struct strmap				 m;
+	TAILQ_HEAD(, sources_rate_ent)		 lru;
+};
+
+static struct sources_rates sources_rate;	/* per claimed domain */
+static struct sources_rates sources_share;	/* per "network domain" */
+static struct strmap	 sources_exempt; /* sources_exempt_dom per domain */
+static size_t		 sources_exempt_n; /* exemptions in it */
 static size_t		 sources_total;
 
 /* Keeps the first bits of the n bytes at a, zeroes the rest. */
@@ -370,35 +399,94 @@ sources_key(char *key, size_t size, const struct source *src,
 	    domain);
 }
 
+/* The exemption of src in domain's entry e, NULL when none. */
+static struct sources_exemption *
+sources_exemption(struct sources_exempt_dom *e, const struct source *src)
+{
+	int	 i;
+
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->src[i].key, source_key(src)) == 0)
+			return &e->src[i];
+	return NULL;
+}
+
+/* Drops exemption i of e. */
+static void
+sources_exemption_drop(struct sources_exempt_dom *e, int i)
+{
+	e->src[i] = e->src[--e->n];
+	sources_exempt_n--;
+}
+
+/* The index of e's exemption that ends first (e->n > 0). */
+static int
+sources_exemption_first(const struct sources_exempt_dom *e)
+{
+	int	 i, first = 0;
+
+	for (i = 1; i < e->n; i++)
+		if (e->src[i].until < e->src[first].until)
+			first = i;
+	return first;
+}
+
 static int
 sources_is_exempt(const struct source *src, const char *domain)
 {
-	char	 key[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
-	time_t	*until;
+	struct sources_exempt_dom	*e;
+	struct sources_exemption	*x;
 
 	if (server->conf->verify_exempt_time == 0 || sources_exempt.tab == NULL)
 		return 0;
-	sources_key(key, sizeof(key), src, NULL, domain);
-	if ((until = strmap_get(&sources_exempt, key, 0)) == NULL)
+	if ((e = strmap_get(&sources_exempt, domain, 0)) == NULL ||
+	    (x = sources_exemption(e, src)) == NULL)
 		return 0;
-	if (*until > time(NULL))
+	if (x->until > time(NULL))
 		return 1;
-	strmap_del(&sources_exempt, key);
+	sources_exemption_drop(e, (int)(x - e->src));
+	if (e->n == 0)
+		strmap_del(&sources_exempt, domain);
 	return 0;
 }
 
-/* The bucket of key in m, NULL when m is full of busy buckets. */
+/*
+ * The bucket of key in r, refilled to now. A new key starts full; when r
+ * holds SOURCES_RATE_MAX, the bucket used least recently goes (the one
+ * most likely full again): table pressure never refuses a new key.
+ */
 static struct rate_bucket *
-sources_bucket(struct strmap *m, const char *key, double rate, int64_t now)
+sources_bucket(struct sources_rates *r, const char *key, double rate,
+    int64_t now)
 {
-	int	 fresh = m->tab == NULL || strmap_get(m, key, 0) == NULL;
+	struct sources_rate_ent	*e;
 
-	rate_bucket_get(m, key, rate, now);
-	if (fresh && m->n > SOURCES_RATE_MAX) {
-		strmap_del(m, key);
-		return NULL;
+	if (r->m.tab == NULL) {
+		strmap_init(&r->m, SOURCES_RATE_MAX);
+		TAILQ_INIT(&r->lru);
 	}
-	return strmap_get(m, key, 0);
+	if ((e = strmap_get(&r->m, key, 0)) != NULL) {
+		rate_bucket_refill(&e->b, rate, now);
+		TAILQ_REMOVE(&r->lru, e, lru);
+	} else {
+		if (r->m.n >= SOURCES_RATE_MAX) {
+			e = TAILQ_FIRST(&r->lru);
+			TAILQ_REMOVE(&r->lru, e, lru);
+			strmap_del(&r->m, strmap_key(e));
+		}
+		e = strmap_get(&r->m, key, sizeof(*e));
+		e->b.tokens = rate * RATE_BURST_SECS;
+		e->b.last_ms = now;
+	}
+	TAILQ_INSERT_TAIL(&r->lru, e, lru);
+	return &e->b;
+}
+
+static void
+sources_rates_free(struct sources_rates *r)
+{
+	strmap_clear(&r->m);
+	TAILQ_INIT(&r->lru);
 }
 
 int
@@ -417,14 +505,14 @@ sources_domain_rate_take(const struct source *src, const char *domain,
 	if (srate > 0 && src->share[0] != '\0') {
 		sources_key(key, sizeof(key), src, src->share, domain);
 		share = sources_bucket(&sources_share, key, srate, now);
-		if (share == NULL || share->tokens < 1) {
+		if (share->tokens < 1) {
 			*why = "too many dialback verifications for this domain "
 			    "from this network lately";
 			return -1;
 		}
 	}
 	b = sources_bucket(&sources_rate, domain, rate, now);
-	if (b == NULL || b->tokens < 1) {
+	if (b->tokens < 1) {
 		*why = "too many dialback verifications for this domain lately";
 		return -1;
 	}
@@ -434,15 +522,15 @@ sources_domain_rate_take(const struct source *src, const char *domain,
 	return 1;
 }
 
-/* One token back in m's bucket of key, if it is still there. */
+/* One token back in r's bucket of key, if it is still there. */
 static void
-sources_refund(struct strmap *m, const char *key, double rate)
+sources_refund(struct sources_rates *r, const char *key, double rate)
 {
 	struct rate_bucket	*b;
 
-	if (rate <= 0 || m->tab == NULL || strmap_get(m, key, 0) == NULL)
+	if (rate <= 0 || r->m.tab == NULL || strmap_get(&r->m, key, 0) == NULL)
 		return;
-	b = rate_bucket_get(m, key, rate, rate_now_ms());
+	b = sources_bucket(r, key, rate, rate_now_ms());
 	/* up to the burst: the bucket refilled meanwhile */
 	b->tokens += 1;
 	if (b->tokens > rate * RATE_BURST_SECS)
@@ -464,45 +552,75 @@ sources_domain_rate_refund(const struct source *src, const char *domain)
 	}
 }
 
+/* Sweeps the expired exemptions out; drops the domains left with none. */
 static int
-sources_until_before(void *data, void *arg)
+sources_exempt_expire(void *data, void *arg)
 {
-	return *(time_t *)data <= *(time_t *)arg;
+	struct sources_exempt_dom	*e = data;
+	int				 i;
+
+	for (i = 0; i < e->n; )
+		if (e->src[i].until <= *(time_t *)arg)
+			sources_exemption_drop(e, i);
+		else
+			i++;
+	return e->n == 0;
+}
+
+/* Finds the domain with the most exemptions. */
+static int
+sources_exempt_most(void *data, void *arg)
+{
+	struct sources_exempt_dom	*e = data, **most = arg;
+
+	if (*most == NULL || e->n > (*most)->n)
+		*most = e;
+	return 0;
 }
 
 static int
-sources_oldest(void *data, void *arg)
+sources_exempt_empty(void *data, void *arg)
 {
-	if (*(time_t *)data < *(time_t *)arg)
-		*(time_t *)arg = *(time_t *)data;
-	return 0;
+	(void)arg;
+	return ((struct sources_exempt_dom *)data)->n == 0;
 }
 
 void
 sources_verified(const struct source *src, const char *domain)
 {
-	char	 key[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
-	time_t	 now = time(NULL), oldest = now + 1;
-	long long secs = server->conf->verify_exempt_time;
+	struct sources_exempt_dom	*e, *most = NULL;
+	struct sources_exemption	*x;
+	time_t				 now = time(NULL);
+	long long			 secs = server->conf->verify_exempt_time;
 
 	if (secs == 0 || src->ip[0] == '\0')
 		return;
 	if (sources_exempt.tab == NULL)
 		strmap_init(&sources_exempt, SOURCES_BUCKETS);
-	sources_key(key, sizeof(key), src, NULL, domain);
-	if (strmap_get(&sources_exempt, key, 0) == NULL &&
-	    sources_exempt.n >= SOURCES_EXEMPT_MAX) {
-		strmap_sweep(&sources_exempt, sources_until_before, &now);
-		if (sources_exempt.n >= SOURCES_EXEMPT_MAX) {
-			/* all fresh: the one that ends first goes */
-			oldest = now + secs;
-			strmap_sweep(&sources_exempt, sources_oldest, &oldest);
-			strmap_sweep(&sources_exempt, sources_until_before,
-			    &oldest);
+	e = strmap_get(&sources_exempt, domain, 0);
+	if (e == NULL || (x = sources_exemption(e, src)) == NULL) {
+		if (e != NULL && e->n >= SOURCES_EXEMPT_PER_DOMAIN)
+			/* the domain's own exemption that ends first goes */
+			sources_exemption_drop(e, sources_exemption_first(e));
+		else if (sources_exempt_n >= SOURCES_EXEMPT_MAX) {
+			strmap_sweep(&sources_exempt, sources_exempt_expire,
+			    &now);
+			if (sources_exempt_n >= SOURCES_EXEMPT_MAX) {
+				/* the domain with the most loses one */
+				strmap_sweep(&sources_exempt,
+				    sources_exempt_most, &most);
+				sources_exemption_drop(most,
+				    sources_exemption_first(most));
+				strmap_sweep(&sources_exempt,
+				    sources_exempt_empty, NULL);
+			}
 		}
+		e = strmap_get(&sources_exempt, domain, sizeof(*e));
+		x = &e->src[e->n++];
+		sources_exempt_n++;
+		snprintf(x->key, sizeof(x->key), "%s", source_key(src));
 	}
-	*(time_t *)strmap_get(&sources_exempt, key, sizeof(time_t)) =
-	    now + secs;
+	x->until = now + secs;
 }
 
 size_t
@@ -519,8 +637,9 @@ sources_free(void)
 	strmap_clear(&sources_dom);
 	strmap_clear(&sources_fail);
 	strmap_clear(&sources_tgt);
-	strmap_clear(&sources_rate);
-	strmap_clear(&sources_share);
+	sources_rates_free(&sources_rate);
+	sources_rates_free(&sources_share);
 	strmap_clear(&sources_exempt);
+	sources_exempt_n = 0;
 	sources_total = 0;
 }

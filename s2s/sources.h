@@ -93,7 +93,9 @@ int	 sources_domain_rate_take(const struct source *, const char *domain,
  */
 void	 sources_domain_rate_refund(const struct source *, const char *domain);
 /* A claim of domain from src was verified valid: src is exempt from the
- * buckets above for that domain for verify_exempt_time. */
+ * buckets above for that domain for verify_exempt_time. At most 8 sources
+ * per domain (its new one replaces its own that ends first) and 4096 in
+ * all (the domain holding the most loses one), in memory only. */
 void	 sources_verified(const struct source *, const char *domain);
 
 /* Counts, for status and tests. */

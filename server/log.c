@@ -299,14 +299,35 @@ log_vis(char *dst, size_t n, const char *src, size_t srclen)
 	return log_vis_as(dst, n, src, srclen, 0);
 }
 
+/* Milliseconds, never 0 (log_every's "never logged"). */
+static long long
+log_every_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+}
+
+int
+log_every_flush(struct log_every *e, long long interval_ms, long long *quiet)
+{
+	long long	 now = log_every_now();
+
+	if (e->last_ms != 0 && now - e->last_ms < interval_ms)
+		return 0;
+	if (e->quiet == 0)
+		return -1;
+	*quiet = e->quiet;
+	e->last_ms = now;
+	e->quiet = 0;
+	return 1;
+}
+
 int
 log_every_due(struct log_every *e, long long interval_ms, long long *quiet)
 {
-	struct timespec	 ts;
-	long long	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+	long long	 now = log_every_now();
 	if (e->last_ms != 0 && now - e->last_ms < interval_ms) {
 		e->quiet++;
 		return 0;

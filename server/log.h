@@ -57,6 +57,14 @@ struct log_every {
 
 int	 log_every_due(struct log_every *, long long interval_ms,
 	    long long *quiet);
+/*
+ * For a timer, so that a burst's count is not kept until the next line:
+ * 1 when lines were left out and the interval is over, with *quiet their
+ * count (it then counts as a line logged now); -1 when none were and the
+ * interval is over (the entry may go); else 0.
+ */
+int	 log_every_flush(struct log_every *, long long interval_ms,
+	    long long *quiet);
 
 #define log_is_debug()	(log_getlevel() >= LOG_L_DEBUG)
 

@@ -36,9 +36,8 @@ rate_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Refills b to now; 1 when it is full. */
-static int
-rate_refill(struct rate_bucket *b, double rate, int64_t now)
+int
+rate_bucket_refill(struct rate_bucket *b, double rate, int64_t now)
 {
 	double	 burst = rate * RATE_BURST_SECS;
 
@@ -57,7 +56,7 @@ rate_full(void *data, void *arg)
 {
 	struct rate_now	*now = arg;
 
-	return rate_refill(data, now->rate, now->ms);
+	return rate_bucket_refill(data, now->rate, now->ms);
 }
 
 struct rate_bucket *
@@ -79,7 +78,7 @@ rate_bucket_get(struct strmap *m, const char *key, double rate,
 		b->last_ms = now_ms;
 		b->logged_ms = now_ms - RATE_LOG_MS;
 	} else
-		rate_refill(b, rate, now_ms);
+		rate_bucket_refill(b, rate, now_ms);
 	return b;
 }
 

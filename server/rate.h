@@ -28,6 +28,10 @@ int64_t	 rate_now_ms(void);
 struct rate_bucket *rate_bucket_get(struct strmap *m, const char *key,
 	    double rate, int64_t now_ms);
 
+/* Refills b to now_ms at rate tokens a second, up to RATE_BURST_SECS of
+ * them; 1 when it is full. */
+int	 rate_bucket_refill(struct rate_bucket *b, double rate, int64_t now_ms);
+
 /*
  * Counts one stanza from the prepared remote domain: 0 while the domain
  * is within its rate, else the milliseconds until it is again.

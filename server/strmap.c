@@ -3,6 +3,7 @@
  * the caller's data (aligned as malloc aligns) and the key, in one
  * allocation. FNV-1a spreads the keys.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,14 @@ strmap_hash(const struct strmap *m, const char *s)
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
 	return h % m->nbuckets;
+}
+
+const char *
+strmap_key(const void *data)
+{
+	const char	*p = (const char *)data - offsetof(struct strmap_ent, data);
+
+	return ((const struct strmap_ent *)(const void *)p)->key;
 }
 
 void

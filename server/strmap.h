@@ -23,6 +23,8 @@ void	 strmap_init(struct strmap *, size_t nbuckets);
  * size bytes, when absent. Lives until removed; size must not change.
  */
 void	*strmap_get(struct strmap *, const char *key, size_t size);
+/* The key of data that strmap_get returned. */
+const char *strmap_key(const void *data);
 /* Removes key, if there. */
 void	 strmap_del(struct strmap *, const char *key);
 /* Removes every entry whose data drop() says 1 for. */

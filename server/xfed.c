@@ -1074,6 +1074,7 @@ main(int argc, char **argv)
 	quota_free();
 	rate_free();
 	retention_free();
+	s2s_in_refusals_free();
 	if (server->tls != NULL)
 		tls_ctx_free(server->tls);
 	/* nothing accepted is lost on a clean stop: the last batch commits */

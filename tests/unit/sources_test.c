@@ -331,6 +331,38 @@ test_domain_rate_share(void)
 	sources_free();
 }
 
+/* A table full of busy share buckets (8192) never refuses a new key: the
+ * least recently used goes, the new one is counted fresh, the recent ones
+ * stay. */
+static void
+test_domain_rate_share_full(void)
+{
+	struct source	 s, real;
+	char		 ip[32];
+	const char	*why = NULL;
+	int		 i, n;
+
+	setup();
+	sc.verify_rate_per_domain = 100000;
+	sc.verify_rate_per_source = 1;		/* burst 2 per network */
+	for (n = 0; n < 9000; n++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.1", n / 250, n % 250);
+		src4(&s, ip);
+		for (i = 0; i < 2; i++)
+			CHECK(sources_domain_rate_take(&s, "v.example",
+			    &why) == 1);
+	}
+	/* the last network's share is kept: still empty */
+	CHECK(sources_domain_rate_take(&s, "v.example", &why) == -1);
+	CHECK(why != NULL && strstr(why, "from this network") != NULL);
+	/* the real server's first claim is not refused for the table */
+	src6(&real, "2001:db8:5::1");
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -1);
+	sources_free();
+}
+
 static void
 test_domain_rate_exempt(void)
 {
@@ -361,27 +393,55 @@ test_domain_rate_exempt(void)
 	sources_free();
 }
 
-/* The exempt table stays bounded: past its cap the oldest go. */
+/*
+ * The exempt table stays bounded, and one domain's claims never evict
+ * another domain's exemptions: at most 8 sources per domain (a new one
+ * replaces the domain's own), 4096 in all (the domain with the most loses
+ * one).
+ */
 static void
 test_domain_rate_exempt_bounded(void)
 {
-	struct source	 s;
-	char		 ip[32];
+	struct source	 s, victim;
+	char		 ip[32], dom[32];
 	const char	*why = NULL;
-	int		 i;
+	int		 i, kept;
 
 	setup();
-	sc.verify_rate_per_domain = 1;
+	sc.verify_rate_per_domain = 1;		/* burst 2 */
+	sc.verify_rate_per_source = 0;
 	sc.verify_exempt_time = 3600;
-	src4(&s, "192.0.2.1");
-	sources_verified(&s, "first.example");
+	src6(&victim, "2001:db8:5::1");
+	sources_verified(&victim, "victim.example");
+	/* one domain verified from 5000 sources keeps its last 8 */
 	for (i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:%x:%x::1", i / 250 + 16,
+		    i % 250);
+		src6(&s, ip);
+		sources_verified(&s, "evil.example");
+	}
+	for (i = 0; i < 2; i++)		/* the domain's bucket runs out */
+		CHECK(sources_domain_rate_take(&s, "other.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&victim, "victim.example", &why) == 0);
+	CHECK(sources_domain_rate_take(&s, "evil.example", &why) == 0);
+	for (kept = 0, i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:%x:%x::1", i / 250 + 16,
+		    i % 250);
+		src6(&s, ip);
+		kept += sources_domain_rate_take(&s, "evil.example", &why) == 0;
+	}
+	CHECK(kept == 8);
+	/* 600 domains of 8 fill the table (4800 > 4096): the victim's one
+	 * exemption stays, the domains with 8 lose theirs */
+	for (i = 0; i < 600 * 8; i++) {
+		snprintf(dom, sizeof(dom), "e%d.example", i / 8);
 		snprintf(ip, sizeof(ip), "10.%d.%d.1", i / 250, i % 250);
 		src4(&s, ip);
-		sources_verified(&s, "v.example");
+		sources_verified(&s, dom);
 	}
-	src4(&s, "10.19.249.1");		/* the last one is kept */
-	CHECK(sources_domain_rate_take(&s, "v.example", &why) == 0);
+	CHECK(sources_domain_rate_take(&victim, "victim.example", &why) == 0);
+	src4(&s, "10.19.49.1");			/* the last one is kept */
+	CHECK(sources_domain_rate_take(&s, "e599.example", &why) == 0);
 	sources_free();
 }
 
@@ -395,6 +455,7 @@ static const struct t_case cases[] = {
 	{ "verify_targets", test_verify_targets },
 	{ "domain_rate", test_domain_rate },
 	{ "domain_rate_share", test_domain_rate_share },
+	{ "domain_rate_share_full", test_domain_rate_share_full },
 	{ "domain_rate_exempt", test_domain_rate_exempt },
 	{ "domain_rate_exempt_bounded", test_domain_rate_exempt_bounded },
 };

@@ -29,6 +29,7 @@ test_get_del(void)
 	CHECK((w = strmap_get(&m, "a.example", 0)) == v && w->n == 42);
 	CHECK(strmap_get(&m, "a.example", sizeof(*v)) == v);
 	CHECK(m.n == 1);
+	CHECK(strcmp(strmap_key(v), "a.example") == 0);
 	strmap_del(&m, "b.example");
 	strmap_del(&m, "a.example");
 	CHECK(m.n == 0 && strmap_get(&m, "a.example", 0) == NULL);
