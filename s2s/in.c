@@ -47,9 +47,9 @@
  *           taken in the order they were sent, also when this stream
  *           was read before (it carried presence before the other
  *           instance died)
- *   CLOSING stanzas still delivered, but with XEP-0198 not: they come
- *           after our last <a/>, so the peer sends them again (S2S
- *           7.6), and storing them too would store them twice; their
+ *   CLOSING stanzas still delivered; with XEP-0198 they come after our
+ *           last <a/> and stay unacknowledged, so a peer that sends them
+ *           again (S2S 7.6) delivers them twice; none is lost; their
  *           </stream>, EOF or
  *           S2S_CLOSE_SECS -> closed (RFC 6120 4.4, S2S 1.23)
  *   stopping  a stream accepted while xfed stops only gets its db:verify
@@ -891,8 +891,8 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
  * With XEP-0198, a last <a/> before our close covers every stanza whose
  * batch is committed (the server commits the open batch before it stops
  * the streams), so the peer need not send those again; what comes after
- * our close is neither stored nor acknowledged here: the peer sends it
- * again on its next stream (XEP-0198 4, S2S 7.6).
+ * our close is stored but never acknowledged here: a peer that sends it
+ * again on its next stream (XEP-0198 4, S2S 7.6) delivers it twice.
  */
 static void
 s2s_in_shutdown(struct s2s_stream *st)
@@ -957,18 +957,15 @@ s2s_in_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 		break;
 	case S2S_IN_CLOSING:
 		if (ev == S2S_EV_ELEMENT && in->sm.enabled &&
-		    s2s_in_is_stanza(el)) {
+		    s2s_in_is_stanza(el))
 			/*
-			 * After our last <a/> nothing more is acknowledged:
-			 * the peer keeps this stanza unacknowledged and
-			 * sends it again on its next stream (XEP-0198 4,
-			 * S2S 7.6). Stored here too, it would be stored
-			 * twice.
+			 * After our last <a/> nothing more is acknowledged,
+			 * yet the stanza is stored: a peer that sends it
+			 * again (XEP-0198 4, S2S 7.6) delivers it twice, one
+			 * that does not (Prosody's smacks_s2s_resend false
+			 * bounces it) loses nothing. Nothing lost first.
 			 */
 			in->sm_left++;
-			el_free(el);
-			return;
-		}
 		if (ev == S2S_EV_ELEMENT) {
 			s2s_in_elem(st, el);	/* still delivered */
 			return;
@@ -1013,8 +1010,9 @@ s2s_in_release(struct s2s_stream *st)
 	int		 i;
 
 	if (in->sm_left > 0)
-		s2s_log(st, LOG_L_INFO, "%llu stanza%s after our close left "
-		    "unacknowledged: the peer sends them again",
+		s2s_log(st, LOG_L_INFO, "%llu stanza%s after our close stored "
+		    "but not acknowledged: a peer that sends them again "
+		    "delivers them twice",
 		    (unsigned long long)in->sm_left, in->sm_left == 1 ? "" :
 		    "s");
 	for (i = 0; i < in->pairs.n; i++) {

@@ -155,6 +155,9 @@ s2s_mgr_forget(struct s2s_route *r)
 
 	strmap_del(&s2s_route_map, key);
 	free(key);
+	/* the stream may outlive the route (stop): it must not report to it */
+	if (r->out != NULL)
+		s2s_out_detach(r->out);
 	TAILQ_REMOVE(&s2s_routes, r, entry);
 	free(r->deferred);
 	free(r->local);

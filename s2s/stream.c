@@ -1003,6 +1003,16 @@ s2s_stream_count(enum s2s_dir dir, unsigned int flags)
 }
 
 void
+s2s_stream_close_all(const char *reason)
+{
+	struct s2s_stream	*st;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (!s2s_stream_dead(st))
+			s2s_stream_close(st, reason);
+}
+
+void
 s2s_stream_free_all(void)
 {
 	struct s2s_stream	*st;

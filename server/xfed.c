@@ -1061,7 +1061,10 @@ main(int argc, char **argv)
 		event_base_loopexit(xfed_base, &tv);
 		event_base_dispatch(xfed_base);
 	}
-
+	/* what is still open (accepted while stopping) closes; one more pass
+	 * runs the TLS bufferevents' deferred callbacks, which hold them */
+	s2s_stream_close_all("shutdown");
+	event_base_loop(xfed_base, EVLOOP_NONBLOCK);
 	s2s_stream_free_all();
 	lease_free();
 	webhook_free();
