@@ -1,0 +1,61 @@
+# tests/sh/s2s_routes.sh: bounded memory for routes made by claimed domains
+# (issue 12; S2S 4.38). 32 addresses claim thousands of made-up domains,
+# each verification failing at DNS at once; every one leaves a route with
+# its backoff. Idle routes are capped (the least recently used go) and go
+# after a minute unused; memory stays bounded and a legitimate peer is
+# verified meanwhile.
+. "$XFED_SRC/tests/sh/lib.sh"
+t_init
+
+PA=$(free_port)
+PR1=$(free_port)
+PDNS=$(free_port)	# nothing listens: every DNS query is refused at once
+mkdir -p "$T/a"
+cat > "$T/a/xfed.conf" <<CONF
+domain a.localhost
+listen 127.0.0.1:$PA
+store xfed.db
+control_socket xfed.sock
+require_encryption no
+route r1.test 127.0.0.1:$PR1
+resolver 127.0.0.1:$PDNS
+CONF
+start_xfed "$T/a" || { fail start "xfed did not start"; exit 1; }
+routes() { actl status | grep -c ' queued='; }
+kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/"$XFED_PID"/status; }
+
+$PY "$XFED_SRC/tests/sh/routeflood.py" 127.0.0.1 "$PA" a.localhost 32 32 12 \
+    "$T/flood.out" > "$T/flood.log" 2>&1 &
+FLOOD=$!
+T_PIDS="$T_PIDS $FLOOD"
+check flood_started wait_for 20 grep -q 'junk.test' "$T/a/xfed.log"
+$PY "$XFED_SRC/tests/interop/rawpeer.py" --host 127.0.0.1 --port "$PA" \
+    --to a.localhost --from r1.test --listen "127.0.0.1:$PR1" \
+    --expect valid dialback > "$T/legit.log" 2>&1
+check legit_peer_verified_during_flood [ $? = 0 ]
+wait "$FLOOD"
+sed 's/^/# flood: /' "$T/flood.out"
+failed=$(grep -c 'junk.test.*failure 1' "$T/a/xfed.log")
+echo "# routes that failed DNS: $failed"
+check flood_made_routes [ "$failed" -ge 4000 ]
+n=$(routes)
+hwm=$(kb VmHWM)
+echo "# after the flood: $n routes, VmHWM $hwm kB, VmRSS $(kb VmRSS) kB (ASan build)"
+# at most 1,024 idle ones and a quarter more between two trims, and the
+# busy ones: no more than the 1,024 verifications waiting in all
+most=$(sed -n 's/.*idle forgotten, \([0-9]*\) left/\1/p' "$T/a/xfed.log" |
+    sort -n | tail -1)
+echo "# most routes left by a trim during the flood: $most"
+check routes_trimmed [ -n "$most" ]
+check routes_capped_during [ "${most:-9999}" -le 2304 ]
+check routes_capped_after [ "$n" -le 2304 ]
+# main: about 3.4 KB a claimed domain, kept an hour; ASan doubles memory
+check memory_bounded [ "$hwm" -le 262144 ]
+few() { [ "$(routes)" -le 2 ]; }
+check idle_routes_forgotten wait_for 120 few
+check forgotten_logged grep -q 'idle forgotten' "$T/a/xfed.log"
+
+check xfed_alive kill -0 "$XFED_PID"
+stop_xfed; check xfed_stopped [ $? = 0 ]
+check no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:' '$T/a/xfed.log'"
+t_exit
