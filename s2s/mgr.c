@@ -21,6 +21,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "conf.h"
 #include "el.h"
 #include "in.h"
 #include "key.h"
@@ -42,10 +43,10 @@
 #define S2S_MGR_MEM_QUEUE_BYTES	(16 * 1024 * 1024)
 /*
  * Routes with no stream, stanza, verification or deferred row: peers
- * choose the domains we verify, so these go after S2S_MGR_IDLE_SECS
- * unused, backoff with them (rows in backoff keep their route: their ids
- * are deferred), and at most S2S_MGR_IDLE_MAX stay, the least recently
- * used going first (S2S 4.38).
+ * choose the domains we verify, so these go after route_idle_time unused,
+ * backoff with them (rows in backoff keep their route: their ids are
+ * deferred), and at most max_idle_routes stay, the least recently used
+ * going first (S2S 4.38). Without a config (tests), these.
  */
 #define S2S_MGR_IDLE_SECS	60
 #define S2S_MGR_IDLE_MAX	1024
@@ -102,6 +103,7 @@ static struct strmap		 s2s_route_map;
 static struct s2s_mgr_conf	 s2s_mgr;
 /* routes in all; beyond s2s_trim_at, the loop trims the idle ones */
 static size_t			 s2s_nroutes, s2s_trim_at = S2S_MGR_IDLE_MAX;
+#define S2S_MGR_CONF(k, d)	(server->conf != NULL ? server->conf->k : (d))
 static struct event		*s2s_trim_ev;
 
 static void	s2s_mgr_verify_wanted(const char *, const char *);
@@ -117,6 +119,7 @@ s2s_mgr_init(const struct s2s_mgr_conf *c)
 	if (s2s_trim_ev != NULL)
 		event_free(s2s_trim_ev);
 	s2s_trim_ev = evtimer_new(server->base, s2s_mgr_trim, NULL);
+	s2s_trim_at = (size_t)S2S_MGR_CONF(max_idle_routes, S2S_MGR_IDLE_MAX);
 }
 
 const char *
@@ -682,21 +685,25 @@ s2s_mgr_idle(const struct s2s_route *r)
 }
 
 /*
- * Forgets idle routes unused for S2S_MGR_IDLE_SECS, then the least recently
- * used idle ones beyond S2S_MGR_IDLE_MAX.
+ * Forgets idle routes unused for route_idle_time, then the least recently
+ * used idle ones beyond max_idle_routes.
  */
 void
 s2s_mgr_reap(void)
 {
 	struct s2s_route	*r, *next;
 	int64_t			 now = time(NULL);
+	int64_t			 secs = S2S_MGR_CONF(route_idle_time,
+				    S2S_MGR_IDLE_SECS);
+	size_t			 max = (size_t)S2S_MGR_CONF(max_idle_routes,
+				    S2S_MGR_IDLE_MAX);
 	size_t			 nidle = 0, before = s2s_nroutes;
 
 	for (r = TAILQ_FIRST(&s2s_routes); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		if (!s2s_mgr_idle(r))
 			continue;
-		if (r->used + S2S_MGR_IDLE_SECS > now) {
+		if (r->used + secs > now) {
 			nidle++;
 			continue;
 		}
@@ -705,7 +712,7 @@ s2s_mgr_reap(void)
 		s2s_mgr_forget(r);
 	}
 	for (r = TAILQ_FIRST(&s2s_routes); r != NULL &&
-	    nidle > S2S_MGR_IDLE_MAX; r = next) {
+	    nidle > max; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		if (!s2s_mgr_idle(r))
 			continue;
@@ -713,13 +720,13 @@ s2s_mgr_reap(void)
 		nidle--;
 	}
 	/* the next trim once a quarter of the cap more was made: a scan per
-	 * S2S_MGR_IDLE_MAX / 4 routes, not one per route */
-	s2s_trim_at = s2s_nroutes + S2S_MGR_IDLE_MAX / 4;
-	if (s2s_trim_at < S2S_MGR_IDLE_MAX)
-		s2s_trim_at = S2S_MGR_IDLE_MAX;
+	 * max / 4 routes, not one per route */
+	s2s_trim_at = s2s_nroutes + max / 4;
+	if (s2s_trim_at < max)
+		s2s_trim_at = max;
 	if (before != s2s_nroutes)
-		log_debug("routes: %zu idle forgotten, %zu left",
-		    before - s2s_nroutes, s2s_nroutes);
+		log_debug("routes: %zu idle forgotten, %zu left, %zu of them "
+		    "idle", before - s2s_nroutes, s2s_nroutes, nidle);
 }
 
 static void

@@ -67,6 +67,7 @@ test_good(void)
 	CHECK(c->max_unauth_per_ip == 0);
 	CHECK(c->max_pending_per_domain == 1000000);
 	CHECK(c->verify_failure_cache == 86400);
+	CHECK(c->route_idle_time == 86400 && c->max_idle_routes == 1000000);
 	CHECK(c->header_timeout == 1);
 	CHECK(c->stream_read_rate == 1LL << 30);
 	CHECK(c->max_verify_per_target == 0);
@@ -116,6 +117,7 @@ test_defaults(void)
 	CHECK(c->max_pending_per_net == 64);
 	CHECK(c->verify_rate_per_domain == 10);
 	CHECK(c->verify_failure_cache == 60 && c->header_timeout == 10);
+	CHECK(c->route_idle_time == 60 && c->max_idle_routes == 1024);
 	CHECK(c->stream_read_rate == 1024 * 1024);
 	CHECK(c->max_verify_per_target == 8);
 	CHECK(c->max_verify_wait_per_target == 64);
