@@ -219,10 +219,11 @@ xfed_due(evutil_socket_t fd, short what, void *arg)
 	/* webhooks xfedctl added or deleted */
 	if (n % 5 == 0)
 		(void)webhook_sync(xfed_conf);	/* it logs what failed */
-	if (++n % 60 == 0) {
+	/* routes idle for a minute go within ten seconds more */
+	if (++n % 10 == 0)
 		s2s_mgr_reap();
+	if (n % 60 == 0)
 		xfed_events_prune();
-	}
 }
 
 /* The dialback secret: configured, else made once and kept (S2S 4.5). */
