@@ -126,11 +126,14 @@ struct s2s_in {
 	int			 header_seen;
 	time_t			 held_since;	/* s2s_in_hold(), 0: not */
 	int			 hold_spent;	/* this wait ran out: read */
+	int			 twin;		/* an older stream shares a
+						 * verified pair: hold looks */
 };
 
 _Static_assert(offsetof(struct s2s_in, st) == 0,
     "the stream's memory is the direction's");
 
+static void	 s2s_in_twins(struct s2s_stream *);
 static struct s2s_in *
 s2s_in_of(struct s2s_stream *st)
 {
@@ -553,6 +556,7 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 		s2s_in_src_authed(in);
 		db_pairs_validate(&in->pairs, p);
 		s2s_stream_set_authed(st);
+		s2s_in_twins(st);
 		s2s_stream_timer_stop(st);
 		if (in->state == S2S_IN_OPEN)
 			s2s_in_enter(st, S2S_IN_AUTHED);
@@ -763,6 +767,7 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 		db_pairs_validate(&in->pairs, p);	/* a pending dialback */
 	} else
 		db_pairs_add(&in->pairs, st->remote, st->local, 1);
+	s2s_in_twins(st);
 	s2s_mgr_remote_alive(st->local, st->remote);
 	/* RFC 6120 6.4.6: the stream restarts; no features learned survive */
 	st->flags &= ~S2S_F_HDR_SENT;
@@ -1044,6 +1049,27 @@ s2s_in_same_pair(struct s2s_in *a, struct s2s_in *b)
 }
 
 /*
+ * A pair was verified on st: the newer of two authenticated inbound
+ * streams sharing a verified pair is marked, so that s2s_in_hold() walks
+ * the streams only for those (rare: a peer's instance took over, or it
+ * reconnected while its old stream still drains) and not on every read.
+ */
+static void
+s2s_in_twins(struct s2s_stream *st)
+{
+	struct s2s_in		*in = s2s_in_of(st);
+	struct s2s_stream	*o;
+
+	TAILQ_FOREACH(o, &s2s_streams, entry) {
+		if (o == st || o->dir != S2S_DIR_IN || s2s_stream_dead(o) ||
+		    !(o->flags & S2S_F_AUTHED) ||
+		    !s2s_in_same_pair(in, s2s_in_of(o)))
+			continue;
+		s2s_in_of(o->id > st->id ? o : st)->twin = 1;
+	}
+}
+
+/*
  * Milliseconds st waits before reading: while an older authenticated
  * inbound stream of one of its pairs has bytes to read, what st brings
  * comes after (see the top). Checked before every read, not only the
@@ -1061,10 +1087,12 @@ s2s_in_hold(struct s2s_stream *st)
 	struct s2s_stream	*o;
 	time_t			 now;
 
-	if (!(st->flags & S2S_F_AUTHED))
+	if (!(st->flags & S2S_F_AUTHED) || !in->twin)
 		return 0;
 	TAILQ_FOREACH(o, &s2s_streams, entry) {
-		if (o == st || o->dir != S2S_DIR_IN || o->id > st->id ||
+		if (o == st)
+			break;		/* the list is in the order of creation */
+		if (o->dir != S2S_DIR_IN || o->id > st->id ||
 		    s2s_stream_dead(o) || !(o->flags & S2S_F_AUTHED) ||
 		    !s2s_in_same_pair(in, s2s_in_of(o)) ||
 		    s2s_stream_unread(o) == 0)
