@@ -134,6 +134,7 @@ _Static_assert(offsetof(struct s2s_in, st) == 0,
     "the stream's memory is the direction's");
 
 static void	 s2s_in_twins(struct s2s_stream *);
+
 static struct s2s_in *
 s2s_in_of(struct s2s_stream *st)
 {
