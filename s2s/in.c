@@ -616,14 +616,20 @@ s2s_in_wait_turn(uint64_t id, const char *local, const char *remote,
 	return 0;
 }
 
+void
+s2s_in_waits_run(int64_t now)
+{
+	if (sources_wait_run(now, s2s_in_wait_turn) > 0)
+		s2s_in_wait_arm();
+}
+
 static void
 s2s_in_wait_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (sources_wait_run(rate_now_ms(), s2s_in_wait_turn) > 0)
-		s2s_in_wait_arm();
+	s2s_in_waits_run(rate_now_ms());
 }
 
 static void
@@ -1043,6 +1049,7 @@ s2s_in_release(struct s2s_stream *st)
 			sources_domain_rate_refund(&in->src,
 			    in->pairs.v[i].remote);
 	}
+	sources_wait_cancel(st->id);	/* its claims waiting their turn */
 	s2s_in_src_authed(in);
 	db_pairs_clear(&in->pairs);
 }

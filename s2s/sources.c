@@ -81,6 +81,7 @@ struct sources_waiter {
 	uint64_t			 id;
 	int64_t				 until;
 	int				 shared;	/* netkey: a share */
+	int				 ended;		/* its stream */
 	char				*local, *domain, *key;
 	char				 netkey[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
 	TAILQ_ENTRY(sources_waiter)	 entry;
@@ -88,6 +89,7 @@ struct sources_waiter {
 static TAILQ_HEAD(, sources_waiter) sources_waiters =
     TAILQ_HEAD_INITIALIZER(sources_waiters);
 static size_t		 sources_waiters_n;
+static int		 sources_wait_running;	/* in sources_wait_run */
 static struct strmap	 sources_wait_dom;	/* int: claims waiting */
 static struct strmap	 sources_wait_net;	/* "network domain": one */
 
@@ -710,29 +712,29 @@ sources_wait_run(int64_t now, sources_wait_cb cb)
 {
 	const struct conf	*cf = server->conf;
 	struct sources_waiter	*w, *next;
-	struct rate_bucket	*b;
+	struct rate_bucket	*b = NULL;
 	double			 rate = (double)cf->verify_rate_per_domain;
 	double			 srate = (double)cf->verify_rate_per_source;
 	int			 granted;
 
+	sources_wait_running = 1;
 	for (w = TAILQ_FIRST(&sources_waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		granted = 0;
-		b = sources_bucket(&sources_rate, w->domain, rate, now);
-		if (now >= w->until)
-			;	/* waited SOURCES_WAIT_MS: refused */
-		else if (rate <= 0 || b->tokens >= 1) {
-			granted = 1;
+		if (now < w->until && rate > 0) {
+			b = sources_bucket(&sources_rate, w->domain, rate, now);
+			if (b->tokens < 1)
+				continue;
 			b->tokens -= 1;
 			if (srate > 0 && w->shared)
 				sources_bucket(&sources_share, w->netkey,
 				    srate, now)->tokens -= 1;
-		} else
-			continue;
-		if (cb(w->id, w->local, w->domain, w->key, granted) == -1 &&
-		    granted) {
-			b = sources_bucket(&sources_rate, w->domain, rate,
-			    now);
+			granted = 1;
+		} else if (now < w->until)
+			granted = 1;	/* no rate */
+		if ((w->ended || cb(w->id, w->local, w->domain, w->key,
+		    granted) == -1) && granted && rate > 0) {
+			b = sources_bucket(&sources_rate, w->domain, rate, now);
 			b->tokens += 1;
 			if (srate > 0 && w->shared)
 				sources_bucket(&sources_share, w->netkey,
@@ -740,7 +742,24 @@ sources_wait_run(int64_t now, sources_wait_cb cb)
 		}
 		sources_wait_drop(w);
 	}
+	sources_wait_running = 0;
 	return sources_waiters_n;
+}
+
+void
+sources_wait_cancel(uint64_t id)
+{
+	struct sources_waiter	*w, *next;
+
+	for (w = TAILQ_FIRST(&sources_waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->id != id || w->ended)
+			continue;
+		if (sources_wait_running)
+			w->ended = 1;	/* a run has it: dropped there */
+		else
+			sources_wait_drop(w);
+	}
 }
 
 size_t

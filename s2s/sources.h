@@ -120,6 +120,8 @@ typedef int (*sources_wait_cb)(uint64_t id, const char *local,
 int	 sources_wait(const struct source *, uint64_t id, const char *local,
 	    const char *domain, const char *key, int64_t now, const char **why);
 size_t	 sources_wait_run(int64_t now, sources_wait_cb);
+/* The stream id ended: its claims no longer wait (no token was taken). */
+void	 sources_wait_cancel(uint64_t id);
 size_t	 sources_waiting(void);
 
 /* Counts, for status and tests. */

@@ -18,7 +18,7 @@
 # per 10 s, and A's resident memory stays bounded.
 if [ -z "${VSHARE_INNER:-}" ]; then
 	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-		VSHARE_INNER=1 exec timeout -k 5 150 unshare -n bash "$0"
+		VSHARE_INNER=1 exec timeout -k 5 240 unshare -n bash "$0"
 	fi
 	echo "ok vshare_skipped_no_netns"
 	exit 0
@@ -152,6 +152,7 @@ check flood4_saturated wait_for 30 grep -q saturated "$T/flood4.log"
 
 # meanwhile victim.test's real server V2 verifies and delivers
 start_xfed "$T/v2" || { fail start_v2 "xfed V2 did not start"; exit 1; }
+PIDV2=$XFED_PID
 XFED_PID=$PIDA
 "$XFED_BUILD/xfedctl" -c "$T/v2/xfed.conf" send bob alice@a.localhost \
     'from the real victim.test' > /dev/null
@@ -202,5 +203,114 @@ check refusals_log_rate_limited [ "$lines" -le $((2 * (2 + secs / 10))) ]
 check xfed_alive kill -0 "$XFED_PID"
 stop_xfed; check xfed_stopped [ $? = 0 ]
 check no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:' '$T/a/xfed.log' '$T/v/xfed.log' '$T/v2/xfed.log'"
+kill -TERM "$PIDV2"; wait "$PIDV2"
+
+# Part 2: a cold victim. A restarted (nothing exempt, nothing cached),
+# default verify_failure_cache; a flood claims victim.test from 8 IPv4
+# /24s (127.20-27.0.x, 2 claims at a time per network, each address
+# once), more than verify_rate_per_domain. A new V2 (V3), never verified
+# by A, sends: its claim is not refused but waits its turn, at most one
+# per network waiting, tokens handed out round-robin across the networks
+# waiting, so it is verified and its message stored within the handshake
+# time (30 s).
+mkdir -p "$T/a2" "$T/v3"
+sed '/verify_failure_cache/d' "$T/a/xfed.conf" > "$T/a2/xfed.conf"
+cp "$T/v2/xfed.conf" "$T/v3/xfed.conf"
+"$XFED_BUILD/xfedctl" -c "$T/a2/xfed.conf" user add alice > /dev/null &&
+    "$XFED_BUILD/xfedctl" -c "$T/v3/xfed.conf" user add bob > /dev/null
+check cold_users_added [ $? = 0 ]
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=8" start_xfed "$T/a2" ||
+    { fail start_a2 "xfed A did not restart"; exit 1; }
+PIDA=$XFED_PID
+cat > "$T/nets.py" <<'PYEOF'
+import os, socket, sys, threading, time
+sys.path.insert(0, os.path.join(os.environ["XFED_SRC"], "tests/sh"))
+import hostilepeer
+stop, nnet = sys.argv[1], int(sys.argv[2])
+counts = {"invalid": 0, "refused": 0, "other": 0}
+lock = threading.Lock()
+t0 = time.monotonic()
+nexti = [0] * nnet
+said = []
+
+def claim(k):
+    with lock:
+        nexti[k] += 1
+        src = "127.%d.0.%d" % (20 + k, nexti[k] % 254 + 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", 5269))
+        s.sendall(("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+                   "xmlns:stream='http://etherx.jabber.org/streams' "
+                   "xmlns:db='jabber:server:dialback' to='a.localhost' "
+                   "version='1.0'><db:result from='victim.test' "
+                   "to='a.localhost'>%s</db:result>" % ("cd" * 32)).encode())
+        s.settimeout(0.5)
+        got = hostilepeer.recv_until(s, b"</db:result>", 15)
+        s.sendall(b"</stream:stream>")
+        hostilepeer.recv_until(s, b"\0", 5)
+    except OSError as e:
+        got = repr(e).encode()
+    finally:
+        s.close()
+    k = ("invalid" if b"type='invalid'" in got else
+         "refused" if b"resource-constraint" in got else "other")
+    if k == "other":
+        sys.stderr.write("other answer from %s: %r\n" % (src, got[-300:]))
+    with lock:
+        counts[k] += 1
+        if k == "refused" and not said:
+            said.append(1)
+            print("saturated", flush=True)
+
+def worker(k):
+    while not os.path.exists(stop) and time.monotonic() - t0 < 90:
+        claim(k)
+
+ts = [threading.Thread(target=worker, args=(k % nnet,))
+      for k in range(2 * nnet)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("invalid %d refused %d other %d" % (counts["invalid"],
+      counts["refused"], counts["other"]), flush=True)
+PYEOF
+t_bg $PY "$T/nets.py" "$T/stop2" 8 > "$T/nets.log" 2> "$T/nets.err"
+FN=$T_LASTPID
+check nets_saturated wait_for 30 grep -q saturated "$T/nets.log"
+start_xfed "$T/v3" || { fail start_v3 "xfed V3 did not start"; exit 1; }
+PIDV3=$XFED_PID
+XFED_PID=$PIDA
+"$XFED_BUILD/xfedctl" -c "$T/v3/xfed.conf" send bob alice@a.localhost \
+    'from the cold victim.test' > /dev/null
+check cold_message_queued [ $? = 0 ]
+cold_stored() {
+	"$XFED_BUILD/xfedctl" -c "$T/a2/xfed.conf" inbox --json |
+	    grep -qF 'from the cold victim.test'
+}
+check cold_message_stored wait_for 30 cold_stored
+check cold_verified_valid grep -q \
+    "in#.* victim.test \[127.0.0.1:[0-9]*\]: dialback verified pair=a.localhost/victim.test" \
+    "$T/a2/xfed.log"
+check cold_never_refused sh -c "! grep 'dialback refused for victim.test' '$T/a2/xfed.log' | grep -q '127\.0\.0\.1:'"
+# the flood waited too, one claim per network: the others refused at once
+check nets_waited grep -q "waits its turn" "$T/a2/xfed.log"
+check nets_one_waiting_per_network grep -q "a claim from this network already waits" "$T/a2/xfed.log"
+touch "$T/stop2"
+wait "$FN"
+# shellcheck disable=SC2046
+set -- $(grep '^invalid ' "$T/nets.log")
+echo "# 8 networks: ${2:-?} invalid, ${4:-?} resource-constraint, ${6:-?} other"
+check nets_only_invalid_or_refused [ "${6:-999}" = 0 ]
+rss=$(awk '/^VmHWM/ {print $2}' /proc/"$XFED_PID"/status)
+echo "# A's peak RSS, 8 networks: $rss kB (ASan build)"
+check cold_rss_bounded [ "${rss:-999999}" -lt $((128 * 1024)) ]
+check cold_xfed_alive kill -0 "$XFED_PID"
+stop_xfed; check cold_xfed_stopped [ $? = 0 ]
+kill -TERM "$PIDV3"; wait "$PIDV3"
+check cold_no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:' '$T/a2/xfed.log' '$T/v3/xfed.log' '$T/v/xfed.log'"
+[ "$t_fails" = 0 ] || sed "s/^/# /" "$T/nets.log" "$T/nets.err"
 [ "$t_fails" = 0 ] || { sed "s/^/# /" "$T/flood6.log" "$T/flood6.err" "$T/flood4.log" "$T/flood4.err"; grep -v debug "$T/a/xfed.log" | grep -v "fd00:56\|127.0.1.9" | tail -30 | sed "s/^/# /"; }
 t_exit

@@ -513,14 +513,15 @@ test_domain_rate_wait(void)
 	CHECK(wait_n == 0);
 	/* claims wait: a new one does not take a refilled token first */
 	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -2);
-	/* one token a second, to the oldest first */
-	CHECK(sources_wait_run(now + 1000, wait_cb) == 3);
+	/* one token a second, to the oldest first (half a second more:
+	 * the takes above ran at the clock's now) */
+	CHECK(sources_wait_run(now + 1500, wait_cb) == 3);
 	CHECK(wait_n == 1 && wait_order[0] == 2 && wait_granted[0] == 1);
 	/* served, net[2] queues again: behind the others */
 	CHECK(sources_wait(&net[2], 2, "a.example", "v.example", "k",
 	    now + 1000, &why) == 0);
 	for (i = 2; i <= 4; i++)
-		CHECK(sources_wait_run(now + i * 1000, wait_cb) ==
+		CHECK(sources_wait_run(now + i * 1000 + 500, wait_cb) ==
 		    (size_t)(5 - i));
 	CHECK(wait_n == 4 && wait_order[1] == 3 && wait_order[2] == 0 &&
 	    wait_order[3] == 4);
@@ -528,7 +529,7 @@ test_domain_rate_wait(void)
 	    now + 4000, &why) == 0);
 	/* the stream gone: its token goes to the next one */
 	wait_gone = 2 + 1;
-	CHECK(sources_wait_run(now + 5000, wait_cb) == 0);
+	CHECK(sources_wait_run(now + 5500, wait_cb) == 0);
 	wait_gone = 0;
 	CHECK(wait_n == 6 && wait_order[4] == 2 && wait_order[5] == 3 &&
 	    wait_granted[5] == 1);
