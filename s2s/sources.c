@@ -12,7 +12,9 @@
  * SOURCES_EXEMPT_PER_DOMAIN per domain (a domain's new one replaces its
  * own that ends first) and SOURCES_EXEMPT_MAX in all (the expired go
  * first, then one of the domain with the most): one domain's claims never
- * evict another domain's exemptions while it holds more of them.
+ * evict another domain's exemptions while it holds more of them. Claims
+ * that found their domain's bucket empty wait in one list, oldest first,
+ * at most one per (share network, domain) and SOURCES_WAIT_MAX in all.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -8,7 +8,8 @@
  * negative cache, so that one source cannot make xfed ask the same
  * authoritative server again and again); the verifications asked of a
  * claimed domain's server, per domain and per source network's share of
- * that, with the sources that verified the domain lately exempt.
+ * that, with the sources that verified the domain lately exempt, and the
+ * claims waiting their turn when the domain's budget is spent.
  * Outbound, the connections made
  * only for verifications, per target address (so that claimed domains
  * pointing at one victim cannot make xfed open many connections to it).
