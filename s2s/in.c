@@ -192,6 +192,10 @@ static struct event	*s2s_in_refusal_ev;
 
 static void s2s_in_refusal_arm(void);
 
+#define S2S_IN_WAIT_TICK_MS	50	/* claims waiting their turn */
+static struct event	*s2s_in_wait_ev;
+static void s2s_in_wait_arm(void);
+
 /* The timer's pass over one entry: its count left out, written once its
  * interval is over; an entry quiet that long goes. */
 static int
@@ -282,6 +286,9 @@ s2s_in_refusals_free(void)
 	if (s2s_in_refusal_ev != NULL)
 		event_free(s2s_in_refusal_ev);
 	s2s_in_refusal_ev = NULL;
+	if (s2s_in_wait_ev != NULL)
+		event_free(s2s_in_wait_ev);
+	s2s_in_wait_ev = NULL;
 	strmap_clear(&s2s_in_refusals);
 	s2s_in_refusals_over = 0;
 }
@@ -509,7 +516,18 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	/* the claimed domain's server is asked at most
 	 * verify_rate_per_domain times a second, whatever the sources, and
 	 * one network has its share of that (verify_rate_per_source) */
-	if ((rated = sources_domain_rate_take(&in->src, remote, &why)) == -1) {
+	rated = sources_domain_rate_take(&in->src, remote, &why);
+	if (rated == -2 && sources_wait(&in->src, st->id, local, remote,
+	    m->key, rate_now_ms(), &why) == 0) {
+		/* its turn comes (round-robin across the networks waiting);
+		 * the db:result is answered then, the handshake timer still
+		 * bounds the stream */
+		s2s_log(st, LOG_L_INFO, "dialback pair=%s/%s waits its turn "
+		    "(verify_rate_per_domain)", local, remote);
+		s2s_in_wait_arm();
+		return;
+	}
+	if (rated < 0) {
 		s2s_in_refusal_log(st, remote, why);
 		cond = "resource-constraint";
 	} else {
@@ -586,6 +604,75 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
 	    NULL, cond));
 	db_pairs_drop(&in->pairs, p);
+}
+
+/* A waiting claim's turn (granted 1, the rate tokens taken) or the end of
+ * its wait (granted 0: refused as over the rate). -1: the stream or the
+ * pair is gone. */
+static int
+s2s_in_wait_turn(uint64_t id, const char *local, const char *remote,
+    const char *key, int granted)
+{
+	struct s2s_stream	*st;
+	struct s2s_in		*in;
+	struct db_pair		*p;
+	const char		*cond;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (st->id == id && st->dir == S2S_DIR_IN)
+			break;
+	if (st == NULL || s2s_stream_dead(st))
+		return -1;
+	in = s2s_in_of(st);
+	if ((p = db_pairs_find(&in->pairs, remote, local)) == NULL || p->valid)
+		return -1;
+	if (!granted) {
+		s2s_in_refusal_log(st, remote, "too many dialback "
+		    "verifications for this domain lately (waited its turn "
+		    "too long)");
+		cond = "resource-constraint";
+	} else {
+		p->rated = 1;
+		s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local,
+		    remote);
+		if (db_verify_request(local, remote, st->sid, key, st->id,
+		    &cond) == 0)
+			return 0;
+		s2s_log(st, LOG_L_INFO, "dialback not checked pair=%s/%s: %s",
+		    local, remote, cond);
+	}
+	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
+	    NULL, cond));
+	s2s_in_pair_end(in, p, 1);
+	return 0;
+}
+
+void
+s2s_in_waits_run(int64_t now)
+{
+	if (sources_wait_run(now, s2s_in_wait_turn) > 0)
+		s2s_in_wait_arm();
+}
+
+static void
+s2s_in_wait_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	s2s_in_waits_run(rate_now_ms());
+}
+
+static void
+s2s_in_wait_arm(void)
+{
+	struct timeval	 tv = { 0, S2S_IN_WAIT_TICK_MS * 1000 };
+
+	if (s2s_in_wait_ev == NULL)
+		s2s_in_wait_ev = evtimer_new(server->base, s2s_in_wait_timer,
+		    NULL);
+	if (!evtimer_pending(s2s_in_wait_ev, NULL))
+		evtimer_add(s2s_in_wait_ev, &tv);
 }
 
 void
@@ -1028,6 +1115,7 @@ s2s_in_release(struct s2s_stream *st)
 			sources_domain_rate_refund(&in->src,
 			    in->pairs.v[i].remote);
 	}
+	sources_wait_cancel(st->id);	/* its claims waiting their turn */
 	s2s_in_src_authed(in);
 	db_pairs_clear(&in->pairs);
 	sm_in_free(&in->sm);
