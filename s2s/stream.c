@@ -541,6 +541,40 @@ s2s_stream_new_socket(struct s2s_stream *st, struct ssl_st *ssl)
 	s2s_stream_setcb(st);
 }
 
+/*
+ * Why a stream's connection ended. libevent hands a deferred event the
+ * errno of its moment. TLS on the socket itself reports a reset as a dirty
+ * shutdown (EOF with ECONNRESET), and a FIN without close_notify as an
+ * error with no errno (OpenSSL 3: "unexpected eof while reading"): both
+ * are the peer closing, as a plain socket's EOF and reset are.
+ */
+static const char *
+s2s_stream_eof_why(struct s2s_stream *st, short what)
+{
+	int		 e = EVUTIL_SOCKET_ERROR();
+	unsigned long	 ssl_e;
+	char		 buf[256];
+
+	if (what & BEV_EVENT_EOF)
+		return (st->ssl != NULL && e == ECONNRESET) ? strerror(e) :
+		    "connection closed by peer";
+	if (st->ssl == NULL)
+		return strerror(e);
+	ssl_e = bufferevent_get_openssl_error(st->bev);
+	if (ssl_e == 0 || ERR_GET_REASON(ssl_e) ==
+	    SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		while (bufferevent_get_openssl_error(st->bev) != 0)
+			;
+		if (e != 0 && ssl_e == 0)
+			return strerror(e);
+		return "connection closed by peer without TLS close_notify";
+	}
+	ERR_error_string_n(ssl_e, buf, sizeof(buf));
+	s2s_log(st, LOG_L_INFO, "TLS: %s", buf);
+	s2s_stream_tls_errors(st);
+	return "TLS error";
+}
+
 static void
 s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -565,9 +599,7 @@ s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED)
 		s2s_stream_input(st, S2S_EV_CONNECTED, NULL);
 	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		st->eof_why = (what & BEV_EVENT_EOF) ?
-		    "connection closed by peer" :
-		    strerror(EVUTIL_SOCKET_ERROR());
+		st->eof_why = s2s_stream_eof_why(st, what);
 		s2s_stream_input(st, S2S_EV_EOF, NULL);
 	}
 }
