@@ -40,6 +40,7 @@
  * reports the close before it hands over the decrypted bytes; deferred,
  * the read callback runs first and the peer's reason is not lost.
  */
+#define S2S_TRIM_FREES		32	/* TLS streams freed per trim */
 #define S2S_TLS_BEV_OPTS	(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
 
 struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
@@ -314,11 +315,13 @@ s2s_stream_tls_errors(struct s2s_stream *st)
 
 #ifdef __GLIBC__
 static int		 s2s_trim_armed;
+static unsigned int	 s2s_trim_frees;	/* TLS streams freed since */
 
 static void
 s2s_stream_trim_cb(evutil_socket_t fd, short what, void *arg)
 {
 	s2s_trim_armed = 0;
+	s2s_trim_frees = 0;
 	malloc_trim(0);
 }
 #endif
@@ -330,6 +333,8 @@ s2s_stream_trim_cb(evutil_socket_t fd, short what, void *arg)
  * the idle streams' chunks, so after a burst of handshakes the process
  * stays at the burst's size. Half a second after the last handshake of a
  * burst, give those pages back: at most one malloc_trim() a half second.
+ * Closing TLS streams leaves the same holes: every S2S_TRIM_FREES freed
+ * TLS streams arm the same trim.
  */
 static void
 s2s_stream_trim_later(void)
@@ -832,6 +837,25 @@ s2s_stream_sock_drained(struct evbuffer *buf,
 		s2s_stream_input(st, S2S_EV_DRAINED, NULL);
 }
 
+/*
+ * The connection failed while our last bytes waited (the peer is gone,
+ * or TLS failed before, which fails every later write):
+ * nothing more can leave, so free now, not at the close timer.
+ */
+static void
+s2s_stream_close_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	/* not a read's EOF: a peer that only shut its side may still read
+	 * our stream error (S2S 1.28); a write's EOF is TLS's dirty shutdown */
+	if (!((what & BEV_EVENT_ERROR) || ((what & BEV_EVENT_EOF) &&
+	    (what & BEV_EVENT_WRITING))) || (st->flags & S2S_F_FREEING))
+		return;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	s2s_stream_free_later(st);
+}
+
 /* Called once the output is flushed after our close: free from the loop. */
 static void
 s2s_stream_flushed(struct bufferevent *bev, void *arg)
@@ -909,7 +933,8 @@ s2s_stream_close(struct s2s_stream *st, const char *reason)
 	s2s_stream_timer_stop(st);
 	bufferevent_disable(st->bev, EV_READ);
 	bufferevent_setwatermark(st->bev, EV_WRITE, 0, 0);
-	bufferevent_setcb(st->bev, NULL, s2s_stream_flushed, NULL, st);
+	bufferevent_setcb(st->bev, NULL, s2s_stream_flushed,
+	    s2s_stream_close_event, st);
 	if (evbuffer_get_length(bufferevent_get_output(st->bev)) == 0)
 		s2s_stream_flushed(st->bev, st);
 	else
@@ -978,6 +1003,10 @@ s2s_stream_free(struct s2s_stream *st)
 	if (st->ops->release != NULL)
 		st->ops->release(st);
 	s2s_stream_timer_stop(st);
+#ifdef __GLIBC__
+	if (st->ssl != NULL && ++s2s_trim_frees >= S2S_TRIM_FREES)
+		s2s_stream_trim_later();
+#endif
 	if (st->settle_ev != NULL)
 		event_free(st->settle_ev);
 	if (st->pause_ev != NULL)
