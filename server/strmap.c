@@ -92,7 +92,8 @@ strmap_sweep(struct strmap *m, int (*drop)(void *, void *), void *arg)
 	struct strmap_ent	**pp, *e;
 	size_t			  i;
 
-	for (i = 0; m->tab != NULL && i < m->nbuckets; i++)
+	/* stops at the last entry: an empty map costs nothing */
+	for (i = 0; m->tab != NULL && m->n > 0 && i < m->nbuckets; i++)
 		for (pp = &m->tab[i]; (e = *pp) != NULL;) {
 			if (drop(e->data, arg)) {
 				*pp = e->next;

@@ -27,7 +27,10 @@ void	*strmap_get(struct strmap *, const char *key, size_t size);
 const char *strmap_key(const void *data);
 /* Removes key, if there. */
 void	 strmap_del(struct strmap *, const char *key);
-/* Removes every entry whose data drop() says 1 for. */
+/*
+ * Removes every entry whose data drop() says 1 for; stops once the map
+ * is empty, so sweeping or clearing an empty map visits no bucket.
+ */
 void	 strmap_sweep(struct strmap *, int (*drop)(void *data, void *arg),
 	    void *arg);
 /* Removes everything and frees the buckets. */

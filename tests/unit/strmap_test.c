@@ -1,6 +1,7 @@
 /*
  * tests/unit/strmap_test.c: the string map (server/strmap.c): create on
- * demand, lookup only, data kept and aligned, delete, sweep, clear.
+ * demand, lookup only, data kept and aligned, delete, sweep, clear, a
+ * sweep that empties the map.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -71,9 +72,51 @@ test_many_and_sweep(void)
 	CHECK(m.n == 0);
 }
 
+static int
+drop_all_count(void *data, void *arg)
+{
+	(*(int *)arg)++;
+	return 1;
+}
+
+/*
+ * A sweep stops once the map is empty (no bucket visited after the last
+ * entry, none at all on an empty map) yet drops every entry on the way;
+ * the map stays usable after it.
+ */
+static void
+test_sweep_to_empty(void)
+{
+	struct strmap	 m;
+	struct val	*v;
+	char		 key[32];
+	int		 i, calls = 0;
+
+	strmap_init(&m, 1024);
+	strmap_sweep(&m, drop_all_count, &calls);
+	CHECK(calls == 0 && m.n == 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		REQUIRE((v = strmap_get(&m, key, sizeof(*v))) != NULL);
+	}
+	strmap_sweep(&m, drop_all_count, &calls);
+	CHECK(calls == 3 && m.n == 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		CHECK(strmap_get(&m, key, 0) == NULL);
+	}
+	REQUIRE((v = strmap_get(&m, "k0", sizeof(*v))) != NULL);
+	CHECK(m.n == 1 && strmap_get(&m, "k0", 0) == v);
+	strmap_clear(&m);
+	CHECK(m.n == 0 && strmap_get(&m, "k0", 0) == NULL);
+	strmap_clear(&m);	/* twice: nothing left to free */
+	CHECK(m.n == 0);
+}
+
 static const struct t_case cases[] = {
 	{ "get_del", test_get_del },
 	{ "many_and_sweep", test_many_and_sweep },
+	{ "sweep_to_empty", test_sweep_to_empty },
 };
 
 int
