@@ -16,7 +16,7 @@ top of tests/interop/rawpeer.py. Prints every byte, then PASS or FAIL WHY.
         order          a second stream authenticated the same way; ORDER_NEW
                        messages "order new I" on it, then ORDER_OLD
                        "order old J" on the first one (opened first,
-                       idle until then), then both kept open for
+                       idle until then) 1 s later, then both kept open for
                        --timeout seconds: xfed must store all of the
                        second's before the first's (the bytes that came
                        first, not the older stream)
@@ -45,6 +45,7 @@ import secrets
 import socket
 import ssl
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "interop"))
@@ -99,6 +100,9 @@ def order(a, auth, first):
             "<body>order %s %d</body></message>"
         second.send("".join(msg % (a.frm, a.rcpt, "n", i, "new", i)
                             for i in range(1, ORDER_NEW + 1)))
+        # the first stream's come later, as a taken over sender's last
+        # stanzas come before the new holder's (the setup, not a check)
+        time.sleep(1)
         first.send("".join(msg % (a.frm, a.rcpt, "o", i, "old", i)
                            for i in range(1, ORDER_OLD + 1)))
         out = rawpeer.observe(first, a.timeout)
