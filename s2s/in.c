@@ -48,9 +48,9 @@
  *           taken in the order they were sent, also when this stream
  *           was read before or opened before the other (it carried
  *           presence before the other instance took the pair)
- *   CLOSING stanzas still delivered, but with XEP-0198 not: they come
- *           after our last <a/>, so the peer sends them again (S2S
- *           7.6), and storing them too would store them twice; their
+ *   CLOSING stanzas still delivered; with XEP-0198 they come after our
+ *           last <a/> and stay unacknowledged, so a peer that sends them
+ *           again (S2S 7.6) delivers them twice; none is lost; their
  *           </stream>, EOF or
  *           S2S_CLOSE_SECS -> closed (RFC 6120 4.4, S2S 1.23)
  *   stopping  a stream accepted while xfed stops only gets its db:verify
@@ -127,10 +127,14 @@ struct s2s_in {
 	int			 header_seen;
 	time_t			 held_since;	/* s2s_in_hold(), 0: not */
 	int			 hold_spent;	/* this wait ran out: read */
+	int			 twin;		/* another stream shares a
+						 * verified pair: hold looks */
 };
 
 _Static_assert(offsetof(struct s2s_in, st) == 0,
     "the stream's memory is the direction's");
+
+static void	 s2s_in_twins(struct s2s_stream *);
 
 static struct s2s_in *
 s2s_in_of(struct s2s_stream *st)
@@ -188,6 +192,10 @@ static long long	 s2s_in_refusals_over;	/* beyond the table */
 static struct event	*s2s_in_refusal_ev;
 
 static void s2s_in_refusal_arm(void);
+
+#define S2S_IN_WAIT_TICK_MS	50	/* claims waiting their turn */
+static struct event	*s2s_in_wait_ev;
+static void s2s_in_wait_arm(void);
 
 /* The timer's pass over one entry: its count left out, written once its
  * interval is over; an entry quiet that long goes. */
@@ -279,6 +287,9 @@ s2s_in_refusals_free(void)
 	if (s2s_in_refusal_ev != NULL)
 		event_free(s2s_in_refusal_ev);
 	s2s_in_refusal_ev = NULL;
+	if (s2s_in_wait_ev != NULL)
+		event_free(s2s_in_wait_ev);
+	s2s_in_wait_ev = NULL;
 	strmap_clear(&s2s_in_refusals);
 	s2s_in_refusals_over = 0;
 }
@@ -506,7 +517,18 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 	/* the claimed domain's server is asked at most
 	 * verify_rate_per_domain times a second, whatever the sources, and
 	 * one network has its share of that (verify_rate_per_source) */
-	if ((rated = sources_domain_rate_take(&in->src, remote, &why)) == -1) {
+	rated = sources_domain_rate_take(&in->src, remote, &why);
+	if (rated == -2 && sources_wait(&in->src, st->id, local, remote,
+	    m->key, rate_now_ms(), &why) == 0) {
+		/* its turn comes (round-robin across the networks waiting);
+		 * the db:result is answered then, the handshake timer still
+		 * bounds the stream */
+		s2s_log(st, LOG_L_INFO, "dialback pair=%s/%s waits its turn "
+		    "(verify_rate_per_domain)", local, remote);
+		s2s_in_wait_arm();
+		return;
+	}
+	if (rated < 0) {
 		s2s_in_refusal_log(st, remote, why);
 		cond = "resource-constraint";
 	} else {
@@ -554,6 +576,7 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 		s2s_in_src_authed(in);
 		db_pairs_validate(&in->pairs, p);
 		s2s_stream_set_authed(st);
+		s2s_in_twins(st);
 		s2s_stream_timer_stop(st);
 		if (in->state == S2S_IN_OPEN)
 			s2s_in_enter(st, S2S_IN_AUTHED);
@@ -582,6 +605,75 @@ s2s_in_verdict(struct s2s_stream *st, const char *local, const char *remote,
 	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
 	    NULL, cond));
 	db_pairs_drop(&in->pairs, p);
+}
+
+/* A waiting claim's turn (granted 1, the rate tokens taken) or the end of
+ * its wait (granted 0: refused as over the rate). -1: the stream or the
+ * pair is gone. */
+static int
+s2s_in_wait_turn(uint64_t id, const char *local, const char *remote,
+    const char *key, int granted)
+{
+	struct s2s_stream	*st;
+	struct s2s_in		*in;
+	struct db_pair		*p;
+	const char		*cond;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (st->id == id && st->dir == S2S_DIR_IN)
+			break;
+	if (st == NULL || s2s_stream_dead(st))
+		return -1;
+	in = s2s_in_of(st);
+	if ((p = db_pairs_find(&in->pairs, remote, local)) == NULL || p->valid)
+		return -1;
+	if (!granted) {
+		s2s_in_refusal_log(st, remote, "too many dialback "
+		    "verifications for this domain lately (waited its turn "
+		    "too long)");
+		cond = "resource-constraint";
+	} else {
+		p->rated = 1;
+		s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local,
+		    remote);
+		if (db_verify_request(local, remote, st->sid, key, st->id,
+		    &cond) == 0)
+			return 0;
+		s2s_log(st, LOG_L_INFO, "dialback not checked pair=%s/%s: %s",
+		    local, remote, cond);
+	}
+	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
+	    NULL, cond));
+	s2s_in_pair_end(in, p, 1);
+	return 0;
+}
+
+void
+s2s_in_waits_run(int64_t now)
+{
+	if (sources_wait_run(now, s2s_in_wait_turn) > 0)
+		s2s_in_wait_arm();
+}
+
+static void
+s2s_in_wait_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	s2s_in_waits_run(rate_now_ms());
+}
+
+static void
+s2s_in_wait_arm(void)
+{
+	struct timeval	 tv = { 0, S2S_IN_WAIT_TICK_MS * 1000 };
+
+	if (s2s_in_wait_ev == NULL)
+		s2s_in_wait_ev = evtimer_new(server->base, s2s_in_wait_timer,
+		    NULL);
+	if (!evtimer_pending(s2s_in_wait_ev, NULL))
+		evtimer_add(s2s_in_wait_ev, &tv);
 }
 
 void
@@ -764,6 +856,7 @@ s2s_in_sasl(struct s2s_stream *st, const struct el *el)
 		db_pairs_validate(&in->pairs, p);	/* a pending dialback */
 	} else
 		db_pairs_add(&in->pairs, st->remote, st->local, 1);
+	s2s_in_twins(st);
 	s2s_mgr_remote_alive(st->local, st->remote);
 	/* RFC 6120 6.4.6: the stream restarts; no features learned survive */
 	st->flags &= ~S2S_F_HDR_SENT;
@@ -892,8 +985,8 @@ s2s_in_elem(struct s2s_stream *st, struct el *el)
  * With XEP-0198, a last <a/> before our close covers every stanza whose
  * batch is committed (the server commits the open batch before it stops
  * the streams), so the peer need not send those again; what comes after
- * our close is neither stored nor acknowledged here: the peer sends it
- * again on its next stream (XEP-0198 4, S2S 7.6).
+ * our close is stored but never acknowledged here: a peer that sends it
+ * again on its next stream (XEP-0198 4, S2S 7.6) delivers it twice.
  */
 static void
 s2s_in_shutdown(struct s2s_stream *st)
@@ -958,18 +1051,15 @@ s2s_in_event(struct s2s_stream *st, enum s2s_ev ev, struct el *el)
 		break;
 	case S2S_IN_CLOSING:
 		if (ev == S2S_EV_ELEMENT && in->sm.enabled &&
-		    s2s_in_is_stanza(el)) {
+		    s2s_in_is_stanza(el))
 			/*
-			 * After our last <a/> nothing more is acknowledged:
-			 * the peer keeps this stanza unacknowledged and
-			 * sends it again on its next stream (XEP-0198 4,
-			 * S2S 7.6). Stored here too, it would be stored
-			 * twice.
+			 * After our last <a/> nothing more is acknowledged,
+			 * yet the stanza is stored: a peer that sends it
+			 * again (XEP-0198 4, S2S 7.6) delivers it twice, one
+			 * that does not (Prosody's smacks_s2s_resend false
+			 * bounces it) loses nothing. Nothing lost first.
 			 */
 			in->sm_left++;
-			el_free(el);
-			return;
-		}
 		if (ev == S2S_EV_ELEMENT) {
 			s2s_in_elem(st, el);	/* still delivered */
 			return;
@@ -1014,8 +1104,9 @@ s2s_in_release(struct s2s_stream *st)
 	int		 i;
 
 	if (in->sm_left > 0)
-		s2s_log(st, LOG_L_INFO, "%llu stanza%s after our close left "
-		    "unacknowledged: the peer sends them again",
+		s2s_log(st, LOG_L_INFO, "%llu stanza%s after our close stored "
+		    "but not acknowledged: a peer that sends them again "
+		    "delivers them twice",
 		    (unsigned long long)in->sm_left, in->sm_left == 1 ? "" :
 		    "s");
 	for (i = 0; i < in->pairs.n; i++) {
@@ -1025,6 +1116,7 @@ s2s_in_release(struct s2s_stream *st)
 			sources_domain_rate_refund(&in->src,
 			    in->pairs.v[i].remote);
 	}
+	sources_wait_cancel(st->id);	/* its claims waiting their turn */
 	s2s_in_src_authed(in);
 	db_pairs_clear(&in->pairs);
 	sm_in_free(&in->sm);
@@ -1058,6 +1150,29 @@ s2s_in_before(const struct s2s_stream *o, const struct s2s_stream *st)
 }
 
 /*
+ * A pair was verified on st: both of two authenticated inbound streams
+ * sharing a verified pair are marked (either may have to wait for the
+ * other), so that s2s_in_hold() walks the streams only for those (rare:
+ * a peer's instance took over, or it reconnected while its old stream
+ * still drains) and not on every read.
+ */
+static void
+s2s_in_twins(struct s2s_stream *st)
+{
+	struct s2s_in		*in = s2s_in_of(st);
+	struct s2s_stream	*o;
+
+	TAILQ_FOREACH(o, &s2s_streams, entry) {
+		if (o == st || o->dir != S2S_DIR_IN || s2s_stream_dead(o) ||
+		    !(o->flags & S2S_F_AUTHED) ||
+		    !s2s_in_same_pair(in, s2s_in_of(o)))
+			continue;
+		s2s_in_of(o)->twin = 1;
+		in->twin = 1;
+	}
+}
+
+/*
  * Milliseconds st waits before reading: while another authenticated
  * inbound stream of one of its pairs has bytes to read that came before
  * st's, what st brings comes after (see the top). Checked before every
@@ -1081,7 +1196,7 @@ s2s_in_hold(struct s2s_stream *st)
 	time_t			 now;
 	int			 fresh = st->backlog == 0;
 
-	if (!(st->flags & S2S_F_AUTHED))
+	if (!(st->flags & S2S_F_AUTHED) || !in->twin)
 		return 0;
 	if (fresh)
 		st->backlog = ++s2s_in_backlogs;

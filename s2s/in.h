@@ -22,11 +22,20 @@ void	 s2s_in_verified(uint64_t in_id, const char *local, const char *remote,
 	    int valid, const char *cond, int ours);
 
 /*
+ * The claims waiting their turn (verify_rate_per_domain, sources_wait) at
+ * time now (rate_now_ms): refilled tokens to the oldest first, their
+ * verifications asked; those that waited too long refused with
+ * resource-constraint. A timer calls it while claims wait.
+ */
+void	 s2s_in_waits_run(int64_t now);
+
+/*
  * Every store batch up to and including batch is settled: inbound streams
  * with XEP-0198 answer the <r/> that waited for it.
  */
 void	 s2s_in_settled(uint64_t batch);
-/* Frees the table and timer of the refusal lines (xfed stopping). */
+/* Frees the table and timer of the refusal lines and the timer of the
+ * claims waiting their turn (xfed stopping). */
 void	 s2s_in_refusals_free(void);
 
 #endif

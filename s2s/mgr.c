@@ -21,6 +21,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "conf.h"
 #include "el.h"
 #include "in.h"
 #include "key.h"
@@ -40,7 +41,15 @@
  * it asks still costs no more than this.
  */
 #define S2S_MGR_MEM_QUEUE_BYTES	(16 * 1024 * 1024)
-#define S2S_MGR_REAP_SECS	3600	/* an idle route's backoff is kept */
+/*
+ * Routes with no stream, stanza, verification or deferred row: peers
+ * choose the domains we verify, so these go after route_idle_time unused,
+ * backoff with them (rows in backoff keep their route: their ids are
+ * deferred), and at most max_idle_routes stay, the least recently used
+ * going first (S2S 4.38). Without a config (tests), these.
+ */
+#define S2S_MGR_IDLE_SECS	60
+#define S2S_MGR_IDLE_MAX	1024
 #define S2S_MGR_DEFERRED_MAX	4096	/* rows woken early, per route */
 #define S2S_MGR_HISTORY		8	/* attempts remembered, per route */
 #define S2S_MGR_REFUSALS	32	/* inbound refusals remembered, all */
@@ -76,6 +85,7 @@ struct s2s_route {
 	/* how the last attempts ended, a ring: [hnext - 1] is the newest */
 	struct s2s_attempt	 history[S2S_MGR_HISTORY];
 	size_t			 hnext, nhistory;
+	int64_t			 used;		/* last looked up */
 };
 
 static TAILQ_HEAD(, s2s_route)	 s2s_routes = TAILQ_HEAD_INITIALIZER(s2s_routes);
@@ -91,8 +101,13 @@ static size_t			 s2s_rnext, s2s_nrefusals;
 /* "remote local" -> the route: a fan-out looks one up per stanza */
 static struct strmap		 s2s_route_map;
 static struct s2s_mgr_conf	 s2s_mgr;
+/* routes in all; beyond s2s_trim_at, the loop trims the idle ones */
+static size_t			 s2s_nroutes, s2s_trim_at = S2S_MGR_IDLE_MAX;
+#define S2S_MGR_CONF(k, d)	(server->conf != NULL ? server->conf->k : (d))
+static struct event		*s2s_trim_ev;
 
 static void	s2s_mgr_verify_wanted(const char *, const char *);
+static void	s2s_mgr_trim(evutil_socket_t, short, void *);
 
 void
 s2s_mgr_init(const struct s2s_mgr_conf *c)
@@ -101,6 +116,10 @@ s2s_mgr_init(const struct s2s_mgr_conf *c)
 
 	s2s_mgr = *c;
 	db_verify_init(server->base, &h);
+	if (s2s_trim_ev != NULL)
+		event_free(s2s_trim_ev);
+	s2s_trim_ev = evtimer_new(server->base, s2s_mgr_trim, NULL);
+	s2s_trim_at = (size_t)S2S_MGR_CONF(max_idle_routes, S2S_MGR_IDLE_MAX);
 }
 
 const char *
@@ -136,14 +155,25 @@ s2s_mgr_find(const char *local, const char *remote, int create)
 		strmap_init(&s2s_route_map, S2S_MGR_BUCKETS);
 	rp = strmap_get(&s2s_route_map, key, create ? sizeof(*rp) : 0);
 	free(key);
-	if (rp == NULL || *rp != NULL)
-		return rp != NULL ? *rp : NULL;
+	if (rp == NULL)
+		return NULL;
+	if ((r = *rp) != NULL) {
+		/* the list is in the order of use: the head is the oldest */
+		TAILQ_REMOVE(&s2s_routes, r, entry);
+		TAILQ_INSERT_TAIL(&s2s_routes, r, entry);
+		r->used = (int64_t)time(NULL);
+		return r;
+	}
 	r = *rp = xcalloc(1, sizeof(*r));
 	r->local = xstrdup(local);
 	r->remote = xstrdup(remote);
+	r->used = (int64_t)time(NULL);
 	TAILQ_INIT(&r->queue);
 	TAILQ_INIT(&r->inflight);
 	TAILQ_INSERT_TAIL(&s2s_routes, r, entry);
+	/* trimmed from the loop, where no caller holds a route */
+	if (++s2s_nroutes > s2s_trim_at && s2s_trim_ev != NULL)
+		event_active(s2s_trim_ev, EV_TIMEOUT, 1);
 	return r;
 }
 
@@ -155,7 +185,11 @@ s2s_mgr_forget(struct s2s_route *r)
 
 	strmap_del(&s2s_route_map, key);
 	free(key);
+	/* the stream may outlive the route (stop): it must not report to it */
+	if (r->out != NULL)
+		s2s_out_detach(r->out);
 	TAILQ_REMOVE(&s2s_routes, r, entry);
+	s2s_nroutes--;
 	free(r->deferred);
 	free(r->local);
 	free(r->remote);
@@ -667,26 +701,61 @@ s2s_route_foreach(void (*cb)(void *, const struct s2s_route_info *),
 	}
 }
 
+static int
+s2s_mgr_idle(const struct s2s_route *r)
+{
+	return r->out == NULL && !s2s_mgr_busy(r) && r->ndeferred == 0;
+}
+
 /*
- * Forgets routes with nothing to do: no stream, stanza, verification or
- * deferred row, and no backoff for the last S2S_MGR_REAP_SECS. Peers choose
- * the domains we verify, so routes must not pile up (S2S 4.38).
+ * Forgets idle routes unused for route_idle_time, then the least recently
+ * used idle ones beyond max_idle_routes.
  */
 void
 s2s_mgr_reap(void)
 {
 	struct s2s_route	*r, *next;
 	int64_t			 now = time(NULL);
+	int64_t			 secs = S2S_MGR_CONF(route_idle_time,
+				    S2S_MGR_IDLE_SECS);
+	size_t			 max = (size_t)S2S_MGR_CONF(max_idle_routes,
+				    S2S_MGR_IDLE_MAX);
+	size_t			 nidle = 0, before = s2s_nroutes;
 
 	for (r = TAILQ_FIRST(&s2s_routes); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
-		if (r->out != NULL || s2s_mgr_busy(r) || r->ndeferred > 0 ||
-		    r->backoff_until + S2S_MGR_REAP_SECS > now)
+		if (!s2s_mgr_idle(r))
 			continue;
+		if (r->used + secs > now) {
+			nidle++;
+			continue;
+		}
 		log_debug("route %s -> %s: idle, forgotten", r->local,
 		    r->remote);
 		s2s_mgr_forget(r);
 	}
+	for (r = TAILQ_FIRST(&s2s_routes); r != NULL &&
+	    nidle > max; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (!s2s_mgr_idle(r))
+			continue;
+		s2s_mgr_forget(r);
+		nidle--;
+	}
+	/* the next trim once a quarter of the cap more was made: a scan per
+	 * max / 4 routes, not one per route */
+	s2s_trim_at = s2s_nroutes + max / 4;
+	if (s2s_trim_at < max)
+		s2s_trim_at = max;
+	if (before != s2s_nroutes)
+		log_debug("routes: %zu idle forgotten, %zu left, %zu of them "
+		    "idle", before - s2s_nroutes, s2s_nroutes, nidle);
+}
+
+static void
+s2s_mgr_trim(evutil_socket_t fd, short what, void *arg)
+{
+	s2s_mgr_reap();
 }
 
 void
@@ -705,4 +774,7 @@ s2s_mgr_shutdown(void)
 		s2s_mgr_forget(r);
 	}
 	strmap_clear(&s2s_route_map);
+	if (s2s_trim_ev != NULL)
+		event_free(s2s_trim_ev);
+	s2s_trim_ev = NULL;
 }

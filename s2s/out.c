@@ -1104,6 +1104,12 @@ static const struct s2s_ops s2s_out_ops = {
 	"out", s2s_out_event, s2s_out_gone, s2s_out_release, NULL,
 };
 
+void
+s2s_out_detach(struct s2s_stream *st)
+{
+	s2s_out(st)->route = NULL;
+}
+
 struct s2s_stream *
 s2s_out_new(struct s2s_route *route, const char *local, const char *remote)
 {

@@ -21,6 +21,11 @@ struct s2s_stream *s2s_out_start(struct s2s_route *);
 struct s2s_stream *s2s_out_new(struct s2s_route *, const char *local,
 	    const char *remote);
 /*
+ * The route is going (xfed stops): the stream no longer reports to it;
+ * what the peer did not ack still goes back to the outbox when it closes.
+ */
+void	 s2s_out_detach(struct s2s_stream *);
+/*
  * Writes a stanza on a ready stream (borrows el); outbox_id 0 for one of
  * xfed's own; never closes the stream. -1 when the stanza alone is larger
  * than the output cap (never sendable); 1 when stream management tracks

@@ -12,10 +12,13 @@
  * SOURCES_EXEMPT_PER_DOMAIN per domain (a domain's new one replaces its
  * own that ends first) and SOURCES_EXEMPT_MAX in all (the expired go
  * first, then one of the domain with the most): one domain's claims never
- * evict another domain's exemptions while it holds more of them.
+ * evict another domain's exemptions while it holds more of them. Claims
+ * that found their domain's bucket empty wait in one list, oldest first,
+ * at most one per (share network, domain) and SOURCES_WAIT_MAX in all.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/queue.h>
@@ -28,6 +31,7 @@
 #include "server.h"
 #include "sources.h"
 #include "strmap.h"
+#include "xmalloc.h"
 
 #define SOURCES_BUCKETS		1024
 #define SOURCES_FAILED_MAX	4096
@@ -74,6 +78,24 @@ struct sources_rates {
 static struct sources_rates sources_rate;	/* per claimed domain */
 static struct sources_rates sources_share;	/* per "network domain" */
 static struct strmap	 sources_exempt; /* sources_exempt_dom per domain */
+/* Claims waiting for a token of their domain's bucket, oldest first. */
+struct sources_waiter {
+	uint64_t			 id;
+	int64_t				 until;
+	int				 shared;	/* netkey: a share */
+	int				 ended;		/* its stream */
+	char				*local, *domain, *key;
+	char				 netkey[INET6_ADDRSTRLEN + JID_PART_MAX + 6];
+	TAILQ_ENTRY(sources_waiter)	 entry;
+};
+static TAILQ_HEAD(, sources_waiter) sources_waiters =
+    TAILQ_HEAD_INITIALIZER(sources_waiters);
+static size_t		 sources_waiters_n;
+static int		 sources_wait_running;	/* in sources_wait_run */
+static struct strmap	 sources_wait_dom;	/* int: claims waiting */
+static struct strmap	 sources_wait_net;	/* "network domain": one */
+
+static void	 sources_wait_drop(struct sources_waiter *);
 static size_t		 sources_exempt_n; /* exemptions in it */
 static size_t		 sources_total;
 
@@ -512,9 +534,11 @@ sources_domain_rate_take(const struct source *src, const char *domain,
 		}
 	}
 	b = sources_bucket(&sources_rate, domain, rate, now);
-	if (b->tokens < 1) {
+	/* claims already waiting for this domain go first */
+	if (b->tokens < 1 || (sources_wait_dom.tab != NULL &&
+	    strmap_get(&sources_wait_dom, domain, 0) != NULL)) {
 		*why = "too many dialback verifications for this domain lately";
-		return -1;
+		return -2;
 	}
 	b->tokens -= 1;
 	if (share != NULL)
@@ -623,6 +647,129 @@ sources_verified(const struct source *src, const char *domain)
 	x->until = now + secs;
 }
 
+int
+sources_wait(const struct source *src, uint64_t id, const char *local,
+    const char *domain, const char *key, int64_t now, const char **why)
+{
+	struct sources_waiter	*w;
+	int			*n;
+	char			 netkey[sizeof(w->netkey)];
+
+	sources_key(netkey, sizeof(netkey), src, src->share[0] != '\0' ?
+	    src->share : NULL, domain);
+	if (sources_wait_net.tab == NULL) {
+		strmap_init(&sources_wait_net, SOURCES_BUCKETS);
+		strmap_init(&sources_wait_dom, SOURCES_BUCKETS);
+	}
+	if (strmap_get(&sources_wait_net, netkey, 0) != NULL) {
+		*why = "too many dialback verifications for this domain lately "
+		    "(a claim from this network already waits)";
+		return -1;
+	}
+	if (sources_waiters_n >= SOURCES_WAIT_MAX) {
+		*why = "too many dialback verifications for this domain lately "
+		    "(too many claims waiting)";
+		return -1;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->id = id;
+	w->until = now + SOURCES_WAIT_MS;
+	w->shared = src->share[0] != '\0';
+	w->local = xstrdup(local);
+	w->domain = xstrdup(domain);
+	w->key = xstrdup(key);
+	snprintf(w->netkey, sizeof(w->netkey), "%s", netkey);
+	strmap_get(&sources_wait_net, netkey, 1);
+	n = strmap_get(&sources_wait_dom, domain, sizeof(*n));
+	(*n)++;
+	TAILQ_INSERT_TAIL(&sources_waiters, w, entry);
+	sources_waiters_n++;
+	return 0;
+}
+
+static void
+sources_wait_drop(struct sources_waiter *w)
+{
+	int	*n;
+
+	TAILQ_REMOVE(&sources_waiters, w, entry);
+	sources_waiters_n--;
+	strmap_del(&sources_wait_net, w->netkey);
+	if ((n = strmap_get(&sources_wait_dom, w->domain, 0)) != NULL &&
+	    --(*n) <= 0)
+		strmap_del(&sources_wait_dom, w->domain);
+	free(w->local);
+	free(w->domain);
+	free(w->key);
+	free(w);
+}
+
+/*
+ * At most one claim per (network, domain) waits, so the oldest first is
+ * round-robin across the networks: a network served again queues behind
+ * all the others.
+ */
+size_t
+sources_wait_run(int64_t now, sources_wait_cb cb)
+{
+	const struct conf	*cf = server->conf;
+	struct sources_waiter	*w, *next;
+	struct rate_bucket	*b = NULL;
+	double			 rate = (double)cf->verify_rate_per_domain;
+	double			 srate = (double)cf->verify_rate_per_source;
+	int			 granted;
+
+	sources_wait_running = 1;
+	for (w = TAILQ_FIRST(&sources_waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		granted = 0;
+		if (now < w->until && rate > 0) {
+			b = sources_bucket(&sources_rate, w->domain, rate, now);
+			if (b->tokens < 1)
+				continue;
+			b->tokens -= 1;
+			if (srate > 0 && w->shared)
+				sources_bucket(&sources_share, w->netkey,
+				    srate, now)->tokens -= 1;
+			granted = 1;
+		} else if (now < w->until)
+			granted = 1;	/* no rate */
+		if ((w->ended || cb(w->id, w->local, w->domain, w->key,
+		    granted) == -1) && granted && rate > 0) {
+			b = sources_bucket(&sources_rate, w->domain, rate, now);
+			b->tokens += 1;
+			if (srate > 0 && w->shared)
+				sources_bucket(&sources_share, w->netkey,
+				    srate, now)->tokens += 1;
+		}
+		sources_wait_drop(w);
+	}
+	sources_wait_running = 0;
+	return sources_waiters_n;
+}
+
+void
+sources_wait_cancel(uint64_t id)
+{
+	struct sources_waiter	*w, *next;
+
+	for (w = TAILQ_FIRST(&sources_waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->id != id || w->ended)
+			continue;
+		if (sources_wait_running)
+			w->ended = 1;	/* a run has it: dropped there */
+		else
+			sources_wait_drop(w);
+	}
+}
+
+size_t
+sources_waiting(void)
+{
+	return sources_waiters_n;
+}
+
 size_t
 sources_streams(void)
 {
@@ -641,5 +788,7 @@ sources_free(void)
 	sources_rates_free(&sources_share);
 	strmap_clear(&sources_exempt);
 	sources_exempt_n = 0;
+	while (!TAILQ_EMPTY(&sources_waiters))
+		sources_wait_drop(TAILQ_FIRST(&sources_waiters));
 	sources_total = 0;
 }

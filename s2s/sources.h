@@ -8,7 +8,8 @@
  * negative cache, so that one source cannot make xfed ask the same
  * authoritative server again and again); the verifications asked of a
  * claimed domain's server, per domain and per source network's share of
- * that, with the sources that verified the domain lately exempt.
+ * that, with the sources that verified the domain lately exempt, and the
+ * claims waiting their turn when the domain's budget is spent.
  * Outbound, the connections made
  * only for verifications, per target address (so that claimed domains
  * pointing at one victim cannot make xfed open many connections to it).
@@ -18,6 +19,7 @@
 #ifndef SOURCES_H
 #define SOURCES_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -81,7 +83,9 @@ void	 sources_target_release(const char *ip);
  * everyone. A source (IP, IPv6 /64) that had a claim of domain verified
  * valid within verify_exempt_time takes no token: the domain's real
  * server gets through a flood that claims it. 1 tokens taken, 0 exempt
- * (nothing taken), -1 over a rate (nothing taken) with *why.
+ * (nothing taken), -1 over the network's share (nothing taken) with *why,
+ * -2 the domain's bucket is empty or claims of the domain wait (nothing
+ * taken): the claim may wait its turn (sources_wait).
  */
 int	 sources_domain_rate_take(const struct source *, const char *domain,
 	    const char **why);
@@ -97,6 +101,29 @@ void	 sources_domain_rate_refund(const struct source *, const char *domain);
  * per domain (its new one replaces its own that ends first) and 4096 in
  * all (the domain holding the most loses one), in memory only. */
 void	 sources_verified(const struct source *, const char *domain);
+
+/*
+ * A claim (stream id, local, claimed domain, its key) from src waits for a
+ * token of domain's bucket: at most one per (network of the shares,
+ * domain), SOURCES_WAIT_MAX in all, SOURCES_WAIT_MS each. 0 queued, -1
+ * refused with *why. sources_wait_run hands refilled tokens to the oldest
+ * claims first; as a network has at most one claim waiting per domain,
+ * that is round-robin across the networks waiting for it: a claim is
+ * served within about (networks waiting / verify_rate_per_domain)
+ * seconds. The callback gets granted 1 with the tokens taken (returning
+ * -1, the stream gone, gives them back) or 0 when the wait is over. Returns
+ * the claims still waiting.
+ */
+#define SOURCES_WAIT_MAX	1024
+#define SOURCES_WAIT_MS		10000
+typedef int (*sources_wait_cb)(uint64_t id, const char *local,
+	    const char *domain, const char *key, int granted);
+int	 sources_wait(const struct source *, uint64_t id, const char *local,
+	    const char *domain, const char *key, int64_t now, const char **why);
+size_t	 sources_wait_run(int64_t now, sources_wait_cb);
+/* The stream id ended: its claims no longer wait (no token was taken). */
+void	 sources_wait_cancel(uint64_t id);
+size_t	 sources_waiting(void);
 
 /* Counts, for status and tests. */
 size_t	 sources_streams(void);

@@ -40,6 +40,7 @@
  * reports the close before it hands over the decrypted bytes; deferred,
  * the read callback runs first and the peer's reason is not lost.
  */
+#define S2S_TRIM_FREES		32	/* TLS streams freed per trim */
 #define S2S_TLS_BEV_OPTS	(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
 
 struct s2s_streams	 s2s_streams = TAILQ_HEAD_INITIALIZER(s2s_streams);
@@ -323,11 +324,13 @@ s2s_stream_tls_errors(struct s2s_stream *st)
 
 #ifdef __GLIBC__
 static int		 s2s_trim_armed;
+static unsigned int	 s2s_trim_frees;	/* TLS streams freed since */
 
 static void
 s2s_stream_trim_cb(evutil_socket_t fd, short what, void *arg)
 {
 	s2s_trim_armed = 0;
+	s2s_trim_frees = 0;
 	malloc_trim(0);
 }
 #endif
@@ -339,6 +342,8 @@ s2s_stream_trim_cb(evutil_socket_t fd, short what, void *arg)
  * the idle streams' chunks, so after a burst of handshakes the process
  * stays at the burst's size. Half a second after the last handshake of a
  * burst, give those pages back: at most one malloc_trim() a half second.
+ * Closing TLS streams leaves the same holes: every S2S_TRIM_FREES freed
+ * TLS streams arm the same trim.
  */
 static void
 s2s_stream_trim_later(void)
@@ -550,6 +555,40 @@ s2s_stream_new_socket(struct s2s_stream *st, struct ssl_st *ssl)
 	s2s_stream_setcb(st);
 }
 
+/*
+ * Why a stream's connection ended. libevent hands a deferred event the
+ * errno of its moment. TLS on the socket itself reports a reset as a dirty
+ * shutdown (EOF with ECONNRESET), and a FIN without close_notify as an
+ * error with no errno (OpenSSL 3: "unexpected eof while reading"): both
+ * are the peer closing, as a plain socket's EOF and reset are.
+ */
+static const char *
+s2s_stream_eof_why(struct s2s_stream *st, short what)
+{
+	int		 e = EVUTIL_SOCKET_ERROR();
+	unsigned long	 ssl_e;
+	char		 buf[256];
+
+	if (what & BEV_EVENT_EOF)
+		return (st->ssl != NULL && e == ECONNRESET) ? strerror(e) :
+		    "connection closed by peer";
+	if (st->ssl == NULL)
+		return strerror(e);
+	ssl_e = bufferevent_get_openssl_error(st->bev);
+	if (ssl_e == 0 || ERR_GET_REASON(ssl_e) ==
+	    SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		while (bufferevent_get_openssl_error(st->bev) != 0)
+			;
+		if (e != 0 && ssl_e == 0)
+			return strerror(e);
+		return "connection closed by peer without TLS close_notify";
+	}
+	ERR_error_string_n(ssl_e, buf, sizeof(buf));
+	s2s_log(st, LOG_L_INFO, "TLS: %s", buf);
+	s2s_stream_tls_errors(st);
+	return "TLS error";
+}
+
 static void
 s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -574,9 +613,7 @@ s2s_stream_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED)
 		s2s_stream_input(st, S2S_EV_CONNECTED, NULL);
 	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		st->eof_why = (what & BEV_EVENT_EOF) ?
-		    "connection closed by peer" :
-		    strerror(EVUTIL_SOCKET_ERROR());
+		st->eof_why = s2s_stream_eof_why(st, what);
 		s2s_stream_input(st, S2S_EV_EOF, NULL);
 	}
 }
@@ -809,6 +846,25 @@ s2s_stream_sock_drained(struct evbuffer *buf,
 		s2s_stream_input(st, S2S_EV_DRAINED, NULL);
 }
 
+/*
+ * The connection failed while our last bytes waited (the peer is gone,
+ * or TLS failed before, which fails every later write):
+ * nothing more can leave, so free now, not at the close timer.
+ */
+static void
+s2s_stream_close_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct s2s_stream	*st = arg;
+
+	/* not a read's EOF: a peer that only shut its side may still read
+	 * our stream error (S2S 1.28); a write's EOF is TLS's dirty shutdown */
+	if (!((what & BEV_EVENT_ERROR) || ((what & BEV_EVENT_EOF) &&
+	    (what & BEV_EVENT_WRITING))) || (st->flags & S2S_F_FREEING))
+		return;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	s2s_stream_free_later(st);
+}
+
 /* Called once the output is flushed after our close: free from the loop. */
 static void
 s2s_stream_flushed(struct bufferevent *bev, void *arg)
@@ -886,7 +942,8 @@ s2s_stream_close(struct s2s_stream *st, const char *reason)
 	s2s_stream_timer_stop(st);
 	bufferevent_disable(st->bev, EV_READ);
 	bufferevent_setwatermark(st->bev, EV_WRITE, 0, 0);
-	bufferevent_setcb(st->bev, NULL, s2s_stream_flushed, NULL, st);
+	bufferevent_setcb(st->bev, NULL, s2s_stream_flushed,
+	    s2s_stream_close_event, st);
 	if (evbuffer_get_length(bufferevent_get_output(st->bev)) == 0)
 		s2s_stream_flushed(st->bev, st);
 	else
@@ -955,6 +1012,10 @@ s2s_stream_free(struct s2s_stream *st)
 	if (st->ops->release != NULL)
 		st->ops->release(st);
 	s2s_stream_timer_stop(st);
+#ifdef __GLIBC__
+	if (st->ssl != NULL && ++s2s_trim_frees >= S2S_TRIM_FREES)
+		s2s_stream_trim_later();
+#endif
 	if (st->settle_ev != NULL)
 		event_free(st->settle_ev);
 	if (st->pause_ev != NULL)
@@ -1004,6 +1065,16 @@ s2s_stream_count(enum s2s_dir dir, unsigned int flags)
 		    (st->flags & flags) == flags)
 			n++;
 	return n;
+}
+
+void
+s2s_stream_close_all(const char *reason)
+{
+	struct s2s_stream	*st;
+
+	TAILQ_FOREACH(st, &s2s_streams, entry)
+		if (!s2s_stream_dead(st))
+			s2s_stream_close(st, reason);
 }
 
 void

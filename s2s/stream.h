@@ -243,6 +243,14 @@ void		 s2s_stream_shutdown(enum s2s_dir dir);
 int		 s2s_stream_stopped(enum s2s_dir dir);
 /* Streams of direction dir not closed yet, with every flag of flags. */
 size_t		 s2s_stream_count(enum s2s_dir, unsigned int flags);
+/*
+ * At exit, after the loop: closes every stream still open (a stream
+ * accepted while stopping, say). The caller runs the loop once more
+ * without blocking, so that the callbacks this defers (TLS bufferevents
+ * hold a reference until theirs run) release them before
+ * s2s_stream_free_all().
+ */
+void		 s2s_stream_close_all(const char *reason);
 /* At exit, after the loop: frees every stream left, and forgets
  * s2s_stream_shutdown(). */
 void		 s2s_stream_free_all(void);

@@ -231,6 +231,14 @@ static const struct conf_key conf_keys[] = {
 	    "How long a failed dialback verification is answered from memory "
 	    "for the same source and domain: an IPv4 address, an IPv6 /64 "
 	    "(0: never)." },
+	{ "route_idle_time", CK_SECONDS, 0, OFF(route_idle_time), "60s", 1,
+	    86400,
+	    "A route with no stream, stanza, verification or row in backoff "
+	    "is forgotten, with its backoff, after this long unused." },
+	{ "max_idle_routes", CK_NUMBER, 0, OFF(max_idle_routes), "1024", 1,
+	    1000000,
+	    "Such idle routes kept at most; beyond, the least recently used "
+	    "are forgotten." },
 	{ "header_timeout", CK_SECONDS, 0, OFF(header_timeout), "10s", 1, 30,
 	    "An inbound stream whose header does not come this long after the "
 	    "connection is cut with connection-timeout (at most 30s)." },

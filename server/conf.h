@@ -106,6 +106,8 @@ struct conf {
 	long long	 verify_exempt_time;	/* seconds, after a valid verdict */
 	long long	 max_pending_per_domain;
 	long long	 verify_failure_cache;	/* seconds */
+	long long	 route_idle_time;	/* seconds, an idle route kept */
+	long long	 max_idle_routes;
 	long long	 header_timeout;	/* seconds, accept to header */
 	long long	 stream_read_rate;	/* bytes/s a stream, 0: no cap */
 	long long	 max_verify_per_target;	/* verification connections */

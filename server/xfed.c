@@ -219,10 +219,11 @@ xfed_due(evutil_socket_t fd, short what, void *arg)
 	/* webhooks xfedctl added or deleted */
 	if (n % 5 == 0)
 		(void)webhook_sync(xfed_conf);	/* it logs what failed */
-	if (++n % 60 == 0) {
+	/* routes idle for a minute go within ten seconds more */
+	if (++n % 10 == 0)
 		s2s_mgr_reap();
+	if (n % 60 == 0)
 		xfed_events_prune();
-	}
 }
 
 /* The dialback secret: configured, else made once and kept (S2S 4.5). */
@@ -1061,7 +1062,10 @@ main(int argc, char **argv)
 		event_base_loopexit(xfed_base, &tv);
 		event_base_dispatch(xfed_base);
 	}
-
+	/* what is still open (accepted while stopping) closes; one more pass
+	 * runs the TLS bufferevents' deferred callbacks, which hold them */
+	s2s_stream_close_all("shutdown");
+	event_base_loop(xfed_base, EVLOOP_NONBLOCK);
 	s2s_stream_free_all();
 	lease_free();
 	webhook_free();

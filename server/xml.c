@@ -103,7 +103,7 @@ struct xml_parser {
 	unsigned int	 reset_pending:1;
 	unsigned int	 dead:1;	/* xml_free() inside a callback */
 	unsigned int	 replaying:1;
-	unsigned int	 replay_shared:1;	/* replay is xml_replay_common */
+	unsigned int	 replay_shared:1;	/* replay is xml_replay_canon[] */
 	unsigned int	 compact_wanted:1;
 	unsigned int	 ns_bad:1;	/* a namespace error seen */
 };
@@ -313,11 +313,17 @@ xml_sax_text(void *arg, const xmlChar *ch, int len)
 }
 
 /*
- * The first stream header's replay, kept for the life of the process:
- * streams whose header declares the same namespaces (nearly all) point
- * to it instead of holding a copy each while idle.
+ * The replays of the S2S stream headers: jabber:server and the streams
+ * namespace, with or without the dialback namespace (as xfed, Prosody and
+ * ejabberd send them). A header declaring exactly one of these sets, in
+ * whatever order, points to it instead of holding a copy while idle.
  */
-static char	*xml_replay_common;
+static const char *const xml_replay_canon[] = {
+	"<stream:stream xmlns='" EL_NS_SERVER "' xmlns:stream='"
+	    EL_NS_STREAMS "' xmlns:db='" EL_NS_DIALBACK "'>",
+	"<stream:stream xmlns='" EL_NS_SERVER "' xmlns:stream='"
+	    EL_NS_STREAMS "'>",
+};
 
 static void
 xml_replay_drop(struct xml_parser *p)
@@ -329,16 +335,30 @@ xml_replay_drop(struct xml_parser *p)
 	p->replay_shared = 0;
 }
 
-static void
-xml_replay_share(struct xml_parser *p)
+/* Which of xml_replay_canon[] the declarations are, or -1. */
+static int
+xml_replay_canonical(int nb_ns, const xmlChar **ns)
 {
-	if (xml_replay_common == NULL)
-		xml_replay_common = xstrdup(p->replay);
-	if (strcmp(p->replay, xml_replay_common) == 0) {
-		free(p->replay);
-		p->replay = xml_replay_common;
-		p->replay_shared = 1;
+	const char	*pfx, *val;
+	int		 i, srv = 0, str = 0, db = 0;
+
+	for (i = 0; i < nb_ns; i++) {
+		pfx = (const char *)ns[2 * i];
+		val = (const char *)ns[2 * i + 1];
+		if (pfx == NULL && strcmp(val, EL_NS_SERVER) == 0)
+			srv++;
+		else if (pfx != NULL && strcmp(pfx, "stream") == 0 &&
+		    strcmp(val, EL_NS_STREAMS) == 0)
+			str++;
+		else if (pfx != NULL && strcmp(pfx, "db") == 0 &&
+		    strcmp(val, EL_NS_DIALBACK) == 0)
+			db++;
+		else
+			return -1;
 	}
+	if (srv != 1 || str != 1 || db > 1)
+		return -1;
+	return db ? 0 : 1;
 }
 
 static void
@@ -361,7 +381,7 @@ xml_header(struct xml_parser *p, const xmlChar *localname,
 	struct el	*h;
 	const char	*pfx, *val;
 	char		 ref[8];
-	int		 i;
+	int		 i, c;
 
 	if (p->ns_bad || (uri == NULL && prefix != NULL)) {
 		xml_fail(p, XML_E_NOT_WELL_FORMED, "namespace error");
@@ -389,12 +409,19 @@ xml_header(struct xml_parser *p, const xmlChar *localname,
 	}
 	h = el_new(EL_NS_STREAMS, "stream");
 	xml_replay_drop(p);
-	xml_replay_add(p, "<stream:stream", 14);
+	if ((c = xml_replay_canonical(nb_ns, ns)) >= 0) {
+		p->replay = (char *)xml_replay_canon[c];
+		p->replaylen = strlen(p->replay);
+		p->replay_shared = 1;
+	} else
+		xml_replay_add(p, "<stream:stream", 14);
 	for (i = 0; i < nb_ns; i++) {
 		pfx = (const char *)ns[2 * i];
 		val = (const char *)ns[2 * i + 1];
 		xml_attr(h, pfx != NULL ? "xmlns" : NULL,
 		    pfx != NULL ? pfx : "xmlns", NULL, val, strlen(val));
+		if (c >= 0)
+			continue;
 		xml_replay_add(p, " xmlns", 6);
 		if (pfx != NULL) {
 			xml_replay_add(p, ":", 1);
@@ -411,8 +438,8 @@ xml_header(struct xml_parser *p, const xmlChar *localname,
 		}
 		xml_replay_add(p, "'", 1);
 	}
-	xml_replay_add(p, ">", 1);
-	xml_replay_share(p);
+	if (c < 0)
+		xml_replay_add(p, ">", 1);
 	for (i = 0; i < nb_attrs; i++)
 		xml_attr(h, (const char *)attrs[5 * i + 1],
 		    (const char *)attrs[5 * i], (const char *)attrs[5 * i + 2],
@@ -644,6 +671,12 @@ xml_reset(struct xml_parser *p)
 		return;
 	}
 	xml_clear(p);
+}
+
+size_t
+xml_replay_held(const struct xml_parser *p)
+{
+	return (p->replay == NULL || p->replay_shared) ? 0 : p->replaylen + 1;
 }
 
 size_t

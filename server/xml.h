@@ -88,6 +88,9 @@ int		 xml_compact(struct xml_parser *);
 
 /* sizeof(struct xml_parser), for memory figures. */
 size_t		 xml_sizeof(void);
+/* Bytes of header replay the parser holds itself: 0 before a header, and
+ * for the S2S header's namespaces, whose replay is shared. */
+size_t		 xml_replay_held(const struct xml_parser *);
 
 enum xml_err	 xml_error(const struct xml_parser *);
 /* Human text for the error, for logs and <text/>: never NULL. */

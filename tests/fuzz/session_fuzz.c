@@ -241,7 +241,7 @@ static void
 fz_fake_verdict(struct s2s_stream *st)
 {
 	if (!s2s_stream_dead(st) && st->remote != NULL)
-		s2s_in_verified(st->id, FZ_LOCAL, st->remote, 1, NULL);
+		s2s_in_verified(st->id, FZ_LOCAL, st->remote, 1, NULL, 0);
 }
 
 int

@@ -8,7 +8,7 @@ cli_init
 
 ctl user list
 expect store_created 0
-[ "$(sql 'PRAGMA user_version')" = 7 ] && [ "$(sql 'PRAGMA journal_mode')" = wal ] &&
+[ "$(sql 'PRAGMA user_version')" = 8 ] && [ "$(sql 'PRAGMA journal_mode')" = wal ] &&
     ok store_version_wal || fail store_version_wal "$(sql 'PRAGMA user_version')"
 ctl user add romeo
 
@@ -30,8 +30,8 @@ printf 'not a database, just some text that is long enough\n%.0s' $(seq 100) > "
 refused not_a_database "x.db: file is not a database$"
 
 cp "$T/good.db" "$DB"
-sql "PRAGMA user_version = 8"
-refused newer_schema "x.db: schema version 8 is newer than this xfed's \(7\)"
+sql "PRAGMA user_version = 9"
+refused newer_schema "x.db: schema version 9 is newer than this xfed's \(8\)"
 
 rm -f "$DB" "$DB-wal" "$DB-shm"
 sqlite3 "$DB" "CREATE TABLE accounts (id INTEGER)"

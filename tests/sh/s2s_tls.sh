@@ -57,6 +57,20 @@ echo "$r" | grep -Eq "Protocol *: TLSv1.3|New, TLSv1.3"
 check s_client_tls13 [ $? = 0 ]
 echo "$r" | grep -q "Verify return code: 0 (ok)"
 check s_client_verifies [ $? = 0 ]
+# a peer drops its TLS stream without close_notify: a FIN is the peer
+# closing, an RST a reset, as on a plain socket (not "Success")
+drop_logged() {	# fin|rst REASON
+	n=$(grep -c "closed reason=\"$2\"" "$T/y/xfed.log")
+	$PY "$XFED_SRC/tests/sh/tlsdrop.py" "$PY_" "$T/pki/ca.pem" "$1" ||
+	    return 1
+	wait_for 10 sh -c '[ "$(grep -c "closed reason=\"$1\"" "$2")" -gt "$3" ]' \
+	    - "$2" "$T/y/xfed.log" "$n"
+}
+check tls_fin_logged drop_logged fin \
+    "connection closed by peer without TLS close_notify"
+check tls_rst_logged drop_logged rst "Connection reset by peer"
+check tls_drop_no_success sh -c '! grep -q "reason=\"Success\"" "$1"' - \
+    "$T/y/xfed.log"
 down
 
 # 2. self-signed certificates: dialback over TLS (S2S 11.5)

@@ -15,10 +15,12 @@
 # ever got db:result type='invalid' (asked of V, which refuses the keys)
 # or the dialback error resource-constraint (over its share). The flood
 # networks were asked for at most their share, the refusals logged once
-# per 10 s, and A's resident memory stays bounded.
+# per 10 s, and A's resident memory stays bounded. Part 2: A restarted,
+# 8 IPv4 /24s flood (more than verify_rate_per_domain), and a server of
+# victim.test A never verified waits its turn instead of being refused.
 if [ -z "${VSHARE_INNER:-}" ]; then
 	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-		VSHARE_INNER=1 exec timeout -k 5 150 unshare -n bash "$0"
+		VSHARE_INNER=1 exec timeout -k 5 240 unshare -n bash "$0"
 	fi
 	echo "ok vshare_skipped_no_netns"
 	exit 0
@@ -74,7 +76,7 @@ PIDA=$XFED_PID
 log_has() { grep -q "$1" "$T/a/xfed.log"; }
 
 # flood.py HOST STOPFILE SRC...: claims of victim.test from the SRCs in
-# turn, 4 at a time (each stream closed before the next), until STOPFILE exists (at most 60 s); prints
+# turn, 4 at a time (FLOOD_THREADS) (each stream closed before the next), until STOPFILE exists (at most 60 s); prints
 # "saturated" at the first resource-constraint, then at the end
 # "invalid N refused N other N secs S"
 cat > "$T/flood.py" <<'PYEOF'
@@ -121,13 +123,15 @@ def claim(src):
             said.append(1)
             print("saturated", flush=True)
 
+nthreads = int(os.environ.get("FLOOD_THREADS", "4"))
+
 def worker(n):
     i = n
     while not os.path.exists(stop) and time.monotonic() - t0 < 60:
         claim(srcs[i % len(srcs)])
-        i += 4
+        i += nthreads
 
-ts = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+ts = [threading.Thread(target=worker, args=(n,)) for n in range(nthreads)]
 for t in ts:
     t.start()
 for t in ts:
@@ -152,6 +156,7 @@ check flood4_saturated wait_for 30 grep -q saturated "$T/flood4.log"
 
 # meanwhile victim.test's real server V2 verifies and delivers
 start_xfed "$T/v2" || { fail start_v2 "xfed V2 did not start"; exit 1; }
+PIDV2=$XFED_PID
 XFED_PID=$PIDA
 "$XFED_BUILD/xfedctl" -c "$T/v2/xfed.conf" send bob alice@a.localhost \
     'from the real victim.test' > /dev/null
@@ -202,5 +207,69 @@ check refusals_log_rate_limited [ "$lines" -le $((2 * (2 + secs / 10))) ]
 check xfed_alive kill -0 "$XFED_PID"
 stop_xfed; check xfed_stopped [ $? = 0 ]
 check no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:' '$T/a/xfed.log' '$T/v/xfed.log' '$T/v2/xfed.log'"
+kill -TERM "$PIDV2"; wait "$PIDV2"
+
+# Part 2: a cold victim. A restarted (nothing exempt, nothing cached),
+# default verify_failure_cache; a flood claims victim.test from 8 IPv4
+# /24s (127.20-27.0.x, 16 claims at a time, each address once in
+# turn), more than verify_rate_per_domain. A new V2 (V3), never verified
+# by A, sends: its claim is not refused but waits its turn, at most one
+# per network waiting, tokens handed out round-robin across the networks
+# waiting, so it is verified and its message stored within the handshake
+# time (30 s).
+mkdir -p "$T/a2" "$T/v3"
+sed '/verify_failure_cache/d' "$T/a/xfed.conf" > "$T/a2/xfed.conf"
+cp "$T/v2/xfed.conf" "$T/v3/xfed.conf"
+"$XFED_BUILD/xfedctl" -c "$T/a2/xfed.conf" user add alice > /dev/null &&
+    "$XFED_BUILD/xfedctl" -c "$T/v3/xfed.conf" user add bob > /dev/null
+check cold_users_added [ $? = 0 ]
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=8" start_xfed "$T/a2" ||
+    { fail start_a2 "xfed A did not restart"; exit 1; }
+PIDA=$XFED_PID
+# each address once until all 2032 were used, the /24s in turn
+NETSRCS=""
+for j in $(seq 1 254); do
+	for k in $(seq 20 27); do
+		NETSRCS="$NETSRCS 127.$k.0.$j"
+	done
+done
+export FLOOD_THREADS=16
+# shellcheck disable=SC2086
+t_bg $PY "$T/flood.py" 127.0.0.1 "$T/stop2" $NETSRCS \
+    > "$T/nets.log" 2> "$T/nets.err"
+FN=$T_LASTPID
+check nets_saturated wait_for 30 grep -q saturated "$T/nets.log"
+start_xfed "$T/v3" || { fail start_v3 "xfed V3 did not start"; exit 1; }
+PIDV3=$XFED_PID
+XFED_PID=$PIDA
+"$XFED_BUILD/xfedctl" -c "$T/v3/xfed.conf" send bob alice@a.localhost \
+    'from the cold victim.test' > /dev/null
+check cold_message_queued [ $? = 0 ]
+cold_stored() {
+	"$XFED_BUILD/xfedctl" -c "$T/a2/xfed.conf" inbox --json |
+	    grep -qF 'from the cold victim.test'
+}
+check cold_message_stored wait_for 30 cold_stored
+check cold_verified_valid grep -q \
+    "in#.* victim.test \[127.0.0.1:[0-9]*\]: dialback verified pair=a.localhost/victim.test" \
+    "$T/a2/xfed.log"
+check cold_never_refused sh -c "! grep 'dialback refused for victim.test' '$T/a2/xfed.log' | grep -q '127\.0\.0\.1:'"
+# the flood waited too, one claim per network: the others refused at once
+check nets_waited grep -q "waits its turn" "$T/a2/xfed.log"
+check nets_one_waiting_per_network grep -q "a claim from this network already waits" "$T/a2/xfed.log"
+touch "$T/stop2"
+wait "$FN"
+# shellcheck disable=SC2046
+set -- $(grep '^invalid ' "$T/nets.log")
+echo "# 8 networks: ${2:-?} invalid, ${4:-?} resource-constraint, ${6:-?} other"
+check nets_only_invalid_or_refused [ "${6:-999}" = 0 ]
+rss=$(awk '/^VmHWM/ {print $2}' /proc/"$XFED_PID"/status)
+echo "# A's peak RSS, 8 networks: $rss kB (ASan build)"
+check cold_rss_bounded [ "${rss:-999999}" -lt $((128 * 1024)) ]
+check cold_xfed_alive kill -0 "$XFED_PID"
+stop_xfed; check cold_xfed_stopped [ $? = 0 ]
+kill -TERM "$PIDV3"; wait "$PIDV3"
+check cold_no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:' '$T/a2/xfed.log' '$T/v3/xfed.log' '$T/v/xfed.log'"
+[ "$t_fails" = 0 ] || sed "s/^/# /" "$T/nets.log" "$T/nets.err"
 [ "$t_fails" = 0 ] || { sed "s/^/# /" "$T/flood6.log" "$T/flood6.err" "$T/flood4.log" "$T/flood4.err"; grep -v debug "$T/a/xfed.log" | grep -v "fd00:56\|127.0.1.9" | tail -30 | sed "s/^/# /"; }
 t_exit

@@ -15,8 +15,14 @@
 # requeues rows and fails none, keeps no error in its inbox for them, and
 # every row ends in y's inbox: 0 lost. Duplicates (rows y stored twice)
 # are counted and printed; nothing is timed.
+#
+# STOP_SM=1 (store_full_stop_sm.sh): the same with certificates, so STARTTLS,
+# SASL EXTERNAL and XEP-0198 both ways; x reconnects over TLS while y
+# stops, and y, which verifies no pair then, closes that stream at exit:
+# y must still exit 0 under ASan (no stream left unfreed).
 . "$XFED_SRC/tests/sh/lib.sh"
 t_init
+SM=${STOP_SM:-0}
 
 N=${STOP_N:-2000}
 PX=$(free_port)
@@ -27,12 +33,18 @@ if ! mount -t tmpfs -o size=64m xfed-test "$T/disk" 2>/dev/null; then
 	exit 0
 fi
 T_MOUNT=$T/disk
+CX= CY= CA=
+if [ "$SM" = 1 ]; then
+	sh "$XFED_SRC/tests/tls/mkcerts.sh" "$T/pki" > /dev/null 2>&1 || exit 1
+	CX=x CY=y CA="tls_ca_file $T/pki/ca.pem"
+fi
 conf() {
 	pair_conf_cert "$@" 'require_encryption no' 'outbound_retry_for 1h' \
-	    'outbound_backoff_min 1s' 'inbox_quota 0' 'remote_stanza_rate 0'
+	    'outbound_backoff_min 1s' 'inbox_quota 0' 'remote_stanza_rate 0' \
+	    ${CA:+"$CA"}
 }
-conf "$T/x" x.test "$PX" y.test "$PY_" ""
-conf "$T/y" y.test "$PY_" x.test "$PX" ""
+conf "$T/x" x.test "$PX" y.test "$PY_" "$CX"
+conf "$T/y" y.test "$PY_" x.test "$PX" "$CY"
 sed -i "s|^store xfed.db|store $T/disk/y.db|" "$T/y/xfed.conf"
 xctl() { "$XFED_BUILD/xfedctl" -c "$T/x/xfed.conf" "$@"; }
 yctl() { "$XFED_BUILD/xfedctl" -c "$T/y/xfed.conf" "$@"; }
@@ -60,6 +72,10 @@ wait_for 10 eval '[ "$(x_in sent)" -ge 1 ]'
 XFED_PID=$PIDY
 stop_xfed
 check y_stopped [ $? = 0 ]
+check y_no_sanitizer eval '! grep -qE "Sanitizer|runtime error" "$T/y/xfed.log"'
+if [ "$SM" = 1 ]; then
+	check sm_enabled grep -q "stream management enabled" "$T/x/xfed.log"
+fi
 # what it held is answered, and what it read after: nothing is left
 # unread nor unanswered (x wrote STOP_N rows of ~450 bytes while y's
 # reading was paused: far more than y had read)

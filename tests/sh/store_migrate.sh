@@ -1,6 +1,6 @@
 # tests/sh/store_migrate.sh: a version 1 store (tests/store/v1.sql: outbox
 # rows in every state, error stages of the old vocabulary, subscriptions)
-# is migrated to the current version (7) when xfedctl opens it: every row
+# is migrated to the current version (8) when xfedctl opens it: every row
 # kept as it was (an old 'xfed' stage becomes 'payload'), the indexes and
 # triggers of the rebuilt outbox back and working, 'delivered' and
 # 'payload' accepted and values outside the lists refused.

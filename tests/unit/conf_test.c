@@ -70,6 +70,7 @@ test_good(void)
 	CHECK(c->verify_rate_per_source == 0 && c->verify_source_prefix6 == 56);
 	CHECK(c->verify_source_prefix4 == 24);	/* the default */
 	CHECK(c->verify_exempt_time == 30 * 86400);
+	CHECK(c->route_idle_time == 86400 && c->max_idle_routes == 1000000);
 	CHECK(c->header_timeout == 1);
 	CHECK(c->stream_read_rate == 1LL << 30);
 	CHECK(c->max_verify_per_target == 0);
@@ -121,6 +122,7 @@ test_defaults(void)
 	CHECK(c->verify_rate_per_source == 2 && c->verify_exempt_time == 3600);
 	CHECK(c->verify_source_prefix4 == 24 && c->verify_source_prefix6 == 48);
 	CHECK(c->verify_failure_cache == 60 && c->header_timeout == 10);
+	CHECK(c->route_idle_time == 60 && c->max_idle_routes == 1024);
 	CHECK(c->stream_read_rate == 1024 * 1024);
 	CHECK(c->max_verify_per_target == 8);
 	CHECK(c->max_verify_wait_per_target == 64);

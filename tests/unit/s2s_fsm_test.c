@@ -26,6 +26,7 @@
 #include "mgr.h"
 #include "out.h"
 #include "pairs.h"
+#include "rate.h"
 #include "s2s.h"
 #include "server.h"
 #include "sm.h"
@@ -146,6 +147,7 @@ teardown(void)
 {
 	s2s_mgr_shutdown();
 	s2s_stream_free_all();
+	s2s_in_refusals_free();	/* and the timers on srv.base */
 	sources_free();		/* no failure remembered for the next case */
 	conf_free(srv.conf);
 	event_base_free(srv.base);
@@ -349,17 +351,23 @@ in_dialback_rate_refund(void)
 	/* not sent before xfed stopped: back when the streams go */
 	for (i = 0; i < 2; i++)
 		CHECK(!claim_refused(&st));
+	/* the bucket empty: the next claim waits its turn, and while it
+	 * waits another from the same network is refused at once */
+	CHECK(!claim_refused(&st));
+	CHECK(sources_waiting() == 1);
 	CHECK(claim_refused(&st));
 	srv.stopping = 1;
 	s2s_stream_free_all();
 	srv.stopping = 0;
+	CHECK(sources_waiting() == 0);
 	CHECK(!claim_refused(&st));
 	/* the peer's failures use the budget up */
 	s2s_in_verified(st->id, "b.test", "a.test", -1,
 	    "remote-server-timeout", 0);
 	CHECK(!claim_refused(&st));
 	s2s_in_verified(st->id, "b.test", "a.test", 0, NULL, 0);
-	CHECK(claim_refused(&st));
+	CHECK(!claim_refused(&st));		/* it waits */
+	CHECK(sources_waiting() == 1);
 	teardown();
 }
 
@@ -398,7 +406,54 @@ in_dialback_rate_refund_global(void)
 	source_of((struct sockaddr *)&sin, &src);
 	CHECK(sources_domain_rate_take(&src, "a.test", &why) == 1);
 	CHECK(sources_domain_rate_take(&src, "a.test", &why) == 1);
-	CHECK(sources_domain_rate_take(&src, "a.test", &why) == -1);
+	CHECK(sources_domain_rate_take(&src, "a.test", &why) == -2);
+	teardown();
+}
+
+/*
+ * Issue 12: a claim that finds a.test's bucket empty waits its turn: not
+ * answered yet (dialback answers later), then refused with
+ * resource-constraint once SOURCES_WAIT_MS is over; given a token in time
+ * its verification is asked (queued, not refused).
+ */
+static void
+in_dialback_rate_wait(void)
+{
+	struct s2s_stream	*st, *w;
+	char			*s;
+	int			 i;
+
+	setup();
+	srv.conf->verify_rate_per_domain = 1;	/* 2 s of burst: 2 */
+	srv.conf->verify_rate_per_source = 0;
+	srv.conf->verify_failure_cache = 0;
+	for (i = 0; i < 2; i++) {
+		CHECK(!claim_refused(&st));
+		/* the peer's failures keep their tokens */
+		s2s_in_verified(st->id, "b.test", "a.test", 0, NULL, 0);
+		free(output(st));
+	}
+	CHECK(!claim_refused(&w));
+	CHECK(sources_waiting() == 1);
+	s2s_in_waits_run(rate_now_ms());	/* nothing refilled yet */
+	s = output(w);
+	CHECK(strstr(s, "db:result") == NULL);
+	free(s);
+	CHECK_STR(w->state_name, "open");
+	s2s_in_waits_run(rate_now_ms() + SOURCES_WAIT_MS);
+	s = output(w);
+	CHECK(strstr(s, "type='error'") != NULL &&
+	    strstr(s, "resource-constraint") != NULL);
+	free(s);
+	CHECK(sources_waiting() == 0);
+	/* its turn comes: the verification is asked */
+	CHECK(!claim_refused(&w));
+	CHECK(sources_waiting() == 1);
+	s2s_in_waits_run(rate_now_ms() + SOURCES_WAIT_MS / 2);
+	CHECK(sources_waiting() == 0);
+	s = output(w);
+	CHECK(strstr(s, "resource-constraint") == NULL);
+	free(s);
 	teardown();
 }
 
@@ -739,8 +794,8 @@ inbound_sm(void)
 /*
  * XEP-0198 4, S2S 1.23: xfed stopping sends a last <a/> covering what is
  * committed, then its </stream>; a stanza of a batch still open is not
- * covered (the peer sends it again). The stream is read on until theirs,
- * and what comes meanwhile is left to the peer to send again.
+ * covered (the peer sends it again). The stream is read on until theirs;
+ * what comes meanwhile is delivered but not acknowledged.
  */
 static void
 in_sm_last_ack_at_shutdown(void)
@@ -764,11 +819,12 @@ in_sm_last_ack_at_shutdown(void)
 	CHECK(!wrote(st, "<a "));
 	CHECK_STR(st->state_name, "closing");
 	CHECK(!s2s_stream_dead(st));
-	/* after our close: never acknowledged, so not delivered either;
-	 * the peer sends it again (S2S 7.6) */
+	/* after our close: delivered (nothing lost with a peer that does
+	 * not resend), never acknowledged (one that does resends it, S2S
+	 * 7.6, and it is stored twice) */
 	s2s_stream_input(st, S2S_EV_ELEMENT, element("<message "
 	    "from='x@a.test' to='bob@b.test'><body>4</body></message>"));
-	CHECK(ndelivered == 3);
+	CHECK(ndelivered == 4);
 	CHECK(!s2s_stream_dead(st));
 	s2s_in_settled(6);
 	CHECK(!wrote(st, "<a "));
@@ -1183,6 +1239,7 @@ static const struct t_case cases[] = {
 	{ "in_header_features", in_header_features },
 	{ "in_dialback_rate_refund", in_dialback_rate_refund },
 	{ "in_dialback_rate_refund_global", in_dialback_rate_refund_global },
+	{ "in_dialback_rate_wait", in_dialback_rate_wait },
 	{ "in_header_unknown_host", in_header_unknown_host },
 	{ "in_header_bad_namespace", in_header_bad_namespace },
 	{ "in_header_bad_version", in_header_bad_version },

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "server.h"
+#include "rate.h"
 #include "sources.h"
 #include "tests/t.h"
 
@@ -277,14 +278,14 @@ test_domain_rate(void)
 	for (i = 0; i < 4; i++)
 		CHECK(sources_domain_rate_take(i < 2 ? &a : &b, "r1.example",
 		    &why) == 1);
-	CHECK(sources_domain_rate_take(&c, "r1.example", &why) == -1);
+	CHECK(sources_domain_rate_take(&c, "r1.example", &why) == -2);
 	CHECK(why != NULL && strstr(why, "for this domain lately") != NULL);
 	/* another domain has its own bucket */
 	CHECK(sources_domain_rate_take(&c, "r2.example", &why) == 1);
 	/* a valid verdict (or our own refusal) gives its token back */
 	sources_domain_rate_refund(&a, "r1.example");
 	CHECK(sources_domain_rate_take(&c, "r1.example", &why) == 1);
-	CHECK(sources_domain_rate_take(&c, "r1.example", &why) == -1);
+	CHECK(sources_domain_rate_take(&c, "r1.example", &why) == -2);
 	sc.verify_rate_per_domain = 0;		/* no limit */
 	CHECK(sources_domain_rate_take(&a, "r1.example", &why) == 0);
 	sources_free();
@@ -322,7 +323,7 @@ test_domain_rate_share(void)
 	sc.verify_rate_per_source = 0;		/* no share */
 	for (i = 0; i < 4; i++)
 		CHECK(sources_domain_rate_take(&b, "v.example", &why) == 1);
-	CHECK(sources_domain_rate_take(&b, "v.example", &why) == -1);
+	CHECK(sources_domain_rate_take(&b, "v.example", &why) == -2);
 	CHECK(why != NULL && strstr(why, "for this domain lately") != NULL);
 	/* the refund reaches the share too */
 	sc.verify_rate_per_source = 1;
@@ -379,7 +380,7 @@ test_domain_rate_exempt(void)
 	src6(&flood, "2001:db8:6::1");
 	for (i = 0; i < 2; i++)
 		CHECK(sources_domain_rate_take(&flood, "v.example", &why) == 1);
-	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -1);
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -2);
 	/* the domain's real server verified once: exempt, takes nothing */
 	sources_verified(&real, "v.example");
 	for (i = 0; i < 5; i++)
@@ -389,7 +390,7 @@ test_domain_rate_exempt(void)
 	CHECK(sources_domain_rate_take(&real, "w.example", &why) == 1);
 	CHECK(sources_domain_rate_take(&flood, "v.example", &why) == -1);
 	sc.verify_exempt_time = 0;		/* never exempt */
-	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -1);
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -2);
 	sources_free();
 }
 
@@ -445,6 +446,130 @@ test_domain_rate_exempt_bounded(void)
 	sources_free();
 }
 
+/* The turns handed out by sources_wait_run, in order. */
+static uint64_t	 wait_order[64];
+static int	 wait_granted[64];
+static int	 wait_n;
+static uint64_t	 wait_gone;	/* id + 1: the callback says its stream is
+				 * gone */
+
+static int
+wait_cb(uint64_t id, const char *local, const char *domain, const char *key,
+    int granted)
+{
+	CHECK(strcmp(local, "a.example") == 0);
+	CHECK(strcmp(key, "k") == 0);
+	(void)domain;
+	if (wait_n < 64) {
+		wait_order[wait_n] = id;
+		wait_granted[wait_n++] = granted;
+	}
+	return wait_gone == id + 1 ? -1 : 0;
+}
+
+/*
+ * An empty domain bucket: claims wait, at most one per (network, domain);
+ * refilled tokens go to the oldest first, so round-robin across the
+ * networks; a new claim does not jump ahead of those waiting; after
+ * SOURCES_WAIT_MS a claim is refused (granted 0).
+ */
+static void
+test_domain_rate_wait(void)
+{
+	struct source	 net[4], net0b, real;
+	char		 ip[32];
+	const char	*why = NULL;
+	int64_t		 now = rate_now_ms();
+	int		 i;
+
+	setup();
+	sc.verify_rate_per_domain = 1;		/* burst 2 */
+	sc.verify_rate_per_source = 1;
+	wait_n = 0;
+	wait_gone = 0;
+	for (i = 0; i < 4; i++) {
+		snprintf(ip, sizeof(ip), "192.0.%d.1", i + 2);
+		src4(&net[i], ip);
+	}
+	src4(&net0b, "192.0.2.99");		/* net[0]'s /24 */
+	src6(&real, "2001:db8:5::1");
+	CHECK(sources_domain_rate_take(&net[0], "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&net[1], "v.example", &why) == 1);
+	CHECK(sources_domain_rate_take(&net[2], "v.example", &why) == -2);
+	for (i = 2; i < 4; i++)
+		CHECK(sources_wait(&net[i], (uint64_t)i, "a.example",
+		    "v.example", "k", now, &why) == 0);
+	CHECK(sources_wait(&net[0], 0, "a.example", "v.example", "k", now,
+	    &why) == 0);
+	/* one per (network, domain) */
+	CHECK(sources_wait(&net0b, 9, "a.example", "v.example", "k", now,
+	    &why) == -1);
+	CHECK(why != NULL && strstr(why, "already waits") != NULL);
+	CHECK(sources_wait(&real, 4, "a.example", "v.example", "k", now,
+	    &why) == 0);
+	CHECK(sources_waiting() == 4);
+	/* nothing refilled yet: nobody served, nobody refused */
+	CHECK(sources_wait_run(now, wait_cb) == 4);
+	CHECK(wait_n == 0);
+	/* claims wait: a new one does not take a refilled token first */
+	CHECK(sources_domain_rate_take(&real, "v.example", &why) == -2);
+	/* one token a second, to the oldest first (half a second more:
+	 * the takes above ran at the clock's now) */
+	CHECK(sources_wait_run(now + 1500, wait_cb) == 3);
+	CHECK(wait_n == 1 && wait_order[0] == 2 && wait_granted[0] == 1);
+	/* served, net[2] queues again: behind the others */
+	CHECK(sources_wait(&net[2], 2, "a.example", "v.example", "k",
+	    now + 1000, &why) == 0);
+	for (i = 2; i <= 4; i++)
+		CHECK(sources_wait_run(now + i * 1000 + 500, wait_cb) ==
+		    (size_t)(5 - i));
+	CHECK(wait_n == 4 && wait_order[1] == 3 && wait_order[2] == 0 &&
+	    wait_order[3] == 4);
+	CHECK(sources_wait(&net[3], 3, "a.example", "v.example", "k",
+	    now + 4000, &why) == 0);
+	/* the stream gone: its token goes to the next one */
+	wait_gone = 2 + 1;
+	CHECK(sources_wait_run(now + 5500, wait_cb) == 0);
+	wait_gone = 0;
+	CHECK(wait_n == 6 && wait_order[4] == 2 && wait_order[5] == 3 &&
+	    wait_granted[5] == 1);
+	/* another domain's bucket is not this one's */
+	CHECK(sources_domain_rate_take(&net[0], "w.example", &why) == 1);
+	/* waited too long: refused */
+	CHECK(sources_wait(&net[1], 1, "a.example", "v.example", "k",
+	    now + 5000, &why) == 0);
+	CHECK(sources_wait_run(now + 5000 + SOURCES_WAIT_MS, wait_cb) == 0);
+	CHECK(wait_n == 7 && wait_order[6] == 1 && wait_granted[6] == 0);
+	CHECK(sources_waiting() == 0);
+	sources_free();
+}
+
+/* SOURCES_WAIT_MAX claims wait in all; one more is refused at once. */
+static void
+test_domain_rate_wait_bounded(void)
+{
+	struct source	 s;
+	char		 ip[32];
+	const char	*why = NULL;
+	int		 i;
+
+	setup();
+	sc.verify_rate_per_domain = 1;
+	for (i = 0; i < SOURCES_WAIT_MAX; i++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.1", i / 250, i % 250);
+		src4(&s, ip);
+		CHECK(sources_wait(&s, (uint64_t)i, "a.example", "v.example",
+		    "k", 0, &why) == 0);
+	}
+	src4(&s, "10.200.0.1");
+	CHECK(sources_wait(&s, 99999, "a.example", "w.example", "k", 0,
+	    &why) == -1);
+	CHECK(why != NULL && strstr(why, "too many claims waiting") != NULL);
+	CHECK(sources_waiting() == SOURCES_WAIT_MAX);
+	sources_free();
+	CHECK(sources_waiting() == 0);
+}
+
 static const struct t_case cases[] = {
 	{ "source_of", test_source_of },
 	{ "streams_per_ip", test_streams_per_ip },
@@ -458,6 +583,8 @@ static const struct t_case cases[] = {
 	{ "domain_rate_share_full", test_domain_rate_share_full },
 	{ "domain_rate_exempt", test_domain_rate_exempt },
 	{ "domain_rate_exempt_bounded", test_domain_rate_exempt_bounded },
+	{ "domain_rate_wait", test_domain_rate_wait },
+	{ "domain_rate_wait_bounded", test_domain_rate_wait_bounded },
 };
 
 int

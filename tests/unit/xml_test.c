@@ -359,6 +359,70 @@ test_compact(void)
 	free(d.buf);
 }
 
+/*
+ * The S2S header's namespaces, in any order and whatever came first,
+ * share one replay; other declarations keep their own, and the replay
+ * rebuilds exactly what the header declared.
+ */
+static void
+test_replay_shared(void)
+{
+	static const struct {
+		const char	*ns;
+		int		 shared, db;
+	} h[] = {
+		/* a first stream with more namespaces does not take the
+		 * shared place */
+		{ "xmlns='jabber:server' xmlns:stream='http://etherx.jabber."
+		  "org/streams' xmlns:db='jabber:server:dialback' xmlns:a0="
+		  "'urn:0' xmlns:a1='urn:1' xmlns:a2='urn:2' xmlns:a3='urn:3'",
+		  0, 1 },
+		/* xfed's and ejabberd's order, Prosody's, another */
+		{ "xmlns='jabber:server' xmlns:stream='http://etherx.jabber."
+		  "org/streams' xmlns:db='jabber:server:dialback'", 1, 1 },
+		{ "xmlns='jabber:server' xmlns:db='jabber:server:dialback' "
+		  "xmlns:stream='http://etherx.jabber.org/streams'", 1, 1 },
+		{ "xmlns:stream='http://etherx.jabber.org/streams' xmlns:db="
+		  "'jabber:server:dialback' xmlns='jabber:server'", 1, 1 },
+		/* no dialback namespace: a replay without it */
+		{ "xmlns:stream='http://etherx.jabber.org/streams' xmlns="
+		  "'jabber:server'", 1, 0 },
+		/* db bound elsewhere, another default namespace */
+		{ "xmlns='jabber:server' xmlns:stream='http://etherx.jabber."
+		  "org/streams' xmlns:db='urn:not-dialback'", 0, 0 },
+		{ "xmlns='jabber:client' xmlns:stream='http://etherx.jabber."
+		  "org/streams' xmlns:db='jabber:server:dialback'", 0, 1 },
+	};
+	struct dump	 d = { NULL, 0, 0, NULL, 0, ACT_NONE };
+	char		 buf[512];
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		snprintf(buf, sizeof(buf), "<stream:stream %s from='b.example'"
+		    " to='a.example' version='1.0'>", h[i].ns);
+		d.p = xml_new(NULL, &test_cb, &d);
+		d.len = 0;
+		d.nelem = 0;
+		CHECK(xml_replay_held(d.p) == 0);
+		CHECK(xml_feed(d.p, buf, strlen(buf)) == 0);
+		CHECK((xml_replay_held(d.p) == 0) == h[i].shared);
+		CHECK(xml_compact(d.p) == 0);
+		r = xml_feed(d.p, "<db:result from='b.example'>k</db:result>",
+		    41);
+		if (h[i].db) {
+			CHECK(r == 0);
+			CHECK(d.nelem == 1);
+			CHECK(strstr(d.buf, "jabber:server:dialback") != NULL);
+		} else if (strstr(h[i].ns, "xmlns:db") == NULL)
+			CHECK(r == -1);		/* db: is not declared */
+		else
+			CHECK(r == 0 && strstr(d.buf, "urn:not-dialback"));
+		xml_free(d.p);
+	}
+	free(d.buf);
+}
+
 /* A stream that keeps inventing names is compacted as it goes. */
 static void
 test_dict_bounded(void)
@@ -740,6 +804,7 @@ static const struct t_case cases[] = {
 	{ "reset_in_callback", test_reset_in_callback },
 	{ "free_in_callback", test_free_in_callback },
 	{ "compact", test_compact },
+	{ "replay_shared", test_replay_shared },
 	{ "dict_bounded", test_dict_bounded },
 	{ "huge_bounded", test_huge_bounded },
 	{ "deep_bounded", test_deep_bounded },
