@@ -37,16 +37,17 @@
  *           each stanza counted; <r/> -> <a h/> once the store batches
  *           holding what the stanzas wrote are committed (sm.c); each
  *           commit covering stanzas of the stream -> <a h/> unasked
- *           Order across streams: while an older authenticated inbound
+ *           Order across streams: while another authenticated inbound
  *           stream sharing a verified pair with this one still has bytes
- *           to read (a sender that died or handed its domains to another
- *           instance, whose last stanzas are still buffered here), this
- *           one is not read (s2s_in_hold(): only the oldest stream of a
- *           pair with unread bytes is read; a newer one waits, at most
+ *           to read that came before this one's (a sender that died or
+ *           handed its domains to another instance, whose last stanzas
+ *           are still buffered here), this one is not read (s2s_in_hold():
+ *           of a pair's streams with unread bytes, the one whose backlog
+ *           began first is read; the others wait, at most
  *           S2S_IN_HOLD_SECS per wait), so that the pair's stanzas are
  *           taken in the order they were sent, also when this stream
- *           was read before (it carried presence before the other
- *           instance died)
+ *           was read before or opened before the other (it carried
+ *           presence before the other instance took the pair)
  *   CLOSING stanzas still delivered; with XEP-0198 they come after our
  *           last <a/> and stay unacknowledged, so a peer that sends them
  *           again (S2S 7.6) delivers them twice; none is lost; their
@@ -126,7 +127,7 @@ struct s2s_in {
 	int			 header_seen;
 	time_t			 held_since;	/* s2s_in_hold(), 0: not */
 	int			 hold_spent;	/* this wait ran out: read */
-	int			 twin;		/* an older stream shares a
+	int			 twin;		/* another stream shares a
 						 * verified pair: hold looks */
 };
 
@@ -1137,11 +1138,23 @@ s2s_in_same_pair(struct s2s_in *a, struct s2s_in *b)
 	return 0;
 }
 
+/* Order of the inbound streams' backlogs (s2s_stream.backlog). */
+static uint64_t	 s2s_in_backlogs;
+
+/* 1 when o's unread bytes came before st's (ties: the older stream). */
+static int
+s2s_in_before(const struct s2s_stream *o, const struct s2s_stream *st)
+{
+	return o->backlog < st->backlog ||
+	    (o->backlog == st->backlog && o->id < st->id);
+}
+
 /*
- * A pair was verified on st: the newer of two authenticated inbound
- * streams sharing a verified pair is marked, so that s2s_in_hold() walks
- * the streams only for those (rare: a peer's instance took over, or it
- * reconnected while its old stream still drains) and not on every read.
+ * A pair was verified on st: both of two authenticated inbound streams
+ * sharing a verified pair are marked (either may have to wait for the
+ * other), so that s2s_in_hold() walks the streams only for those (rare:
+ * a peer's instance took over, or it reconnected while its old stream
+ * still drains) and not on every read.
  */
 static void
 s2s_in_twins(struct s2s_stream *st)
@@ -1154,19 +1167,25 @@ s2s_in_twins(struct s2s_stream *st)
 		    !(o->flags & S2S_F_AUTHED) ||
 		    !s2s_in_same_pair(in, s2s_in_of(o)))
 			continue;
-		s2s_in_of(o->id > st->id ? o : st)->twin = 1;
+		s2s_in_of(o)->twin = 1;
+		in->twin = 1;
 	}
 }
 
 /*
- * Milliseconds st waits before reading: while an older authenticated
- * inbound stream of one of its pairs has bytes to read, what st brings
- * comes after (see the top). Checked before every read, not only the
- * first: the stream that takes over a pair has often been read before.
- * A wait lasts until no older stream of the pair has unread bytes, and
- * never longer than S2S_IN_HOLD_SECS, so that a peer keeping two streams
- * busy is slowed at most that long each time; only streams sharing a
- * verified pair wait for each other, so one domain never holds
+ * Milliseconds st waits before reading: while another authenticated
+ * inbound stream of one of its pairs has bytes to read that came before
+ * st's, what st brings comes after (see the top). Checked before every
+ * read, not only the first: the stream that takes over a pair has often
+ * been read before, and may have been opened before the one it takes
+ * over from (it carried presence earlier), so the streams' ages do not
+ * tell the order: the unread bytes' do. A stream's backlog starts when
+ * its unread bytes are first seen here and ends once it is all read
+ * (s2s_stream_read_in()); two seen at once go by the streams' ages.
+ * A wait lasts until no stream of the pair has unread bytes from before,
+ * and never longer than S2S_IN_HOLD_SECS, so that a peer keeping two
+ * streams busy is slowed at most that long each time; only streams
+ * sharing a verified pair wait for each other, so one domain never holds
  * another's. No allocation: one pass over the streams.
  */
 static int
@@ -1175,16 +1194,26 @@ s2s_in_hold(struct s2s_stream *st)
 	struct s2s_in		*in = s2s_in_of(st);
 	struct s2s_stream	*o;
 	time_t			 now;
+	int			 fresh = st->backlog == 0;
 
 	if (!(st->flags & S2S_F_AUTHED) || !in->twin)
 		return 0;
+	if (fresh)
+		st->backlog = ++s2s_in_backlogs;
 	TAILQ_FOREACH(o, &s2s_streams, entry) {
-		if (o == st)
-			break;		/* the list is in the order of creation */
-		if (o->dir != S2S_DIR_IN || o->id > st->id ||
+		if (o == st || o->dir != S2S_DIR_IN ||
 		    s2s_stream_dead(o) || !(o->flags & S2S_F_AUTHED) ||
-		    !s2s_in_same_pair(in, s2s_in_of(o)) ||
-		    s2s_stream_unread(o) == 0)
+		    !s2s_in_same_pair(in, s2s_in_of(o)))
+			continue;
+		if (s2s_stream_unread(o) == 0) {
+			o->backlog = 0;
+			continue;
+		}
+		/* unread bytes not seen before came after st's, unless
+		 * st's are new too: then the streams' ages decide */
+		if (o->backlog == 0)
+			o->backlog = fresh ? st->backlog : ++s2s_in_backlogs;
+		if (!s2s_in_before(o, st))
 			continue;
 		if (in->hold_spent)
 			return 0;
@@ -1203,7 +1232,7 @@ s2s_in_hold(struct s2s_stream *st)
 		}
 		return S2S_IN_HOLD_MS;
 	}
-	/* no older stream left to read: the wait is over */
+	/* no earlier bytes left to read: the wait is over */
 	in->held_since = 0;
 	in->hold_spent = 0;
 	return 0;

@@ -276,6 +276,10 @@ s2s_stream_read_in(struct s2s_stream *st, struct evbuffer *in)
 	/* nothing buffered: libxml2's state goes until the next byte */
 	if (!s2s_stream_dead(st))
 		xml_compact(st->xml);
+	/* all read: the next bytes start a new backlog */
+	if (st->backlog != 0 && !s2s_stream_dead(st) &&
+	    s2s_stream_unread(st) == 0)
+		st->backlog = 0;
 }
 
 static void

@@ -126,6 +126,8 @@ struct s2s_stream {
 	const char		*eof_why;	/* with S2S_EV_EOF */
 	struct event		*pause_ev;	/* s2s_stream_pause(), lazily */
 	uint64_t		 bytes_in;	/* parsed, after TLS */
+	uint64_t		 backlog;	/* when its unread bytes were first
+						 * seen (s2s_in_hold()), 0: none */
 };
 
 TAILQ_HEAD(s2s_streams, s2s_stream);

@@ -15,7 +15,9 @@
 #   5. y's inbound side against a raw peer (dialback): <enable/> before
 #      authentication -> <failed/>; twice -> undefined-condition; <r/>
 #      unenabled ignored; <a h/> counts the stanzas (S2S 7.5); y stopped
-#      (SIGTERM): a last <a h/> covering what it read, then its close
+#      (SIGTERM): a last <a h/> covering what it read, then its close;
+#      two streams of one pair: what came first is stored first, even
+#      when it came on the newer stream (order across streams)
 #   6. x's outbound side against a raw peer that acknowledges more than it
 #      got (the row goes again), or fewer than before (the row stays
 #      delivered): undefined-condition either way (XEP-0198 4, S2S 7.6);
@@ -194,6 +196,28 @@ else
 	sed 's/^/# /' "$T/peer-shutdown.out" | tail -15
 fi
 check sm_in_shutdown_stored [ "$(y_distinct)" = 4 ]
+
+# 5b. two inbound streams of one pair (a sender that took the pair over
+# on a stream it opened before the one it took over from): y reads the
+# bytes that came first first, not the older stream; remote_stanza_rate
+# keeps the second stream's messages unread when the first one's come
+pair_conf_cert "$T/y" y.test "$PY_" p.test "$PA" "" 'require_encryption no' \
+    'inbox_quota 0' 'remote_stanza_rate 50' 'log_level debug'
+rm -f "$T"/y/xfed.db* "$T"/y/xfed.log
+yctl user add yu > /dev/null
+start_y || { fail sm_start5b "xfed did not start"; exit 1; }
+t_bg $PY "$XFED_SRC/tests/sh/smpeer.py" in order --port "$PY_" --to y.test \
+    --from p.test --listen "$PA" --timeout 30 > "$T/peer-order.out" 2>&1
+order_has() { [ "$(ysql "SELECT count(DISTINCT body) FROM inbox WHERE body LIKE 'order %'")" -ge 320 ]; }
+check sm_in_order_stored wait_for 30 order_has
+# the bodies as y stored them: order new 1-300, then order old 1-20
+ysql "SELECT body FROM inbox WHERE body LIKE 'order %' ORDER BY id" > "$T/order.got"
+{ seq 1 300 | sed 's/^/order new /'; seq 1 20 | sed 's/^/order old /'; } > "$T/order.want"
+check sm_in_order_first_bytes_first cmp -s "$T/order.want" "$T/order.got"
+grep -m1 "waits for in#" "$T/y/xfed.log" | sed 's/^/# /'
+kill "$T_LASTPID" 2>/dev/null
+wait "$T_LASTPID" 2>/dev/null
+XFED_PID=$PIDY; stop_xfed
 
 # 6. x as sender, against smpeer.py that acknowledges wrongly or never
 for sc in too-high backwards silent; do

@@ -13,6 +13,13 @@ top of tests/interop/rawpeer.py. Prints every byte, then PASS or FAIL WHY.
         r-unenabled    <r/> without <enable/> -> no answer, stream open
         send           each --stanza in turn, then our </stream:stream>:
                        xfed's closing tag must follow (without SM)
+        order          a second stream authenticated the same way; ORDER_NEW
+                       messages "order new I" on it, then ORDER_OLD
+                       "order old J" on the first one (opened first,
+                       idle until then) 1 s later, then both kept open for
+                       --timeout seconds: xfed must store all of the
+                       second's before the first's (the bytes that came
+                       first, not the older stream)
         shutdown       3 messages and <r/> -> <a h='3'/>; one more
                        message, then xfed is stopped (by the caller, once
                        its log shows that message): <a h='4'/> (unasked
@@ -38,6 +45,7 @@ import secrets
 import socket
 import ssl
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "interop"))
@@ -75,6 +83,34 @@ def next_ack(st, want, timeout=None):
             return el
 
 
+ORDER_NEW = 300
+ORDER_OLD = 20
+
+
+def order(a, auth, first):
+    """Scenario order: see the top."""
+    second = rawpeer.open_stream("127.0.0.1", a.port, a.to, a.frm, a.timeout)
+    try:
+        if second.header() is None or second.expect("features") is None:
+            return result(False, "no second stream from xfed")
+        v = rawpeer.dialback(second, a.frm, a.to, auth)
+        if v != "valid":
+            return result(False, "second dialback: %s" % v)
+        msg = "<message from='o@%s' to='%s' type='chat' id='%s%d'>" \
+            "<body>order %s %d</body></message>"
+        second.send("".join(msg % (a.frm, a.rcpt, "n", i, "new", i)
+                            for i in range(1, ORDER_NEW + 1)))
+        # the first stream's come later, as a taken over sender's last
+        # stanzas come before the new holder's (the setup, not a check)
+        time.sleep(1)
+        first.send("".join(msg % (a.frm, a.rcpt, "o", i, "old", i)
+                           for i in range(1, ORDER_OLD + 1)))
+        out = rawpeer.observe(first, a.timeout)
+        return result(out == "open", "first stream: %s" % out)
+    finally:
+        second.close()
+
+
 def inbound(a):
     auth = rawpeer.Authoritative(a.frm, "127.0.0.1", a.listen).start()
     st = rawpeer.open_stream("127.0.0.1", a.port, a.to, a.frm, a.timeout)
@@ -93,6 +129,8 @@ def inbound(a):
         v = rawpeer.dialback(st, a.frm, a.to, auth)
         if v != "valid":
             return result(False, "dialback: %s" % v)
+        if a.scenario == "order":
+            return order(a, auth, st)
         if a.scenario == "send":
             for x in a.stanza:
                 st.send(x)
