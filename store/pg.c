@@ -211,9 +211,11 @@ pg_connected(struct pg_store *ps)
 		pg_fly_abort(ps, "the connection to PostgreSQL was lost");
 	/*
 	 * Every failure here is a database failure the caller counts
-	 * (store_counts()): the daemon keeps what it was writing. An open
-	 * transaction died with the connection: say so once, before any new
-	 * connection could take writes into a batch that lacks the first.
+	 * (store_counts()): the daemon keeps what it was writing. A
+	 * reconnect that succeeds with no transaction open lost nothing and
+	 * is not one. An open transaction died with the connection: say so
+	 * once, before any new connection could take writes into a batch
+	 * that lacks the first.
 	 */
 	ps->base.stats.failures++;
 	if (ps->base.txn != STORE_TXN_NONE) {
@@ -243,9 +245,10 @@ pg_connected(struct pg_store *ps)
 	ps->retry_at_ms = 0;
 	memset(ps->prepared, 0, sizeof(ps->prepared));
 	ps->notified = 1;	/* read the journal: NOTIFYs were missed */
-	if (pg_lock_timeout(ps) == -1)
+	if (pg_lock_timeout(ps) == -1 || pg_listen(ps) == -1)
 		return -1;
-	return pg_listen(ps);
+	ps->base.stats.failures--;
+	return 0;
 }
 
 static void
