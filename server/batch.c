@@ -184,8 +184,9 @@ batch_commit(int sync)
 		rc = batch_done(&t0, ss.writes, rc);
 	batch_completing--;
 	if (rc != 1) {
+		/* rc: this commit's own outcome */
 		batch_fail_later();
-		return batch_state == BATCH_FAILING ? -1 : rc;
+		return rc;
 	}
 	batch_inflight = 1;
 	batch_fly_t0 = t0;
@@ -194,7 +195,7 @@ batch_commit(int sync)
 	    EV_READ | EV_PERSIST, batch_fly, NULL);
 	event_add(batch_fly_ev, &tv);
 	batch_fail_later();
-	return batch_state == BATCH_FAILING ? -1 : 0;
+	return 0;
 }
 
 int
