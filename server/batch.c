@@ -25,6 +25,8 @@
  * wait for a lock (busy_timeout 0): the loop never blocks on it.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -65,7 +67,17 @@ static int		 batch_inflight;
 static struct timespec	 batch_fly_t0;
 static uint64_t		 batch_fly_writes;
 
+/* A commit completing (its refusals told, its stanzas settled): a store
+ * failure met meanwhile, by a callback that wrote, waits until it is
+ * settled (batch_fail_later()), so it neither settles the commit's
+ * stanzas twice nor frees the commit in flight under its poll. */
+static int		 batch_completing;
+static int		 batch_fail_pending;
+static char		 batch_fail_why[256];
+
 static void	batch_retry(evutil_socket_t, short, void *);
+static void	batch_fail_now(const char *);
+static void	batch_fail_later(void);
 
 static void
 batch_recovered(void)
@@ -100,7 +112,7 @@ batch_done(const struct timespec *t0, uint64_t nw, int rc)
 	    (t1.tv_nsec - t0->tv_nsec) / 1e9, nw - writes, rc == 0);
 	writes = nw;
 	if (rc == -1) {
-		batch_failed(store_errstr(server->store));
+		batch_fail_now(store_errstr(server->store));
 		return -1;
 	}
 	router_batch_done(1);
@@ -118,13 +130,18 @@ batch_fly_end(int wait)
 {
 	int	 rc;
 
-	if (!batch_inflight ||
-	    (rc = store_flush_poll(server->store, wait)) == 0)
+	if (!batch_inflight || batch_completing)
 		return;
-	event_free(batch_fly_ev);
-	batch_fly_ev = NULL;
-	batch_inflight = 0;
-	batch_done(&batch_fly_t0, batch_fly_writes, rc == 1 ? 0 : -1);
+	batch_completing++;
+	rc = store_flush_poll(server->store, wait);
+	if (rc != 0) {
+		event_free(batch_fly_ev);
+		batch_fly_ev = NULL;
+		batch_inflight = 0;
+		batch_done(&batch_fly_t0, batch_fly_writes, rc == 1 ? 0 : -1);
+	}
+	batch_completing--;
+	batch_fail_later();
 }
 
 static void
@@ -148,6 +165,11 @@ batch_commit(int sync)
 	struct timespec		 t0;
 	int			 rc;
 
+	if (batch_completing) {
+		/* never a second commit inside one completing: after it */
+		event_active(batch_flush_ev, EV_TIMEOUT, 0);
+		return sync ? -1 : 0;
+	}
 	batch_fly_end(1);
 	if (batch_state == BATCH_FAILING)
 		return -1;
@@ -155,16 +177,24 @@ batch_commit(int sync)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	router_batch_sent();
 	outbox_batch_sent();
+	batch_completing++;
 	rc = sync ? store_flush(server->store) :
 	    store_flush_async(server->store);
 	if (rc != 1)
-		return batch_done(&t0, ss.writes, rc);
+		rc = batch_done(&t0, ss.writes, rc);
+	batch_completing--;
+	if (rc != 1) {
+		/* rc: this commit's own outcome */
+		batch_fail_later();
+		return rc;
+	}
 	batch_inflight = 1;
 	batch_fly_t0 = t0;
 	batch_fly_writes = ss.writes;
 	batch_fly_ev = event_new(server->base, store_flush_fd(server->store),
 	    EV_READ | EV_PERSIST, batch_fly, NULL);
 	event_add(batch_fly_ev, &tv);
+	batch_fail_later();
 	return 0;
 }
 
@@ -208,12 +238,44 @@ batch_flush_now(void)
 void
 batch_failed(const char *why)
 {
+	if (batch_completing) {
+		if (!batch_fail_pending) {
+			snprintf(batch_fail_why, sizeof(batch_fail_why), "%s",
+			    why != NULL && *why != '\0' ? why :
+			    "unknown store error");
+			batch_fail_pending = 1;
+		}
+		return;
+	}
+	batch_fail_now(why);
+	batch_fail_later();
+}
+
+/* The failure met while a commit completed, now that it is settled. */
+static void
+batch_fail_later(void)
+{
+	char	 why[sizeof(batch_fail_why)];
+
+	while (batch_fail_pending && !batch_completing) {
+		batch_fail_pending = 0;
+		memcpy(why, batch_fail_why, sizeof(why));
+		batch_fail_now(why);
+	}
+}
+
+static void
+batch_fail_now(const char *why)
+{
 	struct timeval	 tv;
 	int		 rc;
 
+	if (why == NULL || *why == '\0')
+		why = "unknown store error";
 	if (batch_inflight) {
 		/* the commit before this batch ends first: what it
 		 * committed is settled, what failed waits with the rest */
+		batch_completing++;
 		rc = store_flush_poll(server->store, 1);
 		event_free(batch_fly_ev);
 		batch_fly_ev = NULL;
@@ -222,6 +284,9 @@ batch_failed(const char *why)
 			router_batch_done(1);
 			outbox_batch_done(1);
 		}
+		batch_completing--;
+		/* failing anyway: what it met is covered */
+		batch_fail_pending = 0;
 	}
 	store_rollback(server->store);
 	evtimer_del(batch_flush_ev);

@@ -196,19 +196,26 @@ static int	pg_later_send(struct pg_store *, int);
 static void	pg_later_free(struct pg_store *, struct pg_later **, size_t,
 		    int);
 static void	pg_fly_wait(struct pg_store *);
+static void	pg_fly_abort(struct pg_store *, const char *);
 
 int
 pg_connected(struct pg_store *ps)
 {
 	int64_t	 now;
 
-	if (PQstatus(ps->conn) == CONNECTION_OK)
+	if (PQstatus(ps->conn) == CONNECTION_OK && !ps->need_reset)
 		return 0;
+	/* a reset ends the commit in flight, as failed: its answer would
+	 * never come on the new connection */
+	if (ps->flying)
+		pg_fly_abort(ps, "the connection to PostgreSQL was lost");
 	/*
 	 * Every failure here is a database failure the caller counts
-	 * (store_counts()): the daemon keeps what it was writing. An open
-	 * transaction died with the connection: say so once, before any new
-	 * connection could take writes into a batch that lacks the first.
+	 * (store_counts()): the daemon keeps what it was writing. A
+	 * reconnect that succeeds with no transaction open lost nothing and
+	 * is not one. An open transaction died with the connection: say so
+	 * once, before any new connection could take writes into a batch
+	 * that lacks the first.
 	 */
 	ps->base.stats.failures++;
 	if (ps->base.txn != STORE_TXN_NONE) {
@@ -221,7 +228,9 @@ pg_connected(struct pg_store *ps)
 		return pg_fail(ps, STORE_E_DB, "PostgreSQL: not connected, "
 		    "next attempt in %lld ms", (long long)(ps->retry_at_ms -
 		    now));
+	ps->need_reset = 0;
 	PQreset(ps->conn);
+	PQsetnonblocking(ps->conn, 0);
 	if (PQstatus(ps->conn) != CONNECTION_OK) {
 		ps->backoff_ms = ps->backoff_ms ? ps->backoff_ms * 2 :
 		    PG_BACKOFF_MIN_MS;
@@ -236,9 +245,10 @@ pg_connected(struct pg_store *ps)
 	ps->retry_at_ms = 0;
 	memset(ps->prepared, 0, sizeof(ps->prepared));
 	ps->notified = 1;	/* read the journal: NOTIFYs were missed */
-	if (pg_lock_timeout(ps) == -1)
+	if (pg_lock_timeout(ps) == -1 || pg_listen(ps) == -1)
 		return -1;
-	return pg_listen(ps);
+	ps->base.stats.failures--;
+	return 0;
 }
 
 static void
@@ -666,7 +676,10 @@ pg_pipe_end(struct pg_store *ps)
 		return;
 	while ((r = PQgetResult(ps->conn)) != NULL)
 		PQclear(r);
-	PQexitPipelineMode(ps->conn);
+	/* still busy (a query whose sync never went out): the connection
+	 * is not used again as it is, the next statement reconnects */
+	if (PQexitPipelineMode(ps->conn) != 1)
+		ps->need_reset = 1;
 }
 
 /* Appends s to the array literal at *bp as one quoted element. */
@@ -778,7 +791,7 @@ pg_later_pipe(struct pg_store *ps, struct pg_later **v, size_t n, int commit,
 		goto done;
 	}
 	pg_notices(ps);
-	PQexitPipelineMode(ps->conn);
+	pg_pipe_end(ps);
 	k = 0;
 	if (begin) {
 		if (PQresultStatus(res[k]) != PGRES_COMMAND_OK) {
@@ -834,8 +847,9 @@ pg_later_pipe(struct pg_store *ps, struct pg_later **v, size_t n, int commit,
 	pg_fail(ps, STORE_E_DB, "%s: send: %s", v[0]->what,
 	    PQerrorMessage(ps->conn));
 	ps->base.stats.failures++;
-	PQexitPipelineMode(ps->conn);
-	if (PQstatus(ps->conn) != CONNECTION_OK)
+	if (PQexitPipelineMode(ps->conn) != 1)
+		ps->need_reset = 1;
+	if (PQstatus(ps->conn) != CONNECTION_OK || ps->need_reset)
 		ps->base.txn = STORE_TXN_NONE;
 	goto out;
 }
@@ -959,7 +973,9 @@ static void
 pg_fly_failed(struct pg_store *ps, enum store_err code, const char *why)
 {
 	free(ps->fly_err);
-	ps->fly_err = xstrdup(why);
+	ps->fly_err = xstrdup(why != NULL && *why != '\0' ? why :
+	    "the connection to PostgreSQL was lost");
+	ps->fly_err[strcspn(ps->fly_err, "\n")] = '\0';
 	ps->fly_code = code;
 	ps->fly_done = -1;
 	ps->base.stats.failures++;
@@ -1015,7 +1031,8 @@ pg_fly_end(struct pg_store *ps)
 	int		 i, bad = -1;
 
 	ps->flying = 0;
-	PQexitPipelineMode(ps->conn);
+	if (PQexitPipelineMode(ps->conn) != 1)
+		ps->need_reset = 1;
 	PQsetnonblocking(ps->conn, 0);
 	pg_notices(ps);
 	for (i = 0; i < 5 && bad == -1; i++)
@@ -1036,7 +1053,7 @@ pg_fly_end(struct pg_store *ps)
 	    PG_DIAG_SQLSTATE) : NULL;
 	if (bad == 2 && state != NULL && (strncmp(state, "23", 2) == 0 ||
 	    strncmp(state, "22", 2) == 0) &&
-	    PQstatus(ps->conn) == CONNECTION_OK) {
+	    PQstatus(ps->conn) == CONNECTION_OK && !ps->need_reset) {
 		/* a refused row: each alone */
 		pg_fly_clear(ps);
 		pg_fly_again(ps);
@@ -1047,12 +1064,31 @@ pg_fly_end(struct pg_store *ps)
 	pg_fly_failed(ps, STORE_E_DB, msg != NULL ? msg :
 	    PQerrorMessage(ps->conn));
 	pg_fly_clear(ps);
-	if (PQstatus(ps->conn) == CONNECTION_OK &&
+	if (PQstatus(ps->conn) == CONNECTION_OK && !ps->need_reset &&
 	    PQtransactionStatus(ps->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(ps->conn, "ROLLBACK"));
 	pg_later_free(ps, ps->fly, ps->nfly, 0);
 	ps->fly = NULL;
 	ps->nfly = 0;
+}
+
+/* The commit in flight ends, failed, with its answer not all read. */
+static void
+pg_fly_abort(struct pg_store *ps, const char *why)
+{
+	ps->flying = 0;
+	pg_fly_failed(ps, STORE_E_DB, why);
+	pg_fly_clear(ps);
+	pg_later_free(ps, ps->fly, ps->nfly, 0);
+	ps->fly = NULL;
+	ps->nfly = 0;
+	/* what is left of its pipeline is not waited for: reconnect */
+	if (PQexitPipelineMode(ps->conn) != 1)
+		ps->need_reset = 1;
+	PQsetnonblocking(ps->conn, 0);
+	if (PQstatus(ps->conn) == CONNECTION_OK && !ps->need_reset &&
+	    PQtransactionStatus(ps->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(ps->conn, "ROLLBACK"));
 }
 
 /* Reads what arrived of the commit in flight; wait: until it is all in. */
@@ -1061,24 +1097,13 @@ pg_fly_step(struct pg_store *ps, int wait)
 {
 	struct pollfd	 pfd;
 	PGresult	*r;
-	int		 flush, nulls;
+	int		 flush, nulls, ok;
 
 	while (ps->flying) {
-		if ((flush = PQflush(ps->conn)) == -1 ||
-		    PQconsumeInput(ps->conn) != 1) {
-			ps->flying = 0;
-			pg_fly_failed(ps, STORE_E_DB, PQerrorMessage(ps->conn));
-			pg_fly_clear(ps);
-			pg_later_free(ps, ps->fly, ps->nfly, 0);
-			ps->fly = NULL;
-			ps->nfly = 0;
-			if (PQstatus(ps->conn) == CONNECTION_OK) {
-				pg_pipe_end(ps);
-				PQsetnonblocking(ps->conn, 0);
-				PQclear(PQexec(ps->conn, "ROLLBACK"));
-			}
-			return;
-		}
+		ok = (flush = PQflush(ps->conn)) != -1 &&
+		    PQconsumeInput(ps->conn) == 1;
+		/* what arrived before an error is read first: a commit
+		 * answered before the connection closed did commit */
 		nulls = 0;
 		while (!PQisBusy(ps->conn) && nulls < 2) {
 			if ((r = PQgetResult(ps->conn)) == NULL) {
@@ -1096,17 +1121,17 @@ pg_fly_step(struct pg_store *ps, int wait)
 			else
 				PQclear(r);
 		}
+		if (!ok) {
+			pg_fly_abort(ps, PQerrorMessage(ps->conn));
+			return;
+		}
 		if (!wait)
 			return;
 		pfd.fd = PQsocket(ps->conn);
 		pfd.events = POLLIN | (flush == 1 ? POLLOUT : 0);
 		if (poll(&pfd, 1, 1000) == -1 && errno != EINTR) {
-			ps->flying = 0;
-			pg_fly_failed(ps, STORE_E_DB, strerror(errno));
-			pg_later_free(ps, ps->fly, ps->nfly, 0);
-			ps->fly = NULL;
-			ps->nfly = 0;
-			PQreset(ps->conn);
+			ps->need_reset = 1;
+			pg_fly_abort(ps, strerror(errno));
 			return;
 		}
 	}
@@ -1322,6 +1347,7 @@ pg_begin(struct store *st)
 {
 	struct pg_store	*ps = PG(st);
 
+	pg_fly_wait(ps);
 	if (ps->base.txn == STORE_TXN_EXPLICIT)
 		return pg_fail(ps, STORE_E_DB, "begin: a transaction is "
 		    "already open");

@@ -144,6 +144,7 @@ struct pg_store {
 	struct pg_later	**fly;		/* its rows */
 	size_t		 nfly;
 	int		 flying;	/* sent, its results not all read */
+	int		 need_reset;	/* left mid-pipeline: reconnect */
 	int		 fly_done;	/* 1 committed, -1 failed: not yet told */
 	enum store_err	 fly_code;
 	char		*fly_err;

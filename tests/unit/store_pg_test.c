@@ -740,6 +740,28 @@ put_rows(struct store *st, const char *tag, int n, int nobody)
 	}
 }
 
+/* The rows sent again, as the daemon does, until a commit takes them
+ * (reconnected within the backoff): the last poll's answer. */
+static int
+commit_again(struct store *st, const char *tag, int n, const char *tag2,
+    int n2)
+{
+	int	 i, rc = -1;
+
+	for (i = 0; i < 100 && rc != 1; i++) {
+		put_rows(st, tag, n, -1);
+		if (tag2 != NULL)
+			put_rows(st, tag2, n2, -1);
+		if ((rc = store_flush_async(st)) == 1)
+			rc = store_flush_poll(st, 1);
+		if (rc != 1) {
+			store_rollback(st);
+			usleep(20000);
+		}
+	}
+	return rc;
+}
+
 /*
  * store_flush_async(): the batch's rows and COMMIT go out and the call
  * returns; rows queued meanwhile are the next batch; a row to no user is
@@ -755,7 +777,6 @@ test_async_commit(void)
 	struct store	*st = open_new();
 	PGconn		*c;
 	PGresult	*r;
-	int		 i, rc = -1;
 
 	REQUIRE(st != NULL);
 	REQUIRE(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
@@ -802,21 +823,82 @@ test_async_commit(void)
 	CHECK(told_n == 0);
 	CHECK(raw_int(uri, "SELECT count(*) FROM inbox") == 309);
 	/* again, as the daemon does: reconnected within the backoff */
-	for (i = 0; i < 100 && rc != 1; i++) {
-		put_rows(st, "c", 100, -1);
-		put_rows(st, "d", 5, -1);
-		if ((rc = store_flush_async(st)) == 1)
-			rc = store_flush_poll(st, 1);
-		if (rc != 1) {
-			store_rollback(st);
-			usleep(20000);
-		}
-	}
-	CHECK(rc == 1);
+	CHECK(commit_again(st, "c", 100, "d", 5) == 1);
 	CHECK(told_n == 0);
 	store_close(st);
 	CHECK(raw_int(uri, "SELECT count(*) FROM inbox") == 414);
 	CHECK(raw_int(uri, "SELECT count(DISTINCT body) FROM inbox") == 414);
+}
+
+/* Ends the sessions named xfed from another connection c. */
+static void
+kill_xfed(PGconn *c)
+{
+	PGresult	*r;
+
+	r = PQexec(c, "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE application_name = 'xfed' AND "
+	    "datname = current_database()");
+	CHECK(PQresultStatus(r) == PGRES_TUPLES_OK);
+	PQclear(r);
+}
+
+/*
+ * The connection reset by another caller (the watcher, a transaction's
+ * BEGIN) while a commit is in flight: the commit ends as failed, with a
+ * reason, rather than waiting on the new connection for an answer that
+ * never comes; the connection is out of pipeline mode and takes the
+ * rows again.
+ */
+static void
+test_async_reset(void)
+{
+	struct store	*st = open_new();
+	PGconn		*c;
+	PGresult	*r;
+	int		 i, how;
+
+	REQUIRE(st != NULL);
+	REQUIRE(store_user_add(st, "alice", "a.example", NULL, NULL) == 0);
+	REQUIRE(store_flush(st) == 0);
+	/* the statement is prepared before the lock is taken */
+	REQUIRE(commit_again(st, "p", 1, NULL, 0) == 1);
+	for (how = 0; how < 2; how++) {
+		c = PQconnectdb(uri);
+		REQUIRE(PQstatus(c) == CONNECTION_OK);
+		r = PQexec(c, "BEGIN; LOCK TABLE inbox IN ACCESS EXCLUSIVE "
+		    "MODE");
+		REQUIRE(PQresultStatus(r) == PGRES_COMMAND_OK);
+		PQclear(r);
+		told_n = 0;
+		put_rows(st, how ? "f" : "e", 50, -1);
+		CHECK(store_flush_async(st) == 1);
+		CHECK(store_flush_poll(st, 0) == 0);
+		kill_xfed(c);
+		PQclear(PQexec(c, "COMMIT"));
+		PQfinish(c);
+		if (how == 0) {
+			/* the watcher sees the socket closed, then resets */
+			for (i = 0; i < 200 && store_changed(st) != -1; i++)
+				usleep(10000);
+			for (i = 0; i < 200 && store_changed(st) == -1; i++)
+				usleep(10000);
+		} else {
+			for (i = 0; i < 200 && store_begin(st) == -1; i++)
+				usleep(10000);
+			CHECK(store_rollback(st) == 0);
+		}
+		CHECK(store_flush_poll(st, 1) == -1);
+		CHECK(store_errcode(st) == STORE_E_DB);
+		CHECK(store_errstr(st)[0] != '\0' &&
+		    strcmp(store_errstr(st), "commit: ") != 0);
+		CHECK(store_flush_poll(st, 0) == 1);	/* nothing in flight */
+		CHECK(told_n == 0);
+		CHECK(commit_again(st, how ? "f" : "e", 50, NULL, 0) == 1);
+	}
+	store_close(st);
+	CHECK(raw_int(uri, "SELECT count(*) FROM inbox") == 101);
+	CHECK(raw_int(uri, "SELECT count(DISTINCT body) FROM inbox") == 101);
 }
 
 static int	 ev_n;
@@ -879,6 +961,7 @@ static const struct t_case cases[] = {
 	{ "pg_reconnect", test_reconnect },
 	{ "pg_lock_timeout", test_lock_timeout },
 	{ "pg_async_commit", test_async_commit },
+	{ "pg_async_reset", test_async_reset },
 	{ "pg_api_tables", test_api_tables },
 	{ "pg_unreachable", test_unreachable },
 };
