@@ -40,6 +40,7 @@ db_pairs_add(struct db_pairs *t, const char *remote, const char *local,
 	p->local = xstrdup(local);
 	p->valid = valid;
 	p->rated = 0;
+	p->domslot = 0;
 	if (valid)
 		t->nvalid++;
 	return p;

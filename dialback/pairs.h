@@ -21,6 +21,7 @@ struct db_pair {
 	char	*local;
 	int	 valid;		/* else pending */
 	int	 rated;		/* its verification took rate tokens */
+	int	 domslot;	/* it holds a max_pending_per_domain slot */
 };
 
 /*

@@ -162,10 +162,13 @@ s2s_domain_ok(const char *remote)
 
 /* A pair leaves the pending state (valid, invalid, error or dropped). */
 static void
-s2s_in_pending_done(struct s2s_in *in, const struct db_pair *p)
+s2s_in_pending_done(struct s2s_in *in, struct db_pair *p)
 {
 	if (!p->valid)
 		sources_pending_release(&in->src, p->remote);
+	if (p->domslot)
+		sources_domain_slot_release(p->remote);
+	p->domslot = 0;
 }
 
 static void	s2s_in_verdict(struct s2s_stream *, const char *, const char *,
@@ -437,6 +440,29 @@ s2s_in_open(struct s2s_stream *st, struct el *hdr)
 	s2s_in_enter(st, in->pairs.nvalid > 0 ? S2S_IN_AUTHED : S2S_IN_OPEN);
 }
 
+/*
+ * The verification of p is about to be asked: it takes a slot of
+ * max_pending_per_domain then (a claim waiting its turn holds none, an
+ * exempt source needs none). 0, or -1 with the refusal logged and *cond
+ * set.
+ */
+static int
+s2s_in_domain_slot(struct s2s_stream *st, struct db_pair *p,
+    const char **cond)
+{
+	const char	*why;
+	int		 r;
+
+	if ((r = sources_domain_slot_take(&s2s_in_of(st)->src, p->remote,
+	    &why)) == -1) {
+		s2s_in_refusal_log(st, p->remote, why);
+		*cond = "resource-constraint";
+		return -1;
+	}
+	p->domslot = r;
+	return 0;
+}
+
 /* db:result request: the receiving role (XEP-0220 2.1.2, S2S 4.18-4.26). */
 static void
 s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
@@ -533,13 +559,15 @@ s2s_in_db_result(struct s2s_stream *st, const struct db_msg *m)
 		cond = "resource-constraint";
 	} else {
 		p->rated = rated;
-		s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local,
-		    remote);
-		if (db_verify_request(local, remote, st->sid, m->key, st->id,
-		    &cond) == 0)
-			return;
-		s2s_log(st, LOG_L_INFO, "dialback not checked pair=%s/%s: %s",
-		    local, remote, cond);
+		if (s2s_in_domain_slot(st, p, &cond) == 0) {
+			s2s_log(st, LOG_L_INFO, "dialback verifying "
+			    "pair=%s/%s", local, remote);
+			if (db_verify_request(local, remote, st->sid, m->key,
+			    st->id, &cond) == 0)
+				return;
+			s2s_log(st, LOG_L_INFO, "dialback not checked "
+			    "pair=%s/%s: %s", local, remote, cond);
+		}
 	}
 	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
 	    NULL, cond));
@@ -634,13 +662,15 @@ s2s_in_wait_turn(uint64_t id, const char *local, const char *remote,
 		cond = "resource-constraint";
 	} else {
 		p->rated = 1;
-		s2s_log(st, LOG_L_INFO, "dialback verifying pair=%s/%s", local,
-		    remote);
-		if (db_verify_request(local, remote, st->sid, key, st->id,
-		    &cond) == 0)
-			return 0;
-		s2s_log(st, LOG_L_INFO, "dialback not checked pair=%s/%s: %s",
-		    local, remote, cond);
+		if (s2s_in_domain_slot(st, p, &cond) == 0) {
+			s2s_log(st, LOG_L_INFO, "dialback verifying "
+			    "pair=%s/%s", local, remote);
+			if (db_verify_request(local, remote, st->sid, key,
+			    st->id, &cond) == 0)
+				return 0;
+			s2s_log(st, LOG_L_INFO, "dialback not checked "
+			    "pair=%s/%s: %s", local, remote, cond);
+		}
 	}
 	s2s_stream_send_el_free(st, db_build(0, DB_ERROR, local, remote, NULL,
 	    NULL, cond));

@@ -281,11 +281,11 @@ sources_pending_take(const struct source *src, const char *domain,
     const char **why)
 {
 	const struct conf	*cf = server->conf;
-	struct sources_count	*ip, *dom, *net = NULL, *net48 = NULL;
+	struct sources_count	*ip, *net = NULL, *net48 = NULL;
 
+	(void)domain;
 	sources_init();
 	ip = sources_count(&sources_ip, src->ip);
-	dom = sources_count(&sources_dom, domain);
 	if (src->net[0] != '\0')
 		net = sources_count(&sources_net, src->net);
 	if (src->net48[0] != '\0')
@@ -299,26 +299,50 @@ sources_pending_take(const struct source *src, const char *domain,
 	else if (net48 != NULL && cf->max_pending_per_net > 0 &&
 	    net48->pending >= SOURCES_PER48_FACTOR * cf->max_pending_per_net)
 		*why = "too many dialback verifications from this /48";
-	else if (cf->max_pending_per_domain > 0 &&
-	    dom->pending >= cf->max_pending_per_domain)
-		*why = "too many dialback verifications for this domain";
 	else {
 		sources_pending_add(src, 1);
-		dom->pending++;
 		return 0;
 	}
 	sources_pending_add(src, 0);	/* tidies */
-	sources_tidy(&sources_dom, domain);
 	return -1;
 }
 
 void
 sources_pending_release(const struct source *src, const char *domain)
 {
+	(void)domain;
+	sources_init();
+	sources_pending_add(src, -1);
+}
+
+static int	sources_is_exempt(const struct source *, const char *);
+
+int
+sources_domain_slot_take(const struct source *src, const char *domain,
+    const char **why)
+{
+	const struct conf	*cf = server->conf;
+	struct sources_count	*dom;
+
+	if (cf->max_pending_per_domain <= 0 || sources_is_exempt(src, domain))
+		return 0;
+	sources_init();
+	dom = sources_count(&sources_dom, domain);
+	if (dom->pending >= cf->max_pending_per_domain) {
+		*why = "too many dialback verifications for this domain";
+		sources_tidy(&sources_dom, domain);
+		return -1;
+	}
+	dom->pending++;
+	return 1;
+}
+
+void
+sources_domain_slot_release(const char *domain)
+{
 	struct sources_count	*c;
 
 	sources_init();
-	sources_pending_add(src, -1);
 	if ((c = strmap_get(&sources_dom, domain, 0)) != NULL) {
 		c->pending--;
 		sources_tidy(&sources_dom, domain);

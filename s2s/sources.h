@@ -57,6 +57,15 @@ void	 sources_stream_release(const struct source *);
 int	 sources_pending_take(const struct source *, const char *domain,
 	    const char **why);
 void	 sources_pending_release(const struct source *, const char *domain);
+/*
+ * A slot of max_pending_per_domain for a verification of domain about to
+ * be asked (not while a claim waits its turn): 1 taken, 0 none needed
+ * (no cap, or src is exempt for domain: verify_exempt_time; the per-IP
+ * and per-net pending caps bound it), -1 full (*why says so).
+ */
+int	 sources_domain_slot_take(const struct source *, const char *domain,
+	    const char **why);
+void	 sources_domain_slot_release(const char *domain);
 
 /* A verification from src for domain failed: valid 0 (invalid key) or -1
  * (a dialback error cond). Remembered for verify_failure_cache. */

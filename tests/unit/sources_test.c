@@ -152,11 +152,24 @@ test_pending(void)
 	CHECK(strstr(why, "from this address") != NULL);
 	CHECK(sources_pending_take(&b, "x.example", &why) == 0);
 	CHECK(sources_pending_take(&c, "x.example", &why) == 0);
-	CHECK(sources_pending_take(&c, "x.example", &why) == -1);
-	CHECK(strstr(why, "for this domain") != NULL);
 	sources_pending_release(&a, "x.example");
-	CHECK(sources_pending_take(&c, "x.example", &why) == 0);
 	CHECK(sources_pending_take(&a, "z.example", &why) == 0);
+	/* the domain's cap counts only the verifications asked (issue 12:
+	 * claims waiting their turn hold no slot), taken apart */
+	CHECK(sources_domain_slot_take(&a, "x.example", &why) == 1);
+	CHECK(sources_domain_slot_take(&b, "x.example", &why) == 1);
+	CHECK(sources_domain_slot_take(&c, "x.example", &why) == 1);
+	why = NULL;
+	CHECK(sources_domain_slot_take(&c, "x.example", &why) == -1);
+	CHECK(why != NULL && strstr(why, "for this domain") != NULL);
+	CHECK(sources_domain_slot_take(&c, "y.example", &why) == 1);
+	/* an exempt source is not held by the domain's cap */
+	sc.verify_exempt_time = 60;
+	sources_verified(&b, "x.example");
+	CHECK(sources_domain_slot_take(&b, "x.example", &why) == 0);
+	CHECK(sources_domain_slot_take(&c, "x.example", &why) == -1);
+	sources_domain_slot_release("x.example");
+	CHECK(sources_domain_slot_take(&c, "x.example", &why) == 1);
 	sources_free();
 }
 
