@@ -16,8 +16,9 @@
 # or the dialback error resource-constraint (over its share). The flood
 # networks were asked for at most their share, the refusals logged once
 # per 10 s, and A's resident memory stays bounded. Part 2: A restarted,
-# 8 IPv4 /24s flood (more than verify_rate_per_domain), and a server of
-# victim.test A never verified waits its turn instead of being refused.
+# 64 IPv4 /24s flood (more than verify_rate_per_domain, as many as
+# max_pending_per_domain), and a server of victim.test A never verified
+# waits its turn instead of being refused.
 if [ -z "${VSHARE_INNER:-}" ]; then
 	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
 		VSHARE_INNER=1 exec timeout -k 5 240 unshare -n bash "$0"
@@ -210,9 +211,11 @@ check no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:' '$
 kill -TERM "$PIDV2"; wait "$PIDV2"
 
 # Part 2: a cold victim. A restarted (nothing exempt, nothing cached),
-# default verify_failure_cache; a flood claims victim.test from 8 IPv4
-# /24s (127.20-27.0.x, 16 claims at a time, each address once in
-# turn), more than verify_rate_per_domain. A new V2 (V3), never verified
+# default verify_failure_cache; a flood claims victim.test from 64 IPv4
+# /24s (127.20-83.0.x, 128 claims at a time, each address once in
+# turn), more than verify_rate_per_domain. Each network keeps a claim
+# waiting its turn: 64 waiting claims, as many as the default
+# max_pending_per_domain, which counts only the verifications asked. A new V2 (V3), never verified
 # by A, sends: its claim is not refused but waits its turn, at most one
 # per network waiting, tokens handed out round-robin across the networks
 # waiting, so it is verified and its message stored within the handshake
@@ -226,14 +229,14 @@ check cold_users_added [ $? = 0 ]
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=8" start_xfed "$T/a2" ||
     { fail start_a2 "xfed A did not restart"; exit 1; }
 PIDA=$XFED_PID
-# each address once until all 2032 were used, the /24s in turn
+# each address once until all 16256 were used, the /24s in turn
 NETSRCS=""
 for j in $(seq 1 254); do
-	for k in $(seq 20 27); do
+	for k in $(seq 20 83); do
 		NETSRCS="$NETSRCS 127.$k.0.$j"
 	done
 done
-export FLOOD_THREADS=16
+export FLOOD_THREADS=128
 # shellcheck disable=SC2086
 t_bg $PY "$T/flood.py" 127.0.0.1 "$T/stop2" $NETSRCS \
     > "$T/nets.log" 2> "$T/nets.err"
@@ -261,10 +264,10 @@ touch "$T/stop2"
 wait "$FN"
 # shellcheck disable=SC2046
 set -- $(grep '^invalid ' "$T/nets.log")
-echo "# 8 networks: ${2:-?} invalid, ${4:-?} resource-constraint, ${6:-?} other"
+echo "# 64 networks: ${2:-?} invalid, ${4:-?} resource-constraint, ${6:-?} other"
 check nets_only_invalid_or_refused [ "${6:-999}" = 0 ]
 rss=$(awk '/^VmHWM/ {print $2}' /proc/"$XFED_PID"/status)
-echo "# A's peak RSS, 8 networks: $rss kB (ASan build)"
+echo "# A's peak RSS, 64 networks: $rss kB (ASan build)"
 check cold_rss_bounded [ "${rss:-999999}" -lt $((128 * 1024)) ]
 check cold_xfed_alive kill -0 "$XFED_PID"
 stop_xfed; check cold_xfed_stopped [ $? = 0 ]
