@@ -16,7 +16,7 @@
 # or the dialback error resource-constraint (over its share). The flood
 # networks were asked for at most their share, the refusals logged once
 # per 10 s, and A's resident memory stays bounded. Part 2: A restarted,
-# 64 IPv4 /24s flood (more than verify_rate_per_domain, as many as
+# 64 IPv6 /48s flood (more than verify_rate_per_domain, as many as
 # max_pending_per_domain), and a server of victim.test A never verified
 # waits its turn instead of being refused.
 if [ -z "${VSHARE_INNER:-}" ]; then
@@ -211,9 +211,9 @@ check no_sanitizer_report sh -c "! grep -Eq 'AddressSanitizer|runtime error:' '$
 kill -TERM "$PIDV2"; wait "$PIDV2"
 
 # Part 2: a cold victim. A restarted (nothing exempt, nothing cached),
-# default verify_failure_cache; a flood claims victim.test from 64 IPv4
-# /24s (127.20-83.0.x, 128 claims at a time, each address once in
-# turn), more than verify_rate_per_domain. Each network keeps a claim
+# default verify_failure_cache; a flood claims victim.test from 64 IPv6
+# /48s (fd10:K::/48, a new /64 at each claim, 128 claims at a time),
+# more than verify_rate_per_domain. Each network keeps a claim
 # waiting its turn: 64 waiting claims, as many as the default
 # max_pending_per_domain, which counts only the verifications asked. A new V2 (V3), never verified
 # by A, sends: its claim is not refused but waits its turn, at most one
@@ -229,16 +229,19 @@ check cold_users_added [ $? = 0 ]
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=8" start_xfed "$T/a2" ||
     { fail start_a2 "xfed A did not restart"; exit 1; }
 PIDA=$XFED_PID
-# each address once until all 16256 were used, the /24s in turn
+# the whole of fd10::/16 is local, any address of it can be bound
+ip -6 route add local fd10::/16 dev lo
+sysctl -qw net.ipv6.ip_nonlocal_bind=1
+# each /64 once until all 16384 were used, the /48s in turn
 NETSRCS=""
-for j in $(seq 1 254); do
-	for k in $(seq 20 83); do
-		NETSRCS="$NETSRCS 127.$k.0.$j"
+for j in $(seq 1 256); do
+	for k in $(seq 0 63); do
+		NETSRCS="$NETSRCS fd10:$(printf %x "$k"):0:$(printf %x "$j")::1"
 	done
 done
 export FLOOD_THREADS=128
 # shellcheck disable=SC2086
-t_bg $PY "$T/flood.py" 127.0.0.1 "$T/stop2" $NETSRCS \
+t_bg $PY "$T/flood.py" fd00:1::1 "$T/stop2" $NETSRCS \
     > "$T/nets.log" 2> "$T/nets.err"
 FN=$T_LASTPID
 check nets_saturated wait_for 30 grep -q saturated "$T/nets.log"
